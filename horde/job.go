@@ -1,0 +1,76 @@
+package horde
+
+import "time"
+
+// JobState is the state of one popped item.
+type JobState string
+
+// Job states.
+const (
+	JobProcessing JobState = "processing"
+	JobDone       JobState = "done"
+	JobFaulted    JobState = "faulted" // the worker said so; the item is re-queued
+	JobAborted    JobState = "aborted" // past its TTL; the item is re-queued
+	JobCancelled  JobState = "cancelled"
+)
+
+// Result states a worker may submit (the AI Horde's "state" field).
+const (
+	ResultOK       = "ok"
+	ResultCensored = "censored"
+	ResultFaulted  = "faulted"
+	ResultCSAM     = "csam"
+)
+
+// Job is one item of a request popped by one worker.
+type Job struct {
+	ID        string // uuid
+	RequestID string
+	Item      int // 0..N-1
+	WorkerID  string
+	Model     string
+	Seed      int64
+	State     JobState
+	StartedAt time.Time
+	Deadline  time.Time // StartedAt + TTL
+	// Set when finished.
+	FinishedAt time.Time
+	Kudos      int64 // the worker's reward
+}
+
+// Generation is a finished job's result.
+type Generation struct {
+	JobID      string
+	RequestID  string
+	Item       int
+	WorkerID   string
+	WorkerName string
+	Model      string
+	Seed       int64
+	State      string // ResultOK, ResultCensored, ResultCSAM
+	Text       string // text generations
+	BlobRef    string // image generations: content address in the blob store
+	Metadata   []GenMetadata
+	CreatedAt  time.Time
+}
+
+// GenMetadata is the AI Horde's gen_metadata entry.
+type GenMetadata struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+	Ref   string `json:"ref,omitempty"`
+}
+
+// ImageJobTTL is the time a worker has for an image job:
+// about 30 + steps*2*(w*h/512^2) seconds, at least 150 s.
+func ImageJobTTL(p ImageParams) time.Duration {
+	mp := float64(p.Width*p.Height) / (512 * 512)
+	secs := 30 + float64(p.Steps)*2*mp
+	if secs < 150 {
+		secs = 150
+	}
+	return time.Duration(secs * float64(time.Second))
+}
+
+// TextJobTTL is the time a worker has for a text job.
+const TextJobTTL = 150 * time.Second
