@@ -1,0 +1,46 @@
+# hordebot — the commands a newcomer needs. `make help` lists them.
+GO        ?= go
+DATA      ?= ./data
+LISTEN    ?= 127.0.0.1:7001
+FUZZTIME  ?= 10s
+BIN       := bin
+
+.PHONY: help build test check fuzz fuzz-short bench demo run api soak clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## build bin/hordebot and bin/hordeworker
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+test: ## run every test with the race detector (what CI runs)
+	$(GO) test -race -count=1 ./...
+
+check: ## gofmt, go vet
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fuzz: ## run each fuzz target for FUZZTIME (default 10s)
+	./scripts/fuzz.sh $(FUZZTIME)
+
+fuzz-short: ## run each fuzz target briefly (CI)
+	./scripts/fuzz.sh 3s
+
+bench: ## print the figures the issues name (pop latency, HTTP lifecycles/s, ledger throughput, ...)
+	./scripts/bench.sh
+
+demo: ## fake Discord + bot + embedded worker + scripted scenario; results in ./demo-out
+	$(GO) run ./cmd/hordebot demo --out ./demo-out
+
+run: ## run the real bot (needs DISCORD_TOKEN in the environment)
+	@test -n "$$DISCORD_TOKEN" || { echo "set DISCORD_TOKEN (see README.md)"; exit 1; }
+	$(GO) run ./cmd/hordebot run --data $(DATA)
+
+api: ## run a private horde (scheduler + AI Horde v2 API, no Discord)
+	$(GO) run ./cmd/hordebot api --listen $(LISTEN) --data $(DATA)
+
+soak: ## 10-minute soak test on loopback
+	HORDEBOT_SOAK=10m $(GO) test -count=1 -run TestSoak -timeout 20m ./cmd/hordebot/
+
+clean: ## remove build output and demo output
+	rm -rf $(BIN) ./demo-out

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/store"
+)
+
+// App is the wired process: store, horde, kudos engine and the HTTP API. It
+// is what `run`, `api` and `demo` start, and what end-to-end tests boot.
+type App struct {
+	Config Config
+	Log    *slog.Logger
+	Clock  horde.Clock
+	Store  *store.Store
+	Horde  *horde.Horde
+	API    http.Handler
+
+	listener net.Listener
+	server   *http.Server
+	wg       sync.WaitGroup
+}
+
+// OpenApp opens the store and builds the services. Close releases them.
+func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Clock) (*App, error) {
+	if clock == nil {
+		clock = horde.SystemClock{}
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	}
+	h, err := horde.New(ctx, st, horde.Config{
+		Clock:               clock,
+		Logger:              log,
+		MemberFloor:         cfg.Horde.MemberFloor,
+		AnonymousFloor:      cfg.Horde.AnonymousFloor,
+		UptimeBonus:         cfg.Horde.UptimeBonus,
+		DropsForMaintenance: cfg.Horde.DropsForMaintenance,
+	})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start horde: %w", err)
+	}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h}
+	a.API = api.New(h, api.Options{
+		BaseURL:      cfg.API.PublicURL,
+		Logger:       log,
+		MaxBodyBytes: int64(cfg.API.MaxBodyMiB) << 20,
+	})
+	return a, nil
+}
+
+// Listen binds the API address (":0" picks a free port; see Addr).
+func (a *App) Listen() error {
+	ln, err := net.Listen("tcp", a.Config.API.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.API.Listen, err)
+	}
+	a.listener = ln
+	return nil
+}
+
+// Addr is the bound API address, after Listen.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Serve runs the API and the horde's sweeps until ctx ends, then drains:
+// the HTTP server stops taking requests and finishes those in flight.
+func (a *App) Serve(ctx context.Context) error {
+	if a.listener == nil {
+		if err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	a.server = &http.Server{
+		Handler:           a.API,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	}
+	sweepCtx, stopSweeps := context.WithCancel(context.Background())
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		if err := a.Horde.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("horde sweeps stopped", "err", err)
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	a.Log.Info("api listening", "addr", a.Addr(), "public_url", a.Config.API.PublicURL)
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	a.Log.Info("draining")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if serr := a.server.Shutdown(shutCtx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
+	}
+	stopSweeps()
+	a.wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// Close closes the store. Call it after Serve returned.
+func (a *App) Close() error {
+	return a.Store.Close()
+}

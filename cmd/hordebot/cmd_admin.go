@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+
+	"github.com/hordebot/hordebot/assets"
+	"github.com/hordebot/hordebot/store"
+)
+
+func defaultConfig() []byte { return assets.DefaultConfig }
+
+// cmdKudos: `kudos verify` proves balance == sum(ledger) for every user.
+func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) == 0 || args[0] != "verify" {
+		return fmt.Errorf("usage: hordebot kudos verify [--data DIR]")
+	}
+	fs := flag.NewFlagSet("kudos verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg, err := cf.load(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg)})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bad, err := st.Verify(ctx)
+	if err != nil {
+		return fmt.Errorf("verify ledger: %w", err)
+	}
+	for _, m := range bad {
+		fmt.Fprintf(stdout, "user %d: balance %d, ledger sum %d\n", m.UserID, m.Balance, m.Sum)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%d balances differ from the ledger", len(bad))
+	}
+	fmt.Fprintln(stdout, "ok: every balance equals the sum of its ledger entries")
+	return nil
+}
+
+// cmdMigrate applies the migrations (Open does) and exits.
+func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := cf.load(getenv)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg)})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied in", cfg.Data)
+	return st.Close()
+}

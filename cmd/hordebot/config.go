@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/hordebot/hordebot/assets"
+)
+
+// Config is the whole configuration: assets/default-config.yaml, overlaid by
+// the --config file, overlaid by HORDEBOT_* environment variables. Secrets
+// (DISCORD_TOKEN) come only from the environment and are not part of it.
+type Config struct {
+	Data     string        `json:"data"`
+	LogLevel string        `json:"log_level"`
+	API      APIConfig     `json:"api"`
+	Horde    HordeConfig   `json:"horde"`
+	Discord  DiscordConfig `json:"discord"`
+	// Kudos is passed as it is to the kudos engine (kudos.Config).
+	Kudos json.RawMessage `json:"kudos"`
+}
+
+// APIConfig configures the AI Horde v2 HTTP API.
+type APIConfig struct {
+	Listen      string  `json:"listen"`
+	PublicURL   string  `json:"public_url"`
+	MaxBodyMiB  int     `json:"max_body_mib"`
+	RatePerKey  float64 `json:"rate_per_key"`
+	BurstPerKey int     `json:"burst_per_key"`
+	RatePerIP   float64 `json:"rate_per_ip"`
+	BurstPerIP  int     `json:"burst_per_ip"`
+}
+
+// HordeConfig configures the scheduler.
+type HordeConfig struct {
+	MemberFloor         int64 `json:"member_floor"`
+	AnonymousFloor      int64 `json:"anonymous_floor"`
+	UptimeBonus         int64 `json:"uptime_bonus"`
+	DropsForMaintenance int   `json:"drops_for_maintenance"`
+}
+
+// DiscordConfig configures the Discord bot.
+type DiscordConfig struct {
+	GuildIDs               []string `json:"guild_ids"`
+	ArtChannelID           string   `json:"art_channel_id"`
+	LeaderboardChannelID   string   `json:"leaderboard_channel_id"`
+	AuditChannelID         string   `json:"audit_channel_id"`
+	ModeratorRoleIDs       []string `json:"moderator_role_ids"`
+	CommandsPerMinute      float64  `json:"commands_per_minute"`
+	GuildCommandsPerMinute float64  `json:"guild_commands_per_minute"`
+	RefusalDM              bool     `json:"refusal_dm"`
+}
+
+// LoadConfig reads the defaults, then the file at path (if not empty), then
+// the environment.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	var cfg Config
+	if err := overlayYAML(&cfg, assets.DefaultConfig); err != nil {
+		return cfg, fmt.Errorf("default config: %w", err)
+	}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return cfg, fmt.Errorf("read config: %w", err)
+		}
+		if err := overlayYAML(&cfg, b); err != nil {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	for env, dst := range map[string]*string{
+		"HORDEBOT_DATA":       &cfg.Data,
+		"HORDEBOT_LISTEN":     &cfg.API.Listen,
+		"HORDEBOT_PUBLIC_URL": &cfg.API.PublicURL,
+		"HORDEBOT_LOG_LEVEL":  &cfg.LogLevel,
+	} {
+		if v := getenv(env); v != "" {
+			*dst = v
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+// overlayYAML decodes YAML over cfg. The YAML is turned into JSON first so
+// that the json tags are the one naming of every key (shared with kudos.Config),
+// and unknown keys are errors (a typo in a config file should not be silent).
+func overlayYAML(cfg *Config, b []byte) error {
+	var v any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	if v == nil {
+		return nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	kudosBefore := cfg.Kudos
+	dec := json.NewDecoder(bytes.NewReader(j))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(cfg); err != nil {
+		return err
+	}
+	if len(kudosBefore) > 0 && len(cfg.Kudos) > 0 && !bytes.Equal(kudosBefore, cfg.Kudos) {
+		cfg.Kudos = mergeJSON(kudosBefore, cfg.Kudos)
+	}
+	return nil
+}
+
+// mergeJSON overlays object b on object a, key by key, recursively.
+func mergeJSON(a, b json.RawMessage) json.RawMessage {
+	var ma, mb map[string]json.RawMessage
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return b
+	}
+	for k, v := range mb {
+		if old, ok := ma[k]; ok {
+			ma[k] = mergeJSON(old, v)
+		} else {
+			ma[k] = v
+		}
+	}
+	out, err := json.Marshal(ma)
+	if err != nil {
+		return b
+	}
+	return out
+}
+
+func (c Config) validate() error {
+	if c.Data == "" {
+		return fmt.Errorf("config: data must name a directory")
+	}
+	if c.API.Listen == "" {
+		return fmt.Errorf("config: api.listen is empty")
+	}
+	if c.API.MaxBodyMiB <= 0 {
+		return fmt.Errorf("config: api.max_body_mib must be positive")
+	}
+	return nil
+}
+
+// LogLevel parses the configured level.
+func (c Config) SlogLevel() slog.Level {
+	switch strings.ToLower(c.LogLevel) {
+	case "debug":
+		return slog.LevelDebug
+	case "warn", "warning":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	default:
+		return slog.LevelInfo
+	}
+}

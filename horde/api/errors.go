@@ -1,0 +1,90 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// errorBody is the AI Horde's error shape. Errors maps an invalid field to
+// its message, as flask-restx does for payload validation failures.
+type errorBody struct {
+	Message string            `json:"message"`
+	RC      string            `json:"rc"`
+	Errors  map[string]string `json:"errors,omitempty"`
+}
+
+// kindStatus is the one mapping from a domain error kind to an HTTP status
+// and the default AI Horde "rc" used when the error carries no code.
+var kindStatus = map[horde.Kind]struct {
+	status int
+	rc     string
+}{
+	horde.KindInvalid:      {http.StatusBadRequest, "ValidationError"},
+	horde.KindUnauthorized: {http.StatusUnauthorized, "InvalidAPIKey"},
+	horde.KindForbidden:    {http.StatusForbidden, "Forbidden"},
+	horde.KindNotFound:     {http.StatusNotFound, "NotFound"},
+	horde.KindConflict:     {http.StatusBadRequest, "DuplicateGen"},
+	horde.KindRateLimited:  {http.StatusTooManyRequests, "TooManyRequests"},
+	horde.KindKudosUpfront: {http.StatusForbidden, "KudosUpfront"},
+	horde.KindUnavailable:  {http.StatusServiceUnavailable, "ServiceUnavailable"},
+	horde.KindInternal:     {http.StatusInternalServerError, "InternalServerError"},
+}
+
+// statusOf returns the HTTP status, the rc and the user-safe body for err.
+// A *kudos.Refusal is a 400 carrying the refusal code; a body over its size
+// limit is a 413; everything else goes through kindStatus.
+func statusOf(err error) (int, errorBody) {
+	var refusal *kudos.Refusal
+	if errors.As(err, &refusal) {
+		return http.StatusBadRequest, errorBody{Message: refusal.Message, RC: refusal.Code}
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		return http.StatusRequestEntityTooLarge, errorBody{
+			Message: fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit),
+			RC:      "BodyTooLarge",
+		}
+	}
+	kind := horde.KindOf(err)
+	m, ok := kindStatus[kind]
+	if !ok {
+		m = kindStatus[horde.KindInternal]
+	}
+	body := errorBody{Message: horde.MessageOf(err), RC: m.rc}
+	var he *horde.Error
+	if errors.As(err, &he) && kind != horde.KindInternal {
+		if he.Code != "" {
+			body.RC = he.Code
+		}
+		if he.Field != "" {
+			body.Errors = map[string]string{he.Field: he.Message}
+		}
+	}
+	return m.status, body
+}
+
+// writeError answers err as JSON. Internal and unavailable errors are logged
+// with their full text, which never reaches the client.
+func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := statusOf(err)
+	if status >= http.StatusInternalServerError {
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+	} else {
+		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "rc", body.RC, "err", err)
+	}
+	writeJSON(w, s.log, status, body)
+}
+
+// logAttrs is a helper to keep the slog import used by writeError's callers
+// consistent; it names the route of a request for log lines.
+func routeAttr(r *http.Request) slog.Attr {
+	if r.Pattern != "" {
+		return slog.String("route", r.Pattern)
+	}
+	return slog.String("route", r.URL.Path)
+}
