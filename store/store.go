@@ -3,11 +3,16 @@
 // migrations/ as numbered SQL files, embedded and applied at Open by goose.
 //
 // Writes go through one connection (SQLite has one writer; BEGIN IMMEDIATE
-// avoids lock upgrades); reads use a small pool. WAL mode keeps readers off
-// the writer's back and survives kill -9 at any point. Result images live in a
-// content-addressed folder next to the database (blobs/ab/abcdef....webp):
-// they are large and written once, so keeping them out of the WAL keeps
-// commits small and fast, and a blob is fsynced before the row naming it commits.
+// avoids lock upgrades), driven by one goroutine that groups concurrent
+// writes into one transaction, each in its own SAVEPOINT (writer.go); every
+// method returns only after its change committed. Reads use a small pool.
+// WAL mode keeps readers off the writer's back and survives kill -9 at any
+// point. Result images live in a content-addressed folder next to the
+// database (blobs/ab/<sha256 hex>): they are large and written once, so
+// keeping them out of the WAL keeps commits small and fast, and a blob is
+// fsynced before the row naming it commits.
+//
+// Times are stored as unix nanoseconds and come back in UTC.
 package store
 
 import (
@@ -20,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
@@ -38,6 +44,17 @@ type Store struct {
 	blobs string
 	clock horde.Clock
 	log   *slog.Logger
+
+	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
+	rstmts map[string]*sql.Stmt // hot statements prepared on r
+
+	// Group commit (writer.go): write() hands ops to one goroutine that runs
+	// concurrent ones in a single transaction.
+	ops       chan *writeOp
+	quit      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // Options tune Open. Zero values take the defaults.
@@ -61,7 +78,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("create data dir %s: %w", dir, err)
 	}
 	path := filepath.Join(dir, DBFile)
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	// temp_store(MEMORY) keeps the statement journals of the group commit's
+	// savepoints off the disk; a 16 MiB page cache per connection keeps the
+	// hot indexes in memory.
+	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -82,7 +103,20 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	r.SetConnMaxIdleTime(0)
-	return &Store{w: w, r: r, dir: dir, blobs: filepath.Join(dir, "blobs"), clock: opt.Clock, log: opt.Logger}, nil
+	s := &Store{
+		w: w, r: r, dir: dir, blobs: filepath.Join(dir, "blobs"), clock: opt.Clock, log: opt.Logger,
+		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	if s.wstmts, err = prepareAll(ctx, w, writeQueries); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	if s.rstmts, err = prepareAll(ctx, r, readQueries); err != nil {
+		s.closeDBs()
+		return nil, err
+	}
+	go s.writer()
+	return s, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
@@ -104,28 +138,38 @@ func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
 	return nil
 }
 
-// Close closes the database.
+// Close waits for the writes under way, then closes the database. Writes
+// submitted after Close fail with KindUnavailable. Close is idempotent.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	s.closeOnce.Do(func() {
+		close(s.quit)
+		<-s.done
+		s.closeErr = s.closeDBs()
+	})
+	return s.closeErr
+}
+
+// closeDBs closes the prepared statements and both pools.
+func (s *Store) closeDBs() error {
+	var errs []error
+	for _, m := range []map[string]*sql.Stmt{s.wstmts, s.rstmts} {
+		for _, st := range m {
+			errs = append(errs, st.Close())
+		}
+	}
+	errs = append(errs, s.r.Close(), s.w.Close())
+	return errors.Join(errs...)
 }
 
 // Dir is the data directory.
 func (s *Store) Dir() string { return s.dir }
 
-// writeTx runs fn in a write transaction and commits it; fn's error rolls back.
+// writeTx runs fn in a write transaction and returns after it committed;
+// fn's error rolls back fn's changes only. fn may share its transaction with
+// concurrent writes (group commit, see write); it must not call writeTx or
+// write itself.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return unavailable(fmt.Errorf("begin: %w", err))
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return unavailable(fmt.Errorf("commit: %w", err))
-	}
-	return nil
+	return s.write(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
 }
 
 // unavailable marks disk-full and read-only failures as KindUnavailable so
@@ -142,3 +186,5 @@ func unavailable(err error) error {
 	}
 	return err
 }
+
+var _ horde.Store = (*Store)(nil)

@@ -10,8 +10,11 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
 )
 
@@ -23,7 +26,12 @@ type App struct {
 	Clock  horde.Clock
 	Store  *store.Store
 	Horde  *horde.Horde
+	Kudos  *kudos.Engine
 	API    http.Handler
+
+	// hooks lets the bot, built after the engine, receive the engine's
+	// callbacks (leaderboard posts, role lookups for recurring kudos).
+	hooks *kudosHooks
 
 	listener net.Listener
 	server   *http.Server
@@ -51,11 +59,27 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, fmt.Errorf("start horde: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h}
+	kcfg, err := kudosConfig(cfg)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hooks := &kudosHooks{}
+	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("start kudos engine: %w", err)
+	}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Kudos: k, hooks: hooks}
 	a.API = api.New(h, api.Options{
 		BaseURL:      cfg.API.PublicURL,
+		Transfers:    transferer{k},
 		Logger:       log,
 		MaxBodyBytes: int64(cfg.API.MaxBodyMiB) << 20,
+		KeyLimit:     api.RateLimit{Rate: rate.Limit(cfg.API.RatePerKey), Burst: cfg.API.BurstPerKey},
+		IPLimit:      api.RateLimit{Rate: rate.Limit(cfg.API.RatePerIP), Burst: cfg.API.BurstPerIP},
+		Clock:        clock,
+		Version:      version,
 	})
 	return a, nil
 }
@@ -88,11 +112,17 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	}
 	sweepCtx, stopSweeps := context.WithCancel(context.Background())
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		if err := a.Horde.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("horde sweeps stopped", "err", err)
+		}
+	}()
+	go func() {
+		defer a.wg.Done()
+		if err := a.Kudos.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("kudos tallies stopped", "err", err)
 		}
 	}()
 	errc := make(chan error, 1)

@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 
 	"github.com/hordebot/hordebot/horde"
@@ -78,13 +77,4 @@ func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.DebugContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "rc", body.RC, "err", err)
 	}
 	writeJSON(w, s.log, status, body)
-}
-
-// logAttrs is a helper to keep the slog import used by writeError's callers
-// consistent; it names the route of a request for log lines.
-func routeAttr(r *http.Request) slog.Attr {
-	if r.Pattern != "" {
-		return slog.String("route", r.Pattern)
-	}
-	return slog.String("route", r.URL.Path)
 }

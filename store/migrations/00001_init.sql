@@ -101,7 +101,6 @@ CREATE TABLE jobs (
 );
 CREATE INDEX jobs_request ON jobs (request_id, item);
 CREATE INDEX jobs_processing ON jobs (request_id) WHERE state = 'processing';
-CREATE INDEX jobs_worker ON jobs (worker_id, started_at);
 
 CREATE TABLE generations (
     job_id      TEXT    PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,

@@ -1,0 +1,314 @@
+// Package bot is hordebot's Discord side: it takes a discordgo session, sets
+// its intents and handlers, registers the slash commands, routes interactions
+// to the commands package, turns reactions and thank-you replies into kudos
+// events, applies per-member and per-guild rate limits, and posts the kudos
+// engine's scheduled results. It keeps no package state: the session, the
+// scheduler, the kudos engine and the store are passed in.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// Config configures the bot. Zero values take the defaults.
+type Config struct {
+	// GuildIDs are the guilds whose slash commands are registered (instant
+	// updates); empty registers them globally.
+	GuildIDs []string
+	// ArtChannelID is where "share" posts images.
+	ArtChannelID string
+	// LeaderboardChannelID is where the weekly leaderboard is posted.
+	LeaderboardChannelID string
+	// AuditChannelID receives moderator actions (awards); empty disables.
+	AuditChannelID string
+	// ModeratorRoleIDs may use /kudos award.
+	ModeratorRoleIDs []string
+	// CommandsPerMinute and UserBurst limit each member's commands and
+	// button clicks; GuildCommandsPerMinute and GuildBurst a whole guild's.
+	// Defaults: 6/min burst 3, 60/min burst 20. A negative rate disables the limit.
+	CommandsPerMinute      float64
+	UserBurst              int
+	GuildCommandsPerMinute float64
+	GuildBurst             int
+	// PublicURL is the horde API address shown to worker owners.
+	PublicURL string
+	// RefusalDM sends a member a DM when their reaction award is refused, at
+	// most once per RefusalDMEvery (default 1h) per member.
+	RefusalDM      bool
+	RefusalDMEvery time.Duration
+	// MaxFiles and MaxFileBytes bound a message's attachments (10, 10 MiB).
+	MaxFiles     int
+	MaxFileBytes int
+	// PollInterval (2s), EditEvery (5s) and TokenLifetime (14m) tune result
+	// delivery; see commands.Config.
+	PollInterval  time.Duration
+	EditEvery     time.Duration
+	TokenLifetime time.Duration
+	// HandlerTimeout bounds one interaction's or event's handling (default 2m).
+	HandlerTimeout time.Duration
+	// EventDone, if set, is called after each reaction and message event
+	// has been handled (event is "reaction_add", "reaction_remove" or
+	// "message_create"; err is nil when it was handled or ignored). It is a
+	// hook for metrics and tests; it must not block.
+	EventDone func(event string, err error)
+	// Retry tunes retries of Discord REST calls.
+	Retry  commands.Retrier
+	Clock  horde.Clock
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.CommandsPerMinute == 0 {
+		c.CommandsPerMinute = 6
+	}
+	if c.UserBurst <= 0 {
+		c.UserBurst = 3
+	}
+	if c.GuildCommandsPerMinute == 0 {
+		c.GuildCommandsPerMinute = 60
+	}
+	if c.GuildBurst <= 0 {
+		c.GuildBurst = 20
+	}
+	if c.RefusalDMEvery <= 0 {
+		c.RefusalDMEvery = time.Hour
+	}
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = 2 * time.Minute
+	}
+	if c.Clock == nil {
+		c.Clock = horde.SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Kudos is what the bot needs from the kudos engine: the commands' needs
+// plus the reaction and thanks events. *kudos.Engine satisfies it.
+type Kudos interface {
+	commands.Kudos
+	// Config is the engine's configuration (award emojis, art channels).
+	Config() kudos.Config
+	// OnReactionAdded records a reaction award or returns a *kudos.Refusal.
+	OnReactionAdded(ctx context.Context, ev kudos.ReactionAdded) (kudos.Outcome, error)
+	// OnReactionRemoved revokes a pending award made with that reaction.
+	OnReactionRemoved(ctx context.Context, ev kudos.ReactionRemoved) (int, error)
+	// OnThanks records a thanks reply as a helpful award, or returns a *kudos.Refusal.
+	OnThanks(ctx context.Context, r kudos.ThanksReply) (kudos.Outcome, error)
+}
+
+var _ Kudos = (*kudos.Engine)(nil)
+
+// Store is what the bot persists: pending result deliveries and small
+// settings (the registered commands' hash). *store.Store satisfies it.
+type Store interface {
+	commands.DeliveryStore
+	// DiscordSetting returns a setting; an error wrapping horde.ErrNotFound if never set.
+	DiscordSetting(ctx context.Context, key string) (string, error)
+	// SetDiscordSetting stores a setting.
+	SetDiscordSetting(ctx context.Context, key, value string) error
+}
+
+// Deps are the services the bot calls.
+type Deps struct {
+	Horde commands.Horde
+	// Kudos may be nil at New and set with SetKudos before Start: the kudos
+	// engine itself takes the bot as its MemberDirectory and leaderboard poster.
+	Kudos Kudos
+	Store Store
+}
+
+// Bot is the Discord bot. Create it with New, then Start it with a session.
+type Bot struct {
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	limits *limiter
+
+	mu       sync.Mutex
+	session  *discordgo.Session
+	set      *commands.Set
+	started  bool
+	stopping bool
+	cancel   context.CancelFunc
+	removers []func()
+	inflight sync.WaitGroup
+	refusals *dmThrottle
+}
+
+// New returns a bot; nothing runs until Start.
+func New(cfg Config, deps Deps) *Bot {
+	cfg = cfg.withDefaults()
+	return &Bot{
+		cfg: cfg, deps: deps, log: cfg.Logger,
+		limits:   newLimiter(cfg.CommandsPerMinute, cfg.UserBurst, cfg.GuildCommandsPerMinute, cfg.GuildBurst, cfg.Clock),
+		refusals: newDMThrottle(cfg.RefusalDMEvery, cfg.Clock),
+	}
+}
+
+// SetKudos sets the kudos engine; call it before Start.
+func (b *Bot) SetKudos(k Kudos) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.deps.Kudos = k
+}
+
+// Intents are the gateway intents the bot always asks for: guilds, guild
+// messages and reactions, and direct messages. When the kudos engine detects
+// thanks, the privileged message content intent is added (replies' text is
+// read); it must then be enabled for the application in the developer portal.
+const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | discordgo.IntentsGuildMessageReactions |
+	discordgo.IntentsDirectMessages
+
+// Start sets the session's intents, adds the handlers, opens the gateway,
+// registers the slash commands (skipped when their hash is unchanged) and
+// resumes the result deliveries a previous run left pending. ctx bounds
+// Start itself; the bot then runs until Stop.
+func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
+	b.mu.Lock()
+	if b.started {
+		b.mu.Unlock()
+		return errors.New("bot already started")
+	}
+	if b.deps.Horde == nil {
+		b.mu.Unlock()
+		return errors.New("bot: no horde")
+	}
+	var kd commands.Kudos
+	if b.deps.Kudos != nil {
+		kd = b.deps.Kudos
+	}
+	var ds commands.DeliveryStore
+	if b.deps.Store != nil {
+		ds = b.deps.Store
+	}
+	b.set = commands.New(commands.Config{
+		ArtChannelID: b.cfg.ArtChannelID, AuditChannelID: b.cfg.AuditChannelID, ModeratorRoleIDs: b.cfg.ModeratorRoleIDs, PublicURL: b.cfg.PublicURL,
+		MaxFiles: b.cfg.MaxFiles, MaxFileBytes: b.cfg.MaxFileBytes, PollInterval: b.cfg.PollInterval,
+		EditEvery: b.cfg.EditEvery, TokenLifetime: b.cfg.TokenLifetime, Retry: b.cfg.Retry,
+		Clock: b.cfg.Clock, Logger: b.log,
+	}, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds})
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.session, b.cancel, b.started = s, cancel, true
+	s.Identify.Intents = Intents
+	if b.deps.Kudos != nil && b.deps.Kudos.Config().Thanks {
+		s.Identify.Intents |= discordgo.IntentsMessageContent
+	}
+	b.removers = []func(){
+		s.AddHandler(b.onInteraction),
+		s.AddHandler(b.onReactionAdd),
+		s.AddHandler(b.onReactionRemove),
+		s.AddHandler(b.onMessageCreate),
+		s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+			b.log.Info("discord ready", "user", r.User.Username, "guilds", len(r.Guilds), "session", r.SessionID)
+		}),
+	}
+	b.mu.Unlock()
+
+	if err := s.Open(); err != nil {
+		b.abortStart()
+		return fmt.Errorf("open discord gateway: %w", err)
+	}
+	if err := b.registerCommands(ctx, s); err != nil {
+		b.abortStart()
+		_ = s.Close()
+		return err
+	}
+	if err := b.set.Start(runCtx, s); err != nil {
+		// The bot works without the old deliveries; say so loudly.
+		b.log.Error("resume pending deliveries", "err", err)
+	}
+	b.log.Info("bot started", "guilds", b.cfg.GuildIDs)
+	return nil
+}
+
+func (b *Bot) abortStart() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, rm := range b.removers {
+		rm()
+	}
+	b.removers = nil
+	b.cancel()
+	b.started = false
+}
+
+// Stop drains the bot: new interactions are refused, those being handled
+// finish, the result watchers stop (their deliveries stay persisted, so the
+// next Start resumes them) and the bot's handlers are removed. The session
+// stays open: its creator closes it after Stop (discordgo's Close waits about
+// a second for Discord to close the websocket).
+func (b *Bot) Stop() {
+	b.mu.Lock()
+	if !b.started || b.stopping {
+		b.mu.Unlock()
+		return
+	}
+	b.stopping = true
+	b.mu.Unlock()
+
+	b.inflight.Wait()
+	b.mu.Lock()
+	for _, rm := range b.removers {
+		rm()
+	}
+	b.removers = nil
+	b.mu.Unlock()
+	b.cancel()
+	b.set.Wait()
+	b.log.Info("bot stopped")
+}
+
+// enter registers an event being handled; false once Stop began.
+func (b *Bot) enter() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.started || b.stopping {
+		return false
+	}
+	b.inflight.Add(1)
+	return true
+}
+
+// Commands returns the command set (after Start), for inspection in tests and tools.
+func (b *Bot) Commands() *commands.Set {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.set
+}
+
+func (b *Bot) kudos() Kudos {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.deps.Kudos
+}
+
+func (b *Bot) sess() *discordgo.Session {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.session
+}
+
+// eventDone reports a handled gateway event to the EventDone hook.
+func (b *Bot) eventDone(event string, err error) {
+	if b.cfg.EventDone != nil {
+		b.cfg.EventDone(event, err)
+	}
+}
+
+func (b *Bot) handlerContext() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), b.cfg.HandlerTimeout)
+}

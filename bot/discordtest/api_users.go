@@ -1,0 +1,74 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+func (s *Server) getGateway(*http.Request, *reqBody) (any, *apiError) {
+	return map[string]string{"url": s.GatewayURL()}, nil
+}
+
+func (s *Server) getGatewayBot(*http.Request, *reqBody) (any, *apiError) {
+	return map[string]any{
+		"url":    s.GatewayURL(),
+		"shards": 1,
+		"session_start_limit": map[string]int{
+			"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1,
+		},
+	}, nil
+}
+
+func (s *Server) getUser(r *http.Request, _ *reqBody) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("user")
+	if id == "@me" {
+		id = s.bot.ID
+	}
+	u, ok := s.users[id]
+	if !ok {
+		return nil, errUnknownUser
+	}
+	out := u.user
+	return &out, nil
+}
+
+func (s *Server) getApplication(*http.Request, *reqBody) (any, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bot := s.bot
+	return map[string]any{
+		"id":          s.cfg.appID,
+		"name":        bot.Username,
+		"bot":         &bot,
+		"bot_public":  true,
+		"flags":       0,
+		"description": "",
+	}, nil
+}
+
+// createDM answers POST /users/@me/channels: the DM channel with a user,
+// created on first use.
+func (s *Server) createDM(_ *http.Request, in *reqBody) (any, *apiError) {
+	var p struct {
+		RecipientID string `json:"recipient_id"`
+	}
+	if err := json.Unmarshal(orEmpty(in.json), &p); err != nil || p.RecipientID == "" {
+		return nil, errInvalidForm("recipient_id", "This field is required")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, err := s.dmChannelLocked(p.RecipientID)
+	if err != nil {
+		return nil, errUnknownUser
+	}
+	return s.channelJSONLocked(cs), nil
+}
+
+func orEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 {
+		return json.RawMessage("{}")
+	}
+	return raw
+}

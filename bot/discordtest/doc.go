@@ -1,0 +1,60 @@
+// Package discordtest is a fake Discord: a REST API under /api/v9/ and a gateway
+// websocket, both served by an httptest server on 127.0.0.1, that real
+// github.com/bwmarrin/discordgo Sessions connect to.
+//
+// A test sets up state (users, guilds, channels, roles, members), opens a
+// discordgo session through the fake, dispatches events as if users acted
+// (slash commands, button clicks, messages, reactions) and then inspects
+// everything the bot sent back:
+//
+//	srv := discordtest.New()
+//	defer srv.Close()
+//	alice := srv.AddUser(discordgo.User{Username: "alice"})
+//	g := srv.AddGuild(discordgo.Guild{Name: "gpus", OwnerID: alice.ID})
+//	ch, _ := srv.AddChannel(discordgo.Channel{GuildID: g.ID, Name: "art"})
+//	_, _ = srv.AddMember(g.ID, discordgo.Member{User: alice})
+//
+//	s := srv.Session(t) // unopened; Client and Dialer point at the fake; closed by t.Cleanup
+//	s.AddHandler(bot.OnInteraction)
+//	_ = s.Open()
+//	_ = srv.WaitHeartbeat(ctx) // see below
+//
+//	tok, _ := srv.SendInteraction(discordtest.Interaction{
+//		GuildID: g.ID, ChannelID: ch.ID, UserID: alice.ID,
+//		Command: "imagine", Options: discordtest.Opts(discordtest.Opt("prompt", "a cat")),
+//	})
+//	msg, _ := srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+//
+// Wiring a session by hand takes two lines: discordgo's endpoints are package
+// variables pointing at https://discord.com, so the session's HTTP client gets a
+// transport that rewrites those requests to the fake, and GET /api/v9/gateway
+// answers with the fake's ws:// URL, which the default websocket dialer reaches:
+//
+//	s, _ := discordgo.New("Bot " + srv.Token())
+//	s.Client = srv.Client()
+//
+// Every REST call is recorded (method, route, JSON payload, uploaded file
+// bytes, status, response) and can be awaited with WaitFor; stored messages keep
+// their attachment bytes so tests can decode images. RateLimitNext makes the
+// next matching call answer 429, and DropConnection cuts the gateway so the
+// session reconnects and RESUMEs, receiving the dispatches it missed exactly
+// once.
+//
+// Two discordgo v0.29 races shape how to use the gateway: its heartbeat
+// goroutine writes its first heartbeat only after Open returns, and if the
+// connection is closed before that write (Session.Close, DropConnection), the
+// failed write makes discordgo close whatever connection is current and
+// reconnect. WaitHeartbeat waits out that window (Session's cleanup calls it).
+// Likewise a heartbeat tick during Close's one-second sleep does the same,
+// which is why the default heartbeat interval is Discord's 41.25 s rather
+// than something short.
+//
+// Like Discord, the fake holds dispatches for a disconnected session and
+// replays them on RESUME; a session closed with code 1000/1001 (what
+// Session.Close sends) cannot be resumed. Dispatches respect the IDENTIFY
+// intents, and sessions without MESSAGE_CONTENT get guild messages from
+// others without content unless the bot is mentioned.
+//
+// The fake holds no package state: every Server is independent, so tests using
+// it can run in parallel.
+package discordtest

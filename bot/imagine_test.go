@@ -1,0 +1,258 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot/discordtest"
+)
+
+var opt = discordtest.Opt
+
+func hasFiles(m discordtest.Message) bool { return len(m.Files) > 0 }
+
+func TestImagineDeliversGridWithButtons(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.workerCred("gpu")
+	h.popImages(w, "gpu-1") // the worker is online: the request is possible
+
+	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a red fox"), opt("count", 4), opt("style", "photo"))
+	cb, err := h.srv.WaitForCallback(h.ctx, tok)
+	must(t, err)
+	if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || cb.Flags&discordgo.MessageFlagsEphemeral != 0 {
+		t.Fatalf("first answer = type %d flags %d, want a public deferral", cb.Type, cb.Flags)
+	}
+	queued := h.original(tok, "queue position", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	wantContains(t, queued.Content, "a red fox")
+
+	if n := h.serveImages(w, "gpu-1"); n != 4 {
+		t.Fatalf("served %d jobs, want 4", n)
+	}
+	m := h.original(tok, "result", hasFiles)
+	if len(m.Files) != 5 {
+		t.Fatalf("got %d files, want the grid and 4 images", len(m.Files))
+	}
+	grid := decodeImage(t, m.Files[0].Data)
+	if b := grid.Bounds(); b.Dx() <= 2*512 || b.Dy() <= 2*512 {
+		t.Fatalf("grid is %v, want a 2x2 grid of 512px images", b)
+	}
+	if b := decodeImage(t, m.Files[1].Data).Bounds(); b.Dx() != 512 || b.Dy() != 512 {
+		t.Fatalf("full image is %v, want 512x512", b)
+	}
+	wantContains(t, m.Content, "<@"+h.alice.ID+">")
+	ids := customIDs(m.Message)
+	for _, prefix := range []string{"imagine/upscale/", "imagine/reroll/", "imagine/variation/", "imagine/share/", "imagine/delete/"} {
+		if findID(ids, prefix) == "" {
+			t.Errorf("no %s button among %v", prefix, ids)
+		}
+	}
+	if got := strings.Count(strings.Join(ids, " "), "imagine/upscale/"); got != 4 {
+		t.Errorf("%d upscale buttons, want U1..U4", got)
+	}
+}
+
+func TestImagineTwoImagesMakeA1x2Grid(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.workerCred("gpu")
+	h.popImages(w, "gpu-1")
+	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "two moons"), opt("count", 2), opt("size", "portrait"))
+	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.serveImages(w, "gpu-1")
+	m := h.original(tok, "result", hasFiles)
+	b := decodeImage(t, m.Files[0].Data).Bounds()
+	if b.Dx() <= 2*512 || b.Dy() != 768 {
+		t.Fatalf("grid is %v, want two 512x768 images side by side", b)
+	}
+}
+
+func TestImagineQueuePositionEdits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.workerCred("gpu")
+	h.popImages(w, "gpu-1")
+	first := h.run(h.bob, h.general, "imagine", opt("prompt", "first in line"))
+	h.original(first, "first queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 1") })
+	second := h.run(h.alice, h.general, "imagine", opt("prompt", "second in line"))
+	h.original(second, "second queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 2") })
+
+	// The first request is popped: the second moves up and its message says so.
+	as := h.popImages(w, "gpu-1")
+	if len(as) == 0 {
+		t.Fatal("nothing popped")
+	}
+	h.original(second, "moved up", func(m discordtest.Message) bool {
+		return strings.Contains(m.Content, "position 1") || strings.Contains(m.Content, "generating")
+	})
+}
+
+func TestImagineNSFW(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tests := []struct {
+		name    string
+		ch      *discordgo.Channel
+		refused bool
+	}{
+		{"refused in a normal channel", h.general, true},
+		{"accepted in an age-restricted channel", h.nsfw, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := h.on(t)
+			tok := h.run(h.alice, tt.ch, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
+			text, private := h.reply(tok)
+			if tt.refused {
+				if !private || !strings.Contains(text, "age-restricted") {
+					t.Fatalf("reply %q (private %v), want a private refusal naming age-restricted channels", text, private)
+				}
+				return
+			}
+			if strings.Contains(text, "age-restricted") {
+				t.Fatalf("refused in an NSFW channel: %q", text)
+			}
+		})
+	}
+	t.Run("refused in DMs", func(t *testing.T) {
+		h := h.on(t)
+		tok := h.dm(h.alice, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
+		text, _ := h.reply(tok)
+		wantContains(t, text, "age-restricted")
+	})
+}
+
+// finishedImagine runs /imagine for alice and serves it; it returns the result message.
+func finishedImagine(h *harness, count int) discordtest.Message {
+	h.t.Helper()
+	w := h.workerCred("gpu-" + h.alice.ID)
+	h.popImages(w, "gpu-1")
+	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a lighthouse"), opt("count", count), opt("seed", 42))
+	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.serveImages(w, "gpu-1")
+	return h.original(tok, "result", hasFiles)
+}
+
+func TestImagineButtons(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	res := finishedImagine(h, 2)
+	ids := customIDs(res.Message)
+
+	t.Run("upscale posts one full-size image", func(t *testing.T) {
+		h := h.on(t)
+		tok := h.click(h.bob, h.general, res.ID, findID(ids, "imagine/upscale/"))
+		m := h.original(tok, "upscaled", hasFiles)
+		if len(m.Files) != 1 {
+			t.Fatalf("%d files, want 1", len(m.Files))
+		}
+		if b := decodeImage(t, m.Files[0].Data).Bounds(); b.Dx() != 512 {
+			t.Fatalf("upscaled image is %v", b)
+		}
+	})
+	t.Run("upscale of a missing image is refused", func(t *testing.T) {
+		h := h.on(t)
+		id := strings.TrimSuffix(findID(ids, "imagine/upscale/"), "/1") + "/9"
+		text, private := h.reply(h.click(h.bob, h.general, res.ID, id))
+		if !private || !strings.Contains(text, "not available") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+	})
+	t.Run("an unknown button is answered", func(t *testing.T) {
+		h := h.on(t)
+		text, private := h.reply(h.click(h.alice, h.general, res.ID, "nothing/here"))
+		if !private || !strings.Contains(text, "no longer available") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+	})
+	for _, button := range []string{"imagine/reroll/", "imagine/variation/"} {
+		t.Run(strings.TrimSuffix(strings.TrimPrefix(button, "imagine/"), "/")+" queues a new request", func(t *testing.T) {
+			h := h.on(t)
+			tok := h.click(h.bob, h.general, res.ID, findID(ids, button))
+			h.original(tok, "queued again", func(m discordtest.Message) bool { return strings.Contains(m.Content, "a lighthouse") })
+			w := h.workerCred("again-" + button[8:12])
+			if n := h.serveImages(w, "again-"+button[8:12]); n != 2 {
+				t.Fatalf("served %d jobs, want 2", n)
+			}
+			m := h.original(tok, "rerolled", hasFiles)
+			wantContains(t, m.Content, "<@"+h.bob.ID+">")
+		})
+	}
+	t.Run("share by someone else is refused", func(t *testing.T) {
+		h := h.on(t)
+		text, private := h.reply(h.click(h.bob, h.general, res.ID, findID(ids, "imagine/share/")))
+		if !private || !strings.Contains(text, "Only the member") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+	})
+	t.Run("share posts to the art channel", func(t *testing.T) {
+		h := h.on(t)
+		text, private := h.reply(h.click(h.alice, h.general, res.ID, findID(ids, "imagine/share/")))
+		if !private || !strings.Contains(text, "Shared") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+		m, err := h.srv.WaitForMessage(h.ctx, h.art.ID, hasFiles)
+		must(t, err)
+		decodeImage(t, m.Files[0].Data)
+		wantContains(t, m.Content, "a lighthouse")
+	})
+	t.Run("delete by someone else is refused", func(t *testing.T) {
+		h := h.on(t)
+		text, private := h.reply(h.click(h.bob, h.general, res.ID, findID(ids, "imagine/delete/")))
+		if !private || !strings.Contains(text, "Only the member") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+		if _, ok := h.srv.Message(h.general.ID, res.ID); !ok {
+			t.Fatal("the result was deleted by a non-owner")
+		}
+	})
+	t.Run("delete by the requester removes the message", func(t *testing.T) {
+		h := h.on(t)
+		text, private := h.reply(h.click(h.alice, h.general, res.ID, findID(ids, "imagine/delete/")))
+		if !private || !strings.Contains(text, "Deleted") {
+			t.Fatalf("reply %q private %v", text, private)
+		}
+		if _, ok := h.srv.Message(h.general.ID, res.ID); ok {
+			t.Fatal("the result message is still there")
+		}
+	})
+}
+
+func TestImagineAfterTokenExpiryPostsToChannel(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.workerCred("gpu")
+	h.popImages(w, "gpu-1")
+	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a slow painting"))
+	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.clock.Advance(15 * time.Minute)
+	must(t, h.srv.ExpireInteraction(tok))
+	h.serveImages(w, "gpu-1")
+	m, err := h.srv.WaitForMessage(h.ctx, h.general.ID, func(m discordtest.Message) bool {
+		return hasFiles(m) && strings.Contains(m.Content, "a slow painting")
+	})
+	must(t, err)
+	wantContains(t, m.Content, "<@"+h.alice.ID+">")
+}
+
+func TestImagineResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	w := h.workerCred("gpu")
+	h.popImages(w, "gpu-1")
+	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "patience"))
+	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	old, oldSess := h.bot, h.sess
+	stop(old, oldSess)
+	if n := old.Commands().Watching(); n != 0 {
+		t.Fatalf("%d watchers still running after Stop", n)
+	}
+
+	h.serveImages(w, "gpu-1") // finishes while the bot is down
+	h.start()
+	m := h.original(tok, "result after restart", hasFiles)
+	decodeImage(t, m.Files[0].Data)
+}

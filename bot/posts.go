@@ -1,0 +1,65 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// errNotStarted is returned by posting callbacks called before Start.
+var errNotStarted = errors.New("bot not started")
+
+// PostLeaderboard posts a weekly leaderboard to the leaderboard channel. It
+// is the kudos engine's OnLeaderboard callback (kudos.WithOnLeaderboard).
+// Without a configured channel it does nothing.
+func (b *Bot) PostLeaderboard(ctx context.Context, lb kudos.Leaderboard) error {
+	if b.cfg.LeaderboardChannelID == "" {
+		b.log.Info("weekly leaderboard not posted: no leaderboard channel configured", "period", lb.Period.Name)
+		return nil
+	}
+	text, err := commands.FormatLeaderboard(ctx, b.deps.Horde, lb, "Weekly kudos leaderboard")
+	if err != nil {
+		return err
+	}
+	return b.Post(ctx, b.cfg.LeaderboardChannelID, text)
+}
+
+// PostArtTally announces an art tally's result in the art channel: text
+// prepared by the caller (the kudos engine's tally summary).
+func (b *Bot) PostArtTally(ctx context.Context, text string) error {
+	if b.cfg.ArtChannelID == "" {
+		return nil
+	}
+	return b.Post(ctx, b.cfg.ArtChannelID, text)
+}
+
+// Audit posts a line to the audit channel, if one is configured.
+func (b *Bot) Audit(ctx context.Context, text string) error {
+	if b.cfg.AuditChannelID == "" {
+		return nil
+	}
+	return b.Post(ctx, b.cfg.AuditChannelID, text)
+}
+
+// Post sends a message to a channel with retries. Mentions in it are shown
+// but ping nobody.
+func (b *Bot) Post(ctx context.Context, channelID, text string) error {
+	s := b.sess()
+	if s == nil {
+		return errNotStarted
+	}
+	msg := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{}}
+	err := b.cfg.Retry.Do(ctx, "post to channel", func(opts ...discordgo.RequestOption) error {
+		_, err := s.ChannelMessageSendComplex(channelID, msg, opts...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("post to channel %s: %w", channelID, err)
+	}
+	return nil
+}

@@ -1,0 +1,342 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// onReactionAdd turns a member's reaction into the kudos engine's
+// ReactionAdded. Replays after a gateway RESUME are harmless: the engine
+// keeps one award per (giver, message, category) and refuses the rest as
+// duplicates, which are never DMed about.
+func (b *Bot) onReactionAdd(s *discordgo.Session, r *discordgo.MessageReactionAdd) {
+	if !b.enter() {
+		return
+	}
+	defer b.inflight.Done()
+	var err error
+	defer func() { b.eventDone("reaction_add", err) }()
+	if r.MessageReaction == nil || r.GuildID == "" || !b.relevantReaction(r.ChannelID, r.Emoji) {
+		return
+	}
+	if s.State != nil && s.State.User != nil && r.UserID == s.State.User.ID {
+		return
+	}
+	ctx, cancel := b.handlerContext()
+	defer cancel()
+	if err = b.reactionAdded(ctx, s, r); err != nil {
+		b.log.Error("reaction award", "message", r.MessageID, "giver", r.UserID, "emoji", r.Emoji.APIName(), "err", err)
+	}
+}
+
+func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discordgo.MessageReactionAdd) error {
+	k := b.kudos()
+	at := b.cfg.Clock.Now()
+	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
+	if err != nil {
+		if commands.IsNotFound(err) {
+			return nil // deleted meanwhile
+		}
+		return err
+	}
+	if msg.Author == nil {
+		return nil
+	}
+	giverMember := r.Member
+	if giverMember == nil || giverMember.User == nil {
+		if giverMember, err = b.member(ctx, s, r.GuildID, r.UserID); err != nil {
+			return fmt.Errorf("giver member: %w", err)
+		}
+	}
+	if giverMember == nil || giverMember.User == nil {
+		return nil // left the guild
+	}
+	if giverMember.User.Bot || msg.Author.Bot {
+		return nil // bots neither give nor receive; no account is made for them
+	}
+	recvMember, err := b.member(ctx, s, r.GuildID, msg.Author.ID)
+	if err != nil {
+		return fmt.Errorf("receiver member: %w", err)
+	}
+	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, displayName(giverMember.User))
+	if err != nil {
+		return fmt.Errorf("horde user of giver %s: %w", r.UserID, err)
+	}
+	recv, err := b.deps.Horde.DiscordUser(ctx, msg.Author.ID, displayName(msg.Author))
+	if err != nil {
+		return fmt.Errorf("horde user of receiver %s: %w", msg.Author.ID, err)
+	}
+	ev := kudos.ReactionAdded{
+		GiverID: giver.ID, ReceiverID: recv.ID, MessageID: r.MessageID, ChannelID: r.ChannelID, GuildID: r.GuildID,
+		Emoji: r.Emoji.APIName(), GiverRoles: giverMember.Roles, ReceiverRoles: rolesOf(recvMember),
+		GiverAccountCreated: snowflakeTime(r.UserID), GiverJoinedAt: giverMember.JoinedAt, At: at,
+	}
+	out, err := k.OnReactionAdded(ctx, ev)
+	var ref *kudos.Refusal
+	switch {
+	case errors.As(err, &ref):
+		b.log.Debug("reaction award refused", "message", r.MessageID, "giver", r.UserID, "code", ref.Code)
+		b.dmRefusal(ctx, s, r.UserID, ref, msg)
+		return nil
+	case err != nil:
+		return err
+	case out.Awarded:
+		b.log.Info("reaction award pending", "message", r.MessageID, "giver", r.UserID, "receiver", msg.Author.ID,
+			"category", out.Category, "amount", out.Amount)
+	}
+	return nil
+}
+
+// onReactionRemove revokes a pending award made with that reaction.
+func (b *Bot) onReactionRemove(s *discordgo.Session, r *discordgo.MessageReactionRemove) {
+	if !b.enter() {
+		return
+	}
+	defer b.inflight.Done()
+	var err error
+	defer func() { b.eventDone("reaction_remove", err) }()
+	if r.MessageReaction == nil || r.GuildID == "" || !b.relevantReaction(r.ChannelID, r.Emoji) {
+		return
+	}
+	ctx, cancel := b.handlerContext()
+	defer cancel()
+	if err = b.reactionRemoved(ctx, s, r); err != nil {
+		b.log.Error("reaction removal", "message", r.MessageID, "giver", r.UserID, "err", err)
+	}
+}
+
+func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r *discordgo.MessageReactionRemove) error {
+	at := b.cfg.Clock.Now()
+	var receiverID int64
+	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
+	switch {
+	case err == nil && msg.Author != nil && !msg.Author.Bot:
+		recv, err := b.deps.Horde.DiscordUser(ctx, msg.Author.ID, displayName(msg.Author))
+		if err != nil {
+			return fmt.Errorf("horde user of receiver %s: %w", msg.Author.ID, err)
+		}
+		receiverID = recv.ID
+	case err != nil && !commands.IsNotFound(err):
+		return err
+	}
+	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, "") // "" keeps the name it has
+	if err != nil {
+		return fmt.Errorf("horde user of giver %s: %w", r.UserID, err)
+	}
+	n, err := b.kudos().OnReactionRemoved(ctx, kudos.ReactionRemoved{
+		GiverID: giver.ID, ReceiverID: receiverID, MessageID: r.MessageID, ChannelID: r.ChannelID,
+		GuildID: r.GuildID, Emoji: r.Emoji.APIName(), At: at,
+	})
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		b.log.Info("reaction award revoked", "message", r.MessageID, "giver", r.UserID, "awards", n)
+	}
+	return nil
+}
+
+// onMessageCreate turns a reply that thanks its parent's author into a
+// helpful award (the engine decides whether the text thanks).
+func (b *Bot) onMessageCreate(s *discordgo.Session, m *discordgo.MessageCreate) {
+	if !b.enter() {
+		return
+	}
+	defer b.inflight.Done()
+	var err error
+	defer func() { b.eventDone("message_create", err) }()
+	if m.Message == nil || m.GuildID == "" || m.Author == nil || m.Author.Bot || m.MessageReference == nil {
+		return
+	}
+	k := b.kudos()
+	if k == nil || !k.Config().Thanks || !kudos.IsThanks(m.Content) {
+		return
+	}
+	ctx, cancel := b.handlerContext()
+	defer cancel()
+	if err = b.thanks(ctx, s, m); err != nil {
+		b.log.Error("thanks award", "message", m.ID, "author", m.Author.ID, "err", err)
+	}
+}
+
+func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.MessageCreate) error {
+	parent := m.ReferencedMessage
+	if parent == nil || parent.Author == nil {
+		var err error
+		if parent, err = b.message(ctx, s, m.MessageReference.ChannelID, m.MessageReference.MessageID); err != nil {
+			if commands.IsNotFound(err) {
+				return nil
+			}
+			return err
+		}
+	}
+	if parent.Author == nil || parent.Author.Bot || parent.Author.ID == m.Author.ID {
+		return nil
+	}
+	authorMember := m.Member
+	if authorMember == nil {
+		var err error
+		if authorMember, err = b.member(ctx, s, m.GuildID, m.Author.ID); err != nil {
+			return fmt.Errorf("author member: %w", err)
+		}
+	}
+	parentMember, err := b.member(ctx, s, m.GuildID, parent.Author.ID)
+	if err != nil {
+		return fmt.Errorf("thanked member: %w", err)
+	}
+	giver, err := b.deps.Horde.DiscordUser(ctx, m.Author.ID, displayName(m.Author))
+	if err != nil {
+		return fmt.Errorf("horde user of %s: %w", m.Author.ID, err)
+	}
+	recv, err := b.deps.Horde.DiscordUser(ctx, parent.Author.ID, displayName(parent.Author))
+	if err != nil {
+		return fmt.Errorf("horde user of %s: %w", parent.Author.ID, err)
+	}
+	var joined time.Time
+	if authorMember != nil {
+		joined = authorMember.JoinedAt
+	}
+	out, err := b.kudos().OnThanks(ctx, kudos.ThanksReply{
+		AuthorID: giver.ID, RepliedToID: recv.ID, MessageID: m.ID, RepliedToMessageID: parent.ID,
+		ChannelID: m.ChannelID, GuildID: m.GuildID, Text: m.Content,
+		AuthorRoles: rolesOf(authorMember), RepliedToRoles: rolesOf(parentMember),
+		AuthorAccountCreated: snowflakeTime(m.Author.ID), AuthorJoinedAt: joined, At: b.cfg.Clock.Now(),
+	})
+	var ref *kudos.Refusal
+	switch {
+	case errors.As(err, &ref):
+		b.dmRefusal(ctx, s, m.Author.ID, ref, parent)
+		return nil
+	case err != nil:
+		return err
+	case out.Awarded:
+		b.log.Info("thanks award pending", "message", parent.ID, "giver", m.Author.ID, "receiver", parent.Author.ID, "amount", out.Amount)
+	}
+	return nil
+}
+
+// relevantReaction reports whether a reaction can matter to the kudos
+// engine (an award emoji, or any reaction in an art channel), so that other
+// reactions cost no REST calls and create no accounts.
+func (b *Bot) relevantReaction(channelID string, e discordgo.Emoji) bool {
+	k := b.kudos()
+	if k == nil {
+		return false
+	}
+	cfg := k.Config()
+	for _, c := range cfg.Art.Channels {
+		if c == channelID {
+			return true
+		}
+	}
+	name := normalizeEmoji(e.APIName())
+	for _, cc := range cfg.Categories {
+		for _, em := range cc.Emojis {
+			if normalizeEmoji(em) == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// dmRefusal tells a giver why their award did not count, if configured, at
+// most once per RefusalDMEvery, and never for a duplicate (a replay or a
+// second emoji of the same category says nothing new).
+func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID string, ref *kudos.Refusal, on *discordgo.Message) {
+	if !b.cfg.RefusalDM || ref.Code == kudos.RefuseDuplicate || !b.refusals.take(userID) {
+		return
+	}
+	link := ""
+	if on != nil {
+		link = fmt.Sprintf(" (https://discord.com/channels/%s/%s/%s)", on.GuildID, on.ChannelID, on.ID)
+	}
+	text := fmt.Sprintf("Your kudos award%s did not count: %s\n(I tell you this at most once an hour.)", link, sentence(ref.Message))
+	err := b.cfg.Retry.Do(ctx, "DM refusal", func(opts ...discordgo.RequestOption) error {
+		ch, err := s.UserChannelCreate(userID, opts...)
+		if err != nil {
+			return err
+		}
+		_, err = s.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{}}, opts...)
+		return err
+	})
+	if err != nil {
+		b.log.Warn("could not DM a refusal", "user", userID, "err", err)
+	}
+}
+
+// message returns a message from the state cache or REST.
+func (b *Bot) message(ctx context.Context, s *discordgo.Session, channelID, messageID string) (*discordgo.Message, error) {
+	if s.State != nil {
+		if m, err := s.State.Message(channelID, messageID); err == nil && m.Author != nil {
+			return m, nil
+		}
+	}
+	var m *discordgo.Message
+	err := b.cfg.Retry.Do(ctx, "get message", func(opts ...discordgo.RequestOption) error {
+		var err error
+		m, err = s.ChannelMessage(channelID, messageID, opts...)
+		return err
+	})
+	return m, err
+}
+
+// member returns a guild member from the state cache or REST; nil (and no
+// error) if they are not in the guild.
+func (b *Bot) member(ctx context.Context, s *discordgo.Session, guildID, userID string) (*discordgo.Member, error) {
+	if s.State != nil {
+		if m, err := s.State.Member(guildID, userID); err == nil && m.User != nil {
+			return m, nil
+		}
+	}
+	var m *discordgo.Member
+	err := b.cfg.Retry.Do(ctx, "get member", func(opts ...discordgo.RequestOption) error {
+		var err error
+		m, err = s.GuildMember(guildID, userID, opts...)
+		return err
+	})
+	if commands.IsNotFound(err) {
+		return nil, nil
+	}
+	return m, err
+}
+
+func rolesOf(m *discordgo.Member) []string {
+	if m == nil {
+		return nil
+	}
+	return m.Roles
+}
+
+// snowflakeTime is when a Discord id was made (an account's creation time).
+func snowflakeTime(id string) time.Time {
+	t, err := discordgo.SnowflakeTimestamp(id)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// normalizeEmoji matches the kudos engine's form: "name:id" for custom
+// emojis, Unicode without variation selectors.
+func normalizeEmoji(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
+		s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "<"), "a:"), ">")
+		s = strings.TrimPrefix(s, ":")
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\uFE0E' || r == '\uFE0F' {
+			return -1
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,116 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/commands"
+)
+
+// onInteraction is the INTERACTION_CREATE handler: slash commands by name,
+// buttons by custom-ID prefix, autocomplete by command name.
+func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+	if ic.Interaction == nil {
+		return
+	}
+	if !b.enter() {
+		return
+	}
+	defer b.inflight.Done()
+	ctx, cancel := b.handlerContext()
+	defer cancel()
+	b.route(ctx, s, ic.Interaction)
+}
+
+// route handles one interaction. Every error of a handler ends in replyError;
+// a panic is recovered, logged and answered like an internal error.
+func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction) {
+	ix := commands.NewInteraction(s, i, b.cfg.Retry)
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("interaction handler panicked", "interaction", i.ID, "type", i.Type.String(), "panic", p, "stack", string(debug.Stack()))
+			b.replyError(ctx, ix, fmt.Errorf("panic: %v", p))
+		}
+	}()
+	switch i.Type {
+	case discordgo.InteractionApplicationCommand:
+		name := i.ApplicationCommandData().Name
+		cmd := b.set.Command(name)
+		if cmd == nil {
+			b.replyError(ctx, ix, unknownInteraction("command /"+name))
+			return
+		}
+		b.run(ctx, ix, cmd.Defer, func() error { return cmd.Handle(ctx, ix) })
+	case discordgo.InteractionMessageComponent:
+		id := i.MessageComponentData().CustomID
+		comp, args := b.set.Component(id)
+		if comp == nil {
+			b.replyError(ctx, ix, unknownInteraction("button "+id))
+			return
+		}
+		b.run(ctx, ix, comp.Defer, func() error { return comp.Handle(ctx, ix, args) })
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		b.autocomplete(ctx, ix)
+	case discordgo.InteractionModalSubmit:
+		b.replyError(ctx, ix, unknownInteraction("form "+i.ModalSubmitData().CustomID))
+	default:
+		// Pings and future types need no answer from a gateway bot.
+	}
+}
+
+// run applies the rate limits, acknowledges as the handler asks (before
+// anything slow, so Discord's 3 s window is never at risk), resolves the
+// caller's horde user and runs the handler.
+func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*commands.Interaction) commands.DeferMode, handle func() error) {
+	if err := b.limits.allow(ix.Caller.ID, ix.I.GuildID); err != nil {
+		b.replyError(ctx, ix, err)
+		return
+	}
+	mode := commands.DeferNone
+	if deferFn != nil {
+		mode = deferFn(ix)
+	}
+	if mode != commands.DeferNone {
+		if err := ix.Defer(ctx, mode == commands.DeferEphemeral); err != nil {
+			// Without an acknowledgement the token is useless: nothing more can be said.
+			b.log.Error("could not acknowledge interaction", "interaction", ix.I.ID, "err", err)
+			return
+		}
+	}
+	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
+	if err != nil {
+		b.replyError(ctx, ix, fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err))
+		return
+	}
+	ix.User = u
+	if err := handle(); err != nil {
+		b.replyError(ctx, ix, err)
+	}
+}
+
+// autocomplete answers an autocomplete interaction; on failure it answers
+// no choices (Discord shows "loading options failed" otherwise) and logs.
+func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) {
+	cmd := b.set.Command(ix.I.ApplicationCommandData().Name)
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	if cmd != nil && cmd.Autocomplete != nil {
+		u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
+		if err == nil {
+			ix.User = u
+			choices, err = cmd.Autocomplete(ctx, ix)
+		}
+		if err != nil {
+			b.log.Warn("autocomplete failed", "command", cmd.Def.Name, "err", err)
+			choices = nil
+		}
+	}
+	if err := ix.Autocomplete(ctx, choices); err != nil {
+		b.log.Warn("answer autocomplete", "err", err)
+	}
+}
+
+// displayName is the name a horde user gets from Discord.
+func displayName(u *discordgo.User) string { return commands.DisplayName(u) }

@@ -1,0 +1,256 @@
+// Command hordeworker is the reference worker for hordebot and any
+// AI-Horde-compatible server: it pops image or text jobs, runs them on a
+// backend (procedural, AUTOMATIC1111/Forge, KoboldCpp, OpenAI-compatible)
+// and submits the results.
+//
+//	HORDE_API_KEY=... hordeworker --url http://127.0.0.1:7001 --name my-gpu \
+//	    --kind image --backend a1111 --backend-url http://127.0.0.1:7860 --models "AlbedoBase XL"
+//	hordeworker version
+//
+// The first SIGINT or SIGTERM stops popping and lets the jobs in flight
+// finish and be submitted; a second one quits at once.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/worker"
+)
+
+// Environment variables holding secrets (never flags: flags show in ps).
+const (
+	envAPIKey       = "HORDE_API_KEY"
+	envOpenAIAPIKey = "OPENAI_API_KEY"
+)
+
+// Backend names and their default URLs.
+var defaultBackendURLs = map[string]string{
+	"procedural": "",
+	"a1111":      "http://127.0.0.1:7860",
+	"kobold":     "http://127.0.0.1:5001",
+	"openai":     "http://127.0.0.1:8080",
+}
+
+// publicHordes are hosts the procedural test backend must not serve: its
+// pictures are not generations and would cheat requesters of kudos.
+var publicHordes = []string{"aihorde.net", "stablehorde.net", "koboldai.net"}
+
+// config is the parsed command line and environment.
+type config struct {
+	URL              string
+	Name             string
+	Kind             horde.RequestKind
+	Backend          string
+	BackendURL       string
+	BackendModel     string
+	Models           []string
+	MaxPixels        int
+	MaxLength        int
+	MaxContextLength int
+	NSFW             bool
+	Threads          int
+	PopInterval      time.Duration
+	Contact          string
+	LogLevel         slog.Level
+	APIKey           string
+	OpenAIAPIKey     string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+// run is main without the process exit, for tests.
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "version" {
+		fmt.Fprintf(stdout, "hordeworker %s\n", worker.Version)
+		return 0
+	}
+	cfg, err := parseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "hordeworker: %v\n", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	backend, err := newBackend(cfg, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "hordeworker: %v\n", err)
+		return 2
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case s := <-signals:
+			log.Info("signal received: finishing the jobs in flight; send another to quit now", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		if s, ok := <-signals; ok {
+			log.Warn("second signal: quitting without submitting the jobs in flight", "signal", s.String())
+			os.Exit(130)
+		}
+	}()
+
+	err = worker.Run(ctx, workerConfig(cfg, backend, log))
+	if err != nil {
+		log.Error("worker stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// parseConfig reads the flags and the environment.
+func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("hordeworker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		cfg      config
+		kind     string
+		models   string
+		logLevel string
+	)
+	host, _ := os.Hostname()
+	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:7001", "the horde's root URL (AI Horde v2 API)")
+	fs.StringVar(&cfg.Name, "name", "hordeworker-"+host, "worker name, unique on the horde")
+	fs.StringVar(&kind, "kind", "image", "job kind: image or text")
+	fs.StringVar(&cfg.Backend, "backend", "procedural", "backend: procedural, a1111, kobold or openai")
+	fs.StringVar(&cfg.BackendURL, "backend-url", "", "backend root URL (default per backend: a1111 :7860, kobold :5001, openai :8080)")
+	fs.StringVar(&cfg.BackendModel, "backend-model", "", "openai: the server's model name (default: the job's model)")
+	fs.StringVar(&models, "models", "", "comma-separated models to serve (procedural: default \"procedural\")")
+	fs.IntVar(&cfg.MaxPixels, "max-pixels", worker.DefaultMaxPixels, "image: largest width*height")
+	fs.IntVar(&cfg.MaxLength, "max-length", worker.DefaultMaxLength, "text: most tokens to generate")
+	fs.IntVar(&cfg.MaxContextLength, "max-context-length", worker.DefaultMaxContextLength, "text: most tokens of context")
+	fs.BoolVar(&cfg.NSFW, "nsfw", false, "accept NSFW requests")
+	fs.IntVar(&cfg.Threads, "threads", 1, "jobs run at once")
+	fs.DurationVar(&cfg.PopInterval, "pop-interval", worker.DefaultPopInterval, "wait after a pop that found no job")
+	fs.StringVar(&cfg.Contact, "contact", worker.DefaultContact, "contact sent in the Client-Agent header")
+	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: hordeworker [flags] | hordeworker version\n\n"+
+			"The API key comes from $%s (and $%s for --backend openai).\n\n", envAPIKey, envOpenAIAPIKey)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+
+	cfg.Kind = horde.RequestKind(kind)
+	if cfg.Kind != horde.KindImage && cfg.Kind != horde.KindText {
+		return config{}, fmt.Errorf("--kind %q: want image or text", kind)
+	}
+	def, ok := defaultBackendURLs[cfg.Backend]
+	if !ok {
+		return config{}, fmt.Errorf("--backend %q: want procedural, a1111, kobold or openai", cfg.Backend)
+	}
+	if cfg.BackendURL == "" {
+		cfg.BackendURL = def
+	}
+	switch {
+	case cfg.Backend == "a1111" && cfg.Kind != horde.KindImage:
+		return config{}, errors.New("--backend a1111 serves --kind image only")
+	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != horde.KindText:
+		return config{}, fmt.Errorf("--backend %s serves --kind text only", cfg.Backend)
+	}
+	for _, m := range strings.Split(models, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			cfg.Models = append(cfg.Models, m)
+		}
+	}
+	if len(cfg.Models) == 0 && cfg.Backend != "procedural" {
+		return config{}, fmt.Errorf("--models is required with --backend %s", cfg.Backend)
+	}
+	if cfg.Threads < 1 || cfg.Threads > worker.MaxThreads {
+		return config{}, fmt.Errorf("--threads %d: want 1..%d", cfg.Threads, worker.MaxThreads)
+	}
+	if cfg.MaxPixels < 64*64 || cfg.MaxLength < 1 || cfg.MaxContextLength < 1 {
+		return config{}, errors.New("--max-pixels, --max-length and --max-context-length must be positive (max-pixels at least 4096)")
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
+		return config{}, fmt.Errorf("--log-level %q: %w", logLevel, err)
+	}
+	u, err := url.Parse(cfg.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return config{}, fmt.Errorf("--url %q: want http(s)://host[:port]", cfg.URL)
+	}
+	if cfg.Backend == "procedural" && isPublicHorde(u.Hostname()) {
+		return config{}, fmt.Errorf("--backend procedural is a test backend and must not serve the public horde at %s", u.Hostname())
+	}
+	cfg.APIKey = strings.TrimSpace(getenv(envAPIKey))
+	if cfg.APIKey == "" {
+		return config{}, fmt.Errorf("$%s is not set", envAPIKey)
+	}
+	cfg.OpenAIAPIKey = strings.TrimSpace(getenv(envOpenAIAPIKey))
+	return cfg, nil
+}
+
+// isPublicHorde reports whether host is (a subdomain of) a public horde.
+func isPublicHorde(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range publicHordes {
+		if host == h || strings.HasSuffix(host, "."+h) {
+			return true
+		}
+	}
+	return false
+}
+
+// newBackend builds the configured backend.
+func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
+	switch cfg.Backend {
+	case "procedural":
+		return worker.NewProcedural(), nil
+	case "a1111":
+		return worker.NewA1111(worker.A1111Options{URL: cfg.BackendURL, Logger: log})
+	case "kobold":
+		return worker.NewKobold(worker.KoboldOptions{URL: cfg.BackendURL})
+	case "openai":
+		return worker.NewOpenAI(worker.OpenAIOptions{URL: cfg.BackendURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.BackendModel})
+	default:
+		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
+	}
+}
+
+// workerConfig turns the command's config into the worker's.
+func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config {
+	return worker.Config{
+		BaseURL:          cfg.URL,
+		APIKey:           cfg.APIKey,
+		Name:             cfg.Name,
+		Kind:             cfg.Kind,
+		Models:           cfg.Models,
+		MaxPixels:        cfg.MaxPixels,
+		NSFW:             cfg.NSFW,
+		AllowImg2Img:     cfg.Backend == "a1111",
+		MaxLength:        cfg.MaxLength,
+		MaxContextLength: cfg.MaxContextLength,
+		Threads:          cfg.Threads,
+		Backend:          b,
+		PopInterval:      cfg.PopInterval,
+		Contact:          cfg.Contact,
+		Logger:           log,
+	}
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/worker"
+)
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestParseConfig(t *testing.T) {
+	withKey := env(map[string]string{envAPIKey: "key", envOpenAIAPIKey: "sk"})
+	tests := []struct {
+		name    string
+		args    []string
+		getenv  func(string) string
+		wantErr string
+		check   func(t *testing.T, c config)
+	}{
+		{name: "defaults", args: nil, getenv: withKey, check: func(t *testing.T, c config) {
+			if c.URL != "http://127.0.0.1:7001" || c.Kind != horde.KindImage || c.Backend != "procedural" ||
+				c.Threads != 1 || c.APIKey != "key" || len(c.Models) != 0 || !strings.HasPrefix(c.Name, "hordeworker-") {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "a1111 with models", args: []string{"--backend", "a1111", "--models", "A, B ,", "--threads", "3", "--nsfw", "--max-pixels", "262144"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.BackendURL != "http://127.0.0.1:7860" || len(c.Models) != 2 || c.Models[1] != "B" || c.Threads != 3 || !c.NSFW || c.MaxPixels != 262144 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "openai text with its key", args: []string{"--kind", "text", "--backend", "openai", "--models", "m", "--backend-url", "http://gpu:8000/v1"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.OpenAIAPIKey != "sk" || c.BackendURL != "http://gpu:8000/v1" || c.Kind != horde.KindText {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "no API key", args: nil, getenv: env(nil), wantErr: envAPIKey},
+		{name: "bad kind", args: []string{"--kind", "video"}, getenv: withKey, wantErr: "--kind"},
+		{name: "bad backend", args: []string{"--backend", "comfy"}, getenv: withKey, wantErr: "--backend"},
+		{name: "a1111 for text", args: []string{"--kind", "text", "--backend", "a1111", "--models", "m"}, getenv: withKey, wantErr: "image only"},
+		{name: "kobold for images", args: []string{"--backend", "kobold", "--models", "m"}, getenv: withKey, wantErr: "text only"},
+		{name: "real backend without models", args: []string{"--kind", "text", "--backend", "kobold"}, getenv: withKey, wantErr: "--models"},
+		{name: "zero threads", args: []string{"--threads", "0"}, getenv: withKey, wantErr: "--threads"},
+		{name: "bad url", args: []string{"--url", "127.0.0.1:7001"}, getenv: withKey, wantErr: "--url"},
+		{name: "procedural on the public horde", args: []string{"--url", "https://aihorde.net"}, getenv: withKey, wantErr: "public horde"},
+		{name: "bad log level", args: []string{"--log-level", "loud"}, getenv: withKey, wantErr: "--log-level"},
+		{name: "stray argument", args: []string{"run"}, getenv: withKey, wantErr: "unexpected"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := parseConfig(tt.args, tt.getenv, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+	if _, err := parseConfig([]string{"-h"}, withKey, io.Discard); !errors.Is(err, flag.ErrHelp) {
+		t.Errorf("-h: %v", err)
+	}
+}
+
+func TestNewBackend(t *testing.T) {
+	for _, name := range []string{"procedural", "a1111", "kobold", "openai"} {
+		b, err := newBackend(config{Backend: name, BackendURL: "http://127.0.0.1:1"}, nil)
+		if err != nil || b == nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, err := newBackend(config{Backend: "kobold", BackendURL: "not a url"}, nil); err == nil {
+		t.Error("kobold with a bad URL: no error")
+	}
+}
+
+func TestRunVersionAndExitCodes(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"version"}, env(nil), &out, io.Discard); code != 0 || out.String() != "hordeworker "+worker.Version+"\n" {
+		t.Fatalf("version: code %d output %q", code, out.String())
+	}
+	if code := run([]string{"--kind", "video"}, env(map[string]string{envAPIKey: "k"}), io.Discard, io.Discard); code != 2 {
+		t.Fatalf("bad flag: code %d, want 2", code)
+	}
+	// A horde that refuses the key: the worker exits 1 instead of popping forever.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("apikey") != "wrong" {
+			t.Errorf("apikey %q", r.Header.Get("apikey"))
+		}
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"No user matching sent API Key.","rc":"InvalidAPIKey"}`))
+	}))
+	defer srv.Close()
+	var logs bytes.Buffer
+	if code := run([]string{"--url", srv.URL}, env(map[string]string{envAPIKey: "wrong"}), io.Discard, &logs); code != 1 {
+		t.Fatalf("refused key: code %d, want 1; logs:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "InvalidAPIKey") {
+		t.Errorf("logs do not say why:\n%s", logs.String())
+	}
+}

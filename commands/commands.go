@@ -1,0 +1,203 @@
+// Package commands holds the Discord slash commands, buttons and
+// autocomplete handlers of hordebot. Each command lives in its own file that
+// owns both its definition and its handlers; a Set gathers them for the bot's
+// router. Commands call the scheduler and the kudos engine through the narrow
+// interfaces in deps.go, never the store directly.
+package commands
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// Command is one slash command: its definition and its handlers.
+type Command struct {
+	Def *discordgo.ApplicationCommand
+	// Defer says how to acknowledge the interaction before Handle runs; nil is DeferNone.
+	Defer func(ix *Interaction) DeferMode
+	// Handle runs the command. An error is turned into an ephemeral reply by the bot.
+	Handle func(ctx context.Context, ix *Interaction) error
+	// Autocomplete answers the focused option's choices; nil if the command has none.
+	Autocomplete func(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
+}
+
+// Component handles the buttons whose custom ID is Prefix followed by
+// "/"-separated arguments (e.g. "imagine/upscale/{request}/{n}").
+type Component struct {
+	Prefix string
+	Defer  func(ix *Interaction) DeferMode
+	Handle func(ctx context.Context, ix *Interaction, args []string) error
+}
+
+// Config tunes the commands. Zero values take the defaults.
+type Config struct {
+	// ArtChannelID is where "share" posts images; empty disables sharing.
+	ArtChannelID string
+	// AuditChannelID receives a line for every moderator award; empty disables.
+	AuditChannelID string
+	// ModeratorRoleIDs may use /kudos award.
+	ModeratorRoleIDs []string
+	// PublicURL is the horde API address shown to worker owners.
+	PublicURL string
+	// MaxFiles and MaxFileBytes bound a message's attachments (Discord: 10 files, 10 MiB by default).
+	MaxFiles     int
+	MaxFileBytes int
+	// PollInterval is how often a pending request is checked; EditEvery the
+	// least time between two progress edits of its message.
+	PollInterval time.Duration
+	EditEvery    time.Duration
+	// TokenLifetime is how long after an interaction its token is trusted
+	// for edits (Discord's is 15 minutes); later results go to the channel.
+	TokenLifetime time.Duration
+	// Retry tunes retries of Discord REST calls.
+	Retry  Retrier
+	Clock  horde.Clock
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxFiles <= 0 {
+		c.MaxFiles = 10
+	}
+	if c.MaxFileBytes <= 0 {
+		c.MaxFileBytes = 10 << 20
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 2 * time.Second
+	}
+	if c.EditEvery < 0 {
+		c.EditEvery = 0
+	} else if c.EditEvery == 0 {
+		c.EditEvery = 5 * time.Second
+	}
+	if c.TokenLifetime <= 0 {
+		c.TokenLifetime = 14 * time.Minute
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://127.0.0.1:7001"
+	}
+	if c.Clock == nil {
+		c.Clock = horde.SystemClock{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Deps are the services the commands call.
+type Deps struct {
+	Horde      Horde
+	Kudos      Kudos
+	Deliveries DeliveryStore
+}
+
+// Set is every command and button handler, plus the watchers that deliver
+// results. Create it with New.
+type Set struct {
+	cfg    Config
+	horde  Horde
+	kudos  Kudos
+	dstore DeliveryStore
+	log    *slog.Logger
+
+	cmds  map[string]*Command
+	comps map[string]*Component
+
+	mu       sync.Mutex
+	session  *discordgo.Session
+	baseCtx  context.Context
+	watching map[string]bool
+	wg       sync.WaitGroup
+}
+
+// New builds the command set.
+func New(cfg Config, deps Deps) *Set {
+	cfg = cfg.withDefaults()
+	s := &Set{
+		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, log: cfg.Logger,
+		cmds: map[string]*Command{}, comps: map[string]*Component{},
+		watching: map[string]bool{}, baseCtx: context.Background(),
+	}
+	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand()} {
+		s.cmds[c.Def.Name] = c
+	}
+	for _, c := range s.imagineButtons() {
+		s.comps[c.Prefix] = c
+	}
+	return s
+}
+
+// Definitions returns every command definition, sorted by name (stable, so
+// that a hash of them changes only when a definition does).
+func (s *Set) Definitions() []*discordgo.ApplicationCommand {
+	defs := make([]*discordgo.ApplicationCommand, 0, len(s.cmds))
+	for _, c := range s.cmds {
+		defs = append(defs, c.Def)
+	}
+	sort.Slice(defs, func(i, j int) bool { return defs[i].Name < defs[j].Name })
+	return defs
+}
+
+// Command returns the command named name, or nil.
+func (s *Set) Command(name string) *Command { return s.cmds[name] }
+
+// Component returns the handler of a button's custom ID and the arguments
+// after its prefix, or nil. The longest matching prefix wins.
+func (s *Set) Component(customID string) (*Component, []string) {
+	parts := strings.Split(customID, "/")
+	for n := len(parts); n > 0; n-- {
+		if c, ok := s.comps[strings.Join(parts[:n], "/")]; ok {
+			return c, parts[n:]
+		}
+	}
+	return nil, nil
+}
+
+// Start binds the set to the session results are delivered on and resumes
+// watching the deliveries persisted by an earlier run. Watchers run until
+// ctx ends; Wait waits for them.
+func (s *Set) Start(ctx context.Context, session *discordgo.Session) error {
+	s.mu.Lock()
+	s.session, s.baseCtx = session, ctx
+	s.mu.Unlock()
+	return s.resumeDeliveries(ctx)
+}
+
+// Wait blocks until every watcher started by the set has returned (after
+// the context given to Start ended, or their results were delivered).
+func (s *Set) Wait() { s.wg.Wait() }
+
+// Watching returns how many requests are being watched for delivery.
+func (s *Set) Watching() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.watching)
+}
+
+// IsModerator reports whether a member holds one of the configured moderator roles.
+func (s *Set) IsModerator(m *discordgo.Member) bool {
+	if m == nil {
+		return false
+	}
+	for _, r := range m.Roles {
+		for _, mr := range s.cfg.ModeratorRoleIDs {
+			if r == mr {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func deferAlways(mode DeferMode) func(*Interaction) DeferMode {
+	return func(*Interaction) DeferMode { return mode }
+}

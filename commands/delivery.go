@@ -1,0 +1,297 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// delivery is a result still owed to Discord: which request, and where and
+// how to deliver it. It is persisted (as JSON) until delivered so that a
+// restart resumes watching it.
+type delivery struct {
+	RequestID     string            `json:"request_id"`
+	Kind          horde.RequestKind `json:"kind"`
+	AppID         string            `json:"app_id"`
+	InteractionID string            `json:"interaction_id"`
+	Token         string            `json:"token"`
+	ChannelID     string            `json:"channel_id"`
+	GuildID       string            `json:"guild_id,omitempty"`
+	UserID        string            `json:"user_id"` // the requester's Discord id
+	Prompt        string            `json:"prompt"`  // as shown to members
+	IssuedAt      time.Time         `json:"issued_at"`
+}
+
+func (d delivery) interaction() *discordgo.Interaction {
+	return &discordgo.Interaction{ID: d.InteractionID, AppID: d.AppID, Token: d.Token, ChannelID: d.ChannelID, GuildID: d.GuildID}
+}
+
+// deliveryFor describes where the result of request r, asked for by ix, goes.
+func deliveryFor(ix *Interaction, r horde.Request, prompt string) delivery {
+	return delivery{
+		RequestID: r.ID, Kind: r.Kind, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
+		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: prompt,
+		IssuedAt: ix.CreatedAt(),
+	}
+}
+
+// track persists d and starts watching it.
+func (s *Set) track(ctx context.Context, d delivery) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode delivery of %s: %w", d.RequestID, err)
+	}
+	if s.dstore != nil {
+		if err := s.dstore.SaveDiscordDelivery(ctx, d.RequestID, b); err != nil {
+			return fmt.Errorf("persist delivery of %s: %w", d.RequestID, err)
+		}
+	}
+	s.startWatch(d)
+	return nil
+}
+
+func (s *Set) startWatch(d delivery) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.watching[d.RequestID] {
+		return
+	}
+	s.watching[d.RequestID] = true
+	ctx := s.baseCtx
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				s.log.Error("delivery watcher panicked", "request", d.RequestID, "panic", p)
+			}
+			s.mu.Lock()
+			delete(s.watching, d.RequestID)
+			s.mu.Unlock()
+		}()
+		s.watch(ctx, d)
+	}()
+}
+
+// resumeDeliveries restarts the watchers of the deliveries an earlier run left.
+func (s *Set) resumeDeliveries(ctx context.Context) error {
+	if s.dstore == nil {
+		return nil
+	}
+	payloads, err := s.dstore.DiscordDeliveries(ctx)
+	if err != nil {
+		return fmt.Errorf("load pending deliveries: %w", err)
+	}
+	for _, b := range payloads {
+		var d delivery
+		if err := json.Unmarshal(b, &d); err != nil || d.RequestID == "" {
+			s.log.Error("skipping unreadable pending delivery", "err", err, "payload", string(b))
+			continue
+		}
+		s.startWatch(d)
+	}
+	if len(payloads) > 0 {
+		s.log.Info("resumed pending deliveries", "count", len(payloads))
+	}
+	return nil
+}
+
+// watch polls a request until it finishes, editing its message with the
+// queue position and ETA (at most once per EditEvery), then delivers the
+// result. When ctx ends first the delivery stays persisted for the next run.
+func (s *Set) watch(ctx context.Context, d delivery) {
+	var lastEdit time.Time
+	lastText := ""
+	for {
+		p, err := s.horde.Check(ctx, d.RequestID)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case horde.IsKind(err, horde.KindNotFound):
+			s.log.Warn("watched request is gone", "request", d.RequestID)
+			s.deliver(ctx, d, Reply{Content: fmt.Sprintf("Your request for “%s” is no longer known to the horde.", clip(d.Prompt, 200))})
+			return
+		case err != nil:
+			s.log.Error("check request", "request", d.RequestID, "err", err)
+		case p.Done:
+			s.finish(ctx, d)
+			return
+		default:
+			text := progressText(d, p)
+			now := s.cfg.Clock.Now()
+			if text != lastText && now.Sub(lastEdit) >= s.cfg.EditEvery && s.tokenFresh(d) {
+				if err := s.editOriginal(ctx, d, Reply{Content: text}); err != nil {
+					s.log.Warn("progress edit failed", "request", d.RequestID, "err", err)
+				} else {
+					lastEdit, lastText = now, text
+				}
+			}
+		}
+		t := time.NewTimer(s.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// finish builds the result message of a finished request and delivers it.
+func (s *Set) finish(ctx context.Context, d delivery) {
+	p, gens, err := s.horde.Status(ctx, d.RequestID)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("read finished request", "request", d.RequestID, "err", err)
+			s.deliver(ctx, d, Reply{Content: "Your request finished but its results could not be read; it has been logged."})
+		}
+		return
+	}
+	var r Reply
+	switch {
+	case len(gens) == 0:
+		reason := p.Request.Reason
+		if reason == "" {
+			reason = string(p.Request.State)
+		}
+		r = Reply{Content: fmt.Sprintf("<@%s> your request for “%s” did not complete: %s.", d.UserID, clip(d.Prompt, 200), reason)}
+	case d.Kind == horde.KindText:
+		r = s.textResult(d, p, gens)
+	default:
+		r, err = s.imageResult(ctx, d, p, gens)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			s.log.Error("compose image result", "request", d.RequestID, "err", err)
+			r = Reply{Content: "Your images are ready but could not be assembled; it has been logged."}
+		}
+	}
+	s.deliver(ctx, d, r)
+}
+
+// deliver sends r where d says: an edit of the interaction's message while
+// its token is fresh, else a new message in the channel, else a DM. Once
+// sent, the delivery is forgotten.
+func (s *Set) deliver(ctx context.Context, d delivery, r Reply) {
+	var err error
+	if s.tokenFresh(d) {
+		if err = s.editOriginal(ctx, d, r); err == nil {
+			s.forget(ctx, d)
+			return
+		}
+		s.log.Warn("result edit failed; posting to the channel", "request", d.RequestID, "err", err)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	msg := &discordgo.MessageSend{
+		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Files: r.Files,
+		AllowedMentions: mentionUsersOnly(),
+	}
+	if err = s.retry().Do(ctx, "post result to channel", func(opts ...discordgo.RequestOption) error {
+		rewind(msg.Files)
+		_, err := s.sess().ChannelMessageSendComplex(d.ChannelID, msg, opts...)
+		return err
+	}); err == nil {
+		s.forget(ctx, d)
+		return
+	}
+	s.log.Warn("posting the result to the channel failed; sending a DM", "request", d.RequestID, "err", err)
+	if ctx.Err() != nil {
+		return
+	}
+	if err = s.sendDM(ctx, d.UserID, msg); err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("result could not be delivered anywhere", "request", d.RequestID, "err", err)
+		}
+		return
+	}
+	s.forget(ctx, d)
+}
+
+func (s *Set) forget(ctx context.Context, d delivery) {
+	if s.dstore == nil {
+		return
+	}
+	if err := s.dstore.DeleteDiscordDelivery(context.WithoutCancel(ctx), d.RequestID); err != nil {
+		s.log.Error("forget delivered request", "request", d.RequestID, "err", err)
+	}
+}
+
+func (s *Set) editOriginal(ctx context.Context, d delivery, r Reply) error {
+	i := d.interaction()
+	return s.retry().Do(ctx, "edit result message", func(opts ...discordgo.RequestOption) error {
+		rewind(r.Files)
+		_, err := s.sess().InteractionResponseEdit(i, webhookEdit(r), opts...)
+		return err
+	})
+}
+
+// sendDM sends a direct message to a Discord user.
+func (s *Set) sendDM(ctx context.Context, userID string, msg *discordgo.MessageSend) error {
+	var ch *discordgo.Channel
+	if err := s.retry().Do(ctx, "open DM channel", func(opts ...discordgo.RequestOption) error {
+		var err error
+		ch, err = s.sess().UserChannelCreate(userID, opts...)
+		return err
+	}); err != nil {
+		return err
+	}
+	return s.retry().Do(ctx, "send DM", func(opts ...discordgo.RequestOption) error {
+		rewind(msg.Files)
+		_, err := s.sess().ChannelMessageSendComplex(ch.ID, msg, opts...)
+		return err
+	})
+}
+
+func (s *Set) tokenFresh(d delivery) bool {
+	return s.cfg.Clock.Now().Sub(d.IssuedAt) < s.cfg.TokenLifetime
+}
+
+func (s *Set) sess() *discordgo.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.session
+}
+
+func (s *Set) retry() Retrier { return s.cfg.Retry }
+
+// progressText is the message shown while a request waits or runs.
+func progressText(d delivery, p horde.Progress) string {
+	what := "images"
+	if d.Kind == horde.KindText {
+		what = "text"
+	}
+	switch {
+	case !p.IsPossible:
+		return fmt.Sprintf("⏳ “%s” — no online worker can serve this request right now; it stays queued until one can.", clip(d.Prompt, 200))
+	case p.Processing > 0 || p.Finished > 0:
+		return fmt.Sprintf("🎨 “%s” — generating %s: %d done, %d in progress, %d waiting · ETA ~%s",
+			clip(d.Prompt, 200), what, p.Finished, p.Processing, p.Waiting, eta(p.WaitTime))
+	default:
+		// The horde counts the requests ahead; members count from 1.
+		return fmt.Sprintf("⏳ “%s” — queued at position %d · ETA ~%s", clip(d.Prompt, 200), p.QueuePosition+1, eta(p.WaitTime))
+	}
+}
+
+func eta(secs int) string {
+	if secs <= 0 {
+		return "a few seconds"
+	}
+	return (time.Duration(secs) * time.Second).String()
+}
+
+// clip shortens s to at most n runes, marking the cut.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,353 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decode JPEG results
+	_ "image/png"  // decode PNG results
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+	_ "github.com/gen2brain/webp" // decode WebP results (what AI Horde workers upload)
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// imageSize is a /imagine size preset.
+type imageSize struct {
+	Name          string
+	Width, Height int
+}
+
+var imageSizes = []imageSize{
+	{"square", 512, 512},
+	{"portrait", 512, 768},
+	{"landscape", 768, 512},
+	{"large", 1024, 1024},
+}
+
+// imageStyle is a /imagine style preset: words appended to the prompt.
+type imageStyle struct {
+	Name, Suffix string
+}
+
+var imageStyles = []imageStyle{
+	{"photo", "photograph, 35mm, natural light, highly detailed"},
+	{"anime", "anime style, cel shading, vibrant colors"},
+	{"painting", "oil painting, visible brush strokes, artstation"},
+	{"pixel-art", "pixel art, 16-bit, crisp edges"},
+	{"sketch", "pencil sketch, graphite, cross-hatching"},
+}
+
+const (
+	defaultSteps = 30
+	maxSteps     = 100
+	maxImages    = 4
+	// clientAgent is how requests from Discord name themselves.
+	clientAgent = "hordebot:1:discord"
+)
+
+func (s *Set) imagineCommand() *Command {
+	minLen := 1
+	one, four, stepsMin, stepsMax := 1.0, float64(maxImages), 1.0, float64(maxSteps)
+	sizes := make([]*discordgo.ApplicationCommandOptionChoice, len(imageSizes))
+	for i, z := range imageSizes {
+		sizes[i] = &discordgo.ApplicationCommandOptionChoice{Name: fmt.Sprintf("%s %dx%d", z.Name, z.Width, z.Height), Value: z.Name}
+	}
+	styles := make([]*discordgo.ApplicationCommandOptionChoice, len(imageStyles))
+	for i, st := range imageStyles {
+		styles[i] = &discordgo.ApplicationCommandOptionChoice{Name: st.Name, Value: st.Name}
+	}
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "imagine",
+			Description: "Generate images on the community's GPUs",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "What to draw", Required: true, MinLength: &minLen, MaxLength: 1000},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "negative", Description: "What to avoid", MaxLength: 500},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "size", Description: "Image size", Choices: sizes},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "steps", Description: "Sampling steps", MinValue: &stepsMin, MaxValue: stepsMax},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "seed", Description: "Seed, for reproducible images", MinValue: ptr(0.0)},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many images (1-4)", MinValue: &one, MaxValue: four},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "style", Description: "A style preset", Choices: styles},
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Allow NSFW output (age-restricted channels only)"},
+			},
+		},
+		Defer:        deferAlways(DeferPublic),
+		Handle:       s.handleImagine,
+		Autocomplete: s.modelChoices(horde.KindImage),
+	}
+}
+
+// imagineRequest turns /imagine options into a horde request and the prompt shown to members.
+func imagineRequest(o Options) (horde.NewRequest, string, error) {
+	prompt := o.String("prompt", "")
+	if prompt == "" {
+		return horde.NewRequest{}, "", horde.Invalidf("prompt", "the prompt is empty")
+	}
+	shown := prompt
+	if name := o.String("style", ""); name != "" {
+		st, ok := findStyle(name)
+		if !ok {
+			return horde.NewRequest{}, "", horde.Invalidf("style", "unknown style %q", name)
+		}
+		prompt += ", " + st.Suffix
+	}
+	if neg := o.String("negative", ""); neg != "" {
+		prompt += " ### " + neg
+	}
+	size := imageSizes[0]
+	if name := o.String("size", ""); name != "" {
+		z, ok := findSize(name)
+		if !ok {
+			return horde.NewRequest{}, "", horde.Invalidf("size", "unknown size %q", name)
+		}
+		size = z
+	}
+	params := &horde.ImageParams{
+		Width: size.Width, Height: size.Height, Steps: int(o.Int("steps", defaultSteps)),
+		SamplerName: "k_euler_a", CFGScale: 7,
+	}
+	if o.Has("seed") {
+		params.Seed = strconv.FormatInt(o.Int("seed", 0), 10)
+	}
+	nr := horde.NewRequest{
+		Kind: horde.KindImage, Prompt: prompt, Image: params, N: int(min(max(o.Int("count", 1), 1), maxImages)),
+		NSFW: o.Bool("nsfw", false), R2: true, ClientAgent: clientAgent, Source: "discord",
+	}
+	if m := o.String("model", ""); m != "" {
+		nr.Models = []string{m}
+	}
+	return nr, shown, nil
+}
+
+func (s *Set) handleImagine(ctx context.Context, ix *Interaction) error {
+	nr, shown, err := imagineRequest(ParseOptions(ix.I))
+	if err != nil {
+		return err
+	}
+	if nr.NSFW {
+		if err := s.requireNSFWChannel(ctx, ix); err != nil {
+			return err
+		}
+	}
+	return s.submitAndWatch(ctx, ix, nr, shown)
+}
+
+// submitAndWatch queues nr for the caller, shows its place in the queue and
+// starts the watcher that delivers the result to the interaction's message.
+func (s *Set) submitAndWatch(ctx context.Context, ix *Interaction, nr horde.NewRequest, shown string) error {
+	req, _, err := s.horde.Submit(ctx, ix.User, nr)
+	if err != nil {
+		return fmt.Errorf("submit %s request: %w", nr.Kind, err)
+	}
+	d := deliveryFor(ix, req, shown)
+	if p, err := s.horde.Check(ctx, req.ID); err == nil {
+		if err := ix.Reply(ctx, Reply{Content: progressText(d, p)}); err != nil {
+			s.log.Warn("first progress edit failed", "request", req.ID, "err", err)
+		}
+	}
+	return s.track(ctx, d)
+}
+
+// requireNSFWChannel refuses unless the interaction's channel is age-restricted.
+func (s *Set) requireNSFWChannel(ctx context.Context, ix *Interaction) error {
+	if !ix.InGuild() {
+		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels, not in DMs.")
+	}
+	ch, err := s.channel(ctx, ix.S, ix.I.ChannelID)
+	if err != nil {
+		return fmt.Errorf("look up channel %s: %w", ix.I.ChannelID, err)
+	}
+	if !ch.NSFW {
+		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels.")
+	}
+	return nil
+}
+
+// channel returns a channel from the session's state cache, or from REST.
+func (s *Set) channel(ctx context.Context, sess *discordgo.Session, id string) (*discordgo.Channel, error) {
+	if sess.State != nil {
+		if ch, err := sess.State.Channel(id); err == nil {
+			return ch, nil
+		}
+	}
+	var ch *discordgo.Channel
+	err := s.retry().Do(ctx, "get channel", func(opts ...discordgo.RequestOption) error {
+		var err error
+		ch, err = sess.Channel(id, opts...)
+		return err
+	})
+	return ch, err
+}
+
+// modelChoices autocompletes model names from the online workers of a kind.
+func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	return func(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+		typed := strings.ToLower(ParseOptions(ix.I).String("model", ""))
+		models, err := s.horde.Models(ctx, kind)
+		if err != nil {
+			return nil, fmt.Errorf("list %s models: %w", kind, err)
+		}
+		sort.Slice(models, func(i, j int) bool {
+			if models[i].Workers != models[j].Workers {
+				return models[i].Workers > models[j].Workers
+			}
+			return models[i].Name < models[j].Name
+		})
+		var out []*discordgo.ApplicationCommandOptionChoice
+		for _, m := range models {
+			if typed != "" && !strings.Contains(strings.ToLower(m.Name), typed) {
+				continue
+			}
+			label := clip(fmt.Sprintf("%s (%d workers, %d queued)", m.Name, m.Workers, m.Jobs), 100)
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: label, Value: m.Name})
+			if len(out) == 25 {
+				break
+			}
+		}
+		return out, nil
+	}
+}
+
+// resultImage is one decoded generation.
+type resultImage struct {
+	gen  horde.Generation
+	data []byte
+	ext  string
+	img  image.Image
+}
+
+// loadImages fetches and decodes the images of gens; censored or
+// unreadable ones are skipped and counted.
+func (s *Set) loadImages(ctx context.Context, gens []horde.Generation) ([]resultImage, int, error) {
+	var out []resultImage
+	skipped := 0
+	for _, g := range gens {
+		if g.State != "" && g.State != horde.ResultOK || g.BlobRef == "" {
+			skipped++
+			continue
+		}
+		data, err := s.horde.Blob(ctx, g.BlobRef)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			s.log.Error("read result image", "job", g.JobID, "err", err)
+			skipped++
+			continue
+		}
+		img, format, err := image.Decode(bytes.NewReader(data))
+		if err != nil {
+			s.log.Error("decode result image", "job", g.JobID, "content_type", http.DetectContentType(data), "err", err)
+			skipped++
+			continue
+		}
+		ext := format
+		if ext == "jpeg" {
+			ext = "jpg"
+		}
+		out = append(out, resultImage{gen: g, data: data, ext: ext, img: img})
+	}
+	return out, skipped, nil
+}
+
+// imageResult is the finished /imagine message: the grid, the full images
+// and the buttons.
+func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gens []horde.Generation) (Reply, error) {
+	imgs, skipped, err := s.loadImages(ctx, gens)
+	if err != nil {
+		return Reply{}, err
+	}
+	if len(imgs) == 0 {
+		return Reply{Content: fmt.Sprintf("<@%s> “%s” produced no image that can be shown (%d filtered or failed).", d.UserID, clip(d.Prompt, 200), skipped)}, nil
+	}
+	short := shortID(d.RequestID)
+	var files []*discordgo.File
+	if len(imgs) > 1 {
+		grid := make([]image.Image, len(imgs))
+		for i, im := range imgs {
+			grid[i] = im.img
+		}
+		data, ext, err := EncodeWithin(ComposeGrid(grid), s.cfg.MaxFileBytes)
+		if err != nil {
+			return Reply{}, fmt.Errorf("encode grid: %w", err)
+		}
+		files = append(files, &discordgo.File{Name: "grid-" + short + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)})
+	}
+	tooBig := 0
+	for i, im := range imgs {
+		if len(files) >= s.cfg.MaxFiles {
+			tooBig++
+			continue
+		}
+		data, ext := im.data, im.ext
+		if len(data) > s.cfg.MaxFileBytes {
+			var err error
+			if data, ext, err = EncodeWithin(im.img, s.cfg.MaxFileBytes); err != nil {
+				tooBig++
+				continue
+			}
+		}
+		files = append(files, &discordgo.File{Name: fmt.Sprintf("%s-%d.%s", short, i+1, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)})
+	}
+	models := map[string]bool{}
+	var seeds []string
+	for _, im := range imgs {
+		models[im.gen.Model] = true
+		seeds = append(seeds, strconv.FormatInt(im.gen.Seed, 10))
+	}
+	var modelNames []string
+	for m := range models {
+		if m != "" {
+			modelNames = append(modelNames, m)
+		}
+	}
+	sort.Strings(modelNames)
+	var b strings.Builder
+	fmt.Fprintf(&b, "<@%s> “%s”", d.UserID, clip(d.Prompt, 300))
+	if len(modelNames) > 0 {
+		fmt.Fprintf(&b, " · %s", strings.Join(modelNames, ", "))
+	}
+	fmt.Fprintf(&b, " · seed %s · %d kudos", strings.Join(seeds, ", "), p.Kudos)
+	if skipped > 0 {
+		fmt.Fprintf(&b, "\n%d image(s) were filtered or failed.", skipped)
+	}
+	if tooBig > 0 {
+		fmt.Fprintf(&b, "\n%d full-size image(s) did not fit in the message; use the U buttons.", tooBig)
+	}
+	return Reply{Content: b.String(), Files: files, Components: resultButtons(d.RequestID, len(imgs))}, nil
+}
+
+func mimeSub(ext string) string {
+	if ext == "jpg" {
+		return "jpeg"
+	}
+	return ext
+}
+
+func findSize(name string) (imageSize, bool) {
+	for _, z := range imageSizes {
+		if z.Name == name {
+			return z, true
+		}
+	}
+	return imageSize{}, false
+}
+
+func findStyle(name string) (imageStyle, bool) {
+	for _, st := range imageStyles {
+		if st.Name == name {
+			return st, true
+		}
+	}
+	return imageStyle{}, false
+}
+
+func ptr[T any](v T) *T { return &v }

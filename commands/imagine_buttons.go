@@ -1,0 +1,221 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// Custom-ID prefixes of the buttons under an /imagine result. Each is
+// followed by "/{request id}" (and "/{n}" for upscale).
+const (
+	btnReroll    = "imagine/reroll"
+	btnUpscale   = "imagine/upscale"
+	btnVariation = "imagine/variation"
+	btnShare     = "imagine/share"
+	btnDelete    = "imagine/delete"
+)
+
+// resultButtons are the buttons under a result with n images: U1..Un, then
+// reroll, variation, share and delete.
+func resultButtons(requestID string, n int) []discordgo.MessageComponent {
+	var rows []discordgo.MessageComponent
+	if n > 0 {
+		var ups []discordgo.MessageComponent
+		for i := 1; i <= n && i <= 5; i++ {
+			ups = append(ups, discordgo.Button{
+				Label: "U" + strconv.Itoa(i), Style: discordgo.SecondaryButton,
+				CustomID: fmt.Sprintf("%s/%s/%d", btnUpscale, requestID, i),
+			})
+		}
+		rows = append(rows, discordgo.ActionsRow{Components: ups})
+	}
+	rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Reroll", Emoji: &discordgo.ComponentEmoji{Name: "🔄"}, Style: discordgo.PrimaryButton, CustomID: btnReroll + "/" + requestID},
+		discordgo.Button{Label: "Variation", Emoji: &discordgo.ComponentEmoji{Name: "🎲"}, Style: discordgo.SecondaryButton, CustomID: btnVariation + "/" + requestID},
+		discordgo.Button{Label: "Share", Emoji: &discordgo.ComponentEmoji{Name: "🖼️"}, Style: discordgo.SuccessButton, CustomID: btnShare + "/" + requestID},
+		discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑️"}, Style: discordgo.DangerButton, CustomID: btnDelete + "/" + requestID},
+	}})
+	return rows
+}
+
+func (s *Set) imagineButtons() []*Component {
+	return []*Component{
+		{Prefix: btnReroll, Defer: deferAlways(DeferPublic), Handle: s.handleRerun(false)},
+		{Prefix: btnVariation, Defer: deferAlways(DeferPublic), Handle: s.handleRerun(true)},
+		{Prefix: btnUpscale, Defer: deferAlways(DeferPublic), Handle: s.handleUpscale},
+		{Prefix: btnShare, Defer: deferAlways(DeferEphemeral), Handle: s.handleShare},
+		{Prefix: btnDelete, Defer: deferAlways(DeferEphemeral), Handle: s.handleDelete},
+	}
+}
+
+// requestArg reads the request of a button's custom ID.
+func (s *Set) requestArg(ctx context.Context, args []string, want int) (horde.Progress, error) {
+	if len(args) != want || args[0] == "" {
+		return horde.Progress{}, horde.Invalidf("custom_id", "this button is malformed")
+	}
+	p, err := s.horde.Check(ctx, args[0])
+	if err != nil {
+		return p, fmt.Errorf("look up request %s: %w", args[0], err)
+	}
+	return p, nil
+}
+
+// handleRerun queues the request again for the clicker (who pays for it):
+// reroll repeats it as it was asked (a seeded request gives the same
+// images again, an unseeded one new images); variation keeps the prompt
+// and settings with a fresh seed.
+func (s *Set) handleRerun(variation bool) func(context.Context, *Interaction, []string) error {
+	return func(ctx context.Context, ix *Interaction, args []string) error {
+		p, err := s.requestArg(ctx, args, 1)
+		if err != nil {
+			return err
+		}
+		old := p.Request
+		if old.Kind != horde.KindImage || old.Image == nil {
+			return horde.Invalidf("custom_id", "only image requests can be rerolled")
+		}
+		if old.NSFW {
+			if err := s.requireNSFWChannel(ctx, ix); err != nil {
+				return err
+			}
+		}
+		params := *old.Image
+		if variation {
+			params.Seed = strconv.FormatUint(rand.Uint64N(1<<32), 10)
+		}
+		nr := horde.NewRequest{
+			Kind: horde.KindImage, Prompt: old.Prompt, Image: &params, Models: old.Models, N: old.N,
+			NSFW: old.NSFW, R2: true, ClientAgent: clientAgent, Source: "discord",
+		}
+		return s.submitAndWatch(ctx, ix, nr, shownPrompt(old.Prompt))
+	}
+}
+
+// handleUpscale posts one image of a result at full size.
+func (s *Set) handleUpscale(ctx context.Context, ix *Interaction, args []string) error {
+	p, err := s.requestArg(ctx, args, 2)
+	if err != nil {
+		return err
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil || n < 1 {
+		return horde.Invalidf("custom_id", "this button is malformed")
+	}
+	imgs, err := s.finishedImages(ctx, p.Request.ID)
+	if err != nil {
+		return err
+	}
+	if n > len(imgs) {
+		return horde.NotFoundf("NoImage", "image %d of that result is not available", n)
+	}
+	im := imgs[n-1]
+	data, ext := im.data, im.ext
+	if len(data) > s.cfg.MaxFileBytes {
+		if data, ext, err = EncodeWithin(im.img, s.cfg.MaxFileBytes); err != nil {
+			return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
+		}
+	}
+	return ix.Reply(ctx, Reply{
+		Content: fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
+		Files:   []*discordgo.File{{Name: fmt.Sprintf("%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+	})
+}
+
+// handleShare posts a result to the configured art channel; only its requester may.
+func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) error {
+	p, err := s.requestArg(ctx, args, 1)
+	if err != nil {
+		return err
+	}
+	if p.Request.UserID != ix.User.ID {
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can share them.")
+	}
+	if s.cfg.ArtChannelID == "" {
+		return horde.Errorf(horde.KindInvalid, "NoArtChannel", "No art channel is configured on this server.")
+	}
+	imgs, err := s.finishedImages(ctx, p.Request.ID)
+	if err != nil {
+		return err
+	}
+	all := make([]image.Image, len(imgs))
+	for i, im := range imgs {
+		all[i] = im.img
+	}
+	data, ext, err := EncodeWithin(ComposeGrid(all), s.cfg.MaxFileBytes)
+	if err != nil {
+		return fmt.Errorf("encode shared grid: %w", err)
+	}
+	msg := &discordgo.MessageSend{
+		Content:         fmt.Sprintf("🖼️ shared by <@%s>: “%s”", ix.Caller.ID, clip(shownPrompt(p.Request.Prompt), 500)),
+		Files:           []*discordgo.File{{Name: "shared-" + shortID(p.Request.ID) + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+		AllowedMentions: &discordgo.MessageAllowedMentions{},
+	}
+	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
+		rewind(msg.Files)
+		_, err := ix.S.ChannelMessageSendComplex(s.cfg.ArtChannelID, msg, opts...)
+		return err
+	}); err != nil {
+		return err
+	}
+	return ix.Reply(ctx, Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
+}
+
+// handleDelete deletes a result message; only its requester may.
+func (s *Set) handleDelete(ctx context.Context, ix *Interaction, args []string) error {
+	p, err := s.requestArg(ctx, args, 1)
+	if err != nil {
+		return err
+	}
+	if p.Request.UserID != ix.User.ID {
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can delete them.")
+	}
+	if ix.I.Message == nil {
+		return horde.Invalidf("message", "this button is not on a message")
+	}
+	if err := s.retry().Do(ctx, "delete result message", func(opts ...discordgo.RequestOption) error {
+		return ix.S.ChannelMessageDelete(ix.I.ChannelID, ix.I.Message.ID, opts...)
+	}); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return ix.Reply(ctx, Reply{Content: "Deleted."})
+}
+
+// finishedImages loads the shown images of a finished request.
+func (s *Set) finishedImages(ctx context.Context, requestID string) ([]resultImage, error) {
+	_, gens, err := s.horde.Status(ctx, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("status of %s: %w", requestID, err)
+	}
+	imgs, _, err := s.loadImages(ctx, gens)
+	if err != nil {
+		return nil, err
+	}
+	if len(imgs) == 0 {
+		return nil, horde.NotFoundf("NoImage", "that result has no image to show")
+	}
+	return imgs, nil
+}
+
+// shownPrompt is the positive part of an AI Horde prompt ("positive ### negative").
+func shownPrompt(p string) string {
+	if i := strings.Index(p, "###"); i >= 0 {
+		p = p[:i]
+	}
+	return strings.TrimSpace(p)
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}

@@ -1,0 +1,238 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// DeferMode is how the router acknowledges an interaction before its handler
+// runs: Discord wants an answer within 3 s, so anything that may be slow is
+// deferred first.
+type DeferMode int
+
+// The ways to acknowledge.
+const (
+	DeferNone      DeferMode = iota // the handler answers itself, quickly
+	DeferPublic                     // "thinking...", visible to the channel
+	DeferEphemeral                  // "thinking...", visible to the caller only
+)
+
+// Reply is a message to send as an interaction response, an edit of it, or
+// a follow-up.
+type Reply struct {
+	Content    string
+	Embeds     []*discordgo.MessageEmbed
+	Components []discordgo.MessageComponent
+	Files      []*discordgo.File
+	Ephemeral  bool // only for a first response or a follow-up
+}
+
+// Interaction is one interaction being handled: the event, the session it
+// came on, the caller (as a Discord user and as a horde user) and the state
+// of its response. It is safe for concurrent use.
+type Interaction struct {
+	S      *discordgo.Session
+	I      *discordgo.Interaction
+	Caller *discordgo.User   // who clicked or typed
+	Member *discordgo.Member // nil in DMs
+	User   horde.User        // the caller's horde user; set by the router before the handler runs
+
+	retry Retrier
+
+	mu        sync.Mutex
+	acked     bool // an initial response was sent
+	deferred  bool // that response was a deferral
+	ephemeral bool // that response was ephemeral
+}
+
+// NewInteraction wraps an interaction event.
+func NewInteraction(s *discordgo.Session, i *discordgo.Interaction, retry Retrier) *Interaction {
+	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry}
+	switch {
+	case i.Member != nil && i.Member.User != nil:
+		ix.Caller = i.Member.User
+	case i.User != nil:
+		ix.Caller = i.User
+	default:
+		ix.Caller = &discordgo.User{}
+	}
+	return ix
+}
+
+// InGuild reports whether the interaction happened in a guild (not a DM).
+func (ix *Interaction) InGuild() bool { return ix.I.GuildID != "" }
+
+// CreatedAt is when Discord created the interaction (from its snowflake);
+// its token is valid for 15 minutes from then.
+func (ix *Interaction) CreatedAt() time.Time {
+	t, err := discordgo.SnowflakeTimestamp(ix.I.ID)
+	if err != nil {
+		return time.Now()
+	}
+	return t
+}
+
+// Acked reports whether an initial response was sent.
+func (ix *Interaction) Acked() bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.acked
+}
+
+// Defer acknowledges the interaction with a "thinking..." state; the answer
+// comes later with Reply. It does nothing if already acknowledged.
+func (ix *Interaction) Defer(ctx context.Context, ephemeral bool) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.acked {
+		return nil
+	}
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if ephemeral {
+		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+	}
+	// One try only for the callback: a retry of a callback that did arrive is
+	// refused by Discord anyway, and the 3 s window leaves no room for backoff.
+	if err := ix.S.InteractionRespond(ix.I, resp, discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("defer interaction: %w", err)
+	}
+	ix.acked, ix.deferred, ix.ephemeral = true, true, ephemeral
+	return nil
+}
+
+// Reply answers the interaction: the first response if none was sent yet,
+// otherwise an edit of the original response (whose visibility was fixed
+// when it was deferred).
+func (ix *Interaction) Reply(ctx context.Context, r Reply) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if !ix.acked {
+		data := &discordgo.InteractionResponseData{
+			Content:         r.Content,
+			Embeds:          r.Embeds,
+			Components:      r.Components,
+			Files:           r.Files,
+			AllowedMentions: mentionUsersOnly(),
+		}
+		if r.Ephemeral {
+			data.Flags = discordgo.MessageFlagsEphemeral
+		}
+		resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
+		if err := ix.S.InteractionRespond(ix.I, resp, discordgo.WithContext(ctx)); err != nil {
+			return fmt.Errorf("respond to interaction: %w", err)
+		}
+		ix.acked, ix.ephemeral = true, r.Ephemeral
+		return nil
+	}
+	return ix.retry.Do(ctx, "edit interaction response", func(opts ...discordgo.RequestOption) error {
+		rewind(r.Files)
+		_, err := ix.S.InteractionResponseEdit(ix.I, webhookEdit(r), opts...)
+		return err
+	})
+}
+
+// Followup sends another message on the interaction's token.
+func (ix *Interaction) Followup(ctx context.Context, r Reply) (*discordgo.Message, error) {
+	params := &discordgo.WebhookParams{
+		Content:         r.Content,
+		Embeds:          r.Embeds,
+		Components:      r.Components,
+		Files:           r.Files,
+		AllowedMentions: mentionUsersOnly(),
+	}
+	if r.Ephemeral {
+		params.Flags = discordgo.MessageFlagsEphemeral
+	}
+	var m *discordgo.Message
+	err := ix.retry.Do(ctx, "send follow-up", func(opts ...discordgo.RequestOption) error {
+		var err error
+		rewind(r.Files)
+		m, err = ix.S.FollowupMessageCreate(ix.I, true, params, opts...)
+		return err
+	})
+	return m, err
+}
+
+// Fail tells the caller, privately, that something went wrong: an
+// ephemeral response, or an edit of an ephemeral deferral, or (after a
+// public deferral) the public "thinking..." is removed and an ephemeral
+// follow-up carries the text.
+func (ix *Interaction) Fail(ctx context.Context, text string) error {
+	ix.mu.Lock()
+	acked, deferred, ephemeral := ix.acked, ix.deferred, ix.ephemeral
+	ix.mu.Unlock()
+	switch {
+	case !acked:
+		return ix.Reply(ctx, Reply{Content: text, Ephemeral: true})
+	case ephemeral:
+		return ix.Reply(ctx, Reply{Content: text, Components: []discordgo.MessageComponent{}})
+	case deferred:
+		if err := ix.retry.Do(ctx, "delete deferred response", func(opts ...discordgo.RequestOption) error {
+			return ix.S.InteractionResponseDelete(ix.I, opts...)
+		}); err != nil && !IsNotFound(err) {
+			// The public placeholder stays; say it there rather than nowhere.
+			return ix.Reply(ctx, Reply{Content: text, Components: []discordgo.MessageComponent{}})
+		}
+		_, err := ix.Followup(ctx, Reply{Content: text, Ephemeral: true})
+		return err
+	default:
+		_, err := ix.Followup(ctx, Reply{Content: text, Ephemeral: true})
+		return err
+	}
+}
+
+// Autocomplete answers an autocomplete interaction with choices (at most 25).
+func (ix *Interaction) Autocomplete(ctx context.Context, choices []*discordgo.ApplicationCommandOptionChoice) error {
+	if len(choices) > 25 {
+		choices = choices[:25]
+	}
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	err := ix.S.InteractionRespond(ix.I, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices},
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("answer autocomplete: %w", err)
+	}
+	ix.acked = true
+	return nil
+}
+
+func webhookEdit(r Reply) *discordgo.WebhookEdit {
+	content := r.Content
+	e := &discordgo.WebhookEdit{Content: &content, Files: r.Files, AllowedMentions: mentionUsersOnly()}
+	if r.Embeds != nil {
+		e.Embeds = &r.Embeds
+	}
+	if r.Components != nil {
+		e.Components = &r.Components
+	}
+	return e
+}
+
+// mentionUsersOnly keeps the bot's messages from pinging anyone but the users it
+// names on purpose (results mention their requester).
+func mentionUsersOnly() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
+}
+
+// rewind puts the readers of files back at their start, so that a retried
+// request sends the whole files again.
+func rewind(files []*discordgo.File) {
+	for _, f := range files {
+		if sk, ok := f.Reader.(io.Seeker); ok {
+			_, _ = sk.Seek(0, io.SeekStart)
+		}
+	}
+}

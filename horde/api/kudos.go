@@ -1,0 +1,76 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// transferBody is the body of POST /kudos/transfer.
+type transferBody struct {
+	Username *string `json:"username"`
+	Amount   *int64  `json:"amount"`
+}
+
+// maxIdempotencyKey bounds the Idempotency-Key header.
+const maxIdempotencyKey = 200
+
+// transfer moves kudos from the key's user to username ("name#id"). An
+// Idempotency-Key header makes a retried transfer happen once.
+func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Transfers == nil {
+		s.writeError(w, r, horde.Errorf(horde.KindUnavailable, "TransfersUnavailable", "kudos transfers are not enabled on this horde"))
+		return
+	}
+	var b transferBody
+	if _, err := s.decodeBody(w, r, &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var c check
+	amount := valueOr(b.Amount, 0)
+	if amount < 1 {
+		c.fail("amount", "amount must be a positive whole number of kudos")
+	}
+	toID, toName, err := parseUsername("username", strings.TrimSpace(valueOr(b.Username, "")))
+	if err != nil {
+		c.fail("username", "%s", horde.MessageOf(err))
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	if len(key) > maxIdempotencyKey {
+		c.fail("Idempotency-Key", "the Idempotency-Key header must be at most %d characters", maxIdempotencyKey)
+	}
+	if c.err != nil {
+		s.writeError(w, r, c.err)
+		return
+	}
+	from, err := s.requestUser(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	to, err := s.h.UserInfo(r.Context(), toID)
+	if err == nil && !strings.EqualFold(to.User.Name, toName) {
+		err = horde.NotFoundf("UserNotFound", "no user %s#%d", toName, toID)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if key == "" {
+		key = uuid.NewString()
+	}
+	// Scope the client's key to the giver so that two members reusing a key never collide.
+	key = "api-transfer:" + strconv.FormatInt(from.ID, 10) + ":" + key
+	if err := s.opt.Transfers.Transfer(r.Context(), from, toID, amount, key); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, struct {
+		Transferred int64 `json:"transferred"`
+	}{amount})
+}

@@ -1,0 +1,99 @@
+package api
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// The r2 routes stand in for the AI Horde's Cloudflare R2 bucket: a worker
+// PUTs the raw image of a processing job to the job's upload URL (the job id
+// is the secret, as a presigned URL's signature is), then submits
+// generation "R2". Finished images are served, content-addressed, under
+// /results/{ref}.
+
+// uploadURL is the r2_upload target of a job. Every upload URL shares one
+// prefix, so sorting the URLs sorts them like their job ids.
+func uploadURL(base, jobID string) string {
+	return base + Prefix + "/r2/" + url.PathEscape(jobID) + ".webp"
+}
+
+// resultURL is the public link to a stored result image.
+func resultURL(base, ref string) string {
+	return base + Prefix + "/results/" + url.PathEscape(ref)
+}
+
+// validRef reports whether ref looks like a content address: no path
+// separators or dot-dot, so that it can never name a file outside the blob store.
+func validRef(ref string) bool {
+	if ref == "" || len(ref) > 200 || strings.Contains(ref, "..") {
+		return false
+	}
+	for _, c := range ref {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_', c == '.', c == ':':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// r2Upload takes the raw image bytes of a processing job.
+func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
+	file := r.PathValue("file")
+	jobID, ok := strings.CutSuffix(file, ".webp")
+	if !ok || jobID == "" || len(jobID) > maxJobID {
+		s.writeError(w, r, horde.NotFoundf("JobNotFound", "no upload target %s", file))
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.opt.MaxUploadBytes)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		s.writeError(w, r, bodyError(err))
+		return
+	}
+	if _, err := sniffImage(data, "body"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.h.Upload(r.Context(), jobID, data); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, struct {
+		Message string `json:"message"`
+	}{Message: "OK"})
+}
+
+// result serves a stored result image with its sniffed content type. Refs
+// are content addresses: the bytes behind one never change.
+func (s *server) result(w http.ResponseWriter, r *http.Request) {
+	ref := r.PathValue("ref")
+	if !validRef(ref) {
+		s.writeError(w, r, horde.NotFoundf("NotFound", "no result %s", ref))
+		return
+	}
+	data, err := s.h.Blob(r.Context(), ref)
+	if err != nil {
+		// A ref the blob store cannot parse names nothing: 404 as well.
+		if horde.IsKind(err, horde.KindNotFound) || horde.IsKind(err, horde.KindInvalid) {
+			err = horde.NotFoundf("NotFound", "no result %s", ref)
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", http.DetectContentType(data))
+	h.Set("Content-Length", strconv.Itoa(len(data)))
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(data)
+	}
+}

@@ -1,0 +1,166 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// Warning is one entry of an async response's "warnings", as on the AI Horde:
+// something the request asked for that was accepted but ignored.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Warning codes.
+const (
+	WarnUnknownField = "UnknownField" // a body field this server does not know
+	WarnUnsupported  = "Unsupported"  // a known AI Horde feature this server does not offer
+	WarnNotice       = "Notice"       // something the scheduler accepted but ignored
+)
+
+func unknownFieldWarnings(fields []string) []Warning {
+	ws := make([]Warning, 0, len(fields))
+	for _, f := range fields {
+		ws = append(ws, Warning{Code: WarnUnknownField, Message: f})
+	}
+	return ws
+}
+
+// Limits on the lists a request may carry.
+const (
+	maxRequestWorkers = 5 // as on the AI Horde
+	maxModels         = 100
+	maxNameLength     = 255
+)
+
+// asyncCommon holds the fields image and text requests share.
+type asyncCommon struct {
+	TrustedWorkers    *bool             `json:"trusted_workers"`
+	SlowWorkers       *bool             `json:"slow_workers"`
+	ExtraSlowWorkers  *bool             `json:"extra_slow_workers"`
+	Workers           []string          `json:"workers"`
+	WorkerBlacklist   *bool             `json:"worker_blacklist"`
+	Models            []string          `json:"models"`
+	DryRun            *bool             `json:"dry_run"`
+	ProxiedAccount    *string           `json:"proxied_account"`
+	DisableBatching   *bool             `json:"disable_batching"`
+	AllowDowngrade    *bool             `json:"allow_downgrade"`
+	Webhook           *string           `json:"webhook"`
+	Style             *string           `json:"style"`
+	ExtraSourceImages []json.RawMessage `json:"extra_source_images"`
+}
+
+// apply validates the shared fields and copies them into nr.
+func (a *asyncCommon) apply(c *check, nr *horde.NewRequest, warnings *[]Warning) {
+	c.list("workers", a.Workers, maxRequestWorkers, maxNameLength)
+	c.list("models", a.Models, maxModels, maxNameLength)
+	nr.TrustedWorkers = valueOr(a.TrustedWorkers, false)
+	nr.Workers = a.Workers
+	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
+	nr.Models = a.Models
+	nr.DryRun = valueOr(a.DryRun, false)
+	unsupported := func(set bool, field string) {
+		if set {
+			*warnings = append(*warnings, Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
+		}
+	}
+	unsupported(valueOr(a.Webhook, "") != "", "webhook")
+	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
+	unsupported(valueOr(a.Style, "") != "", "style")
+	unsupported(len(a.ExtraSourceImages) > 0, "extra_source_images")
+}
+
+// asyncResponse is the 202 answer to a queued request.
+type asyncResponse struct {
+	ID       string    `json:"id"`
+	Kudos    int64     `json:"kudos"`
+	Warnings []Warning `json:"warnings"`
+}
+
+// dryRunResponse is the answer to a dry_run request: its price only.
+type dryRunResponse struct {
+	Kudos int64 `json:"kudos"`
+}
+
+// submitRequest authenticates the requester and queues (or prices) nr.
+func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []Warning) {
+	u, err := s.requestUser(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	nr.ClientAgent = clientAgent(r)
+	nr.Source = "api"
+	req, notices, err := s.h.Submit(r.Context(), u, nr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if nr.DryRun {
+		s.ok(w, dryRunResponse{Kudos: req.Kudos})
+		return
+	}
+	for _, n := range notices {
+		warnings = append(warnings, Warning{Code: WarnNotice, Message: n})
+	}
+	if warnings == nil {
+		warnings = []Warning{}
+	}
+	writeJSON(w, s.log, http.StatusAccepted, asyncResponse{ID: req.ID, Kudos: req.Kudos, Warnings: warnings})
+}
+
+// progressJSON is the AI Horde's check view of a request.
+type progressJSON struct {
+	Finished      int   `json:"finished"`
+	Processing    int   `json:"processing"`
+	Restarted     int   `json:"restarted"`
+	Waiting       int   `json:"waiting"`
+	Done          bool  `json:"done"`
+	Faulted       bool  `json:"faulted"`
+	WaitTime      int   `json:"wait_time"`
+	QueuePosition int   `json:"queue_position"`
+	Kudos         int64 `json:"kudos"`
+	IsPossible    bool  `json:"is_possible"`
+}
+
+func progressOf(p horde.Progress) progressJSON {
+	return progressJSON{
+		Finished:      p.Finished,
+		Processing:    p.Processing,
+		Restarted:     p.Restarted,
+		Waiting:       p.Waiting,
+		Done:          p.Done,
+		Faulted:       p.Faulted,
+		WaitTime:      p.WaitTime,
+		QueuePosition: p.QueuePosition,
+		Kudos:         p.Kudos,
+		IsPossible:    p.IsPossible,
+	}
+}
+
+// requestOfKind refuses, as unknown, a request id of the other kind (a text
+// id on the image status route), so that each route speaks one shape.
+func requestOfKind(p horde.Progress, kind horde.RequestKind, id string) error {
+	if p.Request.Kind != "" && p.Request.Kind != kind {
+		return horde.NotFoundf("RequestNotFound", "no %s request with id %s", kind, id)
+	}
+	return nil
+}
+
+// genMetadataJSON is a gen_metadata entry in and out.
+type genMetadataJSON struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+	Ref   string `json:"ref,omitempty"`
+}
+
+func metadataOut(ms []horde.GenMetadata) []genMetadataJSON {
+	out := make([]genMetadataJSON, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, genMetadataJSON(m))
+	}
+	return out
+}

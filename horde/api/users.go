@@ -1,0 +1,128 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// defaultConcurrency is the AI Horde's default number of requests a user may
+// have waiting at once, reported in user details.
+const defaultConcurrency = 30
+
+// userJSON is the AI Horde's user details (find_user and users/{id}).
+type userJSON struct {
+	Username      string           `json:"username"`
+	ID            int64            `json:"id"`
+	Kudos         int64            `json:"kudos"`
+	WorkerIDs     []string         `json:"worker_ids"`
+	WorkerCount   int              `json:"worker_count"`
+	Concurrency   int              `json:"concurrency"`
+	Trusted       bool             `json:"trusted"`
+	Flagged       bool             `json:"flagged"`
+	Moderator     bool             `json:"moderator"`
+	Pseudonymous  bool             `json:"pseudonymous"`
+	AccountAge    int64            `json:"account_age"`
+	Usage         usageJSON        `json:"usage"`
+	Contributions contributionJSON `json:"contributions"`
+	Records       recordsJSON      `json:"records"`
+}
+
+type usageJSON struct {
+	Requests int64 `json:"requests"`
+}
+
+type contributionJSON struct {
+	Fulfillments int64 `json:"fulfillments"`
+}
+
+type recordsJSON struct {
+	Request     countsJSON `json:"request"`
+	Fulfillment countsJSON `json:"fulfillment"`
+}
+
+type countsJSON struct {
+	Image int64 `json:"image"`
+	Text  int64 `json:"text"`
+}
+
+func (s *server) userOf(info horde.UserInfo) userJSON {
+	ids := info.WorkerIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	var age int64
+	if !info.User.CreatedAt.IsZero() {
+		age = max(int64(s.clock.Now().Sub(info.User.CreatedAt).Seconds()), 0)
+	}
+	return userJSON{
+		Username:      info.User.Username(),
+		ID:            info.User.ID,
+		Kudos:         info.Kudos,
+		WorkerIDs:     ids,
+		WorkerCount:   len(ids),
+		Concurrency:   defaultConcurrency,
+		Trusted:       info.User.Trusted,
+		Flagged:       info.User.Flagged,
+		Moderator:     info.User.Moderator,
+		Pseudonymous:  info.User.Anonymous(),
+		AccountAge:    age,
+		Usage:         usageJSON{Requests: info.Requested},
+		Contributions: contributionJSON{Fulfillments: info.Generated},
+		// The horde counts items, not kinds: totals are reported as images.
+		Records: recordsJSON{
+			Request:     countsJSON{Image: info.Requested},
+			Fulfillment: countsJSON{Image: info.Generated},
+		},
+	}
+}
+
+// findUser answers the details of the key's own user. As on the AI Horde,
+// an unknown key is 404 (no such user), not 401.
+func (s *server) findUser(w http.ResponseWriter, r *http.Request) {
+	c, err := s.authenticate(r)
+	if horde.IsKind(err, horde.KindUnauthorized) {
+		err = horde.NotFoundf("UserNotFound", "no user has this API key")
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	info, err := s.h.UserInfo(r.Context(), c.User.ID)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, s.userOf(info))
+}
+
+// user answers the public details of a user by id.
+func (s *server) user(w http.ResponseWriter, r *http.Request) {
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 0 {
+		s.writeError(w, r, horde.NotFoundf("UserNotFound", "no user with id %q", raw))
+		return
+	}
+	info, err := s.h.UserInfo(r.Context(), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, s.userOf(info))
+}
+
+// parseUsername reads the AI Horde's "name#id" form and returns the id and name.
+func parseUsername(field, v string) (int64, string, error) {
+	i := strings.LastIndexByte(v, '#')
+	if i < 0 {
+		return 0, "", horde.Invalidf(field, "%s must look like name#id", field)
+	}
+	id, err := strconv.ParseInt(v[i+1:], 10, 64)
+	if err != nil || id < 0 {
+		return 0, "", horde.Invalidf(field, "%s must look like name#id", field)
+	}
+	return id, v[:i], nil
+}

@@ -1,0 +1,82 @@
+package api
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// check collects the first validation failure of a request body, so that
+// a decoder reads as a list of rules. Each rule names the JSON field.
+type check struct {
+	err error
+}
+
+func (c *check) fail(field, format string, args ...any) {
+	if c.err == nil {
+		c.err = horde.Invalidf(field, format, args...)
+	}
+}
+
+// intRange requires lo <= v <= hi.
+func (c *check) intRange(field string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.fail(field, "%s must be between %d and %d, not %d", field, lo, hi, v)
+	}
+}
+
+// floatRange requires lo <= v <= hi.
+func (c *check) floatRange(field string, v, lo, hi float64) {
+	if v < lo || v > hi {
+		c.fail(field, "%s must be between %g and %g, not %g", field, lo, hi, v)
+	}
+}
+
+// side requires an image side in range and a multiple of 64.
+func (c *check) side(field string, v int) {
+	c.intRange(field, v, horde.MinSide, horde.MaxSide)
+	if v%64 != 0 {
+		c.fail(field, "%s must be a multiple of 64, not %d", field, v)
+	}
+}
+
+// text requires a string of at most max characters, and not blank when required.
+func (c *check) text(field, v string, required bool, max int) {
+	if required && strings.TrimSpace(v) == "" {
+		c.fail(field, "%s must not be empty", field)
+		return
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		c.fail(field, "%s must be at most %d characters, not %d", field, max, n)
+	}
+}
+
+// list requires at most max entries, each non-blank and at most maxLen characters.
+func (c *check) list(field string, v []string, max, maxLen int) {
+	if len(v) > max {
+		c.fail(field, "%s may have at most %d entries, not %d", field, max, len(v))
+		return
+	}
+	for _, s := range v {
+		c.text(field, s, true, maxLen)
+	}
+}
+
+// oneOf requires v to be one of the allowed values.
+func (c *check) oneOf(field, v string, allowed ...string) {
+	for _, a := range allowed {
+		if v == a {
+			return
+		}
+	}
+	c.fail(field, "%s must be one of %s, not %q", field, strings.Join(allowed, ", "), v)
+}
+
+// valueOr returns *p, or def when p is nil.
+func valueOr[T any](p *T, def T) T {
+	if p == nil {
+		return def
+	}
+	return *p
+}

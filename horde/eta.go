@@ -1,0 +1,319 @@
+package horde
+
+import (
+	"math"
+	"sort"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// Queue position and wait time.
+//
+// A request's queue position is the number of waiting requests ahead of it
+// that compete for the same workers: for a request naming model m, those
+// ahead of it in the m bucket plus those ahead of it in the no-model bucket
+// (which every worker serves); for a request naming no model, those ahead of
+// it in the no-model bucket. A request naming several models takes its best
+// bucket. Its wait time is the work queued ahead of it plus its own, over the
+// throughput of the online workers offering the model.
+//
+// Ranks need an ordered walk of every bucket, so they are computed for all
+// waiting requests at once into an etaTable, at most every etaMaxAge (and
+// in every Sweep), from copy-on-write clones of the trees taken under the
+// lock and walked outside it. Positions are approximate by design: they
+// ignore other capabilities (size, nsfw...) and count requests, not items.
+//
+// is_possible: with no worker of the kind online at all, every request is
+// possible (like the AI Horde: nothing is impossible while nobody is there,
+// and a worker may come); Submit then warns that no worker is online. With
+// workers online, a request is possible when at least one of them could
+// serve it, ignoring how busy they are.
+
+// etaMaxAge is how stale the ETA table may be when a check reads it.
+const etaMaxAge = 2 * time.Second
+
+// etaMissingRefresh is the youngest a table may be refreshed at for a
+// request it does not know yet (submitted after it was built).
+const etaMissingRefresh = 250 * time.Millisecond
+
+// possibleMaxAge is how long a request's is_possible answer is reused.
+const possibleMaxAge = 10 * time.Second
+
+// Throughput assumed for a worker that has not finished a job yet.
+const (
+	DefaultImagePerformance = 0.5  // megapixel-steps per second per thread
+	DefaultTextPerformance  = 10.0 // tokens per second per thread
+)
+
+// etaTable is the queue position and wait of every waiting request.
+type etaTable struct {
+	at    time.Time
+	byReq map[*openRequest]etaEntry
+}
+
+type etaEntry struct {
+	pos  int
+	wait int // seconds; -1 when no online worker offers the model
+}
+
+// throughput is a worker's expected work per second over all its threads.
+func throughput(w *Worker) float64 {
+	perf := w.Performance
+	if perf <= 0 {
+		perf = DefaultImagePerformance
+		if w.Kind == KindText {
+			perf = DefaultTextPerformance
+		}
+	}
+	return perf * float64(max(w.Threads, 1))
+}
+
+// queueEstimate returns the queue position and wait time of a waiting request.
+func (h *Horde) queueEstimate(r *openRequest, now time.Time) (int, int) {
+	t := h.eta.Load()
+	if t == nil || now.Sub(t.at) > etaMaxAge {
+		h.refreshETA(now)
+		t = h.eta.Load()
+	}
+	e, ok := t.byReq[r]
+	if !ok && now.Sub(t.at) >= etaMissingRefresh {
+		h.refreshETA(now)
+		t = h.eta.Load()
+		e, ok = t.byReq[r]
+	}
+	if !ok {
+		return 0, 0
+	}
+	return e.pos, max(e.wait, 0)
+}
+
+// processingWait estimates the seconds until r's processing jobs finish
+// (0 when none is processing). Caller holds h.mu.
+func (h *Horde) processingWait(r *openRequest, now time.Time) int {
+	longest := 0.0
+	for _, oj := range r.jobs {
+		ws := h.workers[oj.job.WorkerID]
+		if ws == nil {
+			continue
+		}
+		perf := throughput(&ws.w) / float64(max(ws.w.Threads, 1))
+		left := r.itemWork/perf - now.Sub(oj.job.StartedAt).Seconds()
+		longest = math.Max(longest, left)
+	}
+	return int(math.Ceil(longest))
+}
+
+// refreshETA rebuilds the ETA table as of now. One refresh runs at a time;
+// a caller that finds a table at least as new as now returns at once.
+func (h *Horde) refreshETA(now time.Time) {
+	h.etaMu.Lock()
+	defer h.etaMu.Unlock()
+	if t := h.eta.Load(); t != nil && !t.at.Before(now) {
+		return
+	}
+
+	type clone struct {
+		key  bucketKey
+		tree *btree.BTreeG[qentry]
+	}
+	h.mu.Lock()
+	clones := make([]clone, 0, len(h.q.buckets))
+	for k, b := range h.q.buckets {
+		if b.tree.Len() > 0 {
+			clones = append(clones, clone{key: k, tree: b.tree.Clone()})
+		}
+	}
+	perModel := make(map[bucketKey]float64)
+	perKind := make(map[RequestKind]float64)
+	for _, ws := range h.workers {
+		w := &ws.w
+		if !w.Online(now) || w.Paused || w.Maintenance {
+			continue
+		}
+		tp := throughput(w)
+		perKind[w.Kind] += tp
+		for _, m := range w.Models {
+			perModel[bucketKey{kind: w.Kind, model: m}] += tp
+		}
+	}
+	h.mu.Unlock()
+
+	// Outside the lock: the clones are private, and the entries' requests
+	// are read only for their immutable fields.
+	queues := make(map[bucketKey]*rankedQueue, len(clones))
+	for _, c := range clones {
+		queues[c.key] = newRankedQueue(c.tree)
+	}
+	// A no-model request competes with the no-model queue and with the
+	// queue of whichever model's workers reach it first: take the best of
+	// the models with the most online throughput.
+	rivals := make(map[RequestKind][]*rankedQueue)
+	for k, tp := range topModels(perModel, etaRivalModels) {
+		for _, key := range tp {
+			if q := queues[key]; q != nil {
+				rivals[k] = append(rivals[k], q)
+			}
+		}
+	}
+
+	out := make(map[*openRequest]etaEntry)
+	for key, q := range queues {
+		anyQ := queues[bucketKey{kind: key.kind}]
+		tput := perModel[key]
+		if key.model == "" {
+			tput = perKind[key.kind]
+		}
+		for i, e := range q.keys {
+			pos, work := i, q.work[i]
+			if key.model != "" {
+				if anyQ != nil {
+					n, w := anyQ.ahead(e)
+					pos, work = pos+n, work+w
+				}
+			} else {
+				best, bestWork := -1, 0.0
+				for _, rq := range rivals[key.kind] {
+					if n, w := rq.ahead(e); best < 0 || n < best {
+						best, bestWork = n, w
+					}
+				}
+				if best > 0 {
+					pos, work = pos+best, work+bestWork
+				}
+			}
+			own := e.r.itemWork * float64(e.r.req.N)
+			wait := -1
+			if tput > 0 {
+				wait = int(math.Ceil((work + own) / tput))
+			}
+			prev, seen := out[e.r]
+			if !seen {
+				out[e.r] = etaEntry{pos: pos, wait: wait}
+				continue
+			}
+			prev.pos = min(prev.pos, pos)
+			if prev.wait < 0 || (wait >= 0 && wait < prev.wait) {
+				prev.wait = wait
+			}
+			out[e.r] = prev
+		}
+	}
+	h.eta.Store(&etaTable{at: now, byReq: out})
+}
+
+// etaRivalModels is how many models' queues a no-model request's position
+// is compared against (those with the most online throughput).
+const etaRivalModels = 8
+
+// rankedQueue is one bucket flattened in priority order, with the work
+// queued ahead of each entry.
+type rankedQueue struct {
+	keys []qentry
+	work []float64 // work[i]: the work of keys[:i]
+}
+
+func newRankedQueue(t *btree.BTreeG[qentry]) *rankedQueue {
+	q := &rankedQueue{keys: make([]qentry, 0, t.Len()), work: make([]float64, 1, t.Len()+1)}
+	t.Ascend(func(e qentry) bool {
+		q.keys = append(q.keys, e)
+		q.work = append(q.work, q.work[len(q.work)-1]+e.r.itemWork*float64(e.r.req.N))
+		return true
+	})
+	return q
+}
+
+// ahead returns how many entries of q, and how much work, come before e.
+func (q *rankedQueue) ahead(e qentry) (int, float64) {
+	i := sort.Search(len(q.keys), func(i int) bool { return !qless(q.keys[i], e) })
+	return i, q.work[i]
+}
+
+// topModels returns, per kind, the n model buckets with the most throughput.
+func topModels(perModel map[bucketKey]float64, n int) map[RequestKind][]bucketKey {
+	byKind := make(map[RequestKind][]bucketKey)
+	for k := range perModel {
+		byKind[k.kind] = append(byKind[k.kind], k)
+	}
+	for kind, keys := range byKind {
+		sort.Slice(keys, func(i, j int) bool {
+			if perModel[keys[i]] != perModel[keys[j]] {
+				return perModel[keys[i]] > perModel[keys[j]]
+			}
+			return keys[i].model < keys[j].model
+		})
+		if len(keys) > n {
+			byKind[kind] = keys[:n]
+		}
+	}
+	return byKind
+}
+
+// possible reports whether some online worker could serve r, caching the
+// answer for possibleMaxAge. Caller holds h.mu.
+func (h *Horde) possible(r *openRequest, now time.Time) bool {
+	if !r.possibleAt.IsZero() && now.Sub(r.possibleAt) < possibleMaxAge {
+		return r.possible
+	}
+	r.possible, _ = h.servable(r, now)
+	r.possibleAt = now
+	return r.possible
+}
+
+// servable reports whether some online worker could serve r and, when none
+// could, the most common reason (or "" when no worker of r's kind is online).
+// Caller holds h.mu.
+func (h *Horde) servable(r *openRequest, now time.Time) (bool, string) {
+	online := false
+	reasons := make(map[string]int)
+	for _, ws := range h.workers {
+		w := &ws.w
+		if w.Kind != r.req.Kind || !w.Online(now) || w.Paused {
+			continue
+		}
+		online = true
+		if w.Maintenance && w.OwnerID != r.req.UserID {
+			reasons["maintenance"]++
+			continue
+		}
+		reason := canServe(ws, r)
+		if reason == canServeOK {
+			return true, ""
+		}
+		reasons[reason.String()]++
+	}
+	if !online {
+		return true, ""
+	}
+	top, n := "", 0
+	for k, c := range reasons {
+		if c > n || (c == n && k < top) {
+			top, n = k, c
+		}
+	}
+	return false, top
+}
+
+// possibleWarning explains, for Submit, why no online worker can serve r
+// ("" when one can). Caller holds h.mu.
+func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
+	ok, reason := h.servable(r, now)
+	r.possible, r.possibleAt = ok, now
+	switch {
+	case ok && reason == "" && !h.anyOnline(r.req.Kind, now):
+		return "no worker is online right now; the request waits until one comes"
+	case ok:
+		return ""
+	}
+	return "no online worker can serve this request now (" + reason + "); it waits until one can"
+}
+
+// anyOnline reports whether a worker of kind is online. Caller holds h.mu.
+func (h *Horde) anyOnline(kind RequestKind, now time.Time) bool {
+	for _, ws := range h.workers {
+		if ws.w.Kind == kind && ws.w.Online(now) && !ws.w.Paused {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,430 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// MaxUploadBytes bounds one uploaded or inline result image.
+const MaxUploadBytes = 32 << 20
+
+// performanceWeight is the weight of the newest job in a worker's
+// exponentially weighted moving average of throughput.
+const performanceWeight = 0.3
+
+// SubmitResult records a job's result and returns the worker's reward.
+// Faulted results re-queue the item. A second submit is KindConflict; an
+// unknown job KindNotFound; a job of another worker KindForbidden.
+//
+// A result is written in one transaction with its ledger entries: the
+// worker's owner earns the item's cost (nothing while the worker is paused)
+// and the requester pays it.
+func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (int64, error) {
+	s.JobID = strings.TrimSpace(s.JobID)
+	if s.JobID == "" {
+		return 0, Invalidf("id", "a job id is required")
+	}
+	switch s.State {
+	case "":
+		s.State = ResultOK
+	case ResultOK, ResultCensored, ResultFaulted, ResultCSAM:
+	default:
+		return 0, Invalidf("state", "unknown state %q: want ok, censored, faulted or csam", s.State)
+	}
+	if len(s.Image) > MaxUploadBytes {
+		return 0, Invalidf("generation", "the image is larger than %d bytes", MaxUploadBytes)
+	}
+	oj, err := h.claimJob(ctx, c, s.JobID)
+	if err != nil {
+		return 0, err
+	}
+	if s.State == ResultFaulted {
+		return 0, h.failJob(ctx, oj, JobFaulted)
+	}
+	return h.finishJob(ctx, oj, s)
+}
+
+// claimJob finds a processing job, checks that c may submit it and marks it
+// busy so that a concurrent second submit is refused.
+func (h *Horde) claimJob(ctx context.Context, c Credential, jobID string) (*openJob, error) {
+	h.mu.Lock()
+	oj := h.jobs[jobID]
+	if oj == nil {
+		h.mu.Unlock()
+		return nil, h.closedJobError(ctx, jobID)
+	}
+	defer h.mu.Unlock()
+	ws := h.workers[oj.job.WorkerID]
+	switch {
+	case c.WorkerID != "" && c.WorkerID != oj.job.WorkerID,
+		c.WorkerID == "" && (ws == nil || ws.w.OwnerID != c.User.ID):
+		return nil, Errorf(KindForbidden, "WrongCredentials", "this job belongs to another worker")
+	case oj.busy:
+		return nil, Errorf(KindConflict, "DuplicateGen", "this job is already being submitted")
+	}
+	oj.busy = true
+	return oj, nil
+}
+
+// closedJobError explains why a job id is not processing: unknown, or
+// already finished.
+func (h *Horde) closedJobError(ctx context.Context, jobID string) error {
+	j, err := h.store.Job(ctx, jobID)
+	switch {
+	case errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound):
+		return NotFoundf("JobNotFound", "no job has id %s", jobID)
+	case err != nil:
+		return fmt.Errorf("look up job %s: %w", jobID, err)
+	case j.State == JobDone:
+		return &Error{Kind: KindConflict, Code: "DuplicateGen", Message: "this job was already submitted", Err: ErrDuplicate}
+	default:
+		return &Error{Kind: KindConflict, Code: "JobNotProcessing", Message: fmt.Sprintf("this job is %s and takes no result", j.State), Err: ErrDuplicate}
+	}
+}
+
+// release clears a job's busy mark after a write that changed nothing.
+func (h *Horde) release(oj *openJob) {
+	h.mu.Lock()
+	oj.busy = false
+	h.mu.Unlock()
+}
+
+// forget drops a job that the store says is no longer processing (it was
+// ended by a cancel or expiry that raced with this write).
+func (h *Horde) forget(oj *openJob) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.jobs[oj.job.ID]; !ok {
+		return
+	}
+	h.log.Warn("job closed in the store but open in memory", "job", oj.job.ID, "request", oj.r.req.ID)
+	delete(h.jobs, oj.job.ID)
+	delete(oj.r.jobs, oj.job.ID)
+	oj.r.processing--
+	oj.r.items[oj.job.Item] = ItemCancelled
+}
+
+// duplicate reports whether a store error means "no longer processing".
+func duplicate(err error) bool {
+	return errors.Is(err, ErrDuplicate) || IsKind(err, KindConflict)
+}
+
+// finishJob stores a successful result with its ledger entries.
+func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64, error) {
+	r := oj.r
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	now := h.clock.Now()
+
+	h.mu.Lock()
+	ws := h.workers[oj.job.WorkerID]
+	owner, paused, name := int64(-1), true, ""
+	if ws != nil {
+		owner, paused, name = ws.w.OwnerID, ws.w.Paused, ws.w.Name
+	}
+	last := r.done+1 == len(r.items)
+	h.mu.Unlock()
+
+	gen := Generation{
+		JobID: oj.job.ID, RequestID: r.req.ID, Item: oj.job.Item,
+		WorkerID: oj.job.WorkerID, WorkerName: name, Model: oj.job.Model,
+		Seed: oj.job.Seed, State: s.State, Metadata: s.Metadata, CreatedAt: now,
+	}
+	if s.Seed != 0 {
+		gen.Seed = s.Seed
+	}
+	if r.req.Kind == KindImage {
+		ref, err := h.resultImage(ctx, oj.job.ID, s)
+		if err != nil {
+			h.release(oj)
+			return 0, err
+		}
+		gen.BlobRef = ref
+	} else {
+		gen.Text = s.Text
+	}
+
+	reward := r.itemCost
+	if paused {
+		reward = 0
+	}
+	job := oj.job
+	job.State, job.FinishedAt, job.Kudos = JobDone, now, reward
+	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: h.jobEntries(job, r, owner, reward, now)}
+	if last {
+		f.RequestState = RequestDone
+	}
+	err := h.store.FinishJob(ctx, f)
+	if errors.Is(err, kudos.ErrInsufficient) {
+		// The requester's balance fell below its floor since the request was
+		// accepted (a transfer, an award revoked). The work is done: record
+		// the debt rather than refuse the worker its result.
+		h.log.Warn("requester below floor at finish; charging anyway", "request", r.req.ID, "user", r.req.UserID, "job", job.ID)
+		for i := range f.Entries {
+			f.Entries[i].Floor = kudos.NoFloor
+		}
+		err = h.store.FinishJob(ctx, f)
+	}
+	if duplicate(err) {
+		h.forget(oj)
+		return 0, &Error{Kind: KindConflict, Code: "DuplicateGen", Message: "this job was already submitted or is no longer processing", Err: err}
+	}
+	if err != nil {
+		h.release(oj)
+		return 0, fmt.Errorf("finish job %s: %w", job.ID, err)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.jobs, job.ID)
+	delete(r.jobs, job.ID)
+	r.items[job.Item] = ItemDone
+	r.processing--
+	r.done++
+	if ws != nil && h.workers[ws.w.ID] == ws {
+		ws.w.Fulfilled++
+		ws.w.KudosEarned += reward
+		ws.dropStreak = 0
+		if secs := now.Sub(job.StartedAt).Seconds(); secs > 0 && r.itemWork > 0 {
+			rate := r.itemWork / secs
+			if ws.w.Performance <= 0 {
+				ws.w.Performance = rate
+			} else {
+				ws.w.Performance += performanceWeight * (rate - ws.w.Performance)
+			}
+		}
+		ws.dirty = true
+	}
+	for _, e := range f.Entries {
+		if b, ok := h.balances[e.UserID]; ok {
+			h.balances[e.UserID] = b + e.Delta
+		}
+	}
+	h.recordCompletion(now, r.req.Kind, r.itemWork)
+	if r.done == len(r.items) {
+		r.state = RequestDone
+		h.q.remove(r)
+		delete(h.reqs, r.req.ID)
+	}
+	return reward, nil
+}
+
+// resultImage stores an image result and returns its blob ref: inline bytes,
+// or the upload the worker PUT before submitting. Censored and CSAM results
+// may come without an image.
+func (h *Horde) resultImage(ctx context.Context, jobID string, s Submission) (string, error) {
+	switch {
+	case len(s.Image) > 0:
+		ref, err := h.store.PutBlob(ctx, s.Image)
+		if err != nil {
+			return "", fmt.Errorf("store result of job %s: %w", jobID, err)
+		}
+		return ref, nil
+	case s.UseUpload:
+		ref, err := h.store.Upload(ctx, jobID)
+		if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+			if s.State != ResultOK {
+				return "", nil
+			}
+			return "", Invalidf("generation", "no image was uploaded for this job")
+		}
+		if err != nil {
+			return "", fmt.Errorf("read upload of job %s: %w", jobID, err)
+		}
+		return ref, nil
+	case s.State == ResultOK:
+		return "", Invalidf("generation", "the generation is missing")
+	}
+	return "", nil
+}
+
+// jobEntries are a finished job's ledger entries: the worker's owner earns
+// reward, the requester pays the item's cost (down to its floor).
+func (h *Horde) jobEntries(job Job, r *openRequest, owner, reward int64, now time.Time) []kudos.Entry {
+	var es []kudos.Entry
+	if reward > 0 && owner >= 0 {
+		es = append(es, kudos.Entry{
+			UserID: owner, Delta: reward, Kind: kudos.KindGeneration,
+			Reason: fmt.Sprintf("%s generation", r.req.Kind), Ref: job.ID,
+			Key: "job:" + job.ID + ":reward", Floor: kudos.NoFloor, At: now,
+		})
+	}
+	if r.itemCost > 0 {
+		es = append(es, kudos.Entry{
+			UserID: r.req.UserID, Delta: -r.itemCost, Kind: kudos.KindRequestCost,
+			Reason: fmt.Sprintf("%s request", r.req.Kind), Ref: job.ID,
+			Key: "job:" + job.ID + ":cost", Floor: h.floor(r.req.UserID), At: now,
+		})
+	}
+	return es
+}
+
+// floor is the lowest balance a user's requests may leave.
+func (h *Horde) floor(userID int64) int64 {
+	if userID == AnonymousUserID {
+		return h.cfg.AnonymousFloor
+	}
+	return h.cfg.MemberFloor
+}
+
+// failJob ends a processing job as faulted (the worker said so) or aborted
+// (past its TTL) and puts its item back in the queue. The worker's drop
+// streak grows and may put it into maintenance; a request with more than
+// MaxFaults faulted jobs is ended faulted.
+func (h *Horde) failJob(ctx context.Context, oj *openJob, state JobState) error {
+	r := oj.r
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	now := h.clock.Now()
+	err := h.store.FailJob(ctx, oj.job.ID, state, now)
+	if duplicate(err) {
+		h.forget(oj)
+		return &Error{Kind: KindConflict, Code: "DuplicateGen", Message: "this job is no longer processing", Err: err}
+	}
+	if err != nil {
+		h.release(oj)
+		return fmt.Errorf("fail job %s (%s): %w", oj.job.ID, state, err)
+	}
+
+	h.mu.Lock()
+	delete(h.jobs, oj.job.ID)
+	delete(r.jobs, oj.job.ID)
+	r.items[oj.job.Item] = ItemWaiting
+	r.processing--
+	r.restarted++
+	if state == JobFaulted {
+		r.faults++
+	}
+	h.q.setWaiting(r, 1)
+	h.q.touch(r, now) // waiting again: the expiry clock restarts
+	var save *Worker
+	if ws := h.workers[oj.job.WorkerID]; ws != nil {
+		ws.w.Dropped++
+		ws.dropStreak++
+		ws.dirty = true
+		if ws.dropStreak >= h.cfg.DropsForMaintenance && !ws.w.Maintenance {
+			ws.w.Maintenance = true
+			w := ws.snapshot()
+			save = &w
+			h.log.Warn("worker put into maintenance after dropping jobs", "worker", ws.w.ID, "name", ws.w.Name, "dropped_in_a_row", ws.dropStreak)
+		}
+	}
+	tooMany := r.faults > MaxFaults && !r.ending
+	if tooMany {
+		r.ending = true
+		h.q.remove(r)
+	}
+	h.mu.Unlock()
+
+	if save != nil {
+		if err := h.saveWorker(ctx, *save); err != nil {
+			h.log.Error("save worker put into maintenance", "worker", save.ID, "err", err)
+		}
+	}
+	if tooMany {
+		reason := fmt.Sprintf("%d jobs faulted", r.faults)
+		if err := h.endRequest(ctx, r, RequestFaulted, reason); err != nil {
+			// The fault itself is stored; the sweep retries the ending.
+			h.mu.Lock()
+			h.pendingEnds[r] = pendingEnd{state: RequestFaulted, reason: reason}
+			h.mu.Unlock()
+			h.log.Error("end faulted request", "request", r.req.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// pendingEnd is a request ending whose store write failed, retried by Sweep.
+type pendingEnd struct {
+	state  RequestState
+	reason string
+}
+
+// endRequest writes a request's final state. The caller holds r.finishMu and
+// has set r.ending and taken r out of the queue under h.mu. It waits for
+// pops of r whose writes are in flight, so that EndRequest cancels their jobs
+// too. On failure r goes back in the queue.
+func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestState, reason string) error {
+	h.mu.Lock()
+	for r.starting > 0 {
+		h.cond.Wait()
+	}
+	h.mu.Unlock()
+	err := h.store.EndRequest(ctx, r.req.ID, state, reason, h.clock.Now())
+	if duplicate(err) {
+		err = nil // already finished in the store: memory only catches up
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil {
+		r.ending = false
+		h.q.add(r)
+		return fmt.Errorf("end request %s as %s: %w", r.req.ID, state, err)
+	}
+	for id := range r.jobs {
+		delete(h.jobs, id)
+	}
+	clear(r.jobs)
+	for i, st := range r.items {
+		if st == ItemWaiting || st == ItemProcessing {
+			r.items[i] = ItemCancelled
+		}
+	}
+	r.waiting, r.processing = 0, 0
+	r.state = state
+	delete(h.reqs, r.req.ID)
+	delete(h.pendingEnds, r)
+	h.log.Info("request ended", "request", r.req.ID, "state", state, "reason", reason)
+	return nil
+}
+
+// Upload stores the image a worker PUT for a processing job.
+func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
+	if len(data) == 0 {
+		return Invalidf("image", "the upload is empty")
+	}
+	if len(data) > MaxUploadBytes {
+		return Invalidf("image", "the upload is larger than %d bytes", MaxUploadBytes)
+	}
+	h.mu.Lock()
+	oj := h.jobs[jobID]
+	h.mu.Unlock()
+	if oj == nil {
+		return h.closedJobError(ctx, jobID)
+	}
+	if oj.r.req.Kind != KindImage {
+		return Invalidf("id", "job %s is not an image job", jobID)
+	}
+	ref, err := h.store.PutBlob(ctx, data)
+	if err != nil {
+		return fmt.Errorf("store upload of job %s: %w", jobID, err)
+	}
+	err = h.store.SetUpload(ctx, jobID, ref)
+	switch {
+	case errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound):
+		return NotFoundf("JobNotFound", "no job has id %s", jobID)
+	case duplicate(err):
+		return &Error{Kind: KindConflict, Code: "JobNotProcessing", Message: "this job is no longer processing", Err: err}
+	case err != nil:
+		return fmt.Errorf("record upload of job %s: %w", jobID, err)
+	}
+	return nil
+}
+
+// Blob returns a stored result image.
+func (h *Horde) Blob(ctx context.Context, ref string) ([]byte, error) {
+	data, err := h.store.Blob(ctx, ref)
+	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		return nil, NotFoundf("BlobNotFound", "no image %s", ref)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", ref, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,166 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// loadWorkers reads every worker and its owner's trust into memory.
+func (h *Horde) loadWorkers(ctx context.Context) error {
+	ws, err := h.store.Workers(ctx)
+	if err != nil {
+		return fmt.Errorf("load workers: %w", err)
+	}
+	trusted := make(map[int64]bool)
+	for _, w := range ws {
+		t, ok := trusted[w.OwnerID]
+		if !ok {
+			u, err := h.store.User(ctx, w.OwnerID)
+			switch {
+			case err == nil:
+				t = u.Trusted
+			case errors.Is(err, ErrNotFound):
+				h.log.Warn("worker owner not found", "worker", w.ID, "owner", w.OwnerID)
+			default:
+				return fmt.Errorf("load owner %d of worker %s: %w", w.OwnerID, w.ID, err)
+			}
+			trusted[w.OwnerID] = t
+		}
+		w.Trusted = t
+		st := &workerState{w: w, uptimePaid: w.UptimeSeconds / uptimeSlot, savedAt: h.clock.Now()}
+		st.setBlacklist(w.Blacklist)
+		h.workers[w.ID] = st
+		h.workerNames[w.Name] = st
+	}
+	return nil
+}
+
+// loadQueue rebuilds the queue and the processing jobs from the store's
+// snapshot of unfinished work, so that a restart loses nothing.
+func (h *Horde) loadQueue(ctx context.Context) error {
+	snap, err := h.store.Open(ctx)
+	if err != nil {
+		return fmt.Errorf("load open requests: %w", err)
+	}
+	reqs := snap.Requests
+	sort.SliceStable(reqs, func(i, j int) bool {
+		if !reqs[i].CreatedAt.Equal(reqs[j].CreatedAt) {
+			return reqs[i].CreatedAt.Before(reqs[j].CreatedAt)
+		}
+		return reqs[i].ID < reqs[j].ID
+	})
+	for _, req := range reqs {
+		r := h.newOpenRequest(req)
+		r.state = req.State
+		r.faults = req.Faults
+		r.restarted = req.Faults
+		if snap.Done[req.ID] > 0 {
+			// Which items are done decides which item numbers (and seeds) remain.
+			jobs, err := h.store.Jobs(ctx, req.ID)
+			if err != nil {
+				return fmt.Errorf("load jobs of request %s: %w", req.ID, err)
+			}
+			for _, j := range jobs {
+				if j.State == JobDone && j.Item >= 0 && j.Item < len(r.items) {
+					r.items[j.Item] = ItemDone
+				}
+			}
+		}
+		h.reqs[req.ID] = r
+	}
+	for _, j := range snap.Jobs {
+		r := h.reqs[j.RequestID]
+		if r == nil || j.Item < 0 || j.Item >= len(r.items) {
+			h.log.Warn("processing job of no open request", "job", j.ID, "request", j.RequestID)
+			continue
+		}
+		r.items[j.Item] = ItemProcessing
+		oj := &openJob{job: j, r: r}
+		h.jobs[j.ID] = oj
+		r.jobs[j.ID] = oj
+		if j.StartedAt.After(r.activity) {
+			r.activity = j.StartedAt
+		}
+	}
+	users := make(map[int64]bool)
+	for _, r := range h.reqs {
+		for _, st := range r.items {
+			switch st {
+			case ItemWaiting:
+				r.waiting++
+			case ItemProcessing:
+				r.processing++
+			case ItemDone:
+				r.done++
+			}
+		}
+		h.q.add(r)
+		users[r.req.UserID] = true
+	}
+	for u := range users {
+		b, err := h.store.Balance(ctx, u)
+		if err != nil {
+			return fmt.Errorf("load balance of user %d: %w", u, err)
+		}
+		h.balances[u] = b
+	}
+	h.balancesAt = h.clock.Now()
+	h.log.Info("horde loaded", "workers", len(h.workers), "open_requests", len(h.reqs),
+		"processing_jobs", len(h.jobs), "queued_requests", h.q.requests)
+	return nil
+}
+
+// newOpenRequest builds the in-memory state of a stored request, all items
+// waiting. The caller sets item states and counts, then indexes it.
+func (h *Horde) newOpenRequest(req Request) *openRequest {
+	h.seq++
+	n := max(req.N, 1)
+	r := &openRequest{
+		req:      req,
+		seq:      h.seq,
+		score:    priorityScore(req.Priority, req.CreatedAt),
+		positive: strings.ToLower(positivePrompt(req.Prompt)),
+		itemCost: (req.Kudos + int64(n) - 1) / int64(n),
+		itemWork: itemWork(&req),
+		items:    make([]ItemState, n),
+		activity: req.CreatedAt,
+		state:    RequestWaiting,
+		jobs:     make(map[string]*openJob),
+	}
+	for i := range r.items {
+		r.items[i] = ItemWaiting
+	}
+	if len(req.Models) == 0 {
+		r.buckets = []bucketKey{{kind: req.Kind}}
+	} else {
+		seen := make(map[string]bool, len(req.Models))
+		for _, m := range req.Models {
+			if !seen[m] {
+				seen[m] = true
+				r.buckets = append(r.buckets, bucketKey{kind: req.Kind, model: m})
+			}
+		}
+	}
+	switch {
+	case req.Image != nil:
+		r.ttl = ImageJobTTL(*req.Image)
+		r.seedBase = seedFromString(req.Image.Seed)
+	default:
+		r.ttl = TextJobTTL
+	}
+	return r
+}
+
+// itemWork is one item's work: megapixel-steps for an image, tokens for text.
+func itemWork(req *Request) float64 {
+	switch {
+	case req.Image != nil:
+		return float64(req.Image.Width) * float64(req.Image.Height) * float64(req.Image.Steps) / 1e6
+	case req.Text != nil:
+		return float64(req.Text.MaxLength)
+	}
+	return 0
+}

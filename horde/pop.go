@@ -1,0 +1,384 @@
+package horde
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/btree"
+)
+
+// Pop defaults and limits, as on the AI Horde.
+const (
+	DefaultMaxPixels        = 512 * 512
+	DefaultMaxLength        = 512
+	DefaultMaxContextLength = 2048
+	MaxPopAmount            = 20
+	MaxWorkerNameLength     = 100
+)
+
+// Pop hands up to p.Amount matching jobs to the worker named p.Name of the
+// credential's user (created on first pop, as on the AI Horde). Anonymous:
+// KindForbidden. A worker key for another worker: KindForbidden. No job is
+// not an error: the assignments are empty and skipped says why.
+//
+// All the assignments of one pop are items of one request (the AI Horde's
+// batch: one payload, several ids), in item order. Each job is stored
+// (StartJob) before Pop returns it.
+func (h *Horde) Pop(ctx context.Context, c Credential, p PopRequest) ([]Assignment, Skipped, error) {
+	if c.User.Anonymous() {
+		return nil, nil, Errorf(KindForbidden, "AnonForbidden", "the anonymous user cannot run a worker; register and use your own API key")
+	}
+	if err := normalizePop(&p); err != nil {
+		return nil, nil, err
+	}
+	ws, err := h.popWorker(ctx, c, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := h.clock.Now()
+	skipped := Skipped{}
+
+	h.mu.Lock()
+	h.announce(ws, c.User, p, now)
+	if p.RequireUpfrontKudos {
+		h.upfrontAt = now
+	}
+	if ws.w.Paused {
+		h.mu.Unlock()
+		return nil, skipped, nil
+	}
+	r := h.choose(ws, &p, skipped)
+	if r == nil {
+		h.countOtherModels(ws, skipped)
+		h.mu.Unlock()
+		return nil, skipped, nil
+	}
+	jobs := h.take(r, ws, p.Amount, now)
+	r.starting++
+	h.mu.Unlock()
+
+	// Durable before acknowledged: only stored jobs are handed out.
+	stored := 0
+	var werr error
+	for _, oj := range jobs {
+		if werr = h.store.StartJob(ctx, oj.job); werr != nil {
+			break
+		}
+		stored++
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.starting--
+	h.cond.Broadcast()
+	if stored < len(jobs) {
+		h.untake(jobs[stored:])
+		h.log.Error("start job", "request", r.req.ID, "worker", ws.w.ID, "err", werr)
+		if stored == 0 {
+			return nil, skipped, fmt.Errorf("start job of request %s: %w", r.req.ID, werr)
+		}
+	}
+	out := make([]Assignment, 0, stored)
+	for _, oj := range jobs[:stored] {
+		out = append(out, Assignment{Job: oj.job, Request: r.view(), TTL: r.ttl})
+	}
+	return out, skipped, nil
+}
+
+// normalizePop validates a pop and fills in the AI Horde's defaults.
+func normalizePop(p *PopRequest) error {
+	if p.Kind != KindImage && p.Kind != KindText {
+		return Invalidf("kind", "unknown worker kind %q", p.Kind)
+	}
+	p.Name = strings.TrimSpace(p.Name)
+	if p.Name == "" {
+		return Invalidf("name", "a worker name is required")
+	}
+	if len(p.Name) > MaxWorkerNameLength {
+		return Invalidf("name", "the worker name is longer than %d characters", MaxWorkerNameLength)
+	}
+	switch {
+	case p.Amount == 0:
+		p.Amount = 1
+	case p.Amount < 0 || p.Amount > MaxPopAmount:
+		return Invalidf("amount", "amount must be between 1 and %d", MaxPopAmount)
+	}
+	if p.Threads <= 0 {
+		p.Threads = 1
+	}
+	if p.MaxPixels <= 0 {
+		p.MaxPixels = DefaultMaxPixels
+	}
+	if p.MaxLength <= 0 {
+		p.MaxLength = DefaultMaxLength
+	}
+	if p.MaxContextLength <= 0 {
+		p.MaxContextLength = DefaultMaxContextLength
+	}
+	p.Models = cleanList(p.Models)
+	return nil
+}
+
+// cleanList trims names and drops empty and repeated ones, keeping order.
+func cleanList(in []string) []string {
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// popWorker finds the worker a pop acts as, creating it on a user key's first
+// pop under that name, and checks that the credential may act as it.
+func (h *Horde) popWorker(ctx context.Context, c Credential, p PopRequest) (*workerState, error) {
+	for attempt := 0; ; attempt++ {
+		h.mu.Lock()
+		ws := h.workerNames[p.Name]
+		if c.WorkerID != "" {
+			bound := h.workers[c.WorkerID]
+			if bound == nil || ws != bound {
+				h.mu.Unlock()
+				return nil, Errorf(KindForbidden, "WrongCredentials", "this API key may only pop as its own worker")
+			}
+		}
+		if ws != nil {
+			defer h.mu.Unlock()
+			if ws.w.OwnerID != c.User.ID {
+				return nil, Errorf(KindForbidden, "WrongCredentials", "the worker name %q belongs to another user", p.Name)
+			}
+			if ws.w.Kind != p.Kind {
+				return nil, Errorf(KindInvalid, "WrongWorkerType", "worker %q is a %s worker", p.Name, ws.w.Kind)
+			}
+			return ws, nil
+		}
+		h.mu.Unlock()
+
+		w := Worker{ID: newID(), Name: p.Name, OwnerID: c.User.ID, Kind: p.Kind, Trusted: c.User.Trusted, CreatedAt: h.clock.Now()}
+		err := h.store.SaveWorker(ctx, w)
+		if IsKind(err, KindConflict) && attempt == 0 {
+			continue // created concurrently: take the other pop's worker
+		}
+		if err != nil {
+			return nil, fmt.Errorf("create worker %q: %w", p.Name, err)
+		}
+		h.log.Info("worker created on first pop", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
+		h.mu.Lock()
+		ws = &workerState{w: w}
+		h.workers[w.ID] = ws
+		h.workerNames[w.Name] = ws
+		h.mu.Unlock()
+		return ws, nil
+	}
+}
+
+// announce refreshes a worker's capabilities and uptime from its pop. Caller holds h.mu.
+func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Time) {
+	w := &ws.w
+	if w.Online(now) {
+		ws.uptimeRem += int64(now.Sub(w.LastPop))
+		w.UptimeSeconds += ws.uptimeRem / int64(time.Second)
+		ws.uptimeRem %= int64(time.Second)
+	}
+	w.LastPop = now
+	changed := !slices.Equal(w.Models, p.Models) || !slices.Equal(w.Blacklist, p.Blacklist) ||
+		w.MaxPixels != p.MaxPixels || w.NSFW != p.NSFW || w.Threads != p.Threads ||
+		w.AllowImg2Img != p.AllowImg2Img || w.AllowPainting != p.AllowPainting ||
+		w.AllowPostProcessing != p.AllowPostProcessing || w.AllowLora != p.AllowLora ||
+		w.MaxLength != p.MaxLength || w.MaxContextLength != p.MaxContextLength ||
+		w.BridgeAgent != p.BridgeAgent || w.Trusted != owner.Trusted
+	if !changed {
+		return
+	}
+	w.Models = slices.Clone(p.Models)
+	ws.setBlacklist(slices.Clone(p.Blacklist))
+	w.MaxPixels, w.NSFW, w.Threads = p.MaxPixels, p.NSFW, p.Threads
+	w.AllowImg2Img, w.AllowPainting = p.AllowImg2Img, p.AllowPainting
+	w.AllowPostProcessing, w.AllowLora = p.AllowPostProcessing, p.AllowLora
+	w.MaxLength, w.MaxContextLength = p.MaxLength, p.MaxContextLength
+	w.BridgeAgent = p.BridgeAgent
+	w.Trusted = owner.Trusted
+	ws.dirty = true
+}
+
+// choose returns the best waiting request the worker may take now, counting
+// what it passes over in skipped. It examines at most cfg.PopScanLimit
+// entries: first the queues of the worker's owner and of the pop's priority
+// users, then (unless the worker is in maintenance) the buckets of its
+// models and the no-model bucket, each walk in priority order. Caller holds h.mu.
+func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openRequest {
+	s := scanner{h: h, ws: ws, upfront: p.RequireUpfrontKudos, budget: h.cfg.PopScanLimit}
+	defer s.counts.addTo(skipped)
+
+	s.first = []int64{ws.w.OwnerID}
+	for _, name := range p.PriorityUsernames {
+		if id, ok := parseUsernameID(name); ok && !slices.Contains(s.first, id) {
+			s.first = append(s.first, id)
+		}
+	}
+	var trees []*btree.BTreeG[qentry]
+	for _, u := range s.first {
+		if t := h.q.users[userKey{kind: ws.w.Kind, user: u}]; t != nil {
+			trees = append(trees, t)
+		}
+	}
+	if r := s.scan(trees, true); r != nil || ws.w.Maintenance {
+		return r
+	}
+	s.firstScanned = len(trees) > 0
+
+	trees = trees[:0]
+	add := func(model string) {
+		if b := h.q.buckets[bucketKey{kind: ws.w.Kind, model: model}]; b != nil && b.tree.Len() > 0 {
+			trees = append(trees, b.tree)
+		}
+	}
+	for _, m := range ws.w.Models {
+		add(m)
+	}
+	add("")
+	return s.scan(trees, false)
+}
+
+// scanner is one pop's walk over the queue.
+type scanner struct {
+	h       *Horde
+	ws      *workerState
+	upfront bool
+	budget  int
+	counts  skipCounts
+
+	first        []int64 // owner and priority users, served first
+	firstScanned bool    // their queues were walked already
+	seen         map[*openRequest]struct{}
+}
+
+// scan walks trees in merged priority order and returns the first request the
+// worker may take. A request sits in several trees when it names several
+// models, and in its user's tree too: the seen set, kept only for such
+// requests, makes each count once. Caller holds h.mu.
+func (s *scanner) scan(trees []*btree.BTreeG[qentry], firstTier bool) *openRequest {
+	if len(trees) == 0 {
+		return nil
+	}
+	m := newMerger(trees)
+	for s.budget > 0 {
+		e, ok := m.next()
+		if !ok {
+			return nil
+		}
+		r := e.r
+		if firstTier || len(r.buckets) > 1 || (s.firstScanned && slices.Contains(s.first, r.req.UserID)) {
+			if s.seen == nil {
+				s.seen = make(map[*openRequest]struct{})
+			}
+			if _, dup := s.seen[r]; dup {
+				continue
+			}
+			s.seen[r] = struct{}{}
+		}
+		s.budget--
+		var reason skipReason
+		if firstTier {
+			reason = canServe(s.ws, r)
+		} else {
+			reason = canServeModel(s.ws, r) // found in one of the worker's model buckets
+		}
+		if reason == canServeOK && s.ws.w.Maintenance && r.req.UserID != s.ws.w.OwnerID {
+			reason = reasonWorkerID // a worker in maintenance serves only its owner
+		}
+		if reason == canServeOK && s.upfront && s.h.balances[r.req.UserID] < r.itemCost {
+			reason = reasonKudos
+		}
+		if reason == canServeOK {
+			return r
+		}
+		s.counts[reason]++
+	}
+	return nil
+}
+
+// countOtherModels adds to skipped["models"] the waiting requests in the
+// buckets of models the worker does not offer, which a pop never examines.
+// Only a pop that found nothing pays for it; a request naming several such
+// models counts once per model. Caller holds h.mu.
+func (h *Horde) countOtherModels(ws *workerState, skipped Skipped) {
+	n := 0
+	for k, b := range h.q.buckets {
+		if k.kind == ws.w.Kind && k.model != "" && !ws.w.HasModel(k.model) {
+			n += b.tree.Len()
+		}
+	}
+	if n > 0 {
+		skipped[SkipModels] += n
+	}
+}
+
+// parseUsernameID reads the id from an AI Horde username "name#id".
+func parseUsernameID(s string) (int64, bool) {
+	i := strings.LastIndexByte(s, '#')
+	if i < 0 {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s[i+1:], 10, 64)
+	return id, err == nil
+}
+
+// take marks up to amount waiting items of r processing for worker ws and
+// returns their jobs (not yet stored). Caller holds h.mu.
+func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time) []*openJob {
+	model := pickModel(&ws.w, &r.req)
+	var jobs []*openJob
+	for i, st := range r.items {
+		if len(jobs) == amount {
+			break
+		}
+		if st != ItemWaiting {
+			continue
+		}
+		r.items[i] = ItemProcessing
+		j := Job{
+			ID:        newID(),
+			RequestID: r.req.ID,
+			Item:      i,
+			WorkerID:  ws.w.ID,
+			Model:     model,
+			State:     JobProcessing,
+			StartedAt: now,
+			Deadline:  now.Add(r.ttl),
+		}
+		if r.req.Image != nil {
+			j.Seed = r.seedBase + int64(i)
+		}
+		oj := &openJob{job: j, r: r}
+		h.jobs[j.ID] = oj
+		r.jobs[j.ID] = oj
+		jobs = append(jobs, oj)
+	}
+	r.processing += len(jobs)
+	r.state = RequestProcessing
+	h.q.setWaiting(r, -len(jobs))
+	h.q.touch(r, now)
+	return jobs
+}
+
+// untake undoes take for jobs that could not be stored. Caller holds h.mu.
+func (h *Horde) untake(jobs []*openJob) {
+	for _, oj := range jobs {
+		r := oj.r
+		delete(h.jobs, oj.job.ID)
+		delete(r.jobs, oj.job.ID)
+		r.items[oj.job.Item] = ItemWaiting
+		r.processing--
+		if r.processing == 0 && r.done == 0 {
+			r.state = RequestWaiting
+		}
+		h.q.setWaiting(r, 1)
+	}
+}

@@ -1,0 +1,357 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// Request defaults (the AI Horde's) and limits beyond those in request.go.
+const (
+	DefaultWidth         = 512
+	DefaultHeight        = 512
+	DefaultSteps         = 30
+	DefaultCFGScale      = 7.5
+	DefaultSampler       = "k_euler_a"
+	DefaultTextMaxLength = 80
+	MinContextLength     = 80
+	MaxContextLength     = 131072
+	MaxRequestModels     = 100
+	MaxRequestWorkers    = 50
+	MaxLoras             = 5
+	MaxPostProcessors    = 10
+	MaxSeedLength        = 256
+)
+
+// Submit validates and queues a request (or only prices it when DryRun).
+// Validation failures are KindInvalid naming the field; flagged users are
+// KindForbidden. Warnings list things accepted but ignored.
+//
+// A request the requester cannot afford (its cost would take their balance
+// below their floor) is KindKudosUpfront. The request is stored before it is
+// queued; its priority is the requester's balance now.
+func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []string, error) {
+	if u.Flagged {
+		return Request{}, nil, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request generations")
+	}
+	req, warnings, err := buildRequest(u, nr)
+	if err != nil {
+		return Request{}, nil, err
+	}
+	balance, err := h.store.Balance(ctx, u.ID)
+	if err != nil {
+		return Request{}, nil, fmt.Errorf("read balance of user %d: %w", u.ID, err)
+	}
+	req.Priority = balance
+	if nr.DryRun {
+		return req, warnings, nil
+	}
+	if balance-req.Kudos < h.floor(u.ID) {
+		return Request{}, nil, Errorf(KindKudosUpfront, "KudosUpfront",
+			"this request costs %d kudos and your balance is %d; ask for fewer or smaller generations", req.Kudos, balance)
+	}
+	req.ID = newID()
+	req.CreatedAt = h.clock.Now()
+	req.State = RequestWaiting
+	if err := h.store.CreateRequest(ctx, req); err != nil {
+		return Request{}, nil, fmt.Errorf("store request: %w", err)
+	}
+
+	h.mu.Lock()
+	r := h.newOpenRequest(req)
+	r.waiting = len(r.items)
+	h.reqs[req.ID] = r
+	h.q.add(r)
+	h.balances[u.ID] = balance
+	if w := h.possibleWarning(r, req.CreatedAt); w != "" {
+		warnings = append(warnings, w)
+	}
+	out := r.view()
+	h.mu.Unlock()
+	h.log.Debug("request queued", "request", req.ID, "user", u.ID, "kind", req.Kind, "n", req.N, "kudos", req.Kudos)
+	return out, warnings, nil
+}
+
+// buildRequest validates a new request, fills in defaults and prices it.
+func buildRequest(u User, nr NewRequest) (Request, []string, error) {
+	var warnings []string
+	req := Request{
+		Kind:            nr.Kind,
+		UserID:          u.ID,
+		Prompt:          strings.TrimSpace(nr.Prompt),
+		N:               nr.N,
+		NSFW:            nr.NSFW,
+		TrustedWorkers:  nr.TrustedWorkers,
+		WorkerBlacklist: nr.WorkerBlacklist,
+		R2:              nr.R2,
+		Shared:          nr.Shared,
+		ClientAgent:     nr.ClientAgent,
+		Source:          nr.Source,
+		Models:          cleanList(nr.Models),
+		Workers:         cleanList(nr.Workers),
+	}
+	if req.Source == "" {
+		req.Source = "api"
+	}
+	if req.Prompt == "" {
+		return Request{}, nil, Invalidf("prompt", "a prompt is required")
+	}
+	if len(req.Prompt) > MaxPromptLength {
+		return Request{}, nil, Invalidf("prompt", "the prompt is longer than %d characters", MaxPromptLength)
+	}
+	if req.N == 0 {
+		req.N = 1
+	}
+	if req.N < MinN || req.N > MaxN {
+		return Request{}, nil, Invalidf("n", "n must be between %d and %d", MinN, MaxN)
+	}
+	if len(req.Models) > MaxRequestModels {
+		return Request{}, nil, Invalidf("models", "at most %d models", MaxRequestModels)
+	}
+	if len(req.Workers) > MaxRequestWorkers {
+		return Request{}, nil, Invalidf("workers", "at most %d workers", MaxRequestWorkers)
+	}
+	if req.WorkerBlacklist && len(req.Workers) == 0 {
+		req.WorkerBlacklist = false
+	}
+	var itemCost int64
+	switch nr.Kind {
+	case KindImage:
+		if nr.Text != nil {
+			warnings = append(warnings, "text parameters ignored on an image request")
+		}
+		p, w, err := imageParams(nr.Image)
+		if err != nil {
+			return Request{}, nil, err
+		}
+		warnings = append(warnings, w...)
+		req.Image = p
+		itemCost = kudos.ImageCost(kudos.ImagePrice{
+			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName,
+			PostProcessors: len(p.PostProcessing), Img2Img: p.SourceImage != "", Loras: len(p.Loras),
+		})
+	case KindText:
+		if nr.Image != nil {
+			warnings = append(warnings, "image parameters ignored on a text request")
+		}
+		p, err := textParams(nr.Text)
+		if err != nil {
+			return Request{}, nil, err
+		}
+		req.Text = p
+		itemCost = kudos.TextCost(p.MaxLength, p.MaxContextLength)
+	default:
+		return Request{}, nil, Invalidf("kind", "unknown request kind %q", nr.Kind)
+	}
+	req.Kudos = itemCost * int64(req.N)
+	return req, warnings, nil
+}
+
+// imageParams copies, defaults and validates image parameters.
+func imageParams(in *ImageParams) (*ImageParams, []string, error) {
+	var p ImageParams
+	if in != nil {
+		p = *in
+		p.PostProcessing = slices.Clone(in.PostProcessing)
+		p.Loras = slices.Clone(in.Loras)
+	}
+	var warnings []string
+	if p.Width == 0 {
+		p.Width = DefaultWidth
+	}
+	if p.Height == 0 {
+		p.Height = DefaultHeight
+	}
+	if p.Steps == 0 {
+		p.Steps = DefaultSteps
+	}
+	if p.CFGScale == 0 {
+		p.CFGScale = DefaultCFGScale
+	}
+	if p.SamplerName == "" {
+		p.SamplerName = DefaultSampler
+	}
+	for _, side := range []struct {
+		name string
+		v    int
+	}{{"width", p.Width}, {"height", p.Height}} {
+		if side.v < MinSide || side.v > MaxSide || side.v%64 != 0 {
+			return nil, nil, Invalidf(side.name, "%s must be a multiple of 64 between %d and %d", side.name, MinSide, MaxSide)
+		}
+	}
+	if p.Steps < MinSteps || p.Steps > MaxSteps {
+		return nil, nil, Invalidf("steps", "steps must be between %d and %d", MinSteps, MaxSteps)
+	}
+	if p.CFGScale < 0 || p.CFGScale > 100 {
+		return nil, nil, Invalidf("cfg_scale", "cfg_scale must be between 0 and 100")
+	}
+	if p.DenoisingStrength < 0 || p.DenoisingStrength > 1 {
+		return nil, nil, Invalidf("denoising_strength", "denoising_strength must be between 0 and 1")
+	}
+	switch p.SourceProcessing {
+	case "", "txt2img", "img2img":
+	case "inpainting", "outpainting":
+		if p.SourceImage == "" {
+			return nil, nil, Invalidf("source_image", "%s needs a source image", p.SourceProcessing)
+		}
+	default:
+		return nil, nil, Invalidf("source_processing", "unknown source_processing %q", p.SourceProcessing)
+	}
+	if p.SourceProcessing == "txt2img" && p.SourceImage != "" {
+		p.SourceImage, p.SourceMask = "", ""
+		warnings = append(warnings, "source_image ignored for txt2img")
+	}
+	if len(p.Loras) > MaxLoras {
+		return nil, nil, Invalidf("loras", "at most %d loras", MaxLoras)
+	}
+	for _, l := range p.Loras {
+		if strings.TrimSpace(l.Name) == "" {
+			return nil, nil, Invalidf("loras", "a lora needs a name")
+		}
+	}
+	if len(p.PostProcessing) > MaxPostProcessors {
+		return nil, nil, Invalidf("post_processing", "at most %d post-processors", MaxPostProcessors)
+	}
+	if len(p.Seed) > MaxSeedLength {
+		return nil, nil, Invalidf("seed", "the seed is longer than %d characters", MaxSeedLength)
+	}
+	if strings.TrimSpace(p.Seed) == "" {
+		// Chosen now and stored, so that a restart gives the same seeds.
+		p.Seed = randomSeed()
+	}
+	return &p, warnings, nil
+}
+
+// textParams copies, defaults and validates text parameters.
+func textParams(in *TextParams) (*TextParams, error) {
+	var p TextParams
+	if in != nil {
+		p = *in
+		p.StopSequence = slices.Clone(in.StopSequence)
+	}
+	if p.MaxLength == 0 {
+		p.MaxLength = DefaultTextMaxLength
+	}
+	if p.MaxContextLength == 0 {
+		p.MaxContextLength = DefaultMaxContext
+	}
+	if p.MaxLength < MinMaxLength || p.MaxLength > MaxMaxLength {
+		return nil, Invalidf("max_length", "max_length must be between %d and %d", MinMaxLength, MaxMaxLength)
+	}
+	if p.MaxContextLength < MinContextLength || p.MaxContextLength > MaxContextLength {
+		return nil, Invalidf("max_context_length", "max_context_length must be between %d and %d", MinContextLength, MaxContextLength)
+	}
+	return &p, nil
+}
+
+// Check returns the progress of a request; KindNotFound if unknown.
+func (h *Horde) Check(ctx context.Context, id string) (Progress, error) {
+	now := h.clock.Now()
+	h.mu.Lock()
+	if r := h.reqs[id]; r != nil {
+		p := h.progress(r, now)
+		waiting := r.waiting > 0
+		h.mu.Unlock()
+		if waiting {
+			p.QueuePosition, p.WaitTime = h.queueEstimate(r, now)
+		}
+		return p, nil
+	}
+	h.mu.Unlock()
+	return h.storedProgress(ctx, id)
+}
+
+// progress is the view of an open request. Caller holds h.mu.
+func (h *Horde) progress(r *openRequest, now time.Time) Progress {
+	return Progress{
+		Request:    r.view(),
+		Finished:   r.done,
+		Processing: r.processing,
+		Restarted:  r.restarted,
+		Waiting:    r.waiting,
+		IsPossible: h.possible(r, now),
+		Kudos:      r.itemCost * int64(r.done),
+		WaitTime:   h.processingWait(r, now),
+	}
+}
+
+// storedProgress is the view of a finished request, from the store.
+func (h *Horde) storedProgress(ctx context.Context, id string) (Progress, error) {
+	req, err := h.store.Request(ctx, id)
+	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		return Progress{}, NotFoundf("RequestNotFound", "no request has id %s", id)
+	}
+	if err != nil {
+		return Progress{}, fmt.Errorf("read request %s: %w", id, err)
+	}
+	jobs, err := h.store.Jobs(ctx, id)
+	if err != nil {
+		return Progress{}, fmt.Errorf("read jobs of request %s: %w", id, err)
+	}
+	p := Progress{Request: req, IsPossible: true, Done: req.State.Finished(), Faulted: req.State == RequestFaulted}
+	for _, j := range jobs {
+		switch j.State {
+		case JobDone:
+			p.Finished++
+		case JobProcessing:
+			p.Processing++
+		case JobAborted, JobFaulted:
+			p.Restarted++
+		}
+	}
+	if req.N > 0 {
+		p.Kudos = (req.Kudos / int64(req.N)) * int64(p.Finished)
+	}
+	if !p.Done {
+		// Open in the store but not in memory: only between a write and its
+		// bookkeeping; report it as waiting.
+		p.Waiting = max(req.N-p.Finished-p.Processing, 0)
+	}
+	return p, nil
+}
+
+// Status returns the progress and the generations of a request.
+func (h *Horde) Status(ctx context.Context, id string) (Progress, []Generation, error) {
+	p, err := h.Check(ctx, id)
+	if err != nil {
+		return Progress{}, nil, err
+	}
+	gens, err := h.store.Generations(ctx, id)
+	if err != nil {
+		return Progress{}, nil, fmt.Errorf("read generations of request %s: %w", id, err)
+	}
+	return p, gens, nil
+}
+
+// Cancel cancels a request (what is done stays done) and returns its final status.
+// Cancelling a finished request changes nothing.
+func (h *Horde) Cancel(ctx context.Context, id string) (Progress, []Generation, error) {
+	h.mu.Lock()
+	r := h.reqs[id]
+	h.mu.Unlock()
+	if r != nil {
+		if err := h.cancel(ctx, r); err != nil {
+			return Progress{}, nil, err
+		}
+	}
+	return h.Status(ctx, id)
+}
+
+func (h *Horde) cancel(ctx context.Context, r *openRequest) error {
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	h.mu.Lock()
+	if h.reqs[r.req.ID] != r || r.ending {
+		h.mu.Unlock()
+		return nil // finished meanwhile
+	}
+	r.ending = true
+	h.q.remove(r)
+	h.mu.Unlock()
+	return h.endRequest(ctx, r, RequestCancelled, "cancelled by the requester")
+}

@@ -1,0 +1,128 @@
+package horde
+
+import (
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// openRequest is the in-memory state of an unfinished request. The fields in
+// the first group never change after the request is indexed, so the ETA
+// refresh may read them from cloned trees without the lock; every other field
+// is guarded by Horde.mu.
+type openRequest struct {
+	// Immutable once indexed.
+	req      Request
+	seq      uint64      // FIFO order among equal scores
+	score    int64       // static priority key: higher is served first
+	buckets  []bucketKey // the (kind, model) buckets the request sits in
+	positive string      // lower-cased positive prompt (before "###")
+	itemCost int64       // kudos per item
+	itemWork float64     // megapixel-steps (image) or tokens (text) per item
+	ttl      time.Duration
+	seedBase int64
+
+	// finishMu serialises the writes that end jobs or the request (submit,
+	// fault, abort, cancel, expiry), so that "is this the last item?" and
+	// "is this one fault too many?" are decided on settled counts. Lock it
+	// before Horde.mu, never while holding Horde.mu.
+	finishMu sync.Mutex
+
+	// Guarded by Horde.mu.
+	state      RequestState
+	faults     int
+	starting   int // pops of this request whose store writes are in flight
+	items      []ItemState
+	waiting    int
+	processing int
+	done       int
+	restarted  int
+	queued     bool      // in the queue trees
+	activity   time.Time // creation or last pop: the expiry clock
+	ending     bool      // a cancel or an expiry is being written
+	jobs       map[string]*openJob
+
+	possibleAt time.Time // when possible was last computed
+	possible   bool
+}
+
+// view returns a copy of the request with its current state, sharing no
+// memory with the horde's, so callers may keep or change it freely.
+// Caller holds Horde.mu.
+func (r *openRequest) view() Request {
+	return copyRequest(r.req, r.state, r.faults)
+}
+
+func copyRequest(req Request, state RequestState, faults int) Request {
+	req.State, req.Faults = state, faults
+	if req.Image != nil {
+		p := *req.Image
+		p.PostProcessing = slices.Clone(p.PostProcessing)
+		p.Loras = slices.Clone(p.Loras)
+		req.Image = &p
+	}
+	if req.Text != nil {
+		p := *req.Text
+		p.StopSequence = slices.Clone(p.StopSequence)
+		req.Text = &p
+	}
+	req.Models = slices.Clone(req.Models)
+	req.Workers = slices.Clone(req.Workers)
+	return req
+}
+
+// entry is the request's key in the queue trees.
+func (r *openRequest) entry() qentry { return qentry{score: r.score, seq: r.seq, r: r} }
+
+// openJob is a processing job held in memory until it is submitted, failed,
+// aborted or cancelled.
+type openJob struct {
+	job Job
+	r   *openRequest
+	// busy is set while a submit or an abort of this job is being written, so
+	// that a concurrent second submit is refused instead of racing.
+	busy bool
+}
+
+// workerState is a worker and the scheduler's bookkeeping about it.
+type workerState struct {
+	w          Worker
+	blacklist  []string // lower-cased Worker.Blacklist
+	dropStreak int      // jobs dropped in a row
+	dirty      bool     // changed in memory since last saved
+	savedAt    time.Time
+	uptimePaid int64 // 10-minute uptime slots already paid
+	uptimeRem  int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
+}
+
+// uptimeSlot is the online time, in seconds, that earns one uptime bonus.
+const uptimeSlot = 600
+
+// setBlacklist sets the worker's blacklist and its lower-cased form.
+func (ws *workerState) setBlacklist(words []string) {
+	ws.w.Blacklist = words
+	ws.blacklist = ws.blacklist[:0]
+	for _, b := range words {
+		if b = strings.ToLower(strings.TrimSpace(b)); b != "" {
+			ws.blacklist = append(ws.blacklist, b)
+		}
+	}
+}
+
+// snapshot returns a copy of the worker that shares no slices with ws.
+func (ws *workerState) snapshot() Worker {
+	w := ws.w
+	w.Models = append([]string(nil), ws.w.Models...)
+	w.Blacklist = append([]string(nil), ws.w.Blacklist...)
+	return w
+}
+
+// positivePrompt returns the part of an AI Horde prompt before "###" (the
+// negative prompt follows it).
+func positivePrompt(prompt string) string {
+	if i := strings.Index(prompt, "###"); i >= 0 {
+		return prompt[:i]
+	}
+	return prompt
+}

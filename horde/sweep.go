@@ -1,0 +1,272 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// workerSaveEvery is how often an online worker's last pop and uptime are
+// saved when nothing else about it changed.
+const workerSaveEvery = 10 * time.Minute
+
+// balanceRefreshEvery is how often the requesters' balances used by
+// require_upfront_kudos pops are re-read (they also follow this horde's own
+// ledger entries as they are written).
+const balanceRefreshEvery = 30 * time.Second
+
+// Run sweeps periodically (TTL aborts, expiry, stale workers, uptime) until
+// ctx ends, then saves what is unsaved and returns nil.
+func (h *Horde) Run(ctx context.Context) error {
+	t := time.NewTicker(h.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if err := h.saveWorkers(flush, h.clock.Now(), true); err != nil {
+				h.log.Error("save workers at shutdown", "err", err)
+			}
+			return nil
+		case <-t.C:
+			if err := h.Sweep(ctx); err != nil && ctx.Err() == nil {
+				h.log.Error("sweep", "err", err)
+			}
+		}
+	}
+}
+
+// Sweep does one round of the periodic work at the clock's now: it aborts
+// jobs past their deadline (their items wait again), expires requests not
+// popped for ExpireAfter, retries failed request endings, pays uptime
+// bonuses, saves changed workers and refreshes balances and the ETA table.
+// It carries on past a failure and returns every error joined.
+func (h *Horde) Sweep(ctx context.Context) error {
+	now := h.clock.Now()
+	errs := []error{
+		h.abortOverdue(ctx, now),
+		h.expireRequests(ctx, now),
+		h.retryEnds(ctx),
+		h.payUptime(ctx, now),
+		h.saveWorkers(ctx, now, false),
+		h.refreshBalances(ctx, now),
+	}
+	h.refreshETA(now)
+	return errors.Join(errs...)
+}
+
+// abortOverdue fails the processing jobs past their deadline as aborted.
+func (h *Horde) abortOverdue(ctx context.Context, now time.Time) error {
+	h.mu.Lock()
+	var overdue []*openJob
+	for _, oj := range h.jobs {
+		if !oj.busy && !oj.job.Deadline.After(now) {
+			oj.busy = true
+			overdue = append(overdue, oj)
+		}
+	}
+	h.mu.Unlock()
+	var errs []error
+	for _, oj := range overdue {
+		h.log.Info("job past its deadline aborted", "job", oj.job.ID, "request", oj.r.req.ID, "worker", oj.job.WorkerID)
+		if err := h.failJob(ctx, oj, JobAborted); err != nil && !IsKind(err, KindConflict) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// expireRequests ends as faulted the requests whose waiting items nobody
+// popped for ExpireAfter.
+func (h *Horde) expireRequests(ctx context.Context, now time.Time) error {
+	cutoff := now.Add(-ExpireAfter)
+	h.mu.Lock()
+	var stale []*openRequest
+	h.q.activity.Ascend(func(e actEntry) bool {
+		if e.at > cutoff.UnixNano() {
+			return false
+		}
+		if e.r.processing == 0 {
+			stale = append(stale, e.r)
+		}
+		return true
+	})
+	h.mu.Unlock()
+	var errs []error
+	for _, r := range stale {
+		if err := h.expire(ctx, r, cutoff); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Horde) expire(ctx context.Context, r *openRequest, cutoff time.Time) error {
+	r.finishMu.Lock()
+	defer r.finishMu.Unlock()
+	h.mu.Lock()
+	if h.reqs[r.req.ID] != r || r.ending || r.processing > 0 || r.waiting == 0 || r.activity.After(cutoff) {
+		h.mu.Unlock()
+		return nil // popped or ended meanwhile
+	}
+	r.ending = true
+	h.q.remove(r)
+	h.mu.Unlock()
+	return h.endRequest(ctx, r, RequestFaulted, "expired")
+}
+
+// retryEnds retries request endings whose write failed.
+func (h *Horde) retryEnds(ctx context.Context) error {
+	h.mu.Lock()
+	pending := make(map[*openRequest]pendingEnd, len(h.pendingEnds))
+	for r, p := range h.pendingEnds {
+		pending[r] = p
+	}
+	h.mu.Unlock()
+	var errs []error
+	for r, p := range pending {
+		r.finishMu.Lock()
+		h.mu.Lock()
+		open := h.reqs[r.req.ID] == r && !r.ending
+		if open {
+			r.ending = true
+			h.q.remove(r)
+		} else {
+			delete(h.pendingEnds, r)
+		}
+		h.mu.Unlock()
+		if open {
+			if err := h.endRequest(ctx, r, p.state, p.reason); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		r.finishMu.Unlock()
+	}
+	return errors.Join(errs...)
+}
+
+// payUptime pays Config.UptimeBonus to the owners of unpaused workers for
+// every 10 online minutes. The entry key names the worker and the slot, so a
+// slot is never paid twice, even across restarts.
+func (h *Horde) payUptime(ctx context.Context, now time.Time) error {
+	if h.cfg.UptimeBonus <= 0 {
+		return nil
+	}
+	type paid struct {
+		ws   *workerState
+		prev int64
+	}
+	h.mu.Lock()
+	var entries []kudos.Entry
+	var marks []paid
+	for _, ws := range h.workers {
+		slots := ws.w.UptimeSeconds / uptimeSlot
+		if slots <= ws.uptimePaid {
+			continue
+		}
+		marks = append(marks, paid{ws: ws, prev: ws.uptimePaid})
+		if !ws.w.Paused {
+			for s := ws.uptimePaid + 1; s <= slots; s++ {
+				entries = append(entries, kudos.Entry{
+					UserID: ws.w.OwnerID, Delta: h.cfg.UptimeBonus, Kind: kudos.KindUptime,
+					Reason: "worker uptime: 10 minutes online", Ref: ws.w.ID,
+					Key: fmt.Sprintf("uptime:%s:%d", ws.w.ID, s), Floor: kudos.NoFloor, At: now,
+				})
+			}
+		}
+		ws.uptimePaid = slots
+		ws.dirty = true // the uptime counter it was paid for must be saved
+	}
+	h.mu.Unlock()
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := h.store.Apply(ctx, entries...); err != nil {
+		h.mu.Lock()
+		for _, m := range marks {
+			m.ws.uptimePaid = m.prev
+		}
+		h.mu.Unlock()
+		return fmt.Errorf("pay uptime bonuses: %w", err)
+	}
+	return nil
+}
+
+// saveWorkers writes the workers changed in memory (and, every
+// workerSaveEvery, the last pop of online ones; all when force).
+func (h *Horde) saveWorkers(ctx context.Context, now time.Time, force bool) error {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	var due []*workerState
+	var snaps []Worker
+	for _, ws := range h.workers {
+		if ws.dirty || force || (ws.w.LastPop.After(ws.savedAt) && now.Sub(ws.savedAt) >= workerSaveEvery) {
+			ws.dirty = false
+			ws.savedAt = now
+			due = append(due, ws)
+			snaps = append(snaps, ws.snapshot())
+		}
+	}
+	h.mu.Unlock()
+	var errs []error
+	for i, w := range snaps {
+		if err := h.store.SaveWorker(ctx, w); err != nil {
+			h.mu.Lock()
+			due[i].dirty = true
+			h.mu.Unlock()
+			errs = append(errs, fmt.Errorf("save worker %s: %w", w.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// saveWorker writes one worker now, unless it was deleted meanwhile.
+func (h *Horde) saveWorker(ctx context.Context, w Worker) error {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	_, exists := h.workers[w.ID]
+	h.mu.Unlock()
+	if !exists {
+		return nil
+	}
+	if err := h.store.SaveWorker(ctx, w); err != nil {
+		return fmt.Errorf("save worker %s: %w", w.ID, err)
+	}
+	return nil
+}
+
+// refreshBalances re-reads the balances of users with queued requests while
+// some worker pops with require_upfront_kudos.
+func (h *Horde) refreshBalances(ctx context.Context, now time.Time) error {
+	h.mu.Lock()
+	if h.upfrontAt.IsZero() || now.Sub(h.upfrontAt) > StaleAfter || now.Sub(h.balancesAt) < balanceRefreshEvery {
+		h.mu.Unlock()
+		return nil
+	}
+	users := make(map[int64]bool)
+	for k := range h.q.users {
+		users[k.user] = true
+	}
+	h.balancesAt = now
+	h.mu.Unlock()
+	fresh := make(map[int64]int64, len(users))
+	for u := range users {
+		b, err := h.store.Balance(ctx, u)
+		if err != nil {
+			return fmt.Errorf("refresh balance of user %d: %w", u, err)
+		}
+		fresh[u] = b
+	}
+	h.mu.Lock()
+	for u, b := range fresh {
+		h.balances[u] = b
+	}
+	h.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,148 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+)
+
+// MaxUserNameLength bounds a user's name.
+const MaxUserNameLength = 100
+
+// RequestCounter is an optional extension of Store: a store that implements
+// it gives UserInfo the number of items a user ever requested (0 otherwise).
+type RequestCounter interface {
+	// RequestedItems returns the sum of N over every request of a user.
+	RequestedItems(ctx context.Context, userID int64) (int64, error)
+}
+
+// Authenticate resolves an API key. The anonymous key resolves to the
+// anonymous user. Unknown keys are KindUnauthorized.
+func (h *Horde) Authenticate(ctx context.Context, apiKey string) (Credential, error) {
+	apiKey = strings.TrimSpace(apiKey)
+	if apiKey == AnonymousKey {
+		u, err := h.store.User(ctx, AnonymousUserID)
+		if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+			return Credential{User: User{ID: AnonymousUserID, Name: "Anonymous"}}, nil
+		}
+		if err != nil {
+			return Credential{}, fmt.Errorf("read the anonymous user: %w", err)
+		}
+		return Credential{User: u}, nil
+	}
+	if apiKey == "" {
+		return Credential{}, Errorf(KindUnauthorized, "InvalidAPIKey", "an API key is required")
+	}
+	c, err := h.store.Credential(ctx, HashKey(apiKey))
+	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		return Credential{}, Errorf(KindUnauthorized, "InvalidAPIKey", "no user has this API key")
+	}
+	if err != nil {
+		return Credential{}, fmt.Errorf("resolve api key: %w", err)
+	}
+	return c, nil
+}
+
+// validName trims and checks a user or worker name.
+func validName(field, name string, maxLen int) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", Invalidf(field, "a name is required")
+	}
+	if len(name) > maxLen {
+		return "", Invalidf(field, "the name is longer than %d characters", maxLen)
+	}
+	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return "", Invalidf(field, "the name contains control characters")
+	}
+	return name, nil
+}
+
+// CreateUser creates an API user and returns its new key (shown once).
+func (h *Horde) CreateUser(ctx context.Context, name string) (User, string, error) {
+	name, err := validName("username", name, MaxUserNameLength)
+	if err != nil {
+		return User{}, "", err
+	}
+	key, err := NewAPIKey()
+	if err != nil {
+		return User{}, "", err
+	}
+	u, err := h.store.CreateUser(ctx, User{Name: name, CreatedAt: h.clock.Now()}, HashKey(key))
+	if err != nil {
+		return User{}, "", fmt.Errorf("create user %q: %w", name, err)
+	}
+	return u, key, nil
+}
+
+// DiscordUser returns the user linked to a Discord account, creating it on
+// first use. A changed display name is saved.
+func (h *Horde) DiscordUser(ctx context.Context, discordID, name string) (User, error) {
+	discordID = strings.TrimSpace(discordID)
+	if discordID == "" {
+		return User{}, Invalidf("discord_id", "a Discord id is required")
+	}
+	name = strings.TrimSpace(name)
+	if len(name) > MaxUserNameLength {
+		name = name[:MaxUserNameLength]
+	}
+	for attempt := 0; ; attempt++ {
+		u, err := h.store.UserByDiscordID(ctx, discordID)
+		if err == nil {
+			if name != "" && name != u.Name {
+				u.Name = name
+				if err := h.store.UpdateUser(ctx, u); err != nil {
+					return User{}, fmt.Errorf("rename user %d: %w", u.ID, err)
+				}
+			}
+			return u, nil
+		}
+		if !errors.Is(err, ErrNotFound) && !IsKind(err, KindNotFound) {
+			return User{}, fmt.Errorf("find user of discord %s: %w", discordID, err)
+		}
+		if name == "" {
+			name = "discord-" + discordID
+		}
+		u, err = h.store.CreateUser(ctx, User{Name: name, DiscordID: discordID, CreatedAt: h.clock.Now()}, "")
+		if IsKind(err, KindConflict) && attempt == 0 {
+			continue // created concurrently: read it
+		}
+		if err != nil {
+			return User{}, fmt.Errorf("create user of discord %s: %w", discordID, err)
+		}
+		return u, nil
+	}
+}
+
+// UserInfo returns the find_user view of a user; KindNotFound if none.
+func (h *Horde) UserInfo(ctx context.Context, userID int64) (UserInfo, error) {
+	u, err := h.store.User(ctx, userID)
+	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		return UserInfo{}, NotFoundf("UserNotFound", "no user has id %d", userID)
+	}
+	if err != nil {
+		return UserInfo{}, fmt.Errorf("read user %d: %w", userID, err)
+	}
+	info := UserInfo{User: u}
+	if info.Kudos, err = h.store.Balance(ctx, userID); err != nil {
+		return UserInfo{}, fmt.Errorf("read balance of user %d: %w", userID, err)
+	}
+	if rc, ok := h.store.(RequestCounter); ok {
+		if info.Requested, err = rc.RequestedItems(ctx, userID); err != nil {
+			return UserInfo{}, fmt.Errorf("count requests of user %d: %w", userID, err)
+		}
+	}
+	h.mu.Lock()
+	for _, ws := range h.workers {
+		if ws.w.OwnerID == userID {
+			info.WorkerIDs = append(info.WorkerIDs, ws.w.ID)
+			info.Generated += ws.w.Fulfilled
+		}
+	}
+	h.mu.Unlock()
+	sort.Strings(info.WorkerIDs)
+	return info, nil
+}

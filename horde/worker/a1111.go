@@ -1,0 +1,186 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// A1111Options configures the AUTOMATIC1111 backend.
+type A1111Options struct {
+	// URL is the web UI's root, e.g. http://127.0.0.1:7860 (started with --api).
+	URL string
+	// Checkpoints maps a horde model name to the checkpoint title to load
+	// for it (sent as override_settings.sd_model_checkpoint). Models not in
+	// the map run on whatever checkpoint is loaded.
+	Checkpoints map[string]string
+	HTTPClient  *http.Client
+	Logger      *slog.Logger
+}
+
+// A1111 is a backend for AUTOMATIC1111's web UI API and the forks that keep
+// it (Forge, SD.Next): POST /sdapi/v1/txt2img, or /sdapi/v1/img2img for jobs
+// with a source image. The returned PNG is re-encoded as WebP.
+type A1111 struct {
+	base        *url.URL
+	checkpoints map[string]string
+	http        *http.Client
+	log         *slog.Logger
+}
+
+var _ Backend = (*A1111)(nil)
+
+// NewA1111 checks opts and returns the backend.
+func NewA1111(opts A1111Options) (*A1111, error) {
+	u, err := backendURL("a1111", opts.URL)
+	if err != nil {
+		return nil, err
+	}
+	hc := opts.HTTPClient
+	if hc == nil {
+		hc = defaultBackendHTTPClient()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &A1111{base: u, checkpoints: opts.Checkpoints, http: hc, log: log}, nil
+}
+
+// a1111Request is the body of txt2img and img2img.
+type a1111Request struct {
+	Prompt            string         `json:"prompt"`
+	NegativePrompt    string         `json:"negative_prompt"`
+	Width             int            `json:"width"`
+	Height            int            `json:"height"`
+	Steps             int            `json:"steps"`
+	CFGScale          float64        `json:"cfg_scale"`
+	SamplerName       string         `json:"sampler_name"`
+	Seed              int64          `json:"seed"`
+	BatchSize         int            `json:"batch_size"`
+	NIter             int            `json:"n_iter"`
+	Tiling            bool           `json:"tiling,omitempty"`
+	DenoisingStrength float64        `json:"denoising_strength,omitempty"`
+	InitImages        []string       `json:"init_images,omitempty"`
+	Mask              string         `json:"mask,omitempty"`
+	OverrideSettings  map[string]any `json:"override_settings,omitempty"`
+	SendImages        bool           `json:"send_images"`
+	SaveImages        bool           `json:"save_images"`
+}
+
+// a1111Response is the answer of txt2img and img2img. Info is a JSON
+// document in a string.
+type a1111Response struct {
+	Images []string `json:"images"`
+	Info   string   `json:"info"`
+}
+
+// defaultDenoising is the img2img strength when the job names none.
+const defaultDenoising = 0.75
+
+// Generate runs an image job on the web UI.
+func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
+	if job.Kind != horde.KindImage || job.Image == nil {
+		return Result{}, fmt.Errorf("a1111: job %s: not an image job", job.ID)
+	}
+	p := job.Image
+	pos, neg := SplitPrompt(job.Prompt)
+	sampler, known := A1111SamplerName(p.SamplerName, p.Karras)
+	if !known && p.SamplerName != "" {
+		a.log.Warn("a1111: unknown sampler; using the default", "sampler", p.SamplerName, "default", sampler, "job", job.ID)
+	}
+	seed := int64(-1) // A1111: random
+	if job.SeedSet {
+		seed = job.Seed
+	}
+	req := a1111Request{
+		Prompt:         pos,
+		NegativePrompt: neg,
+		Width:          p.Width,
+		Height:         p.Height,
+		Steps:          p.Steps,
+		CFGScale:       p.CFGScale,
+		SamplerName:    sampler,
+		Seed:           seed,
+		BatchSize:      1,
+		NIter:          1,
+		Tiling:         p.Tiling,
+		SendImages:     true,
+		SaveImages:     false,
+	}
+	overrides := map[string]any{}
+	if ckpt, ok := a.checkpoints[job.Model]; ok && ckpt != "" {
+		overrides["sd_model_checkpoint"] = ckpt
+	}
+	if p.ClipSkip > 0 {
+		overrides["CLIP_stop_at_last_layers"] = p.ClipSkip
+	}
+	if len(overrides) > 0 {
+		req.OverrideSettings = overrides
+	}
+	endpoint := "/sdapi/v1/txt2img"
+	if len(p.SourceImage) > 0 {
+		endpoint = "/sdapi/v1/img2img"
+		req.InitImages = []string{base64.StdEncoding.EncodeToString(p.SourceImage)}
+		req.DenoisingStrength = p.DenoisingStrength
+		if req.DenoisingStrength <= 0 {
+			req.DenoisingStrength = defaultDenoising
+		}
+		if len(p.SourceMask) > 0 {
+			req.Mask = base64.StdEncoding.EncodeToString(p.SourceMask)
+		}
+	}
+
+	var resp a1111Response
+	if err := postBackendJSON(ctx, a.http, "a1111", joinPath(a.base, endpoint), nil, req, &resp); err != nil {
+		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	if len(resp.Images) == 0 {
+		return Result{}, fmt.Errorf("a1111: job %s: answer has no image", job.ID)
+	}
+	raw, err := decodeBase64(resp.Images[0])
+	if err != nil {
+		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+	}
+	img, _, err := decodeImage(raw)
+	if err != nil {
+		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+	}
+	data, err := EncodeWebP(img)
+	if err != nil {
+		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+	}
+	used, err := a1111Seed(resp.Info)
+	if err != nil {
+		if !job.SeedSet {
+			return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+		}
+		used = seed
+	}
+	return Result{Image: data, ContentType: "image/webp", Seed: used, State: horde.ResultOK}, nil
+}
+
+// a1111Seed reads the seed A1111 used from its info document.
+func a1111Seed(info string) (int64, error) {
+	if info == "" {
+		return 0, errors.New("answer has no info")
+	}
+	var v struct {
+		Seed *json.Number `json:"seed"`
+	}
+	if err := json.Unmarshal([]byte(info), &v); err != nil {
+		return 0, fmt.Errorf("decode info: %w", err)
+	}
+	if v.Seed == nil {
+		return 0, errors.New("info has no seed")
+	}
+	s := seedFromString(v.Seed.String())
+	return s.Value, nil
+}

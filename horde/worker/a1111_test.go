@@ -1,0 +1,211 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/gen2brain/webp"
+	"github.com/hordebot/hordebot/horde"
+)
+
+// fakeA1111 speaks the AUTOMATIC1111 API: it records the last body and
+// answers with a PNG of the asked size and an info document with the seed.
+type fakeA1111 struct {
+	srv      *httptest.Server
+	path     string
+	body     map[string]any
+	status   int
+	usedSeed int64
+}
+
+func newFakeA1111(t *testing.T) *fakeA1111 {
+	f := &fakeA1111{status: http.StatusOK, usedSeed: 777}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.path = r.URL.Path
+		if r.Method != http.MethodPost || (r.URL.Path != "/sdapi/v1/txt2img" && r.URL.Path != "/sdapi/v1/img2img") {
+			http.NotFound(w, r)
+			return
+		}
+		f.body = nil
+		if err := json.NewDecoder(r.Body).Decode(&f.body); err != nil {
+			t.Errorf("a1111 body: %v", err)
+		}
+		if f.status != http.StatusOK {
+			w.WriteHeader(f.status)
+			_, _ = w.Write([]byte(`{"error":"OutOfMemoryError","detail":"CUDA out of memory"}`))
+			return
+		}
+		wd, _ := f.body["width"].(float64)
+		ht, _ := f.body["height"].(float64)
+		img := image.NewNRGBA(image.Rect(0, 0, int(wd), int(ht)))
+		for i := range img.Pix {
+			img.Pix[i] = uint8(i)
+		}
+		img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			t.Error(err)
+		}
+		seed := f.usedSeed
+		if s, ok := f.body["seed"].(float64); ok && s >= 0 {
+			seed = int64(s)
+		}
+		info, _ := json.Marshal(map[string]any{"seed": seed, "all_seeds": []int64{seed}})
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"images":     []string{base64.StdEncoding.EncodeToString(buf.Bytes())},
+			"parameters": f.body,
+			"info":       string(info),
+		})
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func a1111Job() Job {
+	return Job{ID: "img-1", Kind: horde.KindImage, Model: "AlbedoBase XL", Prompt: "a castle on a hill ### blurry, lowres",
+		Seed: 31337, SeedSet: true, Image: &ImageParams{Width: 96, Height: 64, Steps: 25, SamplerName: "k_dpmpp_2m",
+			Karras: true, CFGScale: 6.5, ClipSkip: 2}}
+}
+
+func TestA1111Txt2Img(t *testing.T) {
+	f := newFakeA1111(t)
+	a, err := NewA1111(A1111Options{URL: f.srv.URL + "/", Checkpoints: map[string]string{"AlbedoBase XL": "albedobaseXL_v21.safetensors"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.Generate(context.Background(), a1111Job())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.path != "/sdapi/v1/txt2img" {
+		t.Fatalf("path %q", f.path)
+	}
+	want := map[string]any{
+		"prompt": "a castle on a hill", "negative_prompt": "blurry, lowres", "width": 96.0, "height": 64.0,
+		"steps": 25.0, "cfg_scale": 6.5, "sampler_name": "DPM++ 2M Karras", "seed": 31337.0,
+		"batch_size": 1.0, "n_iter": 1.0, "send_images": true, "save_images": false,
+	}
+	for k, v := range want {
+		if f.body[k] != v {
+			t.Errorf("%s = %v, want %v", k, f.body[k], v)
+		}
+	}
+	ov, _ := f.body["override_settings"].(map[string]any)
+	if ov["sd_model_checkpoint"] != "albedobaseXL_v21.safetensors" || ov["CLIP_stop_at_last_layers"] != 2.0 {
+		t.Errorf("override_settings %v", ov)
+	}
+	if _, ok := f.body["init_images"]; ok {
+		t.Error("txt2img sent init_images")
+	}
+	cfg, err := webp.DecodeConfig(bytes.NewReader(res.Image))
+	if err != nil || cfg.Width != 96 || cfg.Height != 64 {
+		t.Fatalf("result %dx%d %v, want a 96x64 WebP", cfg.Width, cfg.Height, err)
+	}
+	if res.Seed != 31337 || res.State != horde.ResultOK {
+		t.Errorf("seed %d state %q", res.Seed, res.State)
+	}
+}
+
+func TestA1111Img2ImgAndRandomSeed(t *testing.T) {
+	f := newFakeA1111(t)
+	a, err := NewA1111(A1111Options{URL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := a1111Job()
+	job.SeedSet = false
+	job.Image.SourceImage = []byte("source-bytes")
+	job.Image.SourceProcessing = "img2img"
+	res, err := a.Generate(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.path != "/sdapi/v1/img2img" {
+		t.Fatalf("path %q", f.path)
+	}
+	imgs, _ := f.body["init_images"].([]any)
+	if len(imgs) != 1 || imgs[0] != base64.StdEncoding.EncodeToString([]byte("source-bytes")) {
+		t.Errorf("init_images %v", f.body["init_images"])
+	}
+	if f.body["denoising_strength"] != defaultDenoising || f.body["seed"] != -1.0 {
+		t.Errorf("denoising %v seed %v", f.body["denoising_strength"], f.body["seed"])
+	}
+	ov, _ := f.body["override_settings"].(map[string]any)
+	if _, ok := ov["sd_model_checkpoint"]; ok {
+		t.Error("sent a checkpoint for an unmapped model")
+	}
+	if res.Seed != f.usedSeed {
+		t.Errorf("seed %d, want the one A1111 used (%d)", res.Seed, f.usedSeed)
+	}
+}
+
+func TestA1111Failures(t *testing.T) {
+	f := newFakeA1111(t)
+	f.status = http.StatusInternalServerError
+	a, err := NewA1111(A1111Options{URL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Generate(context.Background(), a1111Job())
+	var be *BackendError
+	if !errors.As(err, &be) || be.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("err = %v, want a BackendError 500", err)
+	}
+	if _, err := a.Generate(context.Background(), Job{ID: "t", Kind: horde.KindText, Text: &TextParams{}}); err == nil {
+		t.Fatal("a text job ran on a1111")
+	}
+	for _, bad := range []string{"", "localhost:7860", "ftp://x"} {
+		if _, err := NewA1111(A1111Options{URL: bad}); err == nil {
+			t.Errorf("NewA1111(%q): no error", bad)
+		}
+	}
+}
+
+func TestA1111SamplerName(t *testing.T) {
+	tests := []struct {
+		in     string
+		karras bool
+		want   string
+		known  bool
+	}{
+		{"k_euler", false, "Euler", true},
+		{"k_euler", true, "Euler", true},
+		{"k_euler_a", false, "Euler a", true},
+		{"k_dpmpp_2m", false, "DPM++ 2M", true},
+		{"k_dpmpp_2m", true, "DPM++ 2M Karras", true},
+		{"k_dpmpp_sde", true, "DPM++ SDE Karras", true},
+		{"k_lms", true, "LMS Karras", true},
+		{"DDIM", false, "DDIM", true},
+		{"lcm", false, "LCM", true},
+		{"k_made_up", false, "Euler a", false},
+	}
+	for _, tt := range tests {
+		got, known := A1111SamplerName(tt.in, tt.karras)
+		if got != tt.want || known != tt.known {
+			t.Errorf("A1111SamplerName(%q, %v) = %q, %v; want %q, %v", tt.in, tt.karras, got, known, tt.want, tt.known)
+		}
+	}
+}
+
+func TestSplitPrompt(t *testing.T) {
+	tests := []struct{ in, pos, neg string }{
+		{"a cat", "a cat", ""},
+		{"a cat ### dog", "a cat", "dog"},
+		{"a cat###dog###bird", "a cat", "dog###bird"},
+		{" ### only negative", "", "only negative"},
+	}
+	for _, tt := range tests {
+		if pos, neg := SplitPrompt(tt.in); pos != tt.pos || neg != tt.neg {
+			t.Errorf("SplitPrompt(%q) = %q, %q", tt.in, pos, neg)
+		}
+	}
+}

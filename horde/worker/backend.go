@@ -1,0 +1,104 @@
+package worker
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// Backend generates one job. Implementations must be safe for concurrent
+// use (the loop runs Config.Threads jobs at once), must honour ctx (it ends
+// at the job's TTL) and return an error (never a zero Result) when they
+// cannot produce the output: the loop then submits the job as "faulted" so
+// the server re-queues it.
+type Backend interface {
+	Generate(ctx context.Context, job Job) (Result, error)
+}
+
+// Job is one popped job, as a backend sees it.
+type Job struct {
+	ID    string
+	Kind  horde.RequestKind // horde.KindImage or horde.KindText
+	Model string
+	// Prompt is the whole prompt; for images the AI Horde form
+	// "positive ### negative" (see SplitPrompt).
+	Prompt string
+	// Seed is the seed to use; SeedSet is false when the server sent none
+	// (text jobs usually), in which case backends pick their own.
+	Seed    int64
+	SeedSet bool
+	Image   *ImageParams // image jobs
+	Text    *TextParams  // text jobs
+	TTL     time.Duration
+}
+
+// ImageParams are the parameters of an image job.
+type ImageParams struct {
+	Width             int
+	Height            int
+	Steps             int
+	SamplerName       string // AI Horde names: k_euler, k_euler_a, k_dpmpp_2m, ...
+	CFGScale          float64
+	DenoisingStrength float64
+	Karras            bool
+	Tiling            bool
+	HiresFix          bool
+	ClipSkip          int
+	PostProcessing    []string
+	Loras             []Lora
+	// SourceImage is the decoded img2img source (any format image.Decode
+	// knows, usually WebP); nil for txt2img. SourceProcessing is "img2img",
+	// "inpainting" or "outpainting" when it is set.
+	SourceImage      []byte
+	SourceProcessing string
+	SourceMask       []byte
+}
+
+// TextParams are the parameters of a text job (KoboldAI names).
+type TextParams struct {
+	MaxLength        int // tokens to generate
+	MaxContextLength int // tokens of prompt the model may see
+	Temperature      float64
+	TopP             float64
+	TopK             int
+	TopA             float64
+	Typical          float64
+	TFS              float64
+	MinP             float64
+	RepPen           float64
+	RepPenRange      int
+	RepPenSlope      float64
+	SamplerOrder     []int
+	StopSequence     []string
+	Singleline       bool
+	Softprompt       string
+}
+
+// Result is a backend's output for one job.
+type Result struct {
+	// Image is the encoded image (WebP) for image jobs.
+	Image []byte
+	// ContentType of Image; "image/webp" when empty.
+	ContentType string
+	// Text is the generated text for text jobs.
+	Text string
+	// Seed is the seed actually used (reported back on submit).
+	Seed int64
+	// State is the AI Horde result state: horde.ResultOK (the default when
+	// empty) or horde.ResultCensored.
+	State string
+	// Metadata is sent as gen_metadata.
+	Metadata []horde.GenMetadata
+}
+
+// SplitPrompt splits an AI Horde prompt "positive ### negative" at its first
+// "###" into the positive and negative prompts, both trimmed.
+func SplitPrompt(prompt string) (positive, negative string) {
+	pos, neg, found := strings.Cut(prompt, "###")
+	if !found {
+		return strings.TrimSpace(prompt), ""
+	}
+	return strings.TrimSpace(pos), strings.TrimSpace(neg)
+}

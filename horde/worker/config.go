@@ -1,0 +1,128 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// Defaults of Config.
+const (
+	DefaultPopInterval      = 2 * time.Second
+	DefaultMaxPixels        = 1024 * 1024
+	DefaultMaxLength        = 512
+	DefaultMaxContextLength = 2048
+	DefaultSubmitTimeout    = 2 * time.Minute
+	// MaxThreads bounds Config.Threads (the AI Horde allows a worker few more).
+	MaxThreads = 32
+)
+
+// Config configures Run. Zero values take the defaults above.
+type Config struct {
+	// BaseURL is the horde's root, e.g. http://127.0.0.1:7001 or https://aihorde.net.
+	BaseURL string
+	// APIKey is the worker's (or its owner's) API key.
+	APIKey string
+	// Name is the worker's name, unique on the horde.
+	Name string
+	// Kind is horde.KindImage or horde.KindText.
+	Kind horde.RequestKind
+	// Models are the models the worker serves. Empty with the Procedural
+	// backend means ["procedural"]; otherwise it is required.
+	Models []string
+	// Image workers: the largest width*height, NSFW, and what the backend can do.
+	MaxPixels     int
+	NSFW          bool
+	Blacklist     []string
+	AllowImg2Img  bool
+	AllowPainting bool
+	// Text workers: the longest generation and context, in tokens.
+	MaxLength        int
+	MaxContextLength int
+	// Threads is the number of jobs run at once; default 1.
+	Threads int
+	// Backend runs the jobs (it carries its own URL and options).
+	Backend Backend
+	// PopInterval is the wait after a pop that found no job.
+	PopInterval time.Duration
+	// SubmitTimeout bounds uploading and submitting one result, retries included.
+	SubmitTimeout time.Duration
+	// Contact is the contact part of the Client-Agent header.
+	Contact string
+	// HTTPClient talks to the horde; nil for a default one.
+	HTTPClient *http.Client
+	// Retry is the retry policy for horde requests.
+	Retry  RetryPolicy
+	Logger *slog.Logger
+}
+
+// withDefaults validates c and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	var errs []error
+	if strings.TrimSpace(c.BaseURL) == "" {
+		errs = append(errs, errors.New("BaseURL is empty"))
+	}
+	if strings.TrimSpace(c.Name) == "" {
+		errs = append(errs, errors.New("Name is empty"))
+	}
+	if c.Kind != horde.KindImage && c.Kind != horde.KindText {
+		errs = append(errs, fmt.Errorf("Kind %q: want %q or %q", c.Kind, horde.KindImage, horde.KindText))
+	}
+	if c.Backend == nil {
+		errs = append(errs, errors.New("Backend is nil"))
+	}
+	models := make([]string, 0, len(c.Models))
+	for _, m := range c.Models {
+		if m = strings.TrimSpace(m); m != "" {
+			models = append(models, m)
+		}
+	}
+	if len(models) == 0 {
+		if _, ok := c.Backend.(*Procedural); ok {
+			models = []string{ProceduralModel}
+		} else {
+			errs = append(errs, errors.New("Models is empty"))
+		}
+	}
+	c.Models = models
+	if c.Threads < 0 || c.Threads > MaxThreads {
+		errs = append(errs, fmt.Errorf("Threads %d: want 1..%d", c.Threads, MaxThreads))
+	}
+	if c.MaxPixels < 0 || c.MaxLength < 0 || c.MaxContextLength < 0 {
+		errs = append(errs, errors.New("MaxPixels, MaxLength and MaxContextLength must not be negative"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return c, fmt.Errorf("worker config: %w", err)
+	}
+	if c.Threads == 0 {
+		c.Threads = 1
+	}
+	if c.MaxPixels == 0 {
+		c.MaxPixels = DefaultMaxPixels
+	}
+	if c.MaxLength == 0 {
+		c.MaxLength = DefaultMaxLength
+	}
+	if c.MaxContextLength == 0 {
+		c.MaxContextLength = DefaultMaxContextLength
+	}
+	if c.PopInterval <= 0 {
+		c.PopInterval = DefaultPopInterval
+	}
+	if c.SubmitTimeout <= 0 {
+		c.SubmitTimeout = DefaultSubmitTimeout
+	}
+	if c.Blacklist == nil {
+		c.Blacklist = []string{}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Retry = c.Retry.withDefaults()
+	return c, nil
+}

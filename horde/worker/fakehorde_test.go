@@ -1,0 +1,253 @@
+package worker
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+const testAPIKey = "test-worker-key"
+
+// fakeJob is a job the fake horde hands out.
+type fakeJob struct {
+	id     string
+	prompt string
+	seed   int64
+	width  int
+	height int
+	model  string
+	maxLen int
+	// source is the img2img source: base64, or a path on the fake that
+	// serves sourceBytes.
+	source string
+}
+
+// sourceBytes is what the fake serves at /files/{name}.
+var sourceBytes = []byte("source image bytes")
+
+// submitRecord is one submit the fake horde received.
+type submitRecord struct {
+	ID          string              `json:"id"`
+	Generation  string              `json:"generation"`
+	State       string              `json:"state"`
+	Seed        *int64              `json:"seed"`
+	GenMetadata []horde.GenMetadata `json:"gen_metadata"`
+}
+
+// fakeHorde is a small AI Horde v2 server: it hands out queued jobs on pop,
+// accepts r2 uploads and records submits. It checks the headers of every
+// request it serves.
+type fakeHorde struct {
+	t   testing.TB
+	srv *httptest.Server
+
+	mu             sync.Mutex
+	kind           horde.RequestKind
+	queue          []fakeJob
+	useR2          bool
+	popFailures    int // answer 503 to this many pops first
+	submitFailures int // answer 503 to this many submits first
+	unauthorized   bool
+	pops           int
+	popBodies      []map[string]any
+	submits        map[string][]submitRecord // accepted and duplicate submits, by job id
+	submitCalls    int
+	uploads        map[string][]byte
+	uploadHeaders  map[string]http.Header
+	wantSubmits    int
+	allSubmitted   chan struct{}
+}
+
+// newFakeHorde starts a fake horde of a kind with jobs queued.
+func newFakeHorde(t testing.TB, kind horde.RequestKind, jobs ...fakeJob) *fakeHorde {
+	t.Helper()
+	f := &fakeHorde{
+		t:             t,
+		kind:          kind,
+		queue:         jobs,
+		submits:       map[string][]submitRecord{},
+		uploads:       map[string][]byte{},
+		uploadHeaders: map[string]http.Header{},
+		wantSubmits:   len(jobs),
+		allSubmitted:  make(chan struct{}),
+	}
+	if len(jobs) == 0 {
+		close(f.allSubmitted)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /api/v2/generate/pop", f.pop(horde.KindImage))
+	mux.HandleFunc("POST /api/v2/generate/text/pop", f.pop(horde.KindText))
+	mux.HandleFunc("POST /api/v2/generate/submit", f.submit)
+	mux.HandleFunc("POST /api/v2/generate/text/submit", f.submit)
+	mux.HandleFunc("PUT /api/v2/r2/{file}", f.upload)
+	mux.HandleFunc("GET /files/{name}", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(sourceBytes) })
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeHorde) fail(w http.ResponseWriter, status int, rc, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "0")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"message": msg, "rc": rc})
+}
+
+// checkHeaders answers false (after writing an error) when a request lacks
+// the worker's key or agent.
+func (f *fakeHorde) checkHeaders(w http.ResponseWriter, r *http.Request) bool {
+	if !strings.HasPrefix(r.Header.Get("Client-Agent"), "hordeworker:"+Version+":") {
+		f.t.Errorf("%s %s: Client-Agent %q", r.Method, r.URL.Path, r.Header.Get("Client-Agent"))
+	}
+	if f.unauthorized || r.Header.Get("apikey") != testAPIKey {
+		f.fail(w, http.StatusUnauthorized, "InvalidAPIKey", "bad key")
+		return false
+	}
+	return true
+}
+
+func (f *fakeHorde) pop(kind horde.RequestKind) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.checkHeaders(w, r) {
+			return
+		}
+		if kind != f.kind {
+			f.t.Errorf("popped %s from a %s horde", kind, f.kind)
+		}
+		var body map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+			f.t.Errorf("pop body: %v", err)
+		}
+		f.popBodies = append(f.popBodies, body)
+		f.pops++
+		if f.popFailures > 0 {
+			f.popFailures--
+			f.fail(w, http.StatusServiceUnavailable, "Overloaded", "try again")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if len(f.queue) == 0 {
+			_ = json.NewEncoder(w).Encode(map[string]any{
+				"id": nil, "ids": []string{}, "payload": map[string]any{},
+				"skipped": map[string]int{"models": 0}, "softprompt": nil,
+			})
+			return
+		}
+		j := f.queue[0]
+		f.queue = f.queue[1:]
+		resp := map[string]any{"id": j.id, "ids": []string{j.id}, "model": j.model, "skipped": map[string]int{}, "ttl": 60}
+		if kind == horde.KindText {
+			resp["payload"] = map[string]any{"prompt": j.prompt, "max_length": j.maxLen, "max_context_length": 1024, "n": 1}
+			resp["softprompt"] = ""
+		} else {
+			resp["payload"] = map[string]any{"prompt": j.prompt, "width": j.width, "height": j.height,
+				"steps": 20, "seed": j.seed, "sampler_name": "k_euler_a", "cfg_scale": 7.5, "n_iter": 1}
+			if strings.HasPrefix(j.source, "/") {
+				resp["source_image"] = f.srv.URL + j.source
+				resp["source_processing"] = "img2img"
+			} else if j.source != "" {
+				resp["source_image"] = j.source
+				resp["source_processing"] = "img2img"
+			}
+			if f.useR2 {
+				u := f.srv.URL + "/api/v2/r2/" + j.id + ".webp"
+				resp["r2_upload"] = u
+				resp["r2_uploads"] = []string{u}
+			}
+		}
+		_ = json.NewEncoder(w).Encode(resp)
+	}
+}
+
+func (f *fakeHorde) submit(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.checkHeaders(w, r) {
+		return
+	}
+	f.submitCalls++
+	if f.submitFailures > 0 {
+		f.submitFailures--
+		f.fail(w, http.StatusServiceUnavailable, "Overloaded", "try again")
+		return
+	}
+	var s submitRecord
+	if err := json.NewDecoder(r.Body).Decode(&s); err != nil {
+		f.t.Errorf("submit body: %v", err)
+		f.fail(w, http.StatusBadRequest, "ValidationError", err.Error())
+		return
+	}
+	prev := len(f.submits[s.ID])
+	f.submits[s.ID] = append(f.submits[s.ID], s)
+	if prev > 0 {
+		f.fail(w, http.StatusBadRequest, "DuplicateGen", "already submitted")
+		return
+	}
+	if s.State == horde.ResultFaulted {
+		_ = json.NewEncoder(w).Encode(map[string]float64{"reward": 0})
+	} else {
+		_ = json.NewEncoder(w).Encode(map[string]float64{"reward": 10})
+	}
+	if f.distinctSubmitsLocked() == f.wantSubmits {
+		close(f.allSubmitted)
+	}
+}
+
+func (f *fakeHorde) distinctSubmitsLocked() int { return len(f.submits) }
+
+func (f *fakeHorde) upload(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		f.t.Errorf("upload body: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := strings.TrimSuffix(r.PathValue("file"), ".webp")
+	f.uploads[id] = data
+	f.uploadHeaders[id] = r.Header.Clone()
+	w.WriteHeader(http.StatusOK)
+}
+
+// snapshot returns copies of what the fake recorded.
+func (f *fakeHorde) snapshot() (pops int, submits map[string][]submitRecord, uploads map[string][]byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	submits = make(map[string][]submitRecord, len(f.submits))
+	for k, v := range f.submits {
+		submits[k] = append([]submitRecord(nil), v...)
+	}
+	uploads = make(map[string][]byte, len(f.uploads))
+	for k, v := range f.uploads {
+		uploads[k] = v
+	}
+	return f.pops, submits, uploads
+}
+
+// imageJobs returns n image jobs.
+func imageJobs(n int) []fakeJob {
+	jobs := make([]fakeJob, n)
+	for i := range jobs {
+		jobs[i] = fakeJob{id: fmt.Sprintf("job-%02d", i), prompt: fmt.Sprintf("test prompt %d ### blurry", i),
+			seed: int64(1000 + i), width: 64, height: 64, model: ProceduralModel}
+	}
+	return jobs
+}
+
+// textJobs returns n text jobs.
+func textJobs(n, maxLen int) []fakeJob {
+	jobs := make([]fakeJob, n)
+	for i := range jobs {
+		jobs[i] = fakeJob{id: fmt.Sprintf("text-%02d", i), prompt: fmt.Sprintf("Once upon a time %d", i),
+			model: "test/model", maxLen: maxLen}
+	}
+	return jobs
+}

@@ -1,0 +1,420 @@
+package worker
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// maxPopBackoff is the longest wait between pops that keep failing.
+const maxPopBackoff = time.Minute
+
+// maxSourceImageBytes bounds a downloaded img2img source.
+const maxSourceImageBytes = 20 << 20
+
+// ErrUnauthorized is returned by Run when the horde refuses the API key.
+var ErrUnauthorized = errors.New("worker: the horde refused the API key")
+
+// Run is the worker: Config.Threads loops that each pop a job from the
+// horde, run it on the backend, upload the image to the job's r2_upload URL
+// when there is one (otherwise submit it inline as base64 WebP) and submit
+// the result; a job the backend fails is submitted as "faulted" so that the
+// horde re-queues it at once. A pop that finds nothing waits PopInterval; a
+// failing pop backs off exponentially.
+//
+// When ctx ends, Run stops popping, lets the jobs in flight finish (each is
+// bounded by its TTL, after which the horde has re-queued it anyway),
+// submits them and returns nil. It returns an error for a bad Config, or
+// ErrUnauthorized (after draining) when the horde refuses the API key.
+func Run(ctx context.Context, cfg Config) error {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	client, err := NewClient(ClientConfig{
+		BaseURL:    cfg.BaseURL,
+		APIKey:     cfg.APIKey,
+		Contact:    cfg.Contact,
+		HTTPClient: cfg.HTTPClient,
+		Retry:      cfg.Retry,
+		Logger:     cfg.Logger,
+	})
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	r := &runner{cfg: cfg, client: client, log: cfg.Logger.With("worker", cfg.Name, "kind", string(cfg.Kind))}
+	runCtx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+
+	r.log.Info("worker starting", "url", cfg.BaseURL, "models", cfg.Models, "threads", cfg.Threads,
+		"agent", client.Agent())
+	var wg sync.WaitGroup
+	for i := range cfg.Threads {
+		wg.Go(func() { r.thread(runCtx, i, stop) })
+	}
+	wg.Wait()
+	if cause := context.Cause(runCtx); cause != nil && !errors.Is(cause, context.Canceled) &&
+		!errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	r.log.Info("worker stopped")
+	return nil
+}
+
+// runner is one Run's state.
+type runner struct {
+	cfg    Config
+	client *Client
+	log    *slog.Logger
+}
+
+// popped is a job as popped, with what the loop needs besides the Job.
+type popped struct {
+	job         Job
+	r2Upload    string
+	sourceImage string // URL or base64, resolved before the backend runs
+	sourceMask  string
+}
+
+// thread pops and runs jobs one at a time until ctx ends. stop ends every
+// thread with a cause (a refused key).
+func (r *runner) thread(ctx context.Context, n int, stop context.CancelCauseFunc) {
+	log := r.log.With("thread", n)
+	failures := 0
+	for ctx.Err() == nil {
+		jobs, err := r.pop(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if StatusOf(err) == http.StatusUnauthorized {
+				log.Error("pop refused: bad API key; stopping", "err", err)
+				stop(fmt.Errorf("%w: %w", ErrUnauthorized, err))
+				return
+			}
+			failures++
+			wait := min(maxPopBackoff, max(r.cfg.PopInterval, r.cfg.Retry.backoff(failures)))
+			log.Warn("pop failed", "err", err, "failures", failures, "wait", wait)
+			_ = sleepCtx(ctx, wait) // ctx's end is seen by the loop condition
+			continue
+		}
+		failures = 0
+		if len(jobs) == 0 {
+			_ = sleepCtx(ctx, r.cfg.PopInterval) // ctx's end is seen by the loop condition
+			continue
+		}
+		for _, p := range jobs {
+			r.process(ctx, log, p)
+		}
+	}
+}
+
+// pop asks the horde for one job of the configured kind.
+func (r *runner) pop(ctx context.Context) ([]popped, error) {
+	if r.cfg.Kind == horde.KindText {
+		resp, err := r.client.PopText(ctx, TextPopRequest{
+			Name:              r.cfg.Name,
+			Models:            r.cfg.Models,
+			MaxLength:         r.cfg.MaxLength,
+			MaxContextLength:  r.cfg.MaxContextLength,
+			NSFW:              r.cfg.NSFW,
+			Blacklist:         r.cfg.Blacklist,
+			Threads:           r.cfg.Threads,
+			Amount:            1,
+			BridgeAgent:       r.client.Agent(),
+			Softprompts:       []string{},
+			PriorityUsernames: []string{},
+		})
+		if err != nil {
+			return nil, err
+		}
+		if ids := resp.jobIDs(); len(ids) == 0 && len(resp.Skipped) > 0 {
+			r.log.Debug("no text job", "skipped", string(resp.Skipped))
+		}
+		return r.textJobs(resp), nil
+	}
+	resp, err := r.client.PopImage(ctx, ImagePopRequest{
+		Name:              r.cfg.Name,
+		Models:            r.cfg.Models,
+		MaxPixels:         r.cfg.MaxPixels,
+		NSFW:              r.cfg.NSFW,
+		Blacklist:         r.cfg.Blacklist,
+		Threads:           r.cfg.Threads,
+		Amount:            1,
+		BridgeAgent:       r.client.Agent(),
+		AllowImg2Img:      r.cfg.AllowImg2Img,
+		AllowPainting:     r.cfg.AllowPainting,
+		PriorityUsernames: []string{},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if ids := resp.jobIDs(); len(ids) == 0 && len(resp.Skipped) > 0 {
+		r.log.Debug("no image job", "skipped", string(resp.Skipped))
+	}
+	return r.imageJobs(resp), nil
+}
+
+// imageJobs turns an image pop answer into jobs. A batch (several ids)
+// shares the payload; item i gets seed+i and r2_uploads[i].
+func (r *runner) imageJobs(resp ImagePopResponse) []popped {
+	ids := resp.jobIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	pl := resp.Payload
+	steps := pl.Steps
+	if steps == 0 {
+		steps = pl.DDIMSteps
+	}
+	params := ImageParams{
+		Width:             pl.Width,
+		Height:            pl.Height,
+		Steps:             steps,
+		SamplerName:       pl.SamplerName,
+		CFGScale:          pl.CFGScale,
+		DenoisingStrength: pl.DenoisingStrength,
+		Karras:            pl.Karras,
+		Tiling:            pl.Tiling,
+		HiresFix:          pl.HiresFix,
+		ClipSkip:          pl.ClipSkip,
+		PostProcessing:    pl.PostProcessing,
+		Loras:             pl.Loras,
+		SourceProcessing:  firstNonEmpty(resp.SourceProcessing, pl.SourceProcessing),
+	}
+	ttl := time.Duration(resp.TTL * float64(time.Second))
+	if ttl <= 0 {
+		ttl = horde.ImageJobTTL(horde.ImageParams{Width: pl.Width, Height: pl.Height, Steps: steps})
+	}
+	out := make([]popped, 0, len(ids))
+	for i, id := range ids {
+		p := params // each job owns its params
+		job := Job{
+			ID:      id,
+			Kind:    horde.KindImage,
+			Model:   r.model(resp.Model),
+			Prompt:  pl.Prompt,
+			Seed:    pl.Seed.Value + int64(i),
+			SeedSet: pl.Seed.Set,
+			Image:   &p,
+			TTL:     ttl,
+		}
+		upload := ""
+		switch {
+		case i < len(resp.R2Uploads) && len(resp.R2Uploads) == len(ids):
+			upload = resp.R2Uploads[i]
+		case i == 0:
+			upload = resp.R2Upload
+		}
+		out = append(out, popped{
+			job:         job,
+			r2Upload:    upload,
+			sourceImage: firstNonEmpty(resp.SourceImage, pl.SourceImage),
+			sourceMask:  firstNonEmpty(resp.SourceMask, pl.SourceMask),
+		})
+	}
+	return out
+}
+
+// textJobs turns a text pop answer into jobs, clipping lengths to what the
+// worker announced.
+func (r *runner) textJobs(resp TextPopResponse) []popped {
+	ids := resp.jobIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	pl := resp.Payload
+	params := TextParams{
+		MaxLength:        clip(pl.MaxLength, r.cfg.MaxLength),
+		MaxContextLength: clip(pl.MaxContextLength, r.cfg.MaxContextLength),
+		Temperature:      pl.Temperature,
+		TopP:             pl.TopP,
+		TopK:             pl.TopK,
+		TopA:             pl.TopA,
+		Typical:          pl.Typical,
+		TFS:              pl.TFS,
+		MinP:             pl.MinP,
+		RepPen:           pl.RepPen,
+		RepPenRange:      pl.RepPenRange,
+		RepPenSlope:      pl.RepPenSlope,
+		SamplerOrder:     pl.SamplerOrder,
+		StopSequence:     pl.StopSequence,
+		Singleline:       pl.Singleline,
+	}
+	if resp.Softprompt != nil {
+		params.Softprompt = *resp.Softprompt
+	}
+	ttl := time.Duration(resp.TTL * float64(time.Second))
+	if ttl <= 0 {
+		ttl = horde.TextJobTTL
+	}
+	out := make([]popped, 0, len(ids))
+	for i, id := range ids {
+		p := params
+		out = append(out, popped{job: Job{
+			ID:      id,
+			Kind:    horde.KindText,
+			Model:   r.model(resp.Model),
+			Prompt:  pl.Prompt,
+			Seed:    pl.Seed.Value + int64(i),
+			SeedSet: pl.Seed.Set,
+			Text:    &p,
+			TTL:     ttl,
+		}})
+	}
+	return out
+}
+
+// model returns the job's model, or the worker's only model when the horde
+// named none.
+func (r *runner) model(m string) string {
+	if m == "" && len(r.cfg.Models) == 1 {
+		return r.cfg.Models[0]
+	}
+	return m
+}
+
+// process runs one job and submits its result. It is not interrupted by
+// the end of ctx: a job in flight is finished and submitted (within its TTL
+// and SubmitTimeout) so that stopping a worker loses no work.
+func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
+	base := context.WithoutCancel(ctx)
+	log = log.With("job", p.job.ID, "model", p.job.Model)
+	log.Info("job started", "ttl", p.job.TTL)
+	start := time.Now()
+
+	jobCtx, cancelJob := context.WithTimeout(base, p.job.TTL)
+	res, genErr := r.generate(jobCtx, p)
+	cancelJob()
+
+	subCtx, cancelSub := context.WithTimeout(base, r.cfg.SubmitTimeout)
+	defer cancelSub()
+	if genErr != nil {
+		log.Error("job failed; submitting as faulted", "err", genErr, "took", time.Since(start))
+		if err := r.submitFaulted(subCtx, p.job); err != nil {
+			log.Error("submit faulted", "err", err)
+		}
+		return
+	}
+	reward, how, err := r.submit(subCtx, log, p, res)
+	if err != nil {
+		log.Error("submit failed", "err", err, "took", time.Since(start))
+		return
+	}
+	log.Info("job done", "took", time.Since(start), "reward", reward, "via", how)
+}
+
+// generate resolves the job's source images and runs the backend.
+func (r *runner) generate(ctx context.Context, p popped) (Result, error) {
+	job := p.job
+	if job.Kind == horde.KindImage {
+		var err error
+		if job.Image.SourceImage, err = r.source(ctx, p.sourceImage); err != nil {
+			return Result{}, fmt.Errorf("source image: %w", err)
+		}
+		if job.Image.SourceMask, err = r.source(ctx, p.sourceMask); err != nil {
+			return Result{}, fmt.Errorf("source mask: %w", err)
+		}
+	}
+	res, err := r.cfg.Backend.Generate(ctx, job)
+	if err != nil {
+		return Result{}, err
+	}
+	if job.Kind == horde.KindImage && len(res.Image) == 0 {
+		return Result{}, errors.New("backend returned no image")
+	}
+	if res.State == "" {
+		res.State = horde.ResultOK
+	}
+	if res.Seed == 0 && job.SeedSet { // a backend that did not say which seed it used used the job's
+		res.Seed = job.Seed
+	}
+	return res, nil
+}
+
+// source fetches (URL) or decodes (base64) a source image; "" is none.
+func (r *runner) source(ctx context.Context, s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+		return r.client.Fetch(ctx, s, maxSourceImageBytes)
+	}
+	return decodeBase64(s)
+}
+
+// submit uploads (when the job has an r2_upload URL) and submits a result.
+// It returns the reward and how the image went ("R2", "inline" or "text").
+func (r *runner) submit(ctx context.Context, log *slog.Logger, p popped, res Result) (float64, string, error) {
+	job := p.job
+	if job.Kind == horde.KindText {
+		seed := res.Seed
+		var seedPtr *int64
+		if job.SeedSet || seed != 0 {
+			seedPtr = &seed
+		}
+		resp, err := r.client.SubmitText(ctx, TextSubmitRequest{
+			ID: job.ID, Generation: res.Text, State: res.State, Seed: seedPtr, GenMetadata: res.Metadata,
+		})
+		return resp.Reward, "text", err
+	}
+	generation, how := "", "inline"
+	if p.r2Upload != "" {
+		ct := res.ContentType
+		if ct == "" {
+			ct = "image/webp"
+		}
+		if err := r.client.Upload(ctx, p.r2Upload, res.Image, ct); err != nil {
+			if ctx.Err() != nil {
+				return 0, "", err
+			}
+			log.Warn("r2 upload failed; submitting the image inline", "err", err)
+		} else {
+			generation, how = "R2", "R2"
+		}
+	}
+	if generation == "" {
+		generation = base64.StdEncoding.EncodeToString(res.Image)
+	}
+	resp, err := r.client.SubmitImage(ctx, ImageSubmitRequest{
+		ID: job.ID, Generation: generation, State: res.State, Seed: res.Seed, GenMetadata: res.Metadata,
+	})
+	return resp.Reward, how, err
+}
+
+// submitFaulted tells the horde the job failed so that it re-queues it now
+// rather than at its TTL.
+func (r *runner) submitFaulted(ctx context.Context, job Job) error {
+	if job.Kind == horde.KindText {
+		_, err := r.client.SubmitText(ctx, TextSubmitRequest{ID: job.ID, Generation: "faulted", State: horde.ResultFaulted})
+		return err
+	}
+	_, err := r.client.SubmitImage(ctx, ImageSubmitRequest{
+		ID: job.ID, Generation: "faulted", State: horde.ResultFaulted, Seed: job.Seed,
+	})
+	return err
+}
+
+// clip returns v bounded by limit, or limit when v is not set.
+func clip(v, limit int) int {
+	if v <= 0 || v > limit {
+		return limit
+	}
+	return v
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,77 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// ProceduralModel is the model name the procedural backend serves.
+const ProceduralModel = "procedural"
+
+// proceduralNote is the gen_metadata that marks every procedural result, so
+// nobody mistakes it for a real model's output.
+var proceduralNote = horde.GenMetadata{Type: "information", Value: "procedural test backend"}
+
+// Procedural is a backend with no GPU and no model: it draws a deterministic
+// picture (plasma, shapes and a corner marker) or writes deterministic text
+// from the prompt and the seed. The same prompt and seed always give the
+// same output; different prompts give visibly different ones. It exists for
+// tests, demos and wiring checks, and says so in every result's metadata.
+type Procedural struct{}
+
+var _ Backend = (*Procedural)(nil)
+
+// NewProcedural returns the procedural backend.
+func NewProcedural() *Procedural { return &Procedural{} }
+
+// Generate draws or writes the job's output.
+func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("procedural: %w", err)
+	}
+	switch job.Kind {
+	case horde.KindImage:
+		if job.Image == nil {
+			return Result{}, fmt.Errorf("procedural: image job %s has no image parameters", job.ID)
+		}
+		img, err := proceduralImage(job.Prompt, job.Seed, job.Image.Width, job.Image.Height)
+		if err != nil {
+			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
+		}
+		data, err := EncodeWebP(img)
+		if err != nil {
+			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
+		}
+		return Result{
+			Image:       data,
+			ContentType: "image/webp",
+			Seed:        job.Seed,
+			State:       horde.ResultOK,
+			Metadata:    []horde.GenMetadata{proceduralNote},
+		}, nil
+	case horde.KindText:
+		maxLen := 80
+		if job.Text != nil && job.Text.MaxLength > 0 {
+			maxLen = job.Text.MaxLength
+		}
+		return Result{
+			Text:     proceduralText(job.Prompt, job.Seed, maxLen),
+			Seed:     job.Seed,
+			State:    horde.ResultOK,
+			Metadata: []horde.GenMetadata{proceduralNote},
+		}, nil
+	default:
+		return Result{}, fmt.Errorf("procedural: job %s: unknown kind %q", job.ID, job.Kind)
+	}
+}
+
+// proceduralSeed mixes the prompt's FNV-1a hash with the seed.
+func proceduralSeed(prompt string, seed int64) (uint64, uint64) {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(prompt)) // hash.Hash writes never fail
+	ph := h.Sum64()
+	return ph, uint64(seed)*0x9E3779B97F4A7C15 ^ 0xD1B54A32D192ED03
+}

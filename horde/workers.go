@@ -1,0 +1,252 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MaxWorkerInfoLength bounds a worker's info text.
+const MaxWorkerInfoLength = 1000
+
+// Workers returns every worker (online or not) of a kind ("" for all), by name.
+func (h *Horde) Workers(ctx context.Context, kind RequestKind) ([]Worker, error) {
+	h.mu.Lock()
+	out := make([]Worker, 0, len(h.workers))
+	for _, ws := range h.workers {
+		if kind == "" || ws.w.Kind == kind {
+			out = append(out, ws.snapshot())
+		}
+	}
+	h.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Worker returns one worker by id; KindNotFound if none.
+func (h *Horde) Worker(ctx context.Context, id string) (Worker, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ws := h.workers[id]
+	if ws == nil {
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id)
+	}
+	return ws.snapshot(), nil
+}
+
+// WorkerByName returns one worker by name; KindNotFound if none.
+func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ws := h.workerNames[strings.TrimSpace(name)]
+	if ws == nil {
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name)
+	}
+	return ws.snapshot(), nil
+}
+
+// RegisterWorker creates a worker for owner and returns its own API key,
+// which may act only as this worker (shown once, stored hashed). Worker
+// names are unique: a taken name is KindConflict.
+func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kind RequestKind) (Worker, string, error) {
+	if owner.Anonymous() {
+		return Worker{}, "", Errorf(KindForbidden, "AnonForbidden", "the anonymous user cannot run a worker")
+	}
+	if owner.Flagged {
+		return Worker{}, "", Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not run a worker")
+	}
+	name, err := validName("name", name, MaxWorkerNameLength)
+	if err != nil {
+		return Worker{}, "", err
+	}
+	if kind != KindImage && kind != KindText {
+		return Worker{}, "", Invalidf("type", "unknown worker type %q", kind)
+	}
+	key, err := NewAPIKey()
+	if err != nil {
+		return Worker{}, "", err
+	}
+	w := Worker{ID: newID(), Name: name, OwnerID: owner.ID, Kind: kind, Trusted: owner.Trusted, CreatedAt: h.clock.Now()}
+
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	_, taken := h.workerNames[name]
+	h.mu.Unlock()
+	if taken {
+		return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name)
+	}
+	if err := h.store.SaveWorker(ctx, w); err != nil {
+		if IsKind(err, KindConflict) {
+			return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name)
+		}
+		return Worker{}, "", fmt.Errorf("save worker %q: %w", name, err)
+	}
+	if err := h.store.SetWorkerKey(ctx, w.ID, HashKey(key)); err != nil {
+		if derr := h.store.DeleteWorker(ctx, w.ID); derr != nil {
+			h.log.Error("delete worker left without a key", "worker", w.ID, "err", derr)
+		}
+		return Worker{}, "", fmt.Errorf("set key of worker %q: %w", name, err)
+	}
+	h.mu.Lock()
+	ws := &workerState{w: w, savedAt: w.CreatedAt}
+	h.workers[w.ID] = ws
+	h.workerNames[w.Name] = ws
+	h.mu.Unlock()
+	h.log.Info("worker registered", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
+	return w, key, nil
+}
+
+// RotateWorkerKey replaces a worker's key; only its owner may.
+func (h *Horde) RotateWorkerKey(ctx context.Context, by User, workerID string) (string, error) {
+	h.mu.Lock()
+	ws := h.workers[workerID]
+	var owner int64
+	if ws != nil {
+		owner = ws.w.OwnerID
+	}
+	h.mu.Unlock()
+	if ws == nil {
+		return "", NotFoundf("WorkerNotFound", "no worker has id %s", workerID)
+	}
+	if owner != by.ID || by.Anonymous() {
+		return "", Errorf(KindForbidden, "WrongCredentials", "only the worker's owner may replace its key")
+	}
+	key, err := NewAPIKey()
+	if err != nil {
+		return "", err
+	}
+	if err := h.store.SetWorkerKey(ctx, workerID, HashKey(key)); err != nil {
+		return "", fmt.Errorf("set key of worker %s: %w", workerID, err)
+	}
+	return key, nil
+}
+
+// UpdateWorker changes a worker; its owner may set Maintenance, Name, Info;
+// moderators may also set Paused. Others: KindForbidden.
+func (h *Horde) UpdateWorker(ctx context.Context, by User, workerID string, u WorkerUpdate) (Worker, error) {
+	if u.Name != nil {
+		name, err := validName("name", *u.Name, MaxWorkerNameLength)
+		if err != nil {
+			return Worker{}, err
+		}
+		u.Name = &name
+	}
+	if u.Info != nil && len(*u.Info) > MaxWorkerInfoLength {
+		return Worker{}, Invalidf("info", "the info is longer than %d characters", MaxWorkerInfoLength)
+	}
+
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	ws := h.workers[workerID]
+	if ws == nil {
+		h.mu.Unlock()
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", workerID)
+	}
+	isOwner := ws.w.OwnerID == by.ID && !by.Anonymous()
+	switch {
+	case !isOwner && !by.Moderator:
+		h.mu.Unlock()
+		return Worker{}, Errorf(KindForbidden, "WrongCredentials", "only the worker's owner or a moderator may change it")
+	case u.Paused != nil && !by.Moderator:
+		h.mu.Unlock()
+		return Worker{}, Errorf(KindForbidden, "NotModerator", "only moderators may pause a worker")
+	}
+	if u.Name != nil {
+		if other := h.workerNames[*u.Name]; other != nil && other != ws {
+			h.mu.Unlock()
+			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", *u.Name)
+		}
+	}
+	next := ws.snapshot()
+	applyWorkerUpdate(&next, u)
+	h.mu.Unlock()
+
+	if err := h.store.SaveWorker(ctx, next); err != nil {
+		if IsKind(err, KindConflict) {
+			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", next.Name)
+		}
+		return Worker{}, fmt.Errorf("save worker %s: %w", workerID, err)
+	}
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.workers[workerID] != ws {
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", workerID)
+	}
+	if u.Name != nil && *u.Name != ws.w.Name {
+		delete(h.workerNames, ws.w.Name)
+		h.workerNames[*u.Name] = ws
+	}
+	if u.Maintenance != nil && !*u.Maintenance {
+		ws.dropStreak = 0
+	}
+	applyWorkerUpdate(&ws.w, u)
+	return ws.snapshot(), nil
+}
+
+func applyWorkerUpdate(w *Worker, u WorkerUpdate) {
+	if u.Maintenance != nil {
+		w.Maintenance = *u.Maintenance
+	}
+	if u.Paused != nil {
+		w.Paused = *u.Paused
+	}
+	if u.Name != nil {
+		w.Name = *u.Name
+	}
+	if u.Info != nil {
+		w.Info = *u.Info
+	}
+}
+
+// DeleteWorker deletes a worker; its owner or a moderator may. Its
+// processing jobs are aborted and their items wait again.
+func (h *Horde) DeleteWorker(ctx context.Context, by User, workerID string) error {
+	h.wmu.Lock()
+	h.mu.Lock()
+	ws := h.workers[workerID]
+	if ws == nil {
+		h.mu.Unlock()
+		h.wmu.Unlock()
+		return NotFoundf("WorkerNotFound", "no worker has id %s", workerID)
+	}
+	if (ws.w.OwnerID != by.ID || by.Anonymous()) && !by.Moderator {
+		h.mu.Unlock()
+		h.wmu.Unlock()
+		return Errorf(KindForbidden, "WrongCredentials", "only the worker's owner or a moderator may delete it")
+	}
+	h.mu.Unlock()
+
+	err := h.store.DeleteWorker(ctx, workerID)
+	if err != nil && !errors.Is(err, ErrNotFound) && !IsKind(err, KindNotFound) {
+		h.wmu.Unlock()
+		return fmt.Errorf("delete worker %s: %w", workerID, err)
+	}
+	h.mu.Lock()
+	delete(h.workers, workerID)
+	if h.workerNames[ws.w.Name] == ws {
+		delete(h.workerNames, ws.w.Name)
+	}
+	var orphans []*openJob
+	for _, oj := range h.jobs {
+		if oj.job.WorkerID == workerID && !oj.busy {
+			oj.busy = true
+			orphans = append(orphans, oj)
+		}
+	}
+	h.mu.Unlock()
+	h.wmu.Unlock()
+	h.log.Info("worker deleted", "worker", workerID, "by", by.ID)
+
+	var errs []error
+	for _, oj := range orphans {
+		if err := h.failJob(ctx, oj, JobAborted); err != nil && !IsKind(err, KindConflict) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,200 @@
+package kudos_test
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// TestRandomSequencesKeepTheBooks runs random sequences of reactions,
+// removals, thanks, transfers, moderator awards, replays, settles and tallies
+// over a fake clock, then checks: the ledger verifies, no balance is below
+// zero (every floor here is 0), every award and transfer was paid at most
+// once, and no cap was exceeded.
+func TestRandomSequencesKeepTheBooks(t *testing.T) {
+	for _, seed := range []int64{1, 2, 3} {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { runRandomSequence(t, seed, 300) })
+	}
+}
+
+func runRandomSequence(t *testing.T, seed int64, steps int) {
+	rng := rand.New(rand.NewSource(seed))
+	cfg := testConfig()
+	e := newEnv(t, cfg)
+	users := e.users(6)
+	users = append(users, e.user("flagged", flagged), e.user("mod", moderator))
+	for _, u := range users {
+		e.fund(u, 40)
+	}
+	pick := func() int64 { return users[rng.Intn(len(users))] }
+	emojis := []string{"🙏", "❤️", "🎨", "🛡️", "😂"}
+	channels := []string{"general", "art"}
+	msgs := make([]string, 30)
+	authors := map[string]int64{}
+	for i := range msgs {
+		msgs[i] = fmt.Sprint("msg", i)
+		authors[msgs[i]] = pick()
+	}
+	var sent []kudos.ReactionAdded
+
+	for step := 0; step < steps; step++ {
+		switch op := rng.Intn(100); {
+		case op < 40: // a reaction
+			msg := msgs[rng.Intn(len(msgs))]
+			r := e.reaction(pick(), authors[msg], msg, emojis[rng.Intn(len(emojis))])
+			r.ChannelID = channels[rng.Intn(2)]
+			if rng.Intn(10) == 0 {
+				r.GiverRoles = []string{"mod"}
+			}
+			sent = append(sent, r)
+			e.mustReact(r)
+		case op < 48: // a replayed reaction
+			if len(sent) > 0 {
+				e.mustReact(sent[rng.Intn(len(sent))])
+			}
+		case op < 58: // a removal
+			msg := msgs[rng.Intn(len(msgs))]
+			rm := kudos.ReactionRemoved{GiverID: pick(), ReceiverID: authors[msg], MessageID: msg,
+				ChannelID: channels[rng.Intn(2)], Emoji: emojis[rng.Intn(len(emojis))]}
+			if _, err := e.eng.OnReactionRemoved(e.ctx, rm); err != nil {
+				t.Fatal(err)
+			}
+		case op < 62: // thanks
+			msg := msgs[rng.Intn(len(msgs))]
+			now := e.clock.Now()
+			_, err := e.eng.OnThanks(e.ctx, kudos.ThanksReply{AuthorID: pick(), RepliedToID: authors[msg],
+				RepliedToMessageID: msg, Text: "thanks!", AuthorAccountCreated: now.AddDate(-1, 0, 0), AuthorJoinedAt: now.AddDate(-1, 0, 0)})
+			if err != nil && kudos.RefusalCode(err) == "" {
+				t.Fatal(err)
+			}
+		case op < 78: // a transfer, with keys reused for replays
+			key := fmt.Sprint("tr", rng.Intn(60))
+			err := e.eng.Transfer(e.ctx, pick(), pick(), int64(rng.Intn(50)-5), key)
+			if err != nil && kudos.RefusalCode(err) == "" {
+				t.Fatal(err)
+			}
+		case op < 82: // a moderator award, keys reused
+			err := e.eng.Award(e.ctx, kudos.ModeratorAward{ModeratorID: users[7], ReceiverID: pick(),
+				Amount: int64(rng.Intn(30) + 1), Key: fmt.Sprint("ma", rng.Intn(10))})
+			if err != nil && kudos.RefusalCode(err) == "" {
+				t.Fatal(err)
+			}
+		case op < 90:
+			e.settle()
+		case op < 92:
+			if _, err := e.eng.ArtTally(e.ctx, e.clock.Now().AddDate(0, 0, -1)); err != nil {
+				t.Fatal(err)
+			}
+		case op < 99:
+			e.clock.Advance(time.Duration(rng.Intn(20)) * time.Minute)
+		default:
+			e.clock.Advance(time.Duration(rng.Intn(30)) * time.Hour)
+		}
+	}
+	e.clock.Advance(time.Hour)
+	e.settle()
+
+	e.verify()
+	// Every balance is at or above its floor (0: only transfers take kudos away).
+	paid := map[string]int{}
+	for _, u := range users {
+		if b := e.balance(u); b < 0 {
+			t.Fatalf("user %d is at %d, below the floor 0", u, b)
+		}
+		h, err := e.eng.History(e.ctx, u, 100000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range h {
+			switch {
+			case strings.HasPrefix(en.Key, "award:"):
+				paid[en.Key]++
+			case en.Kind == kudos.KindTransfer:
+				paid[en.Ref]++
+			}
+		}
+	}
+	// Every settled award was paid exactly once, and nothing else was; caps held.
+	settled, settledSeen, transfers := 0, 0, 0
+	giverDay := map[string]int64{}
+	for _, m := range msgs {
+		awards, err := e.st.Awards(e.ctx, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range awards {
+			if a.State == kudos.AwardRevoked {
+				continue
+			}
+			giverDay[fmt.Sprint(a.GiverID, kudos.Day(a.At, time.UTC).Name)] += a.Amount
+			if a.State != kudos.AwardSettled {
+				continue
+			}
+			settled++
+			settledSeen++
+			if n := paid[kudos.AwardKey(a.GiverID, a.MessageID, a.Category)]; n != 1 {
+				t.Fatalf("award %+v paid %d times", a, n)
+			}
+		}
+	}
+	for k, n := range paid {
+		if strings.HasPrefix(k, "award:") {
+			settled--
+		} else if n != 2 { // a transfer is one entry out and one in
+			t.Fatalf("transfer %s has %d entries, want 2", k, n)
+		} else {
+			transfers++
+		}
+	}
+	if settled != 0 {
+		t.Fatalf("%d award entries without a settled award (negative) or settled awards unpaid (positive)", settled)
+	}
+	if settledSeen == 0 || transfers == 0 {
+		t.Fatalf("the sequence exercised too little: %d settled awards, %d transfers", settledSeen, transfers)
+	}
+	for k, sum := range giverDay {
+		if sum > cfg.GiverDailyCap {
+			t.Fatalf("giver-day %s awarded %d, over the cap %d", k, sum, cfg.GiverDailyCap)
+		}
+	}
+}
+
+// TestConcurrentAwardsRespectCaps races many givers at one receiver: the
+// receiver's daily cap holds because each check and write is one transaction.
+func TestConcurrentAwardsRespectCaps(t *testing.T) {
+	cfg := testConfig() // receiver cap 30: six awards of 5
+	e := newEnv(t, cfg)
+	receiver := e.user("receiver")
+	givers := e.users(16)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	awarded := 0
+	for i, g := range givers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := e.eng.OnReactionAdded(e.ctx, e.reaction(g, receiver, fmt.Sprint("m", i), "🙏"))
+			if err != nil && kudos.RefusalCode(err) != kudos.RefuseReceiverCap {
+				t.Errorf("giver %d: %v", g, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if out.Awarded {
+				awarded++
+			}
+		}()
+	}
+	wg.Wait()
+	if awarded != 6 {
+		t.Fatalf("%d awards recorded, want 6 (cap 30 / 5)", awarded)
+	}
+	e.clock.Advance(time.Hour)
+	if n := e.settle(); n != 6 || e.balance(receiver) != 30 {
+		t.Fatalf("settled %d, receiver has %d; want 6, 30", n, e.balance(receiver))
+	}
+}

@@ -1,0 +1,248 @@
+package kudos
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// Tally names, as recorded in tally_runs with their period.
+const (
+	TallyArt         = "art"
+	TallyLeaderboard = "leaderboard"
+	TallyRecurring   = "recurring"
+)
+
+// Leaderboard is a week's top earners.
+type Leaderboard struct {
+	Period Period
+	// Categories has, per award category, the members who earned the most
+	// from awards of that category, most first.
+	Categories map[Category][]Earner
+	// Overall ranks all award kinds together.
+	Overall []Earner
+}
+
+// ArtTally pays the posts in art channels for the day containing day: a
+// post earns PerReactor per distinct human reactor whose first reaction fell
+// on that day and is still there, at most PostCap, and an author at most
+// DailyCap from one tally. Flagged and unknown authors earn nothing. It runs
+// once per day: it returns false (and pays nothing) if that day was done.
+func (e *Engine) ArtTally(ctx context.Context, day time.Time) (bool, error) {
+	p := Day(day, e.loc)
+	if done, err := e.store.TallyRan(ctx, TallyArt, p.Name); err != nil || done {
+		return false, wrapTally(TallyArt, p, err)
+	}
+	posts, err := e.store.ArtPosts(ctx, p.From, p.To)
+	if err != nil {
+		return false, wrapTally(TallyArt, p, err)
+	}
+	var entries []Entry
+	if len(posts) > 0 && e.cfg.Art.PerReactor > 0 {
+		ids := make([]int64, 0, len(posts))
+		for _, post := range posts {
+			ids = append(ids, post.AuthorID)
+		}
+		st, err := e.store.Standings(ctx, ids)
+		if err != nil {
+			return false, wrapTally(TallyArt, p, err)
+		}
+		// The most appreciated posts first, so an author's daily cap keeps their best.
+		sort.SliceStable(posts, func(i, j int) bool {
+			if posts[i].Reactors != posts[j].Reactors {
+				return posts[i].Reactors > posts[j].Reactors
+			}
+			return posts[i].MessageID < posts[j].MessageID
+		})
+		earned := map[int64]int64{}
+		now := e.clock.Now()
+		for _, post := range posts {
+			s, ok := st[post.AuthorID]
+			if !ok || s.Flagged || post.AuthorID == anonymousID {
+				continue
+			}
+			amount := int64(post.Reactors) * e.cfg.Art.PerReactor
+			if e.cfg.Art.PostCap > 0 {
+				amount = min(amount, e.cfg.Art.PostCap)
+			}
+			if e.cfg.Art.DailyCap > 0 {
+				amount = min(amount, e.cfg.Art.DailyCap-earned[post.AuthorID])
+			}
+			if amount <= 0 {
+				continue
+			}
+			earned[post.AuthorID] += amount
+			entries = append(entries, Entry{
+				UserID: post.AuthorID, Delta: amount, Kind: KindAwardArt,
+				Reason: fmt.Sprintf("art tally %s: %d reactors", p.Name, post.Reactors),
+				Ref:    post.MessageID, Key: "art:" + p.Name + ":" + post.MessageID, Floor: NoFloor, At: now,
+			})
+		}
+	}
+	ran, err := e.store.CompleteTally(ctx, TallyArt, p.Name, entries, e.clock.Now())
+	if err != nil {
+		return false, wrapTally(TallyArt, p, err)
+	}
+	if ran {
+		e.log.Info("art tally done", "period", p.Name, "posts", len(posts), "paid", len(entries))
+	}
+	return ran, nil
+}
+
+// Leaderboard returns the top earners of the week containing week (it
+// records nothing: /kudos leaderboard shows the current week with it).
+func (e *Engine) Leaderboard(ctx context.Context, week time.Time) (Leaderboard, error) {
+	p := Week(week, e.loc)
+	n := e.cfg.LeaderboardSize
+	if n <= 0 {
+		n = 10
+	}
+	lb := Leaderboard{Period: p, Categories: map[Category][]Earner{}}
+	kinds := make([]EntryKind, 0, len(Categories))
+	for _, c := range Categories {
+		top, err := e.store.Earnings(ctx, []EntryKind{c.Kind()}, p.From, p.To, n)
+		if err != nil {
+			return Leaderboard{}, fmt.Errorf("leaderboard %s, %s: %w", p.Name, c, err)
+		}
+		lb.Categories[c] = top
+		kinds = append(kinds, c.Kind())
+	}
+	top, err := e.store.Earnings(ctx, kinds, p.From, p.To, n)
+	if err != nil {
+		return Leaderboard{}, fmt.Errorf("leaderboard %s: %w", p.Name, err)
+	}
+	lb.Overall = top
+	return lb, nil
+}
+
+// LeaderboardTally records the week containing week as posted and hands its
+// leaderboard to the OnLeaderboard callback, once per week: it returns false
+// if the week was already done. A failing callback is logged, not retried
+// (a leaderboard posted twice is worse than one missed).
+func (e *Engine) LeaderboardTally(ctx context.Context, week time.Time) (bool, error) {
+	p := Week(week, e.loc)
+	if done, err := e.store.TallyRan(ctx, TallyLeaderboard, p.Name); err != nil || done {
+		return false, wrapTally(TallyLeaderboard, p, err)
+	}
+	lb, err := e.Leaderboard(ctx, week)
+	if err != nil {
+		return false, err
+	}
+	ran, err := e.store.CompleteTally(ctx, TallyLeaderboard, lb.Period.Name, nil, e.clock.Now())
+	if err != nil || !ran {
+		return false, wrapTally(TallyLeaderboard, lb.Period, err)
+	}
+	if e.onLeaderboard != nil {
+		if err := e.onLeaderboard(ctx, lb); err != nil {
+			e.log.Error("post leaderboard", "period", lb.Period.Name, "err", err)
+		}
+	}
+	return true, nil
+}
+
+// RecurringTally pays the configured monthly grants for the month
+// containing month to the members holding each role (a member holding two
+// granted roles gets both). Flagged and unknown users get nothing. It runs
+// once per month; without grants or a MemberDirectory it does nothing and
+// records nothing, so a directory wired later still pays the month.
+func (e *Engine) RecurringTally(ctx context.Context, month time.Time) (bool, error) {
+	p := Month(month, e.loc)
+	if len(e.cfg.Recurring) == 0 {
+		return false, nil
+	}
+	if e.members == nil {
+		e.log.Warn("recurring kudos skipped: no member directory", "period", p.Name)
+		return false, nil
+	}
+	if done, err := e.store.TallyRan(ctx, TallyRecurring, p.Name); err != nil || done {
+		return false, wrapTally(TallyRecurring, p, err)
+	}
+	roles := make([]string, 0, len(e.cfg.Recurring))
+	for _, g := range e.cfg.Recurring {
+		roles = append(roles, g.Role)
+	}
+	holders, err := e.members.MembersWithRoles(ctx, roles)
+	if err != nil {
+		return false, wrapTally(TallyRecurring, p, fmt.Errorf("members with roles: %w", err))
+	}
+	var ids []int64
+	for _, us := range holders {
+		ids = append(ids, us...)
+	}
+	var st map[int64]Standing
+	if len(ids) > 0 {
+		if st, err = e.store.Standings(ctx, ids); err != nil {
+			return false, wrapTally(TallyRecurring, p, err)
+		}
+	}
+	now := e.clock.Now()
+	var entries []Entry
+	seen := map[string]bool{}
+	for _, g := range e.cfg.Recurring {
+		for _, uid := range holders[g.Role] {
+			key := "recurring:" + p.Name + ":" + g.Role + ":" + strconv.FormatInt(uid, 10)
+			if s, ok := st[uid]; !ok || s.Flagged || uid == anonymousID || seen[key] {
+				continue
+			}
+			seen[key] = true
+			entries = append(entries, Entry{UserID: uid, Delta: g.Amount, Kind: KindRecurring,
+				Reason: fmt.Sprintf("monthly kudos %s for role %s", p.Name, g.Role),
+				Ref:    "role:" + g.Role, Key: key, Floor: NoFloor, At: now})
+		}
+	}
+	ran, err := e.store.CompleteTally(ctx, TallyRecurring, p.Name, entries, now)
+	if err != nil {
+		return false, wrapTally(TallyRecurring, p, err)
+	}
+	if ran {
+		e.log.Info("recurring kudos paid", "period", p.Name, "grants", len(entries))
+	}
+	return ran, nil
+}
+
+// Cleanup deletes revoked and never-settled awards and art reaction rows
+// older than the retention, and returns how many rows it deleted.
+func (e *Engine) Cleanup(ctx context.Context) (int64, error) {
+	if e.cfg.Retention <= 0 {
+		return 0, nil
+	}
+	n, err := e.store.CleanupKudos(ctx, e.clock.Now().Add(-e.cfg.Retention.Std()))
+	if err != nil {
+		return 0, fmt.Errorf("kudos cleanup: %w", err)
+	}
+	return n, nil
+}
+
+// CatchUp runs, once, each enabled tally whose latest period is due but not
+// done (the process was down when it was scheduled): yesterday's art tally,
+// last week's leaderboard and this month's recurring grants. Running it
+// again changes nothing.
+func (e *Engine) CatchUp(ctx context.Context) error {
+	now := e.clock.Now()
+	s := e.cfg.Schedules
+	if s.ArtTally != "" {
+		if _, err := e.ArtTally(ctx, Day(now, e.loc).From.AddDate(0, 0, -1)); err != nil {
+			return err
+		}
+	}
+	if s.Leaderboard != "" {
+		if _, err := e.LeaderboardTally(ctx, Week(now, e.loc).From.AddDate(0, 0, -7)); err != nil {
+			return err
+		}
+	}
+	if s.Recurring != "" {
+		if _, err := e.RecurringTally(ctx, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func wrapTally(name string, p Period, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s tally %s: %w", name, p.Name, err)
+}

@@ -1,0 +1,65 @@
+package kudos
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Transfer moves amount kudos from one member to another. key makes it
+// idempotent: a second call with the same key (a retried command) does
+// nothing and is not an error. The rules, each a *Refusal with its code:
+// a positive amount (RefuseAmount), not to oneself (RefuseSelf), the
+// anonymous user neither gives nor receives (RefuseAnonymous), flagged users
+// neither give nor receive (RefuseFlagged), the sender must cover it: their
+// balance may not go below 0 (RefuseInsufficient), and no B->A within the
+// ping-pong window after A->B (RefusePingPong).
+func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key string) error {
+	if key == "" {
+		return errors.New("transfer: empty idempotency key")
+	}
+	switch {
+	case amount <= 0:
+		return refuse(RefuseAmount, "the amount must be a positive number of kudos")
+	case from == anonymousID:
+		return refuse(RefuseAnonymous, "the anonymous user cannot give kudos")
+	case to == anonymousID:
+		return refuse(RefuseAnonymous, "kudos cannot be given to the anonymous user")
+	case from == to:
+		return refuse(RefuseSelf, "you cannot give kudos to yourself")
+	}
+	st, err := e.standings(ctx, from, to)
+	if err != nil {
+		return err
+	}
+	if st[from].Flagged {
+		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
+	}
+	if st[to].Flagged {
+		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+	}
+	now := e.clock.Now()
+	ref := "transfer:" + key
+	entries := []Entry{
+		{UserID: from, Delta: -amount, Kind: KindTransfer, Reason: fmt.Sprintf("gave %d kudos to user %d", amount, to),
+			ActorID: from, Ref: ref, Key: ref + ":out", Floor: 0, At: now},
+		{UserID: to, Delta: amount, Kind: KindTransfer, Reason: fmt.Sprintf("received %d kudos from user %d", amount, from),
+			ActorID: from, Ref: ref, Key: ref + ":in", Floor: NoFloor, At: now},
+	}
+	rec := TransferRecord{FromID: from, ToID: to, Amount: amount, Key: key, At: now}
+	since := now.Add(-e.cfg.PingPongWindow.Std())
+	if e.cfg.PingPongWindow <= 0 {
+		since = now.Add(time.Nanosecond) // no window: no earlier transfer is within it
+	}
+	if _, err := e.store.RecordTransfer(ctx, rec, since, entries); err != nil {
+		if errors.Is(err, ErrInsufficient) {
+			return refuse(RefuseInsufficient, "you do not have %d kudos to give", amount)
+		}
+		if RefusalCode(err) != "" {
+			return err
+		}
+		return fmt.Errorf("transfer %d kudos from user %d to %d: %w", amount, from, to, err)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// PutBlob stores data durably under its SHA-256 (blobs/ab/abcdef...) and
+// returns that hex digest as its ref. Storing the same content again is a
+// no-op (a damaged copy is rewritten). The file is written to a temporary
+// name, fsynced, renamed and its folder fsynced, so a crash leaves either no
+// blob or the whole blob.
+func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(data)
+	ref := hex.EncodeToString(sum[:])
+	dir := filepath.Join(s.blobs, ref[:2])
+	path := filepath.Join(dir, ref)
+	// The same content already stored intact: nothing to do. A damaged copy is replaced.
+	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(data)) {
+		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+			return ref, nil
+		}
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", diskError(fmt.Errorf("blob folder %s: %w", dir, err))
+	}
+	if err := writeFileAtomic(dir, path, data); err != nil {
+		return "", diskError(fmt.Errorf("put blob %s: %w", ref, err))
+	}
+	return ref, nil
+}
+
+// writeFileAtomic writes data to path through a fsynced temporary file in
+// dir, then fsyncs dir so that the rename itself is durable.
+func writeFileAtomic(dir, path string, data []byte) (err error) {
+	f, err := os.CreateTemp(dir, ".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, 0o640); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Blob returns the data stored at ref; ErrNotFound if none. A ref that is
+// not a SHA-256 hex digest is KindInvalid (so no path can be smuggled in).
+func (s *Store) Blob(ctx context.Context, ref string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !validRef(ref) {
+		return nil, horde.Invalidf("blob", "invalid blob reference")
+	}
+	data, err := os.ReadFile(filepath.Join(s.blobs, ref[:2], ref))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("blob %s: %w", ref, horde.ErrNotFound)
+	}
+	if err != nil {
+		return nil, diskError(fmt.Errorf("read blob %s: %w", ref, err))
+	}
+	if sum := sha256.Sum256(data); !bytes.Equal(sum[:], mustHex(ref)) {
+		return nil, fmt.Errorf("blob %s is corrupt (content hash differs)", ref)
+	}
+	return data, nil
+}
+
+// validRef reports whether ref is a lowercase hex SHA-256 digest.
+func validRef(ref string) bool {
+	if len(ref) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// mustHex decodes a ref already checked by validRef.
+func mustHex(ref string) []byte {
+	b, _ := hex.DecodeString(ref) // validRef guarantees it decodes
+	return b
+}
+
+// diskError marks a full or read-only disk as KindUnavailable.
+func diskError(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EDQUOT) {
+		return &horde.Error{Kind: horde.KindUnavailable, Code: "StoreUnavailable", Message: "storage is unavailable; try again later", Err: err}
+	}
+	return err
+}

@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// SaveDiscordDelivery inserts or replaces the pending Discord delivery of a
+// request (an opaque payload owned by the bot).
+func (s *Store) SaveDiscordDelivery(ctx context.Context, requestID string, payload []byte) error {
+	if requestID == "" {
+		return fmt.Errorf("save discord delivery: empty request id")
+	}
+	at := nanos(s.clock.Now())
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO discord_deliveries (request_id, payload, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (request_id) DO UPDATE SET payload = excluded.payload`, requestID, payload, at)
+		return err
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("save discord delivery of %s: %w", requestID, err))
+	}
+	return nil
+}
+
+// DeleteDiscordDelivery forgets a delivered request; a missing one is not an error.
+func (s *Store) DeleteDiscordDelivery(ctx context.Context, requestID string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM discord_deliveries WHERE request_id = ?`, requestID)
+		return err
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("delete discord delivery of %s: %w", requestID, err))
+	}
+	return nil
+}
+
+// DiscordDeliveries returns the payloads of every pending delivery, oldest first.
+func (s *Store) DiscordDeliveries(ctx context.Context) ([][]byte, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT payload FROM discord_deliveries ORDER BY created_at, request_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list discord deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return nil, fmt.Errorf("scan discord delivery: %w", err)
+		}
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list discord deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,318 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+const (
+	jobColumns = `j.id, j.request_id, j.item, j.worker_id, j.model, j.seed, j.state, j.started_at, j.deadline,
+	j.finished_at, j.kudos`
+	qSelectJob = `SELECT ` + jobColumns + ` FROM jobs j WHERE j.id = ?`
+
+	qStartRequest = `UPDATE requests SET state = 'processing' WHERE id = ? AND state = 'waiting'`
+	qStartItem    = `UPDATE items SET state = 'processing' WHERE request_id = ? AND idx = ? AND state = 'waiting'`
+	qInsertJob    = `INSERT INTO jobs (id, request_id, item, worker_id, model, seed, state, started_at, deadline)
+VALUES (?, ?, ?, ?, ?, ?, 'processing', ?, ?)`
+
+	qFinishJob = `UPDATE jobs SET state = ?, finished_at = ?, kudos = ?
+WHERE id = ? AND state = 'processing' RETURNING request_id, item`
+	qFinishItem      = `UPDATE items SET state = 'done' WHERE request_id = ? AND idx = ?`
+	qSetRequestState = `UPDATE requests
+SET state = ?1, finished_at = CASE WHEN ?1 IN ('done', 'faulted', 'cancelled') THEN ?2 ELSE finished_at END
+WHERE id = ?3 AND state != ?1`
+	qInsertGeneration = `INSERT INTO generations (job_id, request_id, item, worker_id, worker_name, model, seed, state,
+	text, blob_ref, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	qFailJob = `UPDATE jobs SET state = ?, finished_at = ?
+WHERE id = ? AND state = 'processing' RETURNING request_id, item`
+	qRequeueItem = `UPDATE items SET state = 'waiting' WHERE request_id = ? AND idx = ? AND state = 'processing'`
+	qAddFault    = `UPDATE requests SET faults = faults + 1 WHERE id = ?`
+
+	qJobs = `SELECT ` + jobColumns + ` FROM jobs j WHERE j.request_id = ?
+ORDER BY j.item, j.started_at, j.id`
+	qGenerations = `SELECT job_id, request_id, item, worker_id, worker_name, model, seed, state,
+	text, blob_ref, metadata, created_at FROM generations WHERE request_id = ? ORDER BY item, created_at`
+
+	// qJobState reads a job's state inside a write.
+	qJobState = `SELECT state FROM jobs WHERE id = ?`
+)
+
+// scanJob reads jobColumns from row.
+func scanJob(row interface{ Scan(...any) error }) (horde.Job, error) {
+	var j horde.Job
+	var state string
+	var started, deadline, finished int64
+	if err := row.Scan(&j.ID, &j.RequestID, &j.Item, &j.WorkerID, &j.Model, &j.Seed, &state, &started, &deadline,
+		&finished, &j.Kudos); err != nil {
+		return horde.Job{}, err
+	}
+	j.State = horde.JobState(state)
+	j.StartedAt = fromNanos(started)
+	j.Deadline = fromNanos(deadline)
+	j.FinishedAt = fromNanos(finished)
+	return j, nil
+}
+
+// StartJob records a popped item: the job in state processing, its item
+// processing, its request processing. ErrNotFound for an unknown request or
+// item; ErrDuplicate when the request is finished or the item is not waiting
+// (nothing is written then); KindConflict for a job id already used.
+func (s *Store) StartJob(ctx context.Context, j horde.Job) error {
+	if j.ID == "" {
+		return horde.Invalidf("id", "a job needs an id")
+	}
+	if j.StartedAt.IsZero() {
+		j.StartedAt = s.clock.Now()
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// Read first: the request row is written only by its first pop.
+		var state string
+		if err := s.txQueryRow(ctx, tx, qRequestState, j.RequestID).Scan(&state); err != nil {
+			return notFound(err, "start job %s on request %s", j.ID, j.RequestID)
+		}
+		switch horde.RequestState(state) {
+		case horde.RequestWaiting:
+			if _, err := s.exec(ctx, tx, qStartRequest, j.RequestID); err != nil {
+				return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+			}
+		case horde.RequestProcessing:
+		default:
+			return fmt.Errorf("start job %s: request %s is %s: %w", j.ID, j.RequestID, state, horde.ErrDuplicate)
+		}
+		res, err := s.exec(ctx, tx, qStartItem, j.RequestID, j.Item)
+		if err != nil {
+			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("start job %s: %w", j.ID, err)
+		} else if n == 0 {
+			var state string
+			err := tx.QueryRowContext(ctx, `SELECT state FROM items WHERE request_id = ? AND idx = ?`, j.RequestID, j.Item).Scan(&state)
+			if err != nil {
+				return notFound(err, "start job %s: item %d of request %s", j.ID, j.Item, j.RequestID)
+			}
+			return fmt.Errorf("start job %s: item %d of request %s is %s: %w", j.ID, j.Item, j.RequestID, state, horde.ErrDuplicate)
+		}
+		_, err = s.exec(ctx, tx, qInsertJob, j.ID, j.RequestID, j.Item, j.WorkerID, j.Model, j.Seed,
+			nanos(j.StartedAt), nanos(j.Deadline))
+		if isUniqueViolation(err, "jobs.id") {
+			return conflict("JobExists", "job %s already exists", j.ID)
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+		}
+		return nil
+	})
+}
+
+// FinishJob records a successful submit in one transaction: the job (state
+// done unless f.Job.State says otherwise), its item done, its generation, the
+// request's new state, and the ledger entries. A job that is not processing
+// is ErrDuplicate; an unknown job ErrNotFound; an entry breaking its floor
+// fails with kudos.ErrInsufficient. On any error nothing is written.
+func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
+	j := f.Job
+	if j.ID == "" {
+		return horde.Invalidf("id", "a finished job needs an id")
+	}
+	if j.State == "" {
+		j.State = horde.JobDone
+	}
+	if j.FinishedAt.IsZero() {
+		j.FinishedAt = s.clock.Now()
+	}
+	g := f.Generation
+	if g.CreatedAt.IsZero() {
+		g.CreatedAt = j.FinishedAt
+	}
+	if g.State == "" {
+		g.State = horde.ResultOK
+	}
+	meta, err := jsonText(g.Metadata)
+	if err != nil {
+		return fmt.Errorf("finish job %s: %w", j.ID, err)
+	}
+	for _, e := range f.Entries {
+		if err := e.Validate(); err != nil {
+			return &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+		}
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var requestID string
+		var item int
+		err := s.txQueryRow(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID).Scan(&requestID, &item)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.jobNotProcessing(ctx, tx, j.ID, "finish job")
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("finish job %s: %w", j.ID, err))
+		}
+		if _, err := s.exec(ctx, tx, qFinishItem, requestID, item); err != nil {
+			return unavailable(fmt.Errorf("finish item %d of request %s: %w", item, requestID, err))
+		}
+		if g.Model == "" {
+			g.Model = j.Model
+		}
+		if g.WorkerID == "" {
+			g.WorkerID = j.WorkerID
+		}
+		if _, err := s.exec(ctx, tx, qInsertGeneration, j.ID, requestID, item, g.WorkerID, g.WorkerName, g.Model,
+			g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
+			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
+		}
+		if f.RequestState != "" {
+			if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
+				return unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
+			}
+		}
+		if len(f.Entries) > 0 {
+			if _, err := s.applyEntries(ctx, tx, f.Entries); err != nil {
+				return fmt.Errorf("finish job %s: %w", j.ID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// jobNotProcessing explains why a job could not be finished or failed:
+// ErrNotFound when it does not exist, ErrDuplicate otherwise.
+func (s *Store) jobNotProcessing(ctx context.Context, tx *sql.Tx, id, what string) error {
+	var state string
+	if err := s.txQueryRow(ctx, tx, qJobState, id).Scan(&state); err != nil {
+		return notFound(err, "%s %s", what, id)
+	}
+	return fmt.Errorf("%s %s: job is %s: %w", what, id, state, horde.ErrDuplicate)
+}
+
+// FailJob ends a processing job with state JobFaulted or JobAborted and puts
+// its item back to waiting; JobFaulted also counts a fault on the request.
+// The request's own state is left to the caller (EndRequest). ErrDuplicate
+// for a job that is not processing; ErrNotFound for an unknown job.
+func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState, at time.Time) error {
+	if state != horde.JobFaulted && state != horde.JobAborted {
+		return horde.Invalidf("state", "job %s cannot fail with state %q", jobID, state)
+	}
+	if at.IsZero() {
+		at = s.clock.Now()
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var requestID string
+		var item int
+		err := s.txQueryRow(ctx, tx, qFailJob, string(state), nanos(at), jobID).Scan(&requestID, &item)
+		if errors.Is(err, sql.ErrNoRows) {
+			return s.jobNotProcessing(ctx, tx, jobID, "fail job")
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("fail job %s: %w", jobID, err))
+		}
+		if _, err := s.exec(ctx, tx, qRequeueItem, requestID, item); err != nil {
+			return unavailable(fmt.Errorf("requeue item %d of request %s: %w", item, requestID, err))
+		}
+		if state == horde.JobFaulted {
+			if _, err := s.exec(ctx, tx, qAddFault, requestID); err != nil {
+				return unavailable(fmt.Errorf("count fault of request %s: %w", requestID, err))
+			}
+		}
+		return nil
+	})
+}
+
+// SetUpload records the blob uploaded for a processing job (a second upload
+// replaces the first). ErrNotFound for an unknown job; ErrDuplicate if the
+// job is no longer processing.
+func (s *Store) SetUpload(ctx context.Context, jobID, blobRef string) error {
+	if !validRef(blobRef) {
+		return horde.Invalidf("blob", "invalid blob reference")
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var state string
+		if err := s.txQueryRow(ctx, tx, qJobState, jobID).Scan(&state); err != nil {
+			return notFound(err, "upload for job %s", jobID)
+		}
+		if state != string(horde.JobProcessing) {
+			return fmt.Errorf("upload for job %s: job is %s: %w", jobID, state, horde.ErrDuplicate)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO uploads (job_id, blob_ref, at) VALUES (?, ?, ?)
+ON CONFLICT (job_id) DO UPDATE SET blob_ref = excluded.blob_ref, at = excluded.at`,
+			jobID, blobRef, nanos(s.clock.Now())); err != nil {
+			return unavailable(fmt.Errorf("record upload for job %s: %w", jobID, err))
+		}
+		return nil
+	})
+}
+
+// Upload returns the blob ref uploaded for a job; ErrNotFound if none.
+func (s *Store) Upload(ctx context.Context, jobID string) (string, error) {
+	var ref string
+	if err := s.r.QueryRowContext(ctx, `SELECT blob_ref FROM uploads WHERE job_id = ?`, jobID).Scan(&ref); err != nil {
+		return "", notFound(err, "upload for job %s", jobID)
+	}
+	return ref, nil
+}
+
+// Jobs returns all jobs of a request (any state), ordered by item then start.
+func (s *Store) Jobs(ctx context.Context, requestID string) ([]horde.Job, error) {
+	rows, err := s.r.QueryContext(ctx, qJobs, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
+	}
+	defer rows.Close()
+	var out []horde.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
+	}
+	return out, nil
+}
+
+// Job returns one job; ErrNotFound if none.
+func (s *Store) Job(ctx context.Context, id string) (horde.Job, error) {
+	j, err := scanJob(s.readRow(ctx, qSelectJob, id))
+	if err != nil {
+		return horde.Job{}, notFound(err, "job %s", id)
+	}
+	return j, nil
+}
+
+// Generations returns the results of a request, ordered by item.
+func (s *Store) Generations(ctx context.Context, requestID string) ([]horde.Generation, error) {
+	rows, err := s.r.QueryContext(ctx, qGenerations, requestID)
+	if err != nil {
+		return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
+	}
+	defer rows.Close()
+	var out []horde.Generation
+	for rows.Next() {
+		var g horde.Generation
+		var meta string
+		var created int64
+		if err := rows.Scan(&g.JobID, &g.RequestID, &g.Item, &g.WorkerID, &g.WorkerName, &g.Model, &g.Seed,
+			&g.State, &g.Text, &g.BlobRef, &meta, &created); err != nil {
+			return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
+		}
+		if meta != "" && meta != "[]" {
+			if err := json.Unmarshal([]byte(meta), &g.Metadata); err != nil {
+				return nil, fmt.Errorf("generation of job %s metadata: %w", g.JobID, err)
+			}
+		}
+		g.CreatedAt = fromNanos(created)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
+	}
+	return out, nil
+}

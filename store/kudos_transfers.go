@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+const (
+	qTransferByKey  = `SELECT 1 FROM transfers WHERE key = ?`
+	qPingPong       = `SELECT 1 FROM transfers WHERE from_id = ? AND to_id = ? AND at >= ? LIMIT 1`
+	qInsertTransfer = `INSERT INTO transfers (key, from_id, to_id, amount, at) VALUES (?, ?, ?, ?, ?)`
+)
+
+// RecordTransfer records a transfer and applies its entries in one
+// transaction (see kudos.TransferStore): a replayed key does nothing, a
+// ping-pong is refused, and a sender who cannot cover it fails the whole call.
+func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, pingPongSince time.Time, entries []kudos.Entry) (bool, error) {
+	var applied bool
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		applied = false
+		var one int
+		err := tx.QueryRowContext(ctx, qTransferByKey, t.Key).Scan(&one)
+		if err == nil {
+			return nil // a replay: already done
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("look up transfer %q: %w", t.Key, err))
+		}
+		err = tx.QueryRowContext(ctx, qPingPong, t.ToID, t.FromID, nanos(pingPongSince)).Scan(&one)
+		if err == nil {
+			return &kudos.Refusal{Code: kudos.RefusePingPong,
+				Message: "that member just gave you kudos: wait a little before giving kudos back"}
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("ping-pong check of transfer %q: %w", t.Key, err))
+		}
+		if _, err := s.applyEntries(ctx, tx, entries); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, qInsertTransfer,
+			t.Key, t.FromID, t.ToID, t.Amount, nanos(t.At))
+		if isForeignKeyViolation(err) {
+			return &kudos.Refusal{Code: kudos.RefuseUnknownUser, Message: "that member has no kudos account yet"}
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("record transfer %q: %w", t.Key, err))
+		}
+		applied = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return applied, nil
+}

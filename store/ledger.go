@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+var _ kudos.Ledger = (*Store)(nil)
+
+const (
+	qInsertEntry = `INSERT INTO ledger (user_id, delta, kind, reason, actor_id, ref, key, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
+	qAddBalance = `INSERT INTO balances (user_id, kudos) VALUES (?1, ?2)
+ON CONFLICT (user_id) DO UPDATE SET kudos = kudos + excluded.kudos`
+	qEnsureBalance   = `INSERT INTO balances (user_id, kudos) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING`
+	qAddBalanceFloor = `UPDATE balances SET kudos = kudos + ?1 WHERE user_id = ?2 AND kudos + ?1 >= ?3`
+	qBalance         = `SELECT kudos FROM balances WHERE user_id = ?`
+	qHistory         = `SELECT id, user_id, delta, kind, reason, actor_id, ref, key, at
+FROM ledger WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?`
+)
+
+// DefaultHistoryLimit is the number of entries History returns for a limit <= 0.
+const DefaultHistoryLimit = 50
+
+// Apply appends entries atomically (see kudos.Ledger). Many entries in one
+// call are one transaction: the cheap way to write a batch of awards.
+func (s *Store) Apply(ctx context.Context, entries ...kudos.Entry) ([]bool, error) {
+	for _, e := range entries {
+		if err := e.Validate(); err != nil {
+			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+		}
+	}
+	var applied []bool
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		applied, err = s.applyEntries(ctx, tx, entries)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// applyEntries appends entries in tx and keeps balances in step: an entry
+// whose key exists is skipped (applied[i] false); an entry that would take
+// its user below its Floor fails with an error wrapping
+// kudos.ErrInsufficient, and the caller must roll back tx. Entries without a
+// time get the store's clock.
+func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.Entry) ([]bool, error) {
+	applied := make([]bool, len(entries))
+	var now int64
+	for i, e := range entries {
+		if err := e.Validate(); err != nil {
+			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+		}
+		at := nanos(e.At)
+		if at == 0 {
+			if now == 0 {
+				now = nanos(s.clock.Now())
+			}
+			at = now
+		}
+		res, err := s.exec(ctx, tx, qInsertEntry, e.UserID, e.Delta, string(e.Kind), e.Reason, e.ActorID, e.Ref, e.Key, at)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("append ledger entry %q: %w", e.Key, err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("append ledger entry %q: %w", e.Key, err)
+		} else if n == 0 {
+			continue // already applied
+		}
+		applied[i] = true
+		if e.Floor == kudos.NoFloor {
+			if _, err := s.exec(ctx, tx, qAddBalance, e.UserID, e.Delta); err != nil {
+				return nil, unavailable(fmt.Errorf("update balance of user %d: %w", e.UserID, err))
+			}
+			continue
+		}
+		if _, err := s.exec(ctx, tx, qEnsureBalance, e.UserID); err != nil {
+			return nil, unavailable(fmt.Errorf("create balance of user %d: %w", e.UserID, err))
+		}
+		res, err = s.exec(ctx, tx, qAddBalanceFloor, e.Delta, e.UserID, e.Floor)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("update balance of user %d: %w", e.UserID, err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("update balance of user %d: %w", e.UserID, err)
+		} else if n == 0 {
+			return nil, fmt.Errorf("ledger entry %q: user %d by %d below floor %d: %w",
+				e.Key, e.UserID, e.Delta, e.Floor, kudos.ErrInsufficient)
+		}
+	}
+	return applied, nil
+}
+
+// Balance returns a user's kudos; 0 for a user with no entries.
+func (s *Store) Balance(ctx context.Context, userID int64) (int64, error) {
+	var k int64
+	err := s.readRow(ctx, qBalance, userID).Scan(&k)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("balance of user %d: %w", userID, err)
+	}
+	return k, nil
+}
+
+// History returns a user's newest entries first, at most limit
+// (DefaultHistoryLimit when limit <= 0).
+func (s *Store) History(ctx context.Context, userID int64, limit int) ([]kudos.Entry, error) {
+	if limit <= 0 {
+		limit = DefaultHistoryLimit
+	}
+	rows, err := s.r.QueryContext(ctx, qHistory, userID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of user %d: %w", userID, err)
+	}
+	defer rows.Close()
+	var out []kudos.Entry
+	for rows.Next() {
+		var e kudos.Entry
+		var kind string
+		var at int64
+		if err := rows.Scan(&e.ID, &e.UserID, &e.Delta, &kind, &e.Reason, &e.ActorID, &e.Ref, &e.Key, &at); err != nil {
+			return nil, fmt.Errorf("history of user %d: %w", userID, err)
+		}
+		e.Kind = kudos.EntryKind(kind)
+		e.At = fromNanos(at)
+		e.Floor = kudos.NoFloor
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("history of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+// Verify recomputes every balance from the ledger, in one consistent read,
+// and returns the users whose stored balance differs from their sum.
+func (s *Store) Verify(ctx context.Context) ([]kudos.Mismatch, error) {
+	rows, err := s.r.QueryContext(ctx, `
+SELECT coalesce(b.user_id, l.user_id), coalesce(b.kudos, 0), coalesce(l.total, 0)
+FROM balances b
+FULL OUTER JOIN (SELECT user_id, sum(delta) AS total FROM ledger GROUP BY user_id) l ON l.user_id = b.user_id
+WHERE coalesce(b.kudos, 0) != coalesce(l.total, 0)
+ORDER BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("verify ledger: %w", err)
+	}
+	defer rows.Close()
+	var out []kudos.Mismatch
+	for rows.Next() {
+		var m kudos.Mismatch
+		if err := rows.Scan(&m.UserID, &m.Balance, &m.Sum); err != nil {
+			return nil, fmt.Errorf("verify ledger: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("verify ledger: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,230 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+const (
+	requestColumns = `id, kind, user_id, state, n, prompt, models, params, nsfw, trusted_workers, workers,
+	worker_blacklist, r2, shared, client_agent, source, kudos, priority, faults, reason, created_at`
+	qSelectRequest = `SELECT ` + requestColumns + ` FROM requests WHERE id = ?`
+	// qRequestState reads a request's state inside a write.
+	qRequestState = `SELECT state FROM requests WHERE id = ?`
+	// openStates is the SQL list of unfinished request states (matches the requests_open index).
+	openStates = `('waiting', 'processing')`
+
+	qOpenRequests = `SELECT ` + requestColumns + ` FROM requests
+WHERE state IN ` + openStates + ` ORDER BY created_at, id`
+	qOpenJobs = `SELECT ` + jobColumns + ` FROM jobs j
+WHERE j.state = 'processing' AND j.request_id IN (SELECT id FROM requests WHERE state IN ` + openStates + `)
+ORDER BY j.started_at, j.id`
+	// Driven from the open requests so that it reads only their items.
+	qOpenDone = `SELECT r.id, (SELECT count(*) FROM items i WHERE i.request_id = r.id AND i.state = 'done')
+FROM requests r WHERE r.state IN ` + openStates
+)
+
+// requestParams is the JSON of the params column.
+type requestParams struct {
+	Image *horde.ImageParams `json:"image,omitempty"`
+	Text  *horde.TextParams  `json:"text,omitempty"`
+}
+
+// scanRequest reads requestColumns from row.
+func scanRequest(row interface{ Scan(...any) error }) (horde.Request, error) {
+	var r horde.Request
+	var kind, state, models, params, workers string
+	var created int64
+	if err := row.Scan(&r.ID, &kind, &r.UserID, &state, &r.N, &r.Prompt, &models, &params, &r.NSFW,
+		&r.TrustedWorkers, &workers, &r.WorkerBlacklist, &r.R2, &r.Shared, &r.ClientAgent, &r.Source, &r.Kudos,
+		&r.Priority, &r.Faults, &r.Reason, &created); err != nil {
+		return horde.Request{}, err
+	}
+	r.Kind = horde.RequestKind(kind)
+	r.State = horde.RequestState(state)
+	r.CreatedAt = fromNanos(created)
+	var err error
+	if r.Models, err = parseStringList(models); err != nil {
+		return horde.Request{}, fmt.Errorf("request %s models: %w", r.ID, err)
+	}
+	if r.Workers, err = parseStringList(workers); err != nil {
+		return horde.Request{}, fmt.Errorf("request %s workers: %w", r.ID, err)
+	}
+	var p requestParams
+	if err := json.Unmarshal([]byte(params), &p); err != nil {
+		return horde.Request{}, fmt.Errorf("request %s params: %w", r.ID, err)
+	}
+	r.Image, r.Text = p.Image, p.Text
+	return r, nil
+}
+
+// CreateRequest stores a new request in state waiting with N waiting items.
+// An id already used is KindConflict.
+func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
+	if r.ID == "" {
+		return horde.Invalidf("id", "a request needs an id")
+	}
+	if r.N < 1 {
+		return horde.Invalidf("n", "request %s: n must be at least 1, not %d", r.ID, r.N)
+	}
+	params, err := jsonText(requestParams{Image: r.Image, Text: r.Text})
+	if err != nil {
+		return fmt.Errorf("request %s: %w", r.ID, err)
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = s.clock.Now()
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ID, string(r.Kind), r.UserID, string(horde.RequestWaiting), r.N, r.Prompt, stringList(r.Models), params,
+			r.NSFW, r.TrustedWorkers, stringList(r.Workers), r.WorkerBlacklist, r.R2, r.Shared, r.ClientAgent,
+			r.Source, r.Kudos, r.Priority, r.Faults, r.Reason, nanos(r.CreatedAt))
+		if isUniqueViolation(err, "requests.id") {
+			return conflict("RequestExists", "request %s already exists", r.ID)
+		}
+		if err != nil {
+			return unavailable(fmt.Errorf("create request %s: %w", r.ID, err))
+		}
+		// One statement for all items: a recursive CTE counts 0..n-1.
+		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < ?)
+INSERT INTO items (request_id, idx, state) SELECT ?, x, ? FROM i`, r.N, r.ID, string(horde.ItemWaiting)); err != nil {
+			return unavailable(fmt.Errorf("create items of request %s: %w", r.ID, err))
+		}
+		return nil
+	})
+}
+
+// Request returns one request; ErrNotFound if none.
+func (s *Store) Request(ctx context.Context, id string) (horde.Request, error) {
+	r, err := scanRequest(s.readRow(ctx, qSelectRequest, id))
+	if err != nil {
+		return horde.Request{}, notFound(err, "request %s", id)
+	}
+	return r, nil
+}
+
+// Open returns every unfinished request (oldest first) with its processing
+// jobs and its count of done items, read in one consistent snapshot.
+func (s *Store) Open(ctx context.Context) (horde.Snapshot, error) {
+	snap := horde.Snapshot{Done: map[string]int{}}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return snap, fmt.Errorf("open snapshot: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only
+
+	rows, err := tx.QueryContext(ctx, qOpenRequests)
+	if err != nil {
+		return snap, fmt.Errorf("open requests: %w", err)
+	}
+	for rows.Next() {
+		r, err := scanRequest(rows)
+		if err != nil {
+			rows.Close()
+			return snap, fmt.Errorf("open requests: %w", err)
+		}
+		snap.Requests = append(snap.Requests, r)
+	}
+	if err := closeRows(rows); err != nil {
+		return snap, fmt.Errorf("open requests: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, qOpenJobs)
+	if err != nil {
+		return snap, fmt.Errorf("open jobs: %w", err)
+	}
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			rows.Close()
+			return snap, fmt.Errorf("open jobs: %w", err)
+		}
+		snap.Jobs = append(snap.Jobs, j)
+	}
+	if err := closeRows(rows); err != nil {
+		return snap, fmt.Errorf("open jobs: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, qOpenDone)
+	if err != nil {
+		return snap, fmt.Errorf("open items: %w", err)
+	}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return snap, fmt.Errorf("open items: %w", err)
+		}
+		if n > 0 {
+			snap.Done[id] = n
+		}
+	}
+	if err := closeRows(rows); err != nil {
+		return snap, fmt.Errorf("open items: %w", err)
+	}
+	return snap, nil
+}
+
+// closeRows closes rows and returns the first iteration or close error.
+func closeRows(rows *sql.Rows) error {
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
+
+// EndRequest sets a request's final state (done, faulted or cancelled) with
+// a reason; its unfinished items become faulted (for a faulted request) or
+// cancelled, and its processing jobs cancelled. ErrNotFound for an unknown
+// request; ErrDuplicate for one already finished (nothing changes).
+func (s *Store) EndRequest(ctx context.Context, id string, state horde.RequestState, reason string, at time.Time) error {
+	if !state.Finished() {
+		return horde.Invalidf("state", "request %s cannot end in state %q", id, state)
+	}
+	if at.IsZero() {
+		at = s.clock.Now()
+	}
+	itemState := horde.ItemCancelled
+	if state == horde.RequestFaulted {
+		itemState = horde.ItemFaulted
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, reason = ?, finished_at = ?
+WHERE id = ? AND state IN `+openStates, string(state), reason, nanos(at), id)
+		if err != nil {
+			return unavailable(fmt.Errorf("end request %s: %w", id, err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("end request %s: %w", id, err)
+		} else if n == 0 {
+			return s.requestNotOpen(ctx, tx, id, "end request")
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET state = ?
+WHERE request_id = ? AND state IN ('waiting', 'processing')`, string(itemState), id); err != nil {
+			return unavailable(fmt.Errorf("end items of request %s: %w", id, err))
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?
+WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nanos(at), id); err != nil {
+			return unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
+		}
+		return nil
+	})
+}
+
+// requestNotOpen explains why a request could not be changed: ErrNotFound
+// when it does not exist, ErrDuplicate when it is already finished.
+func (s *Store) requestNotOpen(ctx context.Context, tx *sql.Tx, id, what string) error {
+	var state string
+	if err := s.txQueryRow(ctx, tx, qRequestState, id).Scan(&state); err != nil {
+		return notFound(err, "%s %s", what, id)
+	}
+	return fmt.Errorf("%s %s: request is %s: %w", what, id, state, horde.ErrDuplicate)
+}

@@ -1,0 +1,174 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime/debug"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// maxBatch bounds how many writes one group commit carries, so that one
+// transaction stays short and the first caller's latency bounded.
+const maxBatch = 256
+
+// errClosed is the error of a write submitted after Close.
+var errClosed = &horde.Error{Kind: horde.KindUnavailable, Code: "StoreClosed", Message: "storage is shutting down; try again later"}
+
+// writeOp is one caller's write waiting for the writer goroutine.
+type writeOp struct {
+	ctx  context.Context // the caller's, without its cancellation (see write)
+	live context.Context // the caller's, to skip the op if it gave up before it ran
+	fn   func(ctx context.Context, tx *sql.Tx) error
+	done chan error
+}
+
+// write runs fn inside a write transaction and returns once that
+// transaction has committed (or fn failed, in which case fn's changes are
+// undone and nothing else is). Concurrent writes are grouped into one
+// transaction (group commit), each op in its own SAVEPOINT, so one op's
+// failure never fails the others.
+//
+// fn gets a context that carries the caller's values but not its
+// cancellation: interrupting a statement inside a shared transaction would
+// roll back the other callers' writes. A caller whose context is done before
+// its op starts gets ctx.Err() and nothing is written.
+//
+// fn runs on the writer goroutine and may run more than once (when another
+// op in its batch breaks the transaction, the batch is run again without
+// it): it must only touch tx and its own result variables, and must never
+// call write, writeTx or any writing Store method (that would deadlock).
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	op := &writeOp{ctx: context.WithoutCancel(ctx), live: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.ops <- op:
+	case <-s.quit:
+		return errClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once taken, the op runs to its end: waiting for it tells the caller the truth.
+	return <-op.done
+}
+
+// writer is the goroutine that owns write transactions until Close.
+func (s *Store) writer() {
+	defer close(s.done)
+	batch := make([]*writeOp, 0, maxBatch)
+	for {
+		select {
+		case op := <-s.ops:
+			batch = append(batch[:0], op)
+		case <-s.quit:
+			return
+		}
+	collect:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-s.ops:
+				batch = append(batch, op)
+			default:
+				break collect
+			}
+		}
+		s.runBatch(batch)
+		clear(batch) // drop references to finished ops
+	}
+}
+
+// runBatch runs ops in one transaction and acknowledges each after commit.
+// If an op leaves the transaction unusable (SQLite rolls back the whole
+// transaction on some errors), the others are run again in a new one.
+func (s *Store) runBatch(ops []*writeOp) {
+	for len(ops) > 0 {
+		results, poisoned, err := s.tryBatch(ops)
+		if err != nil { // begin or commit failed: nothing was written
+			for _, op := range ops {
+				op.done <- err
+			}
+			return
+		}
+		if poisoned < 0 {
+			for i, op := range ops {
+				op.done <- results[i]
+			}
+			return
+		}
+		ops[poisoned].done <- results[poisoned]
+		ops = append(ops[:poisoned:poisoned], ops[poisoned+1:]...)
+	}
+}
+
+// tryBatch runs ops in one transaction. It returns each op's result, and
+// poisoned >= 0 when ops[poisoned] broke the transaction (which is then
+// rolled back, and the others must be run again); err when the transaction
+// could not begin or commit.
+func (s *Store) tryBatch(ops []*writeOp) (results []error, poisoned int, err error) {
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, -1, unavailable(fmt.Errorf("begin: %w", err))
+	}
+	results = make([]error, len(ops))
+	for i, op := range ops {
+		if err := op.live.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if len(ops) == 1 {
+			// Alone in its transaction: no savepoint needed.
+			_, results[i] = s.runOp(op, tx)
+			if results[i] != nil {
+				_ = tx.Rollback()
+				return results, -1, nil
+			}
+			break
+		}
+		if _, err := s.exec(op.ctx, tx, "SAVEPOINT op"); err != nil {
+			_ = tx.Rollback()
+			return nil, -1, unavailable(fmt.Errorf("savepoint: %w", err))
+		}
+		var panicked bool
+		if panicked, results[i] = s.runOp(op, tx); panicked {
+			_ = tx.Rollback() // the transaction's state is unknown
+			return results, i, nil
+		}
+		if results[i] != nil {
+			if _, err := s.exec(op.ctx, tx, "ROLLBACK TO op"); err != nil {
+				// The op's error ended the whole transaction.
+				_ = tx.Rollback()
+				return results, i, nil
+			}
+		}
+		if _, err := s.exec(op.ctx, tx, "RELEASE op"); err != nil {
+			_ = tx.Rollback()
+			if results[i] != nil {
+				return results, i, nil
+			}
+			return nil, -1, unavailable(fmt.Errorf("release savepoint: %w", err))
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) {
+			return nil, -1, fmt.Errorf("commit: transaction ended early: %w", err)
+		}
+		return nil, -1, unavailable(fmt.Errorf("commit: %w", err))
+	}
+	return results, -1, nil
+}
+
+// runOp runs op.fn, turning a panic into an error (and panicked true) so
+// that one bad write cannot take the writer goroutine, and the store, down.
+func (s *Store) runOp(op *writeOp, tx *sql.Tx) (panicked bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in a store write", "panic", p, "stack", string(debug.Stack()))
+			panicked, err = true, fmt.Errorf("store write panicked: %v", p)
+		}
+	}()
+	return false, op.fn(op.ctx, tx)
+}
