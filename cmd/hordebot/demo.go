@@ -1,0 +1,550 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/jpeg" // decode grid attachments
+	_ "image/png"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	_ "github.com/gen2brain/webp" // decode WebP results
+
+	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/worker"
+)
+
+// cmdDemo runs the scripted demo: a fake Discord, the bot, the API, an
+// embedded procedural worker and a scenario played by four members. It needs
+// no account and no network; it writes images, the transcript and the
+// balances to --out and fails if what it shows did not happen.
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "./demo-out", "folder for the images, transcript and balances")
+	verbose := fs.Bool("v", false, "show the bot's logs")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	d, err := newDemo(*out, stdout, stderr, *verbose)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if err := d.play(ctx); err != nil {
+		d.say("\nDEMO FAILED: %v", err)
+		return err
+	}
+	return nil
+}
+
+// demoClock is the real time plus an offset the scenario jumps forward (to
+// settle awards without waiting ten minutes).
+type demoClock struct{ off atomic.Int64 }
+
+func (c *demoClock) Now() time.Time          { return time.Now().Add(time.Duration(c.off.Load())) }
+func (c *demoClock) Advance(d time.Duration) { c.off.Add(int64(d)) }
+
+type demo struct {
+	out        string
+	stdout     io.Writer
+	log        *slog.Logger
+	transcript bytes.Buffer
+	clock      *demoClock
+	dataDir    string
+
+	srv     *discordtest.Server
+	app     *App
+	serveWG sync.WaitGroup
+	stopAPI context.CancelFunc
+	stopBot func()
+	stopWrk context.CancelFunc
+	wrkWG   sync.WaitGroup
+
+	guild                        *discordgo.Guild
+	general, art, board, audit   *discordgo.Channel
+	ada, ben, cleo, dev          *discordgo.User
+	modRole                      *discordgo.Role
+	balancesBefore, balanceAfter map[string]int64
+	imagineMsg                   discordtest.Message
+}
+
+func newDemo(out string, stdout, stderr io.Writer, verbose bool) (*demo, error) {
+	if err := os.MkdirAll(filepath.Join(out, "images"), 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", out, err)
+	}
+	// Results of an earlier run would make the output ambiguous.
+	old, _ := filepath.Glob(filepath.Join(out, "images", "*"))
+	for _, f := range old {
+		_ = os.Remove(f)
+	}
+	dataDir, err := os.MkdirTemp("", "hordebot-demo-")
+	if err != nil {
+		return nil, err
+	}
+	logw := io.Discard
+	if verbose {
+		logw = stderr
+	}
+	return &demo{
+		out: out, stdout: stdout, dataDir: dataDir, clock: &demoClock{},
+		log: slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}, nil
+}
+
+// say prints a line of the story and keeps it for transcript.md.
+func (d *demo) say(format string, args ...any) {
+	line := fmt.Sprintf(format, args...)
+	fmt.Fprintln(d.stdout, line)
+	d.transcript.WriteString(line + "\n")
+}
+
+func (d *demo) play(ctx context.Context) error {
+	start := time.Now()
+	steps := []struct {
+		title string
+		run   func(context.Context) error
+	}{
+		{"a guild on a fake Discord, the bot and the horde API start", d.setUp},
+		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
+		{"ada runs /imagine", d.imagine},
+		{"ada runs /write", d.write},
+		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
+		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
+		{"cleo, a moderator, awards dev with /kudos award", d.moderatorAward},
+		{"the awards settle and the daily art tally runs", d.tally},
+		{"balances and the leaderboard", d.report},
+	}
+	for i, s := range steps {
+		d.say("\n## %d. %s", i+1, s.title)
+		if err := s.run(ctx); err != nil {
+			return fmt.Errorf("step %d (%s): %w", i+1, s.title, err)
+		}
+	}
+	d.say("\nThe demo finished in %s. Output: %s", time.Since(start).Round(time.Millisecond), d.out)
+	return d.writeOutputs()
+}
+
+func (d *demo) setUp(ctx context.Context) error {
+	d.srv = discordtest.New(discordtest.WithLogger(d.log), discordtest.WithBotName("hordebot"))
+	d.ada = d.srv.AddUser(discordgo.User{Username: "ada"})
+	d.ben = d.srv.AddUser(discordgo.User{Username: "ben"})
+	d.cleo = d.srv.AddUser(discordgo.User{Username: "cleo"})
+	d.dev = d.srv.AddUser(discordgo.User{Username: "dev"})
+	d.guild = d.srv.AddGuild(discordgo.Guild{Name: "GPU Friends", OwnerID: d.cleo.ID})
+	var err error
+	if d.modRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "moderators"}); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		dst  **discordgo.Channel
+		name string
+	}{{&d.general, "general"}, {&d.art, "art"}, {&d.board, "leaderboard"}, {&d.audit, "mod-log"}} {
+		if *c.dst, err = d.srv.AddChannel(discordgo.Channel{GuildID: d.guild.ID, Name: c.name, Type: discordgo.ChannelTypeGuildText}); err != nil {
+			return err
+		}
+	}
+	joined := time.Now().Add(-90 * 24 * time.Hour)
+	for _, u := range []*discordgo.User{d.ada, d.ben, d.dev} {
+		if _, err := d.srv.AddMember(d.guild.ID, discordgo.Member{User: u, JoinedAt: joined}); err != nil {
+			return err
+		}
+	}
+	if _, err := d.srv.AddMember(d.guild.ID, discordgo.Member{User: d.cleo, JoinedAt: joined, Roles: []string{d.modRole.ID}}); err != nil {
+		return err
+	}
+
+	cfg, err := LoadConfig("", func(string) string { return "" })
+	if err != nil {
+		return err
+	}
+	cfg.Data = d.dataDir
+	cfg.API.Listen = "127.0.0.1:0"
+	cfg.Discord = DiscordConfig{
+		GuildIDs: []string{d.guild.ID}, ArtChannelID: d.art.ID, LeaderboardChannelID: d.board.ID,
+		AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID},
+		CommandsPerMinute: 60, GuildCommandsPerMinute: 600,
+	}
+	// The fake Discord's accounts are minutes old: no minimum ages here.
+	kc, _ := json.Marshal(map[string]any{
+		"min_account_age": 0, "min_membership_age": 0,
+		"moderator_roles": []string{d.modRole.ID},
+		"art":             map[string]any{"channels": []string{d.art.ID}},
+	})
+	cfg.Kudos = kc
+	if d.app, err = OpenApp(ctx, cfg, d.log, d.clock); err != nil {
+		return err
+	}
+	if err := d.app.Listen(); err != nil {
+		return err
+	}
+	apiCtx, stopAPI := context.WithCancel(context.Background())
+	d.stopAPI = stopAPI
+	d.serveWG.Add(1)
+	go func() {
+		defer d.serveWG.Done()
+		if err := d.app.Serve(apiCtx); err != nil {
+			d.log.Error("serve", "err", err)
+		}
+	}()
+
+	b := d.app.NewBot()
+	sess, err := d.srv.NewSession(d.srv.Token())
+	if err != nil {
+		return err
+	}
+	sess.LogLevel = discordgo.LogError
+	if err := b.Start(ctx, sess); err != nil {
+		return fmt.Errorf("start bot: %w", err)
+	}
+	d.stopBot = func() { b.Stop(); _ = sess.Close() }
+	d.say("Guild %q with #general, #art, #leaderboard, #mod-log; members ada, ben, cleo (moderator), dev.", d.guild.Name)
+	d.say("Horde API on http://%s; the bot registered %d slash commands.", d.app.Addr(), len(d.srv.Commands(d.guild.ID)))
+	return nil
+}
+
+var keyRe = regexp.MustCompile(`HORDE_API_KEY=(\S+)`)
+
+func (d *demo) registerWorkers(ctx context.Context) error {
+	wctx, stop := context.WithCancel(context.Background())
+	d.stopWrk = stop
+	for _, w := range []struct {
+		name string
+		kind horde.RequestKind
+	}{{"bens-gpu", horde.KindImage}, {"bens-llm", horde.KindText}} {
+		text, err := d.command(ctx, discordtest.Interaction{UserID: d.ben.ID, Command: "worker",
+			Options: discordtest.Opts(discordtest.SubCommand("register", discordtest.Opt("name", w.name), discordtest.Opt("kind", string(w.kind))))})
+		if err != nil {
+			return err
+		}
+		m := keyRe.FindStringSubmatch(text)
+		if m == nil {
+			return fmt.Errorf("/worker register answered without a key: %q", text)
+		}
+		d.say("ben (DM) /worker register name:%s kind:%s -> the bot answers in the DM only, key shown once:\n    %s",
+			w.name, w.kind, firstLine(strings.Replace(text, m[1], m[1][:4]+"…", 1), "HORDE_API_KEY"))
+		d.wrkWG.Add(1)
+		go func(name string, kind horde.RequestKind, key string) {
+			defer d.wrkWG.Done()
+			err := worker.Run(wctx, worker.Config{
+				BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Kind: kind,
+				Backend: worker.NewProcedural(), Threads: 2, PopInterval: 100 * time.Millisecond, Logger: d.log,
+			})
+			if err != nil {
+				d.log.Error("worker stopped", "worker", name, "err", err)
+			}
+		}(w.name, w.kind, m[1])
+	}
+	d.say("Two procedural workers (no GPU needed: deterministic test pictures and text) now pop jobs over the AI Horde v2 API.")
+	return nil
+}
+
+func (d *demo) imagine(ctx context.Context) error {
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "imagine",
+		Options: discordtest.Opts(discordtest.Opt("prompt", "a lighthouse at dusk, oil painting"), discordtest.Opt("count", 4))})
+	if err != nil {
+		return err
+	}
+	d.say("ada in #general: /imagine prompt:\"a lighthouse at dusk, oil painting\" count:4")
+	m, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+	if err != nil {
+		return fmt.Errorf("waiting for the result: %w", err)
+	}
+	d.say("The deferred reply became: %s", firstLine(m.Content, ""))
+	var names []string
+	for _, f := range m.Files {
+		img, _, err := image.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			return fmt.Errorf("attachment %s does not decode: %w", f.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(d.out, "images", f.Name), f.Data, 0o644); err != nil {
+			return err
+		}
+		names = append(names, fmt.Sprintf("%s (%dx%d)", f.Name, img.Bounds().Dx(), img.Bounds().Dy()))
+	}
+	if len(m.Files) < 5 {
+		return fmt.Errorf("got %d attachments, want a grid and 4 images", len(m.Files))
+	}
+	d.say("Attachments, saved to %s/images: %s", d.out, strings.Join(names, ", "))
+	d.say("Buttons: %s", strings.Join(buttonLabels(m.Message), " | "))
+	d.imagineMsg = m
+	return nil
+}
+
+func (d *demo) write(ctx context.Context) error {
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
+		Options: discordtest.Opts(discordtest.Opt("prompt", "A short poem about sharing GPUs"), discordtest.Opt("max_length", 80))})
+	if err != nil {
+		return err
+	}
+	d.say("ada in #general: /write prompt:\"A short poem about sharing GPUs\" max_length:80")
+	m, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool {
+		return len(m.Files) > 0 || (m.Content != "" && !strings.Contains(strings.ToLower(m.Content), "queue"))
+	})
+	if err != nil {
+		return fmt.Errorf("waiting for the text: %w", err)
+	}
+	text := m.Content
+	if len(m.Files) > 0 {
+		text = string(m.Files[0].Data)
+	}
+	if strings.TrimSpace(text) == "" {
+		return errors.New("empty text result")
+	}
+	if err := os.WriteFile(filepath.Join(d.out, "write.txt"), []byte(text+"\n"), 0o644); err != nil {
+		return err
+	}
+	d.say("The reply (also in write.txt):\n    %s", strings.ReplaceAll(strings.TrimSpace(text), "\n", "\n    "))
+	return nil
+}
+
+func (d *demo) helpfulReaction(ctx context.Context) error {
+	d.balancesBefore = d.balances(ctx)
+	q, err := d.srv.SendMessage(discordtest.UserMessage{ChannelID: d.general.ID, AuthorID: d.ada.ID, Content: "my worker says CUDA out of memory, what now?"})
+	if err != nil {
+		return err
+	}
+	a, err := d.srv.SendMessage(discordtest.UserMessage{ChannelID: d.general.ID, AuthorID: d.dev.ID, Content: "lower max_pixels to 512x512 or run one thread", ReplyTo: q.ID})
+	if err != nil {
+		return err
+	}
+	if err := d.srv.AddReaction(d.general.ID, a.ID, d.ada.ID, "🙏"); err != nil {
+		return err
+	}
+	d.say("ada: %q\ndev: %q\nada reacts 🙏 on dev's answer (a helpful award, pending for the settle delay).", "my worker says CUDA out of memory, what now?", "lower max_pixels to 512x512 or run one thread")
+	// A self-award, to show a refusal.
+	if err := d.srv.AddReaction(d.general.ID, q.ID, d.ada.ID, "🙏"); err != nil {
+		return err
+	}
+	d.say("ada also reacts 🙏 on her own question: self-awards are refused.")
+	return nil
+}
+
+func (d *demo) shareAndReact(ctx context.Context) error {
+	share := ""
+	for _, id := range customIDs(d.imagineMsg.Message) {
+		if strings.HasPrefix(id, "imagine/share/") {
+			share = id
+		}
+	}
+	if share == "" {
+		return errors.New("the result has no share button")
+	}
+	if _, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, CustomID: share, MessageID: d.imagineMsg.ID}); err != nil {
+		return err
+	}
+	post, err := d.srv.WaitForMessage(ctx, d.art.ID, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+	if err != nil {
+		return fmt.Errorf("waiting for the shared post: %w", err)
+	}
+	d.say("ada clicks share: the bot posts to #art: %s", firstLine(post.Content, ""))
+	for _, u := range []*discordgo.User{d.ben, d.cleo, d.dev} {
+		if err := d.srv.AddReaction(d.art.ID, post.ID, u.ID, "🎨"); err != nil {
+			return err
+		}
+	}
+	d.say("ben, cleo and dev react 🎨 on the shared picture.")
+	return nil
+}
+
+func (d *demo) moderatorAward(ctx context.Context) error {
+	text, err := d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.cleo.ID, Command: "kudos",
+		Options: discordtest.Opts(discordtest.SubCommand("award", discordtest.UserOpt("member", d.dev.ID), discordtest.Opt("amount", 25), discordtest.Opt("reason", "answering questions all week")))})
+	if err != nil {
+		return err
+	}
+	d.say("cleo: /kudos award member:@dev amount:25 reason:\"answering questions all week\"\n    -> %s", firstLine(text, ""))
+	return nil
+}
+
+func (d *demo) tally(ctx context.Context) error {
+	// Let the bot finish handling the reactions (they arrive over the gateway).
+	time.Sleep(300 * time.Millisecond)
+	d.clock.Advance(11 * time.Minute)
+	n, err := d.app.Kudos.Settle(ctx)
+	if err != nil {
+		return fmt.Errorf("settle: %w", err)
+	}
+	d.say("Eleven minutes later (the demo's clock jumps): %d pending awards settle into the ledger.", n)
+	ran, err := d.app.Kudos.ArtTally(ctx, d.clock.Now())
+	if err != nil {
+		return fmt.Errorf("art tally: %w", err)
+	}
+	d.say("The daily art tally runs (it ran: %v): every distinct reactor on a post in #art pays its artist.", ran)
+	return nil
+}
+
+func (d *demo) report(ctx context.Context) error {
+	d.balanceAfter = d.balances(ctx)
+	names := []string{"ada", "ben", "cleo", "dev"}
+	d.say("| member | kudos before the reactions | kudos now |\n|---|---|---|")
+	for _, n := range names {
+		d.say("| %s | %d | %d |", n, d.balancesBefore[n], d.balanceAfter[n])
+	}
+	lb, err := d.app.Kudos.Leaderboard(ctx, d.clock.Now())
+	if err != nil {
+		return err
+	}
+	d.say("\nThis week's leaderboard (awards):")
+	for i, e := range lb.Overall {
+		d.say("%d. %s — %d", i+1, d.nameOf(ctx, e.UserID), e.Kudos)
+	}
+	if bad, err := d.app.Kudos.Verify(ctx); err != nil || len(bad) > 0 {
+		return fmt.Errorf("ledger verify: %v %v", bad, err)
+	}
+	d.say("\n`hordebot kudos verify`: every balance equals the sum of its ledger rows.")
+
+	// What the demo promises, checked.
+	var problems []string
+	if d.balanceAfter["ben"] <= 0 {
+		problems = append(problems, "ben's workers earned nothing")
+	}
+	if got := d.balanceAfter["dev"] - d.balancesBefore["dev"]; got < 5+25 {
+		problems = append(problems, fmt.Sprintf("dev gained %d, want at least 30 (helpful + moderator award)", got))
+	}
+	if d.balanceAfter["ada"] <= d.balancesBefore["ada"] {
+		problems = append(problems, "ada's shared picture earned nothing in the art tally")
+	}
+	if d.balanceAfter["cleo"] != d.balancesBefore["cleo"] {
+		problems = append(problems, "cleo's balance changed, but she only gave")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+func (d *demo) balances(ctx context.Context) map[string]int64 {
+	out := map[string]int64{}
+	for _, u := range []*discordgo.User{d.ada, d.ben, d.cleo, d.dev} {
+		hu, err := d.app.Horde.DiscordUser(ctx, u.ID, u.Username)
+		if err != nil {
+			continue
+		}
+		out[u.Username], _ = d.app.Kudos.Balance(ctx, hu.ID)
+	}
+	return out
+}
+
+func (d *demo) nameOf(ctx context.Context, id int64) string {
+	info, err := d.app.Horde.UserInfo(ctx, id)
+	if err != nil {
+		return fmt.Sprint(id)
+	}
+	return info.User.Name
+}
+
+// command sends a slash command and returns the text its caller finally sees.
+func (d *demo) command(ctx context.Context, in discordtest.Interaction) (string, error) {
+	tok, err := d.srv.SendInteraction(in)
+	if err != nil {
+		return "", err
+	}
+	cb, err := d.srv.WaitForCallback(ctx, tok)
+	if err != nil {
+		return "", err
+	}
+	if cb.Type == discordgo.InteractionResponseChannelMessageWithSource {
+		var body struct {
+			Content string `json:"content"`
+		}
+		_ = json.Unmarshal(cb.Data, &body)
+		return body.Content, nil
+	}
+	rec, err := d.srv.WaitFor(ctx, func(r discordtest.Recorded) bool {
+		return r.Params["token"] == tok && r.Status < 300 &&
+			(r.Route == "PATCH /webhooks/{app}/{token}/messages/{message}" || r.Route == "POST /webhooks/{app}/{token}")
+	})
+	if err != nil {
+		return "", err
+	}
+	var body struct {
+		Content string `json:"content"`
+	}
+	_ = json.Unmarshal(rec.JSON, &body)
+	return body.Content, nil
+}
+
+func (d *demo) writeOutputs() error {
+	summary := map[string]any{"balances_before_reactions": d.balancesBefore, "balances": d.balanceAfter}
+	b, _ := json.MarshalIndent(summary, "", "  ")
+	if err := os.WriteFile(filepath.Join(d.out, "balances.json"), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(d.out, "transcript.md"), append([]byte("# hordebot demo\n"), d.transcript.Bytes()...), 0o644)
+}
+
+func (d *demo) close() {
+	if d.stopBot != nil {
+		d.stopBot()
+	}
+	if d.stopWrk != nil {
+		d.stopWrk()
+		d.wrkWG.Wait()
+	}
+	if d.stopAPI != nil {
+		d.stopAPI()
+		d.serveWG.Wait()
+	}
+	if d.app != nil {
+		_ = d.app.Close()
+	}
+	if d.srv != nil {
+		d.srv.Close()
+	}
+	_ = os.RemoveAll(d.dataDir)
+}
+
+func customIDs(m discordgo.Message) []string {
+	var ids []string
+	for _, row := range m.Components {
+		if r, ok := row.(*discordgo.ActionsRow); ok {
+			for _, c := range r.Components {
+				if b, ok := c.(*discordgo.Button); ok {
+					ids = append(ids, b.CustomID)
+				}
+			}
+		}
+	}
+	return ids
+}
+
+func buttonLabels(m discordgo.Message) []string {
+	var out []string
+	for _, row := range m.Components {
+		if r, ok := row.(*discordgo.ActionsRow); ok {
+			for _, c := range r.Components {
+				if b, ok := c.(*discordgo.Button); ok {
+					out = append(out, b.Label)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// firstLine returns the first line of s containing sub (or the first line).
+func firstLine(s, sub string) string {
+	for _, l := range strings.Split(s, "\n") {
+		if sub == "" || strings.Contains(l, sub) {
+			return strings.TrimSpace(l)
+		}
+	}
+	return strings.TrimSpace(s)
+}
