@@ -5,7 +5,7 @@ LISTEN    ?= 127.0.0.1:7001
 FUZZTIME  ?= 10s
 BIN       := bin
 
-.PHONY: help build test check fuzz fuzz-short bench demo run api soak clean
+.PHONY: help build test check fuzz fuzz-short bench demo run api soak soak-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -40,7 +40,10 @@ api: ## run a private horde (scheduler + AI Horde v2 API, no Discord)
 	$(GO) run ./cmd/hordebot api --listen $(LISTEN) --data $(DATA)
 
 soak: ## 10-minute soak test on loopback
-	HORDEBOT_SOAK=10m $(GO) test -count=1 -run TestSoak -timeout 20m ./cmd/hordebot/
+	HORDEBOT_SOAK=10m $(GO) test -count=1 -run '^TestSoak$$' -timeout 20m -v ./cmd/hordebot/
+
+soak-ci: ## 60-second soak test (CI)
+	HORDEBOT_SOAK=60s $(GO) test -count=1 -run '^TestSoak$$' -timeout 10m -v ./cmd/hordebot/
 
 clean: ## remove build output and demo output
 	rm -rf $(BIN) ./demo-out

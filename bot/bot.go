@@ -112,10 +112,15 @@ type Kudos interface {
 
 var _ Kudos = (*kudos.Engine)(nil)
 
-// Store is what the bot persists: pending result deliveries and small
-// settings (the registered commands' hash). *store.Store satisfies it.
+// Store is what the bot persists: pending result deliveries, small
+// settings (the registered commands' hash) and the posts "share" made in
+// the art channel. *store.Store satisfies it.
 type Store interface {
 	commands.DeliveryStore
+	commands.SharedPostStore
+	// SharedPost returns the shared post of a message; an error wrapping
+	// horde.ErrNotFound if the bot made no shared post with that id.
+	SharedPost(ctx context.Context, messageID string) (horde.SharedPost, error)
 	// DiscordSetting returns a setting; an error wrapping horde.ErrNotFound if never set.
 	DiscordSetting(ctx context.Context, key string) (string, error)
 	// SetDiscordSetting stores a setting.
@@ -129,6 +134,10 @@ type Deps struct {
 	// engine itself takes the bot as its MemberDirectory and leaderboard poster.
 	Kudos Kudos
 	Store Store
+	// Moderation serves /mod; nil takes Horde (a *horde.Horde satisfies both).
+	Moderation commands.Moderation
+	// Filter serves /mod filter-test; nil disables it.
+	Filter commands.PromptChecker
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -147,6 +156,9 @@ type Bot struct {
 	removers []func()
 	inflight sync.WaitGroup
 	refusals *dmThrottle
+	audit    *auditor // posts moderation events to the audit channel (audit.go)
+	// readyUserID is the bot's own user id from the last READY.
+	readyUserID string
 }
 
 // New returns a bot; nothing runs until Start.
@@ -156,6 +168,7 @@ func New(cfg Config, deps Deps) *Bot {
 		cfg: cfg, deps: deps, log: cfg.Logger,
 		limits:   newLimiter(cfg.CommandsPerMinute, cfg.UserBurst, cfg.GuildCommandsPerMinute, cfg.GuildBurst, cfg.Clock),
 		refusals: newDMThrottle(cfg.RefusalDMEvery, cfg.Clock),
+		audit:    newAuditor(cfg.AuditChannelID, cfg.Retry, cfg.Logger),
 	}
 }
 
@@ -191,16 +204,20 @@ func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
 	if b.deps.Kudos != nil {
 		kd = b.deps.Kudos
 	}
-	var ds commands.DeliveryStore
+	var (
+		ds commands.DeliveryStore
+		sp commands.SharedPostStore
+	)
 	if b.deps.Store != nil {
-		ds = b.deps.Store
+		ds, sp = b.deps.Store, b.deps.Store
 	}
 	b.set = commands.New(commands.Config{
 		ArtChannelID: b.cfg.ArtChannelID, AuditChannelID: b.cfg.AuditChannelID, ModeratorRoleIDs: b.cfg.ModeratorRoleIDs, PublicURL: b.cfg.PublicURL,
 		MaxFiles: b.cfg.MaxFiles, MaxFileBytes: b.cfg.MaxFileBytes, PollInterval: b.cfg.PollInterval,
 		EditEvery: b.cfg.EditEvery, TokenLifetime: b.cfg.TokenLifetime, Retry: b.cfg.Retry,
 		Clock: b.cfg.Clock, Logger: b.log,
-	}, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds})
+	}, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = s, cancel, true
 	s.Identify.Intents = Intents
@@ -213,6 +230,11 @@ func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
 		s.AddHandler(b.onReactionRemove),
 		s.AddHandler(b.onMessageCreate),
 		s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+			if r.User != nil {
+				b.mu.Lock()
+				b.readyUserID = r.User.ID
+				b.mu.Unlock()
+			}
 			b.log.Info("discord ready", "user", r.User.Username, "guilds", len(r.Guilds), "session", r.SessionID)
 		}),
 	}
@@ -227,6 +249,7 @@ func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
 		_ = s.Close()
 		return err
 	}
+	b.audit.start(s)
 	if err := b.set.Start(runCtx, s); err != nil {
 		// The bot works without the old deliveries; say so loudly.
 		b.log.Error("resume pending deliveries", "err", err)
@@ -269,6 +292,7 @@ func (b *Bot) Stop() {
 	b.mu.Unlock()
 	b.cancel()
 	b.set.Wait()
+	b.audit.stop()
 	b.log.Info("bot stopped")
 }
 
@@ -294,6 +318,23 @@ func (b *Bot) kudos() Kudos {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.deps.Kudos
+}
+
+// selfID is the bot's own Discord user id: the session state's (set from
+// READY before any handler runs), else the one the READY handler saw; ""
+// before the first READY.
+func (b *Bot) selfID(s *discordgo.Session) string {
+	if s != nil && s.State != nil {
+		s.State.RLock()
+		u := s.State.User
+		s.State.RUnlock()
+		if u != nil && u.ID != "" {
+			return u.ID
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.readyUserID
 }
 
 func (b *Bot) sess() *discordgo.Session {

@@ -105,6 +105,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	kcfg := kudos.DefaultConfig()
 	kcfg.MinAccountAge, kcfg.MinMembershipAge = 0, 0
 	kcfg.ModeratorRoles = []string{h.modRole.ID}
+	kcfg.Art.Channels = []string{h.art.ID} // the channel "share" posts to
 	h.cfg = bot.Config{
 		GuildIDs: []string{h.guild.ID}, ArtChannelID: h.art.ID, LeaderboardChannelID: h.general.ID, AuditChannelID: h.audit.ID,
 		ModeratorRoleIDs: []string{h.modRole.ID}, CommandsPerMinute: -1, GuildCommandsPerMinute: -1,

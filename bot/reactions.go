@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -27,7 +28,7 @@ func (b *Bot) onReactionAdd(s *discordgo.Session, r *discordgo.MessageReactionAd
 	if r.MessageReaction == nil || r.GuildID == "" || !b.relevantReaction(r.ChannelID, r.Emoji) {
 		return
 	}
-	if s.State != nil && s.State.User != nil && r.UserID == s.State.User.ID {
+	if self := b.selfID(s); self != "" && r.UserID == self {
 		return
 	}
 	ctx, cancel := b.handlerContext()
@@ -47,9 +48,6 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discor
 		}
 		return err
 	}
-	if msg.Author == nil {
-		return nil
-	}
 	giverMember := r.Member
 	if giverMember == nil || giverMember.User == nil {
 		if giverMember, err = b.member(ctx, s, r.GuildID, r.UserID); err != nil {
@@ -59,20 +57,27 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discor
 	if giverMember == nil || giverMember.User == nil {
 		return nil // left the guild
 	}
-	if giverMember.User.Bot || msg.Author.Bot {
+	if giverMember.User.Bot {
 		return nil // bots neither give nor receive; no account is made for them
 	}
-	recvMember, err := b.member(ctx, s, r.GuildID, msg.Author.ID)
+	recvID, recvName, ok, err := b.receiverOf(ctx, s, msg)
+	if err != nil || !ok {
+		return err
+	}
+	recvMember, err := b.member(ctx, s, r.GuildID, recvID)
 	if err != nil {
 		return fmt.Errorf("receiver member: %w", err)
+	}
+	if recvName == "" && recvMember != nil && recvMember.User != nil {
+		recvName = displayName(recvMember.User)
 	}
 	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, displayName(giverMember.User))
 	if err != nil {
 		return fmt.Errorf("horde user of giver %s: %w", r.UserID, err)
 	}
-	recv, err := b.deps.Horde.DiscordUser(ctx, msg.Author.ID, displayName(msg.Author))
+	recv, err := b.deps.Horde.DiscordUser(ctx, recvID, recvName)
 	if err != nil {
-		return fmt.Errorf("horde user of receiver %s: %w", msg.Author.ID, err)
+		return fmt.Errorf("horde user of receiver %s: %w", recvID, err)
 	}
 	ev := kudos.ReactionAdded{
 		GiverID: giver.ID, ReceiverID: recv.ID, MessageID: r.MessageID, ChannelID: r.ChannelID, GuildID: r.GuildID,
@@ -89,7 +94,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discor
 	case err != nil:
 		return err
 	case out.Awarded:
-		b.log.Info("reaction award pending", "message", r.MessageID, "giver", r.UserID, "receiver", msg.Author.ID,
+		b.log.Info("reaction award pending", "message", r.MessageID, "giver", r.UserID, "receiver", recvID,
 			"category", out.Category, "amount", out.Amount)
 	}
 	return nil
@@ -118,13 +123,19 @@ func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r *disc
 	var receiverID int64
 	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
 	switch {
-	case err == nil && msg.Author != nil && !msg.Author.Bot:
-		recv, err := b.deps.Horde.DiscordUser(ctx, msg.Author.ID, displayName(msg.Author))
+	case err == nil:
+		recvID, recvName, ok, err := b.receiverOf(ctx, s, msg)
 		if err != nil {
-			return fmt.Errorf("horde user of receiver %s: %w", msg.Author.ID, err)
+			return err
 		}
-		receiverID = recv.ID
-	case err != nil && !commands.IsNotFound(err):
+		if ok {
+			recv, err := b.deps.Horde.DiscordUser(ctx, recvID, recvName)
+			if err != nil {
+				return fmt.Errorf("horde user of receiver %s: %w", recvID, err)
+			}
+			receiverID = recv.ID
+		}
+	case !commands.IsNotFound(err):
 		return err
 	}
 	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, "") // "" keeps the name it has
@@ -221,6 +232,34 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 		b.log.Info("thanks award pending", "message", parent.ID, "giver", m.Author.ID, "receiver", parent.Author.ID, "amount", out.Amount)
 	}
 	return nil
+}
+
+// receiverOf returns who reactions on msg credit, as a Discord user id and
+// a display name ("" keeps the name the horde user has): the message's
+// author or, for a post the bot made when a member shared an /imagine
+// result, that member. ok is false when nobody is credited: a message by
+// another bot, or one of the bot's own that is not a shared post.
+func (b *Bot) receiverOf(ctx context.Context, s *discordgo.Session, msg *discordgo.Message) (id, name string, ok bool, err error) {
+	if msg == nil || msg.Author == nil {
+		return "", "", false, nil
+	}
+	if self := b.selfID(s); self != "" && msg.Author.ID == self {
+		if b.deps.Store == nil {
+			return "", "", false, nil
+		}
+		post, err := b.deps.Store.SharedPost(ctx, msg.ID)
+		switch {
+		case horde.IsKind(err, horde.KindNotFound):
+			return "", "", false, nil // a result, a leaderboard: the bot's own words
+		case err != nil:
+			return "", "", false, fmt.Errorf("shared post %s: %w", msg.ID, err)
+		}
+		return post.DiscordUserID, "", true, nil
+	}
+	if msg.Author.Bot {
+		return "", "", false, nil
+	}
+	return msg.Author.ID, displayName(msg.Author), true, nil
 }
 
 // relevantReaction reports whether a reaction can matter to the kudos

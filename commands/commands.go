@@ -98,6 +98,13 @@ type Deps struct {
 	Horde      Horde
 	Kudos      Kudos
 	Deliveries DeliveryStore
+	// SharedPosts, if set, records the art-channel posts of "share".
+	SharedPosts SharedPostStore
+	// Moderation serves /mod; nil takes Horde when it satisfies Moderation
+	// (*horde.Horde does).
+	Moderation Moderation
+	// Filter serves /mod filter-test; nil disables that subcommand.
+	Filter PromptChecker
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -107,6 +114,9 @@ type Set struct {
 	horde  Horde
 	kudos  Kudos
 	dstore DeliveryStore
+	shares SharedPostStore
+	mod    Moderation
+	filter PromptChecker
 	log    *slog.Logger
 
 	cmds  map[string]*Command
@@ -123,11 +133,15 @@ type Set struct {
 func New(cfg Config, deps Deps) *Set {
 	cfg = cfg.withDefaults()
 	s := &Set{
-		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, log: cfg.Logger,
+		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
+		mod: deps.Moderation, filter: deps.Filter,
 	}
-	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand()} {
+	if s.mod == nil {
+		s.mod, _ = deps.Horde.(Moderation)
+	}
+	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()} {
 		s.cmds[c.Def.Name] = c
 	}
 	for _, c := range s.imagineButtons() {

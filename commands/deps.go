@@ -73,3 +73,12 @@ type Kudos interface {
 }
 
 var _ Kudos = (*kudos.Engine)(nil)
+
+// SharedPostStore remembers the posts "share" makes in the art channel, so
+// that reactions on them credit the member who shared, not the bot.
+// *store.Store satisfies it.
+type SharedPostStore interface {
+	// RecordSharedPost records a shared post; recording a message id again
+	// keeps the first record and is not an error.
+	RecordSharedPost(ctx context.Context, p horde.SharedPost) error
+}

@@ -159,14 +159,38 @@ func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) e
 		Files:           []*discordgo.File{{Name: "shared-" + shortID(p.Request.ID) + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 		AllowedMentions: &discordgo.MessageAllowedMentions{},
 	}
+	var sent *discordgo.Message
 	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
 		rewind(msg.Files)
-		_, err := ix.S.ChannelMessageSendComplex(s.cfg.ArtChannelID, msg, opts...)
+		var err error
+		sent, err = ix.S.ChannelMessageSendComplex(s.cfg.ArtChannelID, msg, opts...)
 		return err
 	}); err != nil {
 		return err
 	}
+	s.recordShare(ctx, ix, sent, p.Request.ID)
 	return ix.Reply(ctx, Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
+}
+
+// recordShare remembers the bot's post in the art channel as the
+// requester's, so that reactions on it credit them. The images are already
+// shared when this runs, so a failure is logged rather than shown: telling
+// the member it failed would only make them share the images twice.
+func (s *Set) recordShare(ctx context.Context, ix *Interaction, sent *discordgo.Message, requestID string) {
+	if s.shares == nil || sent == nil || sent.ID == "" {
+		return
+	}
+	post := horde.SharedPost{
+		MessageID: sent.ID, ChannelID: s.cfg.ArtChannelID, GuildID: sent.GuildID,
+		DiscordUserID: ix.Caller.ID, RequestID: requestID, CreatedAt: s.cfg.Clock.Now(),
+	}
+	if post.GuildID == "" {
+		post.GuildID = ix.I.GuildID // REST answers often leave guild_id out
+	}
+	if err := s.shares.RecordSharedPost(ctx, post); err != nil {
+		s.log.Error("record shared post: reactions on it will not credit the requester",
+			"message", sent.ID, "request", requestID, "user", ix.Caller.ID, "err", err)
+	}
 }
 
 // handleDelete deletes a result message; only its requester may.

@@ -85,7 +85,7 @@ func TestComponentRouting(t *testing.T) {
 	for _, d := range set.Definitions() {
 		names[d.Name] = true
 	}
-	if len(names) != 5 {
-		t.Errorf("definitions %v, want imagine, write, kudos, worker, horde", names)
+	if len(names) != 6 {
+		t.Errorf("definitions %v, want imagine, write, kudos, worker, horde, mod", names)
 	}
 }

@@ -46,6 +46,25 @@ type Config struct {
 	// 2000): a worker that can serve none of the first PopScanLimit
 	// candidates gets no job this time, and Skipped says why.
 	PopScanLimit int
+	// Filter checks every prompt before it is queued (see Submit); nil
+	// queues prompts unfiltered.
+	Filter PromptFilter
+	// OnRefused, if set, is called by Submit with every prompt the filter
+	// refuses and the verdict (its Rule says why; Matched is for moderators),
+	// so that the refusal can be counted against the user and logged for
+	// moderators. It runs on the request's goroutine and should be quick.
+	OnRefused func(ctx context.Context, u User, prompt string, v Verdict)
+	// Moderation sets when strikes (csam and censored results, refused
+	// prompts) flag a user; Trust sets escrow, automatic trust and the
+	// suspicion of too-fast workers (moderation.go, trust.go).
+	Moderation ModerationConfig
+	Trust      TrustConfig
+	// OnModeration, if set, hears what the moderators must know: users
+	// flagged automatically, CSAM reports, refused prompts, workers paused
+	// for suspicion, owners trusted. It is called on the request or submit
+	// path and must not block (the bot posts to its audit channel in the
+	// background).
+	OnModeration func(ctx context.Context, ev ModerationEvent)
 }
 
 func (c Config) withDefaults() Config {
@@ -73,6 +92,8 @@ func (c Config) withDefaults() Config {
 	if c.PopScanLimit <= 0 {
 		c.PopScanLimit = DefaultPopScanLimit
 	}
+	c.Moderation = c.Moderation.withDefaults()
+	c.Trust = c.Trust.withDefaults()
 	return c
 }
 
@@ -107,6 +128,8 @@ type Horde struct {
 
 	etaMu sync.Mutex // one ETA refresh at a time
 	eta   atomic.Pointer[etaTable]
+
+	mod modState // owners' progress to trust (trust.go)
 }
 
 // New loads the open requests and the workers from st and returns a ready horde.
@@ -129,6 +152,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		pendingEnds: make(map[*openRequest]pendingEnd),
 	}
 	h.cond = sync.NewCond(&h.mu)
+	h.cfg.OnRefused = h.onRefused(cfg.OnRefused) // refusals are strikes (moderation.go)
 	if err := h.loadWorkers(ctx); err != nil {
 		return nil, err
 	}

@@ -22,8 +22,12 @@ const performanceWeight = 0.3
 // unknown job KindNotFound; a job of another worker KindForbidden.
 //
 // A result is written in one transaction with its ledger entries: the
-// worker's owner earns the item's cost (nothing while the worker is paused)
-// and the requester pays it.
+// worker's owner earns the item's cost (nothing while the worker is paused;
+// part of it held in escrow while the owner is not trusted, see
+// TrustConfig) and the requester pays it. The returned reward is the whole
+// of it. Then the moderation checks run (moderation.go, trust.go): csam and
+// censored results are strikes against the requester, too-fast results
+// raise the worker's suspicion, and the owner progresses toward trust.
 func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (int64, error) {
 	s.JobID = strings.TrimSpace(s.JobID)
 	if s.JobID == "" {
@@ -123,9 +127,9 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 
 	h.mu.Lock()
 	ws := h.workers[oj.job.WorkerID]
-	owner, paused, name := int64(-1), true, ""
+	owner, paused, name, trusted := int64(-1), true, "", false
 	if ws != nil {
-		owner, paused, name = ws.w.OwnerID, ws.w.Paused, ws.w.Name
+		owner, paused, name, trusted = ws.w.OwnerID, ws.w.Paused, ws.w.Name, ws.w.Trusted
 	}
 	last := r.done+1 == len(r.items)
 	h.mu.Unlock()
@@ -153,9 +157,11 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	if paused {
 		reward = 0
 	}
+	paid, held := h.escrowSplit(reward, trusted)
 	job := oj.job
 	job.State, job.FinishedAt, job.Kudos = JobDone, now, reward
-	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: h.jobEntries(job, r, owner, reward, now)}
+	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing,
+		Entries: h.jobEntries(job, r, owner, paid, now), Holds: escrowHolds(job, owner, held, now)}
 	if last {
 		f.RequestState = RequestDone
 	}
@@ -180,7 +186,6 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	}
 
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	delete(h.jobs, job.ID)
 	delete(r.jobs, job.ID)
 	r.items[job.Item] = ItemDone
@@ -211,6 +216,12 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		h.q.remove(r)
 		delete(h.reqs, r.req.ID)
 	}
+	h.mu.Unlock()
+
+	h.afterResult(ctx, resultFacts{
+		job: job, req: r.req, state: s.State, owner: owner, worker: name, trusted: trusted,
+		reward: reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,
+	})
 	return reward, nil
 }
 

@@ -43,6 +43,9 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if err != nil {
 		return Request{}, nil, err
 	}
+	if warnings, err = h.filterPrompt(ctx, u, &req, warnings); err != nil {
+		return Request{}, nil, err
+	}
 	balance, err := h.store.Balance(ctx, u.ID)
 	if err != nil {
 		return Request{}, nil, fmt.Errorf("read balance of user %d: %w", u.ID, err)
@@ -75,6 +78,39 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	h.mu.Unlock()
 	h.log.Debug("request queued", "request", req.ID, "user", u.ID, "kind", req.Kind, "n", req.N, "kudos", req.Kudos)
 	return out, warnings, nil
+}
+
+// filterPrompt applies the prompt filter to req: a refused prompt is
+// reported to OnRefused and returned as KindForbidden ("CorruptPrompt" for
+// the csam rule, as on the AI Horde; "PromptRefused" otherwise); a rewritten
+// prompt or a forced negative prompt replaces req.Prompt with a warning.
+func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings []string) ([]string, error) {
+	if h.cfg.Filter == nil {
+		return warnings, nil
+	}
+	v := h.cfg.Filter.Check(req.Prompt, FilterContext{
+		NSFWAllowed: req.NSFW,
+		Models:      req.Models,
+		Text:        req.Kind == KindText,
+	})
+	if v.Action == FilterRefuse {
+		h.log.Info("prompt refused", "user", u.ID, "rule", v.Rule, "matched", v.Matched)
+		if h.cfg.OnRefused != nil {
+			h.cfg.OnRefused(ctx, u, req.Prompt, v)
+		}
+		code := "PromptRefused"
+		if v.Rule == FilterRuleCSAM {
+			code = "CorruptPrompt"
+		}
+		return nil, Errorf(KindForbidden, code, "%s", v.Reason)
+	}
+	if v.Prompt != req.Prompt {
+		req.Prompt = v.Prompt
+		if v.Reason != "" {
+			warnings = append(warnings, v.Reason)
+		}
+	}
+	return warnings, nil
 }
 
 // buildRequest validates a new request, fills in defaults and prices it.

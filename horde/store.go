@@ -54,6 +54,9 @@ type JobFinish struct {
 	Generation   Generation
 	RequestState RequestState // the request's state after this job
 	Entries      []kudos.Entry
+	// Holds are the shares of the worker's reward held in escrow (its owner
+	// is not trusted yet), recorded with the entries.
+	Holds []kudos.Hold
 }
 
 // RequestStore keeps requests, jobs and results durably. Every method
@@ -106,5 +109,6 @@ type Store interface {
 	WorkerStore
 	RequestStore
 	BlobStore
+	ModerationStore
 	kudos.Ledger
 }

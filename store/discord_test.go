@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/store"
@@ -67,6 +69,65 @@ func TestDiscordSettings(t *testing.T) {
 		got, err := s.DiscordSetting(ctx, "commands_hash:global")
 		if err != nil || got != v {
 			t.Fatalf("setting = %q, %v; want %q", got, err, v)
+		}
+	}
+}
+
+func TestSharedPosts(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clock := newFakeClock()
+	s, err := store.Open(ctx, dir, store.Options{Clock: clock, Logger: quietLogger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SharedPost(ctx, "m1"); !errors.Is(err, horde.ErrNotFound) || !horde.IsKind(err, horde.KindNotFound) {
+		t.Fatalf("unknown shared post: err %v, want horde.ErrNotFound", err)
+	}
+	first := horde.SharedPost{MessageID: "m1", ChannelID: "art", GuildID: "g", DiscordUserID: "alice", RequestID: "r1"}
+	if err := s.RecordSharedPost(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	created := clock.Now()
+	clock.Advance(time.Minute)
+	// A replay, even with other values, keeps the first record.
+	again := horde.SharedPost{MessageID: "m1", ChannelID: "other", GuildID: "g2", DiscordUserID: "bob", RequestID: "r2"}
+	if err := s.RecordSharedPost(ctx, again); err != nil {
+		t.Fatalf("recording a shared post twice: %v", err)
+	}
+	for _, bad := range []struct {
+		name string
+		p    horde.SharedPost
+	}{
+		{"no message id", horde.SharedPost{ChannelID: "art", DiscordUserID: "alice"}},
+		{"no channel", horde.SharedPost{MessageID: "m2", DiscordUserID: "alice"}},
+		{"no requester", horde.SharedPost{MessageID: "m3", ChannelID: "art"}},
+	} {
+		if err := s.RecordSharedPost(ctx, bad.p); err == nil {
+			t.Errorf("a shared post with %s was recorded", bad.name)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = mustOpenDir(t, dir, clock) // a restart keeps it
+	got, err := s.SharedPost(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := first
+	want.CreatedAt = created
+	if !got.CreatedAt.Equal(want.CreatedAt) {
+		t.Errorf("created at %v, want %v (the store's clock at the first record)", got.CreatedAt, want.CreatedAt)
+	}
+	got.CreatedAt = want.CreatedAt
+	if got != want {
+		t.Errorf("shared post = %+v, want %+v", got, want)
+	}
+	for _, id := range []string{"m2", "m3", ""} {
+		if _, err := s.SharedPost(ctx, id); !horde.IsKind(err, horde.KindNotFound) {
+			t.Errorf("shared post %q: err %v, want not found", id, err)
 		}
 	}
 }

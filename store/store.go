@@ -45,6 +45,8 @@ type Store struct {
 	clock horde.Clock
 	log   *slog.Logger
 
+	creds credentialCache // API key hash -> credential, for a few seconds
+
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
 	rstmts map[string]*sql.Stmt // hot statements prepared on r
 

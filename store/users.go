@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -101,19 +102,27 @@ func (s *Store) UserByDiscordID(ctx context.Context, discordID string) (horde.Us
 }
 
 // Credential resolves an API key hash; ErrNotFound if no key has it.
+// Answers are cached for a few seconds (credential_cache.go); the methods
+// below that change keys or users invalidate the cache.
 func (s *Store) Credential(ctx context.Context, keyHash string) (horde.Credential, error) {
-	var c horde.Credential
+	now := time.Now() // the cache's TTL is wall time, whatever the store's clock
+	c, gen, ok := s.creds.get(keyHash, now)
+	if ok {
+		return c, nil
+	}
 	u, err := scanUser(s.readRow(ctx, qCredential, keyHash), &c.WorkerID)
 	if err != nil {
 		return horde.Credential{}, notFound(err, "api key")
 	}
 	c.User = u
+	s.creds.put(keyHash, c, gen, now)
 	return c, nil
 }
 
 // SetUserKey replaces a user's own key hash; an empty hash revokes it.
 // ErrNotFound for an unknown user.
 func (s *Store) SetUserKey(ctx context.Context, userID int64, keyHash string) error {
+	defer s.creds.invalidate()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var one int
 		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = ?`, userID).Scan(&one); err != nil {
@@ -132,6 +141,7 @@ func (s *Store) SetUserKey(ctx context.Context, userID int64, keyHash string) er
 // SetWorkerKey replaces the key hash bound to one worker (owned by the
 // worker's owner); an empty hash revokes it. ErrNotFound for an unknown worker.
 func (s *Store) SetWorkerKey(ctx context.Context, workerID string, keyHash string) error {
+	defer s.creds.invalidate()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var owner int64
 		if err := tx.QueryRowContext(ctx, `SELECT owner_id FROM workers WHERE id = ?`, workerID).Scan(&owner); err != nil {
@@ -152,6 +162,7 @@ func (s *Store) UpdateUser(ctx context.Context, u horde.User) error {
 	if u.Name == "" {
 		return horde.Invalidf("name", "a user needs a name")
 	}
+	defer s.creds.invalidate()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, trusted = ?, flagged = ?, moderator = ? WHERE id = ?`,
 			u.Name, u.Trusted, u.Flagged, u.Moderator, u.ID)

@@ -96,6 +96,7 @@ FROM workers w JOIN users u ON u.id = w.owner_id ORDER BY w.name`)
 // DeleteWorker removes a worker and its key; ErrNotFound if none. Its past
 // jobs and generations stay.
 func (s *Store) DeleteWorker(ctx context.Context, id string) error {
+	defer s.creds.invalidate()
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM api_keys WHERE worker_id = ?`, id); err != nil {
 			return unavailable(fmt.Errorf("delete key of worker %s: %w", id, err))

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/kudos"
@@ -26,6 +27,7 @@ type App struct {
 	Clock  horde.Clock
 	Store  *store.Store
 	Horde  *horde.Horde
+	Filter *horde.Filter // the prompt filter Horde applies; /mod filter-test uses it too
 	Kudos  *kudos.Engine
 	API    http.Handler
 
@@ -47,13 +49,33 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
+	filter, err := promptFilter(cfg.Filter)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	hooks := &kudosHooks{}
 	h, err := horde.New(ctx, st, horde.Config{
 		Clock:               clock,
 		Logger:              log,
+		Filter:              filter,
 		MemberFloor:         cfg.Horde.MemberFloor,
 		AnonymousFloor:      cfg.Horde.AnonymousFloor,
 		UptimeBonus:         cfg.Horde.UptimeBonus,
 		DropsForMaintenance: cfg.Horde.DropsForMaintenance,
+		OnModeration:        hooks.moderation,
+		Moderation: horde.ModerationConfig{
+			CSAMThreshold:     cfg.Moderation.CSAMThreshold,
+			CensoredThreshold: cfg.Moderation.CensoredThreshold,
+			RefusedThreshold:  cfg.Moderation.RefusedThreshold,
+		},
+		Trust: horde.TrustConfig{
+			EscrowPercent:              cfg.Moderation.EscrowPercent,
+			TrustAfterKudos:            cfg.Moderation.TrustAfterKudos,
+			TrustMinAge:                time.Duration(cfg.Moderation.TrustMinAge),
+			MaxMegapixelStepsPerSecond: cfg.Moderation.MaxMegapixelStepsPerSecond,
+			SuspicionThreshold:         cfg.Moderation.SuspicionThreshold,
+		},
 	})
 	if err != nil {
 		st.Close()
@@ -64,13 +86,12 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
-	hooks := &kudosHooks{}
 	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Kudos: k, hooks: hooks}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: filter, Kudos: k, hooks: hooks}
 	a.API = api.New(h, api.Options{
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
@@ -82,6 +103,22 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		Version:      version,
 	})
 	return a, nil
+}
+
+// promptFilter builds the prompt filter from the built-in lists, each
+// replaced by the configured file when one is named.
+func promptFilter(fc FilterConfig) (*horde.Filter, error) {
+	lists, err := horde.FilterLists{
+		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
+	}.WithFiles(horde.FilterFiles{Minors: fc.Minors, Sexual: fc.Sexual, NSFW: fc.NSFW, Negative: fc.Negative})
+	if err != nil {
+		return nil, fmt.Errorf("config filter: %w", err)
+	}
+	f, err := horde.NewFilter(lists, horde.FilterOptions{RewriteNSFW: fc.RewriteNSFW, NSFWModels: fc.NSFWModels})
+	if err != nil {
+		return nil, fmt.Errorf("build prompt filter: %w", err)
+	}
+	return f, nil
 }
 
 // Listen binds the API address (":0" picks a free port; see Addr).

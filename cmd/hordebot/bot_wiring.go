@@ -20,8 +20,9 @@ func (a *App) NewBot() *bot.Bot {
 		RefusalDM:              d.RefusalDM,
 		Clock:                  a.Clock,
 		Logger:                 a.Log.With("component", "bot"),
-	}, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store})
+	}, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
 	a.hooks.set(b, b.PostLeaderboard)
+	a.hooks.setModeration(b.OnModeration)
 	return b
 }
 

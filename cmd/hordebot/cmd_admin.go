@@ -37,6 +37,14 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return fmt.Errorf("verify ledger: %w", err)
 	}
+	badEscrow, err := st.VerifyEscrow(ctx)
+	if err != nil {
+		return fmt.Errorf("verify escrow: %w", err)
+	}
+	for _, m := range badEscrow {
+		fmt.Fprintf(stdout, "user %d: escrow releases in the ledger %d, released holds %d\n", m.UserID, m.Balance, m.Sum)
+	}
+	bad = append(bad, badEscrow...)
 	for _, m := range bad {
 		fmt.Fprintf(stdout, "user %d: balance %d, ledger sum %d\n", m.UserID, m.Balance, m.Sum)
 	}

@@ -181,6 +181,9 @@ func (d *demo) setUp(ctx context.Context) error {
 		AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID},
 		CommandsPerMinute: 60, GuildCommandsPerMinute: 600,
 	}
+	// The procedural backend answers in milliseconds, far faster than any GPU:
+	// the suspicion of too-fast results would pause it.
+	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
 	// The fake Discord's accounts are minutes old: no minimum ages here.
 	kc, _ := json.Marshal(map[string]any{
 		"min_account_age": 0, "min_membership_age": 0,

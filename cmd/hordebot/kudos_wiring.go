@@ -39,18 +39,37 @@ func (t transferer) Transfer(ctx context.Context, from horde.User, to int64, amo
 	return t.k.Transfer(ctx, from.ID, to, amount, key)
 }
 
-// kudosHooks forwards the engine's callbacks to the bot once it exists; until
+// kudosHooks forwards the engine's (and the horde's moderation) callbacks to the bot once it exists; until
 // then (and with no bot, as in `hordebot api`) they do nothing.
 type kudosHooks struct {
 	mu            sync.RWMutex
 	members       kudos.MemberDirectory
 	onLeaderboard func(context.Context, kudos.Leaderboard) error
+	onModeration  func(context.Context, horde.ModerationEvent)
 }
 
 func (h *kudosHooks) set(m kudos.MemberDirectory, lb func(context.Context, kudos.Leaderboard) error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.members, h.onLeaderboard = m, lb
+}
+
+func (h *kudosHooks) setModeration(fn func(context.Context, horde.ModerationEvent)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onModeration = fn
+}
+
+// moderation forwards the horde's moderation events (flags, CSAM reports,
+// refused prompts, suspicious workers) to the bot's audit channel; with no
+// bot they are only logged by the horde.
+func (h *kudosHooks) moderation(ctx context.Context, ev horde.ModerationEvent) {
+	h.mu.RLock()
+	fn := h.onModeration
+	h.mu.RUnlock()
+	if fn != nil {
+		fn(ctx, ev)
+	}
 }
 
 func (h *kudosHooks) MembersWithRoles(ctx context.Context, roles []string) (map[string][]int64, error) {

@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/horde"
+)
+
+// auditQueueSize bounds the audit posts waiting to be sent; past it posts
+// are dropped (and logged) rather than letting a flood of refused prompts
+// hold memory or slow the horde.
+const auditQueueSize = 256
+
+// auditPostTimeout bounds one audit post, retries included.
+const auditPostTimeout = 30 * time.Second
+
+// auditor posts to the moderators' audit channel from one goroutine, in
+// order, so that the horde's callbacks never wait on Discord.
+type auditor struct {
+	channelID string
+	retry     commands.Retrier
+	log       *slog.Logger
+
+	mu      sync.Mutex
+	queue   chan string
+	session *discordgo.Session
+	done    chan struct{}
+}
+
+func newAuditor(channelID string, retry commands.Retrier, log *slog.Logger) *auditor {
+	return &auditor{channelID: channelID, retry: retry, log: log}
+}
+
+// start begins posting on s until stop.
+func (a *auditor) start(s *discordgo.Session) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.queue != nil || a.channelID == "" {
+		return
+	}
+	a.session, a.queue, a.done = s, make(chan string, auditQueueSize), make(chan struct{})
+	go a.run(a.queue, a.done, s)
+}
+
+// stop posts what is queued, then returns; posts after stop are dropped.
+func (a *auditor) stop() {
+	a.mu.Lock()
+	q, done := a.queue, a.done
+	a.queue, a.session = nil, nil
+	a.mu.Unlock()
+	if q == nil {
+		return
+	}
+	close(q)
+	<-done
+}
+
+// post queues text for the audit channel; it never blocks.
+func (a *auditor) post(text string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case a.channelID == "":
+		return
+	case a.queue == nil:
+		a.log.Warn("audit post dropped: the bot is not running", "text", clipText(text, 200))
+		return
+	}
+	select {
+	case a.queue <- text:
+	default:
+		a.log.Error("audit post dropped: the queue is full", "text", clipText(text, 200))
+	}
+}
+
+func (a *auditor) run(q <-chan string, done chan<- struct{}, s *discordgo.Session) {
+	defer close(done)
+	for text := range q {
+		ctx, cancel := context.WithTimeout(context.Background(), auditPostTimeout)
+		msg := &discordgo.MessageSend{Content: text, AllowedMentions: &discordgo.MessageAllowedMentions{}}
+		err := a.retry.Do(ctx, "post to audit channel", func(opts ...discordgo.RequestOption) error {
+			_, err := s.ChannelMessageSendComplex(a.channelID, msg, opts...)
+			return err
+		})
+		cancel()
+		if err != nil {
+			a.log.Error("audit post failed", "channel", a.channelID, "err", err)
+		}
+	}
+}
+
+// OnModeration posts a horde moderation event to the audit channel; it is
+// meant for horde.Config.OnModeration. It returns at once: the post is sent
+// in the background. Prompts appear only here, in the moderators' channel.
+func (b *Bot) OnModeration(_ context.Context, ev horde.ModerationEvent) {
+	b.audit.post(FormatModerationEvent(ev))
+}
+
+// FormatModerationEvent renders a moderation event as an audit line.
+func FormatModerationEvent(ev horde.ModerationEvent) string {
+	var sb strings.Builder
+	who := userRef(ev.User)
+	switch ev.Kind {
+	case horde.EventFlagged:
+		if ev.User.Anonymous() {
+			fmt.Fprintf(&sb, "🚩 Anonymous requests reached %d %s strikes (threshold %d); anonymous is never flagged.", ev.Count, ev.Strike, ev.Threshold)
+		} else {
+			fmt.Fprintf(&sb, "🚩 %s was **flagged** automatically: %s.", who, ev.Reason)
+		}
+	case horde.EventStrike:
+		fmt.Fprintf(&sb, "⚠️ A worker reported a **%s** result for a request by %s (%d so far, threshold %d).", ev.Strike, who, ev.Count, ev.Threshold)
+	case horde.EventRefused:
+		fmt.Fprintf(&sb, "⛔ Refused a prompt by %s: %s.", who, ev.Reason)
+		if ev.Count > 0 {
+			fmt.Fprintf(&sb, " (%d refused so far, threshold %d)", ev.Count, ev.Threshold)
+		}
+	case horde.EventSuspicious:
+		fmt.Fprintf(&sb, "🕵️ Worker **%s** of %s was **paused** and its owner flagged for review: %s.", clipText(ev.WorkerName, 100), who, ev.Reason)
+	case horde.EventTrusted:
+		fmt.Fprintf(&sb, "🤝 %s is now **trusted** (%s); %d kudos released from escrow.", who, ev.Reason, ev.Released)
+	default:
+		fmt.Fprintf(&sb, "ℹ️ %s: %s (%s).", ev.Kind, ev.Reason, who)
+	}
+	if ev.JobID != "" {
+		fmt.Fprintf(&sb, " Job `%s`.", ev.JobID)
+	}
+	if ev.RequestID != "" {
+		fmt.Fprintf(&sb, " Request `%s`.", ev.RequestID)
+	}
+	if ev.Prompt != "" {
+		sb.WriteString("\nPrompt: ")
+		sb.WriteString(codeSpan(clipText(ev.Prompt, 1200)))
+	}
+	return clipText(sb.String(), 1990)
+}
+
+// userRef names a user in an audit line: a mention for Discord members
+// (the audit post allows no pings), else the horde's name#id.
+func userRef(u horde.User) string {
+	if u.DiscordID != "" {
+		return fmt.Sprintf("<@%s> (%s)", u.DiscordID, u.Username())
+	}
+	return u.Username()
+}
+
+// codeSpan puts text in a code block that its own backticks cannot close.
+func codeSpan(s string) string {
+	s = strings.ReplaceAll(s, "`", "ˋ")
+	return "```\n" + s + "\n```"
+}
+
+// clipText shortens s to at most n bytes on a rune boundary, marking the cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,335 @@
+package horde
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// PromptFilter decides what happens to a prompt before it is queued.
+// *Filter is the implementation; Config.Filter takes any.
+type PromptFilter interface {
+	// Check returns the verdict on prompt in the given context. It never
+	// fails: a prompt it cannot read is allowed or refused, never an error.
+	Check(prompt string, fc FilterContext) Verdict
+}
+
+// FilterAction is what a verdict does with a prompt.
+type FilterAction int
+
+// The filter's actions.
+const (
+	FilterAllow   FilterAction = iota // queue the prompt (Verdict.Prompt, which may carry a forced negative)
+	FilterRefuse                      // refuse the request
+	FilterRewrite                     // queue Verdict.Prompt, with the terms not allowed here removed
+)
+
+func (a FilterAction) String() string {
+	switch a {
+	case FilterRefuse:
+		return "refuse"
+	case FilterRewrite:
+		return "rewrite"
+	default:
+		return "allow"
+	}
+}
+
+// FilterRule names the rule behind a verdict.
+type FilterRule string
+
+// The filter's rules.
+const (
+	FilterRuleNone   FilterRule = ""
+	FilterRuleCSAM   FilterRule = "csam"   // minors together with sexual content: always refused
+	FilterRuleNSFW   FilterRule = "nsfw"   // NSFW terms where NSFW is not allowed
+	FilterRuleMinors FilterRule = "minors" // minors on an NSFW-capable model: negative prompt forced
+)
+
+// FilterContext is where a prompt is going.
+type FilterContext struct {
+	// NSFWAllowed: the request asks for NSFW (nsfw=true; the bot sets it
+	// only in age-restricted channels).
+	NSFWAllowed bool
+	// NSFWModel: the caller knows the request goes to an NSFW-capable
+	// model. Otherwise the filter decides from Models (FilterOptions.NSFWModels).
+	NSFWModel bool
+	// Models are the models the request names (empty: any model).
+	Models []string
+	// Text: a text request. It has no negative part: the whole prompt is
+	// checked and no negative prompt is appended.
+	Text bool
+}
+
+// Verdict is the filter's decision on one prompt.
+type Verdict struct {
+	Action FilterAction
+	Rule   FilterRule
+	// Reason explains the verdict to the member (empty when nothing matched).
+	Reason string
+	// Matched lists what matched, for moderators: the list, the term and
+	// the prompt text that matched it (e.g. `minors:loli "l0li"`).
+	Matched []string
+	// Prompt is the prompt to queue: the input, rewritten (FilterRewrite)
+	// and/or with ForcedNegative appended after "###".
+	Prompt string
+	// ForcedNegative is the negative prompt the filter appended, if any.
+	ForcedNegative string
+}
+
+// FilterOptions tune a Filter.
+type FilterOptions struct {
+	// RewriteNSFW: NSFW terms where NSFW is not allowed are removed from the
+	// prompt (FilterRewrite) instead of the request being refused.
+	RewriteNSFW bool
+	// NSFWModels are the NSFW-capable models (case-insensitive), whose
+	// requests get the minor-safe negative prompt when they mention minors.
+	// "*" makes every model NSFW-capable; a request that names no model
+	// counts as NSFW-capable when any model does. Requests with nsfw=true
+	// always count as NSFW-capable.
+	NSFWModels []string
+}
+
+// Filter is the prompt filter: it refuses prompts that pair minors with
+// sexual content, refuses or rewrites NSFW prompts where NSFW is not
+// allowed, and forces a minor-safe negative prompt onto prompts that
+// mention minors and may reach an NSFW-capable model. Only the positive
+// part of an image prompt (before "###") is checked, after Normalize. It is
+// safe for concurrent use.
+type Filter struct {
+	terms     *termIndex
+	negative  string
+	rewrite   bool
+	allModels bool
+	models    map[string]bool
+}
+
+var _ PromptFilter = (*Filter)(nil)
+
+// NewFilter builds a filter from lists. A term that normalises to nothing
+// or to a single character is an error naming its list and line.
+func NewFilter(lists FilterLists, opts FilterOptions) (*Filter, error) {
+	f := &Filter{terms: newTermIndex(), rewrite: opts.RewriteNSFW, models: make(map[string]bool)}
+	for _, l := range []struct {
+		name string
+		list []byte
+		cat  termCat
+	}{{"minors", lists.Minors, catMinors}, {"sexual", lists.Sexual, catSexual}, {"nsfw", lists.NSFW, catNSFW}} {
+		if err := f.terms.addList(l.name, l.list, l.cat); err != nil {
+			return nil, fmt.Errorf("prompt filter: %w", err)
+		}
+	}
+	neg, err := parseNegative(lists.Negative)
+	if err != nil {
+		return nil, fmt.Errorf("prompt filter: negative prompt: %w", err)
+	}
+	f.negative = neg
+	for _, m := range opts.NSFWModels {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if m == "*" {
+			f.allModels = true
+		} else if m != "" {
+			f.models[m] = true
+		}
+	}
+	return f, nil
+}
+
+// nsfwCapable reports whether a request naming models may reach an
+// NSFW-capable model.
+func (f *Filter) nsfwCapable(models []string) bool {
+	if f.allModels {
+		return true
+	}
+	if len(models) == 0 {
+		return len(f.models) > 0
+	}
+	for _, m := range models {
+		if f.models[strings.ToLower(m)] {
+			return true
+		}
+	}
+	return false
+}
+
+// Check implements PromptFilter. The rules, in order:
+//   - minors and sexual terms together: FilterRefuse, rule csam, in every
+//     context;
+//   - NSFW (sexual or other NSFW) terms where NSFW is not allowed:
+//     FilterRefuse, or FilterRewrite without them when RewriteNSFW (refused
+//     still if nothing is left or the rewrite still matches);
+//   - minors on an NSFW-capable request (image only): the minor-safe
+//     negative prompt is appended after "###" (ForcedNegative).
+func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
+	v := Verdict{Action: FilterAllow, Prompt: prompt}
+	positive, rest := prompt, ""
+	if !fc.Text {
+		if i := strings.Index(prompt, "###"); i >= 0 {
+			positive, rest = prompt[:i], prompt[i:]
+		}
+	}
+	hits := f.hits(positive, nil)
+	cats := hitCats(hits)
+	v.Matched = describeHits(positive, hits)
+
+	if cats&catMinors != 0 && cats&catSexual != 0 {
+		v.Action, v.Rule = FilterRefuse, FilterRuleCSAM
+		v.Reason = "This prompt was refused: it combines minors with sexual content, which is never allowed. " +
+			"The attempt has been recorded for the moderators."
+		return v
+	}
+	if cats&(catSexual|catNSFW) != 0 && !fc.NSFWAllowed {
+		terms := hitTerms(hits, catSexual|catNSFW)
+		v.Rule = FilterRuleNSFW
+		if !f.rewrite {
+			v.Action = FilterRefuse
+			v.Reason = fmt.Sprintf("This prompt was refused: NSFW content (%s) is not allowed here. "+
+				"Remove it, or ask in an NSFW channel.", strings.Join(terms, ", "))
+			return v
+		}
+		rewritten, ok := f.rewriteNSFW(positive, hits)
+		if !ok {
+			v.Action = FilterRefuse
+			v.Reason = fmt.Sprintf("This prompt was refused: NSFW content (%s) is not allowed here, "+
+				"and removing it leaves no usable prompt.", strings.Join(terms, ", "))
+			return v
+		}
+		v.Action = FilterRewrite
+		v.Reason = fmt.Sprintf("NSFW content is not allowed here; removed from the prompt: %s.", strings.Join(terms, ", "))
+		positive = rewritten
+		v.Prompt = joinPrompt(positive, rest)
+	}
+	if cats&catMinors != 0 && !fc.Text && f.negative != "" &&
+		(fc.NSFWAllowed || fc.NSFWModel || f.nsfwCapable(fc.Models)) {
+		v.ForcedNegative = f.negative
+		v.Prompt = appendNegative(v.Prompt, f.negative)
+		if v.Rule == FilterRuleNone {
+			v.Rule = FilterRuleMinors
+			v.Reason = "The prompt mentions minors, so a safety negative prompt was added."
+		} else {
+			v.Reason += " The prompt mentions minors, so a safety negative prompt was added."
+		}
+	}
+	return v
+}
+
+// hits normalises s and appends the terms found in it to hits.
+func (f *Filter) hits(s string, hits []filterHit) []filterHit {
+	n := getNormalizer()
+	defer putNormalizer(n)
+	n.run(s)
+	return f.terms.match(n, hits)
+}
+
+func hitCats(hits []filterHit) termCat {
+	var c termCat
+	for _, h := range hits {
+		c |= h.term.cats
+	}
+	return c
+}
+
+// hitTerms lists, once each and in order, the terms of hits on the lists in cats.
+func hitTerms(hits []filterHit, cats termCat) []string {
+	var out []string
+	for _, h := range hits {
+		if h.term.cats&cats != 0 && !slices.Contains(out, h.term.text) {
+			out = append(out, h.term.text)
+		}
+	}
+	return out
+}
+
+// describeHits formats hits for moderators: `list:term "prompt text"`.
+func describeHits(src string, hits []filterHit) []string {
+	var out []string
+	for _, h := range hits {
+		var lists []string
+		for _, c := range []struct {
+			cat  termCat
+			name string
+		}{{catMinors, "minors"}, {catSexual, "sexual"}, {catNSFW, "nsfw"}} {
+			if h.term.cats&c.cat != 0 {
+				lists = append(lists, c.name)
+			}
+		}
+		d := fmt.Sprintf("%s:%s %q", strings.Join(lists, "+"), h.term.text, src[h.from:h.to])
+		if !slices.Contains(out, d) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Tidying after terms are cut out of a prompt: empty weight groups, runs of
+// commas, runs of blanks.
+var (
+	emptyGroup = regexp.MustCompile(`\(\s*(?::\s*-?[0-9.]*)?\s*\)|\[\s*(?::\s*-?[0-9.]*)?\s*\]|\{\s*\}|<\s*>`)
+	commaRun   = regexp.MustCompile(`\s*,(?:\s*,)+`)
+	blankRun   = regexp.MustCompile(`\s{2,}`)
+	plusMinus  = regexp.MustCompile(`(^|[\s,(\[{])[+\-]+`)
+)
+
+// rewriteNSFW cuts the sexual and NSFW hits out of positive and tidies what
+// is left. ok is false when nothing usable is left or the result still
+// matches an NSFW term.
+func (f *Filter) rewriteNSFW(positive string, hits []filterHit) (string, bool) {
+	var cut [][2]int
+	for _, h := range hits {
+		if h.term.cats&(catSexual|catNSFW) != 0 {
+			cut = append(cut, [2]int{h.from, h.to})
+		}
+	}
+	slices.SortFunc(cut, func(a, b [2]int) int { return a[0] - b[0] })
+	var b strings.Builder
+	at := 0
+	for _, c := range cut {
+		if c[0] > at {
+			b.WriteString(positive[at:c[0]])
+		}
+		at = max(at, c[1])
+	}
+	b.WriteString(positive[at:])
+	s := b.String()
+	for {
+		t := emptyGroup.ReplaceAllString(s, "")
+		if t == s {
+			break
+		}
+		s = t
+	}
+	s = plusMinus.ReplaceAllString(s, "$1")
+	s = commaRun.ReplaceAllString(s, ",")
+	s = blankRun.ReplaceAllString(s, " ")
+	s = strings.Trim(s, " ,\t\r\n")
+	if Normalize(s) == "" {
+		return "", false
+	}
+	if hitCats(f.hits(s, nil))&(catSexual|catNSFW) != 0 {
+		return "", false
+	}
+	return s, true
+}
+
+// joinPrompt puts a rewritten positive part back in front of the "###..."
+// rest of the prompt.
+func joinPrompt(positive, rest string) string {
+	if rest == "" {
+		return positive
+	}
+	return positive + " " + rest
+}
+
+// appendNegative appends neg to the negative part of an AI Horde prompt
+// ("positive ### negative"), creating it when there is none.
+func appendNegative(prompt, neg string) string {
+	i := strings.Index(prompt, "###")
+	if i < 0 {
+		return strings.TrimRight(prompt, " ") + " ### " + neg
+	}
+	if strings.TrimSpace(prompt[i+3:]) == "" {
+		return prompt[:i+3] + " " + neg
+	}
+	return strings.TrimRight(prompt, " ,") + ", " + neg
+}

@@ -1,0 +1,423 @@
+package horde
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// Defaults of ModerationConfig's zero values.
+const (
+	DefaultCSAMThreshold     int64 = 3
+	DefaultCensoredThreshold int64 = 20
+	DefaultRefusedThreshold  int64 = 5
+)
+
+// ModerationConfig sets when strikes flag a user. A strike is a mark against
+// the requesting user: a worker's result in state csam or censored, or a
+// prompt the filter refused. Strikes are counted per user and kind since the
+// user was last unflagged; reaching a threshold flags the user (a flagged
+// user can neither request nor give or receive kudos) and alerts the
+// moderators through Config.OnModeration.
+type ModerationConfig struct {
+	// Strikes of each kind that flag a user. Zero takes the default (3, 20
+	// and 5); a negative value never flags.
+	CSAMThreshold     int64
+	CensoredThreshold int64
+	RefusedThreshold  int64
+}
+
+func (c ModerationConfig) withDefaults() ModerationConfig {
+	if c.CSAMThreshold == 0 {
+		c.CSAMThreshold = DefaultCSAMThreshold
+	}
+	if c.CensoredThreshold == 0 {
+		c.CensoredThreshold = DefaultCensoredThreshold
+	}
+	if c.RefusedThreshold == 0 {
+		c.RefusedThreshold = DefaultRefusedThreshold
+	}
+	return c
+}
+
+// threshold is the strike count of a kind that flags a user; <= 0 never does.
+func (c ModerationConfig) threshold(k StrikeKind) int64 {
+	switch k {
+	case StrikeCSAM:
+		return c.CSAMThreshold
+	case StrikeCensored:
+		return c.CensoredThreshold
+	case StrikeRefused:
+		return c.RefusedThreshold
+	}
+	return -1
+}
+
+// StrikeKind is what a strike is for.
+type StrikeKind string
+
+// The strike kinds.
+const (
+	StrikeCSAM     StrikeKind = "csam"     // a worker reported a result as CSAM
+	StrikeCensored StrikeKind = "censored" // a worker censored a result (NSFW where not allowed)
+	StrikeRefused  StrikeKind = "refused"  // the prompt filter refused a prompt
+)
+
+// StrikeKinds lists every strike kind, in display order.
+var StrikeKinds = []StrikeKind{StrikeCSAM, StrikeCensored, StrikeRefused}
+
+// Strike is one mark against a user.
+type Strike struct {
+	UserID int64
+	Kind   StrikeKind
+	// Key makes the strike idempotent: a job's result or a refused request
+	// counts once, however often it is replayed. Required.
+	Key string
+	Ref string // the job or request it is about
+	At  time.Time
+}
+
+// Suspicion is one suspiciously fast result of a worker.
+type Suspicion struct {
+	WorkerID string
+	Key      string // idempotency key; required
+	Ref      string // the job
+	Rate     float64
+	At       time.Time
+}
+
+// ModerationStore keeps strikes, suspicion, users' flags and trust, and
+// escrow holds. store.Store satisfies it.
+type ModerationStore interface {
+	kudos.EscrowStore
+	// AddStrike records a strike unless its key was recorded before, and
+	// returns the user's count of strikes of that kind since their last reset.
+	AddStrike(ctx context.Context, s Strike) (count int64, err error)
+	// Strikes returns a user's strike counts since their last reset, by kind
+	// (kinds with none are absent).
+	Strikes(ctx context.Context, userID int64) (map[StrikeKind]int64, error)
+	// ResetStrikes sets a user's strike counts back to zero (the strikes
+	// themselves stay on record).
+	ResetStrikes(ctx context.Context, userID int64) error
+	// AddSuspicion records a suspicious result unless its key was recorded
+	// before, and returns the worker's count since its last reset.
+	AddSuspicion(ctx context.Context, s Suspicion) (count int64, err error)
+	// Suspicions returns a worker's count of suspicious results since its last reset.
+	Suspicions(ctx context.Context, workerID string) (int64, error)
+	// ResetSuspicion sets a worker's suspicion count back to zero.
+	ResetSuspicion(ctx context.Context, workerID string) error
+	// SetFlagged sets a user's flag and reports whether it changed (so that
+	// of two concurrent flaggings one alerts). ErrNotFound for an unknown user.
+	SetFlagged(ctx context.Context, userID int64, flagged bool) (changed bool, err error)
+	// SetTrusted sets a user's trust and reports whether it changed.
+	// ErrNotFound for an unknown user.
+	SetTrusted(ctx context.Context, userID int64, trusted bool) (changed bool, err error)
+	// GenerationEarnings returns the kudos a user's workers earned from
+	// generations: paid at once (ledger KindGeneration) and held in escrow.
+	GenerationEarnings(ctx context.Context, userID int64) (int64, error)
+}
+
+// ModerationEventKind says what happened.
+type ModerationEventKind string
+
+// The moderation events.
+const (
+	EventFlagged    ModerationEventKind = "flagged"    // a user was flagged automatically
+	EventStrike     ModerationEventKind = "strike"     // a worker reported a CSAM result (every one is reported)
+	EventRefused    ModerationEventKind = "refused"    // the prompt filter refused a prompt
+	EventSuspicious ModerationEventKind = "suspicious" // a worker was paused for suspiciously fast results
+	EventTrusted    ModerationEventKind = "trusted"    // a worker owner was trusted automatically
+)
+
+// ModerationEvent is something the moderators must hear about. It may carry
+// a prompt: it goes to the moderators' audit channel only, never to a public one.
+type ModerationEvent struct {
+	Kind ModerationEventKind
+	// User is the user concerned: the requester (strikes, refusals) or the
+	// worker owner (suspicion, trust).
+	User       User
+	WorkerID   string
+	WorkerName string
+	Strike     StrikeKind // EventFlagged and EventStrike: the kind of strike
+	Count      int64      // strikes or suspicious results counted so far
+	Threshold  int64
+	Reason     string
+	Prompt     string // EventRefused and EventStrike: for moderators' eyes only
+	RequestID  string
+	JobID      string
+	Released   int64 // EventTrusted: kudos released from escrow
+	At         time.Time
+}
+
+// systemModerator is the actor of the horde's own moderation (a worker paused
+// for suspicion). Its id matches no user.
+var systemModerator = User{ID: -1, Name: "hordebot", Moderator: true}
+
+// emit hands an event to Config.OnModeration, if set.
+func (h *Horde) emit(ctx context.Context, ev ModerationEvent) {
+	if ev.At.IsZero() {
+		ev.At = h.clock.Now()
+	}
+	h.log.Info("moderation event", "kind", ev.Kind, "user", ev.User.ID, "worker", ev.WorkerID, "strike", ev.Strike, "count", ev.Count, "reason", ev.Reason)
+	if h.cfg.OnModeration != nil {
+		h.cfg.OnModeration(ctx, ev)
+	}
+}
+
+// requireModerator refuses actors who are not moderators. The bot sets
+// User.Moderator for members holding a moderator role.
+func requireModerator(by User, what string) error {
+	if !by.Moderator {
+		return Errorf(KindForbidden, "NotModerator", "only moderators may %s", what)
+	}
+	return nil
+}
+
+// user reads a user, turning "not found" into a KindNotFound *Error.
+func (h *Horde) user(ctx context.Context, id int64) (User, error) {
+	u, err := h.store.User(ctx, id)
+	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		return User{}, NotFoundf("UserNotFound", "no user has id %d", id)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("read user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// RecordStrike counts a strike against a user and flags them when it
+// reaches its threshold. Every CSAM strike is reported to the moderators;
+// prompt is passed on to them only. It returns the user's count of that
+// kind. The anonymous user is counted but never flagged (that would stop
+// every anonymous request): at the threshold the moderators are alerted
+// and the count starts over.
+func (h *Horde) RecordStrike(ctx context.Context, s Strike, prompt string) (int64, error) {
+	var ev *ModerationEvent
+	if s.Kind == StrikeCSAM {
+		ev = &ModerationEvent{Kind: EventStrike, Reason: "a worker reported a result as CSAM", Prompt: prompt, JobID: s.Ref}
+	}
+	return h.strike(ctx, s, ev)
+}
+
+// strike records s, reports ev (if not nil) with the user and the count
+// filled in, and flags the user at the threshold.
+func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent) (int64, error) {
+	if s.Key == "" {
+		return 0, fmt.Errorf("strike of user %d (%s): empty key", s.UserID, s.Kind)
+	}
+	if s.At.IsZero() {
+		s.At = h.clock.Now()
+	}
+	n, err := h.store.AddStrike(ctx, s)
+	if err != nil {
+		return 0, fmt.Errorf("record %s strike of user %d: %w", s.Kind, s.UserID, err)
+	}
+	limit := h.cfg.Moderation.threshold(s.Kind)
+	due := limit > 0 && n >= limit
+	if ev == nil && !due {
+		return n, nil
+	}
+	u, err := h.user(ctx, s.UserID)
+	if err != nil {
+		return n, err
+	}
+	if ev != nil {
+		ev.User, ev.Strike, ev.Count, ev.Threshold, ev.At = u, s.Kind, n, limit, s.At
+		h.emit(ctx, *ev)
+	}
+	if due {
+		if err := h.autoFlag(ctx, u, s, n, limit); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// onRefused counts a prompt the filter refused against its user, reports it
+// to the moderators (with the prompt: for their eyes only) and flags the
+// user at the threshold; then it calls next, the configured OnRefused.
+func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) func(context.Context, User, string, Verdict) {
+	return func(ctx context.Context, u User, prompt string, v Verdict) {
+		reason := "rule " + string(v.Rule)
+		if len(v.Matched) > 0 {
+			reason += "; matched " + strings.Join(v.Matched, ", ")
+		}
+		s := Strike{UserID: u.ID, Kind: StrikeRefused, Key: "refused:" + newID(), Ref: string(v.Rule), At: h.clock.Now()}
+		if _, err := h.strike(ctx, s, &ModerationEvent{Kind: EventRefused, Reason: reason, Prompt: prompt}); err != nil {
+			h.log.Error("record refused prompt", "user", u.ID, "rule", v.Rule, "err", err)
+		}
+		if next != nil {
+			next(ctx, u, prompt, v)
+		}
+	}
+}
+
+// autoFlag flags a user whose strikes reached a threshold and alerts the
+// moderators, once: a user already flagged is not reported again.
+func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64) error {
+	reason := fmt.Sprintf("%d %s strikes (threshold %d)", n, s.Kind, limit)
+	if u.Anonymous() {
+		if err := h.store.ResetStrikes(ctx, u.ID); err != nil {
+			return fmt.Errorf("reset strikes of the anonymous user: %w", err)
+		}
+		h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit,
+			Reason: reason + "; the anonymous user is never flagged", JobID: s.Ref, At: s.At})
+		return nil
+	}
+	changed, err := h.store.SetFlagged(ctx, u.ID, true)
+	if err != nil {
+		return fmt.Errorf("flag user %d: %w", u.ID, err)
+	}
+	if !changed {
+		return nil
+	}
+	u.Flagged = true
+	h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit, Reason: reason, JobID: s.Ref, At: s.At})
+	return nil
+}
+
+// SetFlagged flags or unflags a user; moderators only (KindForbidden
+// otherwise). Unflagging starts the user's strike counts over. It returns
+// the user as saved.
+func (h *Horde) SetFlagged(ctx context.Context, by User, userID int64, flagged bool, reason string) (User, error) {
+	if err := requireModerator(by, "flag or unflag members"); err != nil {
+		return User{}, err
+	}
+	u, err := h.user(ctx, userID)
+	if err != nil {
+		return User{}, err
+	}
+	if !flagged {
+		if err := h.store.ResetStrikes(ctx, userID); err != nil {
+			return User{}, fmt.Errorf("reset strikes of user %d: %w", userID, err)
+		}
+	}
+	if _, err := h.store.SetFlagged(ctx, userID, flagged); err != nil {
+		return User{}, fmt.Errorf("set flag of user %d: %w", userID, err)
+	}
+	u.Flagged = flagged
+	h.log.Info("user flag set by moderator", "user", userID, "flagged", flagged, "by", by.ID, "reason", reason)
+	return u, nil
+}
+
+// PauseWorker pauses or unpauses a worker; moderators only. A paused worker
+// gets no jobs and earns nothing. Unpausing starts its suspicion count over.
+func (h *Horde) PauseWorker(ctx context.Context, by User, workerID string, paused bool, reason string) (Worker, error) {
+	if err := requireModerator(by, "pause workers"); err != nil {
+		return Worker{}, err
+	}
+	if !paused {
+		if err := h.store.ResetSuspicion(ctx, workerID); err != nil {
+			return Worker{}, fmt.Errorf("reset suspicion of worker %s: %w", workerID, err)
+		}
+	}
+	w, err := h.UpdateWorker(ctx, by, workerID, WorkerUpdate{Paused: &paused})
+	if err != nil {
+		return Worker{}, err
+	}
+	h.log.Info("worker pause set", "worker", workerID, "paused", paused, "by", by.ID, "reason", reason)
+	return w, nil
+}
+
+// MaxAdjustment bounds one moderator kudos adjustment.
+const MaxAdjustment int64 = 1_000_000_000
+
+// AdjustKudos adds amount (negative to take) to a user's kudos as a ledger
+// entry of kind admin; moderators only. key makes it idempotent (the bot
+// passes the interaction id): a replay changes nothing and applied is false.
+// A moderator may take a user below zero.
+func (h *Horde) AdjustKudos(ctx context.Context, by User, userID, amount int64, reason, key string) (applied bool, err error) {
+	if err := requireModerator(by, "adjust kudos"); err != nil {
+		return false, err
+	}
+	switch {
+	case amount == 0:
+		return false, Invalidf("amount", "the amount must not be zero")
+	case amount > MaxAdjustment || amount < -MaxAdjustment:
+		return false, Invalidf("amount", "the amount must be within ±%d", MaxAdjustment)
+	case strings.TrimSpace(key) == "":
+		return false, fmt.Errorf("adjust kudos of user %d: empty idempotency key", userID)
+	}
+	if _, err := h.user(ctx, userID); err != nil {
+		return false, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		reason = "moderator adjustment"
+	}
+	ok, err := h.store.Apply(ctx, kudos.Entry{
+		UserID: userID, Delta: amount, Kind: kudos.KindAdmin, Reason: reason, ActorID: by.ID,
+		Key: "admin:" + key, Floor: kudos.NoFloor, At: h.clock.Now(),
+	})
+	if err != nil {
+		return false, fmt.Errorf("adjust kudos of user %d by %d: %w", userID, amount, err)
+	}
+	return len(ok) == 1 && ok[0], nil
+}
+
+// ModerationStatus is what moderators see of a user.
+type ModerationStatus struct {
+	User     User
+	Kudos    int64
+	Escrowed int64
+	Strikes  map[StrikeKind]int64
+	Workers  []WorkerStanding
+}
+
+// WorkerStanding is a worker with its suspicion count.
+type WorkerStanding struct {
+	Worker     Worker
+	Suspicions int64
+}
+
+// ModerationStatus returns a user's standing: flags, kudos, escrow,
+// strikes and workers; moderators only.
+func (h *Horde) ModerationStatus(ctx context.Context, by User, userID int64) (ModerationStatus, error) {
+	if err := requireModerator(by, "see members' standing"); err != nil {
+		return ModerationStatus{}, err
+	}
+	u, err := h.user(ctx, userID)
+	if err != nil {
+		return ModerationStatus{}, err
+	}
+	st := ModerationStatus{User: u}
+	if st.Kudos, err = h.store.Balance(ctx, userID); err != nil {
+		return ModerationStatus{}, fmt.Errorf("balance of user %d: %w", userID, err)
+	}
+	if st.Escrowed, err = h.store.Escrowed(ctx, userID); err != nil {
+		return ModerationStatus{}, fmt.Errorf("escrow of user %d: %w", userID, err)
+	}
+	if st.Strikes, err = h.store.Strikes(ctx, userID); err != nil {
+		return ModerationStatus{}, fmt.Errorf("strikes of user %d: %w", userID, err)
+	}
+	workers, err := h.Workers(ctx, "")
+	if err != nil {
+		return ModerationStatus{}, err
+	}
+	for _, w := range workers {
+		if w.OwnerID != userID {
+			continue
+		}
+		n, err := h.store.Suspicions(ctx, w.ID)
+		if err != nil {
+			return ModerationStatus{}, fmt.Errorf("suspicion of worker %s: %w", w.ID, err)
+		}
+		st.Workers = append(st.Workers, WorkerStanding{Worker: w, Suspicions: n})
+	}
+	return st, nil
+}
+
+// resultStrike is the strike a result state counts against its requester, if any.
+func resultStrike(state string) (StrikeKind, bool) {
+	switch state {
+	case ResultCSAM:
+		return StrikeCSAM, true
+	case ResultCensored:
+		return StrikeCensored, true
+	}
+	return "", false
+}

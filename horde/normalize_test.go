@@ -1,0 +1,127 @@
+package horde_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+func TestNormalize(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"lower case, punctuation", "A Lighthouse, at DUSK!", "a lighthouse at dusk"},
+		{"negative part dropped", "a cat ### a dog, blurry", "a cat"},
+		{"only negative", "### nude", ""},
+		{"weights", "(loli:1.4), ((masterpiece)), [word], {word}, word++, word--", "loli masterpiece word word word word"},
+		{"negative weight", "(ugly: -0.5) cat", "ugly cat"},
+		{"lora syntax", "<lora:detail_tweaker:0.8> castle", "lora detail tweaker castle"},
+		{"spaced letters", "c h i l d", "child"},
+		{"dotted letters", "c.h.i.l.d", "child"},
+		{"hyphenated letters", "c-h-i-l-d", "child"},
+		{"spaced with leet", "k 1 d", "kid"},
+		{"two single letters stay", "plan a b", "plan a b"},
+		{"numbers stay apart", "1 2 3", "1 2 3"},
+		{"leetspeak", "l0l1 n4k3d s3x p0rn", "loli naked sex porn"},
+		{"leet one before vowel", "1oli s1ut ch1ld", "loli slut child"},
+		{"leet symbols", "$ex @ss k!d", "sex ass kid"},
+		{"trailing bang is punctuation", "nud3!", "nude"},
+		{"numbers with units", "1girl, 2girls, 4k, 8k, 1990s, 13yo, 5yo, 35mm, 512px, 3d", "1girl 2girls 4k 8k 1990s 13yo 5yo 35mm 512px 3d"},
+		{"one letter with digits", "r18 v6", "r18 v6"},
+		{"repeated letters", "loooli nuuude sexxx cooool", "loli nude sex col"},
+		{"double letters kept", "toddler nipple cool", "toddler nipple cool"},
+		{"cyrillic", "lоli nudе сhild", "loli nude child"},
+		{"greek", "lοli Αrt", "loli art"},
+		{"fullwidth", "ｌｏｌｉ　ＮＵＤＥ", "loli nude"},
+		{"math bold", "𝐥𝐨𝐥𝐢 𝕟𝕦𝕕𝕖 𝟏𝟐", "loli nude 12"},
+		{"circled and squared", "ⓛⓞⓛⓘ 🅝🅤🅓🅔", "loli nude"},
+		{"regional indicators", "🇱🇴🇱🇮", "loli"},
+		{"accents", "lólì nüdé Café naïve", "loli nude cafe naive"},
+		{"ligatures", "Œuvre straße ﬁre", "oeuvre strasse fire"},
+		{"small caps", "ʟᴏʟɪ", "loli"},
+		{"letterlike", "ℓoℓi", "loli"},
+		{"zero width", "lo\u200bli nu\u200dde \ufeffkid", "loli nude kid"},
+		{"combining marks", "lo\u0301li", "loli"},
+		{"emoji removed", "lo🍭li 🔥 cat", "loli cat"},
+		{"emoji between letters", "l🍭o🍭l🍭i", "loli"},
+		{"invisible filler letters", "lo\u3164li lo\u2800li", "loli loli"},
+		{"other scripts are separators", "萝莉loli", "loli"},
+		{"arabic digits", "١٢ year old", "12 year old"},
+		{"underscores", "little_girl", "little girl"},
+		{"invalid utf8", "lo\xffli", "lo li"},
+		{"empty", "", ""},
+		{"blank", " \t\n ", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := horde.Normalize(tt.in)
+			if got != tt.want {
+				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			if again := horde.Normalize(got); again != got {
+				t.Errorf("Normalize is not idempotent: %q -> %q", got, again)
+			}
+		})
+	}
+}
+
+// checkNormalized fails unless out is lower-case ASCII words separated by
+// single spaces.
+func checkNormalized(t *testing.T, in, out string) {
+	t.Helper()
+	if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") || strings.Contains(out, "  ") {
+		t.Fatalf("Normalize(%q) = %q: stray spaces", in, out)
+	}
+	for i := 0; i < len(out); i++ {
+		c := out[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ') {
+			t.Fatalf("Normalize(%q) = %q: byte %q at %d is not a lower-case ASCII letter, digit or space", in, out, c, i)
+		}
+	}
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{
+		"a lighthouse at dusk", "(loli:1.4) ### nude", "c h i l d", "l0l1 n4k3d", "ｌｏｌｉ", "𝐥𝐨𝐥𝐢",
+		"lo\u200bli", "🇱🇴🇱🇮", "a 1 b 2 c", "13yo 5yo 1girl", "loooli", "((x)):1.2 [a|b] {c} d++",
+		"$ex @ss k!d", "\xff\xfe", "::::", "1 : 2 : .3",
+	} {
+		f.Add(s)
+	}
+	filter, err := horde.NewFilter(defaultLists(), horde.FilterOptions{RewriteNSFW: true, NSFWModels: []string{"*"}})
+	if err != nil {
+		f.Fatalf("new filter: %v", err)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := horde.Normalize(s)
+		checkNormalized(t, s, out)
+		if again := horde.Normalize(out); again != out {
+			t.Fatalf("Normalize(%q) = %q, but Normalize of that = %q", s, out, again)
+		}
+		if !strings.Contains(s, "###") && utf8.ValidString(s) {
+			if with := horde.Normalize(s + " ### nude loli"); with != out {
+				t.Fatalf("the negative part changed the result: %q vs %q", with, out)
+			}
+		}
+		for _, fc := range []horde.FilterContext{{}, {NSFWAllowed: true}, {Text: true}} {
+			v := filter.Check(s, fc)
+			if v.Action == horde.FilterRewrite {
+				if again := filter.Check(v.Prompt, fc); again.Rule == horde.FilterRuleNSFW || again.Rule == horde.FilterRuleCSAM {
+					t.Fatalf("rewrite of %q is %q, still %q", s, v.Prompt, again.Rule)
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkNormalize(b *testing.B) {
+	b.SetBytes(int64(len(longPrompt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if horde.Normalize(longPrompt) == "" {
+			b.Fatal("empty")
+		}
+	}
+}
