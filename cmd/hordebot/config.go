@@ -7,11 +7,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hordebot/hordebot/assets"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // Config is the whole configuration: assets/default-config.yaml, overlaid by
@@ -51,14 +51,14 @@ type HordeConfig struct {
 
 // ModerationConfig sets when users are flagged and how workers earn trust.
 type ModerationConfig struct {
-	CSAMThreshold              int64    `json:"csam_threshold"`
-	CensoredThreshold          int64    `json:"censored_threshold"`
-	RefusedThreshold           int64    `json:"refused_threshold"`
-	EscrowPercent              int      `json:"escrow_percent"`
-	TrustAfterKudos            int64    `json:"trust_after_kudos"`
-	TrustMinAge                Duration `json:"trust_min_age"`
-	MaxMegapixelStepsPerSecond float64  `json:"max_megapixelsteps_per_second"`
-	SuspicionThreshold         int64    `json:"suspicion_threshold"`
+	CSAMThreshold              int64          `json:"csam_threshold"`
+	CensoredThreshold          int64          `json:"censored_threshold"`
+	RefusedThreshold           int64          `json:"refused_threshold"`
+	EscrowPercent              int            `json:"escrow_percent"`
+	TrustAfterKudos            int64          `json:"trust_after_kudos"`
+	TrustMinAge                kudos.Duration `json:"trust_min_age"` // "168h" or seconds
+	MaxMegapixelStepsPerSecond float64        `json:"max_megapixelsteps_per_second"`
+	SuspicionThreshold         int64          `json:"suspicion_threshold"`
 }
 
 // FilterConfig replaces the built-in prompt filter lists and sets its mode.
@@ -69,28 +69,6 @@ type FilterConfig struct {
 	Negative    string   `json:"negative"`
 	RewriteNSFW bool     `json:"rewrite_nsfw"`
 	NSFWModels  []string `json:"nsfw_models"`
-}
-
-// Duration is a time.Duration written as "168h" or "10m" in the config file.
-type Duration time.Duration
-
-// UnmarshalJSON reads a Go duration string or a number of seconds.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return fmt.Errorf("duration %q: %w", s, err)
-		}
-		*d = Duration(v)
-		return nil
-	}
-	var secs float64
-	if err := json.Unmarshal(b, &secs); err != nil {
-		return fmt.Errorf("duration: want a string like \"10m\" or seconds, got %s", b)
-	}
-	*d = Duration(secs * float64(time.Second))
-	return nil
 }
 
 // DiscordConfig configures the Discord bot.

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfig(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	write := func(t *testing.T, body string) string {
+		t.Helper()
+		p := filepath.Join(t.TempDir(), "hordebot.yaml")
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		file    string
+		env     map[string]string
+		wantErr string
+		check   func(t *testing.T, c Config)
+	}{
+		{name: "defaults", check: func(t *testing.T, c Config) {
+			if c.Data != "./data" || c.API.Listen != "127.0.0.1:7001" || c.Moderation.EscrowPercent != 50 {
+				t.Fatalf("defaults: %+v", c)
+			}
+			if time.Duration(c.Moderation.TrustMinAge) != 168*time.Hour {
+				t.Fatalf("trust_min_age %v", time.Duration(c.Moderation.TrustMinAge))
+			}
+		}},
+		{name: "a file overrides only the keys it names", file: "api:\n  listen: 0.0.0.0:9000\nkudos:\n  giver_daily_cap: 7\n", check: func(t *testing.T, c Config) {
+			if c.API.Listen != "0.0.0.0:9000" || c.API.MaxBodyMiB != 10 {
+				t.Fatalf("api: %+v", c.API)
+			}
+			kc, err := kudosConfig(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if kc.GiverDailyCap != 7 || kc.ReceiverDailyCap == 0 {
+				t.Fatalf("kudos: giver cap %d receiver cap %d", kc.GiverDailyCap, kc.ReceiverDailyCap)
+			}
+		}},
+		{name: "environment beats the file", file: "data: /srv/a\n", env: map[string]string{"HORDEBOT_DATA": "/srv/b", "HORDEBOT_PUBLIC_URL": "https://h.example"}, check: func(t *testing.T, c Config) {
+			if c.Data != "/srv/b" || c.API.PublicURL != "https://h.example" {
+				t.Fatalf("got data %q public %q", c.Data, c.API.PublicURL)
+			}
+		}},
+		{name: "a typo is an error", file: "api:\n  lisen: x\n", wantErr: "lisen"},
+		{name: "a bad kudos key is an error", file: "kudos:\n  giver_cap: 1\n", wantErr: "giver_cap"},
+		{name: "a bad duration is an error", file: "moderation:\n  trust_min_age: soon\n", wantErr: "soon"},
+		{name: "invalid yaml is an error", file: "api: [\n", wantErr: "config"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.file != "" {
+				path = write(t, tt.file)
+			}
+			getenv := noEnv
+			if tt.env != nil {
+				getenv = func(k string) string { return tt.env[k] }
+			}
+			c, err := LoadConfig(path, getenv)
+			if err == nil {
+				_, err = kudosConfig(c)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestSubcommands(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		args    []string
+		wantOut string
+		wantErr string
+	}{
+		{args: []string{"version"}, wantOut: "hordebot"},
+		{args: []string{"config"}, wantOut: "escrow_percent"},
+		{args: []string{"help"}, wantOut: "user add NAME"},
+		{args: []string{"frobnicate"}, wantErr: "unknown command"},
+		{args: []string{"user"}, wantErr: "usage"},
+		{args: []string{"run"}, wantErr: "DISCORD_TOKEN"},
+		{args: []string{"migrate", "--data", "@TMP"}, wantOut: "migrations applied"},
+		{args: []string{"kudos", "verify", "--data", "@TMP"}, wantOut: "ok: every balance"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			for i, a := range tt.args {
+				if a == "@TMP" {
+					tt.args[i] = t.TempDir()
+				}
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), tt.args, &out, io.Discard, noEnv)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(out.String(), tt.wantOut) {
+				t.Fatalf("output %q, want %q", out.String(), tt.wantOut)
+			}
+		})
+	}
+}
