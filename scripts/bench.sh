@@ -21,15 +21,16 @@ trap 'rm -rf "$work"' EXIT
 # n ITERATIONS: the iteration count scaled by BENCH_SCALE, at least 1.
 n() { awk -v n="$1" -v s="$scale" 'BEGIN { v = int(n * s); if (v < 1) v = 1; print v }'; }
 
-# bench PACKAGE BENCHMARK ITERATIONS: runs one benchmark a fixed number of times.
+# bench PACKAGE BENCHMARK ITERATIONS: runs one benchmark a fixed number of
+# times. A failure is reported and remembered; the other benchmarks still run.
+failed=()
 bench() {
 	local pkg="$1" name="$2" iters
 	iters="$(n "$3")"
 	echo "bench: $pkg $name (${iters}x)" >&2
 	if ! "$GO" test -run '^$' -bench "^${name}\$" -benchtime "${iters}x" -count 1 -timeout 15m "$pkg" >>"$out" 2>&1; then
 		echo "bench: $pkg $name failed; see $out" >&2
-		tail -n 20 "$out" >&2
-		return 1
+		failed+=("$name")
 	fi
 }
 
@@ -113,7 +114,8 @@ fi
 
 row() { printf '| %-66s | %-28s | %-24s |\n' "$1" "$2" "$3"; }
 echo
-echo "hordebot benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc 2>/dev/null || echo '?') cores, $("$GO" env GOVERSION))"
+# Throughput figures depend on what else the machine runs: say how busy it was.
+echo "hordebot benchmarks ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc 2>/dev/null || echo '?') cores, $("$GO" env GOVERSION), load average $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'))"
 echo
 row "figure" "measured" "target"
 row "----" "----" "----"
@@ -144,3 +146,7 @@ row "2x2 grid of four 1024x1024 images (imaging)" \
 row "same grid with ImageMagick montage (PNG files)" "$montage_ms" ""
 echo
 echo "raw output: $out"
+if [ "${#failed[@]}" -gt 0 ]; then
+	echo "failed: ${failed[*]}" >&2
+	exit 1
+fi
