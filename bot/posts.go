@@ -29,11 +29,21 @@ func (b *Bot) PostLeaderboard(ctx context.Context, lb kudos.Leaderboard) error {
 	return b.Post(ctx, b.cfg.LeaderboardChannelID, text)
 }
 
-// PostArtTally announces an art tally's result in the art channel: text
-// prepared by the caller (the kudos engine's tally summary).
-func (b *Bot) PostArtTally(ctx context.Context, text string) error {
+// PostArtTally announces a daily art tally's payouts in the art channel:
+// who earned how much, for which posts. It is the kudos engine's OnArtTally
+// callback (kudos.WithOnArtTally). Members are mentioned but not pinged.
+// Without a configured art channel it does nothing.
+func (b *Bot) PostArtTally(ctx context.Context, r kudos.ArtTallyResult) error {
 	if b.cfg.ArtChannelID == "" {
+		b.log.Info("art tally not announced: no art channel configured", "period", r.Period.Name)
 		return nil
+	}
+	if len(r.Payouts) == 0 {
+		return nil
+	}
+	text, err := b.formatArtTally(ctx, r)
+	if err != nil {
+		return fmt.Errorf("art tally %s: %w", r.Period.Name, err)
 	}
 	return b.Post(ctx, b.cfg.ArtChannelID, text)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -25,20 +24,25 @@ func (b *Bot) onReactionAdd(s *discordgo.Session, r *discordgo.MessageReactionAd
 	defer b.inflight.Done()
 	var err error
 	defer func() { b.eventDone("reaction_add", err) }()
-	if r.MessageReaction == nil || r.GuildID == "" || !b.relevantReaction(r.ChannelID, r.Emoji) {
+	k := b.kudos()
+	if k == nil {
 		return
 	}
-	if self := b.selfID(s); self != "" && r.UserID == self {
+	ev, ok := parseReaction(r.MessageReaction, r.Member, k.Config())
+	if !ok {
+		return
+	}
+	if self := b.selfID(s); self != "" && ev.UserID == self {
 		return
 	}
 	ctx, cancel := b.handlerContext()
 	defer cancel()
-	if err = b.reactionAdded(ctx, s, r); err != nil {
-		b.log.Error("reaction award", "message", r.MessageID, "giver", r.UserID, "emoji", r.Emoji.APIName(), "err", err)
+	if err = b.reactionAdded(ctx, s, ev); err != nil {
+		b.log.Error("reaction award", "message", ev.MessageID, "giver", ev.UserID, "emoji", ev.Emoji, "err", err)
 	}
 }
 
-func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discordgo.MessageReactionAdd) error {
+func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactionEvent) error {
 	k := b.kudos()
 	at := b.cfg.Clock.Now()
 	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
@@ -81,7 +85,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r *discor
 	}
 	ev := kudos.ReactionAdded{
 		GiverID: giver.ID, ReceiverID: recv.ID, MessageID: r.MessageID, ChannelID: r.ChannelID, GuildID: r.GuildID,
-		Emoji: r.Emoji.APIName(), GiverRoles: giverMember.Roles, ReceiverRoles: rolesOf(recvMember),
+		Emoji: r.Emoji, GiverRoles: giverMember.Roles, ReceiverRoles: rolesOf(recvMember),
 		GiverAccountCreated: snowflakeTime(r.UserID), GiverJoinedAt: giverMember.JoinedAt, At: at,
 	}
 	out, err := k.OnReactionAdded(ctx, ev)
@@ -108,17 +112,22 @@ func (b *Bot) onReactionRemove(s *discordgo.Session, r *discordgo.MessageReactio
 	defer b.inflight.Done()
 	var err error
 	defer func() { b.eventDone("reaction_remove", err) }()
-	if r.MessageReaction == nil || r.GuildID == "" || !b.relevantReaction(r.ChannelID, r.Emoji) {
+	k := b.kudos()
+	if k == nil {
+		return
+	}
+	ev, ok := parseReaction(r.MessageReaction, nil, k.Config())
+	if !ok {
 		return
 	}
 	ctx, cancel := b.handlerContext()
 	defer cancel()
-	if err = b.reactionRemoved(ctx, s, r); err != nil {
-		b.log.Error("reaction removal", "message", r.MessageID, "giver", r.UserID, "err", err)
+	if err = b.reactionRemoved(ctx, s, ev); err != nil {
+		b.log.Error("reaction removal", "message", ev.MessageID, "giver", ev.UserID, "err", err)
 	}
 }
 
-func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r *discordgo.MessageReactionRemove) error {
+func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r reactionEvent) error {
 	at := b.cfg.Clock.Now()
 	var receiverID int64
 	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
@@ -144,7 +153,7 @@ func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r *disc
 	}
 	n, err := b.kudos().OnReactionRemoved(ctx, kudos.ReactionRemoved{
 		GiverID: giver.ID, ReceiverID: receiverID, MessageID: r.MessageID, ChannelID: r.ChannelID,
-		GuildID: r.GuildID, Emoji: r.Emoji.APIName(), At: at,
+		GuildID: r.GuildID, Emoji: r.Emoji, At: at,
 	})
 	if err != nil {
 		return err
@@ -262,31 +271,6 @@ func (b *Bot) receiverOf(ctx context.Context, s *discordgo.Session, msg *discord
 	return msg.Author.ID, displayName(msg.Author), true, nil
 }
 
-// relevantReaction reports whether a reaction can matter to the kudos
-// engine (an award emoji, or any reaction in an art channel), so that other
-// reactions cost no REST calls and create no accounts.
-func (b *Bot) relevantReaction(channelID string, e discordgo.Emoji) bool {
-	k := b.kudos()
-	if k == nil {
-		return false
-	}
-	cfg := k.Config()
-	for _, c := range cfg.Art.Channels {
-		if c == channelID {
-			return true
-		}
-	}
-	name := normalizeEmoji(e.APIName())
-	for _, cc := range cfg.Categories {
-		for _, em := range cc.Emojis {
-			if normalizeEmoji(em) == name {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // dmRefusal tells a giver why their award did not count, if configured, at
 // most once per RefusalDMEvery, and never for a duplicate (a replay or a
 // second emoji of the same category says nothing new).
@@ -362,20 +346,4 @@ func snowflakeTime(id string) time.Time {
 		return time.Time{}
 	}
 	return t
-}
-
-// normalizeEmoji matches the kudos engine's form: "name:id" for custom
-// emojis, Unicode without variation selectors.
-func normalizeEmoji(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
-		s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "<"), "a:"), ">")
-		s = strings.TrimPrefix(s, ":")
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\uFE0E' || r == '\uFE0F' {
-			return -1
-		}
-		return r
-	}, s)
 }

@@ -294,6 +294,14 @@ func (h *Horde) servable(r *openRequest, now time.Time) (bool, string) {
 	return false, top
 }
 
+// Submit's warnings when no online worker can serve a request now. A
+// warning starting with one of them is the AI Horde's NoAvailableWorker
+// (the API reports it with that code).
+const (
+	WarningNoWorkerOnline   = "no worker is online right now; the request waits until one comes"
+	WarningNoWorkerCanServe = "no online worker can serve this request now"
+)
+
 // possibleWarning explains, for Submit, why no online worker can serve r
 // ("" when one can). Caller holds h.mu.
 func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
@@ -301,11 +309,11 @@ func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
 	r.possible, r.possibleAt = ok, now
 	switch {
 	case ok && reason == "" && !h.anyOnline(r.req.Kind, now):
-		return "no worker is online right now; the request waits until one comes"
+		return WarningNoWorkerOnline
 	case ok:
 		return ""
 	}
-	return "no online worker can serve this request now (" + reason + "); it waits until one can"
+	return WarningNoWorkerCanServe + " (" + reason + "); it waits until one can"
 }
 
 // anyOnline reports whether a worker of kind is online. Caller holds h.mu.

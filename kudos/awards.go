@@ -106,7 +106,7 @@ func (e *Engine) OnReactionRemoved(ctx context.Context, ev ReactionRemoved) (int
 	if at.IsZero() {
 		at = e.clock.Now()
 	}
-	emoji := normalizeEmoji(ev.Emoji)
+	emoji := NormalizeEmoji(ev.Emoji)
 	if e.artChannel[ev.ChannelID] {
 		r := ArtReaction{MessageID: ev.MessageID, ChannelID: ev.ChannelID, AuthorID: ev.ReceiverID,
 			ReactorID: ev.GiverID, Emoji: emoji, Added: false, At: at}
@@ -185,7 +185,7 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 		ev := a.ev
 		cat, isAward := a.forced, a.forced != ""
 		if !isAward {
-			cat, isAward = e.emojis[normalizeEmoji(ev.Emoji)]
+			cat, isAward = e.emojis[NormalizeEmoji(ev.Emoji)]
 		}
 		art[i] = a.forced == "" && e.artChannel[ev.ChannelID]
 		if !isAward && !art[i] {
@@ -231,7 +231,7 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 		recv, rok := st[ev.ReceiverID]
 		if art[i] && gok && rok && !giver.Flagged {
 			r := ArtReaction{MessageID: ev.MessageID, ChannelID: ev.ChannelID, AuthorID: ev.ReceiverID,
-				ReactorID: ev.GiverID, Emoji: normalizeEmoji(ev.Emoji), Added: true, At: ev.At}
+				ReactorID: ev.GiverID, Emoji: NormalizeEmoji(ev.Emoji), Added: true, At: ev.At}
 			if err := e.store.RecordArtReaction(ctx, r); err != nil {
 				return nil, nil, fmt.Errorf("record art reaction on %s: %w", ev.MessageID, err)
 			}
@@ -246,7 +246,7 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 			continue
 		}
 		amount := e.cfg.Categories[cat].Amount
-		emoji := normalizeEmoji(ev.Emoji)
+		emoji := NormalizeEmoji(ev.Emoji)
 		if a.forced != "" {
 			emoji = ev.Emoji
 		}

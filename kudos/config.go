@@ -188,7 +188,7 @@ func (c Config) Validate() error {
 			problems = append(problems, fmt.Sprintf("category %s: amount must be positive", cat))
 		}
 		for _, e := range cc.Emojis {
-			n := normalizeEmoji(e)
+			n := NormalizeEmoji(e)
 			if n == "" {
 				problems = append(problems, fmt.Sprintf("category %s: empty emoji", cat))
 				continue
@@ -273,21 +273,4 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	*d = Duration(secs * float64(time.Second))
 	return nil
-}
-
-// normalizeEmoji makes the forms Discord sends comparable: variation
-// selectors (U+FE0E, U+FE0F) are dropped and a custom emoji keeps "name:id"
-// without the surrounding "<:" ">" or "<a:" ">".
-func normalizeEmoji(s string) string {
-	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "<") && strings.HasSuffix(s, ">") {
-		s = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "<"), "a:"), ">")
-		s = strings.TrimPrefix(s, ":")
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '\uFE0E' || r == '\uFE0F' {
-			return -1
-		}
-		return r
-	}, s)
 }

@@ -41,6 +41,14 @@ func WithOnLeaderboard(fn func(context.Context, Leaderboard) error) Option {
 	return func(e *Engine) { e.onLeaderboard = fn }
 }
 
+// WithOnArtTally sets the callback the daily art tally hands its payouts to
+// (the bot announces them in the art channel). It is called only when a tally
+// ran and paid someone, after the payouts are committed. An error is logged;
+// the day is not retried (an announcement made twice is worse than one missed).
+func WithOnArtTally(fn func(context.Context, ArtTallyResult) error) Option {
+	return func(e *Engine) { e.onArtTally = fn }
+}
+
 // Engine applies the kudos rules: transfers, reaction and thanks awards,
 // moderator awards and the scheduled tallies. It is safe for concurrent use.
 type Engine struct {
@@ -51,6 +59,7 @@ type Engine struct {
 	log           *slog.Logger
 	members       MemberDirectory
 	onLeaderboard func(context.Context, Leaderboard) error
+	onArtTally    func(context.Context, ArtTallyResult) error
 
 	emojis     map[string]Category // normalized emoji -> category
 	modRoles   map[string]bool
@@ -89,7 +98,7 @@ func New(st Store, cfg Config, clock Clock, opts ...Option) (*Engine, error) {
 			continue
 		}
 		for _, em := range cc.Emojis {
-			e.emojis[normalizeEmoji(em)] = cat
+			e.emojis[NormalizeEmoji(em)] = cat
 		}
 	}
 	for _, o := range opts {

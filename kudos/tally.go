@@ -25,11 +25,37 @@ type Leaderboard struct {
 	Overall []Earner
 }
 
+// ArtTallyResult is what a daily art tally paid: the day and, per post, its
+// author, the reactors counted and the kudos paid, most paid first.
+type ArtTallyResult struct {
+	Period  Period
+	Payouts []ArtPayout
+}
+
+// ArtPayout is one art post's share of a tally.
+type ArtPayout struct {
+	UserID    int64  // the post's author (a horde user id)
+	MessageID string // the post
+	ChannelID string // the art channel it is in
+	Reactors  int    // distinct reactors counted
+	Amount    int64  // kudos paid, after the post and daily caps
+}
+
+// Total is the kudos the tally paid altogether.
+func (r ArtTallyResult) Total() int64 {
+	var sum int64
+	for _, p := range r.Payouts {
+		sum += p.Amount
+	}
+	return sum
+}
+
 // ArtTally pays the posts in art channels for the day containing day: a
 // post earns PerReactor per distinct human reactor whose first reaction fell
 // on that day and is still there, at most PostCap, and an author at most
 // DailyCap from one tally. Flagged and unknown authors earn nothing. It runs
 // once per day: it returns false (and pays nothing) if that day was done.
+// When it paid someone, the OnArtTally callback gets the payouts.
 func (e *Engine) ArtTally(ctx context.Context, day time.Time) (bool, error) {
 	p := Day(day, e.loc)
 	if done, err := e.store.TallyRan(ctx, TallyArt, p.Name); err != nil || done {
@@ -40,6 +66,7 @@ func (e *Engine) ArtTally(ctx context.Context, day time.Time) (bool, error) {
 		return false, wrapTally(TallyArt, p, err)
 	}
 	var entries []Entry
+	result := ArtTallyResult{Period: p}
 	if len(posts) > 0 && e.cfg.Art.PerReactor > 0 {
 		ids := make([]int64, 0, len(posts))
 		for _, post := range posts {
@@ -79,16 +106,27 @@ func (e *Engine) ArtTally(ctx context.Context, day time.Time) (bool, error) {
 				Reason: fmt.Sprintf("art tally %s: %d reactors", p.Name, post.Reactors),
 				Ref:    post.MessageID, Key: "art:" + p.Name + ":" + post.MessageID, Floor: NoFloor, At: now,
 			})
+			result.Payouts = append(result.Payouts, ArtPayout{
+				UserID: post.AuthorID, MessageID: post.MessageID, ChannelID: post.ChannelID,
+				Reactors: post.Reactors, Amount: amount,
+			})
 		}
 	}
 	ran, err := e.store.CompleteTally(ctx, TallyArt, p.Name, entries, e.clock.Now())
 	if err != nil {
 		return false, wrapTally(TallyArt, p, err)
 	}
-	if ran {
-		e.log.Info("art tally done", "period", p.Name, "posts", len(posts), "paid", len(entries))
+	if !ran {
+		return false, nil
 	}
-	return ran, nil
+	e.log.Info("art tally done", "period", p.Name, "posts", len(posts), "paid", len(entries))
+	if e.onArtTally != nil && len(result.Payouts) > 0 {
+		sort.SliceStable(result.Payouts, func(i, j int) bool { return result.Payouts[i].Amount > result.Payouts[j].Amount })
+		if err := e.onArtTally(ctx, result); err != nil {
+			e.log.Error("announce art tally", "period", p.Name, "err", err)
+		}
+	}
+	return true, nil
 }
 
 // Leaderboard returns the top earners of the week containing week (it

@@ -72,21 +72,25 @@ func (s *Store) StartJob(ctx context.Context, j horde.Job) error {
 		j.StartedAt = s.clock.Now()
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// Read first: the request row is written only by its first pop.
-		var state string
-		if err := s.txQueryRow(ctx, tx, qRequestState, j.RequestID).Scan(&state); err != nil {
-			return notFound(err, "start job %s on request %s", j.ID, j.RequestID)
+		// The first pop of a request moves it to processing; only when that
+		// changes nothing is its state read, to tell a later pop (processing)
+		// from a finished or unknown request.
+		res, err := s.exec(ctx, tx, qStartRequest, j.RequestID)
+		if err != nil {
+			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
 		}
-		switch horde.RequestState(state) {
-		case horde.RequestWaiting:
-			if _, err := s.exec(ctx, tx, qStartRequest, j.RequestID); err != nil {
-				return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("start job %s: %w", j.ID, err)
+		} else if n == 0 {
+			var state string
+			if err := s.txQueryRow(ctx, tx, qRequestState, j.RequestID).Scan(&state); err != nil {
+				return notFound(err, "start job %s on request %s", j.ID, j.RequestID)
 			}
-		case horde.RequestProcessing:
-		default:
-			return fmt.Errorf("start job %s: request %s is %s: %w", j.ID, j.RequestID, state, horde.ErrDuplicate)
+			if horde.RequestState(state) != horde.RequestProcessing {
+				return fmt.Errorf("start job %s: request %s is %s: %w", j.ID, j.RequestID, state, horde.ErrDuplicate)
+			}
 		}
-		res, err := s.exec(ctx, tx, qStartItem, j.RequestID, j.Item)
+		res, err = s.exec(ctx, tx, qStartItem, j.RequestID, j.Item)
 		if err != nil {
 			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
 		}
@@ -167,7 +171,8 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 			g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
 			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
 		}
-		if f.RequestState != "" {
+		// A request with a processing job is processing already.
+		if f.RequestState != "" && f.RequestState != horde.RequestProcessing {
 			if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
 				return unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
 			}

@@ -60,6 +60,24 @@ func TestStartJob(t *testing.T) {
 	}
 	// Item 1 is still waiting: a refused start changed nothing.
 	mustStart(t, s, "j1", "r", 1, "w")
+
+	// A finished request takes no job, whether or not it was ever popped.
+	mustRequest(t, s, "popped", 0, 2)
+	mustStart(t, s, "p0", "popped", 0, "w")
+	mustRequest(t, s, "never", 0, 1)
+	for id, item := range map[string]int{"popped": 1, "never": 0} { // items still waiting
+		if err := s.EndRequest(ctx, id, horde.RequestCancelled, "test", time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		wantKind(t, s.StartJob(ctx, job(id+"-late", id, item, "w")), horde.KindConflict, horde.ErrDuplicate)
+		r, err := s.Request(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.State != horde.RequestCancelled {
+			t.Fatalf("request %s state = %s after a refused start, want cancelled", id, r.State)
+		}
+	}
 }
 
 func TestFinishJobWritesEverythingOnce(t *testing.T) {

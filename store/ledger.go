@@ -17,7 +17,6 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 	qAddBalance = `INSERT INTO balances (user_id, kudos) VALUES (?1, ?2)
 ON CONFLICT (user_id) DO UPDATE SET kudos = kudos + excluded.kudos`
-	qEnsureBalance   = `INSERT INTO balances (user_id, kudos) VALUES (?, 0) ON CONFLICT (user_id) DO NOTHING`
 	qAddBalanceFloor = `UPDATE balances SET kudos = kudos + ?1 WHERE user_id = ?2 AND kudos + ?1 >= ?3`
 	qBalance         = `SELECT kudos FROM balances WHERE user_id = ?`
 	qHistory         = `SELECT id, user_id, delta, kind, reason, actor_id, ref, key, at
@@ -82,21 +81,42 @@ func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.En
 			}
 			continue
 		}
-		if _, err := s.exec(ctx, tx, qEnsureBalance, e.UserID); err != nil {
-			return nil, unavailable(fmt.Errorf("create balance of user %d: %w", e.UserID, err))
-		}
-		res, err = s.exec(ctx, tx, qAddBalanceFloor, e.Delta, e.UserID, e.Floor)
-		if err != nil {
-			return nil, unavailable(fmt.Errorf("update balance of user %d: %w", e.UserID, err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, fmt.Errorf("update balance of user %d: %w", e.UserID, err)
-		} else if n == 0 {
-			return nil, fmt.Errorf("ledger entry %q: user %d by %d below floor %d: %w",
-				e.Key, e.UserID, e.Delta, e.Floor, kudos.ErrInsufficient)
+		if err := s.addBalanceFloor(ctx, tx, e); err != nil {
+			return nil, err
 		}
 	}
 	return applied, nil
+}
+
+// addBalanceFloor adds e.Delta to the user's balance unless that takes it
+// below e.Floor (kudos.ErrInsufficient). A user without a balance row has 0:
+// the row is created only then, so the usual case is one statement.
+func (s *Store) addBalanceFloor(ctx context.Context, tx *sql.Tx, e kudos.Entry) error {
+	res, err := s.exec(ctx, tx, qAddBalanceFloor, e.Delta, e.UserID, e.Floor)
+	if err != nil {
+		return unavailable(fmt.Errorf("update balance of user %d: %w", e.UserID, err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("update balance of user %d: %w", e.UserID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	var kudosNow int64
+	switch err := s.txQueryRow(ctx, tx, qBalance, e.UserID).Scan(&kudosNow); {
+	case errors.Is(err, sql.ErrNoRows):
+		if e.Delta >= e.Floor { // from 0
+			if _, err := s.exec(ctx, tx, qAddBalance, e.UserID, e.Delta); err != nil {
+				return unavailable(fmt.Errorf("create balance of user %d: %w", e.UserID, err))
+			}
+			return nil
+		}
+	case err != nil:
+		return unavailable(fmt.Errorf("read balance of user %d: %w", e.UserID, err))
+	}
+	return fmt.Errorf("ledger entry %q: user %d by %d below floor %d: %w",
+		e.Key, e.UserID, e.Delta, e.Floor, kudos.ErrInsufficient)
 }
 
 // Balance returns a user's kudos; 0 for a user with no entries.

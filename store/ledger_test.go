@@ -68,6 +68,12 @@ func TestApply(t *testing.T) {
 			wantBal: map[int64]int64{3: 0},
 		},
 		{
+			name:        "floor met on a user with no balance row",
+			entries:     []kudos.Entry{{UserID: 3, Delta: 5, Kind: kudos.KindTransfer, Key: "t", Floor: 0}},
+			wantApplied: []bool{true},
+			wantBal:     map[int64]int64{3: 5},
+		},
+		{
 			name:        "negative floor allows debt",
 			entries:     []kudos.Entry{{UserID: 3, Delta: -50, Kind: kudos.KindRequestCost, Key: "c", Floor: -100}},
 			wantApplied: []bool{true},

@@ -47,7 +47,7 @@ func (s *Store) holdEscrow(ctx context.Context, tx *sql.Tx, holds []kudos.Hold) 
 		if at == 0 {
 			at = nanos(s.clock.Now())
 		}
-		res, err := tx.ExecContext(ctx, qInsertHold, h.Key, h.UserID, h.Amount, h.Ref, at)
+		res, err := s.exec(ctx, tx, qInsertHold, h.Key, h.UserID, h.Amount, h.Ref, at)
 		if err != nil {
 			return nil, unavailable(fmt.Errorf("hold escrow %q: %w", h.Key, err))
 		}

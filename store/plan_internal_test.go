@@ -2,9 +2,13 @@ package store
 
 import (
 	"context"
+	"regexp"
 	"strings"
 	"testing"
 )
+
+// recursiveCTE finds the name of a query's recursive common table expression.
+var recursiveCTE = regexp.MustCompile(`WITH RECURSIVE (\w+)\(`)
 
 // The hot statements must find their rows through an index: a table scan
 // would grow with the history of the horde.
@@ -35,8 +39,14 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
+		// A recursive CTE (the counter of CreateRequest's items) is walked,
+		// not a table.
+		var cte string
+		if m := recursiveCTE.FindStringSubmatch(q); m != nil {
+			cte = "SCAN " + m[1]
+		}
 		for _, step := range plan {
-			if strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "INDEX") && !strings.HasPrefix(step, "SCAN CONSTANT") {
+			if strings.HasPrefix(step, "SCAN ") && !strings.Contains(step, "INDEX") && !strings.HasPrefix(step, "SCAN CONSTANT") && step != cte {
 				t.Errorf("%s\n  plan: %s", q, strings.Join(plan, "; "))
 			}
 		}

@@ -19,6 +19,12 @@ const (
 	// openStates is the SQL list of unfinished request states (matches the requests_open index).
 	openStates = `('waiting', 'processing')`
 
+	qInsertRequest = `INSERT INTO requests (` + requestColumns + `)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// qInsertItems creates all the items of a request in one statement: a
+	// recursive CTE counts 0..n-1.
+	qInsertItems = `WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < ?)
+INSERT INTO items (request_id, idx, state) SELECT ?, x, ? FROM i`
 	qOpenRequests = `SELECT ` + requestColumns + ` FROM requests
 WHERE state IN ` + openStates + ` ORDER BY created_at, id`
 	qOpenJobs = `SELECT ` + jobColumns + ` FROM jobs j
@@ -80,8 +86,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 		r.CreatedAt = s.clock.Now()
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO requests (`+requestColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := s.exec(ctx, tx, qInsertRequest,
 			r.ID, string(r.Kind), r.UserID, string(horde.RequestWaiting), r.N, r.Prompt, stringList(r.Models), params,
 			r.NSFW, r.TrustedWorkers, stringList(r.Workers), r.WorkerBlacklist, r.R2, r.Shared, r.ClientAgent,
 			r.Source, r.Kudos, r.Priority, r.Faults, r.Reason, nanos(r.CreatedAt))
@@ -91,9 +96,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		if err != nil {
 			return unavailable(fmt.Errorf("create request %s: %w", r.ID, err))
 		}
-		// One statement for all items: a recursive CTE counts 0..n-1.
-		if _, err := tx.ExecContext(ctx, `WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < ?)
-INSERT INTO items (request_id, idx, state) SELECT ?, x, ? FROM i`, r.N, r.ID, string(horde.ItemWaiting)); err != nil {
+		if _, err := s.exec(ctx, tx, qInsertItems, r.N, r.ID, string(horde.ItemWaiting)); err != nil {
 			return unavailable(fmt.Errorf("create items of request %s: %w", r.ID, err))
 		}
 		return nil

@@ -7,12 +7,13 @@ import (
 )
 
 // writeQueries are prepared once on the writer connection: the statements
-// of the hot write paths (StartJob, FinishJob, FailJob, Apply) and the group
+// of the hot write paths (CreateRequest, StartJob, FinishJob, FailJob,
+// Apply) and the group
 // commit's savepoints. Any other query text runs unprepared.
 var writeQueries = []string{
 	"SAVEPOINT op", "ROLLBACK TO op", "RELEASE op",
-	qInsertEntry, qAddBalance, qEnsureBalance, qAddBalanceFloor,
-	qStartRequest, qStartItem, qInsertJob,
+	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qInsertHold,
+	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
 	qFailJob, qRequeueItem, qAddFault,
 	qJobState, qRequestState,

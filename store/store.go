@@ -26,9 +26,11 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -47,6 +49,7 @@ type Store struct {
 
 	creds credentialCache // API key hash -> credential, for a few seconds
 
+	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
 	rstmts map[string]*sql.Stmt // hot statements prepared on r
 
@@ -55,6 +58,8 @@ type Store struct {
 	ops       chan *writeOp
 	quit      chan struct{}
 	done      chan struct{}
+	commits   atomic.Uint64 // transactions committed, for the checkpointer
+	ckDone    chan struct{}
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -63,6 +68,15 @@ type Store struct {
 type Options struct {
 	Clock  horde.Clock
 	Logger *slog.Logger
+	// MaxDBBytes is a quota on the database's size, rounded down to whole
+	// pages (SQLite's max_page_count on the writer connection); 0 means no
+	// quota. A write that would grow the database past it fails with
+	// KindUnavailable and changes nothing, as on a full disk; writes that fit
+	// in pages already allocated still succeed. A quota below the current
+	// size holds the database at its current size. Result images (blobs/)
+	// and the WAL are not counted. Migrations at Open run before the quota
+	// applies.
+	MaxDBBytes int64
 }
 
 // DBFile is the database file name inside the data directory.
@@ -82,20 +96,23 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	path := filepath.Join(dir, DBFile)
 	// temp_store(MEMORY) keeps the statement journals of the group commit's
 	// savepoints off the disk; a 16 MiB page cache per connection keeps the
-	// hot indexes in memory.
+	// hot indexes in memory. Checkpoints are mostly the checkpointer's
+	// (checkpoint.go).
 	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", writerAutocheckpointPages, walSizeLimit)
+	w, err := openWriter(path, pragmas)
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, err
 	}
-	w.SetMaxOpenConns(1)
-	w.SetMaxIdleConns(1)
-	w.SetConnMaxLifetime(0)
-	w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, w, opt.Logger); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if opt.MaxDBBytes > 0 {
+		if w, err = applyQuota(ctx, w, path, pragmas, opt.MaxDBBytes, opt.Logger); err != nil {
+			return nil, err
+		}
 	}
 	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&mode=ro")
 	if err != nil {
@@ -107,7 +124,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	r.SetConnMaxIdleTime(0)
 	s := &Store{
 		w: w, r: r, dir: dir, blobs: filepath.Join(dir, "blobs"), clock: opt.Clock, log: opt.Logger,
-		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}),
+		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
+	}
+	if s.ck, err = openCheckpointer(path, pragmas); err != nil {
+		s.closeDBs()
+		return nil, err
 	}
 	if s.wstmts, err = prepareAll(ctx, w, writeQueries); err != nil {
 		s.closeDBs()
@@ -118,7 +139,59 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	go s.writer()
+	go s.checkpointer()
 	return s, nil
+}
+
+// openWriter opens the one writer connection with the given DSN pragmas.
+func openWriter(path, pragmas string) (*sql.DB, error) {
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	return w, nil
+}
+
+// applyQuota reopens the writer w with max_page_count set from maxBytes and
+// the database's page size. The pragma goes in the DSN so that it holds on
+// every connection the pool may (re)open, not only the current one.
+func applyQuota(ctx context.Context, w *sql.DB, path, pragmas string, maxBytes int64, log *slog.Logger) (*sql.DB, error) {
+	var pageSize, pages int64
+	err := w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize)
+	if err == nil {
+		err = w.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages)
+	}
+	if cerr := w.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("database quota of %s: %w", path, err)
+	}
+	if pageSize <= 0 {
+		return nil, fmt.Errorf("database quota of %s: page size %d", path, pageSize)
+	}
+	limit := max(maxBytes/pageSize, 1)
+	w, err = openWriter(path, pragmas+fmt.Sprintf("&_pragma=max_page_count(%d)", limit))
+	if err != nil {
+		return nil, err
+	}
+	// SQLite never sets the limit below the current size; read what it took.
+	var got int64
+	if err := w.QueryRowContext(ctx, "PRAGMA max_page_count").Scan(&got); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("database quota of %s: %w", path, err)
+	}
+	if got > limit {
+		log.Warn("the database is already larger than its quota: it cannot grow",
+			"quota_bytes", maxBytes, "size_bytes", pages*pageSize)
+	} else {
+		log.Info("database quota", "quota_bytes", got*pageSize, "size_bytes", pages*pageSize, "page_size", pageSize)
+	}
+	return w, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
@@ -146,6 +219,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.quit)
 		<-s.done
+		<-s.ckDone
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
@@ -158,6 +232,9 @@ func (s *Store) closeDBs() error {
 		for _, st := range m {
 			errs = append(errs, st.Close())
 		}
+	}
+	if s.ck != nil {
+		errs = append(errs, s.ck.Close())
 	}
 	errs = append(errs, s.r.Close(), s.w.Close())
 	return errors.Join(errs...)
@@ -174,19 +251,41 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.write(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
 }
 
-// unavailable marks disk-full and read-only failures as KindUnavailable so
-// that the API answers 503 and the bot says so; other errors pass through.
+// unavailable marks disk-full (including the MaxDBBytes quota), read-only
+// and I/O failures as KindUnavailable so that the API answers 503 and the
+// bot says so; other errors, and errors that already have a kind other than
+// internal, pass through.
 func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
+	var he *horde.Error
+	if errors.As(err, &he) && he.Kind != horde.KindInternal {
+		return err
+	}
+	if isStorageFailure(err) {
+		return &horde.Error{Kind: horde.KindUnavailable, Code: "StoreUnavailable", Message: "storage is unavailable; try again later", Err: err}
+	}
+	return err
+}
+
+// isStorageFailure reports whether err says the database cannot be
+// written: full (or at its quota), read-only, or failing I/O.
+func isStorageFailure(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR:
+			return true
+		}
+	}
 	msg := err.Error()
 	for _, s := range []string{"SQLITE_FULL", "database or disk is full", "SQLITE_READONLY", "readonly database", "SQLITE_IOERR", "disk I/O error"} {
 		if containsFold(msg, s) {
-			return &horde.Error{Kind: horde.KindUnavailable, Code: "StoreUnavailable", Message: "storage is unavailable; try again later", Err: err}
+			return true
 		}
 	}
-	return err
+	return false
 }
 
 var _ horde.Store = (*Store)(nil)

@@ -93,13 +93,15 @@ func (s *Store) runBatch(ops []*writeOp) {
 			}
 			return
 		}
+		// A full or read-only database fails each op on its own (the others
+		// may fit): every caller learns it as KindUnavailable.
 		if poisoned < 0 {
 			for i, op := range ops {
-				op.done <- results[i]
+				op.done <- unavailable(results[i])
 			}
 			return
 		}
-		ops[poisoned].done <- results[poisoned]
+		ops[poisoned].done <- unavailable(results[poisoned])
 		ops = append(ops[:poisoned:poisoned], ops[poisoned+1:]...)
 	}
 }
@@ -158,6 +160,7 @@ func (s *Store) tryBatch(ops []*writeOp) (results []error, poisoned int, err err
 		}
 		return nil, -1, unavailable(fmt.Errorf("commit: %w", err))
 	}
+	s.commits.Add(1)
 	return results, -1, nil
 }
 

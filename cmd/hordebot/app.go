@@ -45,7 +45,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if clock == nil {
 		clock = horde.SystemClock{}
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log})
+	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log, MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
@@ -86,7 +86,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
-	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard))
+	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)

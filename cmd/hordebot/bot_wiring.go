@@ -5,10 +5,11 @@ import (
 )
 
 // NewBot builds the Discord bot over the app's services and routes the kudos
-// engine's callbacks (leaderboard posts, role lookups) to it.
-func (a *App) NewBot() *bot.Bot {
+// engine's callbacks (leaderboard and art tally posts, role lookups) to it.
+// Options adjust the bot's config (the demo counts handled events with EventDone).
+func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 	d := a.Config.Discord
-	b := bot.New(bot.Config{
+	cfg := bot.Config{
 		GuildIDs:               d.GuildIDs,
 		ArtChannelID:           d.ArtChannelID,
 		LeaderboardChannelID:   d.LeaderboardChannelID,
@@ -20,9 +21,14 @@ func (a *App) NewBot() *bot.Bot {
 		RefusalDM:              d.RefusalDM,
 		Clock:                  a.Clock,
 		Logger:                 a.Log.With("component", "bot"),
-	}, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
 	a.hooks.set(b, b.PostLeaderboard)
 	a.hooks.setModeration(b.OnModeration)
+	a.hooks.setArtTally(b.PostArtTally)
 	return b
 }
 

@@ -28,7 +28,7 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg)})
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg)})
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
 	if err != nil {
 		return err
 	}

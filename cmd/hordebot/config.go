@@ -12,17 +12,22 @@ import (
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/store"
 )
 
 // Config is the whole configuration: assets/default-config.yaml, overlaid by
 // the --config file, overlaid by HORDEBOT_* environment variables. Secrets
 // (DISCORD_TOKEN) come only from the environment and are not part of it.
 type Config struct {
-	Data     string        `json:"data"`
-	LogLevel string        `json:"log_level"`
-	API      APIConfig     `json:"api"`
-	Horde    HordeConfig   `json:"horde"`
-	Discord  DiscordConfig `json:"discord"`
+	Data string `json:"data"`
+	// DataMaxMiB caps the SQLite database's size (store.Options.MaxDBBytes):
+	// past it, writes are refused as on a full disk (the API answers 503,
+	// the bot says storage is unavailable). 0: no cap.
+	DataMaxMiB int64         `json:"data_max_mib"`
+	LogLevel   string        `json:"log_level"`
+	API        APIConfig     `json:"api"`
+	Horde      HordeConfig   `json:"horde"`
+	Discord    DiscordConfig `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
@@ -166,10 +171,18 @@ func (c Config) validate() error {
 	if c.API.Listen == "" {
 		return fmt.Errorf("config: api.listen is empty")
 	}
+	if c.DataMaxMiB < 0 {
+		return fmt.Errorf("config: data_max_mib must not be negative")
+	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")
 	}
 	return nil
+}
+
+// StoreOptions are the store settings the config holds (the quota).
+func (c Config) StoreOptions() store.Options {
+	return store.Options{MaxDBBytes: c.DataMaxMiB << 20}
 }
 
 // LogLevel parses the configured level.

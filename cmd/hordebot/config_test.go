@@ -29,7 +29,7 @@ func TestLoadConfig(t *testing.T) {
 		check   func(t *testing.T, c Config)
 	}{
 		{name: "defaults", check: func(t *testing.T, c Config) {
-			if c.Data != "./data" || c.API.Listen != "127.0.0.1:7001" || c.Moderation.EscrowPercent != 50 {
+			if c.Data != "./data" || c.DataMaxMiB != 0 || c.API.Listen != "127.0.0.1:7001" || c.Moderation.EscrowPercent != 50 {
 				t.Fatalf("defaults: %+v", c)
 			}
 			if time.Duration(c.Moderation.TrustMinAge) != 168*time.Hour {
@@ -53,6 +53,12 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("got data %q public %q", c.Data, c.API.PublicURL)
 			}
 		}},
+		{name: "a database quota in MiB", file: "data_max_mib: 512\n", check: func(t *testing.T, c Config) {
+			if got := c.StoreOptions().MaxDBBytes; got != 512<<20 {
+				t.Fatalf("MaxDBBytes %d, want 512 MiB", got)
+			}
+		}},
+		{name: "a negative quota is an error", file: "data_max_mib: -1\n", wantErr: "data_max_mib"},
 		{name: "a typo is an error", file: "api:\n  lisen: x\n", wantErr: "lisen"},
 		{name: "a bad kudos key is an error", file: "kudos:\n  giver_cap: 1\n", wantErr: "giver_cap"},
 		{name: "a bad duration is an error", file: "moderation:\n  trust_min_age: soon\n", wantErr: "soon"},

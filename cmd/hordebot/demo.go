@@ -23,6 +23,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	_ "github.com/gen2brain/webp" // decode WebP results
 
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/worker"
@@ -83,6 +84,8 @@ type demo struct {
 	modRole                      *discordgo.Role
 	balancesBefore, balanceAfter map[string]int64
 	imagineMsg                   discordtest.Message
+	reactions                    chan struct{} // one per reaction the bot finished handling
+	reactionsSent                int
 }
 
 func newDemo(out string, stdout, stderr io.Writer, verbose bool) (*demo, error) {
@@ -207,7 +210,14 @@ func (d *demo) setUp(ctx context.Context) error {
 		}
 	}()
 
-	b := d.app.NewBot()
+	d.reactions = make(chan struct{}, 64)
+	b := d.app.NewBot(func(c *bot.Config) {
+		c.EventDone = func(event string, err error) {
+			if event == "reaction_add" {
+				d.reactions <- struct{}{}
+			}
+		}
+	})
 	sess, err := d.srv.NewSession(d.srv.Token())
 	if err != nil {
 		return err
@@ -327,12 +337,12 @@ func (d *demo) helpfulReaction(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.srv.AddReaction(d.general.ID, a.ID, d.ada.ID, "🙏"); err != nil {
+	if err := d.react(d.general.ID, a.ID, d.ada.ID, "🙏"); err != nil {
 		return err
 	}
 	d.say("ada: %q\ndev: %q\nada reacts 🙏 on dev's answer (a helpful award, pending for the settle delay).", "my worker says CUDA out of memory, what now?", "lower max_pixels to 512x512 or run one thread")
 	// A self-award, to show a refusal.
-	if err := d.srv.AddReaction(d.general.ID, q.ID, d.ada.ID, "🙏"); err != nil {
+	if err := d.react(d.general.ID, q.ID, d.ada.ID, "🙏"); err != nil {
 		return err
 	}
 	d.say("ada also reacts 🙏 on her own question: self-awards are refused.")
@@ -349,8 +359,14 @@ func (d *demo) shareAndReact(ctx context.Context) error {
 	if share == "" {
 		return errors.New("the result has no share button")
 	}
-	if _, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, CustomID: share, MessageID: d.imagineMsg.ID}); err != nil {
+	// Wait for the bot's answer to the click: by then the post is recorded as
+	// ada's, so reactions on it credit her.
+	answer, err := d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, CustomID: share, MessageID: d.imagineMsg.ID})
+	if err != nil {
 		return err
+	}
+	if !strings.Contains(answer, "Shared") {
+		return fmt.Errorf("share answered %q", answer)
 	}
 	post, err := d.srv.WaitForMessage(ctx, d.art.ID, func(m discordtest.Message) bool { return len(m.Files) > 0 })
 	if err != nil {
@@ -358,11 +374,20 @@ func (d *demo) shareAndReact(ctx context.Context) error {
 	}
 	d.say("ada clicks share: the bot posts to #art: %s", firstLine(post.Content, ""))
 	for _, u := range []*discordgo.User{d.ben, d.cleo, d.dev} {
-		if err := d.srv.AddReaction(d.art.ID, post.ID, u.ID, "🎨"); err != nil {
+		if err := d.react(d.art.ID, post.ID, u.ID, "🎨"); err != nil {
 			return err
 		}
 	}
 	d.say("ben, cleo and dev react 🎨 on the shared picture.")
+	return nil
+}
+
+// react adds a member's reaction through the fake Discord's gateway.
+func (d *demo) react(channelID, messageID, userID, emoji string) error {
+	if err := d.srv.AddReaction(channelID, messageID, userID, emoji); err != nil {
+		return err
+	}
+	d.reactionsSent++
 	return nil
 }
 
@@ -378,7 +403,13 @@ func (d *demo) moderatorAward(ctx context.Context) error {
 
 func (d *demo) tally(ctx context.Context) error {
 	// Let the bot finish handling the reactions (they arrive over the gateway).
-	time.Sleep(300 * time.Millisecond)
+	for i := 0; i < d.reactionsSent; i++ {
+		select {
+		case <-d.reactions:
+		case <-ctx.Done():
+			return fmt.Errorf("the bot handled %d of %d reactions: %w", i, d.reactionsSent, ctx.Err())
+		}
+	}
 	d.clock.Advance(11 * time.Minute)
 	n, err := d.app.Kudos.Settle(ctx)
 	if err != nil {

@@ -45,6 +45,7 @@ type kudosHooks struct {
 	mu            sync.RWMutex
 	members       kudos.MemberDirectory
 	onLeaderboard func(context.Context, kudos.Leaderboard) error
+	onArtTally    func(context.Context, kudos.ArtTallyResult) error
 	onModeration  func(context.Context, horde.ModerationEvent)
 }
 
@@ -52,6 +53,12 @@ func (h *kudosHooks) set(m kudos.MemberDirectory, lb func(context.Context, kudos
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.members, h.onLeaderboard = m, lb
+}
+
+func (h *kudosHooks) setArtTally(fn func(context.Context, kudos.ArtTallyResult) error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.onArtTally = fn
 }
 
 func (h *kudosHooks) setModeration(fn func(context.Context, horde.ModerationEvent)) {
@@ -90,4 +97,16 @@ func (h *kudosHooks) leaderboard(ctx context.Context, lb kudos.Leaderboard) erro
 		return nil
 	}
 	return fn(ctx, lb)
+}
+
+// artTally forwards the daily art tally's payouts to the bot, which
+// announces them in the art channel.
+func (h *kudosHooks) artTally(ctx context.Context, r kudos.ArtTallyResult) error {
+	h.mu.RLock()
+	fn := h.onArtTally
+	h.mu.RUnlock()
+	if fn == nil {
+		return nil
+	}
+	return fn(ctx, r)
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -67,10 +69,19 @@ func statusOf(err error) (int, errorBody) {
 	return m.status, body
 }
 
+// unavailableRetryAfter is the Retry-After of a 503: long enough for an
+// admin to free disk space or lift a quota, short enough for a worker's
+// retry loop.
+const unavailableRetryAfter = 60 * time.Second
+
 // writeError answers err as JSON. Internal and unavailable errors are logged
-// with their full text, which never reaches the client.
+// with their full text, which never reaches the client. A 503 (the store
+// cannot write: disk full, quota reached, read-only) says when to retry.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := statusOf(err)
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(unavailableRetryAfter)))
+	}
 	if status >= http.StatusInternalServerError {
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	} else {

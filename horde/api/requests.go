@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -19,7 +20,19 @@ const (
 	WarnUnknownField = "UnknownField" // a body field this server does not know
 	WarnUnsupported  = "Unsupported"  // a known AI Horde feature this server does not offer
 	WarnNotice       = "Notice"       // something the scheduler accepted but ignored
+	// WarnNoAvailableWorker is the AI Horde's code (one of the values clients
+	// such as the npm package @zeldafan0225/ai_horde type the field with) for
+	// "no online worker can serve this request now".
+	WarnNoAvailableWorker = "NoAvailableWorker"
 )
+
+// noticeCode is the warning code of a scheduler notice.
+func noticeCode(n string) string {
+	if strings.HasPrefix(n, horde.WarningNoWorkerOnline) || strings.HasPrefix(n, horde.WarningNoWorkerCanServe) {
+		return WarnNoAvailableWorker
+	}
+	return WarnNotice
+}
 
 func unknownFieldWarnings(fields []string) []Warning {
 	ws := make([]Warning, 0, len(fields))
@@ -104,7 +117,7 @@ func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.
 		return
 	}
 	for _, n := range notices {
-		warnings = append(warnings, Warning{Code: WarnNotice, Message: n})
+		warnings = append(warnings, Warning{Code: noticeCode(n), Message: n})
 	}
 	if warnings == nil {
 		warnings = []Warning{}

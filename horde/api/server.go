@@ -145,10 +145,14 @@ func (s *server) routes() *http.ServeMux {
 	return mux
 }
 
-// quietRoutes are polled constantly; their successes are logged at debug level.
+// quietRoutes are polled constantly, or are the workers' once-per-job
+// submits: thousands a second on a busy horde. Their successes are logged
+// at debug level; their failures as any other.
 var quietRoutes = map[string]bool{
 	"POST " + Prefix + "/generate/pop":             true,
 	"POST " + Prefix + "/generate/text/pop":        true,
+	"POST " + Prefix + "/generate/submit":          true,
+	"POST " + Prefix + "/generate/text/submit":     true,
 	"GET " + Prefix + "/generate/check/{id}":       true,
 	"GET " + Prefix + "/generate/text/status/{id}": true,
 	"GET " + Prefix + "/status/heartbeat":          true,
@@ -178,7 +182,9 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		h.Set("Access-Control-Allow-Origin", "*")
 		if r.Method == http.MethodOptions {
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
-			h.Set("Access-Control-Allow-Headers", "apikey, Client-Agent, Content-Type, Idempotency-Key")
+			// X-Fields: AI Horde clients (the npm package @zeldafan0225/ai_horde)
+			// send it to ask for a subset of fields; the full answer is a superset.
+			h.Set("Access-Control-Allow-Headers", "apikey, Client-Agent, Content-Type, Idempotency-Key, X-Fields")
 			h.Set("Access-Control-Max-Age", "86400")
 			rec.WriteHeader(http.StatusNoContent)
 			return
@@ -239,6 +245,9 @@ func (s *server) logRequest(r *http.Request, rec *statusRecorder, took time.Dura
 		level = slog.LevelError
 	case status < 400 && quietRoutes[r.Pattern]:
 		level = slog.LevelDebug
+	}
+	if !s.log.Enabled(r.Context(), level) {
+		return // the common case for pops and submits: skip building the line
 	}
 	route := r.Pattern
 	if route == "" {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,22 @@ func TestRoutingAndCORS(t *testing.T) {
 		wantStatus(t, r, http.StatusNoContent)
 		if r.header.Get("Access-Control-Allow-Origin") != "*" || r.header.Get("Access-Control-Allow-Headers") == "" {
 			t.Errorf("CORS headers = %v", r.header)
+		}
+	})
+	t.Run("preflight allows every header the npm client sends", func(t *testing.T) {
+		// @zeldafan0225/ai_horde sends these (X-Fields when a call names fields);
+		// a browser refuses the call if the preflight does not allow one.
+		r := e.do("OPTIONS", "/api/v2/find_user", "", nil, "Origin", "https://app.example.org",
+			"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "apikey,client-agent,content-type,x-fields")
+		wantStatus(t, r, http.StatusNoContent)
+		allowed := map[string]bool{}
+		for _, h := range strings.Split(r.header.Get("Access-Control-Allow-Headers"), ",") {
+			allowed[strings.ToLower(strings.TrimSpace(h))] = true
+		}
+		for _, h := range []string{"apikey", "client-agent", "content-type", "x-fields"} {
+			if !allowed[h] {
+				t.Errorf("preflight does not allow header %s: %q", h, r.header.Get("Access-Control-Allow-Headers"))
+			}
 		}
 	})
 	t.Run("base URL option is used for links", func(t *testing.T) {
