@@ -131,3 +131,36 @@ func BenchmarkComposeAndEncodeGrid(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGridFromPNG is the whole job that ImageMagick's montage does on
+// files, in memory: decode four 1024x1024 PNGs, compose, encode the grid as
+// PNG (what the bot sends when it fits). Opaque noise, as in bench.sh's montage run.
+func BenchmarkGridFromPNG(b *testing.B) {
+	var files [][]byte
+	for i := uint64(1); i <= 4; i++ {
+		img := noise(1024, 1024, i).(*image.NRGBA)
+		for p := 3; p < len(img.Pix); p += 4 {
+			img.Pix[p] = 255
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			b.Fatal(err)
+		}
+		files = append(files, buf.Bytes())
+	}
+	b.ResetTimer()
+	for range b.N {
+		imgs := make([]image.Image, 0, 4)
+		for _, f := range files {
+			img, err := png.Decode(bytes.NewReader(f))
+			if err != nil {
+				b.Fatal(err)
+			}
+			imgs = append(imgs, img)
+		}
+		var out bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&out, commands.ComposeGrid(imgs)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
