@@ -124,7 +124,7 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	for _, o := range opts {
 		o(&h.cfg, &kcfg)
 	}
-	h.openServices(kcfg)
+	h.openServices(kcfg, 0)
 	h.start()
 	return h
 }
@@ -136,11 +136,12 @@ func (h *harness) on(t testing.TB) *harness {
 	return &c
 }
 
-// openServices opens the store, the horde and the kudos engine in h.dir.
-func (h *harness) openServices(kcfg kudos.Config) {
+// openServices opens the store (with a database quota of maxDBBytes, 0 for
+// none), the horde and the kudos engine in h.dir.
+func (h *harness) openServices(kcfg kudos.Config, maxDBBytes int64) {
 	h.t.Helper()
 	var err error
-	h.st, err = store.Open(h.ctx, h.dir, store.Options{Clock: h.clock, Logger: quietLogger()})
+	h.st, err = store.Open(h.ctx, h.dir, store.Options{Clock: h.clock, Logger: quietLogger(), MaxDBBytes: maxDBBytes})
 	must(h.t, err)
 	st := h.st
 	h.t.Cleanup(func() { _ = st.Close() })
@@ -345,17 +346,11 @@ func solidPNG(t testing.TB, w, hgt, i int) []byte {
 	return buf.Bytes()
 }
 
-// components flattens a message's buttons to their custom IDs.
-func customIDs(m discordgo.Message) []string {
+// customIDs flattens a message's buttons to their custom IDs.
+func customIDs(m discordtest.Message) []string {
 	var ids []string
-	for _, row := range m.Components {
-		if r, ok := row.(*discordgo.ActionsRow); ok {
-			for _, c := range r.Components {
-				if b, ok := c.(*discordgo.Button); ok {
-					ids = append(ids, b.CustomID)
-				}
-			}
-		}
+	for _, b := range m.Buttons() {
+		ids = append(ids, b.CustomID)
 	}
 	return ids
 }

@@ -44,7 +44,7 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 		t.Fatalf("full image is %v, want 512x512", b)
 	}
 	wantContains(t, m.Content, "<@"+h.alice.ID+">")
-	ids := customIDs(m.Message)
+	ids := customIDs(m)
 	for _, prefix := range []string{"imagine/upscale/", "imagine/reroll/", "imagine/variation/", "imagine/share/", "imagine/delete/"} {
 		if findID(ids, prefix) == "" {
 			t.Errorf("no %s button among %v", prefix, ids)
@@ -140,7 +140,7 @@ func TestImagineButtons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	res := finishedImagine(h, 2)
-	ids := customIDs(res.Message)
+	ids := customIDs(res)
 
 	t.Run("upscale posts one full-size image", func(t *testing.T) {
 		h := h.on(t)

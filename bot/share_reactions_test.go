@@ -19,7 +19,7 @@ func TestSharedImageCreditsTheRequester(t *testing.T) {
 	must(t, err)
 
 	res := finishedImagine(h, 2)
-	text, _ := h.reply(h.click(h.alice, h.general, res.ID, findID(customIDs(res.Message), "imagine/share/")))
+	text, _ := h.reply(h.click(h.alice, h.general, res.ID, findID(customIDs(res), "imagine/share/")))
 	wantContains(t, text, "Shared")
 	shared, err := h.srv.WaitForMessage(h.ctx, h.art.ID, hasFiles)
 	must(t, err)
@@ -28,7 +28,7 @@ func TestSharedImageCreditsTheRequester(t *testing.T) {
 	}
 	post, err := h.st.SharedPost(h.ctx, shared.ID)
 	must(t, err)
-	if post.DiscordUserID != h.alice.ID || post.ChannelID != h.art.ID || post.GuildID != h.guild.ID || !strings.HasPrefix(findID(customIDs(res.Message), "imagine/share/"), "imagine/share/"+post.RequestID) {
+	if post.DiscordUserID != h.alice.ID || post.ChannelID != h.art.ID || post.GuildID != h.guild.ID || !strings.HasPrefix(findID(customIDs(res), "imagine/share/"), "imagine/share/"+post.RequestID) {
 		t.Fatalf("shared post recorded as %+v", post)
 	}
 

@@ -3,10 +3,6 @@ package bot_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/hordebot/hordebot/horde"
-	"github.com/hordebot/hordebot/kudos"
-	"github.com/hordebot/hordebot/store"
 )
 
 // reopenWithQuota restarts the bot over the same data directory opened with
@@ -16,16 +12,7 @@ func (h *harness) reopenWithQuota(maxDBBytes int64) {
 	must(h.t, h.srv.WaitHeartbeat(h.ctx)) // see discordtest's doc on closing a fresh session
 	stop(h.bot, h.sess)
 	must(h.t, h.st.Close())
-	kcfg := h.kudos.Config()
-	var err error
-	h.st, err = store.Open(h.ctx, h.dir, store.Options{Clock: h.clock, Logger: quietLogger(), MaxDBBytes: maxDBBytes})
-	must(h.t, err)
-	st := h.st
-	h.t.Cleanup(func() { _ = st.Close() })
-	h.horde, err = horde.New(h.ctx, h.st, horde.Config{Clock: h.clock, Logger: quietLogger(), MemberFloor: -100, AnonymousFloor: -1000000})
-	must(h.t, err)
-	h.kudos, err = kudos.New(h.st, kcfg, h.clock, kudos.WithLogger(quietLogger()))
-	must(h.t, err)
+	h.openServices(h.kudos.Config(), maxDBBytes)
 	h.start()
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -13,28 +12,12 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+// newFakeClock is a clock the test moves by hand.
+func newFakeClock() *storetest.Clock {
+	return storetest.NewClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -43,7 +26,7 @@ var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 type env struct {
 	tb    testing.TB
 	ctx   context.Context
-	clock *fakeClock
+	clock *storetest.Clock
 	dir   string
 	cfg   horde.Config
 	st    *store.Store

@@ -10,6 +10,7 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 func TestSplitReward(t *testing.T) {
@@ -65,11 +66,7 @@ func TestHoldValidate(t *testing.T) {
 func openEscrowStore(t *testing.T) (*store.Store, int64) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Clock: &fakeClock{now: t0}, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	st := storetest.MustOpen(t, t.TempDir(), storetest.NewClock(t0))
 	u, err := st.CreateUser(ctx, horde.User{Name: "owner"}, "")
 	if err != nil {
 		t.Fatal(err)

@@ -4,13 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // quiet discards the logs of tests.
@@ -19,37 +19,13 @@ var quiet = slog.New(slog.DiscardHandler)
 // t0 is a Wednesday noon in UTC: far from day and week boundaries.
 var t0 = time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
 
-// fakeClock is a settable clock safe for concurrent use.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // env is an engine over a real store in a temp dir.
 type env struct {
 	tb    testing.TB
 	ctx   context.Context
 	st    *store.Store
 	eng   *kudos.Engine
-	clock *fakeClock
+	clock *storetest.Clock
 	cfg   kudos.Config
 }
 
@@ -77,12 +53,8 @@ func testConfig() kudos.Config {
 func newEnv(tb testing.TB, cfg kudos.Config, opts ...kudos.Option) *env {
 	tb.Helper()
 	ctx := context.Background()
-	clock := &fakeClock{now: t0}
-	st, err := store.Open(ctx, tb.TempDir(), store.Options{Clock: clock, Logger: quiet})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() { _ = st.Close() })
+	clock := storetest.NewClock(t0)
+	st := storetest.MustOpen(tb, tb.TempDir(), clock)
 	eng, err := kudos.New(st, cfg, clock, append([]kudos.Option{kudos.WithLogger(quiet)}, opts...)...)
 	if err != nil {
 		tb.Fatalf("new engine: %v", err)

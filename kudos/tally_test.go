@@ -8,6 +8,7 @@ import (
 
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // artReact is a reaction in the art channel.
@@ -205,7 +206,7 @@ func TestCleanup(t *testing.T) {
 // restarted after a catch-up does not pay the same period again.
 func TestCatchUpAfterRestartDoesNotRepeat(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{now: t0.Add(-24 * time.Hour)}
+	clock := storetest.NewClock(t0.Add(-24 * time.Hour))
 	open := func() (*store.Store, *kudos.Engine) {
 		st, err := store.Open(context.Background(), dir, store.Options{Clock: clock, Logger: quiet})
 		if err != nil {

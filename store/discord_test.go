@@ -7,17 +7,13 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
-	"github.com/hordebot/hordebot/store"
 )
 
 func TestDiscordDeliveries(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := store.Open(ctx, dir, store.Options{Clock: clock, Logger: quietLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenDir(t, dir, clock)
 	for _, id := range []string{"r1", "r2", "r3"} {
 		if err := s.SaveDiscordDelivery(ctx, id, []byte(`{"request_id":"`+id+`"}`)); err != nil {
 			t.Fatal(err)
@@ -77,10 +73,7 @@ func TestSharedPosts(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	clock := newFakeClock()
-	s, err := store.Open(ctx, dir, store.Options{Clock: clock, Logger: quietLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenDir(t, dir, clock)
 	if _, err := s.SharedPost(ctx, "m1"); !errors.Is(err, horde.ErrNotFound) || !horde.IsKind(err, horde.KindNotFound) {
 		t.Fatalf("unknown shared post: err %v, want horde.ErrNotFound", err)
 	}

@@ -5,35 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
-// fakeClock is a settable clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock is a settable clock at the tests' start time.
+func newFakeClock() *storetest.Clock {
+	return storetest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 var quietLogger = slog.New(slog.DiscardHandler)
@@ -47,16 +30,7 @@ func mustOpen(tb testing.TB) *store.Store {
 // mustOpenDir opens a store in dir and closes it at the end of the test.
 func mustOpenDir(tb testing.TB, dir string, clock horde.Clock) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), dir, store.Options{Clock: clock, Logger: quietLogger})
-	if err != nil {
-		tb.Fatalf("open store: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
-	return s
+	return storetest.MustOpen(tb, dir, clock)
 }
 
 // mustUser creates a user named name.

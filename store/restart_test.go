@@ -7,7 +7,6 @@ import (
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
-	"github.com/hordebot/hordebot/store"
 )
 
 func TestReopenKeepsEverything(t *testing.T) {
@@ -15,10 +14,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	dir := t.TempDir()
 	clock := newFakeClock()
 
-	s, err := store.Open(ctx, dir, store.Options{Clock: clock, Logger: quietLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpenDir(t, dir, clock)
 	u, err := s.CreateUser(ctx, horde.User{Name: "alice", DiscordID: "1"}, horde.HashKey("alice"))
 	if err != nil {
 		t.Fatal(err)

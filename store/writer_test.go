@@ -112,10 +112,7 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 // Writes racing with Close either commit or fail with KindUnavailable; none hangs.
 func TestCloseDuringWrites(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, t.TempDir(), store.Options{Clock: newFakeClock(), Logger: quietLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := mustOpen(t)
 	var wg sync.WaitGroup
 	var committed, refused atomic.Int64
 	for w := 0; w < 4; w++ {

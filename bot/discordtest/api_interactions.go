@@ -310,12 +310,9 @@ func (s *Server) webhookMessage(r *http.Request) (*interactionState, *channelSta
 
 // executeWebhook answers POST /webhooks/{app}/{token}: an interaction follow-up.
 func (s *Server) executeWebhook(r *http.Request, in *reqBody) (any, *apiError) {
-	d, aerr := s.decodeMessagePayload(in.json, in.files)
+	d, aerr := s.decodeNewMessage(in)
 	if aerr != nil {
 		return nil, aerr
-	}
-	if d.empty() {
-		return nil, errEmptyMessage
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -349,11 +346,7 @@ func (s *Server) getWebhookMessage(r *http.Request, _ *reqBody) (any, *apiError)
 	if aerr != nil {
 		return nil, aerr
 	}
-	raw, err := s.messageWireLocked(m)
-	if err != nil {
-		return nil, &apiError{Status: http.StatusInternalServerError, Message: err.Error()}
-	}
-	return raw, nil
+	return s.messageJSONLocked(m)
 }
 
 func (s *Server) editWebhookMessage(r *http.Request, in *reqBody) (any, *apiError) {
@@ -380,12 +373,7 @@ func (s *Server) deleteWebhookMessage(r *http.Request, _ *reqBody) (any, *apiErr
 	if aerr != nil {
 		return nil, aerr
 	}
-	s.deleteMessageLocked(cs, m.msg.ID)
-	s.bumpLocked()
-	if err := s.dispatchDeleteLocked(cs, m); err != nil && !errors.Is(err, ErrNoSession) {
-		s.cfg.log.Warn("discordtest: dispatch delete", "err", err)
-	}
-	return nil, nil
+	return s.removeMessageLocked(cs, m)
 }
 
 // InteractionSent returns the interaction as it was dispatched to the bot.

@@ -1,7 +1,6 @@
 package discordtest
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
@@ -46,12 +45,9 @@ func (s *Server) dmBlockedLocked(cs *channelState) bool {
 }
 
 func (s *Server) createChannelMessage(r *http.Request, in *reqBody) (any, *apiError) {
-	d, aerr := s.decodeMessagePayload(in.json, in.files)
+	d, aerr := s.decodeNewMessage(in)
 	if aerr != nil {
 		return nil, aerr
-	}
-	if d.empty() {
-		return nil, errEmptyMessage
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -80,11 +76,27 @@ func (s *Server) answerMessageLocked(event string, cs *channelState, m *storedMe
 	if err := s.dispatchMessageLocked(event, cs, m); err != nil && !errors.Is(err, ErrNoSession) {
 		s.cfg.log.Warn("discordtest: dispatch", "type", event, "err", err)
 	}
+	return s.messageJSONLocked(m)
+}
+
+// messageJSONLocked answers with the message JSON as Discord sends it.
+func (s *Server) messageJSONLocked(m *storedMessage) (any, *apiError) {
 	raw, err := s.messageWireLocked(m)
 	if err != nil {
 		return nil, &apiError{Status: http.StatusInternalServerError, Message: err.Error()}
 	}
 	return raw, nil
+}
+
+// removeMessageLocked deletes a message from its channel, wakes the waiters
+// and sends the bot MESSAGE_DELETE. It answers with no body.
+func (s *Server) removeMessageLocked(cs *channelState, m *storedMessage) (any, *apiError) {
+	s.deleteMessageLocked(cs, m.msg.ID)
+	s.bumpLocked()
+	if err := s.dispatchDeleteLocked(cs, m); err != nil && !errors.Is(err, ErrNoSession) {
+		s.cfg.log.Warn("discordtest: dispatch delete", "err", err)
+	}
+	return nil, nil
 }
 
 // listMessages answers GET /channels/{channel}/messages, newest first, with
@@ -131,11 +143,11 @@ func (s *Server) listMessages(r *http.Request, _ *reqBody) (any, *apiError) {
 			}
 		}
 	}
-	out := make([]json.RawMessage, 0, len(picked))
+	out := make([]any, 0, len(picked))
 	for i := len(picked) - 1; i >= 0; i-- {
-		raw, err := s.messageWireLocked(picked[i])
-		if err != nil {
-			return nil, &apiError{Status: http.StatusInternalServerError, Message: err.Error()}
+		raw, aerr := s.messageJSONLocked(picked[i])
+		if aerr != nil {
+			return nil, aerr
 		}
 		out = append(out, raw)
 	}
@@ -154,11 +166,7 @@ func (s *Server) getChannelMessage(r *http.Request, _ *reqBody) (any, *apiError)
 	if aerr != nil {
 		return nil, aerr
 	}
-	raw, err := s.messageWireLocked(m)
-	if err != nil {
-		return nil, &apiError{Status: http.StatusInternalServerError, Message: err.Error()}
-	}
-	return raw, nil
+	return s.messageJSONLocked(m)
 }
 
 func (s *Server) editChannelMessage(r *http.Request, in *reqBody) (any, *apiError) {
@@ -188,12 +196,7 @@ func (s *Server) deleteChannelMessage(r *http.Request, _ *reqBody) (any, *apiErr
 	if aerr != nil {
 		return nil, aerr
 	}
-	s.deleteMessageLocked(cs, m.msg.ID)
-	s.bumpLocked()
-	if err := s.dispatchDeleteLocked(cs, m); err != nil && !errors.Is(err, ErrNoSession) {
-		s.cfg.log.Warn("discordtest: dispatch delete", "err", err)
-	}
-	return nil, nil
+	return s.removeMessageLocked(cs, m)
 }
 
 // putReaction answers PUT .../reactions/{emoji}/@me.

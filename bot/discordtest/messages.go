@@ -42,6 +42,22 @@ type Message struct {
 	Files []File
 }
 
+// Buttons returns the message's buttons in the order Discord shows them:
+// row by row, left to right.
+func (m Message) Buttons() []*discordgo.Button {
+	var out []*discordgo.Button
+	for _, row := range m.Components {
+		if r, ok := row.(*discordgo.ActionsRow); ok {
+			for _, c := range r.Components {
+				if b, ok := c.(*discordgo.Button); ok {
+					out = append(out, b)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // storedMessage is a message as the fake keeps it. Components stay raw JSON
 // because discordgo.Message does not marshal them.
 type storedMessage struct {
@@ -147,6 +163,19 @@ func (s *Server) decodeMessagePayload(raw json.RawMessage, files []File) (*decod
 		}
 	} else if d.p.Attachments != nil {
 		d.keep = map[string]bool{}
+	}
+	return d, nil
+}
+
+// decodeNewMessage decodes the body of a request that creates a message,
+// which must have something to show.
+func (s *Server) decodeNewMessage(in *reqBody) (*decoded, *apiError) {
+	d, aerr := s.decodeMessagePayload(in.json, in.files)
+	if aerr != nil {
+		return nil, aerr
+	}
+	if d.empty() {
+		return nil, errEmptyMessage
 	}
 	return d, nil
 }

@@ -17,18 +17,7 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("usage: hordebot kudos verify [--data DIR]")
 	}
-	fs := flag.NewFlagSet("kudos verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		return err
-	}
-	cfg, err := cf.load(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	st, _, err := openStore(ctx, "kudos verify", args[1:], stderr, getenv)
 	if err != nil {
 		return err
 	}
@@ -57,21 +46,31 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 // cmdMigrate applies the migrations (Open does) and exits.
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cf commonFlags
-	cf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	cfg, err := cf.load(getenv)
-	if err != nil {
-		return err
-	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	st, cfg, err := openStore(ctx, "migrate", args, stderr, getenv)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied in", cfg.Data)
 	return st.Close()
+}
+
+// openStore parses the common flags of the subcommand name, loads the
+// configuration and opens its store; the caller closes it.
+func openStore(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string) (*store.Store, Config, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cf commonFlags
+	cf.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return nil, Config{}, err
+	}
+	cfg, err := cf.load(getenv)
+	if err != nil {
+		return nil, Config{}, err
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	if err != nil {
+		return nil, Config{}, err
+	}
+	return st, cfg, nil
 }

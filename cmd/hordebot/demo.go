@@ -295,7 +295,7 @@ func (d *demo) imagine(ctx context.Context) error {
 		return fmt.Errorf("got %d attachments, want a grid and 4 images", len(m.Files))
 	}
 	d.say("Attachments, saved to %s/images: %s", d.out, strings.Join(names, ", "))
-	d.say("Buttons: %s", strings.Join(buttonLabels(m.Message), " | "))
+	d.say("Buttons: %s", strings.Join(buttonLabels(m), " | "))
 	d.imagineMsg = m
 	return nil
 }
@@ -351,9 +351,9 @@ func (d *demo) helpfulReaction(ctx context.Context) error {
 
 func (d *demo) shareAndReact(ctx context.Context) error {
 	share := ""
-	for _, id := range customIDs(d.imagineMsg.Message) {
-		if strings.HasPrefix(id, "imagine/share/") {
-			share = id
+	for _, b := range d.imagineMsg.Buttons() {
+		if strings.HasPrefix(b.CustomID, "imagine/share/") {
+			share = b.CustomID
 		}
 	}
 	if share == "" {
@@ -545,30 +545,11 @@ func (d *demo) close() {
 	_ = os.RemoveAll(d.dataDir)
 }
 
-func customIDs(m discordgo.Message) []string {
-	var ids []string
-	for _, row := range m.Components {
-		if r, ok := row.(*discordgo.ActionsRow); ok {
-			for _, c := range r.Components {
-				if b, ok := c.(*discordgo.Button); ok {
-					ids = append(ids, b.CustomID)
-				}
-			}
-		}
-	}
-	return ids
-}
-
-func buttonLabels(m discordgo.Message) []string {
+// buttonLabels lists the labels of a message's buttons, in order.
+func buttonLabels(m discordtest.Message) []string {
 	var out []string
-	for _, row := range m.Components {
-		if r, ok := row.(*discordgo.ActionsRow); ok {
-			for _, c := range r.Components {
-				if b, ok := c.(*discordgo.Button); ok {
-					out = append(out, b.Label)
-				}
-			}
-		}
+	for _, b := range m.Buttons() {
+		out = append(out, b.Label)
 	}
 	return out
 }

@@ -163,62 +163,27 @@ func BenchmarkHTTPLifecycles(b *testing.B) {
 	_, volKey := e.richUser(b, "volunteer")
 	e.fill(b, requester, b.N)
 	img := tinyWebP(b)
-
-	ctx, cancel := context.WithTimeout(context.Background(), loadDeadline)
-	defer cancel()
-	var (
-		tickets atomic.Int64 // jobs still to run
-		mu      sync.Mutex
-		lat     = make([]time.Duration, 0, b.N)
-		wg      sync.WaitGroup
-		errOnce sync.Once
-		failure error
-	)
-	tickets.Store(int64(b.N))
-	fail := func(err error) { errOnce.Do(func() { failure = err; cancel() }) }
-	b.ReportAllocs()
-	b.ResetTimer()
-	cpu0 := processCPU()
-	start := time.Now()
-	for w := range loadWorkers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			popBody, _ := json.Marshal(map[string]any{"name": fmt.Sprintf("load-rig-%02d", w), "models": []string{},
-				"max_pixels": 512 * 512, "nsfw": true, "threads": 1, "amount": 1, "bridge_agent": "hordebot-loadgen:1:none"})
-			mine := make([]time.Duration, 0, b.N/loadWorkers+1)
-			defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
-			for tickets.Add(-1) >= 0 {
-				t0 := time.Now()
-				var got popAnswer
-				for empty := 0; got.ID == nil; empty++ { // another worker may hold the last items for a moment
-					if empty == maxEmptyPops {
-						fail(fmt.Errorf("%d pops in a row found no job; skipped: %v", empty, got.Skipped))
-						return
-					}
-					if _, err := e.post(ctx, "/api/v2/generate/pop", volKey, popBody, &got); err != nil {
-						fail(fmt.Errorf("pop: %w", err))
-						return
-					}
-				}
-				sub, _ := json.Marshal(map[string]any{"id": *got.ID, "generation": img, "seed": 42, "state": "ok"})
-				if _, err := e.post(ctx, "/api/v2/generate/submit", volKey, sub, nil); err != nil {
-					fail(fmt.Errorf("submit %s: %w", *got.ID, err))
-					return
-				}
-				mine = append(mine, time.Since(t0))
+	popBodies := make([][]byte, loadWorkers)
+	for w := range popBodies {
+		popBodies[w], _ = json.Marshal(map[string]any{"name": fmt.Sprintf("load-rig-%02d", w), "models": []string{},
+			"max_pixels": 512 * 512, "nsfw": true, "threads": 1, "amount": 1, "bridge_agent": "hordebot-loadgen:1:none"})
+	}
+	runLoad(b, loadWorkers, "lifecycles/s", func(ctx context.Context, w int) error {
+		var got popAnswer
+		for empty := 0; got.ID == nil; empty++ { // another worker may hold the last items for a moment
+			if empty == maxEmptyPops {
+				return fmt.Errorf("%d pops in a row found no job; skipped: %v", empty, got.Skipped)
 			}
-		}()
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	if failure != nil {
-		b.Fatal(failure)
-	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "lifecycles/s")
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
-	reportLatencyMS(b, lat)
+			if _, err := e.post(ctx, "/api/v2/generate/pop", volKey, popBodies[w], &got); err != nil {
+				return fmt.Errorf("pop: %w", err)
+			}
+		}
+		sub, _ := json.Marshal(map[string]any{"id": *got.ID, "generation": img, "seed": 42, "state": "ok"})
+		if _, err := e.post(ctx, "/api/v2/generate/submit", volKey, sub, nil); err != nil {
+			return fmt.Errorf("submit %s: %w", *got.ID, err)
+		}
+		return nil
+	})
 }
 
 // BenchmarkHTTPAsync is the load generator for new requests: loadClients
@@ -234,11 +199,27 @@ func BenchmarkHTTPAsync(b *testing.B) {
 	}
 	body, _ := json.Marshal(map[string]any{"prompt": "a lighthouse at dusk ### blurry",
 		"params": map[string]any{"width": 512, "height": 512, "steps": 20, "n": 1}, "r2": true})
+	runLoad(b, loadClients, "requests/s", func(ctx context.Context, c int) error {
+		var out struct {
+			ID string `json:"id"`
+		}
+		code, err := e.post(ctx, "/api/v2/generate/async", keys[c], body, &out)
+		if err != nil || code != http.StatusAccepted || out.ID == "" {
+			return fmt.Errorf("async: status %d, id %q: %v", code, out.ID, err)
+		}
+		return nil
+	})
+}
 
+// runLoad runs b.N operations on n goroutines, op(ctx, g) once per
+// operation on goroutine g, until they are all done or one fails, which
+// fails the benchmark. It reports operations per second as unit, the
+// process CPU per operation and the p50/p99 latency of one operation.
+func runLoad(b *testing.B, n int, unit string, op func(ctx context.Context, g int) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), loadDeadline)
 	defer cancel()
 	var (
-		tickets atomic.Int64
+		tickets atomic.Int64 // operations still to run
 		mu      sync.Mutex
 		lat     = make([]time.Duration, 0, b.N)
 		wg      sync.WaitGroup
@@ -251,20 +232,16 @@ func BenchmarkHTTPAsync(b *testing.B) {
 	b.ResetTimer()
 	cpu0 := processCPU()
 	start := time.Now()
-	for c := range loadClients {
+	for g := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, b.N/loadClients+1)
+			mine := make([]time.Duration, 0, b.N/n+1)
 			defer func() { mu.Lock(); lat = append(lat, mine...); mu.Unlock() }()
 			for tickets.Add(-1) >= 0 {
 				t0 := time.Now()
-				var out struct {
-					ID string `json:"id"`
-				}
-				code, err := e.post(ctx, "/api/v2/generate/async", keys[c], body, &out)
-				if err != nil || code != http.StatusAccepted || out.ID == "" {
-					fail(fmt.Errorf("async: status %d, id %q: %v", code, out.ID, err))
+				if err := op(ctx, g); err != nil {
+					fail(err)
 					return
 				}
 				mine = append(mine, time.Since(t0))
@@ -277,7 +254,7 @@ func BenchmarkHTTPAsync(b *testing.B) {
 	if failure != nil {
 		b.Fatal(failure)
 	}
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "requests/s")
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), unit)
 	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 	reportLatencyMS(b, lat)
 }

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,13 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
-// fakeClock is a settable clock shared by the store, the horde and the API.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+// newFakeClock is a settable clock, shared by the store, the horde and the
+// API, at the tests' start time.
+func newFakeClock() *storetest.Clock {
+	return storetest.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 }
 
 // env is one API server on 127.0.0.1 over a real horde and a real SQLite
@@ -49,7 +37,7 @@ type env struct {
 	srv   *httptest.Server
 	h     *horde.Horde
 	st    *store.Store
-	clock *fakeClock
+	clock *storetest.Clock
 }
 
 func quietLogger() *slog.Logger {
@@ -63,12 +51,8 @@ var unlimited = api.RateLimit{Rate: rate.Inf}
 func newEnv(t testing.TB, opt api.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Clock: clk, Logger: quietLogger()})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { _ = st.Close() })
+	clk := newFakeClock()
+	st := storetest.MustOpen(t, t.TempDir(), clk)
 	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger()})
 	if err != nil {
 		t.Fatalf("new horde: %v", err)

@@ -152,11 +152,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []Warning, error) {
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	unsupported := func(set bool, field string) {
-		if set {
-			warnings = append(warnings, Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
-		}
-	}
+	unsupported := func(set bool, field string) { warnUnsupported(&warnings, set, field) }
 	unsupported(valueOr(pb.ControlType, "") != "", "params.control_type")
 	unsupported(len(pb.TIs) > 0, "params.tis")
 	unsupported(len(pb.Special) > 0, "params.special")
@@ -181,25 +177,11 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []Warning, error) {
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	nr, warnings, err := DecodeImageAsync(data)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submitRequest(w, r, nr, warnings)
+	s.async(w, r, DecodeImageAsync)
 }
 
 func (s *server) imageCheck(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, err := s.h.Check(r.Context(), id)
-	if err == nil {
-		err = requestOfKind(p, horde.KindImage, id)
-	}
+	p, err := s.checkOfKind(r, horde.KindImage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -227,11 +209,7 @@ type imageGenerationJSON struct {
 }
 
 func (s *server) imageStatus(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, gens, err := s.h.Status(r.Context(), id)
-	if err == nil {
-		err = requestOfKind(p, horde.KindImage, id)
-	}
+	p, gens, err := s.statusOfKind(r, horde.KindImage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -240,16 +218,7 @@ func (s *server) imageStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) imageCancel(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, err := s.h.Check(r.Context(), id)
-	if err == nil {
-		err = requestOfKind(p, horde.KindImage, id)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, gens, err := s.h.Cancel(r.Context(), id)
+	p, gens, err := s.cancelOfKind(r, horde.KindImage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -335,17 +304,11 @@ type imagePayloadJSON struct {
 const defaultDenoising = 0.75
 
 func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
-	c, p, err := s.decodePop(w, r, horde.KindImage)
+	as, skipped, err := s.pop(w, r, horde.KindImage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	as, skipped, err := s.h.Pop(r.Context(), c, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	as = s.oneRequest(r, as)
 	out := imagePopJSON{IDs: []string{}, Payload: struct{}{}, Skipped: skippedOf(skipped)}
 	if len(as) == 0 || as[0].Request.Image == nil {
 		s.ok(w, out)
@@ -354,9 +317,9 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 	first := as[0]
 	req, ip := first.Request, *first.Request.Image
 	base := s.baseURL(r)
-	for _, a := range as {
-		out.IDs = append(out.IDs, a.Job.ID)
-		out.R2Uploads = append(out.R2Uploads, uploadURL(base, a.Job.ID))
+	out.IDs = jobIDs(as)
+	for _, id := range out.IDs {
+		out.R2Uploads = append(out.R2Uploads, uploadURL(base, id))
 	}
 	out.ID = &out.IDs[0]
 	out.R2Upload = out.R2Uploads[0]

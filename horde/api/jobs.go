@@ -223,6 +223,29 @@ func (s *server) decodePop(w http.ResponseWriter, r *http.Request, kind horde.Re
 	return c, p, nil
 }
 
+// pop decodes, authenticates and runs a worker's pop of the given kind. The
+// assignments it returns all belong to one request.
+func (s *server) pop(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) ([]horde.Assignment, horde.Skipped, error) {
+	c, p, err := s.decodePop(w, r, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	as, skipped, err := s.h.Pop(r.Context(), c, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.oneRequest(r, as), skipped, nil
+}
+
+// jobIDs lists the assignments' job ids, in order.
+func jobIDs(as []horde.Assignment) []string {
+	ids := make([]string, 0, len(as))
+	for _, a := range as {
+		ids = append(ids, a.Job.ID)
+	}
+	return ids
+}
+
 // oneRequest keeps the assignments that belong to the first one's request:
 // a pop response carries one payload, so every id in it must share it.
 // horde.Pop promises exactly that; should it ever break the promise, the

@@ -42,6 +42,13 @@ func unknownFieldWarnings(fields []string) []Warning {
 	return ws
 }
 
+// warnUnsupported adds an Unsupported warning for field when the request set it.
+func warnUnsupported(warnings *[]Warning, set bool, field string) {
+	if set {
+		*warnings = append(*warnings, Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
+	}
+}
+
 // Limits on the lists a request may carry.
 const (
 	maxRequestWorkers = 5 // as on the AI Horde
@@ -75,11 +82,7 @@ func (a *asyncCommon) apply(c *check, nr *horde.NewRequest, warnings *[]Warning)
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
 	nr.Models = a.Models
 	nr.DryRun = valueOr(a.DryRun, false)
-	unsupported := func(set bool, field string) {
-		if set {
-			*warnings = append(*warnings, Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
-		}
-	}
+	unsupported := func(set bool, field string) { warnUnsupported(warnings, set, field) }
 	unsupported(valueOr(a.Webhook, "") != "", "webhook")
 	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
 	unsupported(valueOr(a.Style, "") != "", "style")
@@ -96,6 +99,21 @@ type asyncResponse struct {
 // dryRunResponse is the answer to a dry_run request: its price only.
 type dryRunResponse struct {
 	Kudos int64 `json:"kudos"`
+}
+
+// async reads an async body, decodes it with decode and queues the request.
+func (s *server) async(w http.ResponseWriter, r *http.Request, decode func([]byte) (horde.NewRequest, []Warning, error)) {
+	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	nr, warnings, err := decode(data)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submitRequest(w, r, nr, warnings)
 }
 
 // submitRequest authenticates the requester and queues (or prices) nr.
@@ -161,6 +179,37 @@ func requestOfKind(p horde.Progress, kind horde.RequestKind, id string) error {
 		return horde.NotFoundf("RequestNotFound", "no %s request with id %s", kind, id)
 	}
 	return nil
+}
+
+// checkOfKind is the progress of the request named by the path's {id},
+// which must be of the given kind.
+func (s *server) checkOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, error) {
+	id := r.PathValue("id")
+	p, err := s.h.Check(r.Context(), id)
+	if err == nil {
+		err = requestOfKind(p, kind, id)
+	}
+	return p, err
+}
+
+// statusOfKind is the progress and the results of the request named by the
+// path's {id}, which must be of the given kind.
+func (s *server) statusOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, []horde.Generation, error) {
+	id := r.PathValue("id")
+	p, gens, err := s.h.Status(r.Context(), id)
+	if err == nil {
+		err = requestOfKind(p, kind, id)
+	}
+	return p, gens, err
+}
+
+// cancelOfKind cancels the request named by the path's {id} after checking
+// that it is of the given kind, and returns what it had finished.
+func (s *server) cancelOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, []horde.Generation, error) {
+	if _, err := s.checkOfKind(r, kind); err != nil {
+		return horde.Progress{}, nil, err
+	}
+	return s.h.Cancel(r.Context(), r.PathValue("id"))
 }
 
 // genMetadataJSON is a gen_metadata entry in and out.

@@ -117,17 +117,7 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []Warning, error) {
 }
 
 func (s *server) textAsync(w http.ResponseWriter, r *http.Request) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	nr, warnings, err := DecodeTextAsync(data)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	s.submitRequest(w, r, nr, warnings)
+	s.async(w, r, DecodeTextAsync)
 }
 
 // textStatusJSON is the AI Horde's text status view.
@@ -165,11 +155,7 @@ func textStatusOf(p horde.Progress, gens []horde.Generation) textStatusJSON {
 }
 
 func (s *server) textStatus(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, gens, err := s.h.Status(r.Context(), id)
-	if err == nil {
-		err = requestOfKind(p, horde.KindText, id)
-	}
+	p, gens, err := s.statusOfKind(r, horde.KindText)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -178,16 +164,7 @@ func (s *server) textStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) textCancel(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	p, err := s.h.Check(r.Context(), id)
-	if err == nil {
-		err = requestOfKind(p, horde.KindText, id)
-	}
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, gens, err := s.h.Cancel(r.Context(), id)
+	p, gens, err := s.cancelOfKind(r, horde.KindText)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -222,17 +199,11 @@ type textPayloadJSON struct {
 }
 
 func (s *server) textPop(w http.ResponseWriter, r *http.Request) {
-	c, p, err := s.decodePop(w, r, horde.KindText)
+	as, skipped, err := s.pop(w, r, horde.KindText)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	as, skipped, err := s.h.Pop(r.Context(), c, p)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	as = s.oneRequest(r, as)
 	out := textPopJSON{IDs: []string{}, Payload: struct{}{}, Skipped: skippedOf(skipped)}
 	if len(as) == 0 || as[0].Request.Text == nil {
 		s.ok(w, out)
@@ -240,9 +211,7 @@ func (s *server) textPop(w http.ResponseWriter, r *http.Request) {
 	}
 	first := as[0]
 	tp := *first.Request.Text
-	for _, a := range as {
-		out.IDs = append(out.IDs, a.Job.ID)
-	}
+	out.IDs = jobIDs(as)
 	out.ID = &out.IDs[0]
 	out.Model = first.Job.Model
 	out.TTL = ttlSeconds(first)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
@@ -23,7 +22,7 @@ var bigPrompt = strings.Repeat("a lighthouse at dusk, ", horde.MaxPromptLength/l
 func openEnvIn(t testing.TB, dir string, maxDBBytes int64) (e *env, stop func()) {
 	t.Helper()
 	ctx := context.Background()
-	clk := &fakeClock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := newFakeClock()
 	st, err := store.Open(ctx, dir, store.Options{Clock: clk, Logger: quietLogger(), MaxDBBytes: maxDBBytes})
 	if err != nil {
 		t.Fatalf("open store: %v", err)

@@ -60,20 +60,27 @@ type ImageParams struct {
 type TextParams struct {
 	MaxLength        int // tokens to generate
 	MaxContextLength int // tokens of prompt the model may see
-	Temperature      float64
-	TopP             float64
-	TopK             int
-	TopA             float64
-	Typical          float64
-	TFS              float64
-	MinP             float64
-	RepPen           float64
-	RepPenRange      int
-	RepPenSlope      float64
-	SamplerOrder     []int
-	StopSequence     []string
-	Singleline       bool
-	Softprompt       string
+	KoboldSampling
+	Softprompt string
+}
+
+// KoboldSampling are the KoboldAI sampling settings a text job carries
+// unchanged from the horde's payload to a KoboldAI backend; zero is the
+// backend's default. The JSON names are KoboldAI's, used by both.
+type KoboldSampling struct {
+	Temperature  float64  `json:"temperature,omitempty"`
+	TopP         float64  `json:"top_p,omitempty"`
+	TopK         int      `json:"top_k,omitempty"`
+	TopA         float64  `json:"top_a,omitempty"`
+	Typical      float64  `json:"typical,omitempty"`
+	TFS          float64  `json:"tfs,omitempty"`
+	MinP         float64  `json:"min_p,omitempty"`
+	RepPen       float64  `json:"rep_pen,omitempty"`
+	RepPenRange  int      `json:"rep_pen_range,omitempty"`
+	RepPenSlope  float64  `json:"rep_pen_slope,omitempty"`
+	SamplerOrder []int    `json:"sampler_order,omitempty"`
+	StopSequence []string `json:"stop_sequence,omitempty"`
+	Singleline   bool     `json:"singleline,omitempty"`
 }
 
 // Result is a backend's output for one job.

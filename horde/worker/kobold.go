@@ -40,25 +40,13 @@ func NewKobold(opts KoboldOptions) (*Kobold, error) {
 
 // koboldRequest is the body of /api/v1/generate.
 type koboldRequest struct {
-	Prompt           string   `json:"prompt"`
-	MaxLength        int      `json:"max_length"`
-	MaxContextLength int      `json:"max_context_length"`
-	Temperature      float64  `json:"temperature,omitempty"`
-	TopP             float64  `json:"top_p,omitempty"`
-	TopK             int      `json:"top_k,omitempty"`
-	TopA             float64  `json:"top_a,omitempty"`
-	Typical          float64  `json:"typical,omitempty"`
-	TFS              float64  `json:"tfs,omitempty"`
-	MinP             float64  `json:"min_p,omitempty"`
-	RepPen           float64  `json:"rep_pen,omitempty"`
-	RepPenRange      int      `json:"rep_pen_range,omitempty"`
-	RepPenSlope      float64  `json:"rep_pen_slope,omitempty"`
-	SamplerOrder     []int    `json:"sampler_order,omitempty"`
-	StopSequence     []string `json:"stop_sequence,omitempty"`
-	Singleline       bool     `json:"singleline,omitempty"`
-	SamplerSeed      *int64   `json:"sampler_seed,omitempty"`
-	Softprompt       string   `json:"softprompt,omitempty"`
-	Quiet            bool     `json:"quiet"`
+	Prompt           string `json:"prompt"`
+	MaxLength        int    `json:"max_length"`
+	MaxContextLength int    `json:"max_context_length"`
+	KoboldSampling
+	SamplerSeed *int64 `json:"sampler_seed,omitempty"`
+	Softprompt  string `json:"softprompt,omitempty"`
+	Quiet       bool   `json:"quiet"`
 }
 
 // koboldResponse is the answer of /api/v1/generate.
@@ -78,19 +66,7 @@ func (k *Kobold) Generate(ctx context.Context, job Job) (Result, error) {
 		Prompt:           job.Prompt,
 		MaxLength:        t.MaxLength,
 		MaxContextLength: t.MaxContextLength,
-		Temperature:      t.Temperature,
-		TopP:             t.TopP,
-		TopK:             t.TopK,
-		TopA:             t.TopA,
-		Typical:          t.Typical,
-		TFS:              t.TFS,
-		MinP:             t.MinP,
-		RepPen:           t.RepPen,
-		RepPenRange:      t.RepPenRange,
-		RepPenSlope:      t.RepPenSlope,
-		SamplerOrder:     t.SamplerOrder,
-		StopSequence:     t.StopSequence,
-		Singleline:       t.Singleline,
+		KoboldSampling:   t.KoboldSampling,
 		Softprompt:       t.Softprompt,
 		Quiet:            true, // KoboldCpp: do not print prompts of other people to its console
 	}

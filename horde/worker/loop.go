@@ -235,19 +235,7 @@ func (r *runner) textJobs(resp TextPopResponse) []popped {
 	params := TextParams{
 		MaxLength:        clip(pl.MaxLength, r.cfg.MaxLength),
 		MaxContextLength: clip(pl.MaxContextLength, r.cfg.MaxContextLength),
-		Temperature:      pl.Temperature,
-		TopP:             pl.TopP,
-		TopK:             pl.TopK,
-		TopA:             pl.TopA,
-		Typical:          pl.Typical,
-		TFS:              pl.TFS,
-		MinP:             pl.MinP,
-		RepPen:           pl.RepPen,
-		RepPenRange:      pl.RepPenRange,
-		RepPenSlope:      pl.RepPenSlope,
-		SamplerOrder:     pl.SamplerOrder,
-		StopSequence:     pl.StopSequence,
-		Singleline:       pl.Singleline,
+		KoboldSampling:   pl.KoboldSampling,
 	}
 	if resp.Softprompt != nil {
 		params.Softprompt = *resp.Softprompt

@@ -47,9 +47,9 @@ func newFakeTextServer(t *testing.T, path, answer string) *fakeTextServer {
 
 func textJob() Job {
 	return Job{ID: "txt-1", Kind: horde.KindText, Model: "koboldcpp/Llama-3-8B", Prompt: "The dragon said:",
-		Seed: 99, SeedSet: true, Text: &TextParams{MaxLength: 120, MaxContextLength: 2048, Temperature: 0.7,
+		Seed: 99, SeedSet: true, Text: &TextParams{MaxLength: 120, MaxContextLength: 2048, KoboldSampling: KoboldSampling{Temperature: 0.7,
 			TopP: 0.92, TopK: 40, RepPen: 1.1, RepPenRange: 320, StopSequence: []string{"\nYou:", "\n\n", "###", "</s>", "<|eot|>"},
-			SamplerOrder: []int{6, 0, 1, 3, 4, 2, 5}, Softprompt: ""}}
+			SamplerOrder: []int{6, 0, 1, 3, 4, 2, 5}}, Softprompt: ""}}
 }
 
 func TestKobold(t *testing.T) {

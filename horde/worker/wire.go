@@ -100,24 +100,12 @@ func (r *ImagePopResponse) jobIDs() []string { return popIDs(r.ID, r.IDs) }
 
 // TextPayload is the "payload" of a text pop response (KoboldAI parameters).
 type TextPayload struct {
-	Prompt           string   `json:"prompt"`
-	N                int      `json:"n,omitempty"`
-	MaxLength        int      `json:"max_length"`
-	MaxContextLength int      `json:"max_context_length"`
-	Temperature      float64  `json:"temperature,omitempty"`
-	TopP             float64  `json:"top_p,omitempty"`
-	TopK             int      `json:"top_k,omitempty"`
-	TopA             float64  `json:"top_a,omitempty"`
-	Typical          float64  `json:"typical,omitempty"`
-	TFS              float64  `json:"tfs,omitempty"`
-	MinP             float64  `json:"min_p,omitempty"`
-	RepPen           float64  `json:"rep_pen,omitempty"`
-	RepPenRange      int      `json:"rep_pen_range,omitempty"`
-	RepPenSlope      float64  `json:"rep_pen_slope,omitempty"`
-	SamplerOrder     []int    `json:"sampler_order,omitempty"`
-	StopSequence     []string `json:"stop_sequence,omitempty"`
-	Singleline       bool     `json:"singleline,omitempty"`
-	Seed             Seed     `json:"seed"`
+	Prompt           string `json:"prompt"`
+	N                int    `json:"n,omitempty"`
+	MaxLength        int    `json:"max_length"`
+	MaxContextLength int    `json:"max_context_length"`
+	KoboldSampling
+	Seed Seed `json:"seed"`
 }
 
 // TextPopResponse is the answer to a text pop. Softprompt is always present

@@ -1,0 +1,66 @@
+// Package storetest helps tests that run against the real SQLite store: a
+// clock the test moves by hand and a store opened in a directory and closed
+// when the test ends. Only test code imports it.
+package storetest
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/store"
+)
+
+// Clock is a horde.Clock that stands still until the test sets or advances
+// it. It is safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+var _ horde.Clock = (*Clock)(nil)
+
+// NewClock returns a clock standing at now.
+func NewClock(now time.Time) *Clock {
+	return &Clock{now: now}
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set puts the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// MustOpen opens the store in dir with clock and no logging, and closes it
+// when the test ends; an error opening or closing it fails the test.
+func MustOpen(tb testing.TB, dir string, clock horde.Clock) *store.Store {
+	tb.Helper()
+	s, err := store.Open(context.Background(), dir, store.Options{Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		tb.Fatalf("open store: %v", err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return s
+}
