@@ -438,7 +438,7 @@ var soakActions = []soakAction{
 	{"wrong key pop", 4, http.StatusUnauthorized, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("POST", "/api/v2/generate/pop", "not-a-key-"+uuid.NewString(), map[string]any{"name": "intruder"})
 	}},
-	{"oversized", 1, http.StatusRequestEntityTooLarge, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"oversized", 1, http.StatusBadRequest, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		big := `{"prompt": "` + strings.Repeat("a", 3<<19) + `"}`
 		return s.callRaw("POST", "/api/v2/generate/async", s.keys[2], []byte(big))
 	}},

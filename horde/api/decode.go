@@ -20,7 +20,7 @@ import (
 const maxWarnings = 20
 
 // readBody reads the request body, at most limit bytes. A larger body is an
-// error wrapping *http.MaxBytesError (answered 413).
+// error wrapping *http.MaxBytesError (answered 400, rc BodyTooLarge).
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
@@ -34,7 +34,7 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 }
 
 // bodyError classifies a failure to read a request body: over the limit
-// (answered 413), or a broken upload (400).
+// (answered 400, rc BodyTooLarge), or a broken upload (400).
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {

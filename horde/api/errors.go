@@ -38,7 +38,8 @@ var kindStatus = map[horde.Kind]struct {
 
 // statusOf returns the HTTP status, the rc and the user-safe body for err.
 // A *kudos.Refusal is a 400 carrying the refusal code; a body over its size
-// limit is a 413; everything else goes through kindStatus.
+// limit is a 400 naming the field "body" (as every bad input is); everything
+// else goes through kindStatus.
 func statusOf(err error) (int, errorBody) {
 	var refusal *kudos.Refusal
 	if errors.As(err, &refusal) {
@@ -46,10 +47,8 @@ func statusOf(err error) (int, errorBody) {
 	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
-		return http.StatusRequestEntityTooLarge, errorBody{
-			Message: fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit),
-			RC:      "BodyTooLarge",
-		}
+		msg := fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)
+		return http.StatusBadRequest, errorBody{Message: msg, RC: "BodyTooLarge", Errors: map[string]string{"body": msg}}
 	}
 	kind := horde.KindOf(err)
 	m, ok := kindStatus[kind]

@@ -136,9 +136,12 @@ func TestImageBodyTooLarge(t *testing.T) {
 	e := newEnv(t, api.Options{MaxBodyBytes: 1024})
 	body := imageRequest(map[string]any{"source_image": strings.Repeat("A", 2048)})
 	r := e.do("POST", "/api/v2/generate/async", "", body)
-	m := wantError(t, r, http.StatusRequestEntityTooLarge, "")
+	m := wantError(t, r, http.StatusBadRequest, "")
 	if m["rc"] != "BodyTooLarge" {
 		t.Errorf("rc = %v, want BodyTooLarge", m["rc"])
+	}
+	if errs, _ := m["errors"].(map[string]any); errs["body"] == nil {
+		t.Errorf("errors = %v, want the field body named", m["errors"])
 	}
 }
 
@@ -387,8 +390,8 @@ func TestR2Upload(t *testing.T) {
 	t.Run("not an image is 400", func(t *testing.T) {
 		wantError(t, e.do("PUT", up, "", []byte("plain text")), http.StatusBadRequest, "")
 	})
-	t.Run("over the upload limit is 413", func(t *testing.T) {
-		wantError(t, e.do("PUT", up, "", bytes.Repeat([]byte{1}, 5000)), http.StatusRequestEntityTooLarge, "")
+	t.Run("over the upload limit is 400", func(t *testing.T) {
+		wantError(t, e.do("PUT", up, "", bytes.Repeat([]byte{1}, 5000)), http.StatusBadRequest, "")
 	})
 	t.Run("unknown job is 404", func(t *testing.T) {
 		wantError(t, e.do("PUT", "/api/v2/r2/00000000-0000-0000-0000-000000000000.webp", "", webp1x1), http.StatusNotFound, "")
