@@ -136,7 +136,7 @@ type Deps struct {
 	Store Store
 	// Moderation serves /mod; nil takes Horde (a *horde.Horde satisfies both).
 	Moderation commands.Moderation
-	// Filter serves /mod filter-test; nil disables it.
+	// Filter serves /mod filter test; nil disables it.
 	Filter commands.PromptChecker
 }
 

@@ -17,7 +17,7 @@ import (
 
 // newModHarness is newHarness with a horde configured by hcfg whose
 // moderation events go to the bot's audit channel, and the default prompt
-// filter in the horde and behind /mod filter-test.
+// filter in the horde and behind /mod filter test.
 func newModHarness(t *testing.T, hcfg horde.Config) *harness {
 	t.Helper()
 	h := newHarness(t)
@@ -134,14 +134,14 @@ func TestModRefusesNonModerators(t *testing.T) {
 		{"untrust", []*discordOption{member}},
 		{"pause-worker", []*discordOption{opt("worker", "alices-rig"), opt("reason", "x")}},
 		{"unpause-worker", []*discordOption{opt("worker", "alices-rig")}},
-		{"kudos-adjust", []*discordOption{member, opt("amount", 500), opt("reason", "x")}},
-		{"filter-test", []*discordOption{opt("prompt", "a cat")}},
+		{"kudos adjust", []*discordOption{member, opt("amount", 500), opt("reason", "x")}},
+		{"filter test", []*discordOption{opt("prompt", "a cat")}},
 		{"info", []*discordOption{member}},
 	}
 	for _, st := range subs {
 		t.Run(st.name+" by a member", func(t *testing.T) {
 			h := h.on(t)
-			text, private := h.reply(h.run(h.bob, h.general, "mod", sub(st.name, st.opts...)))
+			text, private := h.reply(h.run(h.bob, h.general, "mod", modSub(st.name, st.opts...)))
 			wantContains(t, text, "Only moderators")
 			if !private {
 				t.Fatalf("refusal %q is public", text)
@@ -207,7 +207,7 @@ func TestModCommands(t *testing.T) {
 					t.Fatal("alice is still flagged")
 				}
 			}},
-		{name: "kudos adjust up", sub: "kudos-adjust", opts: []*discordOption{userOpt("member", h.alice.ID), opt("amount", 40), opt("reason", "contest prize")},
+		{name: "kudos adjust up", sub: "kudos adjust", opts: []*discordOption{userOpt("member", h.alice.ID), opt("amount", 40), opt("reason", "contest prize")},
 			wantText: "by **+40**", audit: []string{"adjusted the kudos of <@" + h.alice.ID + "> by **+40**", "contest prize"},
 			check: func(t *testing.T, h *harness) {
 				if got := h.balance(h.alice); got != aliceStart+40 {
@@ -219,7 +219,7 @@ func TestModCommands(t *testing.T) {
 					t.Fatalf("latest entry %+v, want an admin entry by the moderator", hist)
 				}
 			}},
-		{name: "kudos adjust down", sub: "kudos-adjust", opts: []*discordOption{userOpt("member", h.alice.ID), opt("amount", -15), opt("reason", "correction")},
+		{name: "kudos adjust down", sub: "kudos adjust", opts: []*discordOption{userOpt("member", h.alice.ID), opt("amount", -15), opt("reason", "correction")},
 			wantText: "by **-15**", audit: []string{"by **-15**", "correction"},
 			check: func(t *testing.T, h *harness) {
 				if got := h.balance(h.alice); got != aliceStart+25 {
@@ -265,18 +265,18 @@ func TestModCommands(t *testing.T) {
 					t.Fatal("bob is still trusted")
 				}
 			}},
-		{name: "filter test allows a harmless prompt", sub: "filter-test", opts: []*discordOption{opt("prompt", "a cat on a windowsill")},
+		{name: "filter test allows a harmless prompt", sub: "filter test", opts: []*discordOption{opt("prompt", "a cat on a windowsill")},
 			wantText: "Action: **allow**", audit: []string{"a cat on a windowsill", "allow"}},
-		{name: "filter test explains a refusal", sub: "filter-test", opts: []*discordOption{opt("prompt", "N U D E portrait")},
+		{name: "filter test explains a refusal", sub: "filter test", opts: []*discordOption{opt("prompt", "N U D E portrait")},
 			wantText: "Action: **refuse**", audit: []string{"N U D E portrait", "refuse"},
 			check: func(t *testing.T, h *harness) { h.noPublicMention("N U D E portrait") }},
-		{name: "filter test in an NSFW context", sub: "filter-test", opts: []*discordOption{opt("prompt", "nude portrait"), opt("nsfw", true)},
+		{name: "filter test in an NSFW context", sub: "filter test", opts: []*discordOption{opt("prompt", "nude portrait"), opt("nsfw", true)},
 			wantText: "Action: **allow**"},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
 			h := h.on(t)
-			text, private := h.reply(h.run(h.mod, h.general, "mod", sub(st.sub, st.opts...)))
+			text, private := h.reply(h.run(h.mod, h.general, "mod", modSub(st.sub, st.opts...)))
 			wantContains(t, text, st.wantText)
 			if !private {
 				t.Fatalf("/mod reply %q is public", text)
@@ -294,7 +294,7 @@ func TestModCommands(t *testing.T) {
 func TestModFilterTestShowsWhy(t *testing.T) {
 	t.Parallel()
 	h := newModHarness(t, horde.Config{})
-	text, _ := h.reply(h.run(h.mod, h.general, "mod", sub("filter-test", opt("prompt", "N-U-D-E portrait, (masterpiece:1.2) ### blurry"))))
+	text, _ := h.reply(h.run(h.mod, h.general, "mod", modSub("filter test", opt("prompt", "N-U-D-E portrait, (masterpiece:1.2) ### blurry"))))
 	for _, want := range []string{"Action: **refuse**", "rule `nsfw`", "sexual:nude", "Normalized:", "nude portrait masterpiece", "Why:"} {
 		wantContains(t, text, want)
 	}
@@ -368,4 +368,13 @@ func TestRefusedPromptGoesToAuditOnly(t *testing.T) {
 		t.Fatal("not flagged after 2 refusals")
 	}
 	h.noPublicMention("figure")
+}
+
+// modSub builds the options of a /mod subcommand: "kudos adjust" is the
+// subcommand adjust of the group kudos.
+func modSub(name string, opts ...*discordOption) *discordOption {
+	if group, subName, ok := strings.Cut(name, " "); ok {
+		return discordtest.SubCommandGroup(group, discordtest.SubCommand(subName, opts...))
+	}
+	return sub(name, opts...)
 }

@@ -103,7 +103,7 @@ type Deps struct {
 	// Moderation serves /mod; nil takes Horde when it satisfies Moderation
 	// (*horde.Horde does).
 	Moderation Moderation
-	// Filter serves /mod filter-test; nil disables that subcommand.
+	// Filter serves /mod filter test; nil disables that subcommand.
 	Filter PromptChecker
 }
 

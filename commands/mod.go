@@ -47,6 +47,9 @@ func (s *Set) modCommand() *Command {
 	sub := func(n, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: n, Description: desc, Options: opts}
 	}
+	group := func(n, desc string, subs ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: n, Description: desc, Options: subs}
+	}
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "mod",
@@ -58,8 +61,8 @@ func (s *Set) modCommand() *Command {
 				sub("untrust", "Stop trusting a member", member, reason(false)),
 				sub("pause-worker", "Pause a worker: it gets no jobs and earns nothing", worker, reason(true)),
 				sub("unpause-worker", "Let a paused worker work again", worker, reason(false)),
-				sub("kudos-adjust", "Add or take kudos", member, amount, reason(true)),
-				sub("filter-test", "Show what the prompt filter does with a prompt, and why", prompt, nsfw),
+				group("kudos", "Kudos", sub("adjust", "Add or take kudos", member, amount, reason(true))),
+				group("filter", "The prompt filter", sub("test", "Show what the prompt filter does with a prompt, and why", prompt, nsfw)),
 				sub("info", "A member's standing: flags, strikes, escrow, workers", member),
 			},
 		},
@@ -129,7 +132,7 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 		owner := s.ownerRef(ctx, w.OwnerID)
 		what := fmt.Sprintf("%s worker **%s** (of %s)", map[bool]string{true: "paused", false: "unpaused"}[pause], w.Name, owner)
 		return s.modDone(ctx, ix, what, reason)
-	case "kudos-adjust":
+	case "kudos adjust":
 		u, err := s.memberOption(ctx, ix, o)
 		if err != nil {
 			return err
@@ -143,7 +146,7 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 			return ix.Reply(ctx, Reply{Content: "This adjustment was already made."})
 		}
 		return s.modDone(ctx, ix, fmt.Sprintf("adjusted the kudos of <@%s> by **%+d**", u.DiscordID, amount), reason)
-	case "filter-test":
+	case "filter test":
 		return s.filterTest(ctx, ix, o)
 	case "info":
 		u, err := s.memberOption(ctx, ix, o)
@@ -256,7 +259,7 @@ func (s *Set) modAutocomplete(ctx context.Context, ix *Interaction) ([]*discordg
 	return out, nil
 }
 
-// PromptChecker is the prompt filter as /mod filter-test uses it.
+// PromptChecker is the prompt filter as /mod filter test uses it.
 // *horde.Filter (and any horde.PromptFilter) satisfies it.
 type PromptChecker interface {
 	// Check returns the filter's verdict on prompt in a context; it never fails.

@@ -27,7 +27,7 @@ type App struct {
 	Clock  horde.Clock
 	Store  *store.Store
 	Horde  *horde.Horde
-	Filter *horde.Filter // the prompt filter Horde applies; /mod filter-test uses it too
+	Filter *horde.Filter // the prompt filter Horde applies; /mod filter test uses it too
 	Kudos  *kudos.Engine
 	API    http.Handler
 
