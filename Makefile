@@ -1,6 +1,7 @@
 # hordebot — the commands a newcomer needs. `make help` lists them.
 GO        ?= go
 DATA      ?= ./data
+CONFIG    ?=
 LISTEN    ?= 127.0.0.1:7001
 FUZZTIME  ?= 10s
 BIN       := bin
@@ -34,10 +35,10 @@ demo: ## fake Discord + bot + embedded worker + scripted scenario; results in ./
 
 run: ## run the real bot (needs DISCORD_TOKEN in the environment)
 	@test -n "$$DISCORD_TOKEN" || { echo "set DISCORD_TOKEN (see README.md)"; exit 1; }
-	$(GO) run ./cmd/hordebot run --data $(DATA)
+	$(GO) run ./cmd/hordebot run --data $(DATA) $(if $(CONFIG),--config $(CONFIG))
 
 api: ## run a private horde (scheduler + AI Horde v2 API, no Discord)
-	$(GO) run ./cmd/hordebot api --listen $(LISTEN) --data $(DATA)
+	$(GO) run ./cmd/hordebot api --listen $(LISTEN) --data $(DATA) $(if $(CONFIG),--config $(CONFIG))
 
 soak: ## 10-minute soak test on loopback
 	HORDEBOT_SOAK=10m $(GO) test -count=1 -run '^TestSoak$$' -timeout 20m -v ./cmd/hordebot/
