@@ -1,6 +1,7 @@
 package kudos_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand"
 	"strings"
@@ -12,7 +13,7 @@ import (
 )
 
 // TestRandomSequencesKeepTheBooks runs random sequences of reactions,
-// removals, thanks, transfers, moderator awards, replays, settles and tallies
+// removals, thanks, transfers, finished jobs, moderator awards, replays, settles and tallies
 // over a fake clock, then checks: the ledger verifies, no balance is below
 // zero (every floor here is 0), every award and transfer was paid at most
 // once, and no cap was exceeded.
@@ -72,10 +73,19 @@ func runRandomSequence(t *testing.T, seed int64, steps int) {
 			if err != nil && kudos.RefusalCode(err) == "" {
 				t.Fatal(err)
 			}
-		case op < 78: // a transfer, with keys reused for replays
+		case op < 74: // a transfer, with keys reused for replays
 			key := fmt.Sprint("tr", rng.Intn(60))
 			err := e.eng.Transfer(e.ctx, pick(), pick(), int64(rng.Intn(50)-5), key)
 			if err != nil && kudos.RefusalCode(err) == "" {
+				t.Fatal(err)
+			}
+		case op < 78: // a finished job, paid as the horde pays it; job ids reused for replays
+			job := fmt.Sprint("job", rng.Intn(40))
+			cost := int64(rng.Intn(20) + 1)
+			_, err := e.st.Apply(e.ctx,
+				kudos.Entry{UserID: pick(), Delta: cost, Kind: kudos.KindGeneration, Ref: job, Key: "job:" + job + ":reward", Floor: kudos.NoFloor},
+				kudos.Entry{UserID: pick(), Delta: -cost, Kind: kudos.KindRequestCost, Ref: job, Key: "job:" + job + ":cost", Floor: 0})
+			if err != nil && !errors.Is(err, kudos.ErrInsufficient) {
 				t.Fatal(err)
 			}
 		case op < 82: // a moderator award, keys reused
@@ -102,6 +112,8 @@ func runRandomSequence(t *testing.T, seed int64, steps int) {
 	e.verify()
 	// Every balance is at or above its floor (0: only transfers take kudos away).
 	paid := map[string]int{}
+	jobs := map[string]int64{} // job -> sum of its entries (reward + cost)
+	jobEntries := map[string]int{}
 	for _, u := range users {
 		if b := e.balance(u); b < 0 {
 			t.Fatalf("user %d is at %d, below the floor 0", u, b)
@@ -116,6 +128,9 @@ func runRandomSequence(t *testing.T, seed int64, steps int) {
 				paid[en.Key]++
 			case en.Kind == kudos.KindTransfer:
 				paid[en.Ref]++
+			case en.Kind == kudos.KindGeneration || en.Kind == kudos.KindRequestCost:
+				jobs[en.Ref] += en.Delta
+				jobEntries[en.Ref]++
 			}
 		}
 	}
@@ -154,8 +169,14 @@ func runRandomSequence(t *testing.T, seed int64, steps int) {
 	if settled != 0 {
 		t.Fatalf("%d award entries without a settled award (negative) or settled awards unpaid (positive)", settled)
 	}
-	if settledSeen == 0 || transfers == 0 {
-		t.Fatalf("the sequence exercised too little: %d settled awards, %d transfers", settledSeen, transfers)
+	// Every job was paid once: one reward and one cost that cancel out.
+	for job, n := range jobEntries {
+		if n != 2 || jobs[job] != 0 {
+			t.Fatalf("job %s has %d entries summing to %d, want a reward and its cost", job, n, jobs[job])
+		}
+	}
+	if settledSeen == 0 || transfers == 0 || len(jobEntries) == 0 {
+		t.Fatalf("the sequence exercised too little: %d settled awards, %d transfers, %d jobs", settledSeen, transfers, len(jobEntries))
 	}
 	for k, sum := range giverDay {
 		if sum > cfg.GiverDailyCap {
