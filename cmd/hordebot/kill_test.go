@@ -158,8 +158,13 @@ func TestKill9LosesNothing(t *testing.T) {
 	// Look at the store itself for the results: a request may be durable
 	// although its 202 never reached the client (killed in between), so not
 	// every rewarded job belongs to a request in accepted.
-	child.Process.Signal(syscall.SIGTERM)
-	child.Wait()
+	// SIGTERM drains and exits cleanly.
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("hordebot api after SIGTERM: %v, want a clean exit", err)
+	}
 	st, err := store.Open(context.Background(), dir, store.Options{Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
