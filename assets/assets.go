@@ -1,5 +1,5 @@
 // Package assets holds the files embedded into the binaries: the default
-// configuration, prompt filter lists and placeholder images.
+// configuration and the prompt filter lists.
 package assets
 
 import _ "embed"
