@@ -33,6 +33,7 @@ func TestKudosCommands(t *testing.T) {
 				wantContains(t, m.Content, "<@"+h.mod.ID+">")
 			}},
 		{name: "balance", user: "alice", sub: "balance", wantText: "**50** kudos", wantPrivate: true},
+		{name: "balance shows the find_user view", user: "alice", sub: "balance", wantText: "Horde user `alice#", wantPrivate: true},
 		{name: "give", user: "alice", sub: "give", opts: []any{"member", "bob", "amount", 20},
 			wantText: "gave **20** kudos",
 			check: func(t *testing.T) {
