@@ -62,6 +62,13 @@ type Config struct {
 	// "message_create"; err is nil when it was handled or ignored). It is a
 	// hook for metrics and tests; it must not block.
 	EventDone func(event string, err error)
+	// InteractionDone, if set, is called after each interaction has been
+	// handled: kind is InteractionCommand, InteractionComponent,
+	// InteractionAutocomplete or InteractionModal; name is the command's
+	// name or the button's prefix ("unknown" for one with no handler);
+	// outcome says whether it succeeded, was refused or failed. It is a hook
+	// for metrics; it must not block.
+	InteractionDone func(kind, name string, outcome Outcome)
 	// Retry tunes retries of Discord REST calls.
 	Retry  commands.Retrier
 	Clock  horde.Clock

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime/debug"
 
@@ -26,36 +27,45 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 }
 
 // route handles one interaction. Every error of a handler ends in replyError;
-// a panic is recovered, logged and answered like an internal error.
+// a panic is recovered, logged and answered like an internal error. This is
+// the one place that knows how an interaction ended: it reports that to the
+// InteractionDone hook.
 func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction) {
 	ix := commands.NewInteraction(s, i, b.cfg.Retry)
+	kind, name := b.interactionName(i)
+	var err error
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("interaction handler panicked", "interaction", i.ID, "type", i.Type.String(), "panic", p, "stack", string(debug.Stack()))
-			b.replyError(ctx, ix, fmt.Errorf("panic: %v", p))
+			err = fmt.Errorf("panic: %v", p)
+			b.replyError(ctx, ix, err)
 		}
+		b.interactionDone(kind, name, err)
 	}()
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
-		name := i.ApplicationCommandData().Name
-		cmd := b.set.Command(name)
+		cmdName := i.ApplicationCommandData().Name
+		cmd := b.set.Command(cmdName)
 		if cmd == nil {
-			b.replyError(ctx, ix, unknownInteraction("command /"+name))
+			err = unknownInteraction("command /" + cmdName)
+			b.replyError(ctx, ix, err)
 			return
 		}
-		b.run(ctx, ix, cmd.Defer, func() error { return cmd.Handle(ctx, ix) })
+		err = b.run(ctx, ix, cmd.Defer, func() error { return cmd.Handle(ctx, ix) })
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		comp, args := b.set.Component(id)
 		if comp == nil {
-			b.replyError(ctx, ix, unknownInteraction("button "+id))
+			err = unknownInteraction("button " + id)
+			b.replyError(ctx, ix, err)
 			return
 		}
-		b.run(ctx, ix, comp.Defer, func() error { return comp.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, comp.Defer, func() error { return comp.Handle(ctx, ix, args) })
 	case discordgo.InteractionApplicationCommandAutocomplete:
-		b.autocomplete(ctx, ix)
+		err = b.autocomplete(ctx, ix)
 	case discordgo.InteractionModalSubmit:
-		b.replyError(ctx, ix, unknownInteraction("form "+i.ModalSubmitData().CustomID))
+		err = unknownInteraction("form " + i.ModalSubmitData().CustomID)
+		b.replyError(ctx, ix, err)
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}
@@ -63,11 +73,12 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 
 // run applies the rate limits, acknowledges as the handler asks (before
 // anything slow, so Discord's 3 s window is never at risk), resolves the
-// caller's horde user and runs the handler.
-func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*commands.Interaction) commands.DeferMode, handle func() error) {
+// caller's horde user and runs the handler. It answers a failure itself
+// (replyError) and returns the error, for the record.
+func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*commands.Interaction) commands.DeferMode, handle func() error) error {
 	if err := b.limits.allow(ix.Caller.ID, ix.I.GuildID); err != nil {
 		b.replyError(ctx, ix, err)
-		return
+		return err
 	}
 	mode := commands.DeferNone
 	if deferFn != nil {
@@ -77,25 +88,30 @@ func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*c
 		if err := ix.Defer(ctx, mode == commands.DeferEphemeral); err != nil {
 			// Without an acknowledgement the token is useless: nothing more can be said.
 			b.log.Error("could not acknowledge interaction", "interaction", ix.I.ID, "err", err)
-			return
+			return fmt.Errorf("acknowledge interaction %s: %w", ix.I.ID, err)
 		}
 	}
 	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
 	if err != nil {
-		b.replyError(ctx, ix, fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err))
-		return
+		err = fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err)
+		b.replyError(ctx, ix, err)
+		return err
 	}
 	ix.User = u
 	if err := handle(); err != nil {
 		b.replyError(ctx, ix, err)
+		return err
 	}
+	return nil
 }
 
 // autocomplete answers an autocomplete interaction; on failure it answers
-// no choices (Discord shows "loading options failed" otherwise) and logs.
-func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) {
+// no choices (Discord shows "loading options failed" otherwise), logs, and
+// returns the failure for the record.
+func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) error {
 	cmd := b.set.Command(ix.I.ApplicationCommandData().Name)
 	var choices []*discordgo.ApplicationCommandOptionChoice
+	var failed error
 	if cmd != nil && cmd.Autocomplete != nil {
 		u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
 		if err == nil {
@@ -104,12 +120,14 @@ func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) {
 		}
 		if err != nil {
 			b.log.Warn("autocomplete failed", "command", cmd.Def.Name, "err", err)
-			choices = nil
+			choices, failed = nil, fmt.Errorf("autocomplete /%s: %w", cmd.Def.Name, err)
 		}
 	}
 	if err := ix.Autocomplete(ctx, choices); err != nil {
 		b.log.Warn("answer autocomplete", "err", err)
+		return errors.Join(failed, fmt.Errorf("answer autocomplete: %w", err))
 	}
+	return failed
 }
 
 // displayName is the name a horde user gets from Discord.

@@ -130,6 +130,8 @@ type Horde struct {
 	eta   atomic.Pointer[etaTable]
 
 	mod modState // owners' progress to trust (trust.go)
+
+	stats counters // what Stats reports (stats.go)
 }
 
 // New loads the open requests and the workers from st and returns a ready horde.

@@ -211,12 +211,23 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		}
 	}
 	h.recordCompletion(now, r.req.Kind, r.itemWork)
-	if r.done == len(r.items) {
+	requestDone := r.done == len(r.items)
+	if requestDone {
 		r.state = RequestDone
 		h.q.remove(r)
 		delete(h.reqs, r.req.ID)
 	}
 	h.mu.Unlock()
+
+	st := h.stats.of(r.req.Kind)
+	st.jobsDone.Add(1)
+	if owner >= 0 { // a deleted worker's reward is paid to no one
+		st.kudosRewarded.Add(reward)
+	}
+	st.kudosCharged.Add(max(r.itemCost, 0))
+	if requestDone {
+		st.requestEnded(RequestDone)
+	}
 
 	h.afterResult(ctx, resultFacts{
 		job: job, req: r.req, state: s.State, owner: owner, worker: name, trusted: trusted,
@@ -313,6 +324,7 @@ func (h *Horde) failJob(ctx context.Context, oj *openJob, state JobState) error 
 	}
 	h.q.setWaiting(r, 1)
 	h.q.touch(r, now) // waiting again: the expiry clock restarts
+	h.stats.of(r.req.Kind).jobFailed(state)
 	var save *Worker
 	if ws := h.workers[oj.job.WorkerID]; ws != nil {
 		ws.w.Dropped++
@@ -391,6 +403,7 @@ func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestSta
 	r.state = state
 	delete(h.reqs, r.req.ID)
 	delete(h.pendingEnds, r)
+	h.stats.of(r.req.Kind).requestEnded(state)
 	h.log.Info("request ended", "request", r.req.ID, "state", state, "reason", reason)
 	return nil
 }

@@ -82,6 +82,7 @@ func (h *Horde) Pop(ctx context.Context, c Credential, p PopRequest) ([]Assignme
 			return nil, skipped, fmt.Errorf("start job of request %s: %w", r.req.ID, werr)
 		}
 	}
+	h.stats.of(r.req.Kind).jobsPopped.Add(int64(stored))
 	out := make([]Assignment, 0, stored)
 	for _, oj := range jobs[:stored] {
 		out = append(out, Assignment{Job: oj.job, Request: r.view(), TTL: r.ttl})

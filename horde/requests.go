@@ -76,6 +76,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	}
 	out := r.view()
 	h.mu.Unlock()
+	h.stats.of(req.Kind).requestsSubmitted.Add(1)
 	h.log.Debug("request queued", "request", req.ID, "user", u.ID, "kind", req.Kind, "n", req.N, "kudos", req.Kudos)
 	return out, warnings, nil
 }

@@ -94,7 +94,11 @@ func (e *Engine) AwardMany(ctx context.Context, evs []ReactionAdded) (outs []Out
 	for i, ev := range evs {
 		attempts[i] = awardAttempt{ev: ev}
 	}
-	return e.award(ctx, attempts)
+	outs, refusals, err = e.award(ctx, attempts)
+	if err == nil {
+		e.stats.countAwards(outs, refusals)
+	}
+	return outs, refusals, err
 }
 
 // OnReactionRemoved handles a reaction removal: a pending award made with
@@ -121,6 +125,7 @@ func (e *Engine) OnReactionRemoved(ctx context.Context, ev ReactionRemoved) (int
 	if err != nil {
 		return 0, fmt.Errorf("revoke awards of user %d on %s: %w", ev.GiverID, ev.MessageID, err)
 	}
+	e.stats.awardsRevoked.Add(int64(n))
 	return n, nil
 }
 
@@ -161,8 +166,13 @@ func (e *Engine) Award(ctx context.Context, a ModeratorAward) error {
 	}
 	entry := Entry{UserID: a.ReceiverID, Delta: a.Amount, Kind: KindAwardModeration, Reason: reason,
 		ActorID: a.ModeratorID, Ref: "modaward:" + a.Key, Key: "modaward:" + a.Key, Floor: NoFloor, At: e.clock.Now()}
-	if _, err := e.store.Apply(ctx, entry); err != nil {
+	applied, err := e.store.Apply(ctx, entry)
+	if err != nil {
 		return fmt.Errorf("moderator award from user %d to %d: %w", a.ModeratorID, a.ReceiverID, err)
+	}
+	if len(applied) == 1 && applied[0] {
+		e.stats.moderatorAwards.Add(1)
+		e.stats.moderatorKudos.Add(a.Amount)
 	}
 	return nil
 }
@@ -373,6 +383,7 @@ func (e *Engine) Settle(ctx context.Context) (int, error) {
 			return total, fmt.Errorf("settle %d awards: %w", len(ss), err)
 		}
 		total += n
+		e.stats.awardsSettled.Add(int64(n))
 		if len(due) < settleBatch {
 			return total, nil
 		}

@@ -67,6 +67,8 @@ type Engine struct {
 
 	giveRequired, giveBarred       map[string]bool
 	receiveRequired, receiveBarred map[string]bool
+
+	stats counters // what Stats reports (stats.go)
 }
 
 // New returns an engine over st with cfg (validated). A nil clock is the system clock.

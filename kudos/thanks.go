@@ -48,6 +48,7 @@ func (e *Engine) OnThanks(ctx context.Context, r ThanksReply) (Outcome, error) {
 	if err != nil {
 		return Outcome{}, err
 	}
+	e.stats.countAwards(outs, refusals)
 	return outs[0], refusals[0]
 }
 

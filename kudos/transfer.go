@@ -52,7 +52,8 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	if e.cfg.PingPongWindow <= 0 {
 		since = now.Add(time.Nanosecond) // no window: no earlier transfer is within it
 	}
-	if _, err := e.store.RecordTransfer(ctx, rec, since, entries); err != nil {
+	done, err := e.store.RecordTransfer(ctx, rec, since, entries)
+	if err != nil {
 		if errors.Is(err, ErrInsufficient) {
 			return refuse(RefuseInsufficient, "you do not have %d kudos to give", amount)
 		}
@@ -60,6 +61,10 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 			return err
 		}
 		return fmt.Errorf("transfer %d kudos from user %d to %d: %w", amount, from, to, err)
+	}
+	if done {
+		e.stats.transfers.Add(1)
+		e.stats.kudosTransferred.Add(amount)
 	}
 	return nil
 }

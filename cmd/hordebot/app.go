@@ -34,6 +34,8 @@ type App struct {
 	// hooks lets the bot, built after the engine, receive the engine's
 	// callbacks (leaderboard posts, role lookups for recurring kudos).
 	hooks *kudosHooks
+	// metrics is nil unless metrics_listen is set (metrics.go).
+	metrics *appMetrics
 
 	listener net.Listener
 	server   *http.Server
@@ -92,7 +94,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
 	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: filter, Kudos: k, hooks: hooks}
-	a.API = api.New(h, api.Options{
+	opt := api.Options{
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
 		Logger:       log,
@@ -101,7 +103,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		IPLimit:      api.RateLimit{Rate: rate.Limit(cfg.API.RatePerIP), Burst: cfg.API.BurstPerIP},
 		Clock:        clock,
 		Version:      version,
-	})
+	}
+	if cfg.MetricsListen != "" {
+		if a.metrics, err = newAppMetrics(h, k); err != nil {
+			st.Close()
+			return nil, err
+		}
+		opt.Metrics = a.metrics.reg
+	}
+	a.API = api.New(h, opt)
 	return a, nil
 }
 
@@ -121,11 +131,18 @@ func promptFilter(fc FilterConfig) (*horde.Filter, error) {
 	return f, nil
 }
 
-// Listen binds the API address (":0" picks a free port; see Addr).
+// Listen binds the API address and, when metrics_listen is set, the
+// metrics address (":0" picks a free port; see Addr and MetricsAddr).
 func (a *App) Listen() error {
 	ln, err := net.Listen("tcp", a.Config.API.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.Config.API.Listen, err)
+	}
+	if a.metrics != nil && a.metrics.listener == nil {
+		if err := a.metrics.listen(a.Config.MetricsListen); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	a.listener = ln
 	return nil
@@ -134,8 +151,18 @@ func (a *App) Listen() error {
 // Addr is the bound API address, after Listen.
 func (a *App) Addr() string { return a.listener.Addr().String() }
 
-// Serve runs the API and the horde's sweeps until ctx ends, then drains:
-// the HTTP server stops taking requests and finishes those in flight.
+// MetricsAddr is the bound metrics address after Listen, or "" when
+// metrics_listen is not set.
+func (a *App) MetricsAddr() string {
+	if a.metrics == nil || a.metrics.listener == nil {
+		return ""
+	}
+	return a.metrics.listener.Addr().String()
+}
+
+// Serve runs the API, the metrics server (when metrics_listen is set) and
+// the horde's sweeps until ctx ends, then drains: the HTTP servers stop
+// taking requests and finish those in flight.
 func (a *App) Serve(ctx context.Context) error {
 	if a.listener == nil {
 		if err := a.Listen(); err != nil {
@@ -162,9 +189,12 @@ func (a *App) Serve(ctx context.Context) error {
 			a.Log.Error("kudos tallies stopped", "err", err)
 		}
 	}()
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.Log.Info("api listening", "addr", a.Addr(), "public_url", a.Config.API.PublicURL)
+	if a.metrics != nil {
+		a.metrics.startServer(a.Log, errc)
+	}
 
 	var err error
 	select {
@@ -177,6 +207,9 @@ func (a *App) Serve(ctx context.Context) error {
 	if serr := a.server.Shutdown(shutCtx); serr != nil {
 		err = errors.Join(err, fmt.Errorf("http shutdown: %w", serr))
 	}
+	if a.metrics != nil {
+		err = errors.Join(err, a.metrics.shutdown(shutCtx))
+	}
 	stopSweeps()
 	a.wg.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
@@ -185,7 +218,12 @@ func (a *App) Serve(ctx context.Context) error {
 	return err
 }
 
-// Close closes the store. Call it after Serve returned.
+// Close closes the store (and a metrics listener bound but never served).
+// Call it after Serve returned.
 func (a *App) Close() error {
-	return a.Store.Close()
+	var err error
+	if a.metrics != nil && a.metrics.server == nil {
+		err = a.metrics.shutdown(context.Background())
+	}
+	return errors.Join(err, a.Store.Close())
 }

@@ -22,6 +22,9 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		Clock:                  a.Clock,
 		Logger:                 a.Log.With("component", "bot"),
 	}
+	if a.metrics != nil {
+		cfg.InteractionDone = a.metrics.interactionDone
+	}
 	for _, o := range options {
 		o(&cfg)
 	}

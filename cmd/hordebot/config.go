@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strings"
 
@@ -23,11 +24,14 @@ type Config struct {
 	// DataMaxMiB caps the SQLite database's size (store.Options.MaxDBBytes):
 	// past it, writes are refused as on a full disk (the API answers 503,
 	// the bot says storage is unavailable). 0: no cap.
-	DataMaxMiB int64         `json:"data_max_mib"`
-	LogLevel   string        `json:"log_level"`
-	API        APIConfig     `json:"api"`
-	Horde      HordeConfig   `json:"horde"`
-	Discord    DiscordConfig `json:"discord"`
+	DataMaxMiB int64  `json:"data_max_mib"`
+	LogLevel   string `json:"log_level"`
+	// MetricsListen, when set (e.g. "127.0.0.1:9464"), is where `run` and
+	// `api` serve Prometheus metrics at /metrics. Empty: no metrics.
+	MetricsListen string        `json:"metrics_listen"`
+	API           APIConfig     `json:"api"`
+	Horde         HordeConfig   `json:"horde"`
+	Discord       DiscordConfig `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
@@ -105,10 +109,11 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		}
 	}
 	for env, dst := range map[string]*string{
-		"HORDEBOT_DATA":       &cfg.Data,
-		"HORDEBOT_LISTEN":     &cfg.API.Listen,
-		"HORDEBOT_PUBLIC_URL": &cfg.API.PublicURL,
-		"HORDEBOT_LOG_LEVEL":  &cfg.LogLevel,
+		"HORDEBOT_DATA":           &cfg.Data,
+		"HORDEBOT_LISTEN":         &cfg.API.Listen,
+		"HORDEBOT_PUBLIC_URL":     &cfg.API.PublicURL,
+		"HORDEBOT_LOG_LEVEL":      &cfg.LogLevel,
+		"HORDEBOT_METRICS_LISTEN": &cfg.MetricsListen,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -176,6 +181,15 @@ func (c Config) validate() error {
 	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")
+	}
+	if c.MetricsListen != "" {
+		_, port, err := net.SplitHostPort(c.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("config: metrics_listen %q: want host:port: %w", c.MetricsListen, err)
+		}
+		if c.MetricsListen == c.API.Listen && port != "0" {
+			return fmt.Errorf("config: metrics_listen %q is api.listen: give metrics their own port", c.MetricsListen)
+		}
 	}
 	return nil
 }

@@ -59,6 +59,18 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "a negative quota is an error", file: "data_max_mib: -1\n", wantErr: "data_max_mib"},
+		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {
+			if c.MetricsListen != "127.0.0.1:9464" {
+				t.Fatalf("metrics_listen %q", c.MetricsListen)
+			}
+		}},
+		{name: "metrics from the environment", file: "metrics_listen: 127.0.0.1:9464\n", env: map[string]string{"HORDEBOT_METRICS_LISTEN": "0.0.0.0:9100"}, check: func(t *testing.T, c Config) {
+			if c.MetricsListen != "0.0.0.0:9100" {
+				t.Fatalf("metrics_listen %q", c.MetricsListen)
+			}
+		}},
+		{name: "a metrics address without a port is an error", file: "metrics_listen: localhost\n", wantErr: "metrics_listen"},
+		{name: "metrics on the API's address is an error", file: "metrics_listen: 127.0.0.1:7001\n", wantErr: "metrics_listen"},
 		{name: "a typo is an error", file: "api:\n  lisen: x\n", wantErr: "lisen"},
 		{name: "a bad kudos key is an error", file: "kudos:\n  giver_cap: 1\n", wantErr: "giver_cap"},
 		{name: "a bad duration is an error", file: "moderation:\n  trust_min_age: soon\n", wantErr: "soon"},

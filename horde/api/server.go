@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -52,6 +54,9 @@ type Options struct {
 	Clock          horde.Clock
 	// Version is reported by /status/heartbeat.
 	Version string
+	// Metrics, when set, receives the request metrics (see metrics.go:
+	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
+	Metrics prometheus.Registerer
 }
 
 // Defaults for Options.
@@ -71,6 +76,7 @@ type server struct {
 	clock   horde.Clock
 	keyRate *limiters
 	ipRate  *limiters
+	metrics *httpMetrics // nil: metrics off
 }
 
 // New returns the API handler serving every route under /api/v2.
@@ -95,6 +101,7 @@ func New(h *horde.Horde, opt Options) http.Handler {
 		clock:   opt.Clock,
 		keyRate: newLimiters(opt.KeyLimit, DefaultKeyLimit),
 		ipRate:  newLimiters(opt.IPLimit, DefaultIPLimit),
+		metrics: withMetrics(opt, opt.Logger),
 	}
 	return s.middleware(s.routes())
 }
@@ -158,11 +165,16 @@ var quietRoutes = map[string]bool{
 	"GET " + Prefix + "/status/heartbeat":          true,
 }
 
-// middleware wraps every route: panic recovery, CORS, rate limits and a log line.
+// middleware wraps every route: panic recovery, CORS, rate limits, a log
+// line and the request metrics.
 func (s *server) middleware(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
+		if s.metrics != nil {
+			s.metrics.inFlight.Inc()
+			defer s.metrics.inFlight.Dec()
+		}
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -175,7 +187,11 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 						errorBody{Message: horde.MessageOf(errors.New("panic")), RC: "InternalServerError"})
 				}
 			}
-			s.logRequest(r, rec, time.Since(start))
+			took := time.Since(start)
+			s.logRequest(r, rec, took)
+			if s.metrics != nil {
+				s.metrics.observe(routeLabel(mux, r), r.Method, rec.statusCode(), took)
+			}
 		}()
 
 		h := rec.Header()
@@ -235,10 +251,7 @@ func (s *server) clientIP(r *http.Request) string {
 }
 
 func (s *server) logRequest(r *http.Request, rec *statusRecorder, took time.Duration) {
-	status := rec.status
-	if status == 0 {
-		status = http.StatusOK
-	}
+	status := rec.statusCode()
 	level := slog.LevelInfo
 	switch {
 	case status >= 500:
@@ -263,6 +276,14 @@ type statusRecorder struct {
 	status      int
 	bytes       int64
 	wroteHeader bool
+}
+
+// statusCode is the status answered: 200 when the handler wrote nothing.
+func (w *statusRecorder) statusCode() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
 }
 
 func (w *statusRecorder) WriteHeader(code int) {
