@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -138,7 +139,7 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 	if req.Prompt == "" {
 		return Request{}, nil, Invalidf("prompt", "a prompt is required")
 	}
-	if len(req.Prompt) > MaxPromptLength {
+	if utf8.RuneCountInString(req.Prompt) > MaxPromptLength {
 		return Request{}, nil, Invalidf("prompt", "the prompt is longer than %d characters", MaxPromptLength)
 	}
 	if req.N == 0 {

@@ -1,6 +1,7 @@
 package horde_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
@@ -154,6 +155,7 @@ func TestSubmitValidation(t *testing.T) {
 		field string
 	}{
 		{"empty prompt", frank, img(func(r *horde.NewRequest) { r.Prompt = "  " }), horde.KindInvalid, "prompt"},
+		{"prompt over the limit in characters", frank, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", horde.MaxPromptLength+1) }), horde.KindInvalid, "prompt"},
 		{"width not a multiple of 64", frank, img(func(r *horde.NewRequest) { r.Image.Width = 500 }), horde.KindInvalid, "width"},
 		{"too many steps", frank, img(func(r *horde.NewRequest) { r.Image.Steps = horde.MaxSteps + 1 }), horde.KindInvalid, "steps"},
 		{"too many images", frank, img(func(r *horde.NewRequest) { r.N = horde.MaxN + 1 }), horde.KindInvalid, "n"},
@@ -185,6 +187,11 @@ func TestSubmitValidation(t *testing.T) {
 	if perf, _ := e.h.Performance(e.ctx); perf.QueuedRequests != 0 {
 		t.Fatalf("dry run queued %d", perf.QueuedRequests)
 	}
+	// The limit counts characters, not bytes: 10,000 accented letters are fine.
+	if _, _, err := e.h.Submit(e.ctx, frank.User, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", horde.MaxPromptLength) })); err != nil {
+		t.Fatalf("a prompt of %d two-byte characters: %v", horde.MaxPromptLength, err)
+	}
+
 	// Anonymous requests go far below zero.
 	anon, _ := e.h.Authenticate(e.ctx, horde.AnonymousKey)
 	if _, _, err := e.h.Submit(e.ctx, anon.User, img(func(r *horde.NewRequest) { r.N = 20 })); err != nil {
