@@ -184,6 +184,7 @@ func TestEndToEndMixedLoadSurvivesWorkerKillAndServerRestart(t *testing.T) {
 		}()
 	}
 	victim := &blockingBackend{inner: worker.NewProcedural(), stuck: make(chan string, 1), release: make(chan struct{})}
+	victim.kill.Store(true)
 	release := sync.OnceFunc(func() { close(victim.release) })
 	t.Cleanup(release)
 	victimCtx, killVictim := context.WithCancel(wctx)
@@ -220,8 +221,8 @@ func TestEndToEndMixedLoadSurvivesWorkerKillAndServerRestart(t *testing.T) {
 		reqs = append(reqs, submitted{out.ID, false, c.key})
 	}
 
-	// Kill the victim worker in the middle of a job.
-	victim.kill.Store(true)
+	// The victim worker "dies" in the middle of its first job (it was set to
+	// from the start, so that fast workers cannot drain the queue before).
 	var stuckJob string
 	select {
 	case stuckJob = <-victim.stuck:
