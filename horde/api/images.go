@@ -280,13 +280,16 @@ type imagePopJSON struct {
 
 // imagePayloadJSON is the generation payload a worker runs.
 type imagePayloadJSON struct {
-	Prompt            string       `json:"prompt"`
-	Width             int          `json:"width"`
-	Height            int          `json:"height"`
-	Steps             int          `json:"steps"`
-	DDIMSteps         int          `json:"ddim_steps"`
-	NIter             int          `json:"n_iter"`
-	Seed              int64        `json:"seed"`
+	Prompt    string `json:"prompt"`
+	Width     int    `json:"width"`
+	Height    int    `json:"height"`
+	Steps     int    `json:"steps"`
+	DDIMSteps int    `json:"ddim_steps"`
+	NIter     int    `json:"n_iter"`
+	// Seed is a decimal string, as the AI Horde marshals it (its ModelPayload
+	// declares seed a String): horde_sdk, under horde-worker-reGen, rejects a
+	// JSON number there.
+	Seed              string       `json:"seed"`
 	SeedVariation     int          `json:"seed_variation,omitempty"`
 	SamplerName       string       `json:"sampler_name"`
 	CFGScale          float64      `json:"cfg_scale"`
@@ -338,7 +341,7 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 		Steps:             ip.Steps,
 		DDIMSteps:         ip.Steps,
 		NIter:             1,
-		Seed:              first.Job.Seed,
+		Seed:              strconv.FormatInt(first.Job.Seed, 10),
 		SeedVariation:     ip.SeedVariation,
 		SamplerName:       ip.SamplerName,
 		CFGScale:          ip.CFGScale,

@@ -243,8 +243,8 @@ func TestImagePop(t *testing.T) {
 				t.Errorf("payload.%s = %v, want %v", k, p[k], v)
 			}
 		}
-		if _, ok := p["seed"].(float64); !ok {
-			t.Errorf("payload.seed = %v, want an integer", p["seed"])
+		if seed, ok := p["seed"].(string); !ok || seed == "" || strings.Trim(seed, "0123456789") != "" {
+			t.Errorf("payload.seed = %#v, want a decimal string, as the AI Horde sends it", p["seed"])
 		}
 		if !strings.HasPrefix(p["prompt"].(string), "a lighthouse") {
 			t.Errorf("payload.prompt = %v", p["prompt"])
