@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -108,20 +108,13 @@ func (b *Bot) guildOfChannel(channelID string) string {
 	return ""
 }
 
-// memberName names a horde user in a post: a mention when they have a
-// Discord account, else their horde name.
+// memberName names a horde user in a post (see commands.MemberName).
 func (b *Bot) memberName(ctx context.Context, userID int64) (string, error) {
-	info, err := b.deps.Horde.UserInfo(ctx, userID)
-	switch {
-	case horde.IsKind(err, horde.KindNotFound):
-		return fmt.Sprintf("user #%d", userID), nil
-	case err != nil:
+	name, err := commands.MemberName(ctx, b.deps.Horde, userID)
+	if err != nil {
 		return "", fmt.Errorf("user %d: %w", userID, err)
-	case info.User.DiscordID != "":
-		return "<@" + info.User.DiscordID + ">", nil
-	default:
-		return info.User.Username(), nil
 	}
+	return name, nil
 }
 
 func noun(n int, word string) string {

@@ -26,7 +26,7 @@ func TestWrite(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			h := h.on(t)
 			tok := h.run(h.alice, h.general, "write", opt("prompt", "tell a story"), opt("max_length", 512))
-			h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+			h.original(tok, "queued", queuedMsg)
 			if n := h.serveText(w, "llm-1", tt.text); n != 1 {
 				t.Fatalf("served %d text jobs, want 1", n)
 			}
@@ -57,7 +57,7 @@ func TestHordeCommands(t *testing.T) {
 	w := h.workerCred("gpu")
 	h.popImages(w, "gpu-1")
 	queued := h.run(h.bob, h.general, "imagine", opt("prompt", "waiting"))
-	h.original(queued, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.original(queued, "queued", queuedMsg)
 	tests := []struct {
 		sub  string
 		want string

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
@@ -218,30 +217,9 @@ func (h *harness) original(tok string, what string, match func(discordtest.Messa
 // it was private.
 func (h *harness) reply(tok string) (string, bool) {
 	h.t.Helper()
-	cb, err := h.srv.WaitForCallback(h.ctx, tok)
+	text, private, err := h.srv.WaitForReply(h.ctx, tok)
 	must(h.t, err)
-	if cb.Type == discordgo.InteractionResponseChannelMessageWithSource {
-		var d struct {
-			Content string `json:"content"`
-		}
-		_ = json.Unmarshal(cb.Data, &d)
-		return d.Content, cb.Flags&discordgo.MessageFlagsEphemeral != 0
-	}
-	ephemeral := cb.Flags&discordgo.MessageFlagsEphemeral != 0
-	rec, err := h.srv.WaitFor(h.ctx, func(r discordtest.Recorded) bool {
-		return r.Params["token"] == tok && r.Status < 300 &&
-			(r.Route == "PATCH /webhooks/{app}/{token}/messages/{message}" || r.Route == "POST /webhooks/{app}/{token}")
-	})
-	must(h.t, err)
-	var d struct {
-		Content string `json:"content"`
-		Flags   int    `json:"flags"`
-	}
-	_ = json.Unmarshal(rec.JSON, &d)
-	if rec.Route == "POST /webhooks/{app}/{token}" {
-		ephemeral = d.Flags&int(discordgo.MessageFlagsEphemeral) != 0
-	}
-	return d.Content, ephemeral
+	return text, private
 }
 
 // waitEvent waits until the bot finished handling n more events of a kind.
@@ -302,8 +280,7 @@ func (h *harness) workerCred(name string) horde.Credential {
 // solid-colour PNG for each; it returns how many it served.
 func (h *harness) serveImages(c horde.Credential, name string) int {
 	h.t.Helper()
-	as, _, err := h.horde.Pop(h.ctx, c, horde.PopRequest{Kind: horde.KindImage, Name: name, Models: []string{"stable_diffusion"}, MaxPixels: 1024 * 1024, NSFW: true, Amount: 20, Threads: 1})
-	must(h.t, err)
+	as := h.popImages(c, name)
 	for i, a := range as {
 		_, err := h.horde.SubmitResult(h.ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Seed: a.Job.Seed, Image: solidPNG(h.t, a.Request.Image.Width, a.Request.Image.Height, i)})
 		must(h.t, err)

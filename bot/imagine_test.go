@@ -14,6 +14,9 @@ var opt = discordtest.Opt
 
 func hasFiles(m discordtest.Message) bool { return len(m.Files) > 0 }
 
+// queuedMsg matches a request's "queue position" message.
+func queuedMsg(m discordtest.Message) bool { return strings.Contains(m.Content, "position") }
+
 func TestImagineDeliversGridWithButtons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -26,7 +29,7 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 	if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || cb.Flags&discordgo.MessageFlagsEphemeral != 0 {
 		t.Fatalf("first answer = type %d flags %d, want a public deferral", cb.Type, cb.Flags)
 	}
-	queued := h.original(tok, "queue position", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	queued := h.original(tok, "queue position", queuedMsg)
 	wantContains(t, queued.Content, "a red fox")
 
 	if n := h.serveImages(w, "gpu-1"); n != 4 {
@@ -61,7 +64,7 @@ func TestImagineTwoImagesMakeA1x2Grid(t *testing.T) {
 	w := h.workerCred("gpu")
 	h.popImages(w, "gpu-1")
 	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "two moons"), opt("count", 2), opt("size", "portrait"))
-	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.original(tok, "queued", queuedMsg)
 	h.serveImages(w, "gpu-1")
 	m := h.original(tok, "result", hasFiles)
 	b := decodeImage(t, m.Files[0].Data).Bounds()
@@ -131,7 +134,7 @@ func finishedImagine(h *harness, count int) discordtest.Message {
 	w := h.workerCred("gpu-" + h.alice.ID)
 	h.popImages(w, "gpu-1")
 	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a lighthouse"), opt("count", count), opt("seed", 42))
-	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.original(tok, "queued", queuedMsg)
 	h.serveImages(w, "gpu-1")
 	return h.original(tok, "result", hasFiles)
 }
@@ -227,7 +230,7 @@ func TestImagineAfterTokenExpiryPostsToChannel(t *testing.T) {
 	w := h.workerCred("gpu")
 	h.popImages(w, "gpu-1")
 	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a slow painting"))
-	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.original(tok, "queued", queuedMsg)
 	h.clock.Advance(15 * time.Minute)
 	must(t, h.srv.ExpireInteraction(tok))
 	h.serveImages(w, "gpu-1")
@@ -244,7 +247,7 @@ func TestImagineResumesAfterRestart(t *testing.T) {
 	w := h.workerCred("gpu")
 	h.popImages(w, "gpu-1")
 	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "patience"))
-	h.original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") })
+	h.original(tok, "queued", queuedMsg)
 	old, oldSess := h.bot, h.sess
 	stop(old, oldSess)
 	if n := old.Commands().Watching(); n != 0 {

@@ -48,14 +48,6 @@ func (b *Bot) PostArtTally(ctx context.Context, r kudos.ArtTallyResult) error {
 	return b.Post(ctx, b.cfg.ArtChannelID, text)
 }
 
-// Audit posts a line to the audit channel, if one is configured.
-func (b *Bot) Audit(ctx context.Context, text string) error {
-	if b.cfg.AuditChannelID == "" {
-		return nil
-	}
-	return b.Post(ctx, b.cfg.AuditChannelID, text)
-}
-
 // Post sends a message to a channel with retries. Mentions in it are shown
 // but ping nobody.
 func (b *Bot) Post(ctx context.Context, channelID, text string) error {

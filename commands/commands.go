@@ -215,3 +215,8 @@ func (s *Set) IsModerator(m *discordgo.Member) bool {
 func deferAlways(mode DeferMode) func(*Interaction) DeferMode {
 	return func(*Interaction) DeferMode { return mode }
 }
+
+// subCommand is a subcommand definition with its options.
+func subCommand(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
+}

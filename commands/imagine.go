@@ -195,12 +195,7 @@ func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *Intera
 		if err != nil {
 			return nil, fmt.Errorf("list %s models: %w", kind, err)
 		}
-		sort.Slice(models, func(i, j int) bool {
-			if models[i].Workers != models[j].Workers {
-				return models[i].Workers > models[j].Workers
-			}
-			return models[i].Name < models[j].Name
-		})
+		sortModels(models)
 		var out []*discordgo.ApplicationCommandOptionChoice
 		for _, m := range models {
 			if typed != "" && !strings.Contains(strings.ToLower(m.Name), typed) {
@@ -222,6 +217,24 @@ type resultImage struct {
 	data []byte
 	ext  string
 	img  image.Image
+}
+
+// within is the image as stored, or re-encoded when that is larger than
+// limit bytes; it returns the bytes and their file extension.
+func (im resultImage) within(limit int) ([]byte, string, error) {
+	if len(im.data) <= limit {
+		return im.data, im.ext, nil
+	}
+	return EncodeWithin(im.img, limit)
+}
+
+// gridOf lays out the decoded images of a result (see ComposeGrid).
+func gridOf(imgs []resultImage) image.Image {
+	all := make([]image.Image, len(imgs))
+	for i, im := range imgs {
+		all[i] = im.img
+	}
+	return ComposeGrid(all)
 }
 
 // loadImages fetches and decodes the images of gens; censored or
@@ -271,11 +284,7 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	short := shortID(d.RequestID)
 	var files []*discordgo.File
 	if len(imgs) > 1 {
-		grid := make([]image.Image, len(imgs))
-		for i, im := range imgs {
-			grid[i] = im.img
-		}
-		data, ext, err := EncodeWithin(ComposeGrid(grid), s.cfg.MaxFileBytes)
+		data, ext, err := EncodeWithin(gridOf(imgs), s.cfg.MaxFileBytes)
 		if err != nil {
 			return Reply{}, fmt.Errorf("encode grid: %w", err)
 		}
@@ -287,13 +296,10 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 			tooBig++
 			continue
 		}
-		data, ext := im.data, im.ext
-		if len(data) > s.cfg.MaxFileBytes {
-			var err error
-			if data, ext, err = EncodeWithin(im.img, s.cfg.MaxFileBytes); err != nil {
-				tooBig++
-				continue
-			}
+		data, ext, err := im.within(s.cfg.MaxFileBytes)
+		if err != nil {
+			tooBig++
+			continue
 		}
 		files = append(files, &discordgo.File{Name: fmt.Sprintf("%s-%d.%s", short, i+1, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)})
 	}

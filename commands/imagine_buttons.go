@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"image"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -118,11 +117,9 @@ func (s *Set) handleUpscale(ctx context.Context, ix *Interaction, args []string)
 		return horde.NotFoundf("NoImage", "image %d of that result is not available", n)
 	}
 	im := imgs[n-1]
-	data, ext := im.data, im.ext
-	if len(data) > s.cfg.MaxFileBytes {
-		if data, ext, err = EncodeWithin(im.img, s.cfg.MaxFileBytes); err != nil {
-			return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
-		}
+	data, ext, err := im.within(s.cfg.MaxFileBytes)
+	if err != nil {
+		return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
 	}
 	return ix.Reply(ctx, Reply{
 		Content: fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
@@ -146,11 +143,7 @@ func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) e
 	if err != nil {
 		return err
 	}
-	all := make([]image.Image, len(imgs))
-	for i, im := range imgs {
-		all[i] = im.img
-	}
-	data, ext, err := EncodeWithin(ComposeGrid(all), s.cfg.MaxFileBytes)
+	data, ext, err := EncodeWithin(gridOf(imgs), s.cfg.MaxFileBytes)
 	if err != nil {
 		return fmt.Errorf("encode shared grid: %w", err)
 	}

@@ -18,20 +18,17 @@ func (s *Set) kudosCommand() *Command {
 	member := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionUser, Name: "member", Description: "Who", Required: true}
 	amount := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "amount", Description: "How many kudos", Required: true, MinValue: &one}
 	reason := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "reason", Description: "Why", MaxLength: 200}
-	sub := func(n, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: n, Description: desc, Options: opts}
-	}
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "kudos",
 			Description: "The community's kudos: balance, gifts, leaderboard",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("balance", "Your kudos"),
-				sub("give", "Give some of your kudos to a member", member, amount, reason),
-				sub("leaderboard", "This week's top earners"),
-				sub("history", "Your latest kudos changes",
+				subCommand("balance", "Your kudos"),
+				subCommand("give", "Give some of your kudos to a member", member, amount, reason),
+				subCommand("leaderboard", "This week's top earners"),
+				subCommand("history", "Your latest kudos changes",
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many", MinValue: &one, MaxValue: maxHist}),
-				sub("award", "Moderators: award kudos for helping the community", member, amount, reason),
+				subCommand("award", "Moderators: award kudos for helping the community", member, amount, reason),
 			},
 		},
 		Defer: func(ix *Interaction) DeferMode {
@@ -159,6 +156,22 @@ type UserLookup interface {
 	UserInfo(ctx context.Context, userID int64) (horde.UserInfo, error)
 }
 
+// MemberName names a horde user in a post: a mention when they have a
+// Discord account, else their horde name; "user #id" for an unknown user.
+func MemberName(ctx context.Context, users UserLookup, userID int64) (string, error) {
+	info, err := users.UserInfo(ctx, userID)
+	switch {
+	case horde.IsKind(err, horde.KindNotFound):
+		return fmt.Sprintf("user #%d", userID), nil
+	case err != nil:
+		return "", err
+	case info.User.DiscordID != "":
+		return "<@" + info.User.DiscordID + ">", nil
+	default:
+		return info.User.Username(), nil
+	}
+}
+
 // FormatLeaderboard renders a leaderboard as a message, naming members by
 // mention when they have a Discord account.
 func FormatLeaderboard(ctx context.Context, users UserLookup, lb kudos.Leaderboard, title string) (string, error) {
@@ -167,18 +180,12 @@ func FormatLeaderboard(ctx context.Context, users UserLookup, lb kudos.Leaderboa
 		if n, ok := names[id]; ok {
 			return n, nil
 		}
-		info, err := users.UserInfo(ctx, id)
-		switch {
-		case horde.IsKind(err, horde.KindNotFound):
-			names[id] = fmt.Sprintf("user #%d", id)
-		case err != nil:
+		n, err := MemberName(ctx, users, id)
+		if err != nil {
 			return "", fmt.Errorf("leaderboard user %d: %w", id, err)
-		case info.User.DiscordID != "":
-			names[id] = "<@" + info.User.DiscordID + ">"
-		default:
-			names[id] = info.User.Username()
 		}
-		return names[id], nil
+		names[id] = n
+		return n, nil
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "🏆 **%s** (%s)\n", title, lb.Period.Name)

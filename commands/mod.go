@@ -44,9 +44,6 @@ func (s *Set) modCommand() *Command {
 	amount := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "amount", Description: "Kudos to add (negative to take)", Required: true, MinValue: &lo, MaxValue: hi}
 	prompt := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "The prompt to test", Required: true, MaxLength: 2000}
 	nsfw := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Test as in an NSFW channel (default: no)"}
-	sub := func(n, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: n, Description: desc, Options: opts}
-	}
 	group := func(n, desc string, subs ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: n, Description: desc, Options: subs}
 	}
@@ -55,15 +52,15 @@ func (s *Set) modCommand() *Command {
 			Name:        "mod",
 			Description: "Moderators: flag members, pause workers, adjust kudos, test the prompt filter",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("flag", "Flag a member: they can no longer request or give and receive kudos", member, reason(true)),
-				sub("unflag", "Unflag a member and clear their strikes", member, reason(false)),
-				sub("trust", "Trust a member: their workers' escrowed kudos are released", member, reason(false)),
-				sub("untrust", "Stop trusting a member", member, reason(false)),
-				sub("pause-worker", "Pause a worker: it gets no jobs and earns nothing", worker, reason(true)),
-				sub("unpause-worker", "Let a paused worker work again", worker, reason(false)),
-				group("kudos", "Kudos", sub("adjust", "Add or take kudos", member, amount, reason(true))),
-				group("filter", "The prompt filter", sub("test", "Show what the prompt filter does with a prompt, and why", prompt, nsfw)),
-				sub("info", "A member's standing: flags, strikes, escrow, workers", member),
+				subCommand("flag", "Flag a member: they can no longer request or give and receive kudos", member, reason(true)),
+				subCommand("unflag", "Unflag a member and clear their strikes", member, reason(false)),
+				subCommand("trust", "Trust a member: their workers' escrowed kudos are released", member, reason(false)),
+				subCommand("untrust", "Stop trusting a member", member, reason(false)),
+				subCommand("pause-worker", "Pause a worker: it gets no jobs and earns nothing", worker, reason(true)),
+				subCommand("unpause-worker", "Let a paused worker work again", worker, reason(false)),
+				group("kudos", "Kudos", subCommand("adjust", "Add or take kudos", member, amount, reason(true))),
+				group("filter", "The prompt filter", subCommand("test", "Show what the prompt filter does with a prompt, and why", prompt, nsfw)),
+				subCommand("info", "A member's standing: flags, strikes, escrow, workers", member),
 			},
 		},
 		Defer:        deferAlways(DeferEphemeral),
@@ -283,10 +280,6 @@ func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error 
 	nsfw := o.Bool("nsfw", false)
 	where := map[bool]string{true: "NSFW", false: "SFW"}[nsfw]
 	v := s.filter.Check(prompt, horde.FilterContext{NSFWAllowed: nsfw})
-	positive := prompt
-	if i := strings.Index(prompt, "###"); i >= 0 {
-		positive = prompt[:i]
-	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Filter test** (%s context)\n", where)
 	fmt.Fprintf(&b, "Action: **%s**", v.Action)
@@ -302,7 +295,7 @@ func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error 
 		matched = strings.Join(v.Matched, "; ")
 	}
 	fmt.Fprintf(&b, "Matched: %s\n", inlineCode(clip(matched, 500)))
-	fmt.Fprintf(&b, "Normalized: %s\n", inlineCode(clip(horde.Normalize(positive), 500)))
+	fmt.Fprintf(&b, "Normalized: %s\n", inlineCode(clip(horde.Normalize(prompt), 500)))
 	if v.Action != horde.FilterRefuse && v.Prompt != prompt {
 		fmt.Fprintf(&b, "Queued as: %s\n", inlineCode(clip(v.Prompt, 500)))
 	}

@@ -80,9 +80,6 @@ func (r Retrier) retryAfter(err error, backoff time.Duration) (time.Duration, bo
 	if errors.As(err, &ne) {
 		return backoff, true
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return 0, false
-	}
 	return 0, false
 }
 

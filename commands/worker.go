@@ -16,28 +16,25 @@ func (s *Set) workerCommand() *Command {
 	name := func(desc string) *discordgo.ApplicationCommandOption {
 		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name", Description: desc, Required: true, Autocomplete: true}
 	}
-	sub := func(n, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
-		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: n, Description: desc, Options: opts}
-	}
 	minName := 3
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "worker",
 			Description: "Run your GPU as a horde worker (works in DMs with the bot)",
 			Options: []*discordgo.ApplicationCommandOption{
-				sub("register", "Register a new worker and get its API key",
+				subCommand("register", "Register a new worker and get its API key",
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name", Description: "A unique worker name", Required: true, MinLength: &minName, MaxLength: 100},
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "kind", Description: "What it generates", Choices: []*discordgo.ApplicationCommandOptionChoice{
 						{Name: "image", Value: string(horde.KindImage)}, {Name: "text", Value: string(horde.KindText)},
 					}}),
-				sub("list", "Your workers"),
-				sub("info", "One worker's details", name("Worker name")),
-				sub("maintenance", "Stop or resume taking jobs from others", name("Worker name"),
+				subCommand("list", "Your workers"),
+				subCommand("info", "One worker's details", name("Worker name")),
+				subCommand("maintenance", "Stop or resume taking jobs from others", name("Worker name"),
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionBoolean, Name: "enabled", Description: "On: serve only your own requests", Required: true}),
-				sub("rename", "Rename a worker", name("Worker name"),
+				subCommand("rename", "Rename a worker", name("Worker name"),
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "new_name", Description: "The new name", Required: true, MinLength: &minName, MaxLength: 100}),
-				sub("rotate-key", "Replace a worker's API key (the old one stops working)", name("Worker name")),
-				sub("delete", "Delete a worker", name("Worker name")),
+				subCommand("rotate-key", "Replace a worker's API key (the old one stops working)", name("Worker name")),
+				subCommand("delete", "Delete a worker", name("Worker name")),
 			},
 		},
 		Defer: func(ix *Interaction) DeferMode {

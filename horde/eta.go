@@ -255,15 +255,16 @@ func (h *Horde) possible(r *openRequest, now time.Time) bool {
 	if !r.possibleAt.IsZero() && now.Sub(r.possibleAt) < possibleMaxAge {
 		return r.possible
 	}
-	r.possible, _ = h.servable(r, now)
+	r.possible, _, _ = h.servable(r, now)
 	r.possibleAt = now
 	return r.possible
 }
 
-// servable reports whether some online worker could serve r and, when none
-// could, the most common reason (or "" when no worker of r's kind is online).
+// servable reports whether some online worker could serve r, whether any
+// worker of r's kind is online, and, when none could serve it, the most
+// common reason (or "" when no worker of r's kind is online).
 // Caller holds h.mu.
-func (h *Horde) servable(r *openRequest, now time.Time) (bool, string) {
+func (h *Horde) servable(r *openRequest, now time.Time) (bool, bool, string) {
 	online := false
 	reasons := make(map[string]int)
 	for _, ws := range h.workers {
@@ -278,12 +279,12 @@ func (h *Horde) servable(r *openRequest, now time.Time) (bool, string) {
 		}
 		reason := canServe(ws, r)
 		if reason == canServeOK {
-			return true, ""
+			return true, true, ""
 		}
 		reasons[reason.String()]++
 	}
 	if !online {
-		return true, ""
+		return true, false, ""
 	}
 	top, n := "", 0
 	for k, c := range reasons {
@@ -291,7 +292,7 @@ func (h *Horde) servable(r *openRequest, now time.Time) (bool, string) {
 			top, n = k, c
 		}
 	}
-	return false, top
+	return false, true, top
 }
 
 // Submit's warnings when no online worker can serve a request now. A
@@ -305,23 +306,13 @@ const (
 // possibleWarning explains, for Submit, why no online worker can serve r
 // ("" when one can). Caller holds h.mu.
 func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
-	ok, reason := h.servable(r, now)
+	ok, online, reason := h.servable(r, now)
 	r.possible, r.possibleAt = ok, now
 	switch {
-	case ok && reason == "" && !h.anyOnline(r.req.Kind, now):
+	case !online:
 		return WarningNoWorkerOnline
 	case ok:
 		return ""
 	}
 	return WarningNoWorkerCanServe + " (" + reason + "); it waits until one can"
-}
-
-// anyOnline reports whether a worker of kind is online. Caller holds h.mu.
-func (h *Horde) anyOnline(kind RequestKind, now time.Time) bool {
-	for _, ws := range h.workers {
-		if ws.w.Kind == kind && ws.w.Online(now) && !ws.w.Paused {
-			return true
-		}
-	}
-	return false
 }

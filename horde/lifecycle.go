@@ -80,7 +80,7 @@ func (h *Horde) claimJob(ctx context.Context, c Credential, jobID string) (*open
 func (h *Horde) closedJobError(ctx context.Context, jobID string) error {
 	j, err := h.store.Job(ctx, jobID)
 	switch {
-	case errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound):
+	case notFound(err):
 		return NotFoundf("JobNotFound", "no job has id %s", jobID)
 	case err != nil:
 		return fmt.Errorf("look up job %s: %w", jobID, err)
@@ -116,6 +116,11 @@ func (h *Horde) forget(oj *openJob) {
 // duplicate reports whether a store error means "no longer processing".
 func duplicate(err error) bool {
 	return errors.Is(err, ErrDuplicate) || IsKind(err, KindConflict)
+}
+
+// notFound reports whether a store error means "no such row".
+func notFound(err error) bool {
+	return errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound)
 }
 
 // finishJob stores a successful result with its ledger entries.
@@ -249,7 +254,7 @@ func (h *Horde) resultImage(ctx context.Context, jobID string, s Submission) (st
 		return ref, nil
 	case s.UseUpload:
 		ref, err := h.store.Upload(ctx, jobID)
-		if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		if notFound(err) {
 			if s.State != ResultOK {
 				return "", nil
 			}
@@ -431,7 +436,7 @@ func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
 	}
 	err = h.store.SetUpload(ctx, jobID, ref)
 	switch {
-	case errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound):
+	case notFound(err):
 		return NotFoundf("JobNotFound", "no job has id %s", jobID)
 	case duplicate(err):
 		return &Error{Kind: KindConflict, Code: "JobNotProcessing", Message: "this job is no longer processing", Err: err}
@@ -444,7 +449,7 @@ func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
 // Blob returns a stored result image.
 func (h *Horde) Blob(ctx context.Context, ref string) ([]byte, error) {
 	data, err := h.store.Blob(ctx, ref)
-	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+	if notFound(err) {
 		return nil, NotFoundf("BlobNotFound", "no image %s", ref)
 	}
 	if err != nil {

@@ -1,6 +1,9 @@
 package horde
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Skip reasons: the keys of Skipped, as the AI Horde names them.
 const (
@@ -86,7 +89,7 @@ func canServe(ws *workerState, r *openRequest) skipReason {
 func canServeModel(ws *workerState, r *openRequest) skipReason {
 	w, req := &ws.w, &r.req
 	if len(req.Workers) > 0 {
-		listed := containsString(req.Workers, w.ID)
+		listed := slices.Contains(req.Workers, w.ID)
 		if listed == req.WorkerBlacklist {
 			return reasonWorkerID
 		}
@@ -146,13 +149,4 @@ func pickModel(w *Worker, req *Request) string {
 		}
 	}
 	return ""
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -2,7 +2,6 @@ package horde
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -180,7 +179,7 @@ func requireModerator(by User, what string) error {
 // user reads a user, turning "not found" into a KindNotFound *Error.
 func (h *Horde) user(ctx context.Context, id int64) (User, error) {
 	u, err := h.store.User(ctx, id)
-	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+	if notFound(err) {
 		return User{}, NotFoundf("UserNotFound", "no user has id %d", id)
 	}
 	if err != nil {

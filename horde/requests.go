@@ -2,7 +2,6 @@ package horde
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -321,7 +320,7 @@ func (h *Horde) progress(r *openRequest, now time.Time) Progress {
 // storedProgress is the view of a finished request, from the store.
 func (h *Horde) storedProgress(ctx context.Context, id string) (Progress, error) {
 	req, err := h.store.Request(ctx, id)
-	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+	if notFound(err) {
 		return Progress{}, NotFoundf("RequestNotFound", "no request has id %s", id)
 	}
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/hordebot/hordebot/kudos"
@@ -122,10 +123,7 @@ func (h *Horde) expire(ctx context.Context, r *openRequest, cutoff time.Time) er
 // retryEnds retries request endings whose write failed.
 func (h *Horde) retryEnds(ctx context.Context) error {
 	h.mu.Lock()
-	pending := make(map[*openRequest]pendingEnd, len(h.pendingEnds))
-	for r, p := range h.pendingEnds {
-		pending[r] = p
-	}
+	pending := maps.Clone(h.pendingEnds)
 	h.mu.Unlock()
 	var errs []error
 	for r, p := range pending {

@@ -25,7 +25,7 @@ func (h *Horde) Authenticate(ctx context.Context, apiKey string) (Credential, er
 	apiKey = strings.TrimSpace(apiKey)
 	if apiKey == AnonymousKey {
 		u, err := h.store.User(ctx, AnonymousUserID)
-		if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+		if notFound(err) {
 			return Credential{User: User{ID: AnonymousUserID, Name: "Anonymous"}}, nil
 		}
 		if err != nil {
@@ -37,7 +37,7 @@ func (h *Horde) Authenticate(ctx context.Context, apiKey string) (Credential, er
 		return Credential{}, Errorf(KindUnauthorized, "InvalidAPIKey", "an API key is required")
 	}
 	c, err := h.store.Credential(ctx, HashKey(apiKey))
-	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
+	if notFound(err) {
 		return Credential{}, Errorf(KindUnauthorized, "InvalidAPIKey", "no user has this API key")
 	}
 	if err != nil {
@@ -119,12 +119,9 @@ func (h *Horde) DiscordUser(ctx context.Context, discordID, name string) (User, 
 
 // UserInfo returns the find_user view of a user; KindNotFound if none.
 func (h *Horde) UserInfo(ctx context.Context, userID int64) (UserInfo, error) {
-	u, err := h.store.User(ctx, userID)
-	if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
-		return UserInfo{}, NotFoundf("UserNotFound", "no user has id %d", userID)
-	}
+	u, err := h.user(ctx, userID)
 	if err != nil {
-		return UserInfo{}, fmt.Errorf("read user %d: %w", userID, err)
+		return UserInfo{}, err
 	}
 	info := UserInfo{User: u}
 	if info.Kudos, err = h.store.Balance(ctx, userID); err != nil {

@@ -1,6 +1,9 @@
 package horde
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // StaleAfter is how long a worker may go without popping before it counts as offline.
 const StaleAfter = 300 * time.Second
@@ -50,10 +53,5 @@ func (w *Worker) Online(now time.Time) bool {
 
 // HasModel reports whether w announced model m.
 func (w *Worker) HasModel(m string) bool {
-	for _, x := range w.Models {
-		if x == m {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(w.Models, m)
 }

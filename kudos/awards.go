@@ -154,11 +154,8 @@ func (e *Engine) Award(ctx context.Context, a ModeratorAward) error {
 	if !st[a.ModeratorID].Moderator && !anyIn(a.ModeratorRoles, e.modRoles) {
 		return refuse(RefuseNotModerator, "only moderators can give moderation awards")
 	}
-	if st[a.ModeratorID].Flagged {
-		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
-	}
-	if st[a.ReceiverID].Flagged {
-		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+	if err := checkFlagged(st[a.ModeratorID], st[a.ReceiverID]); err != nil {
+		return err
 	}
 	reason := "moderation award"
 	if a.Reason != "" {
@@ -192,10 +189,13 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 		if a.ev.At.IsZero() {
 			a.ev.At = now
 		}
+		if a.forced == "" {
+			a.ev.Emoji = NormalizeEmoji(a.ev.Emoji) // a thanks keeps its stand-in emoji
+		}
 		ev := a.ev
 		cat, isAward := a.forced, a.forced != ""
 		if !isAward {
-			cat, isAward = e.emojis[NormalizeEmoji(ev.Emoji)]
+			cat, isAward = e.emojis[ev.Emoji]
 		}
 		art[i] = a.forced == "" && e.artChannel[ev.ChannelID]
 		if !isAward && !art[i] {
@@ -241,7 +241,7 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 		recv, rok := st[ev.ReceiverID]
 		if art[i] && gok && rok && !giver.Flagged {
 			r := ArtReaction{MessageID: ev.MessageID, ChannelID: ev.ChannelID, AuthorID: ev.ReceiverID,
-				ReactorID: ev.GiverID, Emoji: NormalizeEmoji(ev.Emoji), Added: true, At: ev.At}
+				ReactorID: ev.GiverID, Emoji: ev.Emoji, Added: true, At: ev.At}
 			if err := e.store.RecordArtReaction(ctx, r); err != nil {
 				return nil, nil, fmt.Errorf("record art reaction on %s: %w", ev.MessageID, err)
 			}
@@ -256,12 +256,8 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 			continue
 		}
 		amount := e.cfg.Categories[cat].Amount
-		emoji := NormalizeEmoji(ev.Emoji)
-		if a.forced != "" {
-			emoji = ev.Emoji
-		}
 		news = append(news, NewAward{GiverID: ev.GiverID, ReceiverID: ev.ReceiverID, MessageID: ev.MessageID,
-			ChannelID: ev.ChannelID, GuildID: ev.GuildID, Category: cat, Emoji: emoji, Amount: amount,
+			ChannelID: ev.ChannelID, GuildID: ev.GuildID, Category: cat, Emoji: ev.Emoji, Amount: amount,
 			At: ev.At, SettleAt: now.Add(e.cfg.SettleDelay.Std())})
 		caps = append(caps, AwardCaps{DayStart: Day(ev.At, e.loc).From, WeekStart: Week(ev.At, e.loc).From,
 			GiverDaily: e.cfg.GiverDailyCap, ReceiverDaily: e.cfg.ReceiverDailyCap, PairWeekly: e.cfg.PairWeeklyCap})
@@ -329,13 +325,21 @@ func (e *Engine) checkGiver(a awardAttempt, cat Category, giver Standing, gok bo
 	if err := e.checkRoles(ev); err != nil {
 		return "", err
 	}
-	if giver.Flagged {
-		return "", refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
-	}
-	if recv.Flagged {
-		return "", refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+	if err := checkFlagged(giver, recv); err != nil {
+		return "", err
 	}
 	return cat, nil
+}
+
+// checkFlagged refuses a flagged giver or receiver of kudos.
+func checkFlagged(giver, recv Standing) error {
+	if giver.Flagged {
+		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
+	}
+	if recv.Flagged {
+		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+	}
+	return nil
 }
 
 // checkRoles applies the required and barred roles of giving and receiving,

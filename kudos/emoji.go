@@ -1,6 +1,9 @@
 package kudos
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // NormalizeEmoji makes the forms an emoji comes in comparable: what the
 // gateway sends (Unicode, or a custom emoji's "name:id"), what a member
@@ -55,13 +58,5 @@ func (c Config) EmojiCategory(emoji string) (cat Category, ok bool) {
 
 // IsArtChannel reports whether channelID is one of the art tally's channels.
 func (c Config) IsArtChannel(channelID string) bool {
-	if channelID == "" {
-		return false
-	}
-	for _, ch := range c.Art.Channels {
-		if ch == channelID {
-			return true
-		}
-	}
-	return false
+	return channelID != "" && slices.Contains(c.Art.Channels, channelID)
 }

@@ -33,11 +33,8 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	if err != nil {
 		return err
 	}
-	if st[from].Flagged {
-		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
-	}
-	if st[to].Flagged {
-		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+	if err := checkFlagged(st[from], st[to]); err != nil {
+		return err
 	}
 	now := e.clock.Now()
 	ref := "transfer:" + key

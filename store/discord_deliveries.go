@@ -38,21 +38,9 @@ func (s *Store) DeleteDiscordDelivery(ctx context.Context, requestID string) err
 
 // DiscordDeliveries returns the payloads of every pending delivery, oldest first.
 func (s *Store) DiscordDeliveries(ctx context.Context) ([][]byte, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT payload FROM discord_deliveries ORDER BY created_at, request_id`)
-	if err != nil {
-		return nil, fmt.Errorf("list discord deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out [][]byte
-	for rows.Next() {
+	return queryRows(ctx, s.r, "list discord deliveries", func(row scanner) ([]byte, error) {
 		var b []byte
-		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("scan discord delivery: %w", err)
-		}
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list discord deliveries: %w", err)
-	}
-	return out, nil
+		err := row.Scan(&b)
+		return b, err
+	}, `SELECT payload FROM discord_deliveries ORDER BY created_at, request_id`)
 }

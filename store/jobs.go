@@ -269,23 +269,7 @@ func (s *Store) Upload(ctx context.Context, jobID string) (string, error) {
 
 // Jobs returns all jobs of a request (any state), ordered by item then start.
 func (s *Store) Jobs(ctx context.Context, requestID string) ([]horde.Job, error) {
-	rows, err := s.r.QueryContext(ctx, qJobs, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
-	}
-	defer rows.Close()
-	var out []horde.Job
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
-		}
-		out = append(out, j)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("jobs of request %s: %w", requestID, err)
-	}
-	return out, nil
+	return queryRows(ctx, s.r, "jobs of request "+requestID, scanJob, qJobs, requestID)
 }
 
 // Job returns one job; ErrNotFound if none.
@@ -299,30 +283,23 @@ func (s *Store) Job(ctx context.Context, id string) (horde.Job, error) {
 
 // Generations returns the results of a request, ordered by item.
 func (s *Store) Generations(ctx context.Context, requestID string) ([]horde.Generation, error) {
-	rows, err := s.r.QueryContext(ctx, qGenerations, requestID)
-	if err != nil {
-		return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
+	return queryRows(ctx, s.r, "generations of request "+requestID, scanGeneration, qGenerations, requestID)
+}
+
+// scanGeneration reads a row of qGenerations.
+func scanGeneration(row scanner) (horde.Generation, error) {
+	var g horde.Generation
+	var meta string
+	var created int64
+	if err := row.Scan(&g.JobID, &g.RequestID, &g.Item, &g.WorkerID, &g.WorkerName, &g.Model, &g.Seed,
+		&g.State, &g.Text, &g.BlobRef, &meta, &created); err != nil {
+		return horde.Generation{}, err
 	}
-	defer rows.Close()
-	var out []horde.Generation
-	for rows.Next() {
-		var g horde.Generation
-		var meta string
-		var created int64
-		if err := rows.Scan(&g.JobID, &g.RequestID, &g.Item, &g.WorkerID, &g.WorkerName, &g.Model, &g.Seed,
-			&g.State, &g.Text, &g.BlobRef, &meta, &created); err != nil {
-			return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
+	if meta != "" && meta != "[]" {
+		if err := json.Unmarshal([]byte(meta), &g.Metadata); err != nil {
+			return horde.Generation{}, fmt.Errorf("generation of job %s metadata: %w", g.JobID, err)
 		}
-		if meta != "" && meta != "[]" {
-			if err := json.Unmarshal([]byte(meta), &g.Metadata); err != nil {
-				return nil, fmt.Errorf("generation of job %s metadata: %w", g.JobID, err)
-			}
-		}
-		g.CreatedAt = fromNanos(created)
-		out = append(out, g)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("generations of request %s: %w", requestID, err)
-	}
-	return out, nil
+	g.CreatedAt = fromNanos(created)
+	return g, nil
 }

@@ -125,28 +125,21 @@ func (s *Store) Awards(ctx context.Context, messageID string) ([]kudos.Award, er
 }
 
 func (s *Store) queryAwards(ctx context.Context, q string, args ...any) ([]kudos.Award, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read awards: %w", err)
+	return queryRows(ctx, s.r, "read awards", scanAward, q, args...)
+}
+
+// scanAward reads an award row.
+func scanAward(row scanner) (kudos.Award, error) {
+	var a kudos.Award
+	var cat, state string
+	var at, settle int64
+	if err := row.Scan(&a.ID, &a.GiverID, &a.ReceiverID, &a.MessageID, &a.ChannelID, &a.GuildID,
+		&cat, &a.Emoji, &a.Amount, &state, &at, &settle); err != nil {
+		return kudos.Award{}, err
 	}
-	defer rows.Close()
-	var out []kudos.Award
-	for rows.Next() {
-		var a kudos.Award
-		var cat, state string
-		var at, settle int64
-		if err := rows.Scan(&a.ID, &a.GiverID, &a.ReceiverID, &a.MessageID, &a.ChannelID, &a.GuildID,
-			&cat, &a.Emoji, &a.Amount, &state, &at, &settle); err != nil {
-			return nil, fmt.Errorf("read awards: %w", err)
-		}
-		a.Category, a.State = kudos.Category(cat), kudos.AwardState(state)
-		a.At, a.SettleAt = fromNanos(at), fromNanos(settle)
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read awards: %w", err)
-	}
-	return out, nil
+	a.Category, a.State = kudos.Category(cat), kudos.AwardState(state)
+	a.At, a.SettleAt = fromNanos(at), fromNanos(settle)
+	return a, nil
 }
 
 // settleChunk bounds the ids of one settling UPDATE.

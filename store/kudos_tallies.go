@@ -62,23 +62,11 @@ VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, r.MessageID, r.ReactorID, r.Auth
 // ArtPosts returns the art posts with their reactors first seen in [from, to)
 // whose reactions are still there.
 func (s *Store) ArtPosts(ctx context.Context, from, to time.Time) ([]kudos.ArtPost, error) {
-	rows, err := s.r.QueryContext(ctx, qArtPosts, nanos(from), nanos(to))
-	if err != nil {
-		return nil, fmt.Errorf("read art posts: %w", err)
-	}
-	defer rows.Close()
-	var out []kudos.ArtPost
-	for rows.Next() {
+	return queryRows(ctx, s.r, "read art posts", func(row scanner) (kudos.ArtPost, error) {
 		var p kudos.ArtPost
-		if err := rows.Scan(&p.MessageID, &p.ChannelID, &p.AuthorID, &p.Reactors); err != nil {
-			return nil, fmt.Errorf("read art posts: %w", err)
-		}
-		out = append(out, p)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read art posts: %w", err)
-	}
-	return out, nil
+		err := row.Scan(&p.MessageID, &p.ChannelID, &p.AuthorID, &p.Reactors)
+		return p, err
+	}, qArtPosts, nanos(from), nanos(to))
 }
 
 // CompleteTally records (name, period) and applies entries in one
@@ -132,23 +120,11 @@ func (s *Store) Earnings(ctx context.Context, kinds []kudos.EntryKind, from, to 
 		args = append(args, string(k))
 	}
 	args = append(args, nanos(from), nanos(to), limit)
-	rows, err := s.r.QueryContext(ctx, earningsQuery(len(kinds)), args...)
-	if err != nil {
-		return nil, fmt.Errorf("read earnings: %w", err)
-	}
-	defer rows.Close()
-	var out []kudos.Earner
-	for rows.Next() {
+	return queryRows(ctx, s.r, "read earnings", func(row scanner) (kudos.Earner, error) {
 		var e kudos.Earner
-		if err := rows.Scan(&e.UserID, &e.Kudos); err != nil {
-			return nil, fmt.Errorf("read earnings: %w", err)
-		}
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read earnings: %w", err)
-	}
-	return out, nil
+		err := row.Scan(&e.UserID, &e.Kudos)
+		return e, err
+	}, earningsQuery(len(kinds)), args...)
 }
 
 // CleanupKudos deletes revoked and never-settled awards and art reaction

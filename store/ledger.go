@@ -138,53 +138,34 @@ func (s *Store) History(ctx context.Context, userID int64, limit int) ([]kudos.E
 	if limit <= 0 {
 		limit = DefaultHistoryLimit
 	}
-	rows, err := s.r.QueryContext(ctx, qHistory, userID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("history of user %d: %w", userID, err)
-	}
-	defer rows.Close()
-	var out []kudos.Entry
-	for rows.Next() {
+	return queryRows(ctx, s.r, fmt.Sprintf("history of user %d", userID), func(row scanner) (kudos.Entry, error) {
 		var e kudos.Entry
 		var kind string
 		var at int64
-		if err := rows.Scan(&e.ID, &e.UserID, &e.Delta, &kind, &e.Reason, &e.ActorID, &e.Ref, &e.Key, &at); err != nil {
-			return nil, fmt.Errorf("history of user %d: %w", userID, err)
+		if err := row.Scan(&e.ID, &e.UserID, &e.Delta, &kind, &e.Reason, &e.ActorID, &e.Ref, &e.Key, &at); err != nil {
+			return kudos.Entry{}, err
 		}
 		e.Kind = kudos.EntryKind(kind)
 		e.At = fromNanos(at)
 		e.Floor = kudos.NoFloor
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("history of user %d: %w", userID, err)
-	}
-	return out, nil
+		return e, nil
+	}, qHistory, userID, limit)
 }
 
 // Verify recomputes every balance from the ledger, in one consistent read,
 // and returns the users whose stored balance differs from their sum.
 func (s *Store) Verify(ctx context.Context) ([]kudos.Mismatch, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	return queryRows(ctx, s.r, "verify ledger", scanMismatch, `
 SELECT coalesce(b.user_id, l.user_id), coalesce(b.kudos, 0), coalesce(l.total, 0)
 FROM balances b
 FULL OUTER JOIN (SELECT user_id, sum(delta) AS total FROM ledger GROUP BY user_id) l ON l.user_id = b.user_id
 WHERE coalesce(b.kudos, 0) != coalesce(l.total, 0)
 ORDER BY 1`)
-	if err != nil {
-		return nil, fmt.Errorf("verify ledger: %w", err)
-	}
-	defer rows.Close()
-	var out []kudos.Mismatch
-	for rows.Next() {
-		var m kudos.Mismatch
-		if err := rows.Scan(&m.UserID, &m.Balance, &m.Sum); err != nil {
-			return nil, fmt.Errorf("verify ledger: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("verify ledger: %w", err)
-	}
-	return out, nil
+}
+
+// scanMismatch reads a (user, balance, sum) row.
+func scanMismatch(row scanner) (kudos.Mismatch, error) {
+	var m kudos.Mismatch
+	err := row.Scan(&m.UserID, &m.Balance, &m.Sum)
+	return m, err
 }

@@ -129,26 +129,10 @@ var errEscrowState = errors.New("escrow and ledger out of step")
 // VerifyEscrow returns the users whose released holds do not sum to their
 // escrow_release ledger entries (Balance is the ledger's sum, Sum the holds').
 func (s *Store) VerifyEscrow(ctx context.Context) ([]kudos.Mismatch, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	return queryRows(ctx, s.r, "verify escrow", scanMismatch, `
 SELECT coalesce(l.user_id, e.user_id), coalesce(l.total, 0), coalesce(e.total, 0)
 FROM (SELECT user_id, sum(delta) AS total FROM ledger WHERE kind = ? GROUP BY user_id) l
 FULL OUTER JOIN (SELECT user_id, sum(amount) AS total FROM escrow WHERE released_at != 0 GROUP BY user_id) e ON e.user_id = l.user_id
 WHERE coalesce(l.total, 0) != coalesce(e.total, 0)
 ORDER BY 1`, string(kudos.KindEscrow))
-	if err != nil {
-		return nil, fmt.Errorf("verify escrow: %w", err)
-	}
-	defer rows.Close()
-	var out []kudos.Mismatch
-	for rows.Next() {
-		var m kudos.Mismatch
-		if err := rows.Scan(&m.UserID, &m.Balance, &m.Sum); err != nil {
-			return nil, fmt.Errorf("verify escrow: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("verify escrow: %w", err)
-	}
-	return out, nil
 }

@@ -122,66 +122,32 @@ func (s *Store) Open(ctx context.Context) (horde.Snapshot, error) {
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only
 
-	rows, err := tx.QueryContext(ctx, qOpenRequests)
-	if err != nil {
-		return snap, fmt.Errorf("open requests: %w", err)
+	if snap.Requests, err = queryRows(ctx, tx, "open requests", scanRequest, qOpenRequests); err != nil {
+		return snap, err
 	}
-	for rows.Next() {
-		r, err := scanRequest(rows)
-		if err != nil {
-			rows.Close()
-			return snap, fmt.Errorf("open requests: %w", err)
-		}
-		snap.Requests = append(snap.Requests, r)
-	}
-	if err := closeRows(rows); err != nil {
-		return snap, fmt.Errorf("open requests: %w", err)
+	if snap.Jobs, err = queryRows(ctx, tx, "open jobs", scanJob, qOpenJobs); err != nil {
+		return snap, err
 	}
 
-	rows, err = tx.QueryContext(ctx, qOpenJobs)
-	if err != nil {
-		return snap, fmt.Errorf("open jobs: %w", err)
-	}
-	for rows.Next() {
-		j, err := scanJob(rows)
-		if err != nil {
-			rows.Close()
-			return snap, fmt.Errorf("open jobs: %w", err)
-		}
-		snap.Jobs = append(snap.Jobs, j)
-	}
-	if err := closeRows(rows); err != nil {
-		return snap, fmt.Errorf("open jobs: %w", err)
-	}
-
-	rows, err = tx.QueryContext(ctx, qOpenDone)
+	rows, err := tx.QueryContext(ctx, qOpenDone)
 	if err != nil {
 		return snap, fmt.Errorf("open items: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var id string
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
-			rows.Close()
 			return snap, fmt.Errorf("open items: %w", err)
 		}
 		if n > 0 {
 			snap.Done[id] = n
 		}
 	}
-	if err := closeRows(rows); err != nil {
+	if err := rows.Err(); err != nil {
 		return snap, fmt.Errorf("open items: %w", err)
 	}
 	return snap, nil
-}
-
-// closeRows closes rows and returns the first iteration or close error.
-func closeRows(rows *sql.Rows) error {
-	if err := rows.Err(); err != nil {
-		rows.Close()
-		return err
-	}
-	return rows.Close()
 }
 
 // EndRequest sets a request's final state (done, faulted or cancelled) with

@@ -56,41 +56,35 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_i
 
 // Workers returns every worker, ordered by name, with Trusted copied from its owner.
 func (s *Store) Workers(ctx context.Context) ([]horde.Worker, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT w.id, w.name, w.owner_id, w.kind, w.info, w.models, w.max_pixels,
+	return queryRows(ctx, s.r, "list workers", scanWorker, `SELECT w.id, w.name, w.owner_id, w.kind, w.info, w.models, w.max_pixels,
 	w.nsfw, w.blacklist, w.allow_img2img, w.allow_painting, w.allow_post_processing, w.allow_lora, w.max_length,
 	w.max_context_length, w.threads, w.bridge_agent, w.maintenance, w.paused, u.trusted, w.last_pop,
 	w.created_at, w.fulfilled, w.dropped, w.kudos_earned, w.uptime_seconds, w.performance
 FROM workers w JOIN users u ON u.id = w.owner_id ORDER BY w.name`)
+}
+
+// scanWorker reads a row of Workers.
+func scanWorker(row scanner) (horde.Worker, error) {
+	var w horde.Worker
+	var kind, models, blacklist string
+	var lastPop, created int64
+	err := row.Scan(&w.ID, &w.Name, &w.OwnerID, &kind, &w.Info, &models, &w.MaxPixels, &w.NSFW,
+		&blacklist, &w.AllowImg2Img, &w.AllowPainting, &w.AllowPostProcessing, &w.AllowLora, &w.MaxLength,
+		&w.MaxContextLength, &w.Threads, &w.BridgeAgent, &w.Maintenance, &w.Paused, &w.Trusted, &lastPop,
+		&created, &w.Fulfilled, &w.Dropped, &w.KudosEarned, &w.UptimeSeconds, &w.Performance)
 	if err != nil {
-		return nil, fmt.Errorf("list workers: %w", err)
+		return horde.Worker{}, err
 	}
-	defer rows.Close()
-	var out []horde.Worker
-	for rows.Next() {
-		var w horde.Worker
-		var kind, models, blacklist string
-		var lastPop, created int64
-		if err := rows.Scan(&w.ID, &w.Name, &w.OwnerID, &kind, &w.Info, &models, &w.MaxPixels, &w.NSFW,
-			&blacklist, &w.AllowImg2Img, &w.AllowPainting, &w.AllowPostProcessing, &w.AllowLora, &w.MaxLength,
-			&w.MaxContextLength, &w.Threads, &w.BridgeAgent, &w.Maintenance, &w.Paused, &w.Trusted, &lastPop,
-			&created, &w.Fulfilled, &w.Dropped, &w.KudosEarned, &w.UptimeSeconds, &w.Performance); err != nil {
-			return nil, fmt.Errorf("list workers: %w", err)
-		}
-		w.Kind = horde.RequestKind(kind)
-		if w.Models, err = parseStringList(models); err != nil {
-			return nil, fmt.Errorf("worker %s models: %w", w.ID, err)
-		}
-		if w.Blacklist, err = parseStringList(blacklist); err != nil {
-			return nil, fmt.Errorf("worker %s blacklist: %w", w.ID, err)
-		}
-		w.LastPop = fromNanos(lastPop)
-		w.CreatedAt = fromNanos(created)
-		out = append(out, w)
+	w.Kind = horde.RequestKind(kind)
+	if w.Models, err = parseStringList(models); err != nil {
+		return horde.Worker{}, fmt.Errorf("worker %s models: %w", w.ID, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list workers: %w", err)
+	if w.Blacklist, err = parseStringList(blacklist); err != nil {
+		return horde.Worker{}, fmt.Errorf("worker %s blacklist: %w", w.ID, err)
 	}
-	return out, nil
+	w.LastPop = fromNanos(lastPop)
+	w.CreatedAt = fromNanos(created)
+	return w, nil
 }
 
 // DeleteWorker removes a worker and its key; ErrNotFound if none. Its past

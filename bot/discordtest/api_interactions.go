@@ -68,6 +68,40 @@ func (s *Server) WaitForCallback(ctx context.Context, token string) (Interaction
 	return cb, err
 }
 
+// WaitForReply waits for the text the interaction's user finally sees, and
+// whether only they see it: the callback's message, or, after a deferral,
+// the first successful edit of the original response or follow-up.
+func (s *Server) WaitForReply(ctx context.Context, token string) (content string, ephemeral bool, err error) {
+	cb, err := s.WaitForCallback(ctx, token)
+	if err != nil {
+		return "", false, err
+	}
+	if cb.Type == discordgo.InteractionResponseChannelMessageWithSource {
+		var d struct {
+			Content string `json:"content"`
+		}
+		_ = json.Unmarshal(cb.Data, &d)
+		return d.Content, cb.Flags&discordgo.MessageFlagsEphemeral != 0, nil
+	}
+	ephemeral = cb.Flags&discordgo.MessageFlagsEphemeral != 0
+	rec, err := s.WaitFor(ctx, func(r Recorded) bool {
+		return r.Params["token"] == token && r.Status < 300 &&
+			(r.Route == "PATCH /webhooks/{app}/{token}/messages/{message}" || r.Route == "POST /webhooks/{app}/{token}")
+	})
+	if err != nil {
+		return "", false, err
+	}
+	var d struct {
+		Content string `json:"content"`
+		Flags   int    `json:"flags"`
+	}
+	_ = json.Unmarshal(rec.JSON, &d)
+	if rec.Route == "POST /webhooks/{app}/{token}" {
+		ephemeral = d.Flags&int(discordgo.MessageFlagsEphemeral) != 0
+	}
+	return d.Content, ephemeral, nil
+}
+
 // Original returns the interaction's original response message (for a
 // component interaction answered with an update, the component's message).
 func (s *Server) Original(token string) (Message, bool) {

@@ -29,9 +29,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		o(&cfg)
 	}
 	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
-	a.hooks.set(b, b.PostLeaderboard)
-	a.hooks.setModeration(b.OnModeration)
-	a.hooks.setArtTally(b.PostArtTally)
+	a.hooks.set(b)
 	return b
 }
 

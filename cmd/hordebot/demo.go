@@ -490,29 +490,8 @@ func (d *demo) command(ctx context.Context, in discordtest.Interaction) (string,
 	if err != nil {
 		return "", err
 	}
-	cb, err := d.srv.WaitForCallback(ctx, tok)
-	if err != nil {
-		return "", err
-	}
-	if cb.Type == discordgo.InteractionResponseChannelMessageWithSource {
-		var body struct {
-			Content string `json:"content"`
-		}
-		_ = json.Unmarshal(cb.Data, &body)
-		return body.Content, nil
-	}
-	rec, err := d.srv.WaitFor(ctx, func(r discordtest.Recorded) bool {
-		return r.Params["token"] == tok && r.Status < 300 &&
-			(r.Route == "PATCH /webhooks/{app}/{token}/messages/{message}" || r.Route == "POST /webhooks/{app}/{token}")
-	})
-	if err != nil {
-		return "", err
-	}
-	var body struct {
-		Content string `json:"content"`
-	}
-	_ = json.Unmarshal(rec.JSON, &body)
-	return body.Content, nil
+	text, _, err := d.srv.WaitForReply(ctx, tok)
+	return text, err
 }
 
 func (d *demo) writeOutputs() error {

@@ -5,8 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
+	"sync/atomic"
 
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -41,72 +42,39 @@ func (t transferer) Transfer(ctx context.Context, from horde.User, to int64, amo
 
 // kudosHooks forwards the engine's (and the horde's moderation) callbacks to the bot once it exists; until
 // then (and with no bot, as in `hordebot api`) they do nothing.
-type kudosHooks struct {
-	mu            sync.RWMutex
-	members       kudos.MemberDirectory
-	onLeaderboard func(context.Context, kudos.Leaderboard) error
-	onArtTally    func(context.Context, kudos.ArtTallyResult) error
-	onModeration  func(context.Context, horde.ModerationEvent)
-}
+type kudosHooks struct{ bot atomic.Pointer[bot.Bot] }
 
-func (h *kudosHooks) set(m kudos.MemberDirectory, lb func(context.Context, kudos.Leaderboard) error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.members, h.onLeaderboard = m, lb
-}
-
-func (h *kudosHooks) setArtTally(fn func(context.Context, kudos.ArtTallyResult) error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.onArtTally = fn
-}
-
-func (h *kudosHooks) setModeration(fn func(context.Context, horde.ModerationEvent)) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.onModeration = fn
-}
+func (h *kudosHooks) set(b *bot.Bot) { h.bot.Store(b) }
 
 // moderation forwards the horde's moderation events (flags, CSAM reports,
 // refused prompts, suspicious workers) to the bot's audit channel; with no
 // bot they are only logged by the horde.
 func (h *kudosHooks) moderation(ctx context.Context, ev horde.ModerationEvent) {
-	h.mu.RLock()
-	fn := h.onModeration
-	h.mu.RUnlock()
-	if fn != nil {
-		fn(ctx, ev)
+	if b := h.bot.Load(); b != nil {
+		b.OnModeration(ctx, ev)
 	}
 }
 
 func (h *kudosHooks) MembersWithRoles(ctx context.Context, roles []string) (map[string][]int64, error) {
-	h.mu.RLock()
-	m := h.members
-	h.mu.RUnlock()
-	if m == nil {
+	b := h.bot.Load()
+	if b == nil {
 		return nil, fmt.Errorf("no Discord connection to list role members")
 	}
-	return m.MembersWithRoles(ctx, roles)
+	return b.MembersWithRoles(ctx, roles)
 }
 
 func (h *kudosHooks) leaderboard(ctx context.Context, lb kudos.Leaderboard) error {
-	h.mu.RLock()
-	fn := h.onLeaderboard
-	h.mu.RUnlock()
-	if fn == nil {
-		return nil
+	if b := h.bot.Load(); b != nil {
+		return b.PostLeaderboard(ctx, lb)
 	}
-	return fn(ctx, lb)
+	return nil
 }
 
 // artTally forwards the daily art tally's payouts to the bot, which
 // announces them in the art channel.
 func (h *kudosHooks) artTally(ctx context.Context, r kudos.ArtTallyResult) error {
-	h.mu.RLock()
-	fn := h.onArtTally
-	h.mu.RUnlock()
-	if fn == nil {
-		return nil
+	if b := h.bot.Load(); b != nil {
+		return b.PostArtTally(ctx, r)
 	}
-	return fn(ctx, r)
+	return nil
 }

@@ -136,10 +136,11 @@ func (r *runner) pop(ctx context.Context) ([]popped, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ids := resp.jobIDs(); len(ids) == 0 && len(resp.Skipped) > 0 {
+		jobs := r.textJobs(resp)
+		if len(jobs) == 0 && len(resp.Skipped) > 0 {
 			r.log.Debug("no text job", "skipped", string(resp.Skipped))
 		}
-		return r.textJobs(resp), nil
+		return jobs, nil
 	}
 	resp, err := r.client.PopImage(ctx, ImagePopRequest{
 		Name:              r.cfg.Name,
@@ -157,10 +158,11 @@ func (r *runner) pop(ctx context.Context) ([]popped, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ids := resp.jobIDs(); len(ids) == 0 && len(resp.Skipped) > 0 {
+	jobs := r.imageJobs(resp)
+	if len(jobs) == 0 && len(resp.Skipped) > 0 {
 		r.log.Debug("no image job", "skipped", string(resp.Skipped))
 	}
-	return r.imageJobs(resp), nil
+	return jobs, nil
 }
 
 // imageJobs turns an image pop answer into jobs. A batch (several ids)
