@@ -144,7 +144,7 @@ func (h *harness) openServices(kcfg kudos.Config, maxDBBytes int64) {
 	must(h.t, err)
 	st := h.st
 	h.t.Cleanup(func() { _ = st.Close() })
-	h.horde, err = horde.New(h.ctx, h.st, horde.Config{Clock: h.clock, Logger: quietLogger(), MemberFloor: -100, AnonymousFloor: -1000000})
+	h.horde, err = horde.New(h.ctx, h.st, horde.Config{Clock: h.clock, Logger: quietLogger(), Payments: kudos.PaymentRules{MemberFloor: -100, AnonymousFloor: -1000000}})
 	must(h.t, err)
 	h.kudos, err = kudos.New(h.st, kcfg, h.clock, kudos.WithLogger(quietLogger()))
 	must(h.t, err)

@@ -25,7 +25,7 @@ func newModHarness(t *testing.T, hcfg horde.Config) *harness {
 
 	var current atomic.Pointer[bot.Bot]
 	hcfg.Clock, hcfg.Logger = h.clock, quietLogger()
-	hcfg.MemberFloor, hcfg.AnonymousFloor = -100, -1000000
+	hcfg.Payments.MemberFloor, hcfg.Payments.AnonymousFloor = -100, -1000000
 	hcfg.OnModeration = func(ctx context.Context, ev horde.ModerationEvent) {
 		if b := current.Load(); b != nil {
 			b.OnModeration(ctx, ev)
@@ -171,7 +171,7 @@ func TestModRefusesNonModerators(t *testing.T) {
 
 func TestModCommands(t *testing.T) {
 	t.Parallel()
-	h := newModHarness(t, horde.Config{Trust: horde.TrustConfig{EscrowPercent: kudos.DefaultEscrowPercent, TrustAfterKudos: -1}})
+	h := newModHarness(t, horde.Config{Payments: kudos.PaymentRules{EscrowPercent: kudos.DefaultEscrowPercent}, Trust: horde.TrustConfig{TrustAfterKudos: -1}})
 	rig := h.memberWorker(h.bob, "bobs-rig")
 	var earned int64
 	for range 2 {

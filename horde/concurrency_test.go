@@ -12,7 +12,7 @@ import (
 // queue: every item is handed out exactly once, every request finishes, and
 // the ledger balances.
 func TestConcurrentPopsAndSubmits(t *testing.T) {
-	e := newEnv(t, horde.Config{})
+	e := newEnv(t, horde.Config{Concurrency: 100})
 	alice := e.user("alice", 10000)
 	const requests, workers = 30, 4
 	var ids []string

@@ -11,31 +11,31 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // Defaults for Config's zero values.
 const (
-	DefaultMemberFloor         int64 = -100
-	DefaultAnonymousFloor      int64 = -1_000_000_000
-	DefaultUptimeBonus         int64 = 50
-	DefaultDropsForMaintenance       = 5
-	DefaultSweepInterval             = 5 * time.Second
-	DefaultPopScanLimit              = 2000
+	DefaultConcurrency          = 30 // the AI Horde's default for a user
+	DefaultAnonymousConcurrency = 10
+	DefaultDropsForMaintenance  = 5
+	DefaultSweepInterval        = 5 * time.Second
+	DefaultPopScanLimit         = 2000
 )
 
 // Config tunes the horde. Zero values take the defaults.
 type Config struct {
 	Clock  Clock
 	Logger *slog.Logger
-	// MemberFloor is the lowest balance a member's requests may take them to
-	// (e.g. -100); AnonymousFloor the same for the anonymous user (lower still,
-	// e.g. -1e9 effectively unbounded for anonymous on a private horde).
-	// Zero takes DefaultMemberFloor / DefaultAnonymousFloor.
-	MemberFloor    int64
-	AnonymousFloor int64
-	// UptimeBonus is paid to a worker's owner per 10 online minutes; a
-	// negative value disables it.
-	UptimeBonus int64
+	// Payments are the kudos rules of the scheduler: floors, escrow, uptime
+	// bonus, what a finished job charges and pays (kudos.PaymentRules).
+	Payments kudos.PaymentRules
+	// Concurrency is how many items a member's open requests may have at
+	// once (default 30, as on the AI Horde); AnonymousConcurrency the same
+	// for the shared anonymous user (default 10).
+	Concurrency          int
+	AnonymousConcurrency int
 	// DropsForMaintenance: a worker that drops this many jobs in a row
 	// (TTL aborts or faulted results, with no success between) goes into
 	// maintenance.
@@ -74,14 +74,12 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	if c.MemberFloor == 0 {
-		c.MemberFloor = DefaultMemberFloor
+	c.Payments = c.Payments.WithDefaults()
+	if c.Concurrency <= 0 {
+		c.Concurrency = DefaultConcurrency
 	}
-	if c.AnonymousFloor == 0 {
-		c.AnonymousFloor = DefaultAnonymousFloor
-	}
-	if c.UptimeBonus == 0 {
-		c.UptimeBonus = DefaultUptimeBonus
+	if c.AnonymousConcurrency <= 0 {
+		c.AnonymousConcurrency = DefaultAnonymousConcurrency
 	}
 	if c.DropsForMaintenance <= 0 {
 		c.DropsForMaintenance = DefaultDropsForMaintenance
@@ -107,6 +105,7 @@ func (c Config) withDefaults() Config {
 type Horde struct {
 	store Store
 	cfg   Config
+	pay   kudos.PaymentRules // cfg.Payments
 	clock Clock
 	log   *slog.Logger
 
@@ -120,6 +119,7 @@ type Horde struct {
 	workers     map[string]*workerState // by id
 	workerNames map[string]*workerState // by name
 	balances    map[int64]int64         // requesters' balances, for require_upfront_kudos
+	holds       map[int64]*userHold     // what requesters' open items hold (holds.go)
 	balancesAt  time.Time
 	upfrontAt   time.Time // last pop that required upfront kudos
 	seq         uint64
@@ -143,6 +143,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 	h := &Horde{
 		store:       st,
 		cfg:         cfg,
+		pay:         cfg.Payments,
 		clock:       cfg.Clock,
 		log:         cfg.Logger,
 		q:           newQueueIndex(),
@@ -151,6 +152,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		workers:     make(map[string]*workerState),
 		workerNames: make(map[string]*workerState),
 		balances:    make(map[int64]int64),
+		holds:       make(map[int64]*userHold),
 		pendingEnds: make(map[*openRequest]pendingEnd),
 	}
 	h.cond = sync.NewCond(&h.mu)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -21,11 +20,12 @@ const performanceWeight = 0.3
 // Faulted results re-queue the item. A second submit is KindConflict; an
 // unknown job KindNotFound; a job of another worker KindForbidden.
 //
-// A result is written in one transaction with its ledger entries: the
-// worker's owner earns the item's cost (nothing while the worker is paused;
-// part of it held in escrow while the owner is not trusted, see
-// TrustConfig) and the requester pays it. The returned reward is the whole
-// of it. Then the moderation checks run (moderation.go, trust.go): csam and
+// A result is written in one transaction with its ledger entries, which
+// kudos.PaymentRules.SettleJob decides: an ok result charges the requester
+// the item's cost (never past their floor) and pays the worker's owner what
+// was charged (nothing while the worker is paused; part of it held in escrow
+// while the owner is not trusted); a censored or csam result moves no kudos.
+// The returned reward is the whole of it. Then the moderation checks run (moderation.go, trust.go): csam and
 // censored results are strikes against the requester, too-fast results
 // raise the worker's suspicion, and the owner progresses toward trust.
 func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (int64, error) {
@@ -111,6 +111,7 @@ func (h *Horde) forget(oj *openJob) {
 	delete(oj.r.jobs, oj.job.ID)
 	oj.r.processing--
 	oj.r.items[oj.job.Item] = ItemCancelled
+	h.releaseItem(oj.r)
 }
 
 // duplicate reports whether a store error means "no longer processing".
@@ -158,28 +159,25 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		gen.Text = s.Text
 	}
 
-	reward := r.itemCost
-	if paused {
-		reward = 0
-	}
-	paid, held := h.escrowSplit(reward, trusted)
 	job := oj.job
-	job.State, job.FinishedAt, job.Kudos = JobDone, now, reward
-	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing,
-		Entries: h.jobEntries(job, r, owner, paid, now), Holds: escrowHolds(job, owner, held, now)}
+	settle := kudos.JobSettlement{
+		JobID: job.ID, What: string(r.req.Kind), RequesterID: r.req.UserID, OwnerID: owner,
+		Result: string(s.State), Cost: r.itemCost, Charge: r.itemCost,
+		Paused: paused, OwnerTrusted: trusted, At: now,
+	}
+	pay := h.pay.SettleJob(settle)
+	job.State, job.FinishedAt, job.Kudos = JobDone, now, pay.Reward
+	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: pay.Entries, Holds: pay.Holds}
 	if last {
 		f.RequestState = RequestDone
 	}
 	err := h.store.FinishJob(ctx, f)
 	if errors.Is(err, kudos.ErrInsufficient) {
-		// The requester's balance fell below its floor since the request was
-		// accepted (a transfer, an award revoked). The work is done: record
-		// the debt rather than refuse the worker its result.
-		h.log.Warn("requester below floor at finish; charging anyway", "request", r.req.ID, "user", r.req.UserID, "job", job.ID)
-		for i := range f.Entries {
-			f.Entries[i].Floor = kudos.NoFloor
-		}
-		err = h.store.FinishJob(ctx, f)
+		// The requester's balance fell below what their hold promised (a
+		// moderator's adjustment, or a transfer that raced their request):
+		// charge what is left above their floor, and the worker earns that.
+		pay, err = h.settleShort(ctx, &f, settle)
+		job = f.Job
 	}
 	if duplicate(err) {
 		h.forget(oj)
@@ -196,9 +194,10 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	r.items[job.Item] = ItemDone
 	r.processing--
 	r.done++
+	h.releaseItem(r)
 	if ws != nil && h.workers[ws.w.ID] == ws {
 		ws.w.Fulfilled++
-		ws.w.KudosEarned += reward
+		ws.w.KudosEarned += pay.Reward
 		ws.dropStreak = 0
 		if secs := now.Sub(job.StartedAt).Seconds(); secs > 0 && r.itemWork > 0 {
 			rate := r.itemWork / secs
@@ -226,19 +225,33 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 
 	st := h.stats.of(r.req.Kind)
 	st.jobsDone.Add(1)
-	if owner >= 0 { // a deleted worker's reward is paid to no one
-		st.kudosRewarded.Add(reward)
-	}
-	st.kudosCharged.Add(max(r.itemCost, 0))
+	st.kudosRewarded.Add(pay.Reward)
+	st.kudosCharged.Add(pay.Charged)
 	if requestDone {
 		st.requestEnded(RequestDone)
 	}
 
 	h.afterResult(ctx, resultFacts{
 		job: job, req: r.req, state: s.State, owner: owner, worker: name, trusted: trusted,
-		reward: reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,
+		reward: pay.Reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,
 	})
-	return reward, nil
+	return pay.Reward, nil
+}
+
+// settleShort settles a job whose requester cannot be charged its whole
+// cost: it charges what their balance holds above their floor (perhaps
+// nothing), pays the worker that, and writes f again.
+func (h *Horde) settleShort(ctx context.Context, f *JobFinish, settle kudos.JobSettlement) (kudos.JobPayout, error) {
+	balance, err := h.store.Balance(ctx, settle.RequesterID)
+	if err != nil {
+		return kudos.JobPayout{}, fmt.Errorf("read balance of user %d: %w", settle.RequesterID, err)
+	}
+	settle.Charge = h.pay.Chargeable(settle.RequesterID, balance, settle.Cost)
+	pay := h.pay.SettleJob(settle)
+	h.log.Warn("requester below their hold at finish; charging what is left above their floor",
+		"job", settle.JobID, "user", settle.RequesterID, "cost", settle.Cost, "charged", pay.Charged)
+	f.Job.Kudos, f.Entries, f.Holds = pay.Reward, pay.Entries, pay.Holds
+	return pay, h.store.FinishJob(ctx, *f)
 }
 
 // resultImage stores an image result and returns its blob ref: inline bytes,
@@ -268,35 +281,6 @@ func (h *Horde) resultImage(ctx context.Context, jobID string, s Submission) (st
 		return "", Invalidf("generation", "the generation is missing")
 	}
 	return "", nil
-}
-
-// jobEntries are a finished job's ledger entries: the worker's owner earns
-// reward, the requester pays the item's cost (down to its floor).
-func (h *Horde) jobEntries(job Job, r *openRequest, owner, reward int64, now time.Time) []kudos.Entry {
-	var es []kudos.Entry
-	if reward > 0 && owner >= 0 {
-		es = append(es, kudos.Entry{
-			UserID: owner, Delta: reward, Kind: kudos.KindGeneration,
-			Reason: fmt.Sprintf("%s generation", r.req.Kind), Ref: job.ID,
-			Key: "job:" + job.ID + ":reward", Floor: kudos.NoFloor, At: now,
-		})
-	}
-	if r.itemCost > 0 {
-		es = append(es, kudos.Entry{
-			UserID: r.req.UserID, Delta: -r.itemCost, Kind: kudos.KindRequestCost,
-			Reason: fmt.Sprintf("%s request", r.req.Kind), Ref: job.ID,
-			Key: "job:" + job.ID + ":cost", Floor: h.floor(r.req.UserID), At: now,
-		})
-	}
-	return es
-}
-
-// floor is the lowest balance a user's requests may leave.
-func (h *Horde) floor(userID int64) int64 {
-	if userID == AnonymousUserID {
-		return h.cfg.AnonymousFloor
-	}
-	return h.cfg.MemberFloor
 }
 
 // failJob ends a processing job as faulted (the worker said so) or aborted
@@ -402,6 +386,7 @@ func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestSta
 	for i, st := range r.items {
 		if st == ItemWaiting || st == ItemProcessing {
 			r.items[i] = ItemCancelled
+			h.releaseItem(r)
 		}
 	}
 	r.waiting, r.processing = 0, 0

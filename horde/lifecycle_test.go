@@ -319,7 +319,7 @@ func TestCancel(t *testing.T) {
 
 // TestUptimeBonus checks that 10 online minutes pay UptimeBonus once.
 func TestUptimeBonus(t *testing.T) {
-	e := newEnv(t, horde.Config{UptimeBonus: 7})
+	e := newEnv(t, horde.Config{Payments: kudos.PaymentRules{UptimeBonus: 7}})
 	worker := e.user("worker", 0)
 	for i := 0; i <= 10; i++ {
 		e.pop(worker, imagePop("rig", "sd15"))

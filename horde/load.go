@@ -98,6 +98,7 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 			}
 		}
 		h.q.add(r)
+		h.hold(r.req.UserID, r.waiting+r.processing, int64(r.waiting+r.processing)*r.itemCost)
 		users[r.req.UserID] = true
 	}
 	for u := range users {

@@ -32,9 +32,11 @@ const (
 // Validation failures are KindInvalid naming the field; flagged users are
 // KindForbidden. Warnings list things accepted but ignored.
 //
-// A request the requester cannot afford (its cost would take their balance
-// below their floor) is KindKudosUpfront. The request is stored before it is
-// queued; its priority is the requester's balance now.
+// A request the requester cannot afford (its cost, on top of what their
+// open requests hold, would take their balance below their floor) is
+// KindKudosUpfront; one that would pass their concurrency is
+// KindRateLimited "TooManyPrompts" (holds.go). The request is stored before
+// it is queued; its priority is the requester's balance now.
 func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []string, error) {
 	if u.Flagged {
 		return Request{}, nil, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request generations")
@@ -54,14 +56,21 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if nr.DryRun {
 		return req, warnings, nil
 	}
-	if balance-req.Kudos < h.floor(u.ID) {
-		return Request{}, nil, Errorf(KindKudosUpfront, "KudosUpfront",
-			"this request costs %d kudos and your balance is %d; ask for fewer or smaller generations", req.Kudos, balance)
+	// The hold is taken before the write and given back if it fails, so
+	// that concurrent requests of one member cannot overdraw together.
+	h.mu.Lock()
+	err = h.reserve(req, balance)
+	h.mu.Unlock()
+	if err != nil {
+		return Request{}, nil, err
 	}
 	req.ID = newID()
 	req.CreatedAt = h.clock.Now()
 	req.State = RequestWaiting
 	if err := h.store.CreateRequest(ctx, req); err != nil {
+		h.mu.Lock()
+		h.hold(req.UserID, -req.N, -req.Kudos)
+		h.mu.Unlock()
 		return Request{}, nil, fmt.Errorf("store request: %w", err)
 	}
 

@@ -147,11 +147,11 @@ func (h *Horde) retryEnds(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// payUptime pays Config.UptimeBonus to the owners of unpaused workers for
+// payUptime pays the uptime bonus (kudos.PaymentRules.UptimeEntry) to the owners of unpaused workers for
 // every 10 online minutes. The entry key names the worker and the slot, so a
 // slot is never paid twice, even across restarts.
 func (h *Horde) payUptime(ctx context.Context, now time.Time) error {
-	if h.cfg.UptimeBonus <= 0 {
+	if h.pay.UptimeBonus <= 0 {
 		return nil
 	}
 	type paid struct {
@@ -169,11 +169,9 @@ func (h *Horde) payUptime(ctx context.Context, now time.Time) error {
 		marks = append(marks, paid{ws: ws, prev: ws.uptimePaid})
 		if !ws.w.Paused {
 			for s := ws.uptimePaid + 1; s <= slots; s++ {
-				entries = append(entries, kudos.Entry{
-					UserID: ws.w.OwnerID, Delta: h.cfg.UptimeBonus, Kind: kudos.KindUptime,
-					Reason: "worker uptime: 10 minutes online", Ref: ws.w.ID,
-					Key: fmt.Sprintf("uptime:%s:%d", ws.w.ID, s), Floor: kudos.NoFloor, At: now,
-				})
+				if e, ok := h.pay.UptimeEntry(ws.w.OwnerID, ws.w.ID, s, now); ok {
+					entries = append(entries, e)
+				}
 			}
 		}
 		ws.uptimePaid = slots

@@ -20,7 +20,7 @@ const (
 // TrustConfig sets how worker owners earn trust and how the horde watches
 // for cheating workers.
 //
-// Users start untrusted. EscrowPercent of an untrusted owner's generation
+// Users start untrusted. Config.Payments.EscrowPercent of an untrusted owner's generation
 // rewards is held in escrow (the rest is paid at once) until the owner is
 // trusted: automatically once they earned TrustAfterKudos from generations
 // and their account is TrustMinAge old (checked as their workers submit), or
@@ -30,9 +30,6 @@ const (
 // submit) is suspicious; SuspicionThreshold of them pause the worker and
 // flag its owner for review.
 type TrustConfig struct {
-	// EscrowPercent is the share held; 0 disables escrow (everything is paid
-	// at once). kudos.DefaultEscrowPercent (50) is the AI Horde's.
-	EscrowPercent int
 	// TrustAfterKudos is the generation kudos that earn trust (default
 	// 5000); a negative value disables automatic trust.
 	TrustAfterKudos int64
@@ -47,12 +44,6 @@ type TrustConfig struct {
 }
 
 func (c TrustConfig) withDefaults() TrustConfig {
-	if c.EscrowPercent < 0 {
-		c.EscrowPercent = 0
-	}
-	if c.EscrowPercent > 100 {
-		c.EscrowPercent = 100
-	}
 	if c.TrustAfterKudos == 0 {
 		c.TrustAfterKudos = DefaultTrustAfterKudos
 	}
@@ -82,22 +73,6 @@ type ownerProgress struct {
 	earned    int64
 	notBefore time.Time
 	checking  bool // a trust check is under way
-}
-
-// escrowSplit is how a reward to owner is paid: at once, and held.
-func (h *Horde) escrowSplit(reward int64, trusted bool) (paid, held int64) {
-	if trusted || h.cfg.Trust.EscrowPercent <= 0 {
-		return reward, 0
-	}
-	return kudos.SplitReward(reward, h.cfg.Trust.EscrowPercent)
-}
-
-// escrowHolds is the hold of a job's reward held in escrow, if any.
-func escrowHolds(job Job, owner, held int64, now time.Time) []kudos.Hold {
-	if held <= 0 || owner < 0 {
-		return nil
-	}
-	return []kudos.Hold{{UserID: owner, Amount: held, Ref: job.ID, Key: "job:" + job.ID + ":escrow", At: now}}
 }
 
 // SetTrusted trusts or distrusts a user; moderators only. Trusting releases

@@ -31,7 +31,7 @@ func (e *env) escrowed(userID int64) int64 {
 
 func TestEscrowHalfUntilTrusted(t *testing.T) {
 	// Automatic trust off: only the moderator trusts here.
-	e, _ := newModEnv(t, horde.Config{Trust: horde.TrustConfig{EscrowPercent: kudos.DefaultEscrowPercent, TrustAfterKudos: -1}})
+	e, _ := newModEnv(t, horde.Config{Payments: kudos.PaymentRules{EscrowPercent: kudos.DefaultEscrowPercent}, Trust: horde.TrustConfig{TrustAfterKudos: -1}})
 	alice := e.user("alice", 1000)
 	worker := e.user("worker", 0)
 
@@ -103,7 +103,7 @@ func TestEscrowOff(t *testing.T) {
 }
 
 func TestAutomaticTrust(t *testing.T) {
-	e, rec := newModEnv(t, horde.Config{Trust: horde.TrustConfig{EscrowPercent: 50, TrustAfterKudos: 3, TrustMinAge: time.Hour}})
+	e, rec := newModEnv(t, horde.Config{Payments: kudos.PaymentRules{EscrowPercent: 50}, Trust: horde.TrustConfig{TrustAfterKudos: 3, TrustMinAge: time.Hour}})
 	alice := e.user("alice", 1000)
 	worker := e.user("worker", 0)
 
@@ -131,7 +131,7 @@ func TestAutomaticTrust(t *testing.T) {
 }
 
 func TestFlaggedOwnerIsNotTrustedAutomatically(t *testing.T) {
-	e, rec := newModEnv(t, horde.Config{Trust: horde.TrustConfig{EscrowPercent: 50, TrustAfterKudos: 1, TrustMinAge: time.Hour}})
+	e, rec := newModEnv(t, horde.Config{Payments: kudos.PaymentRules{EscrowPercent: 50}, Trust: horde.TrustConfig{TrustAfterKudos: 1, TrustMinAge: time.Hour}})
 	alice := e.user("alice", 1000)
 	worker := e.user("worker", 0)
 	e.serveWith(alice, worker, "rig", horde.ResultOK)
@@ -200,7 +200,7 @@ func BenchmarkSubmitResult(b *testing.B) {
 	for _, trusted := range []bool{true, false} {
 		name := map[bool]string{true: "trusted", false: "escrow"}[trusted]
 		b.Run(name, func(b *testing.B) {
-			e := newEnv(b, horde.Config{Trust: horde.TrustConfig{EscrowPercent: 50, MaxMegapixelStepsPerSecond: 1e12}})
+			e := newEnv(b, horde.Config{Payments: kudos.PaymentRules{EscrowPercent: 50}, Trust: horde.TrustConfig{MaxMegapixelStepsPerSecond: 1e12}})
 			alice := e.user("alice", 1_000_000_000)
 			worker := e.user("worker", 0)
 			if trusted {

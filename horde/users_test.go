@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // TestAuthenticate checks the anonymous key, user keys, worker keys and
@@ -137,7 +138,7 @@ func TestPopPermissions(t *testing.T) {
 // TestSubmitValidation checks request validation, pricing, flagged users and
 // the kudos floor.
 func TestSubmitValidation(t *testing.T) {
-	e := newEnv(t, horde.Config{MemberFloor: -20})
+	e := newEnv(t, horde.Config{Payments: kudos.PaymentRules{MemberFloor: -20}, AnonymousConcurrency: 20})
 	frank := e.user("frank", 0)
 	flagged := e.user("flagged", 1000)
 	flagged.User.Flagged = true

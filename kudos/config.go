@@ -85,12 +85,6 @@ type Config struct {
 	// and the cron schedules are reckoned in. Empty is UTC.
 	Timezone string `json:"timezone"`
 
-	// MemberFloor is the lowest balance a member's request costs may leave
-	// (e.g. -100); AnonymousFloor the same for the anonymous user. Transfers
-	// always need the sender to cover them (floor 0).
-	MemberFloor    int64 `json:"member_floor"`
-	AnonymousFloor int64 `json:"anonymous_floor"`
-
 	// Categories configures the reaction emojis and amounts per category.
 	Categories map[Category]CategoryConfig `json:"categories"`
 
@@ -143,8 +137,6 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Timezone:       "UTC",
-		MemberFloor:    -100,
-		AnonymousFloor: NoFloor / 2,
 		Categories: map[Category]CategoryConfig{
 			CategoryHelpful:    {Emojis: []string{"🙏", "💡", "✅"}, Amount: 5},
 			CategoryModeration: {Emojis: []string{"🛡️"}, Amount: 10},

@@ -49,6 +49,13 @@ func WithOnArtTally(fn func(context.Context, ArtTallyResult) error) Option {
 	return func(e *Engine) { e.onArtTally = fn }
 }
 
+// WithHeld sets how the engine learns the kudos a user's queued requests
+// hold (horde.Horde.Held): a transfer may give away only what is not held.
+// Without it nothing is held.
+func WithHeld(held func(ctx context.Context, userID int64) (items int, kudos int64)) Option {
+	return func(e *Engine) { e.held = held }
+}
+
 // Engine applies the kudos rules: transfers, reaction and thanks awards,
 // moderator awards and the scheduled tallies. It is safe for concurrent use.
 type Engine struct {
@@ -60,6 +67,7 @@ type Engine struct {
 	members       MemberDirectory
 	onLeaderboard func(context.Context, Leaderboard) error
 	onArtTally    func(context.Context, ArtTallyResult) error
+	held          func(context.Context, int64) (int, int64)
 
 	emojis     map[string]Category // normalized emoji -> category
 	modRoles   map[string]bool
@@ -114,14 +122,6 @@ func (e *Engine) Config() Config { return e.cfg }
 
 // Location is the timezone days, weeks and months are reckoned in.
 func (e *Engine) Location() *time.Location { return e.loc }
-
-// Floor is the lowest balance request costs may leave for a user.
-func (e *Engine) Floor(userID int64) int64 {
-	if userID == anonymousID {
-		return e.cfg.AnonymousFloor
-	}
-	return e.cfg.MemberFloor
-}
 
 // Balance returns a user's kudos.
 func (e *Engine) Balance(ctx context.Context, userID int64) (int64, error) {

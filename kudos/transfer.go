@@ -13,7 +13,8 @@ import (
 // a positive amount (RefuseAmount), not to oneself (RefuseSelf), the
 // anonymous user neither gives nor receives (RefuseAnonymous), flagged users
 // neither give nor receive (RefuseFlagged), the sender must cover it: their
-// balance may not go below 0 (RefuseInsufficient), and no B->A within the
+// balance may not go below 0, nor below what their queued requests hold
+// (WithHeld) (RefuseInsufficient), and no B->A within the
 // ping-pong window after A->B (RefusePingPong).
 func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key string) error {
 	if key == "" {
@@ -36,11 +37,17 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	if err := checkFlagged(st[from], st[to]); err != nil {
 		return err
 	}
+	// What the sender's queued requests hold is not theirs to give: the
+	// out entry may not take the balance below it (and never below 0).
+	var held int64
+	if e.held != nil {
+		_, held = e.held(ctx, from)
+	}
 	now := e.clock.Now()
 	ref := "transfer:" + key
 	entries := []Entry{
 		{UserID: from, Delta: -amount, Kind: KindTransfer, Reason: fmt.Sprintf("gave %d kudos to user %d", amount, to),
-			ActorID: from, Ref: ref, Key: ref + ":out", Floor: 0, At: now},
+			ActorID: from, Ref: ref, Key: ref + ":out", Floor: max(held, 0), At: now},
 		{UserID: to, Delta: amount, Kind: KindTransfer, Reason: fmt.Sprintf("received %d kudos from user %d", amount, from),
 			ActorID: from, Ref: ref, Key: ref + ":in", Floor: NoFloor, At: now},
 	}
@@ -52,6 +59,9 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	done, err := e.store.RecordTransfer(ctx, rec, since, entries)
 	if err != nil {
 		if errors.Is(err, ErrInsufficient) {
+			if held > 0 {
+				return refuse(RefuseInsufficient, "you do not have %d kudos to give: %d of your kudos are held for your queued requests", amount, held)
+			}
 			return refuse(RefuseInsufficient, "you do not have %d kudos to give", amount)
 		}
 		if RefusalCode(err) != "" {

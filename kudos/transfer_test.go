@@ -1,6 +1,8 @@
 package kudos_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,4 +73,27 @@ func TestTransferMovesOnceAndPingPong(t *testing.T) {
 		t.Fatalf("balances alice %d bob %d carol %d, want 30 65 5", a, b, c)
 	}
 	e.verify()
+}
+
+// TestTransferCannotGiveHeldKudos: kudos held for a member's queued requests
+// (WithHeld) are not theirs to give away (issue 9.1).
+func TestTransferCannotGiveHeldKudos(t *testing.T) {
+	held := map[int64]int64{}
+	e := newEnv(t, testConfig(), kudos.WithHeld(func(_ context.Context, id int64) (int, int64) { return 1, held[id] }))
+	alice, bob := e.user("alice"), e.user("bob")
+	e.fund(alice, 100)
+	held[alice] = 70
+	wantCode(t, e.eng.Transfer(e.ctx, alice, bob, 31, "over"), kudos.RefuseInsufficient)
+	if err := e.eng.Transfer(e.ctx, alice, bob, 30, "within"); err != nil {
+		t.Fatalf("giving what is not held: %v", err)
+	}
+	held[alice] = 92 // balance 70, 92 held: nothing is free
+	err := e.eng.Transfer(e.ctx, alice, bob, 1, "none-free")
+	wantCode(t, err, kudos.RefuseInsufficient)
+	if !strings.Contains(err.Error(), "held for your queued requests") {
+		t.Errorf("refusal %q does not say the kudos are held", err)
+	}
+	if a, b := e.balance(alice), e.balance(bob); a != 70 || b != 30 {
+		t.Fatalf("balances alice %d bob %d, want 70 and 30", a, b)
+	}
 }

@@ -58,21 +58,20 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	hooks := &kudosHooks{}
 	h, err := horde.New(ctx, st, horde.Config{
-		Clock:               clock,
-		Logger:              log,
-		Filter:              filter,
-		MemberFloor:         cfg.Horde.MemberFloor,
-		AnonymousFloor:      cfg.Horde.AnonymousFloor,
-		UptimeBonus:         cfg.Horde.UptimeBonus,
-		DropsForMaintenance: cfg.Horde.DropsForMaintenance,
-		OnModeration:        hooks.moderation,
+		Clock:                clock,
+		Logger:               log,
+		Filter:               filter,
+		Payments:             cfg.Payments(),
+		Concurrency:          cfg.Horde.Concurrency,
+		AnonymousConcurrency: cfg.Horde.AnonymousConcurrency,
+		DropsForMaintenance:  cfg.Horde.DropsForMaintenance,
+		OnModeration:         hooks.moderation,
 		Moderation: horde.ModerationConfig{
 			CSAMThreshold:     cfg.Moderation.CSAMThreshold,
 			CensoredThreshold: cfg.Moderation.CensoredThreshold,
 			RefusedThreshold:  cfg.Moderation.RefusedThreshold,
 		},
 		Trust: horde.TrustConfig{
-			EscrowPercent:              cfg.Moderation.EscrowPercent,
 			TrustAfterKudos:            cfg.Moderation.TrustAfterKudos,
 			TrustMinAge:                time.Duration(cfg.Moderation.TrustMinAge),
 			MaxMegapixelStepsPerSecond: cfg.Moderation.MaxMegapixelStepsPerSecond,
@@ -88,7 +87,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
-	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
+	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithHeld(h.Held), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)

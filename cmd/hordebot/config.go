@@ -50,12 +50,26 @@ type APIConfig struct {
 	BurstPerIP  int     `json:"burst_per_ip"`
 }
 
-// HordeConfig configures the scheduler.
+// HordeConfig configures the scheduler and its payments.
 type HordeConfig struct {
-	MemberFloor         int64 `json:"member_floor"`
-	AnonymousFloor      int64 `json:"anonymous_floor"`
-	UptimeBonus         int64 `json:"uptime_bonus"`
-	DropsForMaintenance int   `json:"drops_for_maintenance"`
+	MemberFloor          int64 `json:"member_floor"`
+	AnonymousFloor       int64 `json:"anonymous_floor"`
+	UptimeBonus          int64 `json:"uptime_bonus"`
+	DropsForMaintenance  int   `json:"drops_for_maintenance"`
+	Concurrency          int   `json:"concurrency"`
+	AnonymousConcurrency int   `json:"anonymous_concurrency"`
+}
+
+// Payments are the kudos rules the scheduler pays by, from the one place
+// each is configured (floors and uptime under horde:, escrow under
+// moderation:).
+func (c Config) Payments() kudos.PaymentRules {
+	return kudos.PaymentRules{
+		MemberFloor:    c.Horde.MemberFloor,
+		AnonymousFloor: c.Horde.AnonymousFloor,
+		UptimeBonus:    c.Horde.UptimeBonus,
+		EscrowPercent:  c.Moderation.EscrowPercent,
+	}.WithDefaults()
 }
 
 // ModerationConfig sets when users are flagged and how workers earn trust.

@@ -41,6 +41,7 @@ func testConfigAt(t testing.TB, dir, listen string) Config {
 	cfg.API.Listen = listen
 	cfg.API.RatePerKey, cfg.API.BurstPerKey = 100000, 100000
 	cfg.API.RatePerIP, cfg.API.BurstPerIP = 100000, 100000
+	cfg.Horde.Concurrency, cfg.Horde.AnonymousConcurrency = 100000, 100000 // a load test, not a test of the caps
 	return cfg
 }
 

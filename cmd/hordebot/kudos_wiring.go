@@ -13,7 +13,6 @@ import (
 )
 
 // kudosConfig decodes the config file's kudos section over kudos.DefaultConfig.
-// The horde section's floors are the one source of the floors.
 func kudosConfig(cfg Config) (kudos.Config, error) {
 	kc := kudos.DefaultConfig()
 	if len(cfg.Kudos) > 0 && !bytes.Equal(bytes.TrimSpace(cfg.Kudos), []byte("null")) {
@@ -22,10 +21,6 @@ func kudosConfig(cfg Config) (kudos.Config, error) {
 		if err := dec.Decode(&kc); err != nil {
 			return kc, fmt.Errorf("config kudos: %w", err)
 		}
-	}
-	kc.MemberFloor = cfg.Horde.MemberFloor
-	if cfg.Horde.AnonymousFloor != 0 {
-		kc.AnonymousFloor = cfg.Horde.AnonymousFloor
 	}
 	if err := kc.Validate(); err != nil {
 		return kc, fmt.Errorf("config kudos: %w", err)

@@ -8,10 +8,6 @@ import (
 	"github.com/hordebot/hordebot/horde"
 )
 
-// defaultConcurrency is the AI Horde's default number of requests a user may
-// have waiting at once, reported in user details.
-const defaultConcurrency = 30
-
 // userJSON is the AI Horde's user details (find_user and users/{id}).
 type userJSON struct {
 	Username      string           `json:"username"`
@@ -63,7 +59,7 @@ func (s *server) userOf(info horde.UserInfo) userJSON {
 		Kudos:         info.Kudos,
 		WorkerIDs:     ids,
 		WorkerCount:   len(ids),
-		Concurrency:   defaultConcurrency,
+		Concurrency:   info.Concurrency,
 		Trusted:       info.User.Trusted,
 		Flagged:       info.User.Flagged,
 		Moderator:     info.User.Moderator,

@@ -1,0 +1,100 @@
+package horde
+
+import (
+	"context"
+	"fmt"
+)
+
+// Holds: what each requester's open requests still owe. A request's items
+// that are not done (waiting, processing) hold their cost against the
+// requester from the moment the request is accepted until each item is
+// finished (charged), cancelled or the request ends (released). The holds
+// are derived from the open requests, which are durable, so New rebuilds
+// them from the store and nothing about them needs saving.
+//
+// Submit refuses a request whose cost, on top of the holds, would take the
+// requester below their floor (KindKudosUpfront), or whose items, on top of
+// the open ones, pass the requester's concurrency (KindRateLimited,
+// "TooManyPrompts"). The kudos engine asks Held before a transfer, so that
+// kudos promised to queued requests cannot be given away.
+
+// userHold is one requester's open items and the kudos they hold.
+type userHold struct {
+	items int
+	kudos int64
+}
+
+// hold adds items (and their kudos) to a user's hold; negative values
+// release. Caller holds h.mu.
+func (h *Horde) hold(userID int64, items int, kudos int64) {
+	uh := h.holds[userID]
+	if uh == nil {
+		if items <= 0 {
+			return
+		}
+		uh = &userHold{}
+		h.holds[userID] = uh
+	}
+	uh.items += items
+	uh.kudos += kudos
+	if uh.items <= 0 {
+		delete(h.holds, userID)
+	}
+}
+
+// releaseItem releases one item of r from its requester's hold (done or
+// cancelled). Caller holds h.mu.
+func (h *Horde) releaseItem(r *openRequest) { h.hold(r.req.UserID, -1, -r.itemCost) }
+
+// Held returns how many items a user's open requests still have to finish
+// and the kudos they hold. The kudos engine counts the kudos against what
+// the user may give away.
+func (h *Horde) Held(_ context.Context, userID int64) (items int, kudos int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if uh := h.holds[userID]; uh != nil {
+		return uh.items, uh.kudos
+	}
+	return 0, 0
+}
+
+// concurrency is how many open items a user may have.
+func (h *Horde) concurrency(userID int64) int {
+	if userID == AnonymousUserID {
+		return h.cfg.AnonymousConcurrency
+	}
+	return h.cfg.Concurrency
+}
+
+// Concurrency is how many items a user's open requests may have at once
+// (find_user's "concurrency").
+func (h *Horde) Concurrency(userID int64) int { return h.concurrency(userID) }
+
+// reserve checks that a new request fits the requester's concurrency and
+// floor given what their open requests hold, and holds it. Caller holds
+// h.mu; balance was read from the store just before.
+func (h *Horde) reserve(req Request, balance int64) error {
+	var open int
+	var held int64
+	if uh := h.holds[req.UserID]; uh != nil {
+		open, held = uh.items, uh.kudos
+	}
+	if limit := h.concurrency(req.UserID); open+req.N > limit {
+		return Errorf(KindRateLimited, "TooManyPrompts",
+			"you have %d generations queued or in progress and may have at most %d; wait for some to finish", open, limit)
+	}
+	if missing := h.pay.Shortfall(req.UserID, balance, held, req.Kudos); missing > 0 {
+		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(req.Kudos, balance, held, missing))
+	}
+	h.hold(req.UserID, req.N, req.Kudos)
+	return nil
+}
+
+// shortfallMessage tells a requester how many kudos they lack.
+func shortfallMessage(cost, balance, held, missing int64) string {
+	msg := fmt.Sprintf("this request costs %d kudos and you are missing %d: your balance is %d", cost, missing, balance)
+	if held > 0 {
+		msg += fmt.Sprintf(" and %d are already held for your queued requests", held)
+	}
+	return msg + "; ask for fewer or smaller generations, or wait for your queue to finish"
+}
