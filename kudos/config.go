@@ -136,7 +136,7 @@ type Config struct {
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
 	return Config{
-		Timezone:       "UTC",
+		Timezone: "UTC",
 		Categories: map[Category]CategoryConfig{
 			CategoryHelpful:    {Emojis: []string{"🙏", "💡", "✅"}, Amount: 5},
 			CategoryModeration: {Emojis: []string{"🛡️"}, Amount: 10},
