@@ -49,6 +49,11 @@ type Config struct {
 	// Filter checks every prompt before it is queued (see Submit); nil
 	// queues prompts unfiltered.
 	Filter PromptFilter
+	// CheckImage, if set, tells whether an image result is a real image of
+	// the size its job asked for (upscaled: a whole multiple of it is fine);
+	// a result it refuses is not stored and not paid. cmd wires
+	// horde/imagecheck; nil trusts every image (tests of the scheduler).
+	CheckImage func(data []byte, width, height int, upscaled bool) error
 	// OnRefused, if set, is called by Submit with every prompt the filter
 	// refuses and the verdict (its Rule says why; Matched is for moderators),
 	// so that the refusal can be counted against the user and logged for

@@ -47,6 +47,14 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	if err != nil {
 		return 0, err
 	}
+	if kind := oj.r.req.Kind; s.Kind != "" && s.Kind != kind {
+		h.release(oj)
+		return 0, Invalidf("id", "job %s is a %s job; submit it to the %s submit route", oj.job.ID, kind, kind)
+	}
+	if oj.r.req.Kind == KindText && s.State == ResultOK && strings.TrimSpace(s.Text) == "" {
+		h.release(oj)
+		return 0, Invalidf("generation", "the generation is empty; submit state \"faulted\" if the backend produced nothing")
+	}
 	if s.State == ResultFaulted {
 		return 0, h.failJob(ctx, oj, JobFaulted)
 	}
@@ -149,7 +157,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		gen.Seed = s.Seed
 	}
 	if r.req.Kind == KindImage {
-		ref, err := h.resultImage(ctx, oj.job.ID, s)
+		ref, err := h.resultImage(ctx, r, oj.job.ID, s)
 		if err != nil {
 			h.release(oj)
 			return 0, err
@@ -255,11 +263,19 @@ func (h *Horde) settleShort(ctx context.Context, f *JobFinish, settle kudos.JobS
 }
 
 // resultImage stores an image result and returns its blob ref: inline bytes,
-// or the upload the worker PUT before submitting. Censored and CSAM results
-// may come without an image.
-func (h *Horde) resultImage(ctx context.Context, jobID string, s Submission) (string, error) {
+// or the upload the worker PUT before submitting. Either must pass
+// Config.CheckImage: an ok result that does not is KindInvalid and nothing
+// is stored or paid; a censored or csam result may come without an image,
+// and one that is not a real image is kept without it.
+func (h *Horde) resultImage(ctx context.Context, r *openRequest, jobID string, s Submission) (string, error) {
 	switch {
 	case len(s.Image) > 0:
+		if err := h.checkImage(r, s.Image); err != nil {
+			if s.State != ResultOK {
+				return "", nil
+			}
+			return "", err
+		}
 		ref, err := h.store.PutBlob(ctx, s.Image)
 		if err != nil {
 			return "", fmt.Errorf("store result of job %s: %w", jobID, err)
@@ -276,11 +292,36 @@ func (h *Horde) resultImage(ctx context.Context, jobID string, s Submission) (st
 		if err != nil {
 			return "", fmt.Errorf("read upload of job %s: %w", jobID, err)
 		}
+		if h.cfg.CheckImage != nil {
+			data, err := h.store.Blob(ctx, ref)
+			if err != nil {
+				return "", fmt.Errorf("read upload %s of job %s: %w", ref, jobID, err)
+			}
+			if err := h.checkImage(r, data); err != nil {
+				if s.State != ResultOK {
+					return "", nil
+				}
+				return "", err
+			}
+		}
 		return ref, nil
 	case s.State == ResultOK:
 		return "", Invalidf("generation", "the generation is missing")
 	}
 	return "", nil
+}
+
+// checkImage applies Config.CheckImage to a result of r.
+func (h *Horde) checkImage(r *openRequest, data []byte) error {
+	if h.cfg.CheckImage == nil || r.req.Image == nil {
+		return nil
+	}
+	p := r.req.Image
+	if err := h.cfg.CheckImage(data, p.Width, p.Height, len(p.PostProcessing) > 0); err != nil {
+		return &Error{Kind: KindInvalid, Field: "generation",
+			Message: fmt.Sprintf("the result is refused: %v", err), Err: err}
+	}
+	return nil
 }
 
 // failJob ends a processing job as faulted (the worker said so) or aborted

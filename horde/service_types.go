@@ -71,6 +71,9 @@ type Assignment struct {
 
 // Submission is a worker's result for one job.
 type Submission struct {
+	// Kind is the kind of job the submit route takes (empty: any); a job of
+	// another kind is refused.
+	Kind      RequestKind
 	JobID     string
 	State     string // ResultOK, ResultCensored, ResultFaulted, ResultCSAM
 	Seed      int64

@@ -15,6 +15,7 @@ import (
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/imagecheck"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
 )
@@ -61,6 +62,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		Clock:                clock,
 		Logger:               log,
 		Filter:               filter,
+		CheckImage:           imagecheck.ForHorde,
 		Payments:             cfg.Payments(),
 		Concurrency:          cfg.Horde.Concurrency,
 		AnonymousConcurrency: cfg.Horde.AnonymousConcurrency,

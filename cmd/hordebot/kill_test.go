@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -198,5 +202,13 @@ func TestKill9LosesNothing(t *testing.T) {
 // tinyPNGBase64 is a 1x1 PNG, base64: the smallest result a worker can submit.
 func tinyPNGBase64(t *testing.T) string {
 	t.Helper()
-	return "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64)) // the size the kill test's requests ask for
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
 }

@@ -20,6 +20,8 @@ import (
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/imagecheck"
+	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/store"
 	"github.com/hordebot/hordebot/store/storetest"
 )
@@ -53,7 +55,7 @@ func newEnv(t testing.TB, opt api.Options) *env {
 	ctx := context.Background()
 	clk := newFakeClock()
 	st := storetest.MustOpen(t, t.TempDir(), clk)
-	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger()})
+	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde})
 	if err != nil {
 		t.Fatalf("new horde: %v", err)
 	}
@@ -178,8 +180,18 @@ func wantError(t testing.TB, r response, status int, field string) map[string]an
 	return m
 }
 
-// webp1x1 is a valid 1x1 lossless WebP.
-var webp1x1 = mustBase64("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
+// resultWebP is a valid 512x512 WebP: the size of imageRequest's jobs.
+var resultWebP = func() []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, 512, 512))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i / 7)
+	}
+	data, err := worker.EncodeWebP(img)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}()
 
 func mustBase64(s string) []byte {
 	b, err := base64.StdEncoding.DecodeString(s)
@@ -189,10 +201,11 @@ func mustBase64(s string) []byte {
 	return b
 }
 
-// pngImage is a small PNG whose pixels depend on seed, so that two results differ.
+// pngImage is a 512x512 PNG (the size of imageRequest's jobs) whose pixels
+// depend on seed, so that two results differ.
 func pngImage(t testing.TB, seed uint8) []byte {
 	t.Helper()
-	img := image.NewRGBA(image.Rect(0, 0, 8, 8))
+	img := image.NewRGBA(image.Rect(0, 0, 512, 512))
 	for i := range img.Pix {
 		img.Pix[i] = seed + uint8(i)
 	}

@@ -286,7 +286,7 @@ func TestImageR2UploadSubmitAndDownload(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	_, key := e.user("owner")
 	reqID := e.asyncImage("", nil)
-	jobID := e.finishImage(key, "gpu-1", true, webp1x1)
+	jobID := e.finishImage(key, "gpu-1", true, resultWebP)
 
 	r := e.do("GET", "/api/v2/generate/status/"+reqID, "", nil)
 	wantStatus(t, r, http.StatusOK)
@@ -312,8 +312,8 @@ func TestImageR2UploadSubmitAndDownload(t *testing.T) {
 	}
 	img := e.do("GET", g.Img, "", nil)
 	wantStatus(t, img, http.StatusOK)
-	if !bytes.Equal(img.body, webp1x1) {
-		t.Errorf("downloaded %d bytes, not the %d uploaded", len(img.body), len(webp1x1))
+	if !bytes.Equal(img.body, resultWebP) {
+		t.Errorf("downloaded %d bytes, not the %d uploaded", len(img.body), len(resultWebP))
 	}
 	if ct := img.header.Get("Content-Type"); ct != "image/webp" {
 		t.Errorf("Content-Type = %q, want image/webp", ct)
@@ -348,7 +348,7 @@ func TestImageSubmitErrors(t *testing.T) {
 	e.asyncImage("", nil)
 	m := e.popImage(key, "gpu-1")
 	jobID := m["id"].(string)
-	good := base64.StdEncoding.EncodeToString(webp1x1)
+	good := base64.StdEncoding.EncodeToString(resultWebP)
 
 	tests := []struct {
 		name   string
@@ -394,10 +394,10 @@ func TestR2Upload(t *testing.T) {
 		wantError(t, e.do("PUT", up, "", bytes.Repeat([]byte{1}, 5000)), http.StatusBadRequest, "")
 	})
 	t.Run("unknown job is 404", func(t *testing.T) {
-		wantError(t, e.do("PUT", "/api/v2/r2/00000000-0000-0000-0000-000000000000.webp", "", webp1x1), http.StatusNotFound, "")
+		wantError(t, e.do("PUT", "/api/v2/r2/00000000-0000-0000-0000-000000000000.webp", "", mustBase64("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")), http.StatusNotFound, "")
 	})
 	t.Run("without .webp is 404", func(t *testing.T) {
-		wantError(t, e.do("PUT", "/api/v2/r2/abc", "", webp1x1), http.StatusNotFound, "")
+		wantError(t, e.do("PUT", "/api/v2/r2/abc", "", mustBase64("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")), http.StatusNotFound, "")
 	})
 	t.Run("a PNG is accepted", func(t *testing.T) {
 		wantStatus(t, e.do("PUT", up, "", pngImage(t, 1)), http.StatusOK)

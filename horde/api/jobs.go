@@ -146,6 +146,7 @@ func DecodeSubmit(kind horde.RequestKind, data []byte) (horde.Submission, []stri
 	}
 	var c check
 	sub := horde.Submission{
+		Kind:  kind,
 		JobID: strings.TrimSpace(valueOr(b.ID, "")),
 		State: valueOr(b.State, horde.ResultOK),
 		Seed:  valueOr(b.Seed, 0),
