@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -58,6 +59,14 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	if s.State == ResultFaulted {
 		return 0, h.failJob(ctx, oj, JobFaulted)
 	}
+	if s.UseUpload && s.State == ResultOK && oj.r.req.Kind == KindImage {
+		if _, err := h.store.Upload(ctx, oj.job.ID); notFound(err) {
+			return h.deferSubmit(ctx, oj, s)
+		} else if err != nil {
+			h.release(oj)
+			return 0, fmt.Errorf("read upload of job %s: %w", oj.job.ID, err)
+		}
+	}
 	return h.finishJob(ctx, oj, s)
 }
 
@@ -78,6 +87,8 @@ func (h *Horde) claimJob(ctx context.Context, c Credential, jobID string) (*open
 		return nil, Errorf(KindForbidden, "WrongCredentials", "this job belongs to another worker")
 	case oj.busy:
 		return nil, Errorf(KindConflict, "DuplicateGen", "this job is already being submitted")
+	case oj.pending != nil:
+		return nil, Errorf(KindConflict, "DuplicateGen", "this job was already submitted and waits for its upload")
 	}
 	oj.busy = true
 	return oj, nil
@@ -168,11 +179,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	}
 
 	job := oj.job
-	settle := kudos.JobSettlement{
-		JobID: job.ID, What: string(r.req.Kind), RequesterID: r.req.UserID, OwnerID: owner,
-		Result: string(s.State), Cost: r.itemCost, Charge: r.itemCost,
-		Paused: paused, OwnerTrusted: trusted, At: now,
-	}
+	settle := settlement(oj, s.State, owner, paused, trusted, now)
 	pay := h.pay.SettleJob(settle)
 	job.State, job.FinishedAt, job.Kudos = JobDone, now, pay.Reward
 	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: pay.Entries, Holds: pay.Holds}
@@ -244,6 +251,16 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		reward: pay.Reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,
 	})
 	return pay.Reward, nil
+}
+
+// settlement is what paying for job oj needs to know.
+func settlement(oj *openJob, state string, owner int64, paused, trusted bool, now time.Time) kudos.JobSettlement {
+	r := oj.r
+	return kudos.JobSettlement{
+		JobID: oj.job.ID, What: string(r.req.Kind), RequesterID: r.req.UserID, OwnerID: owner,
+		Result: state, Cost: r.itemCost, Charge: r.itemCost,
+		Paused: paused, OwnerTrusted: trusted, At: now,
+	}
 }
 
 // settleShort settles a job whose requester cannot be charged its whole
@@ -439,7 +456,9 @@ func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestSta
 	return nil
 }
 
-// Upload stores the image a worker PUT for a processing job.
+// Upload stores the image a worker PUT for a processing job; if the worker
+// already submitted "R2" for it, the job is settled now (r2.go), and an
+// image that fails the image check is KindInvalid.
 func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
 	if len(data) == 0 {
 		return Invalidf("image", "the upload is empty")
@@ -469,7 +488,7 @@ func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
 	case err != nil:
 		return fmt.Errorf("record upload of job %s: %w", jobID, err)
 	}
-	return nil
+	return h.settlePending(ctx, jobID)
 }
 
 // Blob returns a stored result image.

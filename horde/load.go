@@ -79,6 +79,9 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 		}
 		r.items[j.Item] = ItemProcessing
 		oj := &openJob{job: j, r: r}
+		if p, ok := snap.Pending[j.ID]; ok {
+			oj.pending = &p
+		}
 		h.jobs[j.ID] = oj
 		r.jobs[j.ID] = oj
 		if j.StartedAt.After(r.activity) {

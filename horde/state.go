@@ -83,6 +83,10 @@ type openJob struct {
 	// busy is set while a submit or an abort of this job is being written, so
 	// that a concurrent second submit is refused instead of racing.
 	busy bool
+	// pending is the worker's submit of generation "R2" made before its
+	// upload: the job is settled with it when the bytes are in, or faulted
+	// at its deadline (r2.go).
+	pending *PendingSubmit
 }
 
 // workerState is a worker and the scheduler's bookkeeping about it.

@@ -44,6 +44,18 @@ type Snapshot struct {
 	Requests []Request
 	Jobs     []Job          // state processing
 	Done     map[string]int // request id -> items done
+	// Pending are the submits of processing jobs waiting for their upload,
+	// by job id.
+	Pending map[string]PendingSubmit
+}
+
+// PendingSubmit is a worker's submit of generation "R2" that came before
+// the bytes were uploaded: the job is settled with it once they are in.
+type PendingSubmit struct {
+	State    string
+	Seed     int64
+	Metadata []GenMetadata
+	At       time.Time
 }
 
 // JobFinish is everything a successful submit changes, written in one
@@ -85,6 +97,10 @@ type RequestStore interface {
 	// used when the worker submits generation "R2". ErrNotFound for an
 	// unknown job; ErrDuplicate if the job is no longer processing.
 	SetUpload(ctx context.Context, jobID, blobRef string) error
+	// SetPendingSubmit records a submit of generation "R2" that came before
+	// its upload. ErrNotFound for an unknown job; ErrDuplicate if the job is
+	// no longer processing or was submitted already.
+	SetPendingSubmit(ctx context.Context, jobID string, p PendingSubmit) error
 	// Upload returns the blob ref uploaded for a job; ErrNotFound if none.
 	Upload(ctx context.Context, jobID string) (string, error)
 	// Jobs returns all jobs of a request (any state), ordered by item.

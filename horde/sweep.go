@@ -60,7 +60,8 @@ func (h *Horde) Sweep(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// abortOverdue fails the processing jobs past their deadline as aborted.
+// abortOverdue fails the processing jobs past their deadline as aborted,
+// or as faulted when their worker submitted "R2" and never uploaded.
 func (h *Horde) abortOverdue(ctx context.Context, now time.Time) error {
 	h.mu.Lock()
 	var overdue []*openJob
@@ -73,8 +74,12 @@ func (h *Horde) abortOverdue(ctx context.Context, now time.Time) error {
 	h.mu.Unlock()
 	var errs []error
 	for _, oj := range overdue {
-		h.log.Info("job past its deadline aborted", "job", oj.job.ID, "request", oj.r.req.ID, "worker", oj.job.WorkerID)
-		if err := h.failJob(ctx, oj, JobAborted); err != nil && !IsKind(err, KindConflict) {
+		state := JobAborted
+		if oj.pending != nil { // submitted "R2" and never uploaded: a fault of the worker's
+			state = JobFaulted
+		}
+		h.log.Info("job past its deadline "+string(state), "job", oj.job.ID, "request", oj.r.req.ID, "worker", oj.job.WorkerID)
+		if err := h.failJob(ctx, oj, state); err != nil && !IsKind(err, KindConflict) {
 			errs = append(errs, err)
 		}
 	}

@@ -129,6 +129,9 @@ func (s *Store) Open(ctx context.Context) (horde.Snapshot, error) {
 		return snap, err
 	}
 
+	if snap.Pending, err = openPendingSubmits(ctx, tx); err != nil {
+		return snap, err
+	}
 	rows, err := tx.QueryContext(ctx, qOpenDone)
 	if err != nil {
 		return snap, fmt.Errorf("open items: %w", err)

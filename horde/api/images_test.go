@@ -367,7 +367,6 @@ func TestImageSubmitErrors(t *testing.T) {
 		{"seed missing", key, map[string]any{"id": jobID, "generation": good}, http.StatusBadRequest, "seed"},
 		{"unknown state", key, map[string]any{"id": jobID, "generation": good, "seed": 1, "state": "great"}, http.StatusBadRequest, "state"},
 		{"missing id", key, map[string]any{"generation": good, "seed": 1}, http.StatusBadRequest, "id"},
-		{"R2 without an upload", key, map[string]any{"id": jobID, "generation": "R2", "seed": 1}, http.StatusBadRequest, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -89,3 +89,45 @@ func TestTextResultMustBeRealAndOfItsKind(t *testing.T) {
 		t.Fatalf("the real text result paid %d", b)
 	}
 }
+
+// TestR2SubmitBeforeUpload is the AI Horde's answer to generation "R2" with
+// nothing uploaded yet (its own CI worker does this): 200 with the reward to
+// come; the kudos move when the bytes are PUT and are a real image of the
+// job's size; a second submit meanwhile is a 400.
+func TestR2SubmitBeforeUpload(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	owner, key := e.user("gpu-owner")
+	_, reqKey := e.user("requester")
+	id := e.asyncImage(reqKey, nil)
+	pop := e.popImage(key, "gpu-1")
+	jobID, up := pop["id"].(string), pop["r2_upload"].(string)
+	body := map[string]any{"id": jobID, "generation": "R2", "state": "ok", "seed": 5}
+
+	r := e.do("POST", "/api/v2/generate/submit", key, body)
+	wantStatus(t, r, http.StatusOK)
+	if reward, _ := r.object(t)["reward"].(float64); reward <= 0 {
+		t.Fatalf("submit answered %s, want the reward to come", r.body)
+	}
+	ctx := context.Background()
+	if b, _ := e.st.Balance(ctx, owner.ID); b != 0 {
+		t.Fatalf("paid %d before the bytes were in", b)
+	}
+	wantError(t, e.do("POST", "/api/v2/generate/submit", key, body), http.StatusBadRequest, "")
+	if st := e.do("GET", "/api/v2/generate/check/"+id, "", nil).object(t); st["done"] != false {
+		t.Fatalf("done before the bytes were in: %v", st)
+	}
+
+	wantError(t, e.do("PUT", up, "", mustBase64("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")), http.StatusBadRequest, "")
+	if b, _ := e.st.Balance(ctx, owner.ID); b != 0 {
+		t.Fatalf("a 1x1 upload for a 512x512 job paid %d", b)
+	}
+	wantStatus(t, e.do("PUT", up, "", resultWebP), http.StatusOK)
+	if b, _ := e.st.Balance(ctx, owner.ID); b <= 0 {
+		t.Fatal("the real upload did not pay")
+	}
+	st := e.do("GET", "/api/v2/generate/status/"+id, "", nil).object(t)
+	gens, _ := st["generations"].([]any)
+	if st["done"] != true || len(gens) != 1 {
+		t.Fatalf("status after the upload: %v", st)
+	}
+}

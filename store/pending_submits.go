@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+const (
+	qInsertPendingSubmit = `INSERT INTO pending_submits (job_id, state, seed, metadata, at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (job_id) DO NOTHING`
+	qOpenPendingSubmits = `SELECT p.job_id, p.state, p.seed, p.metadata, p.at FROM pending_submits p
+JOIN jobs j ON j.id = p.job_id WHERE j.state = 'processing'`
+)
+
+// SetPendingSubmit records a submit of generation "R2" that came before its
+// upload. ErrNotFound for an unknown job; ErrDuplicate if the job is no
+// longer processing or was submitted already.
+func (s *Store) SetPendingSubmit(ctx context.Context, jobID string, p horde.PendingSubmit) error {
+	meta, err := json.Marshal(p.Metadata)
+	if err != nil {
+		return fmt.Errorf("pending submit of job %s metadata: %w", jobID, err)
+	}
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var state string
+		if err := s.txQueryRow(ctx, tx, qJobState, jobID).Scan(&state); err != nil {
+			return notFound(err, "pending submit of job %s", jobID)
+		}
+		if state != string(horde.JobProcessing) {
+			return fmt.Errorf("pending submit of job %s: job is %s: %w", jobID, state, horde.ErrDuplicate)
+		}
+		res, err := s.exec(ctx, tx, qInsertPendingSubmit, jobID, p.State, p.Seed, string(meta), nanos(p.At))
+		if err != nil {
+			return unavailable(fmt.Errorf("record pending submit of job %s: %w", jobID, err))
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 0 {
+			return fmt.Errorf("pending submit of job %s: submitted already: %w", jobID, horde.ErrDuplicate)
+		}
+		return nil
+	})
+}
+
+// openPendingSubmits reads the pending submits of processing jobs, for Open.
+func openPendingSubmits(ctx context.Context, tx *sql.Tx) (map[string]horde.PendingSubmit, error) {
+	rows, err := tx.QueryContext(ctx, qOpenPendingSubmits)
+	if err != nil {
+		return nil, fmt.Errorf("open pending submits: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]horde.PendingSubmit{}
+	for rows.Next() {
+		var id, meta string
+		var p horde.PendingSubmit
+		var at int64
+		if err := rows.Scan(&id, &p.State, &p.Seed, &meta, &at); err != nil {
+			return nil, fmt.Errorf("open pending submits: %w", err)
+		}
+		if meta != "" && meta != "[]" && meta != "null" {
+			if err := json.Unmarshal([]byte(meta), &p.Metadata); err != nil {
+				return nil, fmt.Errorf("pending submit of job %s metadata: %w", id, err)
+			}
+		}
+		p.At = fromNanos(at)
+		out[id] = p
+	}
+	return out, rows.Err()
+}
