@@ -241,7 +241,6 @@ func TestSubmitRules(t *testing.T) {
 		{"another user's job", other, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Image: []byte("x")}, horde.KindForbidden},
 		{"unknown state", worker, horde.Submission{JobID: a.Job.ID, State: "great"}, horde.KindInvalid},
 		{"no image", worker, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK}, horde.KindInvalid},
-		{"upload never made", worker, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, UseUpload: true}, horde.KindInvalid},
 		{"no id", worker, horde.Submission{State: horde.ResultOK}, horde.KindInvalid},
 	}
 	for _, tt := range tests {
