@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -73,10 +74,15 @@ type soak struct {
 	appMu sync.Mutex
 	app   *runningApp
 
-	hc        *http.Client
-	keys      []string // requesters' keys (index 0: the anonymous key)
-	volKey    string   // the volunteer's key, who runs the workers
-	baseGorou int
+	hc     *http.Client
+	keys   []string // requesters' keys (index 0: the anonymous key)
+	volKey string   // the volunteer's key, who runs the workers
+
+	// The attackers (soak_attacks_test.go) and their victim.
+	poorKey, floodKey, malloryKey string
+	poorID, malloryID, annID      int64
+	annName                       string
+	baseGorou                     int
 
 	mu        sync.Mutex
 	accepted  map[string]soakRequest
@@ -105,6 +111,9 @@ func newSoak(t *testing.T) *soak {
 	// Procedural workers are far faster than any GPU: the speed check would
 	// pause them and flag their owner, which is not what this test is about.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
+	// Caps low enough for the flooder to reach; honest clients may meet them too (429 is fine).
+	cfg.Horde.Concurrency, cfg.Horde.AnonymousConcurrency = 300, 300
+	cfg.Horde.MemberFloor = soakPoorFloor
 	s.app = startApp(t, cfg, s.clock)
 	cfg.API.Listen = s.app.Addr() // restarts reopen the same port
 	s.cfg, s.base = cfg, "http://"+s.app.Addr()
@@ -128,6 +137,23 @@ func newSoak(t *testing.T) *soak {
 			s.volKey = key
 		} else {
 			s.keys = append(s.keys, key)
+		}
+		if name == "ann" {
+			s.annID, s.annName = u.ID, fmt.Sprintf("ann#%d", u.ID)
+		}
+	}
+	for _, a := range []struct {
+		name string
+		key  *string
+		id   *int64
+	}{{"poor", &s.poorKey, &s.poorID}, {"flooder", &s.floodKey, nil}, {"mallory", &s.malloryKey, &s.malloryID}} {
+		u, key, err := s.app.Horde.CreateUser(ctx, a.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*a.key = key
+		if a.id != nil {
+			*a.id = u.ID
 		}
 	}
 	return s
@@ -161,6 +187,7 @@ func (s *soak) run(d time.Duration) {
 	for i, kind := range []horde.RequestKind{horde.KindImage, horde.KindImage, horde.KindText} {
 		stable.Go(func() { s.stableWorker(workCtx, fmt.Sprintf("steady-%d", i), kind) })
 	}
+	traffic.Go(func() { s.mallory(trafficCtx) })
 
 	period := d / soakTicks
 	var heapStart uint64
@@ -189,6 +216,7 @@ func (s *soak) run(d time.Duration) {
 	s.hc.CloseIdleConnections()
 
 	s.checkRequests(pending)
+	s.checkAttacks()
 	app := s.current()
 	if bad, err := app.Kudos.Verify(context.Background()); err != nil || len(bad) > 0 {
 		t.Errorf("kudos verify: %v %+v", err, bad)
@@ -325,7 +353,7 @@ func (s *soak) checkTraffic() {
 		}
 		s.t.Errorf("unexpected answer: %s", b)
 	}
-	for _, a := range soakActions {
+	for _, a := range slices.Concat(soakActions, soakAttackActions) {
 		if s.outcomes[fmt.Sprintf("%s %d", a.name, a.want)] == 0 {
 			s.t.Errorf("action %s never got its expected status %d", a.name, a.want)
 		}
@@ -379,25 +407,26 @@ type soakAction struct {
 	name   string
 	weight int
 	want   int
+	also   []int // other statuses a healthy server may answer (a cap reached, a first request that fits)
 	do     func(s *soak, rng *rand.Rand) (status int, body []byte, accepted string, req soakRequest)
 }
 
 // soakActions is the traffic mix: valid requests, polls and cancels of
 // known ones, and invalid calls of every kind.
 var soakActions = []soakAction{
-	{"image async", 20, http.StatusAccepted, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"image async", 20, http.StatusAccepted, []int{http.StatusTooManyRequests}, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		side := 64 * (1 + rng.IntN(4))
 		n := 1 + rng.IntN(3)
 		body := map[string]any{"prompt": fmt.Sprintf("soak %d: a lighthouse at dusk", rng.IntN(1e6)),
 			"params": map[string]any{"width": side, "height": side, "steps": 5 + rng.IntN(10), "n": n}, "r2": rng.IntN(2) == 0}
 		return s.asyncCall(rng, "/api/v2/generate/async", body, soakRequest{n: n})
 	}},
-	{"text async", 8, http.StatusAccepted, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"text async", 8, http.StatusAccepted, []int{http.StatusTooManyRequests}, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		body := map[string]any{"prompt": fmt.Sprintf("soak %d: a story about a lighthouse", rng.IntN(1e6)),
 			"params": map[string]any{"max_length": 16 + rng.IntN(48), "max_context_length": 512}}
 		return s.asyncCall(rng, "/api/v2/generate/text/async", body, soakRequest{text: true, n: 1})
 	}},
-	{"check known", 15, http.StatusOK, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"check known", 15, http.StatusOK, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		id, req, ok := s.someAccepted(rng)
 		if !ok {
 			return s.call("GET", "/api/v2/status/heartbeat", "", nil)
@@ -408,7 +437,7 @@ var soakActions = []soakAction{
 		}
 		return s.call("GET", path, "", nil)
 	}},
-	{"cancel known", 1, http.StatusOK, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"cancel known", 1, http.StatusOK, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		id, req, ok := s.someAccepted(rng)
 		if !ok {
 			return s.call("GET", "/api/v2/status/heartbeat", "", nil)
@@ -425,40 +454,40 @@ var soakActions = []soakAction{
 		}
 		return status, body, "", soakRequest{}
 	}},
-	{"bad json", 4, http.StatusBadRequest, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"bad json", 4, http.StatusBadRequest, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.callRaw("POST", "/api/v2/generate/async", s.keys[1], []byte(`{"prompt": "unterminated`))
 	}},
-	{"bad params", 4, http.StatusBadRequest, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"bad params", 4, http.StatusBadRequest, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("POST", "/api/v2/generate/async", s.keys[1],
 			map[string]any{"prompt": "too wide", "params": map[string]any{"width": 99999, "height": 64}})
 	}},
-	{"wrong key async", 4, http.StatusUnauthorized, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"wrong key async", 4, http.StatusUnauthorized, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("POST", "/api/v2/generate/async", "not-a-key-"+uuid.NewString(), map[string]any{"prompt": "x"})
 	}},
-	{"wrong key pop", 4, http.StatusUnauthorized, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"wrong key pop", 4, http.StatusUnauthorized, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("POST", "/api/v2/generate/pop", "not-a-key-"+uuid.NewString(), map[string]any{"name": "intruder"})
 	}},
-	{"oversized", 1, http.StatusBadRequest, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"oversized", 1, http.StatusBadRequest, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		big := `{"prompt": "` + strings.Repeat("a", 3<<19) + `"}`
 		return s.callRaw("POST", "/api/v2/generate/async", s.keys[2], []byte(big))
 	}},
-	{"unknown check", 4, http.StatusNotFound, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"unknown check", 4, http.StatusNotFound, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("GET", "/api/v2/generate/check/"+uuid.NewString(), "", nil)
 	}},
-	{"unknown status", 3, http.StatusNotFound, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"unknown status", 3, http.StatusNotFound, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("GET", "/api/v2/generate/text/status/"+uuid.NewString(), "", nil)
 	}},
-	{"unknown cancel", 2, http.StatusNotFound, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"unknown cancel", 2, http.StatusNotFound, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("DELETE", "/api/v2/generate/status/"+uuid.NewString(), "", nil)
 	}},
-	{"unknown submit", 3, http.StatusNotFound, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"unknown submit", 3, http.StatusNotFound, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("POST", "/api/v2/generate/submit", s.volKey,
 			map[string]any{"id": uuid.NewString(), "generation": "R2", "seed": 1, "state": "ok"})
 	}},
-	{"unknown route", 2, http.StatusNotFound, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"unknown route", 2, http.StatusNotFound, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("GET", "/api/v2/no/such/thing", "", nil)
 	}},
-	{"find user", 3, http.StatusOK, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
+	{"find user", 3, http.StatusOK, nil, func(s *soak, rng *rand.Rand) (int, []byte, string, soakRequest) {
 		return s.call("GET", "/api/v2/find_user", s.keys[1+rng.IntN(len(s.keys)-1)], nil)
 	}},
 }
@@ -500,14 +529,15 @@ func (s *soak) someAccepted(rng *rand.Rand) (string, soakRequest, bool) {
 // limiter; the other calls by a short random pause.
 func (s *soak) client(ctx context.Context, seed uint64, limiter *rate.Limiter) {
 	rng := rand.New(rand.NewPCG(seed, 42))
+	actions := slices.Concat(soakActions, soakAttackActions)
 	total := 0
-	for _, a := range soakActions {
+	for _, a := range actions {
 		total += a.weight
 	}
 	for ctx.Err() == nil {
 		pick := rng.IntN(total)
 		var a soakAction
-		for _, a = range soakActions {
+		for _, a = range actions {
 			if pick -= a.weight; pick < 0 {
 				break
 			}
@@ -536,7 +566,7 @@ func (s *soak) record(a soakAction, status int, body []byte, id string, req soak
 		s.accepted[id] = req
 	}
 	// 0: no connection (restarting); 503: draining. Both are fine for a client to retry.
-	if status == a.want || status == 0 || status == http.StatusServiceUnavailable {
+	if status == a.want || slices.Contains(a.also, status) || status == 0 || status == http.StatusServiceUnavailable {
 		return
 	}
 	if len(body) > 200 {
