@@ -77,6 +77,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 			TrustMinAge:                time.Duration(cfg.Moderation.TrustMinAge),
 			MaxMegapixelStepsPerSecond: cfg.Moderation.MaxMegapixelStepsPerSecond,
 			SuspicionThreshold:         cfg.Moderation.SuspicionThreshold,
+			MaxWorkersUntrusted:        cfg.Moderation.MaxWorkersUntrusted,
+			MaxWorkersTrusted:          cfg.Moderation.MaxWorkersTrusted,
 		},
 	})
 	if err != nil {

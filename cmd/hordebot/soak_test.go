@@ -105,6 +105,8 @@ func newSoak(t *testing.T) *soak {
 	// Procedural workers are far faster than any GPU: the speed check would
 	// pause them and flag their owner, which is not what this test is about.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
+	// The one volunteer runs six workers, more than an untrusted owner may.
+	cfg.Moderation.MaxWorkersUntrusted = 6
 	s.app = startApp(t, cfg, s.clock)
 	cfg.API.Listen = s.app.Addr() // restarts reopen the same port
 	s.cfg, s.base = cfg, "http://"+s.app.Addr()
