@@ -49,7 +49,7 @@ func TestUptimePaysOnlyWorkingWorkers(t *testing.T) {
 		minutes int
 		// job, if set, is called each minute m with the first worker's pop
 		// and returns whether a job of a requester is to be served then.
-		job   func(m int) bool
+		job func(m int) bool
 		// setup, if set, runs at minute 6 on the first worker.
 		setup func(e *env, owner horde.Credential, worker horde.Worker)
 		want  int64
