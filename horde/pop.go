@@ -234,15 +234,18 @@ func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Tim
 
 // choose returns the best waiting request the worker may take now, counting
 // what it passes over in skipped. It examines at most cfg.PopScanLimit
-// entries: first the queues of the worker's owner and of the pop's priority
-// users, then (unless the worker is in maintenance) the buckets of its
-// models and the no-model bucket, each walk in priority order. Caller holds h.mu.
+// entries: first the queues of the worker's owner and (for a trusted
+// worker only) of the pop's priority users, then (unless the worker is in
+// maintenance) the buckets of its models and the no-model bucket, each walk
+// in priority order. The first walk applies every matching rule (canServe),
+// so priority users only come first among requests the worker could take
+// anyway. Caller holds h.mu.
 func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openRequest {
 	s := scanner{h: h, ws: ws, upfront: p.RequireUpfrontKudos, budget: h.cfg.PopScanLimit}
 	defer s.counts.addTo(skipped)
 
 	s.first = []int64{ws.w.OwnerID}
-	for _, name := range p.PriorityUsernames {
+	for _, name := range h.priorityUsernames(ws, p) {
 		if id, ok := parseUsernameID(name); ok && !slices.Contains(s.first, id) {
 			s.first = append(s.first, id)
 		}
@@ -269,6 +272,17 @@ func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openReq
 	}
 	add("")
 	return s.scan(trees, false)
+}
+
+// priorityUsernames is the pop's priority_usernames as honoured: a trusted
+// worker's list, nothing for an untrusted one. An untrusted owner naming a
+// member could otherwise pull that member's requests on purpose (to report
+// their results, or to see their prompts). Caller holds h.mu.
+func (h *Horde) priorityUsernames(ws *workerState, p *PopRequest) []string {
+	if !ws.w.Trusted {
+		return nil
+	}
+	return p.PriorityUsernames
 }
 
 // scanner is one pop's walk over the queue.

@@ -278,18 +278,21 @@ type resultFacts struct {
 	submitted time.Time
 }
 
-// afterResult runs the moderation checks of a stored result: strikes
-// against the requester, the worker's speed, the owner's progress to trust.
-// The result itself is stored and acknowledged whatever happens here, so
-// failures are logged, not returned.
+// afterResult runs the moderation checks of a stored result: the worker's
+// report of a csam or censored result (moderation.go: recorded and told to
+// the moderators, a strike only from a trusted owner), the worker's recent
+// work (for uptime), its speed, the owner's progress to trust. The result
+// itself is stored and acknowledged whatever happens here, so failures are
+// logged, not returned.
 func (h *Horde) afterResult(ctx context.Context, f resultFacts) {
 	if f.state == ResultOK {
 		h.noteFinished(f.job.WorkerID, f.submitted)
 	}
 	if kind, ok := resultStrike(f.state); ok {
-		s := Strike{UserID: f.req.UserID, Kind: kind, Key: "job:" + f.job.ID + ":" + string(kind), Ref: f.job.ID, At: f.submitted}
-		if _, err := h.RecordStrike(ctx, s, f.req.Prompt); err != nil {
-			h.log.Error("record strike", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
+		r := Report{Key: "job:" + f.job.ID + ":" + string(kind), UserID: f.req.UserID, Kind: kind, JobID: f.job.ID,
+			WorkerID: f.job.WorkerID, OwnerID: f.owner, Trusted: f.trusted, At: f.submitted}
+		if err := h.report(ctx, r, f.req.ID, f.worker, f.req.Prompt); err != nil {
+			h.log.Error("record report", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
 		}
 	}
 	if err := h.checkSpeed(ctx, f); err != nil {
