@@ -70,6 +70,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 			CSAMThreshold:     cfg.Moderation.CSAMThreshold,
 			CensoredThreshold: cfg.Moderation.CensoredThreshold,
 			RefusedThreshold:  cfg.Moderation.RefusedThreshold,
+			ReportersToFlag:   cfg.Moderation.ReportersToFlag,
 		},
 		Trust: horde.TrustConfig{
 			EscrowPercent:              cfg.Moderation.EscrowPercent,

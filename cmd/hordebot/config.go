@@ -68,7 +68,7 @@ type ModerationConfig struct {
 	TrustMinAge                kudos.Duration `json:"trust_min_age"` // "168h" or seconds
 	MaxMegapixelStepsPerSecond float64        `json:"max_megapixelsteps_per_second"`
 	SuspicionThreshold         int64          `json:"suspicion_threshold"`
-	ReportersToFlag            int            `json:"reporters_to_flag"`
+	ReportersToFlag            int64          `json:"reporters_to_flag"`
 	MaxWorkersUntrusted        int            `json:"max_workers_untrusted"`
 	MaxWorkersTrusted          int            `json:"max_workers_trusted"`
 }
