@@ -115,8 +115,8 @@ func FormatModerationEvent(ev horde.ModerationEvent) string {
 		} else {
 			fmt.Fprintf(&sb, "🚩 %s was **flagged** automatically: %s.", who, ev.Reason)
 		}
-	case horde.EventStrike:
-		fmt.Fprintf(&sb, "⚠️ A worker reported a **%s** result for a request by %s (%d so far, threshold %d).", ev.Strike, who, ev.Count, ev.Threshold)
+	case horde.EventReported:
+		formatReport(&sb, ev, who)
 	case horde.EventRefused:
 		fmt.Fprintf(&sb, "⛔ Refused a prompt by %s: %s.", who, ev.Reason)
 		if ev.Count > 0 {
@@ -140,6 +140,28 @@ func FormatModerationEvent(ev horde.ModerationEvent) string {
 		sb.WriteString(codeSpan(clipText(ev.Prompt, 1200)))
 	}
 	return clipText(sb.String(), 1990)
+}
+
+// formatReport renders a worker's report of a result: who reported whom,
+// whether it counts, and the tally a flag is measured against.
+func formatReport(sb *strings.Builder, ev horde.ModerationEvent, who string) {
+	reporter := "a deleted worker's owner"
+	trust := "untrusted"
+	if ev.Reporter.ID >= 0 {
+		reporter = userRef(ev.Reporter)
+	}
+	if ev.Counted {
+		trust = "trusted"
+	}
+	fmt.Fprintf(sb, "⚠️ Worker **%s** of %s (%s) reported a **%s** result for a request by %s.",
+		clipText(ev.WorkerName, 100), reporter, trust, ev.Strike, who)
+	if ev.Counted {
+		fmt.Fprintf(sb, " Counted: %d from %d trusted owners; a flag needs %d from %d owners.",
+			ev.Tally.TrustedReports, ev.Tally.TrustedOwners, ev.Threshold, ev.ReportersToFlag)
+	} else {
+		sb.WriteString(" Recorded only: reports from untrusted owners (or about one's own requests) never flag anyone.")
+	}
+	fmt.Fprintf(sb, " On record since the last unflag: %d reports from %d owners.", ev.Tally.Reports, ev.Tally.Owners)
 }
 
 // userRef names a user in an audit line: a mention for Discord members

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -305,32 +306,48 @@ func TestModFilterTestShowsWhy(t *testing.T) {
 
 func TestModerationAlertsReachAudit(t *testing.T) {
 	t.Parallel()
-	t.Run("csam reports and the flag at the threshold", func(t *testing.T) {
+	t.Run("every report reaches the audit channel; an untrusted owner's flag no one", func(t *testing.T) {
 		t.Parallel()
-		h := newModHarness(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 2}})
+		h := newModHarness(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 2, CensoredThreshold: 2}})
 		rig := h.memberWorker(h.bob, "bobs-rig")
-		h.requestAndServe(h.alice, rig, "bobs-rig", "first suspicious prompt", horde.ResultCSAM)
-		h.auditLine("reported a **csam** result", "<@"+h.alice.ID+">", "first suspicious prompt", "1 so far")
+		for i, state := range []string{horde.ResultCSAM, horde.ResultCSAM, horde.ResultCensored} {
+			prompt := fmt.Sprintf("suspicious prompt %d", i)
+			h.requestAndServe(h.alice, rig, "bobs-rig", prompt, state)
+			h.auditLine("Worker **bobs-rig** of <@"+h.bob.ID+">", "(untrusted)", "reported a **"+state+"** result", "<@"+h.alice.ID+">",
+				"Recorded only", prompt)
+		}
 		if h.user(h.alice).Flagged {
-			t.Fatal("flagged below the threshold")
+			t.Fatal("one untrusted owner's reports flagged the requester")
 		}
-		h.requestAndServe(h.alice, rig, "bobs-rig", "second suspicious prompt", horde.ResultCSAM)
-		h.auditLine("<@"+h.alice.ID+">", "**flagged** automatically", "2 csam strikes")
-		if !h.user(h.alice).Flagged {
-			t.Fatal("not flagged at the threshold")
+		if n := len(h.srv.Messages(h.audit.ID)); n != 3 {
+			t.Fatalf("%d audit lines, want one per report (3)", n)
 		}
+		text, _ := h.reply(h.run(h.mod, h.general, "mod", modSub("info", userOpt("member", h.alice.ID))))
+		wantContains(t, text, "csam 2 (0 counted, from 0 trusted owners)")
 		h.noPublicMention("suspicious prompt")
 	})
-	t.Run("censored results flag without a report each", func(t *testing.T) {
+	t.Run("reports from distinct trusted owners flag at the threshold", func(t *testing.T) {
 		t.Parallel()
-		h := newModHarness(t, horde.Config{Moderation: horde.ModerationConfig{CensoredThreshold: 2}})
-		rig := h.memberWorker(h.bob, "bobs-rig")
-		h.requestAndServe(h.alice, rig, "bobs-rig", "p1", horde.ResultCensored)
-		h.requestAndServe(h.alice, rig, "bobs-rig", "p2", horde.ResultCensored)
-		h.auditLine("<@"+h.alice.ID+">", "**flagged** automatically", "2 censored strikes")
-		if n := len(h.srv.Messages(h.audit.ID)); n != 1 {
-			t.Fatalf("%d audit lines, want the one flag", n)
+		h := newModHarness(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 2}})
+		mod := h.user(h.mod)
+		mod.Moderator = true
+		for _, owner := range []*discordgo.User{h.bob, h.mod} {
+			_, err := h.horde.SetTrusted(h.ctx, mod, h.user(owner).ID, true, "test")
+			must(t, err)
 		}
+		bobs, mods := h.memberWorker(h.bob, "bobs-rig"), h.memberWorker(h.mod, "mods-rig")
+		h.requestAndServe(h.alice, bobs, "bobs-rig", "first suspicious prompt", horde.ResultCSAM)
+		h.auditLine("Worker **bobs-rig**", "(trusted)", "reported a **csam** result", "<@"+h.alice.ID+">", "Counted: 1 from 1 trusted owners")
+		h.requestAndServe(h.alice, bobs, "bobs-rig", "second suspicious prompt", horde.ResultCSAM)
+		if h.user(h.alice).Flagged {
+			t.Fatal("one trusted owner's reports flagged the requester")
+		}
+		h.requestAndServe(h.alice, mods, "mods-rig", "third suspicious prompt", horde.ResultCSAM)
+		h.auditLine("<@"+h.alice.ID+">", "**flagged** automatically", "3 csam reports from 2 trusted owners")
+		if !h.user(h.alice).Flagged {
+			t.Fatal("not flagged by two trusted owners' reports at the threshold")
+		}
+		h.noPublicMention("suspicious prompt")
 	})
 	t.Run("a suspiciously fast worker is paused", func(t *testing.T) {
 		t.Parallel()

@@ -203,6 +203,17 @@ func formatStanding(st horde.ModerationStatus) string {
 		strikes = []string{"none"}
 	}
 	fmt.Fprintf(&b, "Strikes since last unflag: %s\n", strings.Join(strikes, ", "))
+	// Workers' reports, untrusted owners' included: only the counted ones
+	// (from trusted owners) are strikes.
+	var reports []string
+	for _, k := range horde.StrikeKinds {
+		if r, ok := st.Reports[k]; ok && r.Reports > 0 {
+			reports = append(reports, fmt.Sprintf("%s %d (%d counted, from %d trusted owners)", k, r.Reports, r.TrustedReports, r.TrustedOwners))
+		}
+	}
+	if len(reports) > 0 {
+		fmt.Fprintf(&b, "Worker reports since last unflag: %s\n", strings.Join(reports, ", "))
+	}
 	for _, w := range st.Workers {
 		state := "running"
 		switch {

@@ -316,12 +316,18 @@ func TestCancel(t *testing.T) {
 	}
 }
 
-// TestUptimeBonus checks that 10 online minutes pay UptimeBonus once.
+// TestUptimeBonus checks that 10 online minutes, with a job finished in
+// them, pay UptimeBonus once.
 func TestUptimeBonus(t *testing.T) {
 	e := newEnv(t, horde.Config{Payments: kudos.PaymentRules{UptimeBonus: 7}})
 	worker := e.user("worker", 0)
 	for i := 0; i <= 10; i++ {
-		e.pop(worker, imagePop("rig", "sd15"))
+		if i == 5 {
+			e.submit(worker, imageRequest("a lighthouse", "sd15")) // its own request: no reward moves
+			e.submitOK(worker, e.popOne(worker, imagePop("rig", "sd15")).Job.ID)
+		} else {
+			e.pop(worker, imagePop("rig", "sd15"))
+		}
 		if i < 10 {
 			e.clock.Advance(time.Minute)
 		}

@@ -14,20 +14,33 @@ const (
 	DefaultCSAMThreshold     int64 = 3
 	DefaultCensoredThreshold int64 = 20
 	DefaultRefusedThreshold  int64 = 5
+	DefaultReportersToFlag   int64 = 2
 )
 
 // ModerationConfig sets when strikes flag a user. A strike is a mark against
-// the requesting user: a worker's result in state csam or censored, or a
-// prompt the filter refused. Strikes are counted per user and kind since the
-// user was last unflagged; reaching a threshold flags the user (a flagged
-// user can neither request nor give or receive kudos) and alerts the
-// moderators through Config.OnModeration.
+// the requesting user: a prompt the filter refused, or a worker's report of
+// a result in state csam or censored that counts (see below). Strikes are
+// counted per user and kind since the user was last unflagged; reaching a
+// threshold flags the user (a flagged user can neither request nor give or
+// receive kudos) and alerts the moderators through Config.OnModeration.
+//
+// A worker's report is a claim by its owner, who may be the requester's
+// adversary: one owner, with one worker or many, must never be able to flag
+// anyone. So every report is recorded and reaches the moderators, but only
+// a report from a trusted owner (other than the requester) is a strike, and
+// a report threshold flags only once the counted reports come from at least
+// ReportersToFlag distinct trusted owners. Reports from untrusted owners
+// carry no automatic consequence: a moderator reads them in /mod info and
+// may flag the user by hand.
 type ModerationConfig struct {
 	// Strikes of each kind that flag a user. Zero takes the default (3, 20
 	// and 5); a negative value never flags.
 	CSAMThreshold     int64
 	CensoredThreshold int64
 	RefusedThreshold  int64
+	// ReportersToFlag is how many distinct trusted owners' workers must have
+	// reported results of a kind before its threshold flags (default 2).
+	ReportersToFlag int64
 }
 
 func (c ModerationConfig) withDefaults() ModerationConfig {
@@ -39,6 +52,9 @@ func (c ModerationConfig) withDefaults() ModerationConfig {
 	}
 	if c.RefusedThreshold == 0 {
 		c.RefusedThreshold = DefaultRefusedThreshold
+	}
+	if c.ReportersToFlag <= 0 {
+		c.ReportersToFlag = DefaultReportersToFlag
 	}
 	return c
 }
@@ -80,6 +96,33 @@ type Strike struct {
 	At  time.Time
 }
 
+// Report is a worker's report of a result it would not deliver: a job's
+// result in state csam or censored.
+type Report struct {
+	// Key makes the report idempotent ("job:<id>:<kind>"). Required.
+	Key      string
+	UserID   int64      // the requester reported
+	Kind     StrikeKind // StrikeCSAM or StrikeCensored
+	JobID    string
+	WorkerID string
+	OwnerID  int64 // the reporting worker's owner; -1 if the worker is gone
+	Trusted  bool  // the owner was trusted when the worker reported
+	At       time.Time
+}
+
+// counts reports whether a report is a strike: from a trusted owner, about
+// someone else's request.
+func (r Report) counts() bool { return r.Trusted && r.OwnerID >= 0 && r.OwnerID != r.UserID }
+
+// ReportTally is what is on record against a user of one report kind since
+// they were last unflagged.
+type ReportTally struct {
+	Reports        int64 // every report, trusted or not
+	Owners         int64 // distinct owners who reported
+	TrustedReports int64 // reports that count (Report.counts)
+	TrustedOwners  int64 // distinct owners among those
+}
+
 // Suspicion is one suspiciously fast result of a worker.
 type Suspicion struct {
 	WorkerID string
@@ -99,9 +142,16 @@ type ModerationStore interface {
 	// Strikes returns a user's strike counts since their last reset, by kind
 	// (kinds with none are absent).
 	Strikes(ctx context.Context, userID int64) (map[StrikeKind]int64, error)
-	// ResetStrikes sets a user's strike counts back to zero (the strikes
-	// themselves stay on record).
+	// ResetStrikes sets a user's strike counts back to zero and takes their
+	// reports out of the tallies (strikes and reports stay on record).
 	ResetStrikes(ctx context.Context, userID int64) error
+	// AddReport records a report unless its key was recorded before (added
+	// is false then) and returns the user's tally of that kind since their
+	// last reset, this report included.
+	AddReport(ctx context.Context, r Report) (t ReportTally, added bool, err error)
+	// Reports returns a user's report tallies since their last reset, by
+	// kind (kinds with none are absent).
+	Reports(ctx context.Context, userID int64) (map[StrikeKind]ReportTally, error)
 	// AddSuspicion records a suspicious result unless its key was recorded
 	// before, and returns the worker's count since its last reset.
 	AddSuspicion(ctx context.Context, s Suspicion) (count int64, err error)
@@ -126,7 +176,7 @@ type ModerationEventKind string
 // The moderation events.
 const (
 	EventFlagged    ModerationEventKind = "flagged"    // a user was flagged automatically
-	EventStrike     ModerationEventKind = "strike"     // a worker reported a CSAM result (every one is reported)
+	EventReported   ModerationEventKind = "reported"   // a worker reported a csam or censored result (every one)
 	EventRefused    ModerationEventKind = "refused"    // the prompt filter refused a prompt
 	EventSuspicious ModerationEventKind = "suspicious" // a worker was paused for suspiciously fast results
 	EventTrusted    ModerationEventKind = "trusted"    // a worker owner was trusted automatically
@@ -136,20 +186,28 @@ const (
 // a prompt: it goes to the moderators' audit channel only, never to a public one.
 type ModerationEvent struct {
 	Kind ModerationEventKind
-	// User is the user concerned: the requester (strikes, refusals) or the
-	// worker owner (suspicion, trust).
+	// User is the user concerned: the requester (strikes, refusals,
+	// reports) or the worker owner (suspicion, trust).
 	User       User
 	WorkerID   string
 	WorkerName string
-	Strike     StrikeKind // EventFlagged and EventStrike: the kind of strike
+	Strike     StrikeKind // EventFlagged and EventReported: the kind of strike
 	Count      int64      // strikes or suspicious results counted so far
 	Threshold  int64
 	Reason     string
-	Prompt     string // EventRefused and EventStrike: for moderators' eyes only
-	RequestID  string
-	JobID      string
-	Released   int64 // EventTrusted: kudos released from escrow
-	At         time.Time
+	Prompt     string // EventRefused and EventReported: for moderators' eyes only
+	// EventReported: the reporting worker's owner (ID -1 if the worker is
+	// gone), whether the report counts as a strike (a trusted owner's, see
+	// ModerationConfig), the user's tally of that kind so far, and how many
+	// distinct trusted owners a flag needs.
+	Reporter        User
+	Counted         bool
+	Tally           ReportTally
+	ReportersToFlag int64
+	RequestID       string
+	JobID           string
+	Released        int64 // EventTrusted: kudos released from escrow
+	At              time.Time
 }
 
 // systemModerator is the actor of the horde's own moderation (a worker paused
@@ -189,22 +247,66 @@ func (h *Horde) user(ctx context.Context, id int64) (User, error) {
 }
 
 // RecordStrike counts a strike against a user and flags them when it
-// reaches its threshold. Every CSAM strike is reported to the moderators;
-// prompt is passed on to them only. It returns the user's count of that
-// kind. The anonymous user is counted but never flagged (that would stop
-// every anonymous request): at the threshold the moderators are alerted
-// and the count starts over.
+// reaches its threshold; prompt, if any, goes with the flag to the
+// moderators only. It returns the user's count of that kind. The anonymous
+// user is counted but never flagged (that would stop every anonymous
+// request): at the threshold the moderators are alerted and the count
+// starts over. Workers' reports do not come here but go through report,
+// which decides whether they are strikes at all.
 func (h *Horde) RecordStrike(ctx context.Context, s Strike, prompt string) (int64, error) {
-	var ev *ModerationEvent
-	if s.Kind == StrikeCSAM {
-		ev = &ModerationEvent{Kind: EventStrike, Reason: "a worker reported a result as CSAM", Prompt: prompt, JobID: s.Ref}
+	return h.strike(ctx, s, nil, prompt)
+}
+
+// report records a worker's report of a result against its requester and
+// tells the moderators (with the prompt: for their eyes only). Only a
+// report that counts (a trusted owner's, about someone else's request) is a
+// strike, and its threshold flags the requester only once reports come from
+// ReportersToFlag distinct trusted owners; see ModerationConfig.
+func (h *Horde) report(ctx context.Context, r Report, reqID, workerName, prompt string) error {
+	if r.At.IsZero() {
+		r.At = h.clock.Now()
 	}
-	return h.strike(ctx, s, ev)
+	tally, added, err := h.store.AddReport(ctx, r)
+	if err != nil {
+		return fmt.Errorf("record %s report of job %s: %w", r.Kind, r.JobID, err)
+	}
+	if !added {
+		return nil // a replay: counted and told before
+	}
+	var n int64
+	if r.counts() {
+		s := Strike{UserID: r.UserID, Kind: r.Kind, Key: r.Key, Ref: r.JobID, At: r.At}
+		if n, err = h.store.AddStrike(ctx, s); err != nil {
+			return fmt.Errorf("record %s strike of user %d: %w", r.Kind, r.UserID, err)
+		}
+	}
+	u, err := h.user(ctx, r.UserID)
+	if err != nil {
+		return err
+	}
+	reporter := User{ID: -1}
+	if r.OwnerID >= 0 {
+		if reporter, err = h.user(ctx, r.OwnerID); err != nil {
+			reporter = User{ID: r.OwnerID} // deleted meanwhile: still name the id
+		}
+	}
+	cfg := h.cfg.Moderation
+	limit := cfg.threshold(r.Kind)
+	h.emit(ctx, ModerationEvent{
+		Kind: EventReported, User: u, WorkerID: r.WorkerID, WorkerName: workerName, Strike: r.Kind,
+		Count: tally.TrustedReports, Threshold: limit, Prompt: prompt, RequestID: reqID, JobID: r.JobID,
+		Reporter: reporter, Counted: r.counts(), Tally: tally, ReportersToFlag: cfg.ReportersToFlag, At: r.At,
+	})
+	if !r.counts() || limit <= 0 || n < limit || tally.TrustedOwners < cfg.ReportersToFlag {
+		return nil
+	}
+	return h.autoFlag(ctx, u, Strike{UserID: r.UserID, Kind: r.Kind, Key: r.Key, Ref: r.JobID, At: r.At}, n, limit,
+		fmt.Sprintf("%d %s reports from %d trusted owners (threshold %d from %d owners)", n, r.Kind, tally.TrustedOwners, limit, cfg.ReportersToFlag), prompt)
 }
 
 // strike records s, reports ev (if not nil) with the user and the count
-// filled in, and flags the user at the threshold.
-func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent) (int64, error) {
+// filled in, and flags the user at the threshold (prompt goes with the flag).
+func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent, prompt string) (int64, error) {
 	if s.Key == "" {
 		return 0, fmt.Errorf("strike of user %d (%s): empty key", s.UserID, s.Kind)
 	}
@@ -229,7 +331,7 @@ func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent) (int6
 		h.emit(ctx, *ev)
 	}
 	if due {
-		if err := h.autoFlag(ctx, u, s, n, limit); err != nil {
+		if err := h.autoFlag(ctx, u, s, n, limit, fmt.Sprintf("%d %s strikes (threshold %d)", n, s.Kind, limit), prompt); err != nil {
 			return n, err
 		}
 	}
@@ -246,7 +348,7 @@ func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) fun
 			reason += "; matched " + strings.Join(v.Matched, ", ")
 		}
 		s := Strike{UserID: u.ID, Kind: StrikeRefused, Key: "refused:" + newID(), Ref: string(v.Rule), At: h.clock.Now()}
-		if _, err := h.strike(ctx, s, &ModerationEvent{Kind: EventRefused, Reason: reason, Prompt: prompt}); err != nil {
+		if _, err := h.strike(ctx, s, &ModerationEvent{Kind: EventRefused, Reason: reason, Prompt: prompt}, ""); err != nil {
 			h.log.Error("record refused prompt", "user", u.ID, "rule", v.Rule, "err", err)
 		}
 		if next != nil {
@@ -257,14 +359,13 @@ func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) fun
 
 // autoFlag flags a user whose strikes reached a threshold and alerts the
 // moderators, once: a user already flagged is not reported again.
-func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64) error {
-	reason := fmt.Sprintf("%d %s strikes (threshold %d)", n, s.Kind, limit)
+func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64, reason, prompt string) error {
 	if u.Anonymous() {
 		if err := h.store.ResetStrikes(ctx, u.ID); err != nil {
 			return fmt.Errorf("reset strikes of the anonymous user: %w", err)
 		}
 		h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit,
-			Reason: reason + "; the anonymous user is never flagged", JobID: s.Ref, At: s.At})
+			Reason: reason + "; the anonymous user is never flagged", Prompt: prompt, JobID: s.Ref, At: s.At})
 		return nil
 	}
 	changed, err := h.store.SetFlagged(ctx, u.ID, true)
@@ -275,13 +376,13 @@ func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64) 
 		return nil
 	}
 	u.Flagged = true
-	h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit, Reason: reason, JobID: s.Ref, At: s.At})
+	h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit, Reason: reason, Prompt: prompt, JobID: s.Ref, At: s.At})
 	return nil
 }
 
 // SetFlagged flags or unflags a user; moderators only (KindForbidden
-// otherwise). Unflagging starts the user's strike counts over. It returns
-// the user as saved.
+// otherwise). Unflagging starts the user's strike counts and report
+// tallies over. It returns the user as saved.
 func (h *Horde) SetFlagged(ctx context.Context, by User, userID int64, flagged bool, reason string) (User, error) {
 	if err := requireModerator(by, "flag or unflag members"); err != nil {
 		return User{}, err
@@ -364,7 +465,10 @@ type ModerationStatus struct {
 	Kudos    int64
 	Escrowed int64
 	Strikes  map[StrikeKind]int64
-	Workers  []WorkerStanding
+	// Reports are the workers' reports of the user's results since they were
+	// last unflagged, untrusted owners' included.
+	Reports map[StrikeKind]ReportTally
+	Workers []WorkerStanding
 }
 
 // WorkerStanding is a worker with its suspicion count.
@@ -393,6 +497,9 @@ func (h *Horde) ModerationStatus(ctx context.Context, by User, userID int64) (Mo
 	if st.Strikes, err = h.store.Strikes(ctx, userID); err != nil {
 		return ModerationStatus{}, fmt.Errorf("strikes of user %d: %w", userID, err)
 	}
+	if st.Reports, err = h.store.Reports(ctx, userID); err != nil {
+		return ModerationStatus{}, fmt.Errorf("reports of user %d: %w", userID, err)
+	}
 	workers, err := h.Workers(ctx, "")
 	if err != nil {
 		return ModerationStatus{}, err
@@ -410,7 +517,7 @@ func (h *Horde) ModerationStatus(ctx context.Context, by User, userID int64) (Mo
 	return st, nil
 }
 
-// resultStrike is the strike a result state counts against its requester, if any.
+// resultStrike is the kind of report a result state is, if any.
 func resultStrike(state string) (StrikeKind, bool) {
 	switch state {
 	case ResultCSAM:

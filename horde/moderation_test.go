@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
@@ -75,57 +76,171 @@ func (e *env) userNow(id int64) horde.User {
 	return u
 }
 
-func TestResultStrikesFlagRequester(t *testing.T) {
+// report submits a request of requester, pops it as rig of worker (with
+// priority_usernames, if any) and submits state for it.
+func (e *env) report(requester, worker horde.Credential, rig, state string, priority ...string) {
+	e.tb.Helper()
+	e.submit(requester, imageRequest("a lighthouse", "sd15"))
+	p := imagePop(rig, "sd15")
+	p.PriorityUsernames = priority
+	a := e.popOne(worker, p)
+	if a.Request.UserID != requester.User.ID {
+		e.tb.Fatalf("%s popped a request of user %d, want %d's", rig, a.Request.UserID, requester.User.ID)
+	}
+	if _, err := e.h.SubmitResult(e.ctx, worker, horde.Submission{JobID: a.Job.ID, State: state, Image: []byte("RIFF....WEBPfake")}); err != nil {
+		e.tb.Fatalf("submit %s result: %v", state, err)
+	}
+}
+
+// TestFlagByProxy is the attack of issue 9: a worker owner names a victim
+// in priority_usernames, pulls the victim's requests and submits state csam
+// three times. It used to flag the victim (and pay the attacker). Now a
+// worker's report flags no one unless reports come from ReportersToFlag (2)
+// distinct trusted owners; every report still reaches the moderators and
+// is on record for /mod info.
+func TestFlagByProxy(t *testing.T) {
+	e, rec := newModEnv(t, horde.Config{})
+	victim := e.user("victim", 10)
+	attacker := e.user("attacker", 0)
+	bystander := e.user("bystander", 5000)
+	for range 3 {
+		e.report(victim, attacker, "rig", horde.ResultCSAM, victim.User.Username())
+	}
+	if e.userNow(victim.User.ID).Flagged || len(rec.of(horde.EventFlagged)) != 0 {
+		t.Fatal("one untrusted owner's three csam reports flagged the victim")
+	}
+	if got, _ := e.st.Strikes(e.ctx, victim.User.ID); len(got) != 0 {
+		t.Fatalf("untrusted reports counted as strikes: %v", got)
+	}
+	reports := rec.of(horde.EventReported)
+	if len(reports) != 3 {
+		t.Fatalf("%d report events, want one per report (3)", len(reports))
+	}
+	last := reports[2]
+	if last.Counted || last.User.ID != victim.User.ID || last.Reporter.ID != attacker.User.ID || last.WorkerName != "rig" ||
+		last.Strike != horde.StrikeCSAM || last.Prompt != "a lighthouse" || last.Tally.Reports != 3 || last.Tally.TrustedReports != 0 {
+		t.Fatalf("last report event %+v", last)
+	}
+	st, err := e.h.ModerationStatus(e.ctx, e.moderator("mod"), victim.User.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Reports[horde.StrikeCSAM]; got.Reports != 3 || got.Owners != 1 || got.TrustedOwners != 0 {
+		t.Fatalf("moderators see reports %+v, want 3 from 1 untrusted owner", got)
+	}
+	if _, _, err := e.h.Submit(e.ctx, e.userNow(victim.User.ID), imageRequest("still welcome", "sd15")); err != nil {
+		t.Fatalf("the victim can no longer request: %v", err)
+	}
+
+	// An untrusted worker's priority_usernames are ignored: the richer
+	// bystander's request comes first, not the named victim's.
+	e.submit(victim, imageRequest("victim's", "sd15"))
+	e.clock.Advance(time.Second)
+	want := e.submit(bystander, imageRequest("bystander's", "sd15"))
+	p := imagePop("rig", "sd15")
+	p.PriorityUsernames = []string{victim.User.Username()}
+	if a := e.popOne(attacker, p); a.Request.ID != want.ID {
+		t.Fatalf("the untrusted worker's priority_usernames pulled request %s of user %d", a.Request.ID, a.Request.UserID)
+	}
+}
+
+// TestReportsFlagOnlyFromDistinctTrustedOwners: which reports flag a user.
+func TestReportsFlagOnlyFromDistinctTrustedOwners(t *testing.T) {
+	type by struct {
+		owner   string // who reports: a key of the owners below
+		workers int    // through how many workers of theirs, one report each
+	}
 	tests := []struct {
-		name      string
-		state     string
-		kind      horde.StrikeKind
-		threshold int64
-		// every strike of these kinds is reported, not only the flagging one
-		reportsEach bool
+		name    string
+		state   string
+		reports []by
+		flagged bool
+		counted int64 // strikes on record afterwards
 	}{
-		{name: "csam results flag at their threshold", state: horde.ResultCSAM, kind: horde.StrikeCSAM, threshold: 2, reportsEach: true},
-		{name: "censored results flag at their threshold", state: horde.ResultCensored, kind: horde.StrikeCensored, threshold: 3},
+		{name: "several workers of one untrusted owner never flag", state: horde.ResultCSAM,
+			reports: []by{{"untrusted", 3}}},
+		{name: "several workers of one trusted owner never flag", state: horde.ResultCSAM,
+			reports: []by{{"trusted-a", 3}}, counted: 3},
+		{name: "untrusted owners add nothing to one trusted owner", state: horde.ResultCSAM,
+			reports: []by{{"trusted-a", 2}, {"untrusted", 3}, {"untrusted-2", 1}}, counted: 2},
+		{name: "a trusted owner's report of their own request does not count", state: horde.ResultCSAM,
+			reports: []by{{"trusted-a", 2}, {"requester", 2}}, counted: 2},
+		{name: "two distinct trusted owners flag at the threshold", state: horde.ResultCSAM,
+			reports: []by{{"trusted-a", 2}, {"trusted-b", 1}}, flagged: true, counted: 3},
+		{name: "censored results follow the same rule", state: horde.ResultCensored,
+			reports: []by{{"trusted-a", 1}, {"trusted-b", 1}, {"untrusted", 1}, {"trusted-b", 1}}, flagged: true, counted: 3},
+		{name: "censored results of one trusted owner never flag", state: horde.ResultCensored,
+			reports: []by{{"trusted-a", 3}}, counted: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e, rec := newModEnv(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 2, CensoredThreshold: 3, RefusedThreshold: 2}})
-			alice := e.user("alice", 1000)
-			worker := e.user("worker", 0)
-			e.serveWith(alice, worker, "rig", horde.ResultOK) // an ok result is no strike
-			for i := int64(1); i <= tt.threshold; i++ {
-				if e.userNow(alice.User.ID).Flagged {
-					t.Fatalf("alice flagged after %d strikes, threshold %d", i-1, tt.threshold)
+			e, rec := newModEnv(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 3, CensoredThreshold: 3}})
+			requester := e.trustedUser("requester", 1000)
+			owners := map[string]horde.Credential{
+				"requester":   requester,
+				"untrusted":   e.user("untrusted", 0),
+				"untrusted-2": e.user("untrusted-2", 0),
+				"trusted-a":   e.trustedUser("trusted-a", 0),
+				"trusted-b":   e.trustedUser("trusted-b", 0),
+			}
+			total := 0
+			for _, r := range tt.reports {
+				for w := range r.workers {
+					requester.User = e.userNow(requester.User.ID)
+					if requester.User.Flagged {
+						t.Fatalf("flagged after %d reports", total)
+					}
+					e.report(requester, owners[r.owner], fmt.Sprintf("%s-rig-%d", r.owner, w), tt.state)
+					total++
 				}
-				alice.User = e.userNow(alice.User.ID)
-				e.serveWith(alice, worker, "rig", tt.state)
 			}
-			if !e.userNow(alice.User.ID).Flagged {
-				t.Fatalf("alice not flagged after %d %s results", tt.threshold, tt.state)
+			if got := e.userNow(requester.User.ID).Flagged; got != tt.flagged {
+				t.Fatalf("flagged = %v, want %v", got, tt.flagged)
 			}
-			flagged := rec.of(horde.EventFlagged)
-			if len(flagged) != 1 || flagged[0].User.ID != alice.User.ID || flagged[0].Strike != tt.kind || flagged[0].Count != tt.threshold {
-				t.Fatalf("flag events %+v, want one for alice's %d %s strikes", flagged, tt.threshold, tt.kind)
+			if got := len(rec.of(horde.EventFlagged)); got != map[bool]int{true: 1}[tt.flagged] {
+				t.Fatalf("%d flag events", got)
 			}
-			wantEach := 0
-			if tt.reportsEach {
-				wantEach = int(tt.threshold)
+			if got := len(rec.of(horde.EventReported)); got != total {
+				t.Fatalf("%d report events, want every one of the %d reports", got, total)
 			}
-			if got := rec.of(horde.EventStrike); len(got) != wantEach {
-				t.Fatalf("%d strike reports, want %d", len(got), wantEach)
-			} else if wantEach > 0 && got[0].Prompt != "a lighthouse" {
-				t.Fatalf("strike report prompt %q, want the request's prompt", got[0].Prompt)
+			kind := map[string]horde.StrikeKind{horde.ResultCSAM: horde.StrikeCSAM, horde.ResultCensored: horde.StrikeCensored}[tt.state]
+			strikes, err := e.st.Strikes(e.ctx, requester.User.ID)
+			if err != nil || strikes[kind] != tt.counted {
+				t.Fatalf("strikes %v (%v), want %d %s", strikes, err, tt.counted, kind)
 			}
-			// A flagged user can no longer request.
-			alice.User = e.userNow(alice.User.ID)
-			if _, _, err := e.h.Submit(e.ctx, alice.User, imageRequest("again", "sd15")); !horde.IsKind(err, horde.KindForbidden) {
-				t.Fatalf("submit by a flagged user: err %v, want KindForbidden", err)
-			}
-			// The worker is not blamed for its requester's prompts.
-			if e.userNow(worker.User.ID).Flagged {
-				t.Fatal("the worker's owner was flagged")
+			// No worker owner is ever blamed for the requester's results.
+			for name, c := range owners {
+				if name != "requester" && e.userNow(c.User.ID).Flagged {
+					t.Fatalf("owner %s was flagged", name)
+				}
 			}
 		})
+	}
+}
+
+// TestUnflagStartsReportsOver: after a moderator unflags a user, earlier
+// reports no longer count toward a new flag (they stay on record).
+func TestUnflagStartsReportsOver(t *testing.T) {
+	e, _ := newModEnv(t, horde.Config{Moderation: horde.ModerationConfig{CSAMThreshold: 2}})
+	alice := e.user("alice", 1000)
+	a, b := e.trustedUser("a", 0), e.trustedUser("b", 0)
+	e.report(alice, a, "rig-a", horde.ResultCSAM)
+	e.report(alice, b, "rig-b", horde.ResultCSAM)
+	if !e.userNow(alice.User.ID).Flagged {
+		t.Fatal("two distinct trusted owners' reports at the threshold did not flag")
+	}
+	mod := e.moderator("mod")
+	if _, err := e.h.SetFlagged(e.ctx, mod, alice.User.ID, false, "reviewed: false positive"); err != nil {
+		t.Fatal(err)
+	}
+	alice.User = e.userNow(alice.User.ID)
+	e.report(alice, a, "rig-a", horde.ResultCSAM)
+	if e.userNow(alice.User.ID).Flagged {
+		t.Fatal("flagged again by one report after an unflag")
+	}
+	st, err := e.h.ModerationStatus(e.ctx, mod, alice.User.ID)
+	if err != nil || st.Reports[horde.StrikeCSAM].Reports != 1 {
+		t.Fatalf("reports since the unflag %+v (%v), want 1", st.Reports, err)
 	}
 }
 

@@ -21,9 +21,10 @@ const (
 )
 
 // Pop hands up to p.Amount matching jobs to the worker named p.Name of the
-// credential's user (created on first pop, as on the AI Horde). Anonymous:
-// KindForbidden. A worker key for another worker: KindForbidden. No job is
-// not an error: the assignments are empty and skipped says why.
+// credential's user (created on first pop, as on the AI Horde, within the
+// owner's worker limit: KindForbidden, code TooManyWorkers past it).
+// Anonymous: KindForbidden. A worker key for another worker: KindForbidden.
+// No job is not an error: the assignments are empty and skipped says why.
 //
 // All the assignments of one pop are items of one request (the AI Horde's
 // batch: one payload, several ids), in item order. Each job is stored
@@ -161,22 +162,45 @@ func (h *Horde) popWorker(ctx context.Context, c Credential, p PopRequest) (*wor
 		}
 		h.mu.Unlock()
 
-		w := Worker{ID: newID(), Name: p.Name, OwnerID: c.User.ID, Kind: p.Kind, Trusted: c.User.Trusted, CreatedAt: h.clock.Now()}
-		err := h.store.SaveWorker(ctx, w)
+		ws, err := h.createPopWorker(ctx, c.User, p)
 		if IsKind(err, KindConflict) && attempt == 0 {
 			continue // created concurrently: take the other pop's worker
 		}
-		if err != nil {
-			return nil, fmt.Errorf("create worker %q: %w", p.Name, err)
-		}
-		h.log.Info("worker created on first pop", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
-		h.mu.Lock()
-		ws = &workerState{w: w}
-		h.workers[w.ID] = ws
-		h.workerNames[w.Name] = ws
-		h.mu.Unlock()
-		return ws, nil
+		return ws, err
 	}
+}
+
+// createPopWorker creates the worker a user key's first pop under a new
+// name acts as, within the owner's worker limit (see workerLimit). A name
+// taken meanwhile is KindConflict.
+func (h *Horde) createPopWorker(ctx context.Context, owner User, p PopRequest) (*workerState, error) {
+	h.wmu.Lock()
+	defer h.wmu.Unlock()
+	h.mu.Lock()
+	_, taken := h.workerNames[p.Name]
+	limitErr := h.workerLimit(owner)
+	h.mu.Unlock()
+	switch {
+	case taken:
+		return nil, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", p.Name)
+	case limitErr != nil:
+		return nil, limitErr
+	}
+	w := Worker{ID: newID(), Name: p.Name, OwnerID: owner.ID, Kind: p.Kind, Trusted: owner.Trusted, CreatedAt: h.clock.Now()}
+	err := h.store.SaveWorker(ctx, w)
+	if IsKind(err, KindConflict) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create worker %q: %w", p.Name, err)
+	}
+	h.log.Info("worker created on first pop", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
+	h.mu.Lock()
+	ws := &workerState{w: w}
+	h.workers[w.ID] = ws
+	h.workerNames[w.Name] = ws
+	h.mu.Unlock()
+	return ws, nil
 }
 
 // announce refreshes a worker's capabilities and uptime from its pop. Caller holds h.mu.
@@ -210,15 +234,18 @@ func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Tim
 
 // choose returns the best waiting request the worker may take now, counting
 // what it passes over in skipped. It examines at most cfg.PopScanLimit
-// entries: first the queues of the worker's owner and of the pop's priority
-// users, then (unless the worker is in maintenance) the buckets of its
-// models and the no-model bucket, each walk in priority order. Caller holds h.mu.
+// entries: first the queues of the worker's owner and (for a trusted
+// worker only) of the pop's priority users, then (unless the worker is in
+// maintenance) the buckets of its models and the no-model bucket, each walk
+// in priority order. The first walk applies every matching rule (canServe),
+// so priority users only come first among requests the worker could take
+// anyway. Caller holds h.mu.
 func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openRequest {
 	s := scanner{h: h, ws: ws, upfront: p.RequireUpfrontKudos, budget: h.cfg.PopScanLimit}
 	defer s.counts.addTo(skipped)
 
 	s.first = []int64{ws.w.OwnerID}
-	for _, name := range p.PriorityUsernames {
+	for _, name := range h.priorityUsernames(ws, p) {
 		if id, ok := parseUsernameID(name); ok && !slices.Contains(s.first, id) {
 			s.first = append(s.first, id)
 		}
@@ -245,6 +272,17 @@ func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openReq
 	}
 	add("")
 	return s.scan(trees, false)
+}
+
+// priorityUsernames is the pop's priority_usernames as honoured: a trusted
+// worker's list, nothing for an untrusted one. An untrusted owner naming a
+// member could otherwise pull that member's requests on purpose (to report
+// their results, or to see their prompts). Caller holds h.mu.
+func (h *Horde) priorityUsernames(ws *workerState, p *PopRequest) []string {
+	if !ws.w.Trusted {
+		return nil
+	}
+	return p.PriorityUsernames
 }
 
 // scanner is one pop's walk over the queue.

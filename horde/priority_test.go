@@ -15,11 +15,13 @@ func TestPopOrder(t *testing.T) {
 		who     string // "a", "b", "c" or "owner"
 		balance int64
 		after   time.Duration // clock advance before this submit
+		model   string        // the request's model; "" is sdxl, the worker's
 	}
 	tests := []struct {
 		name     string
 		subs     []sub
 		priority []string // users named in priority_usernames
+		trusted  bool     // the worker's owner is trusted
 		want     []int    // indexes of subs in pop order
 	}{
 		{
@@ -48,16 +50,33 @@ func TestPopOrder(t *testing.T) {
 			want: []int{1, 2, 0},
 		},
 		{
-			name:     "priority usernames are served first",
+			name:     "priority usernames of a trusted worker are served first",
 			subs:     []sub{{who: "a", balance: 5000}, {who: "c", balance: 0, after: time.Minute}},
 			priority: []string{"c"},
+			trusted:  true,
 			want:     []int{1, 0},
+		},
+		{
+			name:     "priority usernames of an untrusted worker are ignored",
+			subs:     []sub{{who: "a", balance: 5000}, {who: "c", balance: 0, after: time.Minute}},
+			priority: []string{"c"},
+			want:     []int{0, 1},
+		},
+		{
+			name:     "priority usernames never take a request the worker cannot serve",
+			subs:     []sub{{who: "c", balance: 0, model: "other"}, {who: "a", balance: 5000, after: time.Minute}},
+			priority: []string{"c"},
+			trusted:  true,
+			want:     []int{1},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, horde.Config{})
 			users := map[string]horde.Credential{"owner": e.user("owner", 0)}
+			if tt.trusted {
+				users["owner"] = e.trustedUser("trusted-owner", 0)
+			}
 			var ids []string
 			for _, s := range tt.subs {
 				e.clock.Advance(s.after)
@@ -68,7 +87,11 @@ func TestPopOrder(t *testing.T) {
 				}
 				// The balance at submit is the priority; reset it to s.balance.
 				e.give(c.User.ID, s.balance-e.balance(c.User.ID))
-				ids = append(ids, e.submit(c, imageRequest("a lighthouse", "sdxl")).ID)
+				model := "sdxl"
+				if s.model != "" {
+					model = s.model
+				}
+				ids = append(ids, e.submit(c, imageRequest("a lighthouse", model)).ID)
 			}
 			p := imagePop("rig", "sdxl")
 			for _, who := range tt.priority {

@@ -54,7 +54,12 @@ type PopRequest struct {
 	MaxLength           int
 	MaxContextLength    int
 	RequireUpfrontKudos bool
-	PriorityUsernames   []string // "name#id": served first, like the owner
+	// PriorityUsernames ("name#id") are served first, after the owner, by
+	// a worker whose owner is trusted; an untrusted worker's list is ignored
+	// (else an owner could pull a chosen member's requests to report them).
+	// The list only reorders: it never lets a worker take a request it
+	// could not take otherwise.
+	PriorityUsernames []string
 }
 
 // Skipped counts, by reason, the waiting requests a pop passed over. Keys are

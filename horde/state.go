@@ -98,6 +98,10 @@ type workerState struct {
 	savedAt    time.Time
 	uptimePaid int64 // 10-minute uptime slots already paid
 	uptimeRem  int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
+	// lastFinished is when the worker last finished a job with an ok result
+	// (since this process started): uptime pays only a worker that did
+	// within the last reward window.
+	lastFinished time.Time
 }
 
 // uptimeSlot is the online time, in seconds, that earns one uptime bonus.

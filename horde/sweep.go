@@ -152,8 +152,24 @@ func (h *Horde) retryEnds(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// payUptime pays the uptime bonus (kudos.PaymentRules.UptimeEntry) to the owners of unpaused workers for
-// every 10 online minutes. The entry key names the worker and the slot, so a
+// uptimeRewardWindow is how recently a worker must have finished a job for
+// its online time to earn the uptime bonus: one reward slot.
+const uptimeRewardWindow = uptimeSlot * time.Second
+
+// earnsUptime reports whether a worker's online time earns the uptime bonus
+// at now. As on the AI Horde, being online is not enough: the worker must
+// be neither paused nor in maintenance, and must have finished a job with
+// an ok result within the last reward window (10 minutes), so that workers
+// serving models nobody asks for (or reporting every job censored) farm
+// nothing. Caller holds h.mu.
+func (ws *workerState) earnsUptime(now time.Time) bool {
+	return !ws.w.Paused && !ws.w.Maintenance &&
+		!ws.lastFinished.IsZero() && now.Sub(ws.lastFinished) <= uptimeRewardWindow
+}
+
+// payUptime pays the uptime bonus (kudos.PaymentRules.UptimeEntry) to the owners of workers that earn it
+// (earnsUptime) for every 10 online minutes. A slot that does not earn it is
+// passed over for good. The entry key names the worker and the slot, so a
 // slot is never paid twice, even across restarts.
 func (h *Horde) payUptime(ctx context.Context, now time.Time) error {
 	if h.pay.UptimeBonus <= 0 {
@@ -172,7 +188,7 @@ func (h *Horde) payUptime(ctx context.Context, now time.Time) error {
 			continue
 		}
 		marks = append(marks, paid{ws: ws, prev: ws.uptimePaid})
-		if !ws.w.Paused {
+		if ws.earnsUptime(now) {
 			for s := ws.uptimePaid + 1; s <= slots; s++ {
 				if e, ok := h.pay.UptimeEntry(ws.w.OwnerID, ws.w.ID, s, now); ok {
 					entries = append(entries, e)

@@ -15,6 +15,10 @@ const (
 	DefaultTrustAfterKudos    int64 = 5000
 	DefaultTrustMinAge              = 7 * 24 * time.Hour
 	DefaultSuspicionThreshold int64 = 3
+	// As on the AI Horde: an untrusted owner runs at most 3 workers, a
+	// trusted one 20.
+	DefaultMaxWorkersUntrusted = 3
+	DefaultMaxWorkersTrusted   = 20
 )
 
 // TrustConfig sets how worker owners earn trust and how the horde watches
@@ -41,6 +45,12 @@ type TrustConfig struct {
 	// SuspicionThreshold is how many suspicious results pause a worker
 	// (default 3).
 	SuspicionThreshold int64
+	// MaxWorkersUntrusted and MaxWorkersTrusted bound the workers one owner
+	// may have (defaults 3 and 20, as on the AI Horde); a new worker past
+	// the bound, by /worker register or by a first pop, is refused with
+	// KindForbidden, code TooManyWorkers. A negative value is no bound.
+	MaxWorkersUntrusted int
+	MaxWorkersTrusted   int
 }
 
 func (c TrustConfig) withDefaults() TrustConfig {
@@ -56,7 +66,21 @@ func (c TrustConfig) withDefaults() TrustConfig {
 	if c.SuspicionThreshold <= 0 {
 		c.SuspicionThreshold = DefaultSuspicionThreshold
 	}
+	if c.MaxWorkersUntrusted == 0 {
+		c.MaxWorkersUntrusted = DefaultMaxWorkersUntrusted
+	}
+	if c.MaxWorkersTrusted == 0 {
+		c.MaxWorkersTrusted = DefaultMaxWorkersTrusted
+	}
 	return c
+}
+
+// maxWorkers is how many workers an owner may have; negative: no bound.
+func (c TrustConfig) maxWorkers(trusted bool) int {
+	if trusted {
+		return c.MaxWorkersTrusted
+	}
+	return c.MaxWorkersUntrusted
 }
 
 // modState is the horde's in-memory moderation bookkeeping: what it knows
@@ -229,15 +253,21 @@ type resultFacts struct {
 	submitted time.Time
 }
 
-// afterResult runs the moderation checks of a stored result: strikes
-// against the requester, the worker's speed, the owner's progress to trust.
-// The result itself is stored and acknowledged whatever happens here, so
-// failures are logged, not returned.
+// afterResult runs the moderation checks of a stored result: the worker's
+// report of a csam or censored result (moderation.go: recorded and told to
+// the moderators, a strike only from a trusted owner), the worker's recent
+// work (for uptime), its speed, the owner's progress to trust. The result
+// itself is stored and acknowledged whatever happens here, so failures are
+// logged, not returned.
 func (h *Horde) afterResult(ctx context.Context, f resultFacts) {
+	if f.state == ResultOK {
+		h.noteFinished(f.job.WorkerID, f.submitted)
+	}
 	if kind, ok := resultStrike(f.state); ok {
-		s := Strike{UserID: f.req.UserID, Kind: kind, Key: "job:" + f.job.ID + ":" + string(kind), Ref: f.job.ID, At: f.submitted}
-		if _, err := h.RecordStrike(ctx, s, f.req.Prompt); err != nil {
-			h.log.Error("record strike", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
+		r := Report{Key: "job:" + f.job.ID + ":" + string(kind), UserID: f.req.UserID, Kind: kind, JobID: f.job.ID,
+			WorkerID: f.job.WorkerID, OwnerID: f.owner, Trusted: f.trusted, At: f.submitted}
+		if err := h.report(ctx, r, f.req.ID, f.worker, f.req.Prompt); err != nil {
+			h.log.Error("record report", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
 		}
 	}
 	if err := h.checkSpeed(ctx, f); err != nil {
@@ -247,6 +277,15 @@ func (h *Horde) afterResult(ctx context.Context, f resultFacts) {
 		if err := h.progressTrust(ctx, f.owner, f.reward, f.submitted); err != nil {
 			h.log.Error("check owner trust", "owner", f.owner, "err", err)
 		}
+	}
+}
+
+// noteFinished records that a worker finished a job at, for earnsUptime.
+func (h *Horde) noteFinished(workerID string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ws := h.workers[workerID]; ws != nil && at.After(ws.lastFinished) {
+		ws.lastFinished = at
 	}
 }
 

@@ -49,7 +49,9 @@ func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
 
 // RegisterWorker creates a worker for owner and returns its own API key,
 // which may act only as this worker (shown once, stored hashed). Worker
-// names are unique: a taken name is KindConflict.
+// names are unique: a taken name is KindConflict. An owner who already has
+// as many workers as TrustConfig allows (3 untrusted, 20 trusted by
+// default) is refused: KindForbidden, code TooManyWorkers.
 func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kind RequestKind) (Worker, string, error) {
 	if owner.Anonymous() {
 		return Worker{}, "", Errorf(KindForbidden, "AnonForbidden", "the anonymous user cannot run a worker")
@@ -74,9 +76,13 @@ func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kin
 	defer h.wmu.Unlock()
 	h.mu.Lock()
 	_, taken := h.workerNames[name]
+	limitErr := h.workerLimit(owner)
 	h.mu.Unlock()
 	if taken {
 		return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name)
+	}
+	if limitErr != nil {
+		return Worker{}, "", limitErr
 	}
 	if err := h.store.SaveWorker(ctx, w); err != nil {
 		if IsKind(err, KindConflict) {
@@ -97,6 +103,30 @@ func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kin
 	h.mu.Unlock()
 	h.log.Info("worker registered", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
 	return w, key, nil
+}
+
+// workerLimit refuses a new worker for owner when they already have as many
+// as their trust allows. Caller holds h.mu; creators hold h.wmu too, so that
+// two concurrent creations cannot both pass.
+func (h *Horde) workerLimit(owner User) error {
+	limit := h.cfg.Trust.maxWorkers(owner.Trusted)
+	if limit < 0 {
+		return nil
+	}
+	n := 0
+	for _, ws := range h.workers {
+		if ws.w.OwnerID == owner.ID {
+			n++
+		}
+	}
+	if n < limit {
+		return nil
+	}
+	if owner.Trusted {
+		return Errorf(KindForbidden, "TooManyWorkers", "you already have %d workers, the most a member may run; delete one to add another", n)
+	}
+	return Errorf(KindForbidden, "TooManyWorkers", "you already have %d workers, the most an untrusted member may run; delete one to add another, or earn trust to run up to %d",
+		n, h.cfg.Trust.maxWorkers(true))
 }
 
 // RotateWorkerKey replaces a worker's key; only its owner may.

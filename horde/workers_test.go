@@ -2,6 +2,7 @@ package horde_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
@@ -108,4 +109,81 @@ func TestDeleteWorkerRequeues(t *testing.T) {
 	if b := e.popOne(owner, imagePop("survivor", "sd15")); b.Request.ID != req.ID {
 		t.Fatalf("re-queued item not served")
 	}
+}
+
+// TestWorkerLimits: as on the AI Horde, an untrusted owner has at most 3
+// workers and a trusted one 20 (both configurable); the next one, whether
+// by /worker register or by a pop under a new name, is refused with
+// TooManyWorkers. Today's attack created 20 workers by pop with one key.
+func TestWorkerLimits(t *testing.T) {
+	register := func(e *env, c horde.Credential, name string) error {
+		_, _, err := e.h.RegisterWorker(e.ctx, c.User, name, horde.KindImage)
+		return err
+	}
+	pop := func(e *env, c horde.Credential, name string) error {
+		_, _, err := e.h.Pop(e.ctx, c, imagePop(name, "sd15"))
+		return err
+	}
+	tests := []struct {
+		name    string
+		cfg     horde.TrustConfig
+		trusted bool
+		create  []func(*env, horde.Credential, string) error // the allowed ones, in order
+		next    func(*env, horde.Credential, string) error
+	}{
+		{name: "the 4th worker of an untrusted owner by pop is refused", create: repeat(pop, 3), next: pop},
+		{name: "the 4th worker of an untrusted owner by register is refused", create: repeat(register, 3), next: register},
+		{name: "registered and popped workers count together", create: []func(*env, horde.Credential, string) error{register, pop, register}, next: pop},
+		{name: "a trusted owner may have 20", trusted: true, create: repeat(pop, 20), next: register},
+		{name: "the limits are configurable", cfg: horde.TrustConfig{MaxWorkersUntrusted: 1}, create: repeat(register, 1), next: pop},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, horde.Config{Trust: tt.cfg})
+			owner := e.user("owner", 0)
+			if tt.trusted {
+				owner = e.trustedUser("trusted-owner", 0)
+			}
+			other := e.user("other", 0)
+			for i, create := range tt.create {
+				if err := create(e, owner, fmt.Sprintf("rig-%02d", i)); err != nil {
+					t.Fatalf("worker %d: %v", i+1, err)
+				}
+			}
+			err := tt.next(e, owner, "one-too-many")
+			var he *horde.Error
+			if !asError(err, &he) || he.Kind != horde.KindForbidden || he.Code != "TooManyWorkers" {
+				t.Fatalf("worker %d: err %v, want KindForbidden TooManyWorkers", len(tt.create)+1, err)
+			}
+			if _, err := e.h.WorkerByName(e.ctx, "one-too-many"); !horde.IsKind(err, horde.KindNotFound) {
+				t.Fatalf("the refused worker exists: %v", err)
+			}
+			// The existing workers still pop; another owner is not limited by this one.
+			if err := pop(e, owner, "rig-00"); err != nil {
+				t.Fatalf("existing worker pop: %v", err)
+			}
+			if err := pop(e, other, "other-rig"); err != nil {
+				t.Fatalf("another owner's worker: %v", err)
+			}
+			// Deleting a worker frees its place.
+			w, err := e.h.WorkerByName(e.ctx, "rig-00")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.h.DeleteWorker(e.ctx, owner.User, w.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.next(e, owner, "one-too-many"); err != nil {
+				t.Fatalf("after deleting one: %v", err)
+			}
+		})
+	}
+}
+
+func repeat[T any](v T, n int) []T {
+	out := make([]T, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }

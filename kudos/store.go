@@ -114,7 +114,9 @@ type TransferRecord struct {
 // TransferStore keeps transfers.
 type TransferStore interface {
 	// RecordTransfer, in one transaction: does nothing and returns false if
-	// t.Key was already recorded; refuses with a *Refusal RefusePingPong if
+	// t.Key was already recorded for the same FromID, ToID and Amount (a
+	// replay); refuses with KeyReused(the recorded transfer) if t.Key was
+	// recorded for another transfer; refuses with a *Refusal RefusePingPong if
 	// t.ToID sent to t.FromID at or after pingPongSince; otherwise records
 	// the transfer and applies entries (an entry breaking its floor fails
 	// the call with an error wrapping ErrInsufficient and nothing is written).

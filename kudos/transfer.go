@@ -7,9 +7,22 @@ import (
 	"time"
 )
 
+// RefuseKeyReused refuses a transfer whose idempotency key was already used
+// for a transfer with another sender, receiver or amount.
+const RefuseKeyReused = "key_reused"
+
+// KeyReused is the refusal of a transfer whose key was recorded for was, a
+// different transfer. Its message names no other member.
+func KeyReused(was TransferRecord) *Refusal {
+	return refuse(RefuseKeyReused, "this idempotency key was already used for a different transfer (%d kudos); use a new key for a new transfer", was.Amount)
+}
+
 // Transfer moves amount kudos from one member to another. key makes it
-// idempotent: a second call with the same key (a retried command) does
-// nothing and is not an error. The rules, each a *Refusal with its code:
+// idempotent: a second call with the same key and the same sender, receiver
+// and amount (a retried command) does nothing and is not an error, so the
+// caller answers as the first call did; the same key with another sender,
+// receiver or amount is refused (RefuseKeyReused) and moves nothing. The
+// rules, each a *Refusal with its code:
 // a positive amount (RefuseAmount), not to oneself (RefuseSelf), the
 // anonymous user neither gives nor receives (RefuseAnonymous), flagged users
 // neither give nor receive (RefuseFlagged), the sender must cover it: their

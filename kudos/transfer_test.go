@@ -97,3 +97,35 @@ func TestTransferCannotGiveHeldKudos(t *testing.T) {
 		t.Fatalf("balances alice %d bob %d, want 70 and 30", a, b)
 	}
 }
+
+// TestTransferKeyReusedForOtherContent: an idempotency key names one
+// transfer. The same key with the same content is a replay (no error,
+// nothing more moves); with another receiver or amount it is refused and
+// nothing moves, where it used to succeed silently.
+func TestTransferKeyReusedForOtherContent(t *testing.T) {
+	e := newEnv(t, testConfig())
+	alice, bob, carol := e.user("alice"), e.user("bob"), e.user("carol")
+	e.fund(alice, 100)
+	wantCode(t, e.eng.Transfer(e.ctx, alice, bob, 10, "k1"), "")
+
+	tests := []struct {
+		name   string
+		to     int64
+		amount int64
+		want   string
+	}{
+		{"same receiver and amount is a replay", bob, 10, ""},
+		{"another amount is refused", bob, 50, kudos.RefuseKeyReused},
+		{"another receiver is refused", carol, 10, kudos.RefuseKeyReused},
+		{"another receiver and amount is refused", carol, 1, kudos.RefuseKeyReused},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantCode(t, e.eng.Transfer(e.ctx, alice, tt.to, tt.amount, "k1"), tt.want)
+			if a, b, c := e.balance(alice), e.balance(bob), e.balance(carol); a != 90 || b != 10 || c != 0 {
+				t.Fatalf("balances alice %d bob %d carol %d, want 90 10 0 (only the first transfer)", a, b, c)
+			}
+		})
+	}
+	e.verify()
+}

@@ -11,26 +11,32 @@ import (
 )
 
 const (
-	qTransferByKey  = `SELECT 1 FROM transfers WHERE key = ?`
+	qTransferByKey  = `SELECT from_id, to_id, amount FROM transfers WHERE key = ?`
 	qPingPong       = `SELECT 1 FROM transfers WHERE from_id = ? AND to_id = ? AND at >= ? LIMIT 1`
 	qInsertTransfer = `INSERT INTO transfers (key, from_id, to_id, amount, at) VALUES (?, ?, ?, ?, ?)`
 )
 
 // RecordTransfer records a transfer and applies its entries in one
-// transaction (see kudos.TransferStore): a replayed key does nothing, a
-// ping-pong is refused, and a sender who cannot cover it fails the whole call.
+// transaction (see kudos.TransferStore): a replayed key with the same sender,
+// receiver and amount does nothing, a key recorded for another transfer is
+// refused (kudos.RefuseKeyReused), a ping-pong is refused, and a sender who
+// cannot cover it fails the whole call.
 func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, pingPongSince time.Time, entries []kudos.Entry) (bool, error) {
 	var applied bool
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		applied = false
-		var one int
-		err := tx.QueryRowContext(ctx, qTransferByKey, t.Key).Scan(&one)
+		var was kudos.TransferRecord
+		err := tx.QueryRowContext(ctx, qTransferByKey, t.Key).Scan(&was.FromID, &was.ToID, &was.Amount)
 		if err == nil {
+			if was.FromID != t.FromID || was.ToID != t.ToID || was.Amount != t.Amount {
+				return kudos.KeyReused(was)
+			}
 			return nil // a replay: already done
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return unavailable(fmt.Errorf("look up transfer %q: %w", t.Key, err))
 		}
+		var one int
 		err = tx.QueryRowContext(ctx, qPingPong, t.ToID, t.FromID, nanos(pingPongSince)).Scan(&one)
 		if err == nil {
 			return &kudos.Refusal{Code: kudos.RefusePingPong,

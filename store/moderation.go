@@ -76,14 +76,76 @@ func (s *Store) Strikes(ctx context.Context, userID int64) (map[horde.StrikeKind
 	return out, nil
 }
 
-// ResetStrikes sets a user's strike counts to zero; the strikes stay on record.
+// ResetStrikes sets a user's strike counts to zero and takes their reports
+// out of the tallies; strikes and reports stay on record.
 func (s *Store) ResetStrikes(ctx context.Context, userID int64) error {
 	return s.writeTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE strike_counts SET count = 0 WHERE user_id = ?`, userID); err != nil {
 			return unavailable(fmt.Errorf("reset strikes of user %d: %w", userID, err))
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE result_reports SET live = 0 WHERE user_id = ? AND live = 1`, userID); err != nil {
+			return unavailable(fmt.Errorf("reset reports of user %d: %w", userID, err))
+		}
 		return nil
 	})
+}
+
+// qReportTally is a user's live report tally of one kind: every report, the
+// distinct owners, the reports that count (a trusted owner's, not the
+// user's own) and the distinct owners of those.
+const qReportTally = `SELECT count(*), count(DISTINCT owner_id),
+ coalesce(sum(trusted = 1 AND owner_id >= 0 AND owner_id != user_id), 0),
+ count(DISTINCT CASE WHEN trusted = 1 AND owner_id >= 0 AND owner_id != user_id THEN owner_id END)
+FROM result_reports WHERE user_id = ? AND kind = ? AND live = 1`
+
+// AddReport records a worker's report unless its key was recorded, and
+// returns the user's live tally of that kind (see horde.ModerationStore).
+func (s *Store) AddReport(ctx context.Context, r horde.Report) (horde.ReportTally, bool, error) {
+	if r.Key == "" {
+		return horde.ReportTally{}, false, horde.Invalidf("key", "a report needs an idempotency key")
+	}
+	at := nanos(r.At)
+	if at == 0 {
+		at = nanos(s.clock.Now())
+	}
+	var t horde.ReportTally
+	var added bool
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO result_reports (key, user_id, kind, job_id, worker_id, owner_id, trusted, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+			r.Key, r.UserID, string(r.Kind), r.JobID, r.WorkerID, r.OwnerID, r.Trusted, at)
+		if err != nil {
+			return unavailable(fmt.Errorf("record report %q: %w", r.Key, err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("record report %q: %w", r.Key, err)
+		}
+		added = n > 0
+		if err := tx.QueryRowContext(ctx, qReportTally, r.UserID, string(r.Kind)).Scan(&t.Reports, &t.Owners, &t.TrustedReports, &t.TrustedOwners); err != nil {
+			return fmt.Errorf("tally reports of user %d: %w", r.UserID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return horde.ReportTally{}, false, err
+	}
+	return t, added, nil
+}
+
+// Reports returns a user's live report tallies by kind.
+func (s *Store) Reports(ctx context.Context, userID int64) (map[horde.StrikeKind]horde.ReportTally, error) {
+	out := map[horde.StrikeKind]horde.ReportTally{}
+	for _, k := range []horde.StrikeKind{horde.StrikeCSAM, horde.StrikeCensored} {
+		var t horde.ReportTally
+		if err := s.r.QueryRowContext(ctx, qReportTally, userID, string(k)).Scan(&t.Reports, &t.Owners, &t.TrustedReports, &t.TrustedOwners); err != nil {
+			return nil, fmt.Errorf("reports of user %d: %w", userID, err)
+		}
+		if t.Reports > 0 {
+			out[k] = t
+		}
+	}
+	return out, nil
 }
 
 // AddSuspicion records a suspicious result unless its key was recorded, and

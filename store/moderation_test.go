@@ -56,6 +56,59 @@ func TestStrikeCounts(t *testing.T) {
 	}
 }
 
+// TestReportTallies: a report counts once per key; the tally says how many
+// reports and owners, and how many of them count (trusted owners other than
+// the requester); a reset takes the reports out of the tally.
+func TestReportTallies(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	u, err := s.CreateUser(ctx, horde.User{Name: "alice"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := func(job string, owner int64, trusted bool) horde.Report {
+		return horde.Report{Key: "job:" + job + ":csam", UserID: u.ID, Kind: horde.StrikeCSAM, JobID: job, WorkerID: "w", OwnerID: owner, Trusted: trusted}
+	}
+	steps := []struct {
+		name  string
+		r     horde.Report
+		added bool
+		want  horde.ReportTally
+	}{
+		{"an untrusted owner's report", rep("1", 10, false), true, horde.ReportTally{Reports: 1, Owners: 1}},
+		{"a replay is not added", rep("1", 10, false), false, horde.ReportTally{Reports: 1, Owners: 1}},
+		{"a trusted owner's report counts", rep("2", 11, true), true, horde.ReportTally{Reports: 2, Owners: 2, TrustedReports: 1, TrustedOwners: 1}},
+		{"the same trusted owner again", rep("3", 11, true), true, horde.ReportTally{Reports: 3, Owners: 2, TrustedReports: 2, TrustedOwners: 1}},
+		{"the requester's own report does not count", rep("4", u.ID, true), true, horde.ReportTally{Reports: 4, Owners: 3, TrustedReports: 2, TrustedOwners: 1}},
+		{"a deleted worker's report does not count", rep("5", -1, true), true, horde.ReportTally{Reports: 5, Owners: 4, TrustedReports: 2, TrustedOwners: 1}},
+		{"a second trusted owner", rep("6", 12, true), true, horde.ReportTally{Reports: 6, Owners: 5, TrustedReports: 3, TrustedOwners: 2}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			got, added, err := s.AddReport(ctx, st.r)
+			if err != nil || added != st.added || got != st.want {
+				t.Fatalf("AddReport = %+v, %v, %v; want %+v, %v", got, added, err, st.want, st.added)
+			}
+		})
+	}
+	all, err := s.Reports(ctx, u.ID)
+	if err != nil || len(all) != 1 || all[horde.StrikeCSAM] != steps[len(steps)-1].want {
+		t.Fatalf("Reports = %+v, %v", all, err)
+	}
+	if _, _, err := s.AddReport(ctx, horde.Report{UserID: u.ID, Kind: horde.StrikeCSAM}); !horde.IsKind(err, horde.KindInvalid) {
+		t.Fatalf("a report without key: err %v, want KindInvalid", err)
+	}
+	if err := s.ResetStrikes(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := s.Reports(ctx, u.ID); len(all) != 0 {
+		t.Fatalf("after reset: %+v", all)
+	}
+	if got, _, _ := s.AddReport(ctx, rep("7", 11, true)); got != (horde.ReportTally{Reports: 1, Owners: 1, TrustedReports: 1, TrustedOwners: 1}) {
+		t.Fatalf("after reset the tally is %+v, want only the new report", got)
+	}
+}
+
 func TestSuspicionCounts(t *testing.T) {
 	ctx := context.Background()
 	s := mustOpen(t)

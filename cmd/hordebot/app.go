@@ -72,12 +72,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 			CSAMThreshold:     cfg.Moderation.CSAMThreshold,
 			CensoredThreshold: cfg.Moderation.CensoredThreshold,
 			RefusedThreshold:  cfg.Moderation.RefusedThreshold,
+			ReportersToFlag:   cfg.Moderation.ReportersToFlag,
 		},
 		Trust: horde.TrustConfig{
 			TrustAfterKudos:            cfg.Moderation.TrustAfterKudos,
 			TrustMinAge:                time.Duration(cfg.Moderation.TrustMinAge),
 			MaxMegapixelStepsPerSecond: cfg.Moderation.MaxMegapixelStepsPerSecond,
 			SuspicionThreshold:         cfg.Moderation.SuspicionThreshold,
+			MaxWorkersUntrusted:        cfg.Moderation.MaxWorkersUntrusted,
+			MaxWorkersTrusted:          cfg.Moderation.MaxWorkersTrusted,
 		},
 	})
 	if err != nil {

@@ -82,6 +82,9 @@ type ModerationConfig struct {
 	TrustMinAge                kudos.Duration `json:"trust_min_age"` // "168h" or seconds
 	MaxMegapixelStepsPerSecond float64        `json:"max_megapixelsteps_per_second"`
 	SuspicionThreshold         int64          `json:"suspicion_threshold"`
+	ReportersToFlag            int64          `json:"reporters_to_flag"`
+	MaxWorkersUntrusted        int            `json:"max_workers_untrusted"`
+	MaxWorkersTrusted          int            `json:"max_workers_trusted"`
 }
 
 // FilterConfig replaces the built-in prompt filter lists and sets its mode.

@@ -35,6 +35,10 @@ func TestLoadConfig(t *testing.T) {
 			if time.Duration(c.Moderation.TrustMinAge) != 168*time.Hour {
 				t.Fatalf("trust_min_age %v", time.Duration(c.Moderation.TrustMinAge))
 			}
+			if m := c.Moderation; m.ReportersToFlag != 2 || m.MaxWorkersUntrusted != 3 || m.MaxWorkersTrusted != 20 {
+				t.Fatalf("reporters_to_flag %d, max_workers_untrusted %d, max_workers_trusted %d; want 2, 3, 20",
+					m.ReportersToFlag, m.MaxWorkersUntrusted, m.MaxWorkersTrusted)
+			}
 		}},
 		{name: "a file overrides only the keys it names", file: "api:\n  listen: 0.0.0.0:9000\nkudos:\n  giver_daily_cap: 7\n", check: func(t *testing.T, c Config) {
 			if c.API.Listen != "0.0.0.0:9000" || c.API.MaxBodyMiB != 10 {

@@ -44,6 +44,8 @@ func newLoadEnv(b *testing.B, conns int) *loadEnv {
 	// The fake workers answer at once, which the speed check would rightly
 	// find suspicious and pause them for.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
+	// One key runs every fake worker, more than an untrusted owner may.
+	cfg.Moderation.MaxWorkersUntrusted = -1
 	app := startApp(b, cfg, nil)
 	b.Cleanup(func() { app.shutdown(b) })
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}

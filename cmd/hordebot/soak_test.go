@@ -114,6 +114,8 @@ func newSoak(t *testing.T) *soak {
 	// Caps low enough for the flooder to reach; honest clients may meet them too (429 is fine).
 	cfg.Horde.Concurrency, cfg.Horde.AnonymousConcurrency = 300, 300
 	cfg.Horde.MemberFloor = soakPoorFloor
+	// The one volunteer runs six workers, more than an untrusted owner may.
+	cfg.Moderation.MaxWorkersUntrusted = 6
 	s.app = startApp(t, cfg, s.clock)
 	cfg.API.Listen = s.app.Addr() // restarts reopen the same port
 	s.cfg, s.base = cfg, "http://"+s.app.Addr()

@@ -36,13 +36,27 @@ var kindStatus = map[horde.Kind]struct {
 	horde.KindInternal:     {http.StatusInternalServerError, "InternalServerError"},
 }
 
+// refusalStatus maps the kudos refusals that are not a 400 carrying the
+// refusal code to their status and rc. A transfer's Idempotency-Key reused
+// for another transfer is a 409 IdempotencyKeyReused (hordebot's own rc).
+var refusalStatus = map[string]struct {
+	status int
+	rc     string
+}{
+	kudos.RefuseKeyReused: {http.StatusConflict, "IdempotencyKeyReused"},
+}
+
 // statusOf returns the HTTP status, the rc and the user-safe body for err.
-// A *kudos.Refusal is a 400 carrying the refusal code; a body over its size
+// A *kudos.Refusal is a 400 carrying the refusal code unless refusalStatus
+// says otherwise; a body over its size
 // limit is a 400 naming the field "body" (as every bad input is); everything
 // else goes through kindStatus.
 func statusOf(err error) (int, errorBody) {
 	var refusal *kudos.Refusal
 	if errors.As(err, &refusal) {
+		if m, ok := refusalStatus[refusal.Code]; ok {
+			return m.status, errorBody{Message: refusal.Message, RC: m.rc}
+		}
 		return http.StatusBadRequest, errorBody{Message: refusal.Message, RC: refusal.Code}
 	}
 	var tooLarge *http.MaxBytesError

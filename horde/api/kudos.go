@@ -20,7 +20,10 @@ type transferBody struct {
 const maxIdempotencyKey = 200
 
 // transfer moves kudos from the key's user to username ("name#id"). An
-// Idempotency-Key header makes a retried transfer happen once.
+// Idempotency-Key header makes a retried transfer happen once: the same key
+// with the same username and amount answers 200 as the first call did and
+// moves nothing more; the same key with another username or amount is 409
+// IdempotencyKeyReused and moves nothing.
 func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Transfers == nil {
 		s.writeError(w, r, horde.Errorf(horde.KindUnavailable, "TransfersUnavailable", "kudos transfers are not enabled on this horde"))

@@ -101,3 +101,62 @@ func TestKudosTransferDisabled(t *testing.T) {
 	_, key := e.user("alice")
 	wantError(t, e.do("POST", "/api/v2/kudos/transfer", key, map[string]any{"username": "bob#1", "amount": 1}), http.StatusServiceUnavailable, "")
 }
+
+// TestKudosTransferIdempotencyKey: the same Idempotency-Key with the same
+// username and amount answers as the first call and moves nothing more;
+// with another amount or username it is 409 IdempotencyKeyReused and moves
+// nothing (it used to be a 200 while nothing moved).
+func TestKudosTransferIdempotencyKey(t *testing.T) {
+	tr := &engineTransfers{} // its engine is set once the env's store exists, before any request
+	e := newEnv(t, api.Options{Transfers: tr})
+	eng, err := kudos.New(e.st, kudos.DefaultConfig(), e.clock, kudos.WithLogger(quietLogger()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.k = eng
+	ctx := context.Background()
+	alice, aliceKey := e.user("alice")
+	bob, _ := e.user("bob")
+	carol, _ := e.user("carol")
+	if _, err := e.st.Apply(ctx, kudos.Entry{UserID: alice.ID, Delta: 100, Kind: kudos.KindAdmin, Reason: "test", Key: "fund", Floor: kudos.NoFloor, At: e.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	bobName, carolName := fmt.Sprintf("bob#%d", bob.ID), fmt.Sprintf("carol#%d", carol.ID)
+	transfer := func(to string, amount int64) response {
+		return e.do("POST", "/api/v2/kudos/transfer", aliceKey, map[string]any{"username": to, "amount": amount}, "Idempotency-Key", "once")
+	}
+	r := transfer(bobName, 10)
+	wantStatus(t, r, http.StatusOK)
+
+	tests := []struct {
+		name   string
+		to     string
+		amount int64
+		status int
+	}{
+		{"same content answers as the first call", bobName, 10, http.StatusOK},
+		{"another amount is 409", bobName, 20, http.StatusConflict},
+		{"another username is 409", carolName, 10, http.StatusConflict},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := transfer(tt.to, tt.amount)
+			if tt.status == http.StatusOK {
+				wantStatus(t, r, http.StatusOK)
+				if got := r.object(t)["transferred"]; got != 10.0 {
+					t.Errorf("transferred = %v, want the first call's 10", got)
+				}
+			} else if m := wantError(t, r, tt.status, ""); m["rc"] != "IdempotencyKeyReused" {
+				t.Errorf("rc = %v, want IdempotencyKeyReused", m["rc"])
+			}
+			for _, b := range []struct {
+				id   int64
+				want int64
+			}{{alice.ID, 90}, {bob.ID, 10}, {carol.ID, 0}} {
+				if got, err := e.st.Balance(ctx, b.id); err != nil || got != b.want {
+					t.Errorf("balance of user %d = %d (%v), want %d", b.id, got, err, b.want)
+				}
+			}
+		})
+	}
+}

@@ -160,3 +160,26 @@ func TestWorkerKeyActsOnlyAsItsWorker(t *testing.T) {
 	wantError(t, e.do("POST", "/api/v2/generate/async", wkey, imageRequest(nil)), http.StatusForbidden, "")
 	wantStatus(t, e.do("PUT", "/api/v2/workers/"+wk.ID, wkey, map[string]any{"info": "mine"}), http.StatusOK)
 }
+
+// TestPopCreatesAtMostThreeUntrustedWorkers: a first pop under a new name
+// creates a worker, but not past the owner's limit: the 4th worker of an
+// untrusted owner is a 403 TooManyWorkers, as the AI Horde answers.
+func TestPopCreatesAtMostThreeUntrustedWorkers(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	_, key := e.user("farmer")
+	for _, name := range []string{"farm-1", "farm-2", "farm-3"} {
+		e.popImage(key, name)
+	}
+	m := wantError(t, e.do("POST", "/api/v2/generate/pop", key, imagePop("farm-4", nil)), http.StatusForbidden, "")
+	if m["rc"] != "TooManyWorkers" {
+		t.Fatalf("rc = %v, want TooManyWorkers", m["rc"])
+	}
+	e.popImage(key, "farm-1") // the existing workers still pop
+	r := e.do("GET", "/api/v2/workers", "", nil)
+	wantStatus(t, r, http.StatusOK)
+	var ws []map[string]any
+	r.json(t, &ws)
+	if len(ws) != 3 {
+		t.Fatalf("%d workers listed, want 3", len(ws))
+	}
+}
