@@ -95,8 +95,9 @@ type soak struct {
 
 // soakRequest is an accepted request: what the test expects of it.
 type soakRequest struct {
-	text bool
-	n    int
+	text  bool
+	n     int
+	flood bool // the flooder's: no worker serves it
 }
 
 func newSoak(t *testing.T) *soak {
@@ -157,6 +158,13 @@ func newSoak(t *testing.T) *soak {
 		if a.id != nil {
 			*a.id = u.ID
 		}
+		if a.name == "flooder" { // rich: only the cap stops them
+			grant := kudos.Entry{UserID: u.ID, Delta: 1 << 40, Kind: kudos.KindAdmin, Reason: "soak test",
+				Key: "soak-grant-flooder", Floor: kudos.NoFloor, At: s.clock.Now()}
+			if _, err := s.app.Store.Apply(ctx, grant); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	return s
 }
@@ -210,6 +218,7 @@ func (s *soak) run(d time.Duration) {
 	// Drain: no new traffic, no more crashes; the steady workers finish the queue.
 	stopTraffic()
 	traffic.Wait()
+	s.cancelFloods()
 	stopCrashing()
 	crashy.Wait()
 	pending := s.drain()
