@@ -2,6 +2,7 @@ package horde
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -111,11 +112,16 @@ var _ PromptFilter = (*Filter)(nil)
 // or to a single character is an error naming its list and line.
 func NewFilter(lists FilterLists, opts FilterOptions) (*Filter, error) {
 	f := &Filter{terms: newTermIndex(), rewrite: opts.RewriteNSFW, models: make(map[string]bool)}
-	for _, l := range []struct {
+	type list struct {
 		name string
 		list []byte
 		cat  termCat
-	}{{"minors", lists.Minors, catMinors}, {"sexual", lists.Sexual, catSexual}, {"nsfw", lists.NSFW, catNSFW}} {
+	}
+	all := []list{{"minors", lists.Minors, catMinors}, {"sexual", lists.Sexual, catSexual}, {"nsfw", lists.NSFW, catNSFW}}
+	for _, name := range slices.Sorted(maps.Keys(lists.Languages)) {
+		all = append(all, list{name, lists.Languages[name], 0})
+	}
+	for _, l := range all {
 		if err := f.terms.addList(l.name, l.list, l.cat); err != nil {
 			return nil, fmt.Errorf("prompt filter: %w", err)
 		}
@@ -154,8 +160,8 @@ func (f *Filter) nsfwCapable(models []string) bool {
 }
 
 // Check implements PromptFilter. The rules, in order:
-//   - minors and sexual terms together: FilterRefuse, rule csam, in every
-//     context;
+//   - minors (or minors-if-sexual) and sexual terms together: FilterRefuse,
+//     rule csam, in every context;
 //   - NSFW (sexual or other NSFW) terms where NSFW is not allowed:
 //     FilterRefuse, or FilterRewrite without them when RewriteNSFW (refused
 //     still if nothing is left or the rewrite still matches);
@@ -173,7 +179,7 @@ func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 	cats := hitCats(hits)
 	v.Matched = describeHits(positive, hits)
 
-	if cats&catMinors != 0 && cats&catSexual != 0 {
+	if cats&catAnyMinors != 0 && cats&catSexual != 0 {
 		v.Action, v.Rule = FilterRefuse, FilterRuleCSAM
 		v.Reason = "This prompt was refused: it combines minors with sexual content, which is never allowed. " +
 			"The attempt has been recorded for the moderators."
@@ -219,7 +225,48 @@ func (f *Filter) hits(s string, hits []filterHit) []filterHit {
 	n := getNormalizer()
 	defer putNormalizer(n)
 	n.run(s)
-	return f.terms.match(n, hits)
+	return dropNotMinors(f.terms.match(n, hits))
+}
+
+// dropNotMinors removes from hits the not-minors phrases ("baby oil") and
+// the minors terms found inside one of them.
+func dropNotMinors(hits []filterHit) []filterHit {
+	found := false
+	for _, h := range hits {
+		found = found || h.term.cats&catNotMinors != 0
+	}
+	if !found {
+		return hits
+	}
+	drop := func(h filterHit) bool {
+		if h.term.cats&catNotMinors != 0 {
+			return h.term.cats&^catNotMinors == 0
+		}
+		if h.term.cats&^catAnyMinors != 0 {
+			return false
+		}
+		for _, e := range hits {
+			if e.term.cats&catNotMinors != 0 && e.from <= h.from && h.to <= e.to {
+				return true
+			}
+		}
+		return false
+	}
+	// Decide every hit before any is overwritten, then compact.
+	var keep [64]bool
+	if len(hits) > len(keep) {
+		return slices.DeleteFunc(slices.Clone(hits), drop)
+	}
+	for k, h := range hits {
+		keep[k] = !drop(h)
+	}
+	out := hits[:0]
+	for k, h := range hits {
+		if keep[k] {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 func hitCats(hits []filterHit) termCat {
@@ -245,16 +292,7 @@ func hitTerms(hits []filterHit, cats termCat) []string {
 func describeHits(src string, hits []filterHit) []string {
 	var out []string
 	for _, h := range hits {
-		var lists []string
-		for _, c := range []struct {
-			cat  termCat
-			name string
-		}{{catMinors, "minors"}, {catSexual, "sexual"}, {catNSFW, "nsfw"}} {
-			if h.term.cats&c.cat != 0 {
-				lists = append(lists, c.name)
-			}
-		}
-		d := fmt.Sprintf("%s:%s %q", strings.Join(lists, "+"), h.term.text, src[h.from:h.to])
+		d := fmt.Sprintf("%s:%s %q", catNames(h.term.cats), h.term.text, src[h.from:h.to])
 		if !slices.Contains(out, d) {
 			out = append(out, d)
 		}

@@ -3,6 +3,7 @@ package horde_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
@@ -47,7 +48,8 @@ func TestNormalize(t *testing.T) {
 		{"emoji removed", "lo🍭li 🔥 cat", "loli cat"},
 		{"emoji between letters", "l🍭o🍭l🍭i", "loli"},
 		{"invisible filler letters", "lo\u3164li lo\u2800li", "loli loli"},
-		{"other scripts are separators", "萝莉loli", "loli"},
+		{"cjk is kept apart", "萝莉loli", "萝莉 loli"},
+		{"other scripts are separators", "שלוםloli สวัสดี", "loli"},
 		{"arabic digits", "١٢ year old", "12 year old"},
 		{"underscores", "little_girl", "little girl"},
 		{"invalid utf8", "lo\xffli", "lo li"},
@@ -67,17 +69,29 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// checkNormalized fails unless out is lower-case ASCII words separated by
-// single spaces.
+// checkNormalized fails unless out is lower-case ASCII words and runs of
+// CJK letters, separated by single spaces.
 func checkNormalized(t *testing.T, in, out string) {
 	t.Helper()
 	if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") || strings.Contains(out, "  ") {
 		t.Fatalf("Normalize(%q) = %q: stray spaces", in, out)
 	}
-	for i := 0; i < len(out); i++ {
-		c := out[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ') {
-			t.Fatalf("Normalize(%q) = %q: byte %q at %d is not a lower-case ASCII letter, digit or space", in, out, c, i)
+	for _, word := range strings.Fields(out) {
+		cjk := false
+		for i, r := range word {
+			switch {
+			case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				if cjk {
+					t.Fatalf("Normalize(%q) = %q: word %q mixes CJK and ASCII", in, out, word)
+				}
+			case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー':
+				if i > 0 && !cjk {
+					t.Fatalf("Normalize(%q) = %q: word %q mixes CJK and ASCII", in, out, word)
+				}
+				cjk = true
+			default:
+				t.Fatalf("Normalize(%q) = %q: %q is not a lower-case ASCII letter, digit, CJK letter or space", in, out, r)
+			}
 		}
 	}
 }
