@@ -281,7 +281,7 @@ func voiced(r rune, semi bool) (rune, bool) {
 			v = base + 2
 		}
 	case base >= 0x304B && base <= 0x3061 && (base-0x304B)%2 == 0, // か .. ち
-		base == 0x3064 || base == 0x3066 || base == 0x3068, // つ て と
+		base == 0x3064 || base == 0x3066 || base == 0x3068,       // つ て と
 		base >= 0x306F && base <= 0x307B && (base-0x306F)%3 == 0: // は .. ほ
 		v = base + 1
 	case base == 0x3046: // う
