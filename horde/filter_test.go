@@ -14,6 +14,7 @@ import (
 func defaultLists() horde.FilterLists {
 	return horde.FilterLists{
 		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
+		Languages: assets.FilterLanguages(),
 	}
 }
 
@@ -275,7 +276,7 @@ func TestFilterListsWithFiles(t *testing.T) {
 	if v := f.Check("a hatchling ### dark", horde.FilterContext{}); v.Prompt != "a hatchling ### dark, nsfw, nude" {
 		t.Errorf("forced negative from the replaced list: prompt %q", v.Prompt)
 	}
-	if v := f.Check("loli", horde.FilterContext{}); v.Rule != horde.FilterRuleNone {
+	if v := f.Check("toddler", horde.FilterContext{}); v.Rule != horde.FilterRuleNone {
 		t.Errorf("the default minors list is still used: %q", v.Rule)
 	}
 	if v := f.Check("nude", horde.FilterContext{}); v.Rule != horde.FilterRuleNSFW {
