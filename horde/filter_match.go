@@ -40,8 +40,8 @@ type termIndex struct {
 	exact    map[string]*filterTerm  // one-word terms
 	squeezed map[string]*filterTerm  // one-word terms with every repeated letter squeezed to one
 	phrases  map[string][]phraseTerm // by first word
-	prefixes []affixTerm             // "word*"
-	suffixes []affixTerm             // "*word"
+	prefixes [256][]affixTerm        // "word*", by first byte
+	suffixes [256][]affixTerm        // "*word", by last byte
 	infixes  []affixTerm             // "*word*"
 	cjk      map[rune][]cjkTerm      // by first rune
 }
@@ -118,9 +118,9 @@ func (x *termIndex) add(raw string, cat termCat) error {
 	case prefix && suffix:
 		x.infixes = append(x.infixes, affixTerm{norm, t})
 	case prefix:
-		x.prefixes = append(x.prefixes, affixTerm{norm, t})
+		x.prefixes[norm[0]] = append(x.prefixes[norm[0]], affixTerm{norm, t})
 	case suffix:
-		x.suffixes = append(x.suffixes, affixTerm{norm, t})
+		x.suffixes[norm[len(norm)-1]] = append(x.suffixes[norm[len(norm)-1]], affixTerm{norm, t})
 	case len(words) > 1:
 		x.phrases[words[0]] = append(x.phrases[words[0]], phraseTerm{words, t})
 	default:
@@ -290,12 +290,14 @@ func (x *termIndex) matchCJK(n *normalizer, i int, hits []filterHit) []filterHit
 			if !bytes.HasPrefix(w[p:], ct.s) {
 				continue
 			}
-			if ct.kataStart && p > 0 {
+			// Katakana next to katakana is one word, unless the prompt
+			// separates them ("ロリ エロ").
+			if ct.kataStart && p > 0 && n.cjkTo[t.cjkAt+p-1] == n.cjkFrom[t.cjkAt+p] {
 				if prev, _ := utf8.DecodeLastRune(w[:p]); isKatakana(prev) {
 					continue
 				}
 			}
-			if ct.kataEnd && e < len(w) {
+			if ct.kataEnd && e < len(w) && n.cjkTo[t.cjkAt+e-1] == n.cjkFrom[t.cjkAt+e] {
 				if next, _ := utf8.DecodeRune(w[e:]); isKatakana(next) {
 					continue
 				}
@@ -318,12 +320,15 @@ var shortWords = map[string]bool{
 
 // affix returns a wildcard term that w matches, or nil.
 func (x *termIndex) affix(w []byte) *filterTerm {
-	for _, a := range x.prefixes {
+	if len(w) == 0 {
+		return nil
+	}
+	for _, a := range x.prefixes[w[0]] {
 		if bytes.HasPrefix(w, []byte(a.s)) {
 			return a.term
 		}
 	}
-	for _, a := range x.suffixes {
+	for _, a := range x.suffixes[w[len(w)-1]] {
 		if bytes.HasSuffix(w, []byte(a.s)) {
 			return a.term
 		}

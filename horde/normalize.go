@@ -559,7 +559,7 @@ func (n *normalizer) addAlts(raw []byte, capI uint64, primary []byte) (lo, hi in
 		for b > a && isDigit(raw[b-1]) {
 			b--
 		}
-		if b-a >= 2 {
+		if b-a >= 3 { // "kid2", not "cp2077"
 			at := len(n.altBuf)
 			n.altBuf = append(n.altBuf, raw[a:b]...)
 			n.keepAlt(at, lo, primary)
