@@ -1,6 +1,7 @@
 package horde
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"regexp"
@@ -231,40 +232,40 @@ func (f *Filter) hits(s string, hits []filterHit) []filterHit {
 // dropNotMinors removes from hits the not-minors phrases ("baby oil") and
 // the minors terms found inside one of them.
 func dropNotMinors(hits []filterHit) []filterHit {
-	found := false
+	var spans [16]span
+	ex := spans[:0] // the phrases' spans by start, hi the furthest end so far
 	for _, h := range hits {
-		found = found || h.term.cats&catNotMinors != 0
+		if h.term.cats&catNotMinors != 0 {
+			ex = append(ex, span{h.from, h.to})
+		}
 	}
-	if !found {
+	if len(ex) == 0 {
 		return hits
 	}
-	drop := func(h filterHit) bool {
-		if h.term.cats&catNotMinors != 0 {
-			return h.term.cats&^catNotMinors == 0
-		}
-		if h.term.cats&^catAnyMinors != 0 {
-			return false
-		}
-		for _, e := range hits {
-			if e.term.cats&catNotMinors != 0 && e.from <= h.from && h.to <= e.to {
-				return true
-			}
-		}
-		return false
-	}
-	// Decide every hit before any is overwritten, then compact.
-	var keep [64]bool
-	if len(hits) > len(keep) {
-		return slices.DeleteFunc(slices.Clone(hits), drop)
-	}
-	for k, h := range hits {
-		keep[k] = !drop(h)
+	slices.SortFunc(ex, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	for k := 1; k < len(ex); k++ {
+		ex[k].hi = max(ex[k].hi, ex[k-1].hi)
 	}
 	out := hits[:0]
-	for k, h := range hits {
-		if keep[k] {
-			out = append(out, h)
+	for _, h := range hits {
+		switch {
+		case h.term.cats&catNotMinors != 0:
+			if h.term.cats&^catNotMinors == 0 {
+				continue
+			}
+		case h.term.cats&^catAnyMinors == 0:
+			// inside a phrase if one that starts at or before it ends at or after it
+			k, _ := slices.BinarySearchFunc(ex, h.from, func(e span, from int) int {
+				if e.lo <= from {
+					return -1
+				}
+				return 1
+			})
+			if k > 0 && ex[k-1].hi >= h.to {
+				continue
+			}
 		}
+		out = append(out, h)
 	}
 	return out
 }
@@ -304,7 +305,7 @@ func describeHits(src string, hits []filterHit) []string {
 // commas, runs of blanks.
 var (
 	emptyGroup = regexp.MustCompile(`\(\s*(?::\s*-?[0-9.]*)?\s*\)|\[\s*(?::\s*-?[0-9.]*)?\s*\]|\{\s*\}|<\s*>`)
-	commaRun   = regexp.MustCompile(`\s*,(?:\s*,)+`)
+	commaRun   = regexp.MustCompile(`\s*[,，、](?:\s*[,，、])+`) // ASCII, fullwidth and ideographic commas
 	blankRun   = regexp.MustCompile(`\s{2,}`)
 	plusMinus  = regexp.MustCompile(`(^|[\s,(\[{])[+\-]+`)
 )
@@ -340,7 +341,7 @@ func (f *Filter) rewriteNSFW(positive string, hits []filterHit) (string, bool) {
 	s = plusMinus.ReplaceAllString(s, "$1")
 	s = commaRun.ReplaceAllString(s, ",")
 	s = blankRun.ReplaceAllString(s, " ")
-	s = strings.Trim(s, " ,\t\r\n")
+	s = strings.Trim(s, " ,，、\t\r\n")
 	if Normalize(s) == "" {
 		return "", false
 	}
