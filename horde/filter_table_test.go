@@ -2,6 +2,7 @@ package horde_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -110,4 +111,45 @@ func TestFilterTable(t *testing.T) {
 			}
 		})
 	}
+}
+
+// encodings of a lower-case ASCII prompt that a reader (or a model, or a
+// web page) may decode: every one must get the verdict of the prompt.
+var encodings = []struct {
+	name string
+	enc  func(rune) string
+}{
+	{"url", func(r rune) string { return fmt.Sprintf("%%%02X", r) }},
+	{"html decimal", func(r rune) string { return fmt.Sprintf("&#%d;", r) }},
+	{"html hex", func(r rune) string { return fmt.Sprintf("&#x%x;", r) }},
+	{"fullwidth", func(r rune) string { return string(r + 0xFEE0) }},
+}
+
+// FuzzFilterEncodings: a prompt of lower-case letters, digits and blanks
+// gets the same action and rule when its letters are URL-escaped,
+// HTML-referenced or written fullwidth.
+func FuzzFilterEncodings(f *testing.F) {
+	for _, s := range []string{"loli nude", "a lighthouse at dusk", "child1 naked", "kid sex", "a minor chord", "nina nude", "cp"} {
+		f.Add(s)
+	}
+	filter := mustFilter(f, horde.FilterOptions{RewriteNSFW: true, NSFWModels: []string{"*"}})
+	f.Fuzz(func(t *testing.T, s string) {
+		if len(s) > 200 || strings.TrimFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' }) != "" {
+			return
+		}
+		want := filter.Check(s, horde.FilterContext{})
+		for _, e := range encodings {
+			var b strings.Builder
+			for _, r := range s {
+				if r == ' ' {
+					b.WriteRune(r)
+				} else {
+					b.WriteString(e.enc(r))
+				}
+			}
+			if got := filter.Check(b.String(), horde.FilterContext{}); got.Action != want.Action || got.Rule != want.Rule {
+				t.Fatalf("%s: Check(%q) = %v/%q, but Check(%q) = %v/%q", e.name, b.String(), got.Action, got.Rule, s, want.Action, want.Rule)
+			}
+		}
+	})
 }
