@@ -345,17 +345,17 @@ func TestFilterMatchedShowsWhatWasWritten(t *testing.T) {
 
 // multilingualPrompt is a benign prompt in several scripts, with entities,
 // capital I letters and digits stuck to words: the slow paths of the filter.
-const multilingualPrompt = "masterpiece, Illustration of Iceland, 一座山上的城堡，油画，夕阳 ### 模糊, " +
+const multilingualPrompt = "masterpiece, Illustration of Iceland, 一座山上的城堡，油画，夕阳, " +
 	"イエローのドレスを着た女性、カロリーの高いケーキ, замок в тумане, картина маслом, " +
 	"caf&eacute; in Paris &amp; a croissant, 100% cotton, un château au bord de la mer, sdxl1, v2, " +
-	"Kinder spielen Fußball, niños jugando en el parque, a baby elephant, a minor chord"
+	"Kinder spielen Fußball, niños jugando en el parque, a baby elephant, a minor chord ### 模糊, blurry"
 
 func BenchmarkFilterCheckMultilingual(b *testing.B) {
 	f := mustFilter(b, horde.FilterOptions{NSFWModels: []string{"*"}})
 	b.SetBytes(int64(len(multilingualPrompt)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if v := f.Check(multilingualPrompt, horde.FilterContext{}); v.Action != horde.FilterAllow {
+		if v := f.Check(multilingualPrompt, horde.FilterContext{}); v.Action != horde.FilterAllow || v.Rule != horde.FilterRuleMinors {
 			b.Fatalf("verdict %v %q", v.Action, v.Matched)
 		}
 	}

@@ -79,6 +79,16 @@ type normWord struct {
 // span is a range of a buffer.
 type span struct{ lo, hi int }
 
+// srcSpan is the span src[from:to] of the input.
+type srcSpan struct{ from, to int32 }
+
+// foldMark says how the letter folded[at] was written, when that matters
+// (rare: kept apart from the per-byte spans).
+type foldMark struct {
+	at int
+	m  uint8
+}
+
 // Marks on folded bytes: how the letter was written.
 const (
 	markCapI uint8 = 1 << iota // a capital I, which looks like an l
@@ -91,11 +101,11 @@ const maxAmbiguous = 4
 
 // normalizer holds the scratch buffers of one normalisation; pooled.
 type normalizer struct {
-	folded  []byte  // the input folded to ASCII and CJK; separators are ' '
-	start   []int32 // per folded byte: source offset of the rune it came from
-	end     []int32 // per folded byte: source offset just past that rune
-	mark    []uint8 // per folded byte: markCapI, markEnye
-	buf     []byte  // word bytes
+	folded  []byte    // the input folded to ASCII and CJK; separators are ' '
+	src     []srcSpan // per folded byte: the source bytes of the rune it came from
+	marks   []foldMark
+	nextMk  int    // the first mark addWord has not passed yet
+	buf     []byte // word bytes
 	words   []normWord
 	out     []byte
 	toks    []normToken
@@ -127,17 +137,21 @@ func (n *normalizer) run(s string) {
 // fold folds every rune of s to ASCII or keeps it as CJK (see foldOne),
 // decoding URL escapes and HTML character references on the way.
 func (n *normalizer) fold(s string) {
-	n.folded, n.start, n.end, n.mark = n.folded[:0], n.start[:0], n.end[:0], n.mark[:0]
+	n.folded, n.src, n.marks, n.nextMk = n.folded[:0], n.src[:0], n.marks[:0], 0
 	if cap(n.folded) < len(s) {
 		c := len(s) + len(s)/4
 		n.folded = make([]byte, 0, c)
-		n.start = make([]int32, 0, c)
-		n.end = make([]int32, 0, c)
-		n.mark = make([]uint8, 0, c)
+		n.src = make([]srcSpan, 0, c)
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf && c != '%' && c != '&' { // fast path for ASCII
+		if isLower(c) { // fast path for the common case
+			n.folded = append(n.folded, c)
+			n.src = append(n.src, srcSpan{int32(i), int32(i + 1)})
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf && c != '%' && c != '&' {
 			n.foldASCII(c, i, i+1)
 			i++
 			continue
@@ -195,8 +209,8 @@ func (n *normalizer) foldOne(r rune, from, to int) {
 		return
 	case r == 0x0303: // combining tilde: "n\u0303" is ñ
 		if l := len(n.folded); l > 0 && n.folded[l-1] == 'n' {
-			n.mark[l-1] |= markEnye
-			n.end[l-1] = int32(to)
+			n.marks = append(n.marks, foldMark{l - 1, markEnye})
+			n.src[l-1].to = int32(to)
 		}
 		return
 	case isVoicingMark(r):
@@ -243,7 +257,7 @@ func (n *normalizer) voice(mark rune, to int) {
 	}
 	utf8.EncodeRune(n.folded[l-3:], v) // a voiced kana is three bytes too
 	for k := l - 3; k < l; k++ {
-		n.end[k] = int32(to)
+		n.src[k].to = int32(to)
 	}
 }
 
@@ -368,10 +382,11 @@ func (n *normalizer) sep(at int) {
 func (n *normalizer) push(c byte, from, to int) { n.pushMark(c, from, to, 0) }
 
 func (n *normalizer) pushMark(c byte, from, to int, m uint8) {
+	if m != 0 {
+		n.marks = append(n.marks, foldMark{len(n.folded), m})
+	}
 	n.folded = append(n.folded, c)
-	n.start = append(n.start, int32(from))
-	n.end = append(n.end, int32(to))
-	n.mark = append(n.mark, m)
+	n.src = append(n.src, srcSpan{int32(from), int32(to)})
 }
 
 // tokenize splits the folded input into words and CJK runs, strips
@@ -475,12 +490,12 @@ func skipWeight(f []byte, i int) int {
 // addCJK appends the CJK run folded[lo:hi], without the blanks and
 // punctuation inside it.
 func (n *normalizer) addCJK(lo, hi int) {
-	w := normWord{lo: len(n.buf), from: int(n.start[lo]), to: int(n.end[hi-1]), cjk: true, cjkAt: len(n.cjkFrom)}
+	w := normWord{lo: len(n.buf), from: int(n.src[lo].from), to: int(n.src[hi-1].to), cjk: true, cjkAt: len(n.cjkFrom)}
 	for k := lo; k < hi; k++ {
 		if c := n.folded[k]; c >= utf8.RuneSelf {
 			n.buf = append(n.buf, c)
-			n.cjkFrom = append(n.cjkFrom, n.start[k])
-			n.cjkTo = append(n.cjkTo, n.end[k])
+			n.cjkFrom = append(n.cjkFrom, n.src[k].from)
+			n.cjkTo = append(n.cjkTo, n.src[k].to)
 		}
 	}
 	w.hi = len(n.buf)
@@ -490,12 +505,17 @@ func (n *normalizer) addCJK(lo, hi int) {
 // addWord appends the word folded[lo:hi], leet read when it is a word
 // candidate, its leftover symbols dropped, with its other readings.
 func (n *normalizer) addWord(lo, hi int) {
-	w := normWord{lo: len(n.buf), from: int(n.start[lo]), to: int(n.end[hi-1])}
+	w := normWord{lo: len(n.buf), from: int(n.src[lo].from), to: int(n.src[hi-1].to)}
 	raw := n.folded[lo:hi]
 	var capI uint64
-	for k, m := range n.mark[lo:hi] {
-		if m&markCapI != 0 && k < 64 {
-			capI |= 1 << k
+	// Words come in order: the marks before this one are behind.
+	for n.nextMk < len(n.marks) && n.marks[n.nextMk].at < lo {
+		n.nextMk++
+	}
+	for k := n.nextMk; k < len(n.marks) && n.marks[k].at < hi; k++ {
+		at, m := n.marks[k].at-lo, n.marks[k].m
+		if m&markCapI != 0 && at < 64 {
+			capI |= 1 << at
 		}
 		w.enye = w.enye || m&markEnye != 0
 	}
@@ -518,7 +538,8 @@ func (n *normalizer) addWord(lo, hi int) {
 // or end ("child1", "2kids"). It returns their range in n.alts.
 func (n *normalizer) addAlts(raw []byte, capI uint64, primary []byte) (lo, hi int) {
 	lo = len(n.alts)
-	if len(raw) < 2 || len(raw) > 64 {
+	if len(raw) < 2 || len(raw) > 64 ||
+		capI == 0 && !isDigit(raw[0]) && !isDigit(raw[len(raw)-1]) && bytes.IndexByte(raw, '1') < 0 {
 		return lo, lo
 	}
 	letters, ones := 0, false
