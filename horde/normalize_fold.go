@@ -240,7 +240,7 @@ func isCJK(r rune) bool {
 		return false
 	}
 	switch {
-	case r >= 0x3041 && r <= 0x309F, // hiragana
+	case r >= 0x3041 && r <= 0x3096, r >= 0x309D && r <= 0x309F, // hiragana
 		r >= 0x30A1 && r <= 0x30FA, r >= 0x30FC && r <= 0x30FF, r >= 0x31F0 && r <= 0x31FF, // katakana
 		r >= 0x4E00 && r <= 0x9FFF, r >= 0x3400 && r <= 0x4DBF, r == 0x3005, r == 0x3007: // common Han
 		return true
