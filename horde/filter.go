@@ -109,8 +109,10 @@ type Filter struct {
 
 var _ PromptFilter = (*Filter)(nil)
 
-// NewFilter builds a filter from lists. A term that normalises to nothing
-// or to a single character is an error naming its list and line.
+// NewFilter builds a filter from lists (see FilterLists). A term that
+// normalises to nothing or to a single character, a CJK term mixed with
+// other letters, an unknown [section] or a language term before any
+// section is an error naming its list and line.
 func NewFilter(lists FilterLists, opts FilterOptions) (*Filter, error) {
 	f := &Filter{terms: newTermIndex(), rewrite: opts.RewriteNSFW, models: make(map[string]bool)}
 	type list struct {
