@@ -1,6 +1,11 @@
 package assets
 
-import _ "embed"
+import (
+	"embed"
+	"io/fs"
+	"path"
+	"strings"
+)
 
 // The prompt filter's default lists (see horde.NewFilter): one term a line,
 // "#" starts a comment; a config file may replace each of them by path.
@@ -25,3 +30,23 @@ var (
 	//go:embed filter/negative.txt
 	FilterNegative []byte
 )
+
+// filterLanguages holds the lists of other languages, one file a language.
+//
+//go:embed filter/lang/*.txt
+var filterLanguages embed.FS
+
+// FilterLanguages returns the prompt filter's lists in other languages by
+// language code ("de", "ja"...), for horde.FilterLists.Languages: one file
+// a language under filter/lang/, each made of sections ([minors],
+// [sexual], ...). Each call returns a new map.
+func FilterLanguages() map[string][]byte {
+	langs := make(map[string][]byte)
+	files, _ := fs.Glob(filterLanguages, "filter/lang/*.txt") // embedded: no error but a bad pattern
+	for _, f := range files {
+		if b, err := filterLanguages.ReadFile(f); err == nil {
+			langs[strings.TrimSuffix(path.Base(f), ".txt")] = b
+		}
+	}
+	return langs
+}

@@ -1,7 +1,9 @@
 package horde
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -107,15 +109,22 @@ type Filter struct {
 
 var _ PromptFilter = (*Filter)(nil)
 
-// NewFilter builds a filter from lists. A term that normalises to nothing
-// or to a single character is an error naming its list and line.
+// NewFilter builds a filter from lists (see FilterLists). A term that
+// normalises to nothing or to a single character, a CJK term mixed with
+// other letters, an unknown [section] or a language term before any
+// section is an error naming its list and line.
 func NewFilter(lists FilterLists, opts FilterOptions) (*Filter, error) {
 	f := &Filter{terms: newTermIndex(), rewrite: opts.RewriteNSFW, models: make(map[string]bool)}
-	for _, l := range []struct {
+	type list struct {
 		name string
 		list []byte
 		cat  termCat
-	}{{"minors", lists.Minors, catMinors}, {"sexual", lists.Sexual, catSexual}, {"nsfw", lists.NSFW, catNSFW}} {
+	}
+	all := []list{{"minors", lists.Minors, catMinors}, {"sexual", lists.Sexual, catSexual}, {"nsfw", lists.NSFW, catNSFW}}
+	for _, name := range slices.Sorted(maps.Keys(lists.Languages)) {
+		all = append(all, list{name, lists.Languages[name], 0})
+	}
+	for _, l := range all {
 		if err := f.terms.addList(l.name, l.list, l.cat); err != nil {
 			return nil, fmt.Errorf("prompt filter: %w", err)
 		}
@@ -154,8 +163,8 @@ func (f *Filter) nsfwCapable(models []string) bool {
 }
 
 // Check implements PromptFilter. The rules, in order:
-//   - minors and sexual terms together: FilterRefuse, rule csam, in every
-//     context;
+//   - minors (or minors-if-sexual) and sexual terms together: FilterRefuse,
+//     rule csam, in every context;
 //   - NSFW (sexual or other NSFW) terms where NSFW is not allowed:
 //     FilterRefuse, or FilterRewrite without them when RewriteNSFW (refused
 //     still if nothing is left or the rewrite still matches);
@@ -173,7 +182,7 @@ func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 	cats := hitCats(hits)
 	v.Matched = describeHits(positive, hits)
 
-	if cats&catMinors != 0 && cats&catSexual != 0 {
+	if cats&catAnyMinors != 0 && cats&catSexual != 0 {
 		v.Action, v.Rule = FilterRefuse, FilterRuleCSAM
 		v.Reason = "This prompt was refused: it combines minors with sexual content, which is never allowed. " +
 			"The attempt has been recorded for the moderators."
@@ -219,7 +228,48 @@ func (f *Filter) hits(s string, hits []filterHit) []filterHit {
 	n := getNormalizer()
 	defer putNormalizer(n)
 	n.run(s)
-	return f.terms.match(n, hits)
+	return dropNotMinors(f.terms.match(n, hits))
+}
+
+// dropNotMinors removes from hits the not-minors phrases ("baby oil") and
+// the minors terms found inside one of them.
+func dropNotMinors(hits []filterHit) []filterHit {
+	var spans [16]span
+	ex := spans[:0] // the phrases' spans by start, hi the furthest end so far
+	for _, h := range hits {
+		if h.term.cats&catNotMinors != 0 {
+			ex = append(ex, span{h.from, h.to})
+		}
+	}
+	if len(ex) == 0 {
+		return hits
+	}
+	slices.SortFunc(ex, func(a, b span) int { return cmp.Compare(a.lo, b.lo) })
+	for k := 1; k < len(ex); k++ {
+		ex[k].hi = max(ex[k].hi, ex[k-1].hi)
+	}
+	out := hits[:0]
+	for _, h := range hits {
+		switch {
+		case h.term.cats&catNotMinors != 0:
+			if h.term.cats&^catNotMinors == 0 {
+				continue
+			}
+		case h.term.cats&^catAnyMinors == 0:
+			// inside a phrase if one that starts at or before it ends at or after it
+			k, _ := slices.BinarySearchFunc(ex, h.from, func(e span, from int) int {
+				if e.lo <= from {
+					return -1
+				}
+				return 1
+			})
+			if k > 0 && ex[k-1].hi >= h.to {
+				continue
+			}
+		}
+		out = append(out, h)
+	}
+	return out
 }
 
 func hitCats(hits []filterHit) termCat {
@@ -245,16 +295,7 @@ func hitTerms(hits []filterHit, cats termCat) []string {
 func describeHits(src string, hits []filterHit) []string {
 	var out []string
 	for _, h := range hits {
-		var lists []string
-		for _, c := range []struct {
-			cat  termCat
-			name string
-		}{{catMinors, "minors"}, {catSexual, "sexual"}, {catNSFW, "nsfw"}} {
-			if h.term.cats&c.cat != 0 {
-				lists = append(lists, c.name)
-			}
-		}
-		d := fmt.Sprintf("%s:%s %q", strings.Join(lists, "+"), h.term.text, src[h.from:h.to])
+		d := fmt.Sprintf("%s:%s %q", catNames(h.term.cats), h.term.text, src[h.from:h.to])
 		if !slices.Contains(out, d) {
 			out = append(out, d)
 		}
@@ -266,7 +307,7 @@ func describeHits(src string, hits []filterHit) []string {
 // commas, runs of blanks.
 var (
 	emptyGroup = regexp.MustCompile(`\(\s*(?::\s*-?[0-9.]*)?\s*\)|\[\s*(?::\s*-?[0-9.]*)?\s*\]|\{\s*\}|<\s*>`)
-	commaRun   = regexp.MustCompile(`\s*,(?:\s*,)+`)
+	commaRun   = regexp.MustCompile(`\s*[,，、](?:\s*[,，、])+`) // ASCII, fullwidth and ideographic commas
 	blankRun   = regexp.MustCompile(`\s{2,}`)
 	plusMinus  = regexp.MustCompile(`(^|[\s,(\[{])[+\-]+`)
 )
@@ -302,7 +343,7 @@ func (f *Filter) rewriteNSFW(positive string, hits []filterHit) (string, bool) {
 	s = plusMinus.ReplaceAllString(s, "$1")
 	s = commaRun.ReplaceAllString(s, ",")
 	s = blankRun.ReplaceAllString(s, " ")
-	s = strings.Trim(s, " ,\t\r\n")
+	s = strings.Trim(s, " ,，、\t\r\n")
 	if Normalize(s) == "" {
 		return "", false
 	}

@@ -18,11 +18,36 @@ import (
 //	*word       any word ending with "word"
 //	*word*      any word containing "word"
 //
-// The embedded defaults are in package assets (assets.FilterMinors...).
+// A term in Chinese or Japanese script (CJK has no spaces) matches
+// anywhere inside a run of CJK text, except that a term that starts or
+// ends with katakana does not match inside a longer katakana word
+// ("エロ" is not found in "イエロー", yellow); a "*" on that side lifts
+// the rule ("ロリ*" finds "ロリコン"). A term written with "ñ" matches
+// only words written with "ñ" ("niña", not the name "Nina").
+//
+// A line "[section]" puts the terms after it on another list:
+//
+//	[minors]            terms that refer to minors
+//	[minors-if-sexual]  words that refer to minors only in a sexual
+//	                    context ("baby", "minor"): they count as minors
+//	                    for the csam rule and force no negative prompt
+//	[sexual]            sexual terms
+//	[nsfw]              other NSFW terms (gore, suggestive content)
+//	[not-minors]        phrases in which the minors terms they contain
+//	                    do not refer to minors ("baby oil", "kid gloves")
+//
+// Minors, Sexual and NSFW start on their own list; a language list must
+// start with a section.
+//
+// The embedded defaults are in package assets (assets.FilterMinors...,
+// assets.FilterLanguages).
 type FilterLists struct {
 	Minors []byte // terms that refer to minors
 	Sexual []byte // sexual terms
 	NSFW   []byte // other NSFW terms (gore, suggestive content)
+	// Languages are the lists of other languages by name ("de", "ja"...),
+	// one list a language, each made of sections.
+	Languages map[string][]byte
 	// Negative is the minor-safe negative prompt, one term a line, joined
 	// with ", " and appended after "###" (see Filter.Check).
 	Negative []byte
@@ -60,10 +85,40 @@ func (l FilterLists) WithFiles(files FilterFiles) (FilterLists, error) {
 type termCat uint8
 
 const (
-	catMinors termCat = 1 << iota
-	catSexual
-	catNSFW
+	catMinors    termCat = 1 << iota
+	catSexual            // sexual terms
+	catNSFW              // other NSFW terms
+	catAmbiguous         // minors only in a sexual context
+	catNotMinors         // phrases whose minors terms do not count
+
+	catAnyMinors = catMinors | catAmbiguous
 )
+
+// listSections are the section names of a list and the list each one is.
+var listSections = []struct {
+	name string
+	cat  termCat
+}{
+	{"minors", catMinors},
+	{"minors-if-sexual", catAmbiguous},
+	{"sexual", catSexual},
+	{"nsfw", catNSFW},
+	{"not-minors", catNotMinors},
+}
+
+// catNames names the lists in cats for moderators, "+"-joined.
+func catNames(cats termCat) string {
+	var b strings.Builder
+	for _, s := range listSections {
+		if cats&s.cat != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('+')
+			}
+			b.WriteString(s.name)
+		}
+	}
+	return b.String()
+}
 
 // listLines calls fn with each term of a list (trimmed, comments and blank
 // lines skipped) and its line number.
@@ -87,6 +142,27 @@ func listLines(list []byte, fn func(line int, term string) error) error {
 		return fmt.Errorf("read list: %w", err)
 	}
 	return nil
+}
+
+// sectionLines is listLines for a list with sections: fn gets the list
+// each term is on, starting with cat (0: the list must open a section).
+func sectionLines(list []byte, cat termCat, fn func(line int, term string, cat termCat) error) error {
+	return listLines(list, func(line int, t string) error {
+		if strings.HasPrefix(t, "[") && strings.HasSuffix(t, "]") {
+			name := strings.TrimSpace(t[1 : len(t)-1])
+			for _, s := range listSections {
+				if s.name == name {
+					cat = s.cat
+					return nil
+				}
+			}
+			return fmt.Errorf("line %d: unknown section %q", line, t)
+		}
+		if cat == 0 {
+			return fmt.Errorf("line %d: term %q before any [section]", line, t)
+		}
+		return fn(line, t, cat)
+	})
 }
 
 // parseNegative joins the terms of a negative-prompt list with ", ". (A

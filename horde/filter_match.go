@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // filterTerm is one term of the filter lists.
 type filterTerm struct {
 	text string  // as the list writes it, without wildcards
 	cats termCat // the lists it is on
+	enye bool    // written with ñ: matches only words written with ñ
 }
 
 // phraseTerm is a term of several words.
@@ -24,15 +26,24 @@ type affixTerm struct {
 	term *filterTerm
 }
 
+// cjkTerm is a term in CJK script, found inside CJK runs.
+type cjkTerm struct {
+	s         []byte
+	kataStart bool // starts with katakana: not after a katakana letter
+	kataEnd   bool // ends with katakana: not before a katakana letter
+	term      *filterTerm
+}
+
 // termIndex finds the terms in a normalised prompt.
 type termIndex struct {
 	all      map[string]*filterTerm  // by kind and normalised form, to merge lists
 	exact    map[string]*filterTerm  // one-word terms
 	squeezed map[string]*filterTerm  // one-word terms with every repeated letter squeezed to one
 	phrases  map[string][]phraseTerm // by first word
-	prefixes []affixTerm             // "word*"
-	suffixes []affixTerm             // "*word"
+	prefixes [256][]affixTerm        // "word*", by first byte
+	suffixes [256][]affixTerm        // "*word", by last byte
 	infixes  []affixTerm             // "*word*"
+	cjk      map[rune][]cjkTerm      // by first rune
 }
 
 func newTermIndex() *termIndex {
@@ -41,12 +52,14 @@ func newTermIndex() *termIndex {
 		exact:    make(map[string]*filterTerm),
 		squeezed: make(map[string]*filterTerm),
 		phrases:  make(map[string][]phraseTerm),
+		cjk:      make(map[rune][]cjkTerm),
 	}
 }
 
-// addList adds every term of list to the index under cat.
+// addList adds every term of list to the index, under cat until a
+// [section] line says otherwise (cat 0: the list must start with one).
 func (x *termIndex) addList(name string, list []byte, cat termCat) error {
-	err := listLines(list, func(line int, raw string) error {
+	err := sectionLines(list, cat, func(line int, raw string, cat termCat) error {
 		if err := x.add(raw, cat); err != nil {
 			return fmt.Errorf("line %d: %w", line, err)
 		}
@@ -64,9 +77,13 @@ func (x *termIndex) add(raw string, cat termCat) error {
 	prefix, suffix := strings.HasSuffix(raw, "*"), strings.HasPrefix(raw, "*")
 	norm := normalizeText(text)
 	words := strings.Fields(norm)
+	enye := strings.ContainsAny(text, "ñÑ") || strings.Contains(text, "n\u0303")
+	cjk := strings.IndexFunc(norm, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0
 	switch {
 	case len(words) == 0:
 		return fmt.Errorf("term %q has no letters or digits", raw)
+	case cjk && (len(words) > 1 || strings.IndexFunc(norm, func(r rune) bool { return r < utf8.RuneSelf }) >= 0):
+		return fmt.Errorf("term %q mixes CJK with other letters", raw)
 	case len(words) == 1 && len(norm) < 2:
 		return fmt.Errorf("term %q is shorter than two letters", raw)
 	case len(words) > 1 && (prefix || suffix):
@@ -81,19 +98,29 @@ func (x *termIndex) add(raw string, cat termCat) error {
 	case suffix:
 		kind = "<"
 	}
+	if cjk {
+		kind = "c" + kind
+	}
 	if t := x.all[kind+norm]; t != nil {
 		t.cats |= cat
+		t.enye = t.enye && enye
 		return nil
 	}
-	t := &filterTerm{text: text, cats: cat}
+	t := &filterTerm{text: text, cats: cat, enye: enye}
 	x.all[kind+norm] = t
 	switch {
+	case cjk:
+		first, _ := utf8.DecodeRuneInString(norm)
+		last, _ := utf8.DecodeLastRuneInString(norm)
+		x.cjk[first] = append(x.cjk[first], cjkTerm{
+			s: []byte(norm), kataStart: !suffix && isKatakana(first), kataEnd: !prefix && isKatakana(last), term: t,
+		})
 	case prefix && suffix:
 		x.infixes = append(x.infixes, affixTerm{norm, t})
 	case prefix:
-		x.prefixes = append(x.prefixes, affixTerm{norm, t})
+		x.prefixes[norm[0]] = append(x.prefixes[norm[0]], affixTerm{norm, t})
 	case suffix:
-		x.suffixes = append(x.suffixes, affixTerm{norm, t})
+		x.suffixes[norm[len(norm)-1]] = append(x.suffixes[norm[len(norm)-1]], affixTerm{norm, t})
 	case len(words) > 1:
 		x.phrases[words[0]] = append(x.phrases[words[0]], phraseTerm{words, t})
 	default:
@@ -143,42 +170,69 @@ const minCompoundPart = 3
 func (x *termIndex) match(n *normalizer, hits []filterHit) []filterHit {
 	toks, out := n.toks, n.out
 	word := func(i int) []byte { return out[toks[i].lo:toks[i].hi] }
+	// is reports whether token k reads s, as written or in another reading.
+	is := func(k int, s string) bool {
+		if string(word(k)) == s {
+			return true
+		}
+		for _, a := range n.alts[toks[k].altLo:toks[k].altHi] {
+			if string(n.altBuf[a.lo:a.hi]) == s {
+				return true
+			}
+		}
+		return false
+	}
 	var scratch [64]byte
 	for i := range toks {
+		if toks[i].cjk {
+			hits = x.matchCJK(n, i, hits)
+			continue
+		}
 		w := word(i)
 		found := false
 		add := func(t *filterTerm, last int) {
+			if t.enye && !toks[i].enye {
+				return
+			}
 			hits = append(hits, filterHit{term: t, from: toks[i].from, to: toks[last].to})
 			found = true
 		}
-		if t := x.exact[string(w)]; t != nil {
-			add(t, i)
-		} else if toks[i].squeezed || hasDouble(w) {
-			// "looli", "chilld", and words whose letters were tripled
-			// ("teeeen" -> "ten"): compare fully squeezed. Unsqueezed
-			// words need a longer term, so that "Kidd" is not "kid".
-			sq := squeezeAll(scratch[:0], w)
-			if t := x.squeezed[string(sq)]; t != nil && (toks[i].squeezed || len(sq) >= 4) {
+		// wholeWord looks up one reading of token i.
+		wholeWord := func(w []byte, squeezed bool) {
+			if t := x.exact[string(w)]; t != nil {
 				add(t, i)
-			}
-		}
-		if t := x.affix(w); t != nil {
-			add(t, i)
-		}
-		for _, p := range x.phrases[string(w)] {
-			if i+len(p.words) > len(toks) {
-				continue
-			}
-			ok := true
-			for k, pw := range p.words[1:] {
-				if string(word(i+1+k)) != pw {
-					ok = false
-					break
+			} else if squeezed || hasDouble(w) {
+				// "looli", "chilld", and words whose letters were tripled
+				// ("teeeen" -> "ten"): compare fully squeezed. Unsqueezed
+				// words need a longer term, so that "Kidd" is not "kid".
+				sq := squeezeAll(scratch[:0], w)
+				if t := x.squeezed[string(sq)]; t != nil && (squeezed || len(sq) >= 4) {
+					add(t, i)
 				}
 			}
-			if ok {
-				add(p.term, i+len(p.words)-1)
+			if t := x.affix(w); t != nil {
+				add(t, i)
 			}
+			for _, p := range x.phrases[string(w)] {
+				if i+len(p.words) > len(toks) {
+					continue
+				}
+				ok := true
+				for k, pw := range p.words[1:] {
+					if toks[i+1+k].cjk || !is(i+1+k, pw) {
+						ok = false
+						break
+					}
+				}
+				if ok {
+					add(p.term, i+len(p.words)-1)
+				}
+			}
+		}
+		wholeWord(w, toks[i].squeezed)
+		// Other readings: capital I and 1 as l, digits stuck to the word.
+		for _, a := range n.alts[toks[i].altLo:toks[i].altHi] {
+			wholeWord(n.altBuf[a.lo:a.hi], toks[i].squeezed)
 		}
 		if !found && len(w) >= 2*minCompoundPart {
 			for k := minCompoundPart; k <= len(w)-minCompoundPart; k++ {
@@ -194,22 +248,63 @@ func (x *termIndex) match(n *normalizer, hits []filterHit) []filterHit {
 			}
 		}
 		if i+1 < len(toks) {
-			// A word split in two to hide it: "lo li", "se x", "chi ld".
-			// Common short words are left alone: "an Al Pacino" is no "anal".
-			nw := word(i + 1)
-			if (len(w) <= 2 || len(nw) <= 2) && len(w)+len(nw) <= len(scratch) &&
-				!shortWords[string(w)] && !shortWords[string(nw)] {
-				j := append(append(scratch[:0], w...), nw...)
-				if t := x.exact[string(j)]; t != nil {
-					add(t, i+1)
-				} else if t := x.affix(j); t != nil {
-					add(t, i+1)
+			// A word split in two to hide it: "lo li", "se x", "chi ld",
+			// or by a CJK character inside it, "lo萝li". Common short
+			// words are left alone: "an Al Pacino" is no "anal".
+			j, inside := i+1, false
+			if toks[j].cjk && j+1 < len(toks) && !toks[j+1].cjk &&
+				toks[i].to == toks[j].from && toks[j].to == toks[j+1].from {
+				j, inside = j+1, true
+			}
+			if !toks[j].cjk {
+				nw := word(j)
+				if len(w)+len(nw) <= len(scratch) && (inside ||
+					(len(w) <= 2 || len(nw) <= 2) && !shortWords[string(w)] && !shortWords[string(nw)]) {
+					jw := append(append(scratch[:0], w...), nw...)
+					if t := x.exact[string(jw)]; t != nil {
+						add(t, j)
+					} else if t := x.affix(jw); t != nil {
+						add(t, j)
+					}
 				}
 			}
 		}
 		if last, ok := ageAt(toks, out, i); ok {
 			add(ageTerm, last)
 		}
+	}
+	return hits
+}
+
+// matchCJK appends to hits the CJK terms found in the CJK run toks[i].
+func (x *termIndex) matchCJK(n *normalizer, i int, hits []filterHit) []filterHit {
+	if len(x.cjk) == 0 {
+		return hits
+	}
+	t := n.toks[i]
+	w := n.out[t.lo:t.hi]
+	for p := 0; p < len(w); {
+		r, size := utf8.DecodeRune(w[p:])
+		for _, ct := range x.cjk[r] {
+			e := p + len(ct.s)
+			if !bytes.HasPrefix(w[p:], ct.s) {
+				continue
+			}
+			// Katakana next to katakana is one word, unless the prompt
+			// separates them ("ロリ エロ").
+			if ct.kataStart && p > 0 && n.cjkTo[t.cjkAt+p-1] == n.cjkFrom[t.cjkAt+p] {
+				if prev, _ := utf8.DecodeLastRune(w[:p]); isKatakana(prev) {
+					continue
+				}
+			}
+			if ct.kataEnd && e < len(w) && n.cjkTo[t.cjkAt+e-1] == n.cjkFrom[t.cjkAt+e] {
+				if next, _ := utf8.DecodeRune(w[e:]); isKatakana(next) {
+					continue
+				}
+			}
+			hits = append(hits, filterHit{term: ct.term, from: int(n.cjkFrom[t.cjkAt+p]), to: int(n.cjkTo[t.cjkAt+e-1])})
+		}
+		p += size
 	}
 	return hits
 }
@@ -225,12 +320,15 @@ var shortWords = map[string]bool{
 
 // affix returns a wildcard term that w matches, or nil.
 func (x *termIndex) affix(w []byte) *filterTerm {
-	for _, a := range x.prefixes {
+	if len(w) == 0 {
+		return nil
+	}
+	for _, a := range x.prefixes[w[0]] {
 		if bytes.HasPrefix(w, []byte(a.s)) {
 			return a.term
 		}
 	}
-	for _, a := range x.suffixes {
+	for _, a := range x.suffixes[w[len(w)-1]] {
 		if bytes.HasSuffix(w, []byte(a.s)) {
 			return a.term
 		}

@@ -14,6 +14,7 @@ import (
 func defaultLists() horde.FilterLists {
 	return horde.FilterLists{
 		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
+		Languages: assets.FilterLanguages(),
 	}
 }
 
@@ -240,6 +241,9 @@ func TestNewFilterRejectsBadTerms(t *testing.T) {
 		{"no letters", horde.FilterLists{Minors: []byte("child\n# comment\n***\n")}, "minors list: line 3"},
 		{"one letter", horde.FilterLists{Sexual: []byte("nude\nx\n")}, "sexual list: line 2"},
 		{"phrase wildcard", horde.FilterLists{NSFW: []byte("blood splatter*\n")}, "nsfw list: line 1"},
+		{"unknown section", horde.FilterLists{Minors: []byte("child\n[kids]\nkid\n")}, "minors list: line 2: unknown section"},
+		{"language term before a section", horde.FilterLists{Languages: map[string][]byte{"de": []byte("# German\nkinder\n")}}, "de list: line 2"},
+		{"cjk mixed with latin", horde.FilterLists{Languages: map[string][]byte{"ja": []byte("[sexual]\nエロgirl\n")}}, "ja list: line 2: term \"エロgirl\" mixes CJK"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -275,7 +279,7 @@ func TestFilterListsWithFiles(t *testing.T) {
 	if v := f.Check("a hatchling ### dark", horde.FilterContext{}); v.Prompt != "a hatchling ### dark, nsfw, nude" {
 		t.Errorf("forced negative from the replaced list: prompt %q", v.Prompt)
 	}
-	if v := f.Check("loli", horde.FilterContext{}); v.Rule != horde.FilterRuleNone {
+	if v := f.Check("toddler", horde.FilterContext{}); v.Rule != horde.FilterRuleNone {
 		t.Errorf("the default minors list is still used: %q", v.Rule)
 	}
 	if v := f.Check("nude", horde.FilterContext{}); v.Rule != horde.FilterRuleNSFW {
@@ -301,6 +305,58 @@ func BenchmarkFilterCheck(b *testing.B) {
 	for b.Loop() {
 		if v := f.Check(longPrompt, horde.FilterContext{}); v.Action != horde.FilterAllow {
 			b.Fatalf("verdict %v", v.Action)
+		}
+	}
+}
+
+// TestFilterMatchedShowsWhatWasWritten: moderators see each term with the
+// text of the prompt it was found in, as the member wrote it (encoded,
+// spaced, in another script), and the rewrite cuts exactly that text.
+func TestFilterMatchedShowsWhatWasWritten(t *testing.T) {
+	f := mustFilter(t, horde.FilterOptions{NSFWModels: []string{"*"}})
+	tests := []struct {
+		prompt string
+		want   []string
+	}{
+		{"&#108;oli, %6Eude", []string{`minors:loli "&#108;oli"`, `sexual:nude "%6Eude"`}},
+		{"可爱的萝 莉，裸体", []string{`minors:萝莉 "萝 莉"`, `sexual:裸体 "裸体"`}},
+		{"ﾛﾘ ｴﾛ", []string{`minors:ロリ "ﾛﾘ"`, `sexual:エロ "ｴﾛ"`}},
+		{"chiId, niña desnuda", []string{`minors:child "chiId"`, `minors:niña "niña"`, `sexual:desnuda "desnuda"`}},
+		{"голая девочка", []string{`sexual:голая "голая"`, `minors:девочк "девочка"`}},
+		{"a baby, nude", []string{`minors-if-sexual:baby "baby"`, `sexual:nude "nude"`}},
+		{"cp", []string{`minors+sexual:cp "cp"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.prompt, func(t *testing.T) {
+			v := f.Check(tt.prompt, horde.FilterContext{NSFWAllowed: true})
+			if v.Rule != horde.FilterRuleCSAM {
+				t.Fatalf("rule %q, want csam", v.Rule)
+			}
+			if strings.Join(v.Matched, "; ") != strings.Join(tt.want, "; ") {
+				t.Errorf("matched %q, want %q", v.Matched, tt.want)
+			}
+		})
+	}
+	rewriting := mustFilter(t, horde.FilterOptions{RewriteNSFW: true})
+	if v := rewriting.Check("一座城堡，全裸, a castle", horde.FilterContext{}); v.Action != horde.FilterRewrite || v.Prompt != "一座城堡, a castle" {
+		t.Errorf("rewrite = %v %q, want the CJK term cut out", v.Action, v.Prompt)
+	}
+}
+
+// multilingualPrompt is a benign prompt in several scripts, with entities,
+// capital I letters and digits stuck to words: the slow paths of the filter.
+const multilingualPrompt = "masterpiece, Illustration of Iceland, 一座山上的城堡，油画，夕阳, " +
+	"イエローのドレスを着た女性、カロリーの高いケーキ, замок в тумане, картина маслом, " +
+	"caf&eacute; in Paris &amp; a croissant, 100% cotton, un château au bord de la mer, sdxl1, v2, " +
+	"Kinder spielen Fußball, niños jugando en el parque, a baby elephant, a minor chord ### 模糊, blurry"
+
+func BenchmarkFilterCheckMultilingual(b *testing.B) {
+	f := mustFilter(b, horde.FilterOptions{NSFWModels: []string{"*"}})
+	b.SetBytes(int64(len(multilingualPrompt)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if v := f.Check(multilingualPrompt, horde.FilterContext{}); v.Action != horde.FilterAllow || v.Rule != horde.FilterRuleMinors {
+			b.Fatalf("verdict %v %q", v.Action, v.Matched)
 		}
 	}
 }

@@ -179,6 +179,13 @@ func foldRune(r rune) (k foldKind, b [3]byte, n int) {
 	if c, ok := otherLike[r]; ok {
 		return foldChar, [3]byte{c}, 1
 	}
+	if s, ok := cyrillicLatin[r]; ok {
+		if s == "" {
+			return foldSkip, b, 0
+		}
+		copy(b[:], s)
+		return foldChar, b, len(s)
+	}
 	if s, ok := ligatures[r]; ok {
 		copy(b[:], s)
 		return foldChar, b, len(s)
@@ -211,4 +218,80 @@ func digitValue(r rune) int {
 		}
 	}
 	return -1
+}
+
+// cyrillicLatin transliterates the Cyrillic letters that have no Latin
+// look-alike in otherLike, so that a Russian word is one word, folded the
+// same way as the lists' terms ("голая" -> "golaya"). The hard sign is
+// dropped.
+var cyrillicLatin = map[rune]string{
+	'Б': "b", 'Г': "g", 'Д': "d", 'Ж': "zh", 'З': "z", 'И': "i", 'Й': "i", 'Л': "l", 'П': "n", 'Ф': "f",
+	'Ц': "c", 'Ч': "ch", 'Ш': "sh", 'Щ': "sh", 'Ы': "y", 'Э': "e", 'Ю': "yu", 'Я': "ya", 'Ъ': "",
+	'б': "b", 'г': "g", 'д': "d", 'ж': "zh", 'з': "z", 'и': "i", 'й': "i", 'л': "l", 'ф': "f",
+	'ц': "c", 'ч': "ch", 'ш': "sh", 'щ': "sh", 'ы': "y", 'э': "e", 'ю': "yu", 'я': "ya", 'ъ': "",
+	'Є': "e", 'є': "e", 'Ґ': "g", 'ґ': "g", 'Ў': "u", 'ў': "u",
+}
+
+// isCJK reports whether r is a Chinese, Japanese or Korean letter: a Han
+// ideograph, hiragana, katakana (with the prolonged sound mark) or hangul.
+// CJK is kept as it is and matched as runs (see Normalize).
+func isCJK(r rune) bool {
+	if r < 0x1100 {
+		return false
+	}
+	switch {
+	case r >= 0x3041 && r <= 0x3096, r >= 0x309D && r <= 0x309F, // hiragana
+		r >= 0x30A1 && r <= 0x30FA, r >= 0x30FC && r <= 0x30FF, r >= 0x31F0 && r <= 0x31FF, // katakana
+		r >= 0x4E00 && r <= 0x9FFF, r >= 0x3400 && r <= 0x4DBF, r == 0x3005, r == 0x3007: // common Han
+		return true
+	}
+	return unicode.In(r, unicode.Han, unicode.Hangul)
+}
+
+// isKatakana reports whether r is a katakana letter or the prolonged sound
+// mark that lengthens one.
+func isKatakana(r rune) bool {
+	return r >= 0x30A1 && r <= 0x30FA || r >= 0x30FC && r <= 0x30FF || r >= 0x31F0 && r <= 0x31FF
+}
+
+// halfwidthKana maps the halfwidth katakana U+FF66..U+FF9D to fullwidth.
+var halfwidthKana = []rune("ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン")
+
+// isVoicingMark reports whether r is a kana voicing mark: the combining,
+// spacing or halfwidth dakuten and handakuten.
+func isVoicingMark(r rune) bool {
+	switch r {
+	case 0x3099, 0x309A, 0x309B, 0x309C, 0xFF9E, 0xFF9F:
+		return true
+	}
+	return false
+}
+
+// voiced returns the kana r with a dakuten (or, semi, a handakuten):
+// か -> が, ハ -> パ, ウ -> ヴ. ok is false for a kana that takes none.
+func voiced(r rune, semi bool) (rune, bool) {
+	base, kata := r, false
+	if r >= 0x30A1 && r <= 0x30F6 {
+		base, kata = r-0x60, true // the katakana block mirrors hiragana
+	}
+	var v rune
+	switch {
+	case semi:
+		if base >= 0x306F && base <= 0x307B && (base-0x306F)%3 == 0 { // は ひ ふ へ ほ
+			v = base + 2
+		}
+	case base >= 0x304B && base <= 0x3061 && (base-0x304B)%2 == 0, // か .. ち
+		base == 0x3064 || base == 0x3066 || base == 0x3068,       // つ て と
+		base >= 0x306F && base <= 0x307B && (base-0x306F)%3 == 0: // は .. ほ
+		v = base + 1
+	case base == 0x3046: // う
+		v = 0x3094
+	}
+	if v == 0 {
+		return r, false
+	}
+	if kata {
+		v += 0x60
+	}
+	return v, true
 }

@@ -3,6 +3,7 @@ package horde_test
 import (
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
@@ -47,10 +48,25 @@ func TestNormalize(t *testing.T) {
 		{"emoji removed", "lo🍭li 🔥 cat", "loli cat"},
 		{"emoji between letters", "l🍭o🍭l🍭i", "loli"},
 		{"invisible filler letters", "lo\u3164li lo\u2800li", "loli loli"},
-		{"other scripts are separators", "萝莉loli", "loli"},
+		{"cjk is kept apart", "萝莉loli", "萝莉 loli"},
+		{"other scripts are separators", "שלוםloli สวัสดี", "loli"},
 		{"arabic digits", "١٢ year old", "12 year old"},
 		{"underscores", "little_girl", "little girl"},
 		{"invalid utf8", "lo\xffli", "lo li"},
+		{"url escapes", "%6Coli %4E%55%44%45 ni%C3%B1a", "loli nude nina"},
+		{"url escape of cjk", "%E8%90%9D%E8%8E%89", "萝莉"},
+		{"percent that escapes nothing", "100% cotton, 50%off, 100%abstract, %zz, %", "100 cotton 50 off 100 abstract zz"},
+		{"html numeric references", "&#108;oli &#x6C;&#X6F;li lol&#105 &#33821;&#33673;", "loli loli loli 萝莉"},
+		{"html named references", "caf&eacute; &lt;b&gt; &amp;k&#105;d&amp; ni&ntilde;a", "cafe b kid nina"},
+		{"ampersand that references nothing", "salt & pepper, Tom&Jerry, &nosuch; &#0; &#xZZ;", "salt pepper tom jerry nosuch 0 xzz"},
+		{"cyrillic transliterated", "Голая девочка, щука, объект", "golaya debochka shyka obekt"}, // look-alikes first: в is b, у is y
+		{"cjk runs joined across blanks", "萝 莉，裸.体 loli", "萝莉裸体 loli"},
+		{"cjk next to ascii", "loli萝莉nude", "loli 萝莉 nude"},
+		{"halfwidth katakana", "ﾛﾘ ﾇｰﾄﾞ ﾊﾟﾝﾁﾗ", "ロリヌードパンチラ"},
+		{"combining voicing mark", "ポルノ が", "ポルノが"},
+		{"hangul kept, filler dropped", "안녕ㅤ하세요", "안녕하세요"},
+		{"enye written two ways", "niña niña", "nina nina"},
+		{"capital I stays i", "IoIi ILLUSTRATION", "ioii illustration"},
 		{"empty", "", ""},
 		{"blank", " \t\n ", ""},
 	}
@@ -67,17 +83,29 @@ func TestNormalize(t *testing.T) {
 	}
 }
 
-// checkNormalized fails unless out is lower-case ASCII words separated by
-// single spaces.
+// checkNormalized fails unless out is lower-case ASCII words and runs of
+// CJK letters, separated by single spaces.
 func checkNormalized(t *testing.T, in, out string) {
 	t.Helper()
 	if strings.HasPrefix(out, " ") || strings.HasSuffix(out, " ") || strings.Contains(out, "  ") {
 		t.Fatalf("Normalize(%q) = %q: stray spaces", in, out)
 	}
-	for i := 0; i < len(out); i++ {
-		c := out[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == ' ') {
-			t.Fatalf("Normalize(%q) = %q: byte %q at %d is not a lower-case ASCII letter, digit or space", in, out, c, i)
+	for _, word := range strings.Fields(out) {
+		cjk := false
+		for i, r := range word {
+			switch {
+			case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+				if cjk {
+					t.Fatalf("Normalize(%q) = %q: word %q mixes CJK and ASCII", in, out, word)
+				}
+			case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul) || r == 'ー':
+				if i > 0 && !cjk {
+					t.Fatalf("Normalize(%q) = %q: word %q mixes CJK and ASCII", in, out, word)
+				}
+				cjk = true
+			default:
+				t.Fatalf("Normalize(%q) = %q: %q is not a lower-case ASCII letter, digit, CJK letter or space", in, out, r)
+			}
 		}
 	}
 }
@@ -87,6 +115,8 @@ func FuzzNormalize(f *testing.F) {
 		"a lighthouse at dusk", "(loli:1.4) ### nude", "c h i l d", "l0l1 n4k3d", "ｌｏｌｉ", "𝐥𝐨𝐥𝐢",
 		"lo\u200bli", "🇱🇴🇱🇮", "a 1 b 2 c", "13yo 5yo 1girl", "loooli", "((x)):1.2 [a|b] {c} d++",
 		"$ex @ss k!d", "\xff\xfe", "::::", "1 : 2 : .3",
+		"%6Coli %C3%B1 %E8%90%9D", "&#108;oli &lt;&amp;&ntilde; &#x1F600", "萝 莉，裸体 ﾛﾘ ﾇｰﾄﾞ ホ\u309a", "IoIi chi1d child1 2kids",
+		"niña nin\u0303a", "голая девочка", "lo萝li イエロー エロ",
 	} {
 		f.Add(s)
 	}

@@ -124,6 +124,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 func promptFilter(fc FilterConfig) (*horde.Filter, error) {
 	lists, err := horde.FilterLists{
 		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
+		Languages: assets.FilterLanguages(),
 	}.WithFiles(horde.FilterFiles{Minors: fc.Minors, Sexual: fc.Sexual, NSFW: fc.NSFW, Negative: fc.Negative})
 	if err != nil {
 		return nil, fmt.Errorf("config filter: %w", err)
