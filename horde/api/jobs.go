@@ -205,7 +205,7 @@ func (s *server) workerCredential(r *http.Request) (horde.Credential, error) {
 // decodePop reads, decodes and authenticates a pop. Unknown fields are
 // logged, since a pop response has no warnings.
 func (s *server) decodePop(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) (horde.Credential, horde.PopRequest, error) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+	data, err := s.readBody(w, r, s.bodyLimit(limitPop))
 	if err != nil {
 		return horde.Credential{}, horde.PopRequest{}, err
 	}
@@ -273,7 +273,11 @@ type submitResponse struct {
 
 // submit records a worker's result.
 func (s *server) submit(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+	limit := s.bodyLimit(limitText)
+	if kind == horde.KindImage {
+		limit = s.inlineSubmitLimit()
+	}
+	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -27,7 +27,7 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b transferBody
-	if _, err := s.decodeBody(w, r, &b); err != nil {
+	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

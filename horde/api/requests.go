@@ -101,9 +101,10 @@ type dryRunResponse struct {
 	Kudos int64 `json:"kudos"`
 }
 
-// async reads an async body, decodes it with decode and queues the request.
-func (s *server) async(w http.ResponseWriter, r *http.Request, decode func([]byte) (horde.NewRequest, []Warning, error)) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+// async reads an async body (at most limit bytes), decodes it with decode
+// and queues the request.
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []Warning, error)) {
+	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

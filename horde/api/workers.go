@@ -177,7 +177,7 @@ func (s *server) workerActor(r *http.Request, id string) (horde.User, error) {
 func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	var b workerUpdateBody
-	if _, err := s.decodeBody(w, r, &b); err != nil {
+	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
