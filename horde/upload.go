@@ -25,7 +25,7 @@ func (h *Horde) UploadTarget(ctx context.Context, jobID string) error {
 		return h.closedJobError(ctx, jobID)
 	}
 	if kind != KindImage {
-		return Invalidf("id", "job %s is not an image job", jobID)
+		return Invalidf("id", "job %s is not an image job", QuoteInput(jobID))
 	}
 	_, err := h.store.Upload(ctx, jobID)
 	switch {
@@ -69,7 +69,7 @@ func (h *Horde) recordUpload(ctx context.Context, jobID, ref string) error {
 	err := h.store.SetUpload(ctx, jobID, ref)
 	switch {
 	case notFound(err):
-		return NotFoundf("JobNotFound", "no job has id %s", jobID)
+		return NotFoundf("JobNotFound", "no job has id %s", QuoteInput(jobID))
 	case duplicate(err):
 		return &Error{Kind: KindConflict, Code: "JobNotProcessing", Message: "this job is no longer processing", Err: err}
 	case err != nil:

@@ -95,7 +95,7 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 		RequireUpfrontKudos: valueOr(common.RequireUpfrontKudos, false),
 		PriorityUsernames:   common.PriorityUsernames,
 	}
-	c.text("name", p.Name, true, maxWorkerName)
+	p.Name = c.workerName(p.Name)
 	c.list("models", p.Models, maxPopModels, maxNameLength)
 	c.list("blacklist", p.Blacklist, maxBlacklist, maxNameLength)
 	c.list("priority_usernames", p.PriorityUsernames, maxPriorityUsers, maxNameLength)

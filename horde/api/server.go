@@ -270,8 +270,10 @@ func (s *server) allow(w http.ResponseWriter, r *http.Request) bool {
 	now := s.clock.Now()
 	ok, wait := s.ipRate.allow(s.clientIP(r), now)
 	if ok {
-		// The anonymous key is shared by everyone; the IP limit covers it.
-		if key := r.Header.Get("apikey"); key != "" && key != horde.AnonymousKey {
+		// The key as authentication reads it (apiKey: trimmed), so that
+		// "key", "key " and "key\u00a0" share one bucket. The anonymous key
+		// is shared by everyone; the IP limit covers it.
+		if key := apiKey(r); key != horde.AnonymousKey {
 			ok, wait = s.keyRate.allow(horde.HashKey(key), now)
 		}
 	}
