@@ -13,10 +13,12 @@ import (
 // Defaults of the body budget.
 const (
 	// DefaultBodyBudgetBytes is how many bytes of large JSON bodies the
-	// server reads and decodes at once. A decoded body holds about twice its
-	// size while the request runs, so this bounds the memory that any number
-	// of concurrent large bodies can take.
-	DefaultBodyBudgetBytes = 32 << 20
+	// server reads and decodes at once: one image request of the largest
+	// default size. A decoded body holds about twice its size while the
+	// request runs, so this bounds the memory that any number of concurrent
+	// large bodies can take, and decoding them keeps at most about one core
+	// busy, leaving the other to pops, submits and heartbeats.
+	DefaultBodyBudgetBytes = 12 << 20
 	// smallBody is the size under which a body skips the budget: pops,
 	// submits, transfers and ordinary requests, which must never wait
 	// behind a large upload.

@@ -49,7 +49,7 @@ type Options struct {
 	MaxBodyBytes   int64
 	MaxUploadBytes int64
 	// BodyBudgetBytes bounds the bytes of large bodies (over 256 KiB) read
-	// and decoded at once; others wait their turn (default 32 MiB).
+	// and decoded at once; others wait their turn (default 12 MiB).
 	BodyBudgetBytes int64
 	// Timeouts sets how long each route may take to read its body and to
 	// write its answer; zero fields take the defaults (see Timeouts).
