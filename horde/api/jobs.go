@@ -9,7 +9,6 @@ import (
 
 // Limits and defaults of worker pops.
 const (
-	maxWorkerName      = 100
 	maxPopAmount       = 20
 	maxThreads         = 100
 	maxBlacklist       = 1000
