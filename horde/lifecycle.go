@@ -456,41 +456,6 @@ func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestSta
 	return nil
 }
 
-// Upload stores the image a worker PUT for a processing job; if the worker
-// already submitted "R2" for it, the job is settled now (r2.go), and an
-// image that fails the image check is KindInvalid.
-func (h *Horde) Upload(ctx context.Context, jobID string, data []byte) error {
-	if len(data) == 0 {
-		return Invalidf("image", "the upload is empty")
-	}
-	if len(data) > MaxUploadBytes {
-		return Invalidf("image", "the upload is larger than %d bytes", MaxUploadBytes)
-	}
-	h.mu.Lock()
-	oj := h.jobs[jobID]
-	h.mu.Unlock()
-	if oj == nil {
-		return h.closedJobError(ctx, jobID)
-	}
-	if oj.r.req.Kind != KindImage {
-		return Invalidf("id", "job %s is not an image job", jobID)
-	}
-	ref, err := h.store.PutBlob(ctx, data)
-	if err != nil {
-		return fmt.Errorf("store upload of job %s: %w", jobID, err)
-	}
-	err = h.store.SetUpload(ctx, jobID, ref)
-	switch {
-	case notFound(err):
-		return NotFoundf("JobNotFound", "no job has id %s", jobID)
-	case duplicate(err):
-		return &Error{Kind: KindConflict, Code: "JobNotProcessing", Message: "this job is no longer processing", Err: err}
-	case err != nil:
-		return fmt.Errorf("record upload of job %s: %w", jobID, err)
-	}
-	return h.settlePending(ctx, jobID)
-}
-
 // Blob returns a stored result image.
 func (h *Horde) Blob(ctx context.Context, ref string) ([]byte, error) {
 	data, err := h.store.Blob(ctx, ref)

@@ -96,13 +96,11 @@ func normalizePop(p *PopRequest) error {
 	if p.Kind != KindImage && p.Kind != KindText {
 		return Invalidf("kind", "unknown worker kind %q", p.Kind)
 	}
-	p.Name = strings.TrimSpace(p.Name)
-	if p.Name == "" {
-		return Invalidf("name", "a worker name is required")
+	name, err := ValidWorkerName(p.Name)
+	if err != nil {
+		return err
 	}
-	if len(p.Name) > MaxWorkerNameLength {
-		return Invalidf("name", "the worker name is longer than %d characters", MaxWorkerNameLength)
-	}
+	p.Name = name
 	switch {
 	case p.Amount == 0:
 		p.Amount = 1

@@ -2,6 +2,7 @@ package horde
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/hordebot/hordebot/kudos"
@@ -115,6 +116,11 @@ type RequestStore interface {
 type BlobStore interface {
 	// PutBlob stores data durably and returns its content address.
 	PutBlob(ctx context.Context, data []byte) (ref string, err error)
+	// PutBlobFrom streams r (at most max bytes) into the store without
+	// holding it in memory and returns its content address and size. More
+	// than max bytes is KindInvalid; an error reading r is returned wrapped
+	// and stores nothing; a full or read-only disk is KindUnavailable.
+	PutBlobFrom(ctx context.Context, r io.Reader, max int64) (ref string, n int64, err error)
 	// Blob returns the data at ref; ErrNotFound if none.
 	Blob(ctx context.Context, ref string) ([]byte, error)
 }

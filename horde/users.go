@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"unicode"
 )
 
 // MaxUserNameLength bounds a user's name.
@@ -44,21 +43,6 @@ func (h *Horde) Authenticate(ctx context.Context, apiKey string) (Credential, er
 		return Credential{}, fmt.Errorf("resolve api key: %w", err)
 	}
 	return c, nil
-}
-
-// validName trims and checks a user or worker name.
-func validName(field, name string, maxLen int) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", Invalidf(field, "a name is required")
-	}
-	if len(name) > maxLen {
-		return "", Invalidf(field, "the name is longer than %d characters", maxLen)
-	}
-	if strings.IndexFunc(name, unicode.IsControl) >= 0 {
-		return "", Invalidf(field, "the name contains control characters")
-	}
-	return name, nil
 }
 
 // CreateUser creates an API user and returns its new key (shown once).

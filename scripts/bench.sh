@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the benchmarks behind the figures the issues name and prints them as
 # one table: pop latency, HTTP job lifecycles/s, durable async requests/s,
-# ledger throughput, deferred ACK latency and grid composition (next to
-# ImageMagick's montage when it is installed). Takes a few minutes.
+# ledger throughput, deferred ACK latency, grid composition (next to
+# ImageMagick's montage when it is installed) and the API under abuse (peak
+# RSS of `hordebot api` and heartbeat p99 during each attack; each attack
+# lasts HORDEBOT_ABUSE_SECONDS, default 5). Takes a few minutes.
 #
 #   scripts/bench.sh            # all of it (make bench)
 #   BENCH_SCALE=0.2 scripts/bench.sh   # fewer iterations, for a quick look
@@ -56,6 +58,10 @@ bench ./store/ BenchmarkLedgerApplySingle 20000
 bench ./bot/ BenchmarkDeferredAck 300
 bench ./commands/ BenchmarkComposeGrid 30
 bench ./commands/ BenchmarkGridFromPNG 5
+# One run each: an attack lasts a fixed time, whatever BENCH_SCALE says.
+bench ./cmd/hordebot/ BenchmarkAbuseUploads 1
+bench ./cmd/hordebot/ BenchmarkAbuseJSONBodies 1
+bench ./cmd/hordebot/ BenchmarkAbuseTrickle 1
 
 # ImageMagick's montage on four 1024x1024 noise images like the benchmark's.
 montage_ms="montage not installed"
@@ -147,6 +153,16 @@ row "2x2 grid of four 1024x1024 images (imaging)" \
 row "same, from PNG bytes to grid PNG (decode + compose + encode)" \
 	"$(scaled "$(metric BenchmarkGridFromPNG ns/op)" 0.000001 '%.1f ms')" "faster than montage"
 row "same grid with ImageMagick montage (PNG files to PNG file)" "$montage_ms" ""
+# abuse NAME LABEL: the RSS peak and heartbeat p99 rows of one attack.
+abuse() {
+	row "$2: RSS peak of hordebot api (resting $(scaled "$(metric "$1" rss-rest-MB)" 1 '%.0f MB'))" \
+		"$(scaled "$(metric "$1" rss-peak-MB)" 1 '%.0f MB')" "< 200 MB"
+	row "$2: heartbeat p99 (server CPU $(scaled "$(metric "$1" server-cpu-s)" 1 '%.1f s'))" \
+		"$(metric "$1" hb-p99-ms) ms" "< 50 ms"
+}
+abuse BenchmarkAbuseUploads "40 concurrent 19 MB PUTs to unknown r2 jobs"
+abuse BenchmarkAbuseJSONBodies "40 concurrent 10 MB JSON bodies"
+abuse BenchmarkAbuseTrickle "1,500 trickling connections"
 echo
 echo "raw output: $out"
 if [ "${#failed[@]}" -gt 0 ]; then

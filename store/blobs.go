@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,6 +44,92 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
 	return ref, nil
 }
 
+// PutBlobFrom streams r into the blob store, at most max bytes, and returns
+// the content address and the size of what it stored. The bytes go to a
+// temporary file in the blob folder, hashed while they are written, then
+// the file is fsynced and renamed to its content address (replacing a copy
+// of the same content, so a damaged copy is rewritten), and the folder is
+// fsynced: memory use does not grow with the size of the blob, and a crash
+// or a broken upload leaves no partial blob. A reader holding more than max
+// bytes is a KindInvalid error (field "image"); an error reading r is returned wrapped as it is
+// (a client's broken upload, a *http.MaxBytesError) and stores nothing; a
+// full or read-only disk is KindUnavailable.
+func (s *Store) PutBlobFrom(ctx context.Context, r io.Reader, max int64) (ref string, n int64, err error) {
+	if err := ctx.Err(); err != nil {
+		return "", 0, err
+	}
+	f, err := os.CreateTemp(s.blobs, ".tmp-*")
+	if err != nil {
+		return "", 0, diskError(fmt.Errorf("blob folder %s: %w", s.blobs, err))
+	}
+	tmp := f.Name()
+	defer func() {
+		if f != nil {
+			f.Close()
+		}
+		if err != nil {
+			_ = os.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	buf := make([]byte, 64<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", 0, err
+		}
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			if n+int64(m) > max {
+				return "", 0, horde.Invalidf("image", "the upload is larger than %d bytes", max)
+			}
+			h.Write(buf[:m]) // a hash.Hash never fails
+			if _, werr := f.Write(buf[:m]); werr != nil {
+				return "", 0, diskError(fmt.Errorf("put blob: %w", werr))
+			}
+			n += int64(m)
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return "", 0, fmt.Errorf("put blob: read: %w", rerr)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		return "", 0, diskError(fmt.Errorf("put blob: sync: %w", err))
+	}
+	cerr := f.Close()
+	f = nil
+	if cerr != nil {
+		return "", 0, diskError(fmt.Errorf("put blob: close: %w", cerr))
+	}
+	if err := os.Chmod(tmp, 0o640); err != nil {
+		return "", 0, diskError(fmt.Errorf("put blob: %w", err))
+	}
+	ref = hex.EncodeToString(h.Sum(nil))
+	dir := filepath.Join(s.blobs, ref[:2])
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", 0, diskError(fmt.Errorf("blob folder %s: %w", dir, err))
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, ref)); err != nil {
+		return "", 0, diskError(fmt.Errorf("put blob %s: %w", ref, err))
+	}
+	if err := syncDir(dir); err != nil {
+		return "", 0, diskError(fmt.Errorf("put blob %s: sync folder: %w", ref, err))
+	}
+	return ref, n, nil
+}
+
+// syncDir fsyncs a folder, so that a rename into it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
 // writeFileAtomic writes data to path through a fsynced temporary file in
 // dir, then fsyncs dir so that the rename itself is durable.
 func writeFileAtomic(dir, path string, data []byte) (err error) {
@@ -73,12 +160,7 @@ func writeFileAtomic(dir, path string, data []byte) (err error) {
 	if err := os.Rename(tmp, path); err != nil {
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return syncDir(dir)
 }
 
 // Blob returns the data stored at ref; ErrNotFound if none. A ref that is

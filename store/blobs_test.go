@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
@@ -93,5 +95,59 @@ func TestBlobDetectsCorruption(t *testing.T) {
 	}
 	if got, err := s.Blob(ctx, ref); err != nil || string(got) != "original" {
 		t.Fatalf("repaired blob = %q, %v", got, err)
+	}
+}
+
+// patternReader yields n bytes of a repeating pattern without holding them.
+type patternReader struct{ left int64 }
+
+func (r *patternReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	n := min(int64(len(p)), r.left)
+	for i := range p[:n] {
+		p[i] = byte(r.left - int64(i))
+	}
+	r.left -= n
+	return int(n), nil
+}
+
+// TestPutBlobFromStreams: a 64 MiB blob is stored with a few hundred KiB
+// of allocations (the stream is never held whole in memory), under the
+// SHA-256 of its bytes; more than max bytes stores nothing and leaves no
+// temporary file.
+func TestPutBlobFromStreams(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	const size = 64 << 20
+	want := sha256.New()
+	_, _ = io.Copy(want, &patternReader{left: size})
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ref, n, err := s.PutBlobFrom(ctx, &patternReader{left: size}, size)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != size || ref != hex.EncodeToString(want.Sum(nil)) {
+		t.Fatalf("stored %d bytes as %s, want %d as the sha256 of the stream", n, ref, size)
+	}
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 4<<20 {
+		t.Errorf("streaming %d MiB allocated %d bytes: the blob was held in memory", size>>20, alloc)
+	}
+	fi, err := os.Stat(filepath.Join(s.Dir(), "blobs", ref[:2], ref))
+	if err != nil || fi.Size() != size {
+		t.Fatalf("blob file: %v, %v", fi, err)
+	}
+
+	_, _, err = s.PutBlobFrom(ctx, &patternReader{left: 1 << 20}, 1<<20-1)
+	if !horde.IsKind(err, horde.KindInvalid) {
+		t.Fatalf("over max: %v, want KindInvalid", err)
+	}
+	left, _ := filepath.Glob(filepath.Join(s.Dir(), "blobs", ".tmp-*"))
+	if len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
 	}
 }

@@ -149,7 +149,7 @@ func (a *App) Listen() error {
 			return err
 		}
 	}
-	a.listener = ln
+	a.listener = api.LimitListener(ln, a.Config.API.MaxConns, a.Config.API.MaxConnsPerIP)
 	return nil
 }
 
@@ -174,12 +174,9 @@ func (a *App) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	a.server = &http.Server{
-		Handler:           a.API,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
-	}
+	a.server = api.NewHTTPServer(a.API, api.ServerOptions{
+		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+	})
 	sweepCtx, stopSweeps := context.WithCancel(context.Background())
 	a.wg.Add(2)
 	go func() {

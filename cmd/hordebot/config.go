@@ -48,6 +48,10 @@ type APIConfig struct {
 	BurstPerKey int     `json:"burst_per_key"`
 	RatePerIP   float64 `json:"rate_per_ip"`
 	BurstPerIP  int     `json:"burst_per_ip"`
+	// MaxConns caps the API's open connections (0: 4096); MaxConnsPerIP
+	// those from one address (0: 256; -1: no cap, behind a reverse proxy).
+	MaxConns      int `json:"max_conns"`
+	MaxConnsPerIP int `json:"max_conns_per_ip"`
 }
 
 // HordeConfig configures the scheduler and its payments.

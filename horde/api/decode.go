@@ -19,13 +19,45 @@ import (
 // a body made of thousands of junk keys does not echo them all back.
 const maxWarnings = 20
 
-// readBody reads the request body, at most limit bytes. A larger body is an
-// error wrapping *http.MaxBytesError (answered 400, rc BodyTooLarge).
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	if r.Body == nil {
+// readBody reads the request body, at most limit bytes, into one buffer
+// sized from Content-Length (no doubling copies). A body declared or found
+// larger is an error wrapping *http.MaxBytesError (answered 400, rc
+// BodyTooLarge) and a declared one is refused before a byte is read. A large
+// body first takes its size from the server's body budget, held until the
+// request ends, so that many concurrent large bodies wait their turn rather
+// than multiply the memory in use.
+func (s *server) readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
+	if r.ContentLength > limit {
+		return nil, fmt.Errorf("read body: %w", &http.MaxBytesError{Limit: limit})
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = limit
+	}
+	if err := s.bodies.acquire(r, size); err != nil {
+		return nil, err
+	}
 	body := http.MaxBytesReader(w, r.Body, limit)
+	if r.ContentLength >= 0 {
+		// One read into a buffer of the declared size, plus one byte to see
+		// a body longer than declared (net/http refuses that anyway).
+		buf := make([]byte, r.ContentLength+1)
+		n, err := io.ReadFull(body, buf)
+		switch {
+		case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+			if int64(n) < r.ContentLength {
+				return nil, bodyError(err)
+			}
+			return buf[:n], nil
+		case err != nil:
+			return nil, bodyError(err)
+		default:
+			return nil, fmt.Errorf("read body: %w", &http.MaxBytesError{Limit: limit})
+		}
+	}
 	data, err := io.ReadAll(body)
 	if err != nil {
 		return nil, bodyError(err)
@@ -34,19 +66,21 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 }
 
 // bodyError classifies a failure to read a request body: over the limit
-// (answered 400, rc BodyTooLarge), or a broken upload (400).
+// (answered 400, rc BodyTooLarge), or a broken or too slow upload (400).
 func bodyError(err error) error {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		return fmt.Errorf("read body: %w", err)
 	}
-	return &horde.Error{Kind: horde.KindInvalid, Code: "BadRequest", Message: "could not read the request body", Err: err}
+	return &horde.Error{Kind: horde.KindInvalid, Code: "BadRequest", Field: "body", Message: "could not read the request body", Err: err}
 }
 
 // decodeJSON unmarshals the JSON object in data into v, a pointer to a
 // struct. Types are strict (a string where an integer belongs is a
-// KindInvalid error naming the field, e.g. "params.steps"); fields v does not
-// know are tolerated and returned as warnings, as the AI Horde ignores them.
+// KindInvalid error naming the field by its JSON path, e.g. "params.steps");
+// fields v does not know are tolerated and returned as warnings, as the AI
+// Horde ignores them. Finding them walks data in place: no copy of the body
+// is made beyond what v keeps.
 func decodeJSON(data []byte, v any) ([]string, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -56,7 +90,7 @@ func decodeJSON(data []byte, v any) ([]string, error) {
 		return nil, horde.Invalidf("", "the request body must be a JSON object")
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return nil, jsonError(err)
+		return nil, jsonError(err, reflect.TypeOf(v))
 	}
 	var warnings []string
 	unknownFields(data, reflect.TypeOf(v), "", &warnings)
@@ -64,11 +98,11 @@ func decodeJSON(data []byte, v any) ([]string, error) {
 }
 
 // jsonError turns an encoding/json error into a KindInvalid *horde.Error
-// that names the offending field when there is one.
-func jsonError(err error) error {
+// that names the offending field, as a JSON path, when there is one.
+func jsonError(err error, t reflect.Type) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		field := typeErr.Field
+		field := jsonPath(t, typeErr.Field)
 		if field == "" {
 			return horde.Invalidf("", "the request body must be a JSON object")
 		}
@@ -81,6 +115,50 @@ func jsonError(err error) error {
 			Message: fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset), Err: err}
 	}
 	return &horde.Error{Kind: horde.KindInvalid, Code: "ValidationError", Message: "malformed JSON", Err: err}
+}
+
+// jsonPath turns encoding/json's field path, which names the Go type of an
+// embedded struct (e.g. "asyncCommon.models"), into the JSON path the client
+// sent ("models"), walking t, the type decoded into.
+func jsonPath(t reflect.Type, goPath string) string {
+	if goPath == "" {
+		return ""
+	}
+	var out []string
+	for _, seg := range strings.Split(goPath, ".") {
+		t = elemType(t)
+		if t == nil || t.Kind() != reflect.Struct {
+			out = append(out, seg)
+			t = nil
+			continue
+		}
+		fi := indexOf(t)
+		if ft, ok := fi.exact[seg]; ok {
+			out = append(out, seg)
+			t = ft
+			continue
+		}
+		if et, ok := fi.embedded[seg]; ok {
+			t = et // a Go name only: the client never wrote it
+			continue
+		}
+		out = append(out, seg)
+		t = nil
+	}
+	return strings.Join(out, ".")
+}
+
+// elemType is the struct (or other) type behind pointers, slices, arrays and maps.
+func elemType(t reflect.Type) reflect.Type {
+	for t != nil {
+		switch t.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+			t = t.Elem()
+		default:
+			return t
+		}
+	}
+	return nil
 }
 
 // typeName is how a Go type reads to a client in an error message.
@@ -107,8 +185,9 @@ func typeName(t reflect.Type) string {
 
 // fieldIndex maps a struct's JSON names to their field types.
 type fieldIndex struct {
-	exact map[string]reflect.Type
-	lower map[string]reflect.Type // encoding/json also matches names case-insensitively
+	exact    map[string]reflect.Type
+	lower    map[string]reflect.Type // encoding/json also matches names case-insensitively
+	embedded map[string]reflect.Type // Go names of embedded structs, whose fields are promoted
 }
 
 var fieldIndexes sync.Map // reflect.Type -> *fieldIndex
@@ -117,7 +196,7 @@ func indexOf(t reflect.Type) *fieldIndex {
 	if fi, ok := fieldIndexes.Load(t); ok {
 		return fi.(*fieldIndex)
 	}
-	fi := &fieldIndex{exact: map[string]reflect.Type{}, lower: map[string]reflect.Type{}}
+	fi := &fieldIndex{exact: map[string]reflect.Type{}, lower: map[string]reflect.Type{}, embedded: map[string]reflect.Type{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() && !f.Anonymous {
@@ -136,6 +215,10 @@ func indexOf(t reflect.Type) *fieldIndex {
 			for k, v := range inner.lower {
 				fi.lower[k] = v
 			}
+			for k, v := range inner.embedded {
+				fi.embedded[k] = v
+			}
+			fi.embedded[f.Name] = f.Type
 			continue
 		}
 		if name == "" {
@@ -151,36 +234,35 @@ func indexOf(t reflect.Type) *fieldIndex {
 // unknownFields appends to warnings the object keys in data that type t
 // (a struct, or a pointer or slice of one) does not declare, recursing into
 // nested objects and arrays of objects. data has already been unmarshalled
-// successfully into t, so shapes match.
+// successfully into t, so it is valid JSON and shapes match; it is scanned
+// in place (scanObject, scanArray), never copied.
 func unknownFields(data []byte, t reflect.Type, path string, warnings *[]string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(data, &obj) != nil {
-			return // null, or not an object: nothing to report
-		}
 		fi := indexOf(t)
-		keys := make([]string, 0, len(obj))
-		for k := range obj {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // stable warning order
-		for _, k := range keys {
+		var unknown []string
+		scanObject(data, func(k string, value []byte) {
 			ft, ok := fi.exact[k]
 			if !ok {
 				ft, ok = fi.lower[strings.ToLower(k)]
 			}
 			name := joinPath(path, k)
 			if !ok {
-				if len(*warnings) < maxWarnings {
-					*warnings = append(*warnings, fmt.Sprintf("unknown field %q was ignored", name))
+				if len(unknown) < maxWarnings {
+					unknown = append(unknown, name)
 				}
-				continue
+				return
 			}
-			unknownFields(obj[k], ft, name, warnings)
+			unknownFields(value, ft, name, warnings)
+		})
+		slices.Sort(unknown) // stable warning order
+		for _, name := range unknown {
+			if len(*warnings) < maxWarnings {
+				*warnings = append(*warnings, fmt.Sprintf("unknown field %s was ignored", horde.QuoteInput(name)))
+			}
 		}
 	case reflect.Slice:
 		elem := t.Elem()
@@ -190,14 +272,132 @@ func unknownFields(data []byte, t reflect.Type, path string, warnings *[]string)
 		if elem.Kind() != reflect.Struct {
 			return
 		}
-		var items []json.RawMessage
-		if json.Unmarshal(data, &items) != nil {
+		i := 0
+		scanArray(data, func(item []byte) {
+			unknownFields(item, elem, fmt.Sprintf("%s[%d]", path, i), warnings)
+			i++
+		})
+	}
+}
+
+// scanObject calls fn with each key and raw value of the JSON object in
+// data (valid JSON); anything else (null) calls nothing.
+func scanObject(data []byte, fn func(key string, value []byte)) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] == '}' {
 			return
 		}
-		for i, item := range items {
-			unknownFields(item, elem, fmt.Sprintf("%s[%d]", path, i), warnings)
+		if data[i] == ',' {
+			i++
+			continue
+		}
+		kEnd := skipValue(data, i)
+		key := decodeKey(data[i:kEnd])
+		i = skipSpace(data, kEnd)
+		if i < len(data) && data[i] == ':' {
+			i++
+		}
+		i = skipSpace(data, i)
+		vEnd := skipValue(data, i)
+		fn(key, data[i:vEnd])
+		i = vEnd
+	}
+}
+
+// scanArray calls fn with each raw element of the JSON array in data.
+func scanArray(data []byte, fn func(item []byte)) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return
+	}
+	i++
+	for {
+		i = skipSpace(data, i)
+		if i >= len(data) || data[i] == ']' {
+			return
+		}
+		if data[i] == ',' {
+			i++
+			continue
+		}
+		end := skipValue(data, i)
+		fn(data[i:end])
+		i = end
+	}
+}
+
+// decodeKey is the string a JSON key literal stands for.
+func decodeKey(lit []byte) string {
+	if len(lit) >= 2 && bytes.IndexByte(lit, '\\') < 0 {
+		return string(lit[1 : len(lit)-1])
+	}
+	var k string
+	_ = json.Unmarshal(lit, &k) // valid JSON: cannot fail
+	return k
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value starting at data[i].
+func skipValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default: // a number, true, false or null
+		for i < len(data) {
+			switch data[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the end of the JSON string starting at data[i] (a quote).
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
 		}
 	}
+	return i
 }
 
 func joinPath(path, key string) string {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -69,17 +70,36 @@ func statusOf(err error) (int, errorBody) {
 	if !ok {
 		m = kindStatus[horde.KindInternal]
 	}
-	body := errorBody{Message: horde.MessageOf(err), RC: m.rc}
+	body := errorBody{Message: clipMessage(horde.MessageOf(err)), RC: m.rc}
 	var he *horde.Error
 	if errors.As(err, &he) && kind != horde.KindInternal {
 		if he.Code != "" {
 			body.RC = he.Code
 		}
 		if he.Field != "" {
-			body.Errors = map[string]string{he.Field: he.Message}
+			body.Errors = map[string]string{clipMessage(he.Field): clipMessage(he.Message)}
 		}
 	}
 	return m.status, body
+}
+
+// maxMessage bounds an error message, so that a message that quotes client
+// input without horde.QuoteInput still cannot echo a megabyte back.
+const maxMessage = 2*horde.MaxQuoted + 200
+
+// clipMessage cuts msg to maxMessage characters.
+func clipMessage(msg string) string {
+	if utf8.RuneCountInString(msg) <= maxMessage {
+		return msg
+	}
+	n := 0
+	for i := range msg {
+		if n == maxMessage {
+			return msg[:i] + "…"
+		}
+		n++
+	}
+	return msg
 }
 
 // unavailableRetryAfter is the Retry-After of a 503: long enough for an

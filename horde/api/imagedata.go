@@ -23,13 +23,20 @@ const maxImageSide = 8 * horde.MaxSide
 // WebP is checked structurally (RIFF container, a VP8/VP8L/VP8X first
 // chunk, consistent sizes); the others by decoding their header.
 func sniffImage(data []byte, field string) (string, error) {
-	if len(data) == 0 {
+	return sniffHeader(data, int64(len(data)), field)
+}
+
+// sniffHeader is sniffImage on the first bytes of an image of size bytes
+// (-1: unknown, then WebP's sizes are checked against head alone where they
+// fit in it).
+func sniffHeader(head []byte, size int64, field string) (string, error) {
+	if len(head) == 0 {
 		return "", horde.Invalidf(field, "%s is empty", field)
 	}
-	if isWebP(data) {
+	if isWebP(head, size) {
 		return "webp", nil
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(head))
 	if err != nil {
 		return "", &horde.Error{Kind: horde.KindInvalid, Code: "InvalidImage", Field: field,
 			Message: field + " is not a WebP, PNG, JPEG or GIF image", Err: err}
@@ -40,13 +47,17 @@ func sniffImage(data []byte, field string) (string, error) {
 	return format, nil
 }
 
-// isWebP reports whether data is a well-formed WebP container.
-func isWebP(data []byte) bool {
+// isWebP reports whether data, the first bytes of a file of size bytes
+// (-1: unknown), is a well-formed WebP container.
+func isWebP(data []byte, size int64) bool {
 	if len(data) < 20 || string(data[0:4]) != "RIFF" || string(data[8:12]) != "WEBP" {
 		return false
 	}
 	riffSize := binary.LittleEndian.Uint32(data[4:8])
-	if uint64(riffSize)+8 > uint64(len(data)) || riffSize < 12 {
+	if size < 0 {
+		size = int64(^uint32(0)) + 8
+	}
+	if uint64(riffSize)+8 > uint64(size) || riffSize < 12 {
 		return false
 	}
 	switch string(data[12:16]) {

@@ -177,7 +177,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []Warning, error) {
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {
-	s.async(w, r, DecodeImageAsync)
+	s.async(w, r, s.opt.MaxBodyBytes, DecodeImageAsync)
 }
 
 func (s *server) imageCheck(w http.ResponseWriter, r *http.Request) {

@@ -9,7 +9,6 @@ import (
 
 // Limits and defaults of worker pops.
 const (
-	maxWorkerName      = 100
 	maxPopAmount       = 20
 	maxThreads         = 100
 	maxBlacklist       = 1000
@@ -95,7 +94,7 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 		RequireUpfrontKudos: valueOr(common.RequireUpfrontKudos, false),
 		PriorityUsernames:   common.PriorityUsernames,
 	}
-	c.text("name", p.Name, true, maxWorkerName)
+	p.Name = c.workerName(p.Name)
 	c.list("models", p.Models, maxPopModels, maxNameLength)
 	c.list("blacklist", p.Blacklist, maxBlacklist, maxNameLength)
 	c.list("priority_usernames", p.PriorityUsernames, maxPriorityUsers, maxNameLength)
@@ -206,7 +205,7 @@ func (s *server) workerCredential(r *http.Request) (horde.Credential, error) {
 // decodePop reads, decodes and authenticates a pop. Unknown fields are
 // logged, since a pop response has no warnings.
 func (s *server) decodePop(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) (horde.Credential, horde.PopRequest, error) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+	data, err := s.readBody(w, r, s.bodyLimit(limitPop))
 	if err != nil {
 		return horde.Credential{}, horde.PopRequest{}, err
 	}
@@ -274,7 +273,11 @@ type submitResponse struct {
 
 // submit records a worker's result.
 func (s *server) submit(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+	limit := s.bodyLimit(limitText)
+	if kind == horde.KindImage {
+		limit = s.inlineSubmitLimit()
+	}
+	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b transferBody
-	if _, err := s.decodeBody(w, r, &b); err != nil {
+	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -58,7 +59,7 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 	}
 	to, err := s.h.UserInfo(r.Context(), toID)
 	if err == nil && !strings.EqualFold(to.User.Name, toName) {
-		err = horde.NotFoundf("UserNotFound", "no user %s#%d", toName, toID)
+		err = horde.NotFoundf("UserNotFound", "no user %s", horde.QuoteInput(fmt.Sprintf("%s#%d", toName, toID)))
 	}
 	if err != nil {
 		s.writeError(w, r, err)

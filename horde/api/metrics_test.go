@@ -29,7 +29,7 @@ func TestMetricsLabelRoutePatterns(t *testing.T) {
 		{"GET", "/api/v2/status/heartbeat", http.StatusOK},
 		{"GET", "/api/v2/no/such/endpoint/12345", http.StatusNotFound},
 		{"GET", "/favicon-67890.ico", http.StatusNotFound},
-		{"BREW", "/api/v2/status/heartbeat", http.StatusNotFound},
+		{"BREW", "/api/v2/status/heartbeat", http.StatusMethodNotAllowed},
 		{"OPTIONS", "/api/v2/generate/async", http.StatusNoContent},
 	}
 	for _, r := range requests {
@@ -43,7 +43,7 @@ hordebot_api_requests_total{code="200",method="GET",route="/api/v2/status/heartb
 hordebot_api_requests_total{code="404",method="GET",route="/api/v2/generate/check/{id}"} 2
 hordebot_api_requests_total{code="404",method="GET",route="/api/v2/"} 1
 hordebot_api_requests_total{code="404",method="GET",route="unmatched"} 1
-hordebot_api_requests_total{code="404",method="OTHER",route="/api/v2/"} 1
+hordebot_api_requests_total{code="405",method="OTHER",route="/api/v2/"} 1
 hordebot_api_requests_total{code="204",method="OPTIONS",route="preflight"} 1
 # HELP hordebot_api_requests_in_flight AI Horde API requests being answered now.
 # TYPE hordebot_api_requests_in_flight gauge

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -43,25 +46,50 @@ func validRef(ref string) bool {
 	return true
 }
 
-// r2Upload takes the raw image bytes of a processing job.
+// sniffBytes is how much of an upload is read before anything is stored,
+// to check that it starts like an image.
+const sniffBytes = 128 << 10
+
+// r2Upload takes the raw image bytes of a processing job. The job is
+// checked before a byte of the body is read (a PUT to an unknown, finished
+// or already uploaded job is answered at once, so a client that sent
+// Expect: 100-continue never sends its body); then the first bytes are
+// checked to be an image header and the rest streams to disk.
 func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	jobID, ok := strings.CutSuffix(file, ".webp")
 	if !ok || jobID == "" || len(jobID) > maxJobID {
-		s.writeError(w, r, horde.NotFoundf("JobNotFound", "no upload target %s", file))
+		s.writeError(w, r, horde.NotFoundf("JobNotFound", "no upload target %s", horde.QuoteInput(file)))
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, s.opt.MaxUploadBytes)
-	data, err := io.ReadAll(body)
-	if err != nil {
-		s.writeError(w, r, bodyError(err))
+	limit := s.opt.MaxUploadBytes
+	if r.ContentLength > limit {
+		s.writeError(w, r, fmt.Errorf("upload: %w", &http.MaxBytesError{Limit: limit}))
 		return
 	}
-	if _, err := sniffImage(data, "body"); err != nil {
+	if err := s.h.UploadTarget(r.Context(), jobID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.h.Upload(r.Context(), jobID, data); err != nil {
+	body := &readErr{r: http.MaxBytesReader(w, r.Body, limit)}
+	br := bufio.NewReaderSize(body, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.writeError(w, r, bodyError(err))
+		return
+	}
+	size := r.ContentLength
+	if size < 0 {
+		size = -1 // chunked: the RIFF size is checked once the blob is read
+	}
+	if _, err := sniffHeader(head, size, "body"); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if _, err := s.h.UploadFrom(r.Context(), jobID, br, limit); err != nil {
+		if body.err != nil {
+			err = bodyError(body.err) // the client's side broke or was too slow
+		}
 		s.writeError(w, r, err)
 		return
 	}
@@ -70,19 +98,34 @@ func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
 	}{Message: "OK"})
 }
 
+// readErr remembers the error its reader returned, so that a failed store
+// can tell a broken upload (the client's fault) from a broken disk.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		e.err = err
+	}
+	return n, err
+}
+
 // result serves a stored result image with its sniffed content type. Refs
 // are content addresses: the bytes behind one never change.
 func (s *server) result(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("ref")
 	if !validRef(ref) {
-		s.writeError(w, r, horde.NotFoundf("NotFound", "no result %s", ref))
+		s.writeError(w, r, horde.NotFoundf("NotFound", "no result %s", horde.QuoteInput(ref)))
 		return
 	}
 	data, err := s.h.Blob(r.Context(), ref)
 	if err != nil {
 		// A ref the blob store cannot parse names nothing: 404 as well.
 		if horde.IsKind(err, horde.KindNotFound) || horde.IsKind(err, horde.KindInvalid) {
-			err = horde.NotFoundf("NotFound", "no result %s", ref)
+			err = horde.NotFoundf("NotFound", "no result %s", horde.QuoteInput(ref))
 		}
 		s.writeError(w, r, err)
 		return

@@ -101,9 +101,10 @@ type dryRunResponse struct {
 	Kudos int64 `json:"kudos"`
 }
 
-// async reads an async body, decodes it with decode and queues the request.
-func (s *server) async(w http.ResponseWriter, r *http.Request, decode func([]byte) (horde.NewRequest, []Warning, error)) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+// async reads an async body (at most limit bytes), decodes it with decode
+// and queues the request.
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []Warning, error)) {
+	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -176,7 +177,7 @@ func progressOf(p horde.Progress) progressJSON {
 // id on the image status route), so that each route speaks one shape.
 func requestOfKind(p horde.Progress, kind horde.RequestKind, id string) error {
 	if p.Request.Kind != "" && p.Request.Kind != kind {
-		return horde.NotFoundf("RequestNotFound", "no %s request with id %s", kind, id)
+		return horde.NotFoundf("RequestNotFound", "no %s request with id %s", kind, horde.QuoteInput(id))
 	}
 	return nil
 }
@@ -184,7 +185,10 @@ func requestOfKind(p horde.Progress, kind horde.RequestKind, id string) error {
 // checkOfKind is the progress of the request named by the path's {id},
 // which must be of the given kind.
 func (s *server) checkOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, error) {
-	id := r.PathValue("id")
+	id, err := pathID(r, "id", "RequestNotFound", "request")
+	if err != nil {
+		return horde.Progress{}, err
+	}
 	p, err := s.h.Check(r.Context(), id)
 	if err == nil {
 		err = requestOfKind(p, kind, id)
@@ -195,7 +199,10 @@ func (s *server) checkOfKind(r *http.Request, kind horde.RequestKind) (horde.Pro
 // statusOfKind is the progress and the results of the request named by the
 // path's {id}, which must be of the given kind.
 func (s *server) statusOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, []horde.Generation, error) {
-	id := r.PathValue("id")
+	id, err := pathID(r, "id", "RequestNotFound", "request")
+	if err != nil {
+		return horde.Progress{}, nil, err
+	}
 	p, gens, err := s.h.Status(r.Context(), id)
 	if err == nil {
 		err = requestOfKind(p, kind, id)
@@ -210,6 +217,20 @@ func (s *server) cancelOfKind(r *http.Request, kind horde.RequestKind) (horde.Pr
 		return horde.Progress{}, nil, err
 	}
 	return s.h.Cancel(r.Context(), r.PathValue("id"))
+}
+
+// maxPathID bounds an id in a path: request, job and worker ids are UUIDs.
+const maxPathID = 64
+
+// pathID is the path value name, an id of something (what): one longer
+// than any id is KindNotFound (code) at once, quoting a clipped copy, so
+// that neither the horde nor an error message handles a megabyte id.
+func pathID(r *http.Request, name, code, what string) (string, error) {
+	id := r.PathValue(name)
+	if len(id) > maxPathID {
+		return "", horde.NotFoundf(code, "no %s has id %s", what, horde.QuoteInput(id))
+	}
+	return id, nil
 }
 
 // genMetadataJSON is a gen_metadata entry in and out.

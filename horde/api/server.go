@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -40,10 +41,19 @@ type Options struct {
 	// Transfers serves /kudos/transfer; nil answers it 503.
 	Transfers Transferer
 	Logger    *slog.Logger
-	// MaxBodyBytes caps JSON bodies (default 10 MiB); MaxUploadBytes caps the
-	// raw image of an r2 PUT (default 20 MiB).
+	// MaxBodyBytes caps the JSON body of an image request, the largest a
+	// client sends (a base64 source image; default 10 MiB); every other
+	// route has a smaller cap sized to its largest valid body (bodyLimits),
+	// never above this one except an inline image submit. MaxUploadBytes
+	// caps the raw image of an r2 PUT (default 20 MiB).
 	MaxBodyBytes   int64
 	MaxUploadBytes int64
+	// BodyBudgetBytes bounds the bytes of large bodies (over 256 KiB) read
+	// and decoded at once; others wait their turn (default 12 MiB).
+	BodyBudgetBytes int64
+	// Timeouts sets how long each route may take to read its body and to
+	// write its answer; zero fields take the defaults (see Timeouts).
+	Timeouts Timeouts
 	// KeyLimit limits requests per API key, IPLimit per client IP.
 	KeyLimit RateLimit
 	IPLimit  RateLimit
@@ -76,6 +86,7 @@ type server struct {
 	clock   horde.Clock
 	keyRate *limiters
 	ipRate  *limiters
+	bodies  *bodyBudget
 	metrics *httpMetrics // nil: metrics off
 }
 
@@ -94,6 +105,7 @@ func New(h *horde.Horde, opt Options) http.Handler {
 		opt.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	opt.BaseURL = strings.TrimRight(opt.BaseURL, "/")
+	opt.Timeouts = opt.Timeouts.withDefaults()
 	s := &server{
 		h:       h,
 		opt:     opt,
@@ -101,53 +113,93 @@ func New(h *horde.Horde, opt Options) http.Handler {
 		clock:   opt.Clock,
 		keyRate: newLimiters(opt.KeyLimit, DefaultKeyLimit),
 		ipRate:  newLimiters(opt.IPLimit, DefaultIPLimit),
+		bodies:  newBodyBudget(opt.BodyBudgetBytes),
 		metrics: withMetrics(opt, opt.Logger),
 	}
 	return s.middleware(s.routes())
 }
 
-// routes is the one route table.
+// routes is the one route table. Each route names its class: how long its
+// body may take to arrive and its answer to leave (routeClass). A known path
+// asked with another method is 405 JSON with Allow; an unknown path is 404
+// JSON.
 func (s *server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	handle := func(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	allowed := map[string][]string{} // path pattern -> its methods
+	var paths []string
+	handle := func(pattern string, class routeClass, fn func(http.ResponseWriter, *http.Request)) {
 		method, path, _ := strings.Cut(pattern, " ")
-		mux.HandleFunc(method+" "+Prefix+path, fn)
+		path = Prefix + path
+		read, write := s.opt.Timeouts.of(class)
+		mux.HandleFunc(method+" "+path, func(w http.ResponseWriter, r *http.Request) {
+			rc := http.NewResponseController(w)
+			now := time.Now()
+			// The http.Server's own timeouts are the short ones; routes that
+			// take large bodies or send large answers get theirs here.
+			_ = rc.SetReadDeadline(now.Add(read))
+			_ = rc.SetWriteDeadline(now.Add(write))
+			fn(w, r)
+		})
+		if _, ok := allowed[path]; !ok {
+			paths = append(paths, path)
+		}
+		allowed[path] = append(allowed[path], method)
+		if method == http.MethodGet {
+			allowed[path] = append(allowed[path], http.MethodHead)
+		}
 	}
 
-	handle("POST /generate/async", s.imageAsync)
-	handle("GET /generate/check/{id}", s.imageCheck)
-	handle("GET /generate/status/{id}", s.imageStatus)
-	handle("DELETE /generate/status/{id}", s.imageCancel)
-	handle("POST /generate/pop", s.imagePop)
-	handle("POST /generate/submit", s.imageSubmit)
+	handle("POST /generate/async", classLargeBody, s.imageAsync)
+	handle("GET /generate/check/{id}", classDefault, s.imageCheck)
+	handle("GET /generate/status/{id}", classLargeAnswer, s.imageStatus)
+	handle("DELETE /generate/status/{id}", classLargeAnswer, s.imageCancel)
+	handle("POST /generate/pop", classDefault, s.imagePop)
+	handle("POST /generate/submit", classLargeBody, s.imageSubmit)
 
-	handle("POST /generate/text/async", s.textAsync)
-	handle("GET /generate/text/status/{id}", s.textStatus)
-	handle("DELETE /generate/text/status/{id}", s.textCancel)
-	handle("POST /generate/text/pop", s.textPop)
-	handle("POST /generate/text/submit", s.textSubmit)
+	handle("POST /generate/text/async", classDefault, s.textAsync)
+	handle("GET /generate/text/status/{id}", classDefault, s.textStatus)
+	handle("DELETE /generate/text/status/{id}", classDefault, s.textCancel)
+	handle("POST /generate/text/pop", classDefault, s.textPop)
+	handle("POST /generate/text/submit", classDefault, s.textSubmit)
 
-	handle("PUT /r2/{file}", s.r2Upload)
-	handle("GET /results/{ref}", s.result)
+	handle("PUT /r2/{file}", classUpload, s.r2Upload)
+	handle("GET /results/{ref}", classLargeAnswer, s.result)
 
-	handle("GET /find_user", s.findUser)
-	handle("GET /users/{id}", s.user)
+	handle("GET /find_user", classDefault, s.findUser)
+	handle("GET /users/{id}", classDefault, s.user)
 
-	handle("GET /workers", s.workers)
-	handle("GET /workers/{id}", s.worker)
-	handle("PUT /workers/{id}", s.updateWorker)
-	handle("DELETE /workers/{id}", s.deleteWorker)
-	handle("GET /workers/name/{name}", s.workerByName)
+	handle("GET /workers", classLargeAnswer, s.workers)
+	handle("GET /workers/{id}", classDefault, s.worker)
+	handle("PUT /workers/{id}", classDefault, s.updateWorker)
+	handle("DELETE /workers/{id}", classDefault, s.deleteWorker)
+	handle("GET /workers/name/{name}", classDefault, s.workerByName)
 
-	handle("POST /kudos/transfer", s.transfer)
+	handle("POST /kudos/transfer", classDefault, s.transfer)
 
-	handle("GET /status/heartbeat", s.heartbeat)
-	handle("GET /status/models", s.models)
-	handle("GET /status/performance", s.performance)
+	handle("GET /status/heartbeat", classDefault, s.heartbeat)
+	handle("GET /status/models", classDefault, s.models)
+	handle("GET /status/performance", classDefault, s.performance)
 
-	// Anything else under the prefix is a JSON 404, not the mux's text one.
+	// A method-less mux of the same paths tells which path a request with
+	// the wrong method meant, for its 405 and Allow header.
+	byPath := http.NewServeMux()
+	for _, p := range paths {
+		byPath.HandleFunc(p, func(http.ResponseWriter, *http.Request) {})
+	}
+	// Anything else under the prefix is JSON, not the mux's text 404 or
+	// 405. A method-less pattern is less specific than a method one for the
+	// same path, so the routes above win whenever the method matches.
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, horde.NotFoundf("NotFound", "no such endpoint: %s %s", r.Method, r.URL.Path))
+		if _, p := byPath.Handler(r); p != "" {
+			methods := allowed[p]
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeJSON(w, s.log, http.StatusMethodNotAllowed, errorBody{
+				Message: fmt.Sprintf("%s is not allowed here; use %s", horde.QuoteInput(r.Method), strings.Join(methods, " or ")),
+				RC:      "MethodNotAllowed",
+			})
+			return
+		}
+		s.writeError(w, r, horde.NotFoundf("NotFound", "no such endpoint: %s %s", horde.QuoteInput(r.Method), horde.QuoteInput(r.URL.Path)))
 	})
 	return mux
 }
@@ -218,8 +270,10 @@ func (s *server) allow(w http.ResponseWriter, r *http.Request) bool {
 	now := s.clock.Now()
 	ok, wait := s.ipRate.allow(s.clientIP(r), now)
 	if ok {
-		// The anonymous key is shared by everyone; the IP limit covers it.
-		if key := r.Header.Get("apikey"); key != "" && key != horde.AnonymousKey {
+		// The key as authentication reads it (apiKey: trimmed), so that
+		// "key", "key " and "key\u00a0" share one bucket. The anonymous key
+		// is shared by everyone; the IP limit covers it.
+		if key := apiKey(r); key != horde.AnonymousKey {
 			ok, wait = s.keyRate.allow(horde.HashKey(key), now)
 		}
 	}
@@ -377,9 +431,10 @@ func (s *server) baseURL(r *http.Request) string {
 	return scheme + "://" + r.Host
 }
 
-// decodeBody reads and decodes a JSON body into v, returning the unknown-field warnings.
-func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, v any) ([]string, error) {
-	data, err := readBody(w, r, s.opt.MaxBodyBytes)
+// decodeBody reads (at most limit bytes) and decodes a JSON body into v,
+// returning the unknown-field warnings.
+func (s *server) decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) ([]string, error) {
+	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -117,7 +117,7 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []Warning, error) {
 }
 
 func (s *server) textAsync(w http.ResponseWriter, r *http.Request) {
-	s.async(w, r, DecodeTextAsync)
+	s.async(w, r, s.bodyLimit(limitText), DecodeTextAsync)
 }
 
 // textStatusJSON is the AI Horde's text status view.

@@ -99,7 +99,7 @@ func (s *server) user(w http.ResponseWriter, r *http.Request) {
 	raw := r.PathValue("id")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id < 0 {
-		s.writeError(w, r, horde.NotFoundf("UserNotFound", "no user with id %q", raw))
+		s.writeError(w, r, horde.NotFoundf("UserNotFound", "no user with id %s", horde.QuoteInput(raw)))
 		return
 	}
 	info, err := s.h.UserInfo(r.Context(), id)

@@ -19,6 +19,21 @@ func (c *check) fail(field, format string, args ...any) {
 	}
 }
 
+// add records err, a domain validation error, when it is the first failure.
+func (c *check) add(err error) {
+	if c.err == nil && err != nil {
+		c.err = err
+	}
+}
+
+// workerName requires a valid worker name (horde.ValidWorkerName, the rule
+// /worker register applies) and returns it trimmed.
+func (c *check) workerName(v string) string {
+	name, err := horde.ValidWorkerName(v)
+	c.add(err)
+	return name
+}
+
 // intRange requires lo <= v <= hi.
 func (c *check) intRange(field string, v, lo, hi int) {
 	if v < lo || v > hi {
@@ -70,7 +85,7 @@ func (c *check) oneOf(field, v string, allowed ...string) {
 			return
 		}
 	}
-	c.fail(field, "%s must be one of %s, not %q", field, strings.Join(allowed, ", "), v)
+	c.fail(field, "%s must be one of %s, not %s", field, strings.Join(allowed, ", "), horde.QuoteInput(v))
 }
 
 // valueOr returns *p, or def when p is nil.

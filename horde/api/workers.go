@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -97,7 +98,7 @@ func kindParam(r *http.Request, def horde.RequestKind) (horde.RequestKind, error
 	case "image", "text":
 		return horde.RequestKind(t), nil
 	default:
-		return "", horde.Invalidf("type", "type must be image or text, not %q", t)
+		return "", horde.Invalidf("type", "type must be image or text, not %s", horde.QuoteInput(t))
 	}
 }
 
@@ -120,7 +121,12 @@ func (s *server) workers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) worker(w http.ResponseWriter, r *http.Request) {
-	wk, err := s.h.Worker(r.Context(), r.PathValue("id"))
+	id, err := pathID(r, "id", "WorkerNotFound", "worker")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	wk, err := s.h.Worker(r.Context(), id)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -129,7 +135,12 @@ func (s *server) worker(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) workerByName(w http.ResponseWriter, r *http.Request) {
-	wk, err := s.h.WorkerByName(r.Context(), r.PathValue("name"))
+	name := r.PathValue("name")
+	if utf8.RuneCountInString(name) > horde.MaxWorkerNameLength {
+		s.writeError(w, r, horde.NotFoundf("WorkerNotFound", "no worker is named %s", horde.QuoteInput(name)))
+		return
+	}
+	wk, err := s.h.WorkerByName(r.Context(), name)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -175,17 +186,20 @@ func (s *server) workerActor(r *http.Request, id string) (horde.User, error) {
 }
 
 func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := pathID(r, "id", "WorkerNotFound", "worker")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	var b workerUpdateBody
-	if _, err := s.decodeBody(w, r, &b); err != nil {
+	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	var c check
 	if b.Name != nil {
-		trimmed := strings.TrimSpace(*b.Name)
-		b.Name = &trimmed
-		c.text("name", trimmed, true, maxWorkerName)
+		name := c.workerName(*b.Name)
+		b.Name = &name
 	}
 	if b.Info != nil {
 		c.text("info", *b.Info, false, maxWorkerInfo)
@@ -213,7 +227,11 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) deleteWorker(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	id, err := pathID(r, "id", "WorkerNotFound", "worker")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	by, err := s.workerActor(r, id)
 	if err != nil {
 		s.writeError(w, r, err)
