@@ -24,9 +24,9 @@ func TestDataDirIsPrivate(t *testing.T) {
 	ref := mustPut(t, s, "a private image")
 	mustUser(t, s, "alice") // a write, so the WAL exists
 	for path, want := range map[string]fs.FileMode{
-		dir:                                       0o700,
-		filepath.Join(dir, "blobs"):               0o700,
-		filepath.Join(dir, "blobs", ref[:2]):      0o700,
+		dir:                                  0o700,
+		filepath.Join(dir, "blobs"):          0o700,
+		filepath.Join(dir, "blobs", ref[:2]): 0o700,
 		filepath.Join(dir, "blobs", ref[:2], ref): 0o600,
 		filepath.Join(dir, store.DBFile):          0o600,
 		filepath.Join(dir, store.DBFile+"-wal"):   0o600,
