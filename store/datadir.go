@@ -66,6 +66,9 @@ func dataDirError(path, what string, err error) error {
 	case errors.As(err, &errno):
 		why = errno.Error()
 	}
+	if abs, aerr := filepath.Abs(path); aerr == nil {
+		path = abs
+	}
 	return &DataDirError{Path: filepath.Clean(path), Problem: what + ": " + why, Err: err}
 }
 
