@@ -46,7 +46,7 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (_ string, err error) 
 	if err := s.reserveBlob(ctx, n); err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(dir, dataDirMode); err != nil {
+	if err := os.MkdirAll(dir, privateDirMode); err != nil {
 		s.releaseBlob(n)
 		return "", diskError(fmt.Errorf("blob folder %s: %w", dir, err))
 	}
@@ -84,7 +84,7 @@ func writeFileAtomic(dir, path string, data []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, dbFileMode); err != nil {
+	if err := os.Chmod(tmp, privateFileMode); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -12,11 +12,12 @@ import (
 // The data directory holds the database and the result images: nobody but
 // the user running hordebot should read them (prompts, results, API key
 // hashes), so what the store creates is private: the folders 0700, the
-// database 0600 (SQLite gives its -wal and -shm files the database's mode).
+// database and the images 0600 (SQLite gives its -wal and -shm files the
+// database's mode).
 // Folders and files that already exist keep their mode.
 const (
-	dataDirMode = 0o700
-	dbFileMode  = 0o600
+	privateDirMode  = 0o700
+	privateFileMode = 0o600
 )
 
 // prepareDataDir creates dir and its blob folder if needed, creates the
@@ -26,7 +27,7 @@ const (
 // at the first write.
 func prepareDataDir(dir, blobs, dbPath string) error {
 	for _, d := range []string{dir, blobs} {
-		if err := os.MkdirAll(d, dataDirMode); err != nil {
+		if err := os.MkdirAll(d, privateDirMode); err != nil {
 			return dataDirError(d, "cannot be created", err)
 		}
 		f, err := os.CreateTemp(d, ".tmp-probe-*")
@@ -39,7 +40,7 @@ func prepareDataDir(dir, blobs, dbPath string) error {
 			return dataDirError(d, "is not writable", err)
 		}
 	}
-	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, dbFileMode)
+	f, err := os.OpenFile(dbPath, os.O_RDWR|os.O_CREATE, privateFileMode)
 	if err != nil {
 		return dataDirError(dbPath, "is not writable", err)
 	}
