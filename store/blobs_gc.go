@@ -40,8 +40,8 @@ const blobPinTTL = 10 * time.Minute
 const maxPins = 4096
 
 // blobRefQueries each report whether some row names the blob ?1. Every
-// column that holds a blob ref must be listed here, or its blobs would be
-// deleted under it.
+// column that holds a blob ref must be listed here and in
+// blobRefRangeQueries, or its blobs would be deleted under it.
 var blobRefQueries = []string{
 	`SELECT EXISTS (SELECT 1 FROM generations WHERE blob_ref = ?1 AND blob_ref != '')`,
 	`SELECT EXISTS (SELECT 1 FROM uploads WHERE blob_ref = ?1)`,
@@ -157,9 +157,6 @@ func (s *Store) dropBlob(ctx context.Context, ref string, olderThan time.Time) (
 	if s.pinnedLocked(ref, s.clock.Now()) {
 		return false, 0, nil
 	}
-	if used, err := s.blobReferenced(ctx, ref); err != nil || used {
-		return false, 0, err
-	}
 	path := s.blobPath(ref)
 	fi, err := os.Stat(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -170,6 +167,9 @@ func (s *Store) dropBlob(ctx context.Context, ref string, olderThan time.Time) (
 	}
 	if !olderThan.IsZero() && !fi.ModTime().Before(olderThan) {
 		return false, 0, nil
+	}
+	if used, err := s.blobReferenced(ctx, ref); err != nil || used {
+		return false, 0, err
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, 0, fmt.Errorf("delete blob %s: %w", ref, err)
@@ -220,12 +220,22 @@ func (s *Store) SweepBlobs(ctx context.Context, grace time.Duration) (BlobSweep,
 			continue
 		}
 		errs = append(errs, s.sweepTemps(dir, files, before, &res))
+		// One indexed range read per folder tells the blobs rows name; the
+		// others are checked again, one by one, under the pin lock.
+		named, err := s.blobsNamedWithPrefix(ctx, d.Name())
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		for _, f := range files {
 			ref := f.Name()
 			if !f.Type().IsRegular() || !validRef(ref) || ref[:2] != d.Name() {
 				continue
 			}
-			deleted, freed, err := s.dropBlob(ctx, ref, before)
+			deleted, freed := false, int64(0)
+			if !named[ref] {
+				deleted, freed, err = s.dropBlob(ctx, ref, before)
+			}
 			switch {
 			case err != nil:
 				errs = append(errs, err)
@@ -241,6 +251,30 @@ func (s *Store) SweepBlobs(ctx context.Context, grace time.Duration) (BlobSweep,
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// blobRefRangeQueries each list the blob refs in [?1, ?2) that rows of one
+// table name: blobRefQueries, by range.
+var blobRefRangeQueries = []string{
+	`SELECT DISTINCT blob_ref FROM generations WHERE blob_ref >= ?1 AND blob_ref < ?2 AND blob_ref != ''`,
+	`SELECT DISTINCT blob_ref FROM uploads WHERE blob_ref >= ?1 AND blob_ref < ?2`,
+}
+
+// blobsNamedWithPrefix is the set of blob refs starting with the two hex
+// digits prefix that some row names.
+func (s *Store) blobsNamedWithPrefix(ctx context.Context, prefix string) (map[string]bool, error) {
+	hi := prefix + "g" // every lowercase hex ref with this prefix sorts below it
+	named := make(map[string]bool)
+	for _, q := range blobRefRangeQueries {
+		refs, err := queryRows(ctx, s.r, "blobs named under "+prefix, scanString, q, prefix, hi)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range refs {
+			named[r] = true
+		}
+	}
+	return named, nil
 }
 
 // sweepTemps deletes the temporary files among entries of dir last written
