@@ -10,7 +10,10 @@
 // point. Result images live in a content-addressed folder next to the
 // database (blobs/ab/<sha256 hex>): they are large and written once, so
 // keeping them out of the WAL keeps commits small and fast, and a blob is
-// fsynced before the row naming it commits.
+// fsynced before the row naming it commits. A blob no row names any more is
+// deleted (blobs_gc.go), and finished requests past their retention go with
+// their rows and images (retention.go); the data quota counts both the
+// database and the blobs.
 //
 // Times are stored as unix nanoseconds and come back in UTC.
 package store
