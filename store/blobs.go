@@ -20,26 +20,43 @@ import (
 // returns that hex digest as its ref. Storing the same content again is a
 // no-op (a damaged copy is rewritten). The file is written to a temporary
 // name, fsynced, renamed and its folder fsynced, so a crash leaves either no
-// blob or the whole blob.
-func (s *Store) PutBlob(ctx context.Context, data []byte) (string, error) {
+// blob or the whole blob. The blob is pinned (kept from deletion) until the
+// row naming it commits, and counted against the data quota (blobs_gc.go).
+func (s *Store) PutBlob(ctx context.Context, data []byte) (_ string, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(data)
 	ref := hex.EncodeToString(sum[:])
+	s.pinBlob(ref) // before looking for the file: see blobs_gc.go
+	defer func() {
+		if err != nil {
+			s.unpinBlob(ref)
+		}
+	}()
 	dir := filepath.Join(s.blobs, ref[:2])
 	path := filepath.Join(dir, ref)
 	// The same content already stored intact: nothing to do. A damaged copy is replaced.
-	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(data)) {
+	fi, statErr := os.Stat(path)
+	if statErr == nil && fi.Size() == int64(len(data)) {
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 			return ref, nil
 		}
 	}
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	n := int64(len(data))
+	if err := s.reserveBlob(ctx, n); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, privateDirMode); err != nil {
+		s.releaseBlob(n)
 		return "", diskError(fmt.Errorf("blob folder %s: %w", dir, err))
 	}
 	if err := writeFileAtomic(dir, path, data); err != nil {
+		s.releaseBlob(n)
 		return "", diskError(fmt.Errorf("put blob %s: %w", ref, err))
+	}
+	if statErr == nil {
+		s.releaseBlob(fi.Size()) // the damaged copy it replaced
 	}
 	return ref, nil
 }
@@ -103,16 +120,32 @@ func (s *Store) PutBlobFrom(ctx context.Context, r io.Reader, max int64) (ref st
 	if cerr != nil {
 		return "", 0, diskError(fmt.Errorf("put blob: close: %w", cerr))
 	}
-	if err := os.Chmod(tmp, 0o640); err != nil {
+	if err := os.Chmod(tmp, privateFileMode); err != nil {
 		return "", 0, diskError(fmt.Errorf("put blob: %w", err))
 	}
 	ref = hex.EncodeToString(h.Sum(nil))
+	s.pinBlob(ref) // before the file is in place: see blobs_gc.go
+	defer func() {
+		if err != nil {
+			s.unpinBlob(ref)
+		}
+	}()
 	dir := filepath.Join(s.blobs, ref[:2])
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	path := filepath.Join(dir, ref)
+	if err := s.reserveBlob(ctx, n); err != nil {
+		return "", 0, err
+	}
+	old, statErr := os.Stat(path)
+	if err := os.MkdirAll(dir, privateDirMode); err != nil {
+		s.releaseBlob(n)
 		return "", 0, diskError(fmt.Errorf("blob folder %s: %w", dir, err))
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, ref)); err != nil {
+	if err := os.Rename(tmp, path); err != nil {
+		s.releaseBlob(n)
 		return "", 0, diskError(fmt.Errorf("put blob %s: %w", ref, err))
+	}
+	if statErr == nil {
+		s.releaseBlob(old.Size()) // the copy of the same content it replaced
 	}
 	if err := syncDir(dir); err != nil {
 		return "", 0, diskError(fmt.Errorf("put blob %s: sync folder: %w", ref, err))
@@ -154,7 +187,7 @@ func writeFileAtomic(dir, path string, data []byte) (err error) {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp, 0o640); err != nil {
+	if err := os.Chmod(tmp, privateFileMode); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -205,9 +238,12 @@ func mustHex(ref string) []byte {
 	return b
 }
 
-// diskError marks a full or read-only disk as KindUnavailable.
+// diskError marks a full or read-only disk, and a blob folder this process
+// may not write (permissions changed under it), as KindUnavailable: the
+// client can do nothing about it but try again once an admin has.
 func diskError(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EDQUOT) {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, fs.ErrPermission) {
 		return &horde.Error{Kind: horde.KindUnavailable, Code: "StoreUnavailable", Message: "storage is unavailable; try again later", Err: err}
 	}
 	return err

@@ -42,6 +42,10 @@ ORDER BY j.item, j.started_at, j.id`
 
 	// qJobState reads a job's state inside a write.
 	qJobState = `SELECT state FROM jobs WHERE id = ?`
+
+	// qDeleteUpload forgets a job's upload when the job ends; the caller
+	// drops the blob once nothing names it (blobs_gc.go).
+	qDeleteUpload = `DELETE FROM uploads WHERE job_id = ? RETURNING blob_ref`
 )
 
 // scanJob reads jobColumns from row.
@@ -118,9 +122,12 @@ func (s *Store) StartJob(ctx context.Context, j horde.Job) error {
 
 // FinishJob records a successful submit in one transaction: the job (state
 // done unless f.Job.State says otherwise), its item done, its generation, the
-// request's new state, and the ledger entries. A job that is not processing
-// is ErrDuplicate; an unknown job ErrNotFound; an entry breaking its floor
-// fails with kudos.ErrInsufficient. On any error nothing is written.
+// request's new state, and the ledger entries. The job's upload row is
+// removed (the generation names the result); an uploaded blob the
+// generation does not use is deleted unless another row names it. A job
+// that is not processing is ErrDuplicate; an unknown job ErrNotFound; an
+// entry breaking its floor fails with kudos.ErrInsufficient. On any error
+// nothing is written.
 func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 	j := f.Job
 	if j.ID == "" {
@@ -148,7 +155,8 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 			return &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
 		}
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	var uploaded []string
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var requestID string
 		var item int
 		err := s.txQueryRow(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID).Scan(&requestID, &item)
@@ -157,6 +165,10 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		}
 		if err != nil {
 			return unavailable(fmt.Errorf("finish job %s: %w", j.ID, err))
+		}
+		// The generation names the result from now on; the upload row is done.
+		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, j.ID); err != nil {
+			return err
 		}
 		if _, err := s.exec(ctx, tx, qFinishItem, requestID, item); err != nil {
 			return unavailable(fmt.Errorf("finish item %d of request %s: %w", item, requestID, err))
@@ -189,6 +201,50 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	// An upload the result does not use (the worker sent the image inline,
+	// or reported censored/csam) is deleted unless another row names it.
+	for _, ref := range uploaded {
+		if ref != g.BlobRef {
+			s.dropBlobs(ctx, ref)
+		}
+	}
+	return nil
+}
+
+// deleteUploads runs query (a DELETE FROM uploads ... RETURNING blob_ref
+// with args) in tx and returns the refs of the rows it deleted, so that their
+// blobs can be dropped once tx commits.
+func (s *Store) deleteUploads(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	var st *sql.Stmt
+	if p, ok := s.wstmts[query]; ok {
+		st = tx.StmtContext(ctx, p)
+	}
+	var rows *sql.Rows
+	var err error
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = tx.QueryContext(ctx, query, args...)
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("delete uploads: %w", err))
+	}
+	defer rows.Close()
+	var refs []string
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, fmt.Errorf("delete uploads: %w", err)
+		}
+		refs = append(refs, ref)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("delete uploads: %w", err))
+	}
+	return refs, nil
 }
 
 // jobNotProcessing explains why a job could not be finished or failed:
@@ -203,6 +259,8 @@ func (s *Store) jobNotProcessing(ctx context.Context, tx *sql.Tx, id, what strin
 
 // FailJob ends a processing job with state JobFaulted or JobAborted and puts
 // its item back to waiting; JobFaulted also counts a fault on the request.
+// The job's upload, if any, is forgotten and its blob deleted unless another
+// row names it.
 // The request's own state is left to the caller (EndRequest). ErrDuplicate
 // for a job that is not processing; ErrNotFound for an unknown job.
 func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState, at time.Time) error {
@@ -212,7 +270,8 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	var uploaded []string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var requestID string
 		var item int
 		err := s.txQueryRow(ctx, tx, qFailJob, string(state), nanos(at), jobID).Scan(&requestID, &item)
@@ -221,6 +280,10 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 		}
 		if err != nil {
 			return unavailable(fmt.Errorf("fail job %s: %w", jobID, err))
+		}
+		// The failed job's upload will never be a result.
+		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, jobID); err != nil {
+			return err
 		}
 		if _, err := s.exec(ctx, tx, qRequeueItem, requestID, item); err != nil {
 			return unavailable(fmt.Errorf("requeue item %d of request %s: %w", item, requestID, err))
@@ -232,22 +295,34 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	s.dropBlobs(ctx, uploaded...)
+	return nil
 }
 
-// SetUpload records the blob uploaded for a processing job (a second upload
-// replaces the first). ErrNotFound for an unknown job; ErrDuplicate if the
-// job is no longer processing.
+// SetUpload records the blob uploaded for a processing job. A second upload
+// replaces the first, whose blob is deleted unless another row names it.
+// ErrNotFound for an unknown job; ErrDuplicate if the job is no longer
+// processing (the blob is then deleted unless another row names it).
 func (s *Store) SetUpload(ctx context.Context, jobID, blobRef string) error {
 	if !validRef(blobRef) {
 		return horde.Invalidf("blob", "invalid blob reference")
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	var replaced string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		replaced = ""
 		var state string
 		if err := s.txQueryRow(ctx, tx, qJobState, jobID).Scan(&state); err != nil {
 			return notFound(err, "upload for job %s", jobID)
 		}
 		if state != string(horde.JobProcessing) {
 			return fmt.Errorf("upload for job %s: job is %s: %w", jobID, state, horde.ErrDuplicate)
+		}
+		err := tx.QueryRowContext(ctx, `SELECT blob_ref FROM uploads WHERE job_id = ?`, jobID).Scan(&replaced)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return unavailable(fmt.Errorf("read upload for job %s: %w", jobID, err))
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO uploads (job_id, blob_ref, at) VALUES (?, ?, ?)
 ON CONFLICT (job_id) DO UPDATE SET blob_ref = excluded.blob_ref, at = excluded.at`,
@@ -256,6 +331,17 @@ ON CONFLICT (job_id) DO UPDATE SET blob_ref = excluded.blob_ref, at = excluded.a
 		}
 		return nil
 	})
+	// The row naming blobRef has committed, or never will: the PutBlob pin
+	// that protected it until now is no longer needed.
+	s.unpinBlob(blobRef)
+	if err != nil {
+		s.dropBlobs(ctx, blobRef)
+		return err
+	}
+	if replaced != blobRef {
+		s.dropBlobs(ctx, replaced)
+	}
+	return nil
 }
 
 // Upload returns the blob ref uploaded for a job; ErrNotFound if none.

@@ -16,6 +16,8 @@ const (
 	qSelectRequest = `SELECT ` + requestColumns + ` FROM requests WHERE id = ?`
 	// qRequestState reads a request's state inside a write.
 	qRequestState = `SELECT state FROM requests WHERE id = ?`
+	// qDeleteRequestUploads forgets the uploads of a request's jobs.
+	qDeleteRequestUploads = `DELETE FROM uploads WHERE job_id IN (SELECT id FROM jobs WHERE request_id = ?) RETURNING blob_ref`
 	// openStates is the SQL list of unfinished request states (matches the requests_open index).
 	openStates = `('waiting', 'processing')`
 
@@ -155,8 +157,10 @@ func (s *Store) Open(ctx context.Context) (horde.Snapshot, error) {
 
 // EndRequest sets a request's final state (done, faulted or cancelled) with
 // a reason; its unfinished items become faulted (for a faulted request) or
-// cancelled, and its processing jobs cancelled. ErrNotFound for an unknown
-// request; ErrDuplicate for one already finished (nothing changes).
+// cancelled, and its processing jobs cancelled; the uploads of its jobs are
+// forgotten and their blobs deleted unless another row names them.
+// ErrNotFound for an unknown request; ErrDuplicate for one already finished
+// (nothing changes).
 func (s *Store) EndRequest(ctx context.Context, id string, state horde.RequestState, reason string, at time.Time) error {
 	if !state.Finished() {
 		return horde.Invalidf("state", "request %s cannot end in state %q", id, state)
@@ -168,7 +172,8 @@ func (s *Store) EndRequest(ctx context.Context, id string, state horde.RequestSt
 	if state == horde.RequestFaulted {
 		itemState = horde.ItemFaulted
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	var uploaded []string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, reason = ?, finished_at = ?
 WHERE id = ? AND state IN `+openStates, string(state), reason, nanos(at), id)
 		if err != nil {
@@ -187,8 +192,15 @@ WHERE request_id = ? AND state IN ('waiting', 'processing')`, string(itemState),
 WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nanos(at), id); err != nil {
 			return unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
 		}
-		return nil
+		// Uploads of its cancelled jobs will never be results.
+		uploaded, err = s.deleteUploads(ctx, tx, qDeleteRequestUploads, id)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	s.dropBlobs(ctx, uploaded...)
+	return nil
 }
 
 // requestNotOpen explains why a request could not be changed: ErrNotFound

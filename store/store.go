@@ -10,7 +10,10 @@
 // point. Result images live in a content-addressed folder next to the
 // database (blobs/ab/<sha256 hex>): they are large and written once, so
 // keeping them out of the WAL keeps commits small and fast, and a blob is
-// fsynced before the row naming it commits.
+// fsynced before the row naming it commits. A blob no row names any more is
+// deleted (blobs_gc.go), and finished requests past their retention go with
+// their rows and images (retention.go); the data quota counts both the
+// database and the blobs.
 //
 // Times are stored as unix nanoseconds and come back in UTC.
 package store
@@ -23,7 +26,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -49,6 +51,12 @@ type Store struct {
 
 	creds credentialCache // API key hash -> credential, for a few seconds
 
+	// gc pins blobs being written and follows their size (blobs_gc.go);
+	// quota is Options.MaxDBBytes, counted over the database and the blobs.
+	gc       blobKeeper
+	quota    int64
+	pageSize int64 // the database's, when there is a quota
+
 	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
 	rstmts map[string]*sql.Stmt // hot statements prepared on r
@@ -68,13 +76,15 @@ type Store struct {
 type Options struct {
 	Clock  horde.Clock
 	Logger *slog.Logger
-	// MaxDBBytes is a quota on the database's size, rounded down to whole
-	// pages (SQLite's max_page_count on the writer connection); 0 means no
-	// quota. A write that would grow the database past it fails with
-	// KindUnavailable and changes nothing, as on a full disk; writes that fit
-	// in pages already allocated still succeed. A quota below the current
-	// size holds the database at its current size. Result images (blobs/)
-	// and the WAL are not counted. Migrations at Open run before the quota
+	// MaxDBBytes is a quota on the data directory: the database's pages plus
+	// the result images (blobs/); 0 means no quota. The database may grow
+	// into what the images leave, rounded down to whole pages (SQLite's
+	// max_page_count on the writer connection, updated as images come and
+	// go); an image is refused if it does not fit beside the database. A
+	// write that does not fit fails with KindUnavailable and changes nothing,
+	// as on a full disk; writes that fit in pages already allocated still
+	// succeed. A quota below the current size holds the data at its current
+	// size. The WAL is not counted. Migrations at Open run before the quota
 	// applies.
 	MaxDBBytes int64
 }
@@ -90,10 +100,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "blobs"), 0o750); err != nil {
-		return nil, fmt.Errorf("create data dir %s: %w", dir, err)
-	}
 	path := filepath.Join(dir, DBFile)
+	blobs := filepath.Join(dir, "blobs")
+	if err := prepareDataDir(dir, blobs, path); err != nil {
+		return nil, err
+	}
 	// temp_store(MEMORY) keeps the statement journals of the group commit's
 	// savepoints off the disk; a 16 MiB page cache per connection keeps the
 	// hot indexes in memory. Checkpoints are mostly the checkpointer's
@@ -109,8 +120,14 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 		w.Close()
 		return nil, err
 	}
+	// The quota counts the blobs too: the database may take what they leave.
+	var blobBytes, pageSize int64
 	if opt.MaxDBBytes > 0 {
-		if w, err = applyQuota(ctx, w, path, pragmas, opt.MaxDBBytes, opt.Logger); err != nil {
+		if blobBytes, err = blobUsage(blobs); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("size of the result images in %s: %w", blobs, err)
+		}
+		if w, pageSize, err = applyQuota(ctx, w, path, pragmas, opt.MaxDBBytes, blobBytes, opt.Logger); err != nil {
 			return nil, err
 		}
 	}
@@ -123,9 +140,11 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	r.SetMaxIdleConns(4)
 	r.SetConnMaxIdleTime(0)
 	s := &Store{
-		w: w, r: r, dir: dir, blobs: filepath.Join(dir, "blobs"), clock: opt.Clock, log: opt.Logger,
+		w: w, r: r, dir: dir, blobs: blobs, clock: opt.Clock, log: opt.Logger,
+		quota: opt.MaxDBBytes, pageSize: pageSize,
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
 	}
+	s.gc.used.Store(blobBytes)
 	if s.ck, err = openCheckpointer(path, pragmas); err != nil {
 		s.closeDBs()
 		return nil, err
@@ -156,10 +175,12 @@ func openWriter(path, pragmas string) (*sql.DB, error) {
 	return w, nil
 }
 
-// applyQuota reopens the writer w with max_page_count set from maxBytes and
-// the database's page size. The pragma goes in the DSN so that it holds on
-// every connection the pool may (re)open, not only the current one.
-func applyQuota(ctx context.Context, w *sql.DB, path, pragmas string, maxBytes int64, log *slog.Logger) (*sql.DB, error) {
+// applyQuota reopens the writer w with max_page_count set from maxBytes
+// less the blobBytes the images take, and returns it with the database's
+// page size. The pragma goes in the DSN so that it holds on every connection
+// the pool may (re)open, not only the current one; the writer updates it as
+// images come and go (applyDBLimit).
+func applyQuota(ctx context.Context, w *sql.DB, path, pragmas string, maxBytes, blobBytes int64, log *slog.Logger) (*sql.DB, int64, error) {
 	var pageSize, pages int64
 	err := w.QueryRowContext(ctx, "PRAGMA page_size").Scan(&pageSize)
 	if err == nil {
@@ -169,29 +190,30 @@ func applyQuota(ctx context.Context, w *sql.DB, path, pragmas string, maxBytes i
 		err = cerr
 	}
 	if err != nil {
-		return nil, fmt.Errorf("database quota of %s: %w", path, err)
+		return nil, 0, fmt.Errorf("database quota of %s: %w", path, err)
 	}
 	if pageSize <= 0 {
-		return nil, fmt.Errorf("database quota of %s: page size %d", path, pageSize)
+		return nil, 0, fmt.Errorf("database quota of %s: page size %d", path, pageSize)
 	}
-	limit := max(maxBytes/pageSize, 1)
+	limit := max((maxBytes-blobBytes)/pageSize, 1)
 	w, err = openWriter(path, pragmas+fmt.Sprintf("&_pragma=max_page_count(%d)", limit))
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	// SQLite never sets the limit below the current size; read what it took.
 	var got int64
 	if err := w.QueryRowContext(ctx, "PRAGMA max_page_count").Scan(&got); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("database quota of %s: %w", path, err)
+		return nil, 0, fmt.Errorf("database quota of %s: %w", path, err)
 	}
 	if got > limit {
-		log.Warn("the database is already larger than its quota: it cannot grow",
-			"quota_bytes", maxBytes, "size_bytes", pages*pageSize)
+		log.Warn("the data directory is already larger than its quota: the database cannot grow",
+			"quota_bytes", maxBytes, "database_bytes", pages*pageSize, "images_bytes", blobBytes)
 	} else {
-		log.Info("database quota", "quota_bytes", got*pageSize, "size_bytes", pages*pageSize, "page_size", pageSize)
+		log.Info("data quota", "quota_bytes", maxBytes, "database_limit_bytes", got*pageSize,
+			"database_bytes", pages*pageSize, "images_bytes", blobBytes, "page_size", pageSize)
 	}
-	return w, nil
+	return w, pageSize, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {

@@ -76,6 +76,7 @@ func (s *Store) writer() {
 				break collect
 			}
 		}
+		s.applyDBLimit() // the images' size changed the database's share of the quota
 		s.runBatch(batch)
 		clear(batch) // drop references to finished ops
 	}

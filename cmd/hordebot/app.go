@@ -49,6 +49,10 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		clock = horde.SystemClock{}
 	}
 	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log, MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	var dataDir *store.DataDirError
+	if errors.As(err, &dataDir) {
+		return nil, err // it names the directory and the fix already
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
@@ -165,9 +169,10 @@ func (a *App) MetricsAddr() string {
 	return a.metrics.listener.Addr().String()
 }
 
-// Serve runs the API, the metrics server (when metrics_listen is set) and
-// the horde's sweeps until ctx ends, then drains: the HTTP servers stop
-// taking requests and finish those in flight.
+// Serve runs the API, the metrics server (when metrics_listen is set), the
+// horde's sweeps, the kudos schedules and the store's retention until ctx
+// ends, then drains: the HTTP servers stop taking requests and finish those
+// in flight.
 func (a *App) Serve(ctx context.Context) error {
 	if a.listener == nil {
 		if err := a.Listen(); err != nil {
@@ -178,7 +183,7 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	})
 	sweepCtx, stopSweeps := context.WithCancel(context.Background())
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() {
 		defer a.wg.Done()
 		if err := a.Horde.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
@@ -189,6 +194,15 @@ func (a *App) Serve(ctx context.Context) error {
 		defer a.wg.Done()
 		if err := a.Kudos.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("kudos tallies stopped", "err", err)
+		}
+	}()
+	// The store's own housekeeping: results past their retention, image
+	// files no row names. Neither a scheduling nor a payment rule, so it
+	// runs beside the horde's sweeps and the kudos schedules, not in them.
+	go func() {
+		defer a.wg.Done()
+		if err := a.Store.RunRetention(sweepCtx, a.Config.Retention.Store()); err != nil && !errors.Is(err, context.Canceled) {
+			a.Log.Error("retention stopped", "err", err)
 		}
 	}()
 	errc := make(chan error, 2)

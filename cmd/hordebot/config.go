@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -21,11 +22,14 @@ import (
 // (DISCORD_TOKEN) come only from the environment and are not part of it.
 type Config struct {
 	Data string `json:"data"`
-	// DataMaxMiB caps the SQLite database's size (store.Options.MaxDBBytes):
-	// past it, writes are refused as on a full disk (the API answers 503,
-	// the bot says storage is unavailable). 0: no cap.
-	DataMaxMiB int64  `json:"data_max_mib"`
-	LogLevel   string `json:"log_level"`
+	// DataMaxMiB caps the data directory (store.Options.MaxDBBytes): the
+	// SQLite database plus the result images. Past it, writes are refused as
+	// on a full disk (the API answers 503, the bot says storage is
+	// unavailable). 0: no cap.
+	DataMaxMiB int64 `json:"data_max_mib"`
+	// Retention: how long results are kept, and the image folder's sweep.
+	Retention RetentionConfig `json:"retention"`
+	LogLevel  string          `json:"log_level"`
 	// MetricsListen, when set (e.g. "127.0.0.1:9464"), is where `run` and
 	// `api` serve Prometheus metrics at /metrics. Empty: no metrics.
 	MetricsListen string        `json:"metrics_listen"`
@@ -52,6 +56,25 @@ type APIConfig struct {
 	// those from one address (0: 256; -1: no cap, behind a reverse proxy).
 	MaxConns      int `json:"max_conns"`
 	MaxConnsPerIP int `json:"max_conns_per_ip"`
+}
+
+// RetentionConfig sets how long finished requests and their images are
+// kept (store.Retention).
+type RetentionConfig struct {
+	// Results: finished requests, their jobs, results and images are deleted
+	// this long after they finish; 0 keeps them forever. Shared art posts and
+	// results still owed to Discord are kept; the kudos ledger always is.
+	Results kudos.Duration `json:"results"`
+	// OrphanGrace: an image file no row names is deleted once it is this
+	// old (a file written just before its row commits is younger).
+	OrphanGrace kudos.Duration `json:"orphan_grace"`
+	// SweepEvery: how often the purge and the image sweep run.
+	SweepEvery kudos.Duration `json:"sweep_every"`
+}
+
+// Store is the store's housekeeping configuration.
+func (r RetentionConfig) Store() store.Retention {
+	return store.Retention{Results: time.Duration(r.Results), BlobGrace: time.Duration(r.OrphanGrace), Every: time.Duration(r.SweepEvery)}
 }
 
 // HordeConfig configures the scheduler and its payments.
@@ -199,6 +222,15 @@ func (c Config) validate() error {
 	}
 	if c.DataMaxMiB < 0 {
 		return fmt.Errorf("config: data_max_mib must not be negative")
+	}
+	if c.Retention.Results < 0 {
+		return fmt.Errorf("config: retention.results must not be negative (0 keeps results forever)")
+	}
+	if time.Duration(c.Retention.OrphanGrace) < time.Minute {
+		return fmt.Errorf("config: retention.orphan_grace must be at least 1m: an image is written before the row naming it commits")
+	}
+	if c.Retention.SweepEvery <= 0 {
+		return fmt.Errorf("config: retention.sweep_every must be positive")
 	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")

@@ -63,6 +63,19 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "a negative quota is an error", file: "data_max_mib: -1\n", wantErr: "data_max_mib"},
+		{name: "retention defaults: results 30 days, orphans and sweeps hourly", check: func(t *testing.T, c Config) {
+			if got := c.Retention.Store(); got.Results != 720*time.Hour || got.BlobGrace != time.Hour || got.Every != time.Hour {
+				t.Fatalf("retention %+v", got)
+			}
+		}},
+		{name: "retention 0 keeps results forever", file: "retention:\n  results: 0\n", check: func(t *testing.T, c Config) {
+			if got := c.Retention.Store(); got.Results != 0 || got.BlobGrace != time.Hour {
+				t.Fatalf("retention %+v", got)
+			}
+		}},
+		{name: "a negative retention is an error", file: "retention:\n  results: -1h\n", wantErr: "retention.results"},
+		{name: "an orphan grace under a minute is an error", file: "retention:\n  orphan_grace: 10s\n", wantErr: "retention.orphan_grace"},
+		{name: "no sweep interval is an error", file: "retention:\n  sweep_every: 0\n", wantErr: "retention.sweep_every"},
 		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {
 			if c.MetricsListen != "127.0.0.1:9464" {
 				t.Fatalf("metrics_listen %q", c.MetricsListen)

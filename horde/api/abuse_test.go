@@ -140,6 +140,16 @@ func TestUploadIsStreamedToItsBlob(t *testing.T) {
 	if data, err := e.st.Blob(context.Background(), ref); err != nil || !bytes.Equal(data, second) {
 		t.Fatalf("the job's upload is not the second image (err %v)", err)
 	}
+	files = files[:0]
+	_ = filepath.Walk(blobs, func(p string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if len(files) != 1 {
+		t.Fatalf("blob files after a re-upload = %v, want only the second image", files)
+	}
 }
 
 // TestBodyLimitsPerRoute: each route's body is capped at what a valid
