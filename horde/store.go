@@ -25,6 +25,10 @@ type UserStore interface {
 	SetWorkerKey(ctx context.Context, workerID string, keyHash string) error
 	// UpdateUser saves Name, Trusted, Flagged and Moderator.
 	UpdateUser(ctx context.Context, u User) error
+	// RequestedItems returns how many items a user ever requested (the sum
+	// of N over their requests, also those purged since); 0 for a user with
+	// none or unknown.
+	RequestedItems(ctx context.Context, userID int64) (int64, error)
 }
 
 // WorkerStore keeps workers.

@@ -11,13 +11,6 @@ import (
 // MaxUserNameLength bounds a user's name.
 const MaxUserNameLength = 100
 
-// RequestCounter is an optional extension of Store: a store that implements
-// it gives UserInfo the number of items a user ever requested (0 otherwise).
-type RequestCounter interface {
-	// RequestedItems returns the sum of N over every request of a user.
-	RequestedItems(ctx context.Context, userID int64) (int64, error)
-}
-
 // Authenticate resolves an API key. The anonymous key resolves to the
 // anonymous user. Unknown keys are KindUnauthorized.
 func (h *Horde) Authenticate(ctx context.Context, apiKey string) (Credential, error) {
@@ -112,10 +105,8 @@ func (h *Horde) UserInfo(ctx context.Context, userID int64) (UserInfo, error) {
 	if info.Kudos, err = h.store.Balance(ctx, userID); err != nil {
 		return UserInfo{}, fmt.Errorf("read balance of user %d: %w", userID, err)
 	}
-	if rc, ok := h.store.(RequestCounter); ok {
-		if info.Requested, err = rc.RequestedItems(ctx, userID); err != nil {
-			return UserInfo{}, fmt.Errorf("count requests of user %d: %w", userID, err)
-		}
+	if info.Requested, err = h.store.RequestedItems(ctx, userID); err != nil {
+		return UserInfo{}, fmt.Errorf("count requests of user %d: %w", userID, err)
 	}
 	h.mu.Lock()
 	for _, ws := range h.workers {

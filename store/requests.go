@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -101,8 +102,25 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 		if _, err := s.exec(ctx, tx, qInsertItems, r.N, r.ID, string(horde.ItemWaiting)); err != nil {
 			return unavailable(fmt.Errorf("create items of request %s: %w", r.ID, err))
 		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET requested = requested + ? WHERE id = ?`, r.N, r.UserID); err != nil {
+			return unavailable(fmt.Errorf("count the request %s of user %d: %w", r.ID, r.UserID, err))
+		}
 		return nil
 	})
+}
+
+// RequestedItems returns how many items a user ever requested (the sum of
+// N over their requests, purged ones included).
+func (s *Store) RequestedItems(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := s.r.QueryRowContext(ctx, `SELECT requested FROM users WHERE id = ?`, userID).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("requested items of user %d: %w", userID, err)
+	}
+	return n, nil
 }
 
 // Request returns one request; ErrNotFound if none.

@@ -67,3 +67,24 @@ func TestUserByID(t *testing.T) {
 	wantError(t, e.do("GET", "/api/v2/users/999999", "", nil), http.StatusNotFound, "")
 	wantError(t, e.do("GET", "/api/v2/users/bob", "", nil), http.StatusNotFound, "")
 }
+
+// TestFindUserCountsRequests: usage.requests and records.request count the
+// items a user asked for (issue 14.9: they were always 0).
+func TestFindUserCountsRequests(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	_, key := e.user("asker")
+	e.asyncImage(key, map[string]any{"params": map[string]any{"steps": 20, "width": 512, "height": 512, "n": 2}})
+	e.asyncImage(key, nil)
+	r := e.do("GET", "/api/v2/find_user", key, nil)
+	wantStatus(t, r, http.StatusOK)
+	var u struct {
+		Usage   struct{ Requests int64 }
+		Records struct {
+			Request struct{ Image int64 }
+		}
+	}
+	r.json(t, &u)
+	if u.Usage.Requests != 3 || u.Records.Request.Image != 3 {
+		t.Fatalf("usage.requests %d, records.request.image %d; want 3 and 3: %s", u.Usage.Requests, u.Records.Request.Image, r.body)
+	}
+}
