@@ -87,3 +87,17 @@ func (e *DataDirError) Error() string {
 }
 
 func (e *DataDirError) Unwrap() error { return e.Err }
+
+// HasDatabase reports whether dir holds a hordebot database. The admin
+// commands refuse a data dir without one, so that a mistyped --data does not
+// quietly create a new, empty horde.
+func HasDatabase(dir string) (bool, error) {
+	_, err := os.Stat(filepath.Join(dir, DBFile))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("data dir %s: %w", dir, err)
+}

@@ -184,3 +184,10 @@ func mustAffect(res sql.Result, format string, args ...any) error {
 	}
 	return nil
 }
+
+// UsersNamed returns the users with this name (names are not unique: two
+// Discord members may share one), oldest first.
+func (s *Store) UsersNamed(ctx context.Context, name string) ([]horde.User, error) {
+	return queryRows(ctx, s.r, "users named "+name, func(r scanner) (horde.User, error) { return scanUser(r) },
+		`SELECT `+userColumns+` FROM users u WHERE u.name = ? ORDER BY u.id`, name)
+}

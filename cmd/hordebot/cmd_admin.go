@@ -17,7 +17,7 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("usage: hordebot kudos verify [--data DIR]")
 	}
-	st, _, err := openStore(ctx, "kudos verify", args[1:], stderr, getenv)
+	st, _, err := openStore(ctx, "kudos verify", args[1:], stderr, getenv, false)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 
 // cmdMigrate applies the migrations (Open does) and exits.
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	st, cfg, err := openStore(ctx, "migrate", args, stderr, getenv)
+	st, cfg, err := openStore(ctx, "migrate", args, stderr, getenv, true)
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 
 // openStore parses the common flags of the subcommand name, loads the
 // configuration and opens its store; the caller closes it.
-func openStore(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string) (*store.Store, Config, error) {
+// openStore parses the common flags and opens the store; unless create, a
+// data dir without a database is refused (requireDatabase).
+func openStore(ctx context.Context, name string, args []string, stderr io.Writer, getenv func(string) string, create bool) (*store.Store, Config, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cf commonFlags
@@ -68,9 +70,28 @@ func openStore(ctx context.Context, name string, args []string, stderr io.Writer
 	if err != nil {
 		return nil, Config{}, err
 	}
+	if !create {
+		if err := requireDatabase(cfg.Data); err != nil {
+			return nil, Config{}, err
+		}
+	}
 	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
 	if err != nil {
 		return nil, Config{}, err
 	}
 	return st, cfg, nil
+}
+
+// requireDatabase refuses a data dir that holds no database: only `migrate`,
+// `api` and `run` create one, so that an admin command on a mistyped --data
+// does not report "ok" about a new, empty horde.
+func requireDatabase(dir string) error {
+	ok, err := store.HasDatabase(dir)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("%s holds no hordebot database (%s): check --data or HORDEBOT_DATA, or create one with `hordebot migrate --data %s`", dir, store.DBFile, dir)
+	}
+	return nil
 }

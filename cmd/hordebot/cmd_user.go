@@ -36,11 +36,21 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err != nil {
 		return err
 	}
+	if err := requireDatabase(cfg.Data); err != nil {
+		return err
+	}
 	app, err := OpenApp(ctx, cfg, newLogger(stderr, cfg), nil)
 	if err != nil {
 		return err
 	}
 	defer app.Close()
+	same, err := app.Store.UsersNamed(ctx, strings.TrimSpace(name))
+	if err != nil {
+		return err
+	}
+	if len(same) > 0 {
+		return fmt.Errorf("a user named %q exists already (%s): choose another name", name, same[0].Username())
+	}
 	u, key, err := app.Horde.CreateUser(ctx, name)
 	if err != nil {
 		return fmt.Errorf("create user %q: %w", name, err)

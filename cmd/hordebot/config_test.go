@@ -135,7 +135,8 @@ func TestSubcommands(t *testing.T) {
 		{args: []string{"user"}, wantErr: "usage"},
 		{args: []string{"run"}, wantErr: "DISCORD_TOKEN"},
 		{args: []string{"migrate", "--data", "@TMP"}, wantOut: "migrations applied"},
-		{args: []string{"kudos", "verify", "--data", "@TMP"}, wantOut: "ok: every balance"},
+		{args: []string{"kudos", "verify", "--data", "@TMP"}, wantErr: "holds no hordebot database"},
+		{args: []string{"user", "add", "alice", "--data", "@TMP"}, wantErr: "holds no hordebot database"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -159,5 +160,28 @@ func TestSubcommands(t *testing.T) {
 				t.Fatalf("output %q, want %q", out.String(), tt.wantOut)
 			}
 		})
+	}
+}
+
+// TestAdminCommandsOnAnExistingHorde: after `migrate`, `kudos verify` checks
+// the ledger and `user add` creates a user, but not a second one of the
+// same name (issue 14.12: they made alice#1 and alice#2).
+func TestAdminCommandsOnAnExistingHorde(t *testing.T) {
+	noEnv := func(string) string { return "" }
+	dir := t.TempDir()
+	ctx := context.Background()
+	if err := run(ctx, []string{"migrate", "--data", dir}, io.Discard, io.Discard, noEnv); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := run(ctx, []string{"kudos", "verify", "--data", dir}, &out, io.Discard, noEnv); err != nil || !strings.Contains(out.String(), "ok: every balance") {
+		t.Fatalf("kudos verify: %v %q", err, out.String())
+	}
+	if err := run(ctx, []string{"user", "add", "alice", "--data", dir}, io.Discard, io.Discard, noEnv); err != nil {
+		t.Fatalf("user add alice: %v", err)
+	}
+	err := run(ctx, []string{"user", "add", "alice", "--data", dir}, io.Discard, io.Discard, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "exists already (alice#") {
+		t.Fatalf("user add alice twice: %v, want a refusal naming alice#id", err)
 	}
 }

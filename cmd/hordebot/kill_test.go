@@ -82,6 +82,9 @@ func TestKill9LosesNothing(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var stdout strings.Builder
+	if err := run(context.Background(), []string{"migrate", "--data", dir}, io.Discard, io.Discard, func(string) string { return "" }); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(context.Background(), []string{"user", "add", "alice", "--data", dir}, &stdout, io.Discard, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
