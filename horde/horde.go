@@ -1,7 +1,11 @@
 // Package horde is the scheduler: requests, jobs, workers, the priority
 // queue, matching, job lifecycle, ETA and queue position. It is pure domain:
-// it imports the standard library and kudos, and states what it needs from
-// storage as interfaces (store.go) that store/ satisfies.
+// it imports the standard library, kudos and horde/filter, and states what
+// it needs from storage as interfaces (store.go) that store/ satisfies.
+//
+// The prompt filter is package horde/filter, which knows nothing of the
+// scheduler: horde states the one method it calls (PromptFilter,
+// promptfilter.go) and uses the filter's Context and Verdict types.
 package horde
 
 import (
@@ -12,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -58,7 +63,7 @@ type Config struct {
 	// refuses and the verdict (its Rule says why; Matched is for moderators),
 	// so that the refusal can be counted against the user and logged for
 	// moderators. It runs on the request's goroutine and should be quick.
-	OnRefused func(ctx context.Context, u User, prompt string, v Verdict)
+	OnRefused func(ctx context.Context, u User, prompt string, v filter.Verdict)
 	// Moderation sets when strikes (csam and censored results, refused
 	// prompts) flag a user; Trust sets escrow, automatic trust and the
 	// suspicion of too-fast workers (moderation.go, trust.go).

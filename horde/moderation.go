@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -341,8 +342,8 @@ func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent, promp
 // onRefused counts a prompt the filter refused against its user, reports it
 // to the moderators (with the prompt: for their eyes only) and flags the
 // user at the threshold; then it calls next, the configured OnRefused.
-func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) func(context.Context, User, string, Verdict) {
-	return func(ctx context.Context, u User, prompt string, v Verdict) {
+func (h *Horde) onRefused(next func(context.Context, User, string, filter.Verdict)) func(context.Context, User, string, filter.Verdict) {
+	return func(ctx context.Context, u User, prompt string, v filter.Verdict) {
 		reason := "rule " + string(v.Rule)
 		if len(v.Matched) > 0 {
 			reason += "; matched " + strings.Join(v.Matched, ", ")
