@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// The prompt filter's default lists (see horde.NewFilter): one term a line,
+// The prompt filter's default lists (see filter.New in horde/filter): one term a line,
 // "#" starts a comment; a config file may replace each of them by path.
 var (
 	// FilterMinors lists terms that refer to minors.
@@ -37,7 +37,7 @@ var (
 var filterLanguages embed.FS
 
 // FilterLanguages returns the prompt filter's lists in other languages by
-// language code ("de", "ja"...), for horde.FilterLists.Languages: one file
+// language code ("de", "ja"...), for filter.Lists.Languages: one file
 // a language under filter/lang/, each made of sections ([minors],
 // [sexual], ...). Each call returns a new map.
 func FilterLanguages() map[string][]byte {

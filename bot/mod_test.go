@@ -13,6 +13,7 @@ import (
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -32,15 +33,15 @@ func newModHarness(t *testing.T, hcfg horde.Config) *harness {
 			b.OnModeration(ctx, ev)
 		}
 	}
-	filter, err := horde.NewFilter(horde.FilterLists{
+	pf, err := filter.New(filter.Lists{
 		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
-	}, horde.FilterOptions{})
+	}, filter.Options{})
 	must(t, err)
-	hcfg.Filter = filter
+	hcfg.Filter = pf
 	h.horde, err = horde.New(h.ctx, h.st, hcfg)
 	must(t, err)
 
-	b := bot.New(h.cfg, bot.Deps{Horde: h.horde, Kudos: h.kudos, Store: h.st, Filter: filter})
+	b := bot.New(h.cfg, bot.Deps{Horde: h.horde, Kudos: h.kudos, Store: h.st, Filter: pf})
 	s, err := h.srv.NewSession(h.srv.Token())
 	must(t, err)
 	s.LogLevel = discordgo.LogError

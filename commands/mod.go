@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -268,13 +269,13 @@ func (s *Set) modAutocomplete(ctx context.Context, ix *Interaction) ([]*discordg
 }
 
 // PromptChecker is the prompt filter as /mod filter test uses it.
-// *horde.Filter (and any horde.PromptFilter) satisfies it.
+// *filter.Filter (and any horde.PromptFilter) satisfies it.
 type PromptChecker interface {
 	// Check returns the filter's verdict on prompt in a context; it never fails.
-	Check(prompt string, fc horde.FilterContext) horde.Verdict
+	Check(prompt string, fc filter.Context) filter.Verdict
 }
 
-var _ PromptChecker = (*horde.Filter)(nil)
+var _ PromptChecker = (*filter.Filter)(nil)
 
 // filterTest shows a moderator what the filter does with a prompt and why:
 // the text as the filter reads it, the terms matched, the action. The
@@ -290,11 +291,11 @@ func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error 
 	}
 	nsfw := o.Bool("nsfw", false)
 	where := map[bool]string{true: "NSFW", false: "SFW"}[nsfw]
-	v := s.filter.Check(prompt, horde.FilterContext{NSFWAllowed: nsfw})
+	v := s.filter.Check(prompt, filter.Context{NSFWAllowed: nsfw})
 	var b strings.Builder
 	fmt.Fprintf(&b, "**Filter test** (%s context)\n", where)
 	fmt.Fprintf(&b, "Action: **%s**", v.Action)
-	if v.Rule != horde.FilterRuleNone {
+	if v.Rule != filter.RuleNone {
 		fmt.Fprintf(&b, " (rule `%s`)", v.Rule)
 	}
 	b.WriteString("\n")
@@ -306,8 +307,8 @@ func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error 
 		matched = strings.Join(v.Matched, "; ")
 	}
 	fmt.Fprintf(&b, "Matched: %s\n", inlineCode(clip(matched, 500)))
-	fmt.Fprintf(&b, "Normalized: %s\n", inlineCode(clip(horde.Normalize(prompt), 500)))
-	if v.Action != horde.FilterRefuse && v.Prompt != prompt {
+	fmt.Fprintf(&b, "Normalized: %s\n", inlineCode(clip(filter.Normalize(prompt), 500)))
+	if v.Action != filter.Refuse && v.Prompt != prompt {
 		fmt.Fprintf(&b, "Queued as: %s\n", inlineCode(clip(v.Prompt, 500)))
 	}
 	s.audit(ctx, ix.S, fmt.Sprintf("🛡️ <@%s> tested the prompt filter (%s): %s → %s", ix.Caller.ID, where, inlineCode(clip(prompt, 600)), v.Action))

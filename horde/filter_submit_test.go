@@ -7,14 +7,40 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 )
+
+// mustFilter builds the prompt filter from the embedded lists the binary
+// ships with.
+func mustFilter(tb testing.TB, opts filter.Options) *filter.Filter {
+	tb.Helper()
+	f, err := filter.New(filter.Lists{
+		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
+		Languages: assets.FilterLanguages(),
+	}, opts)
+	if err != nil {
+		tb.Fatalf("new filter: %v", err)
+	}
+	return f
+}
+
+// safeNegative is the default forced negative prompt, as appended.
+func safeNegative(tb testing.TB) string {
+	tb.Helper()
+	v := mustFilter(tb, filter.Options{NSFWModels: []string{"*"}}).Check("a kid", filter.Context{})
+	if v.ForcedNegative == "" || !strings.Contains(v.ForcedNegative, "nsfw") {
+		tb.Fatalf("default forced negative = %q, want the minor-safe negative prompt", v.ForcedNegative)
+	}
+	return v.ForcedNegative
+}
 
 // refusal is one OnRefused call.
 type refusal struct {
 	user   int64
 	prompt string
-	v      horde.Verdict
+	v      filter.Verdict
 }
 
 // refusals records OnRefused calls.
@@ -23,7 +49,7 @@ type refusals struct {
 	list []refusal
 }
 
-func (r *refusals) record(_ context.Context, u horde.User, prompt string, v horde.Verdict) {
+func (r *refusals) record(_ context.Context, u horde.User, prompt string, v filter.Verdict) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.list = append(r.list, refusal{u.ID, prompt, v})
@@ -40,27 +66,27 @@ func TestSubmitRefusedPrompt(t *testing.T) {
 		name   string
 		nr     horde.NewRequest
 		code   string
-		rule   horde.FilterRule
+		rule   filter.Rule
 		reason string
 	}{
-		{"csam", imageRequest("l0l1, (nude:1.2)"), "CorruptPrompt", horde.FilterRuleCSAM, "minors"},
+		{"csam", imageRequest("l0l1, (nude:1.2)"), "CorruptPrompt", filter.RuleCSAM, "minors"},
 		{"csam in an nsfw request", func() horde.NewRequest {
 			nr := imageRequest("schoolgirl hentai")
 			nr.NSFW = true
 			return nr
-		}(), "CorruptPrompt", horde.FilterRuleCSAM, "minors"},
-		{"csam in a text request", textRequest("an explicit story about a child", 80, 1024), "CorruptPrompt", horde.FilterRuleCSAM, "minors"},
-		{"nsfw where not allowed", imageRequest("nude woman on a beach"), "PromptRefused", horde.FilterRuleNSFW, "nude"},
+		}(), "CorruptPrompt", filter.RuleCSAM, "minors"},
+		{"csam in a text request", textRequest("an explicit story about a child", 80, 1024), "CorruptPrompt", filter.RuleCSAM, "minors"},
+		{"nsfw where not allowed", imageRequest("nude woman on a beach"), "PromptRefused", filter.RuleNSFW, "nude"},
 		{"dry run", func() horde.NewRequest {
 			nr := imageRequest("loli nude")
 			nr.DryRun = true
 			return nr
-		}(), "CorruptPrompt", horde.FilterRuleCSAM, "minors"},
+		}(), "CorruptPrompt", filter.RuleCSAM, "minors"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec refusals
-			e := newEnv(t, horde.Config{Filter: mustFilter(t, horde.FilterOptions{NSFWModels: []string{"*"}}), OnRefused: rec.record})
+			e := newEnv(t, horde.Config{Filter: mustFilter(t, filter.Options{NSFWModels: []string{"*"}}), OnRefused: rec.record})
 			alice := e.user("alice", 100)
 			worker := e.user("worker", 0)
 
@@ -115,7 +141,7 @@ func TestSubmitFilteredPromptReachesWorker(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var rec refusals
-			f := mustFilter(t, horde.FilterOptions{RewriteNSFW: tt.rewrite, NSFWModels: []string{"*"}})
+			f := mustFilter(t, filter.Options{RewriteNSFW: tt.rewrite, NSFWModels: []string{"*"}})
 			e := newEnv(t, horde.Config{Filter: f, OnRefused: rec.record})
 			alice := e.user("alice", 100)
 			worker := e.user("worker", 0)

@@ -1,7 +1,19 @@
 // Package horde is the scheduler: requests, jobs, workers, the priority
 // queue, matching, job lifecycle, ETA and queue position. It is pure domain:
-// it imports the standard library and kudos, and states what it needs from
-// storage as interfaces (store.go) that store/ satisfies.
+// it imports the standard library, kudos and horde/filter, and states what
+// it needs from storage as interfaces (store.go) that store/ satisfies.
+//
+// The prompt filter is package horde/filter, which knows nothing of the
+// scheduler: horde states the one method it calls (PromptFilter,
+// promptfilter.go) and uses the filter's Context and Verdict types.
+//
+// Moderation and trust (strikes, workers' reports, flags, suspicion of
+// too-fast workers, owners' progress to trust, escrow release) are one type,
+// moderator (moderation.go, trust.go), with its own config (Config.Moderation,
+// Config.Trust) and store (ModerationStore). That is the seam: Horde's
+// moderation methods hand over to it, Submit and a stored result tell it what
+// happened, and it reaches back into the scheduler only through
+// workerRegistry (workers, a pause, trust and released kudos in memory).
 package horde
 
 import (
@@ -12,6 +24,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -58,10 +71,11 @@ type Config struct {
 	// refuses and the verdict (its Rule says why; Matched is for moderators),
 	// so that the refusal can be counted against the user and logged for
 	// moderators. It runs on the request's goroutine and should be quick.
-	OnRefused func(ctx context.Context, u User, prompt string, v Verdict)
+	OnRefused func(ctx context.Context, u User, prompt string, v filter.Verdict)
 	// Moderation sets when strikes (csam and censored results, refused
 	// prompts) flag a user; Trust sets escrow, automatic trust and the
-	// suspicion of too-fast workers (moderation.go, trust.go).
+	// suspicion of too-fast workers (moderation.go, trust.go: the horde's
+	// moderator, which the scheduler reaches only through its methods).
 	Moderation ModerationConfig
 	Trust      TrustConfig
 	// OnModeration, if set, hears what the moderators must know: users
@@ -134,7 +148,7 @@ type Horde struct {
 	etaMu sync.Mutex // one ETA refresh at a time
 	eta   atomic.Pointer[etaTable]
 
-	mod modState // owners' progress to trust (trust.go)
+	mod *moderator // moderation and trust (moderation.go, trust.go)
 
 	stats counters // what Stats reports (stats.go)
 }
@@ -161,7 +175,8 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		pendingEnds: make(map[*openRequest]pendingEnd),
 	}
 	h.cond = sync.NewCond(&h.mu)
-	h.cfg.OnRefused = h.onRefused(cfg.OnRefused) // refusals are strikes (moderation.go)
+	h.mod = newModerator(st, h, cfg)
+	h.cfg.OnRefused = h.mod.onRefused(cfg.OnRefused) // refusals are strikes (moderation.go)
 	if err := h.loadWorkers(ctx); err != nil {
 		return nil, err
 	}

@@ -246,7 +246,10 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		st.requestEnded(RequestDone)
 	}
 
-	h.afterResult(ctx, resultFacts{
+	if s.State == ResultOK {
+		h.noteFinished(job.WorkerID, now)
+	}
+	h.mod.afterResult(ctx, resultFacts{
 		job: job, req: r.req, state: s.State, owner: owner, worker: name, trusted: trusted,
 		reward: pay.Reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,
 	})

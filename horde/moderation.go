@@ -3,9 +3,12 @@ package horde
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -210,18 +213,75 @@ type ModerationEvent struct {
 	At              time.Time
 }
 
+// moderator is the horde's moderation and trust, in this file and trust.go:
+// strikes, workers' reports, flags, the suspicion of too-fast workers,
+// owners' progress to trust and the release of their escrow. Horde holds
+// one (Horde.mod); Horde's moderation methods (RecordStrike, SetFlagged,
+// SetTrusted, PauseWorker, AdjustKudos, ModerationStatus) hand over to it,
+// Submit tells it of refused prompts (onRefused) and a stored result tells
+// it of the result (afterResult). It reaches the rest of the horde only
+// through its store (moderationStore) and the scheduler's registry
+// (workerRegistry); nothing in the scheduler reads its state.
+type moderator struct {
+	store  moderationStore
+	reg    workerRegistry
+	cfg    ModerationConfig
+	trust  TrustConfig
+	clock  Clock
+	log    *slog.Logger
+	notify func(ctx context.Context, ev ModerationEvent) // Config.OnModeration; may be nil
+
+	mu     sync.Mutex
+	owners map[int64]*ownerProgress // untrusted owners' progress to trust (trust.go)
+}
+
+// moderationStore is what moderation reads and writes: its own records
+// (ModerationStore), users, and the ledger for moderators' adjustments.
+type moderationStore interface {
+	ModerationStore
+	User(ctx context.Context, id int64) (User, error)
+	Balance(ctx context.Context, userID int64) (int64, error)
+	Apply(ctx context.Context, entries ...kudos.Entry) (applied []bool, err error)
+}
+
+// workerRegistry is what moderation asks of the scheduler: its workers, a
+// pause, and keeping the scheduler's memory in step when an owner's trust
+// changes. *Horde satisfies it.
+type workerRegistry interface {
+	Worker(ctx context.Context, id string) (Worker, error)
+	Workers(ctx context.Context, kind RequestKind) ([]Worker, error)
+	UpdateWorker(ctx context.Context, by User, workerID string, u WorkerUpdate) (Worker, error)
+	// setOwnerTrusted sets the trust of an owner's workers in memory.
+	setOwnerTrusted(ownerID int64, trusted bool)
+	// credit adds kudos released to a user to the balance the scheduler
+	// keeps for require_upfront_kudos, if it keeps one.
+	credit(userID, amount int64)
+}
+
+var _ workerRegistry = (*Horde)(nil)
+
+// newModerator returns the moderation of a horde with config cfg (its
+// defaults applied).
+func newModerator(st moderationStore, reg workerRegistry, cfg Config) *moderator {
+	return &moderator{
+		store: st, reg: reg, cfg: cfg.Moderation, trust: cfg.Trust,
+		clock: cfg.Clock, log: cfg.Logger, notify: cfg.OnModeration,
+		owners: make(map[int64]*ownerProgress),
+	}
+}
+
 // systemModerator is the actor of the horde's own moderation (a worker paused
 // for suspicion). Its id matches no user.
 var systemModerator = User{ID: -1, Name: "hordebot", Moderator: true}
 
 // emit hands an event to Config.OnModeration, if set.
-func (h *Horde) emit(ctx context.Context, ev ModerationEvent) {
+func (m *moderator) emit(ctx context.Context, ev ModerationEvent) {
 	if ev.At.IsZero() {
-		ev.At = h.clock.Now()
+		ev.At = m.clock.Now()
 	}
-	h.log.Info("moderation event", "kind", ev.Kind, "user", ev.User.ID, "worker", ev.WorkerID, "strike", ev.Strike, "count", ev.Count, "reason", ev.Reason)
-	if h.cfg.OnModeration != nil {
-		h.cfg.OnModeration(ctx, ev)
+	m.log.Info("moderation event", "kind", ev.Kind, "user", ev.User.ID, "worker", ev.WorkerID, "strike", ev.Strike, "count", ev.Count, "reason", ev.Reason)
+	if m.notify != nil {
+		m.notify(ctx, ev)
 	}
 }
 
@@ -235,15 +295,8 @@ func requireModerator(by User, what string) error {
 }
 
 // user reads a user, turning "not found" into a KindNotFound *Error.
-func (h *Horde) user(ctx context.Context, id int64) (User, error) {
-	u, err := h.store.User(ctx, id)
-	if notFound(err) {
-		return User{}, NotFoundf("UserNotFound", "no user has id %d", id)
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("read user %d: %w", id, err)
-	}
-	return u, nil
+func (m *moderator) user(ctx context.Context, id int64) (User, error) {
+	return readUser(ctx, m.store, id)
 }
 
 // RecordStrike counts a strike against a user and flags them when it
@@ -254,7 +307,7 @@ func (h *Horde) user(ctx context.Context, id int64) (User, error) {
 // starts over. Workers' reports do not come here but go through report,
 // which decides whether they are strikes at all.
 func (h *Horde) RecordStrike(ctx context.Context, s Strike, prompt string) (int64, error) {
-	return h.strike(ctx, s, nil, prompt)
+	return h.mod.strike(ctx, s, nil, prompt)
 }
 
 // report records a worker's report of a result against its requester and
@@ -262,11 +315,11 @@ func (h *Horde) RecordStrike(ctx context.Context, s Strike, prompt string) (int6
 // report that counts (a trusted owner's, about someone else's request) is a
 // strike, and its threshold flags the requester only once reports come from
 // ReportersToFlag distinct trusted owners; see ModerationConfig.
-func (h *Horde) report(ctx context.Context, r Report, reqID, workerName, prompt string) error {
+func (m *moderator) report(ctx context.Context, r Report, reqID, workerName, prompt string) error {
 	if r.At.IsZero() {
-		r.At = h.clock.Now()
+		r.At = m.clock.Now()
 	}
-	tally, added, err := h.store.AddReport(ctx, r)
+	tally, added, err := m.store.AddReport(ctx, r)
 	if err != nil {
 		return fmt.Errorf("record %s report of job %s: %w", r.Kind, r.JobID, err)
 	}
@@ -276,23 +329,23 @@ func (h *Horde) report(ctx context.Context, r Report, reqID, workerName, prompt 
 	var n int64
 	if r.counts() {
 		s := Strike{UserID: r.UserID, Kind: r.Kind, Key: r.Key, Ref: r.JobID, At: r.At}
-		if n, err = h.store.AddStrike(ctx, s); err != nil {
+		if n, err = m.store.AddStrike(ctx, s); err != nil {
 			return fmt.Errorf("record %s strike of user %d: %w", r.Kind, r.UserID, err)
 		}
 	}
-	u, err := h.user(ctx, r.UserID)
+	u, err := m.user(ctx, r.UserID)
 	if err != nil {
 		return err
 	}
 	reporter := User{ID: -1}
 	if r.OwnerID >= 0 {
-		if reporter, err = h.user(ctx, r.OwnerID); err != nil {
+		if reporter, err = m.user(ctx, r.OwnerID); err != nil {
 			reporter = User{ID: r.OwnerID} // deleted meanwhile: still name the id
 		}
 	}
-	cfg := h.cfg.Moderation
+	cfg := m.cfg
 	limit := cfg.threshold(r.Kind)
-	h.emit(ctx, ModerationEvent{
+	m.emit(ctx, ModerationEvent{
 		Kind: EventReported, User: u, WorkerID: r.WorkerID, WorkerName: workerName, Strike: r.Kind,
 		Count: tally.TrustedReports, Threshold: limit, Prompt: prompt, RequestID: reqID, JobID: r.JobID,
 		Reporter: reporter, Counted: r.counts(), Tally: tally, ReportersToFlag: cfg.ReportersToFlag, At: r.At,
@@ -300,38 +353,38 @@ func (h *Horde) report(ctx context.Context, r Report, reqID, workerName, prompt 
 	if !r.counts() || limit <= 0 || n < limit || tally.TrustedOwners < cfg.ReportersToFlag {
 		return nil
 	}
-	return h.autoFlag(ctx, u, Strike{UserID: r.UserID, Kind: r.Kind, Key: r.Key, Ref: r.JobID, At: r.At}, n, limit,
+	return m.autoFlag(ctx, u, Strike{UserID: r.UserID, Kind: r.Kind, Key: r.Key, Ref: r.JobID, At: r.At}, n, limit,
 		fmt.Sprintf("%d %s reports from %d trusted owners (threshold %d from %d owners)", n, r.Kind, tally.TrustedOwners, limit, cfg.ReportersToFlag), prompt)
 }
 
 // strike records s, reports ev (if not nil) with the user and the count
 // filled in, and flags the user at the threshold (prompt goes with the flag).
-func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent, prompt string) (int64, error) {
+func (m *moderator) strike(ctx context.Context, s Strike, ev *ModerationEvent, prompt string) (int64, error) {
 	if s.Key == "" {
 		return 0, fmt.Errorf("strike of user %d (%s): empty key", s.UserID, s.Kind)
 	}
 	if s.At.IsZero() {
-		s.At = h.clock.Now()
+		s.At = m.clock.Now()
 	}
-	n, err := h.store.AddStrike(ctx, s)
+	n, err := m.store.AddStrike(ctx, s)
 	if err != nil {
 		return 0, fmt.Errorf("record %s strike of user %d: %w", s.Kind, s.UserID, err)
 	}
-	limit := h.cfg.Moderation.threshold(s.Kind)
+	limit := m.cfg.threshold(s.Kind)
 	due := limit > 0 && n >= limit
 	if ev == nil && !due {
 		return n, nil
 	}
-	u, err := h.user(ctx, s.UserID)
+	u, err := m.user(ctx, s.UserID)
 	if err != nil {
 		return n, err
 	}
 	if ev != nil {
 		ev.User, ev.Strike, ev.Count, ev.Threshold, ev.At = u, s.Kind, n, limit, s.At
-		h.emit(ctx, *ev)
+		m.emit(ctx, *ev)
 	}
 	if due {
-		if err := h.autoFlag(ctx, u, s, n, limit, fmt.Sprintf("%d %s strikes (threshold %d)", n, s.Kind, limit), prompt); err != nil {
+		if err := m.autoFlag(ctx, u, s, n, limit, fmt.Sprintf("%d %s strikes (threshold %d)", n, s.Kind, limit), prompt); err != nil {
 			return n, err
 		}
 	}
@@ -341,15 +394,15 @@ func (h *Horde) strike(ctx context.Context, s Strike, ev *ModerationEvent, promp
 // onRefused counts a prompt the filter refused against its user, reports it
 // to the moderators (with the prompt: for their eyes only) and flags the
 // user at the threshold; then it calls next, the configured OnRefused.
-func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) func(context.Context, User, string, Verdict) {
-	return func(ctx context.Context, u User, prompt string, v Verdict) {
+func (m *moderator) onRefused(next func(context.Context, User, string, filter.Verdict)) func(context.Context, User, string, filter.Verdict) {
+	return func(ctx context.Context, u User, prompt string, v filter.Verdict) {
 		reason := "rule " + string(v.Rule)
 		if len(v.Matched) > 0 {
 			reason += "; matched " + strings.Join(v.Matched, ", ")
 		}
-		s := Strike{UserID: u.ID, Kind: StrikeRefused, Key: "refused:" + newID(), Ref: string(v.Rule), At: h.clock.Now()}
-		if _, err := h.strike(ctx, s, &ModerationEvent{Kind: EventRefused, Reason: reason, Prompt: prompt}, ""); err != nil {
-			h.log.Error("record refused prompt", "user", u.ID, "rule", v.Rule, "err", err)
+		s := Strike{UserID: u.ID, Kind: StrikeRefused, Key: "refused:" + newID(), Ref: string(v.Rule), At: m.clock.Now()}
+		if _, err := m.strike(ctx, s, &ModerationEvent{Kind: EventRefused, Reason: reason, Prompt: prompt}, ""); err != nil {
+			m.log.Error("record refused prompt", "user", u.ID, "rule", v.Rule, "err", err)
 		}
 		if next != nil {
 			next(ctx, u, prompt, v)
@@ -359,16 +412,16 @@ func (h *Horde) onRefused(next func(context.Context, User, string, Verdict)) fun
 
 // autoFlag flags a user whose strikes reached a threshold and alerts the
 // moderators, once: a user already flagged is not reported again.
-func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64, reason, prompt string) error {
+func (m *moderator) autoFlag(ctx context.Context, u User, s Strike, n, limit int64, reason, prompt string) error {
 	if u.Anonymous() {
-		if err := h.store.ResetStrikes(ctx, u.ID); err != nil {
+		if err := m.store.ResetStrikes(ctx, u.ID); err != nil {
 			return fmt.Errorf("reset strikes of the anonymous user: %w", err)
 		}
-		h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit,
+		m.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit,
 			Reason: reason + "; the anonymous user is never flagged", Prompt: prompt, JobID: s.Ref, At: s.At})
 		return nil
 	}
-	changed, err := h.store.SetFlagged(ctx, u.ID, true)
+	changed, err := m.store.SetFlagged(ctx, u.ID, true)
 	if err != nil {
 		return fmt.Errorf("flag user %d: %w", u.ID, err)
 	}
@@ -376,7 +429,7 @@ func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64, 
 		return nil
 	}
 	u.Flagged = true
-	h.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit, Reason: reason, Prompt: prompt, JobID: s.Ref, At: s.At})
+	m.emit(ctx, ModerationEvent{Kind: EventFlagged, User: u, Strike: s.Kind, Count: n, Threshold: limit, Reason: reason, Prompt: prompt, JobID: s.Ref, At: s.At})
 	return nil
 }
 
@@ -384,42 +437,52 @@ func (h *Horde) autoFlag(ctx context.Context, u User, s Strike, n, limit int64, 
 // otherwise). Unflagging starts the user's strike counts and report
 // tallies over. It returns the user as saved.
 func (h *Horde) SetFlagged(ctx context.Context, by User, userID int64, flagged bool, reason string) (User, error) {
+	return h.mod.setFlagged(ctx, by, userID, flagged, reason)
+}
+
+// setFlagged implements Horde.SetFlagged.
+func (m *moderator) setFlagged(ctx context.Context, by User, userID int64, flagged bool, reason string) (User, error) {
 	if err := requireModerator(by, "flag or unflag members"); err != nil {
 		return User{}, err
 	}
-	u, err := h.user(ctx, userID)
+	u, err := m.user(ctx, userID)
 	if err != nil {
 		return User{}, err
 	}
 	if !flagged {
-		if err := h.store.ResetStrikes(ctx, userID); err != nil {
+		if err := m.store.ResetStrikes(ctx, userID); err != nil {
 			return User{}, fmt.Errorf("reset strikes of user %d: %w", userID, err)
 		}
 	}
-	if _, err := h.store.SetFlagged(ctx, userID, flagged); err != nil {
+	if _, err := m.store.SetFlagged(ctx, userID, flagged); err != nil {
 		return User{}, fmt.Errorf("set flag of user %d: %w", userID, err)
 	}
 	u.Flagged = flagged
-	h.log.Info("user flag set by moderator", "user", userID, "flagged", flagged, "by", by.ID, "reason", reason)
+	m.log.Info("user flag set by moderator", "user", userID, "flagged", flagged, "by", by.ID, "reason", reason)
 	return u, nil
 }
 
 // PauseWorker pauses or unpauses a worker; moderators only. A paused worker
 // gets no jobs and earns nothing. Unpausing starts its suspicion count over.
 func (h *Horde) PauseWorker(ctx context.Context, by User, workerID string, paused bool, reason string) (Worker, error) {
+	return h.mod.pauseWorker(ctx, by, workerID, paused, reason)
+}
+
+// pauseWorker implements Horde.PauseWorker.
+func (m *moderator) pauseWorker(ctx context.Context, by User, workerID string, paused bool, reason string) (Worker, error) {
 	if err := requireModerator(by, "pause workers"); err != nil {
 		return Worker{}, err
 	}
 	if !paused {
-		if err := h.store.ResetSuspicion(ctx, workerID); err != nil {
+		if err := m.store.ResetSuspicion(ctx, workerID); err != nil {
 			return Worker{}, fmt.Errorf("reset suspicion of worker %s: %w", workerID, err)
 		}
 	}
-	w, err := h.UpdateWorker(ctx, by, workerID, WorkerUpdate{Paused: &paused})
+	w, err := m.reg.UpdateWorker(ctx, by, workerID, WorkerUpdate{Paused: &paused})
 	if err != nil {
 		return Worker{}, err
 	}
-	h.log.Info("worker pause set", "worker", workerID, "paused", paused, "by", by.ID, "reason", reason)
+	m.log.Info("worker pause set", "worker", workerID, "paused", paused, "by", by.ID, "reason", reason)
 	return w, nil
 }
 
@@ -431,6 +494,11 @@ const MaxAdjustment int64 = 1_000_000_000
 // passes the interaction id): a replay changes nothing and applied is false.
 // A moderator may take a user below zero.
 func (h *Horde) AdjustKudos(ctx context.Context, by User, userID, amount int64, reason, key string) (applied bool, err error) {
+	return h.mod.adjustKudos(ctx, by, userID, amount, reason, key)
+}
+
+// adjustKudos implements Horde.AdjustKudos.
+func (m *moderator) adjustKudos(ctx context.Context, by User, userID, amount int64, reason, key string) (applied bool, err error) {
 	if err := requireModerator(by, "adjust kudos"); err != nil {
 		return false, err
 	}
@@ -442,16 +510,16 @@ func (h *Horde) AdjustKudos(ctx context.Context, by User, userID, amount int64, 
 	case strings.TrimSpace(key) == "":
 		return false, fmt.Errorf("adjust kudos of user %d: empty idempotency key", userID)
 	}
-	if _, err := h.user(ctx, userID); err != nil {
+	if _, err := m.user(ctx, userID); err != nil {
 		return false, err
 	}
 	reason = strings.TrimSpace(reason)
 	if reason == "" {
 		reason = "moderator adjustment"
 	}
-	ok, err := h.store.Apply(ctx, kudos.Entry{
+	ok, err := m.store.Apply(ctx, kudos.Entry{
 		UserID: userID, Delta: amount, Kind: kudos.KindAdmin, Reason: reason, ActorID: by.ID,
-		Key: "admin:" + key, Floor: kudos.NoFloor, At: h.clock.Now(),
+		Key: "admin:" + key, Floor: kudos.NoFloor, At: m.clock.Now(),
 	})
 	if err != nil {
 		return false, fmt.Errorf("adjust kudos of user %d by %d: %w", userID, amount, err)
@@ -480,27 +548,32 @@ type WorkerStanding struct {
 // ModerationStatus returns a user's standing: flags, kudos, escrow,
 // strikes and workers; moderators only.
 func (h *Horde) ModerationStatus(ctx context.Context, by User, userID int64) (ModerationStatus, error) {
+	return h.mod.status(ctx, by, userID)
+}
+
+// status implements Horde.ModerationStatus.
+func (m *moderator) status(ctx context.Context, by User, userID int64) (ModerationStatus, error) {
 	if err := requireModerator(by, "see members' standing"); err != nil {
 		return ModerationStatus{}, err
 	}
-	u, err := h.user(ctx, userID)
+	u, err := m.user(ctx, userID)
 	if err != nil {
 		return ModerationStatus{}, err
 	}
 	st := ModerationStatus{User: u}
-	if st.Kudos, err = h.store.Balance(ctx, userID); err != nil {
+	if st.Kudos, err = m.store.Balance(ctx, userID); err != nil {
 		return ModerationStatus{}, fmt.Errorf("balance of user %d: %w", userID, err)
 	}
-	if st.Escrowed, err = h.store.Escrowed(ctx, userID); err != nil {
+	if st.Escrowed, err = m.store.Escrowed(ctx, userID); err != nil {
 		return ModerationStatus{}, fmt.Errorf("escrow of user %d: %w", userID, err)
 	}
-	if st.Strikes, err = h.store.Strikes(ctx, userID); err != nil {
+	if st.Strikes, err = m.store.Strikes(ctx, userID); err != nil {
 		return ModerationStatus{}, fmt.Errorf("strikes of user %d: %w", userID, err)
 	}
-	if st.Reports, err = h.store.Reports(ctx, userID); err != nil {
+	if st.Reports, err = m.store.Reports(ctx, userID); err != nil {
 		return ModerationStatus{}, fmt.Errorf("reports of user %d: %w", userID, err)
 	}
-	workers, err := h.Workers(ctx, "")
+	workers, err := m.reg.Workers(ctx, "")
 	if err != nil {
 		return ModerationStatus{}, err
 	}
@@ -508,7 +581,7 @@ func (h *Horde) ModerationStatus(ctx context.Context, by User, userID int64) (Mo
 		if w.OwnerID != userID {
 			continue
 		}
-		n, err := h.store.Suspicions(ctx, w.ID)
+		n, err := m.store.Suspicions(ctx, w.ID)
 		if err != nil {
 			return ModerationStatus{}, fmt.Errorf("suspicion of worker %s: %w", w.ID, err)
 		}

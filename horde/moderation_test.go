@@ -9,6 +9,7 @@ import (
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -398,7 +399,7 @@ func TestModeratorActions(t *testing.T) {
 }
 
 func TestFilterRefusalsAreStrikes(t *testing.T) {
-	f, err := horde.NewFilter(horde.FilterLists{Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative}, horde.FilterOptions{})
+	f, err := filter.New(filter.Lists{Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative}, filter.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +407,7 @@ func TestFilterRefusalsAreStrikes(t *testing.T) {
 	e, rec := newModEnv(t, horde.Config{
 		Filter:     f,
 		Moderation: horde.ModerationConfig{RefusedThreshold: 2},
-		OnRefused:  func(context.Context, horde.User, string, horde.Verdict) { passedOn++ },
+		OnRefused:  func(context.Context, horde.User, string, filter.Verdict) { passedOn++ },
 	})
 	alice := e.user("alice", 100)
 	for i := 1; i <= 2; i++ {

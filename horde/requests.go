@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -98,18 +99,18 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 	if h.cfg.Filter == nil {
 		return warnings, nil
 	}
-	v := h.cfg.Filter.Check(req.Prompt, FilterContext{
+	v := h.cfg.Filter.Check(req.Prompt, filter.Context{
 		NSFWAllowed: req.NSFW,
 		Models:      req.Models,
 		Text:        req.Kind == KindText,
 	})
-	if v.Action == FilterRefuse {
+	if v.Action == filter.Refuse {
 		h.log.Info("prompt refused", "user", u.ID, "rule", v.Rule, "matched", v.Matched)
 		if h.cfg.OnRefused != nil {
 			h.cfg.OnRefused(ctx, u, req.Prompt, v)
 		}
 		code := "PromptRefused"
-		if v.Rule == FilterRuleCSAM {
+		if v.Rule == filter.RuleCSAM {
 			code = "CorruptPrompt"
 		}
 		return nil, Errorf(KindForbidden, code, "%s", v.Reason)

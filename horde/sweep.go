@@ -156,6 +156,15 @@ func (h *Horde) retryEnds(ctx context.Context) error {
 // its online time to earn the uptime bonus: one reward slot.
 const uptimeRewardWindow = uptimeSlot * time.Second
 
+// noteFinished records that a worker finished a job at, for earnsUptime.
+func (h *Horde) noteFinished(workerID string, at time.Time) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ws := h.workers[workerID]; ws != nil && at.After(ws.lastFinished) {
+		ws.lastFinished = at
+	}
+}
+
 // earnsUptime reports whether a worker's online time earns the uptime bonus
 // at now. As on the AI Horde, being online is not enough: the worker must
 // be neither paused nor in maintenance, and must have finished a job with

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/hordebot/hordebot/kudos"
@@ -83,13 +82,6 @@ func (c TrustConfig) maxWorkers(trusted bool) int {
 	return c.MaxWorkersUntrusted
 }
 
-// modState is the horde's in-memory moderation bookkeeping: what it knows
-// of untrusted owners' progress toward trust. Its zero value is ready.
-type modState struct {
-	mu     sync.Mutex
-	owners map[int64]*ownerProgress
-}
-
 // ownerProgress is an untrusted owner's generation earnings (loaded from the
 // store once, then followed in memory) and the earliest time worth checking
 // their account again.
@@ -103,13 +95,18 @@ type ownerProgress struct {
 // the user's escrow into their balance (returned); the user's workers serve
 // trusted-only requests and earn without escrow from now on.
 func (h *Horde) SetTrusted(ctx context.Context, by User, userID int64, trusted bool, reason string) (kudos.Release, error) {
+	return h.mod.setTrustedBy(ctx, by, userID, trusted, reason)
+}
+
+// setTrustedBy implements Horde.SetTrusted.
+func (m *moderator) setTrustedBy(ctx context.Context, by User, userID int64, trusted bool, reason string) (kudos.Release, error) {
 	if err := requireModerator(by, "trust or distrust members"); err != nil {
 		return kudos.Release{}, err
 	}
-	if _, err := h.user(ctx, userID); err != nil {
+	if _, err := m.user(ctx, userID); err != nil {
 		return kudos.Release{}, err
 	}
-	rel, _, err := h.setTrusted(ctx, by, userID, trusted, reason)
+	rel, _, err := m.setTrusted(ctx, by, userID, trusted, reason)
 	return rel, err
 }
 
@@ -117,22 +114,16 @@ func (h *Horde) SetTrusted(ctx context.Context, by User, userID int64, trusted b
 // and on trust releases their escrow (also when they were trusted already:
 // a release that failed before is retried). changed says whether the trust
 // changed.
-func (h *Horde) setTrusted(ctx context.Context, by User, userID int64, trusted bool, reason string) (kudos.Release, bool, error) {
-	changed, err := h.store.SetTrusted(ctx, userID, trusted)
+func (m *moderator) setTrusted(ctx context.Context, by User, userID int64, trusted bool, reason string) (kudos.Release, bool, error) {
+	changed, err := m.store.SetTrusted(ctx, userID, trusted)
 	if err != nil {
 		return kudos.Release{}, false, fmt.Errorf("set trust of user %d: %w", userID, err)
 	}
-	h.mu.Lock()
-	for _, ws := range h.workers {
-		if ws.w.OwnerID == userID {
-			ws.w.Trusted = trusted
-		}
-	}
-	h.mu.Unlock()
-	h.mod.mu.Lock()
-	delete(h.mod.owners, userID)
-	h.mod.mu.Unlock()
-	h.log.Info("user trust set", "user", userID, "trusted", trusted, "by", by.ID, "reason", reason)
+	m.reg.setOwnerTrusted(userID, trusted)
+	m.mu.Lock()
+	delete(m.owners, userID)
+	m.mu.Unlock()
+	m.log.Info("user trust set", "user", userID, "trusted", trusted, "by", by.ID, "reason", reason)
 	if !trusted {
 		return kudos.Release{}, changed, nil
 	}
@@ -140,16 +131,12 @@ func (h *Horde) setTrusted(ctx context.Context, by User, userID int64, trusted b
 	if actor < 0 {
 		actor = 0 // the system
 	}
-	rel, err := h.store.ReleaseEscrow(ctx, userID, actor, "escrow released: "+reason, h.clock.Now())
+	rel, err := m.store.ReleaseEscrow(ctx, userID, actor, "escrow released: "+reason, m.clock.Now())
 	if err != nil {
 		return kudos.Release{}, changed, fmt.Errorf("release escrow of user %d: %w", userID, err)
 	}
 	if rel.Amount > 0 {
-		h.mu.Lock()
-		if b, ok := h.balances[userID]; ok {
-			h.balances[userID] = b + rel.Amount
-		}
-		h.mu.Unlock()
+		m.reg.credit(userID, rel.Amount)
 	}
 	return rel, changed, nil
 }
@@ -157,84 +144,81 @@ func (h *Horde) setTrusted(ctx context.Context, by User, userID int64, trusted b
 // progressTrust follows an untrusted owner's generation earnings after a
 // result that paid them reward, and trusts them once they earned
 // TrustAfterKudos and their account is TrustMinAge old.
-func (h *Horde) progressTrust(ctx context.Context, owner, reward int64, now time.Time) error {
-	tc := h.cfg.Trust
+func (m *moderator) progressTrust(ctx context.Context, owner, reward int64, now time.Time) error {
+	tc := m.trust
 	if tc.TrustAfterKudos < 0 || owner <= 0 {
 		return nil
 	}
-	h.mod.mu.Lock()
-	p := h.mod.owners[owner]
+	m.mu.Lock()
+	p := m.owners[owner]
 	if p != nil {
 		p.earned += reward
 	}
-	h.mod.mu.Unlock()
+	m.mu.Unlock()
 	if p == nil {
 		// First result of this owner since start: its reward is already in
 		// the store, so the store's sum counts it.
-		earned, err := h.store.GenerationEarnings(ctx, owner)
+		earned, err := m.store.GenerationEarnings(ctx, owner)
 		if err != nil {
 			return fmt.Errorf("generation earnings of user %d: %w", owner, err)
 		}
-		h.mod.mu.Lock()
-		if h.mod.owners == nil {
-			h.mod.owners = make(map[int64]*ownerProgress)
-		}
-		if p = h.mod.owners[owner]; p == nil {
+		m.mu.Lock()
+		if p = m.owners[owner]; p == nil {
 			p = &ownerProgress{earned: earned}
-			h.mod.owners[owner] = p
+			m.owners[owner] = p
 		} else {
 			p.earned += reward // a concurrent result loaded it first
 		}
-		h.mod.mu.Unlock()
+		m.mu.Unlock()
 	}
 
-	h.mod.mu.Lock()
+	m.mu.Lock()
 	due := p.earned >= tc.TrustAfterKudos && !now.Before(p.notBefore) && !p.checking
 	if due {
 		p.checking = true
 	}
 	earned := p.earned
-	h.mod.mu.Unlock()
+	m.mu.Unlock()
 	if !due {
 		return nil
 	}
 	defer func() {
-		h.mod.mu.Lock()
+		m.mu.Lock()
 		p.checking = false
-		h.mod.mu.Unlock()
+		m.mu.Unlock()
 	}()
 
-	u, err := h.user(ctx, owner)
+	u, err := m.user(ctx, owner)
 	if err != nil {
 		return err
 	}
 	age := now.Sub(u.CreatedAt)
 	switch {
 	case u.Trusted:
-		h.mod.mu.Lock()
-		delete(h.mod.owners, owner)
-		h.mod.mu.Unlock()
+		m.mu.Lock()
+		delete(m.owners, owner)
+		m.mu.Unlock()
 		return nil
 	case u.Flagged:
 		// Flagged owners wait for a moderator; look again in an hour.
-		h.mod.mu.Lock()
+		m.mu.Lock()
 		p.notBefore = now.Add(time.Hour)
-		h.mod.mu.Unlock()
+		m.mu.Unlock()
 		return nil
 	case age < tc.TrustMinAge:
-		h.mod.mu.Lock()
+		m.mu.Lock()
 		p.notBefore = u.CreatedAt.Add(tc.TrustMinAge)
-		h.mod.mu.Unlock()
+		m.mu.Unlock()
 		return nil
 	}
 	reason := fmt.Sprintf("earned %d kudos from generations; account %s old", earned, age.Round(time.Hour))
-	rel, changed, err := h.setTrusted(ctx, systemModerator, owner, true, reason)
+	rel, changed, err := m.setTrusted(ctx, systemModerator, owner, true, reason)
 	if err != nil {
 		return err
 	}
 	if changed {
 		u.Trusted = true
-		h.emit(ctx, ModerationEvent{Kind: EventTrusted, User: u, Reason: reason, Released: rel.Amount, At: now})
+		m.emit(ctx, ModerationEvent{Kind: EventTrusted, User: u, Reason: reason, Released: rel.Amount, At: now})
 	}
 	return nil
 }
@@ -255,45 +239,32 @@ type resultFacts struct {
 
 // afterResult runs the moderation checks of a stored result: the worker's
 // report of a csam or censored result (moderation.go: recorded and told to
-// the moderators, a strike only from a trusted owner), the worker's recent
-// work (for uptime), its speed, the owner's progress to trust. The result
-// itself is stored and acknowledged whatever happens here, so failures are
-// logged, not returned.
-func (h *Horde) afterResult(ctx context.Context, f resultFacts) {
-	if f.state == ResultOK {
-		h.noteFinished(f.job.WorkerID, f.submitted)
-	}
+// the moderators, a strike only from a trusted owner), its speed, the
+// owner's progress to trust. The result itself is stored and acknowledged
+// whatever happens here, so failures are logged, not returned.
+func (m *moderator) afterResult(ctx context.Context, f resultFacts) {
 	if kind, ok := resultStrike(f.state); ok {
 		r := Report{Key: "job:" + f.job.ID + ":" + string(kind), UserID: f.req.UserID, Kind: kind, JobID: f.job.ID,
 			WorkerID: f.job.WorkerID, OwnerID: f.owner, Trusted: f.trusted, At: f.submitted}
-		if err := h.report(ctx, r, f.req.ID, f.worker, f.req.Prompt); err != nil {
-			h.log.Error("record report", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
+		if err := m.report(ctx, r, f.req.ID, f.worker, f.req.Prompt); err != nil {
+			m.log.Error("record report", "job", f.job.ID, "user", f.req.UserID, "kind", kind, "err", err)
 		}
 	}
-	if err := h.checkSpeed(ctx, f); err != nil {
-		h.log.Error("check result speed", "job", f.job.ID, "worker", f.job.WorkerID, "err", err)
+	if err := m.checkSpeed(ctx, f); err != nil {
+		m.log.Error("check result speed", "job", f.job.ID, "worker", f.job.WorkerID, "err", err)
 	}
 	if !f.trusted && f.reward > 0 {
-		if err := h.progressTrust(ctx, f.owner, f.reward, f.submitted); err != nil {
-			h.log.Error("check owner trust", "owner", f.owner, "err", err)
+		if err := m.progressTrust(ctx, f.owner, f.reward, f.submitted); err != nil {
+			m.log.Error("check owner trust", "owner", f.owner, "err", err)
 		}
-	}
-}
-
-// noteFinished records that a worker finished a job at, for earnsUptime.
-func (h *Horde) noteFinished(workerID string, at time.Time) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if ws := h.workers[workerID]; ws != nil && at.After(ws.lastFinished) {
-		ws.lastFinished = at
 	}
 }
 
 // checkSpeed counts an image result faster than MaxMegapixelStepsPerSecond
 // against its worker; at SuspicionThreshold the worker is paused and its
 // owner flagged for review.
-func (h *Horde) checkSpeed(ctx context.Context, f resultFacts) error {
-	limit := h.cfg.Trust.MaxMegapixelStepsPerSecond
+func (m *moderator) checkSpeed(ctx context.Context, f resultFacts) error {
+	limit := m.trust.MaxMegapixelStepsPerSecond
 	if limit <= 0 || f.req.Kind != KindImage || f.work <= 0 {
 		return nil
 	}
@@ -304,15 +275,15 @@ func (h *Horde) checkSpeed(ctx context.Context, f resultFacts) error {
 	if rate <= limit {
 		return nil
 	}
-	n, err := h.store.AddSuspicion(ctx, Suspicion{WorkerID: f.job.WorkerID, Key: "job:" + f.job.ID + ":fast", Ref: f.job.ID, Rate: rate, At: f.submitted})
+	n, err := m.store.AddSuspicion(ctx, Suspicion{WorkerID: f.job.WorkerID, Key: "job:" + f.job.ID + ":fast", Ref: f.job.ID, Rate: rate, At: f.submitted})
 	if err != nil {
 		return fmt.Errorf("record suspicion of worker %s: %w", f.job.WorkerID, err)
 	}
-	h.log.Warn("suspiciously fast result", "worker", f.job.WorkerID, "job", f.job.ID, "mps_per_s", rate, "limit", limit, "count", n)
-	if n < h.cfg.Trust.SuspicionThreshold {
+	m.log.Warn("suspiciously fast result", "worker", f.job.WorkerID, "job", f.job.ID, "mps_per_s", rate, "limit", limit, "count", n)
+	if n < m.trust.SuspicionThreshold {
 		return nil
 	}
-	w, err := h.Worker(ctx, f.job.WorkerID)
+	w, err := m.reg.Worker(ctx, f.job.WorkerID)
 	if err != nil {
 		return nil // deleted meanwhile: nothing left to pause
 	}
@@ -320,20 +291,42 @@ func (h *Horde) checkSpeed(ctx context.Context, f resultFacts) error {
 		return nil // already reported
 	}
 	reason := fmt.Sprintf("%d results faster than %.0f megapixel-steps/s (last %.0f)", n, limit, rate)
-	if _, err := h.UpdateWorker(ctx, systemModerator, w.ID, WorkerUpdate{Paused: ptr(true)}); err != nil {
+	if _, err := m.reg.UpdateWorker(ctx, systemModerator, w.ID, WorkerUpdate{Paused: ptr(true)}); err != nil {
 		return fmt.Errorf("pause suspicious worker %s: %w", w.ID, err)
 	}
-	u, err := h.user(ctx, w.OwnerID)
+	u, err := m.user(ctx, w.OwnerID)
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.SetFlagged(ctx, u.ID, true); err != nil {
+	if _, err := m.store.SetFlagged(ctx, u.ID, true); err != nil {
 		return fmt.Errorf("flag owner %d of suspicious worker %s: %w", u.ID, w.ID, err)
 	}
 	u.Flagged = true
-	h.emit(ctx, ModerationEvent{Kind: EventSuspicious, User: u, WorkerID: w.ID, WorkerName: w.Name, Count: n,
-		Threshold: h.cfg.Trust.SuspicionThreshold, Reason: reason, JobID: f.job.ID, At: f.submitted})
+	m.emit(ctx, ModerationEvent{Kind: EventSuspicious, User: u, WorkerID: w.ID, WorkerName: w.Name, Count: n,
+		Threshold: m.trust.SuspicionThreshold, Reason: reason, JobID: f.job.ID, At: f.submitted})
 	return nil
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// setOwnerTrusted implements workerRegistry: the owner's workers in memory
+// serve trusted-only requests (or no longer) from now on.
+func (h *Horde) setOwnerTrusted(ownerID int64, trusted bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, ws := range h.workers {
+		if ws.w.OwnerID == ownerID {
+			ws.w.Trusted = trusted
+		}
+	}
+}
+
+// credit implements workerRegistry: kudos released to a user count in the
+// balance kept for require_upfront_kudos.
+func (h *Horde) credit(userID, amount int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if b, ok := h.balances[userID]; ok {
+		h.balances[userID] = b + amount
+	}
+}

@@ -223,3 +223,32 @@ func BenchmarkSubmitResult(b *testing.B) {
 		})
 	}
 }
+
+// A moderator's trust reaches the owner's online workers at once, not on
+// their next pop: the moderator tells the scheduler (workerRegistry).
+func TestTrustReachesOnlineWorkers(t *testing.T) {
+	e, _ := newModEnv(t, horde.Config{Trust: horde.TrustConfig{TrustAfterKudos: -1}})
+	alice := e.user("alice", 1000)
+	worker := e.user("worker", 0)
+	e.serveWith(alice, worker, "rig", horde.ResultOK)
+	trusted := func() bool {
+		t.Helper()
+		rig, err := e.h.WorkerByName(e.ctx, "rig")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rig.Trusted
+	}
+	if trusted() {
+		t.Fatal("the worker of an untrusted owner is trusted")
+	}
+	mod := e.moderator("mod")
+	for _, want := range []bool{true, false} {
+		if _, err := e.h.SetTrusted(e.ctx, mod, worker.User.ID, want, "review"); err != nil {
+			t.Fatalf("set trusted %v: %v", want, err)
+		}
+		if got := trusted(); got != want {
+			t.Fatalf("after SetTrusted(%v) the online worker's Trusted = %v", want, got)
+		}
+	}
+}

@@ -94,6 +94,26 @@ func (h *Horde) DiscordUser(ctx context.Context, discordID, name string) (User, 
 	}
 }
 
+// user reads a user, turning "not found" into a KindNotFound *Error.
+func (h *Horde) user(ctx context.Context, id int64) (User, error) {
+	return readUser(ctx, h.store, id)
+}
+
+// readUser reads a user from st, turning "not found" into a KindNotFound
+// *Error.
+func readUser(ctx context.Context, st interface {
+	User(ctx context.Context, id int64) (User, error)
+}, id int64) (User, error) {
+	u, err := st.User(ctx, id)
+	if notFound(err) {
+		return User{}, NotFoundf("UserNotFound", "no user has id %d", id)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("read user %d: %w", id, err)
+	}
+	return u, nil
+}
+
 // UserInfo returns the find_user view of a user; KindNotFound if none.
 func (h *Horde) UserInfo(ctx context.Context, userID int64) (UserInfo, error) {
 	u, err := h.user(ctx, userID)

@@ -15,6 +15,7 @@ import (
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/horde/imagecheck"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -28,7 +29,7 @@ type App struct {
 	Clock  horde.Clock
 	Store  *store.Store
 	Horde  *horde.Horde
-	Filter *horde.Filter // the prompt filter Horde applies; /mod filter test uses it too
+	Filter *filter.Filter // the prompt filter Horde applies; /mod filter test uses it too
 	Kudos  *kudos.Engine
 	API    http.Handler
 
@@ -56,7 +57,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if err != nil {
 		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
 	}
-	filter, err := promptFilter(cfg.Filter)
+	pf, err := promptFilter(cfg.Filter)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -65,7 +66,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	h, err := horde.New(ctx, st, horde.Config{
 		Clock:                clock,
 		Logger:               log,
-		Filter:               filter,
+		Filter:               pf,
 		CheckImage:           imagecheck.ForHorde,
 		Payments:             cfg.Payments(),
 		Concurrency:          cfg.Horde.Concurrency,
@@ -101,7 +102,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: filter, Kudos: k, hooks: hooks}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks}
 	opt := api.Options{
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
@@ -125,15 +126,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 
 // promptFilter builds the prompt filter from the built-in lists, each
 // replaced by the configured file when one is named.
-func promptFilter(fc FilterConfig) (*horde.Filter, error) {
-	lists, err := horde.FilterLists{
+func promptFilter(fc FilterConfig) (*filter.Filter, error) {
+	lists, err := filter.Lists{
 		Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative,
 		Languages: assets.FilterLanguages(),
-	}.WithFiles(horde.FilterFiles{Minors: fc.Minors, Sexual: fc.Sexual, NSFW: fc.NSFW, Negative: fc.Negative})
+	}.WithFiles(filter.Files{Minors: fc.Minors, Sexual: fc.Sexual, NSFW: fc.NSFW, Negative: fc.Negative})
 	if err != nil {
 		return nil, fmt.Errorf("config filter: %w", err)
 	}
-	f, err := horde.NewFilter(lists, horde.FilterOptions{RewriteNSFW: fc.RewriteNSFW, NSFWModels: fc.NSFWModels})
+	f, err := filter.New(lists, filter.Options{RewriteNSFW: fc.RewriteNSFW, NSFWModels: fc.NSFWModels})
 	if err != nil {
 		return nil, fmt.Errorf("build prompt filter: %w", err)
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 )
 
 // TestPromptFilterHasLanguages: the filter the binary builds from its
@@ -18,7 +18,7 @@ func TestPromptFilterHasLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, prompt := range []string{"niña desnuda", "nacktes Kind", "萝莉裸体", "ロリ エロ", "голая девочка"} {
-		if v := f.Check(prompt, horde.FilterContext{NSFWAllowed: true}); v.Rule != horde.FilterRuleCSAM {
+		if v := f.Check(prompt, filter.Context{NSFWAllowed: true}); v.Rule != filter.RuleCSAM {
 			t.Errorf("Check(%q) = %v/%q, want refused by the csam rule", prompt, v.Action, v.Rule)
 		}
 	}

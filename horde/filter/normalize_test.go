@@ -1,4 +1,4 @@
-package horde_test
+package filter_test
 
 import (
 	"strings"
@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 )
 
 func TestNormalize(t *testing.T) {
@@ -72,11 +72,11 @@ func TestNormalize(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := horde.Normalize(tt.in)
+			got := filter.Normalize(tt.in)
 			if got != tt.want {
 				t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, tt.want)
 			}
-			if again := horde.Normalize(got); again != got {
+			if again := filter.Normalize(got); again != got {
 				t.Errorf("Normalize is not idempotent: %q -> %q", got, again)
 			}
 		})
@@ -120,25 +120,25 @@ func FuzzNormalize(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	filter, err := horde.NewFilter(defaultLists(), horde.FilterOptions{RewriteNSFW: true, NSFWModels: []string{"*"}})
+	pf, err := filter.New(defaultLists(), filter.Options{RewriteNSFW: true, NSFWModels: []string{"*"}})
 	if err != nil {
 		f.Fatalf("new filter: %v", err)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		out := horde.Normalize(s)
+		out := filter.Normalize(s)
 		checkNormalized(t, s, out)
-		if again := horde.Normalize(out); again != out {
+		if again := filter.Normalize(out); again != out {
 			t.Fatalf("Normalize(%q) = %q, but Normalize of that = %q", s, out, again)
 		}
 		if !strings.Contains(s, "###") && utf8.ValidString(s) {
-			if with := horde.Normalize(s + " ### nude loli"); with != out {
+			if with := filter.Normalize(s + " ### nude loli"); with != out {
 				t.Fatalf("the negative part changed the result: %q vs %q", with, out)
 			}
 		}
-		for _, fc := range []horde.FilterContext{{}, {NSFWAllowed: true}, {Text: true}} {
-			v := filter.Check(s, fc)
-			if v.Action == horde.FilterRewrite {
-				if again := filter.Check(v.Prompt, fc); again.Rule == horde.FilterRuleNSFW || again.Rule == horde.FilterRuleCSAM {
+		for _, fc := range []filter.Context{{}, {NSFWAllowed: true}, {Text: true}} {
+			v := pf.Check(s, fc)
+			if v.Action == filter.Rewrite {
+				if again := pf.Check(v.Prompt, fc); again.Rule == filter.RuleNSFW || again.Rule == filter.RuleCSAM {
 					t.Fatalf("rewrite of %q is %q, still %q", s, v.Prompt, again.Rule)
 				}
 			}
@@ -150,7 +150,7 @@ func BenchmarkNormalize(b *testing.B) {
 	b.SetBytes(int64(len(longPrompt)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if horde.Normalize(longPrompt) == "" {
+		if filter.Normalize(longPrompt) == "" {
 			b.Fatal("empty")
 		}
 	}

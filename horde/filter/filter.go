@@ -1,4 +1,10 @@
-package horde
+// Package filter is the prompt filter: it normalises a prompt (look-alike
+// letters, leetspeak, spacing, weights, escapes; see Normalize), matches it
+// against term lists (see Lists) and decides what happens to it (see
+// Filter.Check and Verdict). It knows nothing of the scheduler: package
+// horde states the one method it calls (horde.PromptFilter) and *Filter
+// satisfies it. It imports the standard library only.
+package filter
 
 import (
 	"cmp"
@@ -9,53 +15,45 @@ import (
 	"strings"
 )
 
-// PromptFilter decides what happens to a prompt before it is queued.
-// *Filter is the implementation; Config.Filter takes any.
-type PromptFilter interface {
-	// Check returns the verdict on prompt in the given context. It never
-	// fails: a prompt it cannot read is allowed or refused, never an error.
-	Check(prompt string, fc FilterContext) Verdict
-}
-
-// FilterAction is what a verdict does with a prompt.
-type FilterAction int
+// Action is what a verdict does with a prompt.
+type Action int
 
 // The filter's actions.
 const (
-	FilterAllow   FilterAction = iota // queue the prompt (Verdict.Prompt, which may carry a forced negative)
-	FilterRefuse                      // refuse the request
-	FilterRewrite                     // queue Verdict.Prompt, with the terms not allowed here removed
+	Allow   Action = iota // queue the prompt (Verdict.Prompt, which may carry a forced negative)
+	Refuse                // refuse the request
+	Rewrite               // queue Verdict.Prompt, with the terms not allowed here removed
 )
 
-func (a FilterAction) String() string {
+func (a Action) String() string {
 	switch a {
-	case FilterRefuse:
+	case Refuse:
 		return "refuse"
-	case FilterRewrite:
+	case Rewrite:
 		return "rewrite"
 	default:
 		return "allow"
 	}
 }
 
-// FilterRule names the rule behind a verdict.
-type FilterRule string
+// Rule names the rule behind a verdict.
+type Rule string
 
 // The filter's rules.
 const (
-	FilterRuleNone   FilterRule = ""
-	FilterRuleCSAM   FilterRule = "csam"   // minors together with sexual content: always refused
-	FilterRuleNSFW   FilterRule = "nsfw"   // NSFW terms where NSFW is not allowed
-	FilterRuleMinors FilterRule = "minors" // minors on an NSFW-capable model: negative prompt forced
+	RuleNone   Rule = ""
+	RuleCSAM   Rule = "csam"   // minors together with sexual content: always refused
+	RuleNSFW   Rule = "nsfw"   // NSFW terms where NSFW is not allowed
+	RuleMinors Rule = "minors" // minors on an NSFW-capable model: negative prompt forced
 )
 
-// FilterContext is where a prompt is going.
-type FilterContext struct {
+// Context is where a prompt is going.
+type Context struct {
 	// NSFWAllowed: the request asks for NSFW (nsfw=true; the bot sets it
 	// only in age-restricted channels).
 	NSFWAllowed bool
 	// NSFWModel: the caller knows the request goes to an NSFW-capable
-	// model. Otherwise the filter decides from Models (FilterOptions.NSFWModels).
+	// model. Otherwise the filter decides from Models (Options.NSFWModels).
 	NSFWModel bool
 	// Models are the models the request names (empty: any model).
 	Models []string
@@ -66,24 +64,24 @@ type FilterContext struct {
 
 // Verdict is the filter's decision on one prompt.
 type Verdict struct {
-	Action FilterAction
-	Rule   FilterRule
+	Action Action
+	Rule   Rule
 	// Reason explains the verdict to the member (empty when nothing matched).
 	Reason string
 	// Matched lists what matched, for moderators: the list, the term and
 	// the prompt text that matched it (e.g. `minors:loli "l0li"`).
 	Matched []string
-	// Prompt is the prompt to queue: the input, rewritten (FilterRewrite)
+	// Prompt is the prompt to queue: the input, rewritten (Rewrite)
 	// and/or with ForcedNegative appended after "###".
 	Prompt string
 	// ForcedNegative is the negative prompt the filter appended, if any.
 	ForcedNegative string
 }
 
-// FilterOptions tune a Filter.
-type FilterOptions struct {
+// Options tune a Filter.
+type Options struct {
 	// RewriteNSFW: NSFW terms where NSFW is not allowed are removed from the
-	// prompt (FilterRewrite) instead of the request being refused.
+	// prompt (Rewrite) instead of the request being refused.
 	RewriteNSFW bool
 	// NSFWModels are the NSFW-capable models (case-insensitive), whose
 	// requests get the minor-safe negative prompt when they mention minors.
@@ -107,13 +105,11 @@ type Filter struct {
 	models    map[string]bool
 }
 
-var _ PromptFilter = (*Filter)(nil)
-
-// NewFilter builds a filter from lists (see FilterLists). A term that
+// New builds a filter from lists (see Lists). A term that
 // normalises to nothing or to a single character, a CJK term mixed with
 // other letters, an unknown [section] or a language term before any
 // section is an error naming its list and line.
-func NewFilter(lists FilterLists, opts FilterOptions) (*Filter, error) {
+func New(lists Lists, opts Options) (*Filter, error) {
 	f := &Filter{terms: newTermIndex(), rewrite: opts.RewriteNSFW, models: make(map[string]bool)}
 	type list struct {
 		name string
@@ -162,16 +158,18 @@ func (f *Filter) nsfwCapable(models []string) bool {
 	return false
 }
 
-// Check implements PromptFilter. The rules, in order:
-//   - minors (or minors-if-sexual) and sexual terms together: FilterRefuse,
+// Check returns the verdict on prompt in the given context. It never
+// fails: a prompt it cannot read is allowed or refused, never an error.
+// The rules, in order:
+//   - minors (or minors-if-sexual) and sexual terms together: Refuse,
 //     rule csam, in every context;
 //   - NSFW (sexual or other NSFW) terms where NSFW is not allowed:
-//     FilterRefuse, or FilterRewrite without them when RewriteNSFW (refused
+//     Refuse, or Rewrite without them when RewriteNSFW (refused
 //     still if nothing is left or the rewrite still matches);
 //   - minors on an NSFW-capable request (image only): the minor-safe
 //     negative prompt is appended after "###" (ForcedNegative).
-func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
-	v := Verdict{Action: FilterAllow, Prompt: prompt}
+func (f *Filter) Check(prompt string, fc Context) Verdict {
+	v := Verdict{Action: Allow, Prompt: prompt}
 	positive, rest := prompt, ""
 	if !fc.Text {
 		if i := strings.Index(prompt, "###"); i >= 0 {
@@ -183,28 +181,28 @@ func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 	v.Matched = describeHits(positive, hits)
 
 	if cats&catAnyMinors != 0 && cats&catSexual != 0 {
-		v.Action, v.Rule = FilterRefuse, FilterRuleCSAM
+		v.Action, v.Rule = Refuse, RuleCSAM
 		v.Reason = "This prompt was refused: it combines minors with sexual content, which is never allowed. " +
 			"The attempt has been recorded for the moderators."
 		return v
 	}
 	if cats&(catSexual|catNSFW) != 0 && !fc.NSFWAllowed {
 		terms := hitTerms(hits, catSexual|catNSFW)
-		v.Rule = FilterRuleNSFW
+		v.Rule = RuleNSFW
 		if !f.rewrite {
-			v.Action = FilterRefuse
+			v.Action = Refuse
 			v.Reason = fmt.Sprintf("This prompt was refused: NSFW content (%s) is not allowed here. "+
 				"Remove it, or ask in an NSFW channel.", strings.Join(terms, ", "))
 			return v
 		}
 		rewritten, ok := f.rewriteNSFW(positive, hits)
 		if !ok {
-			v.Action = FilterRefuse
+			v.Action = Refuse
 			v.Reason = fmt.Sprintf("This prompt was refused: NSFW content (%s) is not allowed here, "+
 				"and removing it leaves no usable prompt.", strings.Join(terms, ", "))
 			return v
 		}
-		v.Action = FilterRewrite
+		v.Action = Rewrite
 		v.Reason = fmt.Sprintf("NSFW content is not allowed here; removed from the prompt: %s.", strings.Join(terms, ", "))
 		positive = rewritten
 		v.Prompt = joinPrompt(positive, rest)
@@ -213,8 +211,8 @@ func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 		(fc.NSFWAllowed || fc.NSFWModel || f.nsfwCapable(fc.Models)) {
 		v.ForcedNegative = f.negative
 		v.Prompt = appendNegative(v.Prompt, f.negative)
-		if v.Rule == FilterRuleNone {
-			v.Rule = FilterRuleMinors
+		if v.Rule == RuleNone {
+			v.Rule = RuleMinors
 			v.Reason = "The prompt mentions minors, so a safety negative prompt was added."
 		} else {
 			v.Reason += " The prompt mentions minors, so a safety negative prompt was added."

@@ -1,4 +1,4 @@
-package horde
+package filter
 
 import "unicode"
 

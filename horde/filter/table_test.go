@@ -1,4 +1,4 @@
-package horde_test
+package filter_test
 
 import (
 	"bufio"
@@ -7,30 +7,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 )
 
-// tableRow is one prompt of testdata/filter/prompts.tsv.
+// tableRow is one prompt of testdata/prompts.tsv.
 type tableRow struct {
 	line    int
-	action  horde.FilterAction
-	rule    horde.FilterRule
+	action  filter.Action
+	rule    filter.Rule
 	context string
 	prompt  string
 	queued  string // "" unless the row names the queued prompt
 }
 
-// readFilterTable reads testdata/filter/prompts.tsv (its format is in its
+// readFilterTable reads testdata/prompts.tsv (its format is in its
 // header).
 func readFilterTable(t *testing.T) []tableRow {
 	t.Helper()
-	f, err := os.Open("testdata/filter/prompts.tsv")
+	f, err := os.Open("testdata/prompts.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	actions := map[string]horde.FilterAction{"allow": horde.FilterAllow, "refuse": horde.FilterRefuse, "rewrite": horde.FilterRewrite}
-	rules := map[string]horde.FilterRule{"-": horde.FilterRuleNone, "csam": horde.FilterRuleCSAM, "nsfw": horde.FilterRuleNSFW, "minors": horde.FilterRuleMinors}
+	actions := map[string]filter.Action{"allow": filter.Allow, "refuse": filter.Refuse, "rewrite": filter.Rewrite}
+	rules := map[string]filter.Rule{"-": filter.RuleNone, "csam": filter.RuleCSAM, "nsfw": filter.RuleNSFW, "minors": filter.RuleMinors}
 	contexts := map[string]bool{"sfw": true, "nsfw": true, "text": true, "rewrite": true}
 	var rows []tableRow
 	sc := bufio.NewScanner(f)
@@ -69,12 +69,12 @@ func TestFilterTable(t *testing.T) {
 	if len(rows) < 150 {
 		t.Fatalf("the prompt table has %d prompts, want at least 150", len(rows))
 	}
-	refusing := mustFilter(t, horde.FilterOptions{NSFWModels: []string{"*"}})
-	rewriting := mustFilter(t, horde.FilterOptions{RewriteNSFW: true, NSFWModels: []string{"*"}})
+	refusing := mustFilter(t, filter.Options{NSFWModels: []string{"*"}})
+	rewriting := mustFilter(t, filter.Options{RewriteNSFW: true, NSFWModels: []string{"*"}})
 	neg := safeNegative(t)
 	for _, row := range rows {
 		t.Run(row.prompt, func(t *testing.T) {
-			f, fc := refusing, horde.FilterContext{}
+			f, fc := refusing, filter.Context{}
 			switch row.context {
 			case "nsfw":
 				fc.NSFWAllowed = true
@@ -86,18 +86,18 @@ func TestFilterTable(t *testing.T) {
 			v := f.Check(row.prompt, fc)
 			if v.Action != row.action || v.Rule != row.rule {
 				t.Fatalf("prompts.tsv:%d: Check(%q) in %s = %v/%q, want %v/%q (matched %q, normalized %q)",
-					row.line, row.prompt, row.context, v.Action, v.Rule, row.action, row.rule, v.Matched, horde.Normalize(row.prompt))
+					row.line, row.prompt, row.context, v.Action, v.Rule, row.action, row.rule, v.Matched, filter.Normalize(row.prompt))
 			}
-			if v.Rule != horde.FilterRuleNone && v.Reason == "" {
+			if v.Rule != filter.RuleNone && v.Reason == "" {
 				t.Errorf("prompts.tsv:%d: no reason for the member", row.line)
 			}
-			if row.rule == horde.FilterRuleCSAM {
+			if row.rule == filter.RuleCSAM {
 				joined := strings.Join(v.Matched, " ")
 				if !strings.Contains(joined, "minors") || !strings.Contains(joined, "sexual") {
 					t.Errorf("prompts.tsv:%d: matched = %q, want a minors and a sexual term for the moderators", row.line, v.Matched)
 				}
 			}
-			forced := row.rule == horde.FilterRuleMinors || row.queued != "" && strings.Contains(row.queued, "NEG")
+			forced := row.rule == filter.RuleMinors || row.queued != "" && strings.Contains(row.queued, "NEG")
 			if got := v.ForcedNegative != ""; got != forced {
 				t.Errorf("prompts.tsv:%d: forced negative %q, want one: %v", row.line, v.ForcedNegative, forced)
 			}
@@ -106,7 +106,7 @@ func TestFilterTable(t *testing.T) {
 				if want := strings.ReplaceAll(row.queued, "NEG", neg); v.Prompt != want {
 					t.Errorf("prompts.tsv:%d: queued %q, want %q", row.line, v.Prompt, want)
 				}
-			case v.Action == horde.FilterAllow && !forced && v.Prompt != row.prompt:
+			case v.Action == filter.Allow && !forced && v.Prompt != row.prompt:
 				t.Errorf("prompts.tsv:%d: queued %q, want the prompt unchanged", row.line, v.Prompt)
 			}
 		})
@@ -132,12 +132,12 @@ func FuzzFilterEncodings(f *testing.F) {
 	for _, s := range []string{"loli nude", "a lighthouse at dusk", "child1 naked", "kid sex", "a minor chord", "nina nude", "cp"} {
 		f.Add(s)
 	}
-	filter := mustFilter(f, horde.FilterOptions{RewriteNSFW: true, NSFWModels: []string{"*"}})
+	pf := mustFilter(f, filter.Options{RewriteNSFW: true, NSFWModels: []string{"*"}})
 	f.Fuzz(func(t *testing.T, s string) {
 		if len(s) > 200 || strings.TrimFunc(s, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == ' ' }) != "" {
 			return
 		}
-		want := filter.Check(s, horde.FilterContext{})
+		want := pf.Check(s, filter.Context{})
 		for _, e := range encodings {
 			var b strings.Builder
 			for _, r := range s {
@@ -147,7 +147,7 @@ func FuzzFilterEncodings(f *testing.F) {
 					b.WriteString(e.enc(r))
 				}
 			}
-			if got := filter.Check(b.String(), horde.FilterContext{}); got.Action != want.Action || got.Rule != want.Rule {
+			if got := pf.Check(b.String(), filter.Context{}); got.Action != want.Action || got.Rule != want.Rule {
 				t.Fatalf("%s: Check(%q) = %v/%q, but Check(%q) = %v/%q", e.name, b.String(), got.Action, got.Rule, s, want.Action, want.Rule)
 			}
 		}

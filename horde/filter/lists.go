@@ -1,4 +1,4 @@
-package horde
+package filter
 
 import (
 	"bufio"
@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// FilterLists are the term lists a Filter is built from. Each list has one
+// Lists are the term lists a Filter is built from. Each list has one
 // term a line; "#" starts a comment. A term matches whole words of the
 // normalised prompt (see Normalize), and is normalised the same way:
 //
@@ -41,7 +41,7 @@ import (
 //
 // The embedded defaults are in package assets (assets.FilterMinors...,
 // assets.FilterLanguages).
-type FilterLists struct {
+type Lists struct {
 	Minors []byte // terms that refer to minors
 	Sexual []byte // sexual terms
 	NSFW   []byte // other NSFW terms (gore, suggestive content)
@@ -53,9 +53,9 @@ type FilterLists struct {
 	Negative []byte
 }
 
-// FilterFiles names files that replace some of the lists; an empty path
+// Files names files that replace some of the lists; an empty path
 // keeps the list as it is.
-type FilterFiles struct {
+type Files struct {
 	Minors   string
 	Sexual   string
 	NSFW     string
@@ -64,7 +64,7 @@ type FilterFiles struct {
 
 // WithFiles returns l with each list whose path is set in files read from
 // that file.
-func (l FilterLists) WithFiles(files FilterFiles) (FilterLists, error) {
+func (l Lists) WithFiles(files Files) (Lists, error) {
 	for _, f := range []struct {
 		path string
 		dst  *[]byte

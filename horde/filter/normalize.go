@@ -1,8 +1,9 @@
-package horde
+package filter
 
 import (
 	"bytes"
 	"html"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -39,6 +40,15 @@ func Normalize(prompt string) string {
 	defer putNormalizer(n)
 	n.run(positivePrompt(prompt))
 	return string(n.out)
+}
+
+// positivePrompt returns the part of an AI Horde prompt before "###" (the
+// negative prompt follows it).
+func positivePrompt(prompt string) string {
+	if i := strings.Index(prompt, "###"); i >= 0 {
+		return prompt[:i]
+	}
+	return prompt
 }
 
 // normalizeText is Normalize without the "###" split, for text prompts,
