@@ -198,6 +198,11 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 			cat, isAward = e.emojis[ev.Emoji]
 		}
 		art[i] = a.forced == "" && e.artChannel[ev.ChannelID]
+		if art[i] && isAward && cat == CategoryArt {
+			// In an art channel the daily art tally pays for art reactions
+			// (distinct reactors, capped); an art award too would pay twice.
+			isAward = false
+		}
 		if !isAward && !art[i] {
 			continue
 		}

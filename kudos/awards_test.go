@@ -311,3 +311,34 @@ func TestFlaggedBeforeSettleIsNotPaid(t *testing.T) {
 		t.Fatalf("the flagged receiver's award: %+v %v", a, err)
 	}
 }
+
+// TestArtReactionInArtChannelPaysOnce: in an art channel a 🎨 is counted for
+// the daily tally and is not an award as well (issue 14.10: it paid twice).
+func TestArtReactionInArtChannelPaysOnce(t *testing.T) {
+	cfg := testConfig()
+	cfg.Art.Channels = []string{"art"}
+	e := newEnv(t, cfg)
+	artist, fan := e.user("artist"), e.user("fan")
+	var artEmoji string
+	for _, em := range cfg.Categories[kudos.CategoryArt].Emojis {
+		artEmoji = em
+		break
+	}
+	if artEmoji == "" {
+		t.Fatal("the test config has no art emoji")
+	}
+	ev := e.reaction(fan, artist, "m1", artEmoji)
+	ev.ChannelID = "art"
+	out, err := e.eng.OnReactionAdded(e.ctx, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Awarded || !out.ArtRecorded {
+		t.Fatalf("outcome %+v: want recorded for the tally and no award", out)
+	}
+	e.clock.Advance(time.Hour)
+	e.settle()
+	if got := e.balance(artist); got != 0 {
+		t.Fatalf("the artist has %d kudos before the tally, want 0", got)
+	}
+}
