@@ -110,9 +110,15 @@ func TestWorkerCommands(t *testing.T) {
 	t.Run("register shows the key once in the DM", func(t *testing.T) {
 		h := h.on(t)
 		text, _ := h.reply(h.dm(h.alice, "worker", sub("register", opt("name", "alice-rig"))))
-		wantContains(t, text, "HORDE_API_KEY=")
-		wantContains(t, text, "--url http://horde.test --name alice-rig --kind image --backend procedural")
-		key = strings.TrimPrefix(strings.Fields(text[strings.Index(text, "HORDE_API_KEY="):])[0], "HORDE_API_KEY=")
+		wantContains(t, text, "HORDE_API_KEY=<the key> hordeworker --url http://horde.test --name alice-rig --kind image --backend procedural")
+		// The settings README gives for horde-worker-reGen, with this horde's URL and the worker's name.
+		wantContains(t, text, `horde_url: "http://horde.test/api/"`)
+		wantContains(t, text, `dreamer_name: "alice-rig"`)
+		// The key itself is in the first code block, shown once.
+		key = strings.TrimSpace(strings.SplitN(strings.SplitN(text, "```", 3)[1], "\n", 3)[1])
+		if strings.Count(text, key) != 1 {
+			t.Fatalf("the key is shown %d times, want once", strings.Count(text, key))
+		}
 		c, err := h.horde.Authenticate(h.ctx, key)
 		must(t, err)
 		if c.WorkerID == "" {

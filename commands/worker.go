@@ -126,13 +126,21 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 	}
 }
 
-// keyMessage shows a worker key once, with how to start a worker with it.
+// keyMessage shows a worker key once, with how to start a worker with it:
+// the reference worker, or the AI Horde worker of the worker's kind with
+// the exact settings README's "Connect a worker" gives.
 func (s *Set) keyMessage(w horde.Worker, key, what string) string {
-	return fmt.Sprintf("Worker `%s` (%s) %s. Its API key is shown **this once**; keep it secret:\n```\n%s\n```\n"+
-		"Start the reference worker:\n```\nHORDE_API_KEY=%s hordeworker --url %s --name %s --kind %s --backend procedural\n```\n"+
-		"Or point an existing AI Horde worker at this horde: AI-Horde-Worker / horde-worker-reGen: in bridgeData.yaml set "+
-		"`horde_url: %s`, `api_key: <the key>` and `dreamer_name: %s`; the KoboldAI Horde bridge: `--horde %s --api_key <the key> --name %s`.",
-		w.Name, w.Kind, what, key, key, s.cfg.PublicURL, w.Name, w.Kind, s.cfg.PublicURL, w.Name, s.cfg.PublicURL, w.Name)
+	url := s.cfg.PublicURL
+	msg := fmt.Sprintf("Worker `%s` (%s) %s. Its API key is shown **this once**; keep it secret:\n```\n%s\n```\n"+
+		"Start the reference worker:\n```\nHORDE_API_KEY=<the key> hordeworker --url %s --name %s --kind %s --backend procedural\n```\n",
+		w.Name, w.Kind, what, key, url, w.Name, w.Kind)
+	if w.Kind == horde.KindText {
+		return msg + fmt.Sprintf("Or the KoboldAI Horde bridge beside your KoboldAI/KoboldCpp: in clientData.py set "+
+			"`cluster_url = \"%s\"`, `api_key = \"<the key>\"`, `kai_name = \"%s\"` and `kai_url` (or run "+
+			"`python bridge.py -c %s -a <the key> -n %s -k http://localhost:5001`).", url, w.Name, url, w.Name)
+	}
+	return msg + fmt.Sprintf("Or horde-worker-reGen: in bridgeData.yaml set `horde_url: \"%s/api/\"`, `api_key: \"<the key>\"` "+
+		"and `dreamer_name: \"%s\"` (the older AI-Horde-Worker: `horde_url: \"%s\"`).", url, w.Name, url)
 }
 
 // ownWorkers lists u's workers, by name.
