@@ -17,6 +17,7 @@ import (
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/imagecheck"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/kudos/schedule"
 	"github.com/hordebot/hordebot/store"
 )
 
@@ -192,7 +193,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}()
 	go func() {
 		defer a.wg.Done()
-		if err := a.Kudos.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := schedule.Run(sweepCtx, a.Kudos, a.Log); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("kudos tallies stopped", "err", err)
 		}
 	}()

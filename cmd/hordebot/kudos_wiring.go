@@ -10,6 +10,7 @@ import (
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/kudos/schedule"
 )
 
 // kudosConfig decodes the config file's kudos section over kudos.DefaultConfig.
@@ -23,6 +24,9 @@ func kudosConfig(cfg Config) (kudos.Config, error) {
 		}
 	}
 	if err := kc.Validate(); err != nil {
+		return kc, fmt.Errorf("config kudos: %w", err)
+	}
+	if err := schedule.Validate(kc.Schedules); err != nil {
 		return kc, fmt.Errorf("config kudos: %w", err)
 	}
 	return kc, nil
