@@ -103,6 +103,9 @@ type Config struct {
 
 	// ModeratorRoles are role ids whose holders are moderators: their award
 	// reactions count as moderation awards and they may use /kudos award.
+	// hordebot fills it from discord.moderator_role_ids, the one place
+	// moderators are configured; moderator_roles in the kudos section of a
+	// config file is a deprecated alias, merged into it.
 	ModeratorRoles []string `json:"moderator_roles"`
 	// GiveRequiredRoles: a giver must hold at least one (if any are set);
 	// GiveBarredRoles: a giver must hold none. The same for receivers.

@@ -97,6 +97,9 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
+	for old, key := range cfg.DeprecatedKeys() {
+		log.Warn("deprecated config key: use "+key+" (the values are merged)", "key", old)
+	}
 	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithHeld(h.Held), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
 		st.Close()
