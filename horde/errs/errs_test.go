@@ -52,3 +52,20 @@ func TestMessageOf(t *testing.T) {
 		t.Fatal("an *Error does not unwrap to its cause")
 	}
 }
+
+// TestKindsListsEveryKind: Kinds (which the transports' table tests walk)
+// is every kind there is, from the zero kind to the last named one.
+func TestKindsListsEveryKind(t *testing.T) {
+	ks := errs.Kinds()
+	for i, k := range ks {
+		if int(k) != i {
+			t.Fatalf("Kinds()[%d] = %d (%s): not the kinds in order", i, k, k)
+		}
+		if k != errs.KindInternal && k.String() == errs.KindInternal.String() {
+			t.Errorf("kind %d has no name", k)
+		}
+	}
+	if next := errs.Kind(len(ks)); next.String() != errs.KindInternal.String() {
+		t.Errorf("kind %d (%s) is named but not in Kinds()", next, next)
+	}
+}
