@@ -109,11 +109,11 @@ type Kudos interface {
 	commands.Kudos
 	// Config is the engine's configuration (award emojis, art channels).
 	Config() kudos.Config
-	// OnReactionAdded records a reaction award or returns a *kudos.Refusal.
+	// OnReactionAdded records a reaction award or returns a refusal (kudos.IsRefusal).
 	OnReactionAdded(ctx context.Context, ev kudos.ReactionAdded) (kudos.Outcome, error)
 	// OnReactionRemoved revokes a pending award made with that reaction.
 	OnReactionRemoved(ctx context.Context, ev kudos.ReactionRemoved) (int, error)
-	// OnThanks records a thanks reply as a helpful award, or returns a *kudos.Refusal.
+	// OnThanks records a thanks reply as a helpful award, or returns a refusal (kudos.IsRefusal).
 	OnThanks(ctx context.Context, r kudos.ThanksReply) (kudos.Outcome, error)
 }
 

@@ -8,11 +8,7 @@ import (
 
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
-	"github.com/hordebot/hordebot/kudos"
 )
-
-// genericFailure is what a member sees of an internal error (logged in full).
-const genericFailure = "⚠️ Something went wrong on our side; it has been logged. Please try again later."
 
 // unknownInteraction is an interaction the bot has no handler for (a
 // command removed since Discord cached it, an old button).
@@ -20,40 +16,55 @@ func unknownInteraction(what string) error {
 	return horde.Errorf(horde.KindNotFound, "UnknownInteraction", "This %s is no longer available.", what)
 }
 
-// UserMessage is the one mapping from an error to what a member reads.
-// internal is true when the error's details were withheld and must be logged.
+// kindReply is how a member is told an error of one kind: the emoji that
+// opens the reply, the fixed text shown instead of the error's own message
+// (for kinds whose message is not for members), what follows the message,
+// and whether the error is a failure on our side, logged in full.
+type kindReply struct {
+	emoji    string
+	fixed    string
+	hint     string
+	internal bool
+}
+
+// kindReplies is the one mapping from a domain error kind (horde/errs) to
+// what a member reads; a kudos refusal is an error of its kind like any
+// other. KindInvalid also names the option at fault (see UserMessage).
+var kindReplies = map[horde.Kind]kindReply{
+	horde.KindInvalid:      {emoji: "⚠️"},
+	horde.KindUnauthorized: {emoji: "🚫"},
+	horde.KindForbidden:    {emoji: "🚫"},
+	horde.KindNotFound:     {emoji: "🔍"},
+	horde.KindConflict:     {emoji: "⚠️"},
+	horde.KindRateLimited:  {emoji: "⏱️"},
+	horde.KindKudosUpfront: {emoji: "💸", hint: " Running a worker earns kudos: `/worker register` in a DM with me."},
+	horde.KindDisabled:     {emoji: "🔌"},
+	horde.KindUnavailable:  {emoji: "🛠️", fixed: "The horde's storage is unavailable right now; please try again in a few minutes.", internal: true},
+	horde.KindInternal:     {emoji: "⚠️", fixed: "Something went wrong on our side; it has been logged. Please try again later.", internal: true},
+}
+
+// UserMessage is the one mapping from an error to what a member reads
+// (kindReplies). internal is true when the error's details were withheld
+// and must be logged.
 func UserMessage(err error) (msg string, internal bool) {
-	var ref *kudos.Refusal
-	if errors.As(err, &ref) {
-		return "🚫 " + sentence(ref.Message), false
-	}
-	var he *horde.Error
-	if errors.As(err, &he) {
-		m := sentence(he.Message)
-		switch he.Kind {
-		case horde.KindInvalid:
-			if he.Field != "" && !strings.Contains(strings.ToLower(m), strings.ToLower(he.Field)) {
-				return fmt.Sprintf("⚠️ %s (option `%s`)", m, he.Field), false
-			}
-			return "⚠️ " + m, false
-		case horde.KindUnauthorized, horde.KindForbidden:
-			return "🚫 " + m, false
-		case horde.KindNotFound:
-			return "🔍 " + m, false
-		case horde.KindConflict:
-			return "⚠️ " + m, false
-		case horde.KindRateLimited:
-			return "⏱️ " + m, false
-		case horde.KindKudosUpfront:
-			return "💸 " + m + " Running a worker earns kudos: `/worker register` in a DM with me.", false
-		case horde.KindUnavailable:
-			return "🛠️ The horde's storage is unavailable right now; please try again in a few minutes.", true
-		}
-	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	kind := horde.KindOf(err)
+	if kind == horde.KindInternal && errors.Is(err, context.DeadlineExceeded) {
 		return "⌛ That took too long; please try again.", true
 	}
-	return genericFailure, true
+	r, ok := kindReplies[kind]
+	if !ok {
+		r = kindReplies[horde.KindInternal]
+	}
+	if r.fixed != "" {
+		return r.emoji + " " + r.fixed, r.internal
+	}
+	var he *horde.Error
+	errors.As(err, &he) // kind is not internal: there is one
+	m := sentence(he.Message)
+	if kind == horde.KindInvalid && he.Field != "" && !strings.Contains(strings.ToLower(m), strings.ToLower(he.Field)) {
+		m = fmt.Sprintf("%s (option `%s`)", m, he.Field)
+	}
+	return r.emoji + " " + m + r.hint, r.internal
 }
 
 // replyError tells the caller what went wrong, ephemerally, and logs

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
 )
 
@@ -110,5 +113,38 @@ func TestMembersWithRoles(t *testing.T) {
 	}
 	if len(got["no-such-role"]) != 0 {
 		t.Fatalf("members of an unknown role: %v", got["no-such-role"])
+	}
+}
+
+// TestKudosDisabledSaysSo: on a bot without the kudos engine, /kudos tells
+// the member that kudos are not enabled, privately, and it counts as a
+// refusal, not a failure. It used to read "the horde's storage is
+// unavailable right now" and was logged as an error.
+func TestKudosDisabledSaysSo(t *testing.T) {
+	t.Parallel()
+	dones := make(chan bot.Outcome, 4)
+	h := newHarness(t)
+	stop(h.bot, h.sess)
+	cfg := h.cfg
+	cfg.InteractionDone = func(_, _ string, o bot.Outcome) { dones <- o }
+	b := bot.New(cfg, bot.Deps{Horde: h.horde, Store: h.st})
+	s, err := h.srv.NewSession(h.srv.Token())
+	must(t, err)
+	s.LogLevel = discordgo.LogError
+	must(t, b.Start(h.ctx, s))
+	t.Cleanup(func() { stop(b, s) })
+
+	text, private := h.reply(h.run(h.alice, h.general, "kudos", sub("balance")))
+	wantContains(t, text, "Kudos are not enabled on this bot")
+	if strings.Contains(text, "unavailable") || !private {
+		t.Fatalf("reply %q (private %v), want a private 'not enabled'", text, private)
+	}
+	select {
+	case o := <-dones:
+		if o != bot.OutcomeRefused {
+			t.Fatalf("outcome %q, want %q", o, bot.OutcomeRefused)
+		}
+	case <-h.ctx.Done():
+		t.Fatal("no InteractionDone report")
 	}
 }

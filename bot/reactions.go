@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -89,11 +88,10 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 		GiverAccountCreated: snowflakeTime(r.UserID), GiverJoinedAt: giverMember.JoinedAt, At: at,
 	}
 	out, err := k.OnReactionAdded(ctx, ev)
-	var ref *kudos.Refusal
 	switch {
-	case errors.As(err, &ref):
-		b.log.Debug("reaction award refused", "message", r.MessageID, "giver", r.UserID, "code", ref.Code)
-		b.dmRefusal(ctx, s, r.UserID, ref, msg)
+	case kudos.IsRefusal(err):
+		b.log.Debug("reaction award refused", "message", r.MessageID, "giver", r.UserID, "code", kudos.RefusalCode(err))
+		b.dmRefusal(ctx, s, r.UserID, err, msg)
 		return nil
 	case err != nil:
 		return err
@@ -230,10 +228,9 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 		AuthorRoles: rolesOf(authorMember), RepliedToRoles: rolesOf(parentMember),
 		AuthorAccountCreated: snowflakeTime(m.Author.ID), AuthorJoinedAt: joined, At: b.cfg.Clock.Now(),
 	})
-	var ref *kudos.Refusal
 	switch {
-	case errors.As(err, &ref):
-		b.dmRefusal(ctx, s, m.Author.ID, ref, parent)
+	case kudos.IsRefusal(err):
+		b.dmRefusal(ctx, s, m.Author.ID, err, parent)
 		return nil
 	case err != nil:
 		return err
@@ -271,18 +268,19 @@ func (b *Bot) receiverOf(ctx context.Context, s *discordgo.Session, msg *discord
 	return msg.Author.ID, displayName(msg.Author), true, nil
 }
 
-// dmRefusal tells a giver why their award did not count, if configured, at
-// most once per RefusalDMEvery, and never for a duplicate (a replay or a
-// second emoji of the same category says nothing new).
-func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID string, ref *kudos.Refusal, on *discordgo.Message) {
-	if !b.cfg.RefusalDM || ref.Code == kudos.RefuseDuplicate || !b.refusals.take(userID) {
+// dmRefusal tells a giver why their award did not count (the refusal's
+// message, as UserMessage shows it), if configured, at most once per
+// RefusalDMEvery, and never for a duplicate (a replay or a second emoji of
+// the same category says nothing new).
+func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID string, refusal error, on *discordgo.Message) {
+	if !b.cfg.RefusalDM || kudos.RefusalCode(refusal) == kudos.RefuseDuplicate || !b.refusals.take(userID) {
 		return
 	}
 	link := ""
 	if on != nil {
 		link = fmt.Sprintf(" (https://discord.com/channels/%s/%s/%s)", on.GuildID, on.ChannelID, on.ID)
 	}
-	text := fmt.Sprintf("Your kudos award%s did not count: %s\n(I tell you this at most once an hour.)", link, sentence(ref.Message))
+	text := fmt.Sprintf("Your kudos award%s did not count: %s\n(I tell you this at most once an hour.)", link, sentence(horde.MessageOf(refusal)))
 	err := b.cfg.Retry.Do(ctx, "DM refusal", func(opts ...discordgo.RequestOption) error {
 		ch, err := s.UserChannelCreate(userID, opts...)
 		if err != nil {

@@ -57,8 +57,9 @@ type DeliveryStore interface {
 }
 
 // Kudos is what the commands need from the kudos engine. *kudos.Engine
-// satisfies it. Rule violations are *kudos.Refusal values (their Message is
-// shown to the member); other errors are internal.
+// satisfies it. Rule violations are refusals (kudos.Refuse: *horde.Error
+// values with a kind; their Message is shown to the member); other errors
+// are internal.
 type Kudos interface {
 	// Balance returns a user's kudos.
 	Balance(ctx context.Context, userID int64) (int64, error)

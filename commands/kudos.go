@@ -45,7 +45,7 @@ func (s *Set) kudosCommand() *Command {
 
 func (s *Set) handleKudos(ctx context.Context, ix *Interaction) error {
 	if s.kudos == nil {
-		return horde.Errorf(horde.KindUnavailable, "KudosDisabled", "Kudos are not enabled on this bot.")
+		return horde.Errorf(horde.KindDisabled, "KudosDisabled", "Kudos are not enabled on this bot.")
 	}
 	o := ParseOptions(ix.I)
 	switch o.Sub {
@@ -96,7 +96,7 @@ func (s *Set) handleKudos(ctx context.Context, ix *Interaction) error {
 		return ix.Reply(ctx, Reply{Content: msg})
 	case "award":
 		if !s.IsModerator(ix.Member) {
-			return &kudos.Refusal{Code: kudos.RefuseNotModerator, Message: "Only moderators can use /kudos award."}
+			return kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /kudos award.")
 		}
 		to, err := s.memberOption(ctx, ix, o)
 		if err != nil {
@@ -140,7 +140,7 @@ func (s *Set) memberOption(ctx context.Context, ix *Interaction, o Options) (hor
 	name := "" // unknown: an existing user keeps their name
 	if u := ResolvedUser(ix.I, id); u != nil {
 		if u.Bot {
-			return horde.User{}, &kudos.Refusal{Code: kudos.RefuseBot, Message: "Bots neither give nor receive kudos."}
+			return horde.User{}, kudos.Refuse(kudos.RefuseBot, "Bots neither give nor receive kudos.")
 		}
 		name = DisplayName(u)
 	}

@@ -74,7 +74,7 @@ func (s *Set) modCommand() *Command {
 // hold a configured moderator role (or be a moderator in the horde).
 func (s *Set) moderator(ix *Interaction) (horde.User, error) {
 	if !s.IsModerator(ix.Member) && !ix.User.Moderator {
-		return horde.User{}, &kudos.Refusal{Code: kudos.RefuseNotModerator, Message: "Only moderators can use /mod."}
+		return horde.User{}, kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /mod.")
 	}
 	by := ix.User
 	by.Moderator = true
@@ -87,7 +87,7 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 		return err
 	}
 	if s.mod == nil {
-		return horde.Errorf(horde.KindUnavailable, "ModerationDisabled", "Moderation tools are not available on this bot.")
+		return horde.Errorf(horde.KindDisabled, "ModerationDisabled", "Moderation tools are not available on this bot.")
 	}
 	o := ParseOptions(ix.I)
 	reason := o.String("reason", "")
@@ -283,7 +283,7 @@ var _ PromptChecker = (*filter.Filter)(nil)
 // audit channel is the moderators').
 func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error {
 	if s.filter == nil {
-		return horde.Errorf(horde.KindUnavailable, "FilterDisabled", "The prompt filter is not enabled on this bot.")
+		return horde.Errorf(horde.KindDisabled, "FilterDisabled", "The prompt filter is not enabled on this bot.")
 	}
 	prompt := o.String("prompt", "")
 	if prompt == "" {

@@ -69,7 +69,7 @@ type awardAttempt struct {
 }
 
 // OnReactionAdded handles a reaction. An award emoji records a pending award
-// if every rule allows it, or returns a *Refusal saying which rule did not:
+// if every rule allows it, or returns a refusal (see Refuse) saying which rule did not:
 // RefuseBot, RefuseSelf, RefuseAnonymous, RefuseNotModerator (the moderation
 // emoji from a non-moderator), RefuseTooNew, RefuseRole, RefuseUnknownUser,
 // RefuseFlagged, RefuseDuplicate (a replay, or a second award emoji of the same
@@ -87,7 +87,7 @@ func (e *Engine) OnReactionAdded(ctx context.Context, ev ReactionAdded) (Outcome
 
 // AwardMany handles many reactions at once (a gateway backlog, an import):
 // the same rules as OnReactionAdded, with one standings read and one write
-// transaction for all the awards. refusals[i] is the *Refusal of evs[i] or
+// transaction for all the awards. refusals[i] is the refusal (see Refuse) of evs[i] or
 // nil; err is a failure that recorded no award.
 func (e *Engine) AwardMany(ctx context.Context, evs []ReactionAdded) (outs []Outcome, refusals []error, err error) {
 	attempts := make([]awardAttempt, len(evs))

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
 )
 
 // Category is a kind of community award.
@@ -68,7 +66,9 @@ type RecurringGrant struct {
 
 // Schedules are robfig/cron specs (5 fields, or descriptors such as
 // "@hourly" and "@every 1m") in the configured timezone. An empty spec
-// disables that job.
+// disables that job. The runner at the edge (kudos/schedule) parses and
+// validates them (schedule.Validate); the engine says what each job does
+// (Engine.Jobs).
 type Schedules struct {
 	ArtTally    string `json:"art_tally"`   // pays yesterday's art posts
 	Leaderboard string `json:"leaderboard"` // posts last week's leaderboard
@@ -103,6 +103,9 @@ type Config struct {
 
 	// ModeratorRoles are role ids whose holders are moderators: their award
 	// reactions count as moderation awards and they may use /kudos award.
+	// hordebot fills it from discord.moderator_role_ids, the one place
+	// moderators are configured; moderator_roles in the kudos section of a
+	// config file is a deprecated alias, merged into it.
 	ModeratorRoles []string `json:"moderator_roles"`
 	// GiveRequiredRoles: a giver must hold at least one (if any are set);
 	// GiveBarredRoles: a giver must hold none. The same for receivers.
@@ -217,17 +220,6 @@ func (c Config) Validate() error {
 	for i, g := range c.Recurring {
 		if g.Role == "" || g.Amount <= 0 {
 			problems = append(problems, fmt.Sprintf("recurring[%d]: needs a role and a positive amount", i))
-		}
-	}
-	for name, spec := range map[string]string{
-		"art_tally": c.Schedules.ArtTally, "leaderboard": c.Schedules.Leaderboard,
-		"recurring": c.Schedules.Recurring, "cleanup": c.Schedules.Cleanup, "settle": c.Schedules.Settle,
-	} {
-		if spec == "" {
-			continue
-		}
-		if _, err := cron.ParseStandard(spec); err != nil {
-			problems = append(problems, fmt.Sprintf("schedules.%s %q: %v", name, spec, err))
 		}
 	}
 	if len(problems) > 0 {

@@ -57,7 +57,6 @@ func TestConfigValidateRefuses(t *testing.T) {
 			c.Categories["gold"] = kudos.CategoryConfig{Emojis: []string{"🥇"}, Amount: 1}
 		}, "unknown category"},
 		{"negative cap", func(c *kudos.Config) { c.PairWeeklyCap = -1 }, "pair_weekly_cap"},
-		{"bad schedule", func(c *kudos.Config) { c.Schedules.ArtTally = "every day" }, "art_tally"},
 		{"short retention", func(c *kudos.Config) { c.Retention = kudos.Duration(time.Hour) }, "retention"},
 		{"recurring without role", func(c *kudos.Config) { c.Recurring = []kudos.RecurringGrant{{Amount: 5}} }, "recurring"},
 	}

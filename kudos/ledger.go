@@ -1,7 +1,9 @@
 // Package kudos is the community economy: an append-only ledger, prices of
 // requests, worker rewards, transfers, reaction awards and scheduled tallies.
-// It is pure domain: it imports only the standard library and states what it
-// needs from storage as interfaces that store/ satisfies.
+// It is pure domain: it imports only the standard library and the shared
+// error model (horde/errs: a refusal is an *errs.Error with a kind, a code
+// and a member-readable message), and states what it needs from storage as
+// interfaces that store/ satisfies.
 package kudos
 
 import (
@@ -66,16 +68,8 @@ type Balance struct {
 	Kudos  int64
 }
 
-// Refusal is a rule saying no: a transfer or an award that is not allowed.
-// Code is stable (tests and the bot match on it); Message is safe to show the member.
-type Refusal struct {
-	Code    string
-	Message string
-}
-
-func (r *Refusal) Error() string { return r.Message }
-
-// Refusal codes.
+// Refusal codes: the stable Code of a refusal (see Refuse); tests, the
+// bot and API clients match on them.
 const (
 	RefuseInsufficient = "insufficient" // the balance would go below its floor
 	RefuseSelf         = "self"         // giving to oneself
@@ -94,7 +88,7 @@ const (
 )
 
 // ErrInsufficient is the refusal of an entry that would break its floor.
-var ErrInsufficient = &Refusal{Code: RefuseInsufficient, Message: "not enough kudos"}
+var ErrInsufficient = Refuse(RefuseInsufficient, "not enough kudos")
 
 // Ledger appends entries and reads balances. store.Store satisfies it.
 type Ledger interface {

@@ -8,7 +8,7 @@ import "sync/atomic"
 // horde.Stats); these are the community side of the economy.
 type Stats struct {
 	AwardsRecorded   int64 // pending reaction or thanks awards recorded
-	AwardsRefused    int64 // reaction or thanks awards a rule refused (a *Refusal)
+	AwardsRefused    int64 // reaction or thanks awards a rule refused (see Refuse)
 	AwardsSettled    int64 // pending awards paid after the settle delay
 	AwardsRevoked    int64 // pending awards revoked by a reaction's removal
 	ModeratorAwards  int64 // moderator awards paid (replays not counted)

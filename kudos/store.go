@@ -82,7 +82,7 @@ type Settlement struct {
 type AwardStore interface {
 	// AddAwards records pending awards in one transaction, each checked in
 	// turn (so earlier ones count toward later ones' caps). refusals[i] is
-	// nil when awards[i] was recorded, or a *Refusal: RefuseDuplicate when
+	// nil when awards[i] was recorded, or a refusal (Refuse): RefuseDuplicate when
 	// (giver, message, category) is already pending or settled (a revoked
 	// one is revived as pending), RefuseGiverCap, RefuseReceiverCap or
 	// RefusePairCap when the award would exceed that cap. err is a failure
@@ -116,7 +116,7 @@ type TransferStore interface {
 	// RecordTransfer, in one transaction: does nothing and returns false if
 	// t.Key was already recorded for the same FromID, ToID and Amount (a
 	// replay); refuses with KeyReused(the recorded transfer) if t.Key was
-	// recorded for another transfer; refuses with a *Refusal RefusePingPong if
+	// recorded for another transfer; refuses with Refuse(RefusePingPong) if
 	// t.ToID sent to t.FromID at or after pingPongSince; otherwise records
 	// the transfer and applies entries (an entry breaking its floor fails
 	// the call with an error wrapping ErrInsufficient and nothing is written).

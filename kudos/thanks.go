@@ -32,7 +32,7 @@ type ThanksReply struct {
 // (IsThanks), it is a pending helpful award on the message replied to, under
 // the same rules and caps as a reaction (and the same one award per giver,
 // message and category, so thanking and reacting pay once). A reply that does
-// not thank does nothing; a refused thanks returns the *Refusal.
+// not thank does nothing; a refused thanks returns the refusal (see Refuse).
 func (e *Engine) OnThanks(ctx context.Context, r ThanksReply) (Outcome, error) {
 	if !e.cfg.Thanks || e.cfg.Categories[CategoryHelpful].Amount <= 0 || !IsThanks(r.Text) {
 		return Outcome{}, nil

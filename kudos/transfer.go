@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/hordebot/hordebot/horde/errs"
 )
 
 // RefuseKeyReused refuses a transfer whose idempotency key was already used
@@ -13,7 +15,7 @@ const RefuseKeyReused = "key_reused"
 
 // KeyReused is the refusal of a transfer whose key was recorded for was, a
 // different transfer. Its message names no other member.
-func KeyReused(was TransferRecord) *Refusal {
+func KeyReused(was TransferRecord) *errs.Error {
 	return refuse(RefuseKeyReused, "this idempotency key was already used for a different transfer (%d kudos); use a new key for a new transfer", was.Amount)
 }
 
@@ -22,7 +24,7 @@ func KeyReused(was TransferRecord) *Refusal {
 // and amount (a retried command) does nothing and is not an error, so the
 // caller answers as the first call did; the same key with another sender,
 // receiver or amount is refused (RefuseKeyReused) and moves nothing. The
-// rules, each a *Refusal with its code:
+// rules, each a refusal (Refuse) with its code:
 // a positive amount (RefuseAmount), not to oneself (RefuseSelf), the
 // anonymous user neither gives nor receives (RefuseAnonymous), flagged users
 // neither give nor receive (RefuseFlagged), the sender must cover it: their

@@ -152,7 +152,7 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 	}
 	for _, e := range f.Entries {
 		if err := e.Validate(); err != nil {
-			return &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+			return invalidEntry(err)
 		}
 	}
 	var uploaded []string

@@ -68,18 +68,15 @@ func addAward(ctx context.Context, ts *txStmts, a kudos.NewAward, c kudos.AwardC
 		return nil, unavailable(fmt.Errorf("check award of user %d on %s: %w", a.GiverID, a.MessageID, err))
 	}
 	if id.Valid && state.String != string(kudos.AwardRevoked) {
-		return &kudos.Refusal{Code: kudos.RefuseDuplicate, Message: "you already awarded this message"}, nil
+		return kudos.Refuse(kudos.RefuseDuplicate, "you already awarded this message"), nil
 	}
 	switch {
 	case c.GiverDaily > 0 && giverSum+a.Amount > c.GiverDaily:
-		return &kudos.Refusal{Code: kudos.RefuseGiverCap,
-			Message: fmt.Sprintf("you have reached today's limit of %d kudos given", c.GiverDaily)}, nil
+		return kudos.Refuse(kudos.RefuseGiverCap, "you have reached today's limit of %d kudos given", c.GiverDaily), nil
 	case c.ReceiverDaily > 0 && receiverSum+a.Amount > c.ReceiverDaily:
-		return &kudos.Refusal{Code: kudos.RefuseReceiverCap,
-			Message: fmt.Sprintf("that member has reached today's limit of %d kudos received", c.ReceiverDaily)}, nil
+		return kudos.Refuse(kudos.RefuseReceiverCap, "that member has reached today's limit of %d kudos received", c.ReceiverDaily), nil
 	case c.PairWeekly > 0 && pairSum+a.Amount > c.PairWeekly:
-		return &kudos.Refusal{Code: kudos.RefusePairCap,
-			Message: fmt.Sprintf("you have given that member this week's limit of %d kudos", c.PairWeekly)}, nil
+		return kudos.Refuse(kudos.RefusePairCap, "you have given that member this week's limit of %d kudos", c.PairWeekly), nil
 	}
 	at := nanos(a.At)
 	if id.Valid {
@@ -89,7 +86,7 @@ func addAward(ctx context.Context, ts *txStmts, a kudos.NewAward, c kudos.AwardC
 			string(a.Category), a.Emoji, a.Amount, at, nanos(a.SettleAt))
 	}
 	if isForeignKeyViolation(err) {
-		return &kudos.Refusal{Code: kudos.RefuseUnknownUser, Message: "that member has no kudos account yet"}, nil
+		return kudos.Refuse(kudos.RefuseUnknownUser, "that member has no kudos account yet"), nil
 	}
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("record award of user %d on %s: %w", a.GiverID, a.MessageID, err))

@@ -39,8 +39,7 @@ func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, ping
 		var one int
 		err = tx.QueryRowContext(ctx, qPingPong, t.ToID, t.FromID, nanos(pingPongSince)).Scan(&one)
 		if err == nil {
-			return &kudos.Refusal{Code: kudos.RefusePingPong,
-				Message: "that member just gave you kudos: wait a little before giving kudos back"}
+			return kudos.Refuse(kudos.RefusePingPong, "that member just gave you kudos: wait a little before giving kudos back")
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return unavailable(fmt.Errorf("ping-pong check of transfer %q: %w", t.Key, err))
@@ -51,7 +50,7 @@ func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, ping
 		_, err = tx.ExecContext(ctx, qInsertTransfer,
 			t.Key, t.FromID, t.ToID, t.Amount, nanos(t.At))
 		if isForeignKeyViolation(err) {
-			return &kudos.Refusal{Code: kudos.RefuseUnknownUser, Message: "that member has no kudos account yet"}
+			return kudos.Refuse(kudos.RefuseUnknownUser, "that member has no kudos account yet")
 		}
 		if err != nil {
 			return unavailable(fmt.Errorf("record transfer %q: %w", t.Key, err))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -31,7 +30,7 @@ const DefaultHistoryLimit = 50
 func (s *Store) Apply(ctx context.Context, entries ...kudos.Entry) ([]bool, error) {
 	for _, e := range entries {
 		if err := e.Validate(); err != nil {
-			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+			return nil, invalidEntry(err)
 		}
 	}
 	var applied []bool
@@ -56,7 +55,7 @@ func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.En
 	var now int64
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
-			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidLedgerEntry", Message: "invalid ledger entry", Err: err}
+			return nil, invalidEntry(err)
 		}
 		at := nanos(e.At)
 		if at == 0 {

@@ -108,6 +108,11 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// TestApplyRejectsInvalidEntries: an entry that fails validation is a bug
+// of the code that built it, so it is KindInternal (logged; a member reads
+// the generic failure, a worker a 500), not KindInvalid ("Invalid ledger
+// entry." to a member, a non-retryable 400 to a worker), and nothing of the
+// call is applied.
 func TestApplyRejectsInvalidEntries(t *testing.T) {
 	s := mustOpen(t)
 	tests := []struct {
@@ -120,7 +125,7 @@ func TestApplyRejectsInvalidEntries(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.Apply(context.Background(), entry(1, 1, "ok"), tc.e)
-			wantKind(t, err, horde.KindInvalid, nil)
+			wantKind(t, err, horde.KindInternal, nil)
 		})
 	}
 	if b := mustBalance(t, s, 1); b != 0 {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -20,7 +19,7 @@ const qInsertHold = `INSERT INTO escrow (key, user_id, amount, ref, at) VALUES (
 func (s *Store) Hold(ctx context.Context, holds ...kudos.Hold) ([]bool, error) {
 	for _, h := range holds {
 		if err := h.Validate(); err != nil {
-			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidEscrowHold", Message: "invalid escrow hold", Err: err}
+			return nil, invalidHold(err)
 		}
 	}
 	var applied []bool
@@ -41,7 +40,7 @@ func (s *Store) holdEscrow(ctx context.Context, tx *sql.Tx, holds []kudos.Hold) 
 	applied := make([]bool, len(holds))
 	for i, h := range holds {
 		if err := h.Validate(); err != nil {
-			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "InvalidEscrowHold", Message: "invalid escrow hold", Err: err}
+			return nil, invalidHold(err)
 		}
 		at := nanos(h.At)
 		if at == 0 {

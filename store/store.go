@@ -31,8 +31,7 @@ import (
 	"sync/atomic"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite" // also registers the "sqlite" database/sql driver
-	sqlite3 "modernc.org/sqlite/lib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -271,43 +270,6 @@ func (s *Store) Dir() string { return s.dir }
 // write itself.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return s.write(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
-}
-
-// unavailable marks disk-full (including the MaxDBBytes quota), read-only
-// and I/O failures as KindUnavailable so that the API answers 503 and the
-// bot says so; other errors, and errors that already have a kind other than
-// internal, pass through.
-func unavailable(err error) error {
-	if err == nil {
-		return nil
-	}
-	var he *horde.Error
-	if errors.As(err, &he) && he.Kind != horde.KindInternal {
-		return err
-	}
-	if isStorageFailure(err) {
-		return &horde.Error{Kind: horde.KindUnavailable, Code: "StoreUnavailable", Message: "storage is unavailable; try again later", Err: err}
-	}
-	return err
-}
-
-// isStorageFailure reports whether err says the database cannot be
-// written: full (or at its quota), read-only, or failing I/O.
-func isStorageFailure(err error) bool {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR:
-			return true
-		}
-	}
-	msg := err.Error()
-	for _, s := range []string{"SQLITE_FULL", "database or disk is full", "SQLITE_READONLY", "readonly database", "SQLITE_IOERR", "disk I/O error"} {
-		if containsFold(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 var _ horde.Store = (*Store)(nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/horde/imagecheck"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/kudos/schedule"
 	"github.com/hordebot/hordebot/store"
 )
 
@@ -96,6 +97,9 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if err != nil {
 		st.Close()
 		return nil, err
+	}
+	for old, key := range cfg.DeprecatedKeys() {
+		log.Warn("deprecated config key: use "+key+" (the values are merged)", "key", old)
 	}
 	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithHeld(h.Held), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
@@ -193,7 +197,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}()
 	go func() {
 		defer a.wg.Done()
-		if err := a.Kudos.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := schedule.Run(sweepCtx, a.Kudos, a.Log); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("kudos tallies stopped", "err", err)
 		}
 	}()

@@ -14,7 +14,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		ArtChannelID:           d.ArtChannelID,
 		LeaderboardChannelID:   d.LeaderboardChannelID,
 		AuditChannelID:         d.AuditChannelID,
-		ModeratorRoleIDs:       d.ModeratorRoleIDs,
+		ModeratorRoleIDs:       a.Kudos.Config().ModeratorRoles, // discord.moderator_role_ids and the deprecated alias (kudosConfig)
 		CommandsPerMinute:      d.CommandsPerMinute,
 		GuildCommandsPerMinute: d.GuildCommandsPerMinute,
 		PublicURL:              a.publicURL(),

@@ -130,10 +130,23 @@ type DiscordConfig struct {
 	ArtChannelID           string   `json:"art_channel_id"`
 	LeaderboardChannelID   string   `json:"leaderboard_channel_id"`
 	AuditChannelID         string   `json:"audit_channel_id"`
-	ModeratorRoleIDs       []string `json:"moderator_role_ids"`
+	ModeratorRoleIDs       []string `json:"moderator_role_ids"` // the one definition of moderators, for the bot and kudos (kudosConfig)
 	CommandsPerMinute      float64  `json:"commands_per_minute"`
 	GuildCommandsPerMinute float64  `json:"guild_commands_per_minute"`
 	RefusalDM              bool     `json:"refusal_dm"`
+}
+
+// DeprecatedKeys names the keys of c that are deprecated aliases, each with
+// the key that replaces it, for a warning at start.
+func (c Config) DeprecatedKeys() map[string]string {
+	out := map[string]string{}
+	var k struct {
+		ModeratorRoles []string `json:"moderator_roles"`
+	}
+	if len(c.Kudos) > 0 && json.Unmarshal(c.Kudos, &k) == nil && len(k.ModeratorRoles) > 0 {
+		out["kudos.moderator_roles"] = "discord.moderator_role_ids"
+	}
+	return out
 }
 
 // LoadConfig reads the defaults, then the file at path (if not empty), then

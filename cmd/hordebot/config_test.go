@@ -90,6 +90,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "metrics on the API's address is an error", file: "metrics_listen: 127.0.0.1:7001\n", wantErr: "metrics_listen"},
 		{name: "a typo is an error", file: "api:\n  lisen: x\n", wantErr: "lisen"},
 		{name: "a bad kudos key is an error", file: "kudos:\n  giver_cap: 1\n", wantErr: "giver_cap"},
+		{name: "a bad kudos schedule is an error", file: "kudos:\n  schedules:\n    art_tally: every day\n", wantErr: "schedules.art_tally"},
 		{name: "a bad duration is an error", file: "moderation:\n  trust_min_age: soon\n", wantErr: "soon"},
 		{name: "invalid yaml is an error", file: "api: [\n", wantErr: "config"},
 	}

@@ -190,8 +190,7 @@ func (d *demo) setUp(ctx context.Context) error {
 	// The fake Discord's accounts are minutes old: no minimum ages here.
 	kc, _ := json.Marshal(map[string]any{
 		"min_account_age": 0, "min_membership_age": 0,
-		"moderator_roles": []string{d.modRole.ID},
-		"art":             map[string]any{"channels": []string{d.art.ID}},
+		"art": map[string]any{"channels": []string{d.art.ID}},
 	})
 	cfg.Kudos = kc
 	if d.app, err = OpenApp(ctx, cfg, d.log, d.clock); err != nil {

@@ -10,9 +10,13 @@ import (
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/kudos/schedule"
 )
 
 // kudosConfig decodes the config file's kudos section over kudos.DefaultConfig.
+// Its moderators are discord.moderator_role_ids, the one place moderators
+// are defined, merged with kudos.moderator_roles, the deprecated alias
+// (DeprecatedKeys reports its use).
 func kudosConfig(cfg Config) (kudos.Config, error) {
 	kc := kudos.DefaultConfig()
 	if len(cfg.Kudos) > 0 && !bytes.Equal(bytes.TrimSpace(cfg.Kudos), []byte("null")) {
@@ -22,10 +26,27 @@ func kudosConfig(cfg Config) (kudos.Config, error) {
 			return kc, fmt.Errorf("config kudos: %w", err)
 		}
 	}
+	kc.ModeratorRoles = union(cfg.Discord.ModeratorRoleIDs, kc.ModeratorRoles)
 	if err := kc.Validate(); err != nil {
 		return kc, fmt.Errorf("config kudos: %w", err)
 	}
+	if err := schedule.Validate(kc.Schedules); err != nil {
+		return kc, fmt.Errorf("config kudos: %w", err)
+	}
 	return kc, nil
+}
+
+// union is a then the elements of b not in a, without repeats.
+func union(a, b []string) []string {
+	seen := make(map[string]bool, len(a)+len(b))
+	var out []string
+	for _, s := range append(append([]string(nil), a...), b...) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // transferer adapts the kudos engine to the API's /kudos/transfer.

@@ -20,12 +20,17 @@ type errorBody struct {
 	Errors  map[string]string `json:"errors,omitempty"`
 }
 
-// kindStatus is the one mapping from a domain error kind to an HTTP status
-// and the default AI Horde "rc" used when the error carries no code.
-var kindStatus = map[horde.Kind]struct {
+// statusRC is an HTTP status and an AI Horde "rc".
+type statusRC struct {
 	status int
 	rc     string
-}{
+}
+
+// kindStatus is the one mapping from a domain error kind (horde/errs) to an
+// HTTP status and the default AI Horde "rc", used when the error carries no
+// code. A kudos refusal is an error of its kind like any other: its code
+// (e.g. "insufficient", "ping_pong") is the rc.
+var kindStatus = map[horde.Kind]statusRC{
 	horde.KindInvalid:      {http.StatusBadRequest, "ValidationError"},
 	horde.KindUnauthorized: {http.StatusUnauthorized, "InvalidAPIKey"},
 	horde.KindForbidden:    {http.StatusForbidden, "Forbidden"},
@@ -33,33 +38,25 @@ var kindStatus = map[horde.Kind]struct {
 	horde.KindConflict:     {http.StatusBadRequest, "DuplicateGen"},
 	horde.KindRateLimited:  {http.StatusTooManyRequests, "TooManyRequests"},
 	horde.KindKudosUpfront: {http.StatusForbidden, "KudosUpfront"},
+	horde.KindDisabled:     {http.StatusForbidden, "FeatureDisabled"},
 	horde.KindUnavailable:  {http.StatusServiceUnavailable, "ServiceUnavailable"},
 	horde.KindInternal:     {http.StatusInternalServerError, "InternalServerError"},
 }
 
-// refusalStatus maps the kudos refusals that are not a 400 carrying the
-// refusal code to their status and rc. A transfer's Idempotency-Key reused
-// for another transfer is a 409 IdempotencyKeyReused (hordebot's own rc).
-var refusalStatus = map[string]struct {
-	status int
-	rc     string
-}{
+// codeStatus is the one exception to kindStatus: codes whose status and rc
+// are not their kind's. A transfer's Idempotency-Key reused for another
+// transfer (a kudos.RefuseKeyReused conflict) is a 409 IdempotencyKeyReused,
+// hordebot's own rc, where the AI Horde's conflicts (DuplicateGen) are 400.
+var codeStatus = map[string]statusRC{
 	kudos.RefuseKeyReused: {http.StatusConflict, "IdempotencyKeyReused"},
 }
 
-// statusOf returns the HTTP status, the rc and the user-safe body for err.
-// A *kudos.Refusal is a 400 carrying the refusal code unless refusalStatus
-// says otherwise; a body over its size
-// limit is a 400 naming the field "body" (as every bad input is); everything
-// else goes through kindStatus.
+// statusOf returns the HTTP status, the rc and the user-safe body for err:
+// its kind's status (kindStatus, or codeStatus for the few codes that
+// differ) and its code as the rc. A body over its size limit is a 400
+// naming the field "body" (as every bad input is). Internal errors show a
+// generic message and the default rc, never their own text or code.
 func statusOf(err error) (int, errorBody) {
-	var refusal *kudos.Refusal
-	if errors.As(err, &refusal) {
-		if m, ok := refusalStatus[refusal.Code]; ok {
-			return m.status, errorBody{Message: refusal.Message, RC: m.rc}
-		}
-		return http.StatusBadRequest, errorBody{Message: refusal.Message, RC: refusal.Code}
-	}
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		msg := fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)
@@ -68,7 +65,7 @@ func statusOf(err error) (int, errorBody) {
 	kind := horde.KindOf(err)
 	m, ok := kindStatus[kind]
 	if !ok {
-		m = kindStatus[horde.KindInternal]
+		kind, m = horde.KindInternal, kindStatus[horde.KindInternal]
 	}
 	body := errorBody{Message: clipMessage(horde.MessageOf(err)), RC: m.rc}
 	var he *horde.Error
@@ -78,6 +75,9 @@ func statusOf(err error) (int, errorBody) {
 		}
 		if he.Field != "" {
 			body.Errors = map[string]string{clipMessage(he.Field): clipMessage(he.Message)}
+		}
+		if c, ok := codeStatus[he.Code]; ok {
+			m, body.RC = c, c.rc
 		}
 	}
 	return m.status, body

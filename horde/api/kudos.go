@@ -27,7 +27,7 @@ const maxIdempotencyKey = 200
 // IdempotencyKeyReused and moves nothing.
 func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Transfers == nil {
-		s.writeError(w, r, horde.Errorf(horde.KindUnavailable, "TransfersUnavailable", "kudos transfers are not enabled on this horde"))
+		s.writeError(w, r, horde.Errorf(horde.KindDisabled, "TransfersDisabled", "kudos transfers are not enabled on this horde"))
 		return
 	}
 	var b transferBody

@@ -96,10 +96,20 @@ func TestKudosTransfer(t *testing.T) {
 	}
 }
 
+// TestKudosTransferDisabled: transfers switched off are a 403 saying so,
+// not a 503 "try again later" with a Retry-After (a feature that is off is
+// Disabled, never Unavailable; it was a 503 Retry-After 60).
 func TestKudosTransferDisabled(t *testing.T) {
 	e := newEnv(t, api.Options{})
 	_, key := e.user("alice")
-	wantError(t, e.do("POST", "/api/v2/kudos/transfer", key, map[string]any{"username": "bob#1", "amount": 1}), http.StatusServiceUnavailable, "")
+	r := e.do("POST", "/api/v2/kudos/transfer", key, map[string]any{"username": "bob#1", "amount": 1})
+	m := wantError(t, r, http.StatusForbidden, "not enabled")
+	if m["rc"] != "TransfersDisabled" {
+		t.Errorf("rc = %v, want TransfersDisabled", m["rc"])
+	}
+	if ra := r.header.Get("Retry-After"); ra != "" {
+		t.Errorf("Retry-After = %q: retrying does not turn a feature on", ra)
+	}
 }
 
 // TestKudosTransferIdempotencyKey: the same Idempotency-Key with the same

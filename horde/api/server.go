@@ -27,7 +27,8 @@ import (
 type Transferer interface {
 	// Transfer moves amount kudos from the user from to the user toUserID.
 	// key makes it idempotent: a retried call with the same key transfers
-	// once. A rule saying no is a *kudos.Refusal; an unknown receiver is a
+	// once. A rule saying no is a refusal (kudos.Refuse, an error of its
+	// kind whose code is the rc); an unknown receiver is a
 	// horde KindNotFound error.
 	Transfer(ctx context.Context, from horde.User, toUserID int64, amount int64, key string) error
 }

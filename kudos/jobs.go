@@ -1,0 +1,50 @@
+package kudos
+
+import (
+	"context"
+)
+
+// Job is one of the engine's scheduled jobs: what it does when its schedule
+// fires, and the schedule (a Schedules spec, read by the runner at the
+// edge: kudos/schedule). The engine decides what a run means (which period
+// it tallies; a tally already run for its period does nothing, see
+// tally_runs); the runner only decides when.
+type Job struct {
+	Name string // TallyArt, TallyLeaderboard, TallyRecurring, "cleanup" or "settle"
+	Spec string // the configured schedule; "" disables the job
+	Run  func(ctx context.Context) error
+}
+
+// Jobs returns the scheduled jobs, in the order they are configured.
+// Scheduled tallies run for the period just closed, reckoned in the engine's
+// timezone by its clock: the art tally for yesterday, the leaderboard for
+// last week; recurring grants for the month that starts. Before scheduling
+// them, a runner calls CatchUp once.
+func (e *Engine) Jobs() []Job {
+	s := e.cfg.Schedules
+	return []Job{
+		{TallyArt, s.ArtTally, func(ctx context.Context) error {
+			_, err := e.ArtTally(ctx, Day(e.clock.Now(), e.loc).From.AddDate(0, 0, -1))
+			return err
+		}},
+		{TallyLeaderboard, s.Leaderboard, func(ctx context.Context) error {
+			_, err := e.LeaderboardTally(ctx, Week(e.clock.Now(), e.loc).From.AddDate(0, 0, -7))
+			return err
+		}},
+		{TallyRecurring, s.Recurring, func(ctx context.Context) error {
+			_, err := e.RecurringTally(ctx, e.clock.Now())
+			return err
+		}},
+		{"cleanup", s.Cleanup, func(ctx context.Context) error {
+			n, err := e.Cleanup(ctx)
+			if n > 0 {
+				e.log.Info("kudos cleanup", "deleted", n)
+			}
+			return err
+		}},
+		{"settle", s.Settle, func(ctx context.Context) error {
+			_, err := e.Settle(ctx)
+			return err
+		}},
+	}
+}
