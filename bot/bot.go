@@ -16,6 +16,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -70,7 +71,7 @@ type Config struct {
 	// for metrics; it must not block.
 	InteractionDone func(kind, name string, outcome Outcome)
 	// Retry tunes retries of Discord REST calls.
-	Retry  commands.Retrier
+	Retry  interact.Retrier
 	Clock  horde.Clock
 	Logger *slog.Logger
 }

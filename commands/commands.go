@@ -2,7 +2,9 @@
 // autocomplete handlers of hordebot. Each command lives in its own file that
 // owns both its definition and its handlers; a Set gathers them for the bot's
 // router. Commands call the scheduler and the kudos engine through the narrow
-// interfaces in deps.go, never the store directly.
+// interfaces in deps.go, never the store directly. The interaction plumbing
+// they answer with (Interaction, Options, retries) is in bot/interact, which
+// the bot's router uses too.
 package commands
 
 import (
@@ -15,26 +17,27 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
 // Command is one slash command: its definition and its handlers.
 type Command struct {
 	Def *discordgo.ApplicationCommand
-	// Defer says how to acknowledge the interaction before Handle runs; nil is DeferNone.
-	Defer func(ix *Interaction) DeferMode
+	// Defer says how to acknowledge the interaction before Handle runs; nil is interact.DeferNone.
+	Defer func(ix *interact.Interaction) interact.DeferMode
 	// Handle runs the command. An error is turned into an ephemeral reply by the bot.
-	Handle func(ctx context.Context, ix *Interaction) error
+	Handle func(ctx context.Context, ix *interact.Interaction) error
 	// Autocomplete answers the focused option's choices; nil if the command has none.
-	Autocomplete func(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
+	Autocomplete func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
 }
 
 // Component handles the buttons whose custom ID is Prefix followed by
 // "/"-separated arguments (e.g. "imagine/upscale/{request}/{n}").
 type Component struct {
 	Prefix string
-	Defer  func(ix *Interaction) DeferMode
-	Handle func(ctx context.Context, ix *Interaction, args []string) error
+	Defer  func(ix *interact.Interaction) interact.DeferMode
+	Handle func(ctx context.Context, ix *interact.Interaction, args []string) error
 }
 
 // Config tunes the commands. Zero values take the defaults.
@@ -58,7 +61,7 @@ type Config struct {
 	// for edits (Discord's is 15 minutes); later results go to the channel.
 	TokenLifetime time.Duration
 	// Retry tunes retries of Discord REST calls.
-	Retry  Retrier
+	Retry  interact.Retrier
 	Clock  horde.Clock
 	Logger *slog.Logger
 }
@@ -212,8 +215,8 @@ func (s *Set) IsModerator(m *discordgo.Member) bool {
 	return false
 }
 
-func deferAlways(mode DeferMode) func(*Interaction) DeferMode {
-	return func(*Interaction) DeferMode { return mode }
+func deferAlways(mode interact.DeferMode) func(*interact.Interaction) interact.DeferMode {
+	return func(*interact.Interaction) interact.DeferMode { return mode }
 }
 
 // subCommand is a subcommand definition with its options.
