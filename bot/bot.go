@@ -17,6 +17,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -128,7 +129,7 @@ type Store interface {
 	commands.SharedPostStore
 	// SharedPost returns the shared post of a message; an error wrapping
 	// horde.ErrNotFound if the bot made no shared post with that id.
-	SharedPost(ctx context.Context, messageID string) (horde.SharedPost, error)
+	SharedPost(ctx context.Context, messageID string) (sharedpost.Post, error)
 	// DiscordSetting returns a setting; an error wrapping horde.ErrNotFound if never set.
 	DiscordSetting(ctx context.Context, key string) (string, error)
 	// SetDiscordSetting stores a setting.

@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -174,7 +175,7 @@ func (s *Set) recordShare(ctx context.Context, ix *interact.Interaction, sent *d
 	if s.shares == nil || sent == nil || sent.ID == "" {
 		return
 	}
-	post := horde.SharedPost{
+	post := sharedpost.Post{
 		MessageID: sent.ID, ChannelID: s.cfg.ArtChannelID, GuildID: sent.GuildID,
 		DiscordUserID: ix.Caller.ID, RequestID: requestID, CreatedAt: s.cfg.Clock.Now(),
 	}

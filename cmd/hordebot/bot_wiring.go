@@ -2,7 +2,12 @@ package main
 
 import (
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/store"
 )
+
+// The store keeps what the Discord side declares it needs (deliveries,
+// settings, shared posts).
+var _ bot.Store = (*store.Store)(nil)
 
 // NewBot builds the Discord bot over the app's services and routes the kudos
 // engine's callbacks (leaderboard and art tally posts, role lookups) to it.
