@@ -17,6 +17,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -106,10 +107,12 @@ func newHarness(t testing.TB, opts ...harnessOption) *harness {
 	kcfg.ModeratorRoles = []string{h.modRole.ID}
 	kcfg.Art.Channels = []string{h.art.ID} // the channel "share" posts to
 	h.cfg = bot.Config{
-		GuildIDs: []string{h.guild.ID}, ArtChannelID: h.art.ID, LeaderboardChannelID: h.general.ID, AuditChannelID: h.audit.ID,
-		ModeratorRoleIDs: []string{h.modRole.ID}, CommandsPerMinute: -1, GuildCommandsPerMinute: -1,
-		PublicURL: "http://horde.test", PollInterval: 5 * time.Millisecond, EditEvery: -1,
-		Clock: h.clock, Logger: quietLogger(),
+		Config: commands.Config{
+			ArtChannelID: h.art.ID, AuditChannelID: h.audit.ID, ModeratorRoleIDs: []string{h.modRole.ID},
+			PublicURL: "http://horde.test", PollInterval: 5 * time.Millisecond, EditEvery: -1,
+			Clock: h.clock, Logger: quietLogger(),
+		},
+		GuildIDs: []string{h.guild.ID}, LeaderboardChannelID: h.general.ID, CommandsPerMinute: -1, GuildCommandsPerMinute: -1,
 		EventDone: func(ev string, err error) {
 			if err != nil {
 				ev += " failed: " + err.Error()

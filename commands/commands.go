@@ -40,33 +40,40 @@ type Component struct {
 	Handle func(ctx context.Context, ix *interact.Interaction, args []string) error
 }
 
-// Config tunes the commands. Zero values take the defaults.
+// Config tunes the commands. Zero values take the defaults. It is part of
+// bot.Config (embedded there), so the bot and the commands read the same
+// values; the json names are the keys of the config file's discord section
+// (the other fields are set by the program, not the file).
 type Config struct {
 	// ArtChannelID is where "share" posts images; empty disables sharing.
-	ArtChannelID string
+	ArtChannelID string `json:"art_channel_id"`
 	// AuditChannelID receives a line for every moderator award; empty disables.
-	AuditChannelID string
+	AuditChannelID string `json:"audit_channel_id"`
 	// ModeratorRoleIDs may use /kudos award.
-	ModeratorRoleIDs []string
+	ModeratorRoleIDs []string `json:"moderator_role_ids"`
 	// PublicURL is the horde API address shown to worker owners.
-	PublicURL string
+	PublicURL string `json:"-"`
 	// MaxFiles and MaxFileBytes bound a message's attachments (Discord: 10 files, 10 MiB by default).
-	MaxFiles     int
-	MaxFileBytes int
+	MaxFiles     int `json:"-"`
+	MaxFileBytes int `json:"-"`
 	// PollInterval is how often a pending request is checked; EditEvery the
 	// least time between two progress edits of its message.
-	PollInterval time.Duration
-	EditEvery    time.Duration
+	PollInterval time.Duration `json:"-"`
+	EditEvery    time.Duration `json:"-"`
 	// TokenLifetime is how long after an interaction its token is trusted
 	// for edits (Discord's is 15 minutes); later results go to the channel.
-	TokenLifetime time.Duration
+	TokenLifetime time.Duration `json:"-"`
 	// Retry tunes retries of Discord REST calls.
-	Retry  interact.Retrier
-	Clock  horde.Clock
-	Logger *slog.Logger
+	Retry  interact.Retrier `json:"-"`
+	Clock  horde.Clock      `json:"-"`
+	Logger *slog.Logger     `json:"-"`
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero value replaced by its default
+// (10 files of 10 MiB, polls every 2s, edits every 5s (negative: every
+// poll), tokens trusted for 14m, the API on http://127.0.0.1:7001, the
+// system clock, the default logger).
+func (c Config) WithDefaults() Config {
 	if c.MaxFiles <= 0 {
 		c.MaxFiles = 10
 	}
@@ -134,7 +141,7 @@ type Set struct {
 
 // New builds the command set.
 func New(cfg Config, deps Deps) *Set {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	s := &Set{
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
