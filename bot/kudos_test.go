@@ -28,9 +28,9 @@ func TestKudosCommands(t *testing.T) {
 			wantText: "awarded **50** kudos",
 			check: func(t *testing.T) {
 				wantBalance(t, h, "alice", 50)
-				m, err := h.srv.WaitForMessage(h.ctx, h.audit.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "great answers") })
+				m, err := h.Srv.WaitForMessage(h.Ctx, h.Audit.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "great answers") })
 				must(t, err)
-				wantContains(t, m.Content, "<@"+h.mod.ID+">")
+				wantContains(t, m.Content, "<@"+h.Mod.ID+">")
 			}},
 		{name: "balance", user: "alice", sub: "balance", wantText: "**50** kudos", wantPrivate: true},
 		{name: "balance shows the find_user view", user: "alice", sub: "balance", wantText: "Horde user `alice#", wantPrivate: true},
@@ -50,12 +50,12 @@ func TestKudosCommands(t *testing.T) {
 		{name: "ping-pong is refused", user: "bob", sub: "give", opts: []any{"member", "alice", "amount", 5},
 			wantText: "🚫", wantPrivate: true},
 		{name: "history", user: "alice", sub: "history", wantText: "great answers", wantPrivate: true},
-		{name: "leaderboard", user: "bob", sub: "leaderboard", wantText: "<@" + h.alice.ID + "> — 50"},
+		{name: "leaderboard", user: "bob", sub: "leaderboard", wantText: "<@" + h.Alice.ID + "> — 50"},
 	}
-	users := map[string]string{"alice": h.alice.ID, "bob": h.bob.ID, "mod": h.mod.ID, "otherbot": h.bot2.ID}
+	users := map[string]string{"alice": h.Alice.ID, "bob": h.Bob.ID, "mod": h.Mod.ID, "otherbot": h.Bot2.ID}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
-			h := h.on(t)
+			h := h.On(t)
 			var o []*discordOption
 			for i := 0; i < len(st.opts); i += 2 {
 				name := st.opts[i].(string)
@@ -65,8 +65,8 @@ func TestKudosCommands(t *testing.T) {
 					o = append(o, opt(name, st.opts[i+1]))
 				}
 			}
-			caller := map[string]*userT{"alice": h.alice, "bob": h.bob, "mod": h.mod}[st.user]
-			text, private := h.reply(h.run(caller, h.general, "kudos", sub(st.sub, o...)))
+			caller := map[string]*userT{"alice": h.Alice, "bob": h.Bob, "mod": h.Mod}[st.user]
+			text, private := h.Reply(h.Run(caller, h.General, "kudos", sub(st.sub, o...)))
 			wantContains(t, text, st.wantText)
 			if private != st.wantPrivate {
 				t.Fatalf("reply %q private %v, want private %v", text, private, st.wantPrivate)
@@ -80,8 +80,8 @@ func TestKudosCommands(t *testing.T) {
 
 func wantBalance(t *testing.T, h *harness, who string, want int64) {
 	t.Helper()
-	u := map[string]*userT{"alice": h.alice, "bob": h.bob, "mod": h.mod}[who]
-	if got := h.on(t).balance(u); got != want {
+	u := map[string]*userT{"alice": h.Alice, "bob": h.Bob, "mod": h.Mod}[who]
+	if got := h.On(t).Balance(u); got != want {
 		t.Fatalf("%s has %d kudos, want %d", who, got, want)
 	}
 }
@@ -89,23 +89,23 @@ func wantBalance(t *testing.T, h *harness, who string, want int64) {
 func TestKudosLeaderboardPost(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.reply(h.run(h.mod, h.general, "kudos", sub("award", userOpt("member", h.bob.ID), opt("amount", 30))))
-	lb, err := h.kudos.Leaderboard(h.ctx, h.clock.Now())
+	h.Reply(h.Run(h.Mod, h.General, "kudos", sub("award", userOpt("member", h.Bob.ID), opt("amount", 30))))
+	lb, err := h.Kudos.Leaderboard(h.Ctx, h.Clock.Now())
 	must(t, err)
-	must(t, h.bot.PostLeaderboard(h.ctx, lb))
-	m, err := h.srv.WaitForMessage(h.ctx, h.general.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "Weekly kudos leaderboard") })
+	must(t, h.Bot.PostLeaderboard(h.Ctx, lb))
+	m, err := h.Srv.WaitForMessage(h.Ctx, h.General.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "Weekly kudos leaderboard") })
 	must(t, err)
-	wantContains(t, m.Content, "<@"+h.bob.ID+"> — 30")
+	wantContains(t, m.Content, "<@"+h.Bob.ID+"> — 30")
 }
 
 func TestMembersWithRoles(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	got, err := h.bot.MembersWithRoles(h.ctx, []string{h.modRole.ID, "no-such-role"})
+	got, err := h.Bot.MembersWithRoles(h.Ctx, []string{h.ModRole.ID, "no-such-role"})
 	must(t, err)
-	mod, err := h.horde.DiscordUser(h.ctx, h.mod.ID, "")
+	mod, err := h.Horde.DiscordUser(h.Ctx, h.Mod.ID, "")
 	must(t, err)
-	if ids := got[h.modRole.ID]; len(ids) != 1 || ids[0] != mod.ID {
+	if ids := got[h.ModRole.ID]; len(ids) != 1 || ids[0] != mod.ID {
 		t.Fatalf("moderators %v, want [%d]", ids, mod.ID)
 	}
 	if len(got["no-such-role"]) != 0 {

@@ -7,9 +7,9 @@ import (
 )
 
 // TestBinaryLinksNoTestCode: the production binary (whose `demo` runs the
-// fake Discord) imports neither testing nor net/http/httptest. The helpers
-// that take a testing.TB live in bot/discordtest/discordtesting, which only
-// tests import.
+// fake Discord) imports neither testing nor net/http/httptest, nor the
+// test-only packages (bot/discordtest/discordtesting, bot/bottest,
+// store/storetest).
 func TestBinaryLinksNoTestCode(t *testing.T) {
 	gotool, err := exec.LookPath("go")
 	if err != nil {
@@ -29,7 +29,7 @@ func TestBinaryLinksNoTestCode(t *testing.T) {
 		t.Fatalf("go list -deps listed only %q: not the binary's dependencies", deps)
 	}
 	for _, dep := range deps {
-		if forbidden[dep] || strings.HasSuffix(dep, "/discordtesting") || strings.HasSuffix(dep, "/storetest") {
+		if forbidden[dep] || strings.HasSuffix(dep, "/discordtesting") || strings.HasSuffix(dep, "/bottest") || strings.HasSuffix(dep, "/storetest") {
 			t.Errorf("cmd/hordebot links %s (test code)", dep)
 		}
 	}
