@@ -4,6 +4,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/bottest"
+	"github.com/hordebot/hordebot/bot/discordtest"
 )
 
 // The bot's tests run it on the fake Discord of bottest (shared with the
@@ -26,4 +27,15 @@ var (
 	decodeImage   = bottest.DecodeImage
 	must          = bottest.Must
 	wantContains  = bottest.WantContains
+
+	sub     = discordtest.SubCommand
+	opt     = discordtest.Opt
+	userOpt = discordtest.UserOpt
+	modSub  = bottest.SubCommand
+
+	hasFiles  = bottest.HasFiles
+	queuedMsg = bottest.Queued
 )
+
+// finishedImagine runs /imagine for alice and serves it; it returns the result message.
+func finishedImagine(h *harness, count int) discordtest.Message { return h.FinishedImagine(count) }

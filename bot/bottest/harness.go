@@ -492,3 +492,29 @@ func (h *Harness) NoPublicMention(text string) {
 		}
 	}
 }
+
+// HasFiles matches a message with attachments.
+func HasFiles(m discordtest.Message) bool { return len(m.Files) > 0 }
+
+// Queued matches a request's "queue position" message.
+func Queued(m discordtest.Message) bool { return strings.Contains(m.Content, "position") }
+
+// FinishedImagine runs /imagine for alice and serves it; it returns the result message.
+func (h *Harness) FinishedImagine(count int) discordtest.Message {
+	h.T.Helper()
+	w := h.WorkerCred("gpu-" + h.Alice.ID)
+	h.PopImages(w, "gpu-1")
+	tok := h.Run(h.Alice, h.General, "imagine", discordtest.Opt("prompt", "a lighthouse"), discordtest.Opt("count", count), discordtest.Opt("seed", 42))
+	h.Original(tok, "queued", Queued)
+	h.ServeImages(w, "gpu-1")
+	return h.Original(tok, "result", HasFiles)
+}
+
+// SubCommand builds the options of a subcommand, "group sub" for a
+// subcommand of a group (/mod kudos adjust).
+func SubCommand(name string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.ApplicationCommandInteractionDataOption {
+	if group, subName, ok := strings.Cut(name, " "); ok {
+		return discordtest.SubCommandGroup(group, discordtest.SubCommand(subName, opts...))
+	}
+	return discordtest.SubCommand(name, opts...)
+}

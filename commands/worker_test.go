@@ -1,96 +1,9 @@
-package bot_test
+package commands_test
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/hordebot/hordebot/bot/discordtest"
 )
-
-var sub = discordtest.SubCommand
-
-func TestWrite(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	w := h.WorkerCred("llm")
-	h.ServeText(w, "llm-1", "") // announce the text worker
-	tests := []struct {
-		name     string
-		text     string
-		wantFile bool
-	}{
-		{"short output inline", "Once upon a time there was a GPU.", false},
-		{"long output as a file", strings.Repeat("All work and no play makes a GPU hot. ", 80), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := h.On(t)
-			tok := h.Run(h.Alice, h.General, "write", opt("prompt", "tell a story"), opt("max_length", 512))
-			h.Original(tok, "queued", queuedMsg)
-			if n := h.ServeText(w, "llm-1", tt.text); n != 1 {
-				t.Fatalf("served %d text jobs, want 1", n)
-			}
-			m := h.Original(tok, "text", func(m discordtest.Message) bool { return strings.Contains(m.Content, "kudos") })
-			if !tt.wantFile {
-				wantContains(t, m.Content, tt.text)
-				if len(m.Files) != 0 {
-					t.Fatalf("short text came with %d files", len(m.Files))
-				}
-				return
-			}
-			if len(m.Files) != 1 || !strings.HasSuffix(m.Files[0].Name, ".txt") {
-				t.Fatalf("long text: files %+v, want one .txt", m.Files)
-			}
-			if string(m.Files[0].Data) != tt.text {
-				t.Fatal("the attached text differs from the generation")
-			}
-			if len(m.Content) > 2000 {
-				t.Fatalf("message is %d characters", len(m.Content))
-			}
-		})
-	}
-}
-
-func TestHordeCommands(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	w := h.WorkerCred("gpu")
-	h.PopImages(w, "gpu-1")
-	queued := h.Run(h.Bob, h.General, "imagine", opt("prompt", "waiting"))
-	h.Original(queued, "queued", queuedMsg)
-	tests := []struct {
-		sub  string
-		want string
-	}{
-		{"status", "1 workers"},
-		{"models", "stable_diffusion"},
-		{"queue", "Image: 1 request(s) waiting"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.sub, func(t *testing.T) {
-			h := h.On(t)
-			text, private := h.Reply(h.Run(h.Alice, h.General, "horde", sub(tt.sub)))
-			if !private {
-				t.Fatal("reply is public, want private")
-			}
-			wantContains(t, text, tt.want)
-		})
-	}
-}
-
-func TestImagineModelAutocomplete(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	h.PopImages(h.WorkerCred("gpu"), "gpu-1")
-	tok, err := h.Srv.SendInteraction(discordtest.Interaction{GuildID: h.Guild.ID, ChannelID: h.General.ID, UserID: h.Alice.ID,
-		Command: "imagine", Options: discordtest.Opts(opt("prompt", "x"), discordtest.Focused("model", "stable"))})
-	must(t, err)
-	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
-	must(t, err)
-	if len(cb.Choices) != 1 || cb.Choices[0].Value != "stable_diffusion" {
-		t.Fatalf("choices %+v, want stable_diffusion", cb.Choices)
-	}
-}
 
 func TestWorkerCommands(t *testing.T) {
 	t.Parallel()

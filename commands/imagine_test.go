@@ -1,4 +1,4 @@
-package bot_test
+package commands_test
 
 import (
 	"strings"
@@ -9,13 +9,6 @@ import (
 
 	"github.com/hordebot/hordebot/bot/discordtest"
 )
-
-var opt = discordtest.Opt
-
-func hasFiles(m discordtest.Message) bool { return len(m.Files) > 0 }
-
-// queuedMsg matches a request's "queue position" message.
-func queuedMsg(m discordtest.Message) bool { return strings.Contains(m.Content, "position") }
 
 func TestImagineDeliversGridWithButtons(t *testing.T) {
 	t.Parallel()
@@ -126,17 +119,6 @@ func TestImagineNSFW(t *testing.T) {
 		text, _ := h.Reply(tok)
 		wantContains(t, text, "age-restricted")
 	})
-}
-
-// finishedImagine runs /imagine for alice and serves it; it returns the result message.
-func finishedImagine(h *harness, count int) discordtest.Message {
-	h.T.Helper()
-	w := h.WorkerCred("gpu-" + h.Alice.ID)
-	h.PopImages(w, "gpu-1")
-	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a lighthouse"), opt("count", count), opt("seed", 42))
-	h.Original(tok, "queued", queuedMsg)
-	h.ServeImages(w, "gpu-1")
-	return h.Original(tok, "result", hasFiles)
 }
 
 func TestImagineButtons(t *testing.T) {
@@ -258,4 +240,18 @@ func TestImagineResumesAfterRestart(t *testing.T) {
 	h.Start()
 	m := h.Original(tok, "result after restart", hasFiles)
 	decodeImage(t, m.Files[0].Data)
+}
+
+func TestImagineModelAutocomplete(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.PopImages(h.WorkerCred("gpu"), "gpu-1")
+	tok, err := h.Srv.SendInteraction(discordtest.Interaction{GuildID: h.Guild.ID, ChannelID: h.General.ID, UserID: h.Alice.ID,
+		Command: "imagine", Options: discordtest.Opts(opt("prompt", "x"), discordtest.Focused("model", "stable"))})
+	must(t, err)
+	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
+	must(t, err)
+	if len(cb.Choices) != 1 || cb.Choices[0].Value != "stable_diffusion" {
+		t.Fatalf("choices %+v, want stable_diffusion", cb.Choices)
+	}
 }
