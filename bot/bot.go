@@ -1,9 +1,10 @@
 // Package bot is hordebot's Discord side: it takes a discordgo session, sets
 // its intents and handlers, registers the slash commands, routes interactions
-// to the commands package, turns reactions and thank-you replies into kudos
-// events, applies per-member and per-guild rate limits, and posts the kudos
-// engine's scheduled results. It keeps no package state: the session, the
-// scheduler, the kudos engine and the store are passed in.
+// to the commands package (both answer through bot/interact), turns
+// reactions and thank-you replies into kudos events, applies per-member and
+// per-guild rate limits, and posts the kudos engine's scheduled results. It
+// keeps no package state: the session, the scheduler, the kudos engine and
+// the store are passed in.
 package bot
 
 import (
