@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -108,9 +108,9 @@ func (b *Bot) guildOfChannel(channelID string) string {
 	return ""
 }
 
-// memberName names a horde user in a post (see commands.MemberName).
+// memberName names a horde user in a post (see interact.MemberName).
 func (b *Bot) memberName(ctx context.Context, userID int64) (string, error) {
-	name, err := commands.MemberName(ctx, b.deps.Horde, userID)
+	name, err := interact.MemberName(ctx, b.deps.Horde, userID)
 	if err != nil {
 		return "", fmt.Errorf("user %d: %w", userID, err)
 	}

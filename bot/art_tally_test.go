@@ -20,39 +20,39 @@ func TestArtTallyIsAnnouncedInTheArtChannel(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	// The tally pays by day: react at noon, far from midnight.
-	now := h.clock.Now().In(h.kudos.Location())
+	now := h.Clock.Now().In(h.Kudos.Location())
 	noon := time.Date(now.Year(), now.Month(), now.Day()+1, 12, 0, 0, 0, now.Location())
-	h.clock.Advance(noon.Sub(now))
-	day := h.clock.Now()
+	h.Clock.Advance(noon.Sub(now))
+	day := h.Clock.Now()
 
-	art := h.post(h.bob, h.art, "my lighthouse at dusk", "")
-	must(t, h.srv.AddReaction(h.art.ID, art.ID, h.alice.ID, "😍"))
-	must(t, h.srv.AddReaction(h.art.ID, art.ID, h.mod.ID, "🔥"))
-	must(t, h.srv.AddReaction(h.art.ID, art.ID, h.bob.ID, "😍")) // the artist's own: not counted
-	h.waitEvent("reaction_add", 3)
+	art := h.Post(h.Bob, h.Art, "my lighthouse at dusk", "")
+	must(t, h.Srv.AddReaction(h.Art.ID, art.ID, h.Alice.ID, "😍"))
+	must(t, h.Srv.AddReaction(h.Art.ID, art.ID, h.Mod.ID, "🔥"))
+	must(t, h.Srv.AddReaction(h.Art.ID, art.ID, h.Bob.ID, "😍")) // the artist's own: not counted
+	h.WaitEvent("reaction_add", 3)
 
 	// The harness's engine has no callback (it is built before the bot);
 	// this one over the same store is wired as cmd/hordebot wires it.
-	eng, err := kudos.New(h.st, h.kudos.Config(), h.clock, kudos.WithLogger(quietLogger()), kudos.WithOnArtTally(h.bot.PostArtTally))
+	eng, err := kudos.New(h.Store, h.Kudos.Config(), h.Clock, kudos.WithLogger(quietLogger()), kudos.WithOnArtTally(h.Bot.PostArtTally))
 	must(t, err)
-	before := h.balance(h.bob)
-	ran, err := eng.ArtTally(h.ctx, day)
+	before := h.Balance(h.Bob)
+	ran, err := eng.ArtTally(h.Ctx, day)
 	must(t, err)
 	if !ran {
 		t.Fatal("the art tally did not run")
 	}
-	per := h.kudos.Config().Art.PerReactor
-	paid := h.balance(h.bob) - before
+	per := h.Kudos.Config().Art.PerReactor
+	paid := h.Balance(h.Bob) - before
 	if paid != 2*per {
 		t.Fatalf("bob was paid %d, want %d (2 reactors × %d)", paid, 2*per, per)
 	}
 
-	m, err := h.srv.WaitForMessage(h.ctx, h.art.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "Art tally") })
+	m, err := h.Srv.WaitForMessage(h.Ctx, h.Art.ID, func(m discordtest.Message) bool { return strings.Contains(m.Content, "Art tally") })
 	must(t, err)
 	for _, want := range []string{
-		"Art tally for " + kudos.Day(day, h.kudos.Location()).Name,
-		fmt.Sprintf("<@%s> — %d kudos (2 reactors on 1 post)", h.bob.ID, paid),
-		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", h.guild.ID, h.art.ID, art.ID),
+		"Art tally for " + kudos.Day(day, h.Kudos.Location()).Name,
+		fmt.Sprintf("<@%s> — %d kudos (2 reactors on 1 post)", h.Bob.ID, paid),
+		fmt.Sprintf("https://discord.com/channels/%s/%s/%s", h.Guild.ID, h.Art.ID, art.ID),
 	} {
 		wantContains(t, m.Content, want)
 	}
@@ -61,8 +61,8 @@ func TestArtTallyIsAnnouncedInTheArtChannel(t *testing.T) {
 	}
 
 	// The mention pings nobody: the request carried allowed_mentions with nothing to parse.
-	rec, err := h.srv.WaitFor(h.ctx, func(r discordtest.Recorded) bool {
-		return r.Route == "POST /channels/{channel}/messages" && r.Params["channel"] == h.art.ID && strings.Contains(string(r.JSON), "Art tally")
+	rec, err := h.Srv.WaitFor(h.Ctx, func(r discordtest.Recorded) bool {
+		return r.Route == "POST /channels/{channel}/messages" && r.Params["channel"] == h.Art.ID && strings.Contains(string(r.JSON), "Art tally")
 	})
 	must(t, err)
 	var body struct {
@@ -77,11 +77,11 @@ func TestArtTallyIsAnnouncedInTheArtChannel(t *testing.T) {
 	}
 
 	// The same day again pays and posts nothing more.
-	if ran, err := eng.ArtTally(h.ctx, day); err != nil || ran {
+	if ran, err := eng.ArtTally(h.Ctx, day); err != nil || ran {
 		t.Fatalf("the same day again: ran %v, %v", ran, err)
 	}
 	n := 0
-	for _, msg := range h.srv.Messages(h.art.ID) {
+	for _, msg := range h.Srv.Messages(h.Art.ID) {
 		if strings.Contains(msg.Content, "Art tally") {
 			n++
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -26,7 +26,7 @@ const auditPostTimeout = 30 * time.Second
 // order, so that the horde's callbacks never wait on Discord.
 type auditor struct {
 	channelID string
-	retry     commands.Retrier
+	retry     interact.Retrier
 	log       *slog.Logger
 
 	mu      sync.Mutex
@@ -35,7 +35,7 @@ type auditor struct {
 	done    chan struct{}
 }
 
-func newAuditor(channelID string, retry commands.Retrier, log *slog.Logger) *auditor {
+func newAuditor(channelID string, retry interact.Retrier, log *slog.Logger) *auditor {
 	return &auditor{channelID: channelID, retry: retry, log: log}
 }
 

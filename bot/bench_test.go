@@ -18,8 +18,8 @@ func BenchmarkDeferredAck(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		tok := h.run(h.alice, h.general, "kudos", sub("balance"))
-		cb, err := h.srv.WaitForCallback(h.ctx, tok)
+		tok := h.Run(h.Alice, h.General, "kudos", sub("balance"))
+		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
 		lat = append(lat, time.Since(start))
 		if err != nil {
 			b.Fatal(err)
@@ -28,7 +28,7 @@ func BenchmarkDeferredAck(b *testing.B) {
 			b.Fatalf("callback type %d, want a deferral", cb.Type)
 		}
 		// Let the reply finish so that iterations do not pile up.
-		h.reply(tok)
+		h.Reply(tok)
 	}
 	b.StopTimer()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -1,9 +1,10 @@
 // Package bot is hordebot's Discord side: it takes a discordgo session, sets
 // its intents and handlers, registers the slash commands, routes interactions
-// to the commands package, turns reactions and thank-you replies into kudos
-// events, applies per-member and per-guild rate limits, and posts the kudos
-// engine's scheduled results. It keeps no package state: the session, the
-// scheduler, the kudos engine and the store are passed in.
+// to the commands package (both answer through bot/interact), turns
+// reactions and thank-you replies into kudos events, applies per-member and
+// per-guild rate limits, and posts the kudos engine's scheduled results. It
+// keeps no package state: the session, the scheduler, the kudos engine and
+// the store are passed in.
 package bot
 
 import (
@@ -16,66 +17,54 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/commands"
-	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
-// Config configures the bot. Zero values take the defaults.
+// Config configures the bot. Zero values take the defaults. The json names
+// are the keys of the config file's discord section; the other fields are
+// set by the program.
 type Config struct {
+	// Config is the commands' part, shared with the bot (channels, moderator
+	// roles, the public URL, attachment limits, result delivery timing,
+	// retries of Discord REST calls, clock, logger): the bot passes it to
+	// the commands as it is.
+	commands.Config
 	// GuildIDs are the guilds whose slash commands are registered (instant
 	// updates); empty registers them globally.
-	GuildIDs []string
-	// ArtChannelID is where "share" posts images.
-	ArtChannelID string
+	GuildIDs []string `json:"guild_ids"`
 	// LeaderboardChannelID is where the weekly leaderboard is posted.
-	LeaderboardChannelID string
-	// AuditChannelID receives moderator actions (awards); empty disables.
-	AuditChannelID string
-	// ModeratorRoleIDs may use /kudos award.
-	ModeratorRoleIDs []string
+	LeaderboardChannelID string `json:"leaderboard_channel_id"`
 	// CommandsPerMinute and UserBurst limit each member's commands and
 	// button clicks; GuildCommandsPerMinute and GuildBurst a whole guild's.
 	// Defaults: 6/min burst 3, 60/min burst 20. A negative rate disables the limit.
-	CommandsPerMinute      float64
-	UserBurst              int
-	GuildCommandsPerMinute float64
-	GuildBurst             int
-	// PublicURL is the horde API address shown to worker owners.
-	PublicURL string
+	CommandsPerMinute      float64 `json:"commands_per_minute"`
+	UserBurst              int     `json:"-"`
+	GuildCommandsPerMinute float64 `json:"guild_commands_per_minute"`
+	GuildBurst             int     `json:"-"`
 	// RefusalDM sends a member a DM when their reaction award is refused, at
 	// most once per RefusalDMEvery (default 1h) per member.
-	RefusalDM      bool
-	RefusalDMEvery time.Duration
-	// MaxFiles and MaxFileBytes bound a message's attachments (10, 10 MiB).
-	MaxFiles     int
-	MaxFileBytes int
-	// PollInterval (2s), EditEvery (5s) and TokenLifetime (14m) tune result
-	// delivery; see commands.Config.
-	PollInterval  time.Duration
-	EditEvery     time.Duration
-	TokenLifetime time.Duration
+	RefusalDM      bool          `json:"refusal_dm"`
+	RefusalDMEvery time.Duration `json:"-"`
 	// HandlerTimeout bounds one interaction's or event's handling (default 2m).
-	HandlerTimeout time.Duration
+	HandlerTimeout time.Duration `json:"-"`
 	// EventDone, if set, is called after each reaction and message event
 	// has been handled (event is "reaction_add", "reaction_remove" or
 	// "message_create"; err is nil when it was handled or ignored). It is a
 	// hook for metrics and tests; it must not block.
-	EventDone func(event string, err error)
+	EventDone func(event string, err error) `json:"-"`
 	// InteractionDone, if set, is called after each interaction has been
 	// handled: kind is InteractionCommand, InteractionComponent,
 	// InteractionAutocomplete or InteractionModal; name is the command's
 	// name or the button's prefix ("unknown" for one with no handler);
 	// outcome says whether it succeeded, was refused or failed. It is a hook
 	// for metrics; it must not block.
-	InteractionDone func(kind, name string, outcome Outcome)
-	// Retry tunes retries of Discord REST calls.
-	Retry  commands.Retrier
-	Clock  horde.Clock
-	Logger *slog.Logger
+	InteractionDone func(kind, name string, outcome Outcome) `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
+	c.Config = c.Config.WithDefaults()
 	if c.CommandsPerMinute == 0 {
 		c.CommandsPerMinute = 6
 	}
@@ -93,12 +82,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 2 * time.Minute
-	}
-	if c.Clock == nil {
-		c.Clock = horde.SystemClock{}
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
 	}
 	return c
 }
@@ -127,7 +110,7 @@ type Store interface {
 	commands.SharedPostStore
 	// SharedPost returns the shared post of a message; an error wrapping
 	// horde.ErrNotFound if the bot made no shared post with that id.
-	SharedPost(ctx context.Context, messageID string) (horde.SharedPost, error)
+	SharedPost(ctx context.Context, messageID string) (sharedpost.Post, error)
 	// DiscordSetting returns a setting; an error wrapping horde.ErrNotFound if never set.
 	DiscordSetting(ctx context.Context, key string) (string, error)
 	// SetDiscordSetting stores a setting.
@@ -218,12 +201,7 @@ func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
 	if b.deps.Store != nil {
 		ds, sp = b.deps.Store, b.deps.Store
 	}
-	b.set = commands.New(commands.Config{
-		ArtChannelID: b.cfg.ArtChannelID, AuditChannelID: b.cfg.AuditChannelID, ModeratorRoleIDs: b.cfg.ModeratorRoleIDs, PublicURL: b.cfg.PublicURL,
-		MaxFiles: b.cfg.MaxFiles, MaxFileBytes: b.cfg.MaxFileBytes, PollInterval: b.cfg.PollInterval,
-		EditEvery: b.cfg.EditEvery, TokenLifetime: b.cfg.TokenLifetime, Retry: b.cfg.Retry,
-		Clock: b.cfg.Clock, Logger: b.log,
-	}, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
+	b.set = commands.New(b.cfg.Config, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
 		Moderation: b.deps.Moderation, Filter: b.deps.Filter})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = s, cancel, true

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -69,7 +69,7 @@ func UserMessage(err error) (msg string, internal bool) {
 
 // replyError tells the caller what went wrong, ephemerally, and logs
 // internal errors with their context.
-func (b *Bot) replyError(ctx context.Context, ix *commands.Interaction, err error) {
+func (b *Bot) replyError(ctx context.Context, ix *interact.Interaction, err error) {
 	msg, internal := UserMessage(err)
 	attrs := []any{"interaction", ix.I.ID, "type", ix.I.Type.String(), "user", ix.Caller.ID, "guild", ix.I.GuildID, "err", err}
 	if internal {

@@ -28,43 +28,43 @@ func TestInteractionDoneReportsOutcomes(t *testing.T) {
 		select {
 		case d := <-dones:
 			return d
-		case <-h.ctx.Done():
-			t.Fatalf("waiting for InteractionDone: %v", h.ctx.Err())
+		case <-h.Ctx.Done():
+			t.Fatalf("waiting for InteractionDone: %v", h.Ctx.Err())
 			return done{}
 		}
 	}
 
-	msg := h.post(h.bob, h.general, "a message with buttons", "").ID
+	msg := h.Post(h.Bob, h.General, "a message with buttons", "").ID
 	steps := []struct {
 		name string
 		send func() string
 		want done
 	}{
-		{"a command that works", func() string { return h.run(h.alice, h.general, "kudos", sub("balance")) },
+		{"a command that works", func() string { return h.Run(h.Alice, h.General, "kudos", sub("balance")) },
 			done{bot.InteractionCommand, "kudos", bot.OutcomeOK}},
-		{"the same member past the rate limit", func() string { return h.run(h.alice, h.general, "kudos", sub("balance")) },
+		{"the same member past the rate limit", func() string { return h.Run(h.Alice, h.General, "kudos", sub("balance")) },
 			done{bot.InteractionCommand, "kudos", bot.OutcomeRefused}},
-		{"an unknown command", func() string { return h.run(h.bob, h.general, "no-such-command") },
+		{"an unknown command", func() string { return h.Run(h.Bob, h.General, "no-such-command") },
 			done{bot.InteractionCommand, "unknown", bot.OutcomeRefused}},
 		{"a button of an unknown request", func() string {
-			return h.click(h.bob, h.general, msg, "imagine/delete/00000000-0000-0000-0000-000000000000")
+			return h.Click(h.Bob, h.General, msg, "imagine/delete/00000000-0000-0000-0000-000000000000")
 		}, done{bot.InteractionComponent, "imagine/delete", bot.OutcomeRefused}},
-		{"a forged button", func() string { return h.click(h.mod, h.general, msg, "forged/4242") },
+		{"a forged button", func() string { return h.Click(h.Mod, h.General, msg, "forged/4242") },
 			done{bot.InteractionComponent, "unknown", bot.OutcomeRefused}},
 	}
 	for _, st := range steps {
 		tok := st.send()
-		h.reply(tok)
+		h.Reply(tok)
 		if got := next(); got != st.want {
 			t.Fatalf("%s: reported %+v, want %+v", st.name, got, st.want)
 		}
 	}
 
 	// Storage gone: an internal error, answered with the generic message.
-	if err := h.st.Close(); err != nil {
+	if err := h.Store.Close(); err != nil {
 		t.Fatalf("close store: %v", err)
 	}
-	text, _ := h.reply(h.run(h.mod, h.general, "kudos", sub("balance")))
+	text, _ := h.Reply(h.Run(h.Mod, h.General, "kudos", sub("balance")))
 	wantContains(t, text, "Something went wrong")
 	if got, want := next(), (done{bot.InteractionCommand, "kudos", bot.OutcomeError}); got != want {
 		t.Fatalf("storage failure: reported %+v, want %+v", got, want)

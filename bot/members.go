@@ -6,6 +6,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -51,7 +52,7 @@ func (b *Bot) MembersWithRoles(ctx context.Context, roles []string) (map[string]
 					if !want[r] {
 						continue
 					}
-					u, err := b.deps.Horde.DiscordUser(ctx, m.User.ID, displayName(m.User))
+					u, err := b.deps.Horde.DiscordUser(ctx, m.User.ID, interact.DisplayName(m.User))
 					if err != nil {
 						return nil, fmt.Errorf("horde user of %s: %w", m.User.ID, err)
 					}

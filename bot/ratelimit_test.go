@@ -12,11 +12,11 @@ import (
 func TestDiscord429IsRetried(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.srv.RateLimitNext("PATCH", "/webhooks/", 20*time.Millisecond)
-	text, _ := h.reply(h.run(h.alice, h.general, "kudos", sub("balance")))
+	h.Srv.RateLimitNext("PATCH", "/webhooks/", 20*time.Millisecond)
+	text, _ := h.Reply(h.Run(h.Alice, h.General, "kudos", sub("balance")))
 	wantContains(t, text, "kudos")
 	var limited, ok int
-	for _, r := range h.srv.Requests() {
+	for _, r := range h.Srv.Requests() {
 		if r.Method == "PATCH" && strings.HasPrefix(r.Path, "/webhooks/") {
 			switch {
 			case r.Status == 429:
@@ -58,9 +58,9 @@ func TestCommandRateLimits(t *testing.T) {
 			h := newHarness(t, tt.cfg)
 			// One at a time, so that the order of the calls is the order of the limits.
 			for i, want := range tt.want {
-				who := map[string]*userT{"alice": h.alice, "bob": h.bob, "mod": h.mod}[tt.calls[i]]
-				tok := h.run(who, h.general, "kudos", sub("balance"))
-				text, private := h.reply(tok)
+				who := map[string]*userT{"alice": h.Alice, "bob": h.Bob, "mod": h.Mod}[tt.calls[i]]
+				tok := h.Run(who, h.General, "kudos", sub("balance"))
+				text, private := h.Reply(tok)
 				if want == "" {
 					if strings.Contains(text, "Slow down") || strings.Contains(text, "This server") {
 						t.Fatalf("call %d refused: %q", i, text)
@@ -78,7 +78,7 @@ func TestCommandRateLimits(t *testing.T) {
 func TestCommandsRegisteredOnceUntilChanged(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	cmds := h.srv.Commands(h.guild.ID)
+	cmds := h.Srv.Commands(h.Guild.ID)
 	names := map[string]bool{}
 	for _, c := range cmds {
 		names[c.Name] = true
@@ -90,7 +90,7 @@ func TestCommandsRegisteredOnceUntilChanged(t *testing.T) {
 	}
 	puts := func() int {
 		n := 0
-		for _, r := range h.srv.Requests() {
+		for _, r := range h.Srv.Requests() {
 			if r.Method == "PUT" && strings.Contains(r.Path, "/commands") {
 				n++
 			}
@@ -100,7 +100,7 @@ func TestCommandsRegisteredOnceUntilChanged(t *testing.T) {
 	if puts() != 1 {
 		t.Fatalf("%d bulk overwrites at first start, want 1", puts())
 	}
-	h.restart()
+	h.Restart()
 	if puts() != 1 {
 		t.Fatalf("%d bulk overwrites after a restart with the same commands, want still 1", puts())
 	}

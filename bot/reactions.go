@@ -7,7 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -46,7 +46,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 	at := b.cfg.Clock.Now()
 	msg, err := b.message(ctx, s, r.ChannelID, r.MessageID)
 	if err != nil {
-		if commands.IsNotFound(err) {
+		if interact.IsNotFound(err) {
 			return nil // deleted meanwhile
 		}
 		return err
@@ -72,9 +72,9 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 		return fmt.Errorf("receiver member: %w", err)
 	}
 	if recvName == "" && recvMember != nil && recvMember.User != nil {
-		recvName = displayName(recvMember.User)
+		recvName = interact.DisplayName(recvMember.User)
 	}
-	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, displayName(giverMember.User))
+	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, interact.DisplayName(giverMember.User))
 	if err != nil {
 		return fmt.Errorf("horde user of giver %s: %w", r.UserID, err)
 	}
@@ -142,7 +142,7 @@ func (b *Bot) reactionRemoved(ctx context.Context, s *discordgo.Session, r react
 			}
 			receiverID = recv.ID
 		}
-	case !commands.IsNotFound(err):
+	case !interact.IsNotFound(err):
 		return err
 	}
 	giver, err := b.deps.Horde.DiscordUser(ctx, r.UserID, "") // "" keeps the name it has
@@ -190,7 +190,7 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 	if parent == nil || parent.Author == nil {
 		var err error
 		if parent, err = b.message(ctx, s, m.MessageReference.ChannelID, m.MessageReference.MessageID); err != nil {
-			if commands.IsNotFound(err) {
+			if interact.IsNotFound(err) {
 				return nil
 			}
 			return err
@@ -210,11 +210,11 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 	if err != nil {
 		return fmt.Errorf("thanked member: %w", err)
 	}
-	giver, err := b.deps.Horde.DiscordUser(ctx, m.Author.ID, displayName(m.Author))
+	giver, err := b.deps.Horde.DiscordUser(ctx, m.Author.ID, interact.DisplayName(m.Author))
 	if err != nil {
 		return fmt.Errorf("horde user of %s: %w", m.Author.ID, err)
 	}
-	recv, err := b.deps.Horde.DiscordUser(ctx, parent.Author.ID, displayName(parent.Author))
+	recv, err := b.deps.Horde.DiscordUser(ctx, parent.Author.ID, interact.DisplayName(parent.Author))
 	if err != nil {
 		return fmt.Errorf("horde user of %s: %w", parent.Author.ID, err)
 	}
@@ -265,7 +265,7 @@ func (b *Bot) receiverOf(ctx context.Context, s *discordgo.Session, msg *discord
 	if msg.Author.Bot {
 		return "", "", false, nil
 	}
-	return msg.Author.ID, displayName(msg.Author), true, nil
+	return msg.Author.ID, interact.DisplayName(msg.Author), true, nil
 }
 
 // dmRefusal tells a giver why their award did not count (the refusal's
@@ -324,7 +324,7 @@ func (b *Bot) member(ctx context.Context, s *discordgo.Session, guildID, userID 
 		m, err = s.GuildMember(guildID, userID, opts...)
 		return err
 	})
-	if commands.IsNotFound(err) {
+	if interact.IsNotFound(err) {
 		return nil, nil
 	}
 	return m, err

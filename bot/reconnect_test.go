@@ -68,20 +68,20 @@ func (g *dialGate) dial(ctx context.Context, network, addr string) (net.Conn, er
 
 // restartGated replaces the harness's bot with one whose session dials the
 // gateway through g.
-func (h *harness) restartGated(g *dialGate) {
-	h.t.Helper()
-	must(h.t, h.srv.WaitHeartbeat(h.ctx)) // see discordtest's doc on closing a fresh session
-	stop(h.bot, h.sess)
-	h.bot = bot.New(h.cfg, bot.Deps{Horde: h.horde, Kudos: h.kudos, Store: h.st})
-	s, err := h.srv.NewSession(h.srv.Token())
-	must(h.t, err)
+func restartGated(h *harness, g *dialGate) {
+	h.T.Helper()
+	must(h.T, h.Srv.WaitHeartbeat(h.Ctx)) // see discordtest's doc on closing a fresh session
+	stop(h.Bot, h.Sess)
+	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store})
+	s, err := h.Srv.NewSession(h.Srv.Token())
+	must(h.T, err)
 	s.LogLevel = discordgo.LogError
 	s.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second, NetDialContext: g.dial}
-	must(h.t, h.bot.Start(h.ctx, s))
-	h.sess = s
-	b := h.bot
-	h.t.Cleanup(func() { stop(b, s) })
-	must(h.t, h.srv.WaitHeartbeat(h.ctx))
+	must(h.T, h.Bot.Start(h.Ctx, s))
+	h.Sess = s
+	b := h.Bot
+	h.T.Cleanup(func() { stop(b, s) })
+	must(h.T, h.Srv.WaitHeartbeat(h.Ctx))
 }
 
 // TestGatewayReconnectMidJob: an /imagine is deferred and waiting when the
@@ -94,62 +94,62 @@ func TestGatewayReconnectMidJob(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	g := newDialGate()
-	h.restartGated(g)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1") // the worker is online: the request is possible
-	helpful := h.post(h.bob, h.general, "set CUDA_VISIBLE_DEVICES=1", "")
+	restartGated(h, g)
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1") // the worker is online: the request is possible
+	helpful := h.Post(h.Bob, h.General, "set CUDA_VISIBLE_DEVICES=1", "")
 
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a lighthouse in a storm"), opt("count", 2))
-	cb, err := h.srv.WaitForCallback(h.ctx, tok)
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a lighthouse in a storm"), opt("count", 2))
+	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
 	must(t, err)
 	if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
 		t.Fatalf("first answer = type %d, want a deferral", cb.Type)
 	}
-	h.original(tok, "queue position", func(m discordtest.Message) bool { return len(m.Files) == 0 && m.Content != "" })
+	h.Original(tok, "queue position", func(m discordtest.Message) bool { return len(m.Files) == 0 && m.Content != "" })
 
 	// The gateway drops and cannot reconnect until the gate opens.
 	g.shut()
-	if n := h.srv.DropConnection(); n == 0 {
+	if n := h.Srv.DropConnection(); n == 0 {
 		t.Fatal("no gateway connection to drop")
 	}
 	select {
 	case <-g.waiting:
-	case <-h.ctx.Done():
+	case <-h.Ctx.Done():
 		t.Fatal("the session did not try to reconnect")
 	}
-	before := h.balance(h.bob)
-	must(t, h.srv.AddReaction(h.general.ID, helpful.ID, h.alice.ID, "🙏")) // held for the RESUME
-	if n := h.serveImages(w, "gpu-1"); n != 2 {
+	before := h.Balance(h.Bob)
+	must(t, h.Srv.AddReaction(h.General.ID, helpful.ID, h.Alice.ID, "🙏")) // held for the RESUME
+	if n := h.ServeImages(w, "gpu-1"); n != 2 {
 		t.Fatalf("served %d jobs, want 2", n)
 	}
-	result := h.original(tok, "result during the outage", hasFiles)
+	result := h.Original(tok, "result during the outage", hasFiles)
 	if len(result.Files) != 3 {
 		t.Fatalf("result has %d files, want the grid and 2 images", len(result.Files))
 	}
 
 	// The gateway comes back: RESUME replays the reaction.
 	g.release()
-	ev, err := h.srv.WaitGateway(h.ctx, func(ev discordtest.GatewayEvent) bool { return ev.Kind == discordtest.GatewayResumed })
+	ev, err := h.Srv.WaitGateway(h.Ctx, func(ev discordtest.GatewayEvent) bool { return ev.Kind == discordtest.GatewayResumed })
 	must(t, err)
 	if ev.Replayed == 0 {
 		t.Fatal("RESUME replayed nothing: the reaction made during the outage was lost")
 	}
-	h.waitEvent("reaction_add", 1)
+	h.WaitEvent("reaction_add", 1)
 	// Discord may deliver an event twice around a reconnect.
-	must(t, h.srv.Dispatch("MESSAGE_REACTION_ADD", map[string]any{
-		"user_id": h.alice.ID, "channel_id": h.general.ID, "message_id": helpful.ID, "guild_id": h.guild.ID,
-		"emoji": discordgo.Emoji{Name: "🙏"}, "member": discordgo.Member{User: h.alice, Roles: []string{}},
+	must(t, h.Srv.Dispatch("MESSAGE_REACTION_ADD", map[string]any{
+		"user_id": h.Alice.ID, "channel_id": h.General.ID, "message_id": helpful.ID, "guild_id": h.Guild.ID,
+		"emoji": discordgo.Emoji{Name: "🙏"}, "member": discordgo.Member{User: h.Alice, Roles: []string{}},
 	}))
-	h.waitEvent("reaction_add", 1)
-	h.settle()
-	if got := h.balance(h.bob); got != before+5 {
+	h.WaitEvent("reaction_add", 1)
+	h.Settle()
+	if got := h.Balance(h.Bob); got != before+5 {
 		t.Fatalf("bob has %d kudos, want %d: the reaction made during the outage must count once", got, before+5)
 	}
 
 	// Stop waits for every handler and result watcher: what was sent is final.
-	h.bot.Stop()
+	h.Bot.Stop()
 	var edits, reposts int
-	for _, r := range h.srv.Requests() {
+	for _, r := range h.Srv.Requests() {
 		if r.Status >= 300 || len(r.Files) == 0 {
 			continue
 		}
@@ -164,7 +164,7 @@ func TestGatewayReconnectMidJob(t *testing.T) {
 	if edits != 1 || reposts != 0 {
 		t.Fatalf("the result was sent %d times as an edit and %d times as a new message, want one edit", edits, reposts)
 	}
-	pending, err := h.st.DiscordDeliveries(h.ctx)
+	pending, err := h.Store.DiscordDeliveries(h.Ctx)
 	must(t, err)
 	if len(pending) != 0 {
 		t.Fatalf("%d deliveries still pending after the result was delivered", len(pending))

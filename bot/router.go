@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 )
 
 // onInteraction is the INTERACTION_CREATE handler: slash commands by name,
@@ -31,7 +31,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 // the one place that knows how an interaction ended: it reports that to the
 // InteractionDone hook.
 func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction) {
-	ix := commands.NewInteraction(s, i, b.cfg.Retry)
+	ix := interact.New(s, i, b.cfg.Retry)
 	kind, name := b.interactionName(i)
 	var err error
 	defer func() {
@@ -75,23 +75,23 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 // anything slow, so Discord's 3 s window is never at risk), resolves the
 // caller's horde user and runs the handler. It answers a failure itself
 // (replyError) and returns the error, for the record.
-func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*commands.Interaction) commands.DeferMode, handle func() error) error {
+func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*interact.Interaction) interact.DeferMode, handle func() error) error {
 	if err := b.limits.allow(ix.Caller.ID, ix.I.GuildID); err != nil {
 		b.replyError(ctx, ix, err)
 		return err
 	}
-	mode := commands.DeferNone
+	mode := interact.DeferNone
 	if deferFn != nil {
 		mode = deferFn(ix)
 	}
-	if mode != commands.DeferNone {
-		if err := ix.Defer(ctx, mode == commands.DeferEphemeral); err != nil {
+	if mode != interact.DeferNone {
+		if err := ix.Defer(ctx, mode == interact.DeferEphemeral); err != nil {
 			// Without an acknowledgement the token is useless: nothing more can be said.
 			b.log.Error("could not acknowledge interaction", "interaction", ix.I.ID, "err", err)
 			return fmt.Errorf("acknowledge interaction %s: %w", ix.I.ID, err)
 		}
 	}
-	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
+	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, interact.DisplayName(ix.Caller))
 	if err != nil {
 		err = fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err)
 		b.replyError(ctx, ix, err)
@@ -108,12 +108,12 @@ func (b *Bot) run(ctx context.Context, ix *commands.Interaction, deferFn func(*c
 // autocomplete answers an autocomplete interaction; on failure it answers
 // no choices (Discord shows "loading options failed" otherwise), logs, and
 // returns the failure for the record.
-func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) error {
+func (b *Bot) autocomplete(ctx context.Context, ix *interact.Interaction) error {
 	cmd := b.set.Command(ix.I.ApplicationCommandData().Name)
 	var choices []*discordgo.ApplicationCommandOptionChoice
 	var failed error
 	if cmd != nil && cmd.Autocomplete != nil {
-		u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, displayName(ix.Caller))
+		u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, interact.DisplayName(ix.Caller))
 		if err == nil {
 			ix.User = u
 			choices, err = cmd.Autocomplete(ctx, ix)
@@ -129,6 +129,3 @@ func (b *Bot) autocomplete(ctx context.Context, ix *commands.Interaction) error 
 	}
 	return failed
 }
-
-// displayName is the name a horde user gets from Discord.
-func displayName(u *discordgo.User) string { return commands.DisplayName(u) }

@@ -14,80 +14,80 @@ import (
 func TestSharedImageCreditsTheRequester(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	carol := h.srv.AddUser(discordgo.User{Username: "carol"})
-	_, err := h.srv.AddMember(h.guild.ID, discordgo.Member{User: carol, JoinedAt: time.Now().Add(-30 * 24 * time.Hour)})
+	carol := h.Srv.AddUser(discordgo.User{Username: "carol"})
+	_, err := h.Srv.AddMember(h.Guild.ID, discordgo.Member{User: carol, JoinedAt: time.Now().Add(-30 * 24 * time.Hour)})
 	must(t, err)
 
 	res := finishedImagine(h, 2)
-	text, _ := h.reply(h.click(h.alice, h.general, res.ID, findID(customIDs(res), "imagine/share/")))
+	text, _ := h.Reply(h.Click(h.Alice, h.General, res.ID, findID(customIDs(res), "imagine/share/")))
 	wantContains(t, text, "Shared")
-	shared, err := h.srv.WaitForMessage(h.ctx, h.art.ID, hasFiles)
+	shared, err := h.Srv.WaitForMessage(h.Ctx, h.Art.ID, hasFiles)
 	must(t, err)
 	if shared.Author == nil || !shared.Author.Bot {
 		t.Fatalf("the shared post's author is %+v, want the bot", shared.Author)
 	}
-	post, err := h.st.SharedPost(h.ctx, shared.ID)
+	post, err := h.Store.SharedPost(h.Ctx, shared.ID)
 	must(t, err)
-	if post.DiscordUserID != h.alice.ID || post.ChannelID != h.art.ID || post.GuildID != h.guild.ID || !strings.HasPrefix(findID(customIDs(res), "imagine/share/"), "imagine/share/"+post.RequestID) {
+	if post.DiscordUserID != h.Alice.ID || post.ChannelID != h.Art.ID || post.GuildID != h.Guild.ID || !strings.HasPrefix(findID(customIDs(res), "imagine/share/"), "imagine/share/"+post.RequestID) {
 		t.Fatalf("shared post recorded as %+v", post)
 	}
 
 	// The art tally pays by day: react at noon, far from midnight.
-	now := h.clock.Now().In(h.kudos.Location())
+	now := h.Clock.Now().In(h.Kudos.Location())
 	noon := time.Date(now.Year(), now.Month(), now.Day()+1, 12, 0, 0, 0, now.Location())
-	h.clock.Advance(noon.Sub(now))
-	day := h.clock.Now()
-	start := h.balance(h.alice)
+	h.Clock.Advance(noon.Sub(now))
+	day := h.Clock.Now()
+	start := h.Balance(h.Alice)
 
 	t.Run("the requester's own reaction pays nothing", func(t *testing.T) {
-		h := h.on(t)
-		before := h.balance(h.alice)
-		must(t, h.srv.AddReaction(h.art.ID, shared.ID, h.alice.ID, "🎨"))
-		h.waitEvent("reaction_add", 1)
-		h.settle()
-		if got := h.balance(h.alice); got != before {
+		h := h.On(t)
+		before := h.Balance(h.Alice)
+		must(t, h.Srv.AddReaction(h.Art.ID, shared.ID, h.Alice.ID, "🎨"))
+		h.WaitEvent("reaction_add", 1)
+		h.Settle()
+		if got := h.Balance(h.Alice); got != before {
 			t.Fatalf("alice has %d kudos after reacting to her own post, want %d", got, before)
 		}
 	})
 	t.Run("a reaction removed before settling pays nothing", func(t *testing.T) {
-		h := h.on(t)
-		before := h.balance(h.alice)
-		must(t, h.srv.AddReaction(h.art.ID, shared.ID, carol.ID, "🎨"))
-		h.waitEvent("reaction_add", 1)
-		must(t, h.srv.RemoveReaction(h.art.ID, shared.ID, carol.ID, "🎨"))
-		h.waitEvent("reaction_remove", 1)
-		h.settle()
-		if got := h.balance(h.alice); got != before {
+		h := h.On(t)
+		before := h.Balance(h.Alice)
+		must(t, h.Srv.AddReaction(h.Art.ID, shared.ID, carol.ID, "🎨"))
+		h.WaitEvent("reaction_add", 1)
+		must(t, h.Srv.RemoveReaction(h.Art.ID, shared.ID, carol.ID, "🎨"))
+		h.WaitEvent("reaction_remove", 1)
+		h.Settle()
+		if got := h.Balance(h.Alice); got != before {
 			t.Fatalf("alice has %d kudos after a removed reaction, want %d", got, before)
 		}
 	})
 	t.Run("two members' reactions are counted for the tally, not paid twice", func(t *testing.T) {
-		h := h.on(t)
-		before := h.balance(h.alice)
-		must(t, h.srv.AddReaction(h.art.ID, shared.ID, h.bob.ID, "🎨"))
-		must(t, h.srv.AddReaction(h.art.ID, shared.ID, h.mod.ID, "🎨"))
-		h.waitEvent("reaction_add", 2)
-		h.settle()
+		h := h.On(t)
+		before := h.Balance(h.Alice)
+		must(t, h.Srv.AddReaction(h.Art.ID, shared.ID, h.Bob.ID, "🎨"))
+		must(t, h.Srv.AddReaction(h.Art.ID, shared.ID, h.Mod.ID, "🎨"))
+		h.WaitEvent("reaction_add", 2)
+		h.Settle()
 		// In an art channel the daily tally pays for 🎨 (issue 14.10: it
 		// used to pay an art award at once and again in the tally).
-		if got := h.balance(h.alice); got != before {
+		if got := h.Balance(h.Alice); got != before {
 			t.Fatalf("alice has %d kudos after the reactions settled, want %d (the tally pays)", got, before)
 		}
 	})
 	t.Run("the daily art tally pays the requester per reactor", func(t *testing.T) {
-		h := h.on(t)
-		before := h.balance(h.alice)
-		ran, err := h.kudos.ArtTally(h.ctx, day)
+		h := h.On(t)
+		before := h.Balance(h.Alice)
+		ran, err := h.Kudos.ArtTally(h.Ctx, day)
 		must(t, err)
 		if !ran {
 			t.Fatal("the art tally did not run")
 		}
 		// bob and the moderator count; alice's own and carol's removed reaction do not.
-		if got, want := h.balance(h.alice), before+2*2; got != want {
+		if got, want := h.Balance(h.Alice), before+2*2; got != want {
 			t.Fatalf("alice has %d kudos after the tally, want %d (2 reactors × 2)", got, want)
 		}
 	})
-	if got, want := h.balance(h.alice), start+2*2; got != want {
+	if got, want := h.Balance(h.Alice), start+2*2; got != want {
 		t.Fatalf("alice earned %d kudos from her shared image, want %d", got-start, want-start)
 	}
 }

@@ -2,7 +2,9 @@
 // autocomplete handlers of hordebot. Each command lives in its own file that
 // owns both its definition and its handlers; a Set gathers them for the bot's
 // router. Commands call the scheduler and the kudos engine through the narrow
-// interfaces in deps.go, never the store directly.
+// interfaces in deps.go, never the store directly. The interaction plumbing
+// they answer with (Interaction, Options, retries) is in bot/interact, which
+// the bot's router uses too.
 package commands
 
 import (
@@ -15,55 +17,63 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
 // Command is one slash command: its definition and its handlers.
 type Command struct {
 	Def *discordgo.ApplicationCommand
-	// Defer says how to acknowledge the interaction before Handle runs; nil is DeferNone.
-	Defer func(ix *Interaction) DeferMode
+	// Defer says how to acknowledge the interaction before Handle runs; nil is interact.DeferNone.
+	Defer func(ix *interact.Interaction) interact.DeferMode
 	// Handle runs the command. An error is turned into an ephemeral reply by the bot.
-	Handle func(ctx context.Context, ix *Interaction) error
+	Handle func(ctx context.Context, ix *interact.Interaction) error
 	// Autocomplete answers the focused option's choices; nil if the command has none.
-	Autocomplete func(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
+	Autocomplete func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
 }
 
 // Component handles the buttons whose custom ID is Prefix followed by
 // "/"-separated arguments (e.g. "imagine/upscale/{request}/{n}").
 type Component struct {
 	Prefix string
-	Defer  func(ix *Interaction) DeferMode
-	Handle func(ctx context.Context, ix *Interaction, args []string) error
+	Defer  func(ix *interact.Interaction) interact.DeferMode
+	Handle func(ctx context.Context, ix *interact.Interaction, args []string) error
 }
 
-// Config tunes the commands. Zero values take the defaults.
+// Config tunes the commands. Zero values take the defaults. It is part of
+// bot.Config (embedded there), so the bot and the commands read the same
+// values; the json names are the keys of the config file's discord section
+// (the other fields are set by the program, not the file).
 type Config struct {
 	// ArtChannelID is where "share" posts images; empty disables sharing.
-	ArtChannelID string
+	ArtChannelID string `json:"art_channel_id"`
 	// AuditChannelID receives a line for every moderator award; empty disables.
-	AuditChannelID string
+	AuditChannelID string `json:"audit_channel_id"`
 	// ModeratorRoleIDs may use /kudos award.
-	ModeratorRoleIDs []string
+	ModeratorRoleIDs []string `json:"moderator_role_ids"`
 	// PublicURL is the horde API address shown to worker owners.
-	PublicURL string
+	PublicURL string `json:"-"`
 	// MaxFiles and MaxFileBytes bound a message's attachments (Discord: 10 files, 10 MiB by default).
-	MaxFiles     int
-	MaxFileBytes int
+	MaxFiles     int `json:"-"`
+	MaxFileBytes int `json:"-"`
 	// PollInterval is how often a pending request is checked; EditEvery the
 	// least time between two progress edits of its message.
-	PollInterval time.Duration
-	EditEvery    time.Duration
+	PollInterval time.Duration `json:"-"`
+	EditEvery    time.Duration `json:"-"`
 	// TokenLifetime is how long after an interaction its token is trusted
 	// for edits (Discord's is 15 minutes); later results go to the channel.
-	TokenLifetime time.Duration
+	TokenLifetime time.Duration `json:"-"`
 	// Retry tunes retries of Discord REST calls.
-	Retry  Retrier
-	Clock  horde.Clock
-	Logger *slog.Logger
+	Retry  interact.Retrier `json:"-"`
+	Clock  horde.Clock      `json:"-"`
+	Logger *slog.Logger     `json:"-"`
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero value replaced by its default
+// (10 files of 10 MiB, polls every 2s, edits every 5s (negative: every
+// poll), tokens trusted for 14m, the API on http://127.0.0.1:7001, the
+// system clock, the default logger).
+func (c Config) WithDefaults() Config {
 	if c.MaxFiles <= 0 {
 		c.MaxFiles = 10
 	}
@@ -131,7 +141,7 @@ type Set struct {
 
 // New builds the command set.
 func New(cfg Config, deps Deps) *Set {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	s := &Set{
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
@@ -212,8 +222,8 @@ func (s *Set) IsModerator(m *discordgo.Member) bool {
 	return false
 }
 
-func deferAlways(mode DeferMode) func(*Interaction) DeferMode {
-	return func(*Interaction) DeferMode { return mode }
+func deferAlways(mode interact.DeferMode) func(*interact.Interaction) interact.DeferMode {
+	return func(*interact.Interaction) interact.DeferMode { return mode }
 }
 
 // subCommand is a subcommand definition with its options.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -32,7 +33,7 @@ func (d delivery) interaction() *discordgo.Interaction {
 }
 
 // deliveryFor describes where the result of request r, asked for by ix, goes.
-func deliveryFor(ix *Interaction, r horde.Request, prompt string) delivery {
+func deliveryFor(ix *interact.Interaction, r horde.Request, prompt string) delivery {
 	return delivery{
 		RequestID: r.ID, Kind: r.Kind, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
 		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: prompt,
@@ -114,7 +115,7 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			return
 		case horde.IsKind(err, horde.KindNotFound):
 			s.log.Warn("watched request is gone", "request", d.RequestID)
-			s.deliver(ctx, d, Reply{Content: fmt.Sprintf("Your request for “%s” is no longer known to the horde.", clip(d.Prompt, 200))})
+			s.deliver(ctx, d, interact.Reply{Content: fmt.Sprintf("Your request for “%s” is no longer known to the horde.", clip(d.Prompt, 200))})
 			return
 		case err != nil:
 			s.log.Error("check request", "request", d.RequestID, "err", err)
@@ -125,7 +126,7 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			text := progressText(d, p)
 			now := s.cfg.Clock.Now()
 			if text != lastText && now.Sub(lastEdit) >= s.cfg.EditEvery && s.tokenFresh(d) {
-				if err := s.editOriginal(ctx, d, Reply{Content: text}); err != nil {
+				if err := s.editOriginal(ctx, d, interact.Reply{Content: text}); err != nil {
 					s.log.Warn("progress edit failed", "request", d.RequestID, "err", err)
 				} else {
 					lastEdit, lastText = now, text
@@ -148,18 +149,18 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("read finished request", "request", d.RequestID, "err", err)
-			s.deliver(ctx, d, Reply{Content: "Your request finished but its results could not be read; it has been logged."})
+			s.deliver(ctx, d, interact.Reply{Content: "Your request finished but its results could not be read; it has been logged."})
 		}
 		return
 	}
-	var r Reply
+	var r interact.Reply
 	switch {
 	case len(gens) == 0:
 		reason := p.Request.Reason
 		if reason == "" {
 			reason = string(p.Request.State)
 		}
-		r = Reply{Content: fmt.Sprintf("<@%s> your request for “%s” did not complete: %s.", d.UserID, clip(d.Prompt, 200), reason)}
+		r = interact.Reply{Content: fmt.Sprintf("<@%s> your request for “%s” did not complete: %s.", d.UserID, clip(d.Prompt, 200), reason)}
 	case d.Kind == horde.KindText:
 		r = s.textResult(d, p, gens)
 	default:
@@ -169,7 +170,7 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 				return
 			}
 			s.log.Error("compose image result", "request", d.RequestID, "err", err)
-			r = Reply{Content: "Your images are ready but could not be assembled; it has been logged."}
+			r = interact.Reply{Content: "Your images are ready but could not be assembled; it has been logged."}
 		}
 	}
 	s.deliver(ctx, d, r)
@@ -178,7 +179,7 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 // deliver sends r where d says: an edit of the interaction's message while
 // its token is fresh, else a new message in the channel, else a DM. Once
 // sent, the delivery is forgotten.
-func (s *Set) deliver(ctx context.Context, d delivery, r Reply) {
+func (s *Set) deliver(ctx context.Context, d delivery, r interact.Reply) {
 	var err error
 	if s.tokenFresh(d) {
 		if err = s.editOriginal(ctx, d, r); err == nil {
@@ -192,10 +193,10 @@ func (s *Set) deliver(ctx context.Context, d delivery, r Reply) {
 	}
 	msg := &discordgo.MessageSend{
 		Content: r.Content, Embeds: r.Embeds, Components: r.Components, Files: r.Files,
-		AllowedMentions: mentionUsersOnly(),
+		AllowedMentions: interact.MentionUsersOnly(),
 	}
 	if err = s.retry().Do(ctx, "post result to channel", func(opts ...discordgo.RequestOption) error {
-		rewind(msg.Files)
+		interact.RewindFiles(msg.Files)
 		_, err := s.sess().ChannelMessageSendComplex(d.ChannelID, msg, opts...)
 		return err
 	}); err == nil {
@@ -224,11 +225,11 @@ func (s *Set) forget(ctx context.Context, d delivery) {
 	}
 }
 
-func (s *Set) editOriginal(ctx context.Context, d delivery, r Reply) error {
+func (s *Set) editOriginal(ctx context.Context, d delivery, r interact.Reply) error {
 	i := d.interaction()
 	return s.retry().Do(ctx, "edit result message", func(opts ...discordgo.RequestOption) error {
-		rewind(r.Files)
-		_, err := s.sess().InteractionResponseEdit(i, webhookEdit(r), opts...)
+		interact.RewindFiles(r.Files)
+		_, err := s.sess().InteractionResponseEdit(i, r.WebhookEdit(), opts...)
 		return err
 	})
 }
@@ -244,7 +245,7 @@ func (s *Set) sendDM(ctx context.Context, userID string, msg *discordgo.MessageS
 		return err
 	}
 	return s.retry().Do(ctx, "send DM", func(opts ...discordgo.RequestOption) error {
-		rewind(msg.Files)
+		interact.RewindFiles(msg.Files)
 		_, err := s.sess().ChannelMessageSendComplex(ch.ID, msg, opts...)
 		return err
 	})
@@ -260,7 +261,7 @@ func (s *Set) sess() *discordgo.Session {
 	return s.session
 }
 
-func (s *Set) retry() Retrier { return s.cfg.Retry }
+func (s *Set) retry() interact.Retrier { return s.cfg.Retry }
 
 // progressText is the message shown while a request waits or runs.
 func progressText(d delivery, p horde.Progress) string {

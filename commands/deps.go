@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -81,5 +82,5 @@ var _ Kudos = (*kudos.Engine)(nil)
 type SharedPostStore interface {
 	// RecordSharedPost records a shared post; recording a message id again
 	// keeps the first record and is not an error.
-	RecordSharedPost(ctx context.Context, p horde.SharedPost) error
+	RecordSharedPost(ctx context.Context, p sharedpost.Post) error
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -22,19 +23,19 @@ func (s *Set) hordeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "queue", Description: "What is waiting, per model"},
 			},
 		},
-		Defer:  deferAlways(DeferEphemeral),
+		Defer:  deferAlways(interact.DeferEphemeral),
 		Handle: s.handleHorde,
 	}
 }
 
-func (s *Set) handleHorde(ctx context.Context, ix *Interaction) error {
-	switch sub := ParseOptions(ix.I).Sub; sub {
+func (s *Set) handleHorde(ctx context.Context, ix *interact.Interaction) error {
+	switch sub := interact.ParseOptions(ix.I).Sub; sub {
 	case "status":
 		p, err := s.horde.Performance(ctx)
 		if err != nil {
 			return fmt.Errorf("horde performance: %w", err)
 		}
-		return ix.Reply(ctx, Reply{Content: fmt.Sprintf(
+		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf(
 			"**Horde status**\nImage: %d workers (%d threads) online · %d requests queued · %.1f megapixel-steps queued · %.1f done in the last minute\n"+
 				"Text: %d workers (%d threads) online · %d requests queued · %.0f tokens queued · %.0f done in the last minute\nAPI: %s",
 			p.WorkerCount, p.ThreadCount, p.QueuedRequests, p.QueuedMegapixelsteps, p.PastMinuteMegapixelsteps,
@@ -55,7 +56,7 @@ func (s *Set) handleHorde(ctx context.Context, ix *Interaction) error {
 				fmt.Fprintf(&b, "• `%s` — %d worker(s)\n", m.Name, m.Workers)
 			}
 		}
-		return ix.Reply(ctx, Reply{Content: clip(b.String(), 1990)})
+		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	case "queue":
 		p, err := s.horde.Performance(ctx)
 		if err != nil {
@@ -77,7 +78,7 @@ func (s *Set) handleHorde(ctx context.Context, ix *Interaction) error {
 		if p.WorkerCount+p.TextWorkerCount == 0 {
 			b.WriteString("No worker is online: queued requests wait until one comes.\n")
 		}
-		return ix.Reply(ctx, Reply{Content: clip(b.String(), 1990)})
+		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", sub)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	_ "github.com/gen2brain/webp" // decode WebP results (what AI Horde workers upload)
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -79,14 +80,14 @@ func (s *Set) imagineCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Allow NSFW output (age-restricted channels only)"},
 			},
 		},
-		Defer:        deferAlways(DeferPublic),
+		Defer:        deferAlways(interact.DeferPublic),
 		Handle:       s.handleImagine,
 		Autocomplete: s.modelChoices(horde.KindImage),
 	}
 }
 
 // imagineRequest turns /imagine options into a horde request and the prompt shown to members.
-func imagineRequest(o Options) (horde.NewRequest, string, error) {
+func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 	prompt := o.String("prompt", "")
 	if prompt == "" {
 		return horde.NewRequest{}, "", horde.Invalidf("prompt", "the prompt is empty")
@@ -127,8 +128,8 @@ func imagineRequest(o Options) (horde.NewRequest, string, error) {
 	return nr, shown, nil
 }
 
-func (s *Set) handleImagine(ctx context.Context, ix *Interaction) error {
-	nr, shown, err := imagineRequest(ParseOptions(ix.I))
+func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error {
+	nr, shown, err := imagineRequest(interact.ParseOptions(ix.I))
 	if err != nil {
 		return err
 	}
@@ -142,14 +143,14 @@ func (s *Set) handleImagine(ctx context.Context, ix *Interaction) error {
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and
 // starts the watcher that delivers the result to the interaction's message.
-func (s *Set) submitAndWatch(ctx context.Context, ix *Interaction, nr horde.NewRequest, shown string) error {
+func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr horde.NewRequest, shown string) error {
 	req, _, err := s.horde.Submit(ctx, ix.User, nr)
 	if err != nil {
 		return fmt.Errorf("submit %s request: %w", nr.Kind, err)
 	}
 	d := deliveryFor(ix, req, shown)
 	if p, err := s.horde.Check(ctx, req.ID); err == nil {
-		if err := ix.Reply(ctx, Reply{Content: progressText(d, p)}); err != nil {
+		if err := ix.Reply(ctx, interact.Reply{Content: progressText(d, p)}); err != nil {
 			s.log.Warn("first progress edit failed", "request", req.ID, "err", err)
 		}
 	}
@@ -157,7 +158,7 @@ func (s *Set) submitAndWatch(ctx context.Context, ix *Interaction, nr horde.NewR
 }
 
 // requireNSFWChannel refuses unless the interaction's channel is age-restricted.
-func (s *Set) requireNSFWChannel(ctx context.Context, ix *Interaction) error {
+func (s *Set) requireNSFWChannel(ctx context.Context, ix *interact.Interaction) error {
 	if !ix.InGuild() {
 		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels, not in DMs.")
 	}
@@ -188,9 +189,9 @@ func (s *Set) channel(ctx context.Context, sess *discordgo.Session, id string) (
 }
 
 // modelChoices autocompletes model names from the online workers of a kind.
-func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-	return func(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-		typed := strings.ToLower(ParseOptions(ix.I).String("model", ""))
+func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	return func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+		typed := strings.ToLower(interact.ParseOptions(ix.I).String("model", ""))
 		models, err := s.horde.Models(ctx, kind)
 		if err != nil {
 			return nil, fmt.Errorf("list %s models: %w", kind, err)
@@ -273,20 +274,20 @@ func (s *Set) loadImages(ctx context.Context, gens []horde.Generation) ([]result
 
 // imageResult is the finished /imagine message: the grid, the full images
 // and the buttons.
-func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gens []horde.Generation) (Reply, error) {
+func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gens []horde.Generation) (interact.Reply, error) {
 	imgs, skipped, err := s.loadImages(ctx, gens)
 	if err != nil {
-		return Reply{}, err
+		return interact.Reply{}, err
 	}
 	if len(imgs) == 0 {
-		return Reply{Content: fmt.Sprintf("<@%s> “%s” produced no image that can be shown (%d filtered or failed).", d.UserID, clip(d.Prompt, 200), skipped)}, nil
+		return interact.Reply{Content: fmt.Sprintf("<@%s> “%s” produced no image that can be shown (%d filtered or failed).", d.UserID, clip(d.Prompt, 200), skipped)}, nil
 	}
 	short := shortID(d.RequestID)
 	var files []*discordgo.File
 	if len(imgs) > 1 {
 		data, ext, err := EncodeWithin(gridOf(imgs), s.cfg.MaxFileBytes)
 		if err != nil {
-			return Reply{}, fmt.Errorf("encode grid: %w", err)
+			return interact.Reply{}, fmt.Errorf("encode grid: %w", err)
 		}
 		files = append(files, &discordgo.File{Name: "grid-" + short + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)})
 	}
@@ -328,7 +329,7 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	if tooBig > 0 {
 		fmt.Fprintf(&b, "\n%d full-size image(s) did not fit in the message; use the U buttons.", tooBig)
 	}
-	return Reply{Content: b.String(), Files: files, Components: resultButtons(d.RequestID, len(imgs))}, nil
+	return interact.Reply{Content: b.String(), Files: files, Components: resultButtons(d.RequestID, len(imgs))}, nil
 }
 
 func mimeSub(ext string) string {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -48,11 +50,11 @@ func resultButtons(requestID string, n int) []discordgo.MessageComponent {
 
 func (s *Set) imagineButtons() []*Component {
 	return []*Component{
-		{Prefix: btnReroll, Defer: deferAlways(DeferPublic), Handle: s.handleRerun(false)},
-		{Prefix: btnVariation, Defer: deferAlways(DeferPublic), Handle: s.handleRerun(true)},
-		{Prefix: btnUpscale, Defer: deferAlways(DeferPublic), Handle: s.handleUpscale},
-		{Prefix: btnShare, Defer: deferAlways(DeferEphemeral), Handle: s.handleShare},
-		{Prefix: btnDelete, Defer: deferAlways(DeferEphemeral), Handle: s.handleDelete},
+		{Prefix: btnReroll, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRerun(false)},
+		{Prefix: btnVariation, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRerun(true)},
+		{Prefix: btnUpscale, Defer: deferAlways(interact.DeferPublic), Handle: s.handleUpscale},
+		{Prefix: btnShare, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleShare},
+		{Prefix: btnDelete, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleDelete},
 	}
 }
 
@@ -72,8 +74,8 @@ func (s *Set) requestArg(ctx context.Context, args []string, want int) (horde.Pr
 // reroll repeats it as it was asked (a seeded request gives the same
 // images again, an unseeded one new images); variation keeps the prompt
 // and settings with a fresh seed.
-func (s *Set) handleRerun(variation bool) func(context.Context, *Interaction, []string) error {
-	return func(ctx context.Context, ix *Interaction, args []string) error {
+func (s *Set) handleRerun(variation bool) func(context.Context, *interact.Interaction, []string) error {
+	return func(ctx context.Context, ix *interact.Interaction, args []string) error {
 		p, err := s.requestArg(ctx, args, 1)
 		if err != nil {
 			return err
@@ -100,7 +102,7 @@ func (s *Set) handleRerun(variation bool) func(context.Context, *Interaction, []
 }
 
 // handleUpscale posts one image of a result at full size.
-func (s *Set) handleUpscale(ctx context.Context, ix *Interaction, args []string) error {
+func (s *Set) handleUpscale(ctx context.Context, ix *interact.Interaction, args []string) error {
 	p, err := s.requestArg(ctx, args, 2)
 	if err != nil {
 		return err
@@ -121,14 +123,14 @@ func (s *Set) handleUpscale(ctx context.Context, ix *Interaction, args []string)
 	if err != nil {
 		return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
 	}
-	return ix.Reply(ctx, Reply{
+	return ix.Reply(ctx, interact.Reply{
 		Content: fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
 		Files:   []*discordgo.File{{Name: fmt.Sprintf("%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 	})
 }
 
 // handleShare posts a result to the configured art channel; only its requester may.
-func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) error {
+func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []string) error {
 	p, err := s.requestArg(ctx, args, 1)
 	if err != nil {
 		return err
@@ -154,7 +156,7 @@ func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) e
 	}
 	var sent *discordgo.Message
 	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
-		rewind(msg.Files)
+		interact.RewindFiles(msg.Files)
 		var err error
 		sent, err = ix.S.ChannelMessageSendComplex(s.cfg.ArtChannelID, msg, opts...)
 		return err
@@ -162,18 +164,18 @@ func (s *Set) handleShare(ctx context.Context, ix *Interaction, args []string) e
 		return err
 	}
 	s.recordShare(ctx, ix, sent, p.Request.ID)
-	return ix.Reply(ctx, Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
+	return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
 }
 
 // recordShare remembers the bot's post in the art channel as the
 // requester's, so that reactions on it credit them. The images are already
 // shared when this runs, so a failure is logged rather than shown: telling
 // the member it failed would only make them share the images twice.
-func (s *Set) recordShare(ctx context.Context, ix *Interaction, sent *discordgo.Message, requestID string) {
+func (s *Set) recordShare(ctx context.Context, ix *interact.Interaction, sent *discordgo.Message, requestID string) {
 	if s.shares == nil || sent == nil || sent.ID == "" {
 		return
 	}
-	post := horde.SharedPost{
+	post := sharedpost.Post{
 		MessageID: sent.ID, ChannelID: s.cfg.ArtChannelID, GuildID: sent.GuildID,
 		DiscordUserID: ix.Caller.ID, RequestID: requestID, CreatedAt: s.cfg.Clock.Now(),
 	}
@@ -187,7 +189,7 @@ func (s *Set) recordShare(ctx context.Context, ix *Interaction, sent *discordgo.
 }
 
 // handleDelete deletes a result message; only its requester may.
-func (s *Set) handleDelete(ctx context.Context, ix *Interaction, args []string) error {
+func (s *Set) handleDelete(ctx context.Context, ix *interact.Interaction, args []string) error {
 	p, err := s.requestArg(ctx, args, 1)
 	if err != nil {
 		return err
@@ -200,10 +202,10 @@ func (s *Set) handleDelete(ctx context.Context, ix *Interaction, args []string) 
 	}
 	if err := s.retry().Do(ctx, "delete result message", func(opts ...discordgo.RequestOption) error {
 		return ix.S.ChannelMessageDelete(ix.I.ChannelID, ix.I.Message.ID, opts...)
-	}); err != nil && !IsNotFound(err) {
+	}); err != nil && !interact.IsNotFound(err) {
 		return err
 	}
-	return ix.Reply(ctx, Reply{Content: "Deleted."})
+	return ix.Reply(ctx, interact.Reply{Content: "Deleted."})
 }
 
 // finishedImages loads the shown images of a finished request.

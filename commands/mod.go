@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
@@ -64,7 +65,7 @@ func (s *Set) modCommand() *Command {
 				subCommand("info", "A member's standing: flags, strikes, escrow, workers", member),
 			},
 		},
-		Defer:        deferAlways(DeferEphemeral),
+		Defer:        deferAlways(interact.DeferEphemeral),
 		Handle:       s.handleMod,
 		Autocomplete: s.modAutocomplete,
 	}
@@ -72,7 +73,7 @@ func (s *Set) modCommand() *Command {
 
 // moderator returns the caller as a moderator, or refuses: the caller must
 // hold a configured moderator role (or be a moderator in the horde).
-func (s *Set) moderator(ix *Interaction) (horde.User, error) {
+func (s *Set) moderator(ix *interact.Interaction) (horde.User, error) {
 	if !s.IsModerator(ix.Member) && !ix.User.Moderator {
 		return horde.User{}, kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /mod.")
 	}
@@ -81,7 +82,7 @@ func (s *Set) moderator(ix *Interaction) (horde.User, error) {
 	return by, nil
 }
 
-func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
+func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 	by, err := s.moderator(ix)
 	if err != nil {
 		return err
@@ -89,7 +90,7 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 	if s.mod == nil {
 		return horde.Errorf(horde.KindDisabled, "ModerationDisabled", "Moderation tools are not available on this bot.")
 	}
-	o := ParseOptions(ix.I)
+	o := interact.ParseOptions(ix.I)
 	reason := o.String("reason", "")
 	switch o.Sub {
 	case "flag", "unflag":
@@ -141,7 +142,7 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 			return err
 		}
 		if !applied {
-			return ix.Reply(ctx, Reply{Content: "This adjustment was already made."})
+			return ix.Reply(ctx, interact.Reply{Content: "This adjustment was already made."})
 		}
 		return s.modDone(ctx, ix, fmt.Sprintf("adjusted the kudos of <@%s> by **%+d**", u.DiscordID, amount), reason)
 	case "filter test":
@@ -155,20 +156,20 @@ func (s *Set) handleMod(ctx context.Context, ix *Interaction) error {
 		if err != nil {
 			return err
 		}
-		return ix.Reply(ctx, Reply{Content: formatStanding(st)})
+		return ix.Reply(ctx, interact.Reply{Content: formatStanding(st)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
 }
 
 // modDone answers the moderator and writes the action to the audit log.
-func (s *Set) modDone(ctx context.Context, ix *Interaction, what, reason string) error {
+func (s *Set) modDone(ctx context.Context, ix *interact.Interaction, what, reason string) error {
 	line := fmt.Sprintf("🛡️ <@%s> %s", ix.Caller.ID, what)
 	if reason != "" {
 		line += ": " + clip(reason, modReasonMax)
 	}
 	s.audit(ctx, ix.S, line+fmt.Sprintf(" (in <#%s>)", ix.I.ChannelID))
-	return ix.Reply(ctx, Reply{Content: "✅ Done: " + line})
+	return ix.Reply(ctx, interact.Reply{Content: "✅ Done: " + line})
 }
 
 // ownerRef names a worker's owner: a mention, or name#id for API users.
@@ -238,11 +239,11 @@ func yesNo(v bool) string {
 
 // modAutocomplete offers worker names for pause-worker and unpause-worker,
 // to moderators only.
-func (s *Set) modAutocomplete(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+func (s *Set) modAutocomplete(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 	if _, err := s.moderator(ix); err != nil {
 		return nil, nil
 	}
-	o := ParseOptions(ix.I)
+	o := interact.ParseOptions(ix.I)
 	if o.Focused() != "worker" {
 		return nil, nil
 	}
@@ -281,7 +282,7 @@ var _ PromptChecker = (*filter.Filter)(nil)
 // the text as the filter reads it, the terms matched, the action. The
 // answer is ephemeral; the audit log records the test with the prompt (the
 // audit channel is the moderators').
-func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error {
+func (s *Set) filterTest(ctx context.Context, ix *interact.Interaction, o interact.Options) error {
 	if s.filter == nil {
 		return horde.Errorf(horde.KindDisabled, "FilterDisabled", "The prompt filter is not enabled on this bot.")
 	}
@@ -312,7 +313,7 @@ func (s *Set) filterTest(ctx context.Context, ix *Interaction, o Options) error 
 		fmt.Fprintf(&b, "Queued as: %s\n", inlineCode(clip(v.Prompt, 500)))
 	}
 	s.audit(ctx, ix.S, fmt.Sprintf("🛡️ <@%s> tested the prompt filter (%s): %s → %s", ix.Caller.ID, where, inlineCode(clip(prompt, 600)), v.Action))
-	return ix.Reply(ctx, Reply{Content: clip(b.String(), 1990)})
+	return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 }
 
 // inlineCode wraps text in backticks that its own backticks cannot close.

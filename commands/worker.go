@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -37,29 +38,29 @@ func (s *Set) workerCommand() *Command {
 				subCommand("delete", "Delete a worker", name("Worker name")),
 			},
 		},
-		Defer: func(ix *Interaction) DeferMode {
+		Defer: func(ix *interact.Interaction) interact.DeferMode {
 			if ix.InGuild() {
-				return DeferNone // answered at once, privately
+				return interact.DeferNone // answered at once, privately
 			}
-			return DeferPublic // a DM is private already
+			return interact.DeferPublic // a DM is private already
 		},
 		Handle:       s.handleWorker,
 		Autocomplete: s.ownWorkerChoices,
 	}
 }
 
-func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
+func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error {
 	if ix.InGuild() {
 		return horde.Errorf(horde.KindForbidden, "DMOnly", "/worker works in DMs only, so that worker keys stay private: send it to me in a direct message.")
 	}
-	o := ParseOptions(ix.I)
+	o := interact.ParseOptions(ix.I)
 	if o.Sub == "register" {
 		kind := horde.RequestKind(o.String("kind", string(horde.KindImage)))
 		w, key, err := s.horde.RegisterWorker(ctx, ix.User, o.String("name", ""), kind)
 		if err != nil {
 			return fmt.Errorf("register worker: %w", err)
 		}
-		return ix.Reply(ctx, Reply{Content: s.keyMessage(w, key, "registered")})
+		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(w, key, "registered")})
 	}
 	if o.Sub == "list" {
 		ws, err := s.ownWorkers(ctx, ix.User)
@@ -67,7 +68,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 			return err
 		}
 		if len(ws) == 0 {
-			return ix.Reply(ctx, Reply{Content: "You have no workers yet. `/worker register` creates one."})
+			return ix.Reply(ctx, interact.Reply{Content: "You have no workers yet. `/worker register` creates one."})
 		}
 		var b strings.Builder
 		b.WriteString("**Your workers**\n")
@@ -75,7 +76,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 		for _, w := range ws {
 			fmt.Fprintf(&b, "• `%s` (%s) — %s · %d jobs · %d kudos\n", w.Name, w.Kind, workerState(&w, now), w.Fulfilled, w.KudosEarned)
 		}
-		return ix.Reply(ctx, Reply{Content: clip(b.String(), 1990)})
+		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	}
 	w, err := s.ownWorker(ctx, ix.User, o.String("name", ""))
 	if err != nil {
@@ -88,7 +89,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 		if !w.LastPop.IsZero() {
 			last = now.Sub(w.LastPop).Truncate(time.Second).String() + " ago"
 		}
-		return ix.Reply(ctx, Reply{Content: clip(fmt.Sprintf(
+		return ix.Reply(ctx, interact.Reply{Content: clip(fmt.Sprintf(
 			"**%s** (%s) — %s\nid `%s`\nmodels: %s\nmax pixels %d · nsfw %v · threads %d\nlast pop %s · %d jobs done · %d dropped · %d kudos earned · uptime %s",
 			w.Name, w.Kind, workerState(&w, now), w.ID, listOrNone(w.Models), w.MaxPixels, w.NSFW, w.Threads,
 			last, w.Fulfilled, w.Dropped, w.KudosEarned, (time.Duration(w.UptimeSeconds)*time.Second).String()), 1990)})
@@ -99,9 +100,9 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 			return fmt.Errorf("set maintenance of %s: %w", w.ID, err)
 		}
 		if on {
-			return ix.Reply(ctx, Reply{Content: fmt.Sprintf("`%s` is in maintenance: it serves only your own requests.", w.Name)})
+			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is in maintenance: it serves only your own requests.", w.Name)})
 		}
-		return ix.Reply(ctx, Reply{Content: fmt.Sprintf("`%s` is out of maintenance and serves everyone.", w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is out of maintenance and serves everyone.", w.Name)})
 	case "rename":
 		nn := o.String("new_name", "")
 		old := w.Name
@@ -109,18 +110,18 @@ func (s *Set) handleWorker(ctx context.Context, ix *Interaction) error {
 		if err != nil {
 			return fmt.Errorf("rename worker %s: %w", old, err)
 		}
-		return ix.Reply(ctx, Reply{Content: fmt.Sprintf("`%s` is now `%s`. Start it with `--name %s` from now on.", old, w.Name, w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is now `%s`. Start it with `--name %s` from now on.", old, w.Name, w.Name)})
 	case "rotate-key":
 		key, err := s.horde.RotateWorkerKey(ctx, ix.User, w.ID)
 		if err != nil {
 			return fmt.Errorf("rotate key of %s: %w", w.ID, err)
 		}
-		return ix.Reply(ctx, Reply{Content: s.keyMessage(w, key, "has a new key")})
+		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(w, key, "has a new key")})
 	case "delete":
 		if err := s.horde.DeleteWorker(ctx, ix.User, w.ID); err != nil {
 			return fmt.Errorf("delete worker %s: %w", w.ID, err)
 		}
-		return ix.Reply(ctx, Reply{Content: fmt.Sprintf("`%s` is deleted; its key no longer works.", w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is deleted; its key no longer works.", w.Name)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
@@ -172,8 +173,8 @@ func (s *Set) ownWorker(ctx context.Context, u horde.User, name string) (horde.W
 	return w, nil
 }
 
-func (s *Set) ownWorkerChoices(ctx context.Context, ix *Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-	typed := strings.ToLower(ParseOptions(ix.I).String("name", ""))
+func (s *Set) ownWorkerChoices(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	typed := strings.ToLower(interact.ParseOptions(ix.I).String("name", ""))
 	ws, err := s.ownWorkers(ctx, ix.User)
 	if err != nil {
 		return nil, err

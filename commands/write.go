@@ -7,6 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -31,14 +32,14 @@ func (s *Set) writeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
 			},
 		},
-		Defer:        deferAlways(DeferPublic),
+		Defer:        deferAlways(interact.DeferPublic),
 		Handle:       s.handleWrite,
 		Autocomplete: s.modelChoices(horde.KindText),
 	}
 }
 
-func (s *Set) handleWrite(ctx context.Context, ix *Interaction) error {
-	o := ParseOptions(ix.I)
+func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
+	o := interact.ParseOptions(ix.I)
 	prompt := o.String("prompt", "")
 	if prompt == "" {
 		return horde.Invalidf("prompt", "the prompt is empty")
@@ -55,7 +56,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *Interaction) error {
 
 // textResult is the finished /write message: the text inline, or as a file
 // when it is too long for a message.
-func (s *Set) textResult(d delivery, p horde.Progress, gens []horde.Generation) Reply {
+func (s *Set) textResult(d delivery, p horde.Progress, gens []horde.Generation) interact.Reply {
 	var text strings.Builder
 	var censored int
 	model := ""
@@ -82,9 +83,9 @@ func (s *Set) textResult(d delivery, p horde.Progress, gens []horde.Generation) 
 	}
 	out := text.String()
 	if len(head)+2+len(out) <= inlineTextLimit {
-		return Reply{Content: head + "\n\n" + out, Components: []discordgo.MessageComponent{}}
+		return interact.Reply{Content: head + "\n\n" + out, Components: []discordgo.MessageComponent{}}
 	}
-	return Reply{
+	return interact.Reply{
 		Content:    head + "\nThe text is long; it is attached.",
 		Components: []discordgo.MessageComponent{},
 		Files:      []*discordgo.File{{Name: "write-" + shortID(d.RequestID) + ".txt", ContentType: "text/plain; charset=utf-8", Reader: strings.NewReader(out)}},

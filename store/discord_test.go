@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -77,24 +78,24 @@ func TestSharedPosts(t *testing.T) {
 	if _, err := s.SharedPost(ctx, "m1"); !errors.Is(err, horde.ErrNotFound) || !horde.IsKind(err, horde.KindNotFound) {
 		t.Fatalf("unknown shared post: err %v, want horde.ErrNotFound", err)
 	}
-	first := horde.SharedPost{MessageID: "m1", ChannelID: "art", GuildID: "g", DiscordUserID: "alice", RequestID: "r1"}
+	first := sharedpost.Post{MessageID: "m1", ChannelID: "art", GuildID: "g", DiscordUserID: "alice", RequestID: "r1"}
 	if err := s.RecordSharedPost(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 	created := clock.Now()
 	clock.Advance(time.Minute)
 	// A replay, even with other values, keeps the first record.
-	again := horde.SharedPost{MessageID: "m1", ChannelID: "other", GuildID: "g2", DiscordUserID: "bob", RequestID: "r2"}
+	again := sharedpost.Post{MessageID: "m1", ChannelID: "other", GuildID: "g2", DiscordUserID: "bob", RequestID: "r2"}
 	if err := s.RecordSharedPost(ctx, again); err != nil {
 		t.Fatalf("recording a shared post twice: %v", err)
 	}
 	for _, bad := range []struct {
 		name string
-		p    horde.SharedPost
+		p    sharedpost.Post
 	}{
-		{"no message id", horde.SharedPost{ChannelID: "art", DiscordUserID: "alice"}},
-		{"no channel", horde.SharedPost{MessageID: "m2", DiscordUserID: "alice"}},
-		{"no requester", horde.SharedPost{MessageID: "m3", ChannelID: "art"}},
+		{"no message id", sharedpost.Post{ChannelID: "art", DiscordUserID: "alice"}},
+		{"no channel", sharedpost.Post{MessageID: "m2", DiscordUserID: "alice"}},
+		{"no requester", sharedpost.Post{MessageID: "m3", ChannelID: "art"}},
 	} {
 		if err := s.RecordSharedPost(ctx, bad.p); err == nil {
 			t.Errorf("a shared post with %s was recorded", bad.name)

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/store"
 )
@@ -49,7 +50,7 @@ func TestPurgeResultsAfterRetention(t *testing.T) {
 	sharedRef := finishedRequest(t, s, "old-shared", u.ID, "shared image")
 	owedRef := finishedRequest(t, s, "old-owed", u.ID, "image owed to Discord")
 	twinRef := finishedRequest(t, s, "old-twin", u.ID, "identical image")
-	if err := s.RecordSharedPost(ctx, horde.SharedPost{MessageID: "m1", ChannelID: "art", DiscordUserID: "42", RequestID: "old-shared"}); err != nil {
+	if err := s.RecordSharedPost(ctx, sharedpost.Post{MessageID: "m1", ChannelID: "art", DiscordUserID: "42", RequestID: "old-shared"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SaveDiscordDelivery(ctx, "old-owed", []byte(`{}`)); err != nil {

@@ -1,5 +1,5 @@
 // Package discordtest is a fake Discord: a REST API under /api/v9/ and a gateway
-// websocket, both served by an httptest server on 127.0.0.1, that real
+// websocket, both served by one net/http server on 127.0.0.1, that real
 // github.com/bwmarrin/discordgo Sessions connect to.
 //
 // A test sets up state (users, guilds, channels, roles, members), opens a
@@ -14,7 +14,7 @@
 //	ch, _ := srv.AddChannel(discordgo.Channel{GuildID: g.ID, Name: "art"})
 //	_, _ = srv.AddMember(g.ID, discordgo.Member{User: alice})
 //
-//	s := srv.Session(t) // unopened; Client and Dialer point at the fake; closed by t.Cleanup
+//	s := discordtesting.Session(t, srv) // unopened; Client and Dialer point at the fake; closed by t.Cleanup
 //	s.AddHandler(bot.OnInteraction)
 //	_ = s.Open()
 //	_ = srv.WaitHeartbeat(ctx) // see below
@@ -44,7 +44,8 @@
 // goroutine writes its first heartbeat only after Open returns, and if the
 // connection is closed before that write (Session.Close, DropConnection), the
 // failed write makes discordgo close whatever connection is current and
-// reconnect. WaitHeartbeat waits out that window (Session's cleanup calls it).
+// reconnect. WaitHeartbeat waits out that window (discordtesting.Session's
+// cleanup calls it).
 // Likewise a heartbeat tick during Close's one-second sleep does the same,
 // which is why the default heartbeat interval is Discord's 41.25 s rather
 // than something short.
@@ -56,5 +57,7 @@
 // others without content unless the bot is mentioned.
 //
 // The fake holds no package state: every Server is independent, so tests using
-// it can run in parallel.
+// it can run in parallel. It imports neither testing nor net/http/httptest, so
+// that the demo can run it inside the production binary; the helpers that take
+// a testing.TB are in the discordtesting subpackage.
 package discordtest

@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/bot/discordtest/discordtesting"
 )
 
 func TestOpenReceivesReadyAndGuildCreate(t *testing.T) {
@@ -205,7 +206,7 @@ func TestMessageContentIntent(t *testing.T) {
 			f := newFixture(t)
 			ctx := testCtx(t)
 			got := make(chan *discordgo.Message, 1)
-			s := f.srv.Session(t)
+			s := discordtesting.Session(t, f.srv)
 			s.Identify.Intents = tt.intents
 			s.SyncEvents = true
 			s.AddHandler(func(_ *discordgo.Session, m *discordgo.MessageCreate) { got <- m.Message })

@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/bot/discordtest/discordtesting"
 )
 
 // fixture is a guild with a text channel, an NSFW channel and two members.
@@ -58,7 +59,7 @@ func newFixture(t *testing.T, opts ...discordtest.Option) *fixture {
 // the session has identified.
 func (f *fixture) open(t *testing.T, handlers ...any) *discordgo.Session {
 	t.Helper()
-	s := f.srv.Session(t)
+	s := discordtesting.Session(t, f.srv)
 	s.Identify.Intents |= discordgo.IntentMessageContent | discordgo.IntentGuildMembers
 	// Handlers run on discordgo's read loop, so what they copy cannot race
 	// with the state cache updating the same objects on the next event.

@@ -244,7 +244,7 @@ func (s *Server) attachFilesLocked(m *storedMessage, files []File) {
 			Filename:    name,
 			ContentType: f.ContentType,
 			Size:        len(f.Data),
-			URL:         s.http.URL + "/attachments/" + m.msg.ChannelID + "/" + id + "/" + url.PathEscape(name),
+			URL:         s.url + "/attachments/" + m.msg.ChannelID + "/" + id + "/" + url.PathEscape(name),
 			Ephemeral:   m.msg.Flags&discordgo.MessageFlagsEphemeral != 0,
 		}
 		a.ProxyURL = a.URL

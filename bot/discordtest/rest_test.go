@@ -14,12 +14,13 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/bot/discordtest/discordtesting"
 )
 
 func TestChannelMessageSendComplexWithFiles(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	s := f.srv.Session(t) // REST only: no gateway needed
+	s := discordtesting.Session(t, f.srv) // REST only: no gateway needed
 	// With no gateway session the user's message is only stored.
 	question, err := f.srv.SendMessage(discordtest.UserMessage{ChannelID: f.text.ID, AuthorID: f.alice.ID, Content: "share it?"})
 	if err != nil {
@@ -86,7 +87,7 @@ func TestChannelMessageSendComplexWithFiles(t *testing.T) {
 func TestMessageValidation(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, discordtest.WithFileSizeLimit(16))
-	s := f.srv.Session(t)
+	s := discordtesting.Session(t, f.srv)
 	tests := []struct {
 		name   string
 		msg    *discordgo.MessageSend
@@ -122,7 +123,7 @@ func TestMessageValidation(t *testing.T) {
 func TestUserChannelCreateDM(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	s := f.srv.Session(t)
+	s := discordtesting.Session(t, f.srv)
 	dm, err := s.UserChannelCreate(f.alice.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +155,7 @@ func TestUserChannelCreateDM(t *testing.T) {
 func TestApplicationCommandBulkOverwrite(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	s := f.srv.Session(t)
+	s := discordtesting.Session(t, f.srv)
 	app := f.srv.ApplicationID()
 	valid := []*discordgo.ApplicationCommand{
 		{Name: "imagine", Description: "Generate images", Options: []*discordgo.ApplicationCommandOption{
@@ -239,7 +240,7 @@ func TestRateLimitIsRetried(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFixture(t)
-			s := f.srv.Session(t)
+			s := discordtesting.Session(t, f.srv)
 			if tt.global {
 				f.srv.RateLimitGlobalNext("POST", "/channels/", 20*time.Millisecond)
 			} else {
@@ -303,7 +304,7 @@ func TestTransportOnlyReachesDiscord(t *testing.T) {
 func TestGuildGetters(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	s := f.srv.Session(t)
+	s := discordtesting.Session(t, f.srv)
 	tests := []struct {
 		name string
 		call func() error

@@ -1,15 +1,12 @@
 package discordtest
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -26,9 +23,12 @@ const DefaultFileSizeLimit = 10 << 20
 // Server is a fake Discord. Create it with New and stop it with Close. All
 // methods are safe for concurrent use.
 type Server struct {
-	cfg  config
-	http *httptest.Server
-	base *url.URL
+	cfg       config
+	http      *http.Server
+	listener  net.Listener
+	url       string          // http://127.0.0.1:port
+	base      *url.URL        // url, parsed
+	transport *http.Transport // the clients' connections to the fake (no proxy)
 
 	mu           sync.Mutex
 	ids          snowflakes
@@ -127,16 +127,7 @@ func New(opts ...Option) *Server {
 	}
 	s.users[s.bot.ID] = &userState{user: s.bot}
 
-	s.http = httptest.NewUnstartedServer(s.routes())
-	// httptest picks 127.0.0.1; make that explicit so the fake never listens
-	// on other interfaces.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err == nil {
-		_ = s.http.Listener.Close()
-		s.http.Listener = ln
-	}
-	s.http.Start()
-	s.base, _ = url.Parse(s.http.URL)
+	s.serve()
 	return s
 }
 
@@ -153,12 +144,12 @@ func (s *Server) Close() {
 	s.bumpLocked()
 	s.mu.Unlock()
 	s.gw.closeAll(s)
-	s.http.Close()
+	s.stopServing()
 	s.gw.wg.Wait()
 }
 
 // URL is the fake's base URL, e.g. http://127.0.0.1:41234.
-func (s *Server) URL() string { return s.http.URL }
+func (s *Server) URL() string { return s.url }
 
 // GatewayURL is the websocket URL that GET /api/v9/gateway returns.
 func (s *Server) GatewayURL() string { return "ws://" + s.base.Host + "/gateway" }
@@ -181,7 +172,7 @@ func (s *Server) BotUser() *discordgo.User {
 // Transport returns a RoundTripper that sends requests for discord.com (and
 // the Discord CDN hosts) to the fake and refuses any other host.
 func (s *Server) Transport() http.RoundTripper {
-	return &rewriteTransport{target: s.base, base: s.http.Client().Transport}
+	return &rewriteTransport{target: s.base, base: s.transport}
 }
 
 // Client returns an HTTP client using Transport, for discordgo.Session.Client.
@@ -204,27 +195,6 @@ func (s *Server) NewSession(token string) (*discordgo.Session, error) {
 	sess.Client = s.Client()
 	sess.Dialer = &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
 	return sess, nil
-}
-
-// Session returns an unopened session with the fake's token, wired like
-// NewSession, and registers its Close with tb.Cleanup (after WaitHeartbeat,
-// see there). Create the Server and register its Close before calling
-// Session so the session closes first.
-func (s *Server) Session(tb testing.TB) *discordgo.Session {
-	tb.Helper()
-	sess, err := s.NewSession(s.cfg.token)
-	if err != nil {
-		tb.Fatalf("discordtest: %v", err)
-	}
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.WaitHeartbeat(ctx); err != nil {
-			tb.Logf("discordtest: closing session before its first heartbeat: %v", err)
-		}
-		_ = sess.Close()
-	})
-	return sess
 }
 
 // now returns the fake's current time.

@@ -2,26 +2,25 @@ package main
 
 import (
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/store"
 )
+
+// The store keeps what the Discord side declares it needs (deliveries,
+// settings, shared posts).
+var _ bot.Store = (*store.Store)(nil)
 
 // NewBot builds the Discord bot over the app's services and routes the kudos
 // engine's callbacks (leaderboard and art tally posts, role lookups) to it.
-// Options adjust the bot's config (the demo counts handled events with EventDone).
+// The config file's discord section is the bot's config as it is (bot.Config
+// and the commands.Config it embeds); the program adds the API's public URL,
+// the clock, the logger and the metrics hook. Options adjust the bot's
+// config (the demo counts handled events with EventDone).
 func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
-	d := a.Config.Discord
-	cfg := bot.Config{
-		GuildIDs:               d.GuildIDs,
-		ArtChannelID:           d.ArtChannelID,
-		LeaderboardChannelID:   d.LeaderboardChannelID,
-		AuditChannelID:         d.AuditChannelID,
-		ModeratorRoleIDs:       a.Kudos.Config().ModeratorRoles, // discord.moderator_role_ids and the deprecated alias (kudosConfig)
-		CommandsPerMinute:      d.CommandsPerMinute,
-		GuildCommandsPerMinute: d.GuildCommandsPerMinute,
-		PublicURL:              a.publicURL(),
-		RefusalDM:              d.RefusalDM,
-		Clock:                  a.Clock,
-		Logger:                 a.Log.With("component", "bot"),
-	}
+	cfg := a.Config.Discord
+	cfg.PublicURL = a.publicURL()
+	cfg.Clock = a.Clock
+	cfg.Logger = a.Log.With("component", "bot")
+	cfg.ModeratorRoleIDs = a.Kudos.Config().ModeratorRoles // discord.moderator_role_ids and the deprecated alias (kudosConfig)
 	if a.metrics != nil {
 		cfg.InteractionDone = a.metrics.interactionDone
 	}

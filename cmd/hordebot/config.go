@@ -13,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/hordebot/hordebot/assets"
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
 )
@@ -32,10 +33,10 @@ type Config struct {
 	LogLevel  string          `json:"log_level"`
 	// MetricsListen, when set (e.g. "127.0.0.1:9464"), is where `run` and
 	// `api` serve Prometheus metrics at /metrics. Empty: no metrics.
-	MetricsListen string        `json:"metrics_listen"`
-	API           APIConfig     `json:"api"`
-	Horde         HordeConfig   `json:"horde"`
-	Discord       DiscordConfig `json:"discord"`
+	MetricsListen string      `json:"metrics_listen"`
+	API           APIConfig   `json:"api"`
+	Horde         HordeConfig `json:"horde"`
+	Discord       bot.Config  `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
@@ -122,18 +123,6 @@ type FilterConfig struct {
 	Negative    string   `json:"negative"`
 	RewriteNSFW bool     `json:"rewrite_nsfw"`
 	NSFWModels  []string `json:"nsfw_models"`
-}
-
-// DiscordConfig configures the Discord bot.
-type DiscordConfig struct {
-	GuildIDs               []string `json:"guild_ids"`
-	ArtChannelID           string   `json:"art_channel_id"`
-	LeaderboardChannelID   string   `json:"leaderboard_channel_id"`
-	AuditChannelID         string   `json:"audit_channel_id"`
-	ModeratorRoleIDs       []string `json:"moderator_role_ids"` // the one definition of moderators, for the bot and kudos (kudosConfig)
-	CommandsPerMinute      float64  `json:"commands_per_minute"`
-	GuildCommandsPerMinute float64  `json:"guild_commands_per_minute"`
-	RefusalDM              bool     `json:"refusal_dm"`
 }
 
 // DeprecatedKeys names the keys of c that are deprecated aliases, each with

@@ -76,6 +76,19 @@ func TestLoadConfig(t *testing.T) {
 		{name: "a negative retention is an error", file: "retention:\n  results: -1h\n", wantErr: "retention.results"},
 		{name: "an orphan grace under a minute is an error", file: "retention:\n  orphan_grace: 10s\n", wantErr: "retention.orphan_grace"},
 		{name: "no sweep interval is an error", file: "retention:\n  sweep_every: 0\n", wantErr: "retention.sweep_every"},
+		{name: "the discord section is the bot's config, commands' keys included", file: "discord:\n  guild_ids: ['1']\n  art_channel_id: '2'\n  leaderboard_channel_id: '3'\n  audit_channel_id: '4'\n  moderator_role_ids: ['5']\n  commands_per_minute: 9\n  guild_commands_per_minute: 90\n  refusal_dm: true\n", check: func(t *testing.T, c Config) {
+			d := c.Discord
+			if len(d.GuildIDs) != 1 || d.GuildIDs[0] != "1" || d.ArtChannelID != "2" || d.LeaderboardChannelID != "3" || d.AuditChannelID != "4" ||
+				len(d.ModeratorRoleIDs) != 1 || d.ModeratorRoleIDs[0] != "5" || d.CommandsPerMinute != 9 || d.GuildCommandsPerMinute != 90 || !d.RefusalDM {
+				t.Fatalf("discord: %+v", d)
+			}
+		}},
+		{name: "discord defaults", check: func(t *testing.T, c Config) {
+			if d := c.Discord; d.CommandsPerMinute != 6 || d.GuildCommandsPerMinute != 60 || d.RefusalDM || d.ArtChannelID != "" {
+				t.Fatalf("discord: %+v", d)
+			}
+		}},
+		{name: "what the program sets is no discord key", file: "discord:\n  poll_interval: 1s\n", wantErr: "poll_interval"},
 		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {
 			if c.MetricsListen != "127.0.0.1:9464" {
 				t.Fatalf("metrics_listen %q", c.MetricsListen)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/worker"
 )
@@ -179,9 +180,9 @@ func (d *demo) setUp(ctx context.Context) error {
 	}
 	cfg.Data = d.dataDir
 	cfg.API.Listen = "127.0.0.1:0"
-	cfg.Discord = DiscordConfig{
-		GuildIDs: []string{d.guild.ID}, ArtChannelID: d.art.ID, LeaderboardChannelID: d.board.ID,
-		AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID},
+	cfg.Discord = bot.Config{
+		Config:   commands.Config{ArtChannelID: d.art.ID, AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID}},
+		GuildIDs: []string{d.guild.ID}, LeaderboardChannelID: d.board.ID,
 		CommandsPerMinute: 60, GuildCommandsPerMinute: 600,
 	}
 	// The procedural backend answers in milliseconds, far faster than any GPU:

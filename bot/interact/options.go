@@ -1,4 +1,4 @@
-package commands
+package interact
 
 import (
 	"strings"
@@ -114,17 +114,4 @@ func ResolvedMember(i *discordgo.Interaction, id string) *discordgo.Member {
 		return nil
 	}
 	return r.Members[id]
-}
-
-// DisplayName is the name a member's horde user gets (and keeps in step):
-// their global display name, else their username.
-func DisplayName(u *discordgo.User) string {
-	switch {
-	case u == nil:
-		return ""
-	case u.GlobalName != "":
-		return u.GlobalName
-	default:
-		return u.Username
-	}
 }

@@ -1,4 +1,4 @@
-package commands
+package interact
 
 import (
 	"context"
@@ -52,8 +52,9 @@ type Interaction struct {
 	ephemeral bool // that response was ephemeral
 }
 
-// NewInteraction wraps an interaction event.
-func NewInteraction(s *discordgo.Session, i *discordgo.Interaction, retry Retrier) *Interaction {
+// New wraps an interaction event; retry tunes the retries of its edits and
+// follow-ups.
+func New(s *discordgo.Session, i *discordgo.Interaction, retry Retrier) *Interaction {
 	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry}
 	switch {
 	case i.Member != nil && i.Member.User != nil:
@@ -119,7 +120,7 @@ func (ix *Interaction) Reply(ctx context.Context, r Reply) error {
 			Embeds:          r.Embeds,
 			Components:      r.Components,
 			Files:           r.Files,
-			AllowedMentions: mentionUsersOnly(),
+			AllowedMentions: MentionUsersOnly(),
 		}
 		if r.Ephemeral {
 			data.Flags = discordgo.MessageFlagsEphemeral
@@ -132,8 +133,8 @@ func (ix *Interaction) Reply(ctx context.Context, r Reply) error {
 		return nil
 	}
 	return ix.retry.Do(ctx, "edit interaction response", func(opts ...discordgo.RequestOption) error {
-		rewind(r.Files)
-		_, err := ix.S.InteractionResponseEdit(ix.I, webhookEdit(r), opts...)
+		RewindFiles(r.Files)
+		_, err := ix.S.InteractionResponseEdit(ix.I, r.WebhookEdit(), opts...)
 		return err
 	})
 }
@@ -145,7 +146,7 @@ func (ix *Interaction) Followup(ctx context.Context, r Reply) (*discordgo.Messag
 		Embeds:          r.Embeds,
 		Components:      r.Components,
 		Files:           r.Files,
-		AllowedMentions: mentionUsersOnly(),
+		AllowedMentions: MentionUsersOnly(),
 	}
 	if r.Ephemeral {
 		params.Flags = discordgo.MessageFlagsEphemeral
@@ -153,7 +154,7 @@ func (ix *Interaction) Followup(ctx context.Context, r Reply) (*discordgo.Messag
 	var m *discordgo.Message
 	err := ix.retry.Do(ctx, "send follow-up", func(opts ...discordgo.RequestOption) error {
 		var err error
-		rewind(r.Files)
+		RewindFiles(r.Files)
 		m, err = ix.S.FollowupMessageCreate(ix.I, true, params, opts...)
 		return err
 	})
@@ -209,9 +210,12 @@ func (ix *Interaction) Autocomplete(ctx context.Context, choices []*discordgo.Ap
 	return nil
 }
 
-func webhookEdit(r Reply) *discordgo.WebhookEdit {
+// WebhookEdit is the reply as an edit of an interaction's original response
+// (or of a message sent on its token): nil embeds and components are left
+// as they are.
+func (r Reply) WebhookEdit() *discordgo.WebhookEdit {
 	content := r.Content
-	e := &discordgo.WebhookEdit{Content: &content, Files: r.Files, AllowedMentions: mentionUsersOnly()}
+	e := &discordgo.WebhookEdit{Content: &content, Files: r.Files, AllowedMentions: MentionUsersOnly()}
 	if r.Embeds != nil {
 		e.Embeds = &r.Embeds
 	}
@@ -221,15 +225,16 @@ func webhookEdit(r Reply) *discordgo.WebhookEdit {
 	return e
 }
 
-// mentionUsersOnly keeps the bot's messages from pinging anyone but the users it
-// names on purpose (results mention their requester).
-func mentionUsersOnly() *discordgo.MessageAllowedMentions {
+// MentionUsersOnly keeps the bot's messages from pinging anyone but the users it
+// names on purpose (results mention their requester): roles and @everyone
+// in a member's prompt stay inert.
+func MentionUsersOnly() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{discordgo.AllowedMentionTypeUsers}}
 }
 
-// rewind puts the readers of files back at their start, so that a retried
-// request sends the whole files again.
-func rewind(files []*discordgo.File) {
+// RewindFiles puts the readers of files back at their start, so that a
+// retried request sends the whole files again.
+func RewindFiles(files []*discordgo.File) {
 	for _, f := range files {
 		if sk, ok := f.Reader.(io.Seeker); ok {
 			_, _ = sk.Seek(0, io.SeekStart)

@@ -1,4 +1,4 @@
-package bot_test
+package commands_test
 
 import (
 	"strings"
@@ -10,32 +10,25 @@ import (
 	"github.com/hordebot/hordebot/bot/discordtest"
 )
 
-var opt = discordtest.Opt
-
-func hasFiles(m discordtest.Message) bool { return len(m.Files) > 0 }
-
-// queuedMsg matches a request's "queue position" message.
-func queuedMsg(m discordtest.Message) bool { return strings.Contains(m.Content, "position") }
-
 func TestImagineDeliversGridWithButtons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1") // the worker is online: the request is possible
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1") // the worker is online: the request is possible
 
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a red fox"), opt("count", 4), opt("style", "photo"))
-	cb, err := h.srv.WaitForCallback(h.ctx, tok)
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a red fox"), opt("count", 4), opt("style", "photo"))
+	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
 	must(t, err)
 	if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || cb.Flags&discordgo.MessageFlagsEphemeral != 0 {
 		t.Fatalf("first answer = type %d flags %d, want a public deferral", cb.Type, cb.Flags)
 	}
-	queued := h.original(tok, "queue position", queuedMsg)
+	queued := h.Original(tok, "queue position", queuedMsg)
 	wantContains(t, queued.Content, "a red fox")
 
-	if n := h.serveImages(w, "gpu-1"); n != 4 {
+	if n := h.ServeImages(w, "gpu-1"); n != 4 {
 		t.Fatalf("served %d jobs, want 4", n)
 	}
-	m := h.original(tok, "result", hasFiles)
+	m := h.Original(tok, "result", hasFiles)
 	if len(m.Files) != 5 {
 		t.Fatalf("got %d files, want the grid and 4 images", len(m.Files))
 	}
@@ -46,7 +39,7 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 	if b := decodeImage(t, m.Files[1].Data).Bounds(); b.Dx() != 512 || b.Dy() != 512 {
 		t.Fatalf("full image is %v, want 512x512", b)
 	}
-	wantContains(t, m.Content, "<@"+h.alice.ID+">")
+	wantContains(t, m.Content, "<@"+h.Alice.ID+">")
 	ids := customIDs(m)
 	for _, prefix := range []string{"imagine/upscale/", "imagine/reroll/", "imagine/variation/", "imagine/share/", "imagine/delete/"} {
 		if findID(ids, prefix) == "" {
@@ -61,12 +54,12 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 func TestImagineTwoImagesMakeA1x2Grid(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1")
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "two moons"), opt("count", 2), opt("size", "portrait"))
-	h.original(tok, "queued", queuedMsg)
-	h.serveImages(w, "gpu-1")
-	m := h.original(tok, "result", hasFiles)
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1")
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "two moons"), opt("count", 2), opt("size", "portrait"))
+	h.Original(tok, "queued", queuedMsg)
+	h.ServeImages(w, "gpu-1")
+	m := h.Original(tok, "result", hasFiles)
 	b := decodeImage(t, m.Files[0].Data).Bounds()
 	if b.Dx() <= 2*512 || b.Dy() != 768 {
 		t.Fatalf("grid is %v, want two 512x768 images side by side", b)
@@ -76,19 +69,19 @@ func TestImagineTwoImagesMakeA1x2Grid(t *testing.T) {
 func TestImagineQueuePositionEdits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1")
-	first := h.run(h.bob, h.general, "imagine", opt("prompt", "first in line"))
-	h.original(first, "first queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 1") })
-	second := h.run(h.alice, h.general, "imagine", opt("prompt", "second in line"))
-	h.original(second, "second queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 2") })
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1")
+	first := h.Run(h.Bob, h.General, "imagine", opt("prompt", "first in line"))
+	h.Original(first, "first queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 1") })
+	second := h.Run(h.Alice, h.General, "imagine", opt("prompt", "second in line"))
+	h.Original(second, "second queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "position 2") })
 
 	// The first request is popped: the second moves up and its message says so.
-	as := h.popImages(w, "gpu-1")
+	as := h.PopImages(w, "gpu-1")
 	if len(as) == 0 {
 		t.Fatal("nothing popped")
 	}
-	h.original(second, "moved up", func(m discordtest.Message) bool {
+	h.Original(second, "moved up", func(m discordtest.Message) bool {
 		return strings.Contains(m.Content, "position 1") || strings.Contains(m.Content, "generating")
 	})
 }
@@ -101,14 +94,14 @@ func TestImagineNSFW(t *testing.T) {
 		ch      *discordgo.Channel
 		refused bool
 	}{
-		{"refused in a normal channel", h.general, true},
-		{"accepted in an age-restricted channel", h.nsfw, false},
+		{"refused in a normal channel", h.General, true},
+		{"accepted in an age-restricted channel", h.NSFW, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := h.on(t)
-			tok := h.run(h.alice, tt.ch, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
-			text, private := h.reply(tok)
+			h := h.On(t)
+			tok := h.Run(h.Alice, tt.ch, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
+			text, private := h.Reply(tok)
 			if tt.refused {
 				if !private || !strings.Contains(text, "age-restricted") {
 					t.Fatalf("reply %q (private %v), want a private refusal naming age-restricted channels", text, private)
@@ -121,22 +114,11 @@ func TestImagineNSFW(t *testing.T) {
 		})
 	}
 	t.Run("refused in DMs", func(t *testing.T) {
-		h := h.on(t)
-		tok := h.dm(h.alice, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
-		text, _ := h.reply(tok)
+		h := h.On(t)
+		tok := h.DM(h.Alice, "imagine", opt("prompt", "something spicy"), opt("nsfw", true))
+		text, _ := h.Reply(tok)
 		wantContains(t, text, "age-restricted")
 	})
-}
-
-// finishedImagine runs /imagine for alice and serves it; it returns the result message.
-func finishedImagine(h *harness, count int) discordtest.Message {
-	h.t.Helper()
-	w := h.workerCred("gpu-" + h.alice.ID)
-	h.popImages(w, "gpu-1")
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a lighthouse"), opt("count", count), opt("seed", 42))
-	h.original(tok, "queued", queuedMsg)
-	h.serveImages(w, "gpu-1")
-	return h.original(tok, "result", hasFiles)
 }
 
 func TestImagineButtons(t *testing.T) {
@@ -146,9 +128,9 @@ func TestImagineButtons(t *testing.T) {
 	ids := customIDs(res)
 
 	t.Run("upscale posts one full-size image", func(t *testing.T) {
-		h := h.on(t)
-		tok := h.click(h.bob, h.general, res.ID, findID(ids, "imagine/upscale/"))
-		m := h.original(tok, "upscaled", hasFiles)
+		h := h.On(t)
+		tok := h.Click(h.Bob, h.General, res.ID, findID(ids, "imagine/upscale/"))
+		m := h.Original(tok, "upscaled", hasFiles)
 		if len(m.Files) != 1 {
 			t.Fatalf("%d files, want 1", len(m.Files))
 		}
@@ -157,68 +139,68 @@ func TestImagineButtons(t *testing.T) {
 		}
 	})
 	t.Run("upscale of a missing image is refused", func(t *testing.T) {
-		h := h.on(t)
+		h := h.On(t)
 		id := strings.TrimSuffix(findID(ids, "imagine/upscale/"), "/1") + "/9"
-		text, private := h.reply(h.click(h.bob, h.general, res.ID, id))
+		text, private := h.Reply(h.Click(h.Bob, h.General, res.ID, id))
 		if !private || !strings.Contains(text, "not available") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
 	})
 	t.Run("an unknown button is answered", func(t *testing.T) {
-		h := h.on(t)
-		text, private := h.reply(h.click(h.alice, h.general, res.ID, "nothing/here"))
+		h := h.On(t)
+		text, private := h.Reply(h.Click(h.Alice, h.General, res.ID, "nothing/here"))
 		if !private || !strings.Contains(text, "no longer available") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
 	})
 	for _, button := range []string{"imagine/reroll/", "imagine/variation/"} {
 		t.Run(strings.TrimSuffix(strings.TrimPrefix(button, "imagine/"), "/")+" queues a new request", func(t *testing.T) {
-			h := h.on(t)
-			tok := h.click(h.bob, h.general, res.ID, findID(ids, button))
-			h.original(tok, "queued again", func(m discordtest.Message) bool { return strings.Contains(m.Content, "a lighthouse") })
-			w := h.workerCred("again-" + button[8:12])
-			if n := h.serveImages(w, "again-"+button[8:12]); n != 2 {
+			h := h.On(t)
+			tok := h.Click(h.Bob, h.General, res.ID, findID(ids, button))
+			h.Original(tok, "queued again", func(m discordtest.Message) bool { return strings.Contains(m.Content, "a lighthouse") })
+			w := h.WorkerCred("again-" + button[8:12])
+			if n := h.ServeImages(w, "again-"+button[8:12]); n != 2 {
 				t.Fatalf("served %d jobs, want 2", n)
 			}
-			m := h.original(tok, "rerolled", hasFiles)
-			wantContains(t, m.Content, "<@"+h.bob.ID+">")
+			m := h.Original(tok, "rerolled", hasFiles)
+			wantContains(t, m.Content, "<@"+h.Bob.ID+">")
 		})
 	}
 	t.Run("share by someone else is refused", func(t *testing.T) {
-		h := h.on(t)
-		text, private := h.reply(h.click(h.bob, h.general, res.ID, findID(ids, "imagine/share/")))
+		h := h.On(t)
+		text, private := h.Reply(h.Click(h.Bob, h.General, res.ID, findID(ids, "imagine/share/")))
 		if !private || !strings.Contains(text, "Only the member") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
 	})
 	t.Run("share posts to the art channel", func(t *testing.T) {
-		h := h.on(t)
-		text, private := h.reply(h.click(h.alice, h.general, res.ID, findID(ids, "imagine/share/")))
+		h := h.On(t)
+		text, private := h.Reply(h.Click(h.Alice, h.General, res.ID, findID(ids, "imagine/share/")))
 		if !private || !strings.Contains(text, "Shared") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
-		m, err := h.srv.WaitForMessage(h.ctx, h.art.ID, hasFiles)
+		m, err := h.Srv.WaitForMessage(h.Ctx, h.Art.ID, hasFiles)
 		must(t, err)
 		decodeImage(t, m.Files[0].Data)
 		wantContains(t, m.Content, "a lighthouse")
 	})
 	t.Run("delete by someone else is refused", func(t *testing.T) {
-		h := h.on(t)
-		text, private := h.reply(h.click(h.bob, h.general, res.ID, findID(ids, "imagine/delete/")))
+		h := h.On(t)
+		text, private := h.Reply(h.Click(h.Bob, h.General, res.ID, findID(ids, "imagine/delete/")))
 		if !private || !strings.Contains(text, "Only the member") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
-		if _, ok := h.srv.Message(h.general.ID, res.ID); !ok {
+		if _, ok := h.Srv.Message(h.General.ID, res.ID); !ok {
 			t.Fatal("the result was deleted by a non-owner")
 		}
 	})
 	t.Run("delete by the requester removes the message", func(t *testing.T) {
-		h := h.on(t)
-		text, private := h.reply(h.click(h.alice, h.general, res.ID, findID(ids, "imagine/delete/")))
+		h := h.On(t)
+		text, private := h.Reply(h.Click(h.Alice, h.General, res.ID, findID(ids, "imagine/delete/")))
 		if !private || !strings.Contains(text, "Deleted") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
-		if _, ok := h.srv.Message(h.general.ID, res.ID); ok {
+		if _, ok := h.Srv.Message(h.General.ID, res.ID); ok {
 			t.Fatal("the result message is still there")
 		}
 	})
@@ -227,35 +209,49 @@ func TestImagineButtons(t *testing.T) {
 func TestImagineAfterTokenExpiryPostsToChannel(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1")
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "a slow painting"))
-	h.original(tok, "queued", queuedMsg)
-	h.clock.Advance(15 * time.Minute)
-	must(t, h.srv.ExpireInteraction(tok))
-	h.serveImages(w, "gpu-1")
-	m, err := h.srv.WaitForMessage(h.ctx, h.general.ID, func(m discordtest.Message) bool {
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1")
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a slow painting"))
+	h.Original(tok, "queued", queuedMsg)
+	h.Clock.Advance(15 * time.Minute)
+	must(t, h.Srv.ExpireInteraction(tok))
+	h.ServeImages(w, "gpu-1")
+	m, err := h.Srv.WaitForMessage(h.Ctx, h.General.ID, func(m discordtest.Message) bool {
 		return hasFiles(m) && strings.Contains(m.Content, "a slow painting")
 	})
 	must(t, err)
-	wantContains(t, m.Content, "<@"+h.alice.ID+">")
+	wantContains(t, m.Content, "<@"+h.Alice.ID+">")
 }
 
 func TestImagineResumesAfterRestart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	w := h.workerCred("gpu")
-	h.popImages(w, "gpu-1")
-	tok := h.run(h.alice, h.general, "imagine", opt("prompt", "patience"))
-	h.original(tok, "queued", queuedMsg)
-	old, oldSess := h.bot, h.sess
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1")
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "patience"))
+	h.Original(tok, "queued", queuedMsg)
+	old, oldSess := h.Bot, h.Sess
 	stop(old, oldSess)
 	if n := old.Commands().Watching(); n != 0 {
 		t.Fatalf("%d watchers still running after Stop", n)
 	}
 
-	h.serveImages(w, "gpu-1") // finishes while the bot is down
-	h.start()
-	m := h.original(tok, "result after restart", hasFiles)
+	h.ServeImages(w, "gpu-1") // finishes while the bot is down
+	h.Start()
+	m := h.Original(tok, "result after restart", hasFiles)
 	decodeImage(t, m.Files[0].Data)
+}
+
+func TestImagineModelAutocomplete(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.PopImages(h.WorkerCred("gpu"), "gpu-1")
+	tok, err := h.Srv.SendInteraction(discordtest.Interaction{GuildID: h.Guild.ID, ChannelID: h.General.ID, UserID: h.Alice.ID,
+		Command: "imagine", Options: discordtest.Opts(opt("prompt", "x"), discordtest.Focused("model", "stable"))})
+	must(t, err)
+	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
+	must(t, err)
+	if len(cb.Choices) != 1 || cb.Choices[0].Value != "stable_diffusion" {
+		t.Fatalf("choices %+v, want stable_diffusion", cb.Choices)
+	}
 }

@@ -1,4 +1,4 @@
-package commands_test
+package interact_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/bot/interact"
 )
 
 func restErr(code int) error {
@@ -33,7 +33,7 @@ func TestRetrier(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			r := commands.Retrier{Attempts: 3, Base: time.Microsecond}
+			r := interact.Retrier{Attempts: 3, Base: time.Microsecond}
 			err := r.Do(context.Background(), "test", func(opts ...discordgo.RequestOption) error {
 				calls++
 				if len(opts) == 0 {
@@ -52,40 +52,10 @@ func TestRetrier(t *testing.T) {
 	t.Run("a cancelled context stops the waiting", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		r := commands.Retrier{Attempts: 5, Base: time.Hour}
+		r := interact.Retrier{Attempts: 5, Base: time.Hour}
 		err := r.Do(ctx, "test", func(...discordgo.RequestOption) error { return restErr(502) })
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("err %v, want context.Canceled", err)
 		}
 	})
-}
-
-func TestComponentRouting(t *testing.T) {
-	set := commands.New(commands.Config{}, commands.Deps{})
-	tests := []struct {
-		customID string
-		want     string
-		args     []string
-	}{
-		{"imagine/upscale/req-1/3", "imagine/upscale", []string{"req-1", "3"}},
-		{"imagine/delete/req-1", "imagine/delete", []string{"req-1"}},
-		{"imagine/unknown/req-1", "", nil},
-		{"other", "", nil},
-	}
-	for _, tt := range tests {
-		c, args := set.Component(tt.customID)
-		switch {
-		case tt.want == "" && c != nil:
-			t.Errorf("%s routed to %s", tt.customID, c.Prefix)
-		case tt.want != "" && (c == nil || c.Prefix != tt.want || len(args) != len(tt.args)):
-			t.Errorf("%s: got %v %v, want %s %v", tt.customID, c, args, tt.want, tt.args)
-		}
-	}
-	names := map[string]bool{}
-	for _, d := range set.Definitions() {
-		names[d.Name] = true
-	}
-	if len(names) != 6 {
-		t.Errorf("definitions %v, want imagine, write, kudos, worker, horde, mod", names)
-	}
 }
