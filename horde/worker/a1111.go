@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // A1111Options configures the AUTOMATIC1111 backend.
@@ -87,7 +87,7 @@ const defaultDenoising = 0.75
 
 // Generate runs an image job on the web UI.
 func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
-	if job.Kind != horde.KindImage || job.Image == nil {
+	if job.Kind != aihorde.KindImage || job.Image == nil {
 		return Result{}, fmt.Errorf("a1111: job %s: not an image job", job.ID)
 	}
 	p := job.Image
@@ -164,7 +164,7 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 		}
 		used = seed
 	}
-	return Result{Image: data, ContentType: "image/webp", Seed: used, State: horde.ResultOK}, nil
+	return Result{Image: data, ContentType: "image/webp", Seed: used, State: aihorde.StateOK}, nil
 }
 
 // a1111Seed reads the seed A1111 used from its info document.
@@ -181,6 +181,6 @@ func a1111Seed(info string) (int64, error) {
 	if v.Seed == nil {
 		return 0, errors.New("info has no seed")
 	}
-	s := seedFromString(v.Seed.String())
+	s := aihorde.ParseSeed(v.Seed.String())
 	return s.Value, nil
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Defaults of Config.
@@ -30,8 +30,8 @@ type Config struct {
 	APIKey string
 	// Name is the worker's name, unique on the horde.
 	Name string
-	// Kind is horde.KindImage or horde.KindText.
-	Kind horde.RequestKind
+	// Kind is aihorde.KindImage or aihorde.KindText.
+	Kind aihorde.Kind
 	// Models are the models the worker serves. Empty with the Procedural
 	// backend means ["procedural"]; otherwise it is required.
 	Models []string
@@ -70,8 +70,8 @@ func (c Config) withDefaults() (Config, error) {
 	if strings.TrimSpace(c.Name) == "" {
 		errs = append(errs, errors.New("Name is empty"))
 	}
-	if c.Kind != horde.KindImage && c.Kind != horde.KindText {
-		errs = append(errs, fmt.Errorf("Kind %q: want %q or %q", c.Kind, horde.KindImage, horde.KindText))
+	if c.Kind != aihorde.KindImage && c.Kind != aihorde.KindText {
+		errs = append(errs, fmt.Errorf("Kind %q: want %q or %q", c.Kind, aihorde.KindImage, aihorde.KindText))
 	}
 	if c.Backend == nil {
 		errs = append(errs, errors.New("Backend is nil"))
