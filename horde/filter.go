@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // PromptFilter decides what happens to a prompt before it is queued.
@@ -172,11 +174,10 @@ func (f *Filter) nsfwCapable(models []string) bool {
 //     negative prompt is appended after "###" (ForcedNegative).
 func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 	v := Verdict{Action: FilterAllow, Prompt: prompt}
-	positive, rest := prompt, ""
+	positive, negative := prompt, ""
 	if !fc.Text {
-		if i := strings.Index(prompt, "###"); i >= 0 {
-			positive, rest = prompt[:i], prompt[i:]
-		}
+		positive = aihorde.PositivePrompt(prompt)
+		_, negative = aihorde.SplitPrompt(prompt)
 	}
 	hits := f.hits(positive, nil)
 	cats := hitCats(hits)
@@ -207,12 +208,12 @@ func (f *Filter) Check(prompt string, fc FilterContext) Verdict {
 		v.Action = FilterRewrite
 		v.Reason = fmt.Sprintf("NSFW content is not allowed here; removed from the prompt: %s.", strings.Join(terms, ", "))
 		positive = rewritten
-		v.Prompt = joinPrompt(positive, rest)
+		v.Prompt = aihorde.JoinPrompt(positive, negative)
 	}
 	if cats&catMinors != 0 && !fc.Text && f.negative != "" &&
 		(fc.NSFWAllowed || fc.NSFWModel || f.nsfwCapable(fc.Models)) {
 		v.ForcedNegative = f.negative
-		v.Prompt = appendNegative(v.Prompt, f.negative)
+		v.Prompt = aihorde.AppendNegative(v.Prompt, f.negative)
 		if v.Rule == FilterRuleNone {
 			v.Rule = FilterRuleMinors
 			v.Reason = "The prompt mentions minors, so a safety negative prompt was added."
@@ -351,26 +352,4 @@ func (f *Filter) rewriteNSFW(positive string, hits []filterHit) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// joinPrompt puts a rewritten positive part back in front of the "###..."
-// rest of the prompt.
-func joinPrompt(positive, rest string) string {
-	if rest == "" {
-		return positive
-	}
-	return positive + " " + rest
-}
-
-// appendNegative appends neg to the negative part of an AI Horde prompt
-// ("positive ### negative"), creating it when there is none.
-func appendNegative(prompt, neg string) string {
-	i := strings.Index(prompt, "###")
-	if i < 0 {
-		return strings.TrimRight(prompt, " ") + " ### " + neg
-	}
-	if strings.TrimSpace(prompt[i+3:]) == "" {
-		return prompt[:i+3] + " " + neg
-	}
-	return strings.TrimRight(prompt, " ,") + ", " + neg
 }

@@ -5,6 +5,8 @@ import (
 	"html"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Normalize returns the positive part of an AI Horde prompt (the text before
@@ -37,7 +39,7 @@ import (
 func Normalize(prompt string) string {
 	n := getNormalizer()
 	defer putNormalizer(n)
-	n.run(positivePrompt(prompt))
+	n.run(aihorde.PositivePrompt(prompt))
 	return string(n.out)
 }
 

@@ -28,20 +28,11 @@ func (s RequestState) Finished() bool {
 	return s == RequestDone || s == RequestFaulted || s == RequestCancelled
 }
 
-// Limits on requests (the ranges the API validates).
+// Limits on a request's life. The defaults and limits of its parameters are
+// the AI Horde's, in horde/aihorde.
 const (
-	MaxFaults         = 2                // a request with more faulted jobs than this is faulted
-	ExpireAfter       = 20 * time.Minute // a request never popped for this long expires
-	MinSteps          = 1
-	MaxSteps          = 500
-	MinN              = 1
-	MaxN              = 20
-	MinSide           = 64
-	MaxSide           = 3072
-	MinMaxLength      = 16
-	MaxMaxLength      = 4096
-	DefaultMaxContext = 1024
-	MaxPromptLength   = 10000
+	MaxFaults   = 2                // a request with more faulted jobs than this is faulted
+	ExpireAfter = 20 * time.Minute // a request never popped for this long expires
 )
 
 // Lora is a LoRA the request wants applied.

@@ -35,3 +35,13 @@ func JoinPrompt(positive, negative string) string {
 	}
 	return positive + " " + NegativeSeparator + " " + negative
 }
+
+// AppendNegative adds neg to the negative part of an AI Horde image prompt,
+// after what is there (separated by ", "), creating it when there is none.
+func AppendNegative(prompt, neg string) string {
+	positive, negative := SplitPrompt(prompt)
+	if negative = strings.TrimRight(negative, " ,"); negative != "" {
+		neg = negative + ", " + strings.TrimSpace(neg)
+	}
+	return JoinPrompt(positive, neg)
+}

@@ -7,19 +7,7 @@ import (
 	"strconv"
 
 	"github.com/hordebot/hordebot/horde"
-)
-
-// Image request defaults, as on the AI Horde.
-const (
-	defaultSteps    = 30
-	defaultSide     = 512
-	defaultCFG      = 7.5
-	defaultSampler  = "k_euler_a"
-	maxLoras        = 5
-	maxPostProcs    = 10
-	maxSeedLength   = 256
-	maxSamplerName  = 64
-	defaultMaxPixel = 512 * 512
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // imageAsyncBody is the body of POST /generate/async.
@@ -86,18 +74,18 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []Warning, error) {
 	warnings := unknownFieldWarnings(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
-	c.text("prompt", prompt, true, horde.MaxPromptLength)
+	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
 
 	pb := b.Params
 	if pb == nil {
 		pb = &imageParamsBody{}
 	}
 	p := horde.ImageParams{
-		Width:             valueOr(pb.Width, defaultSide),
-		Height:            valueOr(pb.Height, defaultSide),
-		Steps:             valueOr(pb.Steps, defaultSteps),
-		SamplerName:       valueOr(pb.SamplerName, defaultSampler),
-		CFGScale:          valueOr(pb.CFGScale, defaultCFG),
+		Width:             valueOr(pb.Width, aihorde.DefaultWidth),
+		Height:            valueOr(pb.Height, aihorde.DefaultHeight),
+		Steps:             valueOr(pb.Steps, aihorde.DefaultSteps),
+		SamplerName:       valueOr(pb.SamplerName, aihorde.DefaultSampler),
+		CFGScale:          valueOr(pb.CFGScale, aihorde.DefaultCFGScale),
 		SeedVariation:     valueOr(pb.SeedVariation, 0),
 		DenoisingStrength: valueOr(pb.DenoisingStrength, 0),
 		Karras:            valueOr(pb.Karras, false),
@@ -109,38 +97,38 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []Warning, error) {
 		SourceProcessing:  valueOr(b.SourceProcessing, ""),
 		SourceMask:        valueOr(b.SourceMask, ""),
 	}
-	n := valueOr(pb.N, 1)
+	n := valueOr(pb.N, aihorde.DefaultN)
 	seed, err := seedString(pb.Seed, "params.seed")
 	if err != nil {
 		return horde.NewRequest{}, nil, err
 	}
 	p.Seed = seed
 
-	c.intRange("params.steps", p.Steps, horde.MinSteps, horde.MaxSteps)
-	c.intRange("params.n", n, horde.MinN, horde.MaxN)
+	c.intRange("params.steps", p.Steps, aihorde.MinSteps, aihorde.MaxSteps)
+	c.intRange("params.n", n, aihorde.MinN, aihorde.MaxN)
 	c.side("params.width", p.Width)
 	c.side("params.height", p.Height)
-	c.text("params.sampler_name", p.SamplerName, true, maxSamplerName)
-	c.floatRange("params.cfg_scale", p.CFGScale, 0, 100)
-	c.text("params.seed", p.Seed, false, maxSeedLength)
+	c.text("params.sampler_name", p.SamplerName, true, aihorde.MaxSamplerLength)
+	c.floatRange("params.cfg_scale", p.CFGScale, aihorde.MinCFGScale, aihorde.MaxCFGScale)
+	c.text("params.seed", p.Seed, false, aihorde.MaxSeedLength)
 	if pb.SeedVariation != nil {
-		c.intRange("params.seed_variation", p.SeedVariation, 1, 1000)
+		c.intRange("params.seed_variation", p.SeedVariation, aihorde.MinSeedVariation, aihorde.MaxSeedVariation)
 	}
 	if pb.DenoisingStrength != nil {
-		c.floatRange("params.denoising_strength", p.DenoisingStrength, 0.01, 1)
+		c.floatRange("params.denoising_strength", p.DenoisingStrength, aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
 	}
 	if pb.ClipSkip != nil {
-		c.intRange("params.clip_skip", p.ClipSkip, 1, 12)
+		c.intRange("params.clip_skip", p.ClipSkip, aihorde.MinClipSkip, aihorde.MaxClipSkip)
 	}
-	c.list("params.post_processing", p.PostProcessing, maxPostProcs, maxNameLength)
-	if len(pb.Loras) > maxLoras {
-		c.fail("params.loras", "params.loras may have at most %d entries, not %d", maxLoras, len(pb.Loras))
+	c.list("params.post_processing", p.PostProcessing, aihorde.MaxPostProcessors, aihorde.MaxNameLength)
+	if len(pb.Loras) > aihorde.MaxLoras {
+		c.fail("params.loras", "params.loras may have at most %d entries, not %d", aihorde.MaxLoras, len(pb.Loras))
 	}
 	for _, l := range pb.Loras {
-		lora := horde.Lora{Name: valueOr(l.Name, ""), Model: valueOr(l.Model, 1), Clip: valueOr(l.Clip, 1), IsVersion: valueOr(l.IsVersion, false)}
-		c.text("params.loras.name", lora.Name, true, maxNameLength)
-		c.floatRange("params.loras.model", lora.Model, -5, 5)
-		c.floatRange("params.loras.clip", lora.Clip, -5, 5)
+		lora := horde.Lora{Name: valueOr(l.Name, ""), Model: valueOr(l.Model, aihorde.DefaultLoraStrength), Clip: valueOr(l.Clip, aihorde.DefaultLoraStrength), IsVersion: valueOr(l.IsVersion, false)}
+		c.text("params.loras.name", lora.Name, true, aihorde.MaxNameLength)
+		c.floatRange("params.loras.model", lora.Model, aihorde.MinLoraStrength, aihorde.MaxLoraStrength)
+		c.floatRange("params.loras.clip", lora.Clip, aihorde.MinLoraStrength, aihorde.MaxLoraStrength)
 		p.Loras = append(p.Loras, lora)
 	}
 	if p.SourceProcessing != "" {
@@ -303,9 +291,6 @@ type imagePayloadJSON struct {
 	UseNSFWCensor     bool         `json:"use_nsfw_censor"`
 }
 
-// defaultDenoising is the AI Horde's img2img denoising strength when the request sets none.
-const defaultDenoising = 0.75
-
 func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 	as, skipped, err := s.pop(w, r, horde.KindImage)
 	if err != nil {
@@ -355,7 +340,7 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 		UseNSFWCensor:     !req.NSFW,
 	}
 	if pl.DenoisingStrength == 0 {
-		pl.DenoisingStrength = defaultDenoising
+		pl.DenoisingStrength = aihorde.DefaultDenoisingStrength
 	}
 	if pl.PostProcessing == nil {
 		pl.PostProcessing = []string{}

@@ -5,19 +5,7 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
-)
-
-// Limits and defaults of worker pops.
-const (
-	maxPopAmount       = 20
-	maxThreads         = 100
-	maxBlacklist       = 1000
-	maxPopModels       = 1000
-	maxPriorityUsers   = 100
-	defaultTextMaxLen  = 512
-	defaultTextContext = 2048
-	maxMetadata        = 32
-	maxJobID           = 64
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // popCommon is what every worker sends on pop.
@@ -88,30 +76,30 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 		Models:              common.Models,
 		NSFW:                valueOr(common.NSFW, false),
 		Blacklist:           common.Blacklist,
-		Threads:             valueOr(common.Threads, 1),
-		Amount:              valueOr(common.Amount, 1),
-		BridgeAgent:         valueOr(common.BridgeAgent, "unknown:0:unknown"),
+		Threads:             valueOr(common.Threads, aihorde.DefaultThreads),
+		Amount:              valueOr(common.Amount, aihorde.DefaultPopAmount),
+		BridgeAgent:         valueOr(common.BridgeAgent, aihorde.DefaultBridgeAgent),
 		RequireUpfrontKudos: valueOr(common.RequireUpfrontKudos, false),
 		PriorityUsernames:   common.PriorityUsernames,
 	}
 	p.Name = c.workerName(p.Name)
-	c.list("models", p.Models, maxPopModels, maxNameLength)
-	c.list("blacklist", p.Blacklist, maxBlacklist, maxNameLength)
-	c.list("priority_usernames", p.PriorityUsernames, maxPriorityUsers, maxNameLength)
-	c.intRange("threads", p.Threads, 1, maxThreads)
-	c.intRange("amount", p.Amount, 1, maxPopAmount)
-	c.text("bridge_agent", p.BridgeAgent, false, 1000)
+	c.list("models", p.Models, aihorde.MaxPopModels, aihorde.MaxNameLength)
+	c.list("blacklist", p.Blacklist, aihorde.MaxBlacklist, aihorde.MaxNameLength)
+	c.list("priority_usernames", p.PriorityUsernames, aihorde.MaxPriorityUsernames, aihorde.MaxNameLength)
+	c.intRange("threads", p.Threads, 1, aihorde.MaxThreads)
+	c.intRange("amount", p.Amount, 1, aihorde.MaxPopAmount)
+	c.text("bridge_agent", p.BridgeAgent, false, aihorde.MaxBridgeAgentLength)
 	switch kind {
 	case horde.KindImage:
-		p.MaxPixels = valueOr(ib.MaxPixels, defaultMaxPixel)
+		p.MaxPixels = valueOr(ib.MaxPixels, aihorde.DefaultMaxPixels)
 		p.AllowImg2Img = valueOr(ib.AllowImg2Img, true)
 		p.AllowPainting = valueOr(ib.AllowPainting, true)
 		p.AllowPostProcessing = valueOr(ib.AllowPostProcessing, true)
 		p.AllowLora = valueOr(ib.AllowLora, false)
-		c.intRange("max_pixels", p.MaxPixels, 0, horde.MaxSide*horde.MaxSide)
+		c.intRange("max_pixels", p.MaxPixels, 0, aihorde.MaxSide*aihorde.MaxSide)
 	case horde.KindText:
-		p.MaxLength = valueOr(tb.MaxLength, defaultTextMaxLen)
-		p.MaxContextLength = valueOr(tb.MaxContextLength, defaultTextContext)
+		p.MaxLength = valueOr(tb.MaxLength, aihorde.DefaultWorkerMaxLength)
+		p.MaxContextLength = valueOr(tb.MaxContextLength, aihorde.DefaultWorkerMaxContextLength)
 		c.intRange("max_length", p.MaxLength, 1, 1<<20)
 		c.intRange("max_context_length", p.MaxContextLength, 1, 1<<24)
 	}
@@ -150,18 +138,18 @@ func DecodeSubmit(kind horde.RequestKind, data []byte) (horde.Submission, []stri
 		State: valueOr(b.State, horde.ResultOK),
 		Seed:  valueOr(b.Seed, 0),
 	}
-	c.text("id", sub.JobID, true, maxJobID)
+	c.text("id", sub.JobID, true, aihorde.MaxJobIDLength)
 	c.oneOf("state", sub.State, horde.ResultOK, horde.ResultCensored, horde.ResultFaulted, horde.ResultCSAM)
 	if sub.State == horde.ResultOK && valueOr(b.Censored, false) {
 		sub.State = horde.ResultCensored
 	}
-	if len(b.GenMetadata) > maxMetadata {
-		c.fail("gen_metadata", "gen_metadata may have at most %d entries, not %d", maxMetadata, len(b.GenMetadata))
+	if len(b.GenMetadata) > aihorde.MaxGenMetadata {
+		c.fail("gen_metadata", "gen_metadata may have at most %d entries, not %d", aihorde.MaxGenMetadata, len(b.GenMetadata))
 	}
 	for _, m := range b.GenMetadata {
-		c.text("gen_metadata.type", m.Type, true, maxNameLength)
-		c.text("gen_metadata.value", m.Value, false, maxNameLength)
-		c.text("gen_metadata.ref", m.Ref, false, maxNameLength)
+		c.text("gen_metadata.type", m.Type, true, aihorde.MaxNameLength)
+		c.text("gen_metadata.value", m.Value, false, aihorde.MaxNameLength)
+		c.text("gen_metadata.ref", m.Ref, false, aihorde.MaxNameLength)
 		sub.Metadata = append(sub.Metadata, horde.GenMetadata(m))
 	}
 	if c.err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Warning is one entry of an async response's "warnings", as on the AI Horde:
@@ -49,13 +50,6 @@ func warnUnsupported(warnings *[]Warning, set bool, field string) {
 	}
 }
 
-// Limits on the lists a request may carry.
-const (
-	maxRequestWorkers = 5 // as on the AI Horde
-	maxModels         = 100
-	maxNameLength     = 255
-)
-
 // asyncCommon holds the fields image and text requests share.
 type asyncCommon struct {
 	TrustedWorkers    *bool             `json:"trusted_workers"`
@@ -75,8 +69,8 @@ type asyncCommon struct {
 
 // apply validates the shared fields and copies them into nr.
 func (a *asyncCommon) apply(c *check, nr *horde.NewRequest, warnings *[]Warning) {
-	c.list("workers", a.Workers, maxRequestWorkers, maxNameLength)
-	c.list("models", a.Models, maxModels, maxNameLength)
+	c.list("workers", a.Workers, aihorde.MaxRequestWorkers, aihorde.MaxNameLength)
+	c.list("models", a.Models, aihorde.MaxRequestModels, aihorde.MaxNameLength)
 	nr.TrustedWorkers = valueOr(a.TrustedWorkers, false)
 	nr.Workers = a.Workers
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)

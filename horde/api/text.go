@@ -4,16 +4,7 @@ import (
 	"net/http"
 
 	"github.com/hordebot/hordebot/horde"
-)
-
-// Text request defaults and limits, as on the AI Horde.
-const (
-	defaultMaxLength     = 80
-	minMaxContextLength  = 80
-	maxMaxContextLength  = 131072
-	maxStopSequences     = 32
-	maxStopSequenceChars = 256
-	maxSoftprompt        = 255
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // textAsyncBody is the body of POST /generate/text/async.
@@ -66,15 +57,15 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []Warning, error) {
 	warnings := unknownFieldWarnings(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
-	c.text("prompt", prompt, true, horde.MaxPromptLength)
+	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
 	pb := b.Params
 	if pb == nil {
 		pb = &textParamsBody{}
 	}
-	n := valueOr(pb.N, 1)
+	n := valueOr(pb.N, aihorde.DefaultN)
 	p := horde.TextParams{
-		MaxLength:        valueOr(pb.MaxLength, defaultMaxLength),
-		MaxContextLength: valueOr(pb.MaxContextLength, horde.DefaultMaxContext),
+		MaxLength:        valueOr(pb.MaxLength, aihorde.DefaultMaxLength),
+		MaxContextLength: valueOr(pb.MaxContextLength, aihorde.DefaultMaxContextLength),
 		Temperature:      valueOr(pb.Temperature, 0),
 		TopP:             valueOr(pb.TopP, 0),
 		TopK:             valueOr(pb.TopK, 0),
@@ -83,31 +74,31 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []Warning, error) {
 		StopSequence:     pb.StopSequence,
 		Softprompt:       valueOr(b.Softprompt, ""),
 	}
-	c.intRange("params.n", n, horde.MinN, horde.MaxN)
-	c.intRange("params.max_length", p.MaxLength, horde.MinMaxLength, horde.MaxMaxLength)
-	c.intRange("params.max_context_length", p.MaxContextLength, minMaxContextLength, maxMaxContextLength)
+	c.intRange("params.n", n, aihorde.MinN, aihorde.MaxN)
+	c.intRange("params.max_length", p.MaxLength, aihorde.MinMaxLength, aihorde.MaxMaxLength)
+	c.intRange("params.max_context_length", p.MaxContextLength, aihorde.MinMaxContextLength, aihorde.MaxMaxContextLength)
 	if pb.Temperature != nil {
-		c.floatRange("params.temperature", p.Temperature, 0, 5)
+		c.floatRange("params.temperature", p.Temperature, aihorde.MinTemperature, aihorde.MaxTemperature)
 	}
 	if pb.TopP != nil {
-		c.floatRange("params.top_p", p.TopP, 0.001, 1)
+		c.floatRange("params.top_p", p.TopP, aihorde.MinTopP, aihorde.MaxTopP)
 	}
 	if pb.TopK != nil {
-		c.intRange("params.top_k", p.TopK, 0, 100)
+		c.intRange("params.top_k", p.TopK, aihorde.MinTopK, aihorde.MaxTopK)
 	}
 	if pb.RepPen != nil {
-		c.floatRange("params.rep_pen", p.RepPen, 1, 3)
+		c.floatRange("params.rep_pen", p.RepPen, aihorde.MinRepPen, aihorde.MaxRepPen)
 	}
 	if pb.RepPenRange != nil {
-		c.intRange("params.rep_pen_range", p.RepPenRange, 0, 4096)
+		c.intRange("params.rep_pen_range", p.RepPenRange, aihorde.MinRepPenRange, aihorde.MaxRepPenRange)
 	}
-	if len(p.StopSequence) > maxStopSequences {
-		c.fail("params.stop_sequence", "params.stop_sequence may have at most %d entries, not %d", maxStopSequences, len(p.StopSequence))
+	if len(p.StopSequence) > aihorde.MaxStopSequences {
+		c.fail("params.stop_sequence", "params.stop_sequence may have at most %d entries, not %d", aihorde.MaxStopSequences, len(p.StopSequence))
 	}
 	for _, s := range p.StopSequence {
-		c.text("params.stop_sequence", s, false, maxStopSequenceChars)
+		c.text("params.stop_sequence", s, false, aihorde.MaxStopSequenceLength)
 	}
-	c.text("softprompt", p.Softprompt, false, maxSoftprompt)
+	c.text("softprompt", p.Softprompt, false, aihorde.MaxSoftpromptLength)
 	nr := horde.NewRequest{Kind: horde.KindText, Prompt: prompt, Text: &p, N: n, R2: true}
 	b.asyncCommon.apply(&c, &nr, &warnings)
 	if c.err != nil {

@@ -136,7 +136,7 @@ func TestA1111Img2ImgAndRandomSeed(t *testing.T) {
 	if len(imgs) != 1 || imgs[0] != base64.StdEncoding.EncodeToString([]byte("source-bytes")) {
 		t.Errorf("init_images %v", f.body["init_images"])
 	}
-	if f.body["denoising_strength"] != defaultDenoising || f.body["seed"] != -1.0 {
+	if f.body["denoising_strength"] != aihorde.DefaultDenoisingStrength || f.body["seed"] != -1.0 {
 		t.Errorf("denoising %v seed %v", f.body["denoising_strength"], f.body["seed"])
 	}
 	ov, _ := f.body["override_settings"].(map[string]any)
@@ -192,20 +192,6 @@ func TestA1111SamplerName(t *testing.T) {
 		got, known := A1111SamplerName(tt.in, tt.karras)
 		if got != tt.want || known != tt.known {
 			t.Errorf("A1111SamplerName(%q, %v) = %q, %v; want %q, %v", tt.in, tt.karras, got, known, tt.want, tt.known)
-		}
-	}
-}
-
-func TestSplitPrompt(t *testing.T) {
-	tests := []struct{ in, pos, neg string }{
-		{"a cat", "a cat", ""},
-		{"a cat ### dog", "a cat", "dog"},
-		{"a cat###dog###bird", "a cat", "dog###bird"},
-		{" ### only negative", "", "only negative"},
-	}
-	for _, tt := range tests {
-		if pos, neg := SplitPrompt(tt.in); pos != tt.pos || neg != tt.neg {
-			t.Errorf("SplitPrompt(%q) = %q, %q", tt.in, pos, neg)
 		}
 	}
 }

@@ -22,7 +22,7 @@ type Job struct {
 	Kind  aihorde.Kind // aihorde.KindImage or aihorde.KindText
 	Model string
 	// Prompt is the whole prompt; for images the AI Horde form
-	// "positive ### negative" (see SplitPrompt).
+	// "positive ### negative" (see aihorde.SplitPrompt).
 	Prompt string
 	// Seed is the seed to use; SeedSet is false when the server sent none
 	// (text jobs usually), in which case backends pick their own.
@@ -84,7 +84,3 @@ type Result struct {
 	// Metadata is sent as gen_metadata.
 	Metadata []aihorde.GenMetadata
 }
-
-// SplitPrompt splits an AI Horde prompt "positive ### negative" at its first
-// "###" into the positive and negative prompts, both trimmed.
-func SplitPrompt(prompt string) (positive, negative string) { return aihorde.SplitPrompt(prompt) }
