@@ -60,9 +60,9 @@ type Generation struct {
 
 // GenMetadata is the AI Horde's gen_metadata entry.
 type GenMetadata struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-	Ref   string `json:"ref,omitempty"`
+	Type  string
+	Value string
+	Ref   string
 }
 
 // ImageJobTTL is the time a worker has for an image job (aihorde.ImageTTL):
