@@ -15,8 +15,8 @@ import (
 const (
 	DefaultPopInterval      = 2 * time.Second
 	DefaultMaxPixels        = 1024 * 1024
-	DefaultMaxLength        = 512
-	DefaultMaxContextLength = 2048
+	DefaultMaxLength        = aihorde.DefaultWorkerMaxLength
+	DefaultMaxContextLength = aihorde.DefaultWorkerMaxContextLength
 	DefaultSubmitTimeout    = 2 * time.Minute
 	// MaxThreads bounds Config.Threads (the AI Horde allows a worker few more).
 	MaxThreads = 32
