@@ -17,6 +17,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // imageSize is a /imagine size preset.
@@ -26,7 +27,7 @@ type imageSize struct {
 }
 
 var imageSizes = []imageSize{
-	{"square", 512, 512},
+	{"square", aihorde.DefaultWidth, aihorde.DefaultHeight},
 	{"portrait", 512, 768},
 	{"landscape", 768, 512},
 	{"large", 1024, 1024},
@@ -46,9 +47,8 @@ var imageStyles = []imageStyle{
 }
 
 const (
-	defaultSteps = 30
-	maxSteps     = 100
-	maxImages    = 4
+	maxSteps  = 100 // fewer than the horde allows (aihorde.MaxSteps): a chat command stays quick
+	maxImages = 4
 	// clientAgent is how requests from Discord name themselves.
 	clientAgent = "hordebot:1:discord"
 )
@@ -100,9 +100,7 @@ func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 		}
 		prompt += ", " + st.Suffix
 	}
-	if neg := o.String("negative", ""); neg != "" {
-		prompt += " ### " + neg
-	}
+	prompt = aihorde.JoinPrompt(prompt, o.String("negative", ""))
 	size := imageSizes[0]
 	if name := o.String("size", ""); name != "" {
 		z, ok := findSize(name)
@@ -112,8 +110,8 @@ func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 		size = z
 	}
 	params := &horde.ImageParams{
-		Width: size.Width, Height: size.Height, Steps: int(o.Int("steps", defaultSteps)),
-		SamplerName: "k_euler_a", CFGScale: 7,
+		Width: size.Width, Height: size.Height, Steps: int(o.Int("steps", aihorde.DefaultSteps)),
+		SamplerName: aihorde.DefaultSampler, CFGScale: aihorde.DefaultCFGScale,
 	}
 	if o.Has("seed") {
 		params.Seed = strconv.FormatInt(o.Int("seed", 0), 10)

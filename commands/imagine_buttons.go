@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Custom-ID prefixes of the buttons under an /imagine result. Each is
@@ -226,10 +226,8 @@ func (s *Set) finishedImages(ctx context.Context, requestID string) ([]resultIma
 
 // shownPrompt is the positive part of an AI Horde prompt ("positive ### negative").
 func shownPrompt(p string) string {
-	if i := strings.Index(p, "###"); i >= 0 {
-		p = p[:i]
-	}
-	return strings.TrimSpace(p)
+	positive, _ := aihorde.SplitPrompt(p)
+	return positive
 }
 
 func shortID(id string) string {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 const (
@@ -21,7 +22,7 @@ const (
 
 func (s *Set) writeCommand() *Command {
 	minLen := 1
-	lo, hi := float64(horde.MinMaxLength), float64(maxWriteLength)
+	lo, hi := float64(aihorde.MinMaxLength), float64(maxWriteLength)
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "write",
@@ -46,7 +47,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	}
 	nr := horde.NewRequest{
 		Kind: horde.KindText, Prompt: prompt, N: 1, ClientAgent: clientAgent, Source: "discord",
-		Text: &horde.TextParams{MaxLength: int(o.Int("max_length", defaultMaxLength)), MaxContextLength: horde.DefaultMaxContext},
+		Text: &horde.TextParams{MaxLength: int(o.Int("max_length", defaultMaxLength)), MaxContextLength: aihorde.DefaultMaxContextLength},
 	}
 	if m := o.String("model", ""); m != "" {
 		nr.Models = []string{m}

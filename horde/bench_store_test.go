@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // benchSize reads a size from the environment (HORDE_BENCH_REQUESTS,
@@ -48,7 +49,7 @@ func BenchmarkPopStored(b *testing.B) {
 			rng := rand.New(rand.NewPCG(uint64(g), 7))
 			for i := g; i < nReq; i += 8 {
 				nr := imageRequest("a lighthouse at dusk", fmt.Sprintf("model-%02d", rng.IntN(50)))
-				nr.N = horde.MaxN
+				nr.N = aihorde.MaxN
 				if _, _, err := e.h.Submit(e.ctx, requesters[rng.IntN(len(requesters))].User, nr); err != nil {
 					errs <- err
 					return

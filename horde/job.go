@@ -1,6 +1,10 @@
 package horde
 
-import "time"
+import (
+	"time"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
+)
 
 // JobState is the state of one popped item.
 type JobState string
@@ -16,10 +20,10 @@ const (
 
 // Result states a worker may submit (the AI Horde's "state" field).
 const (
-	ResultOK       = "ok"
-	ResultCensored = "censored"
-	ResultFaulted  = "faulted"
-	ResultCSAM     = "csam"
+	ResultOK       = aihorde.StateOK
+	ResultCensored = aihorde.StateCensored
+	ResultFaulted  = aihorde.StateFaulted
+	ResultCSAM     = aihorde.StateCSAM
 )
 
 // Job is one item of a request popped by one worker.
@@ -56,21 +60,14 @@ type Generation struct {
 
 // GenMetadata is the AI Horde's gen_metadata entry.
 type GenMetadata struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-	Ref   string `json:"ref,omitempty"`
+	Type  string
+	Value string
+	Ref   string
 }
 
-// ImageJobTTL is the time a worker has for an image job:
+// ImageJobTTL is the time a worker has for an image job (aihorde.ImageTTL):
 // about 30 + steps*2*(w*h/512^2) seconds, at least 150 s.
-func ImageJobTTL(p ImageParams) time.Duration {
-	mp := float64(p.Width*p.Height) / (512 * 512)
-	secs := 30 + float64(p.Steps)*2*mp
-	if secs < 150 {
-		secs = 150
-	}
-	return time.Duration(secs * float64(time.Second))
-}
+func ImageJobTTL(p ImageParams) time.Duration { return aihorde.ImageTTL(p.Width, p.Height, p.Steps) }
 
 // TextJobTTL is the time a worker has for a text job.
-const TextJobTTL = 150 * time.Second
+const TextJobTTL = aihorde.TextTTL

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // loadWorkers reads every worker and its owner's trust into memory.
@@ -126,7 +128,7 @@ func (h *Horde) newOpenRequest(req Request) *openRequest {
 		req:      req,
 		seq:      h.seq,
 		score:    priorityScore(req.Priority, req.CreatedAt),
-		positive: strings.ToLower(positivePrompt(req.Prompt)),
+		positive: strings.ToLower(aihorde.PositivePrompt(req.Prompt)),
 		itemCost: (req.Kudos + int64(n) - 1) / int64(n),
 		itemWork: itemWork(&req),
 		items:    make([]ItemState, n),

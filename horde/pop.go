@@ -9,16 +9,13 @@ import (
 	"time"
 
 	"github.com/google/btree"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
-// Pop defaults and limits, as on the AI Horde.
-const (
-	DefaultMaxPixels        = 512 * 512
-	DefaultMaxLength        = 512
-	DefaultMaxContextLength = 2048
-	MaxPopAmount            = 20
-	MaxWorkerNameLength     = 100
-)
+// MaxWorkerNameLength bounds a worker's name (the pop defaults and limits are
+// the AI Horde's, in horde/aihorde).
+const MaxWorkerNameLength = 100
 
 // Pop hands up to p.Amount matching jobs to the worker named p.Name of the
 // credential's user (created on first pop, as on the AI Horde, within the
@@ -104,20 +101,20 @@ func normalizePop(p *PopRequest) error {
 	switch {
 	case p.Amount == 0:
 		p.Amount = 1
-	case p.Amount < 0 || p.Amount > MaxPopAmount:
-		return Invalidf("amount", "amount must be between 1 and %d", MaxPopAmount)
+	case p.Amount < 0 || p.Amount > aihorde.MaxPopAmount:
+		return Invalidf("amount", "amount must be between 1 and %d", aihorde.MaxPopAmount)
 	}
 	if p.Threads <= 0 {
 		p.Threads = 1
 	}
 	if p.MaxPixels <= 0 {
-		p.MaxPixels = DefaultMaxPixels
+		p.MaxPixels = aihorde.DefaultMaxPixels
 	}
 	if p.MaxLength <= 0 {
-		p.MaxLength = DefaultMaxLength
+		p.MaxLength = aihorde.DefaultWorkerMaxLength
 	}
 	if p.MaxContextLength <= 0 {
-		p.MaxContextLength = DefaultMaxContextLength
+		p.MaxContextLength = aihorde.DefaultWorkerMaxContextLength
 	}
 	p.Models = cleanList(p.Models)
 	return nil

@@ -28,49 +28,40 @@ func (s RequestState) Finished() bool {
 	return s == RequestDone || s == RequestFaulted || s == RequestCancelled
 }
 
-// Limits on requests (the ranges the API validates).
+// Limits on a request's life. The defaults and limits of its parameters are
+// the AI Horde's, in horde/aihorde.
 const (
-	MaxFaults         = 2                // a request with more faulted jobs than this is faulted
-	ExpireAfter       = 20 * time.Minute // a request never popped for this long expires
-	MinSteps          = 1
-	MaxSteps          = 500
-	MinN              = 1
-	MaxN              = 20
-	MinSide           = 64
-	MaxSide           = 3072
-	MinMaxLength      = 16
-	MaxMaxLength      = 4096
-	DefaultMaxContext = 1024
-	MaxPromptLength   = 10000
+	MaxFaults   = 2                // a request with more faulted jobs than this is faulted
+	ExpireAfter = 20 * time.Minute // a request never popped for this long expires
 )
 
 // Lora is a LoRA the request wants applied.
 type Lora struct {
-	Name      string  `json:"name"`
-	Model     float64 `json:"model,omitempty"`
-	Clip      float64 `json:"clip,omitempty"`
-	IsVersion bool    `json:"is_version,omitempty"`
+	Name      string
+	Model     float64
+	Clip      float64
+	IsVersion bool
 }
 
 // ImageParams are the generation parameters of an image request.
 type ImageParams struct {
-	Width             int      `json:"width"`
-	Height            int      `json:"height"`
-	Steps             int      `json:"steps"`
-	SamplerName       string   `json:"sampler_name"`
-	CFGScale          float64  `json:"cfg_scale"`
-	Seed              string   `json:"seed,omitempty"` // as on the AI Horde: any string; hashed to an int when not numeric
-	SeedVariation     int      `json:"seed_variation,omitempty"`
-	DenoisingStrength float64  `json:"denoising_strength,omitempty"`
-	Karras            bool     `json:"karras,omitempty"`
-	Tiling            bool     `json:"tiling,omitempty"`
-	HiresFix          bool     `json:"hires_fix,omitempty"`
-	ClipSkip          int      `json:"clip_skip,omitempty"`
-	PostProcessing    []string `json:"post_processing,omitempty"`
-	Loras             []Lora   `json:"loras,omitempty"`
-	SourceImage       string   `json:"source_image,omitempty"`      // img2img / inpainting source (base64 or URL)
-	SourceProcessing  string   `json:"source_processing,omitempty"` // txt2img (default), img2img, inpainting, outpainting
-	SourceMask        string   `json:"source_mask,omitempty"`
+	Width             int
+	Height            int
+	Steps             int
+	SamplerName       string
+	CFGScale          float64
+	Seed              string // as on the AI Horde: any string; hashed to an int when not numeric
+	SeedVariation     int
+	DenoisingStrength float64
+	Karras            bool
+	Tiling            bool
+	HiresFix          bool
+	ClipSkip          int
+	PostProcessing    []string
+	Loras             []Lora
+	SourceImage       string // img2img / inpainting source (base64 or URL)
+	SourceProcessing  string // txt2img (default), img2img, inpainting, outpainting
+	SourceMask        string
 }
 
 // Pixels is width*height.
@@ -88,15 +79,15 @@ func (p ImageParams) NeedsPainting() bool {
 
 // TextParams are the generation parameters of a text request.
 type TextParams struct {
-	MaxLength        int      `json:"max_length"`
-	MaxContextLength int      `json:"max_context_length"`
-	Temperature      float64  `json:"temperature,omitempty"`
-	TopP             float64  `json:"top_p,omitempty"`
-	TopK             int      `json:"top_k,omitempty"`
-	RepPen           float64  `json:"rep_pen,omitempty"`
-	RepPenRange      int      `json:"rep_pen_range,omitempty"`
-	StopSequence     []string `json:"stop_sequence,omitempty"`
-	Softprompt       string   `json:"softprompt,omitempty"`
+	MaxLength        int
+	MaxContextLength int
+	Temperature      float64
+	TopP             float64
+	TopK             int
+	RepPen           float64
+	RepPenRange      int
+	StopSequence     []string
+	Softprompt       string
 }
 
 // Request is what a user asked for: N items of one kind. Each item becomes a

@@ -8,25 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
-)
-
-// Request defaults (the AI Horde's) and limits beyond those in request.go.
-const (
-	DefaultWidth         = 512
-	DefaultHeight        = 512
-	DefaultSteps         = 30
-	DefaultCFGScale      = 7.5
-	DefaultSampler       = "k_euler_a"
-	DefaultTextMaxLength = 80
-	MinContextLength     = 80
-	MaxContextLength     = 131072
-	MaxRequestModels     = 100
-	MaxRequestWorkers    = 50
-	MaxLoras             = 5
-	MaxPostProcessors    = 10
-	MaxSeedLength        = 256
 )
 
 // Submit validates and queues a request (or only prices it when DryRun).
@@ -148,20 +132,20 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 	if req.Prompt == "" {
 		return Request{}, nil, Invalidf("prompt", "a prompt is required")
 	}
-	if utf8.RuneCountInString(req.Prompt) > MaxPromptLength {
-		return Request{}, nil, Invalidf("prompt", "the prompt is longer than %d characters", MaxPromptLength)
+	if utf8.RuneCountInString(req.Prompt) > aihorde.MaxPromptLength {
+		return Request{}, nil, Invalidf("prompt", "the prompt is longer than %d characters", aihorde.MaxPromptLength)
 	}
 	if req.N == 0 {
 		req.N = 1
 	}
-	if req.N < MinN || req.N > MaxN {
-		return Request{}, nil, Invalidf("n", "n must be between %d and %d", MinN, MaxN)
+	if req.N < aihorde.MinN || req.N > aihorde.MaxN {
+		return Request{}, nil, Invalidf("n", "n must be between %d and %d", aihorde.MinN, aihorde.MaxN)
 	}
-	if len(req.Models) > MaxRequestModels {
-		return Request{}, nil, Invalidf("models", "at most %d models", MaxRequestModels)
+	if len(req.Models) > aihorde.MaxRequestModels {
+		return Request{}, nil, Invalidf("models", "at most %d models", aihorde.MaxRequestModels)
 	}
-	if len(req.Workers) > MaxRequestWorkers {
-		return Request{}, nil, Invalidf("workers", "at most %d workers", MaxRequestWorkers)
+	if len(req.Workers) > aihorde.MaxRequestWorkers {
+		return Request{}, nil, Invalidf("workers", "at most %d workers", aihorde.MaxRequestWorkers)
 	}
 	if req.WorkerBlacklist && len(req.Workers) == 0 {
 		req.WorkerBlacklist = false
@@ -209,36 +193,38 @@ func imageParams(in *ImageParams) (*ImageParams, []string, error) {
 	}
 	var warnings []string
 	if p.Width == 0 {
-		p.Width = DefaultWidth
+		p.Width = aihorde.DefaultWidth
 	}
 	if p.Height == 0 {
-		p.Height = DefaultHeight
+		p.Height = aihorde.DefaultHeight
 	}
 	if p.Steps == 0 {
-		p.Steps = DefaultSteps
+		p.Steps = aihorde.DefaultSteps
 	}
 	if p.CFGScale == 0 {
-		p.CFGScale = DefaultCFGScale
+		p.CFGScale = aihorde.DefaultCFGScale
 	}
 	if p.SamplerName == "" {
-		p.SamplerName = DefaultSampler
+		p.SamplerName = aihorde.DefaultSampler
 	}
 	for _, side := range []struct {
 		name string
 		v    int
 	}{{"width", p.Width}, {"height", p.Height}} {
-		if side.v < MinSide || side.v > MaxSide || side.v%64 != 0 {
-			return nil, nil, Invalidf(side.name, "%s must be a multiple of 64 between %d and %d", side.name, MinSide, MaxSide)
+		if side.v < aihorde.MinSide || side.v > aihorde.MaxSide || side.v%aihorde.SideMultiple != 0 {
+			return nil, nil, Invalidf(side.name, "%s must be a multiple of %d between %d and %d", side.name, aihorde.SideMultiple, aihorde.MinSide, aihorde.MaxSide)
 		}
 	}
-	if p.Steps < MinSteps || p.Steps > MaxSteps {
-		return nil, nil, Invalidf("steps", "steps must be between %d and %d", MinSteps, MaxSteps)
+	if p.Steps < aihorde.MinSteps || p.Steps > aihorde.MaxSteps {
+		return nil, nil, Invalidf("steps", "steps must be between %d and %d", aihorde.MinSteps, aihorde.MaxSteps)
 	}
-	if p.CFGScale < 0 || p.CFGScale > 100 {
-		return nil, nil, Invalidf("cfg_scale", "cfg_scale must be between 0 and 100")
+	if p.CFGScale < aihorde.MinCFGScale || p.CFGScale > aihorde.MaxCFGScale {
+		return nil, nil, Invalidf("cfg_scale", "cfg_scale must be between %g and %g", aihorde.MinCFGScale, aihorde.MaxCFGScale)
 	}
-	if p.DenoisingStrength < 0 || p.DenoisingStrength > 1 {
-		return nil, nil, Invalidf("denoising_strength", "denoising_strength must be between 0 and 1")
+	// Zero is "not set": the worker's payload then carries aihorde.DefaultDenoisingStrength.
+	if p.DenoisingStrength != 0 && (p.DenoisingStrength < aihorde.MinDenoisingStrength || p.DenoisingStrength > aihorde.MaxDenoisingStrength) {
+		return nil, nil, Invalidf("denoising_strength", "denoising_strength must be between %g and %g",
+			aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
 	}
 	switch p.SourceProcessing {
 	case "", "txt2img", "img2img":
@@ -253,19 +239,19 @@ func imageParams(in *ImageParams) (*ImageParams, []string, error) {
 		p.SourceImage, p.SourceMask = "", ""
 		warnings = append(warnings, "source_image ignored for txt2img")
 	}
-	if len(p.Loras) > MaxLoras {
-		return nil, nil, Invalidf("loras", "at most %d loras", MaxLoras)
+	if len(p.Loras) > aihorde.MaxLoras {
+		return nil, nil, Invalidf("loras", "at most %d loras", aihorde.MaxLoras)
 	}
 	for _, l := range p.Loras {
 		if strings.TrimSpace(l.Name) == "" {
 			return nil, nil, Invalidf("loras", "a lora needs a name")
 		}
 	}
-	if len(p.PostProcessing) > MaxPostProcessors {
-		return nil, nil, Invalidf("post_processing", "at most %d post-processors", MaxPostProcessors)
+	if len(p.PostProcessing) > aihorde.MaxPostProcessors {
+		return nil, nil, Invalidf("post_processing", "at most %d post-processors", aihorde.MaxPostProcessors)
 	}
-	if len(p.Seed) > MaxSeedLength {
-		return nil, nil, Invalidf("seed", "the seed is longer than %d characters", MaxSeedLength)
+	if len(p.Seed) > aihorde.MaxSeedLength {
+		return nil, nil, Invalidf("seed", "the seed is longer than %d characters", aihorde.MaxSeedLength)
 	}
 	if strings.TrimSpace(p.Seed) == "" {
 		// Chosen now and stored, so that a restart gives the same seeds.
@@ -282,16 +268,16 @@ func textParams(in *TextParams) (*TextParams, error) {
 		p.StopSequence = slices.Clone(in.StopSequence)
 	}
 	if p.MaxLength == 0 {
-		p.MaxLength = DefaultTextMaxLength
+		p.MaxLength = aihorde.DefaultMaxLength
 	}
 	if p.MaxContextLength == 0 {
-		p.MaxContextLength = DefaultMaxContext
+		p.MaxContextLength = aihorde.DefaultMaxContextLength
 	}
-	if p.MaxLength < MinMaxLength || p.MaxLength > MaxMaxLength {
-		return nil, Invalidf("max_length", "max_length must be between %d and %d", MinMaxLength, MaxMaxLength)
+	if p.MaxLength < aihorde.MinMaxLength || p.MaxLength > aihorde.MaxMaxLength {
+		return nil, Invalidf("max_length", "max_length must be between %d and %d", aihorde.MinMaxLength, aihorde.MaxMaxLength)
 	}
-	if p.MaxContextLength < MinContextLength || p.MaxContextLength > MaxContextLength {
-		return nil, Invalidf("max_context_length", "max_context_length must be between %d and %d", MinContextLength, MaxContextLength)
+	if p.MaxContextLength < aihorde.MinMaxContextLength || p.MaxContextLength > aihorde.MaxMaxContextLength {
+		return nil, Invalidf("max_context_length", "max_context_length must be between %d and %d", aihorde.MinMaxContextLength, aihorde.MaxMaxContextLength)
 	}
 	return &p, nil
 }

@@ -125,12 +125,3 @@ func (ws *workerState) snapshot() Worker {
 	w.Blacklist = append([]string(nil), ws.w.Blacklist...)
 	return w
 }
-
-// positivePrompt returns the part of an AI Horde prompt before "###" (the
-// negative prompt follows it).
-func positivePrompt(prompt string) string {
-	if i := strings.Index(prompt, "###"); i >= 0 {
-		return prompt[:i]
-	}
-	return prompt
-}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -156,12 +157,12 @@ func TestSubmitValidation(t *testing.T) {
 		field string
 	}{
 		{"empty prompt", frank, img(func(r *horde.NewRequest) { r.Prompt = "  " }), horde.KindInvalid, "prompt"},
-		{"prompt over the limit in characters", frank, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", horde.MaxPromptLength+1) }), horde.KindInvalid, "prompt"},
+		{"prompt over the limit in characters", frank, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", aihorde.MaxPromptLength+1) }), horde.KindInvalid, "prompt"},
 		{"width not a multiple of 64", frank, img(func(r *horde.NewRequest) { r.Image.Width = 500 }), horde.KindInvalid, "width"},
-		{"too many steps", frank, img(func(r *horde.NewRequest) { r.Image.Steps = horde.MaxSteps + 1 }), horde.KindInvalid, "steps"},
-		{"too many images", frank, img(func(r *horde.NewRequest) { r.N = horde.MaxN + 1 }), horde.KindInvalid, "n"},
+		{"too many steps", frank, img(func(r *horde.NewRequest) { r.Image.Steps = aihorde.MaxSteps + 1 }), horde.KindInvalid, "steps"},
+		{"too many images", frank, img(func(r *horde.NewRequest) { r.N = aihorde.MaxN + 1 }), horde.KindInvalid, "n"},
 		{"inpainting without a source", frank, img(func(r *horde.NewRequest) { r.Image.SourceProcessing = "inpainting" }), horde.KindInvalid, "source_image"},
-		{"text too long", frank, textRequest("x", horde.MaxMaxLength+1, 1024), horde.KindInvalid, "max_length"},
+		{"text too long", frank, textRequest("x", aihorde.MaxMaxLength+1, 1024), horde.KindInvalid, "max_length"},
 		{"unknown kind", frank, horde.NewRequest{Kind: "video", Prompt: "x"}, horde.KindInvalid, "kind"},
 		{"flagged user", flagged, img(func(*horde.NewRequest) {}), horde.KindForbidden, ""},
 		{"beyond the kudos floor", frank, img(func(r *horde.NewRequest) { r.N = 20; r.Image.Steps = 100 }), horde.KindKudosUpfront, ""},
@@ -189,8 +190,8 @@ func TestSubmitValidation(t *testing.T) {
 		t.Fatalf("dry run queued %d", perf.QueuedRequests)
 	}
 	// The limit counts characters, not bytes: 10,000 accented letters are fine.
-	if _, _, err := e.h.Submit(e.ctx, frank.User, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", horde.MaxPromptLength) })); err != nil {
-		t.Fatalf("a prompt of %d two-byte characters: %v", horde.MaxPromptLength, err)
+	if _, _, err := e.h.Submit(e.ctx, frank.User, img(func(r *horde.NewRequest) { r.Prompt = strings.Repeat("é", aihorde.MaxPromptLength) })); err != nil {
+		t.Fatalf("a prompt of %d two-byte characters: %v", aihorde.MaxPromptLength, err)
 	}
 
 	// Anonymous requests go far below zero.

@@ -146,7 +146,7 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 	if g.State == "" {
 		g.State = horde.ResultOK
 	}
-	meta, err := jsonText(g.Metadata)
+	meta, err := jsonText(metadataOf(g.Metadata))
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", j.ID, err)
 	}
@@ -382,9 +382,11 @@ func scanGeneration(row scanner) (horde.Generation, error) {
 		return horde.Generation{}, err
 	}
 	if meta != "" && meta != "[]" {
-		if err := json.Unmarshal([]byte(meta), &g.Metadata); err != nil {
+		var stored []storedMetadata
+		if err := json.Unmarshal([]byte(meta), &stored); err != nil {
 			return horde.Generation{}, fmt.Errorf("generation of job %s metadata: %w", g.JobID, err)
 		}
+		g.Metadata = metadataFrom(stored)
 	}
 	g.CreatedAt = fromNanos(created)
 	return g, nil

@@ -20,7 +20,7 @@ JOIN jobs j ON j.id = p.job_id WHERE j.state = 'processing'`
 // upload. ErrNotFound for an unknown job; ErrDuplicate if the job is no
 // longer processing or was submitted already.
 func (s *Store) SetPendingSubmit(ctx context.Context, jobID string, p horde.PendingSubmit) error {
-	meta, err := json.Marshal(p.Metadata)
+	meta, err := json.Marshal(metadataOf(p.Metadata))
 	if err != nil {
 		return fmt.Errorf("pending submit of job %s metadata: %w", jobID, err)
 	}
@@ -59,9 +59,11 @@ func openPendingSubmits(ctx context.Context, tx *sql.Tx) (map[string]horde.Pendi
 			return nil, fmt.Errorf("open pending submits: %w", err)
 		}
 		if meta != "" && meta != "[]" && meta != "null" {
-			if err := json.Unmarshal([]byte(meta), &p.Metadata); err != nil {
+			var stored []storedMetadata
+			if err := json.Unmarshal([]byte(meta), &stored); err != nil {
 				return nil, fmt.Errorf("pending submit of job %s metadata: %w", id, err)
 			}
+			p.Metadata = metadataFrom(stored)
 		}
 		p.At = fromNanos(at)
 		out[id] = p

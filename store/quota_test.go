@@ -13,12 +13,13 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
 )
 
 // bigPrompt does not fit in one database page: storing it needs new pages.
-var bigPrompt = strings.Repeat("a lighthouse at dusk, ", horde.MaxPromptLength/len("a lighthouse at dusk, "))
+var bigPrompt = strings.Repeat("a lighthouse at dusk, ", aihorde.MaxPromptLength/len("a lighthouse at dusk, "))
 
 // openQuota opens the store in dir with a database quota.
 func openQuota(tb testing.TB, dir string, maxBytes int64) *store.Store {

@@ -38,12 +38,6 @@ ORDER BY j.started_at, j.id`
 FROM requests r WHERE r.state IN ` + openStates
 )
 
-// requestParams is the JSON of the params column.
-type requestParams struct {
-	Image *horde.ImageParams `json:"image,omitempty"`
-	Text  *horde.TextParams  `json:"text,omitempty"`
-}
-
 // scanRequest reads requestColumns from row.
 func scanRequest(row interface{ Scan(...any) error }) (horde.Request, error) {
 	var r horde.Request
@@ -68,7 +62,7 @@ func scanRequest(row interface{ Scan(...any) error }) (horde.Request, error) {
 	if err := json.Unmarshal([]byte(params), &p); err != nil {
 		return horde.Request{}, fmt.Errorf("request %s params: %w", r.ID, err)
 	}
-	r.Image, r.Text = p.Image, p.Text
+	r.Image, r.Text = p.domain()
 	return r, nil
 }
 
@@ -81,7 +75,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 	if r.N < 1 {
 		return horde.Invalidf("n", "request %s: n must be at least 1, not %d", r.ID, r.N)
 	}
-	params, err := jsonText(requestParams{Image: r.Image, Text: r.Text})
+	params, err := jsonText(paramsOf(r.Image, r.Text))
 	if err != nil {
 		return fmt.Errorf("request %s: %w", r.ID, err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
 )
 
@@ -256,7 +257,7 @@ func (d *demo) registerWorkers(ctx context.Context) error {
 		go func(name string, kind horde.RequestKind, key string) {
 			defer d.wrkWG.Done()
 			err := worker.Run(wctx, worker.Config{
-				BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Kind: kind,
+				BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Kind: aihorde.Kind(kind),
 				Backend: worker.NewProcedural(), Threads: 2, PopInterval: 100 * time.Millisecond, Logger: d.log,
 			})
 			if err != nil {

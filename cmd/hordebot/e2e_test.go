@@ -19,6 +19,7 @@ import (
 	_ "github.com/gen2brain/webp" // registers the WebP decoder for image.Decode
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
 )
 
@@ -175,7 +176,7 @@ func TestEndToEndMixedLoadSurvivesWorkerKillAndServerRestart(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			err := worker.Run(ctx, worker.Config{
-				BaseURL: base, APIKey: volKey, Name: name, Kind: kind, Backend: b, Models: []string{worker.ProceduralModel},
+				BaseURL: base, APIKey: volKey, Name: name, Kind: aihorde.Kind(kind), Backend: b, Models: []string{worker.ProceduralModel},
 				Threads: 2, PopInterval: 50 * time.Millisecond, Logger: testLogger(t),
 				Retry: worker.RetryPolicy{MaxAttempts: 40, BaseDelay: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond},
 			})

@@ -24,6 +24,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -628,7 +629,7 @@ func (s *soak) callRaw(method, path, key string, data []byte) (int, []byte, stri
 // workerConfig is the configuration shared by the soak's workers.
 func (s *soak) workerConfig(name string, kind horde.RequestKind, threads int) worker.Config {
 	return worker.Config{
-		BaseURL: s.base, APIKey: s.volKey, Name: name, Kind: kind, Models: []string{worker.ProceduralModel},
+		BaseURL: s.base, APIKey: s.volKey, Name: name, Kind: aihorde.Kind(kind), Models: []string{worker.ProceduralModel},
 		MaxPixels: 256 * 256, Threads: threads, PopInterval: 50 * time.Millisecond, SubmitTimeout: 20 * time.Second,
 		Logger: testLogger(s.t),
 		Retry:  worker.RetryPolicy{MaxAttempts: 4, BaseDelay: 50 * time.Millisecond, MaxDelay: time.Second},

@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
 )
 
@@ -51,7 +51,7 @@ var publicHordes = []string{"aihorde.net", "stablehorde.net", "koboldai.net"}
 type config struct {
 	URL              string
 	Name             string
-	Kind             horde.RequestKind
+	Kind             aihorde.Kind
 	Backend          string
 	BackendURL       string
 	BackendModel     string
@@ -158,8 +158,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 
-	cfg.Kind = horde.RequestKind(kind)
-	if cfg.Kind != horde.KindImage && cfg.Kind != horde.KindText {
+	cfg.Kind = aihorde.Kind(kind)
+	if cfg.Kind != aihorde.KindImage && cfg.Kind != aihorde.KindText {
 		return config{}, fmt.Errorf("--kind %q: want image or text", kind)
 	}
 	def, ok := defaultBackendURLs[cfg.Backend]
@@ -170,9 +170,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		cfg.BackendURL = def
 	}
 	switch {
-	case cfg.Backend == "a1111" && cfg.Kind != horde.KindImage:
+	case cfg.Backend == "a1111" && cfg.Kind != aihorde.KindImage:
 		return config{}, errors.New("--backend a1111 serves --kind image only")
-	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != horde.KindText:
+	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != aihorde.KindText:
 		return config{}, fmt.Errorf("--backend %s serves --kind text only", cfg.Backend)
 	}
 	for _, m := range strings.Split(models, ",") {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
 )
 
@@ -26,7 +26,7 @@ func TestParseConfig(t *testing.T) {
 		check   func(t *testing.T, c config)
 	}{
 		{name: "defaults", args: nil, getenv: withKey, check: func(t *testing.T, c config) {
-			if c.URL != "http://127.0.0.1:7001" || c.Kind != horde.KindImage || c.Backend != "procedural" ||
+			if c.URL != "http://127.0.0.1:7001" || c.Kind != aihorde.KindImage || c.Backend != "procedural" ||
 				c.Threads != 1 || c.APIKey != "key" || len(c.Models) != 0 || !strings.HasPrefix(c.Name, "hordeworker-") {
 				t.Errorf("%+v", c)
 			}
@@ -39,7 +39,7 @@ func TestParseConfig(t *testing.T) {
 			}},
 		{name: "openai text with its key", args: []string{"--kind", "text", "--backend", "openai", "--models", "m", "--backend-url", "http://gpu:8000/v1"},
 			getenv: withKey, check: func(t *testing.T, c config) {
-				if c.OpenAIAPIKey != "sk" || c.BackendURL != "http://gpu:8000/v1" || c.Kind != horde.KindText {
+				if c.OpenAIAPIKey != "sk" || c.BackendURL != "http://gpu:8000/v1" || c.Kind != aihorde.KindText {
 					t.Errorf("%+v", c)
 				}
 			}},

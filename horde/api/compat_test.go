@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
@@ -156,7 +157,7 @@ func TestNPMClientCompat(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			err := worker.Run(wctx, worker.Config{
-				BaseURL: srv.URL, APIKey: volKey, Name: w.name, Kind: w.kind, Backend: worker.NewProcedural(),
+				BaseURL: srv.URL, APIKey: volKey, Name: w.name, Kind: aihorde.Kind(w.kind), Backend: worker.NewProcedural(),
 				PopInterval: 20 * time.Millisecond, Logger: quietLogger(),
 				Retry: worker.RetryPolicy{BaseDelay: 20 * time.Millisecond, MaxDelay: 200 * time.Millisecond},
 			})

@@ -118,7 +118,7 @@ func jsonError(err error, t reflect.Type) error {
 }
 
 // jsonPath turns encoding/json's field path, which names the Go type of an
-// embedded struct (e.g. "asyncCommon.models"), into the JSON path the client
+// embedded struct (e.g. "AsyncCommon.models"), into the JSON path the client
 // sent ("models"), walking t, the type decoded into.
 func jsonPath(t reflect.Type, goPath string) string {
 	if goPath == "" {

@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 )
 
@@ -24,10 +25,10 @@ func wantInvalid(t *testing.T, err error) {
 
 func checkCommon(t *testing.T, nr horde.NewRequest) {
 	t.Helper()
-	if n := utf8.RuneCountInString(nr.Prompt); n == 0 || n > horde.MaxPromptLength {
+	if n := utf8.RuneCountInString(nr.Prompt); n == 0 || n > aihorde.MaxPromptLength {
 		t.Fatalf("accepted a prompt of %d characters", n)
 	}
-	if nr.N < horde.MinN || nr.N > horde.MaxN {
+	if nr.N < aihorde.MinN || nr.N > aihorde.MaxN {
 		t.Fatalf("accepted n = %d", nr.N)
 	}
 	if len(nr.Workers) > 5 {
@@ -47,11 +48,11 @@ func FuzzDecodeImageAsync(f *testing.F) {
 		if nr.Kind != horde.KindImage || p == nil {
 			t.Fatalf("accepted without image params: %+v", nr)
 		}
-		if p.Steps < horde.MinSteps || p.Steps > horde.MaxSteps {
+		if p.Steps < aihorde.MinSteps || p.Steps > aihorde.MaxSteps {
 			t.Fatalf("accepted steps = %d", p.Steps)
 		}
 		for _, side := range []int{p.Width, p.Height} {
-			if side < horde.MinSide || side > horde.MaxSide || side%64 != 0 {
+			if side < aihorde.MinSide || side > aihorde.MaxSide || side%64 != 0 {
 				t.Fatalf("accepted %dx%d", p.Width, p.Height)
 			}
 		}
@@ -70,7 +71,7 @@ func FuzzDecodeTextAsync(f *testing.F) {
 		if nr.Kind != horde.KindText || p == nil {
 			t.Fatalf("accepted without text params: %+v", nr)
 		}
-		if p.MaxLength < horde.MinMaxLength || p.MaxLength > horde.MaxMaxLength {
+		if p.MaxLength < aihorde.MinMaxLength || p.MaxLength > aihorde.MaxMaxLength {
 			t.Fatalf("accepted max_length = %d", p.MaxLength)
 		}
 		if p.MaxContextLength <= 0 {

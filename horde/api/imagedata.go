@@ -11,12 +11,13 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // maxImageSide bounds the decoded size a result image may claim (an 8x
 // upscale of the largest request), so that a forged header cannot announce
 // a gigapixel image.
-const maxImageSide = 8 * horde.MaxSide
+const maxImageSide = 8 * aihorde.MaxSide
 
 // sniffImage checks that data is an image this horde can store and serve:
 // WebP (the AI Horde's format), PNG, JPEG or GIF. It returns the format.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 )
 
@@ -94,7 +95,7 @@ func TestImageAsyncUnknownFieldsAreWarnings(t *testing.T) {
 	r := e.do("POST", "/api/v2/generate/async", "", body)
 	wantStatus(t, r, http.StatusAccepted)
 	var out struct {
-		Warnings []api.Warning
+		Warnings []aihorde.Warning
 	}
 	r.json(t, &out)
 	want := map[string]string{

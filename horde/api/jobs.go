@@ -5,76 +5,28 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
-
-// Limits and defaults of worker pops.
-const (
-	maxPopAmount       = 20
-	maxThreads         = 100
-	maxBlacklist       = 1000
-	maxPopModels       = 1000
-	maxPriorityUsers   = 100
-	defaultTextMaxLen  = 512
-	defaultTextContext = 2048
-	maxMetadata        = 32
-	maxJobID           = 64
-)
-
-// popCommon is what every worker sends on pop.
-type popCommon struct {
-	Name                *string  `json:"name"`
-	PriorityUsernames   []string `json:"priority_usernames"`
-	NSFW                *bool    `json:"nsfw"`
-	Models              []string `json:"models"`
-	BridgeVersion       *int     `json:"bridge_version"`
-	BridgeAgent         *string  `json:"bridge_agent"`
-	Threads             *int     `json:"threads"`
-	RequireUpfrontKudos *bool    `json:"require_upfront_kudos"`
-	Amount              *int     `json:"amount"`
-	ExtraSlowWorker     *bool    `json:"extra_slow_worker"`
-	Blacklist           []string `json:"blacklist"`
-}
-
-// imagePopBody is the body of POST /generate/pop.
-type imagePopBody struct {
-	popCommon
-	MaxPixels           *int  `json:"max_pixels"`
-	AllowImg2Img        *bool `json:"allow_img2img"`
-	AllowPainting       *bool `json:"allow_painting"`
-	AllowUnsafeIPAddr   *bool `json:"allow_unsafe_ipaddr"`
-	AllowUnsafeIP       *bool `json:"allow_unsafe_ip"` // what older workers send
-	AllowPostProcessing *bool `json:"allow_post_processing"`
-	AllowControlnet     *bool `json:"allow_controlnet"`
-	AllowSDXLControlnet *bool `json:"allow_sdxl_controlnet"`
-	AllowLora           *bool `json:"allow_lora"`
-	LimitMaxSteps       *bool `json:"limit_max_steps"`
-}
-
-// textPopBody is the body of POST /generate/text/pop.
-type textPopBody struct {
-	popCommon
-	MaxLength        *int     `json:"max_length"`
-	MaxContextLength *int     `json:"max_context_length"`
-	Softprompts      []string `json:"softprompts"`
-}
 
 // DecodePop parses and validates a worker's pop body for the given kind.
 // The warnings name the fields it did not know.
 func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string, error) {
+	// Decoded over the AI Horde's defaults: what the worker leaves out (or
+	// sends as null) keeps them.
 	var (
-		common  *popCommon
+		common  *aihorde.PopCommon
 		unknown []string
 		err     error
-		ib      imagePopBody
-		tb      textPopBody
+		ib      = aihorde.NewImagePopRequest()
+		tb      = aihorde.NewTextPopRequest()
 	)
 	switch kind {
 	case horde.KindImage:
 		unknown, err = decodeJSON(data, &ib)
-		common = &ib.popCommon
+		common = &ib.PopCommon
 	case horde.KindText:
 		unknown, err = decodeJSON(data, &tb)
-		common = &tb.popCommon
+		common = &tb.PopCommon
 	default:
 		return horde.PopRequest{}, nil, horde.Invalidf("", "unknown request kind %q", kind)
 	}
@@ -84,34 +36,34 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 	var c check
 	p := horde.PopRequest{
 		Kind:                kind,
-		Name:                strings.TrimSpace(valueOr(common.Name, "")),
+		Name:                strings.TrimSpace(common.Name),
 		Models:              common.Models,
-		NSFW:                valueOr(common.NSFW, false),
+		NSFW:                common.NSFW,
 		Blacklist:           common.Blacklist,
-		Threads:             valueOr(common.Threads, 1),
-		Amount:              valueOr(common.Amount, 1),
-		BridgeAgent:         valueOr(common.BridgeAgent, "unknown:0:unknown"),
-		RequireUpfrontKudos: valueOr(common.RequireUpfrontKudos, false),
+		Threads:             common.Threads,
+		Amount:              common.Amount,
+		BridgeAgent:         common.BridgeAgent,
+		RequireUpfrontKudos: common.RequireUpfrontKudos,
 		PriorityUsernames:   common.PriorityUsernames,
 	}
 	p.Name = c.workerName(p.Name)
-	c.list("models", p.Models, maxPopModels, maxNameLength)
-	c.list("blacklist", p.Blacklist, maxBlacklist, maxNameLength)
-	c.list("priority_usernames", p.PriorityUsernames, maxPriorityUsers, maxNameLength)
-	c.intRange("threads", p.Threads, 1, maxThreads)
-	c.intRange("amount", p.Amount, 1, maxPopAmount)
-	c.text("bridge_agent", p.BridgeAgent, false, 1000)
+	c.list("models", p.Models, aihorde.MaxPopModels, aihorde.MaxNameLength)
+	c.list("blacklist", p.Blacklist, aihorde.MaxBlacklist, aihorde.MaxNameLength)
+	c.list("priority_usernames", p.PriorityUsernames, aihorde.MaxPriorityUsernames, aihorde.MaxNameLength)
+	c.intRange("threads", p.Threads, 1, aihorde.MaxThreads)
+	c.intRange("amount", p.Amount, 1, aihorde.MaxPopAmount)
+	c.text("bridge_agent", p.BridgeAgent, false, aihorde.MaxBridgeAgentLength)
 	switch kind {
 	case horde.KindImage:
-		p.MaxPixels = valueOr(ib.MaxPixels, defaultMaxPixel)
-		p.AllowImg2Img = valueOr(ib.AllowImg2Img, true)
-		p.AllowPainting = valueOr(ib.AllowPainting, true)
-		p.AllowPostProcessing = valueOr(ib.AllowPostProcessing, true)
-		p.AllowLora = valueOr(ib.AllowLora, false)
-		c.intRange("max_pixels", p.MaxPixels, 0, horde.MaxSide*horde.MaxSide)
+		p.MaxPixels = ib.MaxPixels
+		p.AllowImg2Img = ib.AllowImg2Img
+		p.AllowPainting = ib.AllowPainting
+		p.AllowPostProcessing = ib.AllowPostProcessing
+		p.AllowLora = ib.AllowLora
+		c.intRange("max_pixels", p.MaxPixels, 0, aihorde.MaxSide*aihorde.MaxSide)
 	case horde.KindText:
-		p.MaxLength = valueOr(tb.MaxLength, defaultTextMaxLen)
-		p.MaxContextLength = valueOr(tb.MaxContextLength, defaultTextContext)
+		p.MaxLength = tb.MaxLength
+		p.MaxContextLength = tb.MaxContextLength
 		c.intRange("max_length", p.MaxLength, 1, 1<<20)
 		c.intRange("max_context_length", p.MaxContextLength, 1, 1<<24)
 	}
@@ -121,16 +73,6 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 	return p, unknown, nil
 }
 
-// submitBody is the body of POST /generate/submit and /generate/text/submit.
-type submitBody struct {
-	ID          *string           `json:"id"`
-	Generation  *string           `json:"generation"`
-	State       *string           `json:"state"`
-	Seed        *int64            `json:"seed"`
-	Censored    *bool             `json:"censored"`
-	GenMetadata []genMetadataJSON `json:"gen_metadata"`
-}
-
 // DecodeSubmit parses and validates a worker's result for the given kind.
 // An image generation is "R2" (the image was PUT to the job's r2_upload) or
 // an inline base64 image (WebP, PNG, JPEG or GIF, kept as sent).
@@ -138,7 +80,7 @@ func DecodeSubmit(kind horde.RequestKind, data []byte) (horde.Submission, []stri
 	if kind != horde.KindImage && kind != horde.KindText {
 		return horde.Submission{}, nil, horde.Invalidf("", "unknown request kind %q", kind)
 	}
-	var b submitBody
+	b := aihorde.NewSubmitRequest() // decoded over the defaults (state ok)
 	unknown, err := decodeJSON(data, &b)
 	if err != nil {
 		return horde.Submission{}, nil, err
@@ -146,28 +88,28 @@ func DecodeSubmit(kind horde.RequestKind, data []byte) (horde.Submission, []stri
 	var c check
 	sub := horde.Submission{
 		Kind:  kind,
-		JobID: strings.TrimSpace(valueOr(b.ID, "")),
-		State: valueOr(b.State, horde.ResultOK),
+		JobID: strings.TrimSpace(b.ID),
+		State: b.State,
 		Seed:  valueOr(b.Seed, 0),
 	}
-	c.text("id", sub.JobID, true, maxJobID)
+	c.text("id", sub.JobID, true, aihorde.MaxJobIDLength)
 	c.oneOf("state", sub.State, horde.ResultOK, horde.ResultCensored, horde.ResultFaulted, horde.ResultCSAM)
-	if sub.State == horde.ResultOK && valueOr(b.Censored, false) {
+	if sub.State == horde.ResultOK && b.Censored {
 		sub.State = horde.ResultCensored
 	}
-	if len(b.GenMetadata) > maxMetadata {
-		c.fail("gen_metadata", "gen_metadata may have at most %d entries, not %d", maxMetadata, len(b.GenMetadata))
+	if len(b.GenMetadata) > aihorde.MaxGenMetadata {
+		c.fail("gen_metadata", "gen_metadata may have at most %d entries, not %d", aihorde.MaxGenMetadata, len(b.GenMetadata))
 	}
 	for _, m := range b.GenMetadata {
-		c.text("gen_metadata.type", m.Type, true, maxNameLength)
-		c.text("gen_metadata.value", m.Value, false, maxNameLength)
-		c.text("gen_metadata.ref", m.Ref, false, maxNameLength)
+		c.text("gen_metadata.type", m.Type, true, aihorde.MaxNameLength)
+		c.text("gen_metadata.value", m.Value, false, aihorde.MaxNameLength)
+		c.text("gen_metadata.ref", m.Ref, false, aihorde.MaxNameLength)
 		sub.Metadata = append(sub.Metadata, horde.GenMetadata(m))
 	}
 	if c.err != nil {
 		return horde.Submission{}, nil, c.err
 	}
-	gen := valueOr(b.Generation, "")
+	gen := b.Generation
 	switch {
 	case sub.State == horde.ResultFaulted:
 		// A faulted job has no result; whatever generation says is ignored.
@@ -266,11 +208,6 @@ func (s *server) oneRequest(r *http.Request, as []horde.Assignment) []horde.Assi
 	return keep
 }
 
-// submitResponse is the answer to a submit.
-type submitResponse struct {
-	Reward int64 `json:"reward"`
-}
-
 // submit records a worker's result.
 func (s *server) submit(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) {
 	limit := s.bodyLimit(limitText)
@@ -300,18 +237,18 @@ func (s *server) submit(w http.ResponseWriter, r *http.Request, kind horde.Reque
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, submitResponse{Reward: reward})
+	s.ok(w, aihorde.SubmitResponse{Reward: float64(reward)})
 }
 
 // ttlSeconds is a job's TTL in whole seconds.
-func ttlSeconds(a horde.Assignment) int {
-	return int(a.TTL.Seconds())
+func ttlSeconds(a horde.Assignment) float64 {
+	return float64(int(a.TTL.Seconds()))
 }
 
 // skippedOf never returns nil, so that "skipped" is always an object.
-func skippedOf(sk horde.Skipped) horde.Skipped {
+func skippedOf(sk horde.Skipped) aihorde.Skipped {
 	if sk == nil {
-		return horde.Skipped{}
+		return aihorde.Skipped{}
 	}
-	return sk
+	return aihorde.Skipped(sk)
 }

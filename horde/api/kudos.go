@@ -9,13 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
-
-// transferBody is the body of POST /kudos/transfer.
-type transferBody struct {
-	Username *string `json:"username"`
-	Amount   *int64  `json:"amount"`
-}
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
 const maxIdempotencyKey = 200
@@ -30,7 +25,7 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, horde.Errorf(horde.KindDisabled, "TransfersDisabled", "kudos transfers are not enabled on this horde"))
 		return
 	}
-	var b transferBody
+	var b aihorde.KudosTransfer
 	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -74,7 +69,5 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, struct {
-		Transferred int64 `json:"transferred"`
-	}{amount})
+	s.ok(w, aihorde.KudosTransferResponse{Transferred: amount})
 }

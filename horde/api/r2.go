@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // The r2 routes stand in for the AI Horde's Cloudflare R2 bucket: a worker
@@ -58,7 +59,7 @@ const sniffBytes = 128 << 10
 func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
 	file := r.PathValue("file")
 	jobID, ok := strings.CutSuffix(file, ".webp")
-	if !ok || jobID == "" || len(jobID) > maxJobID {
+	if !ok || jobID == "" || len(jobID) > aihorde.MaxJobIDLength {
 		s.writeError(w, r, horde.NotFoundf("JobNotFound", "no upload target %s", horde.QuoteInput(file)))
 		return
 	}

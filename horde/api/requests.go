@@ -1,21 +1,14 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
-// Warning is one entry of an async response's "warnings", as on the AI Horde:
-// something the request asked for that was accepted but ignored.
-type Warning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// Warning codes.
+// aihorde.Warning codes.
 const (
 	WarnUnknownField = "UnknownField" // a body field this server does not know
 	WarnUnsupported  = "Unsupported"  // a known AI Horde feature this server does not offer
@@ -34,49 +27,25 @@ func noticeCode(n string) string {
 	return WarnNotice
 }
 
-func unknownFieldWarnings(fields []string) []Warning {
-	ws := make([]Warning, 0, len(fields))
+func unknownFieldWarnings(fields []string) []aihorde.Warning {
+	ws := make([]aihorde.Warning, 0, len(fields))
 	for _, f := range fields {
-		ws = append(ws, Warning{Code: WarnUnknownField, Message: f})
+		ws = append(ws, aihorde.Warning{Code: WarnUnknownField, Message: f})
 	}
 	return ws
 }
 
 // warnUnsupported adds an Unsupported warning for field when the request set it.
-func warnUnsupported(warnings *[]Warning, set bool, field string) {
+func warnUnsupported(warnings *[]aihorde.Warning, set bool, field string) {
 	if set {
-		*warnings = append(*warnings, Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
+		*warnings = append(*warnings, aihorde.Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
 	}
 }
 
-// Limits on the lists a request may carry.
-const (
-	maxRequestWorkers = 5 // as on the AI Horde
-	maxModels         = 100
-	maxNameLength     = 255
-)
-
-// asyncCommon holds the fields image and text requests share.
-type asyncCommon struct {
-	TrustedWorkers    *bool             `json:"trusted_workers"`
-	SlowWorkers       *bool             `json:"slow_workers"`
-	ExtraSlowWorkers  *bool             `json:"extra_slow_workers"`
-	Workers           []string          `json:"workers"`
-	WorkerBlacklist   *bool             `json:"worker_blacklist"`
-	Models            []string          `json:"models"`
-	DryRun            *bool             `json:"dry_run"`
-	ProxiedAccount    *string           `json:"proxied_account"`
-	DisableBatching   *bool             `json:"disable_batching"`
-	AllowDowngrade    *bool             `json:"allow_downgrade"`
-	Webhook           *string           `json:"webhook"`
-	Style             *string           `json:"style"`
-	ExtraSourceImages []json.RawMessage `json:"extra_source_images"`
-}
-
-// apply validates the shared fields and copies them into nr.
-func (a *asyncCommon) apply(c *check, nr *horde.NewRequest, warnings *[]Warning) {
-	c.list("workers", a.Workers, maxRequestWorkers, maxNameLength)
-	c.list("models", a.Models, maxModels, maxNameLength)
+// applyCommon validates the fields image and text requests share and copies them into nr.
+func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warnings *[]aihorde.Warning) {
+	c.list("workers", a.Workers, aihorde.MaxRequestWorkers, aihorde.MaxNameLength)
+	c.list("models", a.Models, aihorde.MaxRequestModels, aihorde.MaxNameLength)
 	nr.TrustedWorkers = valueOr(a.TrustedWorkers, false)
 	nr.Workers = a.Workers
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
@@ -89,21 +58,9 @@ func (a *asyncCommon) apply(c *check, nr *horde.NewRequest, warnings *[]Warning)
 	unsupported(len(a.ExtraSourceImages) > 0, "extra_source_images")
 }
 
-// asyncResponse is the 202 answer to a queued request.
-type asyncResponse struct {
-	ID       string    `json:"id"`
-	Kudos    int64     `json:"kudos"`
-	Warnings []Warning `json:"warnings"`
-}
-
-// dryRunResponse is the answer to a dry_run request: its price only.
-type dryRunResponse struct {
-	Kudos int64 `json:"kudos"`
-}
-
 // async reads an async body (at most limit bytes), decodes it with decode
 // and queues the request.
-func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []Warning, error)) {
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []aihorde.Warning, error)) {
 	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -118,7 +75,7 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, deco
 }
 
 // submitRequest authenticates the requester and queues (or prices) nr.
-func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []Warning) {
+func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
 	u, err := s.requestUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -132,34 +89,20 @@ func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.
 		return
 	}
 	if nr.DryRun {
-		s.ok(w, dryRunResponse{Kudos: req.Kudos})
+		s.ok(w, aihorde.DryRunResponse{Kudos: req.Kudos})
 		return
 	}
 	for _, n := range notices {
-		warnings = append(warnings, Warning{Code: noticeCode(n), Message: n})
+		warnings = append(warnings, aihorde.Warning{Code: noticeCode(n), Message: n})
 	}
 	if warnings == nil {
-		warnings = []Warning{}
+		warnings = []aihorde.Warning{}
 	}
-	writeJSON(w, s.log, http.StatusAccepted, asyncResponse{ID: req.ID, Kudos: req.Kudos, Warnings: warnings})
+	writeJSON(w, s.log, http.StatusAccepted, aihorde.AsyncResponse{ID: req.ID, Kudos: req.Kudos, Warnings: warnings})
 }
 
-// progressJSON is the AI Horde's check view of a request.
-type progressJSON struct {
-	Finished      int   `json:"finished"`
-	Processing    int   `json:"processing"`
-	Restarted     int   `json:"restarted"`
-	Waiting       int   `json:"waiting"`
-	Done          bool  `json:"done"`
-	Faulted       bool  `json:"faulted"`
-	WaitTime      int   `json:"wait_time"`
-	QueuePosition int   `json:"queue_position"`
-	Kudos         int64 `json:"kudos"`
-	IsPossible    bool  `json:"is_possible"`
-}
-
-func progressOf(p horde.Progress) progressJSON {
-	return progressJSON{
+func progressOf(p horde.Progress) aihorde.RequestStatusCheck {
+	return aihorde.RequestStatusCheck{
 		Finished:      p.Finished,
 		Processing:    p.Processing,
 		Restarted:     p.Restarted,
@@ -233,17 +176,10 @@ func pathID(r *http.Request, name, code, what string) (string, error) {
 	return id, nil
 }
 
-// genMetadataJSON is a gen_metadata entry in and out.
-type genMetadataJSON struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-	Ref   string `json:"ref,omitempty"`
-}
-
-func metadataOut(ms []horde.GenMetadata) []genMetadataJSON {
-	out := make([]genMetadataJSON, 0, len(ms))
+func metadataOut(ms []horde.GenMetadata) []aihorde.GenMetadata {
+	out := make([]aihorde.GenMetadata, 0, len(ms))
 	for _, m := range ms {
-		out = append(out, genMetadataJSON(m))
+		out = append(out, aihorde.GenMetadata(m))
 	}
 	return out
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 )
 
@@ -43,7 +44,7 @@ func TestAsyncWarningCodes(t *testing.T) {
 			r := e.do("POST", tt.path, key, tt.body)
 			wantStatus(t, r, http.StatusAccepted)
 			var out struct {
-				Warnings []api.Warning `json:"warnings"`
+				Warnings []aihorde.Warning `json:"warnings"`
 			}
 			r.json(t, &out)
 			codes := map[string]bool{}

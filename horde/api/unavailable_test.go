@@ -9,13 +9,14 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/store"
 )
 
 // bigPrompt is the longest prompt the API takes; storing it needs new
 // database pages, so it cannot fit in a database at its quota.
-var bigPrompt = strings.Repeat("a lighthouse at dusk, ", horde.MaxPromptLength/len("a lighthouse at dusk, "))
+var bigPrompt = strings.Repeat("a lighthouse at dusk, ", aihorde.MaxPromptLength/len("a lighthouse at dusk, "))
 
 // openEnvIn starts a server over the store in dir with a database quota
 // (0: none); stop closes the server and the store.

@@ -6,45 +6,10 @@ import (
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
-// userJSON is the AI Horde's user details (find_user and users/{id}).
-type userJSON struct {
-	Username      string           `json:"username"`
-	ID            int64            `json:"id"`
-	Kudos         int64            `json:"kudos"`
-	WorkerIDs     []string         `json:"worker_ids"`
-	WorkerCount   int              `json:"worker_count"`
-	Concurrency   int              `json:"concurrency"`
-	Trusted       bool             `json:"trusted"`
-	Flagged       bool             `json:"flagged"`
-	Moderator     bool             `json:"moderator"`
-	Pseudonymous  bool             `json:"pseudonymous"`
-	AccountAge    int64            `json:"account_age"`
-	Usage         usageJSON        `json:"usage"`
-	Contributions contributionJSON `json:"contributions"`
-	Records       recordsJSON      `json:"records"`
-}
-
-type usageJSON struct {
-	Requests int64 `json:"requests"`
-}
-
-type contributionJSON struct {
-	Fulfillments int64 `json:"fulfillments"`
-}
-
-type recordsJSON struct {
-	Request     countsJSON `json:"request"`
-	Fulfillment countsJSON `json:"fulfillment"`
-}
-
-type countsJSON struct {
-	Image int64 `json:"image"`
-	Text  int64 `json:"text"`
-}
-
-func (s *server) userOf(info horde.UserInfo) userJSON {
+func (s *server) userOf(info horde.UserInfo) aihorde.User {
 	ids := info.WorkerIDs
 	if ids == nil {
 		ids = []string{}
@@ -53,7 +18,7 @@ func (s *server) userOf(info horde.UserInfo) userJSON {
 	if !info.User.CreatedAt.IsZero() {
 		age = max(int64(s.clock.Now().Sub(info.User.CreatedAt).Seconds()), 0)
 	}
-	return userJSON{
+	return aihorde.User{
 		Username:      info.User.Username(),
 		ID:            info.User.ID,
 		Kudos:         info.Kudos,
@@ -65,12 +30,12 @@ func (s *server) userOf(info horde.UserInfo) userJSON {
 		Moderator:     info.User.Moderator,
 		Pseudonymous:  info.User.Anonymous(),
 		AccountAge:    age,
-		Usage:         usageJSON{Requests: info.Requested},
-		Contributions: contributionJSON{Fulfillments: info.Generated},
+		Usage:         aihorde.UserUsage{Requests: info.Requested},
+		Contributions: aihorde.UserContributions{Fulfillments: info.Generated},
 		// The horde counts items, not kinds: totals are reported as images.
-		Records: recordsJSON{
-			Request:     countsJSON{Image: info.Requested},
-			Fulfillment: countsJSON{Image: info.Generated},
+		Records: aihorde.UserRecords{
+			Request:     aihorde.UserCounts{Image: info.Requested},
+			Fulfillment: aihorde.UserCounts{Image: info.Generated},
 		},
 	}
 }

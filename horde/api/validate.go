@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // check collects the first validation failure of a request body, so that
@@ -50,9 +51,9 @@ func (c *check) floatRange(field string, v, lo, hi float64) {
 
 // side requires an image side in range and a multiple of 64.
 func (c *check) side(field string, v int) {
-	c.intRange(field, v, horde.MinSide, horde.MaxSide)
-	if v%64 != 0 {
-		c.fail(field, "%s must be a multiple of 64, not %d", field, v)
+	c.intRange(field, v, aihorde.MinSide, aihorde.MaxSide)
+	if v%aihorde.SideMultiple != 0 {
+		c.fail(field, "%s must be a multiple of %d, not %d", field, aihorde.SideMultiple, v)
 	}
 }
 

@@ -7,59 +7,22 @@ import (
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
-// workerJSON is the AI Horde's worker details. It never carries keys, IP
-// addresses, owners or prompts, and not the worker's blacklist.
-type workerJSON struct {
-	Type              string           `json:"type"`
-	Name              string           `json:"name"`
-	ID                string           `json:"id"`
-	Online            bool             `json:"online"`
-	RequestsFulfilled int64            `json:"requests_fulfilled"`
-	KudosRewards      int64            `json:"kudos_rewards"`
-	KudosDetails      kudosDetailsJSON `json:"kudos_details"`
-	Performance       string           `json:"performance"`
-	Threads           int              `json:"threads"`
-	Uptime            int64            `json:"uptime"`
-	UncompletedJobs   int64            `json:"uncompleted_jobs"`
-	MaintenanceMode   bool             `json:"maintenance_mode"`
-	Paused            bool             `json:"paused"`
-	Info              *string          `json:"info"`
-	NSFW              bool             `json:"nsfw"`
-	Trusted           bool             `json:"trusted"`
-	Flagged           bool             `json:"flagged"`
-	Models            []string         `json:"models"`
-	BridgeAgent       string           `json:"bridge_agent"`
-	// Image workers.
-	MaxPixels      int   `json:"max_pixels,omitempty"`
-	Img2Img        *bool `json:"img2img,omitempty"`
-	Painting       *bool `json:"painting,omitempty"`
-	PostProcessing *bool `json:"post-processing,omitempty"`
-	Lora           *bool `json:"lora,omitempty"`
-	// Text workers.
-	MaxLength        int `json:"max_length,omitempty"`
-	MaxContextLength int `json:"max_context_length,omitempty"`
-}
-
-type kudosDetailsJSON struct {
-	Generated int64 `json:"generated"`
-	Uptime    int64 `json:"uptime"`
-}
-
-func (s *server) workerOf(wk horde.Worker) workerJSON {
+func (s *server) workerOf(wk horde.Worker) aihorde.Worker {
 	models := wk.Models
 	if models == nil {
 		models = []string{}
 	}
-	out := workerJSON{
+	out := aihorde.Worker{
 		Type:              string(wk.Kind),
 		Name:              wk.Name,
 		ID:                wk.ID,
 		Online:            wk.Online(s.clock.Now()),
 		RequestsFulfilled: wk.Fulfilled,
 		KudosRewards:      wk.KudosEarned,
-		KudosDetails:      kudosDetailsJSON{Generated: wk.KudosEarned},
+		KudosDetails:      aihorde.WorkerKudosDetails{Generated: wk.KudosEarned},
 		Threads:           max(wk.Threads, 1),
 		Uptime:            wk.UptimeSeconds,
 		UncompletedJobs:   wk.Dropped,
@@ -113,7 +76,7 @@ func (s *server) workers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	out := make([]workerJSON, 0, len(ws))
+	out := make([]aihorde.Worker, 0, len(ws))
 	for _, wk := range ws {
 		out = append(out, s.workerOf(wk))
 	}
@@ -148,24 +111,6 @@ func (s *server) workerByName(w http.ResponseWriter, r *http.Request) {
 	s.ok(w, s.workerOf(wk))
 }
 
-// workerUpdateBody is the body of PUT /workers/{id}.
-type workerUpdateBody struct {
-	Maintenance    *bool   `json:"maintenance"`
-	MaintenanceMsg *string `json:"maintenance_msg"`
-	Paused         *bool   `json:"paused"`
-	Info           *string `json:"info"`
-	Name           *string `json:"name"`
-	Team           *string `json:"team"`
-}
-
-// workerUpdateJSON echoes the fields a PUT changed, as the AI Horde does.
-type workerUpdateJSON struct {
-	Maintenance *bool   `json:"maintenance,omitempty"`
-	Paused      *bool   `json:"paused,omitempty"`
-	Info        *string `json:"info,omitempty"`
-	Name        *string `json:"name,omitempty"`
-}
-
 // Limits on worker fields a PUT may set.
 const maxWorkerInfo = 1000
 
@@ -191,7 +136,7 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var b workerUpdateBody
+	var b aihorde.WorkerUpdate
 	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
 		s.writeError(w, r, err)
 		return
@@ -223,7 +168,7 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, workerUpdateJSON{Maintenance: b.Maintenance, Paused: b.Paused, Info: b.Info, Name: b.Name})
+	s.ok(w, aihorde.WorkerUpdateResponse{Maintenance: b.Maintenance, Paused: b.Paused, Info: b.Info, Name: b.Name})
 }
 
 func (s *server) deleteWorker(w http.ResponseWriter, r *http.Request) {
@@ -246,8 +191,5 @@ func (s *server) deleteWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, struct {
-		DeletedID   string `json:"deleted_id"`
-		DeletedName string `json:"deleted_name"`
-	}{wk.ID, wk.Name})
+	s.ok(w, aihorde.WorkerDeleted{DeletedID: wk.ID, DeletedName: wk.Name})
 }

@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Action is what a verdict does with a prompt.
@@ -170,11 +172,10 @@ func (f *Filter) nsfwCapable(models []string) bool {
 //     negative prompt is appended after "###" (ForcedNegative).
 func (f *Filter) Check(prompt string, fc Context) Verdict {
 	v := Verdict{Action: Allow, Prompt: prompt}
-	positive, rest := prompt, ""
+	positive, negative := prompt, ""
 	if !fc.Text {
-		if i := strings.Index(prompt, "###"); i >= 0 {
-			positive, rest = prompt[:i], prompt[i:]
-		}
+		positive = aihorde.PositivePrompt(prompt)
+		_, negative = aihorde.SplitPrompt(prompt)
 	}
 	hits := f.hits(positive, nil)
 	cats := hitCats(hits)
@@ -205,12 +206,12 @@ func (f *Filter) Check(prompt string, fc Context) Verdict {
 		v.Action = Rewrite
 		v.Reason = fmt.Sprintf("NSFW content is not allowed here; removed from the prompt: %s.", strings.Join(terms, ", "))
 		positive = rewritten
-		v.Prompt = joinPrompt(positive, rest)
+		v.Prompt = aihorde.JoinPrompt(positive, negative)
 	}
 	if cats&catMinors != 0 && !fc.Text && f.negative != "" &&
 		(fc.NSFWAllowed || fc.NSFWModel || f.nsfwCapable(fc.Models)) {
 		v.ForcedNegative = f.negative
-		v.Prompt = appendNegative(v.Prompt, f.negative)
+		v.Prompt = aihorde.AppendNegative(v.Prompt, f.negative)
 		if v.Rule == RuleNone {
 			v.Rule = RuleMinors
 			v.Reason = "The prompt mentions minors, so a safety negative prompt was added."
@@ -349,26 +350,4 @@ func (f *Filter) rewriteNSFW(positive string, hits []filterHit) (string, bool) {
 		return "", false
 	}
 	return s, true
-}
-
-// joinPrompt puts a rewritten positive part back in front of the "###..."
-// rest of the prompt.
-func joinPrompt(positive, rest string) string {
-	if rest == "" {
-		return positive
-	}
-	return positive + " " + rest
-}
-
-// appendNegative appends neg to the negative part of an AI Horde prompt
-// ("positive ### negative"), creating it when there is none.
-func appendNegative(prompt, neg string) string {
-	i := strings.Index(prompt, "###")
-	if i < 0 {
-		return strings.TrimRight(prompt, " ") + " ### " + neg
-	}
-	if strings.TrimSpace(prompt[i+3:]) == "" {
-		return prompt[:i+3] + " " + neg
-	}
-	return strings.TrimRight(prompt, " ,") + ", " + neg
 }

@@ -3,9 +3,10 @@ package filter
 import (
 	"bytes"
 	"html"
-	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Normalize returns the positive part of an AI Horde prompt (the text before
@@ -38,17 +39,8 @@ import (
 func Normalize(prompt string) string {
 	n := getNormalizer()
 	defer putNormalizer(n)
-	n.run(positivePrompt(prompt))
+	n.run(aihorde.PositivePrompt(prompt))
 	return string(n.out)
-}
-
-// positivePrompt returns the part of an AI Horde prompt before "###" (the
-// negative prompt follows it).
-func positivePrompt(prompt string) string {
-	if i := strings.Index(prompt, "###"); i >= 0 {
-		return prompt[:i]
-	}
-	return prompt
 }
 
 // normalizeText is Normalize without the "###" split, for text prompts,

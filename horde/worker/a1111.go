@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // A1111Options configures the AUTOMATIC1111 backend.
@@ -82,16 +82,13 @@ type a1111Response struct {
 	Info   string   `json:"info"`
 }
 
-// defaultDenoising is the img2img strength when the job names none.
-const defaultDenoising = 0.75
-
 // Generate runs an image job on the web UI.
 func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
-	if job.Kind != horde.KindImage || job.Image == nil {
+	if job.Kind != aihorde.KindImage || job.Image == nil {
 		return Result{}, fmt.Errorf("a1111: job %s: not an image job", job.ID)
 	}
 	p := job.Image
-	pos, neg := SplitPrompt(job.Prompt)
+	pos, neg := aihorde.SplitPrompt(job.Prompt)
 	sampler, known := A1111SamplerName(p.SamplerName, p.Karras)
 	if !known && p.SamplerName != "" {
 		a.log.Warn("a1111: unknown sampler; using the default", "sampler", p.SamplerName, "default", sampler, "job", job.ID)
@@ -131,7 +128,7 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 		req.InitImages = []string{base64.StdEncoding.EncodeToString(p.SourceImage)}
 		req.DenoisingStrength = p.DenoisingStrength
 		if req.DenoisingStrength <= 0 {
-			req.DenoisingStrength = defaultDenoising
+			req.DenoisingStrength = aihorde.DefaultDenoisingStrength
 		}
 		if len(p.SourceMask) > 0 {
 			req.Mask = base64.StdEncoding.EncodeToString(p.SourceMask)
@@ -164,7 +161,7 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 		}
 		used = seed
 	}
-	return Result{Image: data, ContentType: "image/webp", Seed: used, State: horde.ResultOK}, nil
+	return Result{Image: data, ContentType: "image/webp", Seed: used, State: aihorde.StateOK}, nil
 }
 
 // a1111Seed reads the seed A1111 used from its info document.
@@ -181,6 +178,6 @@ func a1111Seed(info string) (int64, error) {
 	if v.Seed == nil {
 		return 0, errors.New("info has no seed")
 	}
-	s := seedFromString(v.Seed.String())
+	s := aihorde.ParseSeed(v.Seed.String())
 	return s.Value, nil
 }

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/gen2brain/webp"
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // fakeA1111 speaks the AUTOMATIC1111 API: it records the last body and
@@ -71,7 +71,7 @@ func newFakeA1111(t *testing.T) *fakeA1111 {
 }
 
 func a1111Job() Job {
-	return Job{ID: "img-1", Kind: horde.KindImage, Model: "AlbedoBase XL", Prompt: "a castle on a hill ### blurry, lowres",
+	return Job{ID: "img-1", Kind: aihorde.KindImage, Model: "AlbedoBase XL", Prompt: "a castle on a hill ### blurry, lowres",
 		Seed: 31337, SeedSet: true, Image: &ImageParams{Width: 96, Height: 64, Steps: 25, SamplerName: "k_dpmpp_2m",
 			Karras: true, CFGScale: 6.5, ClipSkip: 2}}
 }
@@ -110,7 +110,7 @@ func TestA1111Txt2Img(t *testing.T) {
 	if err != nil || cfg.Width != 96 || cfg.Height != 64 {
 		t.Fatalf("result %dx%d %v, want a 96x64 WebP", cfg.Width, cfg.Height, err)
 	}
-	if res.Seed != 31337 || res.State != horde.ResultOK {
+	if res.Seed != 31337 || res.State != aihorde.StateOK {
 		t.Errorf("seed %d state %q", res.Seed, res.State)
 	}
 }
@@ -136,7 +136,7 @@ func TestA1111Img2ImgAndRandomSeed(t *testing.T) {
 	if len(imgs) != 1 || imgs[0] != base64.StdEncoding.EncodeToString([]byte("source-bytes")) {
 		t.Errorf("init_images %v", f.body["init_images"])
 	}
-	if f.body["denoising_strength"] != defaultDenoising || f.body["seed"] != -1.0 {
+	if f.body["denoising_strength"] != aihorde.DefaultDenoisingStrength || f.body["seed"] != -1.0 {
 		t.Errorf("denoising %v seed %v", f.body["denoising_strength"], f.body["seed"])
 	}
 	ov, _ := f.body["override_settings"].(map[string]any)
@@ -160,7 +160,7 @@ func TestA1111Failures(t *testing.T) {
 	if !errors.As(err, &be) || be.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("err = %v, want a BackendError 500", err)
 	}
-	if _, err := a.Generate(context.Background(), Job{ID: "t", Kind: horde.KindText, Text: &TextParams{}}); err == nil {
+	if _, err := a.Generate(context.Background(), Job{ID: "t", Kind: aihorde.KindText, Text: &TextParams{}}); err == nil {
 		t.Fatal("a text job ran on a1111")
 	}
 	for _, bad := range []string{"", "localhost:7860", "ftp://x"} {
@@ -192,20 +192,6 @@ func TestA1111SamplerName(t *testing.T) {
 		got, known := A1111SamplerName(tt.in, tt.karras)
 		if got != tt.want || known != tt.known {
 			t.Errorf("A1111SamplerName(%q, %v) = %q, %v; want %q, %v", tt.in, tt.karras, got, known, tt.want, tt.known)
-		}
-	}
-}
-
-func TestSplitPrompt(t *testing.T) {
-	tests := []struct{ in, pos, neg string }{
-		{"a cat", "a cat", ""},
-		{"a cat ### dog", "a cat", "dog"},
-		{"a cat###dog###bird", "a cat", "dog###bird"},
-		{" ### only negative", "", "only negative"},
-	}
-	for _, tt := range tests {
-		if pos, neg := SplitPrompt(tt.in); pos != tt.pos || neg != tt.neg {
-			t.Errorf("SplitPrompt(%q) = %q, %q", tt.in, pos, neg)
 		}
 	}
 }

@@ -2,10 +2,9 @@ package worker
 
 import (
 	"context"
-	"strings"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Backend generates one job. Implementations must be safe for concurrent
@@ -20,10 +19,10 @@ type Backend interface {
 // Job is one popped job, as a backend sees it.
 type Job struct {
 	ID    string
-	Kind  horde.RequestKind // horde.KindImage or horde.KindText
+	Kind  aihorde.Kind // aihorde.KindImage or aihorde.KindText
 	Model string
 	// Prompt is the whole prompt; for images the AI Horde form
-	// "positive ### negative" (see SplitPrompt).
+	// "positive ### negative" (see aihorde.SplitPrompt).
 	Prompt string
 	// Seed is the seed to use; SeedSet is false when the server sent none
 	// (text jobs usually), in which case backends pick their own.
@@ -47,7 +46,7 @@ type ImageParams struct {
 	HiresFix          bool
 	ClipSkip          int
 	PostProcessing    []string
-	Loras             []Lora
+	Loras             []aihorde.Lora
 	// SourceImage is the decoded img2img source (any format image.Decode
 	// knows, usually WebP); nil for txt2img. SourceProcessing is "img2img",
 	// "inpainting" or "outpainting" when it is set.
@@ -67,21 +66,7 @@ type TextParams struct {
 // KoboldSampling are the KoboldAI sampling settings a text job carries
 // unchanged from the horde's payload to a KoboldAI backend; zero is the
 // backend's default. The JSON names are KoboldAI's, used by both.
-type KoboldSampling struct {
-	Temperature  float64  `json:"temperature,omitempty"`
-	TopP         float64  `json:"top_p,omitempty"`
-	TopK         int      `json:"top_k,omitempty"`
-	TopA         float64  `json:"top_a,omitempty"`
-	Typical      float64  `json:"typical,omitempty"`
-	TFS          float64  `json:"tfs,omitempty"`
-	MinP         float64  `json:"min_p,omitempty"`
-	RepPen       float64  `json:"rep_pen,omitempty"`
-	RepPenRange  int      `json:"rep_pen_range,omitempty"`
-	RepPenSlope  float64  `json:"rep_pen_slope,omitempty"`
-	SamplerOrder []int    `json:"sampler_order,omitempty"`
-	StopSequence []string `json:"stop_sequence,omitempty"`
-	Singleline   bool     `json:"singleline,omitempty"`
-}
+type KoboldSampling = aihorde.KoboldSampling
 
 // Result is a backend's output for one job.
 type Result struct {
@@ -93,19 +78,9 @@ type Result struct {
 	Text string
 	// Seed is the seed actually used (reported back on submit).
 	Seed int64
-	// State is the AI Horde result state: horde.ResultOK (the default when
-	// empty) or horde.ResultCensored.
+	// State is the AI Horde result state: aihorde.StateOK (the default when
+	// empty) or aihorde.StateCensored.
 	State string
 	// Metadata is sent as gen_metadata.
-	Metadata []horde.GenMetadata
-}
-
-// SplitPrompt splits an AI Horde prompt "positive ### negative" at its first
-// "###" into the positive and negative prompts, both trimmed.
-func SplitPrompt(prompt string) (positive, negative string) {
-	pos, neg, found := strings.Cut(prompt, "###")
-	if !found {
-		return strings.TrimSpace(prompt), ""
-	}
-	return strings.TrimSpace(pos), strings.TrimSpace(neg)
+	Metadata []aihorde.GenMetadata
 }

@@ -12,6 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // maxResponseBytes bounds what the Client reads from a server: a pop can
@@ -115,37 +117,37 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 func (c *Client) Agent() string { return c.agent }
 
 // PopImage asks for image jobs. No job is not an error: the response has a nil ID.
-func (c *Client) PopImage(ctx context.Context, req ImagePopRequest) (ImagePopResponse, error) {
-	var resp ImagePopResponse
+func (c *Client) PopImage(ctx context.Context, req aihorde.ImagePopRequest) (aihorde.ImagePopResponse, error) {
+	var resp aihorde.ImagePopResponse
 	if err := c.postJSON(ctx, "/generate/pop", req, &resp); err != nil {
-		return ImagePopResponse{}, err
+		return aihorde.ImagePopResponse{}, err
 	}
 	return resp, nil
 }
 
 // PopText asks for text jobs. No job is not an error: the response has a nil ID.
-func (c *Client) PopText(ctx context.Context, req TextPopRequest) (TextPopResponse, error) {
-	var resp TextPopResponse
+func (c *Client) PopText(ctx context.Context, req aihorde.TextPopRequest) (aihorde.TextPopResponse, error) {
+	var resp aihorde.TextPopResponse
 	if err := c.postJSON(ctx, "/generate/text/pop", req, &resp); err != nil {
-		return TextPopResponse{}, err
+		return aihorde.TextPopResponse{}, err
 	}
 	return resp, nil
 }
 
 // SubmitImage submits an image job's result.
-func (c *Client) SubmitImage(ctx context.Context, req ImageSubmitRequest) (SubmitResponse, error) {
-	var resp SubmitResponse
+func (c *Client) SubmitImage(ctx context.Context, req aihorde.SubmitRequest) (aihorde.SubmitResponse, error) {
+	var resp aihorde.SubmitResponse
 	if err := c.postJSON(ctx, "/generate/submit", req, &resp); err != nil {
-		return SubmitResponse{}, err
+		return aihorde.SubmitResponse{}, err
 	}
 	return resp, nil
 }
 
 // SubmitText submits a text job's result.
-func (c *Client) SubmitText(ctx context.Context, req TextSubmitRequest) (SubmitResponse, error) {
-	var resp SubmitResponse
+func (c *Client) SubmitText(ctx context.Context, req aihorde.SubmitRequest) (aihorde.SubmitResponse, error) {
+	var resp aihorde.SubmitResponse
 	if err := c.postJSON(ctx, "/generate/text/submit", req, &resp); err != nil {
-		return SubmitResponse{}, err
+		return aihorde.SubmitResponse{}, err
 	}
 	return resp, nil
 }
@@ -286,7 +288,7 @@ func (c *Client) once(ctx context.Context, method, target string, body []byte, c
 		StatusCode: resp.StatusCode,
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
 	}
-	var eb errorBody
+	var eb aihorde.Error
 	if json.Unmarshal(data, &eb) == nil && eb.Message != "" {
 		apiErr.Message, apiErr.RC = eb.Message, eb.RC
 	} else {

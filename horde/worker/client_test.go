@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 func fastRetry() RetryPolicy {
@@ -44,12 +46,12 @@ func TestClientBaseURLAndHeaders(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv.URL+tt.suffix)
-			resp, err := c.PopImage(context.Background(), ImagePopRequest{Name: "w"})
+			resp, err := c.PopImage(context.Background(), aihorde.ImagePopRequest{PopCommon: aihorde.PopCommon{Name: "w"}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resp.ID != nil || len(resp.jobIDs()) != 0 {
-				t.Fatalf("no-job answer gave ids %v", resp.jobIDs())
+			if resp.ID != nil || len(resp.JobIDs()) != 0 {
+				t.Fatalf("no-job answer gave ids %v", resp.JobIDs())
 			}
 			if gotPath != "/api/v2/generate/pop" {
 				t.Errorf("path %q", gotPath)
@@ -111,7 +113,7 @@ func TestClientRetries(t *testing.T) {
 			}))
 			defer srv.Close()
 			c := newTestClient(t, srv.URL)
-			resp, err := c.SubmitImage(context.Background(), ImageSubmitRequest{ID: "j", Generation: "R2", State: "ok"})
+			resp, err := c.SubmitImage(context.Background(), aihorde.SubmitRequest{ID: "j", Generation: "R2", State: "ok"})
 			if calls.Load() != tt.wantCalls {
 				t.Errorf("%d calls, want %d", calls.Load(), tt.wantCalls)
 			}
@@ -149,7 +151,7 @@ func TestClientStopsRetryingOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := c.PopText(ctx, TextPopRequest{Name: "w"})
+		_, err := c.PopText(ctx, aihorde.TextPopRequest{PopCommon: aihorde.PopCommon{Name: "w"}})
 		errc <- err
 	}()
 	<-hit
@@ -237,35 +239,5 @@ func TestBackoff(t *testing.T) {
 	}
 	if got := p.wait(0, 3*time.Hour); got != p.MaxRetryAfter {
 		t.Errorf("wait with a 3h Retry-After = %v, want the %v cap", got, p.MaxRetryAfter)
-	}
-}
-
-func TestSeedUnmarshal(t *testing.T) {
-	tests := []struct {
-		in   string
-		want Seed
-	}{
-		{`123`, Seed{123, true}},
-		{`"456"`, Seed{456, true}},
-		{`1e3`, Seed{1000, true}},
-		{`null`, Seed{}},
-		{`""`, Seed{}},
-		{`"a cat"`, seedFromString("a cat")},
-	}
-	for _, tt := range tests {
-		var s Seed
-		if err := json.Unmarshal([]byte(tt.in), &s); err != nil {
-			t.Fatalf("%s: %v", tt.in, err)
-		}
-		if s != tt.want {
-			t.Errorf("%s: %+v, want %+v", tt.in, s, tt.want)
-		}
-	}
-	if h := seedFromString("a cat"); !h.Set || h.Value < 0 || h.Value != seedFromString("a cat").Value {
-		t.Errorf("hashed seed %+v", h)
-	}
-	var s Seed
-	if err := json.Unmarshal([]byte(`{}`), &s); err == nil {
-		t.Error("an object decoded as a seed")
 	}
 }

@@ -8,15 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Defaults of Config.
 const (
 	DefaultPopInterval      = 2 * time.Second
 	DefaultMaxPixels        = 1024 * 1024
-	DefaultMaxLength        = 512
-	DefaultMaxContextLength = 2048
+	DefaultMaxLength        = aihorde.DefaultWorkerMaxLength
+	DefaultMaxContextLength = aihorde.DefaultWorkerMaxContextLength
 	DefaultSubmitTimeout    = 2 * time.Minute
 	// MaxThreads bounds Config.Threads (the AI Horde allows a worker few more).
 	MaxThreads = 32
@@ -30,8 +30,8 @@ type Config struct {
 	APIKey string
 	// Name is the worker's name, unique on the horde.
 	Name string
-	// Kind is horde.KindImage or horde.KindText.
-	Kind horde.RequestKind
+	// Kind is aihorde.KindImage or aihorde.KindText.
+	Kind aihorde.Kind
 	// Models are the models the worker serves. Empty with the Procedural
 	// backend means ["procedural"]; otherwise it is required.
 	Models []string
@@ -70,8 +70,8 @@ func (c Config) withDefaults() (Config, error) {
 	if strings.TrimSpace(c.Name) == "" {
 		errs = append(errs, errors.New("Name is empty"))
 	}
-	if c.Kind != horde.KindImage && c.Kind != horde.KindText {
-		errs = append(errs, fmt.Errorf("Kind %q: want %q or %q", c.Kind, horde.KindImage, horde.KindText))
+	if c.Kind != aihorde.KindImage && c.Kind != aihorde.KindText {
+		errs = append(errs, fmt.Errorf("Kind %q: want %q or %q", c.Kind, aihorde.KindImage, aihorde.KindText))
 	}
 	if c.Backend == nil {
 		errs = append(errs, errors.New("Backend is nil"))

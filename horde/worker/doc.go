@@ -3,7 +3,7 @@
 // horde/api) that pops image or text jobs, runs them on a Backend and
 // submits the results.
 //
-// It speaks the AI Horde v2 wire format with its own JSON types (wire.go)
+// It speaks the AI Horde v2 wire format with the shared types of horde/aihorde
 // and never needs the server's internals. Run is the loop; Client is the
 // HTTP client it uses; the backends are Procedural (no GPU, deterministic,
 // for tests and demos), A1111 (AUTOMATIC1111, Forge, SD.Next), Kobold

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 const testAPIKey = "test-worker-key"
@@ -34,11 +34,11 @@ var sourceBytes = []byte("source image bytes")
 
 // submitRecord is one submit the fake horde received.
 type submitRecord struct {
-	ID          string              `json:"id"`
-	Generation  string              `json:"generation"`
-	State       string              `json:"state"`
-	Seed        *int64              `json:"seed"`
-	GenMetadata []horde.GenMetadata `json:"gen_metadata"`
+	ID          string                `json:"id"`
+	Generation  string                `json:"generation"`
+	State       string                `json:"state"`
+	Seed        *int64                `json:"seed"`
+	GenMetadata []aihorde.GenMetadata `json:"gen_metadata"`
 }
 
 // fakeHorde is a small AI Horde v2 server: it hands out queued jobs on pop,
@@ -49,7 +49,7 @@ type fakeHorde struct {
 	srv *httptest.Server
 
 	mu             sync.Mutex
-	kind           horde.RequestKind
+	kind           aihorde.Kind
 	queue          []fakeJob
 	useR2          bool
 	popFailures    int // answer 503 to this many pops first
@@ -66,7 +66,7 @@ type fakeHorde struct {
 }
 
 // newFakeHorde starts a fake horde of a kind with jobs queued.
-func newFakeHorde(t testing.TB, kind horde.RequestKind, jobs ...fakeJob) *fakeHorde {
+func newFakeHorde(t testing.TB, kind aihorde.Kind, jobs ...fakeJob) *fakeHorde {
 	t.Helper()
 	f := &fakeHorde{
 		t:             t,
@@ -82,8 +82,8 @@ func newFakeHorde(t testing.TB, kind horde.RequestKind, jobs ...fakeJob) *fakeHo
 		close(f.allSubmitted)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v2/generate/pop", f.pop(horde.KindImage))
-	mux.HandleFunc("POST /api/v2/generate/text/pop", f.pop(horde.KindText))
+	mux.HandleFunc("POST /api/v2/generate/pop", f.pop(aihorde.KindImage))
+	mux.HandleFunc("POST /api/v2/generate/text/pop", f.pop(aihorde.KindText))
 	mux.HandleFunc("POST /api/v2/generate/submit", f.submit)
 	mux.HandleFunc("POST /api/v2/generate/text/submit", f.submit)
 	mux.HandleFunc("PUT /api/v2/r2/{file}", f.upload)
@@ -113,7 +113,7 @@ func (f *fakeHorde) checkHeaders(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-func (f *fakeHorde) pop(kind horde.RequestKind) http.HandlerFunc {
+func (f *fakeHorde) pop(kind aihorde.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
@@ -145,7 +145,7 @@ func (f *fakeHorde) pop(kind horde.RequestKind) http.HandlerFunc {
 		j := f.queue[0]
 		f.queue = f.queue[1:]
 		resp := map[string]any{"id": j.id, "ids": []string{j.id}, "model": j.model, "skipped": map[string]int{}, "ttl": 60}
-		if kind == horde.KindText {
+		if kind == aihorde.KindText {
 			resp["payload"] = map[string]any{"prompt": j.prompt, "max_length": j.maxLen, "max_context_length": 1024, "n": 1}
 			resp["softprompt"] = ""
 		} else {
@@ -192,7 +192,7 @@ func (f *fakeHorde) submit(w http.ResponseWriter, r *http.Request) {
 		f.fail(w, http.StatusBadRequest, "DuplicateGen", "already submitted")
 		return
 	}
-	if s.State == horde.ResultFaulted {
+	if s.State == aihorde.StateFaulted {
 		_ = json.NewEncoder(w).Encode(map[string]float64{"reward": 0})
 	} else {
 		_ = json.NewEncoder(w).Encode(map[string]float64{"reward": 10})

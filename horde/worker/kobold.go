@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // KoboldOptions configures the KoboldCpp / KoboldAI backend.
@@ -58,7 +58,7 @@ type koboldResponse struct {
 
 // Generate runs a text job on the Kobold server.
 func (k *Kobold) Generate(ctx context.Context, job Job) (Result, error) {
-	if job.Kind != horde.KindText || job.Text == nil {
+	if job.Kind != aihorde.KindText || job.Text == nil {
 		return Result{}, fmt.Errorf("kobold: job %s: not a text job", job.ID)
 	}
 	t := job.Text
@@ -81,5 +81,5 @@ func (k *Kobold) Generate(ctx context.Context, job Job) (Result, error) {
 	if len(resp.Results) == 0 {
 		return Result{}, fmt.Errorf("kobold: job %s: answer has no results", job.ID)
 	}
-	return Result{Text: resp.Results[0].Text, Seed: job.Seed, State: horde.ResultOK}, nil
+	return Result{Text: resp.Results[0].Text, Seed: job.Seed, State: aihorde.StateOK}, nil
 }

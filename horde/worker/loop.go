@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // maxPopBackoff is the longest wait between pops that keep failing.
@@ -119,57 +119,57 @@ func (r *runner) thread(ctx context.Context, n int, stop context.CancelCauseFunc
 
 // pop asks the horde for one job of the configured kind.
 func (r *runner) pop(ctx context.Context) ([]popped, error) {
-	if r.cfg.Kind == horde.KindText {
-		resp, err := r.client.PopText(ctx, TextPopRequest{
-			Name:              r.cfg.Name,
-			Models:            r.cfg.Models,
-			MaxLength:         r.cfg.MaxLength,
-			MaxContextLength:  r.cfg.MaxContextLength,
-			NSFW:              r.cfg.NSFW,
-			Blacklist:         r.cfg.Blacklist,
-			Threads:           r.cfg.Threads,
-			Amount:            1,
-			BridgeAgent:       r.client.Agent(),
-			Softprompts:       []string{},
-			PriorityUsernames: []string{},
+	if r.cfg.Kind == aihorde.KindText {
+		resp, err := r.client.PopText(ctx, aihorde.TextPopRequest{
+			PopCommon:        r.popCommon(),
+			MaxLength:        r.cfg.MaxLength,
+			MaxContextLength: r.cfg.MaxContextLength,
+			Softprompts:      []string{},
 		})
 		if err != nil {
 			return nil, err
 		}
 		jobs := r.textJobs(resp)
 		if len(jobs) == 0 && len(resp.Skipped) > 0 {
-			r.log.Debug("no text job", "skipped", string(resp.Skipped))
+			r.log.Debug("no text job", "skipped", resp.Skipped)
 		}
 		return jobs, nil
 	}
-	resp, err := r.client.PopImage(ctx, ImagePopRequest{
-		Name:              r.cfg.Name,
-		Models:            r.cfg.Models,
-		MaxPixels:         r.cfg.MaxPixels,
-		NSFW:              r.cfg.NSFW,
-		Blacklist:         r.cfg.Blacklist,
-		Threads:           r.cfg.Threads,
-		Amount:            1,
-		BridgeAgent:       r.client.Agent(),
-		AllowImg2Img:      r.cfg.AllowImg2Img,
-		AllowPainting:     r.cfg.AllowPainting,
-		PriorityUsernames: []string{},
+	resp, err := r.client.PopImage(ctx, aihorde.ImagePopRequest{
+		PopCommon:     r.popCommon(),
+		MaxPixels:     r.cfg.MaxPixels,
+		AllowImg2Img:  r.cfg.AllowImg2Img,
+		AllowPainting: r.cfg.AllowPainting,
 	})
 	if err != nil {
 		return nil, err
 	}
 	jobs := r.imageJobs(resp)
 	if len(jobs) == 0 && len(resp.Skipped) > 0 {
-		r.log.Debug("no image job", "skipped", string(resp.Skipped))
+		r.log.Debug("no image job", "skipped", resp.Skipped)
 	}
 	return jobs, nil
 }
 
+// popCommon is what every pop of this worker sends.
+func (r *runner) popCommon() aihorde.PopCommon {
+	return aihorde.PopCommon{
+		Name:              r.cfg.Name,
+		Models:            r.cfg.Models,
+		NSFW:              r.cfg.NSFW,
+		Blacklist:         r.cfg.Blacklist,
+		Threads:           r.cfg.Threads,
+		Amount:            1,
+		BridgeAgent:       r.client.Agent(),
+		PriorityUsernames: []string{},
+	}
+}
+
 // imageJobs turns an image pop answer into jobs. A batch (several ids)
 // shares the payload; item i gets seed+i and r2_uploads[i].
-func (r *runner) imageJobs(resp ImagePopResponse) []popped {
-	ids := resp.jobIDs()
-	if len(ids) == 0 {
+func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
+	ids := resp.JobIDs()
+	if len(ids) == 0 || resp.Payload == nil {
 		return nil
 	}
 	pl := resp.Payload
@@ -194,14 +194,14 @@ func (r *runner) imageJobs(resp ImagePopResponse) []popped {
 	}
 	ttl := time.Duration(resp.TTL * float64(time.Second))
 	if ttl <= 0 {
-		ttl = horde.ImageJobTTL(horde.ImageParams{Width: pl.Width, Height: pl.Height, Steps: steps})
+		ttl = aihorde.ImageTTL(pl.Width, pl.Height, steps)
 	}
 	out := make([]popped, 0, len(ids))
 	for i, id := range ids {
 		p := params // each job owns its params
 		job := Job{
 			ID:      id,
-			Kind:    horde.KindImage,
+			Kind:    aihorde.KindImage,
 			Model:   r.model(resp.Model),
 			Prompt:  pl.Prompt,
 			Seed:    pl.Seed.Value + int64(i),
@@ -228,9 +228,9 @@ func (r *runner) imageJobs(resp ImagePopResponse) []popped {
 
 // textJobs turns a text pop answer into jobs, clipping lengths to what the
 // worker announced.
-func (r *runner) textJobs(resp TextPopResponse) []popped {
-	ids := resp.jobIDs()
-	if len(ids) == 0 {
+func (r *runner) textJobs(resp aihorde.TextPopResponse) []popped {
+	ids := resp.JobIDs()
+	if len(ids) == 0 || resp.Payload == nil {
 		return nil
 	}
 	pl := resp.Payload
@@ -244,14 +244,14 @@ func (r *runner) textJobs(resp TextPopResponse) []popped {
 	}
 	ttl := time.Duration(resp.TTL * float64(time.Second))
 	if ttl <= 0 {
-		ttl = horde.TextJobTTL
+		ttl = aihorde.TextTTL
 	}
 	out := make([]popped, 0, len(ids))
 	for i, id := range ids {
 		p := params
 		out = append(out, popped{job: Job{
 			ID:      id,
-			Kind:    horde.KindText,
+			Kind:    aihorde.KindText,
 			Model:   r.model(resp.Model),
 			Prompt:  pl.Prompt,
 			Seed:    pl.Seed.Value + int64(i),
@@ -305,7 +305,7 @@ func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
 // generate resolves the job's source images and runs the backend.
 func (r *runner) generate(ctx context.Context, p popped) (Result, error) {
 	job := p.job
-	if job.Kind == horde.KindImage {
+	if job.Kind == aihorde.KindImage {
 		var err error
 		if job.Image.SourceImage, err = r.source(ctx, p.sourceImage); err != nil {
 			return Result{}, fmt.Errorf("source image: %w", err)
@@ -318,11 +318,11 @@ func (r *runner) generate(ctx context.Context, p popped) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if job.Kind == horde.KindImage && len(res.Image) == 0 {
+	if job.Kind == aihorde.KindImage && len(res.Image) == 0 {
 		return Result{}, errors.New("backend returned no image")
 	}
 	if res.State == "" {
-		res.State = horde.ResultOK
+		res.State = aihorde.StateOK
 	}
 	if res.Seed == 0 && job.SeedSet { // a backend that did not say which seed it used used the job's
 		res.Seed = job.Seed
@@ -346,13 +346,13 @@ func (r *runner) source(ctx context.Context, s string) ([]byte, error) {
 // It returns the reward and how the image went ("R2", "inline" or "text").
 func (r *runner) submit(ctx context.Context, log *slog.Logger, p popped, res Result) (float64, string, error) {
 	job := p.job
-	if job.Kind == horde.KindText {
+	if job.Kind == aihorde.KindText {
 		seed := res.Seed
 		var seedPtr *int64
 		if job.SeedSet || seed != 0 {
 			seedPtr = &seed
 		}
-		resp, err := r.client.SubmitText(ctx, TextSubmitRequest{
+		resp, err := r.client.SubmitText(ctx, aihorde.SubmitRequest{
 			ID: job.ID, Generation: res.Text, State: res.State, Seed: seedPtr, GenMetadata: res.Metadata,
 		})
 		return resp.Reward, "text", err
@@ -375,8 +375,9 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, p popped, res Res
 	if generation == "" {
 		generation = base64.StdEncoding.EncodeToString(res.Image)
 	}
-	resp, err := r.client.SubmitImage(ctx, ImageSubmitRequest{
-		ID: job.ID, Generation: generation, State: res.State, Seed: res.Seed, GenMetadata: res.Metadata,
+	seed := res.Seed
+	resp, err := r.client.SubmitImage(ctx, aihorde.SubmitRequest{
+		ID: job.ID, Generation: generation, State: res.State, Seed: &seed, GenMetadata: res.Metadata,
 	})
 	return resp.Reward, how, err
 }
@@ -384,12 +385,13 @@ func (r *runner) submit(ctx context.Context, log *slog.Logger, p popped, res Res
 // submitFaulted tells the horde the job failed so that it re-queues it now
 // rather than at its TTL.
 func (r *runner) submitFaulted(ctx context.Context, job Job) error {
-	if job.Kind == horde.KindText {
-		_, err := r.client.SubmitText(ctx, TextSubmitRequest{ID: job.ID, Generation: "faulted", State: horde.ResultFaulted})
+	if job.Kind == aihorde.KindText {
+		_, err := r.client.SubmitText(ctx, aihorde.SubmitRequest{ID: job.ID, Generation: "faulted", State: aihorde.StateFaulted})
 		return err
 	}
-	_, err := r.client.SubmitImage(ctx, ImageSubmitRequest{
-		ID: job.ID, Generation: "faulted", State: horde.ResultFaulted, Seed: job.Seed,
+	seed := job.Seed
+	_, err := r.client.SubmitImage(ctx, aihorde.SubmitRequest{
+		ID: job.ID, Generation: "faulted", State: aihorde.StateFaulted, Seed: &seed,
 	})
 	return err
 }

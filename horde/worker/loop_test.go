@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gen2brain/webp"
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // guard bounds the waits of these tests so that a bug fails them instead of
@@ -31,7 +31,7 @@ func testLogger(t testing.TB) *slog.Logger {
 }
 
 // testConfig is a Config for the fake horde with fast retries and pops.
-func testConfig(t testing.TB, f *fakeHorde, kind horde.RequestKind, b Backend) Config {
+func testConfig(t testing.TB, f *fakeHorde, kind aihorde.Kind, b Backend) Config {
 	return Config{
 		BaseURL:     f.srv.URL,
 		APIKey:      testAPIKey,
@@ -86,9 +86,9 @@ func TestRunImageJobs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			const n = 5
-			f := newFakeHorde(t, horde.KindImage, imageJobs(n)...)
+			f := newFakeHorde(t, aihorde.KindImage, imageJobs(n)...)
 			f.useR2 = tt.useR2
-			stop := startWorker(t, testConfig(t, f, horde.KindImage, NewProcedural()))
+			stop := startWorker(t, testConfig(t, f, aihorde.KindImage, NewProcedural()))
 			waitAll(t, f)
 			if err := stop(); err != nil {
 				t.Fatalf("Run: %v", err)
@@ -100,7 +100,7 @@ func TestRunImageJobs(t *testing.T) {
 					t.Fatalf("job %s submitted %d times, want once", j.id, len(subs))
 				}
 				s := subs[0]
-				if s.State != horde.ResultOK || s.Seed == nil || *s.Seed != j.seed {
+				if s.State != aihorde.StateOK || s.Seed == nil || *s.Seed != j.seed {
 					t.Errorf("job %s: state %q seed %v, want ok and %d", j.id, s.State, s.Seed, j.seed)
 				}
 				if len(s.GenMetadata) != 1 || s.GenMetadata[0] != proceduralNote {
@@ -134,8 +134,8 @@ func TestRunImageJobs(t *testing.T) {
 }
 
 func TestRunPopBody(t *testing.T) {
-	f := newFakeHorde(t, horde.KindImage, imageJobs(1)...)
-	cfg := testConfig(t, f, horde.KindImage, NewProcedural())
+	f := newFakeHorde(t, aihorde.KindImage, imageJobs(1)...)
+	cfg := testConfig(t, f, aihorde.KindImage, NewProcedural())
 	cfg.MaxPixels = 512 * 768
 	cfg.NSFW = true
 	stop := startWorker(t, cfg)
@@ -168,8 +168,8 @@ func TestRunPopBody(t *testing.T) {
 
 func TestRunTextJobs(t *testing.T) {
 	const n = 3
-	f := newFakeHorde(t, horde.KindText, textJobs(n, 4096)...)
-	cfg := testConfig(t, f, horde.KindText, NewProcedural())
+	f := newFakeHorde(t, aihorde.KindText, textJobs(n, 4096)...)
+	cfg := testConfig(t, f, aihorde.KindText, NewProcedural())
 	cfg.Models = []string{"test/model"}
 	cfg.MaxLength = 40
 	stop := startWorker(t, cfg)
@@ -185,7 +185,7 @@ func TestRunTextJobs(t *testing.T) {
 		}
 		words := len(strings.Fields(subs[0].Generation))
 		// The job asked for 4096 tokens; the worker announced 40 and clips.
-		if subs[0].State != horde.ResultOK || words == 0 || words > 40 {
+		if subs[0].State != aihorde.StateOK || words == 0 || words > 40 {
 			t.Errorf("job %s: state %q, %d words", j.id, subs[0].State, words)
 		}
 	}
@@ -200,13 +200,13 @@ func TestRunTextJobs(t *testing.T) {
 func TestRunFaultedOnBackendError(t *testing.T) {
 	tests := []struct {
 		name    string
-		kind    horde.RequestKind
+		kind    aihorde.Kind
 		jobs    []fakeJob
 		backend func(t *testing.T) Backend
 	}{
 		{
 			name: "image backend error",
-			kind: horde.KindImage,
+			kind: aihorde.KindImage,
 			jobs: imageJobs(3),
 			backend: func(*testing.T) Backend {
 				return backendFunc(func(context.Context, Job) (Result, error) { return Result{}, errors.New("out of VRAM") })
@@ -214,7 +214,7 @@ func TestRunFaultedOnBackendError(t *testing.T) {
 		},
 		{
 			name: "image backend returns no image",
-			kind: horde.KindImage,
+			kind: aihorde.KindImage,
 			jobs: imageJobs(1),
 			backend: func(*testing.T) Backend {
 				return backendFunc(func(context.Context, Job) (Result, error) { return Result{Seed: 1}, nil })
@@ -222,7 +222,7 @@ func TestRunFaultedOnBackendError(t *testing.T) {
 		},
 		{
 			name: "kobold server error",
-			kind: horde.KindText,
+			kind: aihorde.KindText,
 			jobs: textJobs(2, 80),
 			backend: func(t *testing.T) Backend {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -250,7 +250,7 @@ func TestRunFaultedOnBackendError(t *testing.T) {
 			_, submits, _ := f.snapshot()
 			for _, j := range tt.jobs {
 				subs := submits[j.id]
-				if len(subs) != 1 || subs[0].State != horde.ResultFaulted {
+				if len(subs) != 1 || subs[0].State != aihorde.StateFaulted {
 					t.Fatalf("job %s: submits %+v, want one faulted", j.id, subs)
 				}
 			}
@@ -259,10 +259,10 @@ func TestRunFaultedOnBackendError(t *testing.T) {
 }
 
 func TestRunRetriesOn503(t *testing.T) {
-	f := newFakeHorde(t, horde.KindImage, imageJobs(2)...)
+	f := newFakeHorde(t, aihorde.KindImage, imageJobs(2)...)
 	f.popFailures = 2
 	f.submitFailures = 2
-	cfg := testConfig(t, f, horde.KindImage, NewProcedural())
+	cfg := testConfig(t, f, aihorde.KindImage, NewProcedural())
 	cfg.Threads = 1
 	stop := startWorker(t, cfg)
 	waitAll(t, f)
@@ -286,7 +286,7 @@ func TestRunRetriesOn503(t *testing.T) {
 }
 
 func TestRunDrainsOnCancel(t *testing.T) {
-	f := newFakeHorde(t, horde.KindImage, imageJobs(3)...)
+	f := newFakeHorde(t, aihorde.KindImage, imageJobs(3)...)
 	started := make(chan string, 1)
 	release := make(chan struct{})
 	var generated atomic.Int32
@@ -299,7 +299,7 @@ func TestRunDrainsOnCancel(t *testing.T) {
 		generated.Add(1)
 		return NewProcedural().Generate(ctx, job)
 	})
-	cfg := testConfig(t, f, horde.KindImage, blocking)
+	cfg := testConfig(t, f, aihorde.KindImage, blocking)
 	cfg.Threads = 1
 	cfg.Models = []string{ProceduralModel}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -327,7 +327,7 @@ func TestRunDrainsOnCancel(t *testing.T) {
 	if pops != popsAtCancel {
 		t.Errorf("popped %d times after cancel", pops-popsAtCancel)
 	}
-	if len(submits) != 1 || len(submits[first]) != 1 || submits[first][0].State != horde.ResultOK {
+	if len(submits) != 1 || len(submits[first]) != 1 || submits[first][0].State != aihorde.StateOK {
 		t.Fatalf("submits %+v, want the in-flight job %s submitted ok", submits, first)
 	}
 	if generated.Load() != 1 {
@@ -347,13 +347,13 @@ func TestRunSourceImage(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			jobs := imageJobs(1)
 			jobs[0].source = tt.source
-			f := newFakeHorde(t, horde.KindImage, jobs...)
+			f := newFakeHorde(t, aihorde.KindImage, jobs...)
 			got := make(chan Job, 1)
 			recorder := backendFunc(func(ctx context.Context, job Job) (Result, error) {
 				got <- job
 				return NewProcedural().Generate(ctx, job)
 			})
-			cfg := testConfig(t, f, horde.KindImage, recorder)
+			cfg := testConfig(t, f, aihorde.KindImage, recorder)
 			cfg.Models = []string{ProceduralModel}
 			cfg.AllowImg2Img = true
 			stop := startWorker(t, cfg)
@@ -373,9 +373,9 @@ func TestRunSourceImage(t *testing.T) {
 }
 
 func TestRunUnauthorized(t *testing.T) {
-	f := newFakeHorde(t, horde.KindImage, imageJobs(1)...)
+	f := newFakeHorde(t, aihorde.KindImage, imageJobs(1)...)
 	f.unauthorized = true
-	cfg := testConfig(t, f, horde.KindImage, NewProcedural())
+	cfg := testConfig(t, f, aihorde.KindImage, NewProcedural())
 	ctx, cancel := context.WithTimeout(context.Background(), guard)
 	defer cancel()
 	err := Run(ctx, cfg)
@@ -385,7 +385,7 @@ func TestRunUnauthorized(t *testing.T) {
 }
 
 func TestConfigValidation(t *testing.T) {
-	ok := Config{BaseURL: "http://127.0.0.1:1", Name: "w", Kind: horde.KindImage, Backend: NewProcedural()}
+	ok := Config{BaseURL: "http://127.0.0.1:1", Name: "w", Kind: aihorde.KindImage, Backend: NewProcedural()}
 	tests := []struct {
 		name    string
 		mutate  func(*Config)

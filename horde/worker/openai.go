@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // OpenAIOptions configures the OpenAI-compatible completions backend.
@@ -74,7 +74,7 @@ type openAIResponse struct {
 
 // Generate runs a text job on the completions server.
 func (o *OpenAI) Generate(ctx context.Context, job Job) (Result, error) {
-	if job.Kind != horde.KindText || job.Text == nil {
+	if job.Kind != aihorde.KindText || job.Text == nil {
 		return Result{}, fmt.Errorf("openai: job %s: not a text job", job.ID)
 	}
 	t := job.Text
@@ -111,5 +111,5 @@ func (o *OpenAI) Generate(ctx context.Context, job Job) (Result, error) {
 	if len(resp.Choices) == 0 {
 		return Result{}, fmt.Errorf("openai: job %s: answer has no choices", job.ID)
 	}
-	return Result{Text: resp.Choices[0].Text, Seed: job.Seed, State: horde.ResultOK}, nil
+	return Result{Text: resp.Choices[0].Text, Seed: job.Seed, State: aihorde.StateOK}, nil
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // ProceduralModel is the model name the procedural backend serves.
@@ -13,7 +13,7 @@ const ProceduralModel = "procedural"
 
 // proceduralNote is the gen_metadata that marks every procedural result, so
 // nobody mistakes it for a real model's output.
-var proceduralNote = horde.GenMetadata{Type: "information", Value: "procedural test backend"}
+var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural test backend"}
 
 // Procedural is a backend with no GPU and no model: it draws a deterministic
 // picture (plasma, shapes and a corner marker) or writes deterministic text
@@ -33,7 +33,7 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 		return Result{}, fmt.Errorf("procedural: %w", err)
 	}
 	switch job.Kind {
-	case horde.KindImage:
+	case aihorde.KindImage:
 		if job.Image == nil {
 			return Result{}, fmt.Errorf("procedural: image job %s has no image parameters", job.ID)
 		}
@@ -49,10 +49,10 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 			Image:       data,
 			ContentType: "image/webp",
 			Seed:        job.Seed,
-			State:       horde.ResultOK,
-			Metadata:    []horde.GenMetadata{proceduralNote},
+			State:       aihorde.StateOK,
+			Metadata:    []aihorde.GenMetadata{proceduralNote},
 		}, nil
-	case horde.KindText:
+	case aihorde.KindText:
 		maxLen := 80
 		if job.Text != nil && job.Text.MaxLength > 0 {
 			maxLen = job.Text.MaxLength
@@ -60,8 +60,8 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 		return Result{
 			Text:     proceduralText(job.Prompt, job.Seed, maxLen),
 			Seed:     job.Seed,
-			State:    horde.ResultOK,
-			Metadata: []horde.GenMetadata{proceduralNote},
+			State:    aihorde.StateOK,
+			Metadata: []aihorde.GenMetadata{proceduralNote},
 		}, nil
 	default:
 		return Result{}, fmt.Errorf("procedural: job %s: unknown kind %q", job.ID, job.Kind)

@@ -7,7 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // proceduralImage draws a width x height picture determined by prompt and
@@ -15,8 +15,8 @@ import (
 // phases), a few translucent discs, and a black-and-white checker marker in
 // the bottom-right corner that tells a test image from a model's.
 func proceduralImage(prompt string, seed int64, width, height int) (*image.NRGBA, error) {
-	if width < 1 || height < 1 || width > horde.MaxSide || height > horde.MaxSide {
-		return nil, fmt.Errorf("size %dx%d: each side must be 1..%d", width, height, horde.MaxSide)
+	if width < 1 || height < 1 || width > aihorde.MaxSide || height > aihorde.MaxSide {
+		return nil, fmt.Errorf("size %dx%d: each side must be 1..%d", width, height, aihorde.MaxSide)
 	}
 	r := rand.New(rand.NewPCG(proceduralSeed(prompt, seed)))
 

@@ -7,11 +7,11 @@ import (
 	"testing"
 
 	"github.com/gen2brain/webp"
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 func imageJob(prompt string, seed int64, w, h int) Job {
-	return Job{ID: "j", Kind: horde.KindImage, Model: ProceduralModel, Prompt: prompt, Seed: seed, SeedSet: true,
+	return Job{ID: "j", Kind: aihorde.KindImage, Model: ProceduralModel, Prompt: prompt, Seed: seed, SeedSet: true,
 		Image: &ImageParams{Width: w, Height: h, Steps: 20}}
 }
 
@@ -34,7 +34,7 @@ func TestProceduralImage(t *testing.T) {
 		if len(res.Metadata) != 1 || res.Metadata[0] != proceduralNote {
 			t.Fatalf("metadata %+v, want the procedural note", res.Metadata)
 		}
-		if res.Seed != seed || res.State != horde.ResultOK {
+		if res.Seed != seed || res.State != aihorde.StateOK {
 			t.Fatalf("seed %d state %q", res.Seed, res.State)
 		}
 		return res.Image
@@ -98,8 +98,8 @@ func TestProceduralRejects(t *testing.T) {
 		job  Job
 	}{
 		{"zero width", imageJob("x", 1, 0, 512)},
-		{"too large", imageJob("x", 1, horde.MaxSide+1, 512)},
-		{"image job without params", Job{ID: "j", Kind: horde.KindImage}},
+		{"too large", imageJob("x", 1, aihorde.MaxSide+1, 512)},
+		{"image job without params", Job{ID: "j", Kind: aihorde.KindImage}},
 		{"unknown kind", Job{ID: "j", Kind: "video"}},
 	}
 	for _, tt := range tests {
@@ -122,7 +122,7 @@ func TestProceduralText(t *testing.T) {
 	p := NewProcedural()
 	gen := func(prompt string, seed int64, maxLen int) string {
 		t.Helper()
-		res, err := p.Generate(context.Background(), Job{ID: "t", Kind: horde.KindText, Prompt: prompt, Seed: seed,
+		res, err := p.Generate(context.Background(), Job{ID: "t", Kind: aihorde.KindText, Prompt: prompt, Seed: seed,
 			Text: &TextParams{MaxLength: maxLen}})
 		if err != nil {
 			t.Fatal(err)

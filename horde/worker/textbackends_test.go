@@ -9,7 +9,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // fakeTextServer records the last JSON body and header and answers with
@@ -46,7 +46,7 @@ func newFakeTextServer(t *testing.T, path, answer string) *fakeTextServer {
 }
 
 func textJob() Job {
-	return Job{ID: "txt-1", Kind: horde.KindText, Model: "koboldcpp/Llama-3-8B", Prompt: "The dragon said:",
+	return Job{ID: "txt-1", Kind: aihorde.KindText, Model: "koboldcpp/Llama-3-8B", Prompt: "The dragon said:",
 		Seed: 99, SeedSet: true, Text: &TextParams{MaxLength: 120, MaxContextLength: 2048, KoboldSampling: KoboldSampling{Temperature: 0.7,
 			TopP: 0.92, TopK: 40, RepPen: 1.1, RepPenRange: 320, StopSequence: []string{"\nYou:", "\n\n", "###", "</s>", "<|eot|>"},
 			SamplerOrder: []int{6, 0, 1, 3, 4, 2, 5}}, Softprompt: ""}}
@@ -62,7 +62,7 @@ func TestKobold(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Text != ` "Leave my cave."` || res.State != horde.ResultOK || res.Seed != 99 {
+	if res.Text != ` "Leave my cave."` || res.State != aihorde.StateOK || res.Seed != 99 {
 		t.Fatalf("result %+v", res)
 	}
 	want := map[string]any{

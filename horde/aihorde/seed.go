@@ -1,4 +1,4 @@
-package worker
+package aihorde
 
 import (
 	"bytes"
@@ -10,9 +10,9 @@ import (
 	"strings"
 )
 
-// Seed is a job's seed as it comes over the wire: the AI Horde sends a
-// number, some servers a numeric string, and a client may have asked for
-// any string. Non-numeric strings hash (FNV-1a) to a non-negative 32-bit
+// Seed is a job's seed in a pop payload. The AI Horde sends a decimal
+// string (its ModelPayload declares seed a String), older servers a number,
+// and a client may have asked for any string. Non-numeric strings hash (FNV-1a) to a non-negative 32-bit
 // integer so that one text always means one seed. Set is false when the
 // payload had no seed (text jobs usually have none).
 type Seed struct {
@@ -32,31 +32,38 @@ func (s *Seed) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &str); err != nil {
 			return fmt.Errorf("seed: %w", err)
 		}
-		*s = seedFromString(str)
+		*s = ParseSeed(str)
 		return nil
 	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
 		return fmt.Errorf("seed: %w", err)
 	}
-	*s = seedFromString(n.String())
+	*s = ParseSeed(n.String())
 	if !s.Set {
 		return fmt.Errorf("seed: %q is not a number", n.String())
 	}
 	return nil
 }
 
-// MarshalJSON writes the seed as a number, or null when not set.
+// MarshalJSON writes the seed as a decimal string, as the AI Horde does
+// (horde_sdk, under horde-worker-reGen, rejects a JSON number there), or
+// null when not set.
 func (s Seed) MarshalJSON() ([]byte, error) {
 	if !s.Set {
 		return []byte("null"), nil
 	}
-	return strconv.AppendInt(nil, s.Value, 10), nil
+	b := append([]byte{'"'}, strconv.AppendInt(nil, s.Value, 10)...)
+	return append(b, '"'), nil
 }
 
-// seedFromString parses str as an integer (or a float with an integral
-// value) and otherwise hashes it. The empty string is no seed.
-func seedFromString(str string) Seed {
+// SeedOf is the seed v, set.
+func SeedOf(v int64) Seed { return Seed{Value: v, Set: true} }
+
+// ParseSeed reads a seed as a client or a backend wrote it: str as an
+// integer (or a float with an integral value), otherwise its FNV-1a hash.
+// The empty string is no seed.
+func ParseSeed(str string) Seed {
 	str = strings.TrimSpace(str)
 	if str == "" {
 		return Seed{}

@@ -1,0 +1,117 @@
+package aihorde
+
+import "time"
+
+// Image request parameters ("params" of POST /generate/async): the AI
+// Horde's defaults and ranges (ModelGenerationInputStable).
+const (
+	DefaultWidth  = 512
+	DefaultHeight = 512
+	MinSide       = 64   // width and height
+	MaxSide       = 3072 // width and height
+	SideMultiple  = 64   // width and height are multiples of it
+
+	DefaultSteps = 30
+	MinSteps     = 1
+	MaxSteps     = 500
+
+	DefaultN = 1 // images (or texts) a request asks for
+	MinN     = 1
+	MaxN     = 20
+
+	DefaultSampler  = "k_euler_a"
+	DefaultCFGScale = 7.5
+	MinCFGScale     = 0.0
+	MaxCFGScale     = 100.0
+
+	// DefaultDenoisingStrength is the img2img strength a worker's payload
+	// carries when the request set none (the AI Horde's example value, which
+	// its workers default to).
+	DefaultDenoisingStrength = 0.75
+	MinDenoisingStrength     = 0.01
+	MaxDenoisingStrength     = 1.0
+
+	MinSeedVariation = 1
+	MaxSeedVariation = 1000
+	MinClipSkip      = 1
+	MaxClipSkip      = 12
+
+	DefaultLoraStrength = 1.0 // a LoRA's model and clip strengths
+	MinLoraStrength     = -5.0
+	MaxLoraStrength     = 5.0
+	MaxLoras            = 5
+
+	// DefaultMaxPixels is a popping image worker's max_pixels when it sends none.
+	DefaultMaxPixels = 512 * 512
+)
+
+// Text request parameters ("params" of POST /generate/text/async, KoboldAI
+// names). The defaults are the AI Horde's; hordebot accepts wider lengths.
+const (
+	DefaultMaxLength        = 80
+	MinMaxLength            = 16
+	MaxMaxLength            = 4096
+	DefaultMaxContextLength = 1024
+	MinMaxContextLength     = 80
+	MaxMaxContextLength     = 131072
+
+	MinTemperature = 0.0
+	MaxTemperature = 5.0
+	MinTopP        = 0.001
+	MaxTopP        = 1.0
+	MinTopK        = 0
+	MaxTopK        = 100
+	MinRepPen      = 1.0
+	MaxRepPen      = 3.0
+	MinRepPenRange = 0
+	MaxRepPenRange = 4096
+
+	MaxStopSequences      = 32
+	MaxStopSequenceLength = 256
+	MaxSoftpromptLength   = 255
+
+	// DefaultWorkerMaxLength and DefaultWorkerMaxContextLength are a popping
+	// text worker's max_length and max_context_length when it sends none.
+	DefaultWorkerMaxLength        = 512
+	DefaultWorkerMaxContextLength = 2048
+)
+
+// Limits on what any request carries.
+const (
+	MaxPromptLength   = 10000 // characters
+	MaxRequestWorkers = 5     // the "workers" allow- or deny-list, as on the AI Horde
+	MaxRequestModels  = 100
+	MaxPostProcessors = 10
+	MaxSeedLength     = 256
+	MaxSamplerLength  = 64
+	MaxNameLength     = 255 // a model, worker, post-processor, LoRA or metadata name
+)
+
+// Limits and defaults of a worker's pop and submit.
+const (
+	DefaultThreads       = 1
+	MaxThreads           = 100
+	DefaultPopAmount     = 1
+	MaxPopAmount         = 20
+	DefaultBridgeAgent   = "unknown:0:unknown"
+	MaxBridgeAgentLength = 1000
+	MaxBlacklist         = 1000
+	MaxPopModels         = 1000
+	MaxPriorityUsernames = 100
+	MaxGenMetadata       = 32
+	MaxJobIDLength       = 64
+)
+
+// TextTTL is the time a worker has for a text job.
+const TextTTL = 150 * time.Second
+
+// ImageTTL is the time a worker has for an image job: about
+// 30 + steps*2*(width*height/512²) seconds, at least 150 s.
+func ImageTTL(width, height, steps int) time.Duration {
+	mp := float64(width*height) / (512 * 512)
+	secs := 30 + float64(steps)*2*mp
+	if secs < 150 {
+		secs = 150
+	}
+	return time.Duration(secs * float64(time.Second))
+}
