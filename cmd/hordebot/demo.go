@@ -233,7 +233,8 @@ func (d *demo) setUp(ctx context.Context) error {
 	return nil
 }
 
-var keyRe = regexp.MustCompile(`HORDE_API_KEY=(\S+)`)
+// keyRe finds the worker key in /worker register's DM: the first code block.
+var keyRe = regexp.MustCompile("(?s)```\n(\\S+)\n```")
 
 func (d *demo) registerWorkers(ctx context.Context) error {
 	wctx, stop := context.WithCancel(context.Background())
@@ -251,8 +252,8 @@ func (d *demo) registerWorkers(ctx context.Context) error {
 		if m == nil {
 			return fmt.Errorf("/worker register answered without a key: %q", text)
 		}
-		d.say("ben (DM) /worker register name:%s kind:%s -> the bot answers in the DM only, key shown once:\n    %s",
-			w.name, w.kind, firstLine(strings.Replace(text, m[1], m[1][:4]+"…", 1), "HORDE_API_KEY"))
+		d.say("ben (DM) /worker register name:%s kind:%s -> the bot answers in the DM only, key %s… shown once, and:\n    %s",
+			w.name, w.kind, m[1][:4], firstLine(text, "HORDE_API_KEY"))
 		d.wrkWG.Add(1)
 		go func(name string, kind horde.RequestKind, key string) {
 			defer d.wrkWG.Done()
