@@ -12,9 +12,11 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
 build: ## build bin/hordebot and bin/hordeworker
+	@echo "== building bin/hordebot and bin/hordeworker (a cold machine downloads and compiles modules first)"
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 test: ## run every test with the race detector (what CI runs)
+	@echo "== compiling every package with the race detector, then testing (on a cold machine the first results take a few minutes)"
 	$(GO) test -race -count=1 ./...
 
 check: ## gofmt, go vet
@@ -31,6 +33,7 @@ bench: ## print each performance figure beside its target (pop latency, HTTP lif
 	./scripts/bench.sh
 
 demo: ## fake Discord + bot + embedded worker + scripted scenario; results in ./demo-out
+	@echo "== building hordebot (a minute on a cold machine), then playing the demo"
 	$(GO) run ./cmd/hordebot demo --out ./demo-out
 
 run: ## run the real bot (needs DISCORD_TOKEN in the environment)

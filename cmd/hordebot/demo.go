@@ -115,9 +115,24 @@ func newDemo(out string, stdout, stderr io.Writer, verbose bool) (*demo, error) 
 
 // say prints a line of the story and keeps it for transcript.md.
 func (d *demo) say(format string, args ...any) {
-	line := fmt.Sprintf(format, args...)
+	line := d.withNames(fmt.Sprintf(format, args...))
 	fmt.Fprintln(d.stdout, line)
 	d.transcript.WriteString(line + "\n")
+}
+
+// withNames shows Discord mentions of the demo's members as @name, as a
+// Discord client renders them.
+func (d *demo) withNames(s string) string {
+	if !strings.Contains(s, "<@") {
+		return s
+	}
+	var pairs []string
+	for _, u := range []*discordgo.User{d.ada, d.ben, d.cleo, d.dev} {
+		if u != nil {
+			pairs = append(pairs, "<@"+u.ID+">", "@"+u.Username, "<@!"+u.ID+">", "@"+u.Username)
+		}
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 func (d *demo) play(ctx context.Context) error {
@@ -281,6 +296,27 @@ func (d *demo) imagine(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("waiting for the result: %w", err)
 	}
+	// The progress edits the bot made while the request waited (queue
+	// position and ETA); a fast worker may leave no time for one.
+	var progress []string
+	for _, r := range d.srv.Requests() {
+		if !r.Is("PATCH", "/webhooks/{app}/{token}/messages/{message}") || r.Params["token"] != tok {
+			continue
+		}
+		var body struct {
+			Content *string `json:"content"`
+		}
+		if r.Decode(&body) == nil && body.Content != nil && *body.Content != m.Content &&
+			(len(progress) == 0 || progress[len(progress)-1] != *body.Content) {
+			progress = append(progress, firstLine(*body.Content, ""))
+		}
+	}
+	if len(progress) == 0 {
+		d.say("The worker was faster than the bot's first progress edit (queue position and ETA).")
+	}
+	for _, p := range progress {
+		d.say("While it waited, the reply said: %s", p)
+	}
 	d.say("The deferred reply became: %s", firstLine(m.Content, ""))
 	var names []string
 	for _, f := range m.Files {
@@ -433,6 +469,15 @@ func (d *demo) report(ctx context.Context) error {
 	for _, n := range names {
 		d.say("| %s | %d | %d |", n, d.balancesBefore[n], d.balanceAfter[n])
 	}
+	if ben, err := d.app.Horde.DiscordUser(ctx, d.ben.ID, d.ben.Username); err == nil {
+		if held, err := d.app.Store.Escrowed(ctx, ben.ID); err == nil && held > 0 {
+			d.say("\nben's workers earned %d kudos: %d are his to spend and %d are held in escrow. A new worker owner is "+
+				"untrusted; %d%% of what their workers earn waits in escrow until a moderator trusts them (`/mod trust`) or they "+
+				"have earned %d kudos and their account is %s old; trust releases it into the balance.",
+				d.balanceAfter["ben"]+held, d.balanceAfter["ben"], held, d.app.Config.Payments().EscrowPercent,
+				d.app.Config.Moderation.TrustAfterKudos, days(time.Duration(d.app.Config.Moderation.TrustMinAge)))
+		}
+	}
 	lb, err := d.app.Kudos.Leaderboard(ctx, d.clock.Now())
 	if err != nil {
 		return err
@@ -543,4 +588,12 @@ func firstLine(s, sub string) string {
 		}
 	}
 	return strings.TrimSpace(s)
+}
+
+// days says a duration of whole days as "7 days".
+func days(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%d days", d/(24*time.Hour))
+	}
+	return d.String()
 }
