@@ -51,6 +51,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	r := &runner{cfg: cfg, client: client, log: cfg.Logger.With("worker", cfg.Name, "kind", string(cfg.Kind))}
+	r.health = newHealth(cfg.Backend, r.log)
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
@@ -74,6 +75,7 @@ type runner struct {
 	cfg    Config
 	client *Client
 	log    *slog.Logger
+	health *health // the backend's, checked before popping (health.go)
 }
 
 // popped is a job as popped, with what the loop needs besides the Job.
@@ -90,6 +92,10 @@ func (r *runner) thread(ctx context.Context, n int, stop context.CancelCauseFunc
 	log := r.log.With("thread", n)
 	failures := 0
 	for ctx.Err() == nil {
+		if ok, wait := r.health.ready(ctx); !ok {
+			_ = sleepCtx(ctx, wait) // the backend is down: pop nothing it would fault
+			continue
+		}
 		jobs, err := r.pop(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -289,6 +295,7 @@ func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
 	defer cancelSub()
 	if genErr != nil {
 		log.Error("job failed; submitting as faulted", "err", genErr, "took", time.Since(start))
+		r.health.failed()
 		if err := r.submitFaulted(subCtx, p.job); err != nil {
 			log.Error("submit faulted", "err", err)
 		}

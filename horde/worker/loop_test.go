@@ -226,6 +226,10 @@ func TestRunFaultedOnBackendError(t *testing.T) {
 			jobs: textJobs(2, 80),
 			backend: func(t *testing.T) Backend {
 				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.URL.Path == "/api/v1/model" { // up, but every generation fails
+						_, _ = w.Write([]byte(`{"result":"m"}`))
+						return
+					}
 					http.Error(w, `{"detail":"model not loaded"}`, http.StatusInternalServerError)
 				}))
 				t.Cleanup(srv.Close)
@@ -420,5 +424,50 @@ func TestConfigValidation(t *testing.T) {
 				t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// TestRunDoesNotPopWhileTheBackendIsDown is issue 14.14: a worker whose
+// backend is down (nothing listening) pops nothing, so it faults no one's
+// request; once the backend answers it pops and serves.
+func TestRunDoesNotPopWhileTheBackendIsDown(t *testing.T) {
+	var up atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "connection refused (simulated)", http.StatusBadGateway)
+			return
+		}
+		switch r.URL.Path {
+		case "/api/v1/model":
+			_, _ = w.Write([]byte(`{"result":"m"}`))
+		default:
+			_, _ = w.Write([]byte(`{"results":[{"text":" once upon a time"}]}`))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	k, err := NewKobold(KoboldOptions{URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeHorde(t, aihorde.KindText, textJobs(2, 80)...)
+	cfg := testConfig(t, f, aihorde.KindText, k)
+	cfg.Models = []string{"m"}
+	stop := startWorker(t, cfg)
+	time.Sleep(300 * time.Millisecond) // several pop intervals with the backend down
+	if pops, submits, _ := f.snapshot(); pops != 0 || len(submits) != 0 {
+		t.Fatalf("with the backend down the worker popped %d times and submitted %d", pops, len(submits))
+	}
+	up.Store(true)
+	waitAll(t, f)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	_, submits, _ := f.snapshot()
+	for id, recs := range submits {
+		for _, s := range recs {
+			if s.State == "faulted" {
+				t.Fatalf("job %s was faulted: %+v", id, s)
+			}
+		}
 	}
 }
