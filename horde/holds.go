@@ -58,8 +58,13 @@ func (h *Horde) Held(_ context.Context, userID int64) (items int, kudos int64) {
 	return 0, 0
 }
 
-// concurrency is how many open items a user may have.
+// concurrency is how many open items a user may have: a moderator's
+// override (PUT /users/{id} concurrency) or the horde's default. Caller
+// holds h.mu, or reads before the horde is shared.
 func (h *Horde) concurrency(userID int64) int {
+	if n, ok := h.limits[userID]; ok {
+		return n
+	}
 	if userID == AnonymousUserID {
 		return h.cfg.AnonymousConcurrency
 	}
@@ -68,7 +73,11 @@ func (h *Horde) concurrency(userID int64) int {
 
 // Concurrency is how many items a user's open requests may have at once
 // (find_user's "concurrency").
-func (h *Horde) Concurrency(userID int64) int { return h.concurrency(userID) }
+func (h *Horde) Concurrency(userID int64) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.concurrency(userID)
+}
 
 // reserve checks that a new request fits the requester's concurrency and
 // floor given what their open requests hold, and holds it. Caller holds

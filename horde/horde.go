@@ -139,6 +139,7 @@ type Horde struct {
 	workerNames map[string]*workerState // by name
 	balances    map[int64]int64         // requesters' balances, for require_upfront_kudos
 	holds       map[int64]*userHold     // what requesters' open items hold (holds.go)
+	limits      map[int64]int           // moderators' concurrency overrides by user (useradmin.go)
 	balancesAt  time.Time
 	upfrontAt   time.Time // last pop that required upfront kudos
 	seq         uint64
@@ -178,6 +179,9 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 	h.mod = newModerator(st, h, cfg)
 	h.cfg.OnRefused = h.mod.onRefused(cfg.OnRefused) // refusals are strikes (moderation.go)
 	if err := h.loadWorkers(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.loadLimits(ctx); err != nil {
 		return nil, err
 	}
 	if err := h.loadQueue(ctx); err != nil {

@@ -132,6 +132,9 @@ type BlobStore interface {
 // Store is everything the horde persists. store.Store satisfies it.
 type Store interface {
 	UserStore
+	UserAdminStore
+	WorkerMessageStore
+	GenerationStatsStore
 	WorkerStore
 	RequestStore
 	BlobStore

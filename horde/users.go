@@ -120,7 +120,7 @@ func (h *Horde) UserInfo(ctx context.Context, userID int64) (UserInfo, error) {
 	if err != nil {
 		return UserInfo{}, err
 	}
-	info := UserInfo{User: u, Concurrency: h.concurrency(userID)}
+	info := UserInfo{User: u, Concurrency: h.Concurrency(userID)}
 	_, info.Held = h.Held(ctx, userID)
 	if info.Kudos, err = h.store.Balance(ctx, userID); err != nil {
 		return UserInfo{}, fmt.Errorf("read balance of user %d: %w", userID, err)

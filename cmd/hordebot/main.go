@@ -5,6 +5,8 @@
 //	hordebot api     [--config FILE] [--data DIR] [--listen ADDR]   a private horde: scheduler + API, no Discord
 //	hordebot demo    [--out DIR]                            fake Discord + bot + worker + scripted scenario
 //	hordebot user add NAME [--data DIR]                     create an API user; prints its key alone on a line
+//	hordebot user set NAME [--moderator] [--trusted] [--kudos N] [--concurrency N]   change a user (NAME or name#id)
+//	hordebot user list [--sort kudos|age]                   list the users
 //	hordebot kudos verify [--data DIR]                      check balance == sum(ledger) for every user
 //	hordebot migrate [--data DIR]                           apply the database migrations and exit
 //	hordebot config                                         print the default configuration
@@ -45,6 +47,8 @@ commands:
   api            run a private horde: the scheduler and the AI Horde v2 API, without Discord
   demo           run the scripted demo against a fake Discord; output in --out
   user add NAME  create an API user and print its key
+  user set NAME  change a user: --moderator, --trusted, --flagged, --kudos N, --concurrency N
+  user list      list the users
   kudos verify   check that every balance equals the sum of its ledger rows
   migrate        apply the database migrations
   config         print the default configuration

@@ -57,6 +57,7 @@ type WorkerUpdateResponse struct {
 	Paused      *bool   `json:"paused,omitempty"`
 	Info        *string `json:"info,omitempty"`
 	Name        *string `json:"name,omitempty"`
+	Team        *string `json:"team,omitempty"`
 }
 
 // WorkerDeleted is the answer to DELETE /workers/{id}.

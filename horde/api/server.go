@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // Transferer moves kudos between members. The kudos engine implements it.
@@ -65,6 +66,8 @@ type Options struct {
 	Clock          horde.Clock
 	// Version is reported by /status/heartbeat.
 	Version string
+	// News is what /status/news answers, newest first; nil: an empty list.
+	News []aihorde.Newspiece
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
@@ -167,19 +170,33 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /results/{ref}", classLargeAnswer, s.result)
 
 	handle("GET /find_user", classDefault, s.findUser)
+	handle("GET /users", classLargeAnswer, s.users)
 	handle("GET /users/{id}", classDefault, s.user)
+	handle("PUT /users/{id}", classDefault, s.updateUser)
 
 	handle("GET /workers", classLargeAnswer, s.workers)
 	handle("GET /workers/{id}", classDefault, s.worker)
 	handle("PUT /workers/{id}", classDefault, s.updateWorker)
 	handle("DELETE /workers/{id}", classDefault, s.deleteWorker)
 	handle("GET /workers/name/{name}", classDefault, s.workerByName)
+	handle("GET /workers/messages", classLargeAnswer, s.workerMessages)
+	handle("POST /workers/messages", classDefault, s.postWorkerMessage)
+	handle("GET /workers/messages/{id}", classDefault, s.workerMessage)
+	handle("DELETE /workers/messages/{id}", classDefault, s.deleteWorkerMessage)
 
 	handle("POST /kudos/transfer", classDefault, s.transfer)
 
 	handle("GET /status/heartbeat", classDefault, s.heartbeat)
 	handle("GET /status/models", classDefault, s.models)
+	handle("GET /status/models/{name...}", classDefault, s.model)
 	handle("GET /status/performance", classDefault, s.performance)
+	handle("GET /status/modes", classDefault, s.modes)
+	handle("GET /status/news", classDefault, s.news)
+
+	handle("GET /stats/img/totals", classDefault, s.imageTotals)
+	handle("GET /stats/img/models", classLargeAnswer, s.imageModels)
+	handle("GET /stats/text/totals", classDefault, s.textTotals)
+	handle("GET /stats/text/models", classLargeAnswer, s.textModels)
 
 	// A method-less mux of the same paths tells which path a request with
 	// the wrong method meant, for its 405 and Allow header.

@@ -130,6 +130,11 @@ func (s *server) workerActor(r *http.Request, id string) (horde.User, error) {
 	return c.User, nil
 }
 
+// updateWorker changes a worker, as the AI Horde's PUT /workers/{id}: its
+// owner or a moderator may set maintenance (a moderator's maintenance_msg
+// goes to the owner as a worker message), info, name and team; moderators
+// alone paused. This horde has no teams: team "" (no team) is accepted,
+// any other is 404 TeamNotFound.
 func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id", "WorkerNotFound", "worker")
 	if err != nil {
@@ -149,12 +154,15 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 	if b.Info != nil {
 		c.text("info", *b.Info, false, maxWorkerInfo)
 	}
+	if b.MaintenanceMsg != nil {
+		c.text("maintenance_msg", *b.MaintenanceMsg, false, horde.MaxWorkerMessageLength)
+	}
 	if c.err != nil {
 		s.writeError(w, r, c.err)
 		return
 	}
-	if b.Maintenance == nil && b.Paused == nil && b.Info == nil && b.Name == nil {
-		s.writeError(w, r, horde.Invalidf("", "nothing to change: send maintenance, paused, info or name"))
+	if b.Maintenance == nil && b.Paused == nil && b.Info == nil && b.Name == nil && b.Team == nil {
+		s.writeError(w, r, horde.Errorf(horde.KindInvalid, "NoWorkerModSelected", "nothing to change: send maintenance, paused, info, name or team"))
 		return
 	}
 	by, err := s.workerActor(r, id)
@@ -162,13 +170,33 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.h.UpdateWorker(r.Context(), by, id, horde.WorkerUpdate{
+	if b.Team != nil && *b.Team != "" {
+		s.writeError(w, r, horde.NotFoundf("TeamNotFound", "no team has id %s: this horde has no teams", horde.QuoteInput(*b.Team)))
+		return
+	}
+	wk, err := s.h.UpdateWorker(r.Context(), by, id, horde.WorkerUpdate{
 		Maintenance: b.Maintenance, Paused: b.Paused, Name: b.Name, Info: b.Info,
-	}); err != nil {
+	})
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, aihorde.WorkerUpdateResponse{Maintenance: b.Maintenance, Paused: b.Paused, Info: b.Info, Name: b.Name})
+	if msg := valueOr(b.MaintenanceMsg, ""); valueOr(b.Maintenance, false) && strings.TrimSpace(msg) != "" && wk.OwnerID != by.ID {
+		// As on the AI Horde, the message is for the owner: this horde
+		// tells them through the worker's messages.
+		if _, err := s.h.PostWorkerMessage(r.Context(), by, horde.NewWorkerMessage{
+			WorkerID: wk.ID, Message: msg, Origin: by.Name,
+		}); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	out := aihorde.WorkerUpdateResponse{Maintenance: b.Maintenance, Paused: b.Paused, Info: b.Info, Name: b.Name}
+	if b.Team != nil {
+		none := "None" // the AI Horde's answer for a worker left without a team
+		out.Team = &none
+	}
+	s.ok(w, out)
 }
 
 func (s *server) deleteWorker(w http.ResponseWriter, r *http.Request) {
