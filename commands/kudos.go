@@ -96,7 +96,7 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: msg})
 	case "award":
-		if !s.IsModerator(ix.Member) {
+		if !s.IsModerator(ix.Member) && !ix.User.Moderator { // a moderator role, or `hordebot user set --moderator`
 			return kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /kudos award.")
 		}
 		to, err := s.memberOption(ctx, ix, o)

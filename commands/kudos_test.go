@@ -83,3 +83,18 @@ func wantBalance(t *testing.T, h *harness, who string, want int64) {
 		t.Fatalf("%s has %d kudos, want %d", who, got, want)
 	}
 }
+
+// TestKudosAwardByADatabaseModerator: a member made a moderator with
+// `hordebot user set --moderator` (no Discord role) may use /kudos award, as
+// they may use /mod: one definition of moderators.
+func TestKudosAwardByADatabaseModerator(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	bob, err := h.Horde.DiscordUser(h.Ctx, h.Bob.ID, h.Bob.Username)
+	must(t, err)
+	bob.Moderator = true
+	must(t, h.Store.UpdateUser(h.Ctx, bob))
+	text, _ := h.Reply(h.Run(h.Bob, h.General, "kudos", sub("award", userOpt("member", h.Alice.ID), opt("amount", 10))))
+	wantContains(t, text, "awarded **10** kudos")
+	wantBalance(t, h, "alice", 10)
+}
