@@ -176,7 +176,9 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 			return Request{}, nil, err
 		}
 		req.Text = p
-		itemCost = kudos.TextCost(kudos.TextPrice{MaxLength: p.MaxLength, MaxContextLength: p.MaxContextLength}, req.N)
+		itemCost = kudos.TextCost(kudos.TextPrice{
+			MaxLength: p.MaxLength, MaxContextLength: p.MaxContextLength, PromptChars: utf8.RuneCountInString(req.Prompt),
+		}, req.N)
 	default:
 		return Request{}, nil, Invalidf("kind", "unknown request kind %q", nr.Kind)
 	}

@@ -14,7 +14,7 @@ import "math"
 // per item, +20% when the request refuses slow workers, +10% for a worker
 // deny-list. A request also pays a horde tax of 1 kudos (5 more per extra
 // source image), spread over its items. Text costs per token by model
-// size and context, as the AI Horde's text formula does.
+// size and the context it reads, as the AI Horde's text reward does.
 //
 // The price is what each item costs its requester; PaymentRules charge it
 // and pay the worker what was charged.
@@ -170,6 +170,10 @@ func imageCurve(mp, steps float64) float64 {
 // TextPrice is what prices a text item.
 type TextPrice struct {
 	MaxLength, MaxContextLength int
+	// PromptChars is the prompt's length in characters: the context the
+	// worker reads is about a token per 4 characters (at least 20 tokens,
+	// at most MaxContextLength).
+	PromptChars int
 	// ModelBillions is the requested model's size in billions of
 	// parameters; 0 prices as 13B, as the AI Horde does for a request that
 	// names no model.
@@ -177,19 +181,24 @@ type TextPrice struct {
 }
 
 // TextCost is the kudos each item of a text request of n items costs, by
-// the AI Horde's formula: max_length x model size / 100, with a bonus for
-// models above 13B, times a context multiplier that doubles roughly with
-// every doubling of the context (1024 tokens: 2.2), plus the horde taxes.
-// 80 tokens at 1024 context on a 13B model cost 25.
+// the AI Horde's text reward: tokens x model size / 125, with a bonus for
+// models above 13B, times a context multiplier, 1.2 + 2.2^log2(context /
+// 1024) (about 1.2 for a short prompt, 2.2 at 1024 tokens, 11.8 at 8192;
+// between 0.1 and 30), plus the horde taxes. The tokens are max_length (a
+// worker may stop early; the request is held for all of them). 80 tokens
+// from a short prompt on a 13B model cost 12.
 func TextCost(p TextPrice, n int) int64 {
 	params := p.ModelBillions
 	if params <= 0 {
 		params = 13
 	}
-	ctx := float64(max(p.MaxContextLength, 1))
-	contextMultiplier := min(max(1.2+math.Pow(2.2, math.Log2(ctx/1024)), 0.1), 30)
+	context := max((p.PromptChars+3)/4, 20)
+	if p.MaxContextLength > 0 {
+		context = min(context, p.MaxContextLength)
+	}
+	contextMultiplier := min(max(1.2+math.Pow(2.2, math.Log2(float64(context)/1024)), 0.1), 30)
 	bonus := math.Pow(max(params, 13)/13, 0.2)
-	k := float64(max(p.MaxLength, 0)) * bonus * params * contextMultiplier / 100
+	k := float64(max(p.MaxLength, 0)) * bonus * params / 125 * contextMultiplier
 	return perItem(k+hordeTaxPerItem, hordeTaxPerRequest, n)
 }
 

@@ -219,23 +219,26 @@ func TestImageCostPerRequestTax(t *testing.T) {
 	}
 }
 
-// TestTextCost: the AI Horde's text formula, max_length x model size x
-// context multiplier / 100 (a bonus above 13B), plus the horde taxes.
+// TestTextCost: the AI Horde's text reward, tokens x model size / 125 (a
+// bonus above 13B) x a context multiplier, plus the horde taxes.
 func TestTextCost(t *testing.T) {
+	short := len("tell me a story about a lighthouse") // 20 tokens at least
 	for _, c := range []struct {
 		name string
 		p    kudos.TextPrice
 		n    int
-		want int64 // the AI Horde's quote, rounded
+		want int64 // the AI Horde's, rounded
 	}{
-		{"the defaults: 80 tokens, 1024 context, 13B", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024}, 1, 25}, // 22.88 + 2
-		{"512 tokens at 2048", kudos.TextPrice{MaxLength: 512, MaxContextLength: 2048}, 1, 228},                       // 226.3 + 2
-		{"80 tokens at 4096", kudos.TextPrice{MaxLength: 80, MaxContextLength: 4096}, 1, 65},                          // 62.8 + 2
-		{"a 7B model at 512", kudos.TextPrice{MaxLength: 80, MaxContextLength: 512, ModelBillions: 7}, 1, 11},         // 9.27 + 2
-		{"a 70B model at 8192", kudos.TextPrice{MaxLength: 200, MaxContextLength: 8192, ModelBillions: 70}, 1, 2325},  // 2322.7 + 2
-		{"four items share the request's tax", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024}, 4, 24},         // 22.88 + 1 + 0.25
-		{"the context multiplier is capped at 30", kudos.TextPrice{MaxLength: 100, MaxContextLength: 131072}, 1, 392}, // 100 x 13 x 30 / 100 + 2
-		{"at least 1", kudos.TextPrice{MaxLength: 0, MaxContextLength: 80, ModelBillions: 1}, 1, 2},                   // taxes only
+		{"80 tokens from a short prompt, 13B", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024, PromptChars: short}, 1, 12}, // 80 x 13 / 125 x 1.2113 + 2
+		{"512 tokens from a short prompt", kudos.TextPrice{MaxLength: 512, MaxContextLength: 2048, PromptChars: short}, 1, 67},    // 64.5 + 2
+		{"80 tokens reading 1024 tokens", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024, PromptChars: 4096}, 1, 20},       // 80 x 13 / 125 x 2.2 + 2
+		{"80 tokens reading 4096 tokens", kudos.TextPrice{MaxLength: 80, MaxContextLength: 4096, PromptChars: 4 * 4096}, 1, 52},   // x 6.04
+		{"the context is at most max_context_length", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024, PromptChars: 4 * 4096}, 1, 20},
+		{"a 7B model", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024, PromptChars: short, ModelBillions: 7}, 1, 7},                              // 80 x 7 / 125 x 1.2113 + 2
+		{"a 70B model reading 8192 tokens", kudos.TextPrice{MaxLength: 200, MaxContextLength: 8192, PromptChars: 4 * 8192, ModelBillions: 70}, 1, 1860}, // 200 x 1.4003 x 70 / 125 x 11.848 + 2
+		{"four items share the request's tax", kudos.TextPrice{MaxLength: 80, MaxContextLength: 1024, PromptChars: short}, 4, 11},                       // 10.08 + 1 + 0.25
+		{"the context multiplier is capped at 30", kudos.TextPrice{MaxLength: 100, MaxContextLength: 131072, PromptChars: 4 * 131072}, 1, 314},          // 100 x 13 / 125 x 30 + 2
+		{"no tokens: the taxes", kudos.TextPrice{MaxLength: 0, MaxContextLength: 80}, 1, 2},
 	} {
 		if got := kudos.TextCost(c.p, c.n); got != c.want {
 			t.Errorf("%s: %d kudos, want %d", c.name, got, c.want)
