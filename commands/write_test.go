@@ -23,7 +23,7 @@ func TestWrite(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := h.On(t)
-			tok := h.Run(h.Alice, h.General, "write", opt("prompt", "tell a story"), opt("max_length", 512))
+			tok := h.Run(h.Alice, h.General, "write", opt("prompt", "tell a story"), opt("max_length", 200)) // 27 kudos each at the AI Horde's prices
 			h.Original(tok, "queued", queuedMsg)
 			if n := h.ServeText(w, "llm-1", tt.text); n != 1 {
 				t.Fatalf("served %d text jobs, want 1", n)

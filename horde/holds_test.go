@@ -9,10 +9,10 @@ import (
 	"github.com/hordebot/hordebot/kudos"
 )
 
-// bigImage is a request that costs 92 kudos (1024x1024, 100 steps).
+// bigImage is a request that costs 92 kudos (1024x1024, 224 steps).
 func bigImage(prompt string) horde.NewRequest {
 	nr := imageRequest(prompt)
-	nr.Image = &horde.ImageParams{Width: 1024, Height: 1024, Steps: 100}
+	nr.Image = &horde.ImageParams{Width: 1024, Height: 1024, Steps: 224}
 	return nr
 }
 

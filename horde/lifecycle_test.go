@@ -193,7 +193,7 @@ func TestSubmitPaysOnce(t *testing.T) {
 	alice := e.user("alice", 100)
 	worker := e.user("worker", 0)
 	req := e.submit(alice, imageRequest("a harbour", "sd15"))
-	cost := kudos.ImageCost(kudos.ImagePrice{Width: 512, Height: 512, Steps: 20, Sampler: aihorde.DefaultSampler})
+	cost := kudos.ImageCost(kudos.ImagePrice{Width: 512, Height: 512, Steps: 20, Sampler: aihorde.DefaultSampler}, 1)
 	if req.Kudos != cost {
 		t.Fatalf("request kudos %d, want %d", req.Kudos, cost)
 	}

@@ -163,9 +163,10 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 		warnings = append(warnings, w...)
 		req.Image = p
 		itemCost = kudos.ImageCost(kudos.ImagePrice{
-			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName,
-			PostProcessors: len(p.PostProcessing), Img2Img: p.SourceImage != "", Loras: len(p.Loras),
-		})
+			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName, HiresFix: p.HiresFix,
+			SourceImage: p.SourceImage != "", SourceProcessing: p.SourceProcessing, Denoising: p.DenoisingStrength,
+			PostProcessors: p.PostProcessing, Loras: len(p.Loras), WorkerDenyList: req.WorkerBlacklist,
+		}, req.N)
 	case KindText:
 		if nr.Image != nil {
 			warnings = append(warnings, "image parameters ignored on a text request")
@@ -175,7 +176,9 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 			return Request{}, nil, err
 		}
 		req.Text = p
-		itemCost = kudos.TextCost(p.MaxLength, p.MaxContextLength)
+		itemCost = kudos.TextCost(kudos.TextPrice{
+			MaxLength: p.MaxLength, MaxContextLength: p.MaxContextLength, PromptChars: utf8.RuneCountInString(req.Prompt),
+		}, req.N)
 	default:
 		return Request{}, nil, Invalidf("kind", "unknown request kind %q", nr.Kind)
 	}

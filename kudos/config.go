@@ -134,7 +134,16 @@ type Config struct {
 	Retention Duration `json:"retention"`
 
 	Schedules Schedules `json:"schedules"`
+	// CatchUpPeriods bounds the catch-up at start (Engine.CatchUp): at most
+	// this many missed periods of each tally are tallied (days for the art
+	// tally, weeks for the leaderboard, months for recurring grants), the
+	// most recent ones. 0 tallies only the latest period.
+	CatchUpPeriods int `json:"catch_up_periods"`
 }
+
+// DefaultCatchUpPeriods is Config.CatchUpPeriods' default: a week of missed
+// art tallies (and up to 7 weeks or months of the others).
+const DefaultCatchUpPeriods = 7
 
 // DefaultConfig returns the defaults.
 func DefaultConfig() Config {
@@ -164,6 +173,7 @@ func DefaultConfig() Config {
 			Cleanup:     "@hourly",
 			Settle:      "@every 1m",
 		},
+		CatchUpPeriods: DefaultCatchUpPeriods,
 	}
 }
 
@@ -213,6 +223,9 @@ func (c Config) Validate() error {
 	}
 	if c.Retention > 0 && c.Retention.Std() < 8*24*time.Hour {
 		problems = append(problems, "retention must be at least 8 days (the pair cap looks back a week)")
+	}
+	if c.CatchUpPeriods < 0 {
+		problems = append(problems, "catch_up_periods must not be negative")
 	}
 	if c.LeaderboardSize < 0 {
 		problems = append(problems, "leaderboard_size must not be negative")

@@ -18,23 +18,15 @@ type Job struct {
 // Jobs returns the scheduled jobs, in the order they are configured.
 // Scheduled tallies run for the period just closed, reckoned in the engine's
 // timezone by its clock: the art tally for yesterday, the leaderboard for
-// last week; recurring grants for the month that starts. Before scheduling
-// them, a runner calls CatchUp once.
+// last week; recurring grants for the month that starts; each also tallies
+// the periods it missed since it last ran (bounded, as CatchUp). Before
+// scheduling them, a runner calls CatchUp once.
 func (e *Engine) Jobs() []Job {
 	s := e.cfg.Schedules
 	return []Job{
-		{TallyArt, s.ArtTally, func(ctx context.Context) error {
-			_, err := e.ArtTally(ctx, Day(e.clock.Now(), e.loc).From.AddDate(0, 0, -1))
-			return err
-		}},
-		{TallyLeaderboard, s.Leaderboard, func(ctx context.Context) error {
-			_, err := e.LeaderboardTally(ctx, Week(e.clock.Now(), e.loc).From.AddDate(0, 0, -7))
-			return err
-		}},
-		{TallyRecurring, s.Recurring, func(ctx context.Context) error {
-			_, err := e.RecurringTally(ctx, e.clock.Now())
-			return err
-		}},
+		{TallyArt, s.ArtTally, func(ctx context.Context) error { return e.catchUpTally(ctx, TallyArt) }},
+		{TallyLeaderboard, s.Leaderboard, func(ctx context.Context) error { return e.catchUpTally(ctx, TallyLeaderboard) }},
+		{TallyRecurring, s.Recurring, func(ctx context.Context) error { return e.catchUpTally(ctx, TallyRecurring) }},
 		{"cleanup", s.Cleanup, func(ctx context.Context) error {
 			n, err := e.Cleanup(ctx)
 			if n > 0 {

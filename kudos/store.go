@@ -163,6 +163,9 @@ type TallyStore interface {
 	CompleteTally(ctx context.Context, name, period string, entries []Entry, at time.Time) (bool, error)
 	// TallyRan reports whether tally name has run for period.
 	TallyRan(ctx context.Context, name, period string) (bool, error)
+	// LastTally returns the latest period (by name: period names sort in
+	// time order) tally name has run for, or "" if it never ran.
+	LastTally(ctx context.Context, name string) (string, error)
 	// Earnings returns the users with the most kudos earned (positive
 	// entries of the given kinds) in [from, to), most first, at most limit.
 	Earnings(ctx context.Context, kinds []EntryKind, from, to time.Time, limit int) ([]Earner, error)

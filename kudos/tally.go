@@ -3,6 +3,7 @@ package kudos
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -253,29 +254,85 @@ func (e *Engine) Cleanup(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
-// CatchUp runs, once, each enabled tally whose latest period is due but not
-// done (the process was down when it was scheduled): yesterday's art tally,
-// last week's leaderboard and this month's recurring grants. Running it
-// again changes nothing.
+// CatchUp tallies, each once, the periods an enabled tally missed while the
+// process was down, oldest first: every day since the art tally last ran up
+// to yesterday, every week since the leaderboard was last posted up to last
+// week, every month since recurring grants were last paid up to this one;
+// at most Config.CatchUpPeriods of each (the most recent). A tally that
+// never ran (a new install) catches up only its latest period. Each period
+// is recorded as it completes, so running it again, or after a restart in
+// the middle, tallies nothing twice. The scheduled runs (Jobs) catch up the
+// same way, so a run that failed is made good by the next.
 func (e *Engine) CatchUp(ctx context.Context) error {
-	now := e.clock.Now()
 	s := e.cfg.Schedules
-	if s.ArtTally != "" {
-		if _, err := e.ArtTally(ctx, Day(now, e.loc).From.AddDate(0, 0, -1)); err != nil {
-			return err
+	for _, t := range []struct{ name, spec string }{
+		{TallyArt, s.ArtTally}, {TallyLeaderboard, s.Leaderboard}, {TallyRecurring, s.Recurring},
+	} {
+		if t.spec == "" {
+			continue
 		}
-	}
-	if s.Leaderboard != "" {
-		if _, err := e.LeaderboardTally(ctx, Week(now, e.loc).From.AddDate(0, 0, -7)); err != nil {
-			return err
-		}
-	}
-	if s.Recurring != "" {
-		if _, err := e.RecurringTally(ctx, now); err != nil {
+		if err := e.catchUpTally(ctx, t.name); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// catchUpTally runs tally name (TallyArt, TallyLeaderboard or
+// TallyRecurring) for each of its missed periods, oldest first.
+func (e *Engine) catchUpTally(ctx context.Context, name string) error {
+	now := e.clock.Now()
+	var (
+		latest Period
+		prev   func(Period) Period
+		run    func(context.Context, time.Time) (bool, error)
+	)
+	switch name {
+	case TallyArt: // yesterday, then the days before
+		latest = Day(Day(now, e.loc).From.AddDate(0, 0, -1), e.loc)
+		prev = func(p Period) Period { return Day(p.From.AddDate(0, 0, -1), e.loc) }
+		run = e.ArtTally
+	case TallyLeaderboard: // last week, then the weeks before
+		latest = Week(Week(now, e.loc).From.AddDate(0, 0, -7), e.loc)
+		prev = func(p Period) Period { return Week(p.From.AddDate(0, 0, -7), e.loc) }
+		run = e.LeaderboardTally
+	case TallyRecurring: // the month that started, then the months before
+		latest = Month(now, e.loc)
+		prev = func(p Period) Period { return Month(p.From.AddDate(0, -1, 0), e.loc) }
+		run = e.RecurringTally
+	default:
+		return fmt.Errorf("catch up: unknown tally %q", name)
+	}
+	missed, err := e.missedPeriods(ctx, name, latest, prev)
+	if err != nil {
+		return err
+	}
+	for _, p := range missed {
+		if _, err := run(ctx, p.From); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// missedPeriods lists, oldest first, the periods of tally name from latest
+// back to (not including) the last one it ran for, at most CatchUpPeriods
+// (at least latest itself); only latest when it never ran.
+func (e *Engine) missedPeriods(ctx context.Context, name string, latest Period, prev func(Period) Period) ([]Period, error) {
+	last, err := e.store.LastTally(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("catch up %s tally: %w", name, err)
+	}
+	limit := max(e.cfg.CatchUpPeriods, 1)
+	if last == "" {
+		limit = 1
+	}
+	var missed []Period
+	for p := latest; len(missed) < limit && p.Name > last; p = prev(p) {
+		missed = append(missed, p)
+	}
+	slices.Reverse(missed)
+	return missed, nil
 }
 
 func wrapTally(name string, p Period, err error) error {

@@ -17,7 +17,8 @@ FROM art_reactors a
 WHERE a.first_at >= ? AND a.first_at < ?
   AND EXISTS (SELECT 1 FROM art_reactions r WHERE r.message_id = a.message_id AND r.reactor_id = a.reactor_id)
 GROUP BY a.message_id ORDER BY a.message_id`
-	qTallyRan = `SELECT 1 FROM tally_runs WHERE name = ? AND period = ?`
+	qTallyRan  = `SELECT 1 FROM tally_runs WHERE name = ? AND period = ?`
+	qLastTally = `SELECT coalesce(max(period), '') FROM tally_runs WHERE name = ?`
 )
 
 // cleanupQueries delete, each with one "before" argument, what the hourly cleanup removes.
@@ -108,6 +109,15 @@ func (s *Store) TallyRan(ctx context.Context, name, period string) (bool, error)
 		return false, fmt.Errorf("tally %s %s: %w", name, period, err)
 	}
 	return true, nil
+}
+
+// LastTally returns the latest period tally name has run for, or "".
+func (s *Store) LastTally(ctx context.Context, name string) (string, error) {
+	var period string
+	if err := s.r.QueryRowContext(ctx, qLastTally, name).Scan(&period); err != nil {
+		return "", fmt.Errorf("last %s tally: %w", name, err)
+	}
+	return period, nil
 }
 
 // Earnings returns the top earners of the given kinds in [from, to).

@@ -152,10 +152,15 @@ func TestEndToEndMixedLoadSurvivesWorkerKillAndServerRestart(t *testing.T) {
 	}
 	dir := t.TempDir()
 	clock := &offsetClock{}
-	app := startApp(t, testConfig(t, dir), clock)
+	// A load test, not a test of the floor: 200 requests at the AI Horde's
+	// prices are held at once, far past the default floor.
+	cfg := testConfig(t, dir)
+	cfg.Horde.MemberFloor = -1_000_000
+	app := startApp(t, cfg, clock)
 	addr := app.Addr()
 	base := "http://" + addr
 	cfgAt := testConfigAt(t, dir, addr)
+	cfgAt.Horde.MemberFloor = cfg.Horde.MemberFloor
 
 	// Users: three requesters and one volunteer who runs the workers.
 	var keys []string
