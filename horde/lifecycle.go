@@ -48,6 +48,11 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	if err != nil {
 		return 0, err
 	}
+	if s.Seed == nil {
+		// Resolved now, so that a deferred R2 submit stores the seed it settles with.
+		seed := oj.job.Seed
+		s.Seed = &seed
+	}
 	if kind := oj.r.req.Kind; s.Kind != "" && s.Kind != kind {
 		h.release(oj)
 		return 0, Invalidf("id", "job %s is a %s job; submit it to the %s submit route", oj.job.ID, kind, kind)
@@ -164,8 +169,8 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		WorkerID: oj.job.WorkerID, WorkerName: name, Model: oj.job.Model,
 		Seed: oj.job.Seed, State: s.State, Metadata: s.Metadata, CreatedAt: now,
 	}
-	if s.Seed != 0 {
-		gen.Seed = s.Seed
+	if s.Seed != nil {
+		gen.Seed = *s.Seed // as the worker gave it, 0 included, as the AI Horde stores it
 	}
 	if r.req.Kind == KindImage {
 		ref, err := h.resultImage(ctx, r, oj.job.ID, s)

@@ -154,12 +154,17 @@ func (s *server) statusOfKind(r *http.Request, kind horde.RequestKind) (horde.Pr
 }
 
 // cancelOfKind cancels the request named by the path's {id} after checking
-// that it is of the given kind, and returns what it had finished.
+// that it is of the given kind, and returns the state it had before the
+// cancel, with what it had finished, as the AI Horde's DELETE does.
 func (s *server) cancelOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, []horde.Generation, error) {
-	if _, err := s.checkOfKind(r, kind); err != nil {
+	p, gens, err := s.statusOfKind(r, kind)
+	if err != nil {
 		return horde.Progress{}, nil, err
 	}
-	return s.h.Cancel(r.Context(), r.PathValue("id"))
+	if _, _, err := s.h.Cancel(r.Context(), r.PathValue("id")); err != nil {
+		return horde.Progress{}, nil, err
+	}
+	return p, gens, nil
 }
 
 // maxPathID bounds an id in a path: request, job and worker ids are UUIDs.
