@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,7 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	default:
 		return 0, Invalidf("state", "unknown state %q: want ok, censored, faulted or csam", s.State)
 	}
+	s.State, s.Metadata = censorship(s.State, s.Metadata)
 	if len(s.Image) > MaxUploadBytes {
 		return 0, Invalidf("generation", "the image is larger than %d bytes", MaxUploadBytes)
 	}
@@ -73,6 +75,43 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 		}
 	}
 	return h.finishJob(ctx, oj, s)
+}
+
+// Worker-reported censorship in gen_metadata, as the AI Horde reads it.
+const (
+	metadataCensorship = "censorship" // gen_metadata type
+	censorshipCSAM     = "csam"       // its value for csam; any other value is nsfw
+)
+
+// censorship is the state of a result whose gen_metadata may report
+// censorship, as the AI Horde reads it (horde/classes/stable/
+// processing_generation.py): an ok or censored result with a "censorship"
+// entry of value "csam" is csam, with any other value censored. A csam
+// result always carries the csam entry, so that clients reading
+// gen_metadata see it (as the AI Horde's text results do). A faulted result
+// stays faulted.
+func censorship(state string, md []GenMetadata) (string, []GenMetadata) {
+	if state == ResultFaulted {
+		return state, md
+	}
+	hasCSAM := false
+	for _, m := range md {
+		if m.Type != metadataCensorship {
+			continue
+		}
+		if m.Value == censorshipCSAM {
+			hasCSAM = true
+		} else if state == ResultOK {
+			state = ResultCensored
+		}
+	}
+	switch {
+	case hasCSAM:
+		state = ResultCSAM
+	case state == ResultCSAM:
+		md = append(slices.Clip(md), GenMetadata{Type: metadataCensorship, Value: censorshipCSAM})
+	}
+	return state, md
 }
 
 // claimJob finds a processing job, checks that c may submit it and marks it
