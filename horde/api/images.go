@@ -12,13 +12,15 @@ import (
 // DecodeImageAsync parses and validates the body of POST /generate/async
 // into a NewRequest (without ClientAgent and Source, which come from the
 // HTTP request). Errors are KindInvalid *horde.Error naming the JSON field.
-func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) {
+// It also returns what the body asked for that is ignored (fields it does
+// not know, AI Horde features this horde does not offer), for the log.
+func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	var b aihorde.ImageAsyncRequest
 	unknown, err := decodeJSON(data, &b)
 	if err != nil {
 		return horde.NewRequest{}, nil, err
 	}
-	warnings := unknownFieldWarnings(unknown)
+	ig := ignored(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
 	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
@@ -87,13 +89,12 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	unsupported := func(set bool, field string) { warnUnsupported(&warnings, set, field) }
-	unsupported(valueOr(pb.ControlType, "") != "", "params.control_type")
-	unsupported(len(pb.TIs) > 0, "params.tis")
-	unsupported(len(pb.Special) > 0, "params.special")
-	unsupported(valueOr(pb.Workflow, "") != "", "params.workflow")
-	unsupported(valueOr(pb.Transparent, false), "params.transparent")
-	unsupported(len(pb.ExtraTexts) > 0, "params.extra_texts")
+	ig.add(valueOr(pb.ControlType, "") != "", "params.control_type")
+	ig.add(len(pb.TIs) > 0, "params.tis")
+	ig.add(len(pb.Special) > 0, "params.special")
+	ig.add(valueOr(pb.Workflow, "") != "", "params.workflow")
+	ig.add(valueOr(pb.Transparent, false), "params.transparent")
+	ig.add(len(pb.ExtraTexts) > 0, "params.extra_texts")
 
 	nr := horde.NewRequest{
 		Kind:   horde.KindImage,
@@ -104,11 +105,11 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 		R2:     valueOr(b.R2, true),
 		Shared: valueOr(b.Shared, false),
 	}
-	applyCommon(&b.AsyncCommon, &c, &nr, &warnings)
+	applyCommon(&b.AsyncCommon, &c, &nr, &ig)
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	return nr, warnings, nil
+	return nr, ig, nil
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {

@@ -9,14 +9,15 @@ import (
 
 // DecodeTextAsync parses and validates the body of POST /generate/text/async
 // into a NewRequest (without ClientAgent and Source). Errors are KindInvalid
-// *horde.Error naming the JSON field.
-func DecodeTextAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) {
+// *horde.Error naming the JSON field. It also returns what the body asked
+// for that is ignored, for the log (see DecodeImageAsync).
+func DecodeTextAsync(data []byte) (horde.NewRequest, []string, error) {
 	var b aihorde.TextAsyncRequest
 	unknown, err := decodeJSON(data, &b)
 	if err != nil {
 		return horde.NewRequest{}, nil, err
 	}
-	warnings := unknownFieldWarnings(unknown)
+	ig := ignored(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
 	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
@@ -62,11 +63,11 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) {
 	}
 	c.text("softprompt", p.Softprompt, false, aihorde.MaxSoftpromptLength)
 	nr := horde.NewRequest{Kind: horde.KindText, Prompt: prompt, Text: &p, N: n, R2: true}
-	applyCommon(&b.AsyncCommon, &c, &nr, &warnings)
+	applyCommon(&b.AsyncCommon, &c, &nr, &ig)
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	return nr, warnings, nil
+	return nr, ig, nil
 }
 
 func (s *server) textAsync(w http.ResponseWriter, r *http.Request) {
