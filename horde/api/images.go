@@ -23,7 +23,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	ig := ignored(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
-	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
+	c.prompt(prompt, aihorde.MaxPromptLength)
 
 	pb := b.Params
 	if pb == nil {
@@ -53,6 +53,9 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	}
 	p.Seed = seed
 
+	if p.Steps > aihorde.MaxSteps {
+		c.failRC("TooManySteps", "params.steps", "params.steps must be at most %d, not %d", aihorde.MaxSteps, p.Steps)
+	}
 	c.intRange("params.steps", p.Steps, aihorde.MinSteps, aihorde.MaxSteps)
 	c.intRange("params.n", n, aihorde.MinN, aihorde.MaxN)
 	c.side("params.width", p.Width)
@@ -71,7 +74,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	}
 	c.list("params.post_processing", p.PostProcessing, aihorde.MaxPostProcessors, aihorde.MaxNameLength)
 	if len(pb.Loras) > aihorde.MaxLoras {
-		c.fail("params.loras", "params.loras may have at most %d entries, not %d", aihorde.MaxLoras, len(pb.Loras))
+		c.failRC("TooManyLoras", "params.loras", "params.loras may have at most %d entries, not %d", aihorde.MaxLoras, len(pb.Loras))
 	}
 	for _, l := range pb.Loras {
 		lora := horde.Lora{Name: l.Name, Model: l.Model, Clip: l.Clip, IsVersion: l.IsVersion}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
@@ -20,7 +21,7 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []string, error) {
 	ig := ignored(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
-	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
+	c.prompt(prompt, aihorde.MaxPromptLength)
 	pb := b.Params
 	if pb == nil {
 		pb = &aihorde.TextParams{}
@@ -56,10 +57,12 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []string, error) {
 		c.intRange("params.rep_pen_range", p.RepPenRange, aihorde.MinRepPenRange, aihorde.MaxRepPenRange)
 	}
 	if len(p.StopSequence) > aihorde.MaxStopSequences {
-		c.fail("params.stop_sequence", "params.stop_sequence may have at most %d entries, not %d", aihorde.MaxStopSequences, len(p.StopSequence))
+		c.failRC("TooManyStopSequences", "params.stop_sequence", "params.stop_sequence may have at most %d entries, not %d", aihorde.MaxStopSequences, len(p.StopSequence))
 	}
 	for _, s := range p.StopSequence {
-		c.text("params.stop_sequence", s, false, aihorde.MaxStopSequenceLength)
+		if n := utf8.RuneCountInString(s); n > aihorde.MaxStopSequenceLength {
+			c.failRC("ExcessiveStopSequence", "params.stop_sequence", "each params.stop_sequence entry must be at most %d characters, not %d", aihorde.MaxStopSequenceLength, n)
+		}
 	}
 	c.text("softprompt", p.Softprompt, false, aihorde.MaxSoftpromptLength)
 	nr := horde.NewRequest{Kind: horde.KindText, Prompt: prompt, Text: &p, N: n, R2: true}
