@@ -267,6 +267,7 @@ func textParams(in *TextParams) (*TextParams, error) {
 	if in != nil {
 		p = *in
 		p.StopSequence = slices.Clone(in.StopSequence)
+		p.SamplerOrder = slices.Clone(in.SamplerOrder)
 	}
 	if p.MaxLength == 0 {
 		p.MaxLength = aihorde.DefaultMaxLength

@@ -37,14 +37,18 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 		CFGScale:          valueOr(pb.CFGScale, aihorde.DefaultCFGScale),
 		SeedVariation:     valueOr(pb.SeedVariation, 0),
 		DenoisingStrength: valueOr(pb.DenoisingStrength, 0),
-		Karras:            valueOr(pb.Karras, false),
-		Tiling:            valueOr(pb.Tiling, false),
-		HiresFix:          valueOr(pb.HiresFix, false),
-		ClipSkip:          valueOr(pb.ClipSkip, 0),
-		PostProcessing:    pb.PostProcessing,
-		SourceImage:       valueOr(b.SourceImage, ""),
-		SourceProcessing:  valueOr(b.SourceProcessing, ""),
-		SourceMask:        valueOr(b.SourceMask, ""),
+
+		HiresFixDenoisingStrength: valueOr(pb.HiresFixDenoisingStrength, 0),
+		FacefixerStrength:         valueOr(pb.FacefixerStrength, 0),
+
+		Karras:           valueOr(pb.Karras, false),
+		Tiling:           valueOr(pb.Tiling, false),
+		HiresFix:         valueOr(pb.HiresFix, false),
+		ClipSkip:         valueOr(pb.ClipSkip, 0),
+		PostProcessing:   pb.PostProcessing,
+		SourceImage:      valueOr(b.SourceImage, ""),
+		SourceProcessing: valueOr(b.SourceProcessing, ""),
+		SourceMask:       valueOr(b.SourceMask, ""),
 	}
 	n := valueOr(pb.N, aihorde.DefaultN)
 	seed, err := seedString(pb.Seed, "params.seed")
@@ -68,6 +72,12 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	}
 	if pb.DenoisingStrength != nil {
 		c.floatRange("params.denoising_strength", p.DenoisingStrength, aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
+	}
+	if pb.HiresFixDenoisingStrength != nil {
+		c.floatRange("params.hires_fix_denoising_strength", p.HiresFixDenoisingStrength, aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
+	}
+	if pb.FacefixerStrength != nil {
+		c.floatRange("params.facefixer_strength", p.FacefixerStrength, aihorde.MinFacefixerStrength, aihorde.MaxFacefixerStrength)
 	}
 	if pb.ClipSkip != nil {
 		c.intRange("params.clip_skip", p.ClipSkip, aihorde.MinClipSkip, aihorde.MaxClipSkip)
@@ -226,9 +236,13 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 		HiresFix:          ip.HiresFix,
 		ClipSkip:          max(ip.ClipSkip, aihorde.MinClipSkip),
 		DenoisingStrength: ip.DenoisingStrength,
-		PostProcessing:    ip.PostProcessing,
-		Loras:             lorasOut(ip.Loras),
-		UseNSFWCensor:     !req.NSFW,
+
+		HiresFixDenoisingStrength: ip.HiresFixDenoisingStrength,
+		FacefixerStrength:         ip.FacefixerStrength,
+
+		PostProcessing: ip.PostProcessing,
+		Loras:          lorasOut(ip.Loras),
+		UseNSFWCensor:  !req.NSFW,
 	}
 	if pl.DenoisingStrength == 0 {
 		pl.DenoisingStrength = aihorde.DefaultDenoisingStrength
