@@ -76,7 +76,7 @@ func TestSubmitRefusedPrompt(t *testing.T) {
 			return nr
 		}(), "CorruptPrompt", filter.RuleCSAM, "minors"},
 		{"csam in a text request", textRequest("an explicit story about a child", 80, 1024), "CorruptPrompt", filter.RuleCSAM, "minors"},
-		{"nsfw where not allowed", imageRequest("nude woman on a beach"), "PromptRefused", filter.RuleNSFW, "nude"},
+		{"nsfw where not allowed", imageRequest("nude woman on a beach"), "CorruptPrompt", filter.RuleNSFW, "nude"},
 		{"dry run", func() horde.NewRequest {
 			nr := imageRequest("loli nude")
 			nr.DryRun = true
@@ -92,8 +92,9 @@ func TestSubmitRefusedPrompt(t *testing.T) {
 
 			_, _, err := e.h.Submit(e.ctx, alice.User, tt.nr)
 			var he *horde.Error
-			if !errors.As(err, &he) || he.Kind != horde.KindForbidden || he.Code != tt.code {
-				t.Fatalf("submit error = %v, want KindForbidden %s", err, tt.code)
+			// The AI Horde answers every refused prompt 400 CorruptPrompt.
+			if !errors.As(err, &he) || he.Kind != horde.KindInvalid || he.Code != tt.code || he.Field != "prompt" {
+				t.Fatalf("submit error = %v, want KindInvalid %s on field prompt", err, tt.code)
 			}
 			if !strings.Contains(horde.MessageOf(err), tt.reason) {
 				t.Errorf("message %q does not say why (%q)", horde.MessageOf(err), tt.reason)

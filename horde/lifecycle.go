@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,12 +42,18 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	default:
 		return 0, Invalidf("state", "unknown state %q: want ok, censored, faulted or csam", s.State)
 	}
+	s.State, s.Metadata = censorship(s.State, s.Metadata)
 	if len(s.Image) > MaxUploadBytes {
 		return 0, Invalidf("generation", "the image is larger than %d bytes", MaxUploadBytes)
 	}
 	oj, err := h.claimJob(ctx, c, s.JobID)
 	if err != nil {
 		return 0, err
+	}
+	if s.Seed == nil {
+		// Resolved now, so that a deferred R2 submit stores the seed it settles with.
+		seed := oj.job.Seed
+		s.Seed = &seed
 	}
 	if kind := oj.r.req.Kind; s.Kind != "" && s.Kind != kind {
 		h.release(oj)
@@ -68,6 +75,43 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 		}
 	}
 	return h.finishJob(ctx, oj, s)
+}
+
+// Worker-reported censorship in gen_metadata, as the AI Horde reads it.
+const (
+	metadataCensorship = "censorship" // gen_metadata type
+	censorshipCSAM     = "csam"       // its value for csam; any other value is nsfw
+)
+
+// censorship is the state of a result whose gen_metadata may report
+// censorship, as the AI Horde reads it (horde/classes/stable/
+// processing_generation.py): an ok or censored result with a "censorship"
+// entry of value "csam" is csam, with any other value censored. A csam
+// result always carries the csam entry, so that clients reading
+// gen_metadata see it (as the AI Horde's text results do). A faulted result
+// stays faulted.
+func censorship(state string, md []GenMetadata) (string, []GenMetadata) {
+	if state == ResultFaulted {
+		return state, md
+	}
+	hasCSAM := false
+	for _, m := range md {
+		if m.Type != metadataCensorship {
+			continue
+		}
+		if m.Value == censorshipCSAM {
+			hasCSAM = true
+		} else if state == ResultOK {
+			state = ResultCensored
+		}
+	}
+	switch {
+	case hasCSAM:
+		state = ResultCSAM
+	case state == ResultCSAM:
+		md = append(slices.Clip(md), GenMetadata{Type: metadataCensorship, Value: censorshipCSAM})
+	}
+	return state, md
 }
 
 // claimJob finds a processing job, checks that c may submit it and marks it
@@ -164,8 +208,8 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		WorkerID: oj.job.WorkerID, WorkerName: name, Model: oj.job.Model,
 		Seed: oj.job.Seed, State: s.State, Metadata: s.Metadata, CreatedAt: now,
 	}
-	if s.Seed != 0 {
-		gen.Seed = s.Seed
+	if s.Seed != nil {
+		gen.Seed = *s.Seed // as the worker gave it, 0 included, as the AI Horde stores it
 	}
 	if r.req.Kind == KindImage {
 		ref, err := h.resultImage(ctx, r, oj.job.ID, s)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/errs"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -412,8 +413,8 @@ func TestFilterRefusalsAreStrikes(t *testing.T) {
 	alice := e.user("alice", 100)
 	for i := 1; i <= 2; i++ {
 		alice.User = e.userNow(alice.User.ID)
-		if _, _, err := e.h.Submit(e.ctx, alice.User, imageRequest(fmt.Sprintf("n u d e study %d", i), "sd15")); !horde.IsKind(err, horde.KindForbidden) {
-			t.Fatalf("refused prompt #%d: err %v, want KindForbidden", i, err)
+		if _, _, err := e.h.Submit(e.ctx, alice.User, imageRequest(fmt.Sprintf("n u d e study %d", i), "sd15")); errs.CodeOf(err) != horde.CodeCorruptPrompt {
+			t.Fatalf("refused prompt #%d: err %v, want CorruptPrompt", i, err)
 		}
 	}
 	refused := rec.of(horde.EventRefused)

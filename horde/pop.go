@@ -142,7 +142,7 @@ func (h *Horde) popWorker(ctx context.Context, c Credential, p PopRequest) (*wor
 			bound := h.workers[c.WorkerID]
 			if bound == nil || ws != bound {
 				h.mu.Unlock()
-				return nil, Errorf(KindForbidden, "WrongCredentials", "this API key may only pop as its own worker")
+				return nil, wrongWorkerName(bound)
 			}
 		}
 		if ws != nil {
@@ -163,6 +163,19 @@ func (h *Horde) popWorker(ctx context.Context, c Credential, p PopRequest) (*wor
 		}
 		return ws, err
 	}
+}
+
+// wrongWorkerName is the refusal of a pop under another name than the one
+// the worker key was registered with: it names the expected name and the
+// setting of each worker that holds it, so that the owner can fix it.
+func wrongWorkerName(bound *workerState) error {
+	if bound == nil {
+		return Errorf(KindForbidden, "WrongCredentials",
+			"the worker this API key was registered for no longer exists; register a worker again with /worker register")
+	}
+	return Errorf(KindForbidden, "WrongCredentials",
+		"this API key belongs to worker `%s`; set dreamer_name (horde-worker-reGen, AI-Horde-Worker), kai_name (KoboldAI bridge) or --name (hordeworker) to it",
+		bound.w.Name)
 }
 
 // createPopWorker creates the worker a user key's first pop under a new

@@ -83,7 +83,8 @@ func TestPriorityScore(t *testing.T) {
 	}
 }
 
-// TestSeedFromString checks numeric seeds, hashed text and stability.
+// TestSeedFromString checks numeric seeds, text read as the AI Horde reads
+// it (aihorde.SeedToInt), and stability.
 func TestSeedFromString(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -91,8 +92,9 @@ func TestSeedFromString(t *testing.T) {
 	}{
 		{"", 0},
 		{"42", 42},
-		{" 7 ", 7},
-		{"-3", -3},
+		{" 7 ", 2111264}, // not all digits: the AI Horde reads it as text
+		{"-3", 13101},
+		{"a cat", 116},
 	}
 	for _, tt := range tests {
 		if got := seedFromString(tt.in); got != tt.want {

@@ -18,7 +18,11 @@ import (
 // returns the reward it will earn. The caller claimed oj.
 func (h *Horde) deferSubmit(ctx context.Context, oj *openJob, s Submission) (int64, error) {
 	now := h.clock.Now()
-	p := PendingSubmit{State: s.State, Seed: s.Seed, Metadata: s.Metadata, At: now}
+	seed := oj.job.Seed
+	if s.Seed != nil {
+		seed = *s.Seed
+	}
+	p := PendingSubmit{State: s.State, Seed: seed, Metadata: s.Metadata, At: now}
 	err := h.store.SetPendingSubmit(ctx, oj.job.ID, p)
 	if duplicate(err) {
 		h.forget(oj)
@@ -54,6 +58,6 @@ func (h *Horde) settlePending(ctx context.Context, jobID string) error {
 	oj.busy = true
 	p := *oj.pending
 	h.mu.Unlock()
-	_, err := h.finishJob(ctx, oj, Submission{JobID: jobID, State: p.State, Seed: p.Seed, Metadata: p.Metadata, UseUpload: true})
+	_, err := h.finishJob(ctx, oj, Submission{JobID: jobID, State: p.State, Seed: &p.Seed, Metadata: p.Metadata, UseUpload: true})
 	return err
 }

@@ -29,8 +29,9 @@ func TestR2SubmitBeforeUploadSettlesWhenTheBytesArrive(t *testing.T) {
 	owner := e.user("owner", 0)
 	r := e.submit(alice, imageRequest("a harbour"))
 	a := e.popOne(owner, imagePop("gpu"))
+	seven := int64(7)
 
-	reward, err := e.h.SubmitResult(e.ctx, owner, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Seed: 7, UseUpload: true})
+	reward, err := e.h.SubmitResult(e.ctx, owner, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Seed: &seven, UseUpload: true})
 	if err != nil || reward != r.Kudos {
 		t.Fatalf("R2 submit before the upload: reward %d err %v, want the reward to come (%d)", reward, err, r.Kudos)
 	}

@@ -53,15 +53,18 @@ type ImageParams struct {
 	Seed              string // as on the AI Horde: any string; hashed to an int when not numeric
 	SeedVariation     int
 	DenoisingStrength float64
-	Karras            bool
-	Tiling            bool
-	HiresFix          bool
-	ClipSkip          int
-	PostProcessing    []string
-	Loras             []Lora
-	SourceImage       string // img2img / inpainting source (base64 or URL)
-	SourceProcessing  string // txt2img (default), img2img, inpainting, outpainting
-	SourceMask        string
+	// HiresFixDenoisingStrength and FacefixerStrength: zero is not set (the worker's default).
+	HiresFixDenoisingStrength float64
+	FacefixerStrength         float64
+	Karras                    bool
+	Tiling                    bool
+	HiresFix                  bool
+	ClipSkip                  int
+	PostProcessing            []string
+	Loras                     []Lora
+	SourceImage               string // img2img / inpainting source (base64 or URL)
+	SourceProcessing          string // txt2img (default), img2img, inpainting, outpainting
+	SourceMask                string
 }
 
 // Pixels is width*height.
@@ -77,7 +80,9 @@ func (p ImageParams) NeedsPainting() bool {
 	return p.SourceProcessing == "inpainting" || p.SourceProcessing == "outpainting"
 }
 
-// TextParams are the generation parameters of a text request.
+// TextParams are the generation parameters of a text request: every
+// setting of the AI Horde's text params, carried to the worker. A zero
+// number, and a nil flag, is not set (the worker's backend default).
 type TextParams struct {
 	MaxLength        int
 	MaxContextLength int
@@ -88,6 +93,26 @@ type TextParams struct {
 	RepPenRange      int
 	StopSequence     []string
 	Softprompt       string
+	RepPenSlope      float64
+	TopA             float64
+	Typical          float64
+	TFS              float64
+	MinP             float64
+	SmoothingFactor  float64
+	DynatempRange    float64
+	DynatempExponent float64
+	SamplerOrder     []int
+	Singleline       *bool
+	Frmtadsnsp       *bool
+	Frmtrmblln       *bool
+	Frmtrmspch       *bool
+	Frmttriminc      *bool
+	// UseDefaultBadwordsids: whether the backend bans its default bad words.
+	UseDefaultBadwordsids *bool
+	// AnyBackend is the request's validated_backends false: workers with
+	// any backend may serve it (the AI Horde's default is validated ones
+	// only). It is stored, not yet a matching rule.
+	AnyBackend bool
 }
 
 // Request is what a user asked for: N items of one kind. Each item becomes a

@@ -76,9 +76,11 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 }
 
 // filterPrompt applies the prompt filter to req: a refused prompt is
-// reported to OnRefused and returned as KindForbidden ("CorruptPrompt" for
-// the csam rule, as on the AI Horde; "PromptRefused" otherwise); a rewritten
-// prompt or a forced negative prompt replaces req.Prompt with a warning.
+// reported to OnRefused and returned as KindInvalid "CorruptPrompt" naming
+// the field "prompt", whatever the rule: the AI Horde answers every prompt
+// its filter refuses with that rc and a 400 (horde/apis/v2/base.py); the
+// verdict given to OnRefused says which rule it was. A rewritten prompt or a
+// forced negative prompt replaces req.Prompt with a warning.
 func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings []string) ([]string, error) {
 	if h.cfg.Filter == nil {
 		return warnings, nil
@@ -93,11 +95,7 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 		if h.cfg.OnRefused != nil {
 			h.cfg.OnRefused(ctx, u, req.Prompt, v)
 		}
-		code := "PromptRefused"
-		if v.Rule == filter.RuleCSAM {
-			code = "CorruptPrompt"
-		}
-		return nil, Errorf(KindForbidden, code, "%s", v.Reason)
+		return nil, &Error{Kind: KindInvalid, Code: CodeCorruptPrompt, Field: "prompt", Message: v.Reason}
 	}
 	if v.Prompt != req.Prompt {
 		req.Prompt = v.Prompt
@@ -107,6 +105,9 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 	}
 	return warnings, nil
 }
+
+// CodeCorruptPrompt is the code (the AI Horde's rc) of a prompt the filter refused.
+const CodeCorruptPrompt = "CorruptPrompt"
 
 // buildRequest validates a new request, fills in defaults and prices it.
 func buildRequest(u User, nr NewRequest) (Request, []string, error) {
@@ -269,6 +270,7 @@ func textParams(in *TextParams) (*TextParams, error) {
 	if in != nil {
 		p = *in
 		p.StopSequence = slices.Clone(in.StopSequence)
+		p.SamplerOrder = slices.Clone(in.SamplerOrder)
 	}
 	if p.MaxLength == 0 {
 		p.MaxLength = aihorde.DefaultMaxLength

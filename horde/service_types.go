@@ -78,10 +78,12 @@ type Assignment struct {
 type Submission struct {
 	// Kind is the kind of job the submit route takes (empty: any); a job of
 	// another kind is refused.
-	Kind      RequestKind
-	JobID     string
-	State     string // ResultOK, ResultCensored, ResultFaulted, ResultCSAM
-	Seed      int64
+	Kind  RequestKind
+	JobID string
+	State string // ResultOK, ResultCensored, ResultFaulted, ResultCSAM
+	// Seed is the seed the worker used, stored as given (0 included); nil
+	// keeps the job's own seed.
+	Seed      *int64
 	Text      string // text jobs
 	Image     []byte // image jobs: inline image bytes (already base64-decoded), or nil
 	UseUpload bool   // image jobs: the image was PUT to the job's r2 upload URL

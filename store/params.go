@@ -29,6 +29,8 @@ type storedImageParams struct {
 	Seed              string       `json:"seed,omitempty"`
 	SeedVariation     int          `json:"seed_variation,omitempty"`
 	DenoisingStrength float64      `json:"denoising_strength,omitempty"`
+	HiresFixDenoising float64      `json:"hires_fix_denoising_strength,omitempty"`
+	FacefixerStrength float64      `json:"facefixer_strength,omitempty"`
 	Karras            bool         `json:"karras,omitempty"`
 	Tiling            bool         `json:"tiling,omitempty"`
 	HiresFix          bool         `json:"hires_fix,omitempty"`
@@ -50,6 +52,23 @@ type storedTextParams struct {
 	RepPenRange      int      `json:"rep_pen_range,omitempty"`
 	StopSequence     []string `json:"stop_sequence,omitempty"`
 	Softprompt       string   `json:"softprompt,omitempty"`
+	// Added with the AI Horde's other text params; rows written before have none.
+	RepPenSlope           float64 `json:"rep_pen_slope,omitempty"`
+	TopA                  float64 `json:"top_a,omitempty"`
+	Typical               float64 `json:"typical,omitempty"`
+	TFS                   float64 `json:"tfs,omitempty"`
+	MinP                  float64 `json:"min_p,omitempty"`
+	SmoothingFactor       float64 `json:"smoothing_factor,omitempty"`
+	DynatempRange         float64 `json:"dynatemp_range,omitempty"`
+	DynatempExponent      float64 `json:"dynatemp_exponent,omitempty"`
+	SamplerOrder          []int   `json:"sampler_order,omitempty"`
+	Singleline            *bool   `json:"singleline,omitempty"`
+	Frmtadsnsp            *bool   `json:"frmtadsnsp,omitempty"`
+	Frmtrmblln            *bool   `json:"frmtrmblln,omitempty"`
+	Frmtrmspch            *bool   `json:"frmtrmspch,omitempty"`
+	Frmttriminc           *bool   `json:"frmttriminc,omitempty"`
+	UseDefaultBadwordsids *bool   `json:"use_default_badwordsids,omitempty"`
+	AnyBackend            bool    `json:"any_backend,omitempty"`
 }
 
 type storedMetadata struct {
@@ -65,7 +84,8 @@ func paramsOf(image *horde.ImageParams, text *horde.TextParams) requestParams {
 		ip := storedImageParams{
 			Width: image.Width, Height: image.Height, Steps: image.Steps, SamplerName: image.SamplerName,
 			CFGScale: image.CFGScale, Seed: image.Seed, SeedVariation: image.SeedVariation,
-			DenoisingStrength: image.DenoisingStrength, Karras: image.Karras, Tiling: image.Tiling,
+			DenoisingStrength: image.DenoisingStrength, HiresFixDenoising: image.HiresFixDenoisingStrength,
+			FacefixerStrength: image.FacefixerStrength, Karras: image.Karras, Tiling: image.Tiling,
 			HiresFix: image.HiresFix, ClipSkip: image.ClipSkip, PostProcessing: image.PostProcessing,
 			SourceImage: image.SourceImage, SourceProcessing: image.SourceProcessing, SourceMask: image.SourceMask,
 		}
@@ -75,8 +95,17 @@ func paramsOf(image *horde.ImageParams, text *horde.TextParams) requestParams {
 		p.Image = &ip
 	}
 	if text != nil {
-		tp := storedTextParams(*text)
-		p.Text = &tp
+		t := *text
+		p.Text = &storedTextParams{
+			MaxLength: t.MaxLength, MaxContextLength: t.MaxContextLength, Temperature: t.Temperature,
+			TopP: t.TopP, TopK: t.TopK, RepPen: t.RepPen, RepPenRange: t.RepPenRange,
+			StopSequence: t.StopSequence, Softprompt: t.Softprompt, RepPenSlope: t.RepPenSlope,
+			TopA: t.TopA, Typical: t.Typical, TFS: t.TFS, MinP: t.MinP, SmoothingFactor: t.SmoothingFactor,
+			DynatempRange: t.DynatempRange, DynatempExponent: t.DynatempExponent, SamplerOrder: t.SamplerOrder,
+			Singleline: t.Singleline, Frmtadsnsp: t.Frmtadsnsp, Frmtrmblln: t.Frmtrmblln, Frmtrmspch: t.Frmtrmspch,
+			Frmttriminc: t.Frmttriminc, UseDefaultBadwordsids: t.UseDefaultBadwordsids,
+			AnyBackend: t.AnyBackend,
+		}
 	}
 	return p
 }
@@ -89,7 +118,8 @@ func (p requestParams) domain() (*horde.ImageParams, *horde.TextParams) {
 		image = &horde.ImageParams{
 			Width: s.Width, Height: s.Height, Steps: s.Steps, SamplerName: s.SamplerName,
 			CFGScale: s.CFGScale, Seed: s.Seed, SeedVariation: s.SeedVariation,
-			DenoisingStrength: s.DenoisingStrength, Karras: s.Karras, Tiling: s.Tiling,
+			DenoisingStrength: s.DenoisingStrength, HiresFixDenoisingStrength: s.HiresFixDenoising,
+			FacefixerStrength: s.FacefixerStrength, Karras: s.Karras, Tiling: s.Tiling,
 			HiresFix: s.HiresFix, ClipSkip: s.ClipSkip, PostProcessing: s.PostProcessing,
 			SourceImage: s.SourceImage, SourceProcessing: s.SourceProcessing, SourceMask: s.SourceMask,
 		}
@@ -97,9 +127,17 @@ func (p requestParams) domain() (*horde.ImageParams, *horde.TextParams) {
 			image.Loras = append(image.Loras, horde.Lora(l))
 		}
 	}
-	if p.Text != nil {
-		tp := horde.TextParams(*p.Text)
-		text = &tp
+	if s := p.Text; s != nil {
+		text = &horde.TextParams{
+			MaxLength: s.MaxLength, MaxContextLength: s.MaxContextLength, Temperature: s.Temperature,
+			TopP: s.TopP, TopK: s.TopK, RepPen: s.RepPen, RepPenRange: s.RepPenRange,
+			StopSequence: s.StopSequence, Softprompt: s.Softprompt, RepPenSlope: s.RepPenSlope,
+			TopA: s.TopA, Typical: s.Typical, TFS: s.TFS, MinP: s.MinP, SmoothingFactor: s.SmoothingFactor,
+			DynatempRange: s.DynatempRange, DynatempExponent: s.DynatempExponent, SamplerOrder: s.SamplerOrder,
+			Singleline: s.Singleline, Frmtadsnsp: s.Frmtadsnsp, Frmtrmblln: s.Frmtrmblln, Frmtrmspch: s.Frmtrmspch,
+			Frmttriminc: s.Frmttriminc, UseDefaultBadwordsids: s.UseDefaultBadwordsids,
+			AnyBackend: s.AnyBackend,
+		}
 	}
 	return image, text
 }

@@ -58,3 +58,36 @@ func TestStoredParamsFormat(t *testing.T) {
 		t.Errorf("metadata read back %+v, %v", metadataFrom(back), err)
 	}
 }
+
+// TestStoredParamsKeepEveryTextSetting: every AI Horde text setting, and
+// the image strengths, survive the params column (they used to be dropped
+// before the store), and a row written before them reads back with none.
+func TestStoredParamsKeepEveryTextSetting(t *testing.T) {
+	yes, no := true, false
+	text := &horde.TextParams{
+		MaxLength: 80, MaxContextLength: 1024, RepPenSlope: 0.7, TopA: 0.1, Typical: 0.9, TFS: 0.95, MinP: 0.05,
+		SmoothingFactor: 0.3, DynatempRange: 0.5, DynatempExponent: 1.5, SamplerOrder: []int{6, 0, 1, 3, 4, 2, 5},
+		Singleline: &yes, Frmtadsnsp: &no, Frmtrmblln: &yes, Frmtrmspch: &no, Frmttriminc: &yes,
+		UseDefaultBadwordsids: &no, AnyBackend: true,
+	}
+	image := &horde.ImageParams{Width: 512, Height: 512, Steps: 30, HiresFixDenoisingStrength: 0.4, FacefixerStrength: 0.8}
+	data, err := jsonText(paramsOf(image, text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back requestParams
+	if err := json.Unmarshal([]byte(data), &back); err != nil {
+		t.Fatal(err)
+	}
+	gotImage, gotText := back.domain()
+	if !reflect.DeepEqual(gotText, text) || !reflect.DeepEqual(gotImage, image) {
+		t.Errorf("read back %+v %+v, want %+v %+v", gotText, gotImage, text, image)
+	}
+	var old requestParams
+	if err := json.Unmarshal([]byte(`{"text":{"max_length":80,"max_context_length":1024}}`), &old); err != nil {
+		t.Fatal(err)
+	}
+	if _, tp := old.domain(); tp.AnyBackend || tp.Singleline != nil || tp.SamplerOrder != nil {
+		t.Errorf("an earlier row reads back %+v, want no new settings", tp)
+	}
+}

@@ -303,7 +303,7 @@ func (h *Harness) ServeImages(c horde.Credential, name string) int {
 	h.T.Helper()
 	as := h.PopImages(c, name)
 	for i, a := range as {
-		_, err := h.Horde.SubmitResult(h.Ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Seed: a.Job.Seed, Image: SolidPNG(h.T, a.Request.Image.Width, a.Request.Image.Height, i)})
+		_, err := h.Horde.SubmitResult(h.Ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Image: SolidPNG(h.T, a.Request.Image.Width, a.Request.Image.Height, i)})
 		Must(h.T, err)
 	}
 	return len(as)
@@ -324,7 +324,7 @@ func (h *Harness) ServeText(c horde.Credential, name, text string) int {
 	as, _, err := h.Horde.Pop(h.Ctx, c, horde.PopRequest{Kind: horde.KindText, Name: name, Models: []string{"llama"}, MaxLength: 1024, MaxContextLength: 4096, Amount: 5, Threads: 1})
 	Must(h.T, err)
 	for _, a := range as {
-		_, err := h.Horde.SubmitResult(h.Ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Seed: a.Job.Seed, Text: text})
+		_, err := h.Horde.SubmitResult(h.Ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Text: text})
 		Must(h.T, err)
 	}
 	return len(as)

@@ -29,7 +29,9 @@ const (
 	// its workers default to).
 	DefaultDenoisingStrength = 0.75
 	MinDenoisingStrength     = 0.01
-	MaxDenoisingStrength     = 1.0
+	MaxDenoisingStrength     = 1.0 // also hires_fix_denoising_strength's range
+	MinFacefixerStrength     = 0.0
+	MaxFacefixerStrength     = 1.0
 
 	MinSeedVariation = 1
 	MaxSeedVariation = 1000
@@ -60,11 +62,25 @@ const (
 	MinTopP        = 0.001
 	MaxTopP        = 1.0
 	MinTopK        = 0
-	MaxTopK        = 100
+	MaxTopK        = 200
 	MinRepPen      = 1.0
 	MaxRepPen      = 3.0
 	MinRepPenRange = 0
 	MaxRepPenRange = 4096
+	// The other samplers' ranges, the AI Horde's.
+	MinRepPenSlope      = 0.0
+	MaxRepPenSlope      = 10.0
+	MinUnitSampler      = 0.0 // tfs, top_a, typical, min_p
+	MaxUnitSampler      = 1.0
+	MinSmoothingFactor  = 0.0
+	MaxSmoothingFactor  = 10.0
+	MinDynatempRange    = 0.0
+	MaxDynatempRange    = 5.0
+	MinDynatempExponent = 0.0
+	MaxDynatempExponent = 5.0
+	// FullSamplerOrder is how many distinct samplers a sampler_order must
+	// name (else MissingFullSamplerOrder, as on the AI Horde).
+	FullSamplerOrder = 7
 
 	MaxStopSequences      = 32
 	MaxStopSequenceLength = 256

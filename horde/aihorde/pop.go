@@ -97,17 +97,20 @@ type ImagePayload struct {
 	NIter     int    `json:"n_iter"`     // = len(ids): batching workers make n_iter images
 	Seed      Seed   `json:"seed"`
 	// SeedVariation, when set, is added to the seed for each further image.
-	SeedVariation     int      `json:"seed_variation,omitempty"`
-	SamplerName       string   `json:"sampler_name"`
-	CFGScale          float64  `json:"cfg_scale"`
-	Karras            bool     `json:"karras"`
-	Tiling            bool     `json:"tiling"`
-	HiresFix          bool     `json:"hires_fix"`
-	ClipSkip          int      `json:"clip_skip"`
-	DenoisingStrength float64  `json:"denoising_strength"`
-	PostProcessing    []string `json:"post_processing"`
-	Loras             []Lora   `json:"loras"`
-	UseNSFWCensor     bool     `json:"use_nsfw_censor"`
+	SeedVariation     int     `json:"seed_variation,omitempty"`
+	SamplerName       string  `json:"sampler_name"`
+	CFGScale          float64 `json:"cfg_scale"`
+	Karras            bool    `json:"karras"`
+	Tiling            bool    `json:"tiling"`
+	HiresFix          bool    `json:"hires_fix"`
+	ClipSkip          int     `json:"clip_skip"`
+	DenoisingStrength float64 `json:"denoising_strength"`
+	// Left out when the request set none (the worker's default applies).
+	HiresFixDenoisingStrength float64  `json:"hires_fix_denoising_strength,omitempty"`
+	FacefixerStrength         float64  `json:"facefixer_strength,omitempty"`
+	PostProcessing            []string `json:"post_processing"`
+	Loras                     []Lora   `json:"loras"`
+	UseNSFWCensor             bool     `json:"use_nsfw_censor"`
 	// Some servers put the source image inside the payload rather than at
 	// the top level of the pop response; a worker reads both.
 	SourceImage      string `json:"source_image,omitempty"`
@@ -155,22 +158,35 @@ func (r ImagePopResponse) MarshalJSON() ([]byte, error) {
 // JobIDs returns the popped job ids: ids when given, else id, else none.
 func (r *ImagePopResponse) JobIDs() []string { return popIDs(r.ID, r.IDs) }
 
-// KoboldSampling are the KoboldAI sampling settings of a text payload,
-// carried unchanged to a KoboldAI backend; zero is the backend's default.
+// KoboldSampling are the KoboldAI sampling settings of a text payload:
+// every field of the AI Horde's text params model (ModelPayloadRootKobold in
+// horde/apis/models/kobold_v2.py), carried unchanged to a KoboldAI backend.
+// A zero number, and a nil flag, is the backend's default (the AI Horde
+// leaves out what the request did not set).
 type KoboldSampling struct {
-	Temperature  float64  `json:"temperature,omitempty"`
-	TopP         float64  `json:"top_p,omitempty"`
-	TopK         int      `json:"top_k,omitempty"`
-	TopA         float64  `json:"top_a,omitempty"`
-	Typical      float64  `json:"typical,omitempty"`
-	TFS          float64  `json:"tfs,omitempty"`
-	MinP         float64  `json:"min_p,omitempty"`
-	RepPen       float64  `json:"rep_pen,omitempty"`
-	RepPenRange  int      `json:"rep_pen_range,omitempty"`
-	RepPenSlope  float64  `json:"rep_pen_slope,omitempty"`
-	SamplerOrder []int    `json:"sampler_order,omitempty"`
-	StopSequence []string `json:"stop_sequence,omitempty"`
-	Singleline   bool     `json:"singleline,omitempty"`
+	Temperature      float64  `json:"temperature,omitempty"`
+	TopP             float64  `json:"top_p,omitempty"`
+	TopK             int      `json:"top_k,omitempty"`
+	TopA             float64  `json:"top_a,omitempty"`
+	Typical          float64  `json:"typical,omitempty"`
+	TFS              float64  `json:"tfs,omitempty"`
+	MinP             float64  `json:"min_p,omitempty"`
+	RepPen           float64  `json:"rep_pen,omitempty"`
+	RepPenRange      int      `json:"rep_pen_range,omitempty"`
+	RepPenSlope      float64  `json:"rep_pen_slope,omitempty"`
+	SamplerOrder     []int    `json:"sampler_order,omitempty"`
+	StopSequence     []string `json:"stop_sequence,omitempty"`
+	SmoothingFactor  float64  `json:"smoothing_factor,omitempty"`
+	DynatempRange    float64  `json:"dynatemp_range,omitempty"`
+	DynatempExponent float64  `json:"dynatemp_exponent,omitempty"`
+	Singleline       *bool    `json:"singleline,omitempty"`
+	// The KoboldAI output formatting flags, and whether the backend bans
+	// its default bad words (KoboldAI defaults it to true).
+	Frmtadsnsp            *bool `json:"frmtadsnsp,omitempty"`
+	Frmtrmblln            *bool `json:"frmtrmblln,omitempty"`
+	Frmtrmspch            *bool `json:"frmtrmspch,omitempty"`
+	Frmttriminc           *bool `json:"frmttriminc,omitempty"`
+	UseDefaultBadwordsids *bool `json:"use_default_badwordsids,omitempty"`
 }
 
 // TextPayload is the "payload" of a text pop response (KoboldAI parameters).

@@ -74,11 +74,14 @@ type TextAsyncRequest struct {
 	Prompt     *string     `json:"prompt"`
 	Params     *TextParams `json:"params"`
 	Softprompt *string     `json:"softprompt"`
+	// ValidatedBackends asks for workers whose backend the AI Horde has
+	// validated (its default: true).
+	ValidatedBackends *bool `json:"validated_backends"`
 }
 
-// TextParams is the "params" of a TextAsyncRequest: the KoboldAI generation settings. Those
-// the horde does not carry (formatting flags, tfs, top_a, typical...) are
-// accepted so that KoboldAI clients work, and left to the worker's defaults.
+// TextParams is the "params" of a TextAsyncRequest: the KoboldAI generation
+// settings (the AI Horde's ModelPayloadRootKobold). Every one of them
+// reaches the worker in the pop payload (KoboldSampling).
 type TextParams struct {
 	N                     *int     `json:"n"`
 	MaxLength             *int     `json:"max_length"`

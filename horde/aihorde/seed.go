@@ -4,17 +4,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"math"
+	"math/big"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Seed is a job's seed in a pop payload. The AI Horde sends a decimal
 // string (its ModelPayload declares seed a String), older servers a number,
-// and a client may have asked for any string. Non-numeric strings hash (FNV-1a) to a non-negative 32-bit
-// integer so that one text always means one seed. Set is false when the
-// payload had no seed (text jobs usually have none).
+// and a client may have asked for any string. Non-numeric strings become a
+// number as the AI Horde turns them into one (SeedToInt), so that one text
+// always means one seed, here and there. Set is false when the payload had
+// no seed (text jobs usually have none).
 type Seed struct {
 	Value int64
 	Set   bool
@@ -61,7 +63,7 @@ func (s Seed) MarshalJSON() ([]byte, error) {
 func SeedOf(v int64) Seed { return Seed{Value: v, Set: true} }
 
 // ParseSeed reads a seed as a client or a backend wrote it: str as an
-// integer (or a float with an integral value), otherwise its FNV-1a hash.
+// integer (or a float with an integral value), otherwise SeedToInt(str).
 // The empty string is no seed.
 func ParseSeed(str string) Seed {
 	str = strings.TrimSpace(str)
@@ -75,7 +77,29 @@ func ParseSeed(str string) Seed {
 		f == math.Trunc(f) && math.Abs(f) < math.MaxInt64/2 {
 		return Seed{Value: int64(f), Set: true}
 	}
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(str)) // hash.Hash writes never fail
-	return Seed{Value: int64(h.Sum32() & math.MaxInt32), Set: true}
+	return Seed{Value: SeedToInt(str), Set: true}
+}
+
+// seedLimit is 2³²: the AI Horde's seeds are below it.
+var seedLimit = new(big.Int).Lsh(big.NewInt(1), 32)
+
+// SeedToInt is the seed number the AI Horde makes of a request's seed text
+// s (its waiting prompt's seed_to_int): s read as a decimal number when it
+// is all digits, otherwise its UTF-8 bytes read as a little-endian number;
+// then shifted right by 32 bits until it is below 2³². So "a cat" is 116
+// and "-5" 13613 there and here. (Python's isdigit also takes non-ASCII
+// digits; this reads those as text.)
+func SeedToInt(s string) int64 {
+	n := new(big.Int)
+	if s != "" && strings.TrimLeft(s, "0123456789") == "" {
+		n.SetString(s, 10)
+	} else {
+		b := []byte(s)
+		slices.Reverse(b) // big.Int reads big-endian
+		n.SetBytes(b)
+	}
+	for n.Cmp(seedLimit) >= 0 {
+		n.Rsh(n, 32)
+	}
+	return n.Int64()
 }

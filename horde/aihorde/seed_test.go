@@ -55,3 +55,32 @@ func TestSeedMarshal(t *testing.T) {
 		}
 	}
 }
+
+// TestSeedToIntIsTheAIHordes holds seed numbers the AI Horde's
+// seed_to_int gives for the same texts: one seed text means one seed there
+// and here (hordebot used to hash text with FNV-1a).
+func TestSeedToIntIsTheAIHordes(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64
+	}{
+		{"a cat", 116},
+		{"the little seed that could", 25708},
+		{"abc", 6513249},
+		{"héllo 🌊", 9079967},
+		{"-5", 13613},    // not all digits: read as text
+		{" 42", 3290144}, // nor this
+		{"0", 0},
+		{"4294967295", 4294967295},
+		{"4294967296", 1}, // 2³² shifted right by 32
+		{"12345678901234", 2874},
+	}
+	for _, tt := range tests {
+		if got := SeedToInt(tt.in); got != tt.want {
+			t.Errorf("SeedToInt(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+	if got := ParseSeed("a cat"); got != SeedOf(116) {
+		t.Errorf("ParseSeed(%q) = %+v, want 116", "a cat", got)
+	}
+}

@@ -87,8 +87,8 @@ func TestUploadToUnknownJobIsAnsweredBeforeTheBody(t *testing.T) {
 			if res.StatusCode != http.StatusNotFound {
 				t.Fatalf("status = %d, want 404; body %s", res.StatusCode, body)
 			}
-			if !bytes.Contains(body, []byte(`"rc":"JobNotFound"`)) {
-				t.Errorf("body = %s, want rc JobNotFound", body)
+			if !bytes.Contains(body, []byte(`"rc":"InvalidJobID"`)) {
+				t.Errorf("body = %s, want rc InvalidJobID", body)
 			}
 		})
 	}

@@ -78,8 +78,8 @@ func bodyError(err error) error {
 // decodeJSON unmarshals the JSON object in data into v, a pointer to a
 // struct. Types are strict (a string where an integer belongs is a
 // KindInvalid error naming the field by its JSON path, e.g. "params.steps");
-// fields v does not know are tolerated and returned as warnings, as the AI
-// Horde ignores them. Finding them walks data in place: no copy of the body
+// fields v does not know are tolerated, as the AI Horde ignores them, and
+// returned (for the server's log; never as warnings). Finding them walks data in place: no copy of the body
 // is made beyond what v keeps.
 func decodeJSON(data []byte, v any) ([]string, error) {
 	data = bytes.TrimSpace(data)

@@ -31,7 +31,7 @@ type statusRC struct {
 // code. A kudos refusal is an error of its kind like any other: its code
 // (e.g. "insufficient", "ping_pong") is the rc.
 var kindStatus = map[horde.Kind]statusRC{
-	horde.KindInvalid:      {http.StatusBadRequest, "ValidationError"},
+	horde.KindInvalid:      {http.StatusBadRequest, "BadRequest"},
 	horde.KindUnauthorized: {http.StatusUnauthorized, "InvalidAPIKey"},
 	horde.KindForbidden:    {http.StatusForbidden, "Forbidden"},
 	horde.KindNotFound:     {http.StatusNotFound, "NotFound"},
@@ -43,17 +43,44 @@ var kindStatus = map[horde.Kind]statusRC{
 	horde.KindInternal:     {http.StatusInternalServerError, "InternalServerError"},
 }
 
-// codeStatus is the one exception to kindStatus: codes whose status and rc
-// are not their kind's. A transfer's Idempotency-Key reused for another
-// transfer (a kudos.RefuseKeyReused conflict) is a 409 IdempotencyKeyReused,
-// hordebot's own rc, where the AI Horde's conflicts (DuplicateGen) are 400.
-var codeStatus = map[string]statusRC{
-	kudos.RefuseKeyReused: {http.StatusConflict, "IdempotencyKeyReused"},
+// aiHordeRC is the rc the AI Horde answers for the case of a hordebot code,
+// where it has one (its README_return_codes.md, horde/exceptions.py's
+// KNOWN_RC, which clients generated from its swagger type the field with):
+// the domain keeps its own vocabulary (kudos refusals are shared with the
+// bot), the wire speaks the AI Horde's. A code not listed is its own rc
+// (hordebot's, where the AI Horde has no such case: BodyTooLarge,
+// TooManyRequests, TransfersDisabled, ...).
+var aiHordeRC = map[string]string{
+	"ValidationError":  "BadRequest", // the generic bad input; the AI Horde's generic 400
+	"JobNotFound":      "InvalidJobID",
+	"JobNotProcessing": "AbortedGen", // a submit for a job aborted past its TTL, or faulted
+	"WorkerNameTaken":  "WorkerNameAlreadyExists",
+	"WrongWorkerType":  "PolymorphicNameConflict", // the name is a worker of the other kind
+	"InvalidImage":     "ImageValidationFailed",
+	// Kudos refusals (kudos/ledger.go), as the AI Horde's transfer and award
+	// answer them; transfers tell the two sides apart (transferRC).
+	kudos.RefuseInsufficient: "KudosTransferNotEnough",
+	kudos.RefuseSelf:         "KudosTransferToSelf",
+	kudos.RefuseAmount:       "NegativeKudosTransfer",
+	kudos.RefuseFlagged:      "SourceAccountFlagged",
+	kudos.RefuseAnonymous:    "KudosTransferFromAnon",
+	kudos.RefusePingPong:     "TooFastKudosTransfers",
+	kudos.RefuseUnknownUser:  "UserNotFound",
+	kudos.RefuseNotModerator: "NotAllowedAwards",
+	kudos.RefuseKeyReused:    "IdempotencyKeyConflict",
+}
+
+// RC is the rc a hordebot error code answers with (aiHordeRC).
+func RC(code string) string {
+	if rc, ok := aiHordeRC[code]; ok {
+		return rc
+	}
+	return code
 }
 
 // statusOf returns the HTTP status, the rc and the user-safe body for err:
-// its kind's status (kindStatus, or codeStatus for the few codes that
-// differ) and its code as the rc. A body over its size limit is a 400
+// its kind's status (kindStatus) and its code as the rc, in the AI Horde's
+// name where it has one (RC). A body over its size limit is a 400
 // naming the field "body" (as every bad input is). Internal errors show a
 // generic message and the default rc, never their own text or code.
 func statusOf(err error) (int, errorBody) {
@@ -71,13 +98,10 @@ func statusOf(err error) (int, errorBody) {
 	var he *horde.Error
 	if errors.As(err, &he) && kind != horde.KindInternal {
 		if he.Code != "" {
-			body.RC = he.Code
+			body.RC = RC(he.Code)
 		}
 		if he.Field != "" {
 			body.Errors = map[string]string{clipMessage(he.Field): clipMessage(he.Message)}
-		}
-		if c, ok := codeStatus[he.Code]; ok {
-			m, body.RC = c, c.rc
 		}
 	}
 	return m.status, body

@@ -37,7 +37,7 @@ func TestErrorKindTable(t *testing.T) {
 		message    string // the message must contain it
 		retryAfter bool
 	}{
-		{"invalid", errs.Invalidf("amount", "amount too large"), 400, "ValidationError", "amount too large", false},
+		{"invalid", errs.Invalidf("amount", "amount too large"), 400, "BadRequest", "amount too large", false},
 		{"unauthorized", errs.Errorf(errs.KindUnauthorized, "InvalidAPIKey", "no such key"), 401, "InvalidAPIKey", "no such key", false},
 		{"forbidden", errs.Errorf(errs.KindForbidden, "", "not yours"), 403, "Forbidden", "not yours", false},
 		{"not found", errs.NotFoundf("", "no such user"), 404, "NotFound", "no such user", false},
@@ -47,15 +47,18 @@ func TestErrorKindTable(t *testing.T) {
 		{"disabled", errs.Errorf(errs.KindDisabled, "", "transfers are off"), 403, "FeatureDisabled", "transfers are off", false},
 		{"unavailable", &errs.Error{Kind: errs.KindUnavailable, Message: "storage is unavailable", Err: secret}, 503, "ServiceUnavailable", "storage is unavailable", true},
 		{"internal", fmt.Errorf("apply: %w", secret), 500, "InternalServerError", "internal error", false},
-		// Kudos refusals: their kind sets the status, their code is the rc.
-		{"refusal insufficient", kudos.ErrInsufficient, 400, kudos.RefuseInsufficient, "not enough kudos", false},
-		{"refusal self", kudos.Refuse(kudos.RefuseSelf, "you cannot give kudos to yourself"), 400, kudos.RefuseSelf, "yourself", false},
-		{"refusal flagged", kudos.Refuse(kudos.RefuseFlagged, "your account is flagged"), 403, kudos.RefuseFlagged, "flagged", false},
-		{"refusal ping-pong", kudos.Refuse(kudos.RefusePingPong, "wait a little"), 403, kudos.RefusePingPong, "wait", false},
+		// Kudos refusals: their kind sets the status, their code the rc, in
+		// the AI Horde's name where it has the case.
+		{"refusal insufficient", kudos.ErrInsufficient, 400, "KudosTransferNotEnough", "not enough kudos", false},
+		{"refusal self", kudos.Refuse(kudos.RefuseSelf, "you cannot give kudos to yourself"), 400, "KudosTransferToSelf", "yourself", false},
+		{"refusal amount", kudos.Refuse(kudos.RefuseAmount, "positive"), 400, "NegativeKudosTransfer", "positive", false},
+		{"refusal flagged receiver", kudos.Refuse(kudos.RefuseFlagged, "that account is flagged"), 403, "TargetAccountFlagged", "flagged", false},
+		{"refusal anonymous receiver", kudos.Refuse(kudos.RefuseAnonymous, "not to the anonymous user"), 403, "KudosTransferToAnon", "anonymous", false},
+		{"refusal ping-pong", kudos.Refuse(kudos.RefusePingPong, "wait a little"), 403, "TooFastKudosTransfers", "wait", false},
 		{"refusal cap", kudos.Refuse(kudos.RefuseGiverCap, "today's limit"), 429, kudos.RefuseGiverCap, "limit", false},
-		{"refusal unknown user", kudos.Refuse(kudos.RefuseUnknownUser, "no kudos account"), 404, kudos.RefuseUnknownUser, "account", false},
+		{"refusal unknown user", kudos.Refuse(kudos.RefuseUnknownUser, "no kudos account"), 404, "UserNotFound", "account", false},
 		{"refusal not enabled", kudos.Refuse(kudos.RefuseNotEnabled, "art awards are off"), 403, kudos.RefuseNotEnabled, "off", false},
-		{"reused idempotency key", kudos.KeyReused(kudos.TransferRecord{Amount: 3}), 409, "IdempotencyKeyReused", "idempotency key", false},
+		{"reused idempotency key", kudos.KeyReused(kudos.TransferRecord{Amount: 3}), 400, "IdempotencyKeyConflict", "idempotency key", false},
 		{"invalid ledger entry is internal", errs.Internalf("InvalidLedgerEntry", secret, "invalid ledger entry"), 500, "InternalServerError", "internal error", false},
 	}
 	seen := map[errs.Kind]bool{}

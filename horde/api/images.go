@@ -12,16 +12,18 @@ import (
 // DecodeImageAsync parses and validates the body of POST /generate/async
 // into a NewRequest (without ClientAgent and Source, which come from the
 // HTTP request). Errors are KindInvalid *horde.Error naming the JSON field.
-func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) {
+// It also returns what the body asked for that is ignored (fields it does
+// not know, AI Horde features this horde does not offer), for the log.
+func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 	var b aihorde.ImageAsyncRequest
 	unknown, err := decodeJSON(data, &b)
 	if err != nil {
 		return horde.NewRequest{}, nil, err
 	}
-	warnings := unknownFieldWarnings(unknown)
+	ig := ignored(unknown)
 	var c check
 	prompt := valueOr(b.Prompt, "")
-	c.text("prompt", prompt, true, aihorde.MaxPromptLength)
+	c.prompt(prompt, aihorde.MaxPromptLength)
 
 	pb := b.Params
 	if pb == nil {
@@ -35,14 +37,18 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 		CFGScale:          valueOr(pb.CFGScale, aihorde.DefaultCFGScale),
 		SeedVariation:     valueOr(pb.SeedVariation, 0),
 		DenoisingStrength: valueOr(pb.DenoisingStrength, 0),
-		Karras:            valueOr(pb.Karras, false),
-		Tiling:            valueOr(pb.Tiling, false),
-		HiresFix:          valueOr(pb.HiresFix, false),
-		ClipSkip:          valueOr(pb.ClipSkip, 0),
-		PostProcessing:    pb.PostProcessing,
-		SourceImage:       valueOr(b.SourceImage, ""),
-		SourceProcessing:  valueOr(b.SourceProcessing, ""),
-		SourceMask:        valueOr(b.SourceMask, ""),
+
+		HiresFixDenoisingStrength: valueOr(pb.HiresFixDenoisingStrength, 0),
+		FacefixerStrength:         valueOr(pb.FacefixerStrength, 0),
+
+		Karras:           valueOr(pb.Karras, false),
+		Tiling:           valueOr(pb.Tiling, false),
+		HiresFix:         valueOr(pb.HiresFix, false),
+		ClipSkip:         valueOr(pb.ClipSkip, 0),
+		PostProcessing:   pb.PostProcessing,
+		SourceImage:      valueOr(b.SourceImage, ""),
+		SourceProcessing: valueOr(b.SourceProcessing, ""),
+		SourceMask:       valueOr(b.SourceMask, ""),
 	}
 	n := valueOr(pb.N, aihorde.DefaultN)
 	seed, err := seedString(pb.Seed, "params.seed")
@@ -51,6 +57,9 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 	}
 	p.Seed = seed
 
+	if p.Steps > aihorde.MaxSteps {
+		c.failRC("TooManySteps", "params.steps", "params.steps must be at most %d, not %d", aihorde.MaxSteps, p.Steps)
+	}
 	c.intRange("params.steps", p.Steps, aihorde.MinSteps, aihorde.MaxSteps)
 	c.intRange("params.n", n, aihorde.MinN, aihorde.MaxN)
 	c.side("params.width", p.Width)
@@ -64,12 +73,18 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 	if pb.DenoisingStrength != nil {
 		c.floatRange("params.denoising_strength", p.DenoisingStrength, aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
 	}
+	if pb.HiresFixDenoisingStrength != nil {
+		c.floatRange("params.hires_fix_denoising_strength", p.HiresFixDenoisingStrength, aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
+	}
+	if pb.FacefixerStrength != nil {
+		c.floatRange("params.facefixer_strength", p.FacefixerStrength, aihorde.MinFacefixerStrength, aihorde.MaxFacefixerStrength)
+	}
 	if pb.ClipSkip != nil {
 		c.intRange("params.clip_skip", p.ClipSkip, aihorde.MinClipSkip, aihorde.MaxClipSkip)
 	}
 	c.list("params.post_processing", p.PostProcessing, aihorde.MaxPostProcessors, aihorde.MaxNameLength)
 	if len(pb.Loras) > aihorde.MaxLoras {
-		c.fail("params.loras", "params.loras may have at most %d entries, not %d", aihorde.MaxLoras, len(pb.Loras))
+		c.failRC("TooManyLoras", "params.loras", "params.loras may have at most %d entries, not %d", aihorde.MaxLoras, len(pb.Loras))
 	}
 	for _, l := range pb.Loras {
 		lora := horde.Lora{Name: l.Name, Model: l.Model, Clip: l.Clip, IsVersion: l.IsVersion}
@@ -87,13 +102,12 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	unsupported := func(set bool, field string) { warnUnsupported(&warnings, set, field) }
-	unsupported(valueOr(pb.ControlType, "") != "", "params.control_type")
-	unsupported(len(pb.TIs) > 0, "params.tis")
-	unsupported(len(pb.Special) > 0, "params.special")
-	unsupported(valueOr(pb.Workflow, "") != "", "params.workflow")
-	unsupported(valueOr(pb.Transparent, false), "params.transparent")
-	unsupported(len(pb.ExtraTexts) > 0, "params.extra_texts")
+	ig.add(valueOr(pb.ControlType, "") != "", "params.control_type")
+	ig.add(len(pb.TIs) > 0, "params.tis")
+	ig.add(len(pb.Special) > 0, "params.special")
+	ig.add(valueOr(pb.Workflow, "") != "", "params.workflow")
+	ig.add(valueOr(pb.Transparent, false), "params.transparent")
+	ig.add(len(pb.ExtraTexts) > 0, "params.extra_texts")
 
 	nr := horde.NewRequest{
 		Kind:   horde.KindImage,
@@ -104,11 +118,11 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 		R2:     valueOr(b.R2, true),
 		Shared: valueOr(b.Shared, false),
 	}
-	applyCommon(&b.AsyncCommon, &c, &nr, &warnings)
+	applyCommon(&b.AsyncCommon, &c, &nr, &ig)
 	if c.err != nil {
 		return horde.NewRequest{}, nil, c.err
 	}
-	return nr, warnings, nil
+	return nr, ig, nil
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {
@@ -222,9 +236,13 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 		HiresFix:          ip.HiresFix,
 		ClipSkip:          max(ip.ClipSkip, aihorde.MinClipSkip),
 		DenoisingStrength: ip.DenoisingStrength,
-		PostProcessing:    ip.PostProcessing,
-		Loras:             lorasOut(ip.Loras),
-		UseNSFWCensor:     !req.NSFW,
+
+		HiresFixDenoisingStrength: ip.HiresFixDenoisingStrength,
+		FacefixerStrength:         ip.FacefixerStrength,
+
+		PostProcessing: ip.PostProcessing,
+		Loras:          lorasOut(ip.Loras),
+		UseNSFWCensor:  !req.NSFW,
 	}
 	if pl.DenoisingStrength == 0 {
 		pl.DenoisingStrength = aihorde.DefaultDenoisingStrength

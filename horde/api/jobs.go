@@ -90,7 +90,7 @@ func DecodeSubmit(kind horde.RequestKind, data []byte) (horde.Submission, []stri
 		Kind:  kind,
 		JobID: strings.TrimSpace(b.ID),
 		State: b.State,
-		Seed:  valueOr(b.Seed, 0),
+		Seed:  b.Seed, // stored as given, 0 included
 	}
 	c.text("id", sub.JobID, true, aihorde.MaxJobIDLength)
 	c.oneOf("state", sub.State, horde.ResultOK, horde.ResultCensored, horde.ResultFaulted, horde.ResultCSAM)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
+	"github.com/hordebot/hordebot/horde/errs"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -18,8 +20,8 @@ const maxIdempotencyKey = 200
 // transfer moves kudos from the key's user to username ("name#id"). An
 // Idempotency-Key header makes a retried transfer happen once: the same key
 // with the same username and amount answers 200 as the first call did and
-// moves nothing more; the same key with another username or amount is 409
-// IdempotencyKeyReused and moves nothing.
+// moves nothing more; the same key with another username or amount is 400
+// IdempotencyKeyConflict, as on the AI Horde, and moves nothing.
 func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 	if s.opt.Transfers == nil {
 		s.writeError(w, r, horde.Errorf(horde.KindDisabled, "TransfersDisabled", "kudos transfers are not enabled on this horde"))
@@ -66,8 +68,30 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 	// Scope the client's key to the giver so that two members reusing a key never collide.
 	key = "api-transfer:" + strconv.FormatInt(from.ID, 10) + ":" + key
 	if err := s.opt.Transfers.Transfer(r.Context(), from, toID, amount, key); err != nil {
-		s.writeError(w, r, err)
+		s.writeError(w, r, transferError(err, from))
 		return
 	}
 	s.ok(w, aihorde.KudosTransferResponse{Transferred: amount})
+}
+
+// transferError gives a refused transfer the AI Horde's rc for the side at
+// fault: a flagged or anonymous receiver is TargetAccountFlagged or
+// KudosTransferToAnon, where the refusal's code (RC) names the giver.
+func transferError(err error, from horde.User) error {
+	he := errs.As(err)
+	if he == nil {
+		return err
+	}
+	var rc string
+	switch {
+	case he.Code == kudos.RefuseFlagged && !from.Flagged:
+		rc = "TargetAccountFlagged"
+	case he.Code == kudos.RefuseAnonymous && !from.Anonymous():
+		rc = "KudosTransferToAnon"
+	default:
+		return err
+	}
+	named := *he
+	named.Code = rc
+	return &named
 }

@@ -55,7 +55,7 @@ func TestKudosTransfer(t *testing.T) {
 		rc      string
 	}{
 		{"transfers", aliceKey, map[string]any{"username": bobName, "amount": 10}, []string{"Idempotency-Key", "abc"}, http.StatusOK, ""},
-		{"refusal is 400 with its code", aliceKey, map[string]any{"username": bobName, "amount": 1000}, nil, http.StatusBadRequest, kudos.RefuseInsufficient},
+		{"refusal is 400 with the AI Horde's rc", aliceKey, map[string]any{"username": bobName, "amount": 1000}, nil, http.StatusBadRequest, "KudosTransferNotEnough"},
 		{"unknown user id is 404", aliceKey, map[string]any{"username": "bob#987654", "amount": 1}, nil, http.StatusNotFound, ""},
 		{"name not matching the id is 404", aliceKey, map[string]any{"username": fmt.Sprintf("carol#%d", bob.ID), "amount": 1}, nil, http.StatusNotFound, ""},
 		{"username without an id is 400", aliceKey, map[string]any{"username": "bob", "amount": 1}, nil, http.StatusBadRequest, ""},
@@ -114,7 +114,7 @@ func TestKudosTransferDisabled(t *testing.T) {
 
 // TestKudosTransferIdempotencyKey: the same Idempotency-Key with the same
 // username and amount answers as the first call and moves nothing more;
-// with another amount or username it is 409 IdempotencyKeyReused and moves
+// with another amount or username it is 400 IdempotencyKeyConflict (the AI Horde's) and moves
 // nothing (it used to be a 200 while nothing moved).
 func TestKudosTransferIdempotencyKey(t *testing.T) {
 	tr := &engineTransfers{} // its engine is set once the env's store exists, before any request
@@ -145,8 +145,8 @@ func TestKudosTransferIdempotencyKey(t *testing.T) {
 		status int
 	}{
 		{"same content answers as the first call", bobName, 10, http.StatusOK},
-		{"another amount is 409", bobName, 20, http.StatusConflict},
-		{"another username is 409", carolName, 10, http.StatusConflict},
+		{"another amount is 400", bobName, 20, http.StatusBadRequest},
+		{"another username is 400", carolName, 10, http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,8 +156,8 @@ func TestKudosTransferIdempotencyKey(t *testing.T) {
 				if got := r.object(t)["transferred"]; got != 10.0 {
 					t.Errorf("transferred = %v, want the first call's 10", got)
 				}
-			} else if m := wantError(t, r, tt.status, ""); m["rc"] != "IdempotencyKeyReused" {
-				t.Errorf("rc = %v, want IdempotencyKeyReused", m["rc"])
+			} else if m := wantError(t, r, tt.status, ""); m["rc"] != "IdempotencyKeyConflict" {
+				t.Errorf("rc = %v, want IdempotencyKeyConflict", m["rc"])
 			}
 			for _, b := range []struct {
 				id   int64

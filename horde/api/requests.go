@@ -8,42 +8,35 @@ import (
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
-// aihorde.Warning codes.
-const (
-	WarnUnknownField = "UnknownField" // a body field this server does not know
-	WarnUnsupported  = "Unsupported"  // a known AI Horde feature this server does not offer
-	WarnNotice       = "Notice"       // something the scheduler accepted but ignored
-	// WarnNoAvailableWorker is the AI Horde's code (one of the values clients
-	// such as the npm package @zeldafan0225/ai_horde type the field with) for
-	// "no online worker can serve this request now".
-	WarnNoAvailableWorker = "NoAvailableWorker"
-)
+// WarnNoAvailableWorker is the AI Horde's warning code for "no online
+// worker can serve this now" (aihorde.WarnNoAvailableWorker).
+const WarnNoAvailableWorker = aihorde.WarnNoAvailableWorker
 
-// noticeCode is the warning code of a scheduler notice.
-func noticeCode(n string) string {
+// noticeWarning is the warning a scheduler notice is sent as: one with an
+// AI Horde WarningMessage code (aihorde.WarningCodes). Other notices have no
+// such code, and are not sent (ok false): a client generated from the AI
+// Horde's swagger refuses an answer with an unknown code.
+func noticeWarning(n string) (w aihorde.Warning, ok bool) {
 	if strings.HasPrefix(n, horde.WarningNoWorkerOnline) || strings.HasPrefix(n, horde.WarningNoWorkerCanServe) {
-		return WarnNoAvailableWorker
+		return aihorde.Warning{Code: aihorde.WarnNoAvailableWorker, Message: n}, true
 	}
-	return WarnNotice
+	return aihorde.Warning{}, false
 }
 
-func unknownFieldWarnings(fields []string) []aihorde.Warning {
-	ws := make([]aihorde.Warning, 0, len(fields))
-	for _, f := range fields {
-		ws = append(ws, aihorde.Warning{Code: WarnUnknownField, Message: f})
-	}
-	return ws
-}
+// ignored lists, for the server's log, what a request asked for that this
+// horde ignores: the fields it does not know, and the AI Horde features it
+// does not offer. As on the AI Horde, neither is a warning in the answer.
+type ignored []string
 
-// warnUnsupported adds an Unsupported warning for field when the request set it.
-func warnUnsupported(warnings *[]aihorde.Warning, set bool, field string) {
+// add notes field when the request set it.
+func (ig *ignored) add(set bool, field string) {
 	if set {
-		*warnings = append(*warnings, aihorde.Warning{Code: WarnUnsupported, Message: field + " is not supported by this horde and was ignored"})
+		*ig = append(*ig, field)
 	}
 }
 
 // applyCommon validates the fields image and text requests share and copies them into nr.
-func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warnings *[]aihorde.Warning) {
+func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, ig *ignored) {
 	c.list("workers", a.Workers, aihorde.MaxRequestWorkers, aihorde.MaxNameLength)
 	c.list("models", a.Models, aihorde.MaxRequestModels, aihorde.MaxNameLength)
 	nr.TrustedWorkers = valueOr(a.TrustedWorkers, false)
@@ -51,31 +44,34 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warning
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
 	nr.Models = a.Models
 	nr.DryRun = valueOr(a.DryRun, false)
-	unsupported := func(set bool, field string) { warnUnsupported(warnings, set, field) }
-	unsupported(valueOr(a.Webhook, "") != "", "webhook")
-	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
-	unsupported(valueOr(a.Style, "") != "", "style")
-	unsupported(len(a.ExtraSourceImages) > 0, "extra_source_images")
+	ig.add(valueOr(a.Webhook, "") != "", "webhook")
+	ig.add(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
+	ig.add(valueOr(a.Style, "") != "", "style")
+	ig.add(len(a.ExtraSourceImages) > 0, "extra_source_images")
 }
 
 // async reads an async body (at most limit bytes), decodes it with decode
-// and queues the request.
-func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []aihorde.Warning, error)) {
+// and queues the request. What the body asked for that is ignored is
+// logged, not answered.
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []string, error)) {
 	data, err := s.readBody(w, r, limit)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	nr, warnings, err := decode(data)
+	nr, ignored, err := decode(data)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	s.submitRequest(w, r, nr, warnings)
+	if len(ignored) > 0 {
+		s.log.DebugContext(r.Context(), "request with ignored fields", "path", r.URL.Path, "fields", ignored)
+	}
+	s.submitRequest(w, r, nr)
 }
 
 // submitRequest authenticates the requester and queues (or prices) nr.
-func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
+func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest) {
 	u, err := s.requestUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -92,11 +88,11 @@ func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.
 		s.ok(w, aihorde.DryRunResponse{Kudos: req.Kudos})
 		return
 	}
+	warnings := []aihorde.Warning{}
 	for _, n := range notices {
-		warnings = append(warnings, aihorde.Warning{Code: noticeCode(n), Message: n})
-	}
-	if warnings == nil {
-		warnings = []aihorde.Warning{}
+		if w, ok := noticeWarning(n); ok {
+			warnings = append(warnings, w)
+		}
 	}
 	writeJSON(w, s.log, http.StatusAccepted, aihorde.AsyncResponse{ID: req.ID, Kudos: req.Kudos, Warnings: warnings})
 }
@@ -154,12 +150,17 @@ func (s *server) statusOfKind(r *http.Request, kind horde.RequestKind) (horde.Pr
 }
 
 // cancelOfKind cancels the request named by the path's {id} after checking
-// that it is of the given kind, and returns what it had finished.
+// that it is of the given kind, and returns the state it had before the
+// cancel, with what it had finished, as the AI Horde's DELETE does.
 func (s *server) cancelOfKind(r *http.Request, kind horde.RequestKind) (horde.Progress, []horde.Generation, error) {
-	if _, err := s.checkOfKind(r, kind); err != nil {
+	p, gens, err := s.statusOfKind(r, kind)
+	if err != nil {
 		return horde.Progress{}, nil, err
 	}
-	return s.h.Cancel(r.Context(), r.PathValue("id"))
+	if _, _, err := s.h.Cancel(r.Context(), r.PathValue("id")); err != nil {
+		return horde.Progress{}, nil, err
+	}
+	return p, gens, nil
 }
 
 // maxPathID bounds an id in a path: request, job and worker ids are UUIDs.

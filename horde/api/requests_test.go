@@ -30,8 +30,6 @@ func TestAsyncWarningCodes(t *testing.T) {
 			body: imageRequest(map[string]any{"models": []string{"other_model"}}), want: api.WarnNoAvailableWorker},
 		{name: "image, an online worker can serve it", online: true, path: "/api/v2/generate/async",
 			body: imageRequest(nil), wantNone: api.WarnNoAvailableWorker},
-		{name: "unknown field stays UnknownField", online: true, path: "/api/v2/generate/async",
-			body: imageRequest(map[string]any{"frobnicate": true}), want: api.WarnUnknownField, wantNone: api.WarnNoAvailableWorker},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -143,7 +143,7 @@ func TestTextCancel(t *testing.T) {
 	wantError(t, e.do("DELETE", "/api/v2/generate/status/"+id, "", nil), http.StatusNotFound, "")
 	r = e.do("DELETE", "/api/v2/generate/text/status/"+id, "", nil)
 	wantStatus(t, r, http.StatusOK)
-	if done, _ := r.object(t)["done"].(bool); !done {
+	if done, _ := e.do("GET", "/api/v2/generate/text/status/"+id, "", nil).object(t)["done"].(bool); !done {
 		t.Errorf("after cancel: %s", r.body)
 	}
 	wantError(t, e.do("GET", "/api/v2/generate/text/status/unknown-id", "", nil), http.StatusNotFound, "")

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -17,6 +18,13 @@ type check struct {
 func (c *check) fail(field, format string, args ...any) {
 	if c.err == nil {
 		c.err = horde.Invalidf(field, format, args...)
+	}
+}
+
+// failRC is fail with the AI Horde's rc for the case (e.g. InvalidSize).
+func (c *check) failRC(rc, field, format string, args ...any) {
+	if c.err == nil {
+		c.err = &horde.Error{Kind: horde.KindInvalid, Code: rc, Field: field, Message: fmt.Sprintf(format, args...)}
 	}
 }
 
@@ -49,11 +57,23 @@ func (c *check) floatRange(field string, v, lo, hi float64) {
 	}
 }
 
-// side requires an image side in range and a multiple of 64.
+// side requires an image side in range and a multiple of 64 (InvalidSize, as on the AI Horde).
 func (c *check) side(field string, v int) {
 	c.intRange(field, v, aihorde.MinSide, aihorde.MaxSide)
 	if v%aihorde.SideMultiple != 0 {
-		c.fail(field, "%s must be a multiple of %d, not %d", field, aihorde.SideMultiple, v)
+		c.failRC("InvalidSize", field, "%s must be a multiple of %d, not %d", field, aihorde.SideMultiple, v)
+	}
+}
+
+// prompt requires a prompt (MissingPrompt) of at most max characters
+// (InvalidPromptSize), with the AI Horde's rcs.
+func (c *check) prompt(v string, max int) {
+	if strings.TrimSpace(v) == "" {
+		c.failRC("MissingPrompt", "prompt", "prompt must not be empty")
+		return
+	}
+	if n := utf8.RuneCountInString(v); n > max {
+		c.failRC("InvalidPromptSize", "prompt", "prompt must be at most %d characters, not %d", max, n)
 	}
 }
 

@@ -174,3 +174,42 @@ func TestOpenAI(t *testing.T) {
 		}
 	})
 }
+
+// TestKoboldPassesEveryTextSetting: every text setting of a pop payload
+// (the AI Horde's text params) reaches the KoboldAI backend's body as the
+// payload had it, and one the payload leaves out stays out.
+func TestKoboldPassesEveryTextSetting(t *testing.T) {
+	payload := `{"prompt":"The dragon said:","n":1,"max_length":120,"max_context_length":2048,` +
+		`"top_a":0.1,"typical":0.95,"tfs":0.97,"min_p":0.05,"rep_pen_slope":0.7,"sampler_order":[6,0,1,3,4,2,5],` +
+		`"singleline":true,"frmtadsnsp":true,"frmtrmblln":false,"frmtrmspch":true,"frmttriminc":true,` +
+		`"use_default_badwordsids":false,"smoothing_factor":0.3,"dynatemp_range":0.5,"dynatemp_exponent":1.5}`
+	var pl aihorde.TextPayload
+	if err := json.Unmarshal([]byte(payload), &pl); err != nil {
+		t.Fatal(err)
+	}
+	f := newFakeTextServer(t, "/api/v1/generate", `{"results":[{"text":"hi"}]}`)
+	k, err := NewKobold(KoboldOptions{URL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := Job{ID: "txt-1", Kind: aihorde.KindText, Prompt: pl.Prompt,
+		Text: &TextParams{MaxLength: pl.MaxLength, MaxContextLength: pl.MaxContextLength, KoboldSampling: pl.KoboldSampling}}
+	if _, err := k.Generate(context.Background(), job); err != nil {
+		t.Fatal(err)
+	}
+	var sent map[string]any
+	if err := json.Unmarshal([]byte(payload), &sent); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range sent {
+		if key == "n" {
+			continue // the horde's, not the backend's
+		}
+		if got := f.body[key]; !reflect.DeepEqual(got, want) {
+			t.Errorf("backend body %s = %v, want %v", key, got, want)
+		}
+	}
+	if _, ok := f.body["temperature"]; ok {
+		t.Errorf("the backend body carries temperature, which the payload left out: %v", f.body)
+	}
+}
