@@ -112,19 +112,22 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 	var warnings []string
 	req := Request{
-		Kind:            nr.Kind,
-		UserID:          u.ID,
-		Prompt:          strings.TrimSpace(nr.Prompt),
-		N:               nr.N,
-		NSFW:            nr.NSFW,
-		TrustedWorkers:  nr.TrustedWorkers,
-		WorkerBlacklist: nr.WorkerBlacklist,
-		R2:              nr.R2,
-		Shared:          nr.Shared,
-		ClientAgent:     nr.ClientAgent,
-		Source:          nr.Source,
-		Models:          cleanList(nr.Models),
-		Workers:         cleanList(nr.Workers),
+		Kind:             nr.Kind,
+		UserID:           u.ID,
+		Prompt:           strings.TrimSpace(nr.Prompt),
+		N:                nr.N,
+		NSFW:             nr.NSFW,
+		TrustedWorkers:   nr.TrustedWorkers,
+		FastWorkersOnly:  nr.FastWorkersOnly,
+		ExtraSlowWorkers: nr.ExtraSlowWorkers,
+		DisableBatching:  nr.DisableBatching,
+		WorkerBlacklist:  nr.WorkerBlacklist,
+		R2:               nr.R2,
+		Shared:           nr.Shared,
+		ClientAgent:      nr.ClientAgent,
+		Source:           nr.Source,
+		Models:           cleanList(nr.Models),
+		Workers:          cleanList(nr.Workers),
 	}
 	if req.Source == "" {
 		req.Source = "api"

@@ -51,6 +51,9 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warning
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
 	nr.Models = a.Models
 	nr.DryRun = valueOr(a.DryRun, false)
+	nr.FastWorkersOnly = !valueOr(a.SlowWorkers, true)
+	nr.ExtraSlowWorkers = valueOr(a.ExtraSlowWorkers, false)
+	nr.DisableBatching = valueOr(a.DisableBatching, false)
 	unsupported := func(set bool, field string) { warnUnsupported(warnings, set, field) }
 	unsupported(valueOr(a.Webhook, "") != "", "webhook")
 	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
