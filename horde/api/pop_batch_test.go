@@ -1,12 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/worker"
 )
 
 // regenPop is the pop horde-worker-reGen sends with max_batch 4 on a 12 GB
@@ -197,5 +202,83 @@ func TestCheckIsPossible(t *testing.T) {
 	e.do("GET", "/api/v2/generate/check/"+id, "", nil).json(t, &check)
 	if !check.IsPossible {
 		t.Errorf("is_possible false while its job is processing")
+	}
+}
+
+// batchCounter is the procedural backend, counting its calls.
+type batchCounter struct {
+	*worker.Procedural
+	mu      sync.Mutex
+	single  int
+	batches []int
+}
+
+func (b *batchCounter) Generate(ctx context.Context, job worker.Job) (worker.Result, error) {
+	b.mu.Lock()
+	b.single++
+	b.mu.Unlock()
+	return b.Procedural.Generate(ctx, job)
+}
+
+func (b *batchCounter) GenerateBatch(ctx context.Context, job worker.Job, n int) ([]worker.Result, error) {
+	b.mu.Lock()
+	b.batches = append(b.batches, n)
+	b.mu.Unlock()
+	return b.Procedural.GenerateBatch(ctx, job, n)
+}
+
+// TestReferenceWorkerBatches runs the reference worker with MaxBatch 4
+// against the API: a request of 4 images is one pop of 4 ids, made in one
+// backend call, and each id is submitted with its own image and seed
+// (seed, seed+1, ...).
+func TestReferenceWorkerBatches(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	_, key := e.user("owner")
+	id := e.asyncImage("", map[string]any{"params": map[string]any{"steps": 20, "width": 512, "height": 512, "n": 4, "seed": "500"}})
+
+	backend := &batchCounter{Procedural: worker.NewProcedural()}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- worker.Run(ctx, worker.Config{
+			BaseURL: e.srv.URL, APIKey: key, Name: "batcher", Kind: aihorde.KindImage, Models: []string{"stable_diffusion"},
+			Backend: backend, MaxBatch: 4, PopInterval: 10 * time.Millisecond, Logger: quietLogger(),
+		})
+	}()
+	var status struct {
+		Done        bool `json:"done"`
+		Generations []struct {
+			ID   string `json:"id"`
+			Seed string `json:"seed"`
+			Img  string `json:"img"`
+		} `json:"generations"`
+	}
+	for !status.Done {
+		select {
+		case err := <-done:
+			t.Fatalf("worker stopped: %v", err)
+		default:
+		}
+		e.do("GET", "/api/v2/generate/status/"+id, "", nil).json(t, &status)
+		time.Sleep(5 * time.Millisecond) // a poll, not a timed assertion
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatalf("worker: %v", err)
+	}
+	backend.mu.Lock()
+	defer backend.mu.Unlock()
+	if !slices.Equal(backend.batches, []int{4}) || backend.single != 0 {
+		t.Errorf("backend calls: batches %v, single %d; want one batch of 4", backend.batches, backend.single)
+	}
+	var seeds []string
+	imgs := map[string]bool{}
+	for _, g := range status.Generations {
+		seeds = append(seeds, g.Seed)
+		imgs[g.Img] = true
+	}
+	slices.Sort(seeds)
+	if !slices.Equal(seeds, []string{"500", "501", "502", "503"}) || len(imgs) != 4 {
+		t.Errorf("generations: seeds %v, %d distinct images; want seeds 500..503, 4 images", seeds, len(imgs))
 	}
 }
