@@ -133,7 +133,8 @@ func (h *Horde) refreshETA(now time.Time) {
 	}
 	perModel := make(map[bucketKey]float64)
 	perKind := make(map[RequestKind]float64)
-	pool := newServerPool()
+	h.etaRound++
+	pool := newServerPool(h.etaRound)
 	for _, ws := range h.workers {
 		w := &ws.w
 		if !w.Online(now) || w.Paused {
@@ -222,7 +223,7 @@ type serverPool struct {
 	byModel map[bucketKey][]*workerState // workers offering the model
 	byKind  map[RequestKind][]*workerState
 	reach   map[bucketKey]*reach // per model bucket, and per kind at model ""
-	memo    map[*openRequest]bool
+	round   uint64               // this refresh: the answers cached on the requests
 }
 
 // reach is the most any worker of a bucket can take.
@@ -231,10 +232,10 @@ type reach struct {
 	nsfw                             bool
 }
 
-func newServerPool() *serverPool {
+func newServerPool(round uint64) *serverPool {
 	return &serverPool{
 		byModel: make(map[bucketKey][]*workerState), byKind: make(map[RequestKind][]*workerState),
-		reach: make(map[bucketKey]*reach), memo: make(map[*openRequest]bool),
+		reach: make(map[bucketKey]*reach), round: round,
 	}
 }
 
@@ -278,14 +279,13 @@ func (p *serverPool) within(k bucketKey, req *Request) bool {
 }
 
 // serves reports whether some worker of the pool could take r (canServe,
-// and a worker in maintenance only its owner's), remembering the answer.
+// and a worker in maintenance only its owner's), remembering the answer on
+// r for this refresh (only refreshes, one at a time under etaMu, touch it).
 func (p *serverPool) serves(r *openRequest) bool {
-	if ok, seen := p.memo[r]; seen {
-		return ok
+	if r.etaRound != p.round {
+		r.etaRound, r.etaServable = p.round, p.find(r)
 	}
-	ok := p.find(r)
-	p.memo[r] = ok
-	return ok
+	return r.etaServable
 }
 
 func (p *serverPool) find(r *openRequest) bool {

@@ -151,8 +151,9 @@ type Horde struct {
 	recent      []completion // finished jobs of the past minute
 	pendingEnds map[*openRequest]pendingEnd
 
-	etaMu sync.Mutex // one ETA refresh at a time
-	eta   atomic.Pointer[etaTable]
+	etaMu    sync.Mutex // one ETA refresh at a time
+	etaRound uint64     // refreshes so far; guarded by etaMu
+	eta      atomic.Pointer[etaTable]
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 

@@ -49,6 +49,11 @@ type openRequest struct {
 
 	possibleAt time.Time // when possible was last computed
 	possible   bool
+
+	// Guarded by Horde.etaMu: whether an online worker could take the
+	// request, as of ETA refresh etaRound.
+	etaRound    uint64
+	etaServable bool
 }
 
 // view returns a copy of the request with its current state, sharing no
