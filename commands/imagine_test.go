@@ -86,6 +86,24 @@ func TestImagineQueuePositionEdits(t *testing.T) {
 	})
 }
 
+// TestImagineNoWorkerSaysSoAndWaits checks issue 14's point 13: with no
+// worker online the message says no worker can serve the request (never
+// "ETA ~a few seconds"), and the request keeps waiting until one comes.
+func TestImagineNoWorkerSaysSoAndWaits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "nobody home"))
+	m := h.Original(tok, "no worker", func(m discordtest.Message) bool { return strings.Contains(m.Content, "no online worker") })
+	if strings.Contains(m.Content, "ETA") || strings.Contains(m.Content, "position") {
+		t.Errorf("with no worker online the message is %q: no position or ETA should be promised", m.Content)
+	}
+	w := h.WorkerCred("gpu")
+	if n := h.ServeImages(w, "gpu-1"); n == 0 {
+		t.Fatal("the request did not wait for the worker")
+	}
+	h.Original(tok, "result", hasFiles)
+}
+
 func TestImagineNSFW(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

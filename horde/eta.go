@@ -15,20 +15,27 @@ import (
 // ahead of it in the m bucket plus those ahead of it in the no-model bucket
 // (which every worker serves); for a request naming no model, those ahead of
 // it in the no-model bucket. A request naming several models takes its best
-// bucket. Its wait time is the work queued ahead of it plus its own, over the
-// throughput of the online workers offering the model.
+// bucket. Only requests some online worker could take count (canServe
+// against every online worker, as is_possible): a request of a size, an
+// nsfw flag or a model no online worker has is not ahead of anyone, and has
+// no wait time of its own (the check's is_possible is false). Its wait time
+// is the work queued ahead of it plus its own, over the throughput of the
+// online workers offering the model.
 //
 // Ranks need an ordered walk of every bucket, so they are computed for all
 // waiting requests at once into an etaTable, at most every etaMaxAge (and
 // in every Sweep), from copy-on-write clones of the trees taken under the
-// lock and walked outside it. Positions are approximate by design: they
-// ignore other capabilities (size, nsfw...) and count requests, not items.
+// lock and walked outside it, with copies of the online workers. Positions
+// are approximate by design: a request counts ahead when any online worker
+// could take it, not necessarily one that could take the request behind,
+// and they count requests, not items.
 //
-// is_possible: with no worker of the kind online at all, every request is
-// possible (like the AI Horde: nothing is impossible while nobody is there,
-// and a worker may come); Submit then warns that no worker is online. With
-// workers online, a request is possible when at least one of them could
-// serve it, ignoring how busy they are.
+// is_possible, as the AI Horde's wp_has_valid_workers: a request is
+// possible while one of its jobs is processing, and otherwise when at least
+// one online worker (not paused; in maintenance only for its owner) could
+// serve it, ignoring how busy they are. With no worker online it is not
+// possible (the request still waits: a worker may come), and Submit warns
+// that no worker is online.
 
 // etaMaxAge is how stale the ETA table may be when a check reads it.
 const etaMaxAge = 2 * time.Second
@@ -126,10 +133,16 @@ func (h *Horde) refreshETA(now time.Time) {
 	}
 	perModel := make(map[bucketKey]float64)
 	perKind := make(map[RequestKind]float64)
+	h.etaRound++
+	pool := newServerPool(h.etaRound)
 	for _, ws := range h.workers {
 		w := &ws.w
-		if !w.Online(now) || w.Paused || w.Maintenance {
+		if !w.Online(now) || w.Paused {
 			continue
+		}
+		pool.add(ws)
+		if w.Maintenance {
+			continue // serves only its owner: no throughput for the queue
 		}
 		tp := throughput(w)
 		perKind[w.Kind] += tp
@@ -139,11 +152,11 @@ func (h *Horde) refreshETA(now time.Time) {
 	}
 	h.mu.Unlock()
 
-	// Outside the lock: the clones are private, and the entries' requests
-	// are read only for their immutable fields.
+	// Outside the lock: the clones and the worker copies are private, and
+	// the entries' requests are read only for their immutable fields.
 	queues := make(map[bucketKey]*rankedQueue, len(clones))
 	for _, c := range clones {
-		queues[c.key] = newRankedQueue(c.tree)
+		queues[c.key] = newRankedQueue(c.tree, pool.serves)
 	}
 	// A no-model request competes with the no-model queue and with the
 	// queue of whichever model's workers reach it first: take the best of
@@ -164,8 +177,8 @@ func (h *Horde) refreshETA(now time.Time) {
 		if key.model == "" {
 			tput = perKind[key.kind]
 		}
-		for i, e := range q.keys {
-			pos, work := i, q.work[i]
+		for _, e := range q.all {
+			pos, work := q.ahead(e)
 			if key.model != "" {
 				if anyQ != nil {
 					n, w := anyQ.ahead(e)
@@ -184,7 +197,7 @@ func (h *Horde) refreshETA(now time.Time) {
 			}
 			own := e.r.itemWork * float64(e.r.req.N)
 			wait := -1
-			if tput > 0 {
+			if tput > 0 && pool.serves(e.r) {
 				wait = int(math.Ceil((work + own) / tput))
 			}
 			prev, seen := out[e.r]
@@ -202,28 +215,131 @@ func (h *Horde) refreshETA(now time.Time) {
 	h.eta.Store(&etaTable{at: now, byReq: out})
 }
 
+// serverPool is the online workers as one ETA refresh sees them: copies
+// taken under the lock and read outside it, indexed by the buckets they
+// serve, with the largest of each bucket's limits to turn most requests no
+// worker can take away without trying every worker.
+type serverPool struct {
+	byModel map[bucketKey][]*workerState // workers offering the model
+	byKind  map[RequestKind][]*workerState
+	reach   map[bucketKey]*reach // per model bucket, and per kind at model ""
+	round   uint64               // this refresh: the answers cached on the requests
+}
+
+// reach is the most any worker of a bucket can take.
+type reach struct {
+	maxPixels, maxLength, maxContext int
+	nsfw                             bool
+}
+
+func newServerPool(round uint64) *serverPool {
+	return &serverPool{
+		byModel: make(map[bucketKey][]*workerState), byKind: make(map[RequestKind][]*workerState),
+		reach: make(map[bucketKey]*reach), round: round,
+	}
+}
+
+// add copies an online worker into the pool. Caller holds h.mu.
+func (p *serverPool) add(ws *workerState) {
+	c := *ws // the slices it shares are replaced, never changed in place
+	w := &c.w
+	p.byKind[w.Kind] = append(p.byKind[w.Kind], &c)
+	p.widen(bucketKey{kind: w.Kind}, w)
+	for _, m := range w.Models {
+		k := bucketKey{kind: w.Kind, model: m}
+		p.byModel[k] = append(p.byModel[k], &c)
+		p.widen(k, w)
+	}
+}
+
+func (p *serverPool) widen(k bucketKey, w *Worker) {
+	r := p.reach[k]
+	if r == nil {
+		r = &reach{}
+		p.reach[k] = r
+	}
+	r.maxPixels = max(r.maxPixels, w.MaxPixels)
+	r.maxLength = max(r.maxLength, w.MaxLength)
+	r.maxContext = max(r.maxContext, w.MaxContextLength)
+	r.nsfw = r.nsfw || w.NSFW
+}
+
+// within reports whether some worker of bucket k might take req.
+func (p *serverPool) within(k bucketKey, req *Request) bool {
+	r := p.reach[k]
+	switch {
+	case r == nil, req.NSFW && !r.nsfw:
+		return false
+	case req.Image != nil:
+		return req.Image.Pixels() <= r.maxPixels
+	case req.Text != nil:
+		return req.Text.MaxLength <= r.maxLength && req.Text.MaxContextLength <= r.maxContext
+	}
+	return true
+}
+
+// serves reports whether some worker of the pool could take r (canServe,
+// and a worker in maintenance only its owner's), remembering the answer on
+// r for this refresh (only refreshes, one at a time under etaMu, touch it).
+func (p *serverPool) serves(r *openRequest) bool {
+	if r.etaRound != p.round {
+		r.etaRound, r.etaServable = p.round, p.find(r)
+	}
+	return r.etaServable
+}
+
+func (p *serverPool) find(r *openRequest) bool {
+	try := func(ws []*workerState) bool {
+		for _, w := range ws {
+			if w.w.Maintenance && w.w.OwnerID != r.req.UserID {
+				continue
+			}
+			if canServe(w, r) == canServeOK {
+				return true
+			}
+		}
+		return false
+	}
+	if len(r.req.Models) == 0 {
+		k := bucketKey{kind: r.req.Kind}
+		return p.within(k, &r.req) && try(p.byKind[r.req.Kind])
+	}
+	for _, m := range r.req.Models {
+		k := bucketKey{kind: r.req.Kind, model: m}
+		if p.within(k, &r.req) && try(p.byModel[k]) {
+			return true
+		}
+	}
+	return false
+}
+
 // etaRivalModels is how many models' queues a no-model request's position
 // is compared against (those with the most online throughput).
 const etaRivalModels = 8
 
-// rankedQueue is one bucket flattened in priority order, with the work
-// queued ahead of each entry.
+// rankedQueue is one bucket flattened in priority order: all its entries,
+// and those some online worker could take (counted), with the work queued
+// ahead of each of those.
 type rankedQueue struct {
-	keys []qentry
+	all  []qentry
+	keys []qentry  // the entries of all that counts
 	work []float64 // work[i]: the work of keys[:i]
 }
 
-func newRankedQueue(t *btree.BTreeG[qentry]) *rankedQueue {
-	q := &rankedQueue{keys: make([]qentry, 0, t.Len()), work: make([]float64, 1, t.Len()+1)}
+func newRankedQueue(t *btree.BTreeG[qentry], counts func(*openRequest) bool) *rankedQueue {
+	q := &rankedQueue{all: make([]qentry, 0, t.Len()), work: make([]float64, 1, t.Len()+1)}
 	t.Ascend(func(e qentry) bool {
-		q.keys = append(q.keys, e)
-		q.work = append(q.work, q.work[len(q.work)-1]+e.r.itemWork*float64(e.r.req.N))
+		q.all = append(q.all, e)
+		if counts(e.r) {
+			q.keys = append(q.keys, e)
+			q.work = append(q.work, q.work[len(q.work)-1]+e.r.itemWork*float64(e.r.req.N))
+		}
 		return true
 	})
 	return q
 }
 
-// ahead returns how many entries of q, and how much work, come before e.
+// ahead returns how many counted entries of q, and how much work, come before e.
 func (q *rankedQueue) ahead(e qentry) (int, float64) {
 	i := sort.Search(len(q.keys), func(i int) bool { return !qless(q.keys[i], e) })
 	return i, q.work[i]
@@ -252,6 +368,9 @@ func topModels(perModel map[bucketKey]float64, n int) map[RequestKind][]bucketKe
 // possible reports whether some online worker could serve r, caching the
 // answer for possibleMaxAge. Caller holds h.mu.
 func (h *Horde) possible(r *openRequest, now time.Time) bool {
+	if r.processing > 0 {
+		return true
+	}
 	if !r.possibleAt.IsZero() && now.Sub(r.possibleAt) < possibleMaxAge {
 		return r.possible
 	}
@@ -284,7 +403,7 @@ func (h *Horde) servable(r *openRequest, now time.Time) (bool, bool, string) {
 		reasons[reason.String()]++
 	}
 	if !online {
-		return true, false, ""
+		return false, false, ""
 	}
 	top, n := "", 0
 	for k, c := range reasons {

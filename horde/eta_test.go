@@ -18,7 +18,7 @@ func TestIsPossible(t *testing.T) {
 		possible bool
 		warning  string // a substring of a warning; "" for none
 	}{
-		{name: "no worker online", req: imageRequest("x", "sd15"), possible: true, warning: "no worker is online"},
+		{name: "no worker online", req: imageRequest("x", "sd15"), possible: false, warning: "no worker is online"},
 		{name: "a worker with the model", workers: []horde.PopRequest{imagePop("a", "sd15")}, req: imageRequest("x", "sd15"), possible: true},
 		{name: "no worker with the model", workers: []horde.PopRequest{imagePop("a", "sdxl")}, req: imageRequest("x", "sd15"), possible: false, warning: "models"},
 		{
@@ -37,7 +37,7 @@ func TestIsPossible(t *testing.T) {
 			req:      func() horde.NewRequest { r := imageRequest("x", "sd15"); r.NSFW = true; return r }(),
 			possible: true,
 		},
-		{name: "text request with only image workers", workers: []horde.PopRequest{imagePop("a", "sd15")}, req: textRequest("x", 80, 1024), possible: true, warning: "no worker is online"},
+		{name: "text request with only image workers", workers: []horde.PopRequest{imagePop("a", "sd15")}, req: textRequest("x", 80, 1024), possible: false, warning: "no worker is online"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -59,6 +59,12 @@ type Config struct {
 	// 2000): a worker that can serve none of the first PopScanLimit
 	// candidates gets no job this time, and Skipped says why.
 	PopScanLimit int
+	// StepLimits, if set, gives a model's min_steps and max_steps from the
+	// model reference (ok false for a model it does not know); a worker
+	// that pops with limit_max_steps takes no request with more (accurate)
+	// steps than their average. Nil, or a model it does not know, uses the
+	// AI Horde's defaults for such a model: 20 and 40 (so 30 steps).
+	StepLimits func(model string) (minSteps, maxSteps int, ok bool)
 	// Filter checks every prompt before it is queued (see Submit); nil
 	// queues prompts unfiltered.
 	Filter PromptFilter
@@ -146,8 +152,9 @@ type Horde struct {
 	recent      []completion // finished jobs of the past minute
 	pendingEnds map[*openRequest]pendingEnd
 
-	etaMu sync.Mutex // one ETA refresh at a time
-	eta   atomic.Pointer[etaTable]
+	etaMu    sync.Mutex // one ETA refresh at a time
+	etaRound uint64     // refreshes so far; guarded by etaMu
+	eta      atomic.Pointer[etaTable]
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 

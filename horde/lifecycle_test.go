@@ -132,6 +132,10 @@ func TestStaleWorker(t *testing.T) {
 	if p := e.check(req.ID); p.IsPossible {
 		t.Fatalf("an nsfw request is possible with only a sfw worker online")
 	}
+	plain := e.submit(alice, imageRequest("a plain thing", "sd15"))
+	if p := e.check(plain.ID); !p.IsPossible {
+		t.Fatalf("a request the online worker can serve is not possible")
+	}
 
 	e.clock.Advance(horde.StaleAfter)
 	sweep(t, e)
@@ -140,12 +144,12 @@ func TestStaleWorker(t *testing.T) {
 		t.Fatalf("worker still online after StaleAfter (err %v)", err)
 	}
 	models, err = e.h.Models(e.ctx, horde.KindImage)
-	if err != nil || len(models) != 1 || models[0].Workers != 0 || models[0].Jobs != 1 {
+	if err != nil || len(models) != 1 || models[0].Workers != 0 || models[0].Jobs != 2 {
 		t.Fatalf("stale: models %+v err %v", models, err)
 	}
 	e.clock.Advance(11 * time.Second) // past the is_possible cache
-	if p := e.check(req.ID); !p.IsPossible {
-		t.Fatalf("with no worker online every request is possible")
+	if p := e.check(plain.ID); p.IsPossible {
+		t.Fatalf("with no worker online a request is possible (the AI Horde: no valid worker)")
 	}
 }
 

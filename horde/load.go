@@ -154,6 +154,8 @@ func (h *Horde) newOpenRequest(req Request) *openRequest {
 	case req.Image != nil:
 		r.ttl = ImageJobTTL(*req.Image)
 		r.seedBase = seedFromString(req.Image.Seed)
+		r.steps = accurateSteps(req.Image)
+		r.modelSteps = h.lowestAverageSteps(req.Models)
 	default:
 		r.ttl = TextJobTTL
 	}

@@ -3,6 +3,7 @@ package horde
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,7 +56,7 @@ func (h *Horde) Pop(ctx context.Context, c Credential, p PopRequest) ([]Assignme
 		h.mu.Unlock()
 		return nil, skipped, nil
 	}
-	jobs := h.take(r, ws, p.Amount, now)
+	jobs := h.take(r, ws, batchSize(ws, r, p.Amount), now)
 	r.starting++
 	h.mu.Unlock()
 
@@ -220,6 +221,11 @@ func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Tim
 		ws.uptimeRem %= int64(time.Second)
 	}
 	w.LastPop = now
+	if ws.limitMaxSteps != p.LimitMaxSteps || ws.extraSlow != p.ExtraSlowWorker || ws.stepLimit == 0 ||
+		!slices.Equal(w.Models, p.Models) {
+		ws.limitMaxSteps, ws.extraSlow = p.LimitMaxSteps, p.ExtraSlowWorker
+		ws.stepLimit = h.lowestAverageSteps(p.Models)
+	}
 	changed := !slices.Equal(w.Models, p.Models) || !slices.Equal(w.Blacklist, p.Blacklist) ||
 		w.MaxPixels != p.MaxPixels || w.NSFW != p.NSFW || w.Threads != p.Threads ||
 		w.AllowImg2Img != p.AllowImg2Img || w.AllowPainting != p.AllowPainting ||
@@ -414,6 +420,48 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 	h.q.touch(r, now)
 	return jobs
 }
+
+// batchSize is how many items of r a pop asking for amount takes: the AI
+// Horde's get_safe_amount. An image batch is bounded by what the worker's
+// max_pixels says of its memory (max_pixels/3.5 per job it asked for,
+// over the request's pixels, grown 40% for each post-processor and 80%
+// more for a heavy one, and by the model's batching multiplier), at least
+// one; disable_batching is one. Text jobs batch as asked.
+func batchSize(ws *workerState, r *openRequest, amount int) int {
+	if r.req.DisableBatching || amount <= 1 {
+		return 1
+	}
+	p := r.req.Image
+	if p == nil || p.Pixels() <= 0 {
+		return amount
+	}
+	cost := float64(p.Pixels()) * (1 + 0.4*float64(len(p.PostProcessing)))
+	for _, pp := range p.PostProcessing {
+		if heavyPostProcessors[pp] {
+			cost *= 1.8
+			break
+		}
+	}
+	mult := 1.0
+	for _, m := range r.req.Models {
+		mult = max(mult, batchingMultipliers[m])
+	}
+	cost *= mult
+	n := int(math.Round(float64(ws.w.MaxPixels) / 3.5 * float64(amount) / cost))
+	return min(max(n, 1), amount)
+}
+
+// heavyPostProcessors are the AI Horde's post-processors that need a lot of
+// memory, so that a worker batches fewer jobs that use them.
+var heavyPostProcessors = map[string]bool{
+	"RealESRGAN_x4plus": true, "RealESRGAN_x4plus_anime_6B": true, "NMKD_Siax": true, "4x_AnimeSharp": true,
+	"CodeFormers": true, "4xNomos8kSC": true, "4xLSDIRplus": true, "4xNomos2_hq_dat2": true, "RestoreFormer": true,
+}
+
+// batchingMultipliers are the AI Horde's BASELINE_BATCHING_MULTIPLIERS: the
+// large models a batch counts several times. Like the AI Horde, they are
+// looked up by the request's model names.
+var batchingMultipliers = map[string]float64{"flux_1": 5, "qwen_image": 10, "z_image_turbo": 8}
 
 // untake undoes take for jobs that could not be stored. Caller holds h.mu.
 func (h *Horde) untake(jobs []*openJob) {

@@ -131,10 +131,17 @@ type Request struct {
 	TrustedWorkers  bool     // only trusted workers may serve it
 	Workers         []string // worker ids: an allow-list, or a deny-list when WorkerBlacklist
 	WorkerBlacklist bool
-	R2              bool // results as URLs (true, default) or base64 inline in status
-	Shared          bool
-	ClientAgent     string
-	Source          string // "api" or "discord"
+	// The AI Horde's worker-speed choices: FastWorkersOnly is its
+	// slow_workers=false (slow workers skip the request), ExtraSlowWorkers
+	// its extra_slow_workers=true (workers that call themselves extra slow
+	// may take it). DisableBatching gives each pop of it one item.
+	FastWorkersOnly  bool
+	ExtraSlowWorkers bool
+	DisableBatching  bool
+	R2               bool // results as URLs (true, default) or base64 inline in status
+	Shared           bool
+	ClientAgent      string
+	Source           string // "api" or "discord"
 
 	Kudos     int64 // cost of the whole request (all N items)
 	Priority  int64 // requester's kudos at submit time

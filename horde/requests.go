@@ -113,19 +113,22 @@ const CodeCorruptPrompt = "CorruptPrompt"
 func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 	var warnings []string
 	req := Request{
-		Kind:            nr.Kind,
-		UserID:          u.ID,
-		Prompt:          strings.TrimSpace(nr.Prompt),
-		N:               nr.N,
-		NSFW:            nr.NSFW,
-		TrustedWorkers:  nr.TrustedWorkers,
-		WorkerBlacklist: nr.WorkerBlacklist,
-		R2:              nr.R2,
-		Shared:          nr.Shared,
-		ClientAgent:     nr.ClientAgent,
-		Source:          nr.Source,
-		Models:          cleanList(nr.Models),
-		Workers:         cleanList(nr.Workers),
+		Kind:             nr.Kind,
+		UserID:           u.ID,
+		Prompt:           strings.TrimSpace(nr.Prompt),
+		N:                nr.N,
+		NSFW:             nr.NSFW,
+		TrustedWorkers:   nr.TrustedWorkers,
+		FastWorkersOnly:  nr.FastWorkersOnly,
+		ExtraSlowWorkers: nr.ExtraSlowWorkers,
+		DisableBatching:  nr.DisableBatching,
+		WorkerBlacklist:  nr.WorkerBlacklist,
+		R2:               nr.R2,
+		Shared:           nr.Shared,
+		ClientAgent:      nr.ClientAgent,
+		Source:           nr.Source,
+		Models:           cleanList(nr.Models),
+		Workers:          cleanList(nr.Workers),
 	}
 	if req.Source == "" {
 		req.Source = "api"
@@ -166,7 +169,7 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 		itemCost = kudos.ImageCost(kudos.ImagePrice{
 			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName, HiresFix: p.HiresFix,
 			SourceImage: p.SourceImage != "", SourceProcessing: p.SourceProcessing, Denoising: p.DenoisingStrength,
-			PostProcessors: p.PostProcessing, Loras: len(p.Loras), WorkerDenyList: req.WorkerBlacklist,
+			PostProcessors: p.PostProcessing, Loras: len(p.Loras), WorkerDenyList: req.WorkerBlacklist, FastWorkersOnly: nr.FastWorkersOnly,
 		}, req.N)
 	case KindText:
 		if nr.Image != nil {

@@ -14,11 +14,15 @@ type NewRequest struct {
 	TrustedWorkers  bool
 	Workers         []string
 	WorkerBlacklist bool
-	R2              bool
-	Shared          bool
-	DryRun          bool // price it, queue nothing
-	ClientAgent     string
-	Source          string // "api" or "discord"
+	// FastWorkersOnly, ExtraSlowWorkers, DisableBatching: see Request.
+	FastWorkersOnly  bool
+	ExtraSlowWorkers bool
+	DisableBatching  bool
+	R2               bool
+	Shared           bool
+	DryRun           bool // price it, queue nothing
+	ClientAgent      string
+	Source           string // "api" or "discord"
 }
 
 // Progress is the AI Horde's check/status view of a request.
@@ -54,6 +58,11 @@ type PopRequest struct {
 	MaxLength           int
 	MaxContextLength    int
 	RequireUpfrontKudos bool
+	// LimitMaxSteps: the worker takes no request with more steps than the
+	// average its model allows (match.go, maxStepsFor). ExtraSlowWorker:
+	// the worker is very slow and takes only requests that allow it.
+	LimitMaxSteps   bool
+	ExtraSlowWorker bool
 	// PriorityUsernames ("name#id") are served first, after the owner, by
 	// a worker whose owner is trusted; an untrusted worker's list is ignored
 	// (else an owner could pull a chosen member's requests to report them).

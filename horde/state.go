@@ -22,6 +22,10 @@ type openRequest struct {
 	itemWork float64     // megapixel-steps (image) or tokens (text) per item
 	ttl      time.Duration
 	seedBase int64
+	// steps is the image request's accurate steps (accurateSteps);
+	// modelSteps the lowest average steps of its models (stepLimit).
+	steps      float64
+	modelSteps float64
 
 	// finishMu serialises the writes that end jobs or the request (submit,
 	// fault, abort, cancel, expiry), so that "is this the last item?" and
@@ -45,6 +49,11 @@ type openRequest struct {
 
 	possibleAt time.Time // when possible was last computed
 	possible   bool
+
+	// Guarded by Horde.etaMu: whether an online worker could take the
+	// request, as of ETA refresh etaRound.
+	etaRound    uint64
+	etaServable bool
 }
 
 // view returns a copy of the request with its current state, sharing no
@@ -95,9 +104,15 @@ type workerState struct {
 	blacklist  []string // lower-cased Worker.Blacklist
 	dropStreak int      // jobs dropped in a row
 	dirty      bool     // changed in memory since last saved
-	savedAt    time.Time
-	uptimePaid int64 // 10-minute uptime slots already paid
-	uptimeRem  int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
+	// Announced on every pop and not stored (a worker pops before it gets
+	// a job): limit_max_steps with the lowest average steps of the
+	// worker's models, and extra_slow_worker.
+	limitMaxSteps bool
+	stepLimit     float64
+	extraSlow     bool
+	savedAt       time.Time
+	uptimePaid    int64 // 10-minute uptime slots already paid
+	uptimeRem     int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
 	// lastFinished is when the worker last finished a job with an ok result
 	// (since this process started): uptime pays only a worker that did
 	// within the last reward window.
@@ -107,10 +122,12 @@ type workerState struct {
 // uptimeSlot is the online time, in seconds, that earns one uptime bonus.
 const uptimeSlot = 600
 
-// setBlacklist sets the worker's blacklist and its lower-cased form.
+// setBlacklist sets the worker's blacklist and its lower-cased form. The
+// lower-cased list is a new slice, never changed after: the ETA refresh
+// reads copies of workerState outside the lock.
 func (ws *workerState) setBlacklist(words []string) {
 	ws.w.Blacklist = words
-	ws.blacklist = ws.blacklist[:0]
+	ws.blacklist = make([]string, 0, len(words))
 	for _, b := range words {
 		if b = strings.ToLower(strings.TrimSpace(b)); b != "" {
 			ws.blacklist = append(ws.blacklist, b)

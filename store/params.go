@@ -11,6 +11,24 @@ import "github.com/hordebot/hordebot/horde"
 type requestParams struct {
 	Image *storedImageParams `json:"image,omitempty"`
 	Text  *storedTextParams  `json:"text,omitempty"`
+	// Which workers may take the request (horde.Request's fields of the
+	// same names); absent in rows written before they existed.
+	FastWorkersOnly  bool `json:"fast_workers_only,omitempty"`
+	ExtraSlowWorkers bool `json:"extra_slow_workers,omitempty"`
+	DisableBatching  bool `json:"disable_batching,omitempty"`
+}
+
+// requestParamsOf is the stored form of a request's parameters and worker choices.
+func requestParamsOf(r horde.Request) requestParams {
+	p := paramsOf(r.Image, r.Text)
+	p.FastWorkersOnly, p.ExtraSlowWorkers, p.DisableBatching = r.FastWorkersOnly, r.ExtraSlowWorkers, r.DisableBatching
+	return p
+}
+
+// setRequest copies the stored parameters and worker choices into r.
+func (p requestParams) setRequest(r *horde.Request) {
+	r.Image, r.Text = p.domain()
+	r.FastWorkersOnly, r.ExtraSlowWorkers, r.DisableBatching = p.FastWorkersOnly, p.ExtraSlowWorkers, p.DisableBatching
 }
 
 type storedLora struct {

@@ -62,7 +62,7 @@ func scanRequest(row interface{ Scan(...any) error }) (horde.Request, error) {
 	if err := json.Unmarshal([]byte(params), &p); err != nil {
 		return horde.Request{}, fmt.Errorf("request %s params: %w", r.ID, err)
 	}
-	r.Image, r.Text = p.domain()
+	p.setRequest(&r)
 	return r, nil
 }
 
@@ -75,7 +75,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 	if r.N < 1 {
 		return horde.Invalidf("n", "request %s: n must be at least 1, not %d", r.ID, r.N)
 	}
-	params, err := jsonText(paramsOf(r.Image, r.Text))
+	params, err := jsonText(requestParamsOf(r))
 	if err != nil {
 		return fmt.Errorf("request %s: %w", r.ID, err)
 	}

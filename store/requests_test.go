@@ -21,6 +21,11 @@ func TestCreateRequestRoundTrip(t *testing.T) {
 			Text:    &horde.TextParams{MaxLength: 80, MaxContextLength: 1024, StopSequence: []string{"\n"}},
 			Workers: []string{"w1", "w2"}, WorkerBlacklist: true, NSFW: true, TrustedWorkers: true, Shared: true,
 			Kudos: 3, Priority: 100, CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC)}},
+		{"worker choices", func() horde.Request {
+			r := imageRequest("fast", 0, 2)
+			r.FastWorkersOnly, r.ExtraSlowWorkers, r.DisableBatching = true, true, true
+			return r
+		}()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -61,6 +61,9 @@ type config struct {
 	MaxContextLength int
 	NSFW             bool
 	Threads          int
+	MaxBatch         int
+	LimitMaxSteps    bool
+	ExtraSlowWorker  bool
 	PopInterval      time.Duration
 	Contact          string
 	LogLevel         slog.Level
@@ -143,6 +146,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.MaxContextLength, "max-context-length", worker.DefaultMaxContextLength, "text: most tokens of context")
 	fs.BoolVar(&cfg.NSFW, "nsfw", false, "accept NSFW requests")
 	fs.IntVar(&cfg.Threads, "threads", 1, "jobs run at once")
+	fs.IntVar(&cfg.MaxBatch, "max-batch", 1, "image: most items of one request per pop, made in one backend call (reGen's max_batch)")
+	fs.BoolVar(&cfg.LimitMaxSteps, "limit-max-steps", false, "image: take no job with more steps than its model's average")
+	fs.BoolVar(&cfg.ExtraSlowWorker, "extra-slow-worker", false, "image: this worker is very slow (under 0.1 megapixel-steps/s); only requests that allow it")
 	fs.DurationVar(&cfg.PopInterval, "pop-interval", worker.DefaultPopInterval, "wait after a pop that found no job")
 	fs.StringVar(&cfg.Contact, "contact", worker.DefaultContact, "contact sent in the Client-Agent header")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
@@ -185,6 +191,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if cfg.Threads < 1 || cfg.Threads > worker.MaxThreads {
 		return config{}, fmt.Errorf("--threads %d: want 1..%d", cfg.Threads, worker.MaxThreads)
+	}
+	if cfg.MaxBatch < 1 || cfg.MaxBatch > aihorde.MaxPopAmount {
+		return config{}, fmt.Errorf("--max-batch %d: want 1..%d", cfg.MaxBatch, aihorde.MaxPopAmount)
 	}
 	if cfg.MaxPixels < 64*64 || cfg.MaxLength < 1 || cfg.MaxContextLength < 1 {
 		return config{}, errors.New("--max-pixels, --max-length and --max-context-length must be positive (max-pixels at least 4096)")
@@ -248,6 +257,9 @@ func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config 
 		MaxLength:        cfg.MaxLength,
 		MaxContextLength: cfg.MaxContextLength,
 		Threads:          cfg.Threads,
+		MaxBatch:         cfg.MaxBatch,
+		LimitMaxSteps:    cfg.LimitMaxSteps,
+		ExtraSlowWorker:  cfg.ExtraSlowWorker,
 		Backend:          b,
 		PopInterval:      cfg.PopInterval,
 		Contact:          cfg.Contact,

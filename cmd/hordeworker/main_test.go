@@ -37,6 +37,13 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("%+v", c)
 				}
 			}},
+		{name: "reGen-like batching", args: []string{"--max-batch", "4", "--limit-max-steps", "--extra-slow-worker"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.MaxBatch != 4 || !c.LimitMaxSteps || !c.ExtraSlowWorker {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "max-batch over the AI Horde's amount", args: []string{"--max-batch", "21"}, getenv: withKey, wantErr: "--max-batch"},
 		{name: "openai text with its key", args: []string{"--kind", "text", "--backend", "openai", "--models", "m", "--backend-url", "http://gpu:8000/v1"},
 			getenv: withKey, check: func(t *testing.T, c config) {
 				if c.OpenAIAPIKey != "sk" || c.BackendURL != "http://gpu:8000/v1" || c.Kind != aihorde.KindText {

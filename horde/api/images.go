@@ -226,7 +226,7 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 		Height:            ip.Height,
 		Steps:             ip.Steps,
 		DDIMSteps:         ip.Steps,
-		NIter:             1,
+		NIter:             len(out.IDs), // as the AI Horde: a batching worker makes n_iter images, one per id
 		Seed:              aihorde.SeedOf(first.Job.Seed),
 		SeedVariation:     ip.SeedVariation,
 		SamplerName:       ip.SamplerName,

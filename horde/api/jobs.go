@@ -45,6 +45,7 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 		BridgeAgent:         common.BridgeAgent,
 		RequireUpfrontKudos: common.RequireUpfrontKudos,
 		PriorityUsernames:   common.PriorityUsernames,
+		ExtraSlowWorker:     common.ExtraSlowWorker,
 	}
 	p.Name = c.workerName(p.Name)
 	c.list("models", p.Models, aihorde.MaxPopModels, aihorde.MaxNameLength)
@@ -60,6 +61,7 @@ func DecodePop(kind horde.RequestKind, data []byte) (horde.PopRequest, []string,
 		p.AllowPainting = ib.AllowPainting
 		p.AllowPostProcessing = ib.AllowPostProcessing
 		p.AllowLora = ib.AllowLora
+		p.LimitMaxSteps = ib.LimitMaxSteps
 		c.intRange("max_pixels", p.MaxPixels, 0, aihorde.MaxSide*aihorde.MaxSide)
 	case horde.KindText:
 		p.MaxLength = tb.MaxLength

@@ -44,6 +44,9 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, ig *ign
 	nr.WorkerBlacklist = valueOr(a.WorkerBlacklist, false)
 	nr.Models = a.Models
 	nr.DryRun = valueOr(a.DryRun, false)
+	nr.FastWorkersOnly = !valueOr(a.SlowWorkers, true)
+	nr.ExtraSlowWorkers = valueOr(a.ExtraSlowWorkers, false)
+	nr.DisableBatching = valueOr(a.DisableBatching, false)
 	ig.add(valueOr(a.Webhook, "") != "", "webhook")
 	ig.add(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
 	ig.add(valueOr(a.Style, "") != "", "style")

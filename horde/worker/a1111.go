@@ -35,7 +35,7 @@ type A1111 struct {
 	log         *slog.Logger
 }
 
-var _ Backend = (*A1111)(nil)
+var _ BatchBackend = (*A1111)(nil)
 
 // NewA1111 checks opts and returns the backend.
 func NewA1111(opts A1111Options) (*A1111, error) {
@@ -84,8 +84,21 @@ type a1111Response struct {
 
 // Generate runs an image job on the web UI.
 func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
+	rs, err := a.GenerateBatch(ctx, job, 1)
+	if err != nil {
+		return Result{}, err
+	}
+	return rs[0], nil
+}
+
+// GenerateBatch makes n images of an image job in one call (batch_size n):
+// the web UI gives image i the seed job.Seed+i, and says so in its info.
+func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error) {
 	if job.Kind != aihorde.KindImage || job.Image == nil {
-		return Result{}, fmt.Errorf("a1111: job %s: not an image job", job.ID)
+		return nil, fmt.Errorf("a1111: job %s: not an image job", job.ID)
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("a1111: job %s: a batch of %d images", job.ID, n)
 	}
 	p := job.Image
 	pos, neg := aihorde.SplitPrompt(job.Prompt)
@@ -106,13 +119,16 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 		CFGScale:       p.CFGScale,
 		SamplerName:    sampler,
 		Seed:           seed,
-		BatchSize:      1,
+		BatchSize:      n,
 		NIter:          1,
 		Tiling:         p.Tiling,
 		SendImages:     true,
 		SaveImages:     false,
 	}
 	overrides := map[string]any{}
+	if n > 1 {
+		overrides["return_grid"] = false // the images only, not a grid of them first
+	}
 	if ckpt, ok := a.checkpoints[job.Model]; ok && ckpt != "" {
 		overrides["sd_model_checkpoint"] = ckpt
 	}
@@ -137,47 +153,70 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 
 	var resp a1111Response
 	if err := postBackendJSON(ctx, a.http, "a1111", joinPath(a.base, endpoint), nil, req, &resp); err != nil {
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
-	if len(resp.Images) == 0 {
-		return Result{}, fmt.Errorf("a1111: job %s: answer has no image", job.ID)
+	images := resp.Images
+	if len(images) == n+1 && n > 1 {
+		images = images[1:] // a web UI that sends the grid anyway puts it first
 	}
-	raw, err := decodeBase64(resp.Images[0])
-	if err != nil {
-		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+	if len(images) != n {
+		return nil, fmt.Errorf("a1111: job %s: answer has %d images, want %d", job.ID, len(images), n)
 	}
-	img, _, err := decodeImage(raw)
-	if err != nil {
-		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
-	}
-	data, err := EncodeWebP(img)
-	if err != nil {
-		return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
-	}
-	used, err := a1111Seed(resp.Info)
+	seeds, err := a1111Seeds(resp.Info, n)
 	if err != nil {
 		if !job.SeedSet {
-			return Result{}, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+			return nil, fmt.Errorf("a1111: job %s: %w", job.ID, err)
 		}
-		used = seed
+		seeds = make([]int64, n)
+		for i := range seeds {
+			seeds[i] = seed + int64(i)
+		}
 	}
-	return Result{Image: data, ContentType: "image/webp", Seed: used, State: aihorde.StateOK}, nil
+	out := make([]Result, 0, n)
+	for i, b64 := range images {
+		raw, err := decodeBase64(b64)
+		if err != nil {
+			return nil, fmt.Errorf("a1111: job %s image %d: %w", job.ID, i, err)
+		}
+		img, _, err := decodeImage(raw)
+		if err != nil {
+			return nil, fmt.Errorf("a1111: job %s image %d: %w", job.ID, i, err)
+		}
+		data, err := EncodeWebP(img)
+		if err != nil {
+			return nil, fmt.Errorf("a1111: job %s image %d: %w", job.ID, i, err)
+		}
+		out = append(out, Result{Image: data, ContentType: "image/webp", Seed: seeds[i], State: aihorde.StateOK})
+	}
+	return out, nil
 }
 
-// a1111Seed reads the seed A1111 used from its info document.
-func a1111Seed(info string) (int64, error) {
+// a1111Seeds reads the seeds A1111 used for n images from its info
+// document: all_seeds, or seed and the ones after it.
+func a1111Seeds(info string, n int) ([]int64, error) {
 	if info == "" {
-		return 0, errors.New("answer has no info")
+		return nil, errors.New("answer has no info")
 	}
 	var v struct {
-		Seed *json.Number `json:"seed"`
+		Seed     *json.Number  `json:"seed"`
+		AllSeeds []json.Number `json:"all_seeds"`
 	}
 	if err := json.Unmarshal([]byte(info), &v); err != nil {
-		return 0, fmt.Errorf("decode info: %w", err)
+		return nil, fmt.Errorf("decode info: %w", err)
+	}
+	seeds := make([]int64, 0, n)
+	if len(v.AllSeeds) >= n {
+		for _, s := range v.AllSeeds[:n] {
+			seeds = append(seeds, aihorde.ParseSeed(s.String()).Value)
+		}
+		return seeds, nil
 	}
 	if v.Seed == nil {
-		return 0, errors.New("info has no seed")
+		return nil, errors.New("info has no seed")
 	}
-	s := aihorde.ParseSeed(v.Seed.String())
-	return s.Value, nil
+	first := aihorde.ParseSeed(v.Seed.String()).Value
+	for i := range n {
+		seeds = append(seeds, first+int64(i))
+	}
+	return seeds, nil
 }

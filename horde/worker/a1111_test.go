@@ -25,6 +25,7 @@ type fakeA1111 struct {
 	body     map[string]any
 	status   int
 	usedSeed int64
+	grid     bool // answer a batch with a grid image first, as a web UI with return_grid on does
 }
 
 func newFakeA1111(t *testing.T) *fakeA1111 {
@@ -59,9 +60,22 @@ func newFakeA1111(t *testing.T) *fakeA1111 {
 		if s, ok := f.body["seed"].(float64); ok && s >= 0 {
 			seed = int64(s)
 		}
-		info, _ := json.Marshal(map[string]any{"seed": seed, "all_seeds": []int64{seed}})
+		n := 1
+		if b, ok := f.body["batch_size"].(float64); ok && b > 1 {
+			n = int(b)
+		}
+		var seeds []int64
+		var images []string
+		if f.grid && n > 1 {
+			images = append(images, "not an image: the grid")
+		}
+		for i := range n {
+			seeds = append(seeds, seed+int64(i))
+			images = append(images, base64.StdEncoding.EncodeToString(buf.Bytes()))
+		}
+		info, _ := json.Marshal(map[string]any{"seed": seed, "all_seeds": seeds})
 		_ = json.NewEncoder(w).Encode(map[string]any{
-			"images":     []string{base64.StdEncoding.EncodeToString(buf.Bytes())},
+			"images":     images,
 			"parameters": f.body,
 			"info":       string(info),
 		})
@@ -192,6 +206,38 @@ func TestA1111SamplerName(t *testing.T) {
 		got, known := A1111SamplerName(tt.in, tt.karras)
 		if got != tt.want || known != tt.known {
 			t.Errorf("A1111SamplerName(%q, %v) = %q, %v; want %q, %v", tt.in, tt.karras, got, known, tt.want, tt.known)
+		}
+	}
+}
+
+// TestA1111Batch checks that a batch is one call of batch_size n, whose n
+// images come back with the seeds the web UI used (seed, seed+1, ...), a
+// grid sent first dropped.
+func TestA1111Batch(t *testing.T) {
+	for _, grid := range []bool{false, true} {
+		f := newFakeA1111(t)
+		f.grid = grid
+		a, err := NewA1111(A1111Options{URL: f.srv.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := a.GenerateBatch(context.Background(), a1111Job(), 4)
+		if err != nil {
+			t.Fatalf("grid %v: %v", grid, err)
+		}
+		if bs, _ := f.body["batch_size"].(float64); bs != 4 {
+			t.Errorf("grid %v: batch_size %v, want 4", grid, f.body["batch_size"])
+		}
+		if ov, _ := f.body["override_settings"].(map[string]any); ov["return_grid"] != false {
+			t.Errorf("grid %v: override_settings %v, want return_grid false", grid, ov)
+		}
+		if len(rs) != 4 {
+			t.Fatalf("grid %v: %d results, want 4", grid, len(rs))
+		}
+		for i, r := range rs {
+			if r.Seed != 31337+int64(i) || len(r.Image) == 0 {
+				t.Errorf("grid %v: result %d seed %d (%d bytes), want seed %d", grid, i, r.Seed, len(r.Image), 31337+i)
+			}
 		}
 	}
 }

@@ -16,6 +16,17 @@ type Backend interface {
 	Generate(ctx context.Context, job Job) (Result, error)
 }
 
+// BatchBackend is a Backend that can make several images of one job's
+// parameters in one call, as a batching AI Horde worker does with a pop of
+// n_iter images (several ids, one payload). GenerateBatch returns exactly n
+// results, image i made with seed job.Seed+i when job.SeedSet (each
+// Result says the seed it used), or an error. The loop uses it for image
+// pops of more than one id; a Backend without it runs the ids one by one.
+type BatchBackend interface {
+	Backend
+	GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error)
+}
+
 // Job is one popped job, as a backend sees it.
 type Job struct {
 	ID    string

@@ -46,6 +46,20 @@ type Config struct {
 	MaxContextLength int
 	// Threads is the number of jobs run at once; default 1.
 	Threads int
+	// MaxBatch is how many items of one request a pop may take at once (the
+	// pop's amount, default 1, at most aihorde.MaxPopAmount), as
+	// horde-worker-reGen's max_batch: the horde answers with n_iter = the
+	// ids it gave, and an image backend that batches (BatchBackend) makes
+	// them in one call. The horde may give fewer (it bounds a batch by
+	// max_pixels).
+	MaxBatch int
+	// LimitMaxSteps asks the horde for no image job with more steps than
+	// the average its model allows; ExtraSlowWorker says the worker is very
+	// slow (under 0.1 megapixel-steps a second), so that only requests
+	// that allow it come (the AI Horde's limit_max_steps and
+	// extra_slow_worker).
+	LimitMaxSteps   bool
+	ExtraSlowWorker bool
 	// Backend runs the jobs (it carries its own URL and options).
 	Backend Backend
 	// PopInterval is the wait after a pop that found no job.
@@ -93,6 +107,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Threads < 0 || c.Threads > MaxThreads {
 		errs = append(errs, fmt.Errorf("Threads %d: want 1..%d", c.Threads, MaxThreads))
 	}
+	if c.MaxBatch < 0 || c.MaxBatch > aihorde.MaxPopAmount {
+		errs = append(errs, fmt.Errorf("MaxBatch %d: want 1..%d", c.MaxBatch, aihorde.MaxPopAmount))
+	}
 	if c.MaxPixels < 0 || c.MaxLength < 0 || c.MaxContextLength < 0 {
 		errs = append(errs, errors.New("MaxPixels, MaxLength and MaxContextLength must not be negative"))
 	}
@@ -101,6 +118,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Threads == 0 {
 		c.Threads = 1
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 1
 	}
 	if c.MaxPixels == 0 {
 		c.MaxPixels = DefaultMaxPixels

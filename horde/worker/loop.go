@@ -117,6 +117,10 @@ func (r *runner) thread(ctx context.Context, n int, stop context.CancelCauseFunc
 			_ = sleepCtx(ctx, r.cfg.PopInterval) // ctx's end is seen by the loop condition
 			continue
 		}
+		if bb, ok := r.cfg.Backend.(BatchBackend); ok && len(jobs) > 1 && jobs[0].job.Kind == aihorde.KindImage {
+			r.processBatch(ctx, log, bb, jobs)
+			continue
+		}
 		for _, p := range jobs {
 			r.process(ctx, log, p)
 		}
@@ -146,6 +150,7 @@ func (r *runner) pop(ctx context.Context) ([]popped, error) {
 		MaxPixels:     r.cfg.MaxPixels,
 		AllowImg2Img:  r.cfg.AllowImg2Img,
 		AllowPainting: r.cfg.AllowPainting,
+		LimitMaxSteps: r.cfg.LimitMaxSteps,
 	})
 	if err != nil {
 		return nil, err
@@ -165,14 +170,17 @@ func (r *runner) popCommon() aihorde.PopCommon {
 		NSFW:              r.cfg.NSFW,
 		Blacklist:         r.cfg.Blacklist,
 		Threads:           r.cfg.Threads,
-		Amount:            1,
+		Amount:            r.cfg.MaxBatch,
+		ExtraSlowWorker:   r.cfg.ExtraSlowWorker,
 		BridgeAgent:       r.client.Agent(),
 		PriorityUsernames: []string{},
 	}
 }
 
-// imageJobs turns an image pop answer into jobs. A batch (several ids)
-// shares the payload; item i gets seed+i and r2_uploads[i].
+// imageJobs turns an image pop answer into jobs. A batch (several ids,
+// n_iter images) shares the payload; item i gets seed+i (the seeds a
+// batching backend such as AUTOMATIC1111 gives the images of one call) and
+// r2_uploads[i].
 func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
 	ids := resp.JobIDs()
 	if len(ids) == 0 || resp.Payload == nil {
@@ -309,32 +317,107 @@ func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
 	log.Info("job done", "took", time.Since(start), "reward", reward, "via", how)
 }
 
+// processBatch runs the jobs of one batched image pop (one payload, one id
+// each) in one backend call and submits each id with its own image and
+// seed. A failed call submits every id as faulted; like process, it is not
+// interrupted by the end of ctx.
+func (r *runner) processBatch(ctx context.Context, log *slog.Logger, bb BatchBackend, jobs []popped) {
+	base := context.WithoutCancel(ctx)
+	first := jobs[0]
+	log = log.With("job", first.job.ID, "model", first.job.Model, "batch", len(jobs))
+	log.Info("batch started", "ttl", first.job.TTL)
+	start := time.Now()
+
+	jobCtx, cancelJob := context.WithTimeout(base, first.job.TTL)
+	results, genErr := r.generateBatch(jobCtx, bb, first, len(jobs))
+	cancelJob()
+
+	for i, p := range jobs {
+		subCtx, cancelSub := context.WithTimeout(base, r.cfg.SubmitTimeout)
+		jl := log.With("job", p.job.ID, "item", i)
+		if genErr != nil {
+			jl.Error("batch failed; submitting as faulted", "err", genErr, "took", time.Since(start))
+			if err := r.submitFaulted(subCtx, p.job); err != nil {
+				jl.Error("submit faulted", "err", err)
+			}
+		} else if reward, how, err := r.submit(subCtx, jl, p, results[i]); err != nil {
+			jl.Error("submit failed", "err", err, "took", time.Since(start))
+		} else {
+			jl.Info("job done", "took", time.Since(start), "reward", reward, "via", how)
+		}
+		cancelSub()
+	}
+}
+
+// generateBatch resolves the batch's source images and makes its n images
+// in one backend call.
+func (r *runner) generateBatch(ctx context.Context, bb BatchBackend, p popped, n int) ([]Result, error) {
+	job := p.job
+	if err := r.resolveSources(ctx, &job, p); err != nil {
+		return nil, err
+	}
+	results, err := bb.GenerateBatch(ctx, job, n)
+	if err != nil {
+		return nil, err
+	}
+	if len(results) != n {
+		return nil, fmt.Errorf("backend made %d images for a batch of %d", len(results), n)
+	}
+	for i := range results {
+		if err := finishResult(&results[i], job, int64(i)); err != nil {
+			return nil, fmt.Errorf("image %d of the batch: %w", i, err)
+		}
+	}
+	return results, nil
+}
+
+// resolveSources fetches or decodes an image job's source image and mask.
+func (r *runner) resolveSources(ctx context.Context, job *Job, p popped) error {
+	if job.Kind != aihorde.KindImage {
+		return nil
+	}
+	var err error
+	img := *job.Image // the batch's jobs share nothing through it
+	if img.SourceImage, err = r.source(ctx, p.sourceImage); err != nil {
+		return fmt.Errorf("source image: %w", err)
+	}
+	if img.SourceMask, err = r.source(ctx, p.sourceMask); err != nil {
+		return fmt.Errorf("source mask: %w", err)
+	}
+	job.Image = &img
+	return nil
+}
+
 // generate resolves the job's source images and runs the backend.
 func (r *runner) generate(ctx context.Context, p popped) (Result, error) {
 	job := p.job
-	if job.Kind == aihorde.KindImage {
-		var err error
-		if job.Image.SourceImage, err = r.source(ctx, p.sourceImage); err != nil {
-			return Result{}, fmt.Errorf("source image: %w", err)
-		}
-		if job.Image.SourceMask, err = r.source(ctx, p.sourceMask); err != nil {
-			return Result{}, fmt.Errorf("source mask: %w", err)
-		}
+	if err := r.resolveSources(ctx, &job, p); err != nil {
+		return Result{}, err
 	}
 	res, err := r.cfg.Backend.Generate(ctx, job)
 	if err != nil {
 		return Result{}, err
 	}
+	if err := finishResult(&res, job, 0); err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// finishResult checks a backend's result for the item-th image of job and
+// fills in what the backend left out: state ok, and the seed (the job's
+// plus item) when the backend did not say which it used.
+func finishResult(res *Result, job Job, item int64) error {
 	if job.Kind == aihorde.KindImage && len(res.Image) == 0 {
-		return Result{}, errors.New("backend returned no image")
+		return errors.New("backend returned no image")
 	}
 	if res.State == "" {
 		res.State = aihorde.StateOK
 	}
-	if res.Seed == 0 && job.SeedSet { // a backend that did not say which seed it used used the job's
-		res.Seed = job.Seed
+	if res.Seed == 0 && job.SeedSet {
+		res.Seed = job.Seed + item
 	}
-	return res, nil
+	return nil
 }
 
 // source fetches (URL) or decodes (base64) a source image; "" is none.

@@ -22,7 +22,7 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 // tests, demos and wiring checks, and says so in every result's metadata.
 type Procedural struct{}
 
-var _ Backend = (*Procedural)(nil)
+var _ BatchBackend = (*Procedural)(nil)
 
 // NewProcedural returns the procedural backend.
 func NewProcedural() *Procedural { return &Procedural{} }
@@ -66,6 +66,25 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 	default:
 		return Result{}, fmt.Errorf("procedural: job %s: unknown kind %q", job.ID, job.Kind)
 	}
+}
+
+// GenerateBatch draws n images of an image job, image i with seed
+// job.Seed+i: the same pictures as n jobs of those seeds.
+func (p *Procedural) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error) {
+	if job.Kind != aihorde.KindImage {
+		return nil, fmt.Errorf("procedural: job %s: only image jobs batch", job.ID)
+	}
+	out := make([]Result, 0, n)
+	for i := range n {
+		one := job
+		one.Seed = job.Seed + int64(i)
+		res, err := p.Generate(ctx, one)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // proceduralSeed mixes the prompt's FNV-1a hash with the seed.
