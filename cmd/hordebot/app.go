@@ -107,7 +107,13 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
 	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks}
+	models, err := loadModelReference(ctx, cfg.Models, cfg.Data, nil, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	opt := api.Options{
+		Models:       models,
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
 		Logger:       log,

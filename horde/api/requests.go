@@ -71,6 +71,12 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, deco
 		s.writeError(w, r, err)
 		return
 	}
+	mws, err := s.modelWarnings(nr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	warnings = append(warnings, mws...)
 	s.submitRequest(w, r, nr, warnings)
 }
 

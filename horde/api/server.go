@@ -65,6 +65,14 @@ type Options struct {
 	Clock          horde.Clock
 	// Version is reported by /status/heartbeat.
 	Version string
+	// Models is the model reference: requirement warnings on image
+	// requests, hires_fix limits, /status/models?model_state. nil knows no
+	// model (every model is "custom").
+	Models *horde.ModelReference
+	// Styles holds the image and text styles and their collections
+	// (/styles, /collections, a request's "style"); nil answers those
+	// routes 403 StylesDisabled and a request naming a style 404.
+	Styles horde.StyleStore
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
