@@ -114,6 +114,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	opt := api.Options{
 		Models:       models,
+		Styles:       st,
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
 		Logger:       log,

@@ -112,7 +112,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {
-	s.async(w, r, s.opt.MaxBodyBytes, DecodeImageAsync)
+	s.async(w, r, s.opt.MaxBodyBytes, horde.KindImage, DecodeImageAsync)
 }
 
 func (s *server) imageCheck(w http.ResponseWriter, r *http.Request) {

@@ -54,14 +54,15 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warning
 	unsupported := func(set bool, field string) { warnUnsupported(warnings, set, field) }
 	unsupported(valueOr(a.Webhook, "") != "", "webhook")
 	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
-	unsupported(valueOr(a.Style, "") != "", "style")
-	unsupported(len(a.ExtraSourceImages) > 0, "extra_source_images")
 }
 
-// async reads an async body (at most limit bytes), decodes it with decode
-// and queues the request.
-func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []aihorde.Warning, error)) {
+// async reads an async body (at most limit bytes), applies its style,
+// decodes it with decode and queues the request.
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind horde.RequestKind, decode func([]byte) (horde.NewRequest, []aihorde.Warning, error)) {
 	data, err := s.readBody(w, r, limit)
+	if err == nil {
+		data, err = s.applyStyle(r, kind, data)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
