@@ -209,7 +209,7 @@ func (s *server) validateStyle(sty horde.Style) ([]aihorde.Warning, error) {
 	c.text("info", sty.Info, false, horde.MaxStyleInfoLength)
 	c.text("prompt", sty.Prompt, true, horde.MaxStylePromptLength)
 	if len(sty.Models) < 1 {
-		c.fail("models", "a style has to name at least one model")
+		c.fail("models", "a style's models must name at least one model")
 	}
 	c.list("models", sty.Models, horde.MaxStyleModels, aihorde.MaxNameLength)
 	c.list("tags", sty.Tags, horde.MaxStyleTags, horde.MaxStyleTagLength)
