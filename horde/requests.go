@@ -227,7 +227,7 @@ func imageParams(in *ImageParams) (*ImageParams, []string, error) {
 			aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
 	}
 	switch p.SourceProcessing {
-	case "", "txt2img", "img2img":
+	case "", "txt2img", "img2img", "remix":
 	case "inpainting", "outpainting":
 		if p.SourceImage == "" {
 			return nil, nil, Invalidf("source_image", "%s needs a source image", p.SourceProcessing)

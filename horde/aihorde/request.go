@@ -21,7 +21,15 @@ type AsyncCommon struct {
 	AllowDowngrade    *bool             `json:"allow_downgrade"`
 	Webhook           *string           `json:"webhook"`
 	Style             *string           `json:"style"`
-	ExtraSourceImages []json.RawMessage `json:"extra_source_images"`
+	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images"`
+}
+
+// ExtraSourceImage is one of a request's extra_source_images (Stable
+// Cascade remix), also forwarded in the pop answer. Strength left out is
+// DefaultExtraSourceStrength.
+type ExtraSourceImage struct {
+	Image    string   `json:"image"`
+	Strength *float64 `json:"strength,omitempty"`
 }
 
 // ImageAsyncRequest is the body of POST /generate/async.

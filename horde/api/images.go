@@ -79,8 +79,9 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []aihorde.Warning, error) 
 		p.Loras = append(p.Loras, lora)
 	}
 	if p.SourceProcessing != "" {
-		c.oneOf("source_processing", p.SourceProcessing, "img2img", "inpainting", "outpainting")
+		c.oneOf("source_processing", p.SourceProcessing, "img2img", "inpainting", "outpainting", "remix")
 	}
+	p.ExtraSourceImages = extraSourceImages(&c, b.ExtraSourceImages)
 	if p.SourceImage == "" && (p.SourceProcessing == "inpainting" || p.SourceProcessing == "outpainting") {
 		c.fail("source_image", "source_image is required for %s", p.SourceProcessing)
 	}
@@ -203,6 +204,7 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 	out.SourceImage = ip.SourceImage
 	out.SourceMask = ip.SourceMask
 	out.SourceProcessing = ip.SourceProcessing
+	out.ExtraSourceImages = extraSourceImagesOut(ip.ExtraSourceImages)
 	if out.SourceProcessing == "" {
 		out.SourceProcessing = "img2img"
 	}
