@@ -9,18 +9,18 @@ import "encoding/json"
 
 // AsyncCommon holds the fields image and text requests share.
 type AsyncCommon struct {
-	TrustedWorkers    *bool             `json:"trusted_workers"`
-	SlowWorkers       *bool             `json:"slow_workers"`
-	ExtraSlowWorkers  *bool             `json:"extra_slow_workers"`
-	Workers           []string          `json:"workers"`
-	WorkerBlacklist   *bool             `json:"worker_blacklist"`
-	Models            []string          `json:"models"`
-	DryRun            *bool             `json:"dry_run"`
-	ProxiedAccount    *string           `json:"proxied_account"`
-	DisableBatching   *bool             `json:"disable_batching"`
-	AllowDowngrade    *bool             `json:"allow_downgrade"`
-	Webhook           *string           `json:"webhook"`
-	Style             *string           `json:"style"`
+	TrustedWorkers    *bool              `json:"trusted_workers"`
+	SlowWorkers       *bool              `json:"slow_workers"`
+	ExtraSlowWorkers  *bool              `json:"extra_slow_workers"`
+	Workers           []string           `json:"workers"`
+	WorkerBlacklist   *bool              `json:"worker_blacklist"`
+	Models            []string           `json:"models"`
+	DryRun            *bool              `json:"dry_run"`
+	ProxiedAccount    *string            `json:"proxied_account"`
+	DisableBatching   *bool              `json:"disable_batching"`
+	AllowDowngrade    *bool              `json:"allow_downgrade"`
+	Webhook           *string            `json:"webhook"`
+	Style             *string            `json:"style"`
 	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images"`
 }
 
