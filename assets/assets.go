@@ -9,3 +9,14 @@ import _ "embed"
 //
 //go:embed default-config.yaml
 var DefaultConfig []byte
+
+// ModelReferenceImage and ModelReferenceText are the embedded default model
+// reference, in the AI Horde's formats (stable_diffusion.json and the text
+// db.json): a few entries per common baseline, used when config names no
+// reference file or URL (models.reference_file, models.reference_url).
+//
+//go:embed modelref/stable_diffusion.json
+var ModelReferenceImage []byte
+
+//go:embed modelref/text.json
+var ModelReferenceText []byte

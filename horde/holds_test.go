@@ -151,3 +151,33 @@ func TestConcurrencyCaps(t *testing.T) {
 		t.Fatalf("user info concurrency = %d (%v), want 5", info.Concurrency, err)
 	}
 }
+
+// TestModelBaselinePricesTheRequest: with a model reference, a request
+// naming an SDXL model costs what the AI Horde charges for one (twice an
+// SD 1.5 image), and a limit_max_steps worker uses the model's own steps.
+func TestModelBaselinePricesTheRequest(t *testing.T) {
+	ref, err := horde.ParseModelReference([]byte(`{
+		"SDXL 1.0": {"name": "SDXL 1.0", "baseline": "stable_diffusion_xl", "requirements": {"min_steps": 10, "max_steps": 30}},
+		"Deliberate": {"name": "Deliberate", "baseline": "stable diffusion 1"}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, horde.Config{Models: ref, StepLimits: ref.StepLimits})
+	alice := e.user("alice", 1000)
+	price := func(model string) int64 {
+		nr := imageRequest("a lighthouse", model)
+		nr.DryRun = true
+		r, _, err := e.h.Submit(e.ctx, alice.User, nr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Kudos
+	}
+	sd1, sdxl := price("Deliberate"), price("SDXL 1.0")
+	if sdxl < 2*sd1-2 || sdxl > 2*sd1+2 {
+		t.Fatalf("SDXL costs %d and SD 1.5 %d: want about twice", sdxl, sd1)
+	}
+	if lo, hi, ok := ref.StepLimits("SDXL 1.0"); !ok || lo != 10 || hi != 30 {
+		t.Fatalf("step limits %d..%d (%v), want 10..30", lo, hi, ok)
+	}
+}

@@ -65,6 +65,9 @@ type Config struct {
 	// steps than their average. Nil, or a model it does not know, uses the
 	// AI Horde's defaults for such a model: 20 and 40 (so 30 steps).
 	StepLimits func(model string) (minSteps, maxSteps int, ok bool)
+	// Models is the model reference, if any: an image request naming one
+	// model is priced by that model's baseline (SDXL, Flux... cost more).
+	Models *ModelReference
 	// Filter checks every prompt before it is queued (see Submit); nil
 	// queues prompts unfiltered.
 	Filter PromptFilter

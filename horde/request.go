@@ -65,6 +65,15 @@ type ImageParams struct {
 	SourceImage               string // img2img / inpainting source (base64 or URL)
 	SourceProcessing          string // txt2img (default), img2img, inpainting, outpainting
 	SourceMask                string
+	// ExtraSourceImages are the extra images of a remix (Stable Cascade;
+	// source_processing "remix"), up to 5.
+	ExtraSourceImages []ExtraSourceImage
+}
+
+// ExtraSourceImage is an extra image of a remix and its strength.
+type ExtraSourceImage struct {
+	Image    string // base64 or URL
+	Strength float64
 }
 
 // Pixels is width*height.

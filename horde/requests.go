@@ -26,7 +26,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if u.Flagged {
 		return Request{}, nil, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request generations")
 	}
-	req, warnings, err := buildRequest(u, nr)
+	req, warnings, err := buildRequest(u, nr, h.cfg.Models)
 	if err != nil {
 		return Request{}, nil, err
 	}
@@ -110,7 +110,7 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 const CodeCorruptPrompt = "CorruptPrompt"
 
 // buildRequest validates a new request, fills in defaults and prices it.
-func buildRequest(u User, nr NewRequest) (Request, []string, error) {
+func buildRequest(u User, nr NewRequest, models *ModelReference) (Request, []string, error) {
 	var warnings []string
 	req := Request{
 		Kind:             nr.Kind,
@@ -166,10 +166,15 @@ func buildRequest(u User, nr NewRequest) (Request, []string, error) {
 		}
 		warnings = append(warnings, w...)
 		req.Image = p
+		var baseline string // one model named: priced by its baseline (SDXL, Flux... cost more)
+		if len(req.Models) == 1 {
+			baseline = models.Baseline(req.Models[0])
+		}
 		itemCost = kudos.ImageCost(kudos.ImagePrice{
 			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName, HiresFix: p.HiresFix,
 			SourceImage: p.SourceImage != "", SourceProcessing: p.SourceProcessing, Denoising: p.DenoisingStrength,
 			PostProcessors: p.PostProcessing, Loras: len(p.Loras), WorkerDenyList: req.WorkerBlacklist, FastWorkersOnly: nr.FastWorkersOnly,
+			Baseline: baseline,
 		}, req.N)
 	case KindText:
 		if nr.Image != nil {
@@ -234,7 +239,7 @@ func imageParams(in *ImageParams) (*ImageParams, []string, error) {
 			aihorde.MinDenoisingStrength, aihorde.MaxDenoisingStrength)
 	}
 	switch p.SourceProcessing {
-	case "", "txt2img", "img2img":
+	case "", "txt2img", "img2img", "remix":
 	case "inpainting", "outpainting":
 		if p.SourceImage == "" {
 			return nil, nil, Invalidf("source_image", "%s needs a source image", p.SourceProcessing)

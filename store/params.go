@@ -39,25 +39,31 @@ type storedLora struct {
 }
 
 type storedImageParams struct {
-	Width             int          `json:"width"`
-	Height            int          `json:"height"`
-	Steps             int          `json:"steps"`
-	SamplerName       string       `json:"sampler_name"`
-	CFGScale          float64      `json:"cfg_scale"`
-	Seed              string       `json:"seed,omitempty"`
-	SeedVariation     int          `json:"seed_variation,omitempty"`
-	DenoisingStrength float64      `json:"denoising_strength,omitempty"`
-	HiresFixDenoising float64      `json:"hires_fix_denoising_strength,omitempty"`
-	FacefixerStrength float64      `json:"facefixer_strength,omitempty"`
-	Karras            bool         `json:"karras,omitempty"`
-	Tiling            bool         `json:"tiling,omitempty"`
-	HiresFix          bool         `json:"hires_fix,omitempty"`
-	ClipSkip          int          `json:"clip_skip,omitempty"`
-	PostProcessing    []string     `json:"post_processing,omitempty"`
-	Loras             []storedLora `json:"loras,omitempty"`
-	SourceImage       string       `json:"source_image,omitempty"`
-	SourceProcessing  string       `json:"source_processing,omitempty"`
-	SourceMask        string       `json:"source_mask,omitempty"`
+	Width             int                      `json:"width"`
+	Height            int                      `json:"height"`
+	Steps             int                      `json:"steps"`
+	SamplerName       string                   `json:"sampler_name"`
+	CFGScale          float64                  `json:"cfg_scale"`
+	Seed              string                   `json:"seed,omitempty"`
+	SeedVariation     int                      `json:"seed_variation,omitempty"`
+	DenoisingStrength float64                  `json:"denoising_strength,omitempty"`
+	HiresFixDenoising float64                  `json:"hires_fix_denoising_strength,omitempty"`
+	FacefixerStrength float64                  `json:"facefixer_strength,omitempty"`
+	Karras            bool                     `json:"karras,omitempty"`
+	Tiling            bool                     `json:"tiling,omitempty"`
+	HiresFix          bool                     `json:"hires_fix,omitempty"`
+	ClipSkip          int                      `json:"clip_skip,omitempty"`
+	PostProcessing    []string                 `json:"post_processing,omitempty"`
+	Loras             []storedLora             `json:"loras,omitempty"`
+	SourceImage       string                   `json:"source_image,omitempty"`
+	SourceProcessing  string                   `json:"source_processing,omitempty"`
+	SourceMask        string                   `json:"source_mask,omitempty"`
+	ExtraSourceImages []storedExtraSourceImage `json:"extra_source_images,omitempty"`
+}
+
+type storedExtraSourceImage struct {
+	Image    string  `json:"image"`
+	Strength float64 `json:"strength"`
 }
 
 type storedTextParams struct {
@@ -110,6 +116,9 @@ func paramsOf(image *horde.ImageParams, text *horde.TextParams) requestParams {
 		for _, l := range image.Loras {
 			ip.Loras = append(ip.Loras, storedLora(l))
 		}
+		for _, x := range image.ExtraSourceImages {
+			ip.ExtraSourceImages = append(ip.ExtraSourceImages, storedExtraSourceImage(x))
+		}
 		p.Image = &ip
 	}
 	if text != nil {
@@ -143,6 +152,9 @@ func (p requestParams) domain() (*horde.ImageParams, *horde.TextParams) {
 		}
 		for _, l := range s.Loras {
 			image.Loras = append(image.Loras, horde.Lora(l))
+		}
+		for _, x := range s.ExtraSourceImages {
+			image.ExtraSourceImages = append(image.ExtraSourceImages, horde.ExtraSourceImage(x))
 		}
 	}
 	if s := p.Text; s != nil {

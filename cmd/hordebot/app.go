@@ -63,8 +63,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
+	models, err := loadModelReference(ctx, cfg.Models, cfg.Data, nil, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	hooks := &kudosHooks{}
 	h, err := horde.New(ctx, st, horde.Config{
+		Models:               models,
+		StepLimits:           models.StepLimits,
 		Clock:                clock,
 		Logger:               log,
 		Filter:               pf,
@@ -108,6 +115,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks}
 	opt := api.Options{
+		Models:       models,
+		Styles:       st,
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
 		Logger:       log,

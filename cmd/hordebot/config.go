@@ -40,6 +40,8 @@ type Config struct {
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
+	// Models names the model reference (baselines, step limits, nsfw).
+	Models ModelsConfig `json:"models"`
 	// Kudos is passed as it is to the kudos engine (kudos.Config).
 	Kudos json.RawMessage `json:"kudos"`
 }
@@ -123,6 +125,17 @@ type FilterConfig struct {
 	Negative    string   `json:"negative"`
 	RewriteNSFW bool     `json:"rewrite_nsfw"`
 	NSFWModels  []string `json:"nsfw_models"`
+}
+
+// ModelsConfig names the model reference, in the AI Horde's formats: each
+// kind from a file, else a URL fetched at start (with a timeout, cached in
+// the data dir, never fatal), else the embedded default.
+type ModelsConfig struct {
+	ReferenceFile     string         `json:"reference_file"`      // image (stable_diffusion.json)
+	ReferenceURL      string         `json:"reference_url"`       // image
+	TextReferenceFile string         `json:"text_reference_file"` // text (db.json)
+	TextReferenceURL  string         `json:"text_reference_url"`  // text
+	FetchTimeout      kudos.Duration `json:"fetch_timeout"`       // default 10s
 }
 
 // DeprecatedKeys names the keys of c that are deprecated aliases, each with

@@ -43,6 +43,12 @@ const (
 	MaxLoraStrength     = 5.0
 	MaxLoras            = 5
 
+	// MaxExtraSourceImages bounds extra_source_images (remix), as on the AI
+	// Horde; DefaultExtraSourceStrength is an extra image's strength when it
+	// sets none.
+	MaxExtraSourceImages       = 5
+	DefaultExtraSourceStrength = 1.0
+
 	// DefaultMaxPixels is a popping image worker's max_pixels when it sends none.
 	DefaultMaxPixels = 512 * 512
 )

@@ -131,8 +131,10 @@ type ImagePopResponse struct {
 	SourceImage      string        `json:"source_image,omitempty"`
 	SourceProcessing string        `json:"source_processing,omitempty"`
 	SourceMask       string        `json:"source_mask,omitempty"`
-	R2Upload         string        `json:"r2_upload,omitempty"`
-	R2Uploads        []string      `json:"r2_uploads,omitempty"`
+	// ExtraSourceImages are a remix's extra images, each with its strength.
+	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images,omitempty"`
+	R2Upload          string             `json:"r2_upload,omitempty"`
+	R2Uploads         []string           `json:"r2_uploads,omitempty"`
 }
 
 // MarshalJSON writes the response with "payload": {} and "skipped": {} when

@@ -9,19 +9,27 @@ import "encoding/json"
 
 // AsyncCommon holds the fields image and text requests share.
 type AsyncCommon struct {
-	TrustedWorkers    *bool             `json:"trusted_workers"`
-	SlowWorkers       *bool             `json:"slow_workers"`
-	ExtraSlowWorkers  *bool             `json:"extra_slow_workers"`
-	Workers           []string          `json:"workers"`
-	WorkerBlacklist   *bool             `json:"worker_blacklist"`
-	Models            []string          `json:"models"`
-	DryRun            *bool             `json:"dry_run"`
-	ProxiedAccount    *string           `json:"proxied_account"`
-	DisableBatching   *bool             `json:"disable_batching"`
-	AllowDowngrade    *bool             `json:"allow_downgrade"`
-	Webhook           *string           `json:"webhook"`
-	Style             *string           `json:"style"`
-	ExtraSourceImages []json.RawMessage `json:"extra_source_images"`
+	TrustedWorkers    *bool              `json:"trusted_workers"`
+	SlowWorkers       *bool              `json:"slow_workers"`
+	ExtraSlowWorkers  *bool              `json:"extra_slow_workers"`
+	Workers           []string           `json:"workers"`
+	WorkerBlacklist   *bool              `json:"worker_blacklist"`
+	Models            []string           `json:"models"`
+	DryRun            *bool              `json:"dry_run"`
+	ProxiedAccount    *string            `json:"proxied_account"`
+	DisableBatching   *bool              `json:"disable_batching"`
+	AllowDowngrade    *bool              `json:"allow_downgrade"`
+	Webhook           *string            `json:"webhook"`
+	Style             *string            `json:"style"`
+	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images"`
+}
+
+// ExtraSourceImage is one of a request's extra_source_images (Stable
+// Cascade remix), also forwarded in the pop answer. Strength left out is
+// DefaultExtraSourceStrength.
+type ExtraSourceImage struct {
+	Image    string   `json:"image"`
+	Strength *float64 `json:"strength,omitempty"`
 }
 
 // ImageAsyncRequest is the body of POST /generate/async.

@@ -94,8 +94,9 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 		p.Loras = append(p.Loras, lora)
 	}
 	if p.SourceProcessing != "" {
-		c.oneOf("source_processing", p.SourceProcessing, "img2img", "inpainting", "outpainting")
+		c.oneOf("source_processing", p.SourceProcessing, "img2img", "inpainting", "outpainting", "remix")
 	}
+	p.ExtraSourceImages = extraSourceImages(&c, b.ExtraSourceImages)
 	if p.SourceImage == "" && (p.SourceProcessing == "inpainting" || p.SourceProcessing == "outpainting") {
 		c.fail("source_image", "source_image is required for %s", p.SourceProcessing)
 	}
@@ -126,7 +127,7 @@ func DecodeImageAsync(data []byte) (horde.NewRequest, []string, error) {
 }
 
 func (s *server) imageAsync(w http.ResponseWriter, r *http.Request) {
-	s.async(w, r, s.opt.MaxBodyBytes, DecodeImageAsync)
+	s.async(w, r, s.opt.MaxBodyBytes, horde.KindImage, DecodeImageAsync)
 }
 
 func (s *server) imageCheck(w http.ResponseWriter, r *http.Request) {
@@ -217,6 +218,7 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 	out.SourceImage = ip.SourceImage
 	out.SourceMask = ip.SourceMask
 	out.SourceProcessing = ip.SourceProcessing
+	out.ExtraSourceImages = extraSourceImagesOut(ip.ExtraSourceImages)
 	if out.SourceProcessing == "" {
 		out.SourceProcessing = "img2img"
 	}

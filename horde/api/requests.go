@@ -49,15 +49,16 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, ig *ign
 	nr.DisableBatching = valueOr(a.DisableBatching, false)
 	ig.add(valueOr(a.Webhook, "") != "", "webhook")
 	ig.add(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
-	ig.add(valueOr(a.Style, "") != "", "style")
-	ig.add(len(a.ExtraSourceImages) > 0, "extra_source_images")
 }
 
-// async reads an async body (at most limit bytes), decodes it with decode
-// and queues the request. What the body asked for that is ignored is
-// logged, not answered.
-func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, decode func([]byte) (horde.NewRequest, []string, error)) {
+// async reads an async body (at most limit bytes), applies its style,
+// decodes it with decode and queues the request. What the body asked for
+// that is ignored is logged, not answered.
+func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind horde.RequestKind, decode func([]byte) (horde.NewRequest, []string, error)) {
 	data, err := s.readBody(w, r, limit)
+	if err == nil {
+		data, err = s.applyStyle(r, kind, data)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -70,11 +71,17 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, deco
 	if len(ignored) > 0 {
 		s.log.DebugContext(r.Context(), "request with ignored fields", "path", r.URL.Path, "fields", ignored)
 	}
-	s.submitRequest(w, r, nr)
+	mws, err := s.modelWarnings(nr)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.submitRequest(w, r, nr, mws)
 }
 
-// submitRequest authenticates the requester and queues (or prices) nr.
-func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest) {
+// submitRequest authenticates the requester and queues (or prices) nr;
+// warnings (the model reference's) come first in the answer.
+func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
 	u, err := s.requestUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -91,7 +98,7 @@ func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.
 		s.ok(w, aihorde.DryRunResponse{Kudos: req.Kudos})
 		return
 	}
-	warnings := []aihorde.Warning{}
+	warnings = append([]aihorde.Warning{}, warnings...)
 	for _, n := range notices {
 		if w, ok := noticeWarning(n); ok {
 			warnings = append(warnings, w)

@@ -68,6 +68,14 @@ type Options struct {
 	Version string
 	// News is what /status/news answers, newest first; nil: an empty list.
 	News []aihorde.Newspiece
+	// Models is the model reference: requirement warnings on image
+	// requests, hires_fix limits, /status/models?model_state. nil knows no
+	// model (every model is "custom").
+	Models *horde.ModelReference
+	// Styles holds the image and text styles and their collections
+	// (/styles, /collections, a request's "style"); nil answers those
+	// routes 403 StylesDisabled and a request naming a style 404.
+	Styles horde.StyleStore
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
@@ -186,6 +194,28 @@ func (s *server) routes() *http.ServeMux {
 
 	handle("POST /kudos/transfer", classDefault, s.transfer)
 
+	handle("GET /styles/image", classDefault, s.listStyles(horde.KindImage))
+	handle("POST /styles/image", classDefault, s.createStyle(horde.KindImage))
+	handle("GET /styles/image/{id}", classDefault, s.getStyle(horde.KindImage))
+	handle("PATCH /styles/image/{id}", classDefault, s.patchStyle(horde.KindImage))
+	handle("DELETE /styles/image/{id}", classDefault, s.deleteStyle(horde.KindImage))
+	handle("GET /styles/image_by_name/{name}", classDefault, s.getStyleByName(horde.KindImage))
+	handle("POST /styles/image/{id}/example", classDefault, s.addStyleExample)
+	handle("PATCH /styles/image/{id}/example/{example}", classDefault, s.patchStyleExample)
+	handle("DELETE /styles/image/{id}/example/{example}", classDefault, s.deleteStyleExample)
+	handle("GET /styles/text", classDefault, s.listStyles(horde.KindText))
+	handle("POST /styles/text", classDefault, s.createStyle(horde.KindText))
+	handle("GET /styles/text/{id}", classDefault, s.getStyle(horde.KindText))
+	handle("PATCH /styles/text/{id}", classDefault, s.patchStyle(horde.KindText))
+	handle("DELETE /styles/text/{id}", classDefault, s.deleteStyle(horde.KindText))
+	handle("GET /styles/text_by_name/{name}", classDefault, s.getStyleByName(horde.KindText))
+	handle("GET /collections", classDefault, s.listCollections)
+	handle("POST /collections", classDefault, s.createCollection)
+	handle("GET /collections/{id}", classDefault, s.getCollection)
+	handle("PATCH /collections/{id}", classDefault, s.patchCollection)
+	handle("DELETE /collections/{id}", classDefault, s.deleteCollection)
+	handle("GET /collection_by_name/{name}", classDefault, s.getCollectionByName)
+
 	handle("GET /status/heartbeat", classDefault, s.heartbeat)
 	handle("GET /status/models", classDefault, s.models)
 	handle("GET /status/models/{name...}", classDefault, s.model)
@@ -267,7 +297,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		h := rec.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
 		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 			// X-Fields: AI Horde clients (the npm package @zeldafan0225/ai_horde)
 			// send it to ask for a subset of fields; the full answer is a superset.
 			h.Set("Access-Control-Allow-Headers", "apikey, Client-Agent, Content-Type, Idempotency-Key, X-Fields")

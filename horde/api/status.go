@@ -16,9 +16,15 @@ func (s *server) heartbeat(w http.ResponseWriter, r *http.Request) {
 	s.ok(w, aihorde.Heartbeat{Message: "OK", Version: version})
 }
 
-// models lists the models online workers offer, ?type=image (default) or text.
+// models lists the models online workers offer, ?type=image (default) or
+// text, ?model_state=known|custom|all (default all: see modelStateParam).
 func (s *server) models(w http.ResponseWriter, r *http.Request) {
 	kind, err := kindParam(r, horde.KindImage)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	state, err := modelStateParam(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
@@ -33,6 +39,9 @@ func (s *server) models(w http.ResponseWriter, r *http.Request) {
 		t := m.Kind
 		if t == "" {
 			t = kind
+		}
+		if !s.keepModel(state, t, m.Name) {
+			continue
 		}
 		out = append(out, aihorde.ActiveModel{
 			Name: m.Name, Count: m.Workers, Performance: m.Performance, Queued: m.Queued,

@@ -113,7 +113,7 @@ func DecodeTextAsync(data []byte) (horde.NewRequest, []string, error) {
 }
 
 func (s *server) textAsync(w http.ResponseWriter, r *http.Request) {
-	s.async(w, r, s.bodyLimit(limitText), DecodeTextAsync)
+	s.async(w, r, s.bodyLimit(limitText), horde.KindText, DecodeTextAsync)
 }
 
 func textStatusOf(p horde.Progress, gens []horde.Generation) aihorde.TextStatus {
