@@ -41,6 +41,15 @@ type Options struct {
 	BaseURL string
 	// Transfers serves /kudos/transfer; nil answers it 503.
 	Transfers Transferer
+	// Awards serves /kudos/award (moderators); nil answers it 403 AwardsDisabled.
+	Awards Awarder
+	// IPTimeouts serves /operations/ipaddr and refuses addresses in
+	// timeout on every other route; nil: no timeouts.
+	IPTimeouts *horde.IPTimeouts
+	// Filter is the prompt filter POST /filters checks prompts with, and
+	// FilterLists its lists as GET /filters shows them; nil: none.
+	Filter      horde.PromptFilter
+	FilterLists []FilterList
 	Logger    *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
@@ -176,6 +185,14 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /workers/name/{name}", classDefault, s.workerByName)
 
 	handle("POST /kudos/transfer", classDefault, s.transfer)
+	handle("POST /kudos/award", classDefault, s.kudosAward)
+
+	handle("GET /operations/ipaddr", classDefault, s.listIPTimeouts)
+	handle("POST /operations/ipaddr", classDefault, s.addIPTimeout)
+	handle("DELETE /operations/ipaddr", classDefault, s.deleteIPTimeout)
+	handle("GET /operations/ipaddr/{ipaddr}", classDefault, s.ipTimeout)
+	handle("GET /filters", classLargeAnswer, s.filters)
+	handle("POST /filters", classDefault, s.checkFilter)
 
 	handle("GET /status/heartbeat", classDefault, s.heartbeat)
 	handle("GET /status/models", classDefault, s.models)
@@ -258,7 +275,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			rec.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if !s.allow(rec, r) {
+		if !s.allowIP(rec, r) || !s.allow(rec, r) {
 			return
 		}
 		mux.ServeHTTP(rec, r)
