@@ -50,7 +50,7 @@ type Options struct {
 	// FilterLists its lists as GET /filters shows them; nil: none.
 	Filter      horde.PromptFilter
 	FilterLists []FilterList
-	Logger    *slog.Logger
+	Logger      *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
 	// route has a smaller cap sized to its largest valid body (bodyLimits),
