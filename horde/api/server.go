@@ -50,6 +50,8 @@ type Options struct {
 	// FilterLists its lists as GET /filters shows them; nil: none.
 	Filter      horde.PromptFilter
 	FilterLists []FilterList
+	// Ratings serves /generate/rate/{id}; nil answers it 403 FeatureDisabled.
+	Ratings *horde.Ratings
 	Logger      *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
@@ -165,6 +167,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("DELETE /generate/status/{id}", classLargeAnswer, s.imageCancel)
 	handle("POST /generate/pop", classDefault, s.imagePop)
 	handle("POST /generate/submit", classLargeBody, s.imageSubmit)
+	handle("POST /generate/rate/{id}", classDefault, s.rate)
 
 	handle("POST /generate/text/async", classDefault, s.textAsync)
 	handle("GET /generate/text/status/{id}", classDefault, s.textStatus)
