@@ -52,7 +52,7 @@ type Options struct {
 	FilterLists []FilterList
 	// Ratings serves /generate/rate/{id}; nil answers it 403 FeatureDisabled.
 	Ratings *horde.Ratings
-	Logger      *slog.Logger
+	Logger  *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
 	// route has a smaller cap sized to its largest valid body (bodyLimits),
