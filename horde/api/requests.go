@@ -76,11 +76,12 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, deco
 
 // submitRequest authenticates the requester and queues (or prices) nr.
 func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
-	u, err := s.requestUser(r)
+	u, sk, err := s.requester(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	nr.SharedKey = sk
 	nr.ClientAgent = clientAgent(r)
 	nr.Source = "api"
 	req, notices, err := s.h.Submit(r.Context(), u, nr)

@@ -52,7 +52,10 @@ type Options struct {
 	FilterLists []FilterList
 	// Ratings serves /generate/rate/{id}; nil answers it 403 FeatureDisabled.
 	Ratings *horde.Ratings
-	Logger  *slog.Logger
+	// SharedKeys serves /sharedkeys and lets generation requests be made
+	// with a shared key; nil answers /sharedkeys 403 FeatureDisabled.
+	SharedKeys *horde.SharedKeys
+	Logger     *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
 	// route has a smaller cap sized to its largest valid body (bodyLimits),
@@ -178,6 +181,12 @@ func (s *server) routes() *http.ServeMux {
 	handle("PUT /r2/{file}", classUpload, s.r2Upload)
 	handle("GET /results/{ref}", classLargeAnswer, s.result)
 
+	handle("PUT /sharedkeys", classDefault, s.createSharedKey)
+	handle("POST /sharedkeys", classDefault, s.createSharedKey)
+	handle("GET /sharedkeys/{id}", classDefault, s.sharedKey)
+	handle("PATCH /sharedkeys/{id}", classDefault, s.updateSharedKey)
+	handle("DELETE /sharedkeys/{id}", classDefault, s.deleteSharedKey)
+
 	handle("GET /find_user", classDefault, s.findUser)
 	handle("GET /users/{id}", classDefault, s.user)
 
@@ -270,7 +279,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 		h := rec.Header()
 		h.Set("Access-Control-Allow-Origin", "*")
 		if r.Method == http.MethodOptions {
-			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS")
+			h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS")
 			// X-Fields: AI Horde clients (the npm package @zeldafan0225/ai_horde)
 			// send it to ask for a subset of fields; the full answer is a superset.
 			h.Set("Access-Control-Allow-Headers", "apikey, Client-Agent, Content-Type, Idempotency-Key, X-Fields")
