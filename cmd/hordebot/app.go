@@ -41,6 +41,8 @@ type App struct {
 	hooks *kudosHooks
 	// metrics is nil unless metrics_listen is set (metrics.go).
 	metrics *appMetrics
+	// webhooks calls requests' webhooks in the background.
+	webhooks *api.Webhooks
 
 	listener net.Listener
 	server   *http.Server
@@ -66,7 +68,9 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		return nil, err
 	}
 	hooks := &kudosHooks{}
+	webhooks := api.NewWebhooks(api.WebhookOptions{BaseURL: cfg.API.PublicURL, AllowPrivate: cfg.API.WebhooksAllowPrivate, Logger: log})
 	h, err := horde.New(ctx, st, horde.Config{
+		OnGeneration:         webhooks.Notify,
 		Clock:                clock,
 		Logger:               log,
 		Filter:               pf,
@@ -92,11 +96,13 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		},
 	})
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, fmt.Errorf("start horde: %w", err)
 	}
 	kcfg, err := kudosConfig(cfg)
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, err
 	}
@@ -105,17 +111,20 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithHeld(h.Held), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks}
 	timeouts, err := horde.NewIPTimeouts(ctx, st, clock)
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, err
 	}
 	lists, err := filterLists(cfg.Filter)
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, err
 	}
@@ -137,7 +146,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	if cfg.MetricsListen != "" {
 		if a.metrics, err = newAppMetrics(h, k); err != nil {
-			st.Close()
+			webhooks.Close()
+		st.Close()
 			return nil, err
 		}
 		opt.Metrics = a.metrics.reg
@@ -285,6 +295,7 @@ func (a *App) Serve(ctx context.Context) error {
 // Close closes the store (and a metrics listener bound but never served).
 // Call it after Serve returned.
 func (a *App) Close() error {
+	a.webhooks.Close()
 	var err error
 	if a.metrics != nil && a.metrics.server == nil {
 		err = a.metrics.shutdown(context.Background())

@@ -60,6 +60,9 @@ type APIConfig struct {
 	// RatingDailyCap is the most kudos a member earns a day from rating
 	// images (POST /generate/rate/{id}); 0: 150, -1: no cap.
 	RatingDailyCap int64 `json:"rating_daily_cap"`
+	// WebhooksAllowPrivate lets requests' webhooks reach loopback and
+	// private addresses (default false: only public addresses).
+	WebhooksAllowPrivate bool `json:"webhooks_allow_private"`
 }
 
 // RetentionConfig sets how long finished requests and their images are

@@ -90,7 +90,7 @@ func TestImageAsyncWrongTypeListsFieldInErrors(t *testing.T) {
 
 func TestImageAsyncUnknownFieldsAreWarnings(t *testing.T) {
 	e := newEnv(t, api.Options{})
-	body := imageRequest(map[string]any{"frobnicate": true, "webhook": "https://example.org/hook"})
+	body := imageRequest(map[string]any{"frobnicate": true})
 	body["params"].(map[string]any)["wiggle"] = 3
 	r := e.do("POST", "/api/v2/generate/async", "", body)
 	wantStatus(t, r, http.StatusAccepted)
@@ -101,7 +101,6 @@ func TestImageAsyncUnknownFieldsAreWarnings(t *testing.T) {
 	want := map[string]string{
 		"frobnicate":    api.WarnUnknownField,
 		"params.wiggle": api.WarnUnknownField,
-		"webhook":       api.WarnUnsupported,
 	}
 	for field, code := range want {
 		found := false

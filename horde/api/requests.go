@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
@@ -52,7 +53,13 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, warning
 	nr.Models = a.Models
 	nr.DryRun = valueOr(a.DryRun, false)
 	unsupported := func(set bool, field string) { warnUnsupported(warnings, set, field) }
-	unsupported(valueOr(a.Webhook, "") != "", "webhook")
+	if wh := strings.TrimSpace(valueOr(a.Webhook, "")); wh != "" {
+		// As on the AI Horde: https only. Where it may point is checked when it is called.
+		if u, err := url.Parse(wh); err != nil || u.Scheme != "https" || u.Host == "" || len(wh) > aihorde.MaxWebhookLength {
+			c.fail("webhook", "webhook must be an https URL of at most %d characters", aihorde.MaxWebhookLength)
+		}
+		nr.Webhook = wh
+	}
 	unsupported(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
 	unsupported(valueOr(a.Style, "") != "", "style")
 	unsupported(len(a.ExtraSourceImages) > 0, "extra_source_images")
