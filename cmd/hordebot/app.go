@@ -147,7 +147,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if cfg.MetricsListen != "" {
 		if a.metrics, err = newAppMetrics(h, k); err != nil {
 			webhooks.Close()
-		st.Close()
+			st.Close()
 			return nil, err
 		}
 		opt.Metrics = a.metrics.reg
