@@ -93,6 +93,10 @@ type Config struct {
 	// path and must not block (the bot posts to its audit channel in the
 	// background).
 	OnModeration func(ctx context.Context, ev ModerationEvent)
+	// OnGeneration, if set, hears each finished generation of a request
+	// that has a Webhook, with the kudos its worker earned. It is called on
+	// the submit path and must not block (horde/api's Webhooks queues it).
+	OnGeneration func(ctx context.Context, req Request, g Generation, kudos int64)
 }
 
 func (c Config) withDefaults() Config {

@@ -293,6 +293,9 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	if s.State == ResultOK {
 		h.noteFinished(job.WorkerID, now)
 	}
+	if h.cfg.OnGeneration != nil && r.req.Webhook != "" {
+		h.cfg.OnGeneration(ctx, r.req, gen, pay.Reward)
+	}
 	h.mod.afterResult(ctx, resultFacts{
 		job: job, req: r.req, state: s.State, owner: owner, worker: name, trusted: trusted,
 		reward: pay.Reward, work: r.itemWork, elapsed: now.Sub(job.StartedAt), submitted: now,

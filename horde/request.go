@@ -151,6 +151,8 @@ type Request struct {
 	Shared           bool
 	ClientAgent      string
 	Source           string // "api" or "discord"
+	SharedKey        string // HashKey of the shared key it was made with; empty: none
+	Webhook          string // told of each finished generation; empty: none
 
 	Kudos     int64 // cost of the whole request (all N items)
 	Priority  int64 // requester's kudos at submit time

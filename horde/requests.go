@@ -30,6 +30,13 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if err != nil {
 		return Request{}, nil, err
 	}
+	if nr.SharedKey != nil {
+		if err := nr.SharedKey.admit(req); err != nil {
+			return Request{}, nil, err
+		}
+		req.SharedKey = nr.SharedKey.Hash
+	}
+	req.Webhook = nr.Webhook
 	if warnings, err = h.filterPrompt(ctx, u, &req, warnings); err != nil {
 		return Request{}, nil, err
 	}

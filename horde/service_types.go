@@ -23,6 +23,12 @@ type NewRequest struct {
 	DryRun           bool // price it, queue nothing
 	ClientAgent      string
 	Source           string // "api" or "discord"
+	// SharedKey, when set, is the shared key the request is made with (the
+	// requester is its owner): its limits apply and its budget pays
+	// (SharedKeys.Resolve).
+	SharedKey *SharedKey
+	// Webhook, when set, is told of each finished generation (an https URL).
+	Webhook string
 }
 
 // Progress is the AI Horde's check/status view of a request.

@@ -27,6 +27,7 @@ const (
 	KindAdmin           EntryKind = "admin"            // a moderator's adjustment
 	KindRecurring       EntryKind = "recurring"        // monthly kudos for configured roles
 	KindEscrow          EntryKind = "escrow_release"   // held worker earnings released on trust
+	KindRating          EntryKind = "rating"           // aesthetic ratings of shared images (RatingReward)
 )
 
 // NoFloor disables the balance floor check of an Entry.

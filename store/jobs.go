@@ -194,6 +194,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 				return fmt.Errorf("finish job %s: %w", j.ID, err)
 			}
 		}
+		if err := spendSharedKey(ctx, tx, requestID, chargedOf(f.Entries)); err != nil {
+			return err
+		}
 		if len(f.Holds) > 0 {
 			if _, err := s.holdEscrow(ctx, tx, f.Holds); err != nil {
 				return fmt.Errorf("finish job %s: %w", j.ID, err)

@@ -99,6 +99,9 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET requested = requested + ? WHERE id = ?`, r.N, r.UserID); err != nil {
 			return unavailable(fmt.Errorf("count the request %s of user %d: %w", r.ID, r.UserID, err))
 		}
+		if err := insertRequestExtras(ctx, tx, r); err != nil {
+			return err
+		}
 		return nil
 	})
 }
@@ -137,6 +140,9 @@ func (s *Store) Open(ctx context.Context) (horde.Snapshot, error) {
 	defer tx.Rollback() //nolint:errcheck // read-only
 
 	if snap.Requests, err = queryRows(ctx, tx, "open requests", scanRequest, qOpenRequests); err != nil {
+		return snap, err
+	}
+	if err := openRequestExtras(ctx, tx, snap.Requests); err != nil {
 		return snap, err
 	}
 	if snap.Jobs, err = queryRows(ctx, tx, "open jobs", scanJob, qOpenJobs); err != nil {

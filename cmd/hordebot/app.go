@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/horde/imagecheck"
@@ -39,6 +41,8 @@ type App struct {
 	hooks *kudosHooks
 	// metrics is nil unless metrics_listen is set (metrics.go).
 	metrics *appMetrics
+	// webhooks calls requests' webhooks in the background.
+	webhooks *api.Webhooks
 
 	listener net.Listener
 	server   *http.Server
@@ -69,9 +73,11 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		return nil, err
 	}
 	hooks := &kudosHooks{}
+	webhooks := api.NewWebhooks(api.WebhookOptions{BaseURL: cfg.API.PublicURL, AllowPrivate: cfg.API.WebhooksAllowPrivate, Logger: log})
 	h, err := horde.New(ctx, st, horde.Config{
 		Models:               models,
 		StepLimits:           models.StepLimits,
+		OnGeneration:         webhooks.Notify,
 		Clock:                clock,
 		Logger:               log,
 		Filter:               pf,
@@ -97,11 +103,13 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		},
 	})
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, fmt.Errorf("start horde: %w", err)
 	}
 	kcfg, err := kudosConfig(cfg)
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, err
 	}
@@ -110,15 +118,34 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	k, err := kudos.New(st, kcfg, clock, kudos.WithLogger(log), kudos.WithHeld(h.Held), kudos.WithMembers(hooks), kudos.WithOnLeaderboard(hooks.leaderboard), kudos.WithOnArtTally(hooks.artTally))
 	if err != nil {
+		webhooks.Close()
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks}
+	timeouts, err := horde.NewIPTimeouts(ctx, st, clock)
+	if err != nil {
+		webhooks.Close()
+		st.Close()
+		return nil, err
+	}
+	lists, err := filterLists(cfg.Filter)
+	if err != nil {
+		webhooks.Close()
+		st.Close()
+		return nil, err
+	}
 	opt := api.Options{
 		Models:       models,
 		Styles:       st,
 		BaseURL:      cfg.API.PublicURL,
 		Transfers:    transferer{k},
+		Awards:       k,
+		IPTimeouts:   timeouts,
+		Filter:       pf,
+		FilterLists:  lists,
+		Ratings:      horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap}),
+		SharedKeys:   horde.NewSharedKeys(h, st),
 		Logger:       log,
 		MaxBodyBytes: int64(cfg.API.MaxBodyMiB) << 20,
 		KeyLimit:     api.RateLimit{Rate: rate.Limit(cfg.API.RatePerKey), Burst: cfg.API.BurstPerKey},
@@ -128,6 +155,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	if cfg.MetricsListen != "" {
 		if a.metrics, err = newAppMetrics(h, k); err != nil {
+			webhooks.Close()
 			st.Close()
 			return nil, err
 		}
@@ -152,6 +180,31 @@ func promptFilter(fc FilterConfig) (*filter.Filter, error) {
 		return nil, fmt.Errorf("build prompt filter: %w", err)
 	}
 	return f, nil
+}
+
+// filterLists are the prompt filter's English lists as GET /filters shows
+// them: one term a line, comments and blank lines left out.
+func filterLists(fc FilterConfig) ([]api.FilterList, error) {
+	lists, err := filter.Lists{Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW}.
+		WithFiles(filter.Files{Minors: fc.Minors, Sexual: fc.Sexual, NSFW: fc.NSFW})
+	if err != nil {
+		return nil, fmt.Errorf("config filter: %w", err)
+	}
+	terms := func(b []byte) []string {
+		var out []string
+		for _, line := range strings.Split(string(b), "\n") {
+			line, _, _ = strings.Cut(line, "#")
+			if line = strings.TrimSpace(line); line != "" {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	return []api.FilterList{
+		{Type: aihorde.FilterTypeMinors, Name: "minors", Terms: terms(lists.Minors)},
+		{Type: aihorde.FilterTypeSexual, Name: "sexual", Terms: terms(lists.Sexual)},
+		{Type: aihorde.FilterTypeNSFW, Name: "nsfw", Terms: terms(lists.NSFW)},
+	}, nil
 }
 
 // Listen binds the API address and, when metrics_listen is set, the
@@ -251,6 +304,7 @@ func (a *App) Serve(ctx context.Context) error {
 // Close closes the store (and a metrics listener bound but never served).
 // Call it after Serve returned.
 func (a *App) Close() error {
+	a.webhooks.Close()
 	var err error
 	if a.metrics != nil && a.metrics.server == nil {
 		err = a.metrics.shutdown(context.Background())

@@ -59,6 +59,12 @@ type APIConfig struct {
 	// those from one address (0: 256; -1: no cap, behind a reverse proxy).
 	MaxConns      int `json:"max_conns"`
 	MaxConnsPerIP int `json:"max_conns_per_ip"`
+	// RatingDailyCap is the most kudos a member earns a day from rating
+	// images (POST /generate/rate/{id}); 0: 150, -1: no cap.
+	RatingDailyCap int64 `json:"rating_daily_cap"`
+	// WebhooksAllowPrivate lets requests' webhooks reach loopback and
+	// private addresses (default false: only public addresses).
+	WebhooksAllowPrivate bool `json:"webhooks_allow_private"`
 }
 
 // RetentionConfig sets how long finished requests and their images are

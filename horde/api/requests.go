@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/hordebot/hordebot/horde"
@@ -47,7 +48,13 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, ig *ign
 	nr.FastWorkersOnly = !valueOr(a.SlowWorkers, true)
 	nr.ExtraSlowWorkers = valueOr(a.ExtraSlowWorkers, false)
 	nr.DisableBatching = valueOr(a.DisableBatching, false)
-	ig.add(valueOr(a.Webhook, "") != "", "webhook")
+	if wh := strings.TrimSpace(valueOr(a.Webhook, "")); wh != "" {
+		// As on the AI Horde: https only. Where it may point is checked when it is called.
+		if u, err := url.Parse(wh); err != nil || u.Scheme != "https" || u.Host == "" || len(wh) > aihorde.MaxWebhookLength {
+			c.fail("webhook", "webhook must be an https URL of at most %d characters", aihorde.MaxWebhookLength)
+		}
+		nr.Webhook = wh
+	}
 	ig.add(valueOr(a.ProxiedAccount, "") != "", "proxied_account")
 }
 
@@ -82,11 +89,12 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind
 // submitRequest authenticates the requester and queues (or prices) nr;
 // warnings (the model reference's) come first in the answer.
 func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
-	u, err := s.requestUser(r)
+	u, sk, err := s.requester(r)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	nr.SharedKey = sk
 	nr.ClientAgent = clientAgent(r)
 	nr.Source = "api"
 	req, notices, err := s.h.Submit(r.Context(), u, nr)

@@ -42,7 +42,21 @@ type Options struct {
 	BaseURL string
 	// Transfers serves /kudos/transfer; nil answers it 503.
 	Transfers Transferer
-	Logger    *slog.Logger
+	// Awards serves /kudos/award (moderators); nil answers it 403 AwardsDisabled.
+	Awards Awarder
+	// IPTimeouts serves /operations/ipaddr and refuses addresses in
+	// timeout on every other route; nil: no timeouts.
+	IPTimeouts *horde.IPTimeouts
+	// Filter is the prompt filter POST /filters checks prompts with, and
+	// FilterLists its lists as GET /filters shows them; nil: none.
+	Filter      horde.PromptFilter
+	FilterLists []FilterList
+	// Ratings serves /generate/rate/{id}; nil answers it 403 FeatureDisabled.
+	Ratings *horde.Ratings
+	// SharedKeys serves /sharedkeys and lets generation requests be made
+	// with a shared key; nil answers /sharedkeys 403 FeatureDisabled.
+	SharedKeys *horde.SharedKeys
+	Logger     *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
 	// route has a smaller cap sized to its largest valid body (bodyLimits),
@@ -167,6 +181,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("DELETE /generate/status/{id}", classLargeAnswer, s.imageCancel)
 	handle("POST /generate/pop", classDefault, s.imagePop)
 	handle("POST /generate/submit", classLargeBody, s.imageSubmit)
+	handle("POST /generate/rate/{id}", classDefault, s.rate)
 
 	handle("POST /generate/text/async", classDefault, s.textAsync)
 	handle("GET /generate/text/status/{id}", classDefault, s.textStatus)
@@ -176,6 +191,12 @@ func (s *server) routes() *http.ServeMux {
 
 	handle("PUT /r2/{file}", classUpload, s.r2Upload)
 	handle("GET /results/{ref}", classLargeAnswer, s.result)
+
+	handle("PUT /sharedkeys", classDefault, s.createSharedKey)
+	handle("POST /sharedkeys", classDefault, s.createSharedKey)
+	handle("GET /sharedkeys/{id}", classDefault, s.sharedKey)
+	handle("PATCH /sharedkeys/{id}", classDefault, s.updateSharedKey)
+	handle("DELETE /sharedkeys/{id}", classDefault, s.deleteSharedKey)
 
 	handle("GET /find_user", classDefault, s.findUser)
 	handle("GET /users", classLargeAnswer, s.users)
@@ -193,6 +214,14 @@ func (s *server) routes() *http.ServeMux {
 	handle("DELETE /workers/messages/{id}", classDefault, s.deleteWorkerMessage)
 
 	handle("POST /kudos/transfer", classDefault, s.transfer)
+	handle("POST /kudos/award", classDefault, s.kudosAward)
+
+	handle("GET /operations/ipaddr", classDefault, s.listIPTimeouts)
+	handle("POST /operations/ipaddr", classDefault, s.addIPTimeout)
+	handle("DELETE /operations/ipaddr", classDefault, s.deleteIPTimeout)
+	handle("GET /operations/ipaddr/{ipaddr}", classDefault, s.ipTimeout)
+	handle("GET /filters", classLargeAnswer, s.filters)
+	handle("POST /filters", classDefault, s.checkFilter)
 
 	handle("GET /styles/image", classDefault, s.listStyles(horde.KindImage))
 	handle("POST /styles/image", classDefault, s.createStyle(horde.KindImage))
@@ -305,7 +334,7 @@ func (s *server) middleware(mux *http.ServeMux) http.Handler {
 			rec.WriteHeader(http.StatusNoContent)
 			return
 		}
-		if !s.allow(rec, r) {
+		if !s.allowIP(rec, r) || !s.allow(rec, r) {
 			return
 		}
 		mux.ServeHTTP(rec, r)
