@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
-
-	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // loadWorkers reads every worker and its owner's trust into memory.
@@ -85,7 +82,7 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 			oj.pending = &p
 		}
 		h.jobs[j.ID] = oj
-		r.jobs[j.ID] = oj
+		r.addJob(oj)
 		if j.StartedAt.After(r.activity) {
 			r.activity = j.StartedAt
 		}
@@ -124,24 +121,29 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 func (h *Horde) newOpenRequest(req Request) *openRequest {
 	h.seq++
 	n := max(req.N, 1)
+	names := h.q.names
+	req.Models = names.modelList(req.Models)
+	req.ClientAgent = names.str(req.ClientAgent)
 	r := &openRequest{
 		req:      req,
 		seq:      h.seq,
 		score:    priorityScore(req.Priority, req.CreatedAt),
-		positive: strings.ToLower(aihorde.PositivePrompt(req.Prompt)),
 		itemCost: (req.Kudos + int64(n) - 1) / int64(n),
 		itemWork: itemWork(&req),
 		items:    make([]ItemState, n),
 		activity: req.CreatedAt,
 		state:    RequestWaiting,
-		jobs:     make(map[string]*openJob),
 	}
+	r.setPositive(req.Prompt)
 	for i := range r.items {
 		r.items[i] = ItemWaiting
 	}
-	if len(req.Models) == 0 {
-		r.buckets = []bucketKey{{kind: req.Kind}}
-	} else {
+	switch len(req.Models) {
+	case 0:
+		r.buckets = names.bucketList(bucketKey{kind: req.Kind})
+	case 1:
+		r.buckets = names.bucketList(bucketKey{kind: req.Kind, model: req.Models[0]})
+	default:
 		seen := make(map[string]bool, len(req.Models))
 		for _, m := range req.Models {
 			if !seen[m] {

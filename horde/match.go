@@ -1,9 +1,6 @@
 package horde
 
-import (
-	"slices"
-	"strings"
-)
+import "slices"
 
 // Skip reasons: the keys of Skipped, as the AI Horde names them.
 const (
@@ -126,7 +123,7 @@ func canServeModel(ws *workerState, r *openRequest) skipReason {
 		}
 	}
 	for _, word := range ws.blacklist {
-		if strings.Contains(r.positive, word) {
+		if r.mentions(word) {
 			return reasonBlacklist
 		}
 	}

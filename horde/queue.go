@@ -95,6 +95,7 @@ type queueIndex struct {
 	free     *btree.FreeListG[qentry]
 	requests int // requests in the index
 	totals   map[RequestKind]*queueTotal
+	names    *interned // the model names, client agents and lists the requests share
 }
 
 // queueTotal is the waiting work of one kind, each item counted once.
@@ -119,6 +120,7 @@ func newQueueIndex() *queueIndex {
 		activity: btree.NewG(btreeDegree, actLess),
 		free:     btree.NewFreeListG[qentry](btree.DefaultFreeListSize),
 		totals:   make(map[RequestKind]*queueTotal),
+		names:    newInterned(),
 	}
 }
 

@@ -5,19 +5,27 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // openRequest is the in-memory state of an unfinished request. The fields in
 // the first group never change after the request is indexed, so the ETA
 // refresh may read them from cloned trees without the lock; every other field
 // is guarded by Horde.mu.
+//
+// A hundred thousand of these may wait at once, so the struct is kept within
+// a 512-byte size class (the booleans together, no padding between them),
+// the jobs map is made by the first pop, and strings and lists that many
+// requests repeat are shared (intern.go).
 type openRequest struct {
 	// Immutable once indexed.
 	req      Request
 	seq      uint64      // FIFO order among equal scores
 	score    int64       // static priority key: higher is served first
 	buckets  []bucketKey // the (kind, model) buckets the request sits in
-	positive string      // lower-cased positive prompt (before "###")
+	positive string      // the positive prompt (before "###"); lower-cased unless positiveASCII
 	itemCost int64       // kudos per item
 	itemWork float64     // megapixel-steps (image) or tokens (text) per item
 	ttl      time.Duration
@@ -38,13 +46,87 @@ type openRequest struct {
 	processing int
 	done       int
 	restarted  int
-	queued     bool      // in the queue trees
 	activity   time.Time // creation or last pop: the expiry clock
-	ending     bool      // a cancel or an expiry is being written
 	jobs       map[string]*openJob
-
 	possibleAt time.Time // when possible was last computed
-	possible   bool
+
+	queued   bool // in the queue trees
+	ending   bool // a cancel or an expiry is being written
+	possible bool
+
+	// positiveASCII (immutable) says positive is ASCII and kept as the
+	// prompt has it, matched without regard to case instead of lower-cased
+	// into a second copy of the prompt.
+	positiveASCII bool
+}
+
+// setPositive sets the positive prompt matched against worker blacklists:
+// an ASCII prompt shares the request's bytes, any other is lower-cased.
+func (r *openRequest) setPositive(prompt string) {
+	p := aihorde.PositivePrompt(prompt)
+	r.positiveASCII = isASCII(p)
+	if r.positiveASCII {
+		r.positive = p
+	} else {
+		r.positive = strings.ToLower(p)
+	}
+}
+
+// mentions reports whether the positive prompt, lower-cased, contains word
+// (which is lower-case): strings.Contains(strings.ToLower(positive), word).
+func (r *openRequest) mentions(word string) bool {
+	if !r.positiveASCII {
+		return strings.Contains(r.positive, word)
+	}
+	return containsLowerASCII(r.positive, word)
+}
+
+// containsLowerASCII reports whether the ASCII string s, lower-cased,
+// contains word. For ASCII s, lower-casing maps only A-Z, so a word with a
+// byte outside ASCII never matches, as it would not in strings.ToLower(s).
+func containsLowerASCII(s, word string) bool {
+	n := len(word)
+	if n == 0 {
+		return true
+	}
+	first := word[0]
+	for i := 0; i+n <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		k := 1
+		for k < n && lowerASCII(s[i+k]) == word[k] {
+			k++
+		}
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// addJob records a processing job of the request.
+func (r *openRequest) addJob(oj *openJob) {
+	if r.jobs == nil {
+		r.jobs = make(map[string]*openJob, 1)
+	}
+	r.jobs[oj.job.ID] = oj
 }
 
 // view returns a copy of the request with its current state, sharing no
