@@ -83,8 +83,8 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 		}
 		h.jobs[j.ID] = oj
 		r.addJob(oj)
-		if j.StartedAt.After(r.activity) {
-			r.activity = j.StartedAt
+		if at := j.StartedAt.UnixNano(); at > r.activity {
+			r.activity = at
 		}
 	}
 	users := make(map[int64]bool)
@@ -127,11 +127,10 @@ func (h *Horde) newOpenRequest(req Request) *openRequest {
 	r := &openRequest{
 		req:      req,
 		seq:      h.seq,
-		score:    priorityScore(req.Priority, req.CreatedAt),
 		itemCost: (req.Kudos + int64(n) - 1) / int64(n),
 		itemWork: itemWork(&req),
 		items:    make([]ItemState, n),
-		activity: req.CreatedAt,
+		activity: req.CreatedAt.UnixNano(),
 		state:    RequestWaiting,
 	}
 	r.setPositive(req.Prompt)
@@ -156,6 +155,9 @@ func (h *Horde) newOpenRequest(req Request) *openRequest {
 	case req.Image != nil:
 		r.ttl = ImageJobTTL(*req.Image)
 		r.seedBase = seedFromString(req.Image.Seed)
+		if p, ok := names.imageParams(req.Image, r.seedBase); ok {
+			r.req.Image, r.seedShared = p, true
+		}
 	default:
 		r.ttl = TextJobTTL
 	}

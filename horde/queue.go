@@ -152,7 +152,7 @@ func (q *queueIndex) add(r *openRequest) {
 		q.users[uk] = ut
 	}
 	ut.ReplaceOrInsert(e)
-	q.activity.ReplaceOrInsert(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
+	q.activity.ReplaceOrInsert(actEntry{at: r.activity, seq: r.seq, r: r})
 	t := q.total(r.req.Kind)
 	t.items += r.waiting
 	t.work += float64(r.waiting) * r.itemWork
@@ -183,7 +183,7 @@ func (q *queueIndex) remove(r *openRequest) {
 			delete(q.users, uk)
 		}
 	}
-	q.activity.Delete(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
+	q.activity.Delete(actEntry{at: r.activity, seq: r.seq, r: r})
 	t := q.total(r.req.Kind)
 	t.items -= r.waiting
 	t.work -= float64(r.waiting) * r.itemWork
@@ -226,8 +226,8 @@ func (q *queueIndex) setWaiting(r *openRequest, delta int) {
 // touch moves a queued request's expiry clock to at.
 func (q *queueIndex) touch(r *openRequest, at time.Time) {
 	if r.queued {
-		q.activity.Delete(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
+		q.activity.Delete(actEntry{at: r.activity, seq: r.seq, r: r})
 		q.activity.ReplaceOrInsert(actEntry{at: at.UnixNano(), seq: r.seq, r: r})
 	}
-	r.activity = at
+	r.activity = at.UnixNano()
 }

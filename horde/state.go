@@ -2,6 +2,7 @@ package horde
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,14 +17,14 @@ import (
 // is guarded by Horde.mu.
 //
 // A hundred thousand of these may wait at once, so the struct is kept within
-// a 512-byte size class (the booleans together, no padding between them),
-// the jobs map is made by the first pop, and strings and lists that many
-// requests repeat are shared (intern.go).
+// a 480-byte size class (the booleans together, times as unix nanoseconds,
+// the score computed from the request), the jobs map is made by the first
+// pop, and the strings, lists and image parameters that many requests
+// repeat are shared (intern.go).
 type openRequest struct {
 	// Immutable once indexed.
-	req      Request
+	req      Request     // Image may be shared with other requests: see seedShared
 	seq      uint64      // FIFO order among equal scores
-	score    int64       // static priority key: higher is served first
 	buckets  []bucketKey // the (kind, model) buckets the request sits in
 	positive string      // the positive prompt (before "###"); lower-cased unless positiveASCII
 	itemCost int64       // kudos per item
@@ -46,7 +47,7 @@ type openRequest struct {
 	processing int
 	done       int
 	restarted  int
-	activity   time.Time // creation or last pop: the expiry clock
+	activity   int64 // unix nanoseconds of creation or of the last pop: the expiry clock
 	jobs       map[string]*openJob
 	possibleAt time.Time // when possible was last computed
 
@@ -58,6 +59,10 @@ type openRequest struct {
 	// prompt has it, matched without regard to case instead of lower-cased
 	// into a second copy of the prompt.
 	positiveASCII bool
+	// seedShared (immutable) says req.Image is shared with the requests of
+	// the same parameters (intern.go) and holds no seed: the request's is
+	// seedBase, in decimal.
+	seedShared bool
 }
 
 // setPositive sets the positive prompt matched against worker blacklists:
@@ -133,7 +138,11 @@ func (r *openRequest) addJob(oj *openJob) {
 // memory with the horde's, so callers may keep or change it freely.
 // Caller holds Horde.mu.
 func (r *openRequest) view() Request {
-	return copyRequest(r.req, r.state, r.faults)
+	v := copyRequest(r.req, r.state, r.faults)
+	if r.seedShared {
+		v.Image.Seed = strconv.FormatInt(r.seedBase, 10)
+	}
+	return v
 }
 
 func copyRequest(req Request, state RequestState, faults int) Request {
@@ -154,8 +163,11 @@ func copyRequest(req Request, state RequestState, faults int) Request {
 	return req
 }
 
+// score is the request's static priority key: higher is served first.
+func (r *openRequest) score() int64 { return priorityScore(r.req.Priority, r.req.CreatedAt) }
+
 // entry is the request's key in the queue trees.
-func (r *openRequest) entry() qentry { return qentry{score: r.score, seq: r.seq, r: r} }
+func (r *openRequest) entry() qentry { return qentry{score: r.score(), seq: r.seq, r: r} }
 
 // openJob is a processing job held in memory until it is submitted, failed,
 // aborted or cancelled.
