@@ -167,7 +167,7 @@ func copyRequest(req Request, state RequestState, faults int) Request {
 func (r *openRequest) score() int64 { return priorityScore(r.req.Priority, r.req.CreatedAt) }
 
 // entry is the request's key in the queue trees.
-func (r *openRequest) entry() qentry { return qentry{score: r.score(), seq: r.seq, r: r} }
+func (r *openRequest) entry() qentry { return qentry{score: r.score(), r: r} }
 
 // openJob is a processing job held in memory until it is submitted, failed,
 // aborted or cancelled.
