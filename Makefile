@@ -29,7 +29,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 10s)
 fuzz-short: ## run each fuzz target briefly (CI)
 	./scripts/fuzz.sh 3s
 
-bench: ## print each performance figure beside its target (pop latency, HTTP lifecycles/s, ledger, abuse)
+bench: ## print each performance figure beside the limit it is measured against (HTTP, SQLite, montage, memory, abuse)
 	./scripts/bench.sh
 
 demo: ## fake Discord + bot + embedded worker + scripted scenario; results in ./demo-out

@@ -229,17 +229,23 @@ func (im resultImage) within(limit int) ([]byte, string, error) {
 
 // gridOf lays out the decoded images of a result (see ComposeGrid).
 func gridOf(imgs []resultImage) image.Image {
+	return ComposeGrid(decodedImages(imgs))
+}
+
+// decodedImages are the decoded images of a result.
+func decodedImages(imgs []resultImage) []image.Image {
 	all := make([]image.Image, len(imgs))
 	for i, im := range imgs {
 		all[i] = im.img
 	}
-	return ComposeGrid(all)
+	return all
 }
 
-// loadImages fetches and decodes the images of gens; censored or
-// unreadable ones are skipped and counted.
+// loadImages fetches and decodes the images of gens (decoding them in
+// parallel); censored or unreadable ones are skipped and counted.
 func (s *Set) loadImages(ctx context.Context, gens []horde.Generation) ([]resultImage, int, error) {
-	var out []resultImage
+	var read []resultImage
+	var blobs [][]byte
 	skipped := 0
 	for _, g := range gens {
 		if g.State != "" && g.State != horde.ResultOK || g.BlobRef == "" {
@@ -255,17 +261,22 @@ func (s *Set) loadImages(ctx context.Context, gens []horde.Generation) ([]result
 			skipped++
 			continue
 		}
-		img, format, err := image.Decode(bytes.NewReader(data))
-		if err != nil {
-			s.log.Error("decode result image", "job", g.JobID, "content_type", http.DetectContentType(data), "err", err)
+		read = append(read, resultImage{gen: g, data: data})
+		blobs = append(blobs, data)
+	}
+	var out []resultImage
+	for i, d := range DecodeImages(blobs) {
+		im := read[i]
+		if d.Err != nil {
+			s.log.Error("decode result image", "job", im.gen.JobID, "content_type", http.DetectContentType(im.data), "err", d.Err)
 			skipped++
 			continue
 		}
-		ext := format
-		if ext == "jpeg" {
-			ext = "jpg"
+		im.img, im.ext = d.Image, d.Format
+		if im.ext == "jpeg" {
+			im.ext = "jpg"
 		}
-		out = append(out, resultImage{gen: g, data: data, ext: ext, img: img})
+		out = append(out, im)
 	}
 	return out, skipped, nil
 }
@@ -283,7 +294,7 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	short := shortID(d.RequestID)
 	var files []*discordgo.File
 	if len(imgs) > 1 {
-		data, ext, err := EncodeWithin(gridOf(imgs), s.cfg.MaxFileBytes)
+		data, ext, err := EncodeGrid(decodedImages(imgs), s.cfg.MaxFileBytes)
 		if err != nil {
 			return interact.Reply{}, fmt.Errorf("encode grid: %w", err)
 		}

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -35,6 +36,11 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 	grid := decodeImage(t, m.Files[0].Data)
 	if b := grid.Bounds(); b.Dx() <= 2*512 || b.Dy() <= 2*512 {
 		t.Fatalf("grid is %v, want a 2x2 grid of 512px images", b)
+	}
+	// The grid is a JPEG (fast to make, shown as a PNG would be); the full
+	// images stay as the worker made them.
+	if f := m.Files[0]; !strings.HasSuffix(f.Name, ".jpg") || f.ContentType != "image/jpeg" || !bytes.HasPrefix(f.Data, []byte{0xff, 0xd8}) {
+		t.Errorf("grid file %q (%s), want a JPEG", f.Name, f.ContentType)
 	}
 	if b := decodeImage(t, m.Files[1].Data).Bounds(); b.Dx() != 512 || b.Dy() != 512 {
 		t.Fatalf("full image is %v, want 512x512", b)

@@ -4,9 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,4 +93,96 @@ func BenchmarkPopStored(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 	b.ReportMetric(float64(empty)/float64(b.N), "empty/op")
+}
+
+// benchModelNames are model names as clients send them.
+var benchModelNames = []string{"stable_diffusion", "AlbedoBase XL (SDXL)", "Deliberate", "Dreamshaper",
+	"Juggernaut XL", "Anything Diffusion", "ICBINP - I Can't Believe It's Not Photography", "Realistic Vision"}
+
+// BenchmarkWaitingMemory measures what waiting requests cost in memory: it
+// submits HORDE_BENCH_WAITING (default 100,000) ordinary image requests (a
+// prompt of about 160 characters with a negative part, one model, default
+// parameters, each string freshly allocated as a decoded HTTP body's would
+// be) to a horde over a real SQLite store in a temp dir, from 32 callers,
+// and reports the Go heap in use after a GC (heap-MiB), its growth per
+// waiting request (B/request) and the process's resident set (rss-MiB).
+// It runs once, whatever b.N says.
+func BenchmarkWaitingMemory(b *testing.B) {
+	n := benchSize("HORDE_BENCH_WAITING", 100_000)
+	const members = 100
+	e := newEnv(b, horde.Config{Concurrency: n})
+	creds := make([]horde.Credential, members)
+	for i := range creds {
+		creds[i] = e.user(fmt.Sprintf("member%03d", i), 1<<40)
+	}
+	heap0 := heapInUse()
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	errs := make(chan error, 32)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)); i <= n; i = int(next.Add(1)) {
+				nr := horde.NewRequest{
+					Kind: horde.KindImage, N: 1, R2: true, Source: "api",
+					Prompt: fmt.Sprintf("A detailed oil painting of the Lighthouse of Alexandria on a rocky coast at dusk (%d), "+
+						"dramatic clouds, volumetric light, highly detailed ### blurry, lowres, watermark", i),
+					Models:      []string{strings.Clone(benchModelNames[i%len(benchModelNames)])},
+					ClientAgent: strings.Clone("hordebot-loadgen:1:none"),
+				}
+				if _, _, err := e.h.Submit(e.ctx, creds[i%members].User, nr); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	close(errs)
+	for err := range errs {
+		b.Fatal(err)
+	}
+	heap := heapInUse()
+	perf, err := e.h.Performance(e.ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if perf.QueuedRequests != n {
+		b.Fatalf("%d items waiting, want %d", perf.QueuedRequests, n)
+	}
+	b.Logf("%d requests accepted in %v", n, elapsed)
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(int64(heap)-int64(heap0))/float64(n), "B/request")
+	b.ReportMetric(float64(residentBytes())/(1<<20), "rss-MiB")
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "accepts/s")
+	runtime.KeepAlive(e)
+}
+
+// heapInUse is the Go heap in use after a full collection.
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+// residentBytes is the process's resident set size (0 where /proc is missing).
+func residentBytes() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(data)) {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -282,8 +282,8 @@ func (p *serverPool) within(k bucketKey, req *Request) bool {
 // and a worker in maintenance only its owner's), remembering the answer on
 // r for this refresh (only refreshes, one at a time under etaMu, touch it).
 func (p *serverPool) serves(r *openRequest) bool {
-	if r.etaRound != p.round {
-		r.etaRound, r.etaServable = p.round, p.find(r)
+	if r.etaRound != uint32(p.round) {
+		r.etaRound, r.etaServable = uint32(p.round), p.find(r)
 	}
 	return r.etaServable
 }
@@ -371,11 +371,11 @@ func (h *Horde) possible(r *openRequest, now time.Time) bool {
 	if r.processing > 0 {
 		return true
 	}
-	if !r.possibleAt.IsZero() && now.Sub(r.possibleAt) < possibleMaxAge {
+	if r.possibleAt != 0 && now.Sub(time.Unix(0, r.possibleAt)) < possibleMaxAge {
 		return r.possible
 	}
 	r.possible, _, _ = h.servable(r, now)
-	r.possibleAt = now
+	r.possibleAt = now.UnixNano()
 	return r.possible
 }
 
@@ -426,7 +426,7 @@ const (
 // ("" when one can). Caller holds h.mu.
 func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
 	ok, online, reason := h.servable(r, now)
-	r.possible, r.possibleAt = ok, now
+	r.possible, r.possibleAt = ok, now.UnixNano()
 	switch {
 	case !online:
 		return WarningNoWorkerOnline

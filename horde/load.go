@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
-
-	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // loadWorkers reads every worker and its owner's trust into memory.
@@ -85,9 +82,9 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 			oj.pending = &p
 		}
 		h.jobs[j.ID] = oj
-		r.jobs[j.ID] = oj
-		if j.StartedAt.After(r.activity) {
-			r.activity = j.StartedAt
+		r.addJob(oj)
+		if at := j.StartedAt.UnixNano(); at > r.activity {
+			r.activity = at
 		}
 	}
 	users := make(map[int64]bool)
@@ -124,24 +121,28 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 func (h *Horde) newOpenRequest(req Request) *openRequest {
 	h.seq++
 	n := max(req.N, 1)
+	names := h.q.names
+	req.Models = names.modelList(req.Models)
+	req.ClientAgent = names.str(req.ClientAgent)
 	r := &openRequest{
 		req:      req,
 		seq:      h.seq,
-		score:    priorityScore(req.Priority, req.CreatedAt),
-		positive: strings.ToLower(aihorde.PositivePrompt(req.Prompt)),
 		itemCost: (req.Kudos + int64(n) - 1) / int64(n),
 		itemWork: itemWork(&req),
 		items:    make([]ItemState, n),
-		activity: req.CreatedAt,
+		activity: req.CreatedAt.UnixNano(),
 		state:    RequestWaiting,
-		jobs:     make(map[string]*openJob),
 	}
+	r.setPositive(req.Prompt)
 	for i := range r.items {
 		r.items[i] = ItemWaiting
 	}
-	if len(req.Models) == 0 {
-		r.buckets = []bucketKey{{kind: req.Kind}}
-	} else {
+	switch len(req.Models) {
+	case 0:
+		r.buckets = names.bucketList(bucketKey{kind: req.Kind})
+	case 1:
+		r.buckets = names.bucketList(bucketKey{kind: req.Kind, model: req.Models[0]})
+	default:
 		seen := make(map[string]bool, len(req.Models))
 		for _, m := range req.Models {
 			if !seen[m] {
@@ -154,8 +155,11 @@ func (h *Horde) newOpenRequest(req Request) *openRequest {
 	case req.Image != nil:
 		r.ttl = ImageJobTTL(*req.Image)
 		r.seedBase = seedFromString(req.Image.Seed)
-		r.steps = accurateSteps(req.Image)
-		r.modelSteps = h.lowestAverageSteps(req.Models)
+		r.steps = float32(accurateSteps(req.Image))
+		r.modelSteps = float32(h.lowestAverageSteps(req.Models))
+		if p, ok := names.imageParams(req.Image, r.seedBase); ok {
+			r.req.Image, r.seedShared = p, true
+		}
 	default:
 		r.ttl = TextJobTTL
 	}

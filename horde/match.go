@@ -3,7 +3,6 @@ package horde
 import (
 	"math"
 	"slices"
-	"strings"
 )
 
 // Skip reasons: the keys of Skipped, as the AI Horde names them.
@@ -122,7 +121,7 @@ func canServeModel(ws *workerState, r *openRequest) skipReason {
 		if len(p.Loras) > 0 && !w.AllowLora {
 			return reasonLora
 		}
-		if ws.limitMaxSteps && r.steps > r.stepLimit(ws) {
+		if ws.limitMaxSteps && float64(r.steps) > r.stepLimit(ws) {
 			return reasonStepCount
 		}
 		if (req.FastWorkersOnly && ws.slow()) || (ws.extraSlow && !req.ExtraSlowWorkers) {
@@ -141,7 +140,7 @@ func canServeModel(ws *workerState, r *openRequest) skipReason {
 		}
 	}
 	for _, word := range ws.blacklist {
-		if strings.Contains(r.positive, word) {
+		if r.mentions(word) {
 			return reasonBlacklist
 		}
 	}
@@ -225,7 +224,7 @@ func (h *Horde) lowestAverageSteps(models []string) float64 {
 // lowest average of its models, any other to the lowest of the worker's.
 func (r *openRequest) stepLimit(ws *workerState) float64 {
 	if len(r.req.Models) > 1 {
-		return r.modelSteps
+		return float64(r.modelSteps)
 	}
 	return ws.stepLimit
 }

@@ -411,7 +411,7 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 		}
 		oj := &openJob{job: j, r: r}
 		h.jobs[j.ID] = oj
-		r.jobs[j.ID] = oj
+		r.addJob(oj)
 		jobs = append(jobs, oj)
 	}
 	r.processing += len(jobs)

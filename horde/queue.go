@@ -29,10 +29,11 @@ type userKey struct {
 	user int64
 }
 
-// qentry is one request's position in a tree.
+// qentry is one request's position in a tree. Equal scores are ordered by
+// the request's seq, read through r (it never changes): the entry stays at
+// 16 bytes, and a waiting request has one in each of its trees.
 type qentry struct {
 	score int64
-	seq   uint64
 	r     *openRequest
 }
 
@@ -41,7 +42,7 @@ func qless(a, b qentry) bool {
 	if a.score != b.score {
 		return a.score > b.score
 	}
-	return a.seq < b.seq
+	return a.r.seq < b.r.seq
 }
 
 // ageingPerSecond is the AI Horde's ageing bonus: +50 priority every 10 s
@@ -70,18 +71,17 @@ type bucket struct {
 	work  float64 // waiting megapixel-steps or tokens
 }
 
-// actEntry keys the expiry tree: oldest activity first.
+// actEntry keys the expiry tree: oldest activity first, then by seq.
 type actEntry struct {
-	at  int64 // unix nanoseconds of the last pop or of creation
-	seq uint64
-	r   *openRequest
+	at int64 // unix nanoseconds of the last pop or of creation
+	r  *openRequest
 }
 
 func actLess(a, b actEntry) bool {
 	if a.at != b.at {
 		return a.at < b.at
 	}
-	return a.seq < b.seq
+	return a.r.seq < b.r.seq
 }
 
 // btreeDegree suits trees of up to a few hundred thousand small items.
@@ -95,6 +95,7 @@ type queueIndex struct {
 	free     *btree.FreeListG[qentry]
 	requests int // requests in the index
 	totals   map[RequestKind]*queueTotal
+	names    *interned // the model names, client agents and lists the requests share
 }
 
 // queueTotal is the waiting work of one kind, each item counted once.
@@ -119,6 +120,7 @@ func newQueueIndex() *queueIndex {
 		activity: btree.NewG(btreeDegree, actLess),
 		free:     btree.NewFreeListG[qentry](btree.DefaultFreeListSize),
 		totals:   make(map[RequestKind]*queueTotal),
+		names:    newInterned(),
 	}
 }
 
@@ -150,7 +152,7 @@ func (q *queueIndex) add(r *openRequest) {
 		q.users[uk] = ut
 	}
 	ut.ReplaceOrInsert(e)
-	q.activity.ReplaceOrInsert(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
+	q.activity.ReplaceOrInsert(actEntry{at: r.activity, r: r})
 	t := q.total(r.req.Kind)
 	t.items += r.waiting
 	t.work += float64(r.waiting) * r.itemWork
@@ -181,7 +183,7 @@ func (q *queueIndex) remove(r *openRequest) {
 			delete(q.users, uk)
 		}
 	}
-	q.activity.Delete(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
+	q.activity.Delete(actEntry{at: r.activity, r: r})
 	t := q.total(r.req.Kind)
 	t.items -= r.waiting
 	t.work -= float64(r.waiting) * r.itemWork
@@ -224,8 +226,8 @@ func (q *queueIndex) setWaiting(r *openRequest, delta int) {
 // touch moves a queued request's expiry clock to at.
 func (q *queueIndex) touch(r *openRequest, at time.Time) {
 	if r.queued {
-		q.activity.Delete(actEntry{at: r.activity.UnixNano(), seq: r.seq, r: r})
-		q.activity.ReplaceOrInsert(actEntry{at: at.UnixNano(), seq: r.seq, r: r})
+		q.activity.Delete(actEntry{at: r.activity, r: r})
+		q.activity.ReplaceOrInsert(actEntry{at: at.UnixNano(), r: r})
 	}
-	r.activity = at
+	r.activity = at.UnixNano()
 }

@@ -30,7 +30,7 @@ func TestMergerOrder(t *testing.T) {
 				tr := btree.NewG(4, qless)
 				for _, s := range scores {
 					n++
-					tr.ReplaceOrInsert(qentry{score: s, seq: n})
+					tr.ReplaceOrInsert(qentry{score: s, r: &openRequest{seq: n}})
 					want = append(want, s)
 				}
 				trees = append(trees, tr)

@@ -2,30 +2,39 @@ package horde
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // openRequest is the in-memory state of an unfinished request. The fields in
 // the first group never change after the request is indexed, so the ETA
 // refresh may read them from cloned trees without the lock; every other field
 // is guarded by Horde.mu.
+//
+// A hundred thousand of these may wait at once, so the struct is kept within
+// a 480-byte size class (the booleans together, times as unix nanoseconds,
+// the score computed from the request), the jobs map is made by the first
+// pop, and the strings, lists and image parameters that many requests
+// repeat are shared (intern.go).
 type openRequest struct {
 	// Immutable once indexed.
-	req      Request
+	req      Request     // Image may be shared with other requests: see seedShared
 	seq      uint64      // FIFO order among equal scores
-	score    int64       // static priority key: higher is served first
 	buckets  []bucketKey // the (kind, model) buckets the request sits in
-	positive string      // lower-cased positive prompt (before "###")
+	positive string      // the positive prompt (before "###"); lower-cased unless positiveASCII
 	itemCost int64       // kudos per item
 	itemWork float64     // megapixel-steps (image) or tokens (text) per item
 	ttl      time.Duration
 	seedBase int64
 	// steps is the image request's accurate steps (accurateSteps);
 	// modelSteps the lowest average steps of its models (stepLimit).
-	steps      float64
-	modelSteps float64
+	steps      float32
+	modelSteps float32
 
 	// finishMu serialises the writes that end jobs or the request (submit,
 	// fault, abort, cancel, expiry), so that "is this the last item?" and
@@ -42,25 +51,106 @@ type openRequest struct {
 	processing int
 	done       int
 	restarted  int
-	queued     bool      // in the queue trees
-	activity   time.Time // creation or last pop: the expiry clock
-	ending     bool      // a cancel or an expiry is being written
+	activity   int64 // unix nanoseconds of creation or of the last pop: the expiry clock
 	jobs       map[string]*openJob
+	possibleAt int64 // unix nanoseconds of when possible was last computed; 0: never
 
-	possibleAt time.Time // when possible was last computed
-	possible   bool
+	queued   bool // in the queue trees
+	ending   bool // a cancel or an expiry is being written
+	possible bool
 
+	// positiveASCII (immutable) says positive is ASCII and kept as the
+	// prompt has it, matched without regard to case instead of lower-cased
+	// into a second copy of the prompt.
+	positiveASCII bool
+	// seedShared (immutable) says req.Image is shared with the requests of
+	// the same parameters (intern.go) and holds no seed: the request's is
+	// seedBase, in decimal.
+	seedShared bool
 	// Guarded by Horde.etaMu: whether an online worker could take the
-	// request, as of ETA refresh etaRound.
-	etaRound    uint64
+	// request, as of ETA refresh etaRound (its low 32 bits).
 	etaServable bool
+	etaRound    uint32
+}
+
+// setPositive sets the positive prompt matched against worker blacklists:
+// an ASCII prompt shares the request's bytes, any other is lower-cased.
+func (r *openRequest) setPositive(prompt string) {
+	p := aihorde.PositivePrompt(prompt)
+	r.positiveASCII = isASCII(p)
+	if r.positiveASCII {
+		r.positive = p
+	} else {
+		r.positive = strings.ToLower(p)
+	}
+}
+
+// mentions reports whether the positive prompt, lower-cased, contains word
+// (which is lower-case): strings.Contains(strings.ToLower(positive), word).
+func (r *openRequest) mentions(word string) bool {
+	if !r.positiveASCII {
+		return strings.Contains(r.positive, word)
+	}
+	return containsLowerASCII(r.positive, word)
+}
+
+// containsLowerASCII reports whether the ASCII string s, lower-cased,
+// contains word. For ASCII s, lower-casing maps only A-Z, so a word with a
+// byte outside ASCII never matches, as it would not in strings.ToLower(s).
+func containsLowerASCII(s, word string) bool {
+	n := len(word)
+	if n == 0 {
+		return true
+	}
+	first := word[0]
+	for i := 0; i+n <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		k := 1
+		for k < n && lowerASCII(s[i+k]) == word[k] {
+			k++
+		}
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// addJob records a processing job of the request.
+func (r *openRequest) addJob(oj *openJob) {
+	if r.jobs == nil {
+		r.jobs = make(map[string]*openJob, 1)
+	}
+	r.jobs[oj.job.ID] = oj
 }
 
 // view returns a copy of the request with its current state, sharing no
 // memory with the horde's, so callers may keep or change it freely.
 // Caller holds Horde.mu.
 func (r *openRequest) view() Request {
-	return copyRequest(r.req, r.state, r.faults)
+	v := copyRequest(r.req, r.state, r.faults)
+	if r.seedShared {
+		v.Image.Seed = strconv.FormatInt(r.seedBase, 10)
+	}
+	return v
 }
 
 func copyRequest(req Request, state RequestState, faults int) Request {
@@ -81,8 +171,11 @@ func copyRequest(req Request, state RequestState, faults int) Request {
 	return req
 }
 
+// score is the request's static priority key: higher is served first.
+func (r *openRequest) score() int64 { return priorityScore(r.req.Priority, r.req.CreatedAt) }
+
 // entry is the request's key in the queue trees.
-func (r *openRequest) entry() qentry { return qentry{score: r.score, seq: r.seq, r: r} }
+func (r *openRequest) entry() qentry { return qentry{score: r.score(), r: r} }
 
 // openJob is a processing job held in memory until it is submitted, failed,
 // aborted or cancelled.

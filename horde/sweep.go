@@ -115,7 +115,7 @@ func (h *Horde) expire(ctx context.Context, r *openRequest, cutoff time.Time) er
 	r.finishMu.Lock()
 	defer r.finishMu.Unlock()
 	h.mu.Lock()
-	if h.reqs[r.req.ID] != r || r.ending || r.processing > 0 || r.waiting == 0 || r.activity.After(cutoff) {
+	if h.reqs[r.req.ID] != r || r.ending || r.processing > 0 || r.waiting == 0 || r.activity > cutoff.UnixNano() {
 		h.mu.Unlock()
 		return nil // popped or ended meanwhile
 	}

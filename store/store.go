@@ -104,13 +104,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err := prepareDataDir(dir, blobs, path); err != nil {
 		return nil, err
 	}
-	// temp_store(MEMORY) keeps the statement journals of the group commit's
-	// savepoints off the disk; a 16 MiB page cache per connection keeps the
-	// hot indexes in memory. Checkpoints are mostly the checkpointer's
-	// (checkpoint.go).
-	pragmas := "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)" +
-		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", writerAutocheckpointPages, walSizeLimit)
+	pragmas := connPragmas()
 	w, err := openWriter(path, pragmas)
 	if err != nil {
 		return nil, err
@@ -159,6 +153,17 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	go s.writer()
 	go s.checkpointer()
 	return s, nil
+}
+
+// connPragmas are the DSN pragmas of every connection the store opens.
+// temp_store(MEMORY) keeps the statement journals of the group commit's
+// savepoints off the disk; a 16 MiB page cache per connection keeps the hot
+// indexes in memory. Checkpoints are mostly the checkpointer's
+// (checkpoint.go).
+func connPragmas() string {
+	return "_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=temp_store(MEMORY)&_pragma=cache_size(-16384)" +
+		fmt.Sprintf("&_pragma=wal_autocheckpoint(%d)&_pragma=journal_size_limit(%d)", writerAutocheckpointPages, walSizeLimit)
 }
 
 // openWriter opens the one writer connection with the given DSN pragmas.

@@ -41,11 +41,18 @@ func attackFor() time.Duration {
 // attacks are about memory and connections, not request rates) and returns
 // its address and process.
 func abuseChild(b *testing.B) (string, *exec.Cmd) {
+	return apiChild(b, "")
+}
+
+// apiChild runs `hordebot api` in a child process with the API's rate
+// limits out of the way and extra configuration (YAML, beside the "api:"
+// section), and returns its address and process once it answers.
+func apiChild(b *testing.B, extra string) (string, *exec.Cmd) {
 	b.Helper()
 	dir := b.TempDir()
 	addr := benchFreeAddr(b)
 	conf := dir + "/abuse-config.yaml"
-	limits := "api:\n  rate_per_key: 100000\n  burst_per_key: 100000\n  rate_per_ip: 100000\n  burst_per_ip: 100000\n"
+	limits := "api:\n  rate_per_key: 100000\n  burst_per_key: 100000\n  rate_per_ip: 100000\n  burst_per_ip: 100000\n" + extra
 	if err := os.WriteFile(conf, []byte(limits), 0o600); err != nil {
 		b.Fatal(err)
 	}

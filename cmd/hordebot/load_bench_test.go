@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"sync"
@@ -48,9 +49,16 @@ func newLoadEnv(b *testing.B, conns int) *loadEnv {
 	cfg.Moderation.MaxWorkersUntrusted = -1
 	app := startApp(b, cfg, nil)
 	b.Cleanup(func() { app.shutdown(b) })
+	return &loadEnv{app: app, base: "http://" + app.Addr(), hc: loadClient(b, conns)}
+}
+
+// loadClient is the load generator's keep-alive HTTP client for conns
+// concurrent callers, the same for the server and for the trivial handler
+// it is measured against.
+func loadClient(b *testing.B, conns int) *http.Client {
 	tr := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}
 	b.Cleanup(tr.CloseIdleConnections)
-	return &loadEnv{app: app, base: "http://" + app.Addr(), hc: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second}
 }
 
 // post sends a pre-encoded JSON body and decodes a 2xx answer into out.
@@ -165,18 +173,14 @@ func BenchmarkHTTPLifecycles(b *testing.B) {
 	_, volKey := e.richUser(b, "volunteer")
 	e.fill(b, requester, b.N)
 	img := tinyWebP(b)
-	popBodies := make([][]byte, loadWorkers)
-	for w := range popBodies {
-		popBodies[w], _ = json.Marshal(map[string]any{"name": fmt.Sprintf("load-rig-%02d", w), "models": []string{},
-			"max_pixels": 512 * 512, "nsfw": true, "threads": 1, "amount": 1, "bridge_agent": "hordebot-loadgen:1:none"})
-	}
+	bodies := popBodies()
 	runLoad(b, loadWorkers, "lifecycles/s", func(ctx context.Context, w int) error {
 		var got popAnswer
 		for empty := 0; got.ID == nil; empty++ { // another worker may hold the last items for a moment
 			if empty == maxEmptyPops {
 				return fmt.Errorf("%d pops in a row found no job; skipped: %v", empty, got.Skipped)
 			}
-			if _, err := e.post(ctx, "/api/v2/generate/pop", volKey, popBodies[w], &got); err != nil {
+			if _, err := e.post(ctx, "/api/v2/generate/pop", volKey, bodies[w], &got); err != nil {
 				return fmt.Errorf("pop: %w", err)
 			}
 		}
@@ -186,6 +190,49 @@ func BenchmarkHTTPLifecycles(b *testing.B) {
 		}
 		return nil
 	})
+}
+
+// BenchmarkHTTPRoundTrip is the limit BenchmarkHTTPLifecycles is measured
+// against: the same load generator (loadWorkers callers, the same client
+// and pop bodies, keep-alive loopback connections) against a trivial
+// handler that reads the body and answers an empty pop, on a plain
+// net/http server. It reports round trips per second; a lifecycle is two
+// (pop and submit), so lifecycles/s can be at most half of it.
+func BenchmarkHTTPRoundTrip(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	empty := []byte(`{"id":null,"ids":[],"payload":{},"skipped":{}}`)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(empty)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	b.Cleanup(func() { _ = srv.Close() })
+	e := &loadEnv{base: "http://" + ln.Addr().String(), hc: loadClient(b, loadWorkers)}
+	bodies := popBodies()
+	runLoad(b, loadWorkers, "roundtrips/s", func(ctx context.Context, w int) error {
+		var got popAnswer
+		if _, err := e.post(ctx, "/api/v2/generate/pop", "0000000000", bodies[w], &got); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// popBodies are the pop bodies of the loadWorkers fake workers.
+func popBodies() [][]byte {
+	bodies := make([][]byte, loadWorkers)
+	for w := range bodies {
+		bodies[w], _ = json.Marshal(map[string]any{"name": fmt.Sprintf("load-rig-%02d", w), "models": []string{},
+			"max_pixels": 512 * 512, "nsfw": true, "threads": 1, "amount": 1, "bridge_agent": "hordebot-loadgen:1:none"})
+	}
+	return bodies
 }
 
 // BenchmarkHTTPAsync is the load generator for new requests: loadClients

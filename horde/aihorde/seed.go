@@ -90,6 +90,15 @@ var seedLimit = new(big.Int).Lsh(big.NewInt(1), 32)
 // and "-5" 13613 there and here. (Python's isdigit also takes non-ASCII
 // digits; this reads those as text.)
 func SeedToInt(s string) int64 {
+	if len(s) > 0 && len(s) <= 18 && strings.TrimLeft(s, "0123456789") == "" {
+		// The common case, a decimal seed, without big numbers: it fits an
+		// int64, and shifting right by 32 until below 2³² is the same.
+		v, _ := strconv.ParseInt(s, 10, 64)
+		for v >= 1<<32 {
+			v >>= 32
+		}
+		return v
+	}
 	n := new(big.Int)
 	if s != "" && strings.TrimLeft(s, "0123456789") == "" {
 		n.SetString(s, 10)
