@@ -39,7 +39,7 @@ func BenchmarkWaitingRSS(b *testing.B) {
 		"Juggernaut XL", "Anything Diffusion", "ICBINP - I Can't Believe It's Not Photography", "Realistic Vision"}
 	// The anonymous key, as most of the AI Horde's traffic: no kudos floor,
 	// and its cap on open items raised for the load.
-	addr, cmd := apiChild(b, fmt.Sprintf("horde:\n  anonymous_concurrency: %d\n", n+1))
+	addr, cmd := apiChild(b, fmt.Sprintf("horde:\n  anonymous_concurrency: %d\n  anonymous_floor: -1000000000000\n", n+1))
 	pid := cmd.Process.Pid
 	rest := procStatusKB(pid, "VmRSS")
 	tr := &http.Transport{MaxIdleConns: 32, MaxIdleConnsPerHost: 32}
