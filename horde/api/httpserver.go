@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // ServerOptions configure the http.Server that serves the API (NewHTTPServer)
@@ -82,8 +84,24 @@ func LimitListener(ln net.Listener, maxConns, perIP int) net.Listener {
 	if perIP == 0 {
 		perIP = DefaultMaxConnsPerIP
 	}
-	return &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), perIP: perIP, byIP: map[string]int{}, done: make(chan struct{})}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, maxConns), perIP: perIP, byIP: map[string]int{},
+		rates: map[string]*rate.Limiter{}, done: make(chan struct{})}
 }
+
+// New connections from one address are paced: at most NewConnsPerIP a
+// second (burst NewConnsBurst) are served at once; one beyond that waits,
+// in its own goroutine, before its first byte is read (a client that closes
+// and reopens connections in a loop, such as an upload flood answered
+// before its body, is slowed to that pace instead of taking the CPU from
+// everyone else); one that would wait longer than maxConnWait is refused
+// (429). Clients that keep their connections alive never notice. Off with
+// the per-address cap (behind a reverse proxy).
+const (
+	NewConnsPerIP = 50
+	NewConnsBurst = 100
+	maxConnWait   = 5 * time.Second
+	maxRateIPs    = 10000 // addresses remembered; past it the table starts over
+)
 
 type limitListener struct {
 	net.Listener
@@ -92,6 +110,7 @@ type limitListener struct {
 
 	mu        sync.Mutex
 	byIP      map[string]int
+	rates     map[string]*rate.Limiter // new connections per address
 	done      chan struct{}
 	closeOnce sync.Once
 }
@@ -116,24 +135,49 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		ip := remoteIP(c)
-		if l.perIP > 0 && !l.take(ip) {
-			<-l.slots
-			go refuse(c)
-			continue
+		var wait time.Duration
+		if l.perIP > 0 {
+			ok, w := l.take(ip)
+			if !ok {
+				<-l.slots
+				go refuse(c)
+				continue
+			}
+			wait = w
 		}
-		return &limitConn{Conn: c, l: l, ip: ip}, nil
+		lc := &limitConn{Conn: c, l: l, ip: ip}
+		if wait > 0 {
+			lc.readyAt = time.Now().Add(wait)
+		}
+		return lc, nil
 	}
 }
 
-// take counts one more connection from ip, unless ip is at its cap.
-func (l *limitListener) take(ip string) bool {
+// take counts one more connection from ip, unless ip is at its cap or its
+// pace of new connections would make this one wait past maxConnWait; it
+// returns how long the connection waits before it is served.
+func (l *limitListener) take(ip string) (bool, time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byIP[ip] >= l.perIP {
-		return false
+		return false, 0
+	}
+	lim := l.rates[ip]
+	if lim == nil {
+		if len(l.rates) >= maxRateIPs {
+			clear(l.rates)
+		}
+		lim = rate.NewLimiter(NewConnsPerIP, NewConnsBurst)
+		l.rates[ip] = lim
+	}
+	res := lim.Reserve()
+	wait := res.Delay()
+	if wait > maxConnWait {
+		res.Cancel()
+		return false, 0
 	}
 	l.byIP[ip]++
-	return true
+	return true, wait
 }
 
 func (l *limitListener) release(ip string) {
@@ -170,12 +214,25 @@ func remoteIP(c net.Conn) string {
 	return host
 }
 
-// limitConn gives its slot back when closed.
+// limitConn gives its slot back when closed; a paced one is read only
+// from readyAt on.
 type limitConn struct {
 	net.Conn
-	l    *limitListener
-	ip   string
-	once sync.Once
+	l       *limitListener
+	ip      string
+	once    sync.Once
+	readyAt time.Time // zero: at once; read by the connection's goroutine only
+}
+
+// Read waits until the connection's turn (pacing) before its first read.
+func (c *limitConn) Read(b []byte) (int, error) {
+	if !c.readyAt.IsZero() {
+		if d := time.Until(c.readyAt); d > 0 {
+			time.Sleep(d)
+		}
+		c.readyAt = time.Time{}
+	}
+	return c.Conn.Read(b)
 }
 
 func (c *limitConn) Close() error {
