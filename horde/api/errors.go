@@ -70,6 +70,11 @@ var aiHordeRC = map[string]string{
 	kudos.RefuseKeyReused:    "IdempotencyKeyConflict",
 }
 
+// codeStatus overrides its kind's status for a code: an Idempotency-Key
+// reused for other content is 409 Conflict (issue 9.6), not the 400 the AI
+// Horde answers its other conflicts with.
+var codeStatus = map[string]int{kudos.RefuseKeyReused: http.StatusConflict}
+
 // RC is the rc a hordebot error code answers with (aiHordeRC).
 func RC(code string) string {
 	if rc, ok := aiHordeRC[code]; ok {
@@ -99,6 +104,9 @@ func statusOf(err error) (int, errorBody) {
 	if errors.As(err, &he) && kind != horde.KindInternal {
 		if he.Code != "" {
 			body.RC = RC(he.Code)
+			if st, ok := codeStatus[he.Code]; ok {
+				m.status = st
+			}
 		}
 		if he.Field != "" {
 			body.Errors = map[string]string{clipMessage(he.Field): clipMessage(he.Message)}

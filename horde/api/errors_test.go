@@ -58,7 +58,7 @@ func TestErrorKindTable(t *testing.T) {
 		{"refusal cap", kudos.Refuse(kudos.RefuseGiverCap, "today's limit"), 429, kudos.RefuseGiverCap, "limit", false},
 		{"refusal unknown user", kudos.Refuse(kudos.RefuseUnknownUser, "no kudos account"), 404, "UserNotFound", "account", false},
 		{"refusal not enabled", kudos.Refuse(kudos.RefuseNotEnabled, "art awards are off"), 403, kudos.RefuseNotEnabled, "off", false},
-		{"reused idempotency key", kudos.KeyReused(kudos.TransferRecord{Amount: 3}), 400, "IdempotencyKeyConflict", "idempotency key", false},
+		{"reused idempotency key", kudos.KeyReused(kudos.TransferRecord{Amount: 3}), 409, "IdempotencyKeyConflict", "idempotency key", false},
 		{"invalid ledger entry is internal", errs.Internalf("InvalidLedgerEntry", secret, "invalid ledger entry"), 500, "InternalServerError", "internal error", false},
 	}
 	seen := map[errs.Kind]bool{}

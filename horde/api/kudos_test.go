@@ -114,7 +114,7 @@ func TestKudosTransferDisabled(t *testing.T) {
 
 // TestKudosTransferIdempotencyKey: the same Idempotency-Key with the same
 // username and amount answers as the first call and moves nothing more;
-// with another amount or username it is 400 IdempotencyKeyConflict (the AI Horde's) and moves
+// with another amount or username it is 409 IdempotencyKeyConflict and moves
 // nothing (it used to be a 200 while nothing moved).
 func TestKudosTransferIdempotencyKey(t *testing.T) {
 	tr := &engineTransfers{} // its engine is set once the env's store exists, before any request
@@ -145,8 +145,8 @@ func TestKudosTransferIdempotencyKey(t *testing.T) {
 		status int
 	}{
 		{"same content answers as the first call", bobName, 10, http.StatusOK},
-		{"another amount is 400", bobName, 20, http.StatusBadRequest},
-		{"another username is 400", carolName, 10, http.StatusBadRequest},
+		{"another amount is 409", bobName, 20, http.StatusConflict},
+		{"another username is 409", carolName, 10, http.StatusConflict},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
