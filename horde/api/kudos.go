@@ -32,23 +32,12 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var c check
-	amount := valueOr(b.Amount, 0)
-	if amount < 1 {
-		c.fail("amount", "amount must be a positive whole number of kudos")
-	}
-	toID, toName, err := parseUsername("username", strings.TrimSpace(valueOr(b.Username, "")))
+	in, err := readKudosMove(r, b.Amount, 0, b.Username)
 	if err != nil {
-		c.fail("username", "%s", horde.MessageOf(err))
-	}
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	if len(key) > maxIdempotencyKey {
-		c.fail("Idempotency-Key", "the Idempotency-Key header must be at most %d characters", maxIdempotencyKey)
-	}
-	if c.err != nil {
-		s.writeError(w, r, c.err)
+		s.writeError(w, r, err)
 		return
 	}
+	amount, toID, toName, key := in.amount, in.toID, in.toName, in.key
 	from, err := s.requestUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
@@ -72,6 +61,32 @@ func (s *server) transfer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ok(w, aihorde.KudosTransferResponse{Transferred: amount})
+}
+
+// kudosMove is what a transfer and an award share: a positive amount, the
+// receiver's "name#id" and the client's Idempotency-Key (may be empty).
+type kudosMove struct {
+	amount      int64
+	toID        int64
+	toName, key string
+}
+
+// readKudosMove checks a transfer's or an award's amount (def when absent),
+// username and Idempotency-Key header, naming the field at fault.
+func readKudosMove(r *http.Request, amount *int64, def int64, username *string) (kudosMove, error) {
+	var c check
+	m := kudosMove{amount: valueOr(amount, def)}
+	if m.amount < 1 {
+		c.fail("amount", "amount must be a positive whole number of kudos")
+	}
+	var err error
+	if m.toID, m.toName, err = parseUsername("username", strings.TrimSpace(valueOr(username, ""))); err != nil {
+		c.fail("username", "%s", horde.MessageOf(err))
+	}
+	if m.key = strings.TrimSpace(r.Header.Get("Idempotency-Key")); len(m.key) > maxIdempotencyKey {
+		c.fail("Idempotency-Key", "the Idempotency-Key header must be at most %d characters", maxIdempotencyKey)
+	}
+	return m, c.err
 }
 
 // transferError gives a refused transfer the AI Horde's rc for the side at

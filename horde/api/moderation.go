@@ -46,23 +46,12 @@ func (s *server) kudosAward(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	var c check
-	amount := valueOr(b.Amount, aihorde.DefaultAwardAmount)
-	if amount < 1 {
-		c.fail("amount", "amount must be a positive whole number of kudos")
-	}
-	toID, toName, err := parseUsername("username", strings.TrimSpace(valueOr(b.Username, "")))
+	in, err := readKudosMove(r, b.Amount, aihorde.DefaultAwardAmount, b.Username)
 	if err != nil {
-		c.fail("username", "%s", horde.MessageOf(err))
-	}
-	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
-	if len(key) > maxIdempotencyKey {
-		c.fail("Idempotency-Key", "the Idempotency-Key header must be at most %d characters", maxIdempotencyKey)
-	}
-	if c.err != nil {
-		s.writeError(w, r, c.err)
+		s.writeError(w, r, err)
 		return
 	}
+	amount, toID, toName, key := in.amount, in.toID, in.toName, in.key
 	by, err := s.requestUser(r)
 	if err != nil {
 		s.writeError(w, r, err)
