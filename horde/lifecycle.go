@@ -293,7 +293,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	if s.State == ResultOK {
 		h.noteFinished(job.WorkerID, now)
 	}
-	if h.cfg.OnGeneration != nil && r.req.Webhook != "" {
+	if h.cfg.OnGeneration != nil && r.req.WebhookURL() != "" {
 		h.cfg.OnGeneration(ctx, r.req, gen, pay.Reward)
 	}
 	h.mod.afterResult(ctx, resultFacts{

@@ -136,9 +136,11 @@ type Request struct {
 	Models []string // any of these; empty means any model
 	N      int
 
+	Workers []string // worker ids: an allow-list, or a deny-list when WorkerBlacklist
+
+	// The booleans together: a hundred thousand requests may wait in memory.
 	NSFW            bool
-	TrustedWorkers  bool     // only trusted workers may serve it
-	Workers         []string // worker ids: an allow-list, or a deny-list when WorkerBlacklist
+	TrustedWorkers  bool // only trusted workers may serve it
 	WorkerBlacklist bool
 	// The AI Horde's worker-speed choices: FastWorkersOnly is its
 	// slow_workers=false (slow workers skip the request), ExtraSlowWorkers
@@ -151,8 +153,10 @@ type Request struct {
 	Shared           bool
 	ClientAgent      string
 	Source           string // "api" or "discord"
-	SharedKey        string // HashKey of the shared key it was made with; empty: none
-	Webhook          string // told of each finished generation; empty: none
+	// Extras are what few requests carry (nil for most): the shared key it
+	// was made with and its webhook. Read them with SharedKeyHash and
+	// WebhookURL.
+	Extras *RequestExtras
 
 	Kudos     int64 // cost of the whole request (all N items)
 	Priority  int64 // requester's kudos at submit time
@@ -160,6 +164,29 @@ type Request struct {
 	State     RequestState
 	Faults    int    // faulted jobs so far
 	Reason    string // why a request faulted or was cancelled
+}
+
+// RequestExtras are a request's rarely set fields, kept behind a pointer so
+// that the requests without them stay small.
+type RequestExtras struct {
+	SharedKey string // HashKey of the shared key it was made with; empty: none
+	Webhook   string // told of each finished generation; empty: none
+}
+
+// SharedKeyHash is the hash of the shared key r was made with; "" if none.
+func (r Request) SharedKeyHash() string {
+	if r.Extras == nil {
+		return ""
+	}
+	return r.Extras.SharedKey
+}
+
+// WebhookURL is r's webhook; "" if none.
+func (r Request) WebhookURL() string {
+	if r.Extras == nil {
+		return ""
+	}
+	return r.Extras.Webhook
 }
 
 // Item states inside a request.

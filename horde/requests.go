@@ -30,13 +30,17 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if err != nil {
 		return Request{}, nil, err
 	}
+	var extras RequestExtras
 	if nr.SharedKey != nil {
 		if err := nr.SharedKey.admit(req); err != nil {
 			return Request{}, nil, err
 		}
-		req.SharedKey = nr.SharedKey.Hash
+		extras.SharedKey = nr.SharedKey.Hash
 	}
-	req.Webhook = nr.Webhook
+	extras.Webhook = nr.Webhook
+	if extras != (RequestExtras{}) {
+		req.Extras = &extras
+	}
 	if warnings, err = h.filterPrompt(ctx, u, &req, warnings); err != nil {
 		return Request{}, nil, err
 	}

@@ -115,11 +115,11 @@ func (s *Store) SharedKeys(ctx context.Context, userID int64) ([]horde.SharedKey
 // insertRequestExtras records what r carries beside its row (its shared
 // key, its webhook), if anything. Part of CreateRequest's transaction.
 func insertRequestExtras(ctx context.Context, tx *sql.Tx, r horde.Request) error {
-	if r.SharedKey == "" && r.Webhook == "" {
+	if r.Extras == nil || *r.Extras == (horde.RequestExtras{}) {
 		return nil
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO request_extras (request_id, shared_key_hash, webhook) VALUES (?, ?, ?)`,
-		r.ID, r.SharedKey, r.Webhook); err != nil {
+		r.ID, r.Extras.SharedKey, r.Extras.Webhook); err != nil {
 		return unavailable(fmt.Errorf("store extras of request %s: %w", r.ID, err))
 	}
 	return nil
@@ -168,7 +168,7 @@ JOIN requests r ON r.id = e.request_id WHERE r.state IN ('waiting', 'processing'
 	}
 	for i := range reqs {
 		if x, ok := by[reqs[i].ID]; ok {
-			reqs[i].SharedKey, reqs[i].Webhook = x.key, x.hook
+			reqs[i].Extras = &horde.RequestExtras{SharedKey: x.key, Webhook: x.hook}
 		}
 	}
 	return nil

@@ -125,7 +125,7 @@ func (wh *Webhooks) Stats() WebhookStats {
 // has a webhook) and returns at once; a full queue drops it. It is the
 // horde's Config.OnGeneration.
 func (wh *Webhooks) Notify(_ context.Context, req horde.Request, g horde.Generation, kudos int64) {
-	if req.Webhook == "" {
+	if req.WebhookURL() == "" {
 		return
 	}
 	var v any
@@ -150,7 +150,7 @@ func (wh *Webhooks) Notify(_ context.Context, req horde.Request, g horde.Generat
 		return
 	}
 	select {
-	case wh.q <- delivery{url: req.Webhook, body: body}:
+	case wh.q <- delivery{url: req.WebhookURL(), body: body}:
 	default:
 		wh.dropped.Add(1)
 		wh.opt.Logger.Warn("webhook queue full; delivery dropped", "request", req.ID, "job", g.JobID)

@@ -152,7 +152,7 @@ func TestWebhookQueueIsBounded(t *testing.T) {
 	wh := api.NewWebhooks(api.WebhookOptions{AllowPrivate: true, QueueSize: 2, Tries: 1,
 		TLSConfig: srv.Client().Transport.(*http.Transport).TLSClientConfig, Logger: quietLogger()})
 	defer wh.Close()
-	req := horde.Request{ID: "r", Kind: horde.KindImage, Webhook: srv.URL}
+	req := horde.Request{ID: "r", Kind: horde.KindImage, Extras: &horde.RequestExtras{Webhook: srv.URL}}
 	for i := 0; i < 10; i++ {
 		wh.Notify(context.Background(), req, horde.Generation{JobID: "j"}, 1)
 	}
