@@ -129,6 +129,12 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, err
 	}
+	modes, err := horde.NewModes(ctx, st)
+	if err != nil {
+		webhooks.Close()
+		st.Close()
+		return nil, err
+	}
 	lists, err := filterLists(cfg.Filter)
 	if err != nil {
 		webhooks.Close()
@@ -146,6 +152,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		FilterLists:  lists,
 		Ratings:      horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap}),
 		SharedKeys:   horde.NewSharedKeys(h, st),
+		Teams:        horde.NewTeams(h, st),
+		Modes:        modes,
 		Logger:       log,
 		MaxBodyBytes: int64(cfg.API.MaxBodyMiB) << 20,
 		KeyLimit:     api.RateLimit{Rate: rate.Limit(cfg.API.RatePerKey), Burst: cfg.API.BurstPerKey},

@@ -56,7 +56,14 @@ type Options struct {
 	// SharedKeys serves /sharedkeys and lets generation requests be made
 	// with a shared key; nil answers /sharedkeys 403 FeatureDisabled.
 	SharedKeys *horde.SharedKeys
-	Logger     *slog.Logger
+	// Teams serves /teams and the team of PUT /workers/{id}; nil answers
+	// /teams 403 FeatureDisabled and any team but "" 404 TeamNotFound.
+	Teams *horde.Teams
+	// Modes are the horde's modes (GET and PUT /status/modes); in
+	// maintenance, new generation requests are 503 MaintenanceMode. nil:
+	// all off, and PUT /status/modes 403 FeatureDisabled.
+	Modes  *horde.Modes
+	Logger *slog.Logger
 	// MaxBodyBytes caps the JSON body of an image request, the largest a
 	// client sends (a base64 source image; default 10 MiB); every other
 	// route has a smaller cap sized to its largest valid body (bodyLimits),
@@ -175,7 +182,7 @@ func (s *server) routes() *http.ServeMux {
 		}
 	}
 
-	handle("POST /generate/async", classLargeBody, s.imageAsync)
+	handle("POST /generate/async", classLargeBody, s.unlessMaintenance(s.imageAsync))
 	handle("GET /generate/check/{id}", classDefault, s.imageCheck)
 	handle("GET /generate/status/{id}", classLargeAnswer, s.imageStatus)
 	handle("DELETE /generate/status/{id}", classLargeAnswer, s.imageCancel)
@@ -183,7 +190,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST /generate/submit", classLargeBody, s.imageSubmit)
 	handle("POST /generate/rate/{id}", classDefault, s.rate)
 
-	handle("POST /generate/text/async", classDefault, s.textAsync)
+	handle("POST /generate/text/async", classDefault, s.unlessMaintenance(s.textAsync))
 	handle("GET /generate/text/status/{id}", classDefault, s.textStatus)
 	handle("DELETE /generate/text/status/{id}", classDefault, s.textCancel)
 	handle("POST /generate/text/pop", classDefault, s.textPop)
@@ -202,6 +209,12 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /users", classLargeAnswer, s.users)
 	handle("GET /users/{id}", classDefault, s.user)
 	handle("PUT /users/{id}", classDefault, s.updateUser)
+
+	handle("GET /teams", classLargeAnswer, s.listTeams)
+	handle("POST /teams", classDefault, s.createTeam)
+	handle("GET /teams/{id}", classDefault, s.team)
+	handle("PATCH /teams/{id}", classDefault, s.updateTeam)
+	handle("DELETE /teams/{id}", classDefault, s.deleteTeam)
 
 	handle("GET /workers", classLargeAnswer, s.workers)
 	handle("GET /workers/{id}", classDefault, s.worker)
@@ -250,6 +263,7 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /status/models/{name...}", classDefault, s.model)
 	handle("GET /status/performance", classDefault, s.performance)
 	handle("GET /status/modes", classDefault, s.modes)
+	handle("PUT /status/modes", classDefault, s.setModes)
 	handle("GET /status/news", classDefault, s.news)
 
 	handle("GET /stats/img/totals", classDefault, s.imageTotals)

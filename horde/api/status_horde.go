@@ -11,12 +11,30 @@ import (
 // The horde's own status beside heartbeat, models and performance
 // (status.go): its modes, its news, and one model.
 
-// modes answers the AI Horde's GET /status/modes. This horde has neither a
-// maintenance nor a worker invite-only mode, so both are false. As on the
-// AI Horde, a request with a key must be a moderator's (an unknown key is
-// 401, another user's 403 NotModerator), and is also told raid_mode.
+// currentModes is the horde's modes now; all off without Options.Modes.
+func (s *server) currentModes() horde.HordeModes {
+	if s.opt.Modes == nil {
+		return horde.HordeModes{}
+	}
+	return s.opt.Modes.Current()
+}
+
+// modesOut is m as the AI Horde shows it; raid mode only to moderators.
+func modesOut(m horde.HordeModes, moderator bool) aihorde.HordeModes {
+	out := aihorde.HordeModes{MaintenanceMode: m.Maintenance, InviteOnlyMode: m.InviteOnly}
+	if moderator {
+		raid := m.Raid
+		out.RaidMode = &raid
+	}
+	return out
+}
+
+// modes answers the AI Horde's GET /status/modes: maintenance and
+// invite-only as set by PUT. As on the AI Horde, a request with a key must
+// be a moderator's (an unknown key is 401, another user's 403
+// NotModerator), and is also told raid_mode.
 func (s *server) modes(w http.ResponseWriter, r *http.Request) {
-	out := aihorde.HordeModes{}
+	moderator := false
 	if strings.TrimSpace(r.Header.Get("apikey")) != "" {
 		by, err := s.requestUser(r)
 		if err != nil {
@@ -27,10 +45,51 @@ func (s *server) modes(w http.ResponseWriter, r *http.Request) {
 			s.writeError(w, r, horde.Errorf(horde.KindForbidden, "NotModerator", "only moderators may see the horde's raid mode; ask without a key for the others"))
 			return
 		}
-		raid := false
-		out.RaidMode = &raid
+		moderator = true
 	}
-	s.ok(w, out)
+	s.ok(w, modesOut(s.currentModes(), moderator))
+}
+
+// setModes is PUT /status/modes: a moderator sets maintenance (new
+// generation requests are refused 503 MaintenanceMode), invite_only and
+// raid (both stored and reported only: this horde has no worker
+// invitations, and raid mode changes nothing yet). The answer is the
+// modes after the change.
+func (s *server) setModes(w http.ResponseWriter, r *http.Request) {
+	if s.opt.Modes == nil {
+		s.writeError(w, r, horde.Errorf(horde.KindDisabled, "FeatureDisabled", "the horde's modes cannot be changed on this installation"))
+		return
+	}
+	var b aihorde.HordeModesInput
+	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	by, err := s.requestUser(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	m, err := s.opt.Modes.Set(r.Context(), by, horde.HordeModesChange{Maintenance: b.Maintenance, InviteOnly: b.InviteOnly, Raid: b.Raid})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, modesOut(m, true))
+}
+
+// unlessMaintenance refuses a new generation request while the horde is
+// in maintenance mode (503 MaintenanceMode), before reading its body.
+func (s *server) unlessMaintenance(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.opt.Modes != nil {
+			if err := s.opt.Modes.AdmitRequest(); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		next(w, r)
+	}
 }
 
 // news answers GET /status/news: the news configured (Options.News),

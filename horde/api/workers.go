@@ -133,8 +133,8 @@ func (s *server) workerActor(r *http.Request, id string) (horde.User, error) {
 // updateWorker changes a worker, as the AI Horde's PUT /workers/{id}: its
 // owner or a moderator may set maintenance (a moderator's maintenance_msg
 // goes to the owner as a worker message), info, name and team; moderators
-// alone paused. This horde has no teams: team "" (no team) is accepted,
-// any other is 404 TeamNotFound.
+// alone paused. team is a team's id to join ("" leaves its team); an
+// unknown team is 404 TeamNotFound and changes nothing.
 func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id", "WorkerNotFound", "worker")
 	if err != nil {
@@ -170,9 +170,15 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if b.Team != nil && *b.Team != "" {
-		s.writeError(w, r, horde.NotFoundf("TeamNotFound", "no team has id %s: this horde has no teams", horde.QuoteInput(*b.Team)))
-		return
+	if b.Team != nil && strings.TrimSpace(*b.Team) != "" {
+		if s.opt.Teams == nil {
+			s.writeError(w, r, horde.NotFoundf("TeamNotFound", "no team has id %s: teams are not enabled on this horde", horde.QuoteInput(*b.Team)))
+			return
+		}
+		if _, err := s.opt.Teams.Get(r.Context(), *b.Team); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 	}
 	wk, err := s.h.UpdateWorker(r.Context(), by, id, horde.WorkerUpdate{
 		Maintenance: b.Maintenance, Paused: b.Paused, Name: b.Name, Info: b.Info,
@@ -193,8 +199,12 @@ func (s *server) updateWorker(w http.ResponseWriter, r *http.Request) {
 	}
 	out := aihorde.WorkerUpdateResponse{Maintenance: b.Maintenance, Paused: b.Paused, Info: b.Info, Name: b.Name}
 	if b.Team != nil {
-		none := "None" // the AI Horde's answer for a worker left without a team
-		out.Team = &none
+		team, err := s.joinTeam(r, wk.ID, *b.Team)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out.Team = &team // the team's name, or the AI Horde's "None"
 	}
 	s.ok(w, out)
 }
