@@ -408,7 +408,7 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 			Deadline:  now.Add(r.ttl),
 		}
 		if r.req.Image != nil {
-			j.Seed = r.seedBase + int64(i)
+			j.Seed = itemSeed(r.seedBase, r.req.Image.SeedVariation, i, len(r.items))
 		}
 		oj := &openJob{job: j, r: r}
 		h.jobs[j.ID] = oj
