@@ -47,7 +47,10 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	}
 	nr := horde.NewRequest{
 		Kind: horde.KindText, Prompt: prompt, N: 1, ClientAgent: clientAgent, Source: "discord",
-		Text: &horde.TextParams{MaxLength: int(o.Int("max_length", defaultMaxLength)), MaxContextLength: aihorde.DefaultMaxContextLength},
+		// AnyBackend: the community's own text workers serve its members,
+		// whatever bridge they run (the KoboldAI bridge is not one of the
+		// AI Horde's validated backends, which API requests ask for by default).
+		Text: &horde.TextParams{MaxLength: int(o.Int("max_length", defaultMaxLength)), MaxContextLength: aihorde.DefaultMaxContextLength, AnyBackend: true},
 	}
 	if m := o.String("model", ""); m != "" {
 		nr.Models = []string{m}

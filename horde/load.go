@@ -31,6 +31,7 @@ func (h *Horde) loadWorkers(ctx context.Context) error {
 		w.Trusted = t
 		st := &workerState{w: w, uptimePaid: w.UptimeSeconds / uptimeSlot, savedAt: h.clock.Now()}
 		st.setBlacklist(w.Blacklist)
+		st.validatedBackend = IsValidatedBackend(w.BridgeAgent)
 		h.workers[w.ID] = st
 		h.workerNames[w.Name] = st
 	}

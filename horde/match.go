@@ -20,8 +20,9 @@ const (
 	SkipLora             = "lora"
 	SkipMaxLength        = "max_length"
 	SkipMaxContextLength = "max_context_length"
-	SkipPerformance      = "performance" // too slow for the request (slow_workers, extra_slow_workers)
-	SkipStepCount        = "step_count"  // more steps than a limit_max_steps worker takes
+	SkipPerformance      = "performance"    // too slow for the request (slow_workers, extra_slow_workers)
+	SkipStepCount        = "step_count"     // more steps than a limit_max_steps worker takes
+	SkipBridgeVersion    = "bridge_version" // a text worker whose backend is not validated (validated_backends)
 )
 
 // skipReason is a Skipped key as a small number, so that a pop counts the
@@ -46,6 +47,7 @@ const (
 	reasonMaxContextLength
 	reasonPerformance
 	reasonStepCount
+	reasonBridgeVersion
 	numSkipReasons
 )
 
@@ -55,7 +57,7 @@ var skipNames = [numSkipReasons]string{
 	reasonKudos: SkipKudos, reasonImg2Img: SkipImg2Img, reasonPainting: SkipPainting,
 	reasonPostProcessing: SkipPostProcessing, reasonLora: SkipLora, reasonMaxLength: SkipMaxLength,
 	reasonMaxContextLength: SkipMaxContextLength, reasonPerformance: SkipPerformance,
-	reasonStepCount: SkipStepCount,
+	reasonStepCount: SkipStepCount, reasonBridgeVersion: SkipBridgeVersion,
 }
 
 // String is the reason's Skipped key.
@@ -137,6 +139,9 @@ func canServeModel(ws *workerState, r *openRequest) skipReason {
 		}
 		if req.FastWorkersOnly && ws.slow() {
 			return reasonPerformance
+		}
+		if !p.AnyBackend && !ws.validatedBackend {
+			return reasonBridgeVersion
 		}
 	}
 	for _, word := range ws.blacklist {

@@ -8,6 +8,10 @@ import (
 
 // TestPopMatching checks every matching rule: a worker that cannot serve the
 // request gets no job and the skip reason; one that can gets it.
+// koboldCppAgent is the bridge_agent of KoboldCpp's embedded horde worker,
+// a validated backend.
+const koboldCppAgent = "KoboldCppEmbedWorker:1.80.3:https://github.com/LostRuins/koboldcpp"
+
 func TestPopMatching(t *testing.T) {
 	img := func(mod func(*horde.NewRequest)) horde.NewRequest {
 		nr := imageRequest("a red barn ### a cat", "sd15")
@@ -102,14 +106,21 @@ func TestPopMatching(t *testing.T) {
 			req:    textRequest("once upon a time", 300, 1024),
 			refuse: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 200, MaxContextLength: 4096},
 			reason: horde.SkipMaxLength,
-			accept: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 300, MaxContextLength: 4096},
+			accept: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 300, MaxContextLength: 4096, BridgeAgent: koboldCppAgent},
 		},
 		{
 			name:   "text max_context_length",
 			req:    textRequest("once upon a time", 100, 4096),
 			refuse: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 512, MaxContextLength: 2048},
 			reason: horde.SkipMaxContextLength,
-			accept: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 512, MaxContextLength: 4096},
+			accept: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 512, MaxContextLength: 4096, BridgeAgent: koboldCppAgent},
+		},
+		{
+			name:   "text validated_backends",
+			req:    textRequest("once upon a time", 100, 1024),
+			refuse: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 512, MaxContextLength: 4096, BridgeAgent: "KoboldAI Bridge:10:https://example.org"},
+			reason: horde.SkipBridgeVersion,
+			accept: horde.PopRequest{Kind: horde.KindText, Name: "rig", MaxLength: 512, MaxContextLength: 4096, BridgeAgent: koboldCppAgent},
 		},
 		{
 			name:   "upfront kudos",

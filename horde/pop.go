@@ -205,7 +205,7 @@ func (h *Horde) createPopWorker(ctx context.Context, owner User, p PopRequest) (
 	}
 	h.log.Info("worker created on first pop", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
 	h.mu.Lock()
-	ws := &workerState{w: w}
+	ws := &workerState{w: w, validatedBackend: IsValidatedBackend(w.BridgeAgent)}
 	h.workers[w.ID] = ws
 	h.workerNames[w.Name] = ws
 	h.mu.Unlock()
@@ -242,6 +242,7 @@ func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Tim
 	w.AllowPostProcessing, w.AllowLora = p.AllowPostProcessing, p.AllowLora
 	w.MaxLength, w.MaxContextLength = p.MaxLength, p.MaxContextLength
 	w.BridgeAgent = p.BridgeAgent
+	ws.validatedBackend = IsValidatedBackend(p.BridgeAgent)
 	w.Trusted = owner.Trusted
 	ws.dirty = true
 }
@@ -407,7 +408,7 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 			Deadline:  now.Add(r.ttl),
 		}
 		if r.req.Image != nil {
-			j.Seed = r.seedBase + int64(i)
+			j.Seed = itemSeed(r.seedBase, r.req.Image.SeedVariation, i, len(r.items))
 		}
 		oj := &openJob{job: j, r: r}
 		h.jobs[j.ID] = oj

@@ -119,8 +119,8 @@ type TextParams struct {
 	// UseDefaultBadwordsids: whether the backend bans its default bad words.
 	UseDefaultBadwordsids *bool
 	// AnyBackend is the request's validated_backends false: workers with
-	// any backend may serve it (the AI Horde's default is validated ones
-	// only). It is stored, not yet a matching rule.
+	// any backend may serve it. By default (false) only workers whose
+	// bridge_agent is one of ValidatedBackends do, as on the AI Horde.
 	AnyBackend bool
 }
 

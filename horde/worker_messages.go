@@ -40,10 +40,13 @@ const (
 type MessageQuery struct {
 	UserID   *int64 // messages this user reads (and those to no worker); nil: everyone's
 	WorkerID string // "": any worker
-	Validity MessageValidity
-	Now      time.Time
-	Offset   int
-	Limit    int
+	// ToNoWorkerToo adds to a WorkerID's messages those to no worker in
+	// particular (what the worker's pop answer carries).
+	ToNoWorkerToo bool
+	Validity      MessageValidity
+	Now           time.Time
+	Offset        int
+	Limit         int
 }
 
 // WorkerMessageStore keeps worker messages.
@@ -197,4 +200,18 @@ func (h *Horde) DeleteWorkerMessage(ctx context.Context, by User, id string) err
 		return fmt.Errorf("delete worker message %s: %w", id, err)
 	}
 	return nil
+}
+
+// ActiveWorkerMessages returns the messages a worker's pop answer and its
+// owner's view of the worker carry, as the AI Horde's
+// get_all_active_worker_messages: those to this worker and those to no
+// worker in particular, not expired, oldest first, at most MessagesPerPage.
+func (h *Horde) ActiveWorkerMessages(ctx context.Context, workerID string) ([]WorkerMessage, error) {
+	ms, err := h.store.WorkerMessages(ctx, MessageQuery{
+		WorkerID: workerID, ToNoWorkerToo: true, Validity: MessagesActive, Now: h.clock.Now(), Limit: MessagesPerPage,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("active messages of worker %s: %w", workerID, err)
+	}
+	return ms, nil
 }

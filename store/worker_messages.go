@@ -49,7 +49,11 @@ func (s *Store) WorkerMessages(ctx context.Context, q horde.MessageQuery) ([]hor
 		where = append(where, `(user_id = ? OR worker_id IS NULL)`)
 		args = append(args, *q.UserID)
 	}
-	if q.WorkerID != "" {
+	switch {
+	case q.WorkerID != "" && q.ToNoWorkerToo:
+		where = append(where, `(worker_id = ? OR worker_id IS NULL)`)
+		args = append(args, q.WorkerID)
+	case q.WorkerID != "":
 		where = append(where, `worker_id = ?`)
 		args = append(args, q.WorkerID)
 	}

@@ -318,10 +318,15 @@ func (h *Harness) PopImages(c horde.Credential, name string) []horde.Assignment 
 	return as
 }
 
-// ServeText pops every waiting text job and answers with text.
+// ServeText pops every waiting text job and answers with text. It pops as
+// KoboldCpp's embedded worker, a validated backend, so that it takes
+// requests with the default validated_backends.
 func (h *Harness) ServeText(c horde.Credential, name, text string) int {
 	h.T.Helper()
-	as, _, err := h.Horde.Pop(h.Ctx, c, horde.PopRequest{Kind: horde.KindText, Name: name, Models: []string{"llama"}, MaxLength: 1024, MaxContextLength: 4096, Amount: 5, Threads: 1})
+	// The KoboldAI bridge: not one of the AI Horde's validated backends, and
+	// it must still serve the members' /write requests.
+	as, _, err := h.Horde.Pop(h.Ctx, c, horde.PopRequest{Kind: horde.KindText, Name: name, Models: []string{"llama"}, MaxLength: 1024, MaxContextLength: 4096, Amount: 5, Threads: 1,
+		BridgeAgent: "KoboldAI Bridge:10:https://github.com/db0/KoboldAI-Horde-Bridge"})
 	Must(h.T, err)
 	for _, a := range as {
 		_, err := h.Horde.SubmitResult(h.Ctx, c, horde.Submission{JobID: a.Job.ID, State: horde.ResultOK, Text: text})

@@ -64,6 +64,15 @@ type WorkerMessage struct {
 	Created  string `json:"created"`
 }
 
+// PopMessage is a message in a pop answer (the AI Horde's
+// ResponseModelMessagePop). Expiry is RFC 822.
+type PopMessage struct {
+	ID      string `json:"id"`
+	Message string `json:"message"`
+	Origin  string `json:"origin,omitempty"`
+	Expiry  string `json:"expiry"`
+}
+
 // Limits of a worker message, as the AI Horde's input_model_message has them.
 const (
 	MinMessageExpiryHours = 1

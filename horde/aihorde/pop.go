@@ -135,10 +135,12 @@ type ImagePopResponse struct {
 	ExtraSourceImages []ExtraSourceImage `json:"extra_source_images,omitempty"`
 	R2Upload          string             `json:"r2_upload,omitempty"`
 	R2Uploads         []string           `json:"r2_uploads,omitempty"`
+	// Messages are the worker's active messages (written [] when none).
+	Messages []PopMessage `json:"messages"`
 }
 
-// MarshalJSON writes the response with "payload": {} and "skipped": {} when
-// there are none, as the AI Horde does.
+// MarshalJSON writes the response with "payload": {}, "skipped": {} and
+// "messages": [] when there are none, as the AI Horde does.
 func (r ImagePopResponse) MarshalJSON() ([]byte, error) {
 	type plain ImagePopResponse
 	out := struct {
@@ -153,6 +155,9 @@ func (r ImagePopResponse) MarshalJSON() ([]byte, error) {
 	}
 	if out.IDs == nil {
 		out.IDs = []string{}
+	}
+	if out.Messages == nil {
+		out.Messages = []PopMessage{}
 	}
 	return json.Marshal(out)
 }
@@ -212,10 +217,12 @@ type TextPopResponse struct {
 	Softprompt *string      `json:"softprompt"`
 	Skipped    Skipped      `json:"skipped"`
 	TTL        float64      `json:"ttl,omitempty"` // seconds
+	// Messages are the worker's active messages (written [] when none).
+	Messages []PopMessage `json:"messages"`
 }
 
-// MarshalJSON writes the response with "payload": {} and "skipped": {} when
-// there are none, as the AI Horde does.
+// MarshalJSON writes the response with "payload": {}, "skipped": {} and
+// "messages": [] when there are none, as the AI Horde does.
 func (r TextPopResponse) MarshalJSON() ([]byte, error) {
 	type plain TextPopResponse
 	out := struct {
@@ -230,6 +237,9 @@ func (r TextPopResponse) MarshalJSON() ([]byte, error) {
 	}
 	if out.IDs == nil {
 		out.IDs = []string{}
+	}
+	if out.Messages == nil {
+		out.Messages = []PopMessage{}
 	}
 	return json.Marshal(out)
 }

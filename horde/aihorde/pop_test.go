@@ -7,15 +7,15 @@ import (
 )
 
 // TestPopResponseWithoutJob checks the AI Horde's no-job answer: id null,
-// ids, payload and skipped always present.
+// ids, payload, skipped and messages always present.
 func TestPopResponseWithoutJob(t *testing.T) {
 	tests := []struct {
 		name string
 		v    any
 		want string
 	}{
-		{"image", ImagePopResponse{}, `{"id":null,"ids":[],"payload":{},"skipped":{}}`},
-		{"text", TextPopResponse{}, `{"id":null,"ids":[],"payload":{},"softprompt":null,"skipped":{}}`},
+		{"image", ImagePopResponse{}, `{"id":null,"ids":[],"payload":{},"skipped":{},"messages":[]}`},
+		{"text", TextPopResponse{}, `{"id":null,"ids":[],"payload":{},"softprompt":null,"skipped":{},"messages":[]}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

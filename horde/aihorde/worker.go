@@ -33,6 +33,9 @@ type Worker struct {
 	// Text workers.
 	MaxLength        int `json:"max_length,omitempty"`
 	MaxContextLength int `json:"max_context_length,omitempty"`
+	// Messages are the worker's active messages, shown to its owner and
+	// moderators only (nil leaves the field out).
+	Messages []WorkerMessage `json:"messages,omitempty"`
 }
 
 // WorkerKudosDetails splits a worker's kudos by what earned them.

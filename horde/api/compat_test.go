@@ -16,9 +16,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -93,12 +95,55 @@ type compatSummary struct {
 		Status int    `json:"status"`
 		RC     string `json:"rc"`
 	} `json:"errors"`
+	Admin struct {
+		Trusted       bool `json:"trusted"`
+		WorkerDeleted struct {
+			DeletedName string `json:"deleted_name"`
+		} `json:"worker_deleted"`
+	} `json:"admin"`
+	Stats struct {
+		ImageTotal struct {
+			Images int64 `json:"images"`
+		} `json:"image_total"`
+		TextTotal struct {
+			Requests int64 `json:"requests"`
+		} `json:"text_total"`
+		Model string `json:"model"`
+		News  int    `json:"news"`
+	} `json:"stats"`
+	Moderation struct {
+		Filters      int `json:"filters"`
+		NotModerator *struct {
+			RC string `json:"rc"`
+		} `json:"not_moderator"`
+	} `json:"moderation"`
+	SharedKeys struct {
+		Created     int64 `json:"created"`
+		Changed     int64 `json:"changed"`
+		AfterDelete *struct {
+			Status int `json:"status"`
+		} `json:"after_delete"`
+	} `json:"sharedkeys"`
+	Rating struct {
+		Reward float64 `json:"reward"`
+		Again  *struct {
+			RC string `json:"rc"`
+		} `json:"again"`
+	} `json:"rating"`
+	CancelText struct {
+		ID string `json:"id"`
+	} `json:"cancel_text"`
 }
 
 // TestNPMClientCompat drives the API with the npm package
 // @zeldafan0225/ai_horde (DESIGN.md names it as a client to stay compatible
 // with): users, an r2 image request served by a real worker over HTTP, a
-// text request, status, a kudos transfer and error answers. It runs only
+// text request, status, a kudos transfer and error answers, then every
+// other route of the library hordebot serves: the users list and a
+// moderator's user change, a worker the client pops into being and then
+// reads, changes and deletes, modes, news, a model, the statistics, the
+// prompt filter's lists and check, lifting an IP timeout, a shared key's
+// life, a rating and a text cancel. It runs only
 // when HORDEBOT_COMPAT is set, and then node and the installed package must
 // be there.
 func TestNPMClientCompat(t *testing.T) {
@@ -128,15 +173,26 @@ func TestNPMClientCompat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("new kudos engine: %v", err)
 	}
+	pf, err := filter.New(filter.Lists{Minors: assets.FilterMinors, Sexual: assets.FilterSexual, NSFW: assets.FilterNSFW, Negative: assets.FilterNegative}, filter.Options{})
+	if err != nil {
+		t.Fatalf("prompt filter: %v", err)
+	}
+	timeouts, err := horde.NewIPTimeouts(ctx, st, nil)
+	if err != nil {
+		t.Fatalf("ip timeouts: %v", err)
+	}
 	srv := httptest.NewServer(api.New(h, api.Options{
-		Transfers: engineTransfers{eng}, Logger: quietLogger(), KeyLimit: unlimited, IPLimit: unlimited,
+		Transfers: engineTransfers{eng}, Awards: eng, Logger: quietLogger(), KeyLimit: unlimited, IPLimit: unlimited,
+		Filter: pf, FilterLists: []api.FilterList{{Type: 10, Name: "minors", Terms: []string{"child"}}, {Type: 20, Name: "nsfw", Terms: []string{"gore"}}},
+		IPTimeouts: timeouts, Ratings: horde.NewRatings(h, st, horde.RatingConfig{}), SharedKeys: horde.NewSharedKeys(h, st), Styles: st,
+		News: []aihorde.Newspiece{{DatePublished: "2026-01-01", Newspiece: "hordebot compat", Importance: "Information", Tags: []string{}}},
 	}))
 	t.Cleanup(srv.Close)
 
 	alice, aliceKey := mustUser(t, h, "alice")
 	bob, bobKey := mustUser(t, h, "bob")
 	_, volKey := mustUser(t, h, "vol")
-	mod, _ := mustUser(t, h, "mod")
+	mod, modKey := mustUser(t, h, "mod")
 	mod.Moderator = true
 	if err := st.UpdateUser(ctx, mod); err != nil {
 		t.Fatalf("make moderator: %v", err)
@@ -171,6 +227,7 @@ func TestNPMClientCompat(t *testing.T) {
 		"HORDE_API_ROUTE": srv.URL + api.Prefix,
 		"HORDE_KEY":       aliceKey,
 		"HORDE_OTHER_KEY": bobKey,
+		"HORDE_MOD_KEY":   modKey,
 	})
 
 	type check struct {
@@ -194,6 +251,15 @@ func TestNPMClientCompat(t *testing.T) {
 		{"workers: both listed", strings.Join(sum.Workers, ",") == "compat-image,compat-text", sum.Workers},
 		{"transfer: 5 to bob", sum.Transfer.To == "bob#"+strconv.FormatInt(bob.ID, 10) && sum.Transfer.Transferred == 5 &&
 			sum.Transfer.ReceiverAfter-sum.Transfer.ReceiverBefore == 5, sum.Transfer},
+		{"updateUser: alice trusted", sum.Admin.Trusted, sum.Admin},
+		{"deleteWorker: the client's rig", sum.Admin.WorkerDeleted.DeletedName == "compat-client-rig", sum.Admin},
+		{"stats: images and texts counted", sum.Stats.ImageTotal.Images >= 2 && sum.Stats.TextTotal.Requests >= 1 && sum.Stats.Model == worker.ProceduralModel, sum.Stats},
+		{"news: the configured piece", sum.Stats.News == 1, sum.Stats},
+		{"filters: the configured lists", sum.Moderation.Filters == 2 && sum.Moderation.NotModerator != nil && sum.Moderation.NotModerator.RC == "NotModerator", sum.Moderation},
+		{"shared keys: made, changed, deleted", sum.SharedKeys.Created == 100 && sum.SharedKeys.Changed == 50 &&
+			sum.SharedKeys.AfterDelete != nil && sum.SharedKeys.AfterDelete.Status == 404, sum.SharedKeys},
+		{"rating: rewarded once", sum.Rating.Reward > 0 && sum.Rating.Again != nil && sum.Rating.Again.RC == "AestheticsAlreadyExist", sum.Rating},
+		{"text cancel: ran", sum.CancelText.ID != "", sum.CancelText},
 	}
 	for _, e := range []struct {
 		name   string

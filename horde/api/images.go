@@ -194,12 +194,13 @@ func (s *server) writeImageStatus(w http.ResponseWriter, r *http.Request, p hord
 }
 
 func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
-	as, skipped, err := s.pop(w, r, horde.KindImage)
+	ans, err := s.pop(w, r, horde.KindImage)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := aihorde.ImagePopResponse{IDs: []string{}, Skipped: skippedOf(skipped)}
+	as := ans.jobs
+	out := aihorde.ImagePopResponse{IDs: []string{}, Skipped: skippedOf(ans.skipped), Messages: ans.messages}
 	if len(as) == 0 || as[0].Request.Image == nil {
 		s.ok(w, out)
 		return

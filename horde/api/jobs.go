@@ -167,18 +167,46 @@ func (s *server) decodePop(w http.ResponseWriter, r *http.Request, kind horde.Re
 	return c, p, nil
 }
 
-// pop decodes, authenticates and runs a worker's pop of the given kind. The
-// assignments it returns all belong to one request.
-func (s *server) pop(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) ([]horde.Assignment, horde.Skipped, error) {
+// popAnswer is what a pop hands the worker: its jobs (all of one request),
+// what it skipped, and its active worker messages.
+type popAnswer struct {
+	jobs     []horde.Assignment
+	skipped  horde.Skipped
+	messages []aihorde.PopMessage
+}
+
+// pop decodes, authenticates and runs a worker's pop of the given kind.
+func (s *server) pop(w http.ResponseWriter, r *http.Request, kind horde.RequestKind) (popAnswer, error) {
 	c, p, err := s.decodePop(w, r, kind)
 	if err != nil {
-		return nil, nil, err
+		return popAnswer{}, err
 	}
 	as, skipped, err := s.h.Pop(r.Context(), c, p)
 	if err != nil {
-		return nil, nil, err
+		return popAnswer{}, err
 	}
-	return s.oneRequest(r, as), skipped, nil
+	return popAnswer{jobs: s.oneRequest(r, as), skipped: skipped, messages: s.popMessages(r, p.Name)}, nil
+}
+
+// popMessages are the active messages of the worker that popped, as the
+// AI Horde's pop answer carries them. The jobs are already started, so a
+// failure to read them is logged and the answer goes without.
+func (s *server) popMessages(r *http.Request, name string) []aihorde.PopMessage {
+	wk, err := s.h.WorkerByName(r.Context(), name)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "pop: worker not found for its messages", "worker", name, "err", err)
+		return nil
+	}
+	ms, err := s.h.ActiveWorkerMessages(r.Context(), wk.ID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "pop: read worker messages", "worker", wk.ID, "err", err)
+		return nil
+	}
+	out := make([]aihorde.PopMessage, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, aihorde.PopMessage{ID: m.ID, Message: m.Message, Origin: m.Origin, Expiry: m.Expiry.UTC().Format(rfc822)})
+	}
+	return out
 }
 
 // jobIDs lists the assignments' job ids, in order.

@@ -152,12 +152,13 @@ func (s *server) textCancel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) textPop(w http.ResponseWriter, r *http.Request) {
-	as, skipped, err := s.pop(w, r, horde.KindText)
+	ans, err := s.pop(w, r, horde.KindText)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	out := aihorde.TextPopResponse{IDs: []string{}, Skipped: skippedOf(skipped)}
+	as := ans.jobs
+	out := aihorde.TextPopResponse{IDs: []string{}, Skipped: skippedOf(ans.skipped), Messages: ans.messages}
 	if len(as) == 0 || as[0].Request.Text == nil {
 		s.ok(w, out)
 		return

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +23,7 @@ func textRequest(extra map[string]any) map[string]any {
 func textPop(name string) map[string]any {
 	return map[string]any{
 		"name": name, "models": []string{"koboldcpp/tiny"}, "max_length": 512, "max_context_length": 2048,
-		"priority_usernames": []string{}, "softprompts": []string{}, "bridge_agent": "KoboldAI Bridge:10:https://example.org",
+		"priority_usernames": []string{}, "softprompts": []string{}, "bridge_agent": "KoboldCppEmbedWorker:1.80.3:https://github.com/LostRuins/koboldcpp",
 	}
 }
 
@@ -147,4 +148,57 @@ func TestTextCancel(t *testing.T) {
 		t.Errorf("after cancel: %s", r.body)
 	}
 	wantError(t, e.do("GET", "/api/v2/generate/text/status/unknown-id", "", nil), http.StatusNotFound, "")
+}
+
+// TestTextPopValidatedBackends checks the AI Horde's validated_backends rule
+// from the worker's side: by default a text request goes only to a bridge
+// on its validated list (KoboldCpp, aphrodite, TabbyAPI, ...), others skip
+// it as "bridge_version"; validated_backends false lets any bridge take it.
+func TestTextPopValidatedBackends(t *testing.T) {
+	tests := []struct {
+		name      string
+		agent     string // "" sends no bridge_agent (the AI Horde's "unknown:0:unknown")
+		validated any    // the request's validated_backends; nil leaves it out
+		wantJob   bool
+	}{
+		{"KoboldCpp takes a default request", "KoboldCppEmbedWorker:1.80.3:https://github.com/LostRuins/koboldcpp", nil, true},
+		{"aphrodite takes a default request", "AI Horde Worker~aphrodite~kai:5:https://github.com/Haidra-Org/AI-Horde-Worker", nil, true},
+		{"TabbyAPI takes a validated request", "TabbyAPI:0.1.0:https://github.com/theroyallab/tabbyAPI", true, true},
+		{"the reference worker takes a default request", "hordeworker:0.1.0:https://github.com/hordebot/hordebot", nil, true},
+		{"an unvalidated bridge skips a default request", "KoboldAI Bridge:10:https://example.org", nil, false},
+		{"an unvalidated bridge skips a validated request", "Medusa-Bridge:1:https://example.org", true, false},
+		{"no bridge_agent skips a default request", "", nil, false},
+		{"an unvalidated bridge takes validated_backends false", "KoboldAI Bridge:10:https://example.org", false, true},
+		{"no bridge_agent takes validated_backends false", "", false, true},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t, api.Options{})
+			_, key := e.user("owner")
+			body := textRequest(nil)
+			if tt.validated != nil {
+				body["validated_backends"] = tt.validated
+			}
+			wantStatus(t, e.do("POST", "/api/v2/generate/text/async", "", body), http.StatusAccepted)
+			pop := textPop("bridge-" + strconv.Itoa(i))
+			if tt.agent == "" {
+				delete(pop, "bridge_agent")
+			} else {
+				pop["bridge_agent"] = tt.agent
+			}
+			r := e.do("POST", "/api/v2/generate/text/pop", key, pop)
+			wantStatus(t, r, http.StatusOK)
+			var out struct {
+				IDs     []string       `json:"ids"`
+				Skipped map[string]int `json:"skipped"`
+			}
+			r.json(t, &out)
+			if tt.wantJob && len(out.IDs) != 1 {
+				t.Fatalf("got no job (skipped %v), want the request", out.Skipped)
+			}
+			if !tt.wantJob && (len(out.IDs) != 0 || out.Skipped["bridge_version"] != 1) {
+				t.Fatalf("ids %v skipped %v, want no job and bridge_version 1", out.IDs, out.Skipped)
+			}
+		})
+	}
 }

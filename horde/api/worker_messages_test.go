@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,126 @@ func TestUpdateWorkerFields(t *testing.T) {
 	r.json(t, &ms)
 	if len(ms) != 1 || ms[0].Message != "your worker sends black images" || ms[0].Origin != "mod" || ms[0].WorkerID != workerID {
 		t.Errorf("the owner's messages = %+v, want the moderator's maintenance message", ms)
+	}
+}
+
+// TestWorkerMessagesReachTheWorker checks where a worker reads its
+// messages, as on the AI Horde: every pop answer (with or without a job,
+// image and text) carries "messages", the active ones to this worker and to
+// every worker, with id, message, origin and expiry; GET /workers/{id} and
+// /workers/name/{name} show them to the owner and moderators only.
+func TestWorkerMessagesReachTheWorker(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	_, modKey := e.moderator("mod")
+	_, ownerKey, workerID := e.ownerWithWorker("owner", "owner-gpu")
+	_, otherKey, otherWorker := e.ownerWithWorker("other", "other-gpu")
+	post := func(body map[string]any) string {
+		r := e.do("POST", "/api/v2/workers/messages", modKey, body)
+		wantStatus(t, r, http.StatusOK)
+		return r.object(t)["id"].(string)
+	}
+	toWorker := post(map[string]any{"worker_id": workerID, "message": "please update", "origin": "The mods", "expiry": 1})
+	toAll := post(map[string]any{"message": "maintenance tonight", "expiry": 48})
+	post(map[string]any{"worker_id": otherWorker, "message": "not for owner-gpu"})
+
+	type popMessage struct {
+		ID      string `json:"id"`
+		Message string `json:"message"`
+		Origin  string `json:"origin"`
+		Expiry  string `json:"expiry"`
+	}
+	popMessages := func(t *testing.T, path, key string, body map[string]any) []popMessage {
+		t.Helper()
+		r := e.do("POST", path, key, body)
+		wantStatus(t, r, http.StatusOK)
+		raw, ok := r.object(t)["messages"]
+		if !ok || raw == nil {
+			t.Fatalf("pop answer has no messages list: %s", r.body)
+		}
+		var out struct{ Messages []popMessage }
+		r.json(t, &out)
+		return out.Messages
+	}
+	ids := func(ms []popMessage) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, m.ID)
+		}
+		return out
+	}
+
+	t.Run("an idle pop carries the worker's and everyone's messages", func(t *testing.T) {
+		ms := popMessages(t, "/api/v2/generate/pop", ownerKey, imagePop("owner-gpu", nil))
+		if got := ids(ms); !slices.Equal(got, []string{toWorker, toAll}) {
+			t.Fatalf("messages %v, want [%s %s]", got, toWorker, toAll)
+		}
+		m := ms[0]
+		if m.Message != "please update" || m.Origin != "The mods" {
+			t.Errorf("message = %+v", m)
+		}
+		if _, err := time.Parse(time.RFC1123Z, m.Expiry); err != nil {
+			t.Errorf("expiry %q is not RFC 822: %v", m.Expiry, err)
+		}
+	})
+	t.Run("a pop with a job carries them too", func(t *testing.T) {
+		e.asyncImage("", nil)
+		r := e.do("POST", "/api/v2/generate/pop", ownerKey, imagePop("owner-gpu", nil))
+		var out struct {
+			IDs      []string
+			Messages []popMessage
+		}
+		r.json(t, &out)
+		if len(out.IDs) != 1 || len(out.Messages) != 2 {
+			t.Fatalf("ids %v messages %v, want a job and 2 messages", out.IDs, out.Messages)
+		}
+	})
+	t.Run("a text pop carries the messages to every worker", func(t *testing.T) {
+		ms := popMessages(t, "/api/v2/generate/text/pop", otherKey, textPop("owner-scribe"))
+		if got := ids(ms); !slices.Equal(got, []string{toAll}) {
+			t.Fatalf("messages %v, want only the message to every worker %s", got, toAll)
+		}
+	})
+	t.Run("an expired message is gone", func(t *testing.T) {
+		e.clock.Advance(2 * time.Hour)
+		ms := popMessages(t, "/api/v2/generate/pop", ownerKey, imagePop("owner-gpu", nil))
+		if got := ids(ms); !slices.Equal(got, []string{toAll}) {
+			t.Fatalf("messages %v after 2 hours, want only %s", got, toAll)
+		}
+	})
+
+	for _, tt := range []struct {
+		name string
+		path string
+		key  string
+		want int // messages shown; -1: no messages field
+	}{
+		{"the owner sees them", "/api/v2/workers/" + workerID, ownerKey, 1},
+		{"the owner sees them by name", "/api/v2/workers/name/owner-gpu", ownerKey, 1},
+		{"a moderator sees them", "/api/v2/workers/" + workerID, modKey, 1},
+		{"another user does not", "/api/v2/workers/" + workerID, otherKey, -1},
+		{"no key does not", "/api/v2/workers/" + workerID, "", -1},
+		{"a wrong key does not", "/api/v2/workers/" + workerID, "not-a-key", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do("GET", tt.path, tt.key, nil)
+			wantStatus(t, r, http.StatusOK)
+			raw, ok := r.object(t)["messages"]
+			if tt.want < 0 {
+				if ok {
+					t.Fatalf("messages shown: %v", raw)
+				}
+				return
+			}
+			var out struct {
+				Messages []struct {
+					ID       string `json:"id"`
+					WorkerID string `json:"worker_id"`
+				}
+			}
+			r.json(t, &out)
+			if len(out.Messages) != tt.want || out.Messages[0].ID != toAll {
+				t.Fatalf("messages %+v, want [%s]", out.Messages, toAll)
+			}
+		})
 	}
 }

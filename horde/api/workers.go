@@ -94,7 +94,12 @@ func (s *server) worker(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, s.workerOf(wk))
+	out := s.workerOf(wk)
+	if out.Messages, err = s.ownerMessages(r, wk); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, out)
 }
 
 func (s *server) workerByName(w http.ResponseWriter, r *http.Request) {
@@ -108,7 +113,37 @@ func (s *server) workerByName(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.ok(w, s.workerOf(wk))
+	out := s.workerOf(wk)
+	if out.Messages, err = s.ownerMessages(r, wk); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, out)
+}
+
+// ownerMessages are the worker's active messages when the request's key is
+// its owner's (a user key or the worker's own) or a moderator's; nil for
+// anyone else. As on the AI Horde, a key that does not authenticate only
+// hides them.
+func (s *server) ownerMessages(r *http.Request, wk horde.Worker) ([]aihorde.WorkerMessage, error) {
+	key := apiKey(r)
+	if key == "" || key == horde.AnonymousKey {
+		return nil, nil
+	}
+	c, err := s.authenticate(r)
+	if err != nil || c.User.Anonymous() || (c.WorkerID != "" && c.WorkerID != wk.ID) ||
+		(c.User.ID != wk.OwnerID && !c.User.Moderator) {
+		return nil, nil
+	}
+	ms, err := s.h.ActiveWorkerMessages(r.Context(), wk.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]aihorde.WorkerMessage, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, workerMessageOf(m))
+	}
+	return out, nil
 }
 
 // Limits on worker fields a PUT may set.

@@ -9,12 +9,14 @@
 //   HORDE_API_ROUTE  the API root including /api/v2, e.g. http://127.0.0.1:PORT/api/v2
 //   HORDE_KEY        the API key of a user with kudos to spend and give
 //   HORDE_OTHER_KEY  the API key of a second user, who receives a transfer
+//   HORDE_MOD_KEY    the API key of a moderator
 //   HORDE_TIMEOUT_MS optional overall deadline (default 60000)
 import { AIHorde, APIError, RequestSingleWarningCodes } from "@zeldafan0225/ai_horde";
 
 const route = requireEnv("HORDE_API_ROUTE");
 const key = requireEnv("HORDE_KEY");
 const otherKey = requireEnv("HORDE_OTHER_KEY");
+const modKey = requireEnv("HORDE_MOD_KEY");
 const deadline = Date.now() + Number(process.env.HORDE_TIMEOUT_MS || 60000);
 
 const TRANSFER = 5;
@@ -231,6 +233,113 @@ async function errors() {
   };
 }
 
+// admin drives the user and worker routes: the users list, a moderator's
+// PUT /users/{id}, and a worker the client itself creates by popping, which
+// it reads, changes and deletes as its owner.
+async function admin(me) {
+  const all = await horde.getUsers();
+  expect(Array.isArray(all) && all.some((u) => u.id === me.id && u.username === me.username), "getUsers: lists the user", all);
+  const mod = await horde.updateUser({ trusted: true }, me.id, { token: modKey });
+  expect(mod.trusted === true, "updateUser: trusted", mod);
+  const after = await horde.getUserDetails(me.id, { token: key, force: true });
+  expect(after.trusted === true, "updateUser: the user is trusted after", after.trusted);
+
+  const rig = "compat-client-rig";
+  const pop = await horde.postImageGenerationPop({ name: rig, models: ["no_such_model"], max_pixels: 262144, nsfw: false, amount: 1 }, { token: key });
+  expect(pop.id === null && Array.isArray(pop.ids) && pop.ids.length === 0, "postImageGenerationPop: no job", pop);
+  expect(typeof pop.skipped === "object" && pop.skipped !== null, "postImageGenerationPop: skipped is an object", pop.skipped);
+  expect(Array.isArray(pop.messages), "postImageGenerationPop: messages is an array", pop.messages);
+  const textPop = await horde.postTextGenerationPop({ name: rig + "-text", models: ["no_such_text_model"], max_length: 80, max_context_length: 1024, amount: 1 }, { token: key });
+  expect(textPop.id === null && Array.isArray(textPop.ids) && Array.isArray(textPop.messages), "postTextGenerationPop: no job", textPop);
+  const mine = (await horde.getWorkers()).find((w) => w.name === rig);
+  if (!expect(mine !== undefined, "getWorkers: the popped worker is listed")) return;
+  const details = await horde.getWorkerDetails(mine.id, { token: key, force: true });
+  expect(details.id === mine.id && details.name === rig && details.type === "image", "getWorkerDetails: id, name, type", details);
+  expect(typeof details.online === "boolean" && typeof details.max_pixels === "number", "getWorkerDetails: online, max_pixels", details);
+  const changed = await horde.updateWorker({ info: "a compat rig", maintenance: true }, mine.id, { token: key });
+  expect(changed.info === "a compat rig" && changed.maintenance === true, "updateWorker: info and maintenance", changed);
+  const deleted = await horde.deleteWorker(mine.id, { token: key });
+  expect(deleted.deleted_id === mine.id && deleted.deleted_name === rig, "deleteWorker: deleted_id and deleted_name", deleted);
+  summary.admin = { trusted: after.trusted, worker_changed: changed, worker_deleted: deleted };
+}
+
+// statusAndStats reads the status and statistics routes.
+async function statusAndStats() {
+  // The library always sends a key here (the anonymous one when given
+  // none), and the AI Horde answers a key that is not a moderator's with
+  // 403 NotModerator: only a moderator's call succeeds, as there.
+  const modes = await horde.getModes({ token: modKey, force: true });
+  expect(typeof modes.maintenance_mode === "boolean" && typeof modes.invite_only_mode === "boolean" && typeof modes.raid_mode === "boolean", "getModes: the three modes", modes);
+  await expectAPIError("getModes as a member", 403, () => horde.getModes({ token: key, force: true }));
+  const news = await horde.getNews({ force: true });
+  expect(Array.isArray(news) && news.every((n) => typeof n.newspiece === "string" && typeof n.date_published === "string"), "getNews: newspieces", news);
+  const model = await horde.getModel(summary.image?.generations?.[0]?.model ?? "none");
+  expect(Array.isArray(model) && model.length === 1 && model[0].count >= 1, "getModel: the served model", model);
+  const imgTotals = await horde.getImageTotalStats();
+  expect(imgTotals.total?.images >= IMAGES && typeof imgTotals.minute?.ps === "number", "getImageTotalStats: total images", imgTotals);
+  const imgModels = await horde.getImageModelStats();
+  expect(typeof imgModels.total === "object" && Object.values(imgModels.total).some((n) => n >= IMAGES), "getImageModelStats: total per model", imgModels);
+  const textTotals = await horde.getTextTotalStats();
+  expect(textTotals.total?.requests >= 1 && typeof textTotals.total?.tokens === "number", "getTextTotalStats: total requests", textTotals);
+  const textModels = await horde.getTextModelStats();
+  expect(typeof textModels.day === "object" && typeof textModels.total === "object", "getTextModelStats: day and total", textModels);
+  summary.stats = { image_total: imgTotals.total, text_total: textTotals.total, model: model[0]?.name, news: news.length };
+}
+
+// moderation drives the moderators' routes the library has: the prompt
+// filter's lists and check, and lifting an IP timeout.
+async function moderation() {
+  const filters = await horde.getFilters({}, { token: modKey });
+  expect(Array.isArray(filters) && filters.length > 0 && filters.every((f) => typeof f.regex === "string" && typeof f.filter_type === "number"), "getFilters: regex and filter_type", filters);
+  const check = await horde.postFilters({ prompt: "a cat on a sofa" }, { token: modKey });
+  expect(Array.isArray(check.matches) && check.suspicion !== undefined, "postFilters: suspicion and matches", check);
+  const notMod = await expectAPIError("getFilters as a member", 403, () => horde.getFilters({}, { token: key }));
+  const lifted = await horde.deleteIPTimeout({ ipaddr: "203.0.113.7" }, { token: modKey });
+  expect(lifted.message === "OK", "deleteIPTimeout: OK", lifted);
+  summary.moderation = { filters: filters.length, check, not_moderator: notMod };
+}
+
+// sharedKeys creates, reads, changes and deletes a shared key.
+async function sharedKeys() {
+  const made = await horde.putSharedKey({ name: "compat key", kudos: 100, max_image_steps: 30 }, { token: key });
+  expect(typeof made.id === "string" && made.id !== "" && made.kudos === 100 && made.name === "compat key", "putSharedKey: id, name, kudos", made);
+  const read = await horde.getSharedKey(made.id);
+  expect(read.id === made.id && read.max_image_steps === 30, "getSharedKey: same key", read);
+  const changed = await horde.updateSharedKey({ kudos: 50 }, made.id, { token: key });
+  expect(changed.kudos === 50, "updateSharedKey: kudos", changed);
+  const gone = await horde.deleteSharedKey(made.id, { token: key });
+  expect(gone.message === "OK", "deleteSharedKey: OK", gone);
+  const missing = await expectAPIError("getSharedKey after delete", 404, () => horde.getSharedKey(made.id));
+  summary.sharedkeys = { created: made.kudos, changed: changed.kudos, after_delete: missing };
+}
+
+// rating rates a shared request's images once they are done.
+async function rating() {
+  const req = await horde.postAsyncImageGenerate({
+    prompt: "a shared lighthouse", params: { width: 256, height: 256, steps: 10, n: 2 }, shared: true, r2: true,
+  }, { token: key });
+  await poll("shared image", () => horde.getImageGenerationCheck(req.id, { force: true }));
+  const status = await horde.getImageGenerationStatus(req.id, { force: true });
+  const gens = status.generations ?? [];
+  if (!expect(gens.length === 2, "shared request: two generations", gens.length)) return;
+  const res = await horde.postRating(req.id, {
+    best: gens[0].id, ratings: [{ id: gens[0].id, rating: 8, artifacts: 1 }, { id: gens[1].id, rating: 5 }],
+  }, { token: key });
+  expect(typeof res.reward === "number" && res.reward > 0, "postRating: reward", res);
+  const again = await expectAPIError("postRating twice", 400, () => horde.postRating(req.id, { best: gens[0].id }, { token: key }));
+  summary.rating = { reward: res.reward, again };
+}
+
+// cancelText cancels a text request nobody serves.
+async function cancelText() {
+  const req = await horde.postAsyncTextGenerate({
+    prompt: "nobody serves this", models: ["no_such_text_model"], params: { max_length: 32, max_context_length: 512 },
+  }, { token: key });
+  const cancelled = await horde.deleteTextGenerationRequest(req.id);
+  expect(Array.isArray(cancelled.generations) && cancelled.generations.length === 0 && cancelled.done === false, "deleteTextGenerationRequest: nothing generated", cancelled);
+  summary.cancel_text = { id: req.id, waiting: cancelled.waiting };
+}
+
 async function main() {
   const me = await users();
   await image();
@@ -239,6 +348,12 @@ async function main() {
   await unservable();
   await transfer(me);
   await errors();
+  await admin(me);
+  await statusAndStats();
+  await moderation();
+  await sharedKeys();
+  await rating();
+  await cancelText();
 }
 
 const timer = setTimeout(() => {
