@@ -181,10 +181,15 @@ func TestNPMClientCompat(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ip timeouts: %v", err)
 	}
+	modes, err := horde.NewModes(ctx, st)
+	if err != nil {
+		t.Fatalf("modes: %v", err)
+	}
 	srv := httptest.NewServer(api.New(h, api.Options{
 		Transfers: engineTransfers{eng}, Awards: eng, Logger: quietLogger(), KeyLimit: unlimited, IPLimit: unlimited,
 		Filter: pf, FilterLists: []api.FilterList{{Type: 10, Name: "minors", Terms: []string{"child"}}, {Type: 20, Name: "nsfw", Terms: []string{"gore"}}},
 		IPTimeouts: timeouts, Ratings: horde.NewRatings(h, st, horde.RatingConfig{}), SharedKeys: horde.NewSharedKeys(h, st), Styles: st,
+		Teams: horde.NewTeams(h, st), Modes: modes,
 		News: []aihorde.Newspiece{{DatePublished: "2026-01-01", Newspiece: "hordebot compat", Importance: "Information", Tags: []string{}}},
 	}))
 	t.Cleanup(srv.Close)
