@@ -150,15 +150,7 @@ func (r ImagePopResponse) MarshalJSON() ([]byte, error) {
 	if r.Payload == nil {
 		out.Payload = struct{}{}
 	}
-	if out.Skipped == nil {
-		out.Skipped = Skipped{}
-	}
-	if out.IDs == nil {
-		out.IDs = []string{}
-	}
-	if out.Messages == nil {
-		out.Messages = []PopMessage{}
-	}
+	emptyPopLists(&out.Skipped, &out.IDs, &out.Messages)
 	return json.Marshal(out)
 }
 
@@ -232,20 +224,26 @@ func (r TextPopResponse) MarshalJSON() ([]byte, error) {
 	if r.Payload == nil {
 		out.Payload = struct{}{}
 	}
-	if out.Skipped == nil {
-		out.Skipped = Skipped{}
-	}
-	if out.IDs == nil {
-		out.IDs = []string{}
-	}
-	if out.Messages == nil {
-		out.Messages = []PopMessage{}
-	}
+	emptyPopLists(&out.Skipped, &out.IDs, &out.Messages)
 	return json.Marshal(out)
 }
 
 // JobIDs returns the popped job ids: ids when given, else id, else none.
 func (r *TextPopResponse) JobIDs() []string { return popIDs(r.ID, r.IDs) }
+
+// emptyPopLists writes a pop answer's unset skipped, ids and messages as
+// {} and [], as the AI Horde does (clients index them without a nil check).
+func emptyPopLists(skipped *Skipped, ids *[]string, messages *[]PopMessage) {
+	if *skipped == nil {
+		*skipped = Skipped{}
+	}
+	if *ids == nil {
+		*ids = []string{}
+	}
+	if *messages == nil {
+		*messages = []PopMessage{}
+	}
+}
 
 func popIDs(id *string, ids []string) []string {
 	out := make([]string, 0, len(ids)+1)
