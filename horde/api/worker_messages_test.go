@@ -255,6 +255,7 @@ func TestWorkerMessagesReachTheWorker(t *testing.T) {
 		return r.object(t)["id"].(string)
 	}
 	toWorker := post(map[string]any{"worker_id": workerID, "message": "please update", "origin": "The mods", "expiry": 1})
+	e.clock.Advance(time.Second) // messages come oldest first; at one instant their order is the ids'
 	toAll := post(map[string]any{"message": "maintenance tonight", "expiry": 48})
 	post(map[string]any{"worker_id": otherWorker, "message": "not for owner-gpu"})
 
