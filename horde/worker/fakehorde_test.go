@@ -53,8 +53,8 @@ type fakeHorde struct {
 	queue          []fakeJob
 	useR2          bool
 	textBatch      bool // a text pop hands out up to its amount of queued jobs as ids, payload n 1 (the AI Horde's)
-	popFailures    int // answer 503 to this many pops first
-	submitFailures int // answer 503 to this many submits first
+	popFailures    int  // answer 503 to this many pops first
+	submitFailures int  // answer 503 to this many submits first
 	unauthorized   bool
 	pops           int
 	popBodies      []map[string]any
