@@ -93,7 +93,9 @@ type StyleQuery struct {
 
 // StyleStore keeps styles and collections. Unknown ids and names are
 // KindNotFound errors; a second style or collection of one kind with the
-// same name for one user is KindConflict.
+// same name for one user is KindConflict. A request's style and collection
+// are counted as used (UseCount) by CreateRequest, with the request
+// (RequestExtras).
 type StyleStore interface {
 	CreateStyle(ctx context.Context, s Style) error
 	UpdateStyle(ctx context.Context, s Style) error
@@ -104,9 +106,6 @@ type StyleStore interface {
 	StyleByName(ctx context.Context, kind RequestKind, userID int64, name string) (Style, error)
 	// Styles lists public styles.
 	Styles(ctx context.Context, q StyleQuery) ([]Style, error)
-	// UseStyle counts one use of a style or collection. (A request's style
-	// and collection are counted by CreateRequest, with the request.)
-	UseStyle(ctx context.Context, id string) error
 
 	CreateCollection(ctx context.Context, c StyleCollection) error
 	UpdateCollection(ctx context.Context, c StyleCollection) error

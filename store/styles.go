@@ -213,21 +213,6 @@ func (s *Store) Styles(ctx context.Context, q horde.StyleQuery) ([]horde.Style, 
 	return out, nil
 }
 
-// UseStyle counts one use of the style or collection id.
-func (s *Store) UseStyle(ctx context.Context, id string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE styles SET use_count = use_count + 1 WHERE id = ?`, id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE style_collections SET use_count = use_count + 1 WHERE id = ?`, id)
-		return err
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("count style use: %w", err))
-	}
-	return nil
-}
-
 const collectionColumns = `c.id, c.kind, c.user_id, u.name, c.name, c.public, c.use_count, c.created_at, c.doc`
 
 func scanCollection(row interface{ Scan(...any) error }) (horde.StyleCollection, error) {
