@@ -146,6 +146,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			writeJSON(rec, status, &apiError{Code: 50109, Message: "The request body contains invalid JSON.", Status: status})
 		case s.takeRateLimit(r.Method, trimAPI(r.URL.Path), rec):
 		default:
+			s.awaitHTTPAnswer(r.Context(), trimAPI(r.URL.Path))
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 		}
 		route := ""

@@ -9,12 +9,24 @@ func (s *Server) getGateway(*http.Request, *reqBody) (any, *apiError) {
 	return map[string]string{"url": s.GatewayURL()}, nil
 }
 
+// sessionStartTotal is the daily IDENTIFY allowance GET /gateway/bot reports.
+const sessionStartTotal = 1000
+
 func (s *Server) getGatewayBot(*http.Request, *reqBody) (any, *apiError) {
+	s.mu.Lock()
+	identified := 0
+	for _, ev := range s.gw.log {
+		if ev.Kind == GatewayIdentified {
+			identified++
+		}
+	}
+	s.mu.Unlock()
 	return map[string]any{
 		"url":    s.GatewayURL(),
-		"shards": 1,
+		"shards": s.cfg.shards,
 		"session_start_limit": map[string]int{
-			"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1,
+			"total": sessionStartTotal, "remaining": max(sessionStartTotal-identified, 0), "reset_after": 0,
+			"max_concurrency": s.cfg.maxConcurrency,
 		},
 	}, nil
 }
