@@ -73,18 +73,33 @@ func (b *Bot) MembersWithRoles(ctx context.Context, roles []string) (map[string]
 	return out, nil
 }
 
-// guilds are the guilds the bot serves: the configured ones, or all it is in.
+// guilds are the guilds the bot serves: the configured ones, or all that
+// the gateway shards this process runs are in (each shard's state holds its
+// own guilds; the REST session's when there is no gateway).
 func (b *Bot) guilds(s *discordgo.Session) []string {
 	if len(b.cfg.GuildIDs) > 0 {
 		return b.cfg.GuildIDs
 	}
+	b.mu.Lock()
+	sessions := b.shards
+	b.mu.Unlock()
+	if len(sessions) == 0 {
+		sessions = []*discordgo.Session{s}
+	}
 	var ids []string
-	if s.State != nil {
-		s.State.RLock()
-		for _, g := range s.State.Guilds {
-			ids = append(ids, g.ID)
+	seen := map[string]bool{}
+	for _, sh := range sessions {
+		if sh.State == nil {
+			continue
 		}
-		s.State.RUnlock()
+		sh.State.RLock()
+		for _, g := range sh.State.Guilds {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				ids = append(ids, g.ID)
+			}
+		}
+		sh.State.RUnlock()
 	}
 	return ids
 }
