@@ -241,6 +241,8 @@ func writeInteractionResponse(w http.ResponseWriter, resp *discordgo.Interaction
 		return fmt.Errorf("encode interaction response: %w", err)
 	}
 	w.Header().Set("Content-Type", "application/json")
+	// A length lets Discord read the whole answer before the handler returns.
+	w.Header().Set("Content-Length", strconv.Itoa(len(raw)))
 	if _, err := w.Write(raw); err != nil {
 		return fmt.Errorf("write interaction response: %w", err)
 	}
