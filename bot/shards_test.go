@@ -288,3 +288,57 @@ func TestShardResumesItsOwnDeliveries(t *testing.T) {
 	h.ServeImages(worker, "gpu-1")
 	h.Original(tok, "result after the restart", bottest.HasFiles)
 }
+
+// TestShardsResumeEachOnItsOwn: the gateway drops every shard's connection;
+// each shard resumes its own session and gets the reactions made meanwhile
+// in its own guild, each handled exactly once.
+func TestShardsResumeEachOnItsOwn(t *testing.T) {
+	t.Parallel()
+	w := newShardedWorld(t)
+	h := w.h
+	p := h.StartProcess(bottest.ProcessSpec{ShardCount: 2})
+	var sessions []string
+	for _, ev := range h.Srv.GatewayEvents() {
+		if ev.Kind == discordtest.GatewayIdentified {
+			sessions = append(sessions, ev.SessionID)
+		}
+	}
+	if len(sessions) != 2 {
+		t.Fatalf("%d sessions identified, want 2", len(sessions))
+	}
+	// Each connection's first heartbeat (see discordtest's doc on closing a fresh connection).
+	for _, id := range sessions {
+		_, err := h.Srv.WaitGateway(h.Ctx, func(ev discordtest.GatewayEvent) bool {
+			return ev.Kind == discordtest.GatewayHeartbeat && ev.SessionID == id
+		})
+		must(t, err)
+	}
+	var msgs []*discordgo.Message
+	for _, c := range []*discordgo.Channel{w.c0, w.c1} {
+		msgs = append(msgs, h.Post(h.Bob, c, "check the VRAM", ""))
+	}
+	waitFor(t, h.Ctx, p.Events, "message_create")
+	waitFor(t, h.Ctx, p.Events, "message_create")
+	before := h.Balance(h.Bob)
+	if n := h.Srv.DropConnection(); n != 2 {
+		t.Fatalf("dropped %d connections, want 2", n)
+	}
+	for i, c := range []*discordgo.Channel{w.c0, w.c1} {
+		must(t, h.Srv.AddReaction(c.ID, msgs[i].ID, h.Alice.ID, "🙏"))
+	}
+	for _, id := range sessions {
+		ev, err := h.Srv.WaitGateway(h.Ctx, func(ev discordtest.GatewayEvent) bool {
+			return ev.Kind == discordtest.GatewayResumed && ev.SessionID == id
+		})
+		must(t, err)
+		if ev.Replayed != 1 {
+			t.Fatalf("session %s replayed %d dispatches on RESUME, want its own guild's one reaction", id, ev.Replayed)
+		}
+	}
+	waitFor(t, h.Ctx, p.Events, "reaction_add")
+	waitFor(t, h.Ctx, p.Events, "reaction_add")
+	h.Settle()
+	if got := h.Balance(h.Bob); got != before+10 {
+		t.Fatalf("bob has %d kudos, want %d", got, before+10)
+	}
+}
