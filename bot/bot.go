@@ -334,8 +334,8 @@ func (b *Bot) warnWithoutShardZero(shards []*discordgo.Session) {
 	if slices.Contains(shardIDs(shards), 0) {
 		return
 	}
-	b.log.Warn("this process does not run gateway shard 0: Discord sends every DM to shard 0, so DM features "+
-		"(worker registration, DMed results) need shard 0 in another process (discord.shards.ids)",
+	b.log.Warn("this process does not run gateway shard 0: Discord sends every DM event to shard 0, so DM features "+
+		"(worker registration in DMs, unless slash commands come by the interactions endpoint) need shard 0 in another process (discord.shards.ids)",
 		"shards", shardIDs(shards), "shard_count", b.shardCount)
 }
 

@@ -86,9 +86,12 @@ func (b *Bot) InteractionsHandler(key ed25519.PublicKey) http.Handler {
 			httpError(w, http.StatusUnauthorized, "invalid request signature")
 			return
 		}
+		// Wall time, not the injected clock: Discord signs with the real time,
+		// whatever a test's clock says about TTLs and tallies.
+		now := time.Now()
 		secs, err := strconv.ParseInt(stamp, 10, 64)
 		signedAt := time.Unix(secs, 0)
-		if now := b.cfg.Clock.Now(); err != nil || now.Sub(signedAt).Abs() > b.cfg.InteractionMaxAge {
+		if err != nil || now.Sub(signedAt).Abs() > b.cfg.InteractionMaxAge {
 			b.log.Warn("interaction refused: stale signature timestamp", "timestamp", stamp)
 			httpError(w, http.StatusUnauthorized, "stale request timestamp")
 			return
@@ -108,7 +111,7 @@ func (b *Bot) InteractionsHandler(key ed25519.PublicKey) http.Handler {
 			httpError(w, http.StatusBadRequest, "unknown interaction type")
 			return
 		}
-		switch b.replays.first(i.ID, signedAt.Add(b.cfg.InteractionMaxAge), b.cfg.Clock.Now()) {
+		switch b.replays.first(i.ID, signedAt.Add(b.cfg.InteractionMaxAge), now) {
 		case replaySeen:
 			b.log.Warn("interaction refused: replayed", "interaction", i.ID)
 			httpError(w, http.StatusConflict, "interaction already received")

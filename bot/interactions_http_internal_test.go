@@ -103,7 +103,9 @@ func TestHTTPAnswerAfterGivingUp(t *testing.T) {
 
 	early := &httpAnswer{offer: make(chan answerOffer, 1), done: make(chan struct{})}
 	errc := make(chan error, 1)
-	go func() { errc <- early.respond(ctx, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong}) }()
+	go func() {
+		errc <- early.respond(ctx, &discordgo.InteractionResponse{Type: discordgo.InteractionResponsePong})
+	}()
 	o := <-early.offer
 	if early.giveUp() {
 		t.Fatal("giveUp after an offer said nothing came")
