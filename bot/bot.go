@@ -2,9 +2,11 @@
 // its intents and handlers, registers the slash commands, routes interactions
 // to the commands package (both answer through bot/interact), turns
 // reactions and thank-you replies into kudos events, applies per-member and
-// per-guild rate limits, and posts the kudos engine's scheduled results. It
-// keeps no package state: the session, the scheduler, the kudos engine and
-// the store are passed in.
+// per-guild rate limits, and posts the kudos engine's scheduled results. At
+// scale it runs several gateway shards in one process (shards.go) and serves
+// Discord's HTTP interactions endpoint (interactions_http.go), both through
+// the one router. It keeps no package state: the sessions, the scheduler,
+// the kudos engine and the store are passed in.
 package bot
 
 import (
