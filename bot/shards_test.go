@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -340,5 +341,31 @@ func TestShardsResumeEachOnItsOwn(t *testing.T) {
 	h.Settle()
 	if got := h.Balance(h.Bob); got != before+10 {
 		t.Fatalf("bob has %d kudos, want %d", got, before+10)
+	}
+}
+
+// TestMembersWithRolesAcrossShards: the monthly grants' role lookup is work
+// for the whole bot: a process running shard 0 only, or no gateway at all,
+// still finds the role holders of a guild on shard 1 (over REST).
+func TestMembersWithRolesAcrossShards(t *testing.T) {
+	t.Parallel()
+	for _, spec := range []bottest.ProcessSpec{{ShardCount: 2, ShardIDs: []int{0}}, {HTTP: true}, {ShardCount: 2}} {
+		t.Run(fmt.Sprintf("shards %d ids %v http %v", spec.ShardCount, spec.ShardIDs, spec.HTTP), func(t *testing.T) {
+			t.Parallel()
+			logs := &syncBuffer{}
+			h := bottest.NewUnstarted(t, logTo(logs), func(c *bot.Config, _ *kudos.Config) { c.GuildIDs = nil })
+			g1, _ := h.GuildOnShard(1, 2, "far")
+			role, err := h.Srv.AddRole(g1.ID, discordgo.Role{Name: "patrons"})
+			must(t, err)
+			_, err = h.Srv.AddMember(g1.ID, discordgo.Member{User: h.Bob, Roles: []string{role.ID}})
+			must(t, err)
+			p := h.StartProcess(spec)
+			got, err := p.Bot.MembersWithRoles(h.Ctx, []string{role.ID})
+			must(t, err)
+			bob := h.User(h.Bob)
+			if ids := got[role.ID]; len(ids) != 1 || ids[0] != bob.ID {
+				t.Fatalf("patrons %v, want bob (%d)", ids, bob.ID)
+			}
+		})
 	}
 }

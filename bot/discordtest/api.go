@@ -45,6 +45,7 @@ func (s *Server) routes() http.Handler {
 	h("GET /gateway", s.getGateway)
 	h("GET /gateway/bot", s.getGatewayBot)
 	h("GET /users/{user}", s.getUser)
+	h("GET /users/{user}/guilds", s.listMyGuilds)
 	h("POST /users/@me/channels", s.createDM)
 	h("GET /oauth2/applications/@me", s.getApplication)
 	h("GET /applications/@me", s.getApplication)
