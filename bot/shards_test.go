@@ -139,6 +139,27 @@ func TestPlanShards(t *testing.T) {
 	}
 }
 
+// TestPlanShardsRespectsTheStartLimit: more shards than the session starts
+// left today is refused before any IDENTIFY (Discord resets the token of a
+// bot that goes over).
+func TestPlanShardsRespectsTheStartLimit(t *testing.T) {
+	t.Parallel()
+	srv := discordtest.New(discordtest.WithSessionStartLimit(2))
+	t.Cleanup(srv.Close)
+	rest, err := srv.NewSession(srv.Token())
+	must(t, err)
+	if _, err := bot.PlanShards(context.Background(), rest, bot.ShardConfig{Count: 2}); err != nil {
+		t.Fatalf("2 shards with 2 starts left: %v", err)
+	}
+	_, err = bot.PlanShards(context.Background(), rest, bot.ShardConfig{Count: 3})
+	if err == nil || !strings.Contains(err.Error(), "allows 2 more gateway sessions today") || !strings.Contains(err.Error(), "wait 1h0m0s") {
+		t.Fatalf("3 shards with 2 starts left: %v", err)
+	}
+	if n := len(srv.Identifies()); n != 0 {
+		t.Fatalf("%d IDENTIFYs sent while planning", n)
+	}
+}
+
 // identifiedShards are the shard pairs the fake saw identify.
 func identifiedShards(srv *discordtest.Server) [][2]int {
 	var out [][2]int

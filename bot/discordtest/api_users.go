@@ -14,9 +14,6 @@ func (s *Server) getGateway(*http.Request, *reqBody) (any, *apiError) {
 	return map[string]string{"url": s.GatewayURL()}, nil
 }
 
-// sessionStartTotal is the daily IDENTIFY allowance GET /gateway/bot reports.
-const sessionStartTotal = 1000
-
 func (s *Server) getGatewayBot(*http.Request, *reqBody) (any, *apiError) {
 	s.mu.Lock()
 	identified := 0
@@ -30,7 +27,7 @@ func (s *Server) getGatewayBot(*http.Request, *reqBody) (any, *apiError) {
 		"url":    s.GatewayURL(),
 		"shards": s.cfg.shards,
 		"session_start_limit": map[string]int{
-			"total": sessionStartTotal, "remaining": max(sessionStartTotal-identified, 0), "reset_after": 0,
+			"total": s.cfg.sessionStarts, "remaining": max(s.cfg.sessionStarts-identified, 0), "reset_after": 3600000,
 			"max_concurrency": s.cfg.maxConcurrency,
 		},
 	}, nil

@@ -61,6 +61,7 @@ type config struct {
 	// shards and maxConcurrency are what GET /gateway/bot recommends.
 	shards             int
 	maxConcurrency     int
+	sessionStarts      int
 	interactionTimeout time.Duration
 }
 
@@ -101,6 +102,11 @@ func WithRecommendedShards(n int) Option { return func(c *config) { c.shards = n
 // bot's; Discord's default is 1).
 func WithMaxConcurrency(n int) Option { return func(c *config) { c.maxConcurrency = n } }
 
+// WithSessionStartLimit sets session_start_limit.total in GET /gateway/bot,
+// the IDENTIFYs allowed a day (default 1000); each one the fake accepts
+// lowers remaining.
+func WithSessionStartLimit(n int) Option { return func(c *config) { c.sessionStarts = n } }
+
 // WithInteractionTimeout sets how long an interaction POST waits for the
 // bot's answer (default DefaultInteractionTimeout, Discord's 3 s).
 func WithInteractionTimeout(d time.Duration) Option {
@@ -122,6 +128,7 @@ func New(opts ...Option) *Server {
 
 		shards:             1,
 		maxConcurrency:     16,
+		sessionStarts:      1000,
 		interactionTimeout: DefaultInteractionTimeout,
 	}
 	for _, o := range opts {
