@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,10 +54,23 @@ func TestOpenShardsPacesIdentify(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() {
-				_ = srv.WaitHeartbeat(context.Background())
-				for _, s := range sessions {
-					go s.Close()
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				// Each connection's first heartbeat, then every Close at once.
+				for _, ev := range srv.GatewayEvents() {
+					if ev.Kind == discordtest.GatewayIdentified {
+						id := ev.SessionID
+						_, _ = srv.WaitGateway(ctx, func(ev discordtest.GatewayEvent) bool {
+							return ev.SessionID == id && ev.Kind == discordtest.GatewayHeartbeat
+						})
+					}
 				}
+				var wg sync.WaitGroup
+				for _, s := range sessions {
+					wg.Add(1)
+					go func() { defer wg.Done(); _ = s.Close() }()
+				}
+				wg.Wait()
 			})
 			seen = append(seen, len(srv.Identifies()))
 			if len(seen) != len(tc.wantRounds) {

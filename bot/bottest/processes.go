@@ -4,11 +4,13 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/bot/discordtest"
 )
 
 // ProcessSpec says how one hordebot process reaches Discord.
@@ -81,7 +83,21 @@ func (h *Harness) StartProcess(spec ProcessSpec) *Process {
 		ss = bot.Sessions{REST: p.Shards[0], Shards: p.Shards, MaxConcurrency: plan.MaxConcurrency}
 		p.REST = p.Shards[0]
 	}
+	before := len(h.Srv.GatewayEvents())
 	Must(h.T, p.Bot.StartSessions(h.Ctx, ss))
+	// Closing a connection before discordgo's first heartbeat on it makes
+	// discordgo reconnect a closed session (see discordtest's doc): wait for
+	// each shard's.
+	for _, ev := range h.Srv.GatewayEvents()[before:] {
+		if ev.Kind != discordtest.GatewayIdentified {
+			continue
+		}
+		id := ev.SessionID
+		_, err := h.Srv.WaitGateway(h.Ctx, func(ev discordtest.GatewayEvent) bool {
+			return ev.SessionID == id && (ev.Kind == discordtest.GatewayHeartbeat || ev.Kind == discordtest.GatewayDisconnected)
+		})
+		Must(h.T, err)
+	}
 	if spec.HTTP {
 		key, err := bot.ParsePublicKey(h.Srv.PublicKeyHex())
 		Must(h.T, err)
@@ -96,11 +112,17 @@ func (h *Harness) StartProcess(spec ProcessSpec) *Process {
 			p.Endpoint.Close()
 		}
 		p.Bot.Stop()
-		go func() {
-			for _, s := range p.Shards {
+		// Closed before the fake is (discordgo would retry a vanished
+		// server for minutes), all at once: each Close sleeps a second.
+		var wg sync.WaitGroup
+		for _, s := range p.Shards {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				_ = s.Close()
-			}
-		}()
+			}()
+		}
+		wg.Wait()
 	})
 	return p
 }

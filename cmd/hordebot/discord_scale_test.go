@@ -119,6 +119,17 @@ func TestStartDiscordAtScale(t *testing.T) {
 					t.Fatalf("identified with shard %v, want one of 2", id.Shard)
 				}
 			}
+			// Each connection's first heartbeat before Stop closes it (see discordtest's doc).
+			for _, ev := range srv.GatewayEvents() {
+				if ev.Kind == discordtest.GatewayIdentified {
+					id := ev.SessionID
+					if _, err := srv.WaitGateway(ctx, func(ev discordtest.GatewayEvent) bool {
+						return ev.SessionID == id && ev.Kind == discordtest.GatewayHeartbeat
+					}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			srv.SetInteractionsEndpoint("http://" + d.InteractionsAddr() + "/")
 
 			ping, err := srv.PostPing(ctx, discordtest.PostOptions{})
