@@ -371,8 +371,8 @@ func TestShardsResumeEachOnItsOwn(t *testing.T) {
 func TestMembersWithRolesAcrossShards(t *testing.T) {
 	t.Parallel()
 	for _, spec := range []bottest.ProcessSpec{{ShardCount: 2, ShardIDs: []int{0}}, {HTTP: true}, {ShardCount: 2}} {
+		// One after the other: three whole bots at once load a busy machine.
 		t.Run(fmt.Sprintf("shards %d ids %v http %v", spec.ShardCount, spec.ShardIDs, spec.HTTP), func(t *testing.T) {
-			t.Parallel()
 			logs := &syncBuffer{}
 			h := bottest.NewUnstarted(t, logTo(logs), func(c *bot.Config, _ *kudos.Config) { c.GuildIDs = nil })
 			g1, _ := h.GuildOnShard(1, 2, "far")
