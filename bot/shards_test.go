@@ -203,6 +203,15 @@ func (w *shardedWorld) check(t *testing.T, on0, on1 *bottest.Process) {
 	res := h.Original(tok, "result", bottest.HasFiles)
 	decodeImage(t, res.Files[0].Data)
 	waitFor(t, h.Ctx, on1.Interactions, "command imagine ok")
+	withFiles := 0
+	for _, m := range h.Srv.Messages(w.c1.ID) {
+		if len(m.Files) > 0 {
+			withFiles++
+		}
+	}
+	if withFiles != 1 {
+		t.Fatalf("%d messages with images in the channel, want the one result", withFiles)
+	}
 
 	// A helpful reaction in each guild: each handled once, by its shard's process.
 	before := h.Balance(h.Bob)
