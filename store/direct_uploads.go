@@ -121,3 +121,8 @@ func validJobKey(id string) bool {
 	}
 	return true
 }
+
+var (
+	_ horde.UploadBucket = (*Store)(nil)
+	_ horde.ResultLinks  = (*Store)(nil)
+)
