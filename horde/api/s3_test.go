@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"image"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/imagecheck"
+	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/store"
 	"github.com/hordebot/hordebot/store/s3blobs/s3test"
 )
@@ -308,5 +310,80 @@ func TestBucketSweepKeepsResultsAndDropsAbandonedUploads(t *testing.T) {
 	}
 	if keys := e.s3.Keys(t, "results", ""); len(keys) != 1 || strings.HasPrefix(keys[0], "uploads/") {
 		t.Fatalf("bucket holds %v, want only the result", keys)
+	}
+}
+
+// smallWebP is a 64x64 WebP image.
+func smallWebP(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i / 5)
+	}
+	data, err := worker.EncodeWebP(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestDeferredUploadsArePolledAtABoundedRate: with 40 jobs submitted "R2"
+// before their PUTs, one sweep asks the bucket for at most 32 of them, and
+// a job asked less than 2 s ago is not asked again.
+func TestDeferredUploadsArePolledAtABoundedRate(t *testing.T) {
+	e := newS3Env(t, s3Options{})
+	owner, key := e.user("gpu-owner")
+	_, reqKey := e.user("requester")
+	_, reqKey2 := e.user("requester-2") // a member may have 30 items queued
+	small := map[string]any{"params": map[string]any{"steps": 10, "width": 64, "height": 64, "n": 20}}
+	ids := []string{e.asyncImage(reqKey, small), e.asyncImage(reqKey2, small)}
+	var jobs, uploads []string
+	for range ids {
+		r := e.do("POST", "/api/v2/generate/pop", key, imagePop("gpu-1", map[string]any{"amount": 20}))
+		wantStatus(t, r, http.StatusOK)
+		pop := r.object(t)
+		for i, id := range pop["ids"].([]any) {
+			jobs = append(jobs, id.(string))
+			uploads = append(uploads, pop["r2_uploads"].([]any)[i].(string))
+		}
+	}
+	if len(jobs) != 40 {
+		t.Fatalf("popped %d jobs, want 40", len(jobs))
+	}
+	for _, id := range jobs {
+		wantStatus(t, e.do("POST", "/api/v2/generate/submit", key, map[string]any{"id": id, "generation": "R2", "state": "ok", "seed": 1}), http.StatusOK)
+	}
+	ctx := context.Background()
+	settled := func() int {
+		n := 0
+		for _, id := range ids {
+			f, _ := e.do("GET", "/api/v2/generate/check/"+id, "", nil).object(t)["finished"].(float64)
+			n += int(f)
+		}
+		return n
+	}
+	sweep := func(advance time.Duration) {
+		e.clock.Advance(advance)
+		if err := e.h.Sweep(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep(3 * time.Second) // asks for 32 of the 40: nothing is there yet
+	img := smallWebP(t)
+	for _, u := range uploads {
+		if code := putPlain(t, u, img); code != http.StatusOK {
+			t.Fatalf("PUT: %d", code)
+		}
+	}
+	sweep(time.Second) // only the 8 not asked yet are due
+	if got := settled(); got != 8 {
+		t.Fatalf("a second later: %d jobs settled, want the 8 not asked before", got)
+	}
+	sweep(2 * time.Second) // the 32 asked 3 s ago are due again
+	if got := settled(); got != 40 {
+		t.Fatalf("after the next sweep: %d jobs settled, want 40", got)
+	}
+	if e.balance(owner.ID) <= 0 {
+		t.Fatal("the settled jobs did not pay")
 	}
 }
