@@ -109,3 +109,24 @@ func TestDirectUploadsNeedABucket(t *testing.T) {
 		t.Fatalf("result link from the folder store: %q %v, want none", u, err)
 	}
 }
+
+// BenchmarkBucketBlobPutFrom: streaming a new 256 KiB image through the
+// store into the in-process S3 server (spooled, hashed, HEAD, PUT).
+func BenchmarkBucketBlobPutFrom(b *testing.B) {
+	srv := s3test.New(b, nil)
+	bucket := srv.Open(b, "results")
+	st, err := store.Open(context.Background(), b.TempDir(), store.Options{Logger: slog.New(slog.DiscardHandler), Blobs: bucket})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	ctx := context.Background()
+	data := make([]byte, 256<<10)
+	b.SetBytes(int64(len(data)))
+	for i := 0; b.Loop(); i++ {
+		data[0], data[1], data[2] = byte(i), byte(i>>8), byte(i>>16)
+		if _, _, err := st.PutBlobFrom(ctx, bytes.NewReader(data), 1<<20); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
