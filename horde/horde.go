@@ -97,6 +97,16 @@ type Config struct {
 	// that has a Webhook, with the kudos its worker earned. It is called on
 	// the submit path and must not block (horde/api's Webhooks queues it).
 	OnGeneration func(ctx context.Context, req Request, g Generation, kudos int64)
+	// Uploads, if set, is a bucket that workers PUT their results to
+	// through presigned URLs (the pops' r2_upload), as on the AI Horde; nil:
+	// they PUT them to this process (direct_uploads.go).
+	// DirectUploadLimit bounds such an upload (default
+	// DefaultDirectUploadLimit); a larger one is refused and pays nothing.
+	Uploads           UploadBucket
+	DirectUploadLimit int64
+	// ResultLinks, if set, gives clients that ask for links (r2: true)
+	// links served by the place the images live, not by this process.
+	ResultLinks ResultLinks
 }
 
 func (c Config) withDefaults() Config {
@@ -118,6 +128,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SweepInterval <= 0 {
 		c.SweepInterval = DefaultSweepInterval
+	}
+	if c.DirectUploadLimit <= 0 || c.DirectUploadLimit > MaxUploadBytes {
+		c.DirectUploadLimit = DefaultDirectUploadLimit
 	}
 	if c.PopScanLimit <= 0 {
 		c.PopScanLimit = DefaultPopScanLimit

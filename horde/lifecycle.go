@@ -66,6 +66,15 @@ func (h *Horde) SubmitResult(ctx context.Context, c Credential, s Submission) (i
 	if s.State == ResultFaulted {
 		return 0, h.failJob(ctx, oj, JobFaulted)
 	}
+	if s.UseUpload && oj.r.req.Kind == KindImage {
+		// A direct upload to the bucket, if any, is the newest: it replaces
+		// what an earlier one left (the worker PUT again after a refusal). A
+		// censored result may come without a usable image, as inline.
+		if _, err := h.takeDirectUpload(ctx, oj.job.ID); err != nil && (s.State == ResultOK || !IsKind(err, KindInvalid)) {
+			h.release(oj)
+			return 0, err
+		}
+	}
 	if s.UseUpload && s.State == ResultOK && oj.r.req.Kind == KindImage {
 		if _, err := h.store.Upload(ctx, oj.job.ID); notFound(err) {
 			return h.deferSubmit(ctx, oj, s)

@@ -35,6 +35,7 @@ func (h *Horde) deferSubmit(ctx context.Context, oj *openJob, s Submission) (int
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	oj.pending = &p
+	oj.polled = now // the bucket was just asked (Submit)
 	oj.busy = false
 	owner, paused, trusted := int64(-1), true, false
 	if ws := h.workers[oj.job.WorkerID]; ws != nil {

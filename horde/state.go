@@ -192,6 +192,9 @@ type openJob struct {
 	// upload: the job is settled with it when the bytes are in, or faulted
 	// at its deadline (r2.go).
 	pending *PendingSubmit
+	// polled is when the bucket was last asked for this job's direct
+	// upload (direct_uploads.go).
+	polled time.Time
 }
 
 // workerState is a worker and the scheduler's bookkeeping about it.

@@ -44,7 +44,8 @@ func (h *Horde) Run(ctx context.Context) error {
 // Sweep does one round of the periodic work at the clock's now: it aborts
 // jobs past their deadline (their items wait again), expires requests not
 // popped for ExpireAfter, retries failed request endings, pays uptime
-// bonuses, saves changed workers and refreshes balances and the ETA table.
+// bonuses, saves changed workers, refreshes balances and the ETA table, and
+// looks in the upload bucket for deferred R2 submits (direct_uploads.go).
 // It carries on past a failure and returns every error joined.
 func (h *Horde) Sweep(ctx context.Context) error {
 	now := h.clock.Now()
@@ -55,6 +56,7 @@ func (h *Horde) Sweep(ctx context.Context) error {
 		h.payUptime(ctx, now),
 		h.saveWorkers(ctx, now, false),
 		h.refreshBalances(ctx, now),
+		h.pollUploads(ctx, now),
 	}
 	h.refreshETA(now)
 	return errors.Join(errs...)

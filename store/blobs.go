@@ -26,6 +26,10 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (_ string, err error) 
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
+	if s.remote != nil {
+		ref, _, err := s.putRemote(ctx, bytes.NewReader(data), int64(len(data)))
+		return ref, err
+	}
 	sum := sha256.Sum256(data)
 	ref := hex.EncodeToString(sum[:])
 	s.pinBlob(ref) // before looking for the file: see blobs_gc.go
@@ -74,6 +78,9 @@ func (s *Store) PutBlob(ctx context.Context, data []byte) (_ string, err error) 
 func (s *Store) PutBlobFrom(ctx context.Context, r io.Reader, max int64) (ref string, n int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", 0, err
+	}
+	if s.remote != nil {
+		return s.putRemote(ctx, r, max)
 	}
 	f, err := os.CreateTemp(s.blobs, ".tmp-*")
 	if err != nil {
@@ -204,6 +211,9 @@ func (s *Store) Blob(ctx context.Context, ref string) ([]byte, error) {
 	}
 	if !validRef(ref) {
 		return nil, horde.Invalidf("blob", "invalid blob reference")
+	}
+	if s.remote != nil {
+		return s.remoteBlob(ctx, ref)
 	}
 	data, err := os.ReadFile(filepath.Join(s.blobs, ref[:2], ref))
 	if errors.Is(err, fs.ErrNotExist) {

@@ -152,6 +152,9 @@ func (s *Store) dropBlobs(ctx context.Context, refs ...string) (deleted int, fre
 // and (when olderThan is set) it was last written before olderThan. It
 // reports whether it deleted the file and the bytes that freed.
 func (s *Store) dropBlob(ctx context.Context, ref string, olderThan time.Time) (deleted bool, freed int64, err error) {
+	if s.remote != nil {
+		return s.dropRemoteBlob(ctx, ref, olderThan, nil)
+	}
 	s.gc.mu.Lock()
 	defer s.gc.mu.Unlock()
 	if s.pinnedLocked(ref, s.clock.Now()) {
@@ -200,6 +203,9 @@ type BlobSweep struct {
 func (s *Store) SweepBlobs(ctx context.Context, grace time.Duration) (BlobSweep, error) {
 	var res BlobSweep
 	before := s.clock.Now().Add(-grace)
+	if s.remote != nil {
+		return s.sweepRemote(ctx, before)
+	}
 	var errs []error
 	dirs, err := os.ReadDir(s.blobs)
 	if err != nil {

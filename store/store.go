@@ -53,6 +53,7 @@ type Store struct {
 	// gc pins blobs being written and follows their size (blobs_gc.go);
 	// quota is Options.MaxDBBytes, counted over the database and the blobs.
 	gc       blobKeeper
+	remote   BlobBackend // Options.Blobs; nil: the blobs folder
 	quota    int64
 	pageSize int64 // the database's, when there is a quota
 
@@ -86,6 +87,10 @@ type Options struct {
 	// size. The WAL is not counted. Migrations at Open run before the quota
 	// applies.
 	MaxDBBytes int64
+	// Blobs, if set, is where result images live instead of the data
+	// directory's blobs/ folder (blobbackend.go): an S3 bucket
+	// (store/s3blobs). The data quota does not count them.
+	Blobs BlobBackend
 }
 
 // DBFile is the database file name inside the data directory.
@@ -134,7 +139,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	r.SetConnMaxIdleTime(0)
 	s := &Store{
 		w: w, r: r, dir: dir, blobs: blobs, clock: opt.Clock, log: opt.Logger,
-		quota: opt.MaxDBBytes, pageSize: pageSize,
+		quota: opt.MaxDBBytes, pageSize: pageSize, remote: opt.Blobs,
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
 	}
 	s.gc.used.Store(blobBytes)

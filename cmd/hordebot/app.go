@@ -54,7 +54,11 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	if clock == nil {
 		clock = horde.SystemClock{}
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log, MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	blobs, err := openBlobs(ctx, cfg.Results, log)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log, MaxDBBytes: cfg.StoreOptions().MaxDBBytes, Blobs: blobs})
 	var dataDir *store.DataDirError
 	if errors.As(err, &dataDir) {
 		return nil, err // it names the directory and the fix already
@@ -74,7 +78,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 	}
 	hooks := &kudosHooks{}
 	webhooks := api.NewWebhooks(api.WebhookOptions{BaseURL: cfg.API.PublicURL, AllowPrivate: cfg.API.WebhooksAllowPrivate, Logger: log})
-	h, err := horde.New(ctx, st, horde.Config{
+	hcfg := horde.Config{
 		Models:               models,
 		StepLimits:           models.StepLimits,
 		OnGeneration:         webhooks.Notify,
@@ -101,7 +105,9 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 			MaxWorkersUntrusted:        cfg.Moderation.MaxWorkersUntrusted,
 			MaxWorkersTrusted:          cfg.Moderation.MaxWorkersTrusted,
 		},
-	})
+	}
+	hordeResults(cfg.Results, st, &hcfg)
+	h, err := horde.New(ctx, st, hcfg)
 	if err != nil {
 		webhooks.Close()
 		st.Close()

@@ -75,7 +75,11 @@ func openStore(ctx context.Context, name string, args []string, stderr io.Writer
 			return nil, Config{}, err
 		}
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes})
+	blobs, err := openBlobs(ctx, cfg.Results, newLogger(stderr, cfg))
+	if err != nil {
+		return nil, Config{}, err
+	}
+	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes, Blobs: blobs})
 	if err != nil {
 		return nil, Config{}, err
 	}

@@ -30,7 +30,9 @@ type Config struct {
 	DataMaxMiB int64 `json:"data_max_mib"`
 	// Retention: how long results are kept, and the image folder's sweep.
 	Retention RetentionConfig `json:"retention"`
-	LogLevel  string          `json:"log_level"`
+	// Results: where result images live (results.go).
+	Results  ResultsConfig `json:"results"`
+	LogLevel string        `json:"log_level"`
 	// MetricsListen, when set (e.g. "127.0.0.1:9464"), is where `run` and
 	// `api` serve Prometheus metrics at /metrics. Empty: no metrics.
 	MetricsListen string      `json:"metrics_listen"`
@@ -187,6 +189,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 			*dst = v
 		}
 	}
+	cfg.Results.S3.s3Credentials(getenv)
 	return cfg, cfg.validate()
 }
 
@@ -255,6 +258,9 @@ func (c Config) validate() error {
 	}
 	if c.Retention.SweepEvery <= 0 {
 		return fmt.Errorf("config: retention.sweep_every must be positive")
+	}
+	if err := c.Results.validate(); err != nil {
+		return err
 	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")

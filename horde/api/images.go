@@ -179,7 +179,7 @@ func (s *server) writeImageStatus(w http.ResponseWriter, r *http.Request, p hord
 			ig.State = horde.ResultCensored
 		case g.BlobRef == "":
 		case p.Request.R2:
-			ig.Img = resultURL(base, g.BlobRef)
+			ig.Img = s.resultLink(r, base, g.BlobRef)
 		default:
 			data, err := s.h.Blob(r.Context(), g.BlobRef)
 			if err != nil {
@@ -209,8 +209,17 @@ func (s *server) imagePop(w http.ResponseWriter, r *http.Request) {
 	req, ip := first.Request, *first.Request.Image
 	base := s.baseURL(r)
 	out.IDs = jobIDs(as)
-	for _, id := range out.IDs {
-		out.R2Uploads = append(out.R2Uploads, uploadURL(base, id))
+	for i, id := range out.IDs {
+		// With a bucket for direct uploads, its presigned PUT (as the AI
+		// Horde's R2 URLs); else this server's own upload route.
+		u, err := s.h.DirectUploadURL(r.Context(), as[i].Job)
+		if err != nil {
+			s.log.Error("presign an upload; the worker uploads here instead", "job", id, "err", err)
+		}
+		if u == "" {
+			u = uploadURL(base, id)
+		}
+		out.R2Uploads = append(out.R2Uploads, u)
 	}
 	out.ID = &out.IDs[0]
 	out.R2Upload = out.R2Uploads[0]

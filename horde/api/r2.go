@@ -18,7 +18,10 @@ import (
 // PUTs the raw image of a processing job to the job's upload URL (the job id
 // is the secret, as a presigned URL's signature is), then submits
 // generation "R2". Finished images are served, content-addressed, under
-// /results/{ref}.
+// /results/{ref}, read from wherever the blobs live. With a bucket for
+// direct uploads (horde.Config.Uploads), pops hand out the bucket's
+// presigned PUT URLs instead, and these routes stay for workers that were
+// given them earlier.
 
 // uploadURL is the r2_upload target of a job. Every upload URL shares one
 // prefix, so sorting the URLs sorts them like their job ids.
@@ -29,6 +32,20 @@ func uploadURL(base, jobID string) string {
 // resultURL is the public link to a stored result image.
 func resultURL(base, ref string) string {
 	return base + Prefix + "/results/" + url.PathEscape(ref)
+}
+
+// resultLink is the link to a result image that a status gives: a direct
+// link to where it lives (a presigned GET of the bucket, when configured),
+// else this server's /results link.
+func (s *server) resultLink(r *http.Request, base, ref string) string {
+	u, err := s.h.ResultURL(r.Context(), ref)
+	if err != nil {
+		s.log.Warn("link to a result image; serving it here instead", "blob", ref, "err", err)
+	}
+	if u == "" {
+		u = resultURL(base, ref)
+	}
+	return u
 }
 
 // validRef reports whether ref looks like a content address: no path
