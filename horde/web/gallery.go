@@ -1,0 +1,34 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+)
+
+// GalleryLimit is how many shares the gallery shows.
+const GalleryLimit = 24
+
+type galleryData struct {
+	Order string // "new" or "top"
+	NSFW  bool
+	Art   []Art
+}
+
+// gallery is GET /gallery?order=new|top&nsfw=1: the art members shared to
+// the art channel, newest or most reacted first; NSFW shares only when the
+// visitor opts in.
+func (w *Handler) gallery(ctx context.Context, r *http.Request) (string, page, error) {
+	q := r.URL.Query()
+	d := galleryData{Order: "new", NSFW: q.Get("nsfw") == "1"}
+	aq := ArtQuery{Order: ArtNewest, NSFW: d.NSFW, Limit: GalleryLimit}
+	if q.Get("order") == "top" {
+		d.Order, aq.Order = "top", ArtMostReacted
+	}
+	art, err := w.st.SharedArt(ctx, aq)
+	if err != nil {
+		return "", page{}, fmt.Errorf("gallery: %w", err)
+	}
+	d.Art = art
+	return "gallery", page{Title: "Gallery", Path: "/gallery", Data: d}, nil
+}
