@@ -59,7 +59,7 @@ ON CONFLICT (worker_id, hour) DO UPDATE SET minutes = worker_uptime.minutes + 1`
 func (s *Store) FinishedBetween(ctx context.Context, from, to time.Time) (web.Finished, error) {
 	var f web.Finished
 	rows, err := s.r.QueryContext(ctx, `SELECT kind, state, n, created_at, finished_at FROM requests
-WHERE finished_at >= ? AND finished_at < ? AND finished_at > 0`, nanos(from), nanos(to))
+WHERE finished_at >= ? AND finished_at < ? AND state IN ('done', 'faulted', 'cancelled')`, nanos(from), nanos(to))
 	if err != nil {
 		return f, fmt.Errorf("requests finished since %s: %w", from.Format(time.RFC3339), err)
 	}

@@ -36,6 +36,8 @@ type Config struct {
 	MetricsListen string      `json:"metrics_listen"`
 	API           APIConfig   `json:"api"`
 	Horde         HordeConfig `json:"horde"`
+	// Web: the community's web pages served beside the API (web_wiring.go).
+	Web WebConfig `json:"web"`
 	Discord       bot.Config  `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
@@ -179,6 +181,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		"HORDEBOT_PUBLIC_URL":     &cfg.API.PublicURL,
 		"HORDEBOT_LOG_LEVEL":      &cfg.LogLevel,
 		"HORDEBOT_METRICS_LISTEN": &cfg.MetricsListen,
+		"HORDEBOT_WEB_PUBLIC_URL": &cfg.Web.PublicURL,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
