@@ -37,8 +37,8 @@ type Config struct {
 	API           APIConfig   `json:"api"`
 	Horde         HordeConfig `json:"horde"`
 	// Web: the community's web pages served beside the API (web_wiring.go).
-	Web WebConfig `json:"web"`
-	Discord       bot.Config  `json:"discord"`
+	Web     WebConfig  `json:"web"`
+	Discord bot.Config `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
