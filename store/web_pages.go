@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -113,4 +114,18 @@ ORDER BY request_id, item`, append(ids, horde.ResultOK)...)
 		}
 	}
 	return arts, nil
+}
+
+// ForgetSharedPost deletes the record of a shared post whose message was
+// deleted on Discord: it leaves the gallery, and reactions on it credit
+// nobody any more. A message that was no shared post changes nothing.
+func (s *Store) ForgetSharedPost(ctx context.Context, messageID string) error {
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM shared_posts WHERE message_id = ?`, messageID)
+		return err
+	})
+	if err != nil {
+		return unavailable(fmt.Errorf("forget shared post %s: %w", messageID, err))
+	}
+	return nil
 }

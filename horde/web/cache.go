@@ -37,17 +37,13 @@ func (c *pageCache) get(key string, now time.Time) ([]byte, int, bool) {
 }
 
 func (c *pageCache) put(key string, body []byte, status int, now time.Time) {
+	if c.ttl <= 0 {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.pages) >= c.max {
 		clear(c.pages)
 	}
 	c.pages[key] = cachedPage{body: body, status: status, until: now.Add(c.ttl)}
-}
-
-// forget drops every cached page (tests, after changing the store).
-func (c *pageCache) forget() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	clear(c.pages)
 }

@@ -37,7 +37,8 @@ type Options struct {
 	// Icon is the community's icon (PNG, JPEG, WebP, GIF or SVG), served
 	// at /static/icon; nil serves the built-in one.
 	Icon []byte
-	// CacheFor is how long a rendered public page is reused (10 s).
+	// CacheFor is how long a rendered public page is reused (10 s;
+	// negative: not at all).
 	CacheFor time.Duration
 	// RatePerIP and BurstPerIP limit the uncached pages one client address
 	// may ask for (5/s, burst 20).
@@ -74,7 +75,7 @@ func New(h Horde, k Kudos, st Store, assets fs.FS, opt Options) (*Handler, error
 	if opt.Title == "" {
 		opt.Title = opt.Community + " horde"
 	}
-	if opt.CacheFor <= 0 {
+	if opt.CacheFor == 0 {
 		opt.CacheFor = 10 * time.Second
 	}
 	if opt.RatePerIP <= 0 {
