@@ -59,7 +59,7 @@ func newEnv(tb testing.TB, opt web.Options) *env {
 	}
 	opt.Clock, opt.Logger = e.clock, discard
 	if opt.CacheFor == 0 {
-		opt.CacheFor = -1 // tests change the store between page loads
+		opt.CacheFor, opt.DataFor = -1, -1 // tests change the store between page loads
 	}
 	if opt.RatePerIP == 0 {
 		opt.RatePerIP, opt.BurstPerIP = 1e9, 1e9 // the fake clock never refills a bucket

@@ -45,7 +45,10 @@ func (w *Handler) leaderboard(ctx context.Context, r *http.Request) (string, pag
 	if _, ok := spanLabels[span]; !ok {
 		return "", page{}, horde.Invalidf("span", "Unknown period: choose this week, this month or all time.")
 	}
-	b, err := w.k.Board(ctx, span, w.clock.Now())
+	now := w.clock.Now()
+	b, err := w.boards.get(ctx, string(span), now, func(ctx context.Context) (kudos.Board, error) {
+		return w.k.Board(ctx, span, now)
+	})
 	if err != nil {
 		return "", page{}, fmt.Errorf("leaderboard %s: %w", span, err)
 	}

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // Options configure the pages. Zero values take the defaults.
@@ -40,6 +41,11 @@ type Options struct {
 	// CacheFor is how long a rendered public page is reused (10 s;
 	// negative: not at all).
 	CacheFor time.Duration
+	// DataFor is how long the slow aggregates (the leaderboards, the
+	// month's charts) are reused before one refresh recomputes them in the
+	// background while the old ones are still served (2 min; negative: not
+	// at all).
+	DataFor time.Duration
 	// RatePerIP and BurstPerIP limit the uncached pages one client address
 	// may ask for (5/s, burst 20).
 	RatePerIP  float64
@@ -62,6 +68,8 @@ type Handler struct {
 	static  map[string]staticFile
 	version string
 	cache   *pageCache
+	boards  *memo[kudos.Board]
+	snaps   *memo[[]Snapshot]
 	limit   *ipLimits
 	mux     *http.ServeMux
 }
@@ -78,6 +86,9 @@ func New(h Horde, k Kudos, st Store, assets fs.FS, opt Options) (*Handler, error
 	if opt.CacheFor == 0 {
 		opt.CacheFor = 10 * time.Second
 	}
+	if opt.DataFor == 0 {
+		opt.DataFor = 2 * time.Minute
+	}
 	if opt.RatePerIP <= 0 {
 		opt.RatePerIP = 5
 	}
@@ -92,6 +103,9 @@ func New(h Horde, k Kudos, st Store, assets fs.FS, opt Options) (*Handler, error
 	}
 	w := &Handler{h: h, k: k, st: st, opt: opt, log: opt.Logger, clock: opt.Clock,
 		cache: newPageCache(opt.CacheFor, 512), limit: newIPLimits(opt.RatePerIP, opt.BurstPerIP)}
+	logRefresh := func(key string, err error) { w.log.Error("refresh web page data", "data", key, "err", err) }
+	w.boards = newMemo[kudos.Board](opt.DataFor, logRefresh)
+	w.snaps = newMemo[[]Snapshot](opt.DataFor, logRefresh)
 	if err := w.loadStatic(assets, opt.Icon); err != nil {
 		return nil, err
 	}
