@@ -278,3 +278,38 @@ func TestFloodsAreCachedAndLimited(t *testing.T) {
 		t.Errorf("ten distinct misses from one address: %v, want some 404 then 429", codes)
 	}
 }
+
+// TestRecorderSnapshotsTheMinute: the snapshot of a minute holds the queue
+// and workers as they are and the requests finished in the minute before,
+// with their median wait; recording it again changes nothing.
+func TestRecorderSnapshotsTheMinute(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	ada := e.member("1", "ada", 1000)
+	gpu := e.worker(ada, "gpu")
+	minute := e.clock.Now().Truncate(time.Minute)
+	e.clock.Set(minute.Add(time.Second))
+	for i := 0; i < 3; i++ {
+		e.submit(ada, fmt.Sprint("p", i), false)
+	}
+	for _, wait := range []time.Duration{10 * time.Second, 10 * time.Second, 30 * time.Second} {
+		e.clock.Advance(wait)
+		e.work(gpu, "gpu", false) // finished after 10 s, 20 s and 50 s
+	}
+	e.submit(ada, "still waiting", false)
+	rec := web.NewRecorder(e.h, e.st, e.clock, discard, 0)
+	next := minute.Add(time.Minute + 5*time.Second)
+	for i, want := range []bool{true, false} {
+		ok, err := rec.Record(e.ctx, next)
+		if err != nil || ok != want {
+			t.Fatalf("record #%d: %v, %v; want %v", i+1, ok, err, want)
+		}
+	}
+	snaps, err := e.st.Snapshots(e.ctx, minute, minute.Add(2*time.Minute), time.Minute)
+	if err != nil || len(snaps) != 1 {
+		t.Fatalf("snapshots: %+v, %v", snaps, err)
+	}
+	s := snaps[0]
+	if s.ImageFinished != 3 || s.ImageQueue != 1 || s.ImageWorkers != 1 || s.MedianWait != 20*time.Second {
+		t.Errorf("snapshot %+v: want 3 finished, 1 waiting, 1 worker, median wait 20s", s)
+	}
+}
