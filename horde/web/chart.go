@@ -41,9 +41,24 @@ func (c Chart) Latest() float64 {
 
 // Max is the largest value, 0 for an empty chart.
 func (c Chart) Max() float64 {
-	m := 0.0
+	if len(c.Points) == 0 {
+		return 0
+	}
+	m := c.Points[0].Value
 	for _, p := range c.Points {
 		m = math.Max(m, p.Value)
+	}
+	return m
+}
+
+// Min is the smallest value, 0 for an empty chart.
+func (c Chart) Min() float64 {
+	if len(c.Points) == 0 {
+		return 0
+	}
+	m := c.Points[0].Value
+	for _, p := range c.Points {
+		m = math.Min(m, p.Value)
 	}
 	return m
 }
@@ -53,8 +68,8 @@ func (c Chart) Label() string {
 	if len(c.Points) == 0 {
 		return c.Title + ": no data yet"
 	}
-	return fmt.Sprintf("%s: %d points, latest %s %s, highest %s %s", c.Title, len(c.Points),
-		num(c.Latest()), c.Unit, num(c.Max()), c.Unit)
+	return fmt.Sprintf("%s: %d points, latest %s %s, highest %s %s, lowest %s %s", c.Title, len(c.Points),
+		num(c.Latest()), c.Unit, num(c.Max()), c.Unit, num(c.Min()), c.Unit)
 }
 
 // SVG renders the chart. The polyline has one vertex per point (the tests
@@ -64,22 +79,24 @@ func (c Chart) SVG() template.HTML {
 	fmt.Fprintf(&b, `<svg id="%s" class="chart" viewBox="0 0 %g %g" preserveAspectRatio="none" role="img" aria-label="%s" data-points="%d">`,
 		template.HTMLEscapeString(c.ID), chartW, chartH, template.HTMLEscapeString(c.Label()), len(c.Points))
 	fmt.Fprintf(&b, `<title>%s</title>`, template.HTMLEscapeString(c.Label()))
-	fmt.Fprintf(&b, `<line class="axis" x1="0" y1="%g" x2="%g" y2="%g"/>`, chartH-chartPad, chartW, chartH-chartPad)
+	// The value axis runs from 0 (or the lowest value, when negative) to
+	// the highest; the line at 0 is drawn.
+	bottom, top := math.Min(0, c.Min()), math.Max(0, c.Max())
+	if top-bottom <= 0 {
+		top = bottom + 1
+	}
+	y := func(v float64) float64 { return chartH - chartPad - (v-bottom)/(top-bottom)*(chartH-2*chartPad) }
+	fmt.Fprintf(&b, `<line class="axis" x1="0" y1="%.1f" x2="%g" y2="%.1f"/>`, y(0), chartW, y(0))
 	if len(c.Points) > 0 {
 		lo, hi := c.Points[0].At, c.Points[len(c.Points)-1].At
 		span := hi.Sub(lo).Seconds()
-		top := c.Max()
-		if top <= 0 {
-			top = 1
-		}
 		pts := make([]string, len(c.Points))
 		for i, p := range c.Points {
 			x := chartW / 2
 			if span > 0 {
 				x = p.At.Sub(lo).Seconds() / span * chartW
 			}
-			y := chartH - chartPad - p.Value/top*(chartH-2*chartPad)
-			pts[i] = strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y, 'f', 1, 64)
+			pts[i] = strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y(p.Value), 'f', 1, 64)
 		}
 		fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
 	}

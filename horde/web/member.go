@@ -150,10 +150,5 @@ func balanceChart(balance int64, from time.Time, days []KudosDay) Chart {
 		pts[i] = Point{At: day, Value: float64(v)}
 		v -= delta[day]
 	}
-	// A line chart's floor is 0: a negative balance is drawn at the floor,
-	// its value is in the label and the table.
-	for i := range pts {
-		pts[i].Value = max(pts[i].Value, 0)
-	}
 	return Chart{ID: "kudos", Title: fmt.Sprintf("Kudos balance, last %d days", MemberDays), Unit: "kudos", Points: pts}
 }
