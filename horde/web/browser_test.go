@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/hordebot/hordebot/horde/web"
@@ -111,7 +112,7 @@ func tab(t *testing.T, width, height int64) (context.Context, *[]string) {
 // shot writes a full-page screenshot of the tab into the test's artifacts.
 func shot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -264,6 +265,37 @@ func TestRequestPageUpdatesWhenItsJobFinishes(t *testing.T) {
 		t.Errorf("%d result images loaded, want 1", n)
 	}
 	shot(t, ctx, "request-done-phone")
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %q", *errs)
+	}
+}
+
+// TestDarkTheme: with prefers-color-scheme: dark the pages turn dark (the
+// body's background and text swap), and a screenshot shows it.
+func TestDarkTheme(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	e.seed()
+	ctx, errs := tab(t, 1280, 900)
+	bg := func() string {
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	visit(t, ctx, e.srv.URL+"/")
+	light := bg()
+	if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatalf("emulate dark: %v", err)
+	}
+	for _, p := range []string{"/", "/gallery"} {
+		visit(t, ctx, e.srv.URL+p)
+		if dark := bg(); dark == light || light != "rgb(255, 255, 255)" {
+			t.Errorf("%s: background %s in the light theme, %s in the dark one", p, light, dark)
+		}
+	}
+	shot(t, ctx, "gallery-dark")
 	if len(*errs) > 0 {
 		t.Errorf("console errors: %q", *errs)
 	}

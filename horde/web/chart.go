@@ -99,6 +99,9 @@ func (c Chart) SVG() template.HTML {
 			pts[i] = strconv.FormatFloat(x, 'f', 1, 64) + "," + strconv.FormatFloat(y(p.Value), 'f', 1, 64)
 		}
 		fmt.Fprintf(&b, `<polyline class="line" points="%s"/>`, strings.Join(pts, " "))
+		// The latest value as a dot: a chart of one point shows it too.
+		last := strings.Split(pts[len(pts)-1], ",")
+		fmt.Fprintf(&b, `<circle class="dot" cx="%s" cy="%s" r="3"/>`, last[0], last[1])
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
