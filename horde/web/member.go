@@ -91,24 +91,19 @@ func (w *Handler) memberDetails(ctx context.Context, d *memberData) error {
 	if d.Balance, err = w.st.Balance(ctx, uid); err != nil {
 		return err
 	}
-	today := w.clock.Now().UTC().Truncate(24 * time.Hour)
-	from := today.AddDate(0, 0, -(MemberDays - 1))
-	days, err := w.st.KudosByDay(ctx, uid, from, today.AddDate(0, 0, 1))
+	// A busy worker owner has an entry per job: their ledger sums come from
+	// the memo (a few minutes old at most), their balance is read live.
+	now := w.clock.Now()
+	l, err := w.ledgers.get(ctx, fmt.Sprint(uid), now, func(ctx context.Context) (memberLedger, error) {
+		return w.memberLedger(ctx, uid, now)
+	})
 	if err != nil {
 		return err
 	}
-	d.Kudos = balanceChart(d.Balance, from, days)
-	kinds := make([]kudos.EntryKind, len(awardKinds))
-	for i, a := range awardKinds {
-		kinds[i] = a.kind
-	}
-	totals, err := w.st.AwardsReceived(ctx, uid, kinds)
-	if err != nil {
-		return err
-	}
+	d.Kudos = balanceChart(l.balance, l.from, l.days)
 	for _, a := range awardKinds {
 		row := awardRow{Label: a.label}
-		for _, t := range totals {
+		for _, t := range l.awards {
 			if t.Kind == a.kind {
 				row.Count, row.Kudos = t.Count, t.Kudos
 			}
@@ -119,7 +114,6 @@ func (w *Handler) memberDetails(ctx context.Context, d *memberData) error {
 	if err != nil {
 		return err
 	}
-	now := w.clock.Now()
 	d.Online = map[string]bool{}
 	for _, wk := range all {
 		if wk.OwnerID == uid {
@@ -133,6 +127,34 @@ func (w *Handler) memberDetails(ctx context.Context, d *memberData) error {
 		}
 	}
 	return nil
+}
+
+// memberLedger is what the member page sums of a member's ledger: the
+// balance and the entries per day behind the chart, and the awards.
+type memberLedger struct {
+	balance int64
+	from    time.Time
+	days    []KudosDay
+	awards  []AwardTotal
+}
+
+func (w *Handler) memberLedger(ctx context.Context, uid int64, now time.Time) (memberLedger, error) {
+	var l memberLedger
+	var err error
+	if l.balance, err = w.st.Balance(ctx, uid); err != nil {
+		return l, err
+	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	l.from = today.AddDate(0, 0, -(MemberDays - 1))
+	if l.days, err = w.st.KudosByDay(ctx, uid, l.from, today.AddDate(0, 0, 1)); err != nil {
+		return l, err
+	}
+	kinds := make([]kudos.EntryKind, len(awardKinds))
+	for i, a := range awardKinds {
+		kinds[i] = a.kind
+	}
+	l.awards, err = w.st.AwardsReceived(ctx, uid, kinds)
+	return l, err
 }
 
 // balanceChart draws the balance at the end of each of MemberDays days

@@ -14,6 +14,7 @@ import (
 type memo[T any] struct {
 	mu      sync.Mutex
 	ttl     time.Duration
+	max     int // keys kept at most; past it the memo starts afresh (0: no bound)
 	entries map[string]*memoEntry[T]
 	log     func(key string, err error)
 }
@@ -42,13 +43,16 @@ func (m *memo[T]) get(ctx context.Context, key string, now time.Time, fn func(co
 	m.mu.Lock()
 	e := m.entries[key]
 	if e == nil {
+		if m.max > 0 && len(m.entries) >= m.max {
+			m.entries = map[string]*memoEntry[T]{} // a flood of keys cannot grow it
+		}
 		e = &memoEntry[T]{ready: make(chan struct{})}
 		m.entries[key] = e
 		m.mu.Unlock()
 		e.val, e.err = fn(ctx)
 		m.mu.Lock()
 		e.at = now
-		if e.err != nil {
+		if e.err != nil && m.entries[key] == e {
 			delete(m.entries, key) // the next read tries again
 		}
 		close(e.ready)

@@ -70,6 +70,7 @@ type Handler struct {
 	cache   *pageCache
 	boards  *memo[kudos.Board]
 	snaps   *memo[[]Snapshot]
+	ledgers *memo[memberLedger]
 	limit   *ipLimits
 	mux     *http.ServeMux
 }
@@ -106,6 +107,8 @@ func New(h Horde, k Kudos, st Store, assets fs.FS, opt Options) (*Handler, error
 	logRefresh := func(key string, err error) { w.log.Error("refresh web page data", "data", key, "err", err) }
 	w.boards = newMemo[kudos.Board](opt.DataFor, logRefresh)
 	w.snaps = newMemo[[]Snapshot](opt.DataFor, logRefresh)
+	w.ledgers = newMemo[memberLedger](opt.DataFor, logRefresh)
+	w.ledgers.max = 1000
 	if err := w.loadStatic(assets, opt.Icon); err != nil {
 		return nil, err
 	}
