@@ -25,7 +25,15 @@ func (w *Handler) gallery(ctx context.Context, r *http.Request) (string, page, e
 	if q.Get("order") == "top" {
 		d.Order, aq.Order = "top", ArtMostReacted
 	}
-	art, err := w.st.SharedArt(ctx, aq)
+	read := func(ctx context.Context) ([]Art, error) { return w.st.SharedArt(ctx, aq) }
+	var art []Art
+	var err error
+	if aq.Order == ArtMostReacted {
+		// Ranking counts the reactors of every share: from the memo.
+		art, err = w.art.get(ctx, fmt.Sprintf("top:%v", aq.NSFW), w.clock.Now(), read)
+	} else {
+		art, err = read(ctx)
+	}
 	if err != nil {
 		return "", page{}, fmt.Errorf("gallery: %w", err)
 	}

@@ -71,6 +71,7 @@ type Handler struct {
 	boards  *memo[kudos.Board]
 	snaps   *memo[[]Snapshot]
 	ledgers *memo[memberLedger]
+	art     *memo[[]Art]
 	limit   *ipLimits
 	mux     *http.ServeMux
 }
@@ -109,6 +110,7 @@ func New(h Horde, k Kudos, st Store, assets fs.FS, opt Options) (*Handler, error
 	w.snaps = newMemo[[]Snapshot](opt.DataFor, logRefresh)
 	w.ledgers = newMemo[memberLedger](opt.DataFor, logRefresh)
 	w.ledgers.max = 1000
+	w.art = newMemo[[]Art](opt.DataFor, logRefresh)
 	if err := w.loadStatic(assets, opt.Icon); err != nil {
 		return nil, err
 	}
