@@ -1,11 +1,19 @@
 package bot_test
 
 import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/bot/bottest"
 )
 
 // BenchmarkDeferredAck measures, through the fake Discord, the time from an
@@ -31,6 +39,64 @@ func BenchmarkDeferredAck(b *testing.B) {
 		h.Reply(tok)
 	}
 	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	ms := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+}
+
+// BenchmarkDeferredAckOverHTTP is BenchmarkDeferredAck through the
+// interactions endpoint: the signed POST, its verification, the router and
+// the deferral returned as the HTTP answer.
+func BenchmarkDeferredAckOverHTTP(b *testing.B) {
+	h := bottest.NewUnstarted(b)
+	h.StartProcess(bottest.ProcessSpec{HTTP: true})
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		tok := h.Run(h.Alice, h.General, "kudos", sub("balance"))
+		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			b.Fatalf("callback type %d, want a deferral", cb.Type)
+		}
+		h.Reply(tok)
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
+}
+
+// BenchmarkInteractionsEndpointRefusal measures what a flood of forged
+// POSTs costs: reading a 4 KiB body and failing its Ed25519 check.
+func BenchmarkInteractionsEndpointRefusal(b *testing.B) {
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := bot.New(bot.Config{}, bot.Deps{}).InteractionsHandler(pub)
+	body := bytes.Repeat([]byte("x"), 4096)
+	sig := hex.EncodeToString(make([]byte, ed25519.SignatureSize))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(body))
+		r.Header.Set("X-Signature-Ed25519", sig)
+		r.Header.Set("X-Signature-Timestamp", "1800000000")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != http.StatusUnauthorized {
+			b.Fatalf("status %d, want 401", w.Code)
+		}
+	}
+}
+
+func reportPercentiles(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	ms := func(q float64) float64 {
 		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000

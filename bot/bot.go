@@ -2,9 +2,11 @@
 // its intents and handlers, registers the slash commands, routes interactions
 // to the commands package (both answer through bot/interact), turns
 // reactions and thank-you replies into kudos events, applies per-member and
-// per-guild rate limits, and posts the kudos engine's scheduled results. It
-// keeps no package state: the session, the scheduler, the kudos engine and
-// the store are passed in.
+// per-guild rate limits, and posts the kudos engine's scheduled results. At
+// scale it runs several gateway shards in one process (shards.go) and serves
+// Discord's HTTP interactions endpoint (interactions_http.go), both through
+// the one router. It keeps no package state: the sessions, the scheduler,
+// the kudos engine and the store are passed in.
 package bot
 
 import (
@@ -12,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +52,21 @@ type Config struct {
 	RefusalDMEvery time.Duration `json:"-"`
 	// HandlerTimeout bounds one interaction's or event's handling (default 2m).
 	HandlerTimeout time.Duration `json:"-"`
+	// Shards, Gateway, InteractionsListen and PublicKey run the bot at
+	// scale (shards.go, interactions_http.go): the gateway shards this
+	// process runs, whether it connects to the gateway at all (nil: yes),
+	// where it serves the HTTP interactions endpoint ("": not at all) and
+	// the application's public key (hex) that endpoint verifies.
+	Shards             ShardConfig `json:"shards"`
+	Gateway            *bool       `json:"gateway"`
+	InteractionsListen string      `json:"interactions_listen"`
+	PublicKey          string      `json:"public_key"`
+	// InteractionAnswerWithin bounds how long the interactions endpoint
+	// waits for a handler's initial response (default 2.5 s, inside
+	// Discord's 3 s); InteractionMaxAge is how far a POST's signed timestamp
+	// may lie from now (default 5 min): older ones are refused as replays.
+	InteractionAnswerWithin time.Duration `json:"-"`
+	InteractionMaxAge       time.Duration `json:"-"`
 	// EventDone, if set, is called after each reaction and message event
 	// has been handled (event is "reaction_add", "reaction_remove" or
 	// "message_create"; err is nil when it was handled or ignored). It is a
@@ -83,8 +101,18 @@ func (c Config) withDefaults() Config {
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 2 * time.Minute
 	}
+	if c.InteractionAnswerWithin <= 0 {
+		c.InteractionAnswerWithin = 2500 * time.Millisecond
+	}
+	if c.InteractionMaxAge <= 0 {
+		c.InteractionMaxAge = 5 * time.Minute
+	}
 	return c
 }
+
+// GatewayOn reports whether the process connects to the gateway (the
+// default) rather than serving only the HTTP interactions endpoint.
+func (c Config) GatewayOn() bool { return c.Gateway == nil || *c.Gateway }
 
 // Kudos is what the bot needs from the kudos engine: the commands' needs
 // plus the reaction and thanks events. *kudos.Engine satisfies it.
@@ -140,18 +168,25 @@ type Bot struct {
 	log    *slog.Logger
 	limits *limiter
 
-	mu       sync.Mutex
-	session  *discordgo.Session
-	set      *commands.Set
-	started  bool
-	stopping bool
-	cancel   context.CancelFunc
-	removers []func()
-	inflight sync.WaitGroup
-	refusals *dmThrottle
-	audit    *auditor // posts moderation events to the audit channel (audit.go)
-	// readyUserID is the bot's own user id from the last READY.
+	mu sync.Mutex
+	// session makes the bot's own REST calls (posts, member lists,
+	// command registration); shards are the gateway sessions it opened,
+	// and shardCount their total over all processes (0 without gateway).
+	session    *discordgo.Session
+	shards     []*discordgo.Session
+	shardCount int
+	set        *commands.Set
+	started    bool
+	stopping   bool
+	cancel     context.CancelFunc
+	removers   []func()
+	inflight   sync.WaitGroup
+	refusals   *dmThrottle
+	audit      *auditor // posts moderation events to the audit channel (audit.go)
+	// readyUserID is the bot's own user id from the last READY (or, with
+	// no gateway, from GET /users/@me).
 	readyUserID string
+	replays     *replayGuard // interaction ids the HTTP endpoint has seen
 }
 
 // New returns a bot; nothing runs until Start.
@@ -162,6 +197,7 @@ func New(cfg Config, deps Deps) *Bot {
 		limits:   newLimiter(cfg.CommandsPerMinute, cfg.UserBurst, cfg.GuildCommandsPerMinute, cfg.GuildBurst, cfg.Clock),
 		refusals: newDMThrottle(cfg.RefusalDMEvery, cfg.Clock),
 		audit:    newAuditor(cfg.AuditChannelID, cfg.Retry, cfg.Logger),
+		replays:  newReplayGuard(),
 	}
 }
 
@@ -182,8 +218,33 @@ const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages | disco
 // Start sets the session's intents, adds the handlers, opens the gateway,
 // registers the slash commands (skipped when their hash is unchanged) and
 // resumes the result deliveries a previous run left pending. ctx bounds
-// Start itself; the bot then runs until Stop.
+// Start itself; the bot then runs until Stop. The session is the bot's one
+// gateway connection (its ShardID and ShardCount say which shard it is) and
+// makes its REST calls; StartSessions runs several shards or none.
 func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
+	return b.StartSessions(ctx, Sessions{REST: s, Shards: []*discordgo.Session{s}})
+}
+
+// Sessions are the discordgo sessions a bot runs on.
+type Sessions struct {
+	// REST makes the bot's own REST calls; it may be one of Shards. When it
+	// is not, it is never opened (an interactions-only process).
+	REST *discordgo.Session
+	// Shards are the gateway sessions to open, each with its ShardID and
+	// ShardCount set (see ShardPlan.Sessions); empty: no gateway.
+	Shards []*discordgo.Session
+	// MaxConcurrency is how many shards identify at once (0: 1); further
+	// ones wait Discord's 5 s per bucket.
+	MaxConcurrency int
+}
+
+// StartSessions is Start over several gateway shards (or none): every shard
+// gets the same intents and handlers, and they are opened with Discord's
+// IDENTIFY pacing. Closing the sessions after Stop is the caller's job.
+func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
+	if ss.REST == nil {
+		return errors.New("bot: no REST session")
+	}
 	b.mu.Lock()
 	if b.started {
 		b.mu.Unlock()
@@ -204,46 +265,137 @@ func (b *Bot) Start(ctx context.Context, s *discordgo.Session) error {
 	if b.deps.Store != nil {
 		ds, sp = b.deps.Store, b.deps.Store
 	}
-	b.set = commands.New(b.cfg.Config, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
+	b.shards = ss.Shards
+	b.shardCount = 0
+	if len(ss.Shards) > 0 {
+		b.shardCount = max(ss.Shards[0].ShardCount, 1)
+	}
+	ccfg := b.cfg.Config
+	if len(ss.Shards) > 0 && b.shardCount > 1 {
+		// Another process runs the other shards and resumes their guilds' deliveries.
+		ccfg.ResumeFilter = b.ownsGuild
+	}
+	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
 		Moderation: b.deps.Moderation, Filter: b.deps.Filter})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.session, b.cancel, b.started = s, cancel, true
-	s.Identify.Intents = Intents
+	b.session, b.cancel, b.started = ss.REST, cancel, true
+	intents := Intents
 	if b.deps.Kudos != nil && b.deps.Kudos.Config().Thanks {
-		s.Identify.Intents |= discordgo.IntentsMessageContent
+		intents |= discordgo.IntentsMessageContent
 	}
-	b.removers = []func(){
-		s.AddHandler(b.onInteraction),
-		s.AddHandler(b.onReactionAdd),
-		s.AddHandler(b.onReactionRemove),
-		s.AddHandler(b.onMessageCreate),
-		s.AddHandler(b.onMessageDelete),
-		s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
-			if r.User != nil {
-				b.mu.Lock()
-				b.readyUserID = r.User.ID
-				b.mu.Unlock()
-			}
-			b.log.Info("discord ready", "user", r.User.Username, "guilds", len(r.Guilds), "session", r.SessionID)
-		}),
+	b.removers = nil
+	for _, s := range ss.Shards {
+		s.Identify.Intents = intents
+		b.removers = append(b.removers,
+			s.AddHandler(b.onInteraction),
+			s.AddHandler(b.onReactionAdd),
+			s.AddHandler(b.onReactionRemove),
+			s.AddHandler(b.onMessageCreate),
+			s.AddHandler(b.onMessageDelete),
+			s.AddHandler(func(s *discordgo.Session, r *discordgo.Ready) {
+				if r.User != nil {
+					b.mu.Lock()
+					b.readyUserID = r.User.ID
+					b.mu.Unlock()
+				}
+				b.log.Info("discord ready", "user", r.User.Username, "guilds", len(r.Guilds), "session", r.SessionID,
+					"shard", s.ShardID, "shards", max(s.ShardCount, 1))
+			}),
+		)
 	}
 	b.mu.Unlock()
 
-	if err := s.Open(); err != nil {
+	if len(ss.Shards) > 0 {
+		b.warnWithoutShardZero(ss.Shards)
+		if err := openShards(ctx, ss.Shards, ss.MaxConcurrency, sleepCtx); err != nil {
+			b.abortStart()
+			return fmt.Errorf("open discord gateway: %w", err)
+		}
+	} else if err := b.identifyOverREST(ctx, ss.REST); err != nil {
 		b.abortStart()
-		return fmt.Errorf("open discord gateway: %w", err)
-	}
-	if err := b.registerCommands(ctx, s); err != nil {
-		b.abortStart()
-		_ = s.Close()
 		return err
 	}
-	b.audit.start(s)
-	if err := b.set.Start(runCtx, s); err != nil {
+	closeShards := func() {
+		for _, s := range ss.Shards {
+			_ = s.Close()
+		}
+	}
+	if err := b.registerCommands(ctx, ss.REST); err != nil {
+		b.abortStart()
+		closeShards()
+		return err
+	}
+	b.audit.start(ss.REST)
+	if err := b.set.Start(runCtx, ss.REST); err != nil {
 		// The bot works without the old deliveries; say so loudly.
 		b.log.Error("resume pending deliveries", "err", err)
 	}
-	b.log.Info("bot started", "guilds", b.cfg.GuildIDs)
+	b.log.Info("bot started", "guilds", b.cfg.GuildIDs, "gateway_shards", shardIDs(ss.Shards), "shard_count", b.shardCount)
+	return nil
+}
+
+// warnWithoutShardZero says, once at start, that this process will see no
+// DMs: Discord sends them only to shard 0.
+func (b *Bot) warnWithoutShardZero(shards []*discordgo.Session) {
+	if slices.Contains(shardIDs(shards), 0) {
+		return
+	}
+	b.log.Warn("this process does not run gateway shard 0: Discord sends every DM event to shard 0, so DM features "+
+		"(worker registration in DMs, unless slash commands come by the interactions endpoint) need shard 0 in another process (discord.shards.ids)",
+		"shards", shardIDs(shards), "shard_count", b.shardCount)
+}
+
+func shardIDs(shards []*discordgo.Session) []int {
+	ids := make([]int, 0, len(shards))
+	for _, s := range shards {
+		ids = append(ids, s.ShardID)
+	}
+	return ids
+}
+
+// ownsGuild reports whether a guild's gateway events reach this process:
+// its shard ((guild_id >> 22) % shard count, shard 0 for DMs) is one of the
+// shards it runs. Work a process does on its own for a guild (resuming its
+// deliveries) is limited to those guilds; a process without gateway owns
+// none, one running every shard owns all.
+func (b *Bot) ownsGuild(guildID string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, s := range b.shards {
+		if ShardOf(guildID, b.shardCount) == s.ShardID {
+			return true
+		}
+	}
+	return false
+}
+
+// identifyOverREST fills a never-opened session's state with the bot user
+// and the application, which READY gives gateway sessions: command
+// registration and "is this the bot's own message" need them.
+func (b *Bot) identifyOverREST(ctx context.Context, s *discordgo.Session) error {
+	var (
+		u   *discordgo.User
+		app *discordgo.Application
+	)
+	err := b.cfg.Retry.Do(ctx, "get the bot user", func(opts ...discordgo.RequestOption) error {
+		var err error
+		if u, err = s.User("@me", opts...); err != nil {
+			return err
+		}
+		app, err = s.Application("@me")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("identify the bot over REST: %w", err)
+	}
+	s.State.Lock()
+	s.State.User = u
+	s.State.Application = app
+	s.State.Unlock()
+	b.mu.Lock()
+	b.readyUserID = u.ID
+	b.mu.Unlock()
+	b.log.Info("discord identified over REST (no gateway)", "user", u.Username, "application", app.ID)
 	return nil
 }
 

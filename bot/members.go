@@ -31,7 +31,11 @@ func (b *Bot) MembersWithRoles(ctx context.Context, roles []string) (map[string]
 	}
 	out := map[string][]int64{}
 	seen := map[string]map[int64]bool{}
-	for _, g := range b.guilds(s) {
+	guilds, err := b.guilds(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range guilds {
 		after := ""
 		for {
 			var page []*discordgo.Member
@@ -73,18 +77,62 @@ func (b *Bot) MembersWithRoles(ctx context.Context, roles []string) (map[string]
 	return out, nil
 }
 
-// guilds are the guilds the bot serves: the configured ones, or all it is in.
-func (b *Bot) guilds(s *discordgo.Session) []string {
+// guilds are the guilds the bot serves: the configured ones, or every
+// guild the bot is in. A process running every gateway shard knows them from
+// its shards' states (each holds its own guilds); one running some shards or
+// none asks REST (GET /users/@me/guilds): the member lookups this serves
+// (monthly grants) are work done once for the whole bot, not per shard.
+func (b *Bot) guilds(ctx context.Context, s *discordgo.Session) ([]string, error) {
 	if len(b.cfg.GuildIDs) > 0 {
-		return b.cfg.GuildIDs
+		return b.cfg.GuildIDs, nil
+	}
+	b.mu.Lock()
+	sessions, count := b.shards, b.shardCount
+	b.mu.Unlock()
+	if len(sessions) == 0 || len(sessions) < count {
+		return b.guildsOverREST(ctx, s)
 	}
 	var ids []string
-	if s.State != nil {
-		s.State.RLock()
-		for _, g := range s.State.Guilds {
-			ids = append(ids, g.ID)
+	seen := map[string]bool{}
+	for _, sh := range sessions {
+		if sh.State == nil {
+			continue
 		}
-		s.State.RUnlock()
+		sh.State.RLock()
+		for _, g := range sh.State.Guilds {
+			if !seen[g.ID] {
+				seen[g.ID] = true
+				ids = append(ids, g.ID)
+			}
+		}
+		sh.State.RUnlock()
 	}
-	return ids
+	return ids, nil
+}
+
+// guildPage is how many guilds one GET /users/@me/guilds lists (Discord's maximum).
+const guildPage = 200
+
+// guildsOverREST lists the bot's guilds page by page.
+func (b *Bot) guildsOverREST(ctx context.Context, s *discordgo.Session) ([]string, error) {
+	var ids []string
+	after := ""
+	for {
+		var page []*discordgo.UserGuild
+		err := b.cfg.Retry.Do(ctx, "list the bot's guilds", func(opts ...discordgo.RequestOption) error {
+			var err error
+			page, err = s.UserGuilds(guildPage, "", after, false, opts...)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list the bot's guilds: %w", err)
+		}
+		for _, g := range page {
+			ids = append(ids, g.ID)
+			after = g.ID
+		}
+		if len(page) < guildPage {
+			return ids, nil
+		}
+	}
 }

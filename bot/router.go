@@ -23,15 +23,17 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer b.inflight.Done()
 	ctx, cancel := b.handlerContext()
 	defer cancel()
-	b.route(ctx, s, ic.Interaction)
+	b.route(ctx, s, ic.Interaction, nil)
 }
 
 // route handles one interaction. Every error of a handler ends in replyError;
 // a panic is recovered, logged and answered like an internal error. This is
 // the one place that knows how an interaction ended: it reports that to the
-// InteractionDone hook.
-func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction) {
-	ix := interact.New(s, i, b.cfg.Retry)
+// InteractionDone hook. respond sends the initial response (nil: over REST
+// with s); it is how the transport that carried the interaction (gateway or
+// HTTP endpoint) answers, and all the router knows of it.
+func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, respond interact.Responder) {
+	ix := interact.NewWithResponder(s, i, b.cfg.Retry, respond)
 	kind, name := b.interactionName(i)
 	var err error
 	defer func() {

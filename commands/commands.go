@@ -66,6 +66,10 @@ type Config struct {
 	// TokenLifetime is how long after an interaction its token is trusted
 	// for edits (Discord's is 15 minutes); later results go to the channel.
 	TokenLifetime time.Duration `json:"-"`
+	// ResumeFilter, if set, limits the pending deliveries Start resumes to
+	// those of the guilds ("" for DMs) it accepts: with gateway shards split
+	// over processes, each resumes those of its own shards' guilds.
+	ResumeFilter func(guildID string) bool `json:"-"`
 	// Retry tunes retries of Discord REST calls.
 	Retry  interact.Retrier `json:"-"`
 	Clock  horde.Clock      `json:"-"`

@@ -89,16 +89,21 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load pending deliveries: %w", err)
 	}
+	resumed := 0
 	for _, b := range payloads {
 		var d delivery
 		if err := json.Unmarshal(b, &d); err != nil || d.RequestID == "" {
 			s.log.Error("skipping unreadable pending delivery", "err", err, "payload", string(b))
 			continue
 		}
+		if s.cfg.ResumeFilter != nil && !s.cfg.ResumeFilter(d.GuildID) {
+			continue // another process's shard
+		}
 		s.startWatch(d)
+		resumed++
 	}
-	if len(payloads) > 0 {
-		s.log.Info("resumed pending deliveries", "count", len(payloads))
+	if resumed > 0 {
+		s.log.Info("resumed pending deliveries", "count", resumed)
 	}
 	return nil
 }

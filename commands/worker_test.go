@@ -44,6 +44,14 @@ func TestWorkerCommands(t *testing.T) {
 			t.Fatal("the key was shown again")
 		}
 	})
+	t.Run("a text worker's DM gives the KoboldAI bridge's settings", func(t *testing.T) {
+		h := h.On(t)
+		text, _ := h.Reply(h.DM(h.Bob, "worker", sub("register", opt("name", "bob-kobold"), opt("kind", "text"))))
+		wantContains(t, text, "hordeworker --url http://horde.test --name bob-kobold --kind text")
+		wantContains(t, text, `cluster_url = "http://horde.test"`)
+		wantContains(t, text, `kai_name = "bob-kobold"`)
+		wantContains(t, text, "python bridge.py -c http://horde.test -a <the key> -n bob-kobold")
+	})
 	t.Run("another member's worker is not found", func(t *testing.T) {
 		h := h.On(t)
 		text, _ := h.Reply(h.DM(h.Bob, "worker", sub("delete", opt("name", "alice-rig"))))

@@ -201,6 +201,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		owner, paused, name, trusted = ws.w.OwnerID, ws.w.Paused, ws.w.Name, ws.w.Trusted
 	}
 	last := r.done+1 == len(r.items)
+	payStyle := r.req.StyleOwnerID() > 0 && !r.stylePaid
 	h.mu.Unlock()
 
 	gen := Generation{
@@ -224,6 +225,9 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 
 	job := oj.job
 	settle := settlement(oj, s.State, owner, paused, trusted, now)
+	if payStyle {
+		settle.Style = &kudos.StyleFee{RequestID: r.req.ID, OwnerID: r.req.StyleOwnerID(), Amount: kudos.StyleReward}
+	}
 	pay := h.pay.SettleJob(settle)
 	job.State, job.FinishedAt, job.Kudos = JobDone, now, pay.Reward
 	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: pay.Entries, Holds: pay.Holds}
@@ -253,6 +257,9 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	r.items[job.Item] = ItemDone
 	r.processing--
 	r.done++
+	if pay.StyleCharged > 0 {
+		r.stylePaid = true
+	}
 	h.releaseItem(r)
 	if ws != nil && h.workers[ws.w.ID] == ws {
 		ws.w.Fulfilled++
@@ -322,6 +329,11 @@ func (h *Horde) settleShort(ctx context.Context, f *JobFinish, settle kudos.JobS
 		return kudos.JobPayout{}, fmt.Errorf("read balance of user %d: %w", settle.RequesterID, err)
 	}
 	settle.Charge = h.pay.Chargeable(settle.RequesterID, balance, settle.Cost)
+	if f := settle.Style; f != nil && h.pay.Chargeable(settle.RequesterID, balance-settle.Charge, f.Amount) < f.Amount {
+		// The style fee is not held with the request's items: a requester
+		// who cannot pay it after the item pays it with a later item, or not.
+		settle.Style = nil
+	}
 	pay := h.pay.SettleJob(settle)
 	h.log.Warn("requester below their hold at finish; charging what is left above their floor",
 		"job", settle.JobID, "user", settle.RequesterID, "cost", settle.Cost, "charged", pay.Charged)

@@ -100,6 +100,9 @@ func (h *Horde) loadQueue(ctx context.Context) error {
 				r.done++
 			}
 		}
+		// A done item paid the style fee (its entries' keys name the
+		// request, so were it not, a later item could not pay it twice).
+		r.stylePaid = r.done > 0
 		h.q.add(r)
 		h.hold(r.req.UserID, r.waiting+r.processing, int64(r.waiting+r.processing)*r.itemCost)
 		users[r.req.UserID] = true

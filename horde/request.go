@@ -171,6 +171,14 @@ type Request struct {
 type RequestExtras struct {
 	SharedKey string // HashKey of the shared key it was made with; empty: none
 	Webhook   string // told of each finished generation; empty: none
+	// StyleID and CollectionID are the style (and the collection it was
+	// picked from) the request used, counted in their use_count when the
+	// request is stored; StyleOwner is the style's creator, paid
+	// kudos.StyleReward with the request's first ok result (0: nobody, as
+	// for one's own style).
+	StyleID      string
+	CollectionID string
+	StyleOwner   int64
 }
 
 // SharedKeyHash is the hash of the shared key r was made with; "" if none.
@@ -179,6 +187,15 @@ func (r Request) SharedKeyHash() string {
 		return ""
 	}
 	return r.Extras.SharedKey
+}
+
+// StyleOwnerID is the creator of the style r used, who is paid for it; 0
+// if none is.
+func (r Request) StyleOwnerID() int64 {
+	if r.Extras == nil {
+		return 0
+	}
+	return r.Extras.StyleOwner
 }
 
 // WebhookURL is r's webhook; "" if none.

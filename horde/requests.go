@@ -32,12 +32,19 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	}
 	var extras RequestExtras
 	if nr.SharedKey != nil {
-		if err := nr.SharedKey.admit(req); err != nil {
+		if err := nr.SharedKey.admit(req, nr.Style != nil && nr.Style.ByStyleKey); err != nil {
 			return Request{}, nil, err
 		}
 		extras.SharedKey = nr.SharedKey.Hash
 	}
 	extras.Webhook = nr.Webhook
+	if st := nr.Style; st != nil {
+		extras.StyleID, extras.CollectionID = st.StyleID, st.CollectionID
+		if st.OwnerID != u.ID {
+			// As on the AI Horde, never for one's own style.
+			extras.StyleOwner = st.OwnerID
+		}
+	}
 	if extras != (RequestExtras{}) {
 		req.Extras = &extras
 	}

@@ -29,6 +29,10 @@ type NewRequest struct {
 	SharedKey *SharedKey
 	// Webhook, when set, is told of each finished generation (an https URL).
 	Webhook string
+	// Style, when set, is the style the request's fields were taken from
+	// (the API applies it): it is counted as used and its creator is paid
+	// for it (kudos.StyleReward) unless that is the requester.
+	Style *StyleUse
 }
 
 // Progress is the AI Horde's check/status view of a request.

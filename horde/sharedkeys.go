@@ -2,6 +2,7 @@ package horde
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -47,6 +48,22 @@ type SharedKey struct {
 	MaxTextTokens  int
 	Expiry         time.Time // zero: never
 	CreatedAt      time.Time
+	// Styles is how many styles the key is assigned to (read, not
+	// written): such a key pays only for requests using them, as on the AI
+	// Horde.
+	Styles int
+}
+
+// usable is nil for a key that can pay, else why not: spent is
+// KindForbidden SharedKeyEmpty, expired KindForbidden SharedKeyExpired.
+func (k SharedKey) usable(now time.Time) error {
+	if k.Kudos == 0 {
+		return Errorf(KindForbidden, "SharedKeyEmpty", "this shared key has run out of kudos")
+	}
+	if !k.Expiry.IsZero() && !k.Expiry.After(now) {
+		return Errorf(KindForbidden, "SharedKeyExpired", "this shared key has expired")
+	}
+	return nil
 }
 
 // SharedKeyChange sets the fields of a key that are not nil. ExpiryDays
@@ -71,7 +88,8 @@ type SharedKeyStore interface {
 	// CreateSharedKey stores a new key; more than max keys of its owner is
 	// KindForbidden and stores nothing.
 	CreateSharedKey(ctx context.Context, k SharedKey, max int) error
-	// SharedKey returns a key by hash; ErrNotFound if none.
+	// SharedKey returns a key by hash, with the count of styles it is
+	// assigned to; ErrNotFound if none.
 	SharedKey(ctx context.Context, hash string) (SharedKey, error)
 	// UpdateSharedKey saves Name, Kudos, the limits and Expiry; ErrNotFound if none.
 	UpdateSharedKey(ctx context.Context, k SharedKey) error
@@ -222,7 +240,9 @@ func (s *SharedKeys) List(ctx context.Context, userID int64) ([]SharedKey, error
 // Resolve returns the owner of a usable shared key and the key, for a
 // request made with it. Not a shared key: KindUnauthorized InvalidAPIKey.
 // Spent: KindForbidden SharedKeyEmpty; expired: KindForbidden
-// SharedKeyExpired; an owner who is flagged stays flagged (Submit refuses).
+// SharedKeyExpired; assigned to styles: KindForbidden
+// SharedKeyAssignedStyles (it pays only through them); an owner who is
+// flagged stays flagged (Submit refuses).
 func (s *SharedKeys) Resolve(ctx context.Context, key string) (User, *SharedKey, error) {
 	k, err := s.st.SharedKey(ctx, HashKey(strings.TrimSpace(key)))
 	if notFound(err) {
@@ -231,11 +251,12 @@ func (s *SharedKeys) Resolve(ctx context.Context, key string) (User, *SharedKey,
 	if err != nil {
 		return User{}, nil, fmt.Errorf("resolve shared key: %w", err)
 	}
-	if k.Kudos == 0 {
-		return User{}, nil, Errorf(KindForbidden, "SharedKeyEmpty", "this shared key has run out of kudos")
+	if err := k.usable(s.h.clock.Now()); err != nil {
+		return User{}, nil, err
 	}
-	if !k.Expiry.IsZero() && !k.Expiry.After(s.h.clock.Now()) {
-		return User{}, nil, Errorf(KindForbidden, "SharedKeyExpired", "this shared key has expired")
+	if k.Styles > 0 {
+		return User{}, nil, Errorf(KindForbidden, "SharedKeyAssignedStyles",
+			"this shared key cannot be used as it has been assigned to specific styles only")
 	}
 	u, err := s.h.user(ctx, k.OwnerID)
 	if err != nil {
@@ -244,11 +265,77 @@ func (s *SharedKeys) Resolve(ctx context.Context, key string) (User, *SharedKey,
 	return u, &k, nil
 }
 
+// ForStyle returns the owner of the shared key a style names (by hash) and
+// the key, when it can pay: ok is false for a key that is gone, spent or
+// expired, and the request is then its requester's, as on the AI Horde.
+func (s *SharedKeys) ForStyle(ctx context.Context, hash string) (owner User, k *SharedKey, ok bool, err error) {
+	if hash == "" {
+		return User{}, nil, false, nil
+	}
+	key, err := s.st.SharedKey(ctx, hash)
+	if notFound(err) {
+		return User{}, nil, false, nil
+	}
+	if err != nil {
+		return User{}, nil, false, fmt.Errorf("read shared key of a style: %w", err)
+	}
+	if key.usable(s.h.clock.Now()) != nil {
+		return User{}, nil, false, nil
+	}
+	u, err := s.h.user(ctx, key.OwnerID)
+	if err != nil {
+		return User{}, nil, false, err
+	}
+	return u, &key, true, nil
+}
+
+// ByHash returns a key by its hash; KindNotFound if none.
+func (s *SharedKeys) ByHash(ctx context.Context, hash string) (SharedKey, error) {
+	k, err := s.st.SharedKey(ctx, hash)
+	if notFound(err) {
+		return SharedKey{}, NotFoundf("SharedKeyInvalid", "this shared key does not exist")
+	}
+	if err != nil {
+		return SharedKey{}, fmt.Errorf("read shared key: %w", err)
+	}
+	return k, nil
+}
+
+// ForNewStyle checks that key may be assigned to a style of owner, as the
+// AI Horde checks a style's "sharedkey": unknown is KindInvalid
+// SharedKeyInvalid, spent or expired KindInvalid SharedKeyEmpty or
+// SharedKeyExpired; and, hordebot's rule, it must be the style owner's own
+// key (a key assigned to a public style pays beyond its size limits, so
+// nobody may do that with another's key). It returns the key's hash.
+func (s *SharedKeys) ForNewStyle(ctx context.Context, owner int64, key string) (string, error) {
+	k, err := s.st.SharedKey(ctx, HashKey(strings.TrimSpace(key)))
+	if notFound(err) {
+		return "", &Error{Kind: KindInvalid, Code: "SharedKeyInvalid", Field: "sharedkey", Message: "the sharedkey does not exist"}
+	}
+	if err != nil {
+		return "", fmt.Errorf("read shared key for a style: %w", err)
+	}
+	if err := k.usable(s.h.clock.Now()); err != nil {
+		var he *Error
+		if errors.As(err, &he) {
+			return "", &Error{Kind: KindInvalid, Code: he.Code, Field: "sharedkey", Message: "the sharedkey cannot pay: " + he.Message}
+		}
+		return "", err
+	}
+	if k.OwnerID != owner {
+		return "", &Error{Kind: KindInvalid, Code: "SharedKeyInvalid", Field: "sharedkey",
+			Message: "a style's sharedkey must be one of the style creator's own shared keys"}
+	}
+	return k.Hash, nil
+}
+
 // admit checks that req, priced, fits the key's limits: a request over a
 // size limit is KindInvalid naming the field; one costing more than what
-// is left of the budget is KindKudosUpfront SharedKeyInsufficientKudos.
-func (k *SharedKey) admit(req Request) error {
-	if req.Image != nil {
+// is left of the budget is KindKudosUpfront SharedKeyInsufficientKudos. A
+// style's own key (forStyle) is held to its budget only, as on the AI
+// Horde: its owner lent it for what the style asks.
+func (k *SharedKey) admit(req Request, forStyle bool) error {
+	if req.Image != nil && !forStyle {
 		if px := req.Image.Width * req.Image.Height; k.MaxImagePixels != Unlimited && px > k.MaxImagePixels {
 			return Invalidf("params.width", "this shared key allows at most %d pixels (width*height) an image, not %d", k.MaxImagePixels, px)
 		}
@@ -256,7 +343,7 @@ func (k *SharedKey) admit(req Request) error {
 			return Invalidf("params.steps", "this shared key allows at most %d steps, not %d", k.MaxImageSteps, req.Image.Steps)
 		}
 	}
-	if req.Text != nil && k.MaxTextTokens != Unlimited && req.Text.MaxLength > k.MaxTextTokens {
+	if !forStyle && req.Text != nil && k.MaxTextTokens != Unlimited && req.Text.MaxLength > k.MaxTextTokens {
 		return Invalidf("params.max_length", "this shared key allows at most %d tokens (max_length), not %d", k.MaxTextTokens, req.Text.MaxLength)
 	}
 	if k.Kudos != Unlimited && req.Kudos > k.Kudos {

@@ -58,6 +58,9 @@ type openRequest struct {
 	queued   bool // in the queue trees
 	ending   bool // a cancel or an expiry is being written
 	possible bool
+	// stylePaid says the request's style fee (Request.StyleOwnerID) is
+	// paid, so that later items do not carry its entries again.
+	stylePaid bool
 
 	// positiveASCII (immutable) says positive is ASCII and kept as the
 	// prompt has it, matched without regard to case instead of lower-cased

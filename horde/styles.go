@@ -48,6 +48,22 @@ type Style struct {
 	UseCount int64
 	Examples []StyleExample
 	Created  time.Time
+	// SharedKey is the HashKey of the shared key that pays for the
+	// requests using the style while it is usable (the AI Horde's style
+	// "sharedkey"); "" if none. Such a key serves only its styles.
+	SharedKey string
+}
+
+// StyleUse is the style a request was made with: the style, the collection
+// it was picked from ("" if none) and its creator.
+type StyleUse struct {
+	StyleID      string
+	CollectionID string
+	OwnerID      int64
+	// ByStyleKey says the request is paid by the style's shared key: its
+	// budget applies, not its size limits (the AI Horde lets a style's key
+	// pay for what the style asks, whatever the key's limits).
+	ByStyleKey bool
 }
 
 // StyleCollection is a named list of styles of one kind; a request naming
@@ -77,7 +93,9 @@ type StyleQuery struct {
 
 // StyleStore keeps styles and collections. Unknown ids and names are
 // KindNotFound errors; a second style or collection of one kind with the
-// same name for one user is KindConflict.
+// same name for one user is KindConflict. A request's style and collection
+// are counted as used (UseCount) by CreateRequest, with the request
+// (RequestExtras).
 type StyleStore interface {
 	CreateStyle(ctx context.Context, s Style) error
 	UpdateStyle(ctx context.Context, s Style) error
@@ -88,8 +106,6 @@ type StyleStore interface {
 	StyleByName(ctx context.Context, kind RequestKind, userID int64, name string) (Style, error)
 	// Styles lists public styles.
 	Styles(ctx context.Context, q StyleQuery) ([]Style, error)
-	// UseStyle counts one use of a style or collection.
-	UseStyle(ctx context.Context, id string) error
 
 	CreateCollection(ctx context.Context, c StyleCollection) error
 	UpdateCollection(ctx context.Context, c StyleCollection) error

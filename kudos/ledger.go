@@ -28,6 +28,7 @@ const (
 	KindRecurring       EntryKind = "recurring"        // monthly kudos for configured roles
 	KindEscrow          EntryKind = "escrow_release"   // held worker earnings released on trust
 	KindRating          EntryKind = "rating"           // aesthetic ratings of shared images (RatingReward)
+	KindStyleReward     EntryKind = "style_reward"     // a style's creator, per request using it (StyleReward)
 )
 
 // NoFloor disables the balance floor check of an Entry.

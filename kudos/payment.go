@@ -109,7 +109,25 @@ type JobSettlement struct {
 	// Paused workers earn nothing (the requester still pays); an untrusted
 	// owner's reward is partly held in escrow.
 	Paused, OwnerTrusted bool
-	At                   time.Time
+	// Style, when set, is the style fee of the job's request, paid with
+	// its first ok result (StyleFee).
+	Style *StyleFee
+	At    time.Time
+}
+
+// StyleReward is what the creator of a style earns from each request that
+// uses it and what that request's requester pays for it, as on the AI Horde
+// (its apply_style: record_style(2) to the creator, 2 more kudos of horde
+// tax to the requester); never for one's own style.
+const StyleReward int64 = 2
+
+// StyleFee is a request's payment to the creator of the style it used:
+// Amount (StyleReward) from the requester to OwnerID. Its keys name the
+// request, so that however many of its items finish, it is paid once.
+type StyleFee struct {
+	RequestID string
+	OwnerID   int64
+	Amount    int64
 }
 
 // JobPayout is the ledger side of a finished job.
@@ -118,14 +136,16 @@ type JobPayout struct {
 	Holds   []Hold
 	// Reward is what the worker earned: paid at once plus held in escrow.
 	Reward int64
-	// Charged is what the requester paid.
-	Charged int64
+	// Charged is what the requester paid for the item; StyleCharged what
+	// they paid its style's creator (0 if nothing).
+	Charged, StyleCharged int64
 }
 
 // SettleJob returns the entries and escrow holds of a finished job: the
 // requester pays Charge (floored at their floor), the worker's owner earns
-// what was charged, split by escrow. Keys name the job, so a retried submit
-// never pays twice.
+// what was charged, split by escrow; with a Style fee, the requester also
+// pays the style's creator. Keys name the job (the fee's its request), so a
+// retried submit never pays twice.
 func (p PaymentRules) SettleJob(s JobSettlement) JobPayout {
 	if s.Result != ResultOK {
 		return JobPayout{}
@@ -138,6 +158,18 @@ func (p PaymentRules) SettleJob(s JobSettlement) JobPayout {
 			Reason: fmt.Sprintf("%s request", s.What), Ref: s.JobID,
 			Key: "job:" + s.JobID + ":cost", Floor: p.Floor(s.RequesterID), At: s.At,
 		})
+	}
+	if f := s.Style; f != nil && f.Amount > 0 && f.OwnerID > 0 && f.OwnerID != s.RequesterID {
+		out.Entries = append(out.Entries, Entry{
+			UserID: s.RequesterID, Delta: -f.Amount, Kind: KindRequestCost,
+			Reason: "style fee to its creator", Ref: f.RequestID,
+			Key: "style:" + f.RequestID + ":fee", Floor: p.Floor(s.RequesterID), At: s.At,
+		}, Entry{
+			UserID: f.OwnerID, Delta: f.Amount, Kind: KindStyleReward,
+			Reason: "styled: a request used your style", Ref: f.RequestID,
+			Key: "style:" + f.RequestID + ":reward", Floor: NoFloor, At: s.At,
+		})
+		out.StyleCharged = f.Amount
 	}
 	if s.Paused || s.OwnerID < 0 {
 		return out

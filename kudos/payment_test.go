@@ -56,6 +56,53 @@ func TestSettleJob(t *testing.T) {
 	}
 }
 
+// TestSettleJobStyleFee: a request's style fee moves from the requester to
+// the style's creator with an ok result only, keyed by the request, and
+// never to the requester themselves.
+func TestSettleJobStyleFee(t *testing.T) {
+	rules := kudos.PaymentRules{}.WithDefaults()
+	base := kudos.JobSettlement{JobID: "j1", What: "image", RequesterID: 7, OwnerID: 9,
+		Result: kudos.ResultOK, Cost: 10, Charge: 10, OwnerTrusted: true,
+		Style: &kudos.StyleFee{RequestID: "r1", OwnerID: 3, Amount: kudos.StyleReward}}
+	for _, tt := range []struct {
+		name string
+		mod  func(*kudos.JobSettlement)
+		fee  int64
+	}{
+		{"ok: the creator earns the fee", func(*kudos.JobSettlement) {}, kudos.StyleReward},
+		{"censored: no fee", func(s *kudos.JobSettlement) { s.Result = kudos.ResultCensored }, 0},
+		{"one's own style: no fee", func(s *kudos.JobSettlement) { s.Style.OwnerID = 7 }, 0},
+		{"paused worker: the creator still earns", func(s *kudos.JobSettlement) { s.Paused = true }, kudos.StyleReward},
+		{"no style: no fee", func(s *kudos.JobSettlement) { s.Style = nil }, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := base
+			st := *base.Style
+			s.Style = &st
+			tt.mod(&s)
+			p := rules.SettleJob(s)
+			var paid, charged int64
+			for _, e := range p.Entries {
+				switch {
+				case e.Kind == kudos.KindStyleReward:
+					paid += e.Delta
+					if e.UserID != 3 || e.Key != "style:r1:reward" || e.Ref != "r1" {
+						t.Errorf("reward entry %+v", e)
+					}
+				case e.Kind == kudos.KindRequestCost && e.Key == "style:r1:fee":
+					charged -= e.Delta
+					if e.UserID != 7 || e.Floor != rules.MemberFloor {
+						t.Errorf("fee entry %+v: want user 7 at their floor", e)
+					}
+				}
+			}
+			if paid != tt.fee || charged != tt.fee || p.StyleCharged != tt.fee {
+				t.Errorf("fee paid %d, charged %d (%d); want %d", paid, charged, p.StyleCharged, tt.fee)
+			}
+		})
+	}
+}
+
 // TestShortfall: what a request needs on top of what is held.
 func TestShortfall(t *testing.T) {
 	r := kudos.PaymentRules{MemberFloor: -100}.WithDefaults()

@@ -14,6 +14,9 @@ var _ horde.SharedKeyStore = (*Store)(nil)
 
 const sharedKeyColumns = `key_hash, user_id, name, kudos, utilized, max_image_pixels, max_image_steps, max_text_tokens, expiry, created_at`
 
+// sharedKeyStyles counts the styles a key (in a query over shared_keys k) is assigned to.
+const sharedKeyStyles = `(SELECT count(*) FROM styles st WHERE st.shared_key_hash = k.key_hash)`
+
 func scanSharedKey(row interface{ Scan(...any) error }) (horde.SharedKey, error) {
 	var k horde.SharedKey
 	var expiry, created int64
@@ -57,10 +60,18 @@ func (s *Store) CreateSharedKey(ctx context.Context, k horde.SharedKey, max int)
 
 // SharedKey returns a key by hash; ErrNotFound if none.
 func (s *Store) SharedKey(ctx context.Context, hash string) (horde.SharedKey, error) {
-	k, err := scanSharedKey(s.r.QueryRowContext(ctx, `SELECT `+sharedKeyColumns+` FROM shared_keys WHERE key_hash = ?`, hash))
+	var k horde.SharedKey
+	var expiry, created int64
+	err := s.r.QueryRowContext(ctx, `SELECT `+sharedKeyColumns+`, `+sharedKeyStyles+` FROM shared_keys k WHERE key_hash = ?`, hash).
+		Scan(&k.Hash, &k.OwnerID, &k.Name, &k.Kudos, &k.Utilized, &k.MaxImagePixels, &k.MaxImageSteps,
+			&k.MaxTextTokens, &expiry, &created, &k.Styles)
 	if err != nil {
 		return horde.SharedKey{}, notFound(err, "read shared key")
 	}
+	if expiry != 0 {
+		k.Expiry = fromNanos(expiry)
+	}
+	k.CreatedAt = fromNanos(created)
 	return k, nil
 }
 
@@ -113,14 +124,25 @@ func (s *Store) SharedKeys(ctx context.Context, userID int64) ([]horde.SharedKey
 }
 
 // insertRequestExtras records what r carries beside its row (its shared
-// key, its webhook), if anything. Part of CreateRequest's transaction.
+// key, its webhook, its style), if anything, and counts the use of its
+// style and collection. Part of CreateRequest's transaction, so that a
+// style is counted once per stored request.
 func insertRequestExtras(ctx context.Context, tx *sql.Tx, r horde.Request) error {
-	if r.Extras == nil || *r.Extras == (horde.RequestExtras{}) {
+	x := r.Extras
+	if x == nil || *x == (horde.RequestExtras{}) {
 		return nil
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO request_extras (request_id, shared_key_hash, webhook) VALUES (?, ?, ?)`,
-		r.ID, r.Extras.SharedKey, r.Extras.Webhook); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO request_extras (request_id, shared_key_hash, webhook, style_id, collection_id, style_owner)
+VALUES (?, ?, ?, ?, ?, ?)`, r.ID, x.SharedKey, x.Webhook, x.StyleID, x.CollectionID, x.StyleOwner); err != nil {
 		return unavailable(fmt.Errorf("store extras of request %s: %w", r.ID, err))
+	}
+	for _, use := range []struct{ table, id string }{{"styles", x.StyleID}, {"style_collections", x.CollectionID}} {
+		if use.id == "" {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE `+use.table+` SET use_count = use_count + 1 WHERE id = ?`, use.id); err != nil {
+			return unavailable(fmt.Errorf("count the style of request %s: %w", r.ID, err))
+		}
 	}
 	return nil
 }
@@ -147,18 +169,17 @@ func openRequestExtras(ctx context.Context, tx *sql.Tx, reqs []horde.Request) er
 	if len(reqs) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT e.request_id, e.shared_key_hash, e.webhook FROM request_extras e
-JOIN requests r ON r.id = e.request_id WHERE r.state IN ('waiting', 'processing')`)
+	rows, err := tx.QueryContext(ctx, `SELECT e.request_id, e.shared_key_hash, e.webhook, e.style_id, e.collection_id, e.style_owner
+FROM request_extras e JOIN requests r ON r.id = e.request_id WHERE r.state IN ('waiting', 'processing')`)
 	if err != nil {
 		return fmt.Errorf("open request extras: %w", err)
 	}
 	defer rows.Close()
-	type extra struct{ key, hook string }
-	by := map[string]extra{}
+	by := map[string]horde.RequestExtras{}
 	for rows.Next() {
 		var id string
-		var x extra
-		if err := rows.Scan(&id, &x.key, &x.hook); err != nil {
+		var x horde.RequestExtras
+		if err := rows.Scan(&id, &x.SharedKey, &x.Webhook, &x.StyleID, &x.CollectionID, &x.StyleOwner); err != nil {
 			return fmt.Errorf("open request extras: %w", err)
 		}
 		by[id] = x
@@ -168,7 +189,7 @@ JOIN requests r ON r.id = e.request_id WHERE r.state IN ('waiting', 'processing'
 	}
 	for i := range reqs {
 		if x, ok := by[reqs[i].ID]; ok {
-			reqs[i].Extras = &horde.RequestExtras{SharedKey: x.key, Webhook: x.hook}
+			reqs[i].Extras = &x
 		}
 	}
 	return nil

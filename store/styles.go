@@ -46,13 +46,13 @@ func styleDoc(s horde.Style) (string, error) {
 	return string(b), err
 }
 
-const styleColumns = `s.id, s.kind, s.user_id, u.name, s.name, s.public, s.nsfw, s.use_count, s.created_at, s.doc`
+const styleColumns = `s.id, s.kind, s.user_id, u.name, s.name, s.public, s.nsfw, s.use_count, s.created_at, s.doc, s.shared_key_hash`
 
 func scanStyle(row interface{ Scan(...any) error }) (horde.Style, error) {
 	var s horde.Style
 	var kind, owner, doc string
 	var created int64
-	if err := row.Scan(&s.ID, &kind, &s.UserID, &owner, &s.Name, &s.Public, &s.NSFW, &s.UseCount, &created, &doc); err != nil {
+	if err := row.Scan(&s.ID, &kind, &s.UserID, &owner, &s.Name, &s.Public, &s.NSFW, &s.UseCount, &created, &doc, &s.SharedKey); err != nil {
 		return horde.Style{}, err
 	}
 	s.Kind = horde.RequestKind(kind)
@@ -84,8 +84,8 @@ func (s *Store) CreateStyle(ctx context.Context, st horde.Style) error {
 		return fmt.Errorf("create style: %w", err)
 	}
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO styles (id, kind, user_id, name, public, nsfw, use_count, created_at, doc)
-			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)`, st.ID, string(st.Kind), st.UserID, st.Name, st.Public, st.NSFW, nanos(s.clock.Now()), doc)
+		_, err := tx.ExecContext(ctx, `INSERT INTO styles (id, kind, user_id, name, public, nsfw, use_count, created_at, doc, shared_key_hash)
+			VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?)`, st.ID, string(st.Kind), st.UserID, st.Name, st.Public, st.NSFW, nanos(s.clock.Now()), doc, st.SharedKey)
 		return err
 	})
 	if isUniqueViolation(err, "") {
@@ -105,8 +105,8 @@ func (s *Store) UpdateStyle(ctx context.Context, st horde.Style) error {
 	}
 	var n int64
 	err = s.writeTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE styles SET name = ?, public = ?, nsfw = ?, doc = ? WHERE id = ?`,
-			st.Name, st.Public, st.NSFW, doc, st.ID)
+		res, err := tx.ExecContext(ctx, `UPDATE styles SET name = ?, public = ?, nsfw = ?, doc = ?, shared_key_hash = ? WHERE id = ?`,
+			st.Name, st.Public, st.NSFW, doc, st.SharedKey, st.ID)
 		if err != nil {
 			return err
 		}
@@ -211,21 +211,6 @@ func (s *Store) Styles(ctx context.Context, q horde.StyleQuery) ([]horde.Style, 
 		return nil, unavailable(fmt.Errorf("list styles: %w", err))
 	}
 	return out, nil
-}
-
-// UseStyle counts one use of the style or collection id.
-func (s *Store) UseStyle(ctx context.Context, id string) error {
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE styles SET use_count = use_count + 1 WHERE id = ?`, id); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE style_collections SET use_count = use_count + 1 WHERE id = ?`, id)
-		return err
-	})
-	if err != nil {
-		return unavailable(fmt.Errorf("count style use: %w", err))
-	}
-	return nil
 }
 
 const collectionColumns = `c.id, c.kind, c.user_id, u.name, c.name, c.public, c.use_count, c.created_at, c.doc`

@@ -90,10 +90,21 @@ func QuietLogger() *slog.Logger {
 // edited on every poll. Everything stops when t ends.
 func New(t testing.TB, opts ...Option) *Harness {
 	t.Helper()
+	h := NewUnstarted(t, opts...)
+	h.Start()
+	return h
+}
+
+// NewUnstarted is New without the bot: the fake Discord, the guild and the
+// services are ready, and the test starts its processes (StartProcess).
+func NewUnstarted(t testing.TB, opts ...Option) *Harness {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	h := &Harness{T: t, Ctx: ctx, Dir: t.TempDir(), Clock: &TestClock{}, Events: make(chan string, 4096)}
-	h.Srv = discordtest.New(discordtest.WithHeartbeatInterval(500*time.Millisecond), discordtest.WithLogger(QuietLogger()))
+	// A generous answer window for interaction POSTs: -race on busy cores is slow.
+	h.Srv = discordtest.New(discordtest.WithHeartbeatInterval(500*time.Millisecond), discordtest.WithLogger(QuietLogger()),
+		discordtest.WithInteractionTimeout(20*time.Second))
 	t.Cleanup(h.Srv.Close)
 
 	h.Alice = h.Srv.AddUser(discordgo.User{Username: "alice"})
@@ -145,7 +156,6 @@ func New(t testing.TB, opts ...Option) *Harness {
 		o(&h.Cfg, &kcfg)
 	}
 	h.OpenServices(kcfg, 0)
-	h.Start()
 	return h
 }
 

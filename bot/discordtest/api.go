@@ -45,6 +45,7 @@ func (s *Server) routes() http.Handler {
 	h("GET /gateway", s.getGateway)
 	h("GET /gateway/bot", s.getGatewayBot)
 	h("GET /users/{user}", s.getUser)
+	h("GET /users/{user}/guilds", s.listMyGuilds)
 	h("POST /users/@me/channels", s.createDM)
 	h("GET /oauth2/applications/@me", s.getApplication)
 	h("GET /applications/@me", s.getApplication)
@@ -146,6 +147,7 @@ func (s *Server) record(next http.Handler) http.Handler {
 			writeJSON(rec, status, &apiError{Code: 50109, Message: "The request body contains invalid JSON.", Status: status})
 		case s.takeRateLimit(r.Method, trimAPI(r.URL.Path), rec):
 		default:
+			s.awaitHTTPAnswer(r.Context(), trimAPI(r.URL.Path))
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), callKey{}, c)))
 		}
 		route := ""

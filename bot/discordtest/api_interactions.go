@@ -189,19 +189,31 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 	if st.acked {
 		return nil, errAlreadyAcked
 	}
+	return nil, s.applyCallbackLocked(st, p.Type, p.Data, in.files)
+}
+
+// applyCallbackLocked makes an interaction's initial response happen: a
+// message posted, a message updated, choices or a modal shown. It answers
+// the callback route and, for interactions delivered by HTTP, the bot's
+// HTTP answer. Callers hold s.mu and checked that st is not acknowledged.
+func (s *Server) applyCallbackLocked(st *interactionState, typ discordgo.InteractionResponseType, data json.RawMessage, files []File) *apiError {
+	p := struct {
+		Type discordgo.InteractionResponseType
+		Data json.RawMessage
+	}{typ, data}
 	cs := s.channels[st.channelID]
 	isCommand := st.typ == discordgo.InteractionApplicationCommand
 	isComponent := st.typ == discordgo.InteractionMessageComponent || (st.typ == discordgo.InteractionModalSubmit && st.messageID != "")
-	bad := func(msg string) (any, *apiError) { return nil, errInvalidForm("type", msg) }
+	bad := func(msg string) *apiError { return errInvalidForm("type", msg) }
 
 	switch p.Type {
 	case discordgo.InteractionResponseChannelMessageWithSource, discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		if st.typ == discordgo.InteractionApplicationCommandAutocomplete || st.typ == discordgo.InteractionPing {
 			return bad("Interaction type does not allow a message response")
 		}
-		d, aerr := s.decodeMessagePayload(p.Data, in.files)
+		d, aerr := s.decodeMessagePayload(p.Data, files)
 		if aerr != nil {
-			return nil, aerr
+			return aerr
 		}
 		flags := discordgo.MessageFlags(0)
 		if d.p.Flags != nil {
@@ -212,7 +224,7 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 			d = &decoded{p: messagePayload{}}
 			flags |= discordgo.MessageFlagsLoading
 		} else if d.empty() {
-			return nil, errEmptyMessage
+			return errEmptyMessage
 		}
 		d.p.Flags = &flags
 		d.p.MessageReference = nil
@@ -222,7 +234,7 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 		}
 		m, aerr := s.newMessageLocked(cs, s.bot, d, typ)
 		if aerr != nil {
-			return nil, aerr
+			return aerr
 		}
 		s.markInteractionMessage(st, m)
 		st.originalID = m.msg.ID
@@ -238,16 +250,16 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 		if !isComponent {
 			return bad("Only component interactions can update a message")
 		}
-		d, aerr := s.decodeMessagePayload(p.Data, in.files)
+		d, aerr := s.decodeMessagePayload(p.Data, files)
 		if aerr != nil {
-			return nil, aerr
+			return aerr
 		}
 		m, ok := cs.byID[st.messageID]
 		if !ok {
-			return nil, errUnknownMessage
+			return errUnknownMessage
 		}
 		if aerr := s.editMessageLocked(m, d); aerr != nil {
-			return nil, aerr
+			return aerr
 		}
 		st.originalID = st.messageID
 		if err := s.dispatchMessageLocked("MESSAGE_UPDATE", cs, m); err != nil && !errors.Is(err, ErrNoSession) {
@@ -261,10 +273,10 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 			Choices []json.RawMessage `json:"choices"`
 		}
 		if err := json.Unmarshal(orEmpty(p.Data), &d); err != nil {
-			return nil, errInvalidForm("data.choices", err.Error())
+			return errInvalidForm("data.choices", err.Error())
 		}
 		if len(d.Choices) > 25 {
-			return nil, errInvalidForm("data.choices", "Must be 25 or fewer in length.")
+			return errInvalidForm("data.choices", "Must be 25 or fewer in length.")
 		}
 	case discordgo.InteractionResponseModal:
 		if st.typ == discordgo.InteractionModalSubmit || st.typ == discordgo.InteractionApplicationCommandAutocomplete {
@@ -276,7 +288,7 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 			Components []json.RawMessage `json:"components"`
 		}
 		if err := json.Unmarshal(orEmpty(p.Data), &d); err != nil || d.CustomID == "" || d.Title == "" || len(d.Components) == 0 || len(d.Components) > 5 {
-			return nil, errInvalidForm("data", "A modal needs custom_id, title and 1-5 components")
+			return errInvalidForm("data", "A modal needs custom_id, title and 1-5 components")
 		}
 	case discordgo.InteractionResponsePong:
 		if st.typ != discordgo.InteractionPing {
@@ -289,7 +301,7 @@ func (s *Server) interactionCallback(r *http.Request, in *reqBody) (any, *apiErr
 	st.callbackType = p.Type
 	st.callbackData = slices.Clone(p.Data)
 	s.bumpLocked()
-	return nil, nil
+	return nil
 }
 
 // markInteractionMessage fills the fields Discord sets on interaction replies.

@@ -1,8 +1,13 @@
 package discordtest
 
 import (
+	"cmp"
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
+
+	"github.com/bwmarrin/discordgo"
 )
 
 func (s *Server) getGateway(*http.Request, *reqBody) (any, *apiError) {
@@ -10,11 +15,20 @@ func (s *Server) getGateway(*http.Request, *reqBody) (any, *apiError) {
 }
 
 func (s *Server) getGatewayBot(*http.Request, *reqBody) (any, *apiError) {
+	s.mu.Lock()
+	identified := 0
+	for _, ev := range s.gw.log {
+		if ev.Kind == GatewayIdentified {
+			identified++
+		}
+	}
+	s.mu.Unlock()
 	return map[string]any{
 		"url":    s.GatewayURL(),
-		"shards": 1,
+		"shards": s.cfg.shards,
 		"session_start_limit": map[string]int{
-			"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1,
+			"total": s.cfg.sessionStarts, "remaining": max(s.cfg.sessionStarts-identified, 0), "reset_after": 3600000,
+			"max_concurrency": s.cfg.maxConcurrency,
 		},
 	}, nil
 }
@@ -32,6 +46,41 @@ func (s *Server) getUser(r *http.Request, _ *reqBody) (any, *apiError) {
 	}
 	out := u.user
 	return &out, nil
+}
+
+// listMyGuilds answers GET /users/@me/guilds: the bot's guilds by id,
+// paged with after and limit (1-200, default 200), as Discord does.
+func (s *Server) listMyGuilds(r *http.Request, _ *reqBody) (any, *apiError) {
+	if r.PathValue("user") != "@me" {
+		return nil, errUnknownUser
+	}
+	limit := 200
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 200 {
+			return nil, errInvalidForm("limit", "Must be between 1 and 200.")
+		}
+		limit = n
+	}
+	after, _ := strconv.ParseUint(r.URL.Query().Get("after"), 10, 64)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := slices.Clone(s.guildOrder)
+	slices.SortFunc(ids, func(a, b string) int {
+		x, _ := strconv.ParseUint(a, 10, 64)
+		y, _ := strconv.ParseUint(b, 10, 64)
+		return cmp.Compare(x, y)
+	})
+	out := []*discordgo.UserGuild{}
+	for _, id := range ids {
+		n, _ := strconv.ParseUint(id, 10, 64)
+		if n <= after || len(out) == limit {
+			continue
+		}
+		g := s.guilds[id].guild
+		out = append(out, &discordgo.UserGuild{ID: g.ID, Name: g.Name, Owner: g.OwnerID == s.bot.ID})
+	}
+	return out, nil
 }
 
 func (s *Server) getApplication(*http.Request, *reqBody) (any, *apiError) {

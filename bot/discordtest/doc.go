@@ -56,6 +56,21 @@
 // intents, and sessions without MESSAGE_CONTENT get guild messages from
 // others without content unless the bot is mentioned.
 //
+// Sharding works as on Discord: GET /gateway/bot recommends a shard count
+// and max_concurrency (WithRecommendedShards, WithMaxConcurrency), a session
+// identifies with its [shard_id, num_shards] pair, and then gets READY,
+// GUILD_CREATE and the events of only the guilds on its shard ((guild_id >>
+// 22) % num_shards, see ShardOf); DMs go to shard 0.
+//
+// Interactions can also arrive the way Discord sends them to an application
+// with an Interactions Endpoint URL: SetInteractionsEndpoint makes
+// SendInteraction POST them there, signed with Ed25519 over
+// X-Signature-Timestamp + body (PublicKey verifies), and read the HTTP
+// answer as the initial response, so Callback, Original and the waits see it
+// as they see a REST callback; REST calls on the token wait for that answer.
+// PostInteraction, PostPing and ReplayInteraction play an attacker too: a
+// bad or missing signature, a stale timestamp, a replay, any body.
+//
 // The fake holds no package state: every Server is independent, so tests using
 // it can run in parallel. It imports neither testing nor net/http/httptest, so
 // that the demo can run it inside the production binary; the helpers that take

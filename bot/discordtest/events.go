@@ -30,22 +30,48 @@ type interactionState struct {
 	originalID   string
 	followups    []string
 	expired      bool
+	// httpPending is open while the interaction's HTTP POST awaits its answer.
+	httpPending chan struct{}
 }
 
 // SendInteraction dispatches INTERACTION_CREATE as if the user ran a command,
 // clicked a component, typed in an autocompleted option or submitted a modal.
 // It returns the interaction token, the key for InteractionResponses,
 // Original and Callback.
+//
+// When an interactions endpoint is set (SetInteractionsEndpoint), the
+// interaction is POSTed there, signed, in the background, as Discord does
+// for an application with an Interactions Endpoint URL; the bot's HTTP
+// answer is its initial response (see HTTPDeliveries).
 func (s *Server) SendInteraction(in Interaction) (string, error) {
-	typ, err := in.inferType()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.newInteractionLocked(in)
 	if err != nil {
 		return "", err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if s.endpoint.url != "" {
+		s.postInBackgroundLocked(st)
+		return st.token, nil
+	}
+	if err := s.dispatchLocked(dispatch{typ: "INTERACTION_CREATE", data: st.wire, guild: st.guildID}); err != nil {
+		return "", fmt.Errorf("send interaction: %w", err)
+	}
+	s.interactions[st.token] = st
+	s.bumpLocked()
+	return st.token, nil
+}
+
+// newInteractionLocked builds an interaction's state and wire JSON; it does
+// not register or deliver it.
+func (s *Server) newInteractionLocked(in Interaction) (*interactionState, error) {
+	typ, err := in.inferType()
+	if err != nil {
+		return nil, err
+	}
 	u, ok := s.users[in.UserID]
 	if !ok {
-		return "", fmt.Errorf("send interaction: user %q: %w", in.UserID, ErrNotFound)
+		return nil, fmt.Errorf("send interaction: user %q: %w", in.UserID, ErrNotFound)
 	}
 	now := s.now()
 	st := &interactionState{id: s.ids.next(now), token: newToken(), typ: typ, guildID: in.GuildID, userID: in.UserID}
@@ -64,14 +90,14 @@ func (s *Server) SendInteraction(in Interaction) (string, error) {
 	var gs *guildState
 	if in.GuildID != "" {
 		if gs, ok = s.guilds[in.GuildID]; !ok {
-			return "", fmt.Errorf("send interaction: guild %s: %w", in.GuildID, ErrNotFound)
+			return nil, fmt.Errorf("send interaction: guild %s: %w", in.GuildID, ErrNotFound)
 		}
 		m := s.memberJSONLocked(gs, in.UserID)
 		if m == nil {
-			return "", fmt.Errorf("send interaction: user %s is not a member of guild %s: %w", in.UserID, in.GuildID, ErrNotFound)
+			return nil, fmt.Errorf("send interaction: user %s is not a member of guild %s: %w", in.UserID, in.GuildID, ErrNotFound)
 		}
 		if cs, ok = s.channels[in.ChannelID]; !ok || cs.ch.GuildID != in.GuildID {
-			return "", fmt.Errorf("send interaction: channel %q in guild %s: %w", in.ChannelID, in.GuildID, ErrNotFound)
+			return nil, fmt.Errorf("send interaction: channel %q in guild %s: %w", in.ChannelID, in.GuildID, ErrNotFound)
 		}
 		wire["guild_id"] = in.GuildID
 		wire["member"] = m
@@ -81,10 +107,10 @@ func (s *Server) SendInteraction(in Interaction) (string, error) {
 	} else {
 		if in.ChannelID == "" {
 			if cs, err = s.dmChannelLocked(in.UserID); err != nil {
-				return "", err
+				return nil, err
 			}
 		} else if cs, ok = s.channels[in.ChannelID]; !ok || cs.ch.Type != discordgo.ChannelTypeDM {
-			return "", fmt.Errorf("send interaction: DM channel %q: %w", in.ChannelID, ErrNotFound)
+			return nil, fmt.Errorf("send interaction: DM channel %q: %w", in.ChannelID, ErrNotFound)
 		}
 		user := u.user
 		wire["user"] = &user
@@ -99,14 +125,14 @@ func (s *Server) SendInteraction(in Interaction) (string, error) {
 	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
 		data, err := s.commandDataLocked(in, gs, cs)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		st.commandName = in.Command
 		wire["data"] = data
 	case discordgo.InteractionMessageComponent:
 		m, err := s.componentMessageLocked(cs, in.MessageID)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		st.messageID = in.MessageID
 		wire["message"] = m
@@ -119,7 +145,7 @@ func (s *Server) SendInteraction(in Interaction) (string, error) {
 		if in.MessageID != "" {
 			m, err := s.componentMessageLocked(cs, in.MessageID)
 			if err != nil {
-				return "", err
+				return nil, err
 			}
 			st.messageID = in.MessageID
 			wire["message"] = m
@@ -132,19 +158,14 @@ func (s *Server) SendInteraction(in Interaction) (string, error) {
 		}
 		wire["data"] = map[string]any{"custom_id": in.CustomID, "components": rows}
 	default:
-		return "", fmt.Errorf("discordtest: send interaction: unsupported type %d", typ)
+		return nil, fmt.Errorf("discordtest: send interaction: unsupported type %d", typ)
 	}
 	raw, err := json.Marshal(wire)
 	if err != nil {
-		return "", fmt.Errorf("discordtest: marshal interaction: %w", err)
+		return nil, fmt.Errorf("discordtest: marshal interaction: %w", err)
 	}
 	st.wire = raw
-	if err := s.dispatchLocked(dispatch{typ: "INTERACTION_CREATE", data: json.RawMessage(raw)}); err != nil {
-		return "", fmt.Errorf("send interaction: %w", err)
-	}
-	s.interactions[st.token] = st
-	s.bumpLocked()
-	return st.token, nil
+	return st, nil
 }
 
 // commandDataLocked builds data for an application command, with the command
@@ -362,7 +383,7 @@ func (s *Server) dispatchMessageLocked(typ string, cs *channelState, m *storedMe
 	if err != nil {
 		return fmt.Errorf("discordtest: marshal message: %w", err)
 	}
-	d := dispatch{typ: typ, data: json.RawMessage(full), intents: intents}
+	d := dispatch{typ: typ, data: json.RawMessage(full), intents: intents, guild: cs.ch.GuildID}
 	mentionsBot := slices.ContainsFunc(m.msg.Mentions, func(u *discordgo.User) bool { return u.ID == s.bot.ID })
 	if cs.ch.GuildID != "" && m.msg.Author.ID != s.bot.ID && !mentionsBot {
 		obj["content"] = json.RawMessage(`""`)
@@ -389,7 +410,7 @@ func (s *Server) dispatchDeleteLocked(cs *channelState, m *storedMessage) error 
 		intents = discordgo.IntentGuildMessages
 		data["guild_id"] = cs.ch.GuildID
 	}
-	return s.dispatchLocked(dispatch{typ: "MESSAGE_DELETE", data: data, intents: intents})
+	return s.dispatchLocked(dispatch{typ: "MESSAGE_DELETE", data: data, intents: intents, guild: cs.ch.GuildID})
 }
 
 // parseEmoji reads "👍" or a custom "name:id" (an optional leading "<:" / "<a:"
@@ -499,7 +520,7 @@ func (s *Server) reactLocked(channelID, messageID, userID, emoji string, add boo
 		typ = "MESSAGE_REACTION_ADD"
 		data["message_author_id"] = m.msg.Author.ID
 	}
-	return s.dispatchLocked(dispatch{typ: typ, data: data, intents: intents})
+	return s.dispatchLocked(dispatch{typ: typ, data: data, intents: intents, guild: cs.ch.GuildID})
 }
 
 // SendGuildCreate dispatches GUILD_CREATE for a guild, as when the bot joins it
@@ -511,7 +532,7 @@ func (s *Server) SendGuildCreate(guildID string) error {
 	if !ok {
 		return fmt.Errorf("send guild create: guild %s: %w", guildID, ErrNotFound)
 	}
-	return s.dispatchLocked(dispatch{typ: "GUILD_CREATE", data: s.guildJSONLocked(gs, true), intents: discordgo.IntentGuilds})
+	return s.dispatchLocked(dispatch{typ: "GUILD_CREATE", data: s.guildJSONLocked(gs, true), intents: discordgo.IntentGuilds, guild: guildID})
 }
 
 // SendMemberAdd adds a member (see AddMember) and dispatches
@@ -524,7 +545,7 @@ func (s *Server) SendMemberAdd(guildID string, m discordgo.Member) (*discordgo.M
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return mem, s.dispatchLocked(dispatch{typ: "GUILD_MEMBER_ADD", data: mem, intents: discordgo.IntentGuildMembers})
+	return mem, s.dispatchLocked(dispatch{typ: "GUILD_MEMBER_ADD", data: mem, intents: discordgo.IntentGuildMembers, guild: guildID})
 }
 
 func newToken() string {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,6 +40,7 @@ const (
 	closeNotAuthenticated = 4003
 	closeAuthFailed       = 4004
 	closeAlreadyAuthed    = 4005
+	closeInvalidShard     = 4010
 )
 
 // maxReplay is how many dispatches a session keeps for RESUME.
@@ -102,6 +104,8 @@ type gwSession struct {
 	replay   []frame
 	conn     *gwConn // nil while disconnected
 	identify discordgo.Identify
+	// shard is the [shard_id, num_shards] pair of the IDENTIFY ([0, 1] without one).
+	shard [2]int
 }
 
 // gwConn is one websocket; writes are serialised by wmu.
@@ -333,14 +337,25 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 		s.reject(c, closeAuthFailed, "Authentication failed.")
 		return false
 	}
-	sess := &gwSession{id: newSessionID(), token: id.Token, intents: id.Intents, conn: c, identify: id}
+	shard := [2]int{0, 1}
+	if id.Shard != nil {
+		shard = *id.Shard
+	}
+	if shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1] {
+		s.mu.Unlock()
+		s.reject(c, closeInvalidShard, "Invalid shard.")
+		return false
+	}
+	sess := &gwSession{id: newSessionID(), token: id.Token, intents: id.Intents, conn: c, identify: id, shard: shard}
 	sess.identify.Token = "" // keep secrets out of the log
 	s.gw.sessions[sess.id] = sess
 	c.session = sess
 
 	guilds := make([]map[string]any, 0, len(s.guildOrder))
 	for _, gid := range s.guildOrder {
-		guilds = append(guilds, map[string]any{"id": gid, "unavailable": true})
+		if sess.receives(gid) {
+			guilds = append(guilds, map[string]any{"id": gid, "unavailable": true})
+		}
 	}
 	ready := map[string]any{
 		"v":                  9,
@@ -356,7 +371,7 @@ func (s *Server) identify(c *gwConn, d json.RawMessage) bool {
 	}
 	s.sendLocked(sess, "READY", ready)
 	for _, gid := range s.guildOrder {
-		if sess.intents&discordgo.IntentGuilds != 0 {
+		if sess.intents&discordgo.IntentGuilds != 0 && sess.receives(gid) {
 			s.sendLocked(sess, "GUILD_CREATE", s.guildJSONLocked(s.guilds[gid], true))
 		}
 	}
@@ -506,6 +521,26 @@ type dispatch struct {
 	intents discordgo.Intent // the session needs one of these; 0 = always sent
 	// redacted replaces data for sessions without the MESSAGE_CONTENT intent.
 	redacted any
+	// guild is the guild the event happened in ("" for DMs): like Discord,
+	// the fake sends a guild's events only to the sessions of its shard
+	// (ShardOf) and DMs only to shard 0.
+	guild string
+}
+
+// ShardOf is the shard that receives a guild's events among count shards:
+// (guild_id >> 22) % count, Discord's rule. An id that is not a snowflake
+// goes to shard 0, as DMs do.
+func ShardOf(guildID string, count int) int {
+	id, err := strconv.ParseUint(guildID, 10, 64)
+	if err != nil || count <= 1 {
+		return 0
+	}
+	return int((id >> 22) % uint64(count))
+}
+
+// receives reports whether the session gets the events of a guild ("": DMs).
+func (sess *gwSession) receives(guildID string) bool {
+	return ShardOf(guildID, sess.shard[1]) == sess.shard[0]
 }
 
 // dispatchLocked sends an event to every session. It returns ErrNoSession if
@@ -515,7 +550,7 @@ func (s *Server) dispatchLocked(d dispatch) error {
 		return ErrNoSession
 	}
 	for _, sess := range s.gw.sessions {
-		if d.intents != 0 && sess.intents&d.intents == 0 {
+		if d.intents != 0 && sess.intents&d.intents == 0 || !sess.receives(d.guild) {
 			continue
 		}
 		data := d.data
@@ -528,11 +563,18 @@ func (s *Server) dispatchLocked(d dispatch) error {
 }
 
 // Dispatch sends any gateway event (op 0) with the given type and data to
-// every session, for events the typed helpers do not cover.
+// every session, for events the typed helpers do not cover. When the data
+// has a "guild_id", only the sessions of that guild's shard get it.
 func (s *Server) Dispatch(eventType string, data any) error {
+	var g struct {
+		GuildID string `json:"guild_id"`
+	}
+	if raw, err := json.Marshal(data); err == nil {
+		_ = json.Unmarshal(raw, &g)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.dispatchLocked(dispatch{typ: eventType, data: data})
+	return s.dispatchLocked(dispatch{typ: eventType, data: data, guild: g.GuildID})
 }
 
 // DropConnection cuts every gateway websocket (close code 4000) while keeping

@@ -46,7 +46,8 @@ type Server struct {
 	changed      chan struct{} // closed and replaced whenever state or records change
 	closed       bool
 
-	gw gateway
+	gw       gateway
+	endpoint endpoint // the Interactions Endpoint URL (interactions_http.go)
 }
 
 type config struct {
@@ -57,6 +58,11 @@ type config struct {
 	fileLimit int64
 	now       func() time.Time
 	log       *slog.Logger
+	// shards and maxConcurrency are what GET /gateway/bot recommends.
+	shards             int
+	maxConcurrency     int
+	sessionStarts      int
+	interactionTimeout time.Duration
 }
 
 // Option configures a Server.
@@ -87,6 +93,26 @@ func WithFileSizeLimit(n int64) Option { return func(c *config) { c.fileLimit = 
 // WithClock sets the clock used for timestamps, snowflakes and joined_at defaults.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
+// WithRecommendedShards sets the shard count GET /gateway/bot recommends
+// (default 1). The fake serves any shard count a session identifies with.
+func WithRecommendedShards(n int) Option { return func(c *config) { c.shards = n } }
+
+// WithMaxConcurrency sets session_start_limit.max_concurrency in GET
+// /gateway/bot: how many shards may identify at once (default 16, a large
+// bot's; Discord's default is 1).
+func WithMaxConcurrency(n int) Option { return func(c *config) { c.maxConcurrency = n } }
+
+// WithSessionStartLimit sets session_start_limit.total in GET /gateway/bot,
+// the IDENTIFYs allowed a day (default 1000); each one the fake accepts
+// lowers remaining.
+func WithSessionStartLimit(n int) Option { return func(c *config) { c.sessionStarts = n } }
+
+// WithInteractionTimeout sets how long an interaction POST waits for the
+// bot's answer (default DefaultInteractionTimeout, Discord's 3 s).
+func WithInteractionTimeout(d time.Duration) Option {
+	return func(c *config) { c.interactionTimeout = d }
+}
+
 // WithLogger sets the logger; by default the fake logs nothing.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.log = l } }
 
@@ -99,6 +125,11 @@ func New(opts ...Option) *Server {
 		fileLimit: DefaultFileSizeLimit,
 		now:       time.Now,
 		log:       slog.New(slog.DiscardHandler),
+
+		shards:             1,
+		maxConcurrency:     16,
+		sessionStarts:      1000,
+		interactionTimeout: DefaultInteractionTimeout,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -115,6 +146,7 @@ func New(opts ...Option) *Server {
 		changed:      make(chan struct{}),
 	}
 	s.gw.init()
+	s.endpoint.init()
 	if s.cfg.appID == "" {
 		s.cfg.appID = s.ids.next(s.cfg.now())
 	}
@@ -146,6 +178,7 @@ func (s *Server) Close() {
 	s.gw.closeAll(s)
 	s.stopServing()
 	s.gw.wg.Wait()
+	s.endpoint.wg.Wait()
 }
 
 // URL is the fake's base URL, e.g. http://127.0.0.1:41234.

@@ -44,7 +44,8 @@ type Interaction struct {
 	Member *discordgo.Member // nil in DMs
 	User   horde.User        // the caller's horde user; set by the router before the handler runs
 
-	retry Retrier
+	retry   Retrier
+	respond Responder
 
 	mu        sync.Mutex
 	acked     bool // an initial response was sent
@@ -52,10 +53,27 @@ type Interaction struct {
 	ephemeral bool // that response was ephemeral
 }
 
+// Responder sends an interaction's initial response (a message, a
+// deferral, choices): over REST for an interaction that came by the gateway,
+// in the HTTP answer for one POSTed to the interactions endpoint. Edits and
+// follow-ups always go over REST. It is called at most once.
+type Responder func(ctx context.Context, resp *discordgo.InteractionResponse) error
+
 // New wraps an interaction event; retry tunes the retries of its edits and
-// follow-ups.
+// follow-ups. Its initial response goes over REST (see NewWithResponder).
 func New(s *discordgo.Session, i *discordgo.Interaction, retry Retrier) *Interaction {
-	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry}
+	return NewWithResponder(s, i, retry, nil)
+}
+
+// NewWithResponder is New with the initial response sent by respond (nil:
+// over REST with s).
+func NewWithResponder(s *discordgo.Session, i *discordgo.Interaction, retry Retrier, respond Responder) *Interaction {
+	if respond == nil {
+		respond = func(ctx context.Context, resp *discordgo.InteractionResponse) error {
+			return s.InteractionRespond(i, resp, discordgo.WithContext(ctx))
+		}
+	}
+	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry, respond: respond}
 	switch {
 	case i.Member != nil && i.Member.User != nil:
 		ix.Caller = i.Member.User
@@ -101,7 +119,7 @@ func (ix *Interaction) Defer(ctx context.Context, ephemeral bool) error {
 	}
 	// One try only for the callback: a retry of a callback that did arrive is
 	// refused by Discord anyway, and the 3 s window leaves no room for backoff.
-	if err := ix.S.InteractionRespond(ix.I, resp, discordgo.WithContext(ctx)); err != nil {
+	if err := ix.respond(ctx, resp); err != nil {
 		return fmt.Errorf("defer interaction: %w", err)
 	}
 	ix.acked, ix.deferred, ix.ephemeral = true, true, ephemeral
@@ -126,7 +144,7 @@ func (ix *Interaction) Reply(ctx context.Context, r Reply) error {
 			data.Flags = discordgo.MessageFlagsEphemeral
 		}
 		resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
-		if err := ix.S.InteractionRespond(ix.I, resp, discordgo.WithContext(ctx)); err != nil {
+		if err := ix.respond(ctx, resp); err != nil {
 			return fmt.Errorf("respond to interaction: %w", err)
 		}
 		ix.acked, ix.ephemeral = true, r.Ephemeral
@@ -199,10 +217,10 @@ func (ix *Interaction) Autocomplete(ctx context.Context, choices []*discordgo.Ap
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	err := ix.S.InteractionRespond(ix.I, &discordgo.InteractionResponse{
+	err := ix.respond(ctx, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 		Data: &discordgo.InteractionResponseData{Choices: choices},
-	}, discordgo.WithContext(ctx))
+	})
 	if err != nil {
 		return fmt.Errorf("answer autocomplete: %w", err)
 	}

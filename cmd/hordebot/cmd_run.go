@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"fmt"
 	"io"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -37,17 +37,14 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	if err := app.Listen(); err != nil {
 		return err
 	}
-	session, err := discordgo.New("Bot " + token)
+	d, err := app.StartDiscord(ctx, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
 	if err != nil {
-		return fmt.Errorf("discord session: %w", err)
-	}
-	b := app.NewBot()
-	if err := b.Start(ctx, session); err != nil {
-		return fmt.Errorf("start the bot: %w", err)
+		return err
 	}
 	log.Info("bot running; press Ctrl-C to stop")
 	serveErr := app.Serve(ctx) // until SIGINT/SIGTERM; drains the API
-	b.Stop()                   // no new commands; in-flight handlers finish, deliveries stay saved
-	closeErr := session.Close()
-	return errors.Join(serveErr, closeErr)
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	// No new commands; in-flight handlers finish, deliveries stay saved.
+	return errors.Join(serveErr, d.Stop(stopCtx))
 }

@@ -182,6 +182,9 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		"HORDEBOT_LOG_LEVEL":      &cfg.LogLevel,
 		"HORDEBOT_METRICS_LISTEN": &cfg.MetricsListen,
 		"HORDEBOT_WEB_PUBLIC_URL": &cfg.Web.PublicURL,
+		// The public key is no secret, but deployments keep it beside the token.
+		"HORDEBOT_DISCORD_PUBLIC_KEY":          &cfg.Discord.PublicKey,
+		"HORDEBOT_DISCORD_INTERACTIONS_LISTEN": &cfg.Discord.InteractionsListen,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v
@@ -258,6 +261,9 @@ func (c Config) validate() error {
 	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")
+	}
+	if err := validateDiscord(c.Discord, c.API.Listen); err != nil {
+		return err
 	}
 	if c.MetricsListen != "" {
 		_, port, err := net.SplitHostPort(c.MetricsListen)

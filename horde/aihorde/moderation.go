@@ -51,6 +51,13 @@ type FilterDetails struct {
 	User        string  `json:"user"`
 }
 
+// FilterRegex is one entry of GET /filters/regex: a filter type's terms as
+// one regular expression.
+type FilterRegex struct {
+	FilterType int    `json:"filter_type"`
+	Regex      string `json:"regex"`
+}
+
 // FilterCheck is the body of POST /filters.
 type FilterCheck struct {
 	Prompt     *string `json:"prompt"`

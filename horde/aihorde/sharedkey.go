@@ -15,9 +15,11 @@ type SharedKeyInput struct {
 	MaxTextTokens  *int    `json:"max_text_tokens"`
 }
 
-// SharedKeyDetails is a key as the AI Horde shows it; the id is the key.
+// SharedKeyDetails is a key as the AI Horde shows it; the id is the key
+// (left out where hordebot shows a key to others than its holder: a
+// style's shared_key).
 type SharedKeyDetails struct {
-	ID             string  `json:"id"`
+	ID             string  `json:"id,omitempty"`
 	Username       string  `json:"username"`
 	Name           string  `json:"name"`
 	Kudos          int64   `json:"kudos"`

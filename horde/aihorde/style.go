@@ -10,6 +10,8 @@ import "encoding/json"
 // StyleInput is the body of POST (all of name and models required) and
 // PATCH (any subset) of a style. Params is the request params object of the
 // style's kind (ImageParams or TextParams), without prompt or seed.
+// SharedKey is a shared key of the style's creator that pays for the
+// style's requests while it can ("" in a PATCH removes it).
 type StyleInput struct {
 	Name      *string         `json:"name"`
 	Info      *string         `json:"info"`
@@ -37,6 +39,9 @@ type Style struct {
 	Creator  string          `json:"creator"`
 	// Examples: image styles only.
 	Examples []StyleExample `json:"examples,omitempty"`
+	// SharedKey is the shared key that pays for the style's requests, if
+	// any, without its id (the key itself, which the AI Horde shows here).
+	SharedKey *SharedKeyDetails `json:"shared_key,omitempty"`
 }
 
 // StyleExample is an example image of an image style.

@@ -14,7 +14,6 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/errs"
-	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -24,13 +23,6 @@ type Awarder interface {
 	// error (not_moderator, anonymous, self, flagged, amount,
 	// unknown_user); a replayed Key pays nothing more.
 	Award(ctx context.Context, a kudos.ModeratorAward) error
-}
-
-// FilterList is one of the prompt filter's lists as GET /filters shows it.
-type FilterList struct {
-	Type  int    // aihorde.FilterType*
-	Name  string // "minors", "sexual", "nsfw"
-	Terms []string
 }
 
 // kudosAward is POST /kudos/award: a moderator awards kudos (default 100,
@@ -215,86 +207,4 @@ func (s *server) allowIP(w http.ResponseWriter, r *http.Request) bool {
 	s.writeError(w, r, horde.Errorf(horde.KindForbidden, "TimeoutIP",
 		"your address is in timeout for %d more seconds", secs))
 	return false
-}
-
-// filters is GET /filters: the prompt filter's lists, one entry a term
-// (moderators only). ?filter_type= keeps one list, ?contains= the terms
-// containing a word. hordebot's lists are terms, not regular expressions,
-// and are changed in its config files: there is no PUT, PATCH or DELETE.
-func (s *server) filters(w http.ResponseWriter, r *http.Request) {
-	by, err := s.requestUser(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !by.Moderator {
-		s.writeError(w, r, horde.Errorf(horde.KindForbidden, "NotModerator", "only moderators may see the filters"))
-		return
-	}
-	typ := 0
-	if v := r.URL.Query().Get("filter_type"); v != "" {
-		if typ, err = strconv.Atoi(v); err != nil || typ < 10 || typ > 29 {
-			s.writeError(w, r, horde.Invalidf("filter_type", "filter_type must be a whole number between 10 and 29"))
-			return
-		}
-	}
-	contains := strings.ToLower(r.URL.Query().Get("contains"))
-	out := []aihorde.FilterDetails{}
-	for _, l := range s.opt.FilterLists {
-		if typ != 0 && l.Type != typ {
-			continue
-		}
-		desc := l.Name
-		for i, term := range l.Terms {
-			if contains != "" && !strings.Contains(strings.ToLower(term), contains) {
-				continue
-			}
-			out = append(out, aihorde.FilterDetails{
-				ID: fmt.Sprintf("%s-%d", l.Name, i+1), Regex: term, FilterType: l.Type, Description: &desc, User: "config",
-			})
-		}
-	}
-	s.ok(w, out)
-}
-
-// checkFilter is POST /filters {prompt}: what the prompt filter makes of a
-// prompt (moderators only). suspicion 2 is refused as CSAM, 1 refused or
-// changed otherwise (NSFW outside NSFW, a forced negative prompt), 0
-// allowed as is; matches say what matched.
-func (s *server) checkFilter(w http.ResponseWriter, r *http.Request) {
-	if s.opt.Filter == nil {
-		s.writeError(w, r, horde.Errorf(horde.KindDisabled, "FeatureDisabled", "the prompt filter is not enabled on this horde"))
-		return
-	}
-	var b aihorde.FilterCheck
-	if _, err := s.decodeBody(w, r, s.bodyLimit(limitSmall), &b); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if strings.TrimSpace(valueOr(b.Prompt, "")) == "" {
-		s.writeError(w, r, horde.Invalidf("prompt", "prompt is required"))
-		return
-	}
-	by, err := s.requestUser(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	if !by.Moderator {
-		s.writeError(w, r, horde.Errorf(horde.KindForbidden, "NotModerator", "only moderators may check prompts against the filters"))
-		return
-	}
-	v := s.opt.Filter.Check(*b.Prompt, filter.Context{})
-	suspicion := 0
-	switch {
-	case v.Action == filter.Refuse && v.Rule == filter.RuleCSAM:
-		suspicion = 2
-	case v.Rule != filter.RuleNone:
-		suspicion = 1
-	}
-	matches := v.Matched
-	if matches == nil {
-		matches = []string{}
-	}
-	s.ok(w, aihorde.FilterSuspicion{Suspicion: strconv.Itoa(suspicion), Matches: matches})
 }

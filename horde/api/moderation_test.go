@@ -174,6 +174,37 @@ func TestFilters(t *testing.T) {
 	if len(some) != 1 || some[0]["regex"] != "kid" {
 		t.Errorf("filters of type 10 containing ki = %v", some)
 	}
+	// GET /filters/{id}: one term, moderators only; an unknown id is the
+	// AI Horde's 404 FilterNotFound.
+	var one map[string]any
+	r := e.do("GET", "/api/v2/filters/minors-2", modKey, nil)
+	wantStatus(t, r, http.StatusOK)
+	r.json(t, &one)
+	if one["regex"] != "kid" || one["filter_type"] != float64(10) || one["id"] != "minors-2" {
+		t.Errorf("filter minors-2 = %v", one)
+	}
+	wantRC(t, e.do("GET", "/api/v2/filters/minors-3", modKey, nil), http.StatusNotFound, "FilterNotFound")
+	wantRC(t, e.do("GET", "/api/v2/filters/123", modKey, nil), http.StatusNotFound, "FilterNotFound")
+	wantRC(t, e.do("GET", "/api/v2/filters/minors-1", aliceKey, nil), http.StatusForbidden, "NotModerator")
+	// GET /filters/regex: one expression a list.
+	var regex []map[string]any
+	e.do("GET", "/api/v2/filters/regex?filter_type=10", modKey, nil).json(t, &regex)
+	if len(regex) != 1 || regex[0]["regex"] != "child|kid" || regex[0]["filter_type"] != float64(10) {
+		t.Errorf("filters/regex?filter_type=10 = %v", regex)
+	}
+	wantRC(t, e.do("GET", "/api/v2/filters/regex", aliceKey, nil), http.StatusForbidden, "NotModerator")
+	// The AI Horde's edits are 405: the lists are config terms.
+	for _, tc := range []struct{ method, path, allow string }{
+		{"PUT", "/api/v2/filters", "GET, POST"},
+		{"PATCH", "/api/v2/filters/minors-1", "GET"},
+		{"DELETE", "/api/v2/filters/minors-1", "GET"},
+	} {
+		r := e.do(tc.method, tc.path, modKey, map[string]any{"regex": "x", "filter_type": 10})
+		m := wantError(t, r, http.StatusMethodNotAllowed, "config")
+		if m["rc"] != "MethodNotAllowed" || r.header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: rc %v Allow %q, want MethodNotAllowed and %q", tc.method, tc.path, m["rc"], r.header.Get("Allow"), tc.allow)
+		}
+	}
 	for _, tc := range []struct {
 		prompt    string
 		suspicion string

@@ -229,14 +229,61 @@ func (b *batchCounter) GenerateBatch(ctx context.Context, job worker.Job, n int)
 
 // TestReferenceWorkerBatches runs the reference worker with MaxBatch 4
 // against the API: a request of 4 images is one pop of 4 ids, made in one
-// backend call, and each id is submitted with its own image and seed
-// (seed, seed+1, ...).
+// backend call, and each id is submitted with its own image and seed: seed,
+// seed+1, ... or, with seed_variation v, the AI Horde's seed + v*items-left
+// of each item (512, 509, 506, 503 for seed 500 and v 3).
 func TestReferenceWorkerBatches(t *testing.T) {
-	e := newEnv(t, api.Options{})
-	_, key := e.user("owner")
-	id := e.asyncImage("", map[string]any{"params": map[string]any{"steps": 20, "width": 512, "height": 512, "n": 4, "seed": "500"}})
+	for _, tc := range []struct {
+		name  string
+		extra map[string]any
+		want  []string
+	}{
+		{"consecutive seeds", map[string]any{}, []string{"500", "501", "502", "503"}},
+		{"seed_variation 3", map[string]any{"seed_variation": 3}, []string{"503", "506", "509", "512"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			params := map[string]any{"steps": 20, "width": 512, "height": 512, "n": 4, "seed": "500"}
+			for k, v := range tc.extra {
+				params[k] = v
+			}
+			e := newEnv(t, api.Options{})
+			_, key := e.user("owner")
+			id := e.asyncImage("", map[string]any{"params": params})
+			backend := &batchCounter{Procedural: worker.NewProcedural()}
+			status := runWorkerUntilDone(t, e, key, backend, id)
+			backend.mu.Lock()
+			defer backend.mu.Unlock()
+			if !slices.Equal(backend.batches, []int{4}) || backend.single != 0 {
+				t.Errorf("backend calls: batches %v, single %d; want one batch of 4", backend.batches, backend.single)
+			}
+			var seeds []string
+			imgs := map[string]bool{}
+			for _, g := range status.Generations {
+				seeds = append(seeds, g.Seed)
+				imgs[g.Img] = true
+			}
+			slices.SortFunc(seeds, func(a, b string) int { x, _ := strconv.Atoi(a); y, _ := strconv.Atoi(b); return x - y })
+			if !slices.Equal(seeds, tc.want) || len(imgs) != 4 {
+				t.Errorf("generations: seeds %v, %d distinct images; want seeds %v, 4 images", seeds, len(imgs), tc.want)
+			}
+		})
+	}
+}
 
-	backend := &batchCounter{Procedural: worker.NewProcedural()}
+// workerStatus is what TestReferenceWorkerBatches reads of a request.
+type workerStatus struct {
+	Done        bool `json:"done"`
+	Generations []struct {
+		ID   string `json:"id"`
+		Seed string `json:"seed"`
+		Img  string `json:"img"`
+	} `json:"generations"`
+}
+
+// runWorkerUntilDone runs the reference worker (MaxBatch 4) on backend
+// until request id is done, and returns its status.
+func runWorkerUntilDone(t *testing.T, e *env, key string, backend worker.Backend, id string) workerStatus {
+	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -245,14 +292,7 @@ func TestReferenceWorkerBatches(t *testing.T) {
 			Backend: backend, MaxBatch: 4, PopInterval: 10 * time.Millisecond, Logger: quietLogger(),
 		})
 	}()
-	var status struct {
-		Done        bool `json:"done"`
-		Generations []struct {
-			ID   string `json:"id"`
-			Seed string `json:"seed"`
-			Img  string `json:"img"`
-		} `json:"generations"`
-	}
+	var status workerStatus
 	for !status.Done {
 		select {
 		case err := <-done:
@@ -266,19 +306,5 @@ func TestReferenceWorkerBatches(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("worker: %v", err)
 	}
-	backend.mu.Lock()
-	defer backend.mu.Unlock()
-	if !slices.Equal(backend.batches, []int{4}) || backend.single != 0 {
-		t.Errorf("backend calls: batches %v, single %d; want one batch of 4", backend.batches, backend.single)
-	}
-	var seeds []string
-	imgs := map[string]bool{}
-	for _, g := range status.Generations {
-		seeds = append(seeds, g.Seed)
-		imgs[g.Img] = true
-	}
-	slices.Sort(seeds)
-	if !slices.Equal(seeds, []string{"500", "501", "502", "503"}) || len(imgs) != 4 {
-		t.Errorf("generations: seeds %v, %d distinct images; want seeds 500..503, 4 images", seeds, len(imgs))
-	}
+	return status
 }

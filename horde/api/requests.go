@@ -63,8 +63,9 @@ func applyCommon(a *aihorde.AsyncCommon, c *check, nr *horde.NewRequest, ig *ign
 // that is ignored is logged, not answered.
 func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind horde.RequestKind, decode func([]byte) (horde.NewRequest, []string, error)) {
 	data, err := s.readBody(w, r, limit)
+	var style *appliedStyle
 	if err == nil {
-		data, err = s.applyStyle(r, kind, data)
+		data, style, err = s.applyStyle(r, kind, data)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -75,6 +76,7 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind
 		s.writeError(w, r, err)
 		return
 	}
+	nr.Style = style.use()
 	if len(ignored) > 0 {
 		s.log.DebugContext(r.Context(), "request with ignored fields", "path", r.URL.Path, "fields", ignored)
 	}
@@ -83,13 +85,14 @@ func (s *server) async(w http.ResponseWriter, r *http.Request, limit int64, kind
 		s.writeError(w, r, err)
 		return
 	}
-	s.submitRequest(w, r, nr, mws)
+	s.submitRequest(w, r, nr, style, mws)
 }
 
-// submitRequest authenticates the requester and queues (or prices) nr;
-// warnings (the model reference's) come first in the answer.
-func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, warnings []aihorde.Warning) {
-	u, sk, err := s.requester(r)
+// submitRequest authenticates the requester and queues (or prices) nr,
+// made with style (nil: none); warnings (the model reference's) come first
+// in the answer.
+func (s *server) submitRequest(w http.ResponseWriter, r *http.Request, nr horde.NewRequest, style *appliedStyle, warnings []aihorde.Warning) {
+	u, sk, err := s.styleRequester(r, nr.Style, style)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

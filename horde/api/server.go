@@ -235,6 +235,11 @@ func (s *server) routes() *http.ServeMux {
 	handle("GET /operations/ipaddr/{ipaddr}", classDefault, s.ipTimeout)
 	handle("GET /filters", classLargeAnswer, s.filters)
 	handle("POST /filters", classDefault, s.checkFilter)
+	handle("PUT /filters", classDefault, s.filtersInConfig("GET, POST"))
+	handle("GET /filters/regex", classLargeAnswer, s.filterRegex)
+	handle("GET /filters/{id}", classDefault, s.filter)
+	handle("PATCH /filters/{id}", classDefault, s.filtersInConfig("GET"))
+	handle("DELETE /filters/{id}", classDefault, s.filtersInConfig("GET"))
 
 	handle("GET /styles/image", classDefault, s.listStyles(horde.KindImage))
 	handle("POST /styles/image", classDefault, s.createStyle(horde.KindImage))

@@ -130,3 +130,21 @@ func (s *server) requester(r *http.Request) (horde.User, *horde.SharedKey, error
 	}
 	return s.opt.SharedKeys.Resolve(r.Context(), apiKey(r))
 }
+
+// styleRequester is who a request made with style pays as: the owner of the
+// style's shared key while that key can pay (whoever calls, as on the AI
+// Horde: the style's creator lent it for the style), with use marked as paid
+// by it; otherwise the caller (requester).
+func (s *server) styleRequester(r *http.Request, use *horde.StyleUse, style *appliedStyle) (horde.User, *horde.SharedKey, error) {
+	if style != nil && use != nil && style.style.SharedKey != "" && s.opt.SharedKeys != nil {
+		owner, k, ok, err := s.opt.SharedKeys.ForStyle(r.Context(), style.style.SharedKey)
+		if err != nil {
+			return horde.User{}, nil, err
+		}
+		if ok {
+			use.ByStyleKey = true
+			return owner, k, nil
+		}
+	}
+	return s.requester(r)
+}

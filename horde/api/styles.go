@@ -60,8 +60,20 @@ func (s *server) styleOfKind(r *http.Request, kind horde.RequestKind) (horde.Sty
 	return sty, nil
 }
 
-// styleOut is the wire form of a style.
-func styleOut(st horde.Style) aihorde.Style {
+// styleOut is the wire form of a style, with its shared key's details.
+func (s *server) styleOut(r *http.Request, st horde.Style) aihorde.Style {
+	out := styleWire(st)
+	if st.SharedKey != "" && s.opt.SharedKeys != nil {
+		if k, err := s.opt.SharedKeys.ByHash(r.Context(), st.SharedKey); err == nil {
+			d := s.sharedKeyDetails(r, "", k)
+			out.SharedKey = &d
+		}
+	}
+	return out
+}
+
+// styleWire is the wire form of a style's own fields.
+func styleWire(st horde.Style) aihorde.Style {
 	out := aihorde.Style{
 		ID: st.ID, Name: st.Name, Info: st.Info, Prompt: st.Prompt, Params: json.RawMessage(st.Params),
 		Public: st.Public, NSFW: st.NSFW, Tags: st.Tags, Models: st.Models, UseCount: st.UseCount, Creator: st.Creator,
@@ -128,7 +140,7 @@ func (s *server) listStyles(kind horde.RequestKind) http.HandlerFunc {
 				if err == nil {
 					out := make([]aihorde.Style, 0, len(list))
 					for _, x := range list {
-						out = append(out, styleOut(x))
+						out = append(out, s.styleOut(r, x))
 					}
 					s.ok(w, out)
 					return
@@ -147,7 +159,7 @@ func (s *server) getStyle(kind horde.RequestKind) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		s.ok(w, styleOut(sty))
+		s.ok(w, s.styleOut(r, sty))
 	}
 }
 
@@ -166,7 +178,7 @@ func (s *server) getStyleByName(kind horde.RequestKind) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
-		s.ok(w, styleOut(sty))
+		s.ok(w, s.styleOut(r, sty))
 	}
 }
 
@@ -253,6 +265,22 @@ func (s *server) validateStyle(sty horde.Style) ([]aihorde.Warning, error) {
 	return s.modelWarnings(nr)
 }
 
+// styleSharedKey is the shared key hash sty is to have after a create or
+// change that sent key (nil: unchanged; "": none): a usable key of the
+// style's creator (horde.SharedKeys.ForNewStyle says why not, 400).
+func (s *server) styleSharedKey(r *http.Request, sty horde.Style, key *string) (string, error) {
+	switch {
+	case key == nil:
+		return sty.SharedKey, nil
+	case *key == "":
+		return "", nil
+	case s.opt.SharedKeys == nil:
+		return "", &horde.Error{Kind: horde.KindInvalid, Code: "SharedKeyInvalid", Field: "sharedkey",
+			Message: "this horde has no shared keys"}
+	}
+	return s.opt.SharedKeys.ForNewStyle(r.Context(), sty.UserID, *key)
+}
+
 // createStyle answers POST /styles/{kind}.
 func (s *server) createStyle(kind horde.RequestKind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -282,6 +310,9 @@ func (s *server) createStyle(kind horde.RequestKind) http.HandlerFunc {
 			Public: valueOr(in.Public, true), NSFW: valueOr(in.NSFW, false),
 		}
 		warnings, err := s.validateStyle(sty)
+		if err == nil {
+			sty.SharedKey, err = s.styleSharedKey(r, sty, in.SharedKey)
+		}
 		if err == nil {
 			err = st.CreateStyle(r.Context(), sty)
 		}
@@ -342,6 +373,9 @@ func (s *server) patchStyle(kind horde.RequestKind) http.HandlerFunc {
 			sty.Tags = in.Tags
 		}
 		warnings, err := s.validateStyle(sty)
+		if err == nil {
+			sty.SharedKey, err = s.styleSharedKey(r, sty, in.SharedKey)
+		}
 		if err == nil {
 			err = st.UpdateStyle(r.Context(), sty)
 		}

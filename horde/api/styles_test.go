@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"testing"
 
 	"github.com/hordebot/hordebot/assets"
@@ -271,5 +272,74 @@ func TestModelReferenceWarnings(t *testing.T) {
 	})), http.StatusBadRequest, "hires_fix")
 	if m["rc"] != "HiResMismatch" {
 		t.Errorf("rc = %v", m["rc"])
+	}
+}
+
+// TestStatusModelsModelState: /status/models?model_state= keeps the models
+// the model reference knows (known), the others (custom), or all.
+func TestStatusModelsModelState(t *testing.T) {
+	e := newStyleEnv(t)
+	_, key := e.user("workerowner")
+	wantStatus(t, e.do("POST", "/api/v2/generate/pop", key,
+		imagePop("w1", map[string]any{"models": []string{"stable_diffusion", "my_own_merge"}})), http.StatusOK)
+	for _, tc := range []struct {
+		state string
+		want  []string
+	}{
+		{"", []string{"my_own_merge", "stable_diffusion"}},
+		{"all", []string{"my_own_merge", "stable_diffusion"}},
+		{"known", []string{"stable_diffusion"}},
+		{"custom", []string{"my_own_merge"}},
+	} {
+		t.Run("model_state="+tc.state, func(t *testing.T) {
+			var out []struct{ Name string }
+			r := e.do("GET", "/api/v2/status/models?type=image&model_state="+tc.state, "", nil)
+			wantStatus(t, r, http.StatusOK)
+			r.json(t, &out)
+			var names []string
+			for _, m := range out {
+				names = append(names, m.Name)
+			}
+			slices.Sort(names)
+			if !slices.Equal(names, tc.want) {
+				t.Errorf("models = %v, want %v", names, tc.want)
+			}
+		})
+	}
+	wantError(t, e.do("GET", "/api/v2/status/models?model_state=mine", "", nil), http.StatusBadRequest, "model_state")
+}
+
+// TestTextStyleAppliedToRequest: a text style's template takes the prompt
+// ({p}), its params replace the request's but for n, and its models
+// replace the request's, as the AI Horde's kobold apply_style.
+func TestTextStyleAppliedToRequest(t *testing.T) {
+	e := newStyleEnv(t)
+	_, key := e.trustedUser("owner")
+	_, requester := e.user("requester")
+	r := e.do("POST", "/api/v2/styles/text", key, map[string]any{"name": "terse", "prompt": "Be terse. {p}",
+		"models": []string{"koboldcpp/tiny"}, "params": map[string]any{"max_length": 40, "temperature": 0.2}})
+	wantStatus(t, r, http.StatusOK)
+	body := textRequest(map[string]any{"style": "terse", "models": []string{"koboldcpp/other"}})
+	body["params"] = map[string]any{"max_length": 200, "temperature": 1.5, "n": 2}
+	wantStatus(t, e.do("POST", "/api/v2/generate/text/async", requester, body), http.StatusAccepted)
+	_, wkey := e.user("workerowner")
+	pr := e.do("POST", "/api/v2/generate/text/pop", wkey, map[string]any{"name": "kcpp", "models": []string{"koboldcpp/tiny"},
+		"max_length": 512, "max_context_length": 2048, "amount": 4, "bridge_agent": "KoboldCppEmbedWorker:1.80.3:https://github.com/LostRuins/koboldcpp"})
+	wantStatus(t, pr, http.StatusOK)
+	var out struct {
+		IDs     []string `json:"ids"`
+		Model   string   `json:"model"`
+		Payload struct {
+			Prompt      string  `json:"prompt"`
+			MaxLength   int     `json:"max_length"`
+			Temperature float64 `json:"temperature"`
+		} `json:"payload"`
+	}
+	pr.json(t, &out)
+	if len(out.IDs) != 2 || out.Model != "koboldcpp/tiny" {
+		t.Fatalf("pop ids %v model %q, want the request's 2 items on the style's model: %s", out.IDs, out.Model, pr.body)
+	}
+	if out.Payload.Prompt != "Be terse. Once upon a time," || out.Payload.MaxLength != 40 || out.Payload.Temperature != 0.2 {
+		t.Errorf("payload = %+v: want the template and the style's params", out.Payload)
 	}
 }

@@ -202,3 +202,54 @@ func TestTextPopValidatedBackends(t *testing.T) {
 		})
 	}
 }
+
+// TestTextPopBatches: as the AI Horde's text pop (its shared pop parser's
+// amount, base get_safe_amount, kobold prepare_job_payload), a text pop with
+// amount hands out up to that many items of one request as ids, with the
+// payload's n always 1: a worker makes one text per id. disable_batching
+// gives one id; each id is submitted alone.
+func TestTextPopBatches(t *testing.T) {
+	for _, tc := range []struct {
+		name            string
+		n, amount       int
+		disableBatching bool
+		wantIDs         int
+	}{
+		{"amount 1 takes one", 3, 1, false, 1},
+		{"amount 2 of 3 takes two", 3, 2, false, 2},
+		{"amount 5 of 3 takes the three", 3, 5, false, 3},
+		{"disable_batching takes one", 3, 4, true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, api.Options{})
+			_, key := e.user("owner")
+			body := textRequest(map[string]any{"params": map[string]any{"max_length": 64, "n": tc.n}})
+			if tc.disableBatching {
+				body["disable_batching"] = true
+			}
+			wantStatus(t, e.do("POST", "/api/v2/generate/text/async", "", body), http.StatusAccepted)
+			pop := textPop("kcpp")
+			pop["amount"] = tc.amount
+			r := e.do("POST", "/api/v2/generate/text/pop", key, pop)
+			wantStatus(t, r, http.StatusOK)
+			var out struct {
+				ID      string   `json:"id"`
+				IDs     []string `json:"ids"`
+				Payload struct {
+					N int `json:"n"`
+				} `json:"payload"`
+			}
+			r.json(t, &out)
+			if len(out.IDs) != tc.wantIDs || out.ID != out.IDs[0] {
+				t.Fatalf("id %q ids %v, want %d ids", out.ID, out.IDs, tc.wantIDs)
+			}
+			if out.Payload.N != 1 {
+				t.Errorf("payload n = %d, want 1 (the AI Horde's text payload is always n 1)", out.Payload.N)
+			}
+			for i, id := range out.IDs {
+				r := e.do("POST", "/api/v2/generate/text/submit", key, map[string]any{"id": id, "generation": "text " + strconv.Itoa(i), "state": "ok"})
+				wantStatus(t, r, http.StatusOK)
+			}
+		})
+	}
+}

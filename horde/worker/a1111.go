@@ -92,13 +92,29 @@ func (a *A1111) Generate(ctx context.Context, job Job) (Result, error) {
 }
 
 // GenerateBatch makes n images of an image job in one call (batch_size n):
-// the web UI gives image i the seed job.Seed+i, and says so in its info.
+// the web UI gives image i the seed job.Seed+i, and says so in its info. A
+// batch whose seeds step otherwise (a request's seed_variation) is made one
+// call per image, each with its seed: the web UI batches consecutive seeds
+// only.
 func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error) {
 	if job.Kind != aihorde.KindImage || job.Image == nil {
 		return nil, fmt.Errorf("a1111: job %s: not an image job", job.ID)
 	}
 	if n < 1 {
 		return nil, fmt.Errorf("a1111: job %s: a batch of %d images", job.ID, n)
+	}
+	if n > 1 && job.SeedSet && job.SeedStep != 0 && job.SeedStep != 1 {
+		out := make([]Result, 0, n)
+		for i := range n {
+			one := job
+			one.Seed, one.SeedStep = job.BatchSeed(i), 0
+			rs, err := a.GenerateBatch(ctx, one, 1)
+			if err != nil {
+				return nil, fmt.Errorf("image %d of the batch: %w", i, err)
+			}
+			out = append(out, rs[0])
+		}
+		return out, nil
 	}
 	p := job.Image
 	pos, neg := aihorde.SplitPrompt(job.Prompt)

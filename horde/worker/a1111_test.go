@@ -241,3 +241,34 @@ func TestA1111Batch(t *testing.T) {
 		}
 	}
 }
+
+// A batch whose seeds do not step by one (a request's seed_variation) is
+// made one image a call, each with its own seed: the web UI batches only
+// consecutive seeds.
+func TestA1111BatchSeedStep(t *testing.T) {
+	f := newFakeA1111(t)
+	a, err := NewA1111(A1111Options{URL: f.srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := a1111Job()
+	job.SeedStep = -3
+	rs, err := a.GenerateBatch(context.Background(), job, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 4 {
+		t.Fatalf("%d results, want 4", len(rs))
+	}
+	for i, r := range rs {
+		if want := int64(31337 - 3*i); r.Seed != want || len(r.Image) == 0 {
+			t.Errorf("result %d seed %d (%d bytes), want seed %d", i, r.Seed, len(r.Image), want)
+		}
+	}
+	if bs, ok := f.body["batch_size"].(float64); ok && bs != 1 {
+		t.Errorf("last call batch_size %v, want 1 (one image a call)", bs)
+	}
+	if s, _ := f.body["seed"].(float64); s != 31337-9 {
+		t.Errorf("last call seed %v, want %d", f.body["seed"], 31337-9)
+	}
+}

@@ -19,9 +19,11 @@ type Backend interface {
 // BatchBackend is a Backend that can make several images of one job's
 // parameters in one call, as a batching AI Horde worker does with a pop of
 // n_iter images (several ids, one payload). GenerateBatch returns exactly n
-// results, image i made with seed job.Seed+i when job.SeedSet (each
-// Result says the seed it used), or an error. The loop uses it for image
-// pops of more than one id; a Backend without it runs the ids one by one.
+// results, image i made with seed job.BatchSeed(i) when job.SeedSet (each
+// Result says the seed it used), or an error; a backend that can batch only
+// consecutive seeds makes the images one call each when the step is not 1.
+// The loop uses it for image pops of more than one id; a Backend without it
+// runs the ids one by one.
 type BatchBackend interface {
 	Backend
 	GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error)
@@ -39,9 +41,21 @@ type Job struct {
 	// (text jobs usually), in which case backends pick their own.
 	Seed    int64
 	SeedSet bool
-	Image   *ImageParams // image jobs
-	Text    *TextParams  // text jobs
-	TTL     time.Duration
+	// SeedStep is the seed difference from one image of a batch to the
+	// next (0 is 1; see BatchSeed).
+	SeedStep int64
+	Image    *ImageParams // image jobs
+	Text     *TextParams  // text jobs
+	TTL      time.Duration
+}
+
+// BatchSeed is the seed of image i of a batch of job: Seed + i*SeedStep.
+func (j Job) BatchSeed(i int) int64 {
+	step := j.SeedStep
+	if step == 0 {
+		step = 1
+	}
+	return j.Seed + int64(i)*step
 }
 
 // ImageParams are the parameters of an image job.

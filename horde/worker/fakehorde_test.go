@@ -52,8 +52,9 @@ type fakeHorde struct {
 	kind           aihorde.Kind
 	queue          []fakeJob
 	useR2          bool
-	popFailures    int // answer 503 to this many pops first
-	submitFailures int // answer 503 to this many submits first
+	textBatch      bool // a text pop hands out up to its amount of queued jobs as ids, payload n 1 (the AI Horde's)
+	popFailures    int  // answer 503 to this many pops first
+	submitFailures int  // answer 503 to this many submits first
 	unauthorized   bool
 	pops           int
 	popBodies      []map[string]any
@@ -144,7 +145,14 @@ func (f *fakeHorde) pop(kind aihorde.Kind) http.HandlerFunc {
 		}
 		j := f.queue[0]
 		f.queue = f.queue[1:]
-		resp := map[string]any{"id": j.id, "ids": []string{j.id}, "model": j.model, "skipped": map[string]int{}, "ttl": 60}
+		ids := []string{j.id}
+		if amount, _ := body["amount"].(float64); kind == aihorde.KindText && f.textBatch {
+			for len(f.queue) > 0 && len(ids) < int(amount) {
+				ids = append(ids, f.queue[0].id)
+				f.queue = f.queue[1:]
+			}
+		}
+		resp := map[string]any{"id": j.id, "ids": ids, "model": j.model, "skipped": map[string]int{}, "ttl": 60}
 		if kind == aihorde.KindText {
 			resp["payload"] = map[string]any{"prompt": j.prompt, "max_length": j.maxLen, "max_context_length": 1024, "n": 1}
 			resp["softprompt"] = ""

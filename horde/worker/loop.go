@@ -178,9 +178,13 @@ func (r *runner) popCommon() aihorde.PopCommon {
 }
 
 // imageJobs turns an image pop answer into jobs. A batch (several ids,
-// n_iter images) shares the payload; item i gets seed+i (the seeds a
-// batching backend such as AUTOMATIC1111 gives the images of one call) and
-// r2_uploads[i].
+// n_iter images) shares the payload; item i gets r2_uploads[i] and the
+// seed seed+i (the seeds a batching backend such as AUTOMATIC1111 gives the
+// images of one call), or, with hordebot's seed_variation v in the
+// payload, seed-i*v: the seed the AI Horde's get_job_payload gives that
+// item popped alone (it counts seed + v*items-left down to the request's
+// last item), as hordebot's scheduler records it. (The AI Horde sends one
+// seed for a whole batch and reGen submits every id with it.)
 func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
 	ids := resp.JobIDs()
 	if len(ids) == 0 || resp.Payload == nil {
@@ -210,18 +214,24 @@ func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
 	if ttl <= 0 {
 		ttl = aihorde.ImageTTL(pl.Width, pl.Height, steps)
 	}
+	step := int64(1)
+	if pl.SeedVariation > 0 {
+		step = -int64(pl.SeedVariation)
+	}
+	first := Job{Seed: pl.Seed.Value, SeedStep: step}
 	out := make([]popped, 0, len(ids))
 	for i, id := range ids {
 		p := params // each job owns its params
 		job := Job{
-			ID:      id,
-			Kind:    aihorde.KindImage,
-			Model:   r.model(resp.Model),
-			Prompt:  pl.Prompt,
-			Seed:    pl.Seed.Value + int64(i),
-			SeedSet: pl.Seed.Set,
-			Image:   &p,
-			TTL:     ttl,
+			ID:       id,
+			Kind:     aihorde.KindImage,
+			Model:    r.model(resp.Model),
+			Prompt:   pl.Prompt,
+			Seed:     first.BatchSeed(i),
+			SeedSet:  pl.Seed.Set,
+			SeedStep: step,
+			Image:    &p,
+			TTL:      ttl,
 		}
 		upload := ""
 		switch {
@@ -406,7 +416,7 @@ func (r *runner) generate(ctx context.Context, p popped) (Result, error) {
 
 // finishResult checks a backend's result for the item-th image of job and
 // fills in what the backend left out: state ok, and the seed (the job's
-// plus item) when the backend did not say which it used.
+// BatchSeed(item)) when the backend did not say which it used.
 func finishResult(res *Result, job Job, item int64) error {
 	if job.Kind == aihorde.KindImage && len(res.Image) == 0 {
 		return errors.New("backend returned no image")
@@ -415,7 +425,7 @@ func finishResult(res *Result, job Job, item int64) error {
 		res.State = aihorde.StateOK
 	}
 	if res.Seed == 0 && job.SeedSet {
-		res.Seed = job.Seed + item
+		res.Seed = job.BatchSeed(int(item))
 	}
 	return nil
 }

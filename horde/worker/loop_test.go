@@ -197,6 +197,34 @@ func TestRunTextJobs(t *testing.T) {
 	}
 }
 
+// TestRunTextBatch: a text pop with several ids (the AI Horde's amount;
+// payload n 1) is one text per id, each submitted once.
+func TestRunTextBatch(t *testing.T) {
+	const n = 3
+	f := newFakeHorde(t, aihorde.KindText, textJobs(n, 16)...)
+	f.textBatch = true
+	cfg := testConfig(t, f, aihorde.KindText, NewProcedural())
+	cfg.Models = []string{"test/model"}
+	cfg.MaxBatch = n
+	stop := startWorker(t, cfg)
+	waitAll(t, f)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	pops, submits, _ := f.snapshot()
+	for _, j := range textJobs(n, 0) {
+		if subs := submits[j.id]; len(subs) != 1 || subs[0].State != aihorde.StateOK || subs[0].Generation == "" {
+			t.Errorf("job %s: submits %+v, want one ok text", j.id, subs)
+		}
+	}
+	f.mu.Lock()
+	amount := f.popBodies[0]["amount"]
+	f.mu.Unlock()
+	if amount != float64(n) || pops < 1 {
+		t.Errorf("first pop amount %v (%d pops), want %d", amount, pops, n)
+	}
+}
+
 func TestRunFaultedOnBackendError(t *testing.T) {
 	tests := []struct {
 		name    string

@@ -69,7 +69,7 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 }
 
 // GenerateBatch draws n images of an image job, image i with seed
-// job.Seed+i: the same pictures as n jobs of those seeds.
+// job.BatchSeed(i): the same pictures as n jobs of those seeds.
 func (p *Procedural) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error) {
 	if job.Kind != aihorde.KindImage {
 		return nil, fmt.Errorf("procedural: job %s: only image jobs batch", job.ID)
@@ -77,7 +77,7 @@ func (p *Procedural) GenerateBatch(ctx context.Context, job Job, n int) ([]Resul
 	out := make([]Result, 0, n)
 	for i := range n {
 		one := job
-		one.Seed = job.Seed + int64(i)
+		one.Seed, one.SeedStep = job.BatchSeed(i), 0
 		res, err := p.Generate(ctx, one)
 		if err != nil {
 			return nil, err

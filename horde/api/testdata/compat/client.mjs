@@ -309,6 +309,14 @@ async function moderation() {
   const check = await horde.postFilters({ prompt: "a cat on a sofa" }, { token: modKey });
   expect(Array.isArray(check.matches) && check.suspicion !== undefined, "postFilters: suspicion and matches", check);
   const notMod = await expectAPIError("getFilters as a member", 403, () => horde.getFilters({}, { token: key }));
+  const single = await horde.getFilter(filters[0].id, { token: modKey });
+  expect(single.id === filters[0].id && single.regex === filters[0].regex, "getFilter: the listed filter", single);
+  const unknownFilter = await expectAPIError("getFilter of an unknown id", 404, () => horde.getFilter("no-such-filter", { token: modKey }));
+  expect(unknownFilter?.rc === "FilterNotFound", "getFilter of an unknown id: FilterNotFound", unknownFilter);
+  // hordebot's filter lists are config terms: the edits are 405.
+  await expectAPIError("addFilter", 405, () => horde.addFilter({ regex: "x", filter_type: 10 }, { token: modKey }));
+  await expectAPIError("updateFilter", 405, () => horde.updateFilter({ regex: "x" }, filters[0].id, { token: modKey }));
+  await expectAPIError("deleteFilter", 405, () => horde.deleteFilter(filters[0].id, { token: modKey }));
   const lifted = await horde.deleteIPTimeout({ ipaddr: "203.0.113.7" }, { token: modKey });
   expect(lifted.message === "OK", "deleteIPTimeout: OK", lifted);
   summary.moderation = { filters: filters.length, check, not_moderator: notMod };
