@@ -139,6 +139,9 @@ type Store interface {
 	// SharedPost returns the shared post of a message; an error wrapping
 	// horde.ErrNotFound if the bot made no shared post with that id.
 	SharedPost(ctx context.Context, messageID string) (sharedpost.Post, error)
+	// ForgetSharedPost deletes the record of a shared post whose message was
+	// deleted (the web gallery drops it); any other message changes nothing.
+	ForgetSharedPost(ctx context.Context, messageID string) error
 	// DiscordSetting returns a setting; an error wrapping horde.ErrNotFound if never set.
 	DiscordSetting(ctx context.Context, key string) (string, error)
 	// SetDiscordSetting stores a setting.
@@ -288,6 +291,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 			s.AddHandler(b.onReactionAdd),
 			s.AddHandler(b.onReactionRemove),
 			s.AddHandler(b.onMessageCreate),
+			s.AddHandler(b.onMessageDelete),
 			s.AddHandler(func(s *discordgo.Session, r *discordgo.Ready) {
 				if r.User != nil {
 					b.mu.Lock()

@@ -53,6 +53,9 @@ type Config struct {
 	ModeratorRoleIDs []string `json:"moderator_role_ids"`
 	// PublicURL is the horde API address shown to worker owners.
 	PublicURL string `json:"-"`
+	// WebURL, when set, is the web pages' address: progress messages link
+	// to the request's live page, WebURL + "/r/" + id.
+	WebURL string `json:"-"`
 	// MaxFiles and MaxFileBytes bound a message's attachments (Discord: 10 files, 10 MiB by default).
 	MaxFiles     int `json:"-"`
 	MaxFileBytes int `json:"-"`

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -128,7 +129,7 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			s.finish(ctx, d)
 			return
 		default:
-			text := progressText(d, p)
+			text := s.progressText(d, p)
 			now := s.cfg.Clock.Now()
 			if text != lastText && now.Sub(lastEdit) >= s.cfg.EditEvery && s.tokenFresh(d) {
 				if err := s.editOriginal(ctx, d, interact.Reply{Content: text}); err != nil {
@@ -268,8 +269,18 @@ func (s *Set) sess() *discordgo.Session {
 
 func (s *Set) retry() interact.Retrier { return s.cfg.Retry }
 
-// progressText is the message shown while a request waits or runs.
-func progressText(d delivery, p horde.Progress) string {
+// progressText is the message shown while a request waits or runs, with a
+// link to its live web page when the pages have a public address.
+func (s *Set) progressText(d delivery, p horde.Progress) string {
+	text := progressLine(d, p)
+	if s.cfg.WebURL != "" {
+		text += "\n🔗 Live: <" + strings.TrimRight(s.cfg.WebURL, "/") + "/r/" + d.RequestID + ">"
+	}
+	return text
+}
+
+// progressLine is the progress message's first line.
+func progressLine(d delivery, p horde.Progress) string {
 	what := "images"
 	if d.Kind == horde.KindText {
 		what = "text"

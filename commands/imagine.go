@@ -148,7 +148,7 @@ func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr h
 	}
 	d := deliveryFor(ix, req, shown)
 	if p, err := s.horde.Check(ctx, req.ID); err == nil {
-		if err := ix.Reply(ctx, interact.Reply{Content: progressText(d, p)}); err != nil {
+		if err := ix.Reply(ctx, interact.Reply{Content: s.progressText(d, p)}); err != nil {
 			s.log.Warn("first progress edit failed", "request", req.ID, "err", err)
 		}
 	}

@@ -134,18 +134,14 @@ func (e *Engine) ArtTally(ctx context.Context, day time.Time) (bool, error) {
 // records nothing: /kudos leaderboard shows the current week with it).
 func (e *Engine) Leaderboard(ctx context.Context, week time.Time) (Leaderboard, error) {
 	p := Week(week, e.loc)
-	n := e.cfg.LeaderboardSize
-	if n <= 0 {
-		n = 10
+	n := e.boardSize()
+	cats, err := e.categoryTops(ctx, p, n)
+	if err != nil {
+		return Leaderboard{}, err
 	}
-	lb := Leaderboard{Period: p, Categories: map[Category][]Earner{}}
+	lb := Leaderboard{Period: p, Categories: cats}
 	kinds := make([]EntryKind, 0, len(Categories))
 	for _, c := range Categories {
-		top, err := e.store.Earnings(ctx, []EntryKind{c.Kind()}, p.From, p.To, n)
-		if err != nil {
-			return Leaderboard{}, fmt.Errorf("leaderboard %s, %s: %w", p.Name, c, err)
-		}
-		lb.Categories[c] = top
 		kinds = append(kinds, c.Kind())
 	}
 	top, err := e.store.Earnings(ctx, kinds, p.From, p.To, n)

@@ -70,6 +70,8 @@ bench ./kudos/ BenchmarkAwardBatched 20000
 bench ./kudos/ BenchmarkAwardSingle 2000
 bench ./store/ BenchmarkLedgerApplySingle 20000
 bench ./bot/ BenchmarkDeferredAck 300
+# The web pages at 100k requests and 10k members (seeding takes a minute).
+bench ./horde/web/ BenchmarkPages 20
 # One run each: an attack lasts a fixed time, whatever BENCH_SCALE says.
 bench ./cmd/hordebot/ BenchmarkAbuseUploads 1
 bench ./cmd/hordebot/ BenchmarkAbuseJSONBodies 1
@@ -190,6 +192,18 @@ row "Go heap after GC, $waiting waiting requests (horde over SQLite)" \
 	"$(scaled "$heap" 1 '%.1f MiB') ($(scaled "$(metric BenchmarkWaitingMemory B/request)" 1 '%.0f') B/request)" "$(memgoal "$heap" MiB)"
 row "RSS of hordebot api, $waiting waiting (async over HTTP)" \
 	"$(scaled "$rss" 1 '%.0f MB') ($(scaled "$(metric BenchmarkWaitingRSS rss-B/request)" 1 '%.0f') B/request)" "$(memgoal "$rss" MB)"
+echo
+echo "Web pages, server time per page at 100,000 requests and 10,000 members. served: a running server's"
+echo "page with the page cache off (every request renders; the leaderboards and the month's charts as the"
+echo "pages' 2-minute memo keeps them, refreshed in the background); cold: everything read from the store:"
+echo
+row "page" "served / cold" "goal (served)"
+row "----" "----" "----"
+for p in status leaderboard-week leaderboard-all gallery-new gallery-top member worker request; do
+	v="$(metric "BenchmarkPages/$p/served" ms/page)"
+	c="$(metric "BenchmarkPages/$p/cold" ms/page)"
+	row "$p" "$(scaled "$v" 1 '%.1f ms') / $(scaled "$c" 1 '%.1f ms')" "< 50 ms: $(verdict "$v" '<=' 50)"
+done
 echo
 echo "Other figures:"
 echo

@@ -19,6 +19,7 @@ import (
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/horde/imagecheck"
+	"github.com/hordebot/hordebot/horde/web"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/kudos/schedule"
 	"github.com/hordebot/hordebot/store"
@@ -34,7 +35,8 @@ type App struct {
 	Horde  *horde.Horde
 	Filter *filter.Filter // the prompt filter Horde applies; /mod filter test uses it too
 	Kudos  *kudos.Engine
-	API    http.Handler
+	API    http.Handler // the AI Horde API, and the web pages outside its prefix when they are on
+	Web    *web.Handler // the web pages; nil when web.enabled is off
 
 	// hooks lets the bot, built after the engine, receive the engine's
 	// callbacks (leaderboard posts, role lookups for recurring kudos).
@@ -176,6 +178,14 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		opt.Metrics = a.metrics.reg
 	}
 	a.API = api.New(h, opt)
+	if a.Web, err = a.webHandler(); err != nil {
+		webhooks.Close()
+		st.Close()
+		return nil, err
+	}
+	if a.Web != nil {
+		a.API = withWeb(a.API, a.Web)
+	}
 	return a, nil
 }
 
@@ -264,7 +274,11 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	})
 	sweepCtx, stopSweeps := context.WithCancel(context.Background())
-	a.wg.Add(3)
+	a.wg.Add(4)
+	go func() {
+		defer a.wg.Done()
+		a.runSnapshots(sweepCtx)
+	}()
 	go func() {
 		defer a.wg.Done()
 		if err := a.Horde.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {

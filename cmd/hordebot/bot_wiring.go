@@ -27,6 +27,7 @@ var _ bot.Store = (*store.Store)(nil)
 func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 	cfg := a.Config.Discord
 	cfg.PublicURL = a.publicURL()
+	cfg.WebURL = a.webURL()
 	cfg.Clock = a.Clock
 	cfg.Logger = a.Log.With("component", "bot")
 	cfg.ModeratorRoleIDs = a.Kudos.Config().ModeratorRoles // discord.moderator_role_ids and the deprecated alias (kudosConfig)

@@ -38,7 +38,9 @@ type Config struct {
 	MetricsListen string      `json:"metrics_listen"`
 	API           APIConfig   `json:"api"`
 	Horde         HordeConfig `json:"horde"`
-	Discord       bot.Config  `json:"discord"`
+	// Web: the community's web pages served beside the API (web_wiring.go).
+	Web     WebConfig  `json:"web"`
+	Discord bot.Config `json:"discord"`
 	// Moderation: strikes, trust, escrow, suspicion; Filter: the prompt filter.
 	Moderation ModerationConfig `json:"moderation"`
 	Filter     FilterConfig     `json:"filter"`
@@ -181,6 +183,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		"HORDEBOT_PUBLIC_URL":     &cfg.API.PublicURL,
 		"HORDEBOT_LOG_LEVEL":      &cfg.LogLevel,
 		"HORDEBOT_METRICS_LISTEN": &cfg.MetricsListen,
+		"HORDEBOT_WEB_PUBLIC_URL": &cfg.Web.PublicURL,
 		// The public key is no secret, but deployments keep it beside the token.
 		"HORDEBOT_DISCORD_PUBLIC_KEY":          &cfg.Discord.PublicKey,
 		"HORDEBOT_DISCORD_INTERACTIONS_LISTEN": &cfg.Discord.InteractionsListen,

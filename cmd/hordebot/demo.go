@@ -150,6 +150,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"cleo, a moderator, awards dev with /kudos award", d.moderatorAward},
 		{"the awards settle and the daily art tally runs", d.tally},
 		{"balances and the leaderboard", d.report},
+		{"the web pages", d.webScreenshots},
 	}
 	for i, s := range steps {
 		d.say("\n## %d. %s", i+1, s.title)
