@@ -79,6 +79,9 @@ type Config struct {
 	// outcome says whether it succeeded, was refused or failed. It is a hook
 	// for metrics; it must not block.
 	InteractionDone func(kind, name string, outcome Outcome) `json:"-"`
+	// RoleRewards gives and takes roles as members' kudos, workers and
+	// trust qualify them (role_rewards.go).
+	RoleRewards kudos.RoleRewards `json:"role_rewards"`
 }
 
 func (c Config) withDefaults() Config {
@@ -159,6 +162,8 @@ type Deps struct {
 	Moderation commands.Moderation
 	// Filter serves /mod filter test; nil disables it.
 	Filter commands.PromptChecker
+	// Roles feeds the role rewards (Config.RoleRewards); nil disables them.
+	Roles RoleStandings
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -181,6 +186,7 @@ type Bot struct {
 	cancel     context.CancelFunc
 	removers   []func()
 	inflight   sync.WaitGroup
+	background sync.WaitGroup // the bot's own loops (role rewards), ended by Stop
 	refusals   *dmThrottle
 	audit      *auditor // posts moderation events to the audit channel (audit.go)
 	// readyUserID is the bot's own user id from the last READY (or, with
@@ -330,6 +336,9 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		// The bot works without the old deliveries; say so loudly.
 		b.log.Error("resume pending deliveries", "err", err)
 	}
+	if len(ss.Shards) > 0 {
+		b.startRoleRewards(runCtx) // a process without gateway owns no guild
+	}
 	b.log.Info("bot started", "guilds", b.cfg.GuildIDs, "gateway_shards", shardIDs(ss.Shards), "shard_count", b.shardCount)
 	return nil
 }
@@ -432,6 +441,7 @@ func (b *Bot) Stop() {
 	b.removers = nil
 	b.mu.Unlock()
 	b.cancel()
+	b.background.Wait()
 	b.set.Wait()
 	b.audit.stop()
 	b.log.Info("bot stopped")

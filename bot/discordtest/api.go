@@ -65,6 +65,8 @@ func (s *Server) routes() http.Handler {
 	h("GET /guilds/{guild}/roles", s.getGuildRoles)
 	h("GET /guilds/{guild}/members", s.listMembers)
 	h("GET /guilds/{guild}/members/{user}", s.getMember)
+	h("PUT /guilds/{guild}/members/{user}/roles/{role}", s.putMemberRole)
+	h("DELETE /guilds/{guild}/members/{user}/roles/{role}", s.deleteMemberRole)
 
 	h("POST /interactions/{id}/{token}/callback", s.interactionCallback)
 	h("POST /webhooks/{app}/{token}", s.executeWebhook)

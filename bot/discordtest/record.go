@@ -174,6 +174,6 @@ func cloneRecords(in []Recorded) []Recorded {
 }
 
 // routeParams are the path wildcard names used by the route table.
-var routeParams = []string{"channel", "message", "guild", "user", "app", "token", "id", "emoji"}
+var routeParams = []string{"channel", "message", "guild", "user", "app", "token", "id", "emoji", "role"}
 
 func trimAPI(p string) string { return strings.TrimPrefix(p, apiPrefix) }

@@ -324,3 +324,26 @@ func (s *Server) guildJSONLocked(gs *guildState, withMembers bool) *discordgo.Gu
 	}
 	return &g
 }
+
+// SetMemberRoles replaces a guild member's roles (the bot's own too), as an
+// admin would in Server Settings; nothing is dispatched. Roles must exist.
+func (s *Server) SetMemberRoles(guildID, userID string, roles []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	gs, ok := s.guilds[guildID]
+	if !ok {
+		return fmt.Errorf("set member roles: guild %s: %w", guildID, ErrNotFound)
+	}
+	m, ok := gs.members[userID]
+	if !ok {
+		return fmt.Errorf("set member roles: member %s of guild %s: %w", userID, guildID, ErrNotFound)
+	}
+	for _, rid := range roles {
+		if findRole(gs, rid) == nil {
+			return fmt.Errorf("set member roles: role %s in guild %s: %w", rid, guildID, ErrNotFound)
+		}
+	}
+	m.Roles = slices.Clone(roles)
+	s.bumpLocked()
+	return nil
+}

@@ -89,3 +89,13 @@ func IsNotFound(err error) bool {
 	var re *discordgo.RESTError
 	return errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == 404
 }
+
+// RESTCode is the Discord JSON error code of a REST error (discordgo's
+// ErrCode* constants), or 0 when err carries none.
+func RESTCode(err error) int {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Message != nil {
+		return re.Message.Code
+	}
+	return 0
+}

@@ -18,6 +18,9 @@ import (
 // settings, shared posts).
 var _ bot.Store = (*store.Store)(nil)
 
+// The store feeds the role rewards (members' balances, trust, earnings).
+var _ bot.RoleStandings = (*store.Store)(nil)
+
 // NewBot builds the Discord bot over the app's services and routes the kudos
 // engine's callbacks (leaderboard and art tally posts, role lookups) to it.
 // The config file's discord section is the bot's config as it is (bot.Config
@@ -37,7 +40,8 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 	for _, o := range options {
 		o(&cfg)
 	}
-	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
+	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter,
+		Roles: a.Store})
 	a.hooks.set(b)
 	return b
 }
@@ -142,6 +146,9 @@ func (r *DiscordRun) Stop(ctx context.Context) error {
 
 // validateDiscord checks the discord section's scale settings.
 func validateDiscord(c bot.Config, apiListen string) error {
+	if err := c.RoleRewards.Validate(); err != nil {
+		return fmt.Errorf("config: discord.%w", err)
+	}
 	if c.Shards.Count < 0 {
 		return fmt.Errorf("config: discord.shards.count must not be negative (0 asks Discord)")
 	}

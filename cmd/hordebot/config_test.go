@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hordebot/hordebot/kudos"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -88,6 +90,13 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("discord: %+v", d)
 			}
 		}},
+		{name: "role rewards from the file", file: "discord:\n  role_rewards:\n    roles: [{role_id: \"9\", min_earned: 100, kinds: [award_art]}]\n    reconcile_every: 30m\n", check: func(t *testing.T, c Config) {
+			r := c.Discord.RoleRewards
+			if len(r.Roles) != 1 || r.Roles[0].MinEarned != 100 || r.Roles[0].Kinds[0] != kudos.KindAwardArt || r.Every() != 30*time.Minute {
+				t.Fatalf("role rewards: %+v", r)
+			}
+		}},
+		{name: "a role reward without a threshold is an error", file: "discord:\n  role_rewards:\n    roles: [{role_id: \"9\"}]\n", wantErr: "discord.role_rewards.roles[0]"},
 		{name: "what the program sets is no discord key", file: "discord:\n  poll_interval: 1s\n", wantErr: "poll_interval"},
 		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {
 			if c.MetricsListen != "127.0.0.1:9464" {
