@@ -12,6 +12,7 @@ import (
 	_ "image/png"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,6 +30,7 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // cmdDemo runs the scripted demo: a fake Discord, the bot, the API, an
@@ -84,6 +86,7 @@ type demo struct {
 	general, art, board, audit   *discordgo.Channel
 	ada, ben, cleo, dev          *discordgo.User
 	modRole                      *discordgo.Role
+	helperRole, ownerRole        *discordgo.Role // role rewards
 	balancesBefore, balanceAfter map[string]int64
 	imagineMsg                   discordtest.Message
 	reactions                    chan struct{} // one per reaction the bot finished handling
@@ -149,6 +152,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
 		{"cleo, a moderator, awards dev with /kudos award", d.moderatorAward},
 		{"the awards settle and the daily art tally runs", d.tally},
+		{"role rewards: dev becomes a Helper, ben a Worker owner", d.roleRewards},
 		{"balances and the leaderboard", d.report},
 		{"the web pages", d.webScreenshots},
 	}
@@ -171,6 +175,21 @@ func (d *demo) setUp(ctx context.Context) error {
 	d.guild = d.srv.AddGuild(discordgo.Guild{Name: "GPU Friends", OwnerID: d.cleo.ID})
 	var err error
 	if d.modRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "moderators"}); err != nil {
+		return err
+	}
+	// Role rewards: Helper (25 kudos earned by helping or moderating) and
+	// Worker owner, below hordebot's own role, which may manage roles.
+	if d.helperRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "Helper"}); err != nil {
+		return err
+	}
+	if d.ownerRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "Worker owner"}); err != nil {
+		return err
+	}
+	botRole, err := d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "hordebot", Permissions: discordgo.PermissionManageRoles})
+	if err != nil {
+		return err
+	}
+	if err := d.srv.SetMemberRoles(d.guild.ID, d.srv.BotUser().ID, []string{botRole.ID}); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -201,6 +220,12 @@ func (d *demo) setUp(ctx context.Context) error {
 		Config:   commands.Config{ArtChannelID: d.art.ID, AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID}},
 		GuildIDs: []string{d.guild.ID}, LeaderboardChannelID: d.board.ID,
 		CommandsPerMinute: 60, GuildCommandsPerMinute: 600,
+		RoleRewards: kudos.RoleRewards{
+			Roles: []kudos.RoleReward{{RoleID: d.helperRole.ID, MinEarned: 25,
+				Kinds: []kudos.EntryKind{kudos.KindAwardHelpful, kudos.KindAwardModeration}}},
+			WorkerOwnerRoleID: d.ownerRole.ID, LevelUpChannelID: d.general.ID,
+			ReconcileEvery: kudos.Duration(2 * time.Second), // the demo does not wait 10 minutes
+		},
 	}
 	// The procedural backend answers in milliseconds, far faster than any GPU:
 	// the suspicion of too-fast results would pause it.
@@ -460,6 +485,33 @@ func (d *demo) tally(ctx context.Context) error {
 		return fmt.Errorf("art tally: %w", err)
 	}
 	d.say("The daily art tally runs (it ran: %v): every distinct reactor on a post in #art pays its artist.", ran)
+	return nil
+}
+
+// roleRewards waits for the bot to give dev the Helper role (his awards
+// settled) and ben the Worker owner role (his workers are online).
+func (d *demo) roleRewards(ctx context.Context) error {
+	for _, w := range []struct {
+		who  *discordgo.User
+		role *discordgo.Role
+	}{{d.dev, d.helperRole}, {d.ben, d.ownerRole}} {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err := d.srv.WaitFor(wctx, func(rc discordtest.Recorded) bool {
+			return rc.Method == http.MethodPut && rc.Params["user"] == w.who.ID && rc.Params["role"] == w.role.ID
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s never got the %s role: %w", w.who.Username, w.role.Name, err)
+		}
+		d.say("The bot gives %s the %s role.", w.who.Username, w.role.Name)
+	}
+	post, err := d.srv.WaitForMessage(ctx, d.general.ID, func(m discordtest.Message) bool {
+		return strings.Contains(m.Content, "**Helper**")
+	})
+	if err != nil {
+		return fmt.Errorf("no level-up post: %w", err)
+	}
+	d.say("In #general: %s", d.withNames(post.Content))
 	return nil
 }
 
