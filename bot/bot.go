@@ -164,6 +164,8 @@ type Deps struct {
 	Filter commands.PromptChecker
 	// Roles feeds the role rewards (Config.RoleRewards); nil disables them.
 	Roles RoleStandings
+	// Ratings puts rating buttons on shared posts; nil: none.
+	Ratings commands.Ratings
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -282,7 +284,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		ccfg.ResumeFilter = b.ownsGuild
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
-		Moderation: b.deps.Moderation, Filter: b.deps.Filter})
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

@@ -122,19 +122,22 @@ type Deps struct {
 	Moderation Moderation
 	// Filter serves /mod filter test; nil disables that subcommand.
 	Filter PromptChecker
+	// Ratings, if set, puts 1-10 rating buttons on shared posts (share_ratings.go).
+	Ratings Ratings
 }
 
 // Set is every command and button handler, plus the watchers that deliver
 // results. Create it with New.
 type Set struct {
-	cfg    Config
-	horde  Horde
-	kudos  Kudos
-	dstore DeliveryStore
-	shares SharedPostStore
-	mod    Moderation
-	filter PromptChecker
-	log    *slog.Logger
+	cfg     Config
+	horde   Horde
+	kudos   Kudos
+	dstore  DeliveryStore
+	shares  SharedPostStore
+	mod     Moderation
+	filter  PromptChecker
+	ratings Ratings // nil: shared posts carry no rating buttons
+	log     *slog.Logger
 
 	cmds  map[string]*Command
 	comps map[string]*Component
@@ -153,7 +156,7 @@ func New(cfg Config, deps Deps) *Set {
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
-		mod: deps.Moderation, filter: deps.Filter,
+		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings,
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)
@@ -161,7 +164,7 @@ func New(cfg Config, deps Deps) *Set {
 	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()} {
 		s.cmds[c.Def.Name] = c
 	}
-	for _, c := range s.imagineButtons() {
+	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {
 		s.comps[c.Prefix] = c
 	}
 	return s

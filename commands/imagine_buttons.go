@@ -154,6 +154,13 @@ func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []
 		Files:           []*discordgo.File{{Name: "shared-" + shortID(p.Request.ID) + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 		AllowedMentions: &discordgo.MessageAllowedMentions{},
 	}
+	if s.ratings != nil {
+		// Shared images may be rated, as a request made with shared: true.
+		if err := s.ratings.Publish(ctx, ix.User, p.Request.ID); err != nil {
+			return fmt.Errorf("publish %s for ratings: %w", p.Request.ID, err)
+		}
+		msg.Components = ratingButtons(p.Request.ID)
+	}
 	var sent *discordgo.Message
 	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
 		interact.RewindFiles(msg.Files)

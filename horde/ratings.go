@@ -56,6 +56,18 @@ type RatingStore interface {
 	// (user, generation) is already rated fails the whole call with
 	// ErrDuplicate and writes nothing.
 	RecordRatings(ctx context.Context, rows []RatingRecord, entry kudos.Entry, dayStart time.Time, dailyCap int64) (int64, error)
+	// PublishRequest marks a request shared (its images may be rated); an
+	// unknown request is ErrNotFound.
+	PublishRequest(ctx context.Context, requestID string) error
+	// RequestRatings sums up the ratings of a request's images.
+	RequestRatings(ctx context.Context, requestID string) (RatingSummary, error)
+}
+
+// RatingSummary is what the raters of a request said: how many members
+// rated its images and their average rating (0 with none).
+type RatingSummary struct {
+	Raters  int
+	Average float64
 }
 
 // RatingConfig tunes ratings. Zero values take the defaults.
@@ -82,6 +94,35 @@ func NewRatings(h *Horde, st RatingStore, cfg RatingConfig) *Ratings {
 		c = 0
 	}
 	return &Ratings{h: h, st: st, cap: c}
+}
+
+// Publish makes a finished image request's images ratable, as a request
+// made with shared: true is: the Discord bot calls it when a member shares
+// their images in an art channel. Only the requester may.
+func (rs *Ratings) Publish(ctx context.Context, by User, requestID string) error {
+	p, err := rs.h.Check(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	if p.Request.UserID != by.ID {
+		return Errorf(KindForbidden, "NotRequester", "only the member who asked for these images can share them")
+	}
+	if p.Request.Shared {
+		return nil
+	}
+	if err := rs.st.PublishRequest(ctx, requestID); err != nil {
+		return fmt.Errorf("publish request %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// Summary sums up the ratings of a request's images.
+func (rs *Ratings) Summary(ctx context.Context, requestID string) (RatingSummary, error) {
+	sum, err := rs.st.RequestRatings(ctx, requestID)
+	if err != nil {
+		return RatingSummary{}, fmt.Errorf("ratings of request %s: %w", requestID, err)
+	}
+	return sum, nil
 }
 
 // Rate records by's ratings of the images of request requestID and pays

@@ -57,3 +57,40 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.UserID, r.GenerationID, r.RequestID, r.Ratin
 	}
 	return paid, nil
 }
+
+// PublishRequest marks a request shared (see horde.RatingStore).
+func (s *Store) PublishRequest(ctx context.Context, requestID string) error {
+	var n int64
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE requests SET shared = 1 WHERE id = ?`, requestID)
+		if err != nil {
+			return unavailable(fmt.Errorf("publish request %s: %w", requestID, err))
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return fmt.Errorf("request %s: %w", requestID, horde.ErrNotFound)
+	}
+	return nil
+}
+
+// RequestRatings sums up the ratings of a request's images: distinct
+// raters, and the average of their ratings (a best-of without a rating
+// counts as a rater but not in the average).
+func (s *Store) RequestRatings(ctx context.Context, requestID string) (horde.RatingSummary, error) {
+	var (
+		sum horde.RatingSummary
+		avg sql.NullFloat64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT count(DISTINCT user_id), avg(CASE WHEN rating > 0 THEN rating END)
+FROM ratings WHERE request_id = ?`, requestID).Scan(&sum.Raters, &avg)
+	if err != nil {
+		return sum, fmt.Errorf("ratings of request %s: %w", requestID, err)
+	}
+	sum.Average = avg.Float64
+	return sum, nil
+}

@@ -82,13 +82,15 @@ func (s *Store) SharedArt(ctx context.Context, q web.ArtQuery) ([]web.Art, error
 		var a web.Art
 		var at int64
 		var prompt string
-		u, err := scanUser(row, &a.MessageID, &a.RequestID, &at, &prompt, &a.NSFW, &a.Reactions)
+		u, err := scanUser(row, &a.MessageID, &a.RequestID, &at, &prompt, &a.NSFW, &a.Reactions, &a.Raters, &a.Rating)
 		a.Artist, a.SharedAt = u, fromNanos(at)
 		a.Prompt, _, _ = strings.Cut(prompt, "###")
 		a.Prompt = strings.TrimSpace(a.Prompt)
 		return a, err
 	}, `SELECT `+userColumns+`, p.message_id, p.request_id, p.created_at, r.prompt, r.nsfw,
-(SELECT count(DISTINCT x.reactor_id) FROM art_reactions x WHERE x.message_id = p.message_id) AS reactions
+(SELECT count(DISTINCT x.reactor_id) FROM art_reactions x WHERE x.message_id = p.message_id) AS reactions,
+(SELECT count(DISTINCT y.user_id) FROM ratings y WHERE y.request_id = p.request_id),
+(SELECT coalesce(avg(CASE WHEN y.rating > 0 THEN y.rating END), 0) FROM ratings y WHERE y.request_id = p.request_id)
 FROM shared_posts p
 JOIN users u ON u.discord_id = p.discord_user_id
 JOIN requests r ON r.id = p.request_id

@@ -184,7 +184,8 @@ func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 // Start builds the bot and starts it on a fresh session.
 func (h *Harness) Start() {
 	h.T.Helper()
-	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store})
+	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store,
+		Ratings: horde.NewRatings(h.Horde, h.Store, horde.RatingConfig{})})
 	s, err := h.Srv.NewSession(h.Srv.Token())
 	Must(h.T, err)
 	s.LogLevel = discordgo.LogError

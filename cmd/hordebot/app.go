@@ -35,8 +35,10 @@ type App struct {
 	Horde  *horde.Horde
 	Filter *filter.Filter // the prompt filter Horde applies; /mod filter test uses it too
 	Kudos  *kudos.Engine
-	API    http.Handler // the AI Horde API, and the web pages outside its prefix when they are on
-	Web    *web.Handler // the web pages; nil when web.enabled is off
+	// Ratings rates shared images: the API's /generate/rate and the shared posts' buttons.
+	Ratings *horde.Ratings
+	API     http.Handler // the AI Horde API, and the web pages outside its prefix when they are on
+	Web     *web.Handler // the web pages; nil when web.enabled is off
 
 	// hooks lets the bot, built after the engine, receive the engine's
 	// callbacks (leaderboard posts, role lookups for recurring kudos).
@@ -130,7 +132,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks}
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks,
+		Ratings: horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap})}
 	timeouts, err := horde.NewIPTimeouts(ctx, st, clock)
 	if err != nil {
 		webhooks.Close()
@@ -158,7 +161,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		IPTimeouts:   timeouts,
 		Filter:       pf,
 		FilterLists:  lists,
-		Ratings:      horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap}),
+		Ratings:      a.Ratings,
 		SharedKeys:   horde.NewSharedKeys(h, st),
 		Teams:        horde.NewTeams(h, st),
 		Modes:        modes,

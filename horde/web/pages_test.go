@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/web"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -99,8 +100,21 @@ func TestLeaderboardShowsTheNumbersOfKudosLeaderboard(t *testing.T) {
 func TestGallery(t *testing.T) {
 	e := newEnv(t, web.Options{})
 	c := e.seed()
+	// Two members rate the shared images (a best-of alone counts as a rater, not in the average).
+	rated, _ := e.st.Generations(e.ctx, c.shared.ID)
+	for i, r := range []struct {
+		u      horde.User
+		rating int
+	}{{c.ada, 7}, {c.anon, 9}} {
+		row := horde.RatingRecord{UserID: r.u.ID, GenerationID: rated[0].JobID, RequestID: c.shared.ID, Rating: r.rating, Artifacts: horde.NoArtifacts, At: time.Now()}
+		entry := kudos.Entry{UserID: r.u.ID, Delta: 5, Kind: kudos.KindRating, Key: fmt.Sprintf("gallery-rating-%d", i), Floor: kudos.NoFloor}
+		if _, err := e.st.RecordRatings(e.ctx, []horde.RatingRecord{row}, entry, time.Time{}, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
 	_, body := e.get("/gallery")
-	contains(t, "gallery", body, "a lighthouse at dawn", `aria-label="2 members reacted"`, ">bob</a>", "stable_diffusion")
+	contains(t, "gallery", body, "a lighthouse at dawn", `aria-label="2 members reacted"`, ">bob</a>", "stable_diffusion",
+		`aria-label="rated 8.0 out of 10 by 2 members">⭐ 8.0/10 (2)`)
 	lacks(t, "gallery", body, "blurry", nsfwPrompt, flaggedPrompt, unsharedPrompt)
 	_, nsfw := e.get("/gallery?nsfw=1")
 	contains(t, "gallery with NSFW", nsfw, nsfwPrompt, "a lighthouse at dawn")

@@ -82,7 +82,11 @@ type Art struct {
 	Prompt    string
 	NSFW      bool
 	Reactions int64
-	Images    []ArtImage
+	// Raters is how many members rated the images (the shared post's 1-10
+	// buttons or /generate/rate), Rating their average.
+	Raters int64
+	Rating float64
+	Images []ArtImage
 }
 
 // ArtImage is one image of a shared request: its blob ref (served at
