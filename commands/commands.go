@@ -51,6 +51,8 @@ type Config struct {
 	AuditChannelID string `json:"audit_channel_id"`
 	// ModeratorRoleIDs may use /kudos award.
 	ModeratorRoleIDs []string `json:"moderator_role_ids"`
+	// RoleLimits bounds /imagine and /write per role (role_limits.go).
+	RoleLimits RoleLimits `json:"role_limits"`
 	// PublicURL is the horde API address shown to worker owners.
 	PublicURL string `json:"-"`
 	// WebURL, when set, is the web pages' address: progress messages link
@@ -129,15 +131,16 @@ type Deps struct {
 // Set is every command and button handler, plus the watchers that deliver
 // results. Create it with New.
 type Set struct {
-	cfg     Config
-	horde   Horde
-	kudos   Kudos
-	dstore  DeliveryStore
-	shares  SharedPostStore
-	mod     Moderation
-	filter  PromptChecker
-	ratings Ratings // nil: shared posts carry no rating buttons
-	log     *slog.Logger
+	cfg       Config
+	horde     Horde
+	kudos     Kudos
+	dstore    DeliveryStore
+	shares    SharedPostStore
+	mod       Moderation
+	filter    PromptChecker
+	ratings   Ratings   // nil: shared posts carry no rating buttons
+	cooldowns cooldowns // members' last requests, for RoleLimits
+	log       *slog.Logger
 
 	cmds  map[string]*Command
 	comps map[string]*Component

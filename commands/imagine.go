@@ -127,7 +127,8 @@ func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 }
 
 func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error {
-	nr, shown, err := imagineRequest(interact.ParseOptions(ix.I))
+	o := interact.ParseOptions(ix.I)
+	nr, shown, err := imagineRequest(o)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 			return err
 		}
 	}
-	return s.submitAndWatch(ctx, ix, nr, shown)
+	return s.submitLimited(ctx, ix, o.Has, nr, shown)
 }
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and
@@ -195,9 +196,10 @@ func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *intera
 			return nil, fmt.Errorf("list %s models: %w", kind, err)
 		}
 		sortModels(models)
+		l, _ := s.limitsFor(ix)
 		var out []*discordgo.ApplicationCommandOptionChoice
 		for _, m := range models {
-			if typed != "" && !strings.Contains(strings.ToLower(m.Name), typed) {
+			if typed != "" && !strings.Contains(strings.ToLower(m.Name), typed) || !l.allowsModel(m.Name) {
 				continue
 			}
 			label := clip(fmt.Sprintf("%s (%d workers, %d queued)", m.Name, m.Workers, m.Jobs), 100)

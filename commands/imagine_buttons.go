@@ -97,7 +97,7 @@ func (s *Set) handleRerun(variation bool) func(context.Context, *interact.Intera
 			Kind: horde.KindImage, Prompt: old.Prompt, Image: &params, Models: old.Models, N: old.N,
 			NSFW: old.NSFW, R2: true, ClientAgent: clientAgent, Source: "discord",
 		}
-		return s.submitAndWatch(ctx, ix, nr, shownPrompt(old.Prompt))
+		return s.submitLimited(ctx, ix, allGiven, nr, shownPrompt(old.Prompt))
 	}
 }
 

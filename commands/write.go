@@ -55,7 +55,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	if m := o.String("model", ""); m != "" {
 		nr.Models = []string{m}
 	}
-	return s.submitAndWatch(ctx, ix, nr, prompt)
+	return s.submitLimited(ctx, ix, o.Has, nr, prompt)
 }
 
 // textResult is the finished /write message: the text inline, or as a file

@@ -149,6 +149,9 @@ func validateDiscord(c bot.Config, apiListen string) error {
 	if err := c.RoleRewards.Validate(); err != nil {
 		return fmt.Errorf("config: discord.%w", err)
 	}
+	if err := c.RoleLimits.Validate(); err != nil {
+		return fmt.Errorf("config: discord.%w", err)
+	}
 	if c.Shards.Count < 0 {
 		return fmt.Errorf("config: discord.shards.count must not be negative (0 asks Discord)")
 	}

@@ -97,6 +97,13 @@ func TestLoadConfig(t *testing.T) {
 			}
 		}},
 		{name: "a role reward without a threshold is an error", file: "discord:\n  role_rewards:\n    roles: [{role_id: \"9\"}]\n", wantErr: "discord.role_rewards.roles[0]"},
+		{name: "role limits from the file", file: "discord:\n  role_limits:\n    default: {max_steps: 30, cooldown: 30s}\n    roles: [{role_id: \"9\", max_steps: 100}]\n", check: func(t *testing.T, c Config) {
+			r := c.Discord.RoleLimits
+			if r.Default.MaxSteps != 30 || r.Default.Cooldown.Std() != 30*time.Second || len(r.Roles) != 1 || r.For([]string{"9"}).MaxSteps != 100 {
+				t.Fatalf("role limits: %+v", r)
+			}
+		}},
+		{name: "a negative role limit is an error", file: "discord:\n  role_limits:\n    default: {max_count: -1}\n", wantErr: "discord.role_limits.default"},
 		{name: "what the program sets is no discord key", file: "discord:\n  poll_interval: 1s\n", wantErr: "poll_interval"},
 		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {
 			if c.MetricsListen != "127.0.0.1:9464" {

@@ -1,0 +1,279 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// RoleLimits says, per Discord role, what members may ask of /imagine and
+// /write. A member's limits are the most generous of Default and the tiers
+// of the roles they hold. With no RoleLimits configured everything the
+// commands offer is allowed.
+type RoleLimits struct {
+	// Default applies to every member, whatever their roles.
+	Default Limits `json:"default"`
+	// Roles are the tiers, each for the holders of one role.
+	Roles []RoleLimit `json:"roles"`
+}
+
+// RoleLimit is one role's tier.
+type RoleLimit struct {
+	RoleID string `json:"role_id"`
+	Limits
+}
+
+// Limits are a tier's maxima. In Default, a zero maximum or an empty model
+// list is no limit beyond the command's own; in a role's tier, a zero or
+// empty value leaves the default's, and a set one raises it (a longer
+// model list is the union, a shorter cooldown replaces it).
+type Limits struct {
+	MaxSteps  int      `json:"max_steps"`  // /imagine steps
+	MaxCount  int      `json:"max_count"`  // /imagine count
+	MaxPixels int      `json:"max_pixels"` // /imagine width x height
+	MaxLength int      `json:"max_length"` // /write max_length, in tokens
+	Models    []string `json:"models"`     // the models the tier may ask for by name
+	// NSFW allows the nsfw option (still only in age-restricted channels);
+	// with role limits configured, NSFW needs a tier that allows it.
+	NSFW bool `json:"nsfw"`
+	// Cooldown is the least time between two of a member's /imagine or
+	// /write requests (0: none).
+	Cooldown kudos.Duration `json:"cooldown"`
+}
+
+// Enabled reports whether any limit is configured.
+func (r RoleLimits) Enabled() bool {
+	return len(r.Roles) > 0 || !r.Default.isZero()
+}
+
+func (l Limits) isZero() bool {
+	return l.MaxSteps == 0 && l.MaxCount == 0 && l.MaxPixels == 0 && l.MaxLength == 0 && len(l.Models) == 0 && !l.NSFW && l.Cooldown == 0
+}
+
+// Validate checks the tiers: a role id each, no role twice, no negative values.
+func (r RoleLimits) Validate() error {
+	seen := map[string]bool{}
+	check := func(where string, l Limits) error {
+		if l.MaxSteps < 0 || l.MaxCount < 0 || l.MaxPixels < 0 || l.MaxLength < 0 || l.Cooldown < 0 {
+			return fmt.Errorf("%s: limits must not be negative", where)
+		}
+		return nil
+	}
+	if err := check("role_limits.default", r.Default); err != nil {
+		return err
+	}
+	for i, t := range r.Roles {
+		where := fmt.Sprintf("role_limits.roles[%d]", i)
+		if t.RoleID == "" {
+			return fmt.Errorf("%s: role_id is required", where)
+		}
+		if seen[t.RoleID] {
+			return fmt.Errorf("%s: role %s is listed twice", where, t.RoleID)
+		}
+		seen[t.RoleID] = true
+		if err := check(where, t.Limits); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// For returns the limits of a member holding roles: the most generous of
+// the default and their tiers (see Limits).
+func (r RoleLimits) For(roles []string) Limits {
+	out := r.Default
+	for _, t := range r.Roles {
+		if slices.Contains(roles, t.RoleID) {
+			out = out.join(t.Limits)
+		}
+	}
+	return out
+}
+
+func (l Limits) join(o Limits) Limits {
+	// A tier's zero leaves l's value; l's zero (no limit) stays.
+	most := func(a, b int) int {
+		if a == 0 || b == 0 {
+			return a
+		}
+		return max(a, b)
+	}
+	l.MaxSteps, l.MaxCount = most(l.MaxSteps, o.MaxSteps), most(l.MaxCount, o.MaxCount)
+	l.MaxPixels, l.MaxLength = most(l.MaxPixels, o.MaxPixels), most(l.MaxLength, o.MaxLength)
+	if len(l.Models) > 0 && len(o.Models) > 0 {
+		l.Models = union(l.Models, o.Models)
+	}
+	l.NSFW = l.NSFW || o.NSFW
+	if o.Cooldown > 0 && (l.Cooldown == 0 || o.Cooldown < l.Cooldown) {
+		l.Cooldown = o.Cooldown
+	}
+	return l
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, s := range b {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// allowsModel reports whether the tier may ask for model by name.
+func (l Limits) allowsModel(model string) bool {
+	return len(l.Models) == 0 || slices.ContainsFunc(l.Models, func(m string) bool { return strings.EqualFold(m, model) })
+}
+
+// check refuses what a request asks beyond l, naming the roles that would
+// allow it.
+func (r RoleLimits) check(l Limits, nr horde.NewRequest) error {
+	over := func(limit, v int) bool { return limit > 0 && v > limit }
+	refuse := func(code, what string, allows func(Limits) bool) error {
+		return horde.Errorf(horde.KindForbidden, code, "%s%s", what, r.whoMay(allows))
+	}
+	if p := nr.Image; p != nil {
+		if over(l.MaxSteps, p.Steps) {
+			return refuse("RoleSteps", fmt.Sprintf("Your roles allow at most %d steps.", l.MaxSteps),
+				func(t Limits) bool { return !over(t.MaxSteps, p.Steps) })
+		}
+		if over(l.MaxCount, nr.N) {
+			return refuse("RoleCount", fmt.Sprintf("Your roles allow at most %d images at once.", l.MaxCount),
+				func(t Limits) bool { return !over(t.MaxCount, nr.N) })
+		}
+		if px := p.Width * p.Height; over(l.MaxPixels, px) {
+			return refuse("RoleSize", fmt.Sprintf("Your roles allow images of at most %d pixels (%dx%d is %d).", l.MaxPixels, p.Width, p.Height, px),
+				func(t Limits) bool { return !over(t.MaxPixels, px) })
+		}
+	}
+	if p := nr.Text; p != nil && over(l.MaxLength, p.MaxLength) {
+		return refuse("RoleLength", fmt.Sprintf("Your roles allow at most %d tokens.", l.MaxLength),
+			func(t Limits) bool { return !over(t.MaxLength, p.MaxLength) })
+	}
+	for _, m := range nr.Models {
+		if !l.allowsModel(m) {
+			return refuse("RoleModel", fmt.Sprintf("Your roles may not ask for the model %s.", m),
+				func(t Limits) bool { return t.allowsModel(m) })
+		}
+	}
+	if nr.NSFW && !l.NSFW {
+		return refuse("RoleNSFW", "Your roles may not ask for NSFW images.", func(t Limits) bool { return t.NSFW })
+	}
+	return nil
+}
+
+// whoMay names the roles whose tier would allow what allows accepts.
+func (r RoleLimits) whoMay(allows func(Limits) bool) string {
+	var roles []string
+	for _, t := range r.Roles {
+		if allows(r.Default.join(t.Limits)) {
+			roles = append(roles, "<@&"+t.RoleID+">")
+		}
+	}
+	if len(roles) == 0 {
+		return ""
+	}
+	return " The role " + strings.Join(roles, " or ") + " would allow it."
+}
+
+// cooldowns remembers each member's last request, for Limits.Cooldown.
+// It is per process: with several processes a member may be served once by
+// each within a cooldown.
+type cooldowns struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+// wait reports how long the member must still wait.
+func (c *cooldowns) wait(memberID string, cooldown time.Duration, now time.Time) time.Duration {
+	if cooldown <= 0 {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.last[memberID]; ok && now.Sub(t) < cooldown {
+		return cooldown - now.Sub(t)
+	}
+	return 0
+}
+
+// record notes a member's accepted request at now; entries older than
+// forget are dropped as the map grows, so it stays bounded.
+func (c *cooldowns) record(memberID string, now time.Time, forget time.Duration) {
+	if forget <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last == nil {
+		c.last = map[string]time.Time{}
+	}
+	if len(c.last) >= 10_000 {
+		for id, t := range c.last {
+			if now.Sub(t) >= forget {
+				delete(c.last, id)
+			}
+		}
+	}
+	c.last[memberID] = now
+}
+
+// limitsFor returns the caller's limits, and whether any are configured.
+func (s *Set) limitsFor(ix *interact.Interaction) (Limits, bool) {
+	if !s.cfg.RoleLimits.Enabled() {
+		return Limits{}, false
+	}
+	var roles []string
+	if ix.Member != nil {
+		roles = ix.Member.Roles
+	}
+	return s.cfg.RoleLimits.For(roles), true
+}
+
+// applyRoleLimits holds a request to the caller's role limits: options the
+// member left out follow them (fewer default steps or tokens when a tier
+// allows fewer), what they asked beyond them is refused naming the roles
+// that would allow it, and the cooldown starts.
+func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string) bool, nr *horde.NewRequest) error {
+	l, on := s.limitsFor(ix)
+	if !on {
+		return nil
+	}
+	if p := nr.Image; p != nil && !given("steps") && l.MaxSteps > 0 && p.Steps > l.MaxSteps {
+		p.Steps = l.MaxSteps
+	}
+	if p := nr.Text; p != nil && !given("max_length") && l.MaxLength > 0 && p.MaxLength > l.MaxLength {
+		p.MaxLength = l.MaxLength
+	}
+	if err := s.cfg.RoleLimits.check(l, *nr); err != nil {
+		return err
+	}
+	if wait := s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), s.cfg.Clock.Now()); wait > 0 {
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait.Round(time.Second))
+	}
+	return nil
+}
+
+// submitLimited is submitAndWatch for a request held to the role limits
+// (given says which options the member set; a rerun button sets them all):
+// an accepted request starts the caller's cooldown.
+func (s *Set) submitLimited(ctx context.Context, ix *interact.Interaction, given func(option string) bool, nr horde.NewRequest, shown string) error {
+	if err := s.applyRoleLimits(ix, given, &nr); err != nil {
+		return err
+	}
+	err := s.submitAndWatch(ctx, ix, nr, shown)
+	if l, on := s.limitsFor(ix); on && err == nil {
+		s.cooldowns.record(ix.Caller.ID, s.cfg.Clock.Now(), l.Cooldown.Std())
+	}
+	return err
+}
+
+// allGiven is the given of a request repeated from another: every option counts as asked for.
+func allGiven(string) bool { return true }
