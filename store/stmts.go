@@ -12,7 +12,7 @@ import (
 // commit's savepoints. Any other query text runs unprepared.
 var writeQueries = []string{
 	"SAVEPOINT op", "ROLLBACK TO op", "RELEASE op",
-	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qInsertHold,
+	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qAddLedgerDay, qAddLedgerTotal, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload,
