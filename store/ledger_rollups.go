@@ -11,7 +11,8 @@ import (
 )
 
 // The ledger's rollups (migration 00025): ledger_days sums the entries per
-// (kind, UTC day, user), ledger_totals per (kind, user) over all time.
+// (kind, UTC day, user), ledger_totals the positive ones per (kind, user)
+// over all time.
 // applyEntries adds each entry to both in the entry's transaction, so they
 // are exact; VerifyRollups proves it. The reads answer any window exactly
 // and without reading an entry per job: its whole days from ledger_days
@@ -134,7 +135,9 @@ type LedgerSums struct {
 }
 
 // RollupMismatch is a rollup row that differs from the ledger's entries it
-// sums (a row missing on either side reads as zeros).
+// sums (a row missing on either side reads as zeros). A ledger_totals row
+// sums only the positive entries: its Entries and Net are its Gains and
+// Earned.
 type RollupMismatch struct {
 	Table  string // "ledger_days" or "ledger_totals"
 	Kind   kudos.EntryKind
@@ -183,13 +186,15 @@ ORDER BY 1, 2, 3`, sides, day, ledgerSumColumns, rollupDiffers))
 	if err != nil {
 		return nil, err
 	}
-	totals, err := queryRows(ctx, s.r, "verify ledger totals", scan("ledger_totals"), fmt.Sprintf(`
-SELECT coalesce(r.kind, l.kind), 0, coalesce(r.user_id, l.user_id), %s
+	totals, err := queryRows(ctx, s.r, "verify ledger totals", scan("ledger_totals"), `
+SELECT coalesce(r.kind, l.kind), 0, coalesce(r.user_id, l.user_id),
+coalesce(r.gains, 0), coalesce(r.earned, 0), coalesce(r.gains, 0), coalesce(r.earned, 0),
+coalesce(l.gains, 0), coalesce(l.earned, 0), coalesce(l.gains, 0), coalesce(l.earned, 0)
 FROM ledger_totals r
-FULL OUTER JOIN (SELECT kind, user_id, %s FROM ledger GROUP BY kind, user_id) l
+FULL OUTER JOIN (SELECT kind, user_id, count(*) AS gains, sum(delta) AS earned FROM ledger WHERE delta > 0 GROUP BY kind, user_id) l
   ON l.kind = r.kind AND l.user_id = r.user_id
-%s
-ORDER BY 1, 3`, sides, ledgerSumColumns, rollupDiffers))
+WHERE coalesce(r.gains, 0) != coalesce(l.gains, 0) OR coalesce(r.earned, 0) != coalesce(l.earned, 0)
+ORDER BY 1, 3`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,10 @@
 -- Rollups that the leaderboards and the web pages read instead of the raw
 -- rows (issue 13: every page fast on a first view). The ledger summed per
--- (kind, UTC day, user) and per (kind, user) over all time, kept in step by
--- the transaction that appends each entry (store/ledger.go), checked against
--- the ledger by `hordebot kudos verify`; and the status snapshots summed per
--- hour, written with each minute (store/web_status.go). Both are backfilled
--- here. Times are unix nanoseconds; a day or an hour is named by its start,
+-- (kind, UTC day, user), and its positive entries per (kind, user) over all
+-- time, kept in step by the transaction that appends each entry
+-- (store/ledger.go) and checked against the ledger by `hordebot kudos
+-- verify`; and the status snapshots summed per hour, written with each
+-- minute (store/web_status.go). All are backfilled here. Times are unix nanoseconds; a day or an hour is named by its start,
 -- found by floor division (at - ((at % len) + len) % len), right for any sign.
 
 -- +goose Up
@@ -22,14 +22,14 @@ CREATE TABLE ledger_days (
 -- A member's days (the member page's chart).
 CREATE INDEX ledger_days_user ON ledger_days (user_id, day);
 
--- One row per (kind, user) with an entry: the same sums over all time.
+-- One row per (kind, user) with a positive entry: what the user earned of
+-- that kind over all time (the all-time leaderboards, a member's awards).
+-- Costs and other debits are left out: nothing reads them all time.
 CREATE TABLE ledger_totals (
     kind    TEXT    NOT NULL,
     user_id INTEGER NOT NULL,
-    entries INTEGER NOT NULL DEFAULT 0,
-    net     INTEGER NOT NULL DEFAULT 0,
-    gains   INTEGER NOT NULL DEFAULT 0,
-    earned  INTEGER NOT NULL DEFAULT 0,
+    gains   INTEGER NOT NULL DEFAULT 0, -- entries with a positive delta
+    earned  INTEGER NOT NULL DEFAULT 0, -- the sum of those deltas
     PRIMARY KEY (kind, user_id)
 ) WITHOUT ROWID;
 
@@ -39,9 +39,9 @@ SELECT kind, at - ((at % 86400000000000) + 86400000000000) % 86400000000000 AS d
        sum(CASE WHEN delta > 0 THEN 1 ELSE 0 END), sum(CASE WHEN delta > 0 THEN delta ELSE 0 END)
 FROM ledger GROUP BY kind, d, user_id;
 
-INSERT INTO ledger_totals (kind, user_id, entries, net, gains, earned)
-SELECT kind, user_id, sum(entries), sum(net), sum(gains), sum(earned)
-FROM ledger_days GROUP BY kind, user_id;
+INSERT INTO ledger_totals (kind, user_id, gains, earned)
+SELECT kind, user_id, sum(gains), sum(earned)
+FROM ledger_days WHERE gains > 0 GROUP BY kind, user_id;
 
 -- One row per hour with a snapshot: the sums of its minutes (the largest
 -- median wait), which the month's charts group into their buckets.
