@@ -195,14 +195,17 @@ row "RSS of hordebot api, $waiting waiting (async over HTTP)" \
 echo
 echo "Web pages, server time per page at 100,000 requests and 10,000 members. served: a running server's"
 echo "page with the page cache off (every request renders; the leaderboards and the month's charts as the"
-echo "pages' 2-minute memo keeps them, refreshed in the background); cold: everything read from the store:"
+echo "pages' 2-minute memo keeps them, refreshed in the background); cold: a first view, nothing memoised,"
+echo "everything read from the store (mean of the run; the run's first load in brackets):"
 echo
-row "page" "served / cold" "goal (served)"
+row "page" "served / cold (first)" "goal < 50 ms: served / cold"
 row "----" "----" "----"
 for p in status leaderboard-week leaderboard-all gallery-new gallery-top member worker request; do
 	v="$(metric "BenchmarkPages/$p/served" ms/page)"
 	c="$(metric "BenchmarkPages/$p/cold" ms/page)"
-	row "$p" "$(scaled "$v" 1 '%.1f ms') / $(scaled "$c" 1 '%.1f ms')" "< 50 ms: $(verdict "$v" '<=' 50)"
+	f="$(metric "BenchmarkPages/$p/cold" first-ms)"
+	row "$p" "$(scaled "$v" 1 '%.1f ms') / $(scaled "$c" 1 '%.1f ms') ($(scaled "$f" 1 '%.1f'))" \
+		"$(verdict "$v" '<=' 50) / $(verdict "$c" '<=' 50)"
 done
 echo
 echo "Other figures:"

@@ -122,6 +122,13 @@ func mustVerify(tb testing.TB, s *store.Store) {
 	if len(m) != 0 {
 		tb.Fatalf("verify: mismatches %+v", m)
 	}
+	r, err := s.VerifyRollups(context.Background())
+	if err != nil {
+		tb.Fatalf("verify rollups: %v", err)
+	}
+	if len(r) != 0 {
+		tb.Fatalf("verify rollups: mismatches %+v", r)
+	}
 }
 
 // wantKind fails unless err has kind k (and, when target is set, errors.Is target).

@@ -194,7 +194,7 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 				return fmt.Errorf("finish job %s: %w", j.ID, err)
 			}
 		}
-		if err := spendSharedKey(ctx, tx, requestID, chargedOf(f.Entries)); err != nil {
+		if err := s.spendSharedKey(ctx, tx, requestID, chargedOf(f.Entries)); err != nil {
 			return err
 		}
 		if len(f.Holds) > 0 {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/hordebot/hordebot/kudos"
@@ -27,13 +26,6 @@ var cleanupQueries = []string{
 	`DELETE FROM awards WHERE state = 'pending' AND settle_at < ?`,
 	`DELETE FROM art_reactions WHERE at < ?`,
 	`DELETE FROM art_reactors WHERE first_at < ?`,
-}
-
-// earningsQuery sums positive entries of n kinds per user over a period.
-func earningsQuery(n int) string {
-	return `SELECT user_id, sum(delta) AS earned FROM ledger
-WHERE kind IN (?` + strings.Repeat(",?", n-1) + `) AND at >= ? AND at < ? AND delta > 0
-GROUP BY user_id ORDER BY earned DESC, user_id LIMIT ?`
 }
 
 // RecordArtReaction records a reaction added to or removed from an art post.
@@ -118,23 +110,6 @@ func (s *Store) LastTally(ctx context.Context, name string) (string, error) {
 		return "", fmt.Errorf("last %s tally: %w", name, err)
 	}
 	return period, nil
-}
-
-// Earnings returns the top earners of the given kinds in [from, to).
-func (s *Store) Earnings(ctx context.Context, kinds []kudos.EntryKind, from, to time.Time, limit int) ([]kudos.Earner, error) {
-	if len(kinds) == 0 || limit <= 0 {
-		return nil, nil
-	}
-	args := make([]any, 0, len(kinds)+3)
-	for _, k := range kinds {
-		args = append(args, string(k))
-	}
-	args = append(args, nanos(from), nanos(to), limit)
-	return queryRows(ctx, s.r, "read earnings", func(row scanner) (kudos.Earner, error) {
-		var e kudos.Earner
-		err := row.Scan(&e.UserID, &e.Kudos)
-		return e, err
-	}, earningsQuery(len(kinds)), args...)
 }
 
 // CleanupKudos deletes revoked and never-settled awards and art reaction

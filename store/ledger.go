@@ -18,7 +18,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 ON CONFLICT (user_id) DO UPDATE SET kudos = kudos + excluded.kudos`
 	qAddBalanceFloor = `UPDATE balances SET kudos = kudos + ?1 WHERE user_id = ?2 AND kudos + ?1 >= ?3`
 	qBalance         = `SELECT kudos FROM balances WHERE user_id = ?`
-	qHistory         = `SELECT id, user_id, delta, kind, reason, actor_id, ref, key, at
+	// The rollups (00025) of an entry: its (kind, UTC day, user) with the
+	// arguments kind, day, user, delta, gain (1 or 0), earned (delta or 0);
+	// for a positive one its (kind, user) all time: kind, user, delta.
+	qAddLedgerDay = `INSERT INTO ledger_days (kind, day, user_id, entries, net, gains, earned) VALUES (?, ?, ?, 1, ?, ?, ?)
+ON CONFLICT (kind, day, user_id) DO UPDATE SET entries = ledger_days.entries + 1, net = ledger_days.net + excluded.net,
+gains = ledger_days.gains + excluded.gains, earned = ledger_days.earned + excluded.earned`
+	qAddLedgerTotal = `INSERT INTO ledger_totals (kind, user_id, gains, earned) VALUES (?, ?, 1, ?)
+ON CONFLICT (kind, user_id) DO UPDATE SET gains = ledger_totals.gains + 1, earned = ledger_totals.earned + excluded.earned`
+	qHistory = `SELECT id, user_id, delta, kind, reason, actor_id, ref, key, at
 FROM ledger WHERE user_id = ? ORDER BY at DESC, id DESC LIMIT ?`
 )
 
@@ -78,13 +86,33 @@ func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.En
 			if _, err := s.exec(ctx, tx, qAddBalance, e.UserID, e.Delta); err != nil {
 				return nil, unavailable(fmt.Errorf("update balance of user %d: %w", e.UserID, err))
 			}
-			continue
+		} else if err := s.addBalanceFloor(ctx, tx, e); err != nil {
+			return nil, err
 		}
-		if err := s.addBalanceFloor(ctx, tx, e); err != nil {
+		if err := s.addRollups(ctx, tx, e, at); err != nil {
 			return nil, err
 		}
 	}
 	return applied, nil
+}
+
+// addRollups adds an appended entry, dated at, to its day's rollup row and,
+// if it is positive, to its all-time row (00025), in the entry's transaction.
+func (s *Store) addRollups(ctx context.Context, tx *sql.Tx, e kudos.Entry, at int64) error {
+	var gain, earned int64
+	if e.Delta > 0 {
+		gain, earned = 1, e.Delta
+	}
+	if _, err := s.exec(ctx, tx, qAddLedgerDay, string(e.Kind), floorTo(at, day), e.UserID, e.Delta, gain, earned); err != nil {
+		return unavailable(fmt.Errorf("ledger rollup of user %d, day: %w", e.UserID, err))
+	}
+	if e.Delta <= 0 {
+		return nil
+	}
+	if _, err := s.exec(ctx, tx, qAddLedgerTotal, string(e.Kind), e.UserID, e.Delta); err != nil {
+		return unavailable(fmt.Errorf("ledger rollup of user %d, all time: %w", e.UserID, err))
+	}
+	return nil
 }
 
 // addBalanceFloor adds e.Delta to the user's balance unless that takes it

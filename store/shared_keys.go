@@ -147,17 +147,21 @@ VALUES (?, ?, ?, ?, ?, ?)`, r.ID, x.SharedKey, x.Webhook, x.StyleID, x.Collectio
 	return nil
 }
 
+// qSpendSharedKey charges a request's shared key (if it has one) what the
+// request was charged: arguments charged, request id. Every submit runs it.
+const qSpendSharedKey = `UPDATE shared_keys SET utilized = utilized + ?1,
+kudos = CASE WHEN kudos = -1 THEN -1 ELSE max(kudos - ?1, 0) END
+WHERE key_hash = (SELECT shared_key_hash FROM request_extras WHERE request_id = ?2 AND shared_key_hash != '')`
+
 // spendSharedKey charges what a finished job's requester was charged to the
 // shared key its request was made with, if any: the budget goes down (never
 // below 0; an unlimited one stays) and utilized up. Part of FinishJob's
 // transaction.
-func spendSharedKey(ctx context.Context, tx *sql.Tx, requestID string, charged int64) error {
+func (s *Store) spendSharedKey(ctx context.Context, tx *sql.Tx, requestID string, charged int64) error {
 	if charged <= 0 {
 		return nil
 	}
-	_, err := tx.ExecContext(ctx, `UPDATE shared_keys SET utilized = utilized + ?1,
-kudos = CASE WHEN kudos = -1 THEN -1 ELSE max(kudos - ?1, 0) END
-WHERE key_hash = (SELECT shared_key_hash FROM request_extras WHERE request_id = ?2 AND shared_key_hash != '')`, charged, requestID)
+	_, err := s.exec(ctx, tx, qSpendSharedKey, charged, requestID)
 	if err != nil {
 		return unavailable(fmt.Errorf("spend shared key of request %s: %w", requestID, err))
 	}

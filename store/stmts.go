@@ -12,16 +12,16 @@ import (
 // commit's savepoints. Any other query text runs unprepared.
 var writeQueries = []string{
 	"SAVEPOINT op", "ROLLBACK TO op", "RELEASE op",
-	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qInsertHold,
+	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qAddLedgerDay, qAddLedgerTotal, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
-	qFailJob, qRequeueItem, qAddFault, qDeleteUpload,
+	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey,
 	qJobState, qRequestState,
 }
 
 // readQueries are prepared on the read pool: lookups on every API call.
 var readQueries = []string{
-	qCredential, qBalance, qSelectJob, qSelectRequest,
+	qCredential, qBalance, qSelectJob, qSelectRequest, qPopMessages,
 }
 
 // prepareAll prepares queries on db.
@@ -58,6 +58,20 @@ func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args .
 	}
 	return tx.QueryRowContext(ctx, query, args...)
 }
+
+// preparedReads is the read pool as a querier that runs the queries of
+// readQueries with their prepared statements (no parse per call).
+type preparedReads struct{ s *Store }
+
+func (p preparedReads) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st, ok := p.s.rstmts[query]; ok {
+		return st.QueryContext(ctx, args...)
+	}
+	return p.s.r.QueryContext(ctx, query, args...)
+}
+
+// reads is the read pool, prepared where possible.
+func (s *Store) reads() querier { return preparedReads{s} }
 
 // readRow runs a one-row query on the read pool, prepared when possible.
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {

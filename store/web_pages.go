@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -16,45 +15,76 @@ import (
 // What the web pages (horde/web) read: a member's kudos per day and awards,
 // and the shared art of the gallery.
 
-const day = int64(24 * time.Hour)
-
-// KudosByDay sums a member's ledger entries per UTC day in [from, to).
+// KudosByDay sums a member's ledger entries per UTC day in [from, to): the
+// whole days from the ledger's day rollup, a partial day at either end from
+// the ledger itself.
 func (s *Store) KudosByDay(ctx context.Context, userID int64, from, to time.Time) ([]web.KudosDay, error) {
-	return queryRows(ctx, s.r, fmt.Sprintf("kudos per day of user %d", userID), func(row scanner) (web.KudosDay, error) {
-		var d web.KudosDay
-		var n int64
-		err := row.Scan(&n, &d.Delta)
-		d.Day = fromNanos(n * day)
-		return d, err
-	}, `SELECT at / ? AS d, sum(delta) FROM ledger WHERE user_id = ? AND at >= ? AND at < ? GROUP BY d ORDER BY d`,
-		day, userID, nanos(from), nanos(to))
+	f, t := nanos(from), nanos(to)
+	if t <= f {
+		return nil, nil
+	}
+	what := fmt.Sprintf("kudos per day of user %d", userID)
+	var out []web.KudosDay
+	// partial adds the entries of [lo, hi), a part of one day.
+	partial := func(lo, hi int64) error {
+		if lo >= hi {
+			return nil
+		}
+		var n, sum int64
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(delta), 0) FROM ledger WHERE user_id = ? AND at >= ? AND at < ?`,
+			userID, lo, hi).Scan(&n, &sum); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if n > 0 {
+			out = append(out, web.KudosDay{Day: fromNanos(floorTo(lo, day)), Delta: sum})
+		}
+		return nil
+	}
+	first, last := ceilTo(f, day), floorTo(t, day)
+	if first > last { // within one day
+		return out, partial(f, t)
+	}
+	if err := partial(f, first); err != nil {
+		return nil, err
+	}
+	if first < last {
+		days, err := queryRows(ctx, s.r, what, func(row scanner) (web.KudosDay, error) {
+			var d web.KudosDay
+			var n int64
+			err := row.Scan(&n, &d.Delta)
+			d.Day = fromNanos(n)
+			return d, err
+		}, `SELECT day, sum(net) FROM ledger_days WHERE user_id = ? AND day >= ? AND day < ? GROUP BY day ORDER BY day`,
+			userID, first, last)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, days...)
+	}
+	if err := partial(last, t); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // AwardsReceived sums a member's positive entries of the given kinds, all
-// time. It reads the member's entries by user (ledger_user_at) and keeps
-// the kinds asked for: a filter on kind would lead the planner to the kind
-// index, which holds every member's rewards.
+// time, from the ledger's all-time rollup.
 func (s *Store) AwardsReceived(ctx context.Context, userID int64, kinds []kudos.EntryKind) ([]web.AwardTotal, error) {
 	if len(kinds) == 0 {
 		return nil, nil
 	}
-	all, err := queryRows(ctx, s.r, fmt.Sprintf("awards of user %d", userID), func(row scanner) (web.AwardTotal, error) {
+	args := []any{userID}
+	for _, k := range kinds {
+		args = append(args, string(k))
+	}
+	return queryRows(ctx, s.r, fmt.Sprintf("awards of user %d", userID), func(row scanner) (web.AwardTotal, error) {
 		var a web.AwardTotal
 		var kind string
 		err := row.Scan(&kind, &a.Count, &a.Kudos)
 		a.Kind = kudos.EntryKind(kind)
 		return a, err
-	}, `SELECT kind, count(*), sum(delta) FROM ledger WHERE user_id = ? AND delta > 0 GROUP BY kind ORDER BY kind`, userID)
-	if err != nil {
-		return nil, err
-	}
-	var out []web.AwardTotal
-	for _, a := range all {
-		if slices.Contains(kinds, a.Kind) {
-			out = append(out, a)
-		}
-	}
-	return out, nil
+	}, `SELECT kind, gains, earned FROM ledger_totals WHERE user_id = ? AND kind IN (?`+strings.Repeat(",?", len(kinds)-1)+`)
+AND gains > 0 ORDER BY kind`, args...)
 }
 
 // SharedArt returns the posts shared to the art channel that q selects,

@@ -43,6 +43,16 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 // WorkerMessages returns the messages q selects, oldest first. A user's
 // messages include those to no worker in particular, as on the AI Horde.
 func (s *Store) WorkerMessages(ctx context.Context, q horde.MessageQuery) ([]horde.WorkerMessage, error) {
+	query, args := workerMessagesQuery(q)
+	return queryRows(ctx, s.reads(), "worker messages", scanWorkerMessage, query, args...)
+}
+
+// qPopMessages is the query of the messages every pop shows its worker
+// (horde.ActiveWorkerMessages): prepared on the read pool.
+var qPopMessages, _ = workerMessagesQuery(horde.MessageQuery{WorkerID: "w", ToNoWorkerToo: true, Validity: horde.MessagesActive})
+
+// workerMessagesQuery is WorkerMessages' query for q and its arguments.
+func workerMessagesQuery(q horde.MessageQuery) (string, []any) {
 	var where []string
 	var args []any
 	if q.UserID != nil {
@@ -70,8 +80,7 @@ func (s *Store) WorkerMessages(ctx context.Context, q horde.MessageQuery) ([]hor
 		query += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	query += ` ORDER BY created_at, id LIMIT ? OFFSET ?`
-	args = append(args, q.Limit, q.Offset)
-	return queryRows(ctx, s.r, "worker messages", scanWorkerMessage, query, args...)
+	return query, append(args, q.Limit, q.Offset)
 }
 
 // WorkerMessage returns one message; ErrNotFound if none.

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/store"
@@ -37,11 +38,33 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	for _, m := range bad {
 		fmt.Fprintf(stdout, "user %d: balance %d, ledger sum %d\n", m.UserID, m.Balance, m.Sum)
 	}
-	if len(bad) > 0 {
+	badRollups, err := st.VerifyRollups(ctx)
+	if err != nil {
+		return fmt.Errorf("verify ledger rollups: %w", err)
+	}
+	for _, m := range badRollups {
+		where := "all time"
+		if m.Table == "ledger_days" {
+			where = m.Day.Format(time.DateOnly)
+		}
+		fmt.Fprintf(stdout, "user %d: %s %s in %s: rollup %s, ledger %s\n", m.UserID, m.Kind, where, m.Table, sums(m.Stored), sums(m.Ledger))
+	}
+	switch {
+	case len(bad) > 0 && len(badRollups) > 0:
+		return fmt.Errorf("%d balances and %d ledger rollups differ from the ledger", len(bad), len(badRollups))
+	case len(bad) > 0:
 		return fmt.Errorf("%d balances differ from the ledger", len(bad))
+	case len(badRollups) > 0:
+		return fmt.Errorf("%d ledger rollups (what the leaderboards and web pages read) differ from the ledger", len(badRollups))
 	}
 	fmt.Fprintln(stdout, "ok: every balance equals the sum of its ledger entries")
+	fmt.Fprintln(stdout, "ok: every ledger rollup (per day and all time) equals the sums of its ledger entries")
 	return nil
+}
+
+// sums prints a rollup row's sums.
+func sums(s store.LedgerSums) string {
+	return fmt.Sprintf("%d entries summing %d (%d positive summing %d)", s.Entries, s.Net, s.Gains, s.Earned)
 }
 
 // cmdMigrate applies the migrations (Open does) and exits.
