@@ -59,8 +59,9 @@ FROM users u LEFT JOIN balances b ON b.user_id = u.id WHERE u.discord_id IN `+in
 	for id := range byUser {
 		uargs = append(uargs, id)
 	}
-	rows, err = s.r.QueryContext(ctx, `SELECT user_id, kind, sum(delta) FROM ledger
-WHERE delta > 0 AND user_id IN (?`+strings.Repeat(",?", len(uargs)-1)+`) GROUP BY user_id, kind`, uargs...)
+	// The all-time rollup of positive entries (ledger_rollups.go), kept by every ledger insert.
+	rows, err = s.r.QueryContext(ctx, `SELECT user_id, kind, earned FROM ledger_totals
+WHERE user_id IN (?`+strings.Repeat(",?", len(uargs)-1)+`)`, uargs...)
 	if err != nil {
 		return err
 	}
