@@ -60,8 +60,14 @@ FROM users u LEFT JOIN balances b ON b.user_id = u.id WHERE u.discord_id IN `+in
 		uargs = append(uargs, id)
 	}
 	// The all-time rollup of positive entries (ledger_rollups.go), kept by every ledger insert.
+	// Both IN lists make it seeks on the (kind, user_id) key.
+	kinds := make([]any, len(kudos.EarningKinds))
+	for i, k := range kudos.EarningKinds {
+		kinds[i] = string(k)
+	}
 	rows, err = s.r.QueryContext(ctx, `SELECT user_id, kind, earned FROM ledger_totals
-WHERE user_id IN (?`+strings.Repeat(",?", len(uargs)-1)+`)`, uargs...)
+WHERE kind IN (?`+strings.Repeat(",?", len(kinds)-1)+`) AND user_id IN (?`+strings.Repeat(",?", len(uargs)-1)+`)`,
+		append(kinds, uargs...)...)
 	if err != nil {
 		return err
 	}
