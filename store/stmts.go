@@ -15,7 +15,7 @@ var writeQueries = []string{
 	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
-	qFailJob, qRequeueItem, qAddFault, qDeleteUpload,
+	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qDeleteJobPreview,
 	qJobState, qRequestState,
 }
 
