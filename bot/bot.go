@@ -159,6 +159,8 @@ type Deps struct {
 	Moderation commands.Moderation
 	// Filter serves /mod filter test; nil disables it.
 	Filter commands.PromptChecker
+	// Previews shows live previews in /imagine progress messages; nil: none.
+	Previews commands.Previews
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -276,7 +278,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		ccfg.ResumeFilter = b.ownsGuild
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
-		Moderation: b.deps.Moderation, Filter: b.deps.Filter})
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Previews: b.deps.Previews})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

@@ -122,6 +122,9 @@ type Deps struct {
 	Moderation Moderation
 	// Filter serves /mod filter test; nil disables that subcommand.
 	Filter PromptChecker
+	// Previews, if set, gives the live previews the /imagine progress
+	// message shows while its images are made; nil: none are shown.
+	Previews Previews
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -134,6 +137,7 @@ type Set struct {
 	shares SharedPostStore
 	mod    Moderation
 	filter PromptChecker
+	pv     Previews // nil: no live previews
 	log    *slog.Logger
 
 	cmds  map[string]*Command
@@ -153,7 +157,7 @@ func New(cfg Config, deps Deps) *Set {
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
-		mod: deps.Moderation, filter: deps.Filter,
+		mod: deps.Moderation, filter: deps.Filter, pv: deps.Previews,
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)

@@ -37,7 +37,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 	for _, o := range options {
 		o(&cfg)
 	}
-	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter})
+	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter, Previews: a.Previews})
 	a.hooks.set(b)
 	return b
 }
