@@ -166,6 +166,8 @@ type Deps struct {
 	Roles RoleStandings
 	// Ratings puts rating buttons on shared posts; nil: none.
 	Ratings commands.Ratings
+	// Previews shows live previews in /imagine progress messages; nil: none.
+	Previews commands.Previews
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -284,7 +286,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		ccfg.ResumeFilter = b.ownsGuild
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
-		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings})
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

@@ -126,6 +126,9 @@ type Deps struct {
 	Filter PromptChecker
 	// Ratings, if set, puts 1-10 rating buttons on shared posts (share_ratings.go).
 	Ratings Ratings
+	// Previews, if set, gives the live previews the /imagine progress
+	// message shows while its images are made; nil: none are shown.
+	Previews Previews
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -140,6 +143,7 @@ type Set struct {
 	filter    PromptChecker
 	ratings   Ratings   // nil: shared posts carry no rating buttons
 	cooldowns cooldowns // members' last requests, for RoleLimits
+	pv        Previews  // nil: no live previews
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -159,7 +163,7 @@ func New(cfg Config, deps Deps) *Set {
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
-		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings,
+		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)

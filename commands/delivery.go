@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -110,10 +111,12 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 
 // watch polls a request until it finishes, editing its message with the
 // queue position and ETA (at most once per EditEvery), then delivers the
-// result. When ctx ends first the delivery stays persisted for the next run.
+// result. An image request's edit attaches its latest live preview when
+// there is a new one (previewFile). When ctx ends first the delivery stays
+// persisted for the next run.
 func (s *Set) watch(ctx context.Context, d delivery) {
 	var lastEdit time.Time
-	lastText := ""
+	lastText, lastPreview := "", ""
 	for {
 		p, err := s.horde.Check(ctx, d.RequestID)
 		switch {
@@ -131,12 +134,21 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 		default:
 			text := s.progressText(d, p)
 			now := s.cfg.Clock.Now()
-			if text != lastText && now.Sub(lastEdit) >= s.cfg.EditEvery && s.tokenFresh(d) {
-				if err := s.editOriginal(ctx, d, interact.Reply{Content: text}); err != nil {
-					s.log.Warn("progress edit failed", "request", d.RequestID, "err", err)
-				} else {
-					lastEdit, lastText = now, text
-				}
+			if now.Sub(lastEdit) < s.cfg.EditEvery || !s.tokenFresh(d) {
+				break
+			}
+			r := interact.Reply{Content: text}
+			etag := lastPreview
+			if f, tag := s.previewFile(ctx, d, p, lastPreview); f != nil {
+				r.Files, r.ReplaceFiles, etag = []*discordgo.File{f}, true, tag
+			}
+			if text == lastText && etag == lastPreview {
+				break
+			}
+			if err := s.editOriginal(ctx, d, r); err != nil {
+				s.log.Warn("progress edit failed", "request", d.RequestID, "err", err)
+			} else {
+				lastEdit, lastText, lastPreview = now, text, etag
 			}
 		}
 		t := time.NewTimer(s.cfg.PollInterval)
@@ -147,6 +159,31 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 		case <-t.C:
 		}
 	}
+}
+
+// previewFile is the latest live preview of d's request as an attachment,
+// with its ETag, when the request is an image request with a job in
+// progress and the preview is not the one shown (shown, an ETag): each
+// preview is uploaded once. nil when there is none to show.
+func (s *Set) previewFile(ctx context.Context, d delivery, p horde.Progress, shown string) (*discordgo.File, string) {
+	if s.pv == nil || d.Kind != horde.KindImage || p.Processing == 0 {
+		return nil, ""
+	}
+	pv, err := s.pv.Latest(ctx, d.RequestID)
+	if err != nil {
+		if !horde.IsKind(err, horde.KindNotFound) && ctx.Err() == nil {
+			s.log.Warn("read live preview", "request", d.RequestID, "err", err)
+		}
+		return nil, ""
+	}
+	if pv.ETag == shown || len(pv.Image) > s.cfg.MaxFileBytes {
+		return nil, ""
+	}
+	ext := strings.TrimPrefix(pv.ContentType, "image/")
+	if ext == "jpeg" {
+		ext = "jpg"
+	}
+	return &discordgo.File{Name: "preview." + ext, ContentType: pv.ContentType, Reader: bytes.NewReader(pv.Image)}, pv.ETag
 }
 
 // finish builds the result message of a finished request and delivers it.
@@ -188,6 +225,9 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 func (s *Set) deliver(ctx context.Context, d delivery, r interact.Reply) {
 	var err error
 	if s.tokenFresh(d) {
+		// The result replaces whatever the progress message showed: its
+		// live preview goes.
+		r.ReplaceFiles = true
 		if err = s.editOriginal(ctx, d, r); err == nil {
 			s.forget(ctx, d)
 			return

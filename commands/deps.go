@@ -45,6 +45,17 @@ type Horde interface {
 
 var _ Horde = (*horde.Horde)(nil)
 
+// Previews gives the latest live preview of a request (hordebot's
+// extension: a worker's partial render of a job in progress).
+// *horde.Previews satisfies it.
+type Previews interface {
+	// Latest returns the preview a request has now; KindNotFound when it
+	// has none (none was sent, or the job that sent it ended).
+	Latest(ctx context.Context, requestID string) (horde.Preview, error)
+}
+
+var _ Previews = (*horde.Previews)(nil)
+
 // DeliveryStore persists the results still to be delivered to Discord so
 // that a restart resumes watching them. *store.Store satisfies it. Payloads
 // are opaque to the store (JSON written by this package).

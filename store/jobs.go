@@ -170,6 +170,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, j.ID); err != nil {
 			return err
 		}
+		if err := s.deletePreviews(ctx, tx, qDeleteJobPreview, j.ID); err != nil {
+			return err
+		}
 		if _, err := s.exec(ctx, tx, qFinishItem, requestID, item); err != nil {
 			return unavailable(fmt.Errorf("finish item %d of request %s: %w", item, requestID, err))
 		}
@@ -286,6 +289,9 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 		}
 		// The failed job's upload will never be a result.
 		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, jobID); err != nil {
+			return err
+		}
+		if err := s.deletePreviews(ctx, tx, qDeleteJobPreview, jobID); err != nil {
 			return err
 		}
 		if _, err := s.exec(ctx, tx, qRequeueItem, requestID, item); err != nil {

@@ -210,6 +210,9 @@ WHERE request_id = ? AND state IN ('waiting', 'processing')`, string(itemState),
 WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nanos(at), id); err != nil {
 			return unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
 		}
+		if err := s.deletePreviews(ctx, tx, qDeleteRequestPreview, id); err != nil {
+			return err
+		}
 		// Uploads of its cancelled jobs will never be results.
 		uploaded, err = s.deleteUploads(ctx, tx, qDeleteRequestUploads, id)
 		return err

@@ -15,7 +15,7 @@ var writeQueries = []string{
 	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qAddLedgerDay, qAddLedgerTotal, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
-	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey,
+	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
 	qJobState, qRequestState,
 }
 

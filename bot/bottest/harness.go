@@ -63,9 +63,11 @@ type Harness struct {
 	Store *store.Store
 	Horde *horde.Horde
 	Kudos *kudos.Engine
-	Bot   *bot.Bot
-	Sess  *discordgo.Session
-	Cfg   bot.Config
+	// Previews are the workers' live previews, which the bot shows.
+	Previews *horde.Previews
+	Bot      *bot.Bot
+	Sess     *discordgo.Session
+	Cfg      bot.Config
 	// Events receives the kind of every gateway event the bot finished handling.
 	Events chan string
 
@@ -179,12 +181,13 @@ func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 	Must(h.T, err)
 	h.Kudos, err = kudos.New(h.Store, kcfg, h.Clock, kudos.WithLogger(QuietLogger()))
 	Must(h.T, err)
+	h.Previews = horde.NewPreviews(h.Horde, h.Store, horde.PreviewConfig{})
 }
 
 // Start builds the bot and starts it on a fresh session.
 func (h *Harness) Start() {
 	h.T.Helper()
-	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store,
+	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store, Previews: h.Previews,
 		Ratings: horde.NewRatings(h.Horde, h.Store, horde.RatingConfig{})})
 	s, err := h.Srv.NewSession(h.Srv.Token())
 	Must(h.T, err)

@@ -32,6 +32,9 @@ type Reply struct {
 	Components []discordgo.MessageComponent
 	Files      []*discordgo.File
 	Ephemeral  bool // only for a first response or a follow-up
+	// ReplaceFiles, for an edit, removes the message's earlier attachments:
+	// Files (if any) replace them. Without it an edit keeps them and adds Files.
+	ReplaceFiles bool
 }
 
 // Interaction is one interaction being handled: the event, the session it
@@ -239,6 +242,12 @@ func (r Reply) WebhookEdit() *discordgo.WebhookEdit {
 	}
 	if r.Components != nil {
 		e.Components = &r.Components
+	}
+	if r.ReplaceFiles {
+		// Discord keeps the attachments an edit's "attachments" lists, and
+		// adds the edit's new files: an empty list drops every earlier one.
+		none := []*discordgo.MessageAttachment{}
+		e.Attachments = &none
 	}
 	return e
 }

@@ -39,6 +39,10 @@ type App struct {
 	Ratings *horde.Ratings
 	API     http.Handler // the AI Horde API, and the web pages outside its prefix when they are on
 	Web     *web.Handler // the web pages; nil when web.enabled is off
+	// Previews are the workers' live previews (hordebot's extension), which
+	// the API takes and serves, the bot's progress edits and the request
+	// page show.
+	Previews *horde.Previews
 
 	// hooks lets the bot, built after the engine, receive the engine's
 	// callbacks (leaderboard posts, role lookups for recurring kudos).
@@ -133,7 +137,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
 	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks,
-		Ratings: horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap})}
+		Ratings:  horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap}),
+		Previews: horde.NewPreviews(h, st, horde.PreviewConfig{Check: imagecheck.Preview})}
 	timeouts, err := horde.NewIPTimeouts(ctx, st, clock)
 	if err != nil {
 		webhooks.Close()
@@ -165,6 +170,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		SharedKeys:   horde.NewSharedKeys(h, st),
 		Teams:        horde.NewTeams(h, st),
 		Modes:        modes,
+		Previews:     a.Previews,
 		Logger:       log,
 		MaxBodyBytes: int64(cfg.API.MaxBodyMiB) << 20,
 		KeyLimit:     api.RateLimit{Rate: rate.Limit(cfg.API.RatePerKey), Burst: cfg.API.BurstPerKey},

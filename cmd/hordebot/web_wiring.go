@@ -47,7 +47,8 @@ func (a *App) webHandler() (*web.Handler, error) {
 		}
 	}
 	h, err := web.New(a.Horde, a.Kudos, a.Store, assets.Web, web.Options{
-		Title: wc.Title, Community: wc.Community, Icon: icon, Clock: a.Clock, Logger: a.Log.With("component", "web"),
+		Title: wc.Title, Community: wc.Community, Icon: icon, Previews: a.Previews,
+		Clock: a.Clock, Logger: a.Log.With("component", "web"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)

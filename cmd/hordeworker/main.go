@@ -65,6 +65,9 @@ type config struct {
 	LimitMaxSteps    bool
 	ExtraSlowWorker  bool
 	PopInterval      time.Duration
+	Previews         bool
+	PreviewInterval  time.Duration
+	StepTime         time.Duration
 	Contact          string
 	LogLevel         slog.Level
 	APIKey           string
@@ -150,6 +153,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.BoolVar(&cfg.LimitMaxSteps, "limit-max-steps", false, "image: take no job with more steps than its model's average")
 	fs.BoolVar(&cfg.ExtraSlowWorker, "extra-slow-worker", false, "image: this worker is very slow (under 0.1 megapixel-steps/s); only requests that allow it")
 	fs.DurationVar(&cfg.PopInterval, "pop-interval", worker.DefaultPopInterval, "wait after a pop that found no job")
+	fs.BoolVar(&cfg.Previews, "previews", true, "image: send live previews of jobs in progress (hordebot's extension; a horde without them gets none after its first 404)")
+	fs.DurationVar(&cfg.PreviewInterval, "preview-interval", worker.DefaultPreviewInterval, "image: least time between two previews of one job (at least 1s)")
+	fs.DurationVar(&cfg.StepTime, "procedural-step-time", 0, "procedural: time each step of an image job takes, showing a partial render after each (0: drawn at once)")
 	fs.StringVar(&cfg.Contact, "contact", worker.DefaultContact, "contact sent in the Client-Agent header")
 	fs.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
@@ -198,6 +204,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.MaxPixels < 64*64 || cfg.MaxLength < 1 || cfg.MaxContextLength < 1 {
 		return config{}, errors.New("--max-pixels, --max-length and --max-context-length must be positive (max-pixels at least 4096)")
 	}
+	if cfg.PreviewInterval < time.Second {
+		return config{}, fmt.Errorf("--preview-interval %s: want at least 1s (the horde takes one preview a second per job)", cfg.PreviewInterval)
+	}
+	if cfg.StepTime < 0 || cfg.StepTime > worker.MaxProceduralStepTime {
+		return config{}, fmt.Errorf("--procedural-step-time %s: want 0..%s", cfg.StepTime, worker.MaxProceduralStepTime)
+	}
+	if cfg.StepTime > 0 && cfg.Backend != "procedural" {
+		return config{}, errors.New("--procedural-step-time is for --backend procedural")
+	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return config{}, fmt.Errorf("--log-level %q: %w", logLevel, err)
 	}
@@ -231,7 +246,7 @@ func isPublicHorde(host string) bool {
 func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
 	switch cfg.Backend {
 	case "procedural":
-		return worker.NewProcedural(), nil
+		return &worker.Procedural{StepTime: cfg.StepTime}, nil
 	case "a1111":
 		return worker.NewA1111(worker.A1111Options{URL: cfg.BackendURL, Logger: log})
 	case "kobold":
@@ -262,6 +277,8 @@ func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config 
 		ExtraSlowWorker:  cfg.ExtraSlowWorker,
 		Backend:          b,
 		PopInterval:      cfg.PopInterval,
+		Previews:         cfg.Previews,
+		PreviewInterval:  cfg.PreviewInterval,
 		Contact:          cfg.Contact,
 		Logger:           log,
 	}

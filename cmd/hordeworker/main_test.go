@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
@@ -43,6 +44,24 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("%+v", c)
 				}
 			}},
+		{name: "previews on by default", args: nil, getenv: withKey, check: func(t *testing.T, c config) {
+			if !c.Previews || c.PreviewInterval != worker.DefaultPreviewInterval || c.StepTime != 0 {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "previews off, a paced procedural backend", args: []string{"--previews=false", "--procedural-step-time", "50ms"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.Previews || c.StepTime != 50*time.Millisecond {
+					t.Errorf("%+v", c)
+				}
+				wc := workerConfig(c, nil, nil)
+				if wc.Previews {
+					t.Errorf("worker config has previews on: %+v", wc)
+				}
+			}},
+		{name: "preview interval under a second", args: []string{"--preview-interval", "500ms"}, getenv: withKey, wantErr: "--preview-interval"},
+		{name: "step time for a real backend", args: []string{"--backend", "a1111", "--models", "m", "--procedural-step-time", "1s"},
+			getenv: withKey, wantErr: "--procedural-step-time"},
 		{name: "max-batch over the AI Horde's amount", args: []string{"--max-batch", "21"}, getenv: withKey, wantErr: "--max-batch"},
 		{name: "openai text with its key", args: []string{"--kind", "text", "--backend", "openai", "--models", "m", "--backend-url", "http://gpu:8000/v1"},
 			getenv: withKey, check: func(t *testing.T, c config) {

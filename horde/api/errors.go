@@ -73,7 +73,10 @@ var aiHordeRC = map[string]string{
 // codeStatus overrides its kind's status for a code: an Idempotency-Key
 // reused for other content is 409 Conflict (issue 9.6), not the 400 the AI
 // Horde answers its other conflicts with.
-var codeStatus = map[string]int{kudos.RefuseKeyReused: http.StatusConflict}
+//
+// A preview of a job that is no longer processing is 409 JobFinished
+// (hordebot's live previews; the AI Horde has no such route).
+var codeStatus = map[string]int{kudos.RefuseKeyReused: http.StatusConflict, "JobFinished": http.StatusConflict}
 
 // RC is the rc a hordebot error code answers with (aiHordeRC).
 func RC(code string) string {

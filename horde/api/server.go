@@ -97,6 +97,10 @@ type Options struct {
 	// (/styles, /collections, a request's "style"); nil answers those
 	// routes 403 StylesDisabled and a request naming a style 404.
 	Styles horde.StyleStore
+	// Previews takes the workers' live previews and serves them (hordebot's
+	// extension, previews.go); nil answers both routes 404, as a horde
+	// without them does.
+	Previews *horde.Previews
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
@@ -189,6 +193,9 @@ func (s *server) routes() *http.ServeMux {
 	handle("POST /generate/pop", classDefault, s.imagePop)
 	handle("POST /generate/submit", classLargeBody, s.imageSubmit)
 	handle("POST /generate/rate/{id}", classDefault, s.rate)
+	// hordebot's live previews (previews.go); not AI Horde routes.
+	handle("PUT /generate/preview/{id}", classDefault, s.previewPut)
+	handle("GET /generate/status/{id}/preview", classDefault, s.previewGet)
 
 	handle("POST /generate/text/async", classDefault, s.unlessMaintenance(s.textAsync))
 	handle("GET /generate/text/status/{id}", classDefault, s.textStatus)
@@ -304,13 +311,15 @@ func (s *server) routes() *http.ServeMux {
 // submits: thousands a second on a busy horde. Their successes are logged
 // at debug level; their failures as any other.
 var quietRoutes = map[string]bool{
-	"POST " + Prefix + "/generate/pop":             true,
-	"POST " + Prefix + "/generate/text/pop":        true,
-	"POST " + Prefix + "/generate/submit":          true,
-	"POST " + Prefix + "/generate/text/submit":     true,
-	"GET " + Prefix + "/generate/check/{id}":       true,
-	"GET " + Prefix + "/generate/text/status/{id}": true,
-	"GET " + Prefix + "/status/heartbeat":          true,
+	"POST " + Prefix + "/generate/pop":                true,
+	"POST " + Prefix + "/generate/text/pop":           true,
+	"POST " + Prefix + "/generate/submit":             true,
+	"POST " + Prefix + "/generate/text/submit":        true,
+	"GET " + Prefix + "/generate/check/{id}":          true,
+	"GET " + Prefix + "/generate/text/status/{id}":    true,
+	"GET " + Prefix + "/status/heartbeat":             true,
+	"PUT " + Prefix + "/generate/preview/{id}":        true,
+	"GET " + Prefix + "/generate/status/{id}/preview": true,
 }
 
 // middleware wraps every route: panic recovery, CORS, rate limits, a log

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,6 +130,9 @@ func visit(t *testing.T, ctx context.Context, url string) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitReady("footer")); err != nil {
 		t.Fatalf("load %s: %v", url, err)
 	}
+	// The images too (the load event), so that checks of loaded images do
+	// not race them on a busy machine.
+	waitFor(t, ctx, `document.readyState === "complete"`, "the whole page loaded")
 }
 
 func evalInt(t *testing.T, ctx context.Context, js string) int {
@@ -261,12 +265,62 @@ func TestRequestPageUpdatesWhenItsJobFinishes(t *testing.T) {
 	if n := evalInt(t, ctx, `window.notReloaded ? 1 : 0`); n != 1 {
 		t.Error("the page reloaded instead of updating in place")
 	}
-	if n := evalInt(t, ctx, `[...document.querySelectorAll("#results img")].filter(i => i.complete && i.naturalWidth > 0).length`); n != 1 {
-		t.Errorf("%d result images loaded, want 1", n)
-	}
+	// The swapped-in section's image loads after it shows: wait for it.
+	waitFor(t, ctx, `[...document.querySelectorAll("#results img")].filter(i => i.complete && i.naturalWidth > 0).length === 1`,
+		"the result image loaded")
 	shot(t, ctx, "request-done-phone")
 	if len(*errs) > 0 {
 		t.Errorf("console errors: %q", *errs)
+	}
+}
+
+// TestRequestPageShowsTheLivePreview: while the job runs, the page shows
+// the worker's preview and, with no reload, each newer one; when the job
+// finishes the preview gives way to the result.
+func TestRequestPageShowsTheLivePreviewInABrowser(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	c := e.seed()
+	job := e.pop(c.gpu, "ada-gpu", true)
+	e.preview(c.gpu, job.Job.ID, solidPNG(64, 64, color.RGBA{R: 220, A: 255}))
+	ctx, errs := tab(t, 375, 740)
+	visit(t, ctx, e.srv.URL+"/r/"+c.waiting.ID)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.notReloaded = true`)); err != nil {
+		t.Fatal(err)
+	}
+	loaded := `(() => { const i = document.querySelector("#preview img"); return i && i.complete ? i.naturalWidth : 0 })()`
+	waitFor(t, ctx, loaded+` === 64`, "the first preview")
+	if got := text(t, ctx, "#state"); !strings.HasPrefix(got, "Generating") {
+		t.Errorf("state shows %q, want Generating", got)
+	}
+	shot(t, ctx, "request-preview-phone")
+
+	e.preview(c.gpu, job.Job.ID, solidPNG(96, 96, color.RGBA{G: 180, A: 255}))
+	waitFor(t, ctx, loaded+` === 96`, "the newer preview")
+
+	e.finish(c.gpu, job.Job.ID)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(`#live[data-done="true"] #results img`)); err != nil {
+		t.Fatalf("the page did not show the result: %v", err)
+	}
+	if n := evalInt(t, ctx, `document.querySelectorAll("#preview").length`); n != 0 {
+		t.Error("the finished request's page still shows a live preview")
+	}
+	if n := evalInt(t, ctx, `window.notReloaded ? 1 : 0`); n != 1 {
+		t.Error("the page reloaded instead of updating in place")
+	}
+	if n := evalInt(t, ctx, `document.documentElement.scrollWidth > window.innerWidth ? 1 : 0`); n != 0 {
+		t.Error("the phone-sized page scrolls sideways")
+	}
+	if len(*errs) > 0 {
+		t.Errorf("console errors: %q", *errs)
+	}
+}
+
+// waitFor waits until the JavaScript expression js is true in the tab
+// (bounded by the tab's deadline, not timed).
+func waitFor(t *testing.T, ctx context.Context, js, what string) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(50*time.Second))); err != nil {
+		t.Fatalf("the page did not show %s: %v", what, err)
 	}
 }
 

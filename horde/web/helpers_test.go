@@ -20,6 +20,7 @@ import (
 	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/horde/imagecheck"
 	"github.com/hordebot/hordebot/horde/web"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -40,6 +41,9 @@ type env struct {
 	pages *web.Handler
 	srv   *httptest.Server
 	keys  atomic.Int64
+	// previews are the workers' live previews, taken and served by the
+	// API and shown by the request page.
+	previews *horde.Previews
 }
 
 // start is a Wednesday noon, so that the week and the month hold the
@@ -64,11 +68,15 @@ func newEnv(tb testing.TB, opt web.Options) *env {
 	if opt.RatePerIP == 0 {
 		opt.RatePerIP, opt.BurstPerIP = 1e9, 1e9 // the fake clock never refills a bucket
 	}
+	e.previews = horde.NewPreviews(e.h, e.st, horde.PreviewConfig{Check: imagecheck.Preview})
+	if opt.Previews == nil {
+		opt.Previews = e.previews
+	}
 	if e.pages, err = web.New(e.h, e.k, e.st, assets.Web, opt); err != nil {
 		tb.Fatalf("new pages: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(api.Prefix+"/", api.New(e.h, api.Options{Clock: e.clock, Logger: discard}))
+	mux.Handle(api.Prefix+"/", api.New(e.h, api.Options{Clock: e.clock, Logger: discard, Previews: e.previews}))
 	mux.Handle("/", e.pages)
 	e.srv = httptest.NewServer(mux)
 	tb.Cleanup(e.srv.Close)
@@ -126,15 +134,51 @@ func (e *env) submit(u horde.User, prompt string, nsfw bool) horde.Request {
 // work pops one job as the worker and submits a real PNG for it.
 func (e *env) work(w horde.Credential, name string, nsfw bool) horde.Assignment {
 	e.tb.Helper()
+	a := e.pop(w, name, nsfw)
+	e.finish(w, a.Job.ID)
+	return a
+}
+
+// pop pops one job as the worker and leaves it processing.
+func (e *env) pop(w horde.Credential, name string, nsfw bool) horde.Assignment {
+	e.tb.Helper()
 	as, sk, err := e.h.Pop(e.ctx, w, horde.PopRequest{Kind: horde.KindImage, Name: name, Models: []string{"stable_diffusion"},
 		MaxPixels: 1024 * 1024, NSFW: nsfw, Amount: 1})
 	if err != nil || len(as) != 1 {
 		e.tb.Fatalf("pop as %s: %d jobs, skipped %v, err %v", name, len(as), sk, err)
 	}
-	if _, err := e.h.SubmitResult(e.ctx, w, horde.Submission{JobID: as[0].Job.ID, State: horde.ResultOK, Image: pngOf(as[0].Job.ID)}); err != nil {
-		e.tb.Fatalf("submit result of %s: %v", as[0].Job.ID, err)
-	}
 	return as[0]
+}
+
+// finish submits a real PNG for a processing job.
+func (e *env) finish(w horde.Credential, jobID string) {
+	e.tb.Helper()
+	if _, err := e.h.SubmitResult(e.ctx, w, horde.Submission{JobID: jobID, State: horde.ResultOK, Image: pngOf(jobID)}); err != nil {
+		e.tb.Fatalf("submit result of %s: %v", jobID, err)
+	}
+}
+
+// preview sends a live preview of a processing job as its worker would,
+// a second after the last one (the horde takes one a second per job).
+func (e *env) preview(w horde.Credential, jobID string, data []byte) {
+	e.tb.Helper()
+	e.clock.Advance(time.Second)
+	if _, err := e.previews.Put(e.ctx, w, jobID, data); err != nil {
+		e.tb.Fatalf("preview of %s: %v", jobID, err)
+	}
+}
+
+// solidPNG is a w x h PNG of one colour: a live preview.
+func solidPNG(w, h int, c color.RGBA) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	_ = png.Encode(&b, img)
+	return b.Bytes()
 }
 
 // pngOf is a small real image, its colour from s.

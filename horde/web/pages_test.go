@@ -1,7 +1,10 @@
 package web_test
 
 import (
+	"bytes"
 	"fmt"
+	"image/color"
+	"io"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -221,6 +224,62 @@ func TestRequestPage(t *testing.T) {
 			t.Errorf("GET /r/%s = %d, want 404", id[:min(len(id), 20)], code)
 		}
 	}
+}
+
+// TestRequestPageShowsTheLivePreview: while the request's job runs, the
+// page shows the worker's latest preview from the API's preview route (a
+// new preview, a new address); once the request is done it shows the
+// result and no preview, and the route has none.
+func TestRequestPageShowsTheLivePreview(t *testing.T) {
+	e := newEnv(t, web.Options{})
+	c := e.seed()
+	job := e.pop(c.gpu, "ada-gpu", true)
+	_, body := e.get("/r/" + c.waiting.ID)
+	contains(t, "request page of a job with no preview yet", body, "Generating")
+	lacks(t, "request page of a job with no preview yet", body, `id="preview"`)
+
+	red := solidPNG(64, 64, color.RGBA{R: 220, A: 255})
+	e.preview(c.gpu, job.Job.ID, red)
+	_, live := e.get("/r/" + c.waiting.ID + "?live=1")
+	src := previewSrc(t, live)
+	if !strings.HasPrefix(src, "/api/v2/generate/status/"+c.waiting.ID+"/preview?v=") {
+		t.Fatalf("preview image at %q, want the API's preview route of the request", src)
+	}
+	contains(t, "live section with a preview", live, `alt="Live preview`)
+	res, err := http.Get(e.srv.URL + strings.ReplaceAll(src, "&amp;", "&"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || !bytes.Equal(got, red) {
+		t.Errorf("GET %s = %d %s (%d bytes), want the worker's PNG", src, res.StatusCode, res.Header.Get("Content-Type"), len(got))
+	}
+
+	e.preview(c.gpu, job.Job.ID, solidPNG(64, 64, color.RGBA{B: 220, A: 255}))
+	_, live = e.get("/r/" + c.waiting.ID + "?live=1")
+	if next := previewSrc(t, live); next == src {
+		t.Errorf("a new preview kept the address %q: the browser would show the old one", src)
+	}
+
+	e.finish(c.gpu, job.Job.ID)
+	_, live = e.get("/r/" + c.waiting.ID + "?live=1")
+	contains(t, "finished live section", live, `data-done="true"`, "/api/v2/results/")
+	lacks(t, "finished live section", live, `id="preview"`)
+	if code, _ := e.get("/api/v2/generate/status/" + c.waiting.ID + "/preview"); code != http.StatusNotFound {
+		t.Errorf("preview of a finished request = %d, want 404", code)
+	}
+}
+
+// previewSrc is the src of the live preview's image in a page.
+func previewSrc(t *testing.T, body string) string {
+	t.Helper()
+	_, after, ok := strings.Cut(body, `id="preview"><img src="`)
+	if !ok {
+		t.Fatalf("no live preview in %s", body)
+	}
+	src, _, _ := strings.Cut(after, `"`)
+	return src
 }
 
 // Privacy: a flagged member's pages show the name only; no page shows a

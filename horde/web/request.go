@@ -1,7 +1,10 @@
 package web
 
 import (
+	"context"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
@@ -15,6 +18,17 @@ type requestData struct {
 	Wait     time.Duration
 	Images   []requestImage
 	Texts    []string
+	// Preview is the latest live preview while the request runs; nil when
+	// there is none.
+	Preview *requestPreview
+}
+
+// requestPreview is the request page's view of a live preview.
+type requestPreview struct {
+	// URL is the API's preview route with the preview's tag in the query,
+	// so that a new preview is a new URL: the refreshed section loads it,
+	// and an unchanged one is the browser's cached image.
+	URL string
 }
 
 type requestImage struct {
@@ -64,6 +78,9 @@ func (w *Handler) request(rw http.ResponseWriter, r *http.Request) {
 		d.State = "waiting"
 		d.Position = prog.QueuePosition + 1
 	}
+	if !prog.Done && prog.Request.Kind == horde.KindImage {
+		d.Preview = w.preview(r.Context(), prog.Request.ID)
+	}
 	for _, g := range gens {
 		if prog.Request.Kind == horde.KindText {
 			d.Texts = append(d.Texts, g.Text)
@@ -83,6 +100,23 @@ func (w *Handler) request(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.write(rw, r, http.StatusOK, body, "no-store")
+}
+
+// preview is the live preview of request id to show, or nil. A failure
+// to read it is logged and shows none: the rest of the page matters more.
+func (w *Handler) preview(ctx context.Context, id string) *requestPreview {
+	if w.opt.Previews == nil {
+		return nil
+	}
+	p, err := w.opt.Previews.Latest(ctx, id)
+	if err != nil {
+		if !horde.IsKind(err, horde.KindNotFound) {
+			w.log.WarnContext(ctx, "request page: live preview", "request", id, "err", err)
+		}
+		return nil
+	}
+	return &requestPreview{URL: "/api/v2/generate/status/" + pathEscape(id) + "/preview?v=" +
+		url.QueryEscape(strings.Trim(p.ETag, `"W/`))}
 }
 
 // renderRequest renders the whole request page, or its live section alone.

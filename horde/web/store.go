@@ -143,6 +143,16 @@ type Horde interface {
 	Status(ctx context.Context, id string) (horde.Progress, []horde.Generation, error)
 }
 
+// Previews is what the request page reads of the workers' live previews
+// (hordebot's extension). *horde.Previews satisfies it.
+type Previews interface {
+	// Latest returns the latest preview of a request; KindNotFound when
+	// it has none now.
+	Latest(ctx context.Context, requestID string) (horde.Preview, error)
+}
+
+var _ Previews = (*horde.Previews)(nil)
+
 // Kudos is what the leaderboard reads of the kudos engine. *kudos.Engine
 // satisfies it: the numbers are those /kudos leaderboard shows.
 type Kudos interface {

@@ -50,8 +50,12 @@ type Options struct {
 	// may ask for (5/s, burst 20).
 	RatePerIP  float64
 	BurstPerIP int
-	Clock      horde.Clock
-	Logger     *slog.Logger
+	// Previews, when set, gives the request page the latest live preview
+	// of a request in progress, shown from the API's preview route
+	// (/api/v2/generate/status/{id}/preview); nil shows none.
+	Previews Previews
+	Clock    horde.Clock
+	Logger   *slog.Logger
 }
 
 // Handler serves the pages. Build it with New.

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
+	"time"
 
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -21,18 +23,26 @@ type A1111Options struct {
 	// for it (sent as override_settings.sd_model_checkpoint). Models not in
 	// the map run on whatever checkpoint is loaded.
 	Checkpoints map[string]string
-	HTTPClient  *http.Client
-	Logger      *slog.Logger
+	// ProgressInterval is how often a job with a Preview asks the web UI
+	// for its live preview (GET /sdapi/v1/progress) while it generates
+	// (default DefaultA1111ProgressInterval).
+	ProgressInterval time.Duration
+	HTTPClient       *http.Client
+	Logger           *slog.Logger
 }
 
 // A1111 is a backend for AUTOMATIC1111's web UI API and the forks that keep
 // it (Forge, SD.Next): POST /sdapi/v1/txt2img, or /sdapi/v1/img2img for jobs
-// with a source image. The returned PNG is re-encoded as WebP.
+// with a source image. The returned PNG is re-encoded as WebP. While a job
+// with a Preview runs, the web UI's live preview (/sdapi/v1/progress
+// current_image) goes to it (a1111_progress.go).
 type A1111 struct {
-	base        *url.URL
-	checkpoints map[string]string
-	http        *http.Client
-	log         *slog.Logger
+	base          *url.URL
+	checkpoints   map[string]string
+	progressEvery time.Duration
+	http          *http.Client
+	log           *slog.Logger
+	inflight      atomic.Int32 // generations posted and not answered yet
 }
 
 var _ BatchBackend = (*A1111)(nil)
@@ -51,7 +61,11 @@ func NewA1111(opts A1111Options) (*A1111, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &A1111{base: u, checkpoints: opts.Checkpoints, http: hc, log: log}, nil
+	every := opts.ProgressInterval
+	if every <= 0 {
+		every = DefaultA1111ProgressInterval
+	}
+	return &A1111{base: u, checkpoints: opts.Checkpoints, progressEvery: every, http: hc, log: log}, nil
 }
 
 // a1111Request is the body of txt2img and img2img.
@@ -168,7 +182,7 @@ func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, er
 	}
 
 	var resp a1111Response
-	if err := postBackendJSON(ctx, a.http, "a1111", joinPath(a.base, endpoint), nil, req, &resp); err != nil {
+	if err := a.post(ctx, job, endpoint, req, &resp); err != nil {
 		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	images := resp.Images
@@ -205,6 +219,23 @@ func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, er
 		out = append(out, Result{Image: data, ContentType: "image/webp", Seed: seeds[i], State: aihorde.StateOK})
 	}
 	return out, nil
+}
+
+// post sends a generation to the web UI and, for a job with a Preview,
+// watches its progress until the answer is in.
+func (a *A1111) post(ctx context.Context, job Job, endpoint string, req a1111Request, resp *a1111Response) error {
+	a.inflight.Add(1)
+	defer a.inflight.Add(-1)
+	if job.Preview != nil {
+		watchCtx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a.watchProgress(watchCtx, job.ID, job.Preview)
+		}()
+		defer func() { stop(); <-done }()
+	}
+	return postBackendJSON(ctx, a.http, "a1111", joinPath(a.base, endpoint), nil, req, resp)
 }
 
 // a1111Seeds reads the seeds A1111 used for n images from its info

@@ -11,7 +11,9 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/gen2brain/webp"
 	"github.com/hordebot/hordebot/horde/aihorde"
@@ -26,11 +28,47 @@ type fakeA1111 struct {
 	status   int
 	usedSeed int64
 	grid     bool // answer a batch with a grid image first, as a web UI with return_grid on does
+
+	// GET /sdapi/v1/progress answers progress and, while a generation
+	// runs, current (a base64 PNG: the web UI's live preview). hold, when
+	// set, keeps each generation's answer back until it is closed.
+	mu       sync.Mutex
+	current  string
+	running  bool
+	progress []string // the query of each progress request
+	hold     <-chan struct{}
+}
+
+// progressQueries returns the queries of the progress requests so far.
+func (f *fakeA1111) progressQueries() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.progress...)
+}
+
+// serveProgress answers GET /sdapi/v1/progress as the web UI does.
+func (f *fakeA1111) serveProgress(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.progress = append(f.progress, r.URL.RawQuery)
+	resp := map[string]any{"progress": 0.0, "eta_relative": 0.0, "state": map[string]any{"job_count": 0},
+		"current_image": nil, "textinfo": nil}
+	if f.running {
+		resp["progress"], resp["state"] = 0.4, map[string]any{"job_count": 1, "sampling_step": 8, "sampling_steps": 20}
+		if f.current != "" && r.URL.Query().Get("skip_current_image") == "false" {
+			resp["current_image"] = f.current
+		}
+	}
+	f.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(resp)
 }
 
 func newFakeA1111(t *testing.T) *fakeA1111 {
 	f := &fakeA1111{status: http.StatusOK, usedSeed: 777}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == "/sdapi/v1/progress" {
+			f.serveProgress(w, r)
+			return
+		}
 		f.path = r.URL.Path
 		if r.Method != http.MethodPost || (r.URL.Path != "/sdapi/v1/txt2img" && r.URL.Path != "/sdapi/v1/img2img") {
 			http.NotFound(w, r)
@@ -40,6 +78,19 @@ func newFakeA1111(t *testing.T) *fakeA1111 {
 		if err := json.NewDecoder(r.Body).Decode(&f.body); err != nil {
 			t.Errorf("a1111 body: %v", err)
 		}
+		f.mu.Lock()
+		f.running = true
+		hold := f.hold
+		f.mu.Unlock()
+		if hold != nil {
+			select {
+			case <-hold:
+			case <-r.Context().Done():
+			}
+		}
+		f.mu.Lock()
+		f.running = false
+		f.mu.Unlock()
 		if f.status != http.StatusOK {
 			w.WriteHeader(f.status)
 			_, _ = w.Write([]byte(`{"error":"OutOfMemoryError","detail":"CUDA out of memory"}`))
@@ -270,5 +321,115 @@ func TestA1111BatchSeedStep(t *testing.T) {
 	}
 	if s, _ := f.body["seed"].(float64); s != 31337-9 {
 		t.Errorf("last call seed %v, want %d", f.body["seed"], 31337-9)
+	}
+}
+
+// pngBase64 is a w x h PNG of one colour, base64 as the web UI sends it.
+func pngBase64(t *testing.T, w, h int, c color.NRGBA) string {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes())
+}
+
+func TestA1111SendsTheWebUIsLivePreview(t *testing.T) {
+	f := newFakeA1111(t)
+	blue := color.NRGBA{0, 0, 255, 255}
+	f.current = pngBase64(t, 96, 64, blue)
+	got := make(chan image.Image, 16)
+	seen := make(chan struct{})
+	var once sync.Once
+	f.hold = seen // the generation answers once a preview reached the job
+	a, err := NewA1111(A1111Options{URL: f.srv.URL, ProgressInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := a1111Job()
+	job.Preview = func(img image.Image) {
+		select {
+		case got <- img:
+		default:
+		}
+		once.Do(func() { close(seen) })
+	}
+	res, err := a.Generate(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Image) == 0 || f.path != "/sdapi/v1/txt2img" {
+		t.Fatalf("no result from txt2img (path %q)", f.path)
+	}
+	img := <-got
+	if b := img.Bounds(); b.Dx() != 96 || b.Dy() != 64 {
+		t.Errorf("preview %v, want the web UI's 96x64 current_image", b)
+	}
+	if c := color.NRGBAModel.Convert(img.At(10, 10)).(color.NRGBA); c != blue {
+		t.Errorf("preview pixel %v, want the current_image's %v", c, blue)
+	}
+	for _, q := range f.progressQueries() {
+		if q != "skip_current_image=false" {
+			t.Errorf("progress asked with %q, want skip_current_image=false", q)
+		}
+	}
+}
+
+func TestA1111WithoutPreviewAsksNoProgress(t *testing.T) {
+	f := newFakeA1111(t)
+	f.current = pngBase64(t, 96, 64, color.NRGBA{0, 0, 255, 255})
+	a, err := NewA1111(A1111Options{URL: f.srv.URL, ProgressInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Generate(context.Background(), a1111Job()); err != nil {
+		t.Fatal(err)
+	}
+	if q := f.progressQueries(); len(q) != 0 {
+		t.Errorf("%d progress requests for a job with no Preview, want none", len(q))
+	}
+}
+
+// TestRunSendsA1111LivePreviews runs the worker on the A1111 backend
+// against the fake web UI and the fake horde: the web UI's live preview
+// reaches the horde as the job's preview before its result.
+func TestRunSendsA1111LivePreviews(t *testing.T) {
+	waitLonger(t)
+	h := newFakeHorde(t, aihorde.KindImage, fakeJob{id: "job-a1", prompt: "a castle", seed: 5, width: 96, height: 64, model: "AlbedoBase XL"})
+	h.previews, h.useR2 = true, true
+	ui := newFakeA1111(t)
+	ui.current = pngBase64(t, 96, 64, color.NRGBA{0, 128, 0, 255})
+	ui.hold = h.firstPreview
+	a, err := NewA1111(A1111Options{URL: ui.srv.URL, ProgressInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, h, aihorde.KindImage, a)
+	cfg.Threads, cfg.Previews, cfg.Models = 1, true, []string{"AlbedoBase XL"}
+	stop := startWorker(t, cfg)
+	waitAll(t, h)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	_, previewed, _ := h.previewSnapshot()
+	if len(previewed["job-a1"]) == 0 {
+		t.Fatal("the horde got no preview of the job")
+	}
+	img, err := webp.Decode(bytes.NewReader(previewed["job-a1"][0]))
+	if err != nil {
+		t.Fatalf("preview: %v", err)
+	}
+	if c := color.NRGBAModel.Convert(img.At(48, 32)).(color.NRGBA); c.G < 100 || c.R > 40 || c.B > 40 {
+		t.Errorf("preview pixel %v, want the web UI's green current_image", c)
+	}
+	_, submits, _ := h.snapshot()
+	if s := submits["job-a1"]; len(s) != 1 || s[0].State != aihorde.StateOK || s[0].Generation != "R2" {
+		t.Errorf("submits %+v, want one ok R2 submit", s)
 	}
 }

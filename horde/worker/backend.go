@@ -47,6 +47,10 @@ type Job struct {
 	Image    *ImageParams // image jobs
 	Text     *TextParams  // text jobs
 	TTL      time.Duration
+	// Preview, when not nil, takes partial renders of an image job while
+	// the backend works on it (live previews: Config.Previews); nil when
+	// the horde takes none. It never blocks.
+	Preview PreviewFunc
 }
 
 // BatchSeed is the seed of image i of a batch of job: Seed + i*SeedStep.

@@ -62,6 +62,13 @@ type Config struct {
 	ExtraSlowWorker bool
 	// Backend runs the jobs (it carries its own URL and options).
 	Backend Backend
+	// Previews sends the backend's partial renders of image jobs to the
+	// horde as live previews (hordebot's extension, previews.go), at most
+	// one per PreviewInterval per job (default DefaultPreviewInterval, at
+	// least a second). A horde without previews answers the first one 404
+	// and gets no more.
+	Previews        bool
+	PreviewInterval time.Duration
 	// PopInterval is the wait after a pop that found no job.
 	PopInterval time.Duration
 	// SubmitTimeout bounds uploading and submitting one result, retries included.
@@ -136,6 +143,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.SubmitTimeout <= 0 {
 		c.SubmitTimeout = DefaultSubmitTimeout
+	}
+	if c.PreviewInterval <= 0 {
+		c.PreviewInterval = DefaultPreviewInterval
+	}
+	if c.PreviewInterval < time.Second {
+		c.PreviewInterval = time.Second // the horde takes one a second per job
 	}
 	if c.Blacklist == nil {
 		c.Blacklist = []string{}

@@ -64,20 +64,30 @@ type fakeHorde struct {
 	uploadHeaders  map[string]http.Header
 	wantSubmits    int
 	allSubmitted   chan struct{}
+	// Live previews: with previews on, PUT /generate/preview/{id} is
+	// taken and recorded; off, it is a 404 as on a horde without them.
+	previews       bool
+	previewPuts    int
+	previewed      map[string][][]byte
+	previewHeaders map[string]http.Header
+	firstPreview   chan struct{} // closed when the first preview is taken
 }
 
 // newFakeHorde starts a fake horde of a kind with jobs queued.
 func newFakeHorde(t testing.TB, kind aihorde.Kind, jobs ...fakeJob) *fakeHorde {
 	t.Helper()
 	f := &fakeHorde{
-		t:             t,
-		kind:          kind,
-		queue:         jobs,
-		submits:       map[string][]submitRecord{},
-		uploads:       map[string][]byte{},
-		uploadHeaders: map[string]http.Header{},
-		wantSubmits:   len(jobs),
-		allSubmitted:  make(chan struct{}),
+		t:              t,
+		kind:           kind,
+		queue:          jobs,
+		submits:        map[string][]submitRecord{},
+		uploads:        map[string][]byte{},
+		uploadHeaders:  map[string]http.Header{},
+		wantSubmits:    len(jobs),
+		allSubmitted:   make(chan struct{}),
+		previewed:      map[string][][]byte{},
+		previewHeaders: map[string]http.Header{},
+		firstPreview:   make(chan struct{}),
 	}
 	if len(jobs) == 0 {
 		close(f.allSubmitted)
@@ -88,6 +98,7 @@ func newFakeHorde(t testing.TB, kind aihorde.Kind, jobs ...fakeJob) *fakeHorde {
 	mux.HandleFunc("POST /api/v2/generate/submit", f.submit)
 	mux.HandleFunc("POST /api/v2/generate/text/submit", f.submit)
 	mux.HandleFunc("PUT /api/v2/r2/{file}", f.upload)
+	mux.HandleFunc("PUT /api/v2/generate/preview/{id}", f.preview)
 	mux.HandleFunc("GET /files/{name}", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(sourceBytes) })
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
@@ -223,6 +234,49 @@ func (f *fakeHorde) upload(w http.ResponseWriter, r *http.Request) {
 	f.uploads[id] = data
 	f.uploadHeaders[id] = r.Header.Clone()
 	w.WriteHeader(http.StatusOK)
+}
+
+// preview takes a live preview (hordebot's extension) when previews are
+// on, and answers as a horde without the route (a plain 404) otherwise.
+func (f *fakeHorde) preview(w http.ResponseWriter, r *http.Request) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		f.t.Errorf("preview body: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.previewPuts++
+	if !f.previews {
+		http.NotFound(w, r)
+		return
+	}
+	if !f.checkHeaders(w, r) {
+		return
+	}
+	id := r.PathValue("id")
+	if len(f.previewed) == 0 {
+		close(f.firstPreview)
+	}
+	f.previewed[id] = append(f.previewed[id], data)
+	f.previewHeaders[id] = r.Header.Clone()
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"message":"OK"}`))
+}
+
+// previewSnapshot returns how many preview PUTs came and copies of the
+// previews taken, by job id.
+func (f *fakeHorde) previewSnapshot() (puts int, previewed map[string][][]byte, headers map[string]http.Header) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	previewed = make(map[string][][]byte, len(f.previewed))
+	for k, v := range f.previewed {
+		previewed[k] = append([][]byte(nil), v...)
+	}
+	headers = make(map[string]http.Header, len(f.previewHeaders))
+	for k, v := range f.previewHeaders {
+		headers[k] = v.Clone()
+	}
+	return f.previewPuts, previewed, headers
 }
 
 // snapshot returns copies of what the fake recorded.

@@ -50,7 +50,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	r := &runner{cfg: cfg, client: client, log: cfg.Logger.With("worker", cfg.Name, "kind", string(cfg.Kind))}
+	r := &runner{cfg: cfg, client: client, log: cfg.Logger.With("worker", cfg.Name, "kind", string(cfg.Kind)),
+		previews: &previewSupport{}}
 	r.health = newHealth(cfg.Backend, r.log)
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
@@ -76,6 +77,8 @@ type runner struct {
 	client *Client
 	log    *slog.Logger
 	health *health // the backend's, checked before popping (health.go)
+	// previews is what the horde said of live previews (previews.go).
+	previews *previewSupport
 }
 
 // popped is a job as popped, with what the loop needs besides the Job.
@@ -306,7 +309,11 @@ func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
 	start := time.Now()
 
 	jobCtx, cancelJob := context.WithTimeout(base, p.job.TTL)
+	pv := r.startPreviews(jobCtx, &p, log)
 	res, genErr := r.generate(jobCtx, p)
+	if n := pv.close(); n > 0 {
+		log.Debug("live previews sent", "count", n)
+	}
 	cancelJob()
 
 	subCtx, cancelSub := context.WithTimeout(base, r.cfg.SubmitTimeout)
@@ -327,6 +334,17 @@ func (r *runner) process(ctx context.Context, log *slog.Logger, p popped) {
 	log.Info("job done", "took", time.Since(start), "reward", reward, "via", how)
 }
 
+// startPreviews gives an image job a Preview when previews are on and the
+// horde has not said it takes none; it returns the job's sender (nil: none).
+func (r *runner) startPreviews(ctx context.Context, p *popped, log *slog.Logger) *previewSender {
+	if !r.cfg.Previews || p.job.Kind != aihorde.KindImage || r.previews.off.Load() {
+		return nil
+	}
+	s := r.newPreviewSender(ctx, p.job.ID, log)
+	p.job.Preview = s.offer
+	return s
+}
+
 // processBatch runs the jobs of one batched image pop (one payload, one id
 // each) in one backend call and submits each id with its own image and
 // seed. A failed call submits every id as faulted; like process, it is not
@@ -339,7 +357,12 @@ func (r *runner) processBatch(ctx context.Context, log *slog.Logger, bb BatchBac
 	start := time.Now()
 
 	jobCtx, cancelJob := context.WithTimeout(base, first.job.TTL)
+	// The batch's jobs are items of one request: its previews go as the first's.
+	pv := r.startPreviews(jobCtx, &first, log)
 	results, genErr := r.generateBatch(jobCtx, bb, first, len(jobs))
+	if n := pv.close(); n > 0 {
+		log.Debug("live previews sent", "count", n)
+	}
 	cancelJob()
 
 	for i, p := range jobs {

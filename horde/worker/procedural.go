@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"time"
 
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -20,7 +21,13 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 // from the prompt and the seed. The same prompt and seed always give the
 // same output; different prompts give visibly different ones. It exists for
 // tests, demos and wiring checks, and says so in every result's metadata.
-type Procedural struct{}
+//
+// With a StepTime, an image job takes that long per step (up to 200 steps),
+// as a GPU would, and shows its partial render to the job's Preview after
+// each step (live previews); with none (the default) it is drawn at once.
+type Procedural struct {
+	StepTime time.Duration // per step of an image job; 0: none; at most MaxProceduralStepTime
+}
 
 var _ BatchBackend = (*Procedural)(nil)
 
@@ -40,6 +47,11 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 		img, err := proceduralImage(job.Prompt, job.Seed, job.Image.Width, job.Image.Height)
 		if err != nil {
 			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
+		}
+		if p.StepTime > 0 {
+			if err := p.walkSteps(ctx, job, img); err != nil {
+				return Result{}, err
+			}
 		}
 		data, err := EncodeWebP(img)
 		if err != nil {
