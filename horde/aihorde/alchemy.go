@@ -172,3 +172,33 @@ type InterrogationSubmit struct {
 	Result map[string]json.RawMessage `json:"result"`
 	State  string                     `json:"state"`
 }
+
+// InterrogationDetails is an interrogation form's result, under the key
+// "interrogation": phrases like the image, ranked, in the categories of
+// the CLIP interrogator (horde_sdk's AlchemyInterrogationDetails).
+type InterrogationDetails struct {
+	Tags       []InterrogationItem `json:"tags"`
+	Sites      []InterrogationItem `json:"sites"`
+	Artists    []InterrogationItem `json:"artists"`
+	Flavors    []InterrogationItem `json:"flavors"`
+	Mediums    []InterrogationItem `json:"mediums"`
+	Movements  []InterrogationItem `json:"movements"`
+	Techniques []InterrogationItem `json:"techniques"`
+}
+
+// InterrogationItem is one phrase of an interrogation and how well it
+// fits the image (0..1; higher is better).
+type InterrogationItem struct {
+	Text       string  `json:"text"`
+	Confidence float64 `json:"confidence"`
+}
+
+// NewInterrogationDetails is details with every category an empty list,
+// as clients that iterate them expect.
+func NewInterrogationDetails() InterrogationDetails {
+	return InterrogationDetails{
+		Tags: []InterrogationItem{}, Sites: []InterrogationItem{}, Artists: []InterrogationItem{},
+		Flavors: []InterrogationItem{}, Mediums: []InterrogationItem{}, Movements: []InterrogationItem{},
+		Techniques: []InterrogationItem{},
+	}
+}
