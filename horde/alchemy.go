@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -31,28 +32,28 @@ import (
 
 // KindAlchemy is the worker kind of alchemists; its value is the AI Horde's
 // worker type "interrogation" (GET /workers?type=interrogation).
-const KindAlchemy RequestKind = "interrogation"
+const KindAlchemy RequestKind = aihorde.WorkerTypeAlchemy
 
 // Alchemy limits, as the AI Horde has them.
 const (
 	// AlchemyFormTTL is how long an alchemist has for a popped form (the AI
 	// Horde's get_interrogation_form_expiry_date: 3 minutes).
-	AlchemyFormTTL = 3 * time.Minute
+	AlchemyFormTTL = aihorde.FormTTL
 	// MaxFormAborts: a form aborted or faulted more times than this is
 	// faulted for good (the AI Horde's abort_count > 2 on the fourth).
 	MaxFormAborts = 3
 	// MaxAlchemyTiles bounds a source image's 512x512 tiles (the AI Horde
 	// refuses more than 255: SourceImageResolutionExceeded).
-	MaxAlchemyTiles = 255
+	MaxAlchemyTiles = aihorde.MaxTiles
 	// AlchemyConcurrencyFactor: a member may have this many times their
 	// concurrency in open forms (the AI Horde's "more concurrency for
 	// interrogations": get_concurrency() * 10).
 	AlchemyConcurrencyFactor = 10
 	// DefaultAlchemistMaxTiles is an alchemist's max_tiles when its pop
 	// names none (the AI Horde's pop model default).
-	DefaultAlchemistMaxTiles = 16
+	DefaultAlchemistMaxTiles = aihorde.DefaultMaxTiles
 	// MaxAlchemistMaxTiles bounds max_tiles (the AI Horde's pop model).
-	MaxAlchemistMaxTiles = 256
+	MaxAlchemistMaxTiles = aihorde.MaxWorkerTiles
 	// SlowAlchemistSeconds: an alchemist taking this long per form or more
 	// is slow, and skips requests with slow_workers false (the AI Horde's
 	// worker.speed < 10).
@@ -63,60 +64,35 @@ const (
 
 // The alchemy forms hordebot's alchemists serve.
 const (
-	FormCaption         = "caption"
-	FormInterrogation   = "interrogation"
-	FormNSFW            = "nsfw"
-	FormStripBackground = "strip_background"
+	FormCaption         = aihorde.FormCaption
+	FormInterrogation   = aihorde.FormInterrogation
+	FormNSFW            = aihorde.FormNSFW
+	FormStripBackground = aihorde.FormStripBackground
 )
 
-// formSpec is what a form is: a text result, or an image of scale times
-// the source's size (0: the same size, upscaled false for the check).
-type formSpec struct {
-	image bool
-	scale int
-}
-
-// alchemyForms are the forms hordebot serves: the AI Horde's caption,
-// interrogation and nsfw, and its post-processors of AI-Horde-Worker's
-// alchemist (KNOWN_POST_PROCESSORS there).
-var alchemyForms = map[string]formSpec{
-	FormCaption:                  {},
-	FormInterrogation:            {},
-	FormNSFW:                     {},
-	"RealESRGAN_x4plus":          {image: true, scale: 4},
-	"RealESRGAN_x2plus":          {image: true, scale: 2},
-	"RealESRGAN_x4plus_anime_6B": {image: true, scale: 4},
-	"NMKD_Siax":                  {image: true, scale: 4},
-	"4x_AnimeSharp":              {image: true, scale: 4},
-	"GFPGAN":                     {image: true},
-	"CodeFormers":                {image: true},
-	FormStripBackground:          {image: true},
-}
-
-// AlchemyForms lists the forms hordebot serves, text forms first.
+// AlchemyForms lists the forms hordebot serves, text forms first: the AI
+// Horde's caption, interrogation and nsfw, and the post-processors of
+// AI-Horde-Worker's alchemist (aihorde.TextForms, aihorde.PostProcessorForms).
 func AlchemyForms() []string {
-	return []string{FormCaption, FormInterrogation, FormNSFW,
-		"RealESRGAN_x4plus", "RealESRGAN_x2plus", "RealESRGAN_x4plus_anime_6B", "NMKD_Siax", "4x_AnimeSharp",
-		"GFPGAN", "CodeFormers", FormStripBackground}
+	return append(append([]string{}, aihorde.TextForms...), aihorde.PostProcessorForms...)
 }
 
 // KnownForm reports whether hordebot serves the form name.
-func KnownForm(name string) bool { _, ok := alchemyForms[name]; return ok }
+func KnownForm(name string) bool { return aihorde.IsAlchemyForm(name) }
 
 // ImageForm reports whether the form's result is an image (a post-processor).
-func ImageForm(name string) bool { return alchemyForms[name].image }
+func ImageForm(name string) bool { return aihorde.IsPostProcessor(name) }
 
 // FormScale is how many times the source's width and height an image
 // form's result is (1 for face fixers and strip_background, 0 for text forms).
 func FormScale(name string) int {
-	sp, ok := alchemyForms[name]
-	switch {
-	case !ok || !sp.image:
+	if !ImageForm(name) {
 		return 0
-	case sp.scale == 0:
-		return 1
 	}
-	return sp.scale
+	if f, ok := aihorde.Upscalers[name]; ok {
+		return f
+	}
+	return 1
 }
 
 // FormReward is what an alchemist earns for a form of a source of tiles
@@ -145,7 +121,7 @@ func AlchemyBurn(slowWorkers bool) int64 {
 
 // Tiles is how many 512x512 tiles cover a w x h image (the AI Horde's
 // calculate_image_tiles).
-func Tiles(w, h int) int { return ((w + 511) / 512) * ((h + 511) / 512) }
+func Tiles(w, h int) int { return aihorde.Tiles(w, h) }
 
 // FormState is the state of one form.
 type FormState string
@@ -227,7 +203,7 @@ type AlchemyForm struct {
 	// Payload is the form's settings as the requester sent them (the AI
 	// Horde's wildcard payload: facefixer_strength, num_beams...), passed to
 	// the alchemist; nil: none.
-	Payload    map[string]any
+	Payload    map[string]string
 	State      FormState
 	Kudos      int64 // the alchemist's reward (FormReward)
 	Cost       int64 // what the requester pays: Kudos plus AlchemyBurn
@@ -260,7 +236,7 @@ type NewInterrogation struct {
 // NewForm is one requested form.
 type NewForm struct {
 	Name    string
-	Payload map[string]any
+	Payload map[string]string
 }
 
 // AlchemyPop is an alchemist's pop (the AI Horde's InterrogationPopInput).

@@ -3,6 +3,7 @@ package horde
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"time"
@@ -252,12 +253,6 @@ func canServeForm(ws *workerState, of *openForm) string {
 
 // copyForm is a copy of f that shares no map with it.
 func copyForm(f AlchemyForm) AlchemyForm {
-	if f.Payload != nil {
-		p := make(map[string]any, len(f.Payload))
-		for k, v := range f.Payload {
-			p[k] = v
-		}
-		f.Payload = p
-	}
+	f.Payload = maps.Clone(f.Payload)
 	return f
 }

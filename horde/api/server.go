@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -97,10 +98,23 @@ type Options struct {
 	// (/styles, /collections, a request's "style"); nil answers those
 	// routes 403 StylesDisabled and a request naming a style 404.
 	Styles horde.StyleStore
+	// SourceURLs says what an alchemy request's source_image URL may be:
+	// "" or SourceURLsPublic fetches public addresses (source_image.go),
+	// SourceURLsOff refuses every URL but this server's own result links.
+	// SourceAddrAllowed, if set, replaces the public-address rule of the
+	// fetch (tests; a horde on a private network).
+	SourceURLs        string
+	SourceAddrAllowed func(netip.Addr) bool
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
 }
+
+// The Options.SourceURLs policies.
+const (
+	SourceURLsPublic = "public"
+	SourceURLsOff    = "off"
+)
 
 // Defaults for Options.
 const (
@@ -195,6 +209,13 @@ func (s *server) routes() *http.ServeMux {
 	handle("DELETE /generate/text/status/{id}", classDefault, s.textCancel)
 	handle("POST /generate/text/pop", classDefault, s.textPop)
 	handle("POST /generate/text/submit", classDefault, s.textSubmit)
+
+	handle("POST /interrogate/async", classLargeBody, s.unlessMaintenance(s.interrogateAsync))
+	handle("GET /interrogate/status/{id}", classDefault, s.interrogateStatus)
+	handle("DELETE /interrogate/status/{id}", classDefault, s.interrogateCancel)
+	handle("POST /interrogate/pop", classDefault, s.interrogatePop)
+	handle("POST /interrogate/submit", classLargeBody, s.interrogateSubmit)
+	handle("PUT /r2/alchemy/{file}", classUpload, s.r2AlchemyUpload)
 
 	handle("PUT /r2/{file}", classUpload, s.r2Upload)
 	handle("GET /results/{ref}", classLargeAnswer, s.result)
@@ -311,6 +332,8 @@ var quietRoutes = map[string]bool{
 	"GET " + Prefix + "/generate/check/{id}":       true,
 	"GET " + Prefix + "/generate/text/status/{id}": true,
 	"GET " + Prefix + "/status/heartbeat":          true,
+	"POST " + Prefix + "/interrogate/pop":          true,
+	"POST " + Prefix + "/interrogate/submit":       true,
 }
 
 // middleware wraps every route: panic recovery, CORS, rate limits, a log
