@@ -21,6 +21,7 @@ import (
 // userHold is one requester's open items and the kudos they hold.
 type userHold struct {
 	items int
+	forms int // open alchemy forms (alchemy_queue.go): their own concurrency
 	kudos int64
 }
 
@@ -37,9 +38,48 @@ func (h *Horde) hold(userID int64, items int, kudos int64) {
 	}
 	uh.items += items
 	uh.kudos += kudos
-	if uh.items <= 0 {
+	if uh.items <= 0 && uh.forms <= 0 {
 		delete(h.holds, userID)
 	}
+}
+
+// holdForms adds alchemy forms (and their kudos) to a user's hold; negative
+// values release. Caller holds h.mu.
+func (h *Horde) holdForms(userID int64, forms int, kudos int64) {
+	uh := h.holds[userID]
+	if uh == nil {
+		if forms <= 0 {
+			return
+		}
+		uh = &userHold{}
+		h.holds[userID] = uh
+	}
+	uh.forms += forms
+	uh.kudos += kudos
+	if uh.items <= 0 && uh.forms <= 0 {
+		delete(h.holds, userID)
+	}
+}
+
+// reserveForms checks that n new alchemy forms costing cost fit the
+// requester's alchemy concurrency (AlchemyConcurrencyFactor times their
+// concurrency) and floor given what their open requests and forms hold,
+// and holds them. Caller holds h.mu; balance was read just before.
+func (h *Horde) reserveForms(userID int64, n int, cost, balance int64) error {
+	var open int
+	var held int64
+	if uh := h.holds[userID]; uh != nil {
+		open, held = uh.forms, uh.kudos
+	}
+	if limit := h.concurrency(userID) * AlchemyConcurrencyFactor; open+n > limit {
+		return Errorf(KindRateLimited, "TooManyPrompts",
+			"you have %d alchemy forms queued or in progress and may have at most %d; wait for some to finish", open, limit)
+	}
+	if missing := h.pay.Shortfall(userID, balance, held, cost); missing > 0 {
+		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(cost, balance, held, missing))
+	}
+	h.holdForms(userID, n, cost)
+	return nil
 }
 
 // releaseItem releases one item of r from its requester's hold (done or

@@ -178,6 +178,8 @@ type Horde struct {
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 
+	alch *alchemyQueue // open interrogations (alchemy_queue.go); guarded by mu
+
 	stats counters // what Stats reports (stats.go)
 }
 
@@ -201,6 +203,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		balances:    make(map[int64]int64),
 		holds:       make(map[int64]*userHold),
 		pendingEnds: make(map[*openRequest]pendingEnd),
+		alch:        newAlchemyQueue(),
 	}
 	h.cond = sync.NewCond(&h.mu)
 	h.mod = newModerator(st, h, cfg)
@@ -212,6 +215,9 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		return nil, err
 	}
 	if err := h.loadQueue(ctx); err != nil {
+		return nil, err
+	}
+	if err := h.loadAlchemy(ctx); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -153,4 +153,8 @@ type Performance struct {
 	TextThreadCount          int
 	QueuedTokens             float64
 	PastMinuteTokens         float64
+	// Alchemy: waiting forms, and online alchemists and their threads.
+	QueuedForms             int
+	InterrogatorCount       int
+	InterrogatorThreadCount int
 }

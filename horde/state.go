@@ -209,6 +209,8 @@ type workerState struct {
 	limitMaxSteps bool
 	stepLimit     float64
 	extraSlow     bool
+	// maxTiles is an alchemist's max_tiles, announced on every pop.
+	maxTiles int
 	// validatedBackend caches IsValidatedBackend(w.BridgeAgent).
 	validatedBackend bool
 	savedAt          time.Time

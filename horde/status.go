@@ -99,14 +99,19 @@ func (h *Horde) Performance(ctx context.Context) (Performance, error) {
 		if !w.Online(now) {
 			continue
 		}
-		if w.Kind == KindImage {
+		switch w.Kind {
+		case KindImage:
 			p.WorkerCount++
 			p.ThreadCount += max(w.Threads, 1)
-		} else {
+		case KindAlchemy:
+			p.InterrogatorCount++
+			p.InterrogatorThreadCount += max(w.Threads, 1)
+		default:
 			p.TextWorkerCount++
 			p.TextThreadCount += max(w.Threads, 1)
 		}
 	}
+	p.QueuedForms = h.queuedFormsLocked()
 	h.pruneCompletions(now)
 	for _, c := range h.recent {
 		if c.kind == KindImage {

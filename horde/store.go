@@ -139,5 +139,6 @@ type Store interface {
 	RequestStore
 	BlobStore
 	ModerationStore
+	AlchemyStore
 	kudos.Ledger
 }

@@ -57,6 +57,8 @@ func (h *Horde) Sweep(ctx context.Context) error {
 		h.saveWorkers(ctx, now, false),
 		h.refreshBalances(ctx, now),
 		h.pollUploads(ctx, now),
+		h.abortOverdueForms(ctx, now),
+		h.expireInterrogations(ctx, now),
 	}
 	h.refreshETA(now)
 	return errors.Join(errs...)

@@ -106,6 +106,11 @@ type JobSettlement struct {
 	// Cost is the item's price; Charge what the requester can be charged
 	// of it (Chargeable: normally Cost).
 	Cost, Charge int64
+	// Burn is the part of Cost that nobody earns: the AI Horde's horde
+	// tax on an alchemy form (its kudos_burn), charged to the requester
+	// and destroyed. The worker earns what was charged less Burn. Image
+	// and text items have none (their tax is paid to the worker).
+	Burn int64
 	// Paused workers earn nothing (the requester still pays); an untrusted
 	// owner's reward is partly held in escrow.
 	Paused, OwnerTrusted bool
@@ -174,7 +179,7 @@ func (p PaymentRules) SettleJob(s JobSettlement) JobPayout {
 	if s.Paused || s.OwnerID < 0 {
 		return out
 	}
-	out.Reward = out.Charged
+	out.Reward = out.Charged - min(max(s.Burn, 0), out.Charged)
 	paid, held := out.Reward, int64(0)
 	if !s.OwnerTrusted {
 		paid, held = SplitReward(out.Reward, p.EscrowPercent)

@@ -27,6 +27,8 @@ func TestSettleJob(t *testing.T) {
 		{"censored: nobody pays, nobody earns", func(s *kudos.JobSettlement) { s.Result = kudos.ResultCensored }, 0, 0, 0, 0},
 		{"short balance: the owner earns what was charged", func(s *kudos.JobSettlement) { s.Charge = 4 }, 4, 4, 4, 0},
 		{"nothing chargeable: nothing moves", func(s *kudos.JobSettlement) { s.Charge = 0 }, 0, 0, 0, 0},
+		{"alchemy burn: the requester pays it, nobody earns it", func(s *kudos.JobSettlement) { s.Burn = 2 }, 10, 8, 8, 0},
+		{"burn past the charge: the owner earns nothing", func(s *kudos.JobSettlement) { s.Burn = 2; s.Charge = 1 }, 1, 0, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

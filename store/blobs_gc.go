@@ -45,6 +45,9 @@ const maxPins = 4096
 var blobRefQueries = []string{
 	`SELECT EXISTS (SELECT 1 FROM generations WHERE blob_ref = ?1 AND blob_ref != '')`,
 	`SELECT EXISTS (SELECT 1 FROM uploads WHERE blob_ref = ?1)`,
+	`SELECT EXISTS (SELECT 1 FROM interrogations WHERE source_ref = ?1)`,
+	`SELECT EXISTS (SELECT 1 FROM interrogation_forms WHERE blob_ref = ?1 AND blob_ref != '')`,
+	`SELECT EXISTS (SELECT 1 FROM interrogation_forms WHERE upload_ref = ?1 AND upload_ref != '')`,
 }
 
 // blobKeeper holds the pins and the bytes the blob files take.
@@ -264,6 +267,9 @@ func (s *Store) SweepBlobs(ctx context.Context, grace time.Duration) (BlobSweep,
 var blobRefRangeQueries = []string{
 	`SELECT DISTINCT blob_ref FROM generations WHERE blob_ref >= ?1 AND blob_ref < ?2 AND blob_ref != ''`,
 	`SELECT DISTINCT blob_ref FROM uploads WHERE blob_ref >= ?1 AND blob_ref < ?2`,
+	`SELECT DISTINCT source_ref FROM interrogations WHERE source_ref >= ?1 AND source_ref < ?2`,
+	`SELECT DISTINCT blob_ref FROM interrogation_forms WHERE blob_ref >= ?1 AND blob_ref < ?2 AND blob_ref != ''`,
+	`SELECT DISTINCT upload_ref FROM interrogation_forms WHERE upload_ref >= ?1 AND upload_ref < ?2 AND upload_ref != ''`,
 }
 
 // blobsNamedWithPrefix is the set of blob refs starting with the two hex

@@ -77,7 +77,56 @@ func (s *Store) PurgeResults(ctx context.Context, before time.Time) (Purge, erro
 		total.Blobs += n
 		total.Freed += freed
 		if len(ids) < purgeBatch {
-			return total, nil
+			return total, s.purgeInterrogations(ctx, before, &total)
+		}
+	}
+}
+
+const (
+	qPurgeableInterrogations = `SELECT id FROM interrogations WHERE finished_at > 0 AND finished_at < ? ORDER BY finished_at LIMIT ?`
+	qInterrogationBlobs      = `SELECT source_ref FROM interrogations WHERE id = ?1
+UNION SELECT blob_ref FROM interrogation_forms WHERE interrogation_id = ?1 AND blob_ref != ''
+UNION SELECT upload_ref FROM interrogation_forms WHERE interrogation_id = ?1 AND upload_ref != ''`
+	// Its forms go with it (ON DELETE CASCADE).
+	qDeleteInterrogation = `DELETE FROM interrogations WHERE id = ? AND finished_at > 0`
+)
+
+// purgeInterrogations removes the interrogations (alchemy requests) whose
+// last form finished before before, with their forms and the images no
+// other row names, counting them in total.
+func (s *Store) purgeInterrogations(ctx context.Context, before time.Time, total *Purge) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var ids, refs []string
+		err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			ids, refs = ids[:0], refs[:0]
+			var err error
+			if ids, err = queryRows(ctx, tx, "purgeable interrogations", scanString, qPurgeableInterrogations, nanos(before), purgeBatch); err != nil {
+				return err
+			}
+			for _, id := range ids {
+				r, err := queryRows(ctx, tx, "blobs of interrogation "+id, scanString, qInterrogationBlobs, id)
+				if err != nil {
+					return err
+				}
+				refs = append(refs, r...)
+				if _, err := tx.ExecContext(ctx, qDeleteInterrogation, id); err != nil {
+					return unavailable(fmt.Errorf("purge interrogation %s: %w", id, err))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("purge finished interrogations: %w", err)
+		}
+		total.Requests += len(ids)
+		n, freed := s.dropBlobs(ctx, refs...)
+		total.Blobs += n
+		total.Freed += freed
+		if len(ids) < purgeBatch {
+			return nil
 		}
 	}
 }

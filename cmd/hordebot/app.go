@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +178,12 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		IPLimit:      api.RateLimit{Rate: rate.Limit(cfg.API.RatePerIP), Burst: cfg.API.BurstPerIP},
 		Clock:        clock,
 		Version:      version,
+	}
+	switch cfg.API.AlchemySourceURLs {
+	case "off":
+		opt.SourceURLs = api.SourceURLsOff
+	case "private":
+		opt.SourceAddrAllowed = func(a netip.Addr) bool { return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() }
 	}
 	if cfg.MetricsListen != "" {
 		if a.metrics, err = newAppMetrics(h, k); err != nil {

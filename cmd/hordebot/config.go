@@ -69,6 +69,11 @@ type APIConfig struct {
 	// WebhooksAllowPrivate lets requests' webhooks reach loopback and
 	// private addresses (default false: only public addresses).
 	WebhooksAllowPrivate bool `json:"webhooks_allow_private"`
+	// AlchemySourceURLs says what an alchemy request's source_image URL
+	// may be: "public" (default: fetched from public addresses only),
+	// "private" (any address: a horde on a private network) or "off"
+	// (base64 images and this horde's own result links only).
+	AlchemySourceURLs string `json:"alchemy_source_urls"`
 }
 
 // RetentionConfig sets how long finished requests and their images are
@@ -264,6 +269,11 @@ func (c Config) validate() error {
 	}
 	if err := c.Results.validate(); err != nil {
 		return err
+	}
+	switch c.API.AlchemySourceURLs {
+	case "", "public", "private", "off":
+	default:
+		return fmt.Errorf("config: api.alchemy_source_urls is %q; want public, private or off", c.API.AlchemySourceURLs)
 	}
 	if c.API.MaxBodyMiB <= 0 {
 		return fmt.Errorf("config: api.max_body_mib must be positive")

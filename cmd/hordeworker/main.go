@@ -1,10 +1,14 @@
 // Command hordeworker is the reference worker for hordebot and any
-// AI-Horde-compatible server: it pops image or text jobs, runs them on a
-// backend (procedural, AUTOMATIC1111/Forge, KoboldCpp, OpenAI-compatible)
-// and submits the results.
+// AI-Horde-compatible server: it pops image or text jobs, or alchemy forms
+// (--kind alchemy: captions, interrogations, upscales, face fixes,
+// background removal), runs them on a backend (procedural,
+// AUTOMATIC1111/Forge, KoboldCpp, OpenAI-compatible) and submits the
+// results.
 //
 //	HORDE_API_KEY=... hordeworker --url http://127.0.0.1:7001 --name my-gpu \
 //	    --kind image --backend a1111 --backend-url http://127.0.0.1:7860 --models "AlbedoBase XL"
+//	HORDE_API_KEY=... hordeworker --name my-alchemist --kind alchemy --backend a1111 \
+//	    --forms caption,interrogation,RealESRGAN_x4plus,GFPGAN --rembg-url http://127.0.0.1:7000
 //	hordeworker version
 //
 // The first SIGINT or SIGTERM stops popping and lets the jobs in flight
@@ -43,6 +47,10 @@ var defaultBackendURLs = map[string]string{
 	"openai":     "http://127.0.0.1:8080",
 }
 
+// kindAlchemy is --kind alchemy: an alchemist (the AI Horde's worker type
+// "interrogation").
+const kindAlchemy aihorde.Kind = "alchemy"
+
 // publicHordes are hosts the procedural test backend must not serve: its
 // pictures are not generations and would cheat requesters of kudos.
 var publicHordes = []string{"aihorde.net", "stablehorde.net", "koboldai.net"}
@@ -72,6 +80,12 @@ type config struct {
 	LogLevel         slog.Level
 	APIKey           string
 	OpenAIAPIKey     string
+	// Alchemists: the forms to offer (empty: all the backend can do), the
+	// most 512x512 tiles of an image, and a rembg server for
+	// strip_background (a1111).
+	Forms    []string
+	MaxTiles int
+	RembgURL string
 }
 
 func main() {
@@ -93,10 +107,21 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	backend, err := newBackend(cfg, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "hordeworker: %v\n", err)
-		return 2
+	var start func(context.Context) error
+	if cfg.Kind == kindAlchemy {
+		backend, err := newAlchemyBackend(cfg, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "hordeworker: %v\n", err)
+			return 2
+		}
+		start = func(ctx context.Context) error { return worker.RunAlchemist(ctx, alchemistConfig(cfg, backend, log)) }
+	} else {
+		backend, err := newBackend(cfg, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "hordeworker: %v\n", err)
+			return 2
+		}
+		start = func(ctx context.Context) error { return worker.Run(ctx, workerConfig(cfg, backend, log)) }
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -118,8 +143,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 	}()
 
-	err = worker.Run(ctx, workerConfig(cfg, backend, log))
-	if err != nil {
+	if err := start(ctx); err != nil {
 		log.Error("worker stopped", "err", err)
 		return 1
 	}
@@ -134,12 +158,13 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		cfg      config
 		kind     string
 		models   string
+		forms    string
 		logLevel string
 	)
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:7001", "the horde's root URL (AI Horde v2 API)")
 	fs.StringVar(&cfg.Name, "name", "hordeworker-"+host, "worker name, unique on the horde")
-	fs.StringVar(&kind, "kind", "image", "job kind: image or text")
+	fs.StringVar(&kind, "kind", "image", "job kind: image, text or alchemy")
 	fs.StringVar(&cfg.Backend, "backend", "procedural", "backend: procedural, a1111, kobold or openai")
 	fs.StringVar(&cfg.BackendURL, "backend-url", "", "backend root URL (default per backend: a1111 :7860, kobold :5001, openai :8080)")
 	fs.StringVar(&cfg.BackendModel, "backend-model", "", "openai: the server's model name (default: the job's model)")
@@ -152,6 +177,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&cfg.MaxBatch, "max-batch", 1, "image: most items of one request per pop, made in one backend call (reGen's max_batch)")
 	fs.BoolVar(&cfg.LimitMaxSteps, "limit-max-steps", false, "image: take no job with more steps than its model's average")
 	fs.BoolVar(&cfg.ExtraSlowWorker, "extra-slow-worker", false, "image: this worker is very slow (under 0.1 megapixel-steps/s); only requests that allow it")
+	fs.StringVar(&forms, "forms", "", "alchemy: comma-separated forms to offer (default: every form the backend can do)")
+	fs.IntVar(&cfg.MaxTiles, "max-tiles", worker.DefaultAlchemyMaxTiles, "alchemy: most 512x512 tiles of an image to take (1..256)")
+	fs.StringVar(&cfg.RembgURL, "rembg-url", "", "alchemy, a1111: a rembg server (rembg s) for strip_background, e.g. http://127.0.0.1:7000")
 	fs.DurationVar(&cfg.PopInterval, "pop-interval", worker.DefaultPopInterval, "wait after a pop that found no job")
 	fs.BoolVar(&cfg.Previews, "previews", true, "image: send live previews of jobs in progress (hordebot's extension; a horde without them gets none after its first 404)")
 	fs.DurationVar(&cfg.PreviewInterval, "preview-interval", worker.DefaultPreviewInterval, "image: least time between two previews of one job (at least 1s)")
@@ -171,8 +199,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 
 	cfg.Kind = aihorde.Kind(kind)
-	if cfg.Kind != aihorde.KindImage && cfg.Kind != aihorde.KindText {
-		return config{}, fmt.Errorf("--kind %q: want image or text", kind)
+	if cfg.Kind != aihorde.KindImage && cfg.Kind != aihorde.KindText && cfg.Kind != kindAlchemy {
+		return config{}, fmt.Errorf("--kind %q: want image, text or alchemy", kind)
 	}
 	def, ok := defaultBackendURLs[cfg.Backend]
 	if !ok {
@@ -182,8 +210,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		cfg.BackendURL = def
 	}
 	switch {
-	case cfg.Backend == "a1111" && cfg.Kind != aihorde.KindImage:
-		return config{}, errors.New("--backend a1111 serves --kind image only")
+	case cfg.Backend == "a1111" && cfg.Kind == aihorde.KindText:
+		return config{}, errors.New("--backend a1111 serves --kind image and alchemy only")
 	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != aihorde.KindText:
 		return config{}, fmt.Errorf("--backend %s serves --kind text only", cfg.Backend)
 	}
@@ -192,7 +220,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 			cfg.Models = append(cfg.Models, m)
 		}
 	}
-	if len(cfg.Models) == 0 && cfg.Backend != "procedural" {
+	for _, f := range strings.Split(forms, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			if !aihorde.IsAlchemyForm(f) {
+				return config{}, fmt.Errorf("--forms: %q is not an alchemy form (want %s, %s)", f,
+					strings.Join(aihorde.TextForms, ", "), strings.Join(aihorde.PostProcessorForms, ", "))
+			}
+			cfg.Forms = append(cfg.Forms, f)
+		}
+	}
+	if cfg.MaxTiles < 1 || cfg.MaxTiles > aihorde.MaxWorkerTiles {
+		return config{}, fmt.Errorf("--max-tiles %d: want 1..%d", cfg.MaxTiles, aihorde.MaxWorkerTiles)
+	}
+	if len(cfg.Models) == 0 && cfg.Backend != "procedural" && cfg.Kind != kindAlchemy {
 		return config{}, fmt.Errorf("--models is required with --backend %s", cfg.Backend)
 	}
 	if cfg.Threads < 1 || cfg.Threads > worker.MaxThreads {
@@ -255,6 +295,34 @@ func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
 		return worker.NewOpenAI(worker.OpenAIOptions{URL: cfg.BackendURL, APIKey: cfg.OpenAIAPIKey, Model: cfg.BackendModel})
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
+	}
+}
+
+// newAlchemyBackend builds the configured alchemy backend.
+func newAlchemyBackend(cfg config, log *slog.Logger) (worker.AlchemyBackend, error) {
+	switch cfg.Backend {
+	case "procedural":
+		return worker.ProceduralAlchemy{}, nil
+	case "a1111":
+		return worker.NewA1111Alchemy(worker.A1111AlchemyOptions{URL: cfg.BackendURL, RembgURL: cfg.RembgURL, Logger: log})
+	default:
+		return nil, fmt.Errorf("--backend %s serves no alchemy; use procedural or a1111", cfg.Backend)
+	}
+}
+
+// alchemistConfig turns the command's config into the alchemist's.
+func alchemistConfig(cfg config, b worker.AlchemyBackend, log *slog.Logger) worker.AlchemistConfig {
+	return worker.AlchemistConfig{
+		BaseURL:     cfg.URL,
+		APIKey:      cfg.APIKey,
+		Name:        cfg.Name,
+		Forms:       cfg.Forms,
+		MaxTiles:    cfg.MaxTiles,
+		Threads:     cfg.Threads,
+		Backend:     b,
+		PopInterval: cfg.PopInterval,
+		Contact:     cfg.Contact,
+		Logger:      log,
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,10 +70,27 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("%+v", c)
 				}
 			}},
+		{name: "an a1111 alchemist with its forms and rembg", args: []string{"--kind", "alchemy", "--backend", "a1111",
+			"--forms", "caption, RealESRGAN_x4plus,strip_background", "--max-tiles", "32", "--rembg-url", "http://127.0.0.1:7000"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.Kind != kindAlchemy || c.BackendURL != "http://127.0.0.1:7860" || len(c.Forms) != 3 || c.Forms[1] != "RealESRGAN_x4plus" ||
+					c.MaxTiles != 32 || c.RembgURL != "http://127.0.0.1:7000" || len(c.Models) != 0 {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "a procedural alchemist offers every form by default", args: []string{"--kind", "alchemy"}, getenv: withKey,
+			check: func(t *testing.T, c config) {
+				if c.Kind != kindAlchemy || len(c.Forms) != 0 || c.MaxTiles != worker.DefaultAlchemyMaxTiles {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "an unknown form", args: []string{"--kind", "alchemy", "--forms", "caption,vectorize"}, getenv: withKey, wantErr: "vectorize"},
+		{name: "max-tiles over the AI Horde's", args: []string{"--kind", "alchemy", "--max-tiles", "257"}, getenv: withKey, wantErr: "--max-tiles"},
+		{name: "kobold as an alchemist", args: []string{"--kind", "alchemy", "--backend", "kobold"}, getenv: withKey, wantErr: "text only"},
 		{name: "no API key", args: nil, getenv: env(nil), wantErr: envAPIKey},
 		{name: "bad kind", args: []string{"--kind", "video"}, getenv: withKey, wantErr: "--kind"},
 		{name: "bad backend", args: []string{"--backend", "comfy"}, getenv: withKey, wantErr: "--backend"},
-		{name: "a1111 for text", args: []string{"--kind", "text", "--backend", "a1111", "--models", "m"}, getenv: withKey, wantErr: "image only"},
+		{name: "a1111 for text", args: []string{"--kind", "text", "--backend", "a1111", "--models", "m"}, getenv: withKey, wantErr: "image and alchemy only"},
 		{name: "kobold for images", args: []string{"--backend", "kobold", "--models", "m"}, getenv: withKey, wantErr: "text only"},
 		{name: "real backend without models", args: []string{"--kind", "text", "--backend", "kobold"}, getenv: withKey, wantErr: "--models"},
 		{name: "zero threads", args: []string{"--threads", "0"}, getenv: withKey, wantErr: "--threads"},
@@ -113,6 +131,22 @@ func TestNewBackend(t *testing.T) {
 	}
 }
 
+func TestNewAlchemyBackend(t *testing.T) {
+	b, err := newAlchemyBackend(config{Backend: "a1111", BackendURL: "http://127.0.0.1:1", RembgURL: "http://127.0.0.1:2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(b.Forms(), aihorde.FormStripBackground) {
+		t.Errorf("a1111 with rembg offers %v, without strip_background", b.Forms())
+	}
+	if b, err := newAlchemyBackend(config{Backend: "procedural"}, nil); err != nil || len(b.Forms()) != 11 {
+		t.Errorf("procedural: %v, %v", b, err)
+	}
+	if _, err := newAlchemyBackend(config{Backend: "openai", BackendURL: "http://127.0.0.1:1"}, nil); err == nil {
+		t.Error("openai as an alchemist: no error")
+	}
+}
+
 func TestRunVersionAndExitCodes(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"version"}, env(nil), &out, io.Discard); code != 0 || out.String() != "hordeworker "+worker.Version+"\n" {
@@ -136,5 +170,12 @@ func TestRunVersionAndExitCodes(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "InvalidAPIKey") {
 		t.Errorf("logs do not say why:\n%s", logs.String())
+	}
+	logs.Reset()
+	if code := run([]string{"--url", srv.URL, "--kind", "alchemy"}, env(map[string]string{envAPIKey: "wrong"}), io.Discard, &logs); code != 1 {
+		t.Fatalf("refused key, alchemist: code %d, want 1; logs:\n%s", code, logs.String())
+	}
+	if !strings.Contains(logs.String(), "InvalidAPIKey") {
+		t.Errorf("the alchemist's logs do not say why:\n%s", logs.String())
 	}
 }

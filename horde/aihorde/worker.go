@@ -30,6 +30,8 @@ type Worker struct {
 	Painting       *bool `json:"painting,omitempty"`
 	PostProcessing *bool `json:"post-processing,omitempty"`
 	Lora           *bool `json:"lora,omitempty"`
+	// Alchemists (type "interrogation"): the forms they offer.
+	Forms []string `json:"forms,omitempty"`
 	// Text workers.
 	MaxLength        int `json:"max_length,omitempty"`
 	MaxContextLength int `json:"max_context_length,omitempty"`

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -74,6 +75,21 @@ const sniffBytes = 128 << 10
 // Expect: 100-continue never sends its body); then the first bytes are
 // checked to be an image header and the rest streams to disk.
 func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
+	s.streamUpload(w, r, s.h.UploadTarget, s.h.UploadFrom)
+}
+
+// r2AlchemyUpload takes the raw image of a processing image form (an
+// alchemist's post-processed image), as r2Upload does for jobs.
+func (s *server) r2AlchemyUpload(w http.ResponseWriter, r *http.Request) {
+	s.streamUpload(w, r, s.h.AlchemyUploadTarget, s.h.UploadAlchemyFrom)
+}
+
+// streamUpload checks the upload's target (target) before it reads a byte,
+// then checks the first bytes are an image header and streams the rest to
+// the blob store (store).
+func (s *server) streamUpload(w http.ResponseWriter, r *http.Request,
+	target func(ctx context.Context, id string) error,
+	store func(ctx context.Context, id string, r io.Reader, max int64) (int64, error)) {
 	file := r.PathValue("file")
 	jobID, ok := strings.CutSuffix(file, ".webp")
 	if !ok || jobID == "" || len(jobID) > aihorde.MaxJobIDLength {
@@ -85,7 +101,7 @@ func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, fmt.Errorf("upload: %w", &http.MaxBytesError{Limit: limit}))
 		return
 	}
-	if err := s.h.UploadTarget(r.Context(), jobID); err != nil {
+	if err := target(r.Context(), jobID); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -104,7 +120,7 @@ func (s *server) r2Upload(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if _, err := s.h.UploadFrom(r.Context(), jobID, br, limit); err != nil {
+	if _, err := store(r.Context(), jobID, br, limit); err != nil {
 		if body.err != nil {
 			err = bodyError(body.err) // the client's side broke or was too slow
 		}

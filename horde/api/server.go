@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -101,10 +102,23 @@ type Options struct {
 	// extension, previews.go); nil answers both routes 404, as a horde
 	// without them does.
 	Previews *horde.Previews
+	// SourceURLs says what an alchemy request's source_image URL may be:
+	// "" or SourceURLsPublic fetches public addresses (source_image.go),
+	// SourceURLsOff refuses every URL but this server's own result links.
+	// SourceAddrAllowed, if set, replaces the public-address rule of the
+	// fetch (tests; a horde on a private network).
+	SourceURLs        string
+	SourceAddrAllowed func(netip.Addr) bool
 	// Metrics, when set, receives the request metrics (see metrics.go:
 	// MetricRequests, MetricRequestDuration, MetricInFlight); nil: none.
 	Metrics prometheus.Registerer
 }
+
+// The Options.SourceURLs policies.
+const (
+	SourceURLsPublic = "public"
+	SourceURLsOff    = "off"
+)
 
 // Defaults for Options.
 const (
@@ -202,6 +216,13 @@ func (s *server) routes() *http.ServeMux {
 	handle("DELETE /generate/text/status/{id}", classDefault, s.textCancel)
 	handle("POST /generate/text/pop", classDefault, s.textPop)
 	handle("POST /generate/text/submit", classDefault, s.textSubmit)
+
+	handle("POST /interrogate/async", classLargeBody, s.unlessMaintenance(s.interrogateAsync))
+	handle("GET /interrogate/status/{id}", classDefault, s.interrogateStatus)
+	handle("DELETE /interrogate/status/{id}", classDefault, s.interrogateCancel)
+	handle("POST /interrogate/pop", classDefault, s.interrogatePop)
+	handle("POST /interrogate/submit", classLargeBody, s.interrogateSubmit)
+	handle("PUT /r2/alchemy/{file}", classUpload, s.r2AlchemyUpload)
 
 	handle("PUT /r2/{file}", classUpload, s.r2Upload)
 	handle("GET /results/{ref}", classLargeAnswer, s.result)
@@ -320,6 +341,8 @@ var quietRoutes = map[string]bool{
 	"GET " + Prefix + "/status/heartbeat":             true,
 	"PUT " + Prefix + "/generate/preview/{id}":        true,
 	"GET " + Prefix + "/generate/status/{id}/preview": true,
+	"POST " + Prefix + "/interrogate/pop":             true,
+	"POST " + Prefix + "/interrogate/submit":          true,
 }
 
 // middleware wraps every route: panic recovery, CORS, rate limits, a log

@@ -68,5 +68,8 @@ func (s *server) performance(w http.ResponseWriter, r *http.Request) {
 		PastMinuteMegapixelsteps: p.PastMinuteMegapixelsteps,
 		QueuedTokens:             p.QueuedTokens,
 		PastMinuteTokens:         p.PastMinuteTokens,
+		QueuedForms:              p.QueuedForms,
+		InterrogatorCount:        p.InterrogatorCount,
+		InterrogatorThreadCount:  p.InterrogatorThreadCount,
 	})
 }

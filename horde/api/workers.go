@@ -38,6 +38,12 @@ func (s *server) workerOf(wk horde.Worker) aihorde.Worker {
 		out.Info = &info
 	}
 	switch wk.Kind {
+	case horde.KindAlchemy:
+		// An alchemist's performance is seconds per form, and its Models
+		// are the forms it offers (the AI Horde's "forms").
+		out.Performance = fmt.Sprintf("%.1f seconds per form", wk.Performance)
+		out.Forms = models
+		out.Models = []string{}
 	case horde.KindText:
 		out.Performance = fmt.Sprintf("%.1f tokens per second", wk.Performance)
 		out.MaxLength = wk.MaxLength
@@ -58,10 +64,10 @@ func kindParam(r *http.Request, def horde.RequestKind) (horde.RequestKind, error
 	switch t := strings.ToLower(r.URL.Query().Get("type")); t {
 	case "":
 		return def, nil
-	case "image", "text":
+	case "image", "text", string(horde.KindAlchemy):
 		return horde.RequestKind(t), nil
 	default:
-		return "", horde.Invalidf("type", "type must be image or text, not %s", horde.QuoteInput(t))
+		return "", horde.Invalidf("type", "type must be image, text or interrogation, not %s", horde.QuoteInput(t))
 	}
 }
 
