@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 
 	"github.com/hordebot/hordebot/horde"
@@ -67,6 +68,12 @@ func (s *Store) writer() {
 		case <-s.quit:
 			return
 		}
+		// Yield once before collecting: goroutines that are runnable now
+		// (often handlers about to write) queue their ops and join this
+		// batch, instead of each paying for a commit of its own (measured:
+		// 2.4 -> 7 ops per commit in BenchmarkHTTPLifecycles). With nothing
+		// else runnable the yield returns at once.
+		runtime.Gosched()
 	collect:
 		for len(batch) < maxBatch {
 			select {
