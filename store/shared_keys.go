@@ -156,7 +156,7 @@ func spendSharedKey(ctx context.Context, tx *sql.Tx, requestID string, charged i
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE shared_keys SET utilized = utilized + ?1,
-kudos = CASE WHEN kudos = -1 THEN -1 ELSE max(kudos - ?1, 0) END
+kudos = CASE WHEN kudos = -1 THEN -1 WHEN kudos > ?1 THEN kudos - ?1 ELSE 0 END
 WHERE key_hash = (SELECT shared_key_hash FROM request_extras WHERE request_id = ?2 AND shared_key_hash != '')`, charged, requestID)
 	if err != nil {
 		return unavailable(fmt.Errorf("spend shared key of request %s: %w", requestID, err))
