@@ -87,6 +87,17 @@ func Database(tb testing.TB, dir string) string {
 	if !Postgres() {
 		return dir
 	}
+	return PostgresDatabase(tb, dir)
+}
+
+// PostgresDatabase is Database on PostgreSQL whatever the engine the tests
+// run on, for the tests of what only PostgreSQL has; without
+// HORDEBOT_TEST_POSTGRES_URL the test is skipped, saying so.
+func PostgresDatabase(tb testing.TB, dir string) string {
+	tb.Helper()
+	if os.Getenv(PostgresURLEnv) == "" {
+		tb.Skipf("a PostgreSQL test: set %s (eval \"$(scripts/pg-test-cluster.sh start)\")", PostgresURLEnv)
+	}
 	server.once.Do(func() { server.pg = startPG() })
 	pg := server.pg
 	if pg.err != nil {
