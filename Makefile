@@ -6,7 +6,10 @@ LISTEN    ?= 127.0.0.1:7001
 FUZZTIME  ?= 10s
 BIN       := bin
 
-.PHONY: help build test check fuzz fuzz-short bench demo run api soak soak-ci clean
+# The packages whose tests open a store: `make test-postgres` runs them on PostgreSQL.
+PG_PACKAGES ?= ./store/... ./kudos/... ./horde/ ./horde/api/ ./horde/web/ ./bot/... ./commands/... ./cmd/hordebot/
+
+.PHONY: help build test test-postgres check fuzz fuzz-short bench demo run api soak soak-ci clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,6 +21,14 @@ build: ## build bin/hordebot and bin/hordeworker
 test: ## run every test with the race detector (what CI runs)
 	@echo "== compiling every package with the race detector, then testing (on a cold machine the first results take a few minutes)"
 	$(GO) test -race -count=1 ./...
+
+test-postgres: ## run the store-using tests on PostgreSQL (needs HORDEBOT_TEST_POSTGRES_URL: scripts/pg-test-cluster.sh)
+	@if [ -z "$$HORDEBOT_TEST_POSTGRES_URL" ]; then \
+		echo "== test-postgres skipped: HORDEBOT_TEST_POSTGRES_URL is not set (start a throwaway server with: eval \"\$$(scripts/pg-test-cluster.sh start)\")"; \
+	else \
+		echo "== the store-using tests on PostgreSQL ($(PG_PACKAGES))"; \
+		HORDEBOT_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES); \
+	fi
 
 check: ## gofmt, go vet
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -51,7 +51,7 @@ func newEnv(tb testing.TB, cfg horde.Config) *env {
 
 func (e *env) open() {
 	e.tb.Helper()
-	st, err := store.Open(e.ctx, e.dir, store.Options{Clock: e.clock, Logger: discard})
+	st, err := store.Open(e.ctx, storetest.Database(e.tb, e.dir), store.Options{Clock: e.clock, Logger: discard, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		e.tb.Fatalf("open store: %v", err)
 	}

@@ -208,7 +208,7 @@ func TestCatchUpAfterRestartDoesNotRepeat(t *testing.T) {
 	dir := t.TempDir()
 	clock := storetest.NewClock(t0.Add(-24 * time.Hour))
 	open := func() (*store.Store, *kudos.Engine) {
-		st, err := store.Open(context.Background(), dir, store.Options{Clock: clock, Logger: quiet})
+		st, err := store.Open(context.Background(), storetest.Database(t, dir), store.Options{Clock: clock, Logger: quiet, MaxConns: storetest.TestMaxConns})
 		if err != nil {
 			t.Fatal(err)
 		}

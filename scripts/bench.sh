@@ -59,6 +59,10 @@ bench ./horde/ BenchmarkPop 20000
 # Each figure right after its limit, so that both see the same machine.
 bench ./cmd/hordebot/ BenchmarkHTTPRoundTrip 40000
 bench ./cmd/hordebot/ BenchmarkHTTPLifecycles 20000
+# The same on PostgreSQL when HORDEBOT_TEST_POSTGRES_URL names a server (scripts/pg-test-cluster.sh).
+if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
+	bench ./cmd/hordebot/ BenchmarkHTTPLifecyclesPostgres 20000
+fi
 bench ./store/ BenchmarkSQLiteCommit 20000
 bench ./cmd/hordebot/ BenchmarkHTTPAsync 20000
 # Memory: 100,000 waiting requests (scaled); one run each.
@@ -181,6 +185,13 @@ row "loopback HTTP round trips/s, trivial handler, same client (32)" \
 	"$(scaled "$rt" 1 '%.0f /s')" "the HTTP limit"
 row "HTTP job lifecycles/s (pop+submit, durable; 32 workers)" \
 	"$(scaled "$lc" 1 '%.0f /s')" "$lc_ratio of $(scaled "$lc_limit" 1 '%.0f')/s (RT/2); goal >= 0.5: $(verdict "$lc_ratio" '>=' 0.5)"
+if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
+	lc_pg="$(metric BenchmarkHTTPLifecyclesPostgres lifecycles/s)"
+	row "HTTP job lifecycles/s on PostgreSQL (one process; 32 workers)" \
+		"$(scaled "$lc_pg" 1 '%.0f /s')" "$(ratio "$lc_pg" "$lc" '%.2f') of the SQLite figure above (the server as HORDEBOT_TEST_POSTGRES_URL runs it)"
+else
+	row "HTTP job lifecycles/s on PostgreSQL" "skipped" "set HORDEBOT_TEST_POSTGRES_URL (eval \"\$(scripts/pg-test-cluster.sh start)\")"
+fi
 row "raw one-row SQLite commits/s (store's DSN: WAL, synchronous=NORMAL)" \
 	"$(scaled "$commits" 1 '%.0f /s')" "the durable-write limit"
 row "HTTP async requests/s accepted (durable 202; 32 clients)" \

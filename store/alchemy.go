@@ -92,13 +92,6 @@ func scanForm(row scanner) (horde.AlchemyForm, error) {
 	return f, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // CreateInterrogation stores a new interrogation and its forms, all waiting.
 func (s *Store) CreateInterrogation(ctx context.Context, in horde.Interrogation) error {
 	if in.ID == "" || !validRef(in.SourceRef) {

@@ -341,18 +341,6 @@ func (s *Store) DataBytes(ctx context.Context) (int64, error) {
 	return db + s.gc.used.Load(), nil
 }
 
-// dbBytes is the database's size in pages times the page size.
-func (s *Store) dbBytes(ctx context.Context) (int64, error) {
-	var pages, size int64
-	if err := s.r.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
-		return 0, fmt.Errorf("database size: %w", err)
-	}
-	if err := s.r.QueryRowContext(ctx, "PRAGMA page_size").Scan(&size); err != nil {
-		return 0, fmt.Errorf("database page size: %w", err)
-	}
-	return pages * size, nil
-}
-
 // reserveBlob counts n more bytes of blobs against the data quota before
 // they are written, or fails with KindUnavailable (as a full disk does) when
 // the database and the blobs would then exceed it. Call releaseBlob(n) if

@@ -3,50 +3,34 @@ package store_test
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
-// blobFiles lists the blob files (not temporary files) under the store's
-// blob folder, sorted, and their total size.
+// blobFiles lists the stored blobs (the blob folder's files, not its
+// temporary files; the blobs table on PostgreSQL), sorted, and their total
+// size.
 func blobFiles(tb testing.TB, s *store.Store) ([]string, int64) {
 	tb.Helper()
-	var refs []string
-	var total int64
-	err := filepath.WalkDir(filepath.Join(s.Dir(), "blobs"), func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
-			fi, err := d.Info()
-			if err != nil {
-				return err
-			}
-			refs = append(refs, d.Name())
-			total += fi.Size()
-		}
-		return nil
-	})
+	refs, total, err := store.StoredBlobs(context.Background(), s)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	sort.Strings(refs)
 	return refs, total
 }
 
-// blobExists reports whether ref's file is on disk.
+// blobExists reports whether ref is stored.
 func blobExists(tb testing.TB, s *store.Store, ref string) bool {
 	tb.Helper()
-	_, err := os.Stat(filepath.Join(s.Dir(), "blobs", ref[:2], ref))
-	if err != nil && !os.IsNotExist(err) {
+	_, err := s.Blob(context.Background(), ref)
+	if err != nil && !horde.IsKind(err, horde.KindNotFound) {
 		tb.Fatal(err)
 	}
 	return err == nil
@@ -250,6 +234,7 @@ func TestUploadToEndedJobLeavesNoFile(t *testing.T) {
 // row names, younger files (a row may be about to commit) and files that
 // are not blobs.
 func TestSweepBlobs(t *testing.T) {
+	storetest.SkipOnPostgres(t, "temporary and foreign files in the blobs folder")
 	ctx := context.Background()
 	clk := newFakeClock()
 	s := mustOpenDir(t, t.TempDir(), clk)
@@ -314,7 +299,7 @@ func TestSweepKeepsAPinnedBlob(t *testing.T) {
 	s := mustOpenDir(t, t.TempDir(), clk)
 	ref := mustPut(t, s, "row not committed yet")
 	old := clk.Now().Add(-24 * time.Hour)
-	if err := os.Chtimes(filepath.Join(s.Dir(), "blobs", ref[:2], ref), old, old); err != nil {
+	if err := store.BackdateBlob(ctx, s, ref, old); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.SweepBlobs(ctx, time.Minute); err != nil {

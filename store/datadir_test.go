@@ -19,6 +19,7 @@ import (
 // TestDataDirIsPrivate: what Open and PutBlob create nobody else may read:
 // folders 0700, the database and its WAL 0600, images 0600.
 func TestDataDirIsPrivate(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data directory")
 	dir := filepath.Join(t.TempDir(), "data")
 	s := mustOpenDir(t, dir, newFakeClock())
 	ref := mustPut(t, s, "a private image")
@@ -46,6 +47,7 @@ func TestDataDirIsPrivate(t *testing.T) {
 // code, whether it is new, holds a database already, or only its image
 // folder is read-only.
 func TestReadOnlyDataDirIsAClearError(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data directory")
 	if storetest.Unprivileged(t) {
 		return
 	}
@@ -114,6 +116,7 @@ func TestReadOnlyDataDirIsAClearError(t *testing.T) {
 // does (KindUnavailable: the API answers 503), with no internal detail in
 // its message, and works again once the folder is fixed.
 func TestUnwritableBlobFolderIsUnavailable(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data directory")
 	if storetest.Unprivileged(t) {
 		return
 	}
@@ -143,6 +146,7 @@ func TestUnwritableBlobFolderIsUnavailable(t *testing.T) {
 // database cannot grow into the images' share, deleting images makes room
 // again, and a reopened store counts the images already there.
 func TestDataQuotaCountsImages(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data directory")
 	ctx := context.Background()
 	dir := t.TempDir()
 	const quota = 2 << 20

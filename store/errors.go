@@ -2,8 +2,10 @@ package store
 
 import (
 	"errors"
+	"net"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -12,8 +14,24 @@ import (
 )
 
 // The store classifies SQLite failures by their result codes (primary and
-// extended, modernc.org/sqlite/lib), never by the text of the message: the
-// one thing only the text says is which column a constraint names.
+// extended, modernc.org/sqlite/lib), and PostgreSQL's by their SQLSTATE,
+// never by the text of the message: the one thing only the text says is
+// which column a constraint names (SQLite's message, PostgreSQL's detail).
+
+// PostgreSQL's SQLSTATEs the store tells apart.
+const (
+	pgUniqueViolation     = "23505"
+	pgForeignKeyViolation = "23503"
+)
+
+// pgError returns the PostgreSQL error in err's chain, or nil.
+func pgError(err error) *pgconn.PgError {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
 
 // sqliteCode returns the extended result code of the SQLite error in err's
 // chain, or 0 when there is none.
@@ -39,7 +57,22 @@ func constraintError(err error) *sqlite.Error {
 // failure (SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY); when
 // column is not empty, only one on that column as SQLite names it (e.g.
 // "workers.name"), which only the message says.
+//
+// On PostgreSQL the column is matched as table and key: "workers.name"
+// matches a violation on table workers whose detail names the key (name)
+// or an expression of it (lower(name)).
 func isUniqueViolation(err error, column string) bool {
+	if pe := pgError(err); pe != nil {
+		if pe.Code != pgUniqueViolation {
+			return false
+		}
+		if column == "" {
+			return true
+		}
+		table, col, _ := strings.Cut(column, ".")
+		return pe.TableName == table && (strings.Contains(pe.Detail, "("+col+")") || strings.Contains(pe.Detail, "("+col+",") ||
+			strings.Contains(pe.ConstraintName, col))
+	}
 	se := constraintError(err)
 	if se == nil {
 		return false
@@ -53,14 +86,31 @@ func isUniqueViolation(err error, column string) bool {
 // isForeignKeyViolation reports whether err is a FOREIGN KEY constraint
 // failure (SQLITE_CONSTRAINT_FOREIGNKEY).
 func isForeignKeyViolation(err error) bool {
+	if pe := pgError(err); pe != nil {
+		return pe.Code == pgForeignKeyViolation
+	}
 	return sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
 }
 
 // isStorageFailure reports whether err says the database cannot be written
 // now: full (or at its quota: SQLITE_FULL), read-only (SQLITE_READONLY),
 // failing I/O (SQLITE_IOERR), or held by another process past the busy
-// timeout (SQLITE_BUSY).
+// timeout (SQLITE_BUSY); on PostgreSQL, a server that cannot be reached,
+// has gone away or is out of resources (SQLSTATE classes 08, 53, 57; a
+// failed connection).
 func isStorageFailure(err error) bool {
+	if pe := pgError(err); pe != nil {
+		switch pe.Code[:2] {
+		case "08", "53", "57":
+			return true
+		}
+		return pe.Code == "25006" // read_only_sql_transaction: a standby
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	if errors.As(err, &ce) || errors.As(err, &ne) {
+		return true
+	}
 	switch sqliteCode(err) & 0xff {
 	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY:
 		return true

@@ -15,7 +15,7 @@ const (
 	qInsertEntry = `INSERT INTO ledger (user_id, delta, kind, reason, actor_id, ref, key, at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`
 	qAddBalance = `INSERT INTO balances (user_id, kudos) VALUES (?1, ?2)
-ON CONFLICT (user_id) DO UPDATE SET kudos = kudos + excluded.kudos`
+ON CONFLICT (user_id) DO UPDATE SET kudos = balances.kudos + excluded.kudos`
 	qAddBalanceFloor = `UPDATE balances SET kudos = kudos + ?1 WHERE user_id = ?2 AND kudos + ?1 >= ?3`
 	qBalance         = `SELECT kudos FROM balances WHERE user_id = ?`
 	// The rollups (00025) of an entry: its (kind, UTC day, user) with the

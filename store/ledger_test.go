@@ -2,9 +2,7 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
@@ -187,15 +185,10 @@ func TestVerifyFindsTamperedBalances(t *testing.T) {
 	mustVerify(t, s)
 
 	// Tamper behind the store's back: a changed balance, and a balance with no entries.
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(s.Dir(), store.DBFile)+"?_pragma=busy_timeout(5000)")
-	if err != nil {
+	if err := store.RawExec(ctx, s, `UPDATE balances SET kudos = 99 WHERE user_id = 1`); err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	if _, err := db.ExecContext(ctx, `UPDATE balances SET kudos = 99 WHERE user_id = 1`); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.ExecContext(ctx, `INSERT INTO balances (user_id, kudos) VALUES (3, 4)`); err != nil {
+	if err := store.RawExec(ctx, s, `INSERT INTO balances (user_id, kudos) VALUES (3, 4)`); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Verify(ctx)

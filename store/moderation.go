@@ -33,7 +33,7 @@ ON CONFLICT (key) DO NOTHING`, st.Key, st.UserID, string(st.Kind), st.Ref, at)
 			return fmt.Errorf("record strike %q: %w", st.Key, err)
 		} else if n > 0 {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO strike_counts (user_id, kind, count, total, last_at) VALUES (?, ?, 1, 1, ?)
-ON CONFLICT (user_id, kind) DO UPDATE SET count = count + 1, total = total + 1, last_at = excluded.last_at`,
+ON CONFLICT (user_id, kind) DO UPDATE SET count = strike_counts.count + 1, total = strike_counts.total + 1, last_at = excluded.last_at`,
 				st.UserID, string(st.Kind), at); err != nil {
 				return unavailable(fmt.Errorf("count strike %q: %w", st.Key, err))
 			}
@@ -94,7 +94,7 @@ func (s *Store) ResetStrikes(ctx context.Context, userID int64) error {
 // distinct owners, the reports that count (a trusted owner's, not the
 // user's own) and the distinct owners of those.
 const qReportTally = `SELECT count(*), count(DISTINCT owner_id),
- coalesce(sum(trusted = 1 AND owner_id >= 0 AND owner_id != user_id), 0),
+ coalesce(sum(CASE WHEN trusted = 1 AND owner_id >= 0 AND owner_id != user_id THEN 1 ELSE 0 END), 0),
  count(DISTINCT CASE WHEN trusted = 1 AND owner_id >= 0 AND owner_id != user_id THEN owner_id END)
 FROM result_reports WHERE user_id = ? AND kind = ? AND live = 1`
 
@@ -173,7 +173,7 @@ ON CONFLICT (key) DO NOTHING`, sp.Key, sp.WorkerID, sp.Ref, rate, at)
 			return fmt.Errorf("record suspicion %q: %w", sp.Key, err)
 		} else if n > 0 {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO suspicion_counts (worker_id, count, total, last_at) VALUES (?, 1, 1, ?)
-ON CONFLICT (worker_id) DO UPDATE SET count = count + 1, total = total + 1, last_at = excluded.last_at`,
+ON CONFLICT (worker_id) DO UPDATE SET count = suspicion_counts.count + 1, total = suspicion_counts.total + 1, last_at = excluded.last_at`,
 				sp.WorkerID, at); err != nil {
 				return unavailable(fmt.Errorf("count suspicion %q: %w", sp.Key, err))
 			}

@@ -16,6 +16,7 @@ import (
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // bigPrompt does not fit in one database page: storing it needs new pages.
@@ -71,6 +72,7 @@ func integrityCheck(tb testing.TB, dir string) {
 // leaves nothing behind; reopened without the quota, the store is consistent
 // and writable again.
 func TestMaxDBBytesFillsUpAndRecovers(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data quota")
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openQuota(t, dir, 1<<20)
@@ -137,6 +139,7 @@ func TestMaxDBBytesFillsUpAndRecovers(t *testing.T) {
 // concurrent writes in one transaction, and writes that fit in place still
 // succeed; nothing is half-written.
 func TestFullDatabaseFailsEveryWriteAsUnavailable(t *testing.T) {
+	storetest.SkipOnPostgres(t, "the data quota")
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := mustOpenDir(t, dir, newFakeClock())

@@ -150,7 +150,7 @@ VALUES (?, ?, ?, ?, ?, ?)`, r.ID, x.SharedKey, x.Webhook, x.StyleID, x.Collectio
 // qSpendSharedKey charges a request's shared key (if it has one) what the
 // request was charged: arguments charged, request id. Every submit runs it.
 const qSpendSharedKey = `UPDATE shared_keys SET utilized = utilized + ?1,
-kudos = CASE WHEN kudos = -1 THEN -1 ELSE max(kudos - ?1, 0) END
+kudos = CASE WHEN kudos = -1 THEN -1 WHEN kudos > ?1 THEN kudos - ?1 ELSE 0 END
 WHERE key_hash = (SELECT shared_key_hash FROM request_extras WHERE request_id = ?2 AND shared_key_hash != '')`
 
 // spendSharedKey charges what a finished job's requester was charged to the

@@ -24,27 +24,27 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 
-	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hordebot/hordebot/horde"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrationFS embed.FS
 
-// Store is the SQLite store. Create it with Open; Close it when done.
+// Store is the store on SQLite or PostgreSQL (engine.go). Create it with
+// Open; Close it when done.
 type Store struct {
-	w     *sql.DB // the one writer connection
-	r     *sql.DB // readers
-	dir   string
-	blobs string
+	eng   engine
+	w     *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
+	r     *sql.DB // SQLite: readers; PostgreSQL: the same pool as w
+	dir   string  // the SQLite data directory; "" on PostgreSQL
+	blobs string  // the SQLite blobs folder; "" on PostgreSQL
 	clock horde.Clock
 	log   *slog.Logger
 
@@ -70,6 +70,10 @@ type Store struct {
 	ckDone    chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	// The scheduler lock's session (scheduler_lock.go), on PostgreSQL.
+	lockMu   sync.Mutex
+	lockConn *sql.Conn
 }
 
 // Options tune Open. Zero values take the defaults.
@@ -89,21 +93,39 @@ type Options struct {
 	MaxDBBytes int64
 	// Blobs, if set, is where result images live instead of the data
 	// directory's blobs/ folder (blobbackend.go): an S3 bucket
-	// (store/s3blobs). The data quota does not count them.
+	// (store/s3blobs). The data quota does not count them. On PostgreSQL
+	// without one they live in the database (blobs_postgres.go).
 	Blobs BlobBackend
+	// MaxConns is the PostgreSQL pool's size (DefaultMaxConns when 0);
+	// SQLite ignores it.
+	MaxConns int
 }
 
 // DBFile is the database file name inside the data directory.
 const DBFile = "hordebot.db"
 
-// Open opens (creating if needed) the store in dir and applies the migrations.
-func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
+// Open opens (creating if needed) the store that database names and applies
+// the migrations: a SQLite data directory ("sqlite:DIR" or a bare DIR) or a
+// PostgreSQL URL ("postgres://..."), as ParseDatabaseURL reads them.
+func Open(ctx context.Context, database string, opt Options) (*Store, error) {
 	if opt.Clock == nil {
 		opt.Clock = horde.SystemClock{}
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
+	u, err := ParseDatabaseURL(database)
+	if err != nil {
+		return nil, err
+	}
+	if u.Engine == EnginePostgres {
+		return openPostgres(ctx, u.DSN, opt)
+	}
+	return openSQLite(ctx, u.Dir, opt)
+}
+
+// openSQLite opens the SQLite store in dir.
+func openSQLite(ctx context.Context, dir string, opt Options) (*Store, error) {
 	path := filepath.Join(dir, DBFile)
 	blobs := filepath.Join(dir, "blobs")
 	if err := prepareDataDir(dir, blobs, path); err != nil {
@@ -114,7 +136,7 @@ func Open(ctx context.Context, dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, w, opt.Logger); err != nil {
+	if err := runMigrations(ctx, w, sqliteEngine, opt.Logger); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -225,25 +247,6 @@ func applyQuota(ctx context.Context, w *sql.DB, path, pragmas string, maxBytes, 
 	return w, pageSize, nil
 }
 
-func migrate(ctx context.Context, db *sql.DB, log *slog.Logger) error {
-	sub, err := fs.Sub(migrationFS, "migrations")
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("apply migrations: %w", err)
-	}
-	for _, m := range res {
-		log.Info("migration applied", "version", m.Source.Version, "file", m.Source.Path, "took", m.Duration)
-	}
-	return nil
-}
-
 // Close waits for the writes under way, then closes the database. Writes
 // submitted after Close fail with KindUnavailable. Close is idempotent.
 func (s *Store) Close() error {
@@ -251,7 +254,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.done
 		<-s.ckDone
-		s.closeErr = s.closeDBs()
+		s.closeErr = errors.Join(s.unlockScheduler(), s.closeDBs())
 	})
 	return s.closeErr
 }
@@ -267,11 +270,14 @@ func (s *Store) closeDBs() error {
 	if s.ck != nil {
 		errs = append(errs, s.ck.Close())
 	}
-	errs = append(errs, s.r.Close(), s.w.Close())
+	if s.r != s.w {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
 	return errors.Join(errs...)
 }
 
-// Dir is the data directory.
+// Dir is the SQLite data directory ("" on PostgreSQL).
 func (s *Store) Dir() string { return s.dir }
 
 // writeTx runs fn in a write transaction and returns after it committed;

@@ -11,7 +11,6 @@ import (
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
-	"github.com/hordebot/hordebot/store"
 )
 
 // Concurrent writers share transactions (group commit); each caller must see
@@ -112,7 +111,8 @@ func TestCancelledContextWritesNothing(t *testing.T) {
 // Writes racing with Close either commit or fail with KindUnavailable; none hangs.
 func TestCloseDuringWrites(t *testing.T) {
 	ctx := context.Background()
-	s := mustOpen(t)
+	dir := t.TempDir()
+	s := mustOpenDir(t, dir, nil)
 	var wg sync.WaitGroup
 	var committed, refused atomic.Int64
 	for w := 0; w < 4; w++ {
@@ -144,11 +144,7 @@ func TestCloseDuringWrites(t *testing.T) {
 		t.Fatal("no write was refused after Close")
 	}
 	// Every acknowledged write is there after reopening.
-	s2, err := store.Open(ctx, s.Dir(), store.Options{Logger: quietLogger})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := mustOpenDir(t, dir, nil)
 	var sum int64
 	for w := 0; w < 4; w++ {
 		sum += mustBalance(t, s2, int64(w))

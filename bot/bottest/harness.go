@@ -30,6 +30,7 @@ import (
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // TestClock is the real time plus an offset tests can jump forward.
@@ -172,8 +173,12 @@ func (h *Harness) On(t testing.TB) *Harness {
 // none), the horde and the kudos engine in h.Dir.
 func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 	h.T.Helper()
+	if maxDBBytes > 0 {
+		storetest.SkipOnPostgres(h.T, "the data quota")
+	}
 	var err error
-	h.Store, err = store.Open(h.Ctx, h.Dir, store.Options{Clock: h.Clock, Logger: QuietLogger(), MaxDBBytes: maxDBBytes})
+	h.Store, err = store.Open(h.Ctx, storetest.Database(h.T, h.Dir), store.Options{Clock: h.Clock, Logger: QuietLogger(),
+		MaxDBBytes: maxDBBytes, MaxConns: storetest.TestMaxConns})
 	Must(h.T, err)
 	st := h.Store
 	h.T.Cleanup(func() { _ = st.Close() })

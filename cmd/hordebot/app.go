@@ -58,22 +58,28 @@ type App struct {
 	wg       sync.WaitGroup
 }
 
-// OpenApp opens the store and builds the services. Close releases them.
+// OpenApp opens the store and builds the services of a scheduler (`run`,
+// `api`, `demo`): on PostgreSQL it takes the scheduler lock first
+// (store.LockScheduler), so that a second scheduler on the database stops
+// with one sentence. Close releases them.
 func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Clock) (*App, error) {
+	return openApp(ctx, cfg, log, clock, true)
+}
+
+// openApp is OpenApp; an admin command (scheduler false) takes no lock.
+func openApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Clock, scheduler bool) (*App, error) {
 	if clock == nil {
 		clock = horde.SystemClock{}
 	}
-	blobs, err := openBlobs(ctx, cfg.Results, log)
+	st, err := cfg.openStore(ctx, clock, log)
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Clock: clock, Logger: log, MaxDBBytes: cfg.StoreOptions().MaxDBBytes, Blobs: blobs})
-	var dataDir *store.DataDirError
-	if errors.As(err, &dataDir) {
-		return nil, err // it names the directory and the fix already
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open store in %s: %w", cfg.Data, err)
+	if scheduler {
+		if err := st.LockScheduler(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	pf, err := promptFilter(cfg.Filter)
 	if err != nil {

@@ -73,7 +73,8 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "migrations applied in", cfg.Data)
+	u, _ := store.ParseDatabaseURL(cfg.DatabaseURL()) // it opened
+	fmt.Fprintln(stdout, "migrations applied in", u)
 	return st.Close()
 }
 
@@ -94,25 +95,30 @@ func openStore(ctx context.Context, name string, args []string, stderr io.Writer
 		return nil, Config{}, err
 	}
 	if !create {
-		if err := requireDatabase(cfg.Data); err != nil {
+		if err := requireDatabase(cfg); err != nil {
 			return nil, Config{}, err
 		}
 	}
-	blobs, err := openBlobs(ctx, cfg.Results, newLogger(stderr, cfg))
-	if err != nil {
-		return nil, Config{}, err
-	}
-	st, err := store.Open(ctx, cfg.Data, store.Options{Logger: newLogger(stderr, cfg), MaxDBBytes: cfg.StoreOptions().MaxDBBytes, Blobs: blobs})
+	st, err := cfg.openStore(ctx, nil, newLogger(stderr, cfg))
 	if err != nil {
 		return nil, Config{}, err
 	}
 	return st, cfg, nil
 }
 
-// requireDatabase refuses a data dir that holds no database: only `migrate`,
-// `api` and `run` create one, so that an admin command on a mistyped --data
-// does not report "ok" about a new, empty horde.
-func requireDatabase(dir string) error {
+// requireDatabase refuses a SQLite data dir that holds no database: only
+// `migrate`, `api` and `run` create one, so that an admin command on a
+// mistyped --data does not report "ok" about a new, empty horde. (A
+// PostgreSQL URL names a server database that exists, or does not connect.)
+func requireDatabase(cfg Config) error {
+	u, err := store.ParseDatabaseURL(cfg.DatabaseURL())
+	if err != nil {
+		return err
+	}
+	if u.Engine != store.EngineSQLite {
+		return nil
+	}
+	dir := u.Dir
 	ok, err := store.HasDatabase(dir)
 	if err != nil {
 		return err

@@ -69,10 +69,10 @@ func openAdminApp(ctx context.Context, cf commonFlags, stderr io.Writer, getenv 
 	if err != nil {
 		return nil, err
 	}
-	if err := requireDatabase(cfg.Data); err != nil {
+	if err := requireDatabase(cfg); err != nil {
 		return nil, err
 	}
-	return OpenApp(ctx, cfg, newLogger(stderr, cfg), nil)
+	return openApp(ctx, cfg, newLogger(stderr, cfg), nil, false)
 }
 
 func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

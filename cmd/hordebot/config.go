@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/hordebot/hordebot/assets"
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
 )
@@ -22,7 +25,12 @@ import (
 // the --config file, overlaid by HORDEBOT_* environment variables. Secrets
 // (DISCORD_TOKEN) come only from the environment and are not part of it.
 type Config struct {
+	// Data is the data directory: the SQLite database and the result images
+	// when Database.URL is empty, and the model reference's cache always.
 	Data string `json:"data"`
+	// Database names the database (store.ParseDatabaseURL): empty is
+	// SQLite in Data.
+	Database DatabaseConfig `json:"database"`
 	// DataMaxMiB caps the data directory (store.Options.MaxDBBytes): the
 	// SQLite database plus the result images. Past it, writes are refused as
 	// on a full disk (the API answers 503, the bot says storage is
@@ -48,6 +56,25 @@ type Config struct {
 	Models ModelsConfig `json:"models"`
 	// Kudos is passed as it is to the kudos engine (kudos.Config).
 	Kudos json.RawMessage `json:"kudos"`
+}
+
+// DatabaseConfig chooses the engine.
+type DatabaseConfig struct {
+	// URL is "sqlite:DIR" or "postgres://user@host:port/db?..." (also
+	// postgresql://); empty: sqlite:<data>. HORDEBOT_DATABASE_URL and
+	// --database override it; --data DIR means sqlite:DIR.
+	URL string `json:"url"`
+	// MaxConns is the PostgreSQL pool's size (0: store.DefaultMaxConns).
+	MaxConns int `json:"max_conns"`
+}
+
+// DatabaseURL is the database the store opens: database.url, or the SQLite
+// database in the data directory.
+func (c Config) DatabaseURL() string {
+	if c.Database.URL != "" {
+		return c.Database.URL
+	}
+	return "sqlite:" + c.Data
 }
 
 // APIConfig configures the AI Horde v2 HTTP API.
@@ -184,6 +211,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 	}
 	for env, dst := range map[string]*string{
 		"HORDEBOT_DATA":           &cfg.Data,
+		"HORDEBOT_DATABASE_URL":   &cfg.Database.URL,
 		"HORDEBOT_LISTEN":         &cfg.API.Listen,
 		"HORDEBOT_PUBLIC_URL":     &cfg.API.PublicURL,
 		"HORDEBOT_LOG_LEVEL":      &cfg.LogLevel,
@@ -255,6 +283,14 @@ func (c Config) validate() error {
 	if c.API.Listen == "" {
 		return fmt.Errorf("config: api.listen is empty")
 	}
+	if c.Database.URL != "" {
+		if _, err := store.ParseDatabaseURL(c.Database.URL); err != nil {
+			return fmt.Errorf("config: database.url: %w", err)
+		}
+	}
+	if c.Database.MaxConns < 0 {
+		return fmt.Errorf("config: database.max_conns must not be negative")
+	}
 	if c.DataMaxMiB < 0 {
 		return fmt.Errorf("config: data_max_mib must not be negative")
 	}
@@ -293,9 +329,35 @@ func (c Config) validate() error {
 	return nil
 }
 
-// StoreOptions are the store settings the config holds (the quota).
+// StoreOptions are the store settings the config holds (the quota, the
+// PostgreSQL pool).
 func (c Config) StoreOptions() store.Options {
-	return store.Options{MaxDBBytes: c.DataMaxMiB << 20}
+	return store.Options{MaxDBBytes: c.DataMaxMiB << 20, MaxConns: c.Database.MaxConns}
+}
+
+// openStore opens the configured database with the configured result
+// image backend: what `run`, `api`, `demo` and every admin command open.
+func (c Config) openStore(ctx context.Context, clock horde.Clock, log *slog.Logger) (*store.Store, error) {
+	blobs, err := openBlobs(ctx, c.Results, log)
+	if err != nil {
+		return nil, err
+	}
+	opt := c.StoreOptions()
+	opt.Clock, opt.Logger, opt.Blobs = clock, log, blobs
+	where := c.DatabaseURL()
+	st, err := store.Open(ctx, where, opt)
+	var dataDir *store.DataDirError
+	if errors.As(err, &dataDir) {
+		return nil, err // it names the directory and the fix already
+	}
+	if err != nil {
+		u, perr := store.ParseDatabaseURL(where)
+		if perr != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open the database %s: %w", u, err)
+	}
+	return st, nil
 }
 
 // LogLevel parses the configured level.

@@ -21,6 +21,7 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // Load generator sizes: how many fake workers and clients hit the server at
@@ -41,7 +42,15 @@ type loadEnv struct {
 
 func newLoadEnv(b *testing.B, conns int) *loadEnv {
 	b.Helper()
+	return newLoadEnvOn(b, conns, "")
+}
+
+// newLoadEnvOn is newLoadEnv on the database database ("": SQLite in the
+// benchmark's data directory).
+func newLoadEnvOn(b *testing.B, conns int, database string) *loadEnv {
+	b.Helper()
 	cfg := testConfig(b, b.TempDir())
+	cfg.Database.URL = database
 	// The fake workers answer at once, which the speed check would rightly
 	// find suspicious and pause them for.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
@@ -168,7 +177,17 @@ const maxEmptyPops = 1000
 // lifecycles per second and the p50/p99 of one pop+submit round trip.
 // Every pop and every submit is durable before it is answered.
 func BenchmarkHTTPLifecycles(b *testing.B) {
-	e := newLoadEnv(b, loadWorkers)
+	benchmarkHTTPLifecycles(b, newLoadEnv(b, loadWorkers))
+}
+
+// BenchmarkHTTPLifecyclesPostgres is BenchmarkHTTPLifecycles on PostgreSQL
+// (HORDEBOT_TEST_POSTGRES_URL; skipped, saying so, without it).
+func BenchmarkHTTPLifecyclesPostgres(b *testing.B) {
+	benchmarkHTTPLifecycles(b, newLoadEnvOn(b, loadWorkers, storetest.PostgresDatabase(b, b.TempDir())))
+}
+
+// benchmarkHTTPLifecycles runs the lifecycles of BenchmarkHTTPLifecycles on e.
+func benchmarkHTTPLifecycles(b *testing.B, e *loadEnv) {
 	requester, _ := e.richUser(b, "requester")
 	_, volKey := e.richUser(b, "volunteer")
 	e.fill(b, requester, b.N)

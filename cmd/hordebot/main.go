@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/hordebot/hordebot/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -92,13 +94,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // commonFlags are the flags every data-using subcommand takes.
 type commonFlags struct {
-	config string
-	data   string
+	config   string
+	data     string
+	database string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.config, "config", "", "configuration file (YAML); defaults are built in")
-	fs.StringVar(&c.data, "data", "", "data directory (overrides the config's data)")
+	fs.StringVar(&c.data, "data", "", "data directory (overrides the config's data; the database there is sqlite:DIR)")
+	fs.StringVar(&c.database, "database", "", "database URL: sqlite:DIR or postgres://... (overrides database.url and HORDEBOT_DATABASE_URL)")
 }
 
 // load reads the configuration with the flags applied.
@@ -109,6 +113,13 @@ func (c *commonFlags) load(getenv func(string) string) (Config, error) {
 	}
 	if c.data != "" {
 		cfg.Data = c.data
+		cfg.Database.URL = "sqlite:" + c.data
+	}
+	if c.database != "" {
+		if _, err := store.ParseDatabaseURL(c.database); err != nil {
+			return cfg, fmt.Errorf("--database: %w", err)
+		}
+		cfg.Database.URL = c.database
 	}
 	return cfg, nil
 }

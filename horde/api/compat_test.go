@@ -24,6 +24,7 @@ import (
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // compatDir is the node project that drives the API with the npm client.
@@ -160,7 +161,7 @@ func TestNPMClientCompat(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Logger: quietLogger()})
+	st, err := store.Open(ctx, storetest.Database(t, t.TempDir()), store.Options{Logger: quietLogger(), MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

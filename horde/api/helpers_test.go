@@ -52,9 +52,14 @@ var unlimited = api.RateLimit{Rate: rate.Inf}
 // newEnv starts a server. Rate limits are off unless opt sets them.
 func newEnv(t testing.TB, opt api.Options) *env {
 	t.Helper()
-	ctx := context.Background()
 	clk := newFakeClock()
-	st := storetest.MustOpen(t, t.TempDir(), clk)
+	return newEnvOn(t, storetest.MustOpen(t, t.TempDir(), clk), clk, opt)
+}
+
+// newEnvOn starts a server over st, whose clock is clk.
+func newEnvOn(t testing.TB, st *store.Store, clk *storetest.Clock, opt api.Options) *env {
+	t.Helper()
+	ctx := context.Background()
 	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde})
 	if err != nil {
 		t.Fatalf("new horde: %v", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/store"
 	"github.com/hordebot/hordebot/store/s3blobs/s3test"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // s3Env is an API server whose results live in a bucket of an in-process
@@ -40,7 +41,7 @@ func newS3Env(t *testing.T, o s3Options) *s3Env {
 	clk := newFakeClock()
 	srv := s3test.New(t, clk)
 	bucket := srv.Open(t, "results")
-	st, err := store.Open(ctx, t.TempDir(), store.Options{Clock: clk, Logger: slog.New(slog.DiscardHandler), Blobs: bucket})
+	st, err := store.Open(ctx, storetest.Database(t, t.TempDir()), store.Options{Clock: clk, Logger: slog.New(slog.DiscardHandler), Blobs: bucket, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // bigPrompt is the longest prompt the API takes; storing it needs new
@@ -22,9 +23,12 @@ var bigPrompt = strings.Repeat("a lighthouse at dusk, ", aihorde.MaxPromptLength
 // (0: none); stop closes the server and the store.
 func openEnvIn(t testing.TB, dir string, maxDBBytes int64) (e *env, stop func()) {
 	t.Helper()
+	if maxDBBytes > 0 {
+		storetest.SkipOnPostgres(t, "the data quota")
+	}
 	ctx := context.Background()
 	clk := newFakeClock()
-	st, err := store.Open(ctx, dir, store.Options{Clock: clk, Logger: quietLogger(), MaxDBBytes: maxDBBytes})
+	st, err := store.Open(ctx, storetest.Database(t, dir), store.Options{Clock: clk, Logger: quietLogger(), MaxDBBytes: maxDBBytes, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

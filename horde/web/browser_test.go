@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -135,9 +136,18 @@ func visit(t *testing.T, ctx context.Context, url string) {
 	waitFor(t, ctx, `document.readyState === "complete"`, "the whole page loaded")
 }
 
+// imagesLoadedJS loads every image sel selects (lazy ones too), waits for
+// each to load or fail, and counts those that loaded.
+func imagesLoadedJS(sel string) string {
+	return `((imgs) => Promise.all(imgs.map(i => {
+	i.loading = "eager";
+	return i.complete ? 0 : new Promise(done => { i.addEventListener("load", done); i.addEventListener("error", done); });
+})).then(() => imgs.filter(i => i.naturalWidth > 0).length))([...document.querySelectorAll(` + strconv.Quote(sel) + `)])`
+}
+
 func evalInt(t *testing.T, ctx context.Context, js string) int {
 	t.Helper()
-	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("evaluate %s: %v", js, err)
 	}
@@ -186,7 +196,9 @@ func TestPagesInABrowser(t *testing.T) {
 			if n := evalInt(t, ctx, `document.querySelectorAll("#art li.art").length`); n != 1 {
 				t.Errorf("gallery shows %d shares, want 1 (the NSFW one hidden, the flagged member's left out)", n)
 			}
-			if n := evalInt(t, ctx, `[...document.images].filter(i => i.complete && i.naturalWidth > 0).length`); n < 2 {
+			// Lazy images may still be on their way after the load event (the
+			// result comes from the database on PostgreSQL): wait for each.
+			if n := evalInt(t, ctx, imagesLoadedJS("img")); n < 2 {
 				t.Errorf("%d images loaded, want the icon and the share's", n)
 			}
 			if n := evalInt(t, ctx, `[...document.images].filter(i => !i.hasAttribute("alt")).length`); n != 0 {

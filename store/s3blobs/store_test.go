@@ -20,7 +20,7 @@ import (
 func openStore(t *testing.T, srv *s3test.Server, clock horde.Clock) *store.Store {
 	t.Helper()
 	b := srv.Open(t, "results")
-	st, err := store.Open(context.Background(), t.TempDir(), store.Options{Clock: clock, Logger: slog.New(slog.DiscardHandler), Blobs: b})
+	st, err := store.Open(context.Background(), storetest.Database(t, t.TempDir()), store.Options{Clock: clock, Logger: slog.New(slog.DiscardHandler), Blobs: b, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

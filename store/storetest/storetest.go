@@ -1,6 +1,7 @@
-// Package storetest helps tests that run against the real SQLite store: a
-// clock the test moves by hand and a store opened in a directory and closed
-// when the test ends. Only test code imports it.
+// Package storetest helps tests that run against the real store: a clock
+// the test moves by hand and a store opened for a test directory and closed
+// when the test ends, on SQLite or, with HORDEBOT_TEST_ENGINE=postgres, on
+// PostgreSQL (engine.go). Only test code imports it.
 package storetest
 
 import (
@@ -49,11 +50,25 @@ func (c *Clock) Set(t time.Time) {
 	c.now = t
 }
 
-// MustOpen opens the store in dir with clock and no logging, and closes it
-// when the test ends; an error opening or closing it fails the test.
+// MustOpen opens the store for dir (Database) with clock and no logging,
+// and closes it when the test ends; an error opening or closing it fails
+// the test.
 func MustOpen(tb testing.TB, dir string, clock horde.Clock) *store.Store {
 	tb.Helper()
-	s, err := store.Open(context.Background(), dir, store.Options{Clock: clock, Logger: slog.New(slog.DiscardHandler)})
+	return MustOpenWith(tb, dir, store.Options{Clock: clock})
+}
+
+// MustOpenWith is MustOpen with options (no logging unless opt.Logger is
+// set; TestMaxConns on PostgreSQL unless opt.MaxConns is).
+func MustOpenWith(tb testing.TB, dir string, opt store.Options) *store.Store {
+	tb.Helper()
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.MaxConns == 0 {
+		opt.MaxConns = TestMaxConns
+	}
+	s, err := store.Open(context.Background(), Database(tb, dir), opt)
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}

@@ -1,0 +1,70 @@
+package store
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Test hooks for the external tests (package store_test) that look at or
+// change what the store keeps behind its back, on either engine.
+
+// StoredBlobs lists the refs of the stored blobs, sorted, and their total
+// size: the blob folder's files on SQLite, the backend's blobs otherwise.
+func StoredBlobs(ctx context.Context, s *Store) ([]string, int64, error) {
+	var refs []string
+	var total int64
+	if s.remote != nil {
+		err := s.remote.ListBlobs(ctx, func(b BlobInfo) error {
+			refs = append(refs, b.Ref)
+			total += b.Size
+			return nil
+		})
+		return refs, total, err
+	}
+	err := filepath.WalkDir(s.blobs, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() && !strings.HasPrefix(d.Name(), ".") {
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			refs = append(refs, d.Name())
+			total += fi.Size()
+		}
+		return nil
+	})
+	sort.Strings(refs)
+	return refs, total, err
+}
+
+// BackdateBlob makes the blob at ref look written at at (its file's
+// modification time, or the blobs table's at on PostgreSQL).
+func BackdateBlob(ctx context.Context, s *Store, ref string, at time.Time) error {
+	if _, ok := s.remote.(*pgBlobs); ok {
+		_, err := s.w.ExecContext(ctx, `UPDATE blobs SET at = ? WHERE ref = ?`, nanos(at), ref)
+		return err
+	}
+	return os.Chtimes(filepath.Join(s.blobs, ref[:2], ref), at, at)
+}
+
+// TamperBlob replaces the bytes stored at ref with data.
+func TamperBlob(ctx context.Context, s *Store, ref string, data []byte) error {
+	if _, ok := s.remote.(*pgBlobs); ok {
+		_, err := s.w.ExecContext(ctx, `UPDATE blobs SET data = ?, size = ? WHERE ref = ?`, data, len(data), ref)
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.blobs, ref[:2], ref), data, 0o640)
+}
+
+// RawExec runs query on the store's database outside the writer.
+func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
+	_, err := s.w.ExecContext(ctx, query, args...)
+	return err
+}
