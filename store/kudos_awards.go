@@ -13,11 +13,13 @@ import (
 const (
 	// qAwardCheck reads, in one statement, the existing award of (message,
 	// giver, category) and the three sums the caps compare against.
-	qAwardCheck = `SELECT a.id, a.state,
+	// (No FROM: both engines take it, and each lookup is one index search.)
+	qAwardCheck = `SELECT
+ (SELECT id FROM awards WHERE message_id = ?1 AND giver_id = ?2 AND category = ?3),
+ (SELECT state FROM awards WHERE message_id = ?1 AND giver_id = ?2 AND category = ?3),
  (SELECT coalesce(sum(amount), 0) FROM awards WHERE giver_id = ?2 AND counted_at >= ?5),
  (SELECT coalesce(sum(amount), 0) FROM awards WHERE receiver_id = ?4 AND counted_at >= ?5),
- (SELECT coalesce(sum(amount), 0) FROM awards WHERE giver_id = ?2 AND receiver_id = ?4 AND counted_at >= ?6)
-FROM (SELECT 1) one LEFT JOIN awards a ON a.message_id = ?1 AND a.giver_id = ?2 AND a.category = ?3`
+ (SELECT coalesce(sum(amount), 0) FROM awards WHERE giver_id = ?2 AND receiver_id = ?4 AND counted_at >= ?6)`
 	qInsertAward = `INSERT INTO awards (giver_id, receiver_id, message_id, channel_id, guild_id, category, emoji,
 amount, state, at, counted_at, settle_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?10)`
 	qReviveAward = `UPDATE awards SET receiver_id = ?1, channel_id = ?2, guild_id = ?3, emoji = ?4, amount = ?5,
