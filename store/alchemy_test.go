@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // mustInterrogation stores an interrogation of the source data with the
@@ -90,6 +91,7 @@ func TestAlchemyRows(t *testing.T) {
 // result; an upload the result does not use goes with the submit; the
 // retention purge removes the finished interrogation with its images.
 func TestAlchemyBlobs(t *testing.T) {
+	storetest.SkipOnPostgres(t, "ages files in the blobs folder")
 	ctx := context.Background()
 	clk := newFakeClock()
 	s := mustOpenDir(t, t.TempDir(), clk)
