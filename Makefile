@@ -7,7 +7,7 @@ FUZZTIME  ?= 10s
 BIN       := bin
 
 # The packages whose tests open a store: `make test-postgres` runs them on PostgreSQL.
-PG_PACKAGES ?= ./store/... ./kudos/... ./horde/ ./horde/api/ ./horde/web/ ./bot/... ./commands/... ./cmd/hordebot/
+PG_PACKAGES ?= ./store/... ./kudos/... ./horde/ ./horde/api/ ./horde/web/
 
 .PHONY: help build test test-postgres check fuzz fuzz-short bench demo run api soak soak-ci clean
 
