@@ -178,6 +178,8 @@ type Horde struct {
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 
+	popMsgs popMessages // the messages pops carry (worker_messages_cache.go)
+
 	stats counters // what Stats reports (stats.go)
 }
 
