@@ -178,7 +178,8 @@ type Horde struct {
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 
-	alch *alchemyQueue // open interrogations (alchemy_queue.go); guarded by mu
+	alch    *alchemyQueue // open interrogations (alchemy_queue.go); guarded by mu
+	popMsgs popMessages   // the messages pops carry (worker_messages_cache.go)
 
 	stats counters // what Stats reports (stats.go)
 }

@@ -128,6 +128,7 @@ func (h *Horde) PostWorkerMessage(ctx context.Context, by User, m NewWorkerMessa
 	default:
 		msg.Origin = strings.TrimSpace(m.Origin)
 	}
+	defer h.popMsgs.changed() // after the save, which another pop may not read before
 	if err := h.store.SaveWorkerMessage(ctx, msg); err != nil {
 		if errors.Is(err, ErrNotFound) || IsKind(err, KindNotFound) {
 			return WorkerMessage{}, NotFoundf("WorkerNotFound", "no worker has id %s", QuoteInput(m.WorkerID))
@@ -192,6 +193,7 @@ func (h *Horde) DeleteWorkerMessage(ctx context.Context, by User, id string) err
 	if (m.UserID != by.ID || by.Anonymous()) && !by.Moderator {
 		return Errorf(KindForbidden, "Forbidden", "you can only delete your own messages")
 	}
+	defer h.popMsgs.changed()
 	err = h.store.DeleteWorkerMessage(ctx, id)
 	if notFound(err) {
 		return NotFoundf("WorkermessageNotFound", "no worker message has id %s", QuoteInput(id))
@@ -206,12 +208,20 @@ func (h *Horde) DeleteWorkerMessage(ctx context.Context, by User, id string) err
 // owner's view of the worker carry, as the AI Horde's
 // get_all_active_worker_messages: those to this worker and those to no
 // worker in particular, not expired, oldest first, at most MessagesPerPage.
+// Every pop reads them: they come from a cache (PopMessagesFor) that the
+// messages posted and deleted here clear. The caller must not modify them.
 func (h *Horde) ActiveWorkerMessages(ctx context.Context, workerID string) ([]WorkerMessage, error) {
+	now := h.clock.Now()
+	ms, ok, gen := h.popMsgs.get(workerID, now)
+	if ok {
+		return ms, nil
+	}
 	ms, err := h.store.WorkerMessages(ctx, MessageQuery{
-		WorkerID: workerID, ToNoWorkerToo: true, Validity: MessagesActive, Now: h.clock.Now(), Limit: MessagesPerPage,
+		WorkerID: workerID, ToNoWorkerToo: true, Validity: MessagesActive, Now: now, Limit: MessagesPerPage,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("active messages of worker %s: %w", workerID, err)
 	}
+	h.popMsgs.put(workerID, ms, now, gen)
 	return ms, nil
 }
