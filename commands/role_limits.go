@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -204,25 +205,36 @@ func (c *cooldowns) wait(memberID string, cooldown time.Duration, now time.Time)
 	return 0
 }
 
-// record notes a member's accepted request at now; entries older than
-// forget are dropped as the map grows, so it stays bounded.
-func (c *cooldowns) record(memberID string, now time.Time, forget time.Duration) {
-	if forget <= 0 {
-		return
-	}
+// start begins a member's cooldown at now unless one is running; false if
+// one is. Entries older than cooldown are dropped as the map grows, so it
+// stays bounded.
+func (c *cooldowns) start(memberID string, now time.Time, cooldown time.Duration) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if t, ok := c.last[memberID]; ok && now.Sub(t) < cooldown {
+		return false
+	}
 	if c.last == nil {
 		c.last = map[string]time.Time{}
 	}
 	if len(c.last) >= 10_000 {
 		for id, t := range c.last {
-			if now.Sub(t) >= forget {
+			if now.Sub(t) >= cooldown {
 				delete(c.last, id)
 			}
 		}
 	}
 	c.last[memberID] = now
+	return true
+}
+
+// cancel takes back the cooldown start made at at (a refused request).
+func (c *cooldowns) cancel(memberID string, at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t, ok := c.last[memberID]; ok && t.Equal(at) {
+		delete(c.last, memberID)
+	}
 }
 
 // limitsFor returns the caller's limits, and whether any are configured.
@@ -262,15 +274,27 @@ func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string
 }
 
 // submitLimited is submitAndWatch for a request held to the role limits
-// (given says which options the member set; a rerun button sets them all):
-// an accepted request starts the caller's cooldown.
+// (given says which options the member set; a rerun button sets them all).
+// The caller's cooldown starts before the request is submitted, so that a
+// second command cannot slip in while the first is being accepted, and is
+// given back if the horde refuses it.
 func (s *Set) submitLimited(ctx context.Context, ix *interact.Interaction, given func(option string) bool, nr horde.NewRequest, shown string) error {
 	if err := s.applyRoleLimits(ix, given, &nr); err != nil {
 		return err
 	}
+	l, on := s.limitsFor(ix)
+	if !on || l.Cooldown <= 0 {
+		return s.submitAndWatch(ctx, ix, nr, shown)
+	}
+	now := s.cfg.Clock.Now()
+	if !s.cooldowns.start(ix.Caller.ID, now, l.Cooldown.Std()) {
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.",
+			s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second))
+	}
 	err := s.submitAndWatch(ctx, ix, nr, shown)
-	if l, on := s.limitsFor(ix); on && err == nil {
-		s.cooldowns.record(ix.Caller.ID, s.cfg.Clock.Now(), l.Cooldown.Std())
+	var he *horde.Error
+	if errors.As(err, &he) {
+		s.cooldowns.cancel(ix.Caller.ID, now) // refused: the member may try again at once
 	}
 	return err
 }

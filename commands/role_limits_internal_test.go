@@ -50,12 +50,22 @@ func TestCooldownsStayBounded(t *testing.T) {
 	var c cooldowns
 	now := time.Unix(0, 0)
 	for i := 0; i < 25_000; i++ {
-		c.record(string(rune(i)), now.Add(time.Duration(i)*time.Second), time.Minute)
+		if !c.start(string(rune(i)), now.Add(time.Duration(i)*time.Second), time.Minute) {
+			t.Fatalf("member %d's first cooldown did not start", i)
+		}
 	}
 	if n := len(c.last); n > 10_100 {
 		t.Fatalf("%d members remembered, want at most about 10,000", n)
 	}
-	if w := c.wait(string(rune(24_999)), time.Minute, now.Add(25_000*time.Second)); w != time.Minute-time.Second {
+	last, at := string(rune(24_999)), now.Add(25_000*time.Second)
+	if w := c.wait(last, time.Minute, at); w != time.Minute-time.Second {
 		t.Fatalf("the last member waits %v, want 59s", w)
+	}
+	if c.start(last, at, time.Minute) {
+		t.Fatal("a second cooldown started while the first runs")
+	}
+	c.cancel(last, now.Add(24_999*time.Second))
+	if !c.start(last, at, time.Minute) {
+		t.Fatal("a cancelled cooldown still holds")
 	}
 }
