@@ -104,18 +104,27 @@ func (rr *roleRewards) run(ctx context.Context) {
 	}
 }
 
-// reconcileAll checks every human member of every guild this process owns.
-func (rr *roleRewards) reconcileAll(ctx context.Context) {
-	s := rr.b.sess()
+// ownedGuilds are the guilds whose roles this process manages: those its
+// gateway shards own (a failure to list them is logged: none this pass).
+func (rr *roleRewards) ownedGuilds(ctx context.Context, s *discordgo.Session) []string {
 	guilds, err := rr.b.guilds(ctx, s)
 	if err != nil {
 		rr.b.log.Error("role rewards: list guilds", "err", err)
-		return
+		return nil
 	}
+	var owned []string
 	for _, g := range guilds {
-		if !rr.b.ownsGuild(g) {
-			continue
+		if rr.b.ownsGuild(g) {
+			owned = append(owned, g)
 		}
+	}
+	return owned
+}
+
+// reconcileAll checks every human member of every guild this process owns.
+func (rr *roleRewards) reconcileAll(ctx context.Context) {
+	s := rr.b.sess()
+	for _, g := range rr.ownedGuilds(ctx, s) {
 		if err := rr.reconcileGuild(ctx, s, g); err != nil && ctx.Err() == nil {
 			rr.b.log.Error("role rewards: reconcile guild", "guild", g, "err", err)
 		}
@@ -153,15 +162,7 @@ func (rr *roleRewards) reconcileGuild(ctx context.Context, s *discordgo.Session,
 // reconcileMembers checks the given members in every guild this process owns.
 func (rr *roleRewards) reconcileMembers(ctx context.Context, discordIDs []string) {
 	s := rr.b.sess()
-	guilds, err := rr.b.guilds(ctx, s)
-	if err != nil {
-		rr.b.log.Error("role rewards: list guilds", "err", err)
-		return
-	}
-	for _, g := range guilds {
-		if !rr.b.ownsGuild(g) {
-			continue
-		}
+	for _, g := range rr.ownedGuilds(ctx, s) {
 		gr, err := rr.guildRoles(ctx, s, g)
 		if err != nil {
 			rr.b.log.Error("role rewards: roles of guild", "guild", g, "err", err)
