@@ -80,3 +80,21 @@ func waitPost(h *harness, id, text string) discordtest.Message {
 	}
 	return m
 }
+
+// TestForgedRatingButtons: a rating button with a forged request id or an
+// out-of-range score pays nothing and says so.
+func TestForgedRatingButtons(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	before := h.Balance(h.Bob)
+	msg := h.Post(h.Alice, h.Art, "a picture", "")
+	for _, id := range []string{"share/rate/00000000-0000-0000-0000-000000000000/5", "share/rate/x/11", "share/rate/x"} {
+		text, private := h.Reply(h.Click(h.Bob, h.Art, msg.ID, id))
+		if !private || strings.Contains(text, "You rated") {
+			t.Errorf("%s: %q (private %v), want a private refusal", id, text, private)
+		}
+	}
+	if got := h.Balance(h.Bob); got != before {
+		t.Fatalf("forged ratings moved bob's balance from %d to %d", before, got)
+	}
+}
