@@ -47,6 +47,9 @@ type ComfyUIOptions struct {
 // DefaultComfyHistoryPoll is ComfyUIOptions.HistoryPollInterval's default.
 const DefaultComfyHistoryPoll = 5 * time.Second
 
+// comfyQueueTimeout bounds POST /prompt.
+const comfyQueueTimeout = 30 * time.Second
+
 // ErrBackendSetup is returned (wrapped) by a ModelResolver whose server
 // cannot serve the worker's configuration: none of its models, or a
 // workflow node the server does not have. Retrying does not help.
@@ -395,7 +398,12 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
 	}
-	promptID, err := c.queuePrompt(ctx, graph, clientID)
+	// Queuing is not cut short by the job's end: a prompt queued without
+	// its id known could be neither deleted nor interrupted (follow does
+	// that when ctx has ended).
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), comfyQueueTimeout)
+	promptID, err := c.queuePrompt(qctx, graph, clientID)
+	cancel()
 	if err != nil {
 		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
 	}

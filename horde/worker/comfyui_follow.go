@@ -93,6 +93,15 @@ func (c *ComfyUI) dialEvents(ctx context.Context, jobID, clientID string) *comfy
 		return &comfyEvents{}
 	}
 	conn.SetReadLimit(maxComfyFrame)
+	// ComfyUI greets a socket with its queue status once it has filed it
+	// under the client id: from then on, the prompt's messages reach it.
+	_ = conn.SetReadDeadline(time.Now().Add(comfyDialTimeout))
+	if _, _, err := conn.ReadMessage(); err != nil {
+		_ = conn.Close()
+		c.log.Warn("comfyui: the websocket said nothing; following the prompt through /history, without previews", "job", jobID, "err", err)
+		return &comfyEvents{}
+	}
+	_ = conn.SetReadDeadline(time.Time{})
 	ev := &comfyEvents{conn: conn, ch: make(chan comfyEvent, 16), stop: make(chan struct{})}
 	ev.wg.Add(1)
 	go ev.read(c, jobID)
