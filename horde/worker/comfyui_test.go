@@ -94,7 +94,7 @@ func TestComfyUITxt2Img(t *testing.T) {
 	}
 	g := prompts[0].graph
 	want := map[string]map[string]any{
-		"KSampler": {"seed": 31337.0, "steps": 12.0, "cfg": 6.5, "sampler_name": "dpmpp_2m", "scheduler": "karras", "denoise": 1.0},
+		"KSampler":               {"seed": 31337.0, "steps": 12.0, "cfg": 6.5, "sampler_name": "dpmpp_2m", "scheduler": "karras", "denoise": 1.0},
 		"CheckpointLoaderSimple": {"ckpt_name": "albedobaseXL_v21.safetensors"},
 		"EmptyLatentImage":       {"width": 96.0, "height": 64.0, "batch_size": 1.0},
 		"CLIPSetLastLayer":       {"stop_at_clip_layer": -2.0},
