@@ -421,3 +421,82 @@ func TestComfyUISampler(t *testing.T) {
 		}
 	}
 }
+
+// comfyHordeJobs are image jobs for the fake ComfyUI's first checkpoint.
+func comfyHordeJobs(n int) []fakeJob {
+	jobs := imageJobs(n)
+	for i := range jobs {
+		jobs[i].model = "albedobaseXL_v21"
+	}
+	return jobs
+}
+
+func TestRunOnComfyUI(t *testing.T) {
+	waitLonger(t)
+	comfy := newFakeComfyUI(t)
+	comfy.down = true // still starting when the worker starts
+	jobs := comfyHordeJobs(2)
+	f := newFakeHorde(t, aihorde.KindImage, jobs...)
+	f.previews, f.useR2 = true, true
+	b, err := NewComfyUI(ComfyUIOptions{URL: comfy.srv.URL, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, f, aihorde.KindImage, b)
+	cfg.Threads, cfg.Previews, cfg.AllowImg2Img = 1, true, true
+	stop := startWorker(t, cfg)
+	<-comfy.downChecked
+	if pops, _, _ := f.snapshot(); pops != 0 {
+		t.Fatalf("%d pops while ComfyUI was down", pops)
+	}
+	comfy.mu.Lock()
+	comfy.down = false
+	comfy.mu.Unlock()
+	waitAll(t, f)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	f.mu.Lock()
+	models := f.popBodies[0]["models"]
+	f.mu.Unlock()
+	if want := []any{"albedobaseXL_v21", `SDXL\sd_xl_base_1.0`}; !slices.Equal(models.([]any), want) {
+		t.Errorf("popped models %v, want ComfyUI's checkpoints %v", models, want)
+	}
+	_, submits, uploads := f.snapshot()
+	_, previewed, _ := f.previewSnapshot()
+	for _, j := range jobs {
+		s := submits[j.id]
+		if len(s) != 1 || s[0].State != aihorde.StateOK || s[0].Generation != "R2" || *s[0].Seed != j.seed {
+			t.Fatalf("job %s: submits %+v, want one ok R2 submit with seed %d", j.id, s, j.seed)
+		}
+		checkWebP(t, uploads[j.id], j.width, j.height)
+		if len(previewed[j.id]) != 1 {
+			t.Errorf("job %s: %d previews, want ComfyUI's preview frame", j.id, len(previewed[j.id]))
+		}
+	}
+	for i, p := range comfy.snapshotPrompts() {
+		ks := inputs(t, p.graph, "KSampler")
+		if ks["seed"] != float64(jobs[i].seed) || ks["sampler_name"] != "euler_ancestral" || ks["steps"] != 20.0 || ks["cfg"] != 7.5 {
+			t.Errorf("prompt %d: KSampler %v", i, ks)
+		}
+	}
+}
+
+func TestRunStopsWhenComfyUICannotServe(t *testing.T) {
+	comfy := newFakeComfyUI(t)
+	f := newFakeHorde(t, aihorde.KindImage)
+	b, err := NewComfyUI(ComfyUIOptions{URL: comfy.srv.URL, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, f, aihorde.KindImage, b)
+	cfg.Models = []string{"Deliberate"}
+	err = Run(context.Background(), cfg)
+	if !errors.Is(err, ErrBackendSetup) || !strings.Contains(err.Error(), "Deliberate") {
+		t.Fatalf("Run: %v, want ErrBackendSetup naming the model", err)
+	}
+	if pops, _, _ := f.snapshot(); pops != 0 {
+		t.Errorf("%d pops", pops)
+	}
+}

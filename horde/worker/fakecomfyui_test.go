@@ -72,6 +72,7 @@ type fakeComfyUI struct {
 	comboFormat bool                     // list combos in the newer ["COMBO", {"options": [...]}] form
 	missing     string                   // a node class the fake does not have
 	down        bool                     // /system_stats answers 503
+	downChecked chan struct{}            // receives when /system_stats answered 503
 	noWebsocket bool                     // /ws is a 404
 	failNode    string                   // the class whose execution fails with an execution_error
 	hold        chan struct{}            // when set, a prompt waits for it (or an interrupt) after it starts
@@ -109,13 +110,17 @@ func (s *fakeComfyWS) send(typ int, data []byte) {
 func newFakeComfyUI(t *testing.T) *fakeComfyUI {
 	f := &fakeComfyUI{t: t, ckpts: []string{"albedobaseXL_v21.safetensors", `SDXL\sd_xl_base_1.0.safetensors`},
 		sockets: map[string]*fakeComfyWS{}, history: map[string]any{}, uploads: map[string][]byte{},
-		interrupted: map[string]chan struct{}{}, closed: make(chan struct{}), started: make(chan string, 16), queued: make(chan string, 16)}
+		interrupted: map[string]chan struct{}{}, closed: make(chan struct{}), started: make(chan string, 16), queued: make(chan string, 16), downChecked: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /system_stats", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		down := f.down
 		f.mu.Unlock()
 		if down {
+			select {
+			case f.downChecked <- struct{}{}:
+			default:
+			}
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
