@@ -409,6 +409,9 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	}
 	entry, err := c.follow(ctx, job, promptID, ws)
 	if err != nil {
+		if ce := (*ComfyUIError)(nil); errors.As(err, &ce) {
+			c.forget(ctx, promptID)
+		}
 		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	data, err := c.outputImage(ctx, entry)

@@ -292,6 +292,16 @@ func (c *ComfyUI) follow(ctx context.Context, job Job, promptID string, ws *comf
 			}
 		case <-poll.C:
 			entry, found, err := c.history(ctx, promptID)
+			if err == nil && !found {
+				// Neither finished nor queued: ComfyUI restarted and lost
+				// it, unless it finished just now.
+				var queued bool
+				if queued, err = c.queued(ctx, promptID); err == nil && !queued {
+					if entry, found, err = c.history(ctx, promptID); err == nil && !found {
+						return comfyHistoryEntry{}, &ComfyUIError{Message: fmt.Sprintf("prompt %s is neither queued nor finished (did ComfyUI restart?)", promptID)}
+					}
+				}
+			}
 			switch {
 			case err != nil && ctx.Err() == nil:
 				failures++
@@ -394,6 +404,28 @@ func (c *ComfyUI) forget(ctx context.Context, promptID string) {
 	c.postQuietly(cctx, "/history", map[string]any{"delete": []string{promptID}})
 }
 
+// comfyQueue is GET /queue.
+type comfyQueue struct {
+	Running [][]json.RawMessage `json:"queue_running"`
+	Pending [][]json.RawMessage `json:"queue_pending"`
+}
+
+// getQueue reads ComfyUI's queue.
+func (c *ComfyUI) getQueue(ctx context.Context) (comfyQueue, error) {
+	var q comfyQueue
+	err := getBackendJSON(ctx, c.http, "comfyui", joinPath(c.base, "/queue"), maxBackendResponse, &q)
+	return q, err
+}
+
+// queued reports whether a prompt is running or waiting on ComfyUI.
+func (c *ComfyUI) queued(ctx context.Context, promptID string) (bool, error) {
+	q, err := c.getQueue(ctx)
+	if err != nil {
+		return false, err
+	}
+	return comfyQueueHas(q.Running, promptID) || comfyQueueHas(q.Pending, promptID), nil
+}
+
 // abandon takes a prompt whose job ended off ComfyUI: it deletes it from
 // the queue when it waits there and interrupts it when it runs (GET /queue
 // says which; when it does not answer, running is what the websocket said).
@@ -402,11 +434,7 @@ func (c *ComfyUI) forget(ctx context.Context, promptID string) {
 func (c *ComfyUI) abandon(ctx context.Context, promptID string, running bool) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), comfyCleanupTimeout)
 	defer cancel()
-	var q struct {
-		Running [][]json.RawMessage `json:"queue_running"`
-		Pending [][]json.RawMessage `json:"queue_pending"`
-	}
-	if err := getBackendJSON(cctx, c.http, "comfyui", joinPath(c.base, "/queue"), maxBackendResponse, &q); err == nil {
+	if q, err := c.getQueue(cctx); err == nil {
 		running = comfyQueueHas(q.Running, promptID)
 	}
 	if running {

@@ -500,3 +500,19 @@ func TestRunStopsWhenComfyUICannotServe(t *testing.T) {
 		t.Errorf("%d pops", pops)
 	}
 }
+
+func TestComfyUILostPromptFails(t *testing.T) {
+	f := newFakeComfyUI(t)
+	f.busy = true
+	c := newTestComfyUI(t, f, ComfyUIOptions{HistoryPollInterval: 5 * time.Millisecond})
+	done := make(chan error, 1)
+	go func() { _, err := c.Generate(context.Background(), comfyJob()); done <- err }()
+	<-f.queued
+	f.mu.Lock()
+	f.pending = nil // ComfyUI restarted: its queue is gone
+	f.mu.Unlock()
+	var ce *ComfyUIError
+	if err := <-done; !errors.As(err, &ce) || !strings.Contains(err.Error(), "neither queued nor finished") {
+		t.Fatalf("err = %v, want the lost prompt", err)
+	}
+}
