@@ -163,6 +163,7 @@ func (c *ComfyUI) objectInfo(ctx context.Context, class string) (comfyNodeInfo, 
 // name of one's own. Wanted models ComfyUI does not have are logged and
 // left out.
 func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string, error) {
+	var err error
 	infos := map[string]comfyNodeInfo{}
 	var missing []string
 	for _, w := range []*ComfyWorkflow{c.txt2img, c.img2img} {
@@ -190,9 +191,11 @@ func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string,
 			return nil, fmt.Errorf("comfyui: %w: %w", ErrBackendSetup, err)
 		}
 	}
-	loader, ok, err := c.objectInfo(ctx, "CheckpointLoaderSimple")
-	if err != nil {
-		return nil, err
+	loader, ok := infos["CheckpointLoaderSimple"]
+	if !ok {
+		if loader, ok, err = c.objectInfo(ctx, "CheckpointLoaderSimple"); err != nil {
+			return nil, err
+		}
 	}
 	var ckpts []string
 	if ok {
@@ -378,7 +381,7 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	}
 	// The websocket is opened before the prompt is queued so that no
 	// message of it is missed.
-	ws := c.dialEvents(ctx, job.ID, clientID)
+	ws := c.dialEvents(ctx, job.ID, clientID, job.Preview != nil)
 	defer ws.close()
 
 	wf := c.txt2img

@@ -64,15 +64,17 @@ const (
 
 // comfyEvents is one job's websocket; a nil ch means none.
 type comfyEvents struct {
-	conn *websocket.Conn
-	ch   chan comfyEvent
-	stop chan struct{}
-	wg   sync.WaitGroup
+	conn     *websocket.Conn
+	ch       chan comfyEvent
+	stop     chan struct{}
+	wg       sync.WaitGroup
+	previews bool // decode preview frames (else they are dropped)
 }
 
-// dialEvents opens the websocket of clientID. When it does not open, the
-// job goes on without it (polling /history, no previews).
-func (c *ComfyUI) dialEvents(ctx context.Context, jobID, clientID string) *comfyEvents {
+// dialEvents opens the websocket of clientID; previews says whether to
+// decode preview frames. When it does not open, the job goes on without it
+// (polling /history, no previews).
+func (c *ComfyUI) dialEvents(ctx context.Context, jobID, clientID string, previews bool) *comfyEvents {
 	u := *c.base
 	switch u.Scheme {
 	case "https":
@@ -102,7 +104,7 @@ func (c *ComfyUI) dialEvents(ctx context.Context, jobID, clientID string) *comfy
 		return &comfyEvents{}
 	}
 	_ = conn.SetReadDeadline(time.Time{})
-	ev := &comfyEvents{conn: conn, ch: make(chan comfyEvent, 16), stop: make(chan struct{})}
+	ev := &comfyEvents{conn: conn, ch: make(chan comfyEvent, 16), stop: make(chan struct{}), previews: previews}
 	ev.wg.Add(1)
 	go ev.read(c, jobID)
 	return ev
@@ -135,6 +137,9 @@ func (ev *comfyEvents) read(c *ComfyUI, jobID string) {
 		var e comfyEvent
 		var ok bool
 		if typ == websocket.BinaryMessage {
+			if !ev.previews {
+				continue
+			}
 			e, ok = decodeComfyPreview(data)
 			if !ok {
 				continue

@@ -516,3 +516,53 @@ func TestComfyUILostPromptFails(t *testing.T) {
 		t.Fatalf("err = %v, want the lost prompt", err)
 	}
 }
+
+func TestDecodeComfyWebsocket(t *testing.T) {
+	frame := fakePreviewFrame(t)
+	pngFrame := append([]byte{0, 0, 0, 1, 0, 0, 0, 2}, func() []byte {
+		var b bytes.Buffer
+		_ = png.Encode(&b, image.NewGray(image.Rect(0, 0, 4, 4)))
+		return b.Bytes()
+	}()...)
+	for _, tt := range []struct {
+		name string
+		data []byte
+		ok   bool
+	}{
+		{"a JPEG preview", frame, true},
+		{"a PNG preview", pngFrame, true},
+		{"too short", frame[:6], false},
+		{"another binary event", append([]byte{0, 0, 0, 3}, frame[4:]...), false},
+		{"an unknown image format", append([]byte{0, 0, 0, 1, 0, 0, 0, 9}, frame[8:]...), false},
+		{"a broken JPEG", frame[:40], false},
+	} {
+		if e, ok := decodeComfyPreview(tt.data); ok != tt.ok || ok && e.preview == nil {
+			t.Errorf("%s: ok %v, want %v", tt.name, ok, tt.ok)
+		}
+	}
+	for _, tt := range []struct {
+		msg  string
+		ok   bool
+		kind comfyEventKind
+		err  string
+	}{
+		{`{"type": "status", "data": {"status": {"exec_info": {"queue_remaining": 1}}}}`, false, 0, ""},
+		{`{"type": "execution_start", "data": {"prompt_id": "p"}}`, true, comfyRunning, ""},
+		{`{"type": "executing", "data": {"node": "3", "prompt_id": "p"}}`, true, comfyRunning, ""},
+		{`{"type": "executing", "data": {"node": null, "prompt_id": "p"}}`, true, comfyDone, ""},
+		{`{"type": "execution_success", "data": {"prompt_id": "p"}}`, true, comfyDone, ""},
+		{`{"type": "execution_interrupted", "data": {"prompt_id": "p", "node_id": "3", "node_type": "KSampler"}}`, true, comfyFailed, "interrupted at node 3 (KSampler)"},
+		{`{"type": "execution_error", "data": {"prompt_id": "p", "node_id": "8", "node_type": "VAEDecode", "exception_type": "RuntimeError", "exception_message": "boom\n"}}`,
+			true, comfyFailed, "node 8 (VAEDecode) failed: RuntimeError: boom"},
+		{`{"type": "executing", "data": {}}`, false, 0, ""},
+		{`not json`, false, 0, ""},
+	} {
+		e, ok := decodeComfyMessage([]byte(tt.msg))
+		if ok != tt.ok || ok && (e.kind != tt.kind || e.promptID != "p") {
+			t.Errorf("%s: %+v %v", tt.msg, e, ok)
+		}
+		if tt.err != "" && (e.err == nil || !strings.HasSuffix(e.err.Error(), tt.err)) {
+			t.Errorf("%s: error %v, want %q", tt.msg, e.err, tt.err)
+		}
+	}
+}
