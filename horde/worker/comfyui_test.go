@@ -89,8 +89,11 @@ func TestComfyUITxt2Img(t *testing.T) {
 		t.Errorf("seed %d state %q", res.Seed, res.State)
 	}
 	prompts := f.snapshotPrompts()
-	if len(prompts) != 1 || f.refused != 0 {
-		t.Fatalf("%d prompts queued, %d refused; want one valid workflow", len(prompts), f.refused)
+	f.mu.Lock()
+	refused := f.refused
+	f.mu.Unlock()
+	if len(prompts) != 1 || refused != 0 {
+		t.Fatalf("%d prompts queued, %d refused; want one valid workflow", len(prompts), refused)
 	}
 	g := prompts[0].graph
 	want := map[string]map[string]any{
