@@ -157,11 +157,11 @@ func (c *ComfyUI) objectInfo(ctx context.Context, class string) (comfyNodeInfo, 
 // ResolveModels checks that ComfyUI has every node the workflows use (and
 // that their links name outputs those nodes have), lists the checkpoints of
 // CheckpointLoaderSimple and returns the models to offer: with wanted
-// empty, every checkpoint by its file name without the extension; else each
-// wanted name that matches a checkpoint (its file name with or without the
-// extension or folder, in any case), or "Name=checkpoint file" for a horde
-// name of one's own. Wanted models ComfyUI does not have are logged and
-// left out.
+// empty, every checkpoint by its file name without the extension or folder
+// (of two with one name, the first); else each wanted name that matches a
+// checkpoint (its file name with or without the extension or folder, in
+// any case), or "Name=checkpoint file" for a horde name of one's own.
+// Wanted models ComfyUI does not have are logged and left out.
 func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string, error) {
 	var err error
 	infos := map[string]comfyNodeInfo{}
@@ -284,7 +284,8 @@ func matchComfyCheckpoints(ckpts, wanted []string, log *slog.Logger) ([]string, 
 	}
 	if len(wanted) == 0 {
 		for _, ck := range ckpts {
-			add(strings.TrimSuffix(ck, path.Ext(ck)), ck)
+			base := path.Base(strings.ReplaceAll(ck, `\`, "/"))
+			add(strings.TrimSuffix(base, path.Ext(base)), ck)
 		}
 		return names, table
 	}

@@ -186,8 +186,8 @@ func TestComfyUIResolveModels(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{name: "every checkpoint", want: []string{"albedobaseXL_v21", `SDXL\sd_xl_base_1.0`}},
-		{name: "every checkpoint, newer combo format", combo: true, want: []string{"albedobaseXL_v21", `SDXL\sd_xl_base_1.0`}},
+		{name: "every checkpoint", want: []string{"albedobaseXL_v21", "sd_xl_base_1.0"}},
+		{name: "every checkpoint, newer combo format", combo: true, want: []string{"albedobaseXL_v21", "sd_xl_base_1.0"}},
 		{name: "named, renamed and missing", wanted: []string{"AlbedoBase XL=albedobaseXL_v21.safetensors", "SD_XL_BASE_1.0", "Deliberate"},
 			want: []string{"AlbedoBase XL", "SD_XL_BASE_1.0"}},
 		{name: "none of them", wanted: []string{"Deliberate"}, wantErr: "none of the models"},
@@ -463,7 +463,7 @@ func TestRunOnComfyUI(t *testing.T) {
 	f.mu.Lock()
 	models := f.popBodies[0]["models"]
 	f.mu.Unlock()
-	if want := []any{"albedobaseXL_v21", `SDXL\sd_xl_base_1.0`}; !slices.Equal(models.([]any), want) {
+	if want := []any{"albedobaseXL_v21", "sd_xl_base_1.0"}; !slices.Equal(models.([]any), want) {
 		t.Errorf("popped models %v, want ComfyUI's checkpoints %v", models, want)
 	}
 	_, submits, uploads := f.snapshot()
