@@ -2,11 +2,12 @@
 // AI-Horde-compatible server: it pops image or text jobs, or alchemy forms
 // (--kind alchemy: captions, interrogations, upscales, face fixes,
 // background removal), runs them on a backend (procedural,
-// AUTOMATIC1111/Forge, KoboldCpp, OpenAI-compatible) and submits the
-// results.
+// AUTOMATIC1111/Forge, ComfyUI, KoboldCpp, OpenAI-compatible) and submits
+// the results.
 //
 //	HORDE_API_KEY=... hordeworker --url http://127.0.0.1:7001 --name my-gpu \
 //	    --kind image --backend a1111 --backend-url http://127.0.0.1:7860 --models "AlbedoBase XL"
+//	HORDE_API_KEY=... hordeworker --name my-gpu --backend comfyui --comfyui-url http://127.0.0.1:8188
 //	HORDE_API_KEY=... hordeworker --name my-alchemist --kind alchemy --backend a1111 \
 //	    --forms caption,interrogation,RealESRGAN_x4plus,GFPGAN --rembg-url http://127.0.0.1:7000
 //	hordeworker version
@@ -43,6 +44,7 @@ const (
 var defaultBackendURLs = map[string]string{
 	"procedural": "",
 	"a1111":      "http://127.0.0.1:7860",
+	"comfyui":    "http://127.0.0.1:8188",
 	"kobold":     "http://127.0.0.1:5001",
 	"openai":     "http://127.0.0.1:8080",
 }
@@ -86,6 +88,9 @@ type config struct {
 	Forms    []string
 	MaxTiles int
 	RembgURL string
+	// ComfyUI: workflow template files overriding the embedded ones.
+	ComfyWorkflow        string
+	ComfyImg2ImgWorkflow string
 }
 
 func main() {
@@ -160,15 +165,19 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		models   string
 		forms    string
 		logLevel string
+		comfyURL string
 	)
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:7001", "the horde's root URL (AI Horde v2 API)")
 	fs.StringVar(&cfg.Name, "name", "hordeworker-"+host, "worker name, unique on the horde")
 	fs.StringVar(&kind, "kind", "image", "job kind: image, text or alchemy")
-	fs.StringVar(&cfg.Backend, "backend", "procedural", "backend: procedural, a1111, kobold or openai")
-	fs.StringVar(&cfg.BackendURL, "backend-url", "", "backend root URL (default per backend: a1111 :7860, kobold :5001, openai :8080)")
+	fs.StringVar(&cfg.Backend, "backend", "procedural", "backend: procedural, a1111, comfyui, kobold or openai")
+	fs.StringVar(&cfg.BackendURL, "backend-url", "", "backend root URL (default per backend: a1111 :7860, comfyui :8188, kobold :5001, openai :8080)")
+	fs.StringVar(&comfyURL, "comfyui-url", "", "comfyui: ComfyUI's root URL (the same as --backend-url; default http://127.0.0.1:8188)")
+	fs.StringVar(&cfg.ComfyWorkflow, "comfyui-workflow", "", "comfyui: a txt2img workflow in ComfyUI's API format with {{placeholders}}, instead of the built-in one")
+	fs.StringVar(&cfg.ComfyImg2ImgWorkflow, "comfyui-img2img-workflow", "", "comfyui: an img2img workflow (it must load {{image}}), instead of the built-in one")
 	fs.StringVar(&cfg.BackendModel, "backend-model", "", "openai: the server's model name (default: the job's model)")
-	fs.StringVar(&models, "models", "", "comma-separated models to serve (procedural: default \"procedural\")")
+	fs.StringVar(&models, "models", "", "comma-separated models to serve (procedural: default \"procedural\"; comfyui: default every checkpoint, Name=file.safetensors renames one)")
 	fs.IntVar(&cfg.MaxPixels, "max-pixels", worker.DefaultMaxPixels, "image: largest width*height")
 	fs.IntVar(&cfg.MaxLength, "max-length", worker.DefaultMaxLength, "text: most tokens to generate")
 	fs.IntVar(&cfg.MaxContextLength, "max-context-length", worker.DefaultMaxContextLength, "text: most tokens of context")
@@ -204,7 +213,18 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	def, ok := defaultBackendURLs[cfg.Backend]
 	if !ok {
-		return config{}, fmt.Errorf("--backend %q: want procedural, a1111, kobold or openai", cfg.Backend)
+		return config{}, fmt.Errorf("--backend %q: want procedural, a1111, comfyui, kobold or openai", cfg.Backend)
+	}
+	if comfyURL != "" || cfg.ComfyWorkflow != "" || cfg.ComfyImg2ImgWorkflow != "" {
+		if cfg.Backend != "comfyui" {
+			return config{}, errors.New("--comfyui-url, --comfyui-workflow and --comfyui-img2img-workflow are for --backend comfyui")
+		}
+		if comfyURL != "" && cfg.BackendURL != "" && comfyURL != cfg.BackendURL {
+			return config{}, errors.New("--comfyui-url and --backend-url name two URLs; give one")
+		}
+		if comfyURL != "" {
+			cfg.BackendURL = comfyURL
+		}
 	}
 	if cfg.BackendURL == "" {
 		cfg.BackendURL = def
@@ -212,6 +232,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	switch {
 	case cfg.Backend == "a1111" && cfg.Kind == aihorde.KindText:
 		return config{}, errors.New("--backend a1111 serves --kind image and alchemy only")
+	case cfg.Backend == "comfyui" && cfg.Kind != aihorde.KindImage:
+		return config{}, errors.New("--backend comfyui serves --kind image only")
 	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != aihorde.KindText:
 		return config{}, fmt.Errorf("--backend %s serves --kind text only", cfg.Backend)
 	}
@@ -232,7 +254,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if cfg.MaxTiles < 1 || cfg.MaxTiles > aihorde.MaxWorkerTiles {
 		return config{}, fmt.Errorf("--max-tiles %d: want 1..%d", cfg.MaxTiles, aihorde.MaxWorkerTiles)
 	}
-	if len(cfg.Models) == 0 && cfg.Backend != "procedural" && cfg.Kind != kindAlchemy {
+	if len(cfg.Models) == 0 && cfg.Backend != "procedural" && cfg.Backend != "comfyui" && cfg.Kind != kindAlchemy {
 		return config{}, fmt.Errorf("--models is required with --backend %s", cfg.Backend)
 	}
 	if cfg.Threads < 1 || cfg.Threads > worker.MaxThreads {
@@ -289,6 +311,16 @@ func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
 		return &worker.Procedural{StepTime: cfg.StepTime}, nil
 	case "a1111":
 		return worker.NewA1111(worker.A1111Options{URL: cfg.BackendURL, Logger: log})
+	case "comfyui":
+		opts := worker.ComfyUIOptions{URL: cfg.BackendURL, Logger: log}
+		var err error
+		if opts.Txt2Img, err = readWorkflow("--comfyui-workflow", cfg.ComfyWorkflow); err != nil {
+			return nil, err
+		}
+		if opts.Img2Img, err = readWorkflow("--comfyui-img2img-workflow", cfg.ComfyImg2ImgWorkflow); err != nil {
+			return nil, err
+		}
+		return worker.NewComfyUI(opts)
 	case "kobold":
 		return worker.NewKobold(worker.KoboldOptions{URL: cfg.BackendURL})
 	case "openai":
@@ -296,6 +328,18 @@ func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
 	default:
 		return nil, fmt.Errorf("unknown backend %q", cfg.Backend)
 	}
+}
+
+// readWorkflow reads a workflow template file; "" is none (nil).
+func readWorkflow(flagName, file string) ([]byte, error) {
+	if file == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	return data, nil
 }
 
 // newAlchemyBackend builds the configured alchemy backend.
@@ -336,7 +380,7 @@ func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config 
 		Models:           cfg.Models,
 		MaxPixels:        cfg.MaxPixels,
 		NSFW:             cfg.NSFW,
-		AllowImg2Img:     cfg.Backend == "a1111",
+		AllowImg2Img:     cfg.Backend == "a1111" || cfg.Backend == "comfyui",
 		MaxLength:        cfg.MaxLength,
 		MaxContextLength: cfg.MaxContextLength,
 		Threads:          cfg.Threads,

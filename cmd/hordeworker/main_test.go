@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,6 +89,26 @@ func TestParseConfig(t *testing.T) {
 		{name: "an unknown form", args: []string{"--kind", "alchemy", "--forms", "caption,vectorize"}, getenv: withKey, wantErr: "vectorize"},
 		{name: "max-tiles over the AI Horde's", args: []string{"--kind", "alchemy", "--max-tiles", "257"}, getenv: withKey, wantErr: "--max-tiles"},
 		{name: "kobold as an alchemist", args: []string{"--kind", "alchemy", "--backend", "kobold"}, getenv: withKey, wantErr: "text only"},
+		{name: "comfyui with every checkpoint", args: []string{"--backend", "comfyui"}, getenv: withKey, check: func(t *testing.T, c config) {
+			if c.BackendURL != "http://127.0.0.1:8188" || len(c.Models) != 0 || c.ComfyWorkflow != "" {
+				t.Errorf("%+v", c)
+			}
+			if wc := workerConfig(c, nil, nil); !wc.AllowImg2Img {
+				t.Errorf("a ComfyUI worker takes no img2img: %+v", wc)
+			}
+		}},
+		{name: "comfyui with its URL, workflows and models", args: []string{"--backend", "comfyui", "--comfyui-url", "http://gpu:8188",
+			"--comfyui-workflow", "t.json", "--comfyui-img2img-workflow", "i.json", "--models", "AlbedoBase XL=albedobaseXL_v21.safetensors"},
+			getenv: withKey, check: func(t *testing.T, c config) {
+				if c.BackendURL != "http://gpu:8188" || c.ComfyWorkflow != "t.json" || c.ComfyImg2ImgWorkflow != "i.json" ||
+					len(c.Models) != 1 || c.Models[0] != "AlbedoBase XL=albedobaseXL_v21.safetensors" {
+					t.Errorf("%+v", c)
+				}
+			}},
+		{name: "comfyui flags for a1111", args: []string{"--backend", "a1111", "--models", "m", "--comfyui-workflow", "t.json"}, getenv: withKey, wantErr: "are for --backend comfyui"},
+		{name: "comfyui with two URLs", args: []string{"--backend", "comfyui", "--comfyui-url", "http://a:8188", "--backend-url", "http://b:8188"}, getenv: withKey, wantErr: "two URLs"},
+		{name: "comfyui for text", args: []string{"--backend", "comfyui", "--kind", "text"}, getenv: withKey, wantErr: "image only"},
+		{name: "comfyui as an alchemist", args: []string{"--backend", "comfyui", "--kind", "alchemy"}, getenv: withKey, wantErr: "image only"},
 		{name: "no API key", args: nil, getenv: env(nil), wantErr: envAPIKey},
 		{name: "bad kind", args: []string{"--kind", "video"}, getenv: withKey, wantErr: "--kind"},
 		{name: "bad backend", args: []string{"--backend", "comfy"}, getenv: withKey, wantErr: "--backend"},
@@ -120,7 +142,7 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestNewBackend(t *testing.T) {
-	for _, name := range []string{"procedural", "a1111", "kobold", "openai"} {
+	for _, name := range []string{"procedural", "a1111", "comfyui", "kobold", "openai"} {
 		b, err := newBackend(config{Backend: name, BackendURL: "http://127.0.0.1:1"}, nil)
 		if err != nil || b == nil {
 			t.Errorf("%s: %v", name, err)
@@ -128,6 +150,62 @@ func TestNewBackend(t *testing.T) {
 	}
 	if _, err := newBackend(config{Backend: "kobold", BackendURL: "not a url"}, nil); err == nil {
 		t.Error("kobold with a bad URL: no error")
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "txt2img.json")
+	if err := os.WriteFile(good, []byte(`{"1": {"class_type": "EmptyLatentImage", "inputs": {"width": "{{width}}", "height": "{{height}}", "batch_size": 1}},
+		"2": {"class_type": "SaveImage", "inputs": {"images": ["1", 0], "filename_prefix": "x"}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ui := filepath.Join(dir, "ui.json")
+	if err := os.WriteFile(ui, []byte(`{"nodes": [], "links": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	comfy := config{Backend: "comfyui", BackendURL: "http://127.0.0.1:1"}
+	for _, tt := range []struct {
+		txt2img, img2img, wantErr string
+	}{
+		{txt2img: good},
+		{txt2img: filepath.Join(dir, "missing.json"), wantErr: "--comfyui-workflow"},
+		{img2img: ui, wantErr: "API format"},
+		{img2img: good, wantErr: "{{image}}"},
+	} {
+		c := comfy
+		c.ComfyWorkflow, c.ComfyImg2ImgWorkflow = tt.txt2img, tt.img2img
+		_, err := newBackend(c, nil)
+		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+			t.Errorf("workflows %q %q: %v, want %q", tt.txt2img, tt.img2img, err, tt.wantErr)
+		}
+	}
+}
+
+// TestRunComfyUIWithoutItsNodes runs the worker against a ComfyUI that
+// lacks the workflow's nodes: it exits 1 saying which, without popping.
+func TestRunComfyUIWithoutItsNodes(t *testing.T) {
+	comfy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/system_stats":
+			_, _ = w.Write([]byte(`{"system": {}, "devices": []}`))
+		case strings.HasPrefix(r.URL.Path, "/object_info/"):
+			_, _ = w.Write([]byte(`{}`))
+		default:
+			t.Errorf("%s %s", r.Method, r.URL)
+			http.NotFound(w, r)
+		}
+	}))
+	defer comfy.Close()
+	horde := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("the worker called the horde: %s %s", r.Method, r.URL)
+	}))
+	defer horde.Close()
+	var logs bytes.Buffer
+	code := run([]string{"--url", horde.URL, "--backend", "comfyui", "--comfyui-url", comfy.URL}, env(map[string]string{envAPIKey: "k"}), io.Discard, &logs)
+	if code != 1 || !strings.Contains(logs.String(), "ComfyUI has no node CLIPSetLastLayer, CLIPTextEncode") {
+		t.Fatalf("code %d, want 1 and the missing nodes in the logs:\n%s", code, logs.String())
+	}
+	if code := run([]string{"--backend", "comfyui", "--comfyui-workflow", filepath.Join(t.TempDir(), "none.json")},
+		env(map[string]string{envAPIKey: "k"}), io.Discard, &logs); code != 2 {
+		t.Errorf("a missing workflow file: code %d, want 2", code)
 	}
 }
 

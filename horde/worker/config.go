@@ -33,7 +33,9 @@ type Config struct {
 	// Kind is aihorde.KindImage or aihorde.KindText.
 	Kind aihorde.Kind
 	// Models are the models the worker serves. Empty with the Procedural
-	// backend means ["procedural"]; otherwise it is required.
+	// backend means ["procedural"]; a ModelResolver backend (ComfyUI)
+	// turns them into the models its server has, empty meaning all of
+	// them; otherwise they are required.
 	Models []string
 	// Image workers: the largest width*height, NSFW, and what the backend can do.
 	MaxPixels     int
@@ -106,7 +108,7 @@ func (c Config) withDefaults() (Config, error) {
 	if len(models) == 0 {
 		if _, ok := c.Backend.(*Procedural); ok {
 			models = []string{ProceduralModel}
-		} else {
+		} else if _, ok := c.Backend.(ModelResolver); !ok {
 			errs = append(errs, errors.New("Models is empty"))
 		}
 	}

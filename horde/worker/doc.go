@@ -6,7 +6,8 @@
 // It speaks the AI Horde v2 wire format with the shared types of horde/aihorde
 // and never needs the server's internals. Run is the loop; Client is the
 // HTTP client it uses; the backends are Procedural (no GPU, deterministic,
-// for tests and demos), A1111 (AUTOMATIC1111, Forge, SD.Next), Kobold
+// for tests and demos), A1111 (AUTOMATIC1111, Forge, SD.Next), ComfyUI
+// (its own API: workflows, websocket progress and previews), Kobold
 // (KoboldCpp, KoboldAI) and OpenAI (any OpenAI-compatible completions
 // server: llama.cpp, vLLM, Ollama).
 package worker

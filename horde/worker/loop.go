@@ -53,10 +53,20 @@ func Run(ctx context.Context, cfg Config) error {
 	r := &runner{cfg: cfg, client: client, log: cfg.Logger.With("worker", cfg.Name, "kind", string(cfg.Kind)),
 		previews: &previewSupport{}}
 	r.health = newHealth(cfg.Backend, r.log)
+	if mr, ok := cfg.Backend.(ModelResolver); ok {
+		models, err := r.resolveModels(ctx, mr)
+		if err != nil {
+			return err
+		}
+		if models == nil {
+			return nil // stopped before the backend came up
+		}
+		r.cfg.Models = models
+	}
 	runCtx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
 
-	r.log.Info("worker starting", "url", cfg.BaseURL, "models", cfg.Models, "threads", cfg.Threads,
+	r.log.Info("worker starting", "url", cfg.BaseURL, "models", r.cfg.Models, "threads", cfg.Threads,
 		"agent", client.Agent())
 	var wg sync.WaitGroup
 	for i := range cfg.Threads {
@@ -69,6 +79,36 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	r.log.Info("worker stopped")
 	return nil
+}
+
+// resolveModels waits for the backend to be up and asks it for the models
+// to offer. It returns nil models when ctx ends first, and the error of a
+// backend that cannot serve the configuration (ErrBackendSetup); other
+// failures are retried with the health checks' backoff.
+func (r *runner) resolveModels(ctx context.Context, mr ModelResolver) ([]string, error) {
+	failures := 0
+	for ctx.Err() == nil {
+		if ok, wait := r.health.ready(ctx); !ok {
+			_ = sleepCtx(ctx, wait)
+			continue
+		}
+		models, err := mr.ResolveModels(ctx, r.cfg.Models)
+		switch {
+		case err == nil:
+			r.log.Info("backend models", "models", models)
+			return models, nil
+		case errors.Is(err, ErrBackendSetup):
+			return nil, fmt.Errorf("worker: %w", err)
+		case ctx.Err() != nil:
+			return nil, nil
+		}
+		failures++
+		wait := min(maxHealthBackoff, time.Second<<min(failures-1, 6))
+		r.log.Error("cannot list the backend's models; trying again", "err", err, "failures", failures, "wait", wait)
+		r.health.failed()
+		_ = sleepCtx(ctx, wait)
+	}
+	return nil, nil
 }
 
 // runner is one Run's state.

@@ -40,3 +40,43 @@ func A1111SamplerName(hordeName string, karras bool) (string, bool) {
 	}
 	return s.name, true
 }
+
+// comfySamplers maps an AI Horde sampler name to ComfyUI's KSampler
+// sampler_name (ComfyUI sets the Karras schedule apart, as its scheduler).
+var comfySamplers = map[string]string{
+	"k_euler":        "euler",
+	"k_euler_a":      "euler_ancestral",
+	"k_heun":         "heun",
+	"k_lms":          "lms",
+	"k_dpm_2":        "dpm_2",
+	"k_dpm_2_a":      "dpm_2_ancestral",
+	"k_dpm_fast":     "dpm_fast",
+	"k_dpm_adaptive": "dpm_adaptive",
+	"k_dpmpp_2s_a":   "dpmpp_2s_ancestral",
+	"k_dpmpp_2m":     "dpmpp_2m",
+	"k_dpmpp_sde":    "dpmpp_sde",
+	"dpmsolver":      "dpmpp_2m",
+	"lcm":            "lcm",
+	"DDIM":           "ddim",
+	"ddim":           "ddim",
+	"uni_pc":         "uni_pc",
+}
+
+// defaultComfySampler is used for a sampler the table does not know (the
+// AI Horde's default sampler, k_euler_a).
+const defaultComfySampler = "euler_ancestral"
+
+// ComfyUISampler returns ComfyUI's sampler_name and scheduler for an AI
+// Horde sampler name and Karras flag, and whether the name was known
+// (unknown names give euler_ancestral).
+func ComfyUISampler(hordeName string, karras bool) (sampler, scheduler string, known bool) {
+	scheduler = "normal"
+	if karras {
+		scheduler = "karras"
+	}
+	sampler, known = comfySamplers[hordeName]
+	if !known {
+		sampler = defaultComfySampler
+	}
+	return sampler, scheduler, known
+}
