@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -298,6 +300,17 @@ func runLoad(b *testing.B, n int, unit string, op func(ctx context.Context, g in
 	fail := func(err error) { errOnce.Do(func() { failure = err; cancel() }) }
 	b.ReportAllocs()
 	b.ResetTimer()
+	if path := os.Getenv("HORDEBOT_BENCH_CPUPROFILE"); path != "" {
+		// The measured loop alone (go test -cpuprofile covers the setup too).
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	for g := range n {
