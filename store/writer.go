@@ -59,6 +59,10 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	return <-op.done
 }
 
+// Commits is how many write transactions (group commits) the writer has
+// committed since Open: with the writes made, how well they were grouped.
+func (s *Store) Commits() uint64 { return s.commits.Load() }
+
 // writer is the goroutine that owns write transactions until Close.
 func (s *Store) writer() {
 	defer close(s.done)

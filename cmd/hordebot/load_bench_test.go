@@ -195,6 +195,11 @@ func benchmarkHTTPLifecycles(b *testing.B, e *loadEnv) {
 	e.fill(b, requester, b.N)
 	img := tinyWebP(b)
 	bodies := popBodies()
+	commits := e.app.Store.Commits()
+	b.Cleanup(func() {
+		// How well the pops' and submits' writes share commits (2 writes a lifecycle).
+		b.ReportMetric(float64(e.app.Store.Commits()-commits)/float64(b.N), "commits/lifecycle")
+	})
 	runLoad(b, loadWorkers, "lifecycles/s", func(ctx context.Context, w int) error {
 		var got popAnswer
 		for empty := 0; got.ID == nil; empty++ { // another worker may hold the last items for a moment
