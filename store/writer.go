@@ -146,6 +146,8 @@ func (s *Store) tryBatchWhole(ops []*writeOp) (results []error, ok bool, err err
 	if err != nil {
 		return nil, false, unavailable(fmt.Errorf("begin: %w", err))
 	}
+	s.bound.begin(tx)
+	defer s.bound.end()
 	results = make([]error, len(ops))
 	for i, op := range ops {
 		if err := op.live.Err(); err != nil {
@@ -176,6 +178,8 @@ func (s *Store) tryBatch(ops []*writeOp) (results []error, poisoned int, err err
 	if err != nil {
 		return nil, -1, unavailable(fmt.Errorf("begin: %w", err))
 	}
+	s.bound.begin(tx)
+	defer s.bound.end()
 	results = make([]error, len(ops))
 	for i, op := range ops {
 		if err := op.live.Err(); err != nil {
