@@ -97,7 +97,9 @@ func (s *Store) writer() {
 
 // runBatch runs ops in one transaction and acknowledges each after commit.
 // It tries them first without savepoints; when one fails, that transaction
-// is rolled back and the ops run again each in a savepoint. If an op leaves
+// is rolled back and the ops run again each in a savepoint (a failing op
+// costs its batch a second run, which is rare: the horde refuses most bad
+// writes before they reach the store). If an op leaves
 // the transaction unusable (SQLite rolls back the whole transaction on some
 // errors), the others are run again in a new one.
 func (s *Store) runBatch(ops []*writeOp) {
@@ -169,10 +171,10 @@ func (s *Store) tryBatchWhole(ops []*writeOp) (results []error, ok bool, err err
 	return results, true, nil
 }
 
-// tryBatch runs ops in one transaction, each in its own savepoint. It returns each op's result, and
-// poisoned >= 0 when ops[poisoned] broke the transaction (which is then
-// rolled back, and the others must be run again); err when the transaction
-// could not begin or commit.
+// tryBatch runs ops in one transaction, each in its own savepoint. It
+// returns each op's result, and poisoned >= 0 when ops[poisoned] broke the
+// transaction (which is then rolled back, and the others must be run
+// again); err when the transaction could not begin or commit.
 func (s *Store) tryBatch(ops []*writeOp) (results []error, poisoned int, err error) {
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
