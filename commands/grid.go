@@ -108,6 +108,13 @@ func DecodeImages(images [][]byte) []Decoded {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// The horde checks a WebP's structure, not its pixels: a decoder
+			// that panics on what follows a whole header fails this image only.
+			defer func() {
+				if p := recover(); p != nil {
+					out[i] = Decoded{Err: fmt.Errorf("decode image %d: %v", i+1, p)}
+				}
+			}()
 			img, format, err := image.Decode(bytes.NewReader(data))
 			out[i] = Decoded{Image: img, Format: format, Err: err}
 		}()

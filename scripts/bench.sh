@@ -231,6 +231,8 @@ row "HTTP lifecycle p50 / p99 (32 workers)" \
 	"$(metric BenchmarkHTTPLifecycles p50-ms) / $(metric BenchmarkHTTPLifecycles p99-ms) ms" ""
 row "HTTP lifecycle CPU (server + load generator; trivial RT: $(metric BenchmarkHTTPRoundTrip cpu-µs/op) µs)" \
 	"$(metric BenchmarkHTTPLifecycles cpu-µs/op) µs" ""
+row "HTTP lifecycle group commits (a pop and a submit: 2 writes)" \
+	"$(metric BenchmarkHTTPLifecycles commits/lifecycle) a lifecycle" "fewer: more writes share a commit"
 row "HTTP async p50 / p99 (32 clients)" \
 	"$(metric BenchmarkHTTPAsync p50-ms) / $(metric BenchmarkHTTPAsync p99-ms) ms" ""
 row "ledger awards/s, batched (AwardMany, settled)" \

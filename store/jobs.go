@@ -224,10 +224,7 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 // with args) in tx and returns the refs of the rows it deleted, so that their
 // blobs can be dropped once tx commits.
 func (s *Store) deleteUploads(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
-	var st *sql.Stmt
-	if p, ok := s.wstmts[query]; ok {
-		st = tx.StmtContext(ctx, p)
-	}
+	st := s.writeStmt(ctx, tx, query)
 	var rows *sql.Rows
 	var err error
 	if st != nil {

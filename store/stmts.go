@@ -43,18 +43,61 @@ func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*
 	return m, nil
 }
 
+// boundStmts are the prepared statements bound to the writer's current
+// transaction: binding one (tx.StmtContext) allocates, and a group commit
+// runs the same few statements many times. Only the writer goroutine
+// touches it: tryBatch and tryBatchWhole set tx when they begin one and
+// clear it when it ends.
+type boundStmts struct {
+	tx *sql.Tx
+	m  map[*sql.Stmt]*sql.Stmt
+}
+
+// begin makes tx the transaction whose bound statements are kept.
+func (c *boundStmts) begin(tx *sql.Tx) {
+	c.tx = tx
+	if c.m == nil {
+		c.m = make(map[*sql.Stmt]*sql.Stmt)
+	}
+}
+
+// end forgets the statements of the transaction that ended (database/sql
+// closed them with it).
+func (c *boundStmts) end() {
+	c.tx = nil
+	clear(c.m)
+}
+
+// writeStmt is query's prepared statement bound to tx, or nil when query
+// has none.
+func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	p, ok := s.wstmts[query]
+	if !ok {
+		return nil
+	}
+	if c := &s.bound; tx == c.tx {
+		st, ok := c.m[p]
+		if !ok {
+			st = tx.StmtContext(ctx, p)
+			c.m[p] = st
+		}
+		return st
+	}
+	return tx.StmtContext(ctx, p)
+}
+
 // exec runs query in tx, with its prepared statement when there is one.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if st, ok := s.wstmts[query]; ok {
-		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	if st := s.writeStmt(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...)
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
 
 // txQueryRow runs a one-row query in tx, prepared when possible.
 func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	if st, ok := s.wstmts[query]; ok {
-		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	if st := s.writeStmt(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
 	return tx.QueryRowContext(ctx, query, args...)
 }

@@ -60,6 +60,7 @@ type Store struct {
 	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
 	rstmts map[string]*sql.Stmt // hot statements prepared on r
+	bound  boundStmts           // wstmts bound to the writer's transaction (writer goroutine only)
 
 	// Group commit (writer.go): write() hands ops to one goroutine that runs
 	// concurrent ones in a single transaction.

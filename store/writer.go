@@ -29,8 +29,10 @@ type writeOp struct {
 // write runs fn inside a write transaction and returns once that
 // transaction has committed (or fn failed, in which case fn's changes are
 // undone and nothing else is). Concurrent writes are grouped into one
-// transaction (group commit), each op in its own SAVEPOINT, so one op's
-// failure never fails the others.
+// transaction (group commit). A batch runs first without savepoints (the
+// usual case: every op succeeds); if one op fails, the batch is rolled back
+// and run again with each op in its own SAVEPOINT, so one op's failure
+// never fails the others.
 //
 // fn gets a context that carries the caller's values but not its
 // cancellation: interrupting a statement inside a shared transaction would
@@ -56,6 +58,10 @@ func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.
 	// Once taken, the op runs to its end: waiting for it tells the caller the truth.
 	return <-op.done
 }
+
+// Commits is how many write transactions (group commits) the writer has
+// committed since Open: with the writes made, how well they were grouped.
+func (s *Store) Commits() uint64 { return s.commits.Load() }
 
 // writer is the goroutine that owns write transactions until Close.
 func (s *Store) writer() {
@@ -90,9 +96,26 @@ func (s *Store) writer() {
 }
 
 // runBatch runs ops in one transaction and acknowledges each after commit.
-// If an op leaves the transaction unusable (SQLite rolls back the whole
-// transaction on some errors), the others are run again in a new one.
+// It tries them first without savepoints; when one fails, that transaction
+// is rolled back and the ops run again each in a savepoint (a failing op
+// costs its batch a second run, which is rare: the horde refuses most bad
+// writes before they reach the store). If an op leaves
+// the transaction unusable (SQLite rolls back the whole transaction on some
+// errors), the others are run again in a new one.
 func (s *Store) runBatch(ops []*writeOp) {
+	if len(ops) > 1 {
+		if results, ok, err := s.tryBatchWhole(ops); err != nil {
+			for _, op := range ops {
+				op.done <- err
+			}
+			return
+		} else if ok {
+			for i, op := range ops {
+				op.done <- results[i]
+			}
+			return
+		}
+	}
 	for len(ops) > 0 {
 		results, poisoned, err := s.tryBatch(ops)
 		if err != nil { // begin or commit failed: nothing was written
@@ -114,15 +137,51 @@ func (s *Store) runBatch(ops []*writeOp) {
 	}
 }
 
-// tryBatch runs ops in one transaction. It returns each op's result, and
-// poisoned >= 0 when ops[poisoned] broke the transaction (which is then
-// rolled back, and the others must be run again); err when the transaction
-// could not begin or commit.
+// tryBatchWhole runs ops in one transaction without savepoints and commits
+// it when every op that ran succeeded (ok; an op whose caller gave up is
+// skipped, its result its context's error). When one fails or panics, the
+// transaction is rolled back at once and ok is false: nothing was written
+// and the ops must be run again with savepoints (tryBatch). err when the
+// transaction could not begin or commit.
+func (s *Store) tryBatchWhole(ops []*writeOp) (results []error, ok bool, err error) {
+	tx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		return nil, false, unavailable(fmt.Errorf("begin: %w", err))
+	}
+	s.bound.begin(tx)
+	defer s.bound.end()
+	results = make([]error, len(ops))
+	for i, op := range ops {
+		if err := op.live.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := s.runOp(op, tx); err != nil {
+			_ = tx.Rollback()
+			return nil, false, nil
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		if errors.Is(err, sql.ErrTxDone) {
+			return nil, false, fmt.Errorf("commit: transaction ended early: %w", err)
+		}
+		return nil, false, unavailable(fmt.Errorf("commit: %w", err))
+	}
+	s.commits.Add(1)
+	return results, true, nil
+}
+
+// tryBatch runs ops in one transaction, each in its own savepoint. It
+// returns each op's result, and poisoned >= 0 when ops[poisoned] broke the
+// transaction (which is then rolled back, and the others must be run
+// again); err when the transaction could not begin or commit.
 func (s *Store) tryBatch(ops []*writeOp) (results []error, poisoned int, err error) {
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		return nil, -1, unavailable(fmt.Errorf("begin: %w", err))
 	}
+	s.bound.begin(tx)
+	defer s.bound.end()
 	results = make([]error, len(ops))
 	for i, op := range ops {
 		if err := op.live.Err(); err != nil {

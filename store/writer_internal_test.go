@@ -145,3 +145,51 @@ func TestBatchPanickingOpFailsAlone(t *testing.T) {
 		t.Fatalf("write after a panic: %v", err)
 	}
 }
+
+func TestBatchOfSuccessesIsOneCommit(t *testing.T) {
+	s := openInternal(t)
+	before := s.commits.Load()
+	runs := 0
+	errs := runOps(s,
+		insertUserOp("a"),
+		func(ctx context.Context, tx *sql.Tx) error { runs++; return insertUserOp("b")(ctx, tx) },
+		insertUserOp("c"),
+	)
+	if errs[0] != nil || errs[1] != nil || errs[2] != nil {
+		t.Fatalf("results = %v", errs)
+	}
+	if got := s.commits.Load() - before; got != 1 {
+		t.Errorf("commits = %d, want 1", got)
+	}
+	if runs != 1 {
+		t.Errorf("the op ran %d times, want once (no retry when all succeed)", runs)
+	}
+	for _, name := range []string{"a", "b", "c"} {
+		if got := countUsers(t, s, name); got != 1 {
+			t.Errorf("users named %s = %d, want 1", name, got)
+		}
+	}
+}
+
+func TestBatchFailureInTheLastOpUndoesOnlyIt(t *testing.T) {
+	s := openInternal(t)
+	boom := errors.New("boom")
+	errs := runOps(s,
+		insertUserOp("a"),
+		insertUserOp("b"),
+		func(ctx context.Context, tx *sql.Tx) error {
+			if err := insertUserOp("c")(ctx, tx); err != nil {
+				return err
+			}
+			return boom
+		},
+	)
+	if errs[0] != nil || errs[1] != nil || !errors.Is(errs[2], boom) {
+		t.Fatalf("results = %v", errs)
+	}
+	for name, want := range map[string]int{"a": 1, "b": 1, "c": 0} {
+		if got := countUsers(t, s, name); got != want {
+			t.Errorf("users named %s = %d, want %d", name, got, want)
+		}
+	}
+}

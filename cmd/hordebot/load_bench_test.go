@@ -11,6 +11,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -193,6 +195,11 @@ func benchmarkHTTPLifecycles(b *testing.B, e *loadEnv) {
 	e.fill(b, requester, b.N)
 	img := tinyWebP(b)
 	bodies := popBodies()
+	commits := e.app.Store.Commits()
+	b.Cleanup(func() {
+		// How well the pops' and submits' writes share commits (2 writes a lifecycle).
+		b.ReportMetric(float64(e.app.Store.Commits()-commits)/float64(b.N), "commits/lifecycle")
+	})
 	runLoad(b, loadWorkers, "lifecycles/s", func(ctx context.Context, w int) error {
 		var got popAnswer
 		for empty := 0; got.ID == nil; empty++ { // another worker may hold the last items for a moment
@@ -298,6 +305,17 @@ func runLoad(b *testing.B, n int, unit string, op func(ctx context.Context, g in
 	fail := func(err error) { errOnce.Do(func() { failure = err; cancel() }) }
 	b.ReportAllocs()
 	b.ResetTimer()
+	if path := os.Getenv("HORDEBOT_BENCH_CPUPROFILE"); path != "" {
+		// The measured loop alone (go test -cpuprofile covers the setup too).
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
 	cpu0 := processCPU()
 	start := time.Now()
 	for g := range n {

@@ -491,7 +491,16 @@ func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter 
 
 // writeJSON answers v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, log *slog.Logger, status int, v any) {
-	data, err := json.Marshal(v)
+	var data []byte
+	var err error
+	if m, ok := v.(json.Marshaler); ok {
+		// The wire types' MarshalJSON (the pop answers) end in json.Marshal:
+		// their output is compact and escaped, and json.Marshal would only
+		// scan and copy it again.
+		data, err = m.MarshalJSON()
+	} else {
+		data, err = json.Marshal(v)
+	}
 	if err != nil {
 		log.Error("encode response", "err", err)
 		status = http.StatusInternalServerError

@@ -2,6 +2,7 @@ package imagecheck_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -42,6 +43,67 @@ func encode(t testing.TB, format string, w, h int) []byte {
 	return buf.Bytes()
 }
 
+func encodeLossless(t testing.TB, w, h int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := webp.Encode(&buf, picture(w, h), webp.Options{Lossless: true}); err != nil {
+		t.Fatalf("encode lossless webp: %v", err)
+	}
+	return buf.Bytes()
+}
+
+// encodeAlpha is a lossy WebP with an alpha channel (VP8X, ALPH, VP8).
+func encodeAlpha(t testing.TB, w, h int) []byte {
+	t.Helper()
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i)
+	}
+	var buf bytes.Buffer
+	if err := webp.Encode(&buf, img, webp.Options{Quality: 80}); err != nil {
+		t.Fatalf("encode webp with alpha: %v", err)
+	}
+	data := buf.Bytes()
+	if string(data[12:16]) != "VP8X" {
+		t.Fatalf("the webp with alpha starts with chunk %q, not VP8X", data[12:16])
+	}
+	return data
+}
+
+// riffSized sets a RIFF container's size to what data holds.
+func riffSized(data []byte) []byte {
+	out := append([]byte{}, data...)
+	binary.LittleEndian.PutUint32(out[4:8], uint32(len(out)-8))
+	return out
+}
+
+// withChunk appends a chunk to a WebP and fixes its RIFF size.
+func withChunk(data []byte, id string, payload []byte) []byte {
+	out := append([]byte{}, data...)
+	out = append(out, id...)
+	out = binary.LittleEndian.AppendUint32(out, uint32(len(payload)))
+	out = append(out, payload...)
+	if len(payload)%2 == 1 {
+		out = append(out, 0)
+	}
+	return riffSized(out)
+}
+
+// cutFrame keeps the first n bytes of a lossy WebP's frame, with the chunk
+// and RIFF sizes saying so.
+func cutFrame(data []byte, n int) []byte {
+	out := append([]byte{}, data[:20+n]...)
+	binary.LittleEndian.PutUint32(out[16:20], uint32(n))
+	return riffSized(out)
+}
+
+// patched is data with byte i set to b.
+func patched(data []byte, i int, b byte) []byte {
+	out := append([]byte{}, data...)
+	out[i] = b
+	return out
+}
+
 // TestCheck is what a worker may submit as the result of a 64x64 job.
 func TestCheck(t *testing.T) {
 	want := imagecheck.Size{Width: 64, Height: 64}
@@ -68,6 +130,17 @@ func TestCheck(t *testing.T) {
 		{"a valid webp with html appended", append(append([]byte{}, webp64...), html...), want, false},
 		{"a valid jpeg with html appended", append(append([]byte{}, jpeg64...), html...), want, false},
 		{"a truncated png", png64[:len(png64)/2], want, false},
+		{"a lossless webp of the size", encodeLossless(t, 64, 64), want, true},
+		{"a webp with alpha of the size", encodeAlpha(t, 64, 64), want, true},
+		{"a webp with alpha of another size", encodeAlpha(t, 64, 128), want, false},
+		{"a truncated webp", webp64[:len(webp64)/2], want, false},
+		{"a truncated webp whose RIFF size says so", riffSized(webp64[:len(webp64)/2]), want, false},
+		{"a webp whose frame is cut short in its chunk", cutFrame(webp64, 12), want, false},
+		{"a webp with html in a chunk after the image", withChunk(webp64, "JUNK", html), want, false},
+		{"a webp frame that is not a key frame", patched(webp64, 20, webp64[20]|1), want, false},
+		{"a webp frame without its start code", patched(webp64, 23, 0), want, false},
+		{"a lossless webp of another version", patched(encodeLossless(t, 64, 64), 24, 0xff), want, false},
+		{"an animated webp", patched(encodeAlpha(t, 64, 64), 20, 0x12), want, false},
 		{"a gif", []byte("GIF89a\x40\x00\x40\x00\x00\x00\x00;"), want, false},
 	}
 	for _, tt := range tests {
@@ -83,17 +156,28 @@ func TestCheck(t *testing.T) {
 	}
 }
 
-// FuzzCheck: no input makes Check panic or accept bytes that do not decode.
+// FuzzCheck: no input makes Check panic or accept a PNG or JPEG that does
+// not decode, or a WebP whose header the decoder reads otherwise (its pixels
+// are not decoded: the decoder may still find them cut short, never panic).
 func FuzzCheck(f *testing.F) {
 	f.Add(encode(f, "png", 8, 8))
 	f.Add(encode(f, "jpeg", 8, 8))
 	f.Add(encode(f, "webp", 8, 8))
+	f.Add(encodeAlpha(f, 8, 8))
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8 "))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if imagecheck.Check(data, imagecheck.Size{Width: 8, Height: 8, Upscaled: true}) == nil {
-			if _, _, err := image.Decode(bytes.NewReader(data)); err != nil {
-				t.Fatalf("accepted bytes that do not decode: %v", err)
-			}
+		if imagecheck.Check(data, imagecheck.Size{Width: 8, Height: 8, Upscaled: true}) != nil {
+			return
+		}
+		cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("accepted bytes whose header does not decode: %v", err)
+		}
+		if cfg.Width%8 != 0 || cfg.Height%8 != 0 || cfg.Width/8 != cfg.Height/8 {
+			t.Fatalf("accepted a %s of %dx%d", format, cfg.Width, cfg.Height)
+		}
+		if _, _, err := image.Decode(bytes.NewReader(data)); err != nil && format != "webp" {
+			t.Fatalf("accepted a %s that does not decode: %v", format, err)
 		}
 	})
 }
