@@ -31,12 +31,15 @@ type env struct {
 	cfg   horde.Config
 	st    *store.Store
 	h     *horde.Horde
-	keys  atomic.Int64
+	keys  *atomic.Int64
+	// shared: the horde runs on the store's shared queue (PostgreSQL only,
+	// see newSharedEnv).
+	shared bool
 }
 
 func newEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir()}
+	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64)}
 	cfg.Clock = e.clock
 	cfg.Logger = discard
 	e.cfg = cfg
@@ -51,12 +54,20 @@ func newEnv(tb testing.TB, cfg horde.Config) *env {
 
 func (e *env) open() {
 	e.tb.Helper()
-	st, err := store.Open(e.ctx, storetest.Database(e.tb, e.dir), store.Options{Clock: e.clock, Logger: discard, MaxConns: storetest.TestMaxConns})
+	db := storetest.Database(e.tb, e.dir)
+	if e.shared {
+		db = storetest.PostgresDatabase(e.tb, e.dir)
+	}
+	st, err := store.Open(e.ctx, db, store.Options{Clock: e.clock, Logger: discard, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		e.tb.Fatalf("open store: %v", err)
 	}
 	e.st = st
-	h, err := horde.New(e.ctx, st, e.cfg)
+	cfg := e.cfg
+	if e.shared {
+		cfg.Queue = st.SharedQueue()
+	}
+	h, err := horde.New(e.ctx, st, cfg)
 	if err != nil {
 		e.tb.Fatalf("new horde: %v", err)
 	}

@@ -61,9 +61,21 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	}
 	// The hold is taken before the write and given back if it fails, so
 	// that concurrent requests of one member cannot overdraw together.
-	h.mu.Lock()
-	err = h.reserve(req, balance)
-	h.mu.Unlock()
+	if h.shared() {
+		// Every process's open requests count: read them where they are.
+		// Two submits of one member on two processes at once may both pass.
+		open, held, herr := h.cfg.Queue.Held(ctx, u.ID)
+		if herr != nil {
+			return Request{}, nil, fmt.Errorf("read held items of user %d: %w", u.ID, herr)
+		}
+		h.mu.Lock()
+		err = h.reserveAgainst(req, balance, open, held)
+		h.mu.Unlock()
+	} else {
+		h.mu.Lock()
+		err = h.reserve(req, balance)
+		h.mu.Unlock()
+	}
 	if err != nil {
 		return Request{}, nil, err
 	}
@@ -80,8 +92,12 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	h.mu.Lock()
 	r := h.newOpenRequest(req)
 	r.waiting = len(r.items)
-	h.reqs[req.ID] = r
-	h.q.add(r)
+	if h.shared() {
+		h.parsedRequest(req) // the store queued it; this process may match it soon
+	} else {
+		h.reqs[req.ID] = r
+		h.q.add(r)
+	}
 	h.balances[u.ID] = balance
 	if w := h.possibleWarning(r, req.CreatedAt); w != "" {
 		warnings = append(warnings, w)
@@ -398,8 +414,13 @@ func (h *Horde) Cancel(ctx context.Context, id string) (Progress, []Generation, 
 	h.mu.Lock()
 	r := h.reqs[id]
 	h.mu.Unlock()
-	if r != nil {
+	switch {
+	case r != nil:
 		if err := h.cancel(ctx, r); err != nil {
+			return Progress{}, nil, err
+		}
+	case h.shared():
+		if err := h.cancelShared(ctx, id); err != nil {
 			return Progress{}, nil, err
 		}
 	}

@@ -102,7 +102,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 		if err := insertRequestExtras(ctx, tx, r); err != nil {
 			return err
 		}
-		return nil
+		return s.enqueue(ctx, tx, r)
 	})
 }
 
@@ -211,6 +211,9 @@ WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nano
 			return unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
 		}
 		if err := s.deletePreviews(ctx, tx, qDeleteRequestPreview, id); err != nil {
+			return err
+		}
+		if err := s.dequeue(ctx, tx, id); err != nil {
 			return err
 		}
 		// Uploads of its cancelled jobs will never be results.

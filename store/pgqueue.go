@@ -1,0 +1,348 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// The shared queue on PostgreSQL (horde.SharedQueue): queue_entries holds
+// one row per (request, model bucket) while the request has waiting items
+// (migration 00028), keyed by horde.PriorityScore. A pop reads candidates
+// bucket by bucket in index order, locks each candidate's request row with
+// FOR UPDATE SKIP LOCKED (one another process is claiming is passed over),
+// reads its waiting items, lets the horde match it (horde's match.go) and
+// starts the chosen jobs in the same transaction.
+//
+// Every write that changes a request's items (claim, finish, fail, end)
+// locks the request row first on PostgreSQL, so that they are serialised
+// per request across processes and always lock in one order (the request,
+// then its items and jobs). On SQLite there is one process and one writer:
+// the queue is horde's memory, and queue_entries does not exist.
+
+const (
+	// claimBatch is how many entries one candidate read returns.
+	claimBatch = 64
+
+	// The candidates of one pop, after the keyset cursor (score, created_at,
+	// request_id), read bucket by bucket so that each uses the index in order.
+	qClaimByModel = `SELECT c.request_id, c.score, c.created_at FROM unnest(?::text[]) AS m(model)
+CROSS JOIN LATERAL (
+	SELECT q.request_id, q.score, q.created_at FROM queue_entries q
+	WHERE q.kind = ? AND q.model = m.model
+	  AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
+	ORDER BY q.score DESC, q.created_at, q.request_id LIMIT ?) c
+ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
+	qClaimByUser = `SELECT c.request_id, c.score, c.created_at FROM unnest(?::bigint[]) AS u(user_id)
+CROSS JOIN LATERAL (
+	SELECT q.request_id, q.score, q.created_at FROM queue_entries q
+	WHERE q.kind = ? AND q.user_id = u.user_id
+	  AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
+	ORDER BY q.score DESC, q.created_at, q.request_id LIMIT ?) c
+ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
+
+	qLockOpenRequest = `SELECT id FROM requests WHERE id = ? AND state IN ` + openStates + ` FOR UPDATE SKIP LOCKED`
+	qLockRequest     = `SELECT id FROM requests WHERE id = ? FOR UPDATE`
+	qWaitingItems    = `SELECT idx FROM items WHERE request_id = ? AND state = 'waiting' ORDER BY idx`
+	qAnyWaiting      = `SELECT EXISTS (SELECT 1 FROM items WHERE request_id = ? AND state = 'waiting')`
+	qDequeue         = `DELETE FROM queue_entries WHERE request_id = ?`
+	qEnqueue         = `INSERT INTO queue_entries (request_id, model, kind, user_id, score, created_at)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qJobRequest = `SELECT request_id FROM jobs WHERE id = ?`
+	// qDoneIfLast ends a request whose every item is done: the request row
+	// is locked, so two last items finishing on two processes see each other.
+	qDoneIfLast = `UPDATE requests SET state = 'done', finished_at = ?
+WHERE id = ? AND state = 'processing' AND NOT EXISTS (SELECT 1 FROM items WHERE request_id = ? AND state != 'done')`
+
+	qOverdue = `SELECT ` + jobColumns + ` FROM jobs j
+WHERE j.state = 'processing' AND j.deadline > 0 AND j.deadline <= ? ORDER BY j.deadline, j.id LIMIT ?`
+	qHeld = `SELECT count(*), COALESCE(sum((r.kudos + r.n - 1) / r.n), 0)
+FROM requests r JOIN items i ON i.request_id = r.id
+WHERE r.user_id = ? AND r.state IN ` + openStates + ` AND i.state IN ('waiting', 'processing')`
+)
+
+// pgQueue is the shared queue of a Store on PostgreSQL.
+type pgQueue struct{ s *Store }
+
+var _ horde.SharedQueue = pgQueue{}
+
+// SharedQueue is the queue several processes share on PostgreSQL, for
+// horde.Config.Queue; nil on SQLite, whose queue is the one process's memory.
+func (s *Store) SharedQueue() horde.SharedQueue {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	return pgQueue{s: s}
+}
+
+// claimCursor is where a candidate read resumes.
+type claimCursor struct {
+	score, created int64
+	id             string
+}
+
+// Claim implements horde.SharedQueue.
+func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(horde.Request, []int) []horde.Job) ([]horde.Job, error) {
+	if cq.Limit <= 0 || (len(cq.Users) == 0 && len(cq.Models) == 0) {
+		return nil, nil
+	}
+	s := q.s
+	var started []horde.Job
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		started = nil
+		seen := make(map[string]bool)
+		cur := claimCursor{score: 1<<63 - 1}
+		for len(seen) < cq.Limit {
+			ids, next, err := q.candidates(ctx, tx, cq, cur)
+			if err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			cur = next
+			for _, id := range ids {
+				if seen[id] {
+					continue // in another of the worker's buckets too
+				}
+				seen[id] = true
+				jobs, err := q.claimOne(ctx, tx, id, choose)
+				if err != nil {
+					return err
+				}
+				if len(jobs) > 0 {
+					started = jobs
+					return nil
+				}
+				if len(seen) >= cq.Limit {
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return started, nil
+}
+
+// candidates reads the next entries after cur, deduplicated by request in
+// the order read, and the cursor after them.
+func (q pgQueue) candidates(ctx context.Context, tx *sql.Tx, cq horde.ClaimQuery, cur claimCursor) ([]string, claimCursor, error) {
+	query, set := qClaimByModel, any(cq.Models)
+	if len(cq.Users) > 0 {
+		query, set = qClaimByUser, any(cq.Users)
+	}
+	rows, err := tx.QueryContext(ctx, query, set, string(cq.Kind), cur.score, cur.score, cur.created, cur.created, cur.id,
+		claimBatch, claimBatch)
+	if err != nil {
+		return nil, cur, unavailable(fmt.Errorf("read the queue: %w", err))
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		if err := rows.Scan(&cur.id, &cur.score, &cur.created); err != nil {
+			return nil, cur, fmt.Errorf("read the queue: %w", err)
+		}
+		if !slices.Contains(ids, cur.id) {
+			ids = append(ids, cur.id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, cur, unavailable(fmt.Errorf("read the queue: %w", err))
+	}
+	return ids, cur, nil
+}
+
+// claimOne locks request id (passing it over if another process holds it),
+// offers it to choose and starts the jobs chosen.
+func (q pgQueue) claimOne(ctx context.Context, tx *sql.Tx, id string, choose func(horde.Request, []int) []horde.Job) ([]horde.Job, error) {
+	s := q.s
+	var locked string
+	err := tx.QueryRowContext(ctx, qLockOpenRequest, id).Scan(&locked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // being claimed or finished elsewhere, or finished
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("lock request %s: %w", id, err))
+	}
+	req, err := scanRequest(tx.QueryRowContext(ctx, qSelectRequest, id))
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read request %s: %w", id, err))
+	}
+	waiting, err := waitingItems(ctx, tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(waiting) == 0 { // a stale entry: its last item was taken
+		if _, err := tx.ExecContext(ctx, qDequeue, id); err != nil {
+			return nil, unavailable(fmt.Errorf("dequeue request %s: %w", id, err))
+		}
+		return nil, nil
+	}
+	jobs := choose(req, waiting)
+	for _, j := range jobs {
+		if j.RequestID != id || !slices.Contains(waiting, j.Item) {
+			return nil, fmt.Errorf("claim of request %s: job %s is not one of its waiting items", id, j.ID)
+		}
+		if err := s.startJobTx(ctx, tx, j); err != nil {
+			return nil, err
+		}
+	}
+	if len(jobs) > 0 {
+		if err := s.dequeueIfTaken(ctx, tx, id); err != nil {
+			return nil, err
+		}
+	}
+	return jobs, nil
+}
+
+// waitingItems are the numbers of a request's waiting items, in order.
+func waitingItems(ctx context.Context, tx *sql.Tx, id string) ([]int, error) {
+	rows, err := tx.QueryContext(ctx, qWaitingItems, id)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var i int
+		if err := rows.Scan(&i); err != nil {
+			return nil, fmt.Errorf("read items of request %s: %w", id, err)
+		}
+		out = append(out, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+	}
+	return out, nil
+}
+
+// enqueue puts request r (with waiting items) into the shared queue's
+// buckets; on SQLite it does nothing.
+func (s *Store) enqueue(ctx context.Context, tx *sql.Tx, r horde.Request) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	score := horde.PriorityScore(r.Priority, r.CreatedAt)
+	models := r.Models
+	if len(models) == 0 {
+		models = []string{""}
+	}
+	for _, m := range models {
+		if _, err := tx.ExecContext(ctx, qEnqueue, r.ID, m, string(r.Kind), r.UserID, score, nanos(r.CreatedAt)); err != nil {
+			return unavailable(fmt.Errorf("queue request %s: %w", r.ID, err))
+		}
+	}
+	return nil
+}
+
+// enqueueStored is enqueue of a stored request, read in tx.
+func (s *Store) enqueueStored(ctx context.Context, tx *sql.Tx, id string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	r, err := scanRequest(tx.QueryRowContext(ctx, qSelectRequest, id))
+	if err != nil {
+		return notFound(err, "queue request %s", id)
+	}
+	return s.enqueue(ctx, tx, r)
+}
+
+// dequeueIfTaken takes a request out of the shared queue once no item of
+// it waits; on SQLite it does nothing.
+func (s *Store) dequeueIfTaken(ctx context.Context, tx *sql.Tx, id string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	var any bool
+	if err := tx.QueryRowContext(ctx, qAnyWaiting, id).Scan(&any); err != nil {
+		return unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+	}
+	if any {
+		return nil
+	}
+	return s.dequeue(ctx, tx, id)
+}
+
+// dequeue takes a request out of the shared queue; on SQLite it does nothing.
+func (s *Store) dequeue(ctx context.Context, tx *sql.Tx, id string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, qDequeue, id); err != nil {
+		return unavailable(fmt.Errorf("dequeue request %s: %w", id, err))
+	}
+	return nil
+}
+
+// lockJobRequest locks the request of a job before the job is changed, on
+// PostgreSQL (see the top of this file); on SQLite it does nothing. An
+// unknown job locks nothing: the write that follows says so.
+func (s *Store) lockJobRequest(ctx context.Context, tx *sql.Tx, jobID string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, qJobRequest, jobID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("read request of job %s: %w", jobID, err))
+	}
+	if err := tx.QueryRowContext(ctx, qLockRequest, id).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return unavailable(fmt.Errorf("lock request of job %s: %w", jobID, err))
+	}
+	return nil
+}
+
+// doneIfLast ends a request as done when every item of it is, on
+// PostgreSQL, where another process may have finished the other items; on
+// SQLite the one scheduler knows and says so in JobFinish.RequestState.
+func (s *Store) doneIfLast(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, qDoneIfLast, nanos(at), id, id); err != nil {
+		return unavailable(fmt.Errorf("end request %s: %w", id, err))
+	}
+	return nil
+}
+
+// Overdue implements horde.SharedQueue.
+func (q pgQueue) Overdue(ctx context.Context, now time.Time, limit int) ([]horde.Job, error) {
+	rows, err := q.s.r.QueryContext(ctx, qOverdue, nanos(now), limit)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read overdue jobs: %w", err))
+	}
+	defer rows.Close()
+	var out []horde.Job
+	for rows.Next() {
+		j, err := scanJob(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read overdue jobs: %w", err)
+		}
+		out = append(out, j)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("read overdue jobs: %w", err))
+	}
+	return out, nil
+}
+
+// Held implements horde.SharedQueue.
+func (q pgQueue) Held(ctx context.Context, userID int64) (int, int64, error) {
+	var items int
+	var kudos int64
+	if err := q.s.r.QueryRowContext(ctx, qHeld, userID).Scan(&items, &kudos); err != nil {
+		return 0, 0, unavailable(fmt.Errorf("held items of user %d: %w", userID, err))
+	}
+	return items, kudos, nil
+}
