@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,7 +40,8 @@ type env struct {
 
 func newEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64)}
+	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64),
+		shared: os.Getenv("HORDEBOT_TEST_SHARED") != "" && storetest.Postgres()}
 	cfg.Clock = e.clock
 	cfg.Logger = discard
 	e.cfg = cfg

@@ -94,7 +94,7 @@ func (h *Horde) releaseItem(r *openRequest) { h.hold(r.req.UserID, -1, -r.itemCo
 // the user may give away.
 func (h *Horde) Held(ctx context.Context, userID int64) (items int, kudos int64) {
 	if h.shared() {
-		items, kudos, err := h.cfg.Queue.Held(ctx, userID)
+		items, kudos, err := h.heldShared(ctx, userID)
 		if err != nil {
 			// Held has no error to return: hold nothing rather than all.
 			h.log.Error("read held items", "user", userID, "err", err)
@@ -163,4 +163,20 @@ func shortfallMessage(cost, balance, held, missing int64) string {
 		msg += fmt.Sprintf(" and %d are already held for your queued requests", held)
 	}
 	return msg + "; ask for fewer or smaller generations, or wait for your queue to finish"
+}
+
+// heldShared is what a user's open items hold on a shared queue, read from
+// the store, plus the kudos of their open alchemy forms (held in this
+// process's memory: alchemy's queue is not shared).
+func (h *Horde) heldShared(ctx context.Context, userID int64) (items int, kudos int64, err error) {
+	items, kudos, err = h.cfg.Queue.Held(ctx, userID)
+	if err != nil {
+		return 0, 0, err
+	}
+	h.mu.Lock()
+	if uh := h.holds[userID]; uh != nil {
+		kudos += uh.kudos // only forms are held in memory on a shared queue
+	}
+	h.mu.Unlock()
+	return items, kudos, nil
 }

@@ -109,6 +109,10 @@ func (h *Horde) openShared(ctx context.Context, j Job) (*openJob, error) {
 	if err := h.knowWorker(ctx, j.WorkerID); err != nil {
 		return nil, err
 	}
+	pending, hasPending, err := h.cfg.Queue.Pending(ctx, j.ID)
+	if err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r := h.newOpenRequest(req)
@@ -121,24 +125,45 @@ func (h *Horde) openShared(ctx context.Context, j Job) (*openJob, error) {
 	// stylePaid stays false: the style fee's ledger key names the request,
 	// so the store records it once whichever item offers it first.
 	oj := &openJob{job: j, r: r, busy: true}
+	if hasPending {
+		oj.pending = &pending
+	}
 	r.addJob(oj)
 	return oj, nil
 }
 
+// sharedJob is openShared of job id if it is processing; nil if it is not
+// (or unknown).
+func (h *Horde) sharedJob(ctx context.Context, id string) (*openJob, error) {
+	j, err := h.store.Job(ctx, id)
+	if notFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read job %s: %w", id, err)
+	}
+	if j.State != JobProcessing {
+		return nil, nil
+	}
+	return h.openShared(ctx, j)
+}
+
 // claimShared is claimJob on a shared queue: the job is read from the store.
 func (h *Horde) claimShared(ctx context.Context, c Credential, jobID string) (*openJob, error) {
-	j, err := h.store.Job(ctx, jobID)
-	if err != nil || j.State != JobProcessing {
-		return nil, h.closedJobError(ctx, jobID)
-	}
-	oj, err := h.openShared(ctx, j)
+	oj, err := h.sharedJob(ctx, jobID)
 	if err != nil {
 		return nil, err
+	}
+	if oj == nil {
+		return nil, h.closedJobError(ctx, jobID)
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err := h.maySubmit(c, oj); err != nil {
 		return nil, err
+	}
+	if oj.pending != nil {
+		return nil, Errorf(KindConflict, "DuplicateGen", "this job was already submitted and waits for its upload")
 	}
 	return oj, nil
 }
@@ -187,8 +212,12 @@ func (h *Horde) abortOverdueShared(ctx context.Context, now time.Time) error {
 			errs = append(errs, err)
 			continue
 		}
-		h.log.Info("job past its deadline "+string(JobAborted), "job", j.ID, "request", j.RequestID, "worker", j.WorkerID)
-		if err := h.failJob(ctx, oj, JobAborted); err != nil && !IsKind(err, KindConflict) {
+		state := JobAborted
+		if oj.pending != nil { // submitted "R2" and never uploaded: a fault of the worker's
+			state = JobFaulted
+		}
+		h.log.Info("job past its deadline "+string(state), "job", j.ID, "request", j.RequestID, "worker", j.WorkerID)
+		if err := h.failJob(ctx, oj, state); err != nil && !IsKind(err, KindConflict) {
 			errs = append(errs, err)
 		}
 	}

@@ -64,7 +64,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if h.shared() {
 		// Every process's open requests count: read them where they are.
 		// Two submits of one member on two processes at once may both pass.
-		open, held, herr := h.cfg.Queue.Held(ctx, u.ID)
+		open, held, herr := h.heldShared(ctx, u.ID)
 		if herr != nil {
 			return Request{}, nil, fmt.Errorf("read held items of user %d: %w", u.ID, herr)
 		}

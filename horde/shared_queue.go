@@ -35,6 +35,12 @@ type SharedQueue interface {
 	// Overdue returns up to limit processing jobs whose deadline is at or
 	// before now, oldest deadline first, whichever process popped them.
 	Overdue(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// WorkerJobs returns the processing jobs of a worker, whichever process
+	// popped them.
+	WorkerJobs(ctx context.Context, workerID string) ([]Job, error)
+	// Pending returns the R2 submit of a processing job that waits for its
+	// upload (SetPendingSubmit), whichever process took it; ok false if none.
+	Pending(ctx context.Context, jobID string) (p PendingSubmit, ok bool, err error)
 	// Held returns how many items of a user's open requests are waiting or
 	// processing, and the kudos they hold (their items' cost).
 	Held(ctx context.Context, userID int64) (items int, kudos int64, err error)

@@ -318,23 +318,47 @@ func (s *Store) doneIfLast(ctx context.Context, tx *sql.Tx, id string, at time.T
 
 // Overdue implements horde.SharedQueue.
 func (q pgQueue) Overdue(ctx context.Context, now time.Time, limit int) ([]horde.Job, error) {
-	rows, err := q.s.r.QueryContext(ctx, qOverdue, nanos(now), limit)
+	return q.jobs(ctx, "overdue jobs", qOverdue, nanos(now), limit)
+}
+
+// WorkerJobs implements horde.SharedQueue.
+func (q pgQueue) WorkerJobs(ctx context.Context, workerID string) ([]horde.Job, error) {
+	return q.jobs(ctx, "jobs of worker "+workerID, `SELECT `+jobColumns+` FROM jobs j
+WHERE j.state = 'processing' AND j.worker_id = ? ORDER BY j.started_at, j.id`, workerID)
+}
+
+// jobs reads the jobs query selects (jobColumns).
+func (q pgQueue) jobs(ctx context.Context, what, query string, args ...any) ([]horde.Job, error) {
+	rows, err := q.s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, unavailable(fmt.Errorf("read overdue jobs: %w", err))
+		return nil, unavailable(fmt.Errorf("read %s: %w", what, err))
 	}
 	defer rows.Close()
 	var out []horde.Job
 	for rows.Next() {
 		j, err := scanJob(rows)
 		if err != nil {
-			return nil, fmt.Errorf("read overdue jobs: %w", err)
+			return nil, fmt.Errorf("read %s: %w", what, err)
 		}
 		out = append(out, j)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, unavailable(fmt.Errorf("read overdue jobs: %w", err))
+		return nil, unavailable(fmt.Errorf("read %s: %w", what, err))
 	}
 	return out, nil
+}
+
+// Pending implements horde.SharedQueue.
+func (q pgQueue) Pending(ctx context.Context, jobID string) (horde.PendingSubmit, bool, error) {
+	_, p, err := scanPendingSubmit(q.s.r.QueryRowContext(ctx,
+		`SELECT job_id, state, seed, metadata, at FROM pending_submits WHERE job_id = ?`, jobID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return horde.PendingSubmit{}, false, nil
+	}
+	if err != nil {
+		return horde.PendingSubmit{}, false, unavailable(fmt.Errorf("pending submit of job %s: %w", jobID, err))
+	}
+	return p, true, nil
 }
 
 // Held implements horde.SharedQueue.

@@ -120,14 +120,27 @@ func (s *Store) RequestedItems(ctx context.Context, userID int64) (int64, error)
 	return n, nil
 }
 
-// Request returns one request; ErrNotFound if none.
+// Request returns one request with its extras (shared key, webhook,
+// style); ErrNotFound if none.
 func (s *Store) Request(ctx context.Context, id string) (horde.Request, error) {
 	r, err := scanRequest(s.readRow(ctx, qSelectRequest, id))
 	if err != nil {
 		return horde.Request{}, notFound(err, "request %s", id)
 	}
+	var x horde.RequestExtras
+	err = s.readRow(ctx, qRequestExtras, id).Scan(&x.SharedKey, &x.Webhook, &x.StyleID, &x.CollectionID, &x.StyleOwner)
+	switch {
+	case err == nil:
+		r.Extras = &x
+	case !errors.Is(err, sql.ErrNoRows):
+		return horde.Request{}, unavailable(fmt.Errorf("extras of request %s: %w", id, err))
+	}
 	return r, nil
 }
+
+// qRequestExtras reads what a request carries beside its row.
+const qRequestExtras = `SELECT shared_key_hash, webhook, style_id, collection_id, style_owner
+FROM request_extras WHERE request_id = ?`
 
 // Open returns every unfinished request (oldest first) with its processing
 // jobs and its count of done items, read in one consistent snapshot.
