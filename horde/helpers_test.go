@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,7 +22,20 @@ func newFakeClock() *storetest.Clock {
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// env is a horde on a real SQLite store in a temp dir.
+// skipOnSharedQueue skips a test of what a horde on the shared queue does
+// not share between processes yet (README, "The database"), when the tests
+// run on PostgreSQL, where every env's horde runs on the shared queue.
+func skipOnSharedQueue(tb testing.TB, why string) {
+	tb.Helper()
+	if storetest.Postgres() {
+		tb.Skip("not shared between processes yet (tests run on the shared queue): " + why)
+	}
+}
+
+// env is a horde on a real store: SQLite in a temp dir with its queue in
+// memory, or (HORDEBOT_TEST_ENGINE=postgres) a PostgreSQL schema of its own
+// with the shared queue, so that one suite holds both queues to the same
+// behaviour.
 type env struct {
 	tb    testing.TB
 	ctx   context.Context
@@ -41,7 +53,7 @@ type env struct {
 func newEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
 	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64),
-		shared: os.Getenv("HORDEBOT_TEST_SHARED") != "" && storetest.Postgres()}
+		shared: storetest.Postgres()}
 	cfg.Clock = e.clock
 	cfg.Logger = discard
 	e.cfg = cfg

@@ -69,6 +69,15 @@ func (h *Horde) popShared(ctx context.Context, ws *workerState, p *PopRequest, s
 		return nil, skipped, fmt.Errorf("claim a job for worker %s: %w", ws.w.ID, err)
 	}
 	if len(jobs) == 0 {
+		h.mu.Unlock()
+		n, err := h.cfg.Queue.OtherModels(ctx, kind, models, sharedOtherModelsMax)
+		h.mu.Lock()
+		if err != nil {
+			return nil, skipped, fmt.Errorf("count the requests for other models: %w", err)
+		}
+		if n > 0 {
+			skipped[SkipModels] += n
+		}
 		return nil, skipped, nil
 	}
 	h.stats.of(kind).jobsPopped.Add(int64(len(jobs)))
@@ -236,10 +245,31 @@ func (h *Horde) knowWorker(ctx context.Context, id string) error {
 	return h.loadWorkers(ctx)
 }
 
-// abortOverdueSharedIf is abortOverdueShared on a shared queue, nothing otherwise.
-func (h *Horde) abortOverdueSharedIf(ctx context.Context, now time.Time) error {
+// expireShared ends the requests of the shared queue nobody popped for
+// ExpireAfter, whichever process accepted them.
+func (h *Horde) expireShared(ctx context.Context, now time.Time) error {
+	ids, err := h.cfg.Queue.Expire(ctx, now.Add(-ExpireAfter), now, sharedOverdueBatch)
+	if err != nil {
+		return fmt.Errorf("expire requests: %w", err)
+	}
+	for _, id := range ids {
+		h.mu.Lock()
+		r := h.parsed[id]
+		delete(h.parsed, id)
+		h.mu.Unlock()
+		if r != nil {
+			h.stats.of(r.req.Kind).requestEnded(RequestFaulted)
+		}
+		h.log.Info("request ended", "request", id, "state", RequestFaulted, "reason", "expired")
+	}
+	return nil
+}
+
+// sweepShared is abortOverdueShared and expireShared on a shared
+// queue, nothing otherwise.
+func (h *Horde) sweepShared(ctx context.Context, now time.Time) error {
 	if !h.shared() {
 		return nil
 	}
-	return h.abortOverdueShared(ctx, now)
+	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now))
 }

@@ -35,6 +35,16 @@ type SharedQueue interface {
 	// Overdue returns up to limit processing jobs whose deadline is at or
 	// before now, oldest deadline first, whichever process popped them.
 	Overdue(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// OtherModels counts the waiting entries of kind in the buckets of
+	// models not in models (requests naming no model excluded), up to
+	// limit: what a pop that found nothing reports as skipped for models.
+	OtherModels(ctx context.Context, kind RequestKind, models []string, limit int) (int, error)
+	// Expire ends as faulted ("expired") up to limit requests with waiting
+	// items that nobody popped since cutoff and that have no job
+	// processing, and returns their ids. Each is checked again under its
+	// lock, so that of several processes expiring at once one ends it, and a
+	// request popped meanwhile is not ended.
+	Expire(ctx context.Context, cutoff, at time.Time, limit int) ([]string, error)
 	// WorkerJobs returns the processing jobs of a worker, whichever process
 	// popped them.
 	WorkerJobs(ctx context.Context, workerID string) ([]Job, error)
@@ -67,6 +77,10 @@ func PriorityScore(kudos int64, submitted time.Time) int64 { return priorityScor
 
 // sharedOverdueBatch bounds the overdue jobs one sweep aborts.
 const sharedOverdueBatch = 500
+
+// sharedOtherModelsMax bounds the count of requests for other models an
+// empty pop reports (skipped "models") on a shared queue.
+const sharedOtherModelsMax = 10000
 
 // sharedCacheMax bounds the requests a shared-queue Horde keeps parsed for
 // matching; past it the cache starts again empty.

@@ -61,6 +61,17 @@ WHERE id = ? AND state = 'processing' AND NOT EXISTS (SELECT 1 FROM items WHERE 
 
 	qOverdue = `SELECT ` + jobColumns + ` FROM jobs j
 WHERE j.state = 'processing' AND j.deadline > 0 AND j.deadline <= ? ORDER BY j.deadline, j.id LIMIT ?`
+	// qExpirable are waiting requests nobody popped since cutoff (created,
+	// started or failed before it, no job processing); qStillExpirable
+	// checks one again once its row is locked, in a statement of its own,
+	// so that a pop committed meanwhile is seen.
+	qExpirable = `SELECT r.id FROM requests r
+WHERE r.state IN ` + openStates + ` AND r.created_at <= ?1
+  AND EXISTS (SELECT 1 FROM queue_entries q WHERE q.request_id = r.id)
+  AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = r.id AND (j.state = 'processing' OR j.started_at > ?1 OR j.finished_at > ?1))
+ORDER BY r.created_at, r.id LIMIT ?2`
+	qStillExpirable = `SELECT NOT EXISTS (SELECT 1 FROM jobs j WHERE j.request_id = ?1
+  AND (j.state = 'processing' OR j.started_at > ?2 OR j.finished_at > ?2))`
 	qHeld = `SELECT count(*), COALESCE(sum((r.kudos + r.n - 1) / r.n), 0)
 FROM requests r JOIN items i ON i.request_id = r.id
 WHERE r.user_id = ? AND r.state IN ` + openStates + ` AND i.state IN ('waiting', 'processing')`
@@ -346,6 +357,74 @@ func (q pgQueue) jobs(ctx context.Context, what, query string, args ...any) ([]h
 		return nil, unavailable(fmt.Errorf("read %s: %w", what, err))
 	}
 	return out, nil
+}
+
+// OtherModels implements horde.SharedQueue.
+func (q pgQueue) OtherModels(ctx context.Context, kind horde.RequestKind, models []string, limit int) (int, error) {
+	var n int
+	err := q.s.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM queue_entries
+WHERE kind = ? AND model != '' AND NOT (model = ANY(?::text[])) LIMIT ?) AS other`, string(kind), models, limit).Scan(&n)
+	if err != nil {
+		return 0, unavailable(fmt.Errorf("count the queue's other models: %w", err))
+	}
+	return n, nil
+}
+
+// Expire implements horde.SharedQueue.
+func (q pgQueue) Expire(ctx context.Context, cutoff, at time.Time, limit int) ([]string, error) {
+	s := q.s
+	var ended, uploaded []string
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		ended, uploaded = nil, nil
+		rows, err := tx.QueryContext(ctx, qExpirable, nanos(cutoff), limit)
+		if err != nil {
+			return unavailable(fmt.Errorf("read expirable requests: %w", err))
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return fmt.Errorf("read expirable requests: %w", err)
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return unavailable(fmt.Errorf("read expirable requests: %w", err))
+		}
+		for _, id := range ids {
+			var locked string
+			err := tx.QueryRowContext(ctx, qLockOpenRequest, id).Scan(&locked)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // being popped or ended elsewhere
+			}
+			if err != nil {
+				return unavailable(fmt.Errorf("lock request %s: %w", id, err))
+			}
+			var still bool
+			if err := tx.QueryRowContext(ctx, qStillExpirable, id, nanos(cutoff)).Scan(&still); err != nil {
+				return unavailable(fmt.Errorf("read jobs of request %s: %w", id, err))
+			}
+			if !still {
+				continue
+			}
+			refs, err := s.endRequestTx(ctx, tx, id, horde.RequestFaulted, "expired", at)
+			if errors.Is(err, horde.ErrDuplicate) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			ended, uploaded = append(ended, id), append(uploaded, refs...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.dropBlobs(ctx, uploaded...)
+	return ended, nil
 }
 
 // Pending implements horde.SharedQueue.
