@@ -343,7 +343,13 @@ func (h *Horde) Check(ctx context.Context, id string) (Progress, error) {
 		return p, nil
 	}
 	h.mu.Unlock()
-	return h.storedProgress(ctx, id)
+	p, err := h.storedProgress(ctx, id)
+	if err == nil && h.shared() && p.Waiting > 0 {
+		if p.QueuePosition, err = h.cfg.Queue.Position(ctx, id, sharedPositionMax); err != nil {
+			return Progress{}, fmt.Errorf("queue position of request %s: %w", id, err)
+		}
+	}
+	return p, err
 }
 
 // progress is the view of an open request. Caller holds h.mu.

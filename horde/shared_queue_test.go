@@ -101,6 +101,11 @@ func TestSharedQueueOrderIsThePriorityKey(t *testing.T) {
 	second := b.submit(rich, imageRequest("second, rich"))
 	third := b.submit(poor, imageRequest("third, poor"))
 	want := []string{second.ID, first.ID, third.ID}
+	for i, id := range want {
+		if p := []*env{a, b}[i%2].check(id); p.QueuePosition != i+1 {
+			t.Errorf("request %d in priority order: queue position %d, want %d", i+1, p.QueuePosition, i+1)
+		}
+	}
 	for i, w := range want {
 		e := []*env{a, b}[i%2]
 		if got := e.popOne(bob, imagePop("bob-gpu")).Job.RequestID; got != w {

@@ -359,6 +359,29 @@ func (q pgQueue) jobs(ctx context.Context, what, query string, args ...any) ([]h
 	return out, nil
 }
 
+// qAhead counts (up to a limit) the requests ahead of one in its buckets.
+const qAhead = `SELECT count(*) FROM (SELECT DISTINCT o.request_id
+FROM queue_entries me JOIN queue_entries o ON o.kind = me.kind AND o.model = me.model
+WHERE me.request_id = ?1 AND (o.score > me.score OR (o.score = me.score
+  AND (o.created_at < me.created_at OR (o.created_at = me.created_at AND o.request_id < me.request_id))))
+LIMIT ?2) AS ahead`
+
+// Position implements horde.SharedQueue.
+func (q pgQueue) Position(ctx context.Context, requestID string, limit int) (int, error) {
+	var queued bool
+	if err := q.s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM queue_entries WHERE request_id = ?)`, requestID).Scan(&queued); err != nil {
+		return 0, unavailable(fmt.Errorf("queue position of request %s: %w", requestID, err))
+	}
+	if !queued {
+		return 0, nil
+	}
+	var ahead int
+	if err := q.s.r.QueryRowContext(ctx, qAhead, requestID, limit).Scan(&ahead); err != nil {
+		return 0, unavailable(fmt.Errorf("queue position of request %s: %w", requestID, err))
+	}
+	return ahead + 1, nil
+}
+
 // OtherModels implements horde.SharedQueue.
 func (q pgQueue) OtherModels(ctx context.Context, kind horde.RequestKind, models []string, limit int) (int, error) {
 	var n int
