@@ -6,12 +6,14 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // TestIsPossible checks is_possible and Submit's warnings against the online
 // workers.
 func TestIsPossible(t *testing.T) {
-	skipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
+	storetest.SkipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
 	tests := []struct {
 		name     string
 		workers  []horde.PopRequest // online workers
@@ -66,7 +68,7 @@ func TestIsPossible(t *testing.T) {
 // TestQueuePositionAndWait checks positions among the requests competing for
 // the same workers and that wait time grows with the work ahead.
 func TestQueuePositionAndWait(t *testing.T) {
-	skipOnSharedQueue(t, "queue positions and wait estimates")
+	storetest.SkipOnSharedQueue(t, "queue positions and wait estimates")
 	e := newEnv(t, horde.Config{})
 	owner := e.user("owner", 0)
 	alice := e.user("alice", 100)

@@ -22,16 +22,6 @@ func newFakeClock() *storetest.Clock {
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// skipOnSharedQueue skips a test of what a horde on the shared queue does
-// not share between processes yet (README, "The database"), when the tests
-// run on PostgreSQL, where every env's horde runs on the shared queue.
-func skipOnSharedQueue(tb testing.TB, why string) {
-	tb.Helper()
-	if storetest.Postgres() {
-		tb.Skip("not shared between processes yet (tests run on the shared queue): " + why)
-	}
-}
-
 // env is a horde on a real store: SQLite in a temp dir with its queue in
 // memory, or (HORDEBOT_TEST_ENGINE=postgres) a PostgreSQL schema of its own
 // with the shared queue, so that one suite holds both queues to the same

@@ -130,7 +130,7 @@ func TestIsPossibleWhileProcessing(t *testing.T) {
 // only the requests an online worker could take: a request too large or
 // nsfw for every online worker is ahead of no one, and has no ETA itself.
 func TestQueuePositionCountsOnlyServable(t *testing.T) {
-	skipOnSharedQueue(t, "queue positions and wait estimates")
+	storetest.SkipOnSharedQueue(t, "queue positions and wait estimates")
 	e := newEnv(t, horde.Config{})
 	owner := e.user("owner", 0)
 	alice := e.user("alice", 1000)

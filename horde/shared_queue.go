@@ -35,9 +35,10 @@ type SharedQueue interface {
 	// Overdue returns up to limit processing jobs whose deadline is at or
 	// before now, oldest deadline first, whichever process popped them.
 	Overdue(ctx context.Context, now time.Time, limit int) ([]Job, error)
-	// Position is a waiting request's place in the queue, 1 first: one
-	// more than the requests ahead of it in any of its buckets (counted up
-	// to limit), whoever can serve them; 0 for a request not waiting.
+	// Position is a waiting request's place in the queue as
+	// Progress.QueuePosition gives it (0 first): the requests ahead of it in
+	// any of its buckets (counted up to limit), whoever can serve them; 0
+	// for a request not waiting.
 	Position(ctx context.Context, requestID string, limit int) (int, error)
 	// OtherModels counts the waiting entries of kind in the buckets of
 	// models not in models (requests naming no model excluded), up to

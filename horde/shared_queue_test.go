@@ -102,8 +102,8 @@ func TestSharedQueueOrderIsThePriorityKey(t *testing.T) {
 	third := b.submit(poor, imageRequest("third, poor"))
 	want := []string{second.ID, first.ID, third.ID}
 	for i, id := range want {
-		if p := []*env{a, b}[i%2].check(id); p.QueuePosition != i+1 {
-			t.Errorf("request %d in priority order: queue position %d, want %d", i+1, p.QueuePosition, i+1)
+		if p := []*env{a, b}[i%2].check(id); p.QueuePosition != i {
+			t.Errorf("request %d in priority order: queue position %d, want %d ahead", i+1, p.QueuePosition, i)
 		}
 	}
 	for i, w := range want {

@@ -368,18 +368,11 @@ LIMIT ?2) AS ahead`
 
 // Position implements horde.SharedQueue.
 func (q pgQueue) Position(ctx context.Context, requestID string, limit int) (int, error) {
-	var queued bool
-	if err := q.s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM queue_entries WHERE request_id = ?)`, requestID).Scan(&queued); err != nil {
-		return 0, unavailable(fmt.Errorf("queue position of request %s: %w", requestID, err))
-	}
-	if !queued {
-		return 0, nil
-	}
-	var ahead int
+	var ahead int // none for a request not queued: it has no entries to be behind of
 	if err := q.s.r.QueryRowContext(ctx, qAhead, requestID, limit).Scan(&ahead); err != nil {
 		return 0, unavailable(fmt.Errorf("queue position of request %s: %w", requestID, err))
 	}
-	return ahead + 1, nil
+	return ahead, nil
 }
 
 // OtherModels implements horde.SharedQueue.
