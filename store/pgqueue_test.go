@@ -52,6 +52,13 @@ func TestSharedQueueClaims(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Migration 00028 queued the requests already waiting with this SQL
+	// form of horde.PriorityScore: it must give the keys the store writes.
+	var differ int
+	if err := secondSession(t, url).QueryRowContext(ctx, `SELECT count(*) FROM queue_entries q JOIN requests r ON r.id = q.request_id
+WHERE q.score != LEAST(GREATEST(r.priority, -1000000000000), 1000000000000) * 1000 - 5 * (r.created_at / 1000000)`).Scan(&differ); err != nil || differ != 0 {
+		t.Fatalf("%d entries keyed otherwise than the migration's backfill would (err %v)", differ, err)
+	}
 	var lastJob string
 	claim := func(models ...string) (string, []string) {
 		t.Helper()
@@ -67,12 +74,7 @@ func TestSharedQueueClaims(t *testing.T) {
 		return jobs[0].RequestID, offered
 	}
 
-	other, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.BeginTx(ctx, nil)
+	tx, err := secondSession(t, url).BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,4 +103,15 @@ func TestSharedQueueClaims(t *testing.T) {
 	if got, _ := claim("sdxl", ""); got != "any" {
 		t.Fatalf("then: took %q, want the request naming no model", got)
 	}
+}
+
+// secondSession is a second session on the database at url, closed with the test.
+func secondSession(t *testing.T, url string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
