@@ -95,14 +95,19 @@ func (h *Horde) popShared(ctx context.Context, ws *workerState, p *PopRequest, s
 func (h *Horde) parsedRequest(req Request) *openRequest {
 	r := h.parsed[req.ID]
 	if r == nil {
-		if len(h.parsed) >= sharedCacheMax {
-			clear(h.parsed)
-		}
 		r = h.newOpenRequest(req)
-		h.parsed[req.ID] = r
+		h.keepParsed(r)
 	}
 	r.state, r.faults = req.State, req.Faults
 	return r
+}
+
+// keepParsed caches r for parsedRequest. Caller holds h.mu.
+func (h *Horde) keepParsed(r *openRequest) {
+	if len(h.parsed) >= sharedCacheMax {
+		clear(h.parsed)
+	}
+	h.parsed[r.req.ID] = r
 }
 
 // openShared is the in-memory view of processing job j of the shared

@@ -93,7 +93,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	r := h.newOpenRequest(req)
 	r.waiting = len(r.items)
 	if h.shared() {
-		h.parsedRequest(req) // the store queued it; this process may match it soon
+		h.keepParsed(r) // the store queued it; this process may match it soon
 	} else {
 		h.reqs[req.ID] = r
 		h.q.add(r)
