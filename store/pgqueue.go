@@ -26,8 +26,10 @@ import (
 // the queue is horde's memory, and queue_entries does not exist.
 
 const (
-	// claimBatch is how many entries one candidate read returns.
-	claimBatch = 64
+	// claimBatch is how many entries one candidate read returns; their
+	// requests are locked together, and the others are passed over by
+	// other processes' pops until this one's transaction ends.
+	claimBatch = 32
 
 	// The candidates of one pop, after the keyset cursor (score, created_at,
 	// request_id), read bucket by bucket so that each uses the index in order.
@@ -48,7 +50,6 @@ ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
 
 	qLockOpenRequest = `SELECT id FROM requests WHERE id = ? AND state IN ` + openStates + ` FOR UPDATE SKIP LOCKED`
 	qLockRequest     = `SELECT id FROM requests WHERE id = ? FOR UPDATE`
-	qWaitingItems    = `SELECT idx FROM items WHERE request_id = ? AND state = 'waiting' ORDER BY idx`
 	qAnyWaiting      = `SELECT EXISTS (SELECT 1 FROM items WHERE request_id = ? AND state = 'waiting')`
 	qDequeue         = `DELETE FROM queue_entries WHERE request_id = ?`
 	qEnqueue         = `INSERT INTO queue_entries (request_id, model, kind, user_id, score, created_at)
@@ -108,6 +109,7 @@ func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(hor
 		started = nil
 		seen := make(map[string]bool)
 		cur := claimCursor{score: 1<<63 - 1}
+		chunk := 1
 		for len(seen) < cq.Limit {
 			ids, next, err := q.candidates(ctx, tx, cq, cur)
 			if err != nil {
@@ -117,12 +119,12 @@ func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(hor
 				return nil
 			}
 			cur = next
-			for _, id := range ids {
-				if seen[id] {
-					continue // in another of the worker's buckets too
-				}
-				seen[id] = true
-				jobs, err := q.claimOne(ctx, tx, id, choose)
+			// Lock and read a few candidates at a time, more while they are
+			// passed over: the first usually matches, and one round trip per
+			// request would make a long walk slow.
+			for len(ids) > 0 && len(seen) < cq.Limit {
+				n := min(chunk, len(ids))
+				jobs, err := q.claimBatchOf(ctx, tx, ids[:n], seen, cq.Limit, choose)
 				if err != nil {
 					return err
 				}
@@ -130,9 +132,8 @@ func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(hor
 					started = jobs
 					return nil
 				}
-				if len(seen) >= cq.Limit {
-					return nil
-				}
+				ids = ids[n:]
+				chunk = min(chunk*4, claimBatch)
 			}
 		}
 		return nil
@@ -171,68 +172,96 @@ func (q pgQueue) candidates(ctx context.Context, tx *sql.Tx, cq horde.ClaimQuery
 	return ids, cur, nil
 }
 
-// claimOne locks request id (passing it over if another process holds it),
-// offers it to choose and starts the jobs chosen.
-func (q pgQueue) claimOne(ctx context.Context, tx *sql.Tx, id string, choose func(horde.Request, []int) []horde.Job) ([]horde.Job, error) {
+// claimBatchOf locks the requests of ids that no other process holds (one
+// statement that never waits), reads them and their waiting items, and
+// offers them to choose in the order of ids, skipping those in seen and
+// adding those offered. It starts the jobs of the first request choose
+// takes, and stops there or once seen holds limit requests.
+func (q pgQueue) claimBatchOf(ctx context.Context, tx *sql.Tx, ids []string, seen map[string]bool, limit int,
+	choose func(horde.Request, []int) []horde.Job) ([]horde.Job, error) {
 	s := q.s
-	var locked string
-	err := tx.QueryRowContext(ctx, qLockOpenRequest, id).Scan(&locked)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil // being claimed or finished elsewhere, or finished
-	}
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("lock request %s: %w", id, err))
-	}
-	req, err := scanRequest(tx.QueryRowContext(ctx, qSelectRequest, id))
-	if err != nil {
-		return nil, unavailable(fmt.Errorf("read request %s: %w", id, err))
-	}
-	waiting, err := waitingItems(ctx, tx, id)
-	if err != nil {
-		return nil, err
-	}
-	if len(waiting) == 0 { // a stale entry: its last item was taken
-		if _, err := tx.ExecContext(ctx, qDequeue, id); err != nil {
-			return nil, unavailable(fmt.Errorf("dequeue request %s: %w", id, err))
+	var fresh []string
+	for _, id := range ids {
+		if !seen[id] {
+			fresh = append(fresh, id)
 		}
+	}
+	if len(fresh) == 0 {
 		return nil, nil
 	}
-	jobs := choose(req, waiting)
-	for _, j := range jobs {
-		if j.RequestID != id || !slices.Contains(waiting, j.Item) {
-			return nil, fmt.Errorf("claim of request %s: job %s is not one of its waiting items", id, j.ID)
-		}
-		if err := s.startJobTx(ctx, tx, j); err != nil {
-			return nil, err
-		}
-	}
-	if len(jobs) > 0 {
-		if err := s.dequeueIfTaken(ctx, tx, id); err != nil {
-			return nil, err
-		}
-	}
-	return jobs, nil
-}
-
-// waitingItems are the numbers of a request's waiting items, in order.
-func waitingItems(ctx context.Context, tx *sql.Tx, id string) ([]int, error) {
-	rows, err := tx.QueryContext(ctx, qWaitingItems, id)
+	reqs := make(map[string]horde.Request, len(fresh))
+	rows, err := tx.QueryContext(ctx, `SELECT `+requestColumns+` FROM requests
+WHERE id = ANY(?::text[]) AND state IN `+openStates+` FOR UPDATE SKIP LOCKED`, fresh)
 	if err != nil {
-		return nil, unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+		return nil, unavailable(fmt.Errorf("lock requests of the queue: %w", err))
 	}
-	defer rows.Close()
-	var out []int
 	for rows.Next() {
-		var i int
-		if err := rows.Scan(&i); err != nil {
-			return nil, fmt.Errorf("read items of request %s: %w", id, err)
+		r, err := scanRequest(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read requests of the queue: %w", err)
 		}
-		out = append(out, i)
+		reqs[r.ID] = r
 	}
+	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+		return nil, unavailable(fmt.Errorf("lock requests of the queue: %w", err))
 	}
-	return out, nil
+	waiting := make(map[string][]int, len(reqs))
+	if len(reqs) > 0 {
+		locked := make([]string, 0, len(reqs))
+		for id := range reqs {
+			locked = append(locked, id)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT request_id, idx FROM items
+WHERE request_id = ANY(?::text[]) AND state = 'waiting' ORDER BY request_id, idx`, locked)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("read items of the queue: %w", err))
+		}
+		for rows.Next() {
+			var id string
+			var i int
+			if err := rows.Scan(&id, &i); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read items of the queue: %w", err)
+			}
+			waiting[id] = append(waiting[id], i)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, unavailable(fmt.Errorf("read items of the queue: %w", err))
+		}
+	}
+	for _, id := range fresh {
+		req, ok := reqs[id]
+		if !ok {
+			continue // being claimed or finished elsewhere, or finished: not seen, it may come back
+		}
+		seen[id] = true
+		items := waiting[id]
+		if len(items) == 0 { // a stale entry: its last item was taken
+			if err := s.dequeue(ctx, tx, id); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		jobs := choose(req, items)
+		for _, j := range jobs {
+			if j.RequestID != id || !slices.Contains(items, j.Item) {
+				return nil, fmt.Errorf("claim of request %s: job %s is not one of its waiting items", id, j.ID)
+			}
+			if err := s.startJobTx(ctx, tx, j); err != nil {
+				return nil, err
+			}
+		}
+		if len(jobs) > 0 {
+			return jobs, s.dequeueIfTaken(ctx, tx, id)
+		}
+		if len(seen) >= limit {
+			return nil, nil
+		}
+	}
+	return nil, nil
 }
 
 // enqueue puts request r (with waiting items) into the shared queue's
