@@ -186,3 +186,26 @@ func TestSharedQueueNoItemServedTwice(t *testing.T) {
 		}
 	}
 }
+
+// TestPopWalksPastWhatTheWorkerCannotServe: a pop passes over many
+// requests it may not take (more than one read of candidates) to the first
+// it may, and says how many it passed over and why.
+func TestPopWalksPastWhatTheWorkerCannotServe(t *testing.T) {
+	e := newEnv(t, horde.Config{Concurrency: 100})
+	alice := e.user("alice", 100000)
+	bob := e.user("bob", 0)
+	const nsfw = 70
+	for i := range nsfw {
+		nr := imageRequest(fmt.Sprintf("nsfw %d", i), "sd15")
+		nr.NSFW = true
+		e.submit(alice, nr)
+	}
+	sfw := e.submit(alice, imageRequest("a plain thing", "sd15"))
+	as, skipped := e.pop(bob, imagePop("bob-gpu", "sd15"))
+	if len(as) != 1 || as[0].Job.RequestID != sfw.ID {
+		t.Fatalf("got %d jobs (skipped %v), want the one sfw request behind %d nsfw ones", len(as), skipped, nsfw)
+	}
+	if skipped[horde.SkipNSFW] != nsfw {
+		t.Errorf("skipped %v, want nsfw: %d", skipped, nsfw)
+	}
+}
