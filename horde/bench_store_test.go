@@ -35,11 +35,12 @@ func benchSize(name string, def int) int {
 func BenchmarkPopStored(b *testing.B) {
 	nReq := benchSize("HORDE_BENCH_REQUESTS", 20_000)
 	nWork := benchSize("HORDE_BENCH_WORKERS", 2_000)
-	e := newEnv(b, horde.Config{})
+	// No concurrency or worker limit, and kudos enough: the queue is measured.
+	e := newEnv(b, horde.Config{Concurrency: 1 << 30, Trust: horde.TrustConfig{MaxWorkersUntrusted: 1 << 20, MaxWorkersTrusted: 1 << 20}})
 	owner := e.user("owner", 0)
 	requesters := make([]horde.Credential, 50)
 	for i := range requesters {
-		requesters[i] = e.user(fmt.Sprintf("req%d", i), int64(i*20))
+		requesters[i] = e.user(fmt.Sprintf("req%d", i), 1_000_000_000+int64(i*20))
 	}
 
 	start := time.Now()

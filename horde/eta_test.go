@@ -6,11 +6,14 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // TestIsPossible checks is_possible and Submit's warnings against the online
 // workers.
 func TestIsPossible(t *testing.T) {
+	storetest.SkipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
 	tests := []struct {
 		name     string
 		workers  []horde.PopRequest // online workers
@@ -65,6 +68,7 @@ func TestIsPossible(t *testing.T) {
 // TestQueuePositionAndWait checks positions among the requests competing for
 // the same workers and that wait time grows with the work ahead.
 func TestQueuePositionAndWait(t *testing.T) {
+	storetest.SkipOnSharedQueue(t, "queue positions and wait estimates")
 	e := newEnv(t, horde.Config{})
 	owner := e.user("owner", 0)
 	alice := e.user("alice", 100)

@@ -22,7 +22,10 @@ func newFakeClock() *storetest.Clock {
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// env is a horde on a real SQLite store in a temp dir.
+// env is a horde on a real store: SQLite in a temp dir with its queue in
+// memory, or (HORDEBOT_TEST_ENGINE=postgres) a PostgreSQL schema of its own
+// with the shared queue, so that one suite holds both queues to the same
+// behaviour.
 type env struct {
 	tb    testing.TB
 	ctx   context.Context
@@ -31,12 +34,16 @@ type env struct {
 	cfg   horde.Config
 	st    *store.Store
 	h     *horde.Horde
-	keys  atomic.Int64
+	keys  *atomic.Int64
+	// shared: the horde runs on the store's shared queue (PostgreSQL only,
+	// see newSharedEnv).
+	shared bool
 }
 
 func newEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir()}
+	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64),
+		shared: storetest.Postgres()}
 	cfg.Clock = e.clock
 	cfg.Logger = discard
 	e.cfg = cfg
@@ -51,12 +58,20 @@ func newEnv(tb testing.TB, cfg horde.Config) *env {
 
 func (e *env) open() {
 	e.tb.Helper()
-	st, err := store.Open(e.ctx, storetest.Database(e.tb, e.dir), store.Options{Clock: e.clock, Logger: discard, MaxConns: storetest.TestMaxConns})
+	db := storetest.Database(e.tb, e.dir)
+	if e.shared {
+		db = storetest.PostgresDatabase(e.tb, e.dir)
+	}
+	st, err := store.Open(e.ctx, db, store.Options{Clock: e.clock, Logger: discard, MaxConns: storetest.TestMaxConns})
 	if err != nil {
 		e.tb.Fatalf("open store: %v", err)
 	}
 	e.st = st
-	h, err := horde.New(e.ctx, st, e.cfg)
+	cfg := e.cfg
+	if e.shared {
+		cfg.Queue = st.SharedQueue()
+	}
+	h, err := horde.New(e.ctx, st, cfg)
 	if err != nil {
 		e.tb.Fatalf("new horde: %v", err)
 	}

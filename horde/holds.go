@@ -28,6 +28,9 @@ type userHold struct {
 // hold adds items (and their kudos) to a user's hold; negative values
 // release. Caller holds h.mu.
 func (h *Horde) hold(userID int64, items int, kudos int64) {
+	if h.shared() {
+		return // the shared queue's holds are read from the store (Held)
+	}
 	uh := h.holds[userID]
 	if uh == nil {
 		if items <= 0 {
@@ -89,7 +92,15 @@ func (h *Horde) releaseItem(r *openRequest) { h.hold(r.req.UserID, -1, -r.itemCo
 // Held returns how many items a user's open requests still have to finish
 // and the kudos they hold. The kudos engine counts the kudos against what
 // the user may give away.
-func (h *Horde) Held(_ context.Context, userID int64) (items int, kudos int64) {
+func (h *Horde) Held(ctx context.Context, userID int64) (items int, kudos int64) {
+	if h.shared() {
+		items, kudos, err := h.heldShared(ctx, userID)
+		if err != nil {
+			// Held has no error to return: hold nothing rather than all.
+			h.log.Error("read held items", "user", userID, "err", err)
+		}
+		return items, kudos
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if uh := h.holds[userID]; uh != nil {
@@ -128,6 +139,12 @@ func (h *Horde) reserve(req Request, balance int64) error {
 	if uh := h.holds[req.UserID]; uh != nil {
 		open, held = uh.items, uh.kudos
 	}
+	return h.reserveAgainst(req, balance, open, held)
+}
+
+// reserveAgainst is reserve given what the requester's open requests hold:
+// open items and held kudos. Caller holds h.mu.
+func (h *Horde) reserveAgainst(req Request, balance int64, open int, held int64) error {
 	if limit := h.concurrency(req.UserID); open+req.N > limit {
 		return Errorf(KindRateLimited, "TooManyPrompts",
 			"you have %d generations queued or in progress and may have at most %d; wait for some to finish", open, limit)
@@ -146,4 +163,20 @@ func shortfallMessage(cost, balance, held, missing int64) string {
 		msg += fmt.Sprintf(" and %d are already held for your queued requests", held)
 	}
 	return msg + "; ask for fewer or smaller generations, or wait for your queue to finish"
+}
+
+// heldShared is what a user's open items hold on a shared queue, read from
+// the store, plus the kudos of their open alchemy forms (held in this
+// process's memory: alchemy's queue is not shared).
+func (h *Horde) heldShared(ctx context.Context, userID int64) (items int, kudos int64, err error) {
+	items, kudos, err = h.cfg.Queue.Held(ctx, userID)
+	if err != nil {
+		return 0, 0, err
+	}
+	h.mu.Lock()
+	if uh := h.holds[userID]; uh != nil {
+		kudos += uh.kudos // only forms are held in memory on a shared queue
+	}
+	h.mu.Unlock()
+	return items, kudos, nil
 }

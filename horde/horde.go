@@ -107,6 +107,10 @@ type Config struct {
 	// ResultLinks, if set, gives clients that ask for links (r2: true)
 	// links served by the place the images live, not by this process.
 	ResultLinks ResultLinks
+	// Queue, if set, is the waiting queue several processes share
+	// (PostgreSQL: store.Store.SharedQueue); nil keeps it in this process's
+	// memory (SQLite, one process). See SharedQueue.
+	Queue SharedQueue
 }
 
 func (c Config) withDefaults() Config {
@@ -178,6 +182,10 @@ type Horde struct {
 
 	mod *moderator // moderation and trust (moderation.go, trust.go)
 
+	// parsed are the requests a shared-queue pop has matched, by id: their
+	// parameters never change (Config.Queue only); guarded by mu.
+	parsed map[string]*openRequest
+
 	alch    *alchemyQueue // open interrogations (alchemy_queue.go); guarded by mu
 	popMsgs popMessages   // the messages pops carry (worker_messages_cache.go)
 
@@ -205,6 +213,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		holds:       make(map[int64]*userHold),
 		pendingEnds: make(map[*openRequest]pendingEnd),
 		alch:        newAlchemyQueue(),
+		parsed:      make(map[string]*openRequest),
 	}
 	h.cond = sync.NewCond(&h.mu)
 	h.mod = newModerator(st, h, cfg)
@@ -215,8 +224,10 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 	if err := h.loadLimits(ctx); err != nil {
 		return nil, err
 	}
-	if err := h.loadQueue(ctx); err != nil {
-		return nil, err
+	if !h.shared() { // a shared queue is read where it lives
+		if err := h.loadQueue(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if err := h.loadAlchemy(ctx); err != nil {
 		return nil, err

@@ -130,14 +130,16 @@ func (h *Horde) claimJob(ctx context.Context, c Credential, jobID string) (*open
 	oj := h.jobs[jobID]
 	if oj == nil {
 		h.mu.Unlock()
+		if h.shared() {
+			return h.claimShared(ctx, c, jobID)
+		}
 		return nil, h.closedJobError(ctx, jobID)
 	}
 	defer h.mu.Unlock()
-	ws := h.workers[oj.job.WorkerID]
+	if err := h.maySubmit(c, oj); err != nil {
+		return nil, err
+	}
 	switch {
-	case c.WorkerID != "" && c.WorkerID != oj.job.WorkerID,
-		c.WorkerID == "" && (ws == nil || ws.w.OwnerID != c.User.ID):
-		return nil, Errorf(KindForbidden, "WrongCredentials", "this job belongs to another worker")
 	case oj.busy:
 		return nil, Errorf(KindConflict, "DuplicateGen", "this job is already being submitted")
 	case oj.pending != nil:
@@ -145,6 +147,17 @@ func (h *Horde) claimJob(ctx context.Context, c Credential, jobID string) (*open
 	}
 	oj.busy = true
 	return oj, nil
+}
+
+// maySubmit checks that c may submit job oj: its worker's key, or its
+// owner's. Caller holds h.mu.
+func (h *Horde) maySubmit(c Credential, oj *openJob) error {
+	ws := h.workers[oj.job.WorkerID]
+	if c.WorkerID != "" && c.WorkerID != oj.job.WorkerID ||
+		c.WorkerID == "" && (ws == nil || ws.w.OwnerID != c.User.ID) {
+		return Errorf(KindForbidden, "WrongCredentials", "this job belongs to another worker")
+	}
+	return nil
 }
 
 // closedJobError explains why a job id is not processing: unknown, or
@@ -295,6 +308,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 		r.state = RequestDone
 		h.q.remove(r)
 		delete(h.reqs, r.req.ID)
+		delete(h.parsed, r.req.ID)
 	}
 	h.mu.Unlock()
 
@@ -440,8 +454,10 @@ func (h *Horde) failJob(ctx context.Context, oj *openJob, state JobState) error 
 	if state == JobFaulted {
 		r.faults++
 	}
-	h.q.setWaiting(r, 1)
-	h.q.touch(r, now) // waiting again: the expiry clock restarts
+	if !h.shared() { // the store puts a shared queue's item back
+		h.q.setWaiting(r, 1)
+		h.q.touch(r, now) // waiting again: the expiry clock restarts
+	}
 	h.stats.of(r.req.Kind).jobFailed(state)
 	var save *Worker
 	if ws := h.workers[oj.job.WorkerID]; ws != nil {

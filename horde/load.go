@@ -7,14 +7,25 @@ import (
 	"sort"
 )
 
-// loadWorkers reads every worker and its owner's trust into memory.
+// loadWorkers reads every worker and its owner's trust into memory: at
+// New, and on a shared queue whenever a worker another process created is
+// needed. A worker already in memory is kept as it is.
 func (h *Horde) loadWorkers(ctx context.Context) error {
+	h.wmu.Lock() // a worker deleted meanwhile is not brought back
+	defer h.wmu.Unlock()
 	ws, err := h.store.Workers(ctx)
 	if err != nil {
 		return fmt.Errorf("load workers: %w", err)
 	}
 	trusted := make(map[int64]bool)
 	for _, w := range ws {
+		h.mu.Lock()
+		_, known := h.workers[w.ID]
+		_, named := h.workerNames[w.Name]
+		h.mu.Unlock()
+		if known || named {
+			continue
+		}
 		t, ok := trusted[w.OwnerID]
 		if !ok {
 			u, err := h.store.User(ctx, w.OwnerID)
@@ -32,8 +43,12 @@ func (h *Horde) loadWorkers(ctx context.Context) error {
 		st := &workerState{w: w, uptimePaid: w.UptimeSeconds / uptimeSlot, savedAt: h.clock.Now()}
 		st.setBlacklist(w.Blacklist)
 		st.validatedBackend = IsValidatedBackend(w.BridgeAgent)
-		h.workers[w.ID] = st
-		h.workerNames[w.Name] = st
+		h.mu.Lock()
+		if _, known := h.workers[w.ID]; !known {
+			h.workers[w.ID] = st
+			h.workerNames[w.Name] = st
+		}
+		h.mu.Unlock()
 	}
 	return nil
 }

@@ -50,6 +50,10 @@ func (h *Horde) Pop(ctx context.Context, c Credential, p PopRequest) ([]Assignme
 		h.mu.Unlock()
 		return nil, skipped, nil
 	}
+	if h.shared() {
+		h.mu.Unlock()
+		return h.popShared(ctx, ws, &p, skipped, now)
+	}
 	r := h.choose(ws, &p, skipped)
 	if r == nil {
 		h.countOtherModels(ws, skipped)
@@ -160,6 +164,12 @@ func (h *Horde) popWorker(ctx context.Context, c Credential, p PopRequest) (*wor
 
 		ws, err := h.createPopWorker(ctx, c.User, p)
 		if IsKind(err, KindConflict) && attempt == 0 {
+			if h.shared() {
+				// Perhaps created by another process: read it.
+				if err := h.loadWorkers(ctx); err != nil {
+					return nil, err
+				}
+			}
 			continue // created concurrently: take the other pop's worker
 		}
 		return ws, err
@@ -259,12 +269,7 @@ func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openReq
 	s := scanner{h: h, ws: ws, upfront: p.RequireUpfrontKudos, budget: h.cfg.PopScanLimit}
 	defer s.counts.addTo(skipped)
 
-	s.first = []int64{ws.w.OwnerID}
-	for _, name := range h.priorityUsernames(ws, p) {
-		if id, ok := parseUsernameID(name); ok && !slices.Contains(s.first, id) {
-			s.first = append(s.first, id)
-		}
-	}
+	s.first = h.firstUsers(ws, p)
 	var trees []*btree.BTreeG[qentry]
 	for _, u := range s.first {
 		if t := h.q.users[userKey{kind: ws.w.Kind, user: u}]; t != nil {
@@ -287,6 +292,18 @@ func (h *Horde) choose(ws *workerState, p *PopRequest, skipped Skipped) *openReq
 	}
 	add("")
 	return s.scan(trees, false)
+}
+
+// firstUsers are the users whose requests a pop serves first: the worker's
+// owner, then (for a trusted worker) the pop's priority users. Caller holds h.mu.
+func (h *Horde) firstUsers(ws *workerState, p *PopRequest) []int64 {
+	first := []int64{ws.w.OwnerID}
+	for _, name := range h.priorityUsernames(ws, p) {
+		if id, ok := parseUsernameID(name); ok && !slices.Contains(first, id) {
+			first = append(first, id)
+		}
+	}
+	return first
 }
 
 // priorityUsernames is the pop's priority_usernames as honoured: a trusted
@@ -338,24 +355,35 @@ func (s *scanner) scan(trees []*btree.BTreeG[qentry], firstTier bool) *openReque
 			s.seen[r] = struct{}{}
 		}
 		s.budget--
-		var reason skipReason
-		if firstTier {
-			reason = canServe(s.ws, r)
-		} else {
-			reason = canServeModel(s.ws, r) // found in one of the worker's model buckets
-		}
-		if reason == canServeOK && s.ws.w.Maintenance && r.req.UserID != s.ws.w.OwnerID {
-			reason = reasonWorkerID // a worker in maintenance serves only its owner
-		}
-		if reason == canServeOK && s.upfront && s.h.balances[r.req.UserID] < r.itemCost {
-			reason = reasonKudos
-		}
-		if reason == canServeOK {
+		if s.serves(r, firstTier) {
 			return r
 		}
-		s.counts[reason]++
 	}
 	return nil
+}
+
+// serves applies every matching rule to a request the walk reached and
+// counts why the worker passes it over when it does. In the first tier
+// (owner and priority users) the models are checked too; later the request
+// was found in one of the worker's model buckets. Caller holds h.mu.
+func (s *scanner) serves(r *openRequest, firstTier bool) bool {
+	var reason skipReason
+	if firstTier {
+		reason = canServe(s.ws, r)
+	} else {
+		reason = canServeModel(s.ws, r) // found in one of the worker's model buckets
+	}
+	if reason == canServeOK && s.ws.w.Maintenance && r.req.UserID != s.ws.w.OwnerID {
+		reason = reasonWorkerID // a worker in maintenance serves only its owner
+	}
+	if reason == canServeOK && s.upfront && s.h.balances[r.req.UserID] < r.itemCost {
+		reason = reasonKudos
+	}
+	if reason == canServeOK {
+		return true
+	}
+	s.counts[reason]++
+	return false
 }
 
 // countOtherModels adds to skipped["models"] the waiting requests in the
@@ -397,21 +425,8 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 			continue
 		}
 		r.items[i] = ItemProcessing
-		j := Job{
-			ID:        newID(),
-			RequestID: r.req.ID,
-			Item:      i,
-			WorkerID:  ws.w.ID,
-			Model:     model,
-			State:     JobProcessing,
-			StartedAt: now,
-			Deadline:  now.Add(r.ttl),
-		}
-		if r.req.Image != nil {
-			j.Seed = itemSeed(r.seedBase, r.req.Image.SeedVariation, i, len(r.items))
-		}
-		oj := &openJob{job: j, r: r}
-		h.jobs[j.ID] = oj
+		oj := &openJob{job: newJob(r, ws, model, i, now), r: r}
+		h.jobs[oj.job.ID] = oj
 		r.addJob(oj)
 		jobs = append(jobs, oj)
 	}
@@ -420,6 +435,24 @@ func (h *Horde) take(r *openRequest, ws *workerState, amount int, now time.Time)
 	h.q.setWaiting(r, -len(jobs))
 	h.q.touch(r, now)
 	return jobs
+}
+
+// newJob is the job of item i of r for worker ws, running model, popped now.
+func newJob(r *openRequest, ws *workerState, model string, i int, now time.Time) Job {
+	j := Job{
+		ID:        newID(),
+		RequestID: r.req.ID,
+		Item:      i,
+		WorkerID:  ws.w.ID,
+		Model:     model,
+		State:     JobProcessing,
+		StartedAt: now,
+		Deadline:  now.Add(r.ttl),
+	}
+	if r.req.Image != nil {
+		j.Seed = itemSeed(r.seedBase, r.req.Image.SeedVariation, i, len(r.items))
+	}
+	return j
 }
 
 // batchSize is how many items of r a pop asking for amount takes: the AI

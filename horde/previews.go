@@ -214,6 +214,18 @@ func (ps *Previews) Latest(ctx context.Context, requestID string) (Preview, erro
 func (h *Horde) previewJob(ctx context.Context, c Credential, jobID string) (string, error) {
 	h.mu.Lock()
 	oj := h.jobs[jobID]
+	if oj == nil && h.shared() {
+		h.mu.Unlock()
+		view, err := h.sharedJob(ctx, jobID)
+		if err != nil {
+			return "", err
+		}
+		h.mu.Lock()
+		if view != nil {
+			view.busy = false // a view of its own: no submit of this process marks it
+			oj = view
+		}
+	}
 	if oj == nil {
 		h.mu.Unlock()
 		err := h.closedJobError(ctx, jobID)

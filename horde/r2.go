@@ -52,6 +52,15 @@ func (h *Horde) deferSubmit(ctx context.Context, oj *openJob, s Submission) (int
 func (h *Horde) settlePending(ctx context.Context, jobID string) error {
 	h.mu.Lock()
 	oj := h.jobs[jobID]
+	if oj == nil && h.shared() {
+		h.mu.Unlock()
+		var err error
+		if oj, err = h.sharedJob(ctx, jobID); err != nil || oj == nil || oj.pending == nil {
+			return err // a job not waiting for this upload is left to its submit
+		}
+		h.mu.Lock()
+		oj.busy = false // a view of its own: nobody else marks it
+	}
 	if oj == nil || oj.pending == nil || oj.busy {
 		h.mu.Unlock()
 		return nil

@@ -61,9 +61,21 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	}
 	// The hold is taken before the write and given back if it fails, so
 	// that concurrent requests of one member cannot overdraw together.
-	h.mu.Lock()
-	err = h.reserve(req, balance)
-	h.mu.Unlock()
+	if h.shared() {
+		// Every process's open requests count: read them where they are.
+		// Two submits of one member on two processes at once may both pass.
+		open, held, herr := h.heldShared(ctx, u.ID)
+		if herr != nil {
+			return Request{}, nil, fmt.Errorf("read held items of user %d: %w", u.ID, herr)
+		}
+		h.mu.Lock()
+		err = h.reserveAgainst(req, balance, open, held)
+		h.mu.Unlock()
+	} else {
+		h.mu.Lock()
+		err = h.reserve(req, balance)
+		h.mu.Unlock()
+	}
 	if err != nil {
 		return Request{}, nil, err
 	}
@@ -80,8 +92,12 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	h.mu.Lock()
 	r := h.newOpenRequest(req)
 	r.waiting = len(r.items)
-	h.reqs[req.ID] = r
-	h.q.add(r)
+	if h.shared() {
+		h.keepParsed(r) // the store queued it; this process may match it soon
+	} else {
+		h.reqs[req.ID] = r
+		h.q.add(r)
+	}
 	h.balances[u.ID] = balance
 	if w := h.possibleWarning(r, req.CreatedAt); w != "" {
 		warnings = append(warnings, w)
@@ -327,7 +343,13 @@ func (h *Horde) Check(ctx context.Context, id string) (Progress, error) {
 		return p, nil
 	}
 	h.mu.Unlock()
-	return h.storedProgress(ctx, id)
+	p, err := h.storedProgress(ctx, id)
+	if err == nil && h.shared() && p.Waiting > 0 {
+		if p.QueuePosition, err = h.cfg.Queue.Position(ctx, id, sharedPositionMax); err != nil {
+			return Progress{}, fmt.Errorf("queue position of request %s: %w", id, err)
+		}
+	}
+	return p, err
 }
 
 // progress is the view of an open request. Caller holds h.mu.
@@ -398,8 +420,13 @@ func (h *Horde) Cancel(ctx context.Context, id string) (Progress, []Generation, 
 	h.mu.Lock()
 	r := h.reqs[id]
 	h.mu.Unlock()
-	if r != nil {
+	switch {
+	case r != nil:
 		if err := h.cancel(ctx, r); err != nil {
+			return Progress{}, nil, err
+		}
+	case h.shared():
+		if err := h.cancelShared(ctx, id); err != nil {
 			return Progress{}, nil, err
 		}
 	}

@@ -51,6 +51,7 @@ func (h *Horde) Sweep(ctx context.Context) error {
 	now := h.clock.Now()
 	errs := []error{
 		h.abortOverdue(ctx, now),
+		h.sweepShared(ctx, now),
 		h.expireRequests(ctx, now),
 		h.retryEnds(ctx),
 		h.payUptime(ctx, now),

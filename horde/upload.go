@@ -22,6 +22,15 @@ func (h *Horde) UploadTarget(ctx context.Context, jobID string) error {
 		kind = oj.r.req.Kind
 	}
 	h.mu.Unlock()
+	if oj == nil && h.shared() {
+		var err error
+		if oj, err = h.sharedJob(ctx, jobID); err != nil {
+			return err
+		}
+		if oj != nil {
+			kind = oj.r.req.Kind
+		}
+	}
 	if oj == nil {
 		return h.closedJobError(ctx, jobID)
 	}

@@ -273,6 +273,20 @@ func (h *Horde) DeleteWorker(ctx context.Context, by User, workerID string) erro
 	h.log.Info("worker deleted", "worker", workerID, "by", by.ID)
 
 	var errs []error
+	if h.shared() {
+		jobs, err := h.cfg.Queue.WorkerJobs(ctx, workerID)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("read jobs of deleted worker %s: %w", workerID, err))
+		}
+		for _, j := range jobs {
+			oj, err := h.openShared(ctx, j)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			orphans = append(orphans, oj)
+		}
+	}
 	for _, oj := range orphans {
 		if err := h.failJob(ctx, oj, JobAborted); err != nil && !IsKind(err, KindConflict) {
 			errs = append(errs, err)

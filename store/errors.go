@@ -22,7 +22,16 @@ import (
 const (
 	pgUniqueViolation     = "23505"
 	pgForeignKeyViolation = "23503"
+	pgDeadlockDetected    = "40P01"
 )
+
+// isDeadlock reports whether err is PostgreSQL ending a statement to break
+// a deadlock between transactions (two processes' batches locking requests
+// in crossed orders): the write is sound and is run again (runBatch).
+func isDeadlock(err error) bool {
+	pe := pgError(err)
+	return pe != nil && pe.Code == pgDeadlockDetected
+}
 
 // pgError returns the PostgreSQL error in err's chain, or nil.
 func pgError(err error) *pgconn.PgError {

@@ -76,48 +76,56 @@ func (s *Store) StartJob(ctx context.Context, j horde.Job) error {
 		j.StartedAt = s.clock.Now()
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// The first pop of a request moves it to processing; only when that
-		// changes nothing is its state read, to tell a later pop (processing)
-		// from a finished or unknown request.
-		res, err := s.exec(ctx, tx, qStartRequest, j.RequestID)
-		if err != nil {
-			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+		if err := s.startJobTx(ctx, tx, j); err != nil {
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("start job %s: %w", j.ID, err)
-		} else if n == 0 {
-			var state string
-			if err := s.txQueryRow(ctx, tx, qRequestState, j.RequestID).Scan(&state); err != nil {
-				return notFound(err, "start job %s on request %s", j.ID, j.RequestID)
-			}
-			if horde.RequestState(state) != horde.RequestProcessing {
-				return fmt.Errorf("start job %s: request %s is %s: %w", j.ID, j.RequestID, state, horde.ErrDuplicate)
-			}
-		}
-		res, err = s.exec(ctx, tx, qStartItem, j.RequestID, j.Item)
-		if err != nil {
-			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("start job %s: %w", j.ID, err)
-		} else if n == 0 {
-			var state string
-			err := tx.QueryRowContext(ctx, `SELECT state FROM items WHERE request_id = ? AND idx = ?`, j.RequestID, j.Item).Scan(&state)
-			if err != nil {
-				return notFound(err, "start job %s: item %d of request %s", j.ID, j.Item, j.RequestID)
-			}
-			return fmt.Errorf("start job %s: item %d of request %s is %s: %w", j.ID, j.Item, j.RequestID, state, horde.ErrDuplicate)
-		}
-		_, err = s.exec(ctx, tx, qInsertJob, j.ID, j.RequestID, j.Item, j.WorkerID, j.Model, j.Seed,
-			nanos(j.StartedAt), nanos(j.Deadline))
-		if isUniqueViolation(err, "jobs.id") {
-			return conflict("JobExists", "job %s already exists", j.ID)
-		}
-		if err != nil {
-			return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
-		}
-		return nil
+		return s.dequeueIfTaken(ctx, tx, j.RequestID)
 	})
+}
+
+// startJobTx is StartJob inside tx.
+func (s *Store) startJobTx(ctx context.Context, tx *sql.Tx, j horde.Job) error {
+	// The first pop of a request moves it to processing; only when that
+	// changes nothing is its state read, to tell a later pop (processing)
+	// from a finished or unknown request.
+	res, err := s.exec(ctx, tx, qStartRequest, j.RequestID)
+	if err != nil {
+		return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("start job %s: %w", j.ID, err)
+	} else if n == 0 {
+		var state string
+		if err := s.txQueryRow(ctx, tx, qRequestState, j.RequestID).Scan(&state); err != nil {
+			return notFound(err, "start job %s on request %s", j.ID, j.RequestID)
+		}
+		if horde.RequestState(state) != horde.RequestProcessing {
+			return fmt.Errorf("start job %s: request %s is %s: %w", j.ID, j.RequestID, state, horde.ErrDuplicate)
+		}
+	}
+	res, err = s.exec(ctx, tx, qStartItem, j.RequestID, j.Item)
+	if err != nil {
+		return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("start job %s: %w", j.ID, err)
+	} else if n == 0 {
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT state FROM items WHERE request_id = ? AND idx = ?`, j.RequestID, j.Item).Scan(&state)
+		if err != nil {
+			return notFound(err, "start job %s: item %d of request %s", j.ID, j.Item, j.RequestID)
+		}
+		return fmt.Errorf("start job %s: item %d of request %s is %s: %w", j.ID, j.Item, j.RequestID, state, horde.ErrDuplicate)
+	}
+	_, err = s.exec(ctx, tx, qInsertJob, j.ID, j.RequestID, j.Item, j.WorkerID, j.Model, j.Seed,
+		nanos(j.StartedAt), nanos(j.Deadline))
+	if isUniqueViolation(err, "jobs.id") {
+		return conflict("JobExists", "job %s already exists", j.ID)
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("start job %s: %w", j.ID, err))
+	}
+	return nil
 }
 
 // FinishJob records a successful submit in one transaction: the job (state
@@ -157,6 +165,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 	}
 	var uploaded []string
 	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.lockJobRequest(ctx, tx, j.ID); err != nil {
+			return err
+		}
 		var requestID string
 		var item int
 		err := s.txQueryRow(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID).Scan(&requestID, &item)
@@ -191,6 +202,8 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 			if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
 				return unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
 			}
+		} else if err := s.doneIfLast(ctx, tx, requestID, j.FinishedAt); err != nil {
+			return err
 		}
 		if len(f.Entries) > 0 {
 			if _, err := s.applyEntries(ctx, tx, f.Entries); err != nil {
@@ -275,6 +288,9 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 	}
 	var uploaded []string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := s.lockJobRequest(ctx, tx, jobID); err != nil {
+			return err
+		}
 		var requestID string
 		var item int
 		err := s.txQueryRow(ctx, tx, qFailJob, string(state), nanos(at), jobID).Scan(&requestID, &item)
@@ -299,7 +315,7 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 				return unavailable(fmt.Errorf("count fault of request %s: %w", requestID, err))
 			}
 		}
-		return nil
+		return s.enqueueStored(ctx, tx, requestID) // waiting again
 	})
 	if err != nil {
 		return err

@@ -52,21 +52,30 @@ func openPendingSubmits(ctx context.Context, tx *sql.Tx) (map[string]horde.Pendi
 	defer rows.Close()
 	out := map[string]horde.PendingSubmit{}
 	for rows.Next() {
-		var id, meta string
-		var p horde.PendingSubmit
-		var at int64
-		if err := rows.Scan(&id, &p.State, &p.Seed, &meta, &at); err != nil {
-			return nil, fmt.Errorf("open pending submits: %w", err)
+		id, p, err := scanPendingSubmit(rows)
+		if err != nil {
+			return nil, err
 		}
-		if meta != "" && meta != "[]" && meta != "null" {
-			var stored []storedMetadata
-			if err := json.Unmarshal([]byte(meta), &stored); err != nil {
-				return nil, fmt.Errorf("pending submit of job %s metadata: %w", id, err)
-			}
-			p.Metadata = metadataFrom(stored)
-		}
-		p.At = fromNanos(at)
 		out[id] = p
 	}
 	return out, rows.Err()
+}
+
+// scanPendingSubmit reads job_id, state, seed, metadata, at.
+func scanPendingSubmit(row interface{ Scan(...any) error }) (string, horde.PendingSubmit, error) {
+	var id, meta string
+	var p horde.PendingSubmit
+	var at int64
+	if err := row.Scan(&id, &p.State, &p.Seed, &meta, &at); err != nil {
+		return "", p, err
+	}
+	if meta != "" && meta != "[]" && meta != "null" {
+		var stored []storedMetadata
+		if err := json.Unmarshal([]byte(meta), &stored); err != nil {
+			return "", p, fmt.Errorf("pending submit of job %s metadata: %w", id, err)
+		}
+		p.Metadata = metadataFrom(stored)
+	}
+	p.At = fromNanos(at)
+	return id, p, nil
 }

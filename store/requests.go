@@ -102,7 +102,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 		if err := insertRequestExtras(ctx, tx, r); err != nil {
 			return err
 		}
-		return nil
+		return s.enqueue(ctx, tx, r)
 	})
 }
 
@@ -120,14 +120,27 @@ func (s *Store) RequestedItems(ctx context.Context, userID int64) (int64, error)
 	return n, nil
 }
 
-// Request returns one request; ErrNotFound if none.
+// Request returns one request with its extras (shared key, webhook,
+// style); ErrNotFound if none.
 func (s *Store) Request(ctx context.Context, id string) (horde.Request, error) {
 	r, err := scanRequest(s.readRow(ctx, qSelectRequest, id))
 	if err != nil {
 		return horde.Request{}, notFound(err, "request %s", id)
 	}
+	var x horde.RequestExtras
+	err = s.readRow(ctx, qRequestExtras, id).Scan(&x.SharedKey, &x.Webhook, &x.StyleID, &x.CollectionID, &x.StyleOwner)
+	switch {
+	case err == nil:
+		r.Extras = &x
+	case !errors.Is(err, sql.ErrNoRows):
+		return horde.Request{}, unavailable(fmt.Errorf("extras of request %s: %w", id, err))
+	}
 	return r, nil
 }
+
+// qRequestExtras reads what a request carries beside its row.
+const qRequestExtras = `SELECT shared_key_hash, webhook, style_id, collection_id, style_owner
+FROM request_extras WHERE request_id = ?`
 
 // Open returns every unfinished request (oldest first) with its processing
 // jobs and its count of done items, read in one consistent snapshot.
@@ -186,35 +199,10 @@ func (s *Store) EndRequest(ctx context.Context, id string, state horde.RequestSt
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
-	itemState := horde.ItemCancelled
-	if state == horde.RequestFaulted {
-		itemState = horde.ItemFaulted
-	}
 	var uploaded []string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, reason = ?, finished_at = ?
-WHERE id = ? AND state IN `+openStates, string(state), reason, nanos(at), id)
-		if err != nil {
-			return unavailable(fmt.Errorf("end request %s: %w", id, err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("end request %s: %w", id, err)
-		} else if n == 0 {
-			return s.requestNotOpen(ctx, tx, id, "end request")
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE items SET state = ?
-WHERE request_id = ? AND state IN ('waiting', 'processing')`, string(itemState), id); err != nil {
-			return unavailable(fmt.Errorf("end items of request %s: %w", id, err))
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?
-WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nanos(at), id); err != nil {
-			return unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
-		}
-		if err := s.deletePreviews(ctx, tx, qDeleteRequestPreview, id); err != nil {
-			return err
-		}
-		// Uploads of its cancelled jobs will never be results.
-		uploaded, err = s.deleteUploads(ctx, tx, qDeleteRequestUploads, id)
+		var err error
+		uploaded, err = s.endRequestTx(ctx, tx, id, state, reason, at)
 		return err
 	})
 	if err != nil {
@@ -222,6 +210,41 @@ WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nano
 	}
 	s.dropBlobs(ctx, uploaded...)
 	return nil
+}
+
+// endRequestTx is EndRequest inside tx; it returns the blobs of the
+// request's uploads, to drop once tx commits.
+func (s *Store) endRequestTx(ctx context.Context, tx *sql.Tx, id string, state horde.RequestState, reason string, at time.Time) ([]string, error) {
+	itemState := horde.ItemCancelled
+	if state == horde.RequestFaulted {
+		itemState = horde.ItemFaulted
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE requests SET state = ?, reason = ?, finished_at = ?
+WHERE id = ? AND state IN `+openStates, string(state), reason, nanos(at), id)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("end request %s: %w", id, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("end request %s: %w", id, err)
+	} else if n == 0 {
+		return nil, s.requestNotOpen(ctx, tx, id, "end request")
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE items SET state = ?
+WHERE request_id = ? AND state IN ('waiting', 'processing')`, string(itemState), id); err != nil {
+		return nil, unavailable(fmt.Errorf("end items of request %s: %w", id, err))
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE jobs SET state = ?, finished_at = ?
+WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nanos(at), id); err != nil {
+		return nil, unavailable(fmt.Errorf("cancel jobs of request %s: %w", id, err))
+	}
+	if err := s.deletePreviews(ctx, tx, qDeleteRequestPreview, id); err != nil {
+		return nil, err
+	}
+	if err := s.dequeue(ctx, tx, id); err != nil {
+		return nil, err
+	}
+	// Uploads of its cancelled jobs will never be results.
+	return s.deleteUploads(ctx, tx, qDeleteRequestUploads, id)
 }
 
 // requestNotOpen explains why a request could not be changed: ErrNotFound

@@ -71,10 +71,6 @@ type Store struct {
 	ckDone    chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-
-	// The scheduler lock's session (scheduler_lock.go), on PostgreSQL.
-	lockMu   sync.Mutex
-	lockConn *sql.Conn
 }
 
 // Options tune Open. Zero values take the defaults.
@@ -255,7 +251,7 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.done
 		<-s.ckDone
-		s.closeErr = errors.Join(s.unlockScheduler(), s.closeDBs())
+		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr
 }

@@ -24,7 +24,14 @@ type writeOp struct {
 	live context.Context // the caller's, to skip the op if it gave up before it ran
 	fn   func(ctx context.Context, tx *sql.Tx) error
 	done chan error
+	// deadlocks counts the times PostgreSQL chose this op to break a
+	// deadlock; it is run again up to maxDeadlockRetries times.
+	deadlocks int
 }
+
+// maxDeadlockRetries bounds how often a write that lost a deadlock is run
+// again, in a transaction after its batch's (whose locks are then gone).
+const maxDeadlockRetries = 3
 
 // write runs fn inside a write transaction and returns once that
 // transaction has committed (or fn failed, in which case fn's changes are
@@ -127,10 +134,20 @@ func (s *Store) runBatch(ops []*writeOp) {
 		// A full or read-only database fails each op on its own (the others
 		// may fit): every caller learns it as KindUnavailable.
 		if poisoned < 0 {
+			var again []*writeOp
 			for i, op := range ops {
+				if isDeadlock(results[i]) && op.deadlocks < maxDeadlockRetries {
+					op.deadlocks++
+					again = append(again, op)
+					continue
+				}
 				op.done <- unavailable(results[i])
 			}
-			return
+			if len(again) == 0 {
+				return
+			}
+			ops = again
+			continue
 		}
 		ops[poisoned].done <- unavailable(results[poisoned])
 		ops = append(ops[:poisoned:poisoned], ops[poisoned+1:]...)

@@ -59,27 +59,17 @@ type App struct {
 }
 
 // OpenApp opens the store and builds the services of a scheduler (`run`,
-// `api`, `demo`): on PostgreSQL it takes the scheduler lock first
-// (store.LockScheduler), so that a second scheduler on the database stops
-// with one sentence. Close releases them.
+// `api`, `demo`). On PostgreSQL the horde runs on the store's shared queue
+// (store.Store.SharedQueue), so that several `run` and `api` processes on
+// one database serve one queue. Close releases them.
+// Admin commands open the same App.
 func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Clock) (*App, error) {
-	return openApp(ctx, cfg, log, clock, true)
-}
-
-// openApp is OpenApp; an admin command (scheduler false) takes no lock.
-func openApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Clock, scheduler bool) (*App, error) {
 	if clock == nil {
 		clock = horde.SystemClock{}
 	}
 	st, err := cfg.openStore(ctx, clock, log)
 	if err != nil {
 		return nil, err
-	}
-	if scheduler {
-		if err := st.LockScheduler(ctx); err != nil {
-			st.Close()
-			return nil, err
-		}
 	}
 	pf, err := promptFilter(cfg.Filter)
 	if err != nil {
@@ -121,6 +111,7 @@ func openApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 			MaxWorkersTrusted:          cfg.Moderation.MaxWorkersTrusted,
 		},
 	}
+	hcfg.Queue = st.SharedQueue() // nil on SQLite: the queue is this process's memory
 	hordeResults(cfg.Results, st, &hcfg)
 	h, err := horde.New(ctx, st, hcfg)
 	if err != nil {

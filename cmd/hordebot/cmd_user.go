@@ -72,7 +72,7 @@ func openAdminApp(ctx context.Context, cf commonFlags, stderr io.Writer, getenv 
 	if err := requireDatabase(cfg); err != nil {
 		return nil, err
 	}
-	return openApp(ctx, cfg, newLogger(stderr, cfg), nil, false)
+	return OpenApp(ctx, cfg, newLogger(stderr, cfg), nil)
 }
 
 func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {

@@ -3,13 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"flag"
+	"image"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/store/storetest"
 )
 
@@ -68,43 +72,77 @@ func TestDatabaseChoice(t *testing.T) {
 	}
 }
 
-// TestSecondSchedulerOnPostgresExits: while one scheduler runs on a
-// PostgreSQL database, a second `hordebot api` on it stops at once with one
-// sentence; admin commands still work; once the first is gone, a scheduler
-// starts again.
-func TestSecondSchedulerOnPostgresExits(t *testing.T) {
+// TestTwoSchedulersOnPostgresBothServe: two `hordebot api` processes (two
+// Apps) on one PostgreSQL database share one queue: a request accepted by
+// one is popped from the other, its result submitted to the first, its
+// status read on the second; admin commands run beside them.
+func TestTwoSchedulersOnPostgresBothServe(t *testing.T) {
 	url := storetest.PostgresDatabase(t, t.TempDir())
 	noEnv := func(string) string { return "" }
 	ctx := context.Background()
-	cfg, err := LoadConfig("", noEnv)
+	open := func() *runningApp {
+		cfg, err := LoadConfig("", noEnv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Data, cfg.Database.URL, cfg.API.Listen = t.TempDir(), url, "127.0.0.1:0"
+		return startApp(t, cfg, nil)
+	}
+	a, b := open(), open()
+	defer a.shutdown(t)
+	defer b.shutdown(t)
+	_, wkey, err := a.Horde.CreateUser(ctx, "owner")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Data, cfg.Database.URL, cfg.API.Listen = t.TempDir(), url, "127.0.0.1:0"
-	first, err := OpenApp(ctx, cfg, testLogger(t), nil)
+	_, rkey, err := b.Horde.CreateUser(ctx, "requester")
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = run(ctx, []string{"api", "--data", t.TempDir(), "--database", url, "--listen", "127.0.0.1:0"}, io.Discard, io.Discard, noEnv)
-	if err == nil || !strings.Contains(err.Error(), "another hordebot scheduler (run or api) is already running on this PostgreSQL database") {
-		t.Fatalf("second api: %v, want it refused", err)
+	onA, onB := "http://"+a.Addr()+"/api/v2", "http://"+b.Addr()+"/api/v2"
+
+	var async struct{ ID string }
+	if code := (apiClient{base: onA, key: rkey, hc: http.DefaultClient}).do(t, "POST", "/generate/async",
+		map[string]any{"prompt": "two lighthouses", "params": map[string]any{"width": 64, "height": 64, "steps": 10}}, &async); code != http.StatusAccepted {
+		t.Fatalf("async on A: %d", code)
 	}
-	if strings.Count(err.Error(), ": ") > 1 || strings.Contains(err.Error(), "\n") {
-		t.Errorf("the refusal is more than one sentence: %q", err)
+	var pop struct {
+		ID string `json:"id"`
+	}
+	pop1 := map[string]any{"name": "w1", "models": []string{"stable_diffusion"}, "max_pixels": 1 << 20}
+	if code := (apiClient{base: onB, key: wkey, hc: http.DefaultClient}).do(t, "POST", "/generate/pop", pop1, &pop); code != http.StatusOK || pop.ID == "" {
+		t.Fatalf("pop on B of the request accepted on A: %d %+v", code, pop)
+	}
+	var again struct {
+		ID *string `json:"id"`
+	}
+	if code := (apiClient{base: onA, key: wkey, hc: http.DefaultClient}).do(t, "POST", "/generate/pop", pop1, &again); code != http.StatusOK || again.ID != nil {
+		t.Fatalf("pop on A after B took the one item: %d, job %v; want none", code, again.ID)
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i / 3)
+	}
+	webp, err := worker.EncodeWebP(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := (apiClient{base: onA, key: wkey, hc: http.DefaultClient}).do(t, "POST", "/generate/submit",
+		map[string]any{"id": pop.ID, "generation": base64.StdEncoding.EncodeToString(webp), "state": "ok", "seed": 1}, nil); code != http.StatusOK {
+		t.Fatalf("submit on A of the job popped on B: %d", code)
+	}
+	var st struct {
+		Done        bool `json:"done"`
+		Generations []struct {
+			Img string `json:"img"`
+		} `json:"generations"`
+	}
+	if code := (apiClient{base: onB, key: rkey, hc: http.DefaultClient}).do(t, "GET", "/generate/status/"+async.ID, nil, &st); code != http.StatusOK || !st.Done || len(st.Generations) != 1 {
+		t.Fatalf("status on B: %d %+v; want done with one image", code, st)
 	}
 	var out bytes.Buffer
 	if err := run(ctx, []string{"kudos", "verify", "--database", url}, &out, io.Discard, noEnv); err != nil || !strings.Contains(out.String(), "ok: every balance") {
-		t.Fatalf("kudos verify beside the scheduler: %v %q", err, out.String())
-	}
-	if err := first.Close(); err != nil {
-		t.Fatal(err)
-	}
-	again, err := OpenApp(ctx, cfg, testLogger(t), nil)
-	if err != nil {
-		t.Fatalf("a scheduler after the first closed: %v", err)
-	}
-	if err := again.Close(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("kudos verify beside the schedulers: %v %q", err, out.String())
 	}
 }
 

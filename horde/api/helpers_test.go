@@ -60,7 +60,7 @@ func newEnv(t testing.TB, opt api.Options) *env {
 func newEnvOn(t testing.TB, st *store.Store, clk *storetest.Clock, opt api.Options) *env {
 	t.Helper()
 	ctx := context.Background()
-	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde})
+	h, err := horde.New(ctx, st, horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde, Queue: st.SharedQueue()})
 	if err != nil {
 		t.Fatalf("new horde: %v", err)
 	}

@@ -21,7 +21,7 @@ func newEnvWith(t testing.TB, cfg func(*horde.Config), build func(st *store.Stor
 	ctx := context.Background()
 	clk := newFakeClock()
 	st := storetest.MustOpen(t, t.TempDir(), clk)
-	hc := horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde}
+	hc := horde.Config{Clock: clk, Logger: quietLogger(), CheckImage: imagecheck.ForHorde, Queue: st.SharedQueue()}
 	if cfg != nil {
 		cfg(&hc)
 	}

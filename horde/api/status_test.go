@@ -5,9 +5,12 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde/api"
+
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 func TestStatusEndpoints(t *testing.T) {
+	storetest.SkipOnSharedQueue(t, "the queue counts of /status/performance and /status/models")
 	e := newEnv(t, api.Options{Version: "1.2.3"})
 	_, key := e.user("owner")
 	e.popImage(key, "gpu-1")

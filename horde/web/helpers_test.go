@@ -55,7 +55,7 @@ func newEnv(tb testing.TB, opt web.Options) *env {
 	e := &env{tb: tb, ctx: context.Background(), clock: storetest.NewClock(start)}
 	e.st = storetest.MustOpen(tb, tb.TempDir(), e.clock)
 	var err error
-	if e.h, err = horde.New(e.ctx, e.st, horde.Config{Clock: e.clock, Logger: discard}); err != nil {
+	if e.h, err = horde.New(e.ctx, e.st, horde.Config{Clock: e.clock, Logger: discard, Queue: e.st.SharedQueue()}); err != nil {
 		tb.Fatalf("new horde: %v", err)
 	}
 	if e.k, err = kudos.New(e.st, kudos.DefaultConfig(), e.clock, kudos.WithLogger(discard)); err != nil {

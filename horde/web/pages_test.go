@@ -15,6 +15,8 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/web"
 	"github.com/hordebot/hordebot/kudos"
+
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // dataPoints returns the data-points attribute of the chart with this id.
@@ -38,6 +40,7 @@ func buckets(times []time.Time, b time.Duration) int {
 }
 
 func TestStatusPageShowsTheQueueWorkersAndCharts(t *testing.T) {
+	storetest.SkipOnSharedQueue(t, "the queue counts of the status page")
 	e := newEnv(t, web.Options{})
 	c := e.seed()
 	perf, err := e.h.Performance(e.ctx)
@@ -356,6 +359,7 @@ func TestFloodsAreCachedAndLimited(t *testing.T) {
 // and workers as they are and the requests finished in the minute before,
 // with their median wait; recording it again changes nothing.
 func TestRecorderSnapshotsTheMinute(t *testing.T) {
+	storetest.SkipOnSharedQueue(t, "the queue counts of the status page")
 	e := newEnv(t, web.Options{})
 	ada := e.member("1", "ada", 1000)
 	gpu := e.worker(ada, "gpu")

@@ -1,0 +1,98 @@
+package horde
+
+import (
+	"context"
+	"time"
+)
+
+// SharedQueue is the waiting queue kept in a database that several
+// schedulers (hordebot processes) share: store/ implements it on
+// PostgreSQL. With Config.Queue set, a Horde keeps no queue of its own:
+// pops claim from the shared queue, and what another process accepted or
+// popped (a request's progress, a job to submit, a request to cancel) is read
+// from the store. Memory is then a cache of what never changes (a request's
+// parameters, for matching), never the truth. Without it (SQLite, one
+// process) the queue is the in-memory index of queue.go.
+//
+// The order is the same in both: PriorityScore, then submit time. The
+// matching rules are the same functions (match.go): the database only
+// narrows the candidates by kind and model (or requester), the Horde
+// decides.
+type SharedQueue interface {
+	// Claim walks the requests with waiting items that q selects, in
+	// priority order, and calls choose with each and the numbers of its
+	// waiting items, in order; each is locked while choose looks at it, and
+	// one another scheduler is claiming is passed over (never waited for).
+	// It stops at the first request for which choose returns jobs, or after
+	// q.Limit requests. The jobs choose returns (items of that request, among
+	// those it was given) are started in the same transaction: the job rows
+	// processing, their items processing, the request processing, its queue
+	// entries gone when no item waits any more. So no item is handed to two
+	// workers, whichever process pops. It returns the started jobs, none when
+	// choose took nothing. choose is called without any lock of the Horde's
+	// held and must not call the store.
+	Claim(ctx context.Context, q ClaimQuery, choose func(r Request, waiting []int) []Job) ([]Job, error)
+	// Overdue returns up to limit processing jobs whose deadline is at or
+	// before now, oldest deadline first, whichever process popped them.
+	Overdue(ctx context.Context, now time.Time, limit int) ([]Job, error)
+	// Position is a waiting request's place in the queue as
+	// Progress.QueuePosition gives it (0 first): the requests ahead of it in
+	// any of its buckets (counted up to limit), whoever can serve them; 0
+	// for a request not waiting.
+	Position(ctx context.Context, requestID string, limit int) (int, error)
+	// OtherModels counts the waiting entries of kind in the buckets of
+	// models not in models (requests naming no model excluded), up to
+	// limit: what a pop that found nothing reports as skipped for models.
+	OtherModels(ctx context.Context, kind RequestKind, models []string, limit int) (int, error)
+	// Expire ends as faulted ("expired") up to limit requests with waiting
+	// items that nobody popped since cutoff and that have no job
+	// processing, and returns their ids. Each is checked again under its
+	// lock, so that of several processes expiring at once one ends it, and a
+	// request popped meanwhile is not ended.
+	Expire(ctx context.Context, cutoff, at time.Time, limit int) ([]string, error)
+	// WorkerJobs returns the processing jobs of a worker, whichever process
+	// popped them.
+	WorkerJobs(ctx context.Context, workerID string) ([]Job, error)
+	// Pending returns the R2 submit of a processing job that waits for its
+	// upload (SetPendingSubmit), whichever process took it; ok false if none.
+	Pending(ctx context.Context, jobID string) (p PendingSubmit, ok bool, err error)
+	// Held returns how many items of a user's open requests are waiting or
+	// processing, and the kudos they hold (their items' cost).
+	Held(ctx context.Context, userID int64) (items int, kudos int64, err error)
+}
+
+// ClaimQuery selects the requests a pop may look at.
+type ClaimQuery struct {
+	Kind RequestKind
+	// Users, if not empty, selects the requests of these users, whatever
+	// their models (a worker serves its owner's requests first); otherwise
+	// Models selects the requests naming one of them, "" standing for the
+	// requests that name no model.
+	Users  []int64
+	Models []string
+	// Limit bounds the requests looked at (Config.PopScanLimit).
+	Limit int
+}
+
+// PriorityScore is the static queue key of a request of the given priority
+// (the requester's kudos when it was submitted) submitted at submitted:
+// higher is served first, equal keys in submit order. Both queues order by
+// it (the PostgreSQL one stores it with each entry).
+func PriorityScore(kudos int64, submitted time.Time) int64 { return priorityScore(kudos, submitted) }
+
+// sharedOverdueBatch bounds the overdue jobs one sweep aborts.
+const sharedOverdueBatch = 500
+
+// sharedPositionMax bounds the requests counted ahead of a waiting one.
+const sharedPositionMax = 10000
+
+// sharedOtherModelsMax bounds the count of requests for other models an
+// empty pop reports (skipped "models") on a shared queue.
+const sharedOtherModelsMax = 10000
+
+// sharedCacheMax bounds the requests a shared-queue Horde keeps parsed for
+// matching; past it the cache starts again empty.
+const sharedCacheMax = 20000
+
+// shared reports whether the queue is a SharedQueue's (Config.Queue).
+func (h *Horde) shared() bool { return h.cfg.Queue != nil }

@@ -1,0 +1,211 @@
+package horde_test
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hordebot/hordebot/horde"
+)
+
+// newSharedEnv is a horde on the shared queue of a PostgreSQL schema of
+// its own (skipped, saying so, without HORDEBOT_TEST_POSTGRES_URL). Its
+// peers (peer) are other hordes on the same schema, as other processes
+// would be.
+func newSharedEnv(tb testing.TB, cfg horde.Config) *env {
+	tb.Helper()
+	e := &env{tb: tb, ctx: tb.Context(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64), shared: true}
+	cfg.Clock = e.clock
+	cfg.Logger = discard
+	e.cfg = cfg
+	e.open()
+	tb.Cleanup(func() {
+		if err := e.st.Close(); err != nil {
+			tb.Errorf("close store: %v", err)
+		}
+	})
+	return e
+}
+
+// peer is another horde (another store, another pool) on e's database and
+// clock.
+func (e *env) peer() *env {
+	e.tb.Helper()
+	p := &env{tb: e.tb, ctx: e.ctx, clock: e.clock, dir: e.dir, cfg: e.cfg, keys: e.keys, shared: true}
+	p.open()
+	e.tb.Cleanup(func() {
+		if err := p.st.Close(); err != nil {
+			e.tb.Errorf("close peer store: %v", err)
+		}
+	})
+	return p
+}
+
+func TestSharedQueueServesAcrossProcesses(t *testing.T) {
+	a := newSharedEnv(t, horde.Config{})
+	b := a.peer()
+	alice := a.user("alice", 1000)
+	bob := a.user("bob", 0)
+
+	req := a.submit(alice, imageRequest("a lighthouse at dusk"))
+	if p := b.check(req.ID); p.Waiting != 1 || p.Done {
+		t.Fatalf("status on B of a request accepted on A: waiting %d done %v, want 1 waiting", p.Waiting, p.Done)
+	}
+	as := b.popOne(bob, imagePop("bob-gpu"))
+	if as.Job.RequestID != req.ID || as.Request.Prompt != req.Prompt {
+		t.Fatalf("B popped %s (%q), want request %s accepted on A", as.Job.RequestID, as.Request.Prompt, req.ID)
+	}
+	if more, _ := a.pop(bob, imagePop("bob-gpu")); len(more) != 0 {
+		t.Fatalf("A handed out job %s of the item B popped", more[0].Job.ID)
+	}
+	if p := a.check(req.ID); p.Processing != 1 {
+		t.Fatalf("status on A of the job popped on B: processing %d, want 1", p.Processing)
+	}
+	if reward := a.submitOK(bob, as.Job.ID); reward <= 0 {
+		t.Fatalf("submit on A of the job popped on B earned %d kudos, want some", reward)
+	}
+	p, gens, err := b.h.Status(b.ctx, req.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Done || p.Finished != 1 || len(gens) != 1 {
+		t.Fatalf("status on B after the submit on A: done %v finished %d generations %d, want done with 1", p.Done, p.Finished, len(gens))
+	}
+	_, err = b.h.SubmitResult(b.ctx, bob, horde.Submission{JobID: as.Job.ID, State: horde.ResultOK, Image: []byte("RIFF....WEBPfake")})
+	if !horde.IsKind(err, horde.KindConflict) {
+		t.Fatalf("second submit on B of the job submitted on A: %v, want a conflict", err)
+	}
+
+	// A cancel on B of a request accepted on A ends it for A too.
+	other := a.submit(alice, imageRequest("a second lighthouse"))
+	if p, _, err := b.h.Cancel(b.ctx, other.ID); err != nil || p.Request.State != horde.RequestCancelled {
+		t.Fatalf("cancel on B: %v, state %s; want cancelled", err, p.Request.State)
+	}
+	if as, _ := a.pop(bob, imagePop("bob-gpu")); len(as) != 0 {
+		t.Fatalf("A handed out job %s of a request cancelled on B", as[0].Job.ID)
+	}
+}
+
+func TestSharedQueueOrderIsThePriorityKey(t *testing.T) {
+	a := newSharedEnv(t, horde.Config{})
+	b := a.peer()
+	poor := a.user("poor", 10)
+	rich := a.user("rich", 5000)
+	bob := a.user("bob", 0)
+
+	first := a.submit(poor, imageRequest("first, poor"))
+	a.clock.Advance(1000)
+	second := b.submit(rich, imageRequest("second, rich"))
+	third := b.submit(poor, imageRequest("third, poor"))
+	want := []string{second.ID, first.ID, third.ID}
+	for i, id := range want {
+		if p := []*env{a, b}[i%2].check(id); p.QueuePosition != i {
+			t.Errorf("request %d in priority order: queue position %d, want %d ahead", i+1, p.QueuePosition, i)
+		}
+	}
+	for i, w := range want {
+		e := []*env{a, b}[i%2]
+		if got := e.popOne(bob, imagePop("bob-gpu")).Job.RequestID; got != w {
+			t.Fatalf("pop %d: request %s, want %s (kudos first, then FIFO)", i+1, got, w)
+		}
+	}
+}
+
+func TestSharedQueueNoItemServedTwice(t *testing.T) {
+	const requests, users = 200, 10
+	a := newSharedEnv(t, horde.Config{})
+	b := a.peer()
+	hordes := []*env{a, b}
+	var reqIDs []string
+	for u := range users {
+		c := a.user(fmt.Sprintf("member%d", u), 100000)
+		for i := range requests / users {
+			e := hordes[(u+i)%2]
+			reqIDs = append(reqIDs, e.submit(c, imageRequest(fmt.Sprintf("prompt %d of %d", i, u))).ID)
+		}
+	}
+
+	var (
+		mu     sync.Mutex
+		served = map[string]string{} // request -> job
+		done   atomic.Int64
+		wg     sync.WaitGroup
+		errs   = make(chan error, 16)
+	)
+	for w := range 8 {
+		owner := a.user(fmt.Sprintf("owner%d", w), 0)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			idle := 0
+			for i := 0; done.Load() < requests; i++ {
+				pe, se := hordes[(w+i)%2], hordes[(w+i+1)%2] // pop on one, submit on the other
+				as, _, err := pe.h.Pop(pe.ctx, owner, imagePop(fmt.Sprintf("worker%d", w)))
+				if err != nil {
+					errs <- fmt.Errorf("worker %d pop: %w", w, err)
+					return
+				}
+				if len(as) == 0 {
+					if idle++; idle > 100000 {
+						errs <- errors.New("no job for 100000 pops with requests left")
+						return
+					}
+					runtime.Gosched()
+					continue
+				}
+				idle = 0
+				for _, as := range as {
+					mu.Lock()
+					if prev, dup := served[as.Job.RequestID]; dup {
+						mu.Unlock()
+						errs <- fmt.Errorf("request %s served twice: jobs %s and %s", as.Job.RequestID, prev, as.Job.ID)
+						return
+					}
+					served[as.Job.RequestID] = as.Job.ID
+					mu.Unlock()
+					if _, err := se.h.SubmitResult(se.ctx, owner, horde.Submission{JobID: as.Job.ID, State: horde.ResultOK, Image: []byte("RIFF....WEBPfake")}); err != nil {
+						errs <- fmt.Errorf("submit %s: %w", as.Job.ID, err)
+						return
+					}
+					done.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for i, id := range reqIDs {
+		if p := hordes[i%2].check(id); !p.Done || p.Finished != 1 {
+			t.Errorf("request %s: done %v finished %d, want done with 1", id, p.Done, p.Finished)
+		}
+	}
+}
+
+// TestPopWalksPastWhatTheWorkerCannotServe: a pop passes over many
+// requests it may not take (more than one read of candidates) to the first
+// it may, and says how many it passed over and why.
+func TestPopWalksPastWhatTheWorkerCannotServe(t *testing.T) {
+	e := newEnv(t, horde.Config{Concurrency: 100})
+	alice := e.user("alice", 100000)
+	bob := e.user("bob", 0)
+	const nsfw = 70
+	for i := range nsfw {
+		nr := imageRequest(fmt.Sprintf("nsfw %d", i), "sd15")
+		nr.NSFW = true
+		e.submit(alice, nr)
+	}
+	sfw := e.submit(alice, imageRequest("a plain thing", "sd15"))
+	as, skipped := e.pop(bob, imagePop("bob-gpu", "sd15"))
+	if len(as) != 1 || as[0].Job.RequestID != sfw.ID {
+		t.Fatalf("got %d jobs (skipped %v), want the one sfw request behind %d nsfw ones", len(as), skipped, nsfw)
+	}
+	if skipped[horde.SkipNSFW] != nsfw {
+		t.Errorf("skipped %v, want nsfw: %d", skipped, nsfw)
+	}
+}
