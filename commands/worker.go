@@ -133,8 +133,9 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 func (s *Set) keyMessage(w horde.Worker, key, what string) string {
 	url := s.cfg.PublicURL
 	msg := fmt.Sprintf("Worker `%s` (%s) %s. Its API key is shown **this once**; keep it secret:\n```\n%s\n```\n"+
-		"Start the reference worker:\n```\nHORDE_API_KEY=<the key> hordeworker --url %s --name %s --kind %s --backend procedural\n```\n",
-		w.Name, w.Kind, what, key, url, w.Name, w.Kind)
+		"Start the reference worker beside %s:\n```\nHORDE_API_KEY=<the key> hordeworker --url %s --name %s --kind %s %s\n```\n"+
+		"(`--backend procedural` tries the connection without a GPU.)\n",
+		w.Name, w.Kind, what, key, referenceBackend[w.Kind].beside, url, w.Name, w.Kind, referenceBackend[w.Kind].flags)
 	if w.Kind == horde.KindText {
 		return msg + fmt.Sprintf("Or the KoboldAI Horde bridge beside your KoboldAI/KoboldCpp: in clientData.py set "+
 			"`cluster_url = \"%s\"`, `api_key = \"<the key>\"`, `kai_name = \"%s\"` and `kai_url` (or run "+
@@ -142,6 +143,13 @@ func (s *Set) keyMessage(w horde.Worker, key, what string) string {
 	}
 	return msg + fmt.Sprintf("Or horde-worker-reGen: in bridgeData.yaml set `horde_url: \"%s/api/\"`, `api_key: \"<the key>\"` "+
 		"and `dreamer_name: \"%s\"` (the older AI-Horde-Worker: `horde_url: \"%s\"`).", url, w.Name, url)
+}
+
+// referenceBackend is, per worker kind, the backend most GPU owners run
+// and the reference worker's flags for it at its default address.
+var referenceBackend = map[horde.RequestKind]struct{ beside, flags string }{
+	horde.KindImage:   {"ComfyUI (or AUTOMATIC1111/Forge: `--backend a1111 --backend-url http://127.0.0.1:7860`)", "--backend comfyui --comfyui-url http://127.0.0.1:8188"},
+	horde.KindText:    {"KoboldCpp (or any OpenAI-compatible server: `--backend openai --backend-url http://127.0.0.1:8080`)", "--backend kobold --backend-url http://127.0.0.1:5001"},
 }
 
 // ownWorkers lists u's workers, by name.

@@ -23,7 +23,8 @@ func TestWorkerCommands(t *testing.T) {
 	t.Run("register shows the key once in the DM", func(t *testing.T) {
 		h := h.On(t)
 		text, _ := h.Reply(h.DM(h.Alice, "worker", sub("register", opt("name", "alice-rig"))))
-		wantContains(t, text, "HORDE_API_KEY=<the key> hordeworker --url http://horde.test --name alice-rig --kind image --backend procedural")
+		wantContains(t, text, "HORDE_API_KEY=<the key> hordeworker --url http://horde.test --name alice-rig --kind image --backend comfyui --comfyui-url http://127.0.0.1:8188")
+		wantContains(t, text, "`--backend a1111 --backend-url http://127.0.0.1:7860`")
 		// The settings README gives for horde-worker-reGen, with this horde's URL and the worker's name.
 		wantContains(t, text, `horde_url: "http://horde.test/api/"`)
 		wantContains(t, text, `dreamer_name: "alice-rig"`)
@@ -47,7 +48,7 @@ func TestWorkerCommands(t *testing.T) {
 	t.Run("a text worker's DM gives the KoboldAI bridge's settings", func(t *testing.T) {
 		h := h.On(t)
 		text, _ := h.Reply(h.DM(h.Bob, "worker", sub("register", opt("name", "bob-kobold"), opt("kind", "text"))))
-		wantContains(t, text, "hordeworker --url http://horde.test --name bob-kobold --kind text")
+		wantContains(t, text, "hordeworker --url http://horde.test --name bob-kobold --kind text --backend kobold --backend-url http://127.0.0.1:5001")
 		wantContains(t, text, `cluster_url = "http://horde.test"`)
 		wantContains(t, text, `kai_name = "bob-kobold"`)
 		wantContains(t, text, "python bridge.py -c http://horde.test -a <the key> -n bob-kobold")
