@@ -148,8 +148,8 @@ func (s *Set) keyMessage(w horde.Worker, key, what string) string {
 // referenceBackend is, per worker kind, the backend most GPU owners run
 // and the reference worker's flags for it at its default address.
 var referenceBackend = map[horde.RequestKind]struct{ beside, flags string }{
-	horde.KindImage:   {"ComfyUI (or AUTOMATIC1111/Forge: `--backend a1111 --backend-url http://127.0.0.1:7860`)", "--backend comfyui --comfyui-url http://127.0.0.1:8188"},
-	horde.KindText:    {"KoboldCpp (or any OpenAI-compatible server: `--backend openai --backend-url http://127.0.0.1:8080`)", "--backend kobold --backend-url http://127.0.0.1:5001"},
+	horde.KindImage: {"ComfyUI (or AUTOMATIC1111/Forge: `--backend a1111 --backend-url http://127.0.0.1:7860`)", "--backend comfyui --comfyui-url http://127.0.0.1:8188"},
+	horde.KindText:  {"KoboldCpp (or any OpenAI-compatible server: `--backend openai --backend-url http://127.0.0.1:8080`)", "--backend kobold --backend-url http://127.0.0.1:5001"},
 }
 
 // ownWorkers lists u's workers, by name.

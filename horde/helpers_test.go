@@ -42,8 +42,14 @@ type env struct {
 
 func newEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: context.Background(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64),
-		shared: storetest.Postgres()}
+	return newEnvOn(tb, cfg, context.Background(), storetest.Postgres())
+}
+
+// newEnvOn is newEnv with the context its calls use and whether the horde
+// queues in the database (the shared queue, PostgreSQL only).
+func newEnvOn(tb testing.TB, cfg horde.Config, ctx context.Context, shared bool) *env {
+	tb.Helper()
+	e := &env{tb: tb, ctx: ctx, clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64), shared: shared}
 	cfg.Clock = e.clock
 	cfg.Logger = discard
 	e.cfg = cfg

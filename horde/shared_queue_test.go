@@ -17,17 +17,7 @@ import (
 // would be.
 func newSharedEnv(tb testing.TB, cfg horde.Config) *env {
 	tb.Helper()
-	e := &env{tb: tb, ctx: tb.Context(), clock: newFakeClock(), dir: tb.TempDir(), keys: new(atomic.Int64), shared: true}
-	cfg.Clock = e.clock
-	cfg.Logger = discard
-	e.cfg = cfg
-	e.open()
-	tb.Cleanup(func() {
-		if err := e.st.Close(); err != nil {
-			tb.Errorf("close store: %v", err)
-		}
-	})
-	return e
+	return newEnvOn(tb, cfg, tb.Context(), true)
 }
 
 // peer is another horde (another store, another pool) on e's database and
