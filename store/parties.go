@@ -15,10 +15,10 @@ var _ kudos.PartyStore = (*Store)(nil)
 const (
 	partyColumns = `id, key, guild_id, channel_id, host_id, theme, award, budget, spent, refunded, interval_ns,
 generations, starts_at, ends_at, ended, ended_at, ended_by, announced`
-	qPartyByKey    = `SELECT ` + partyColumns + ` FROM parties WHERE key = ?`
-	qPartyByID     = `SELECT ` + partyColumns + ` FROM parties WHERE id = ?`
-	qPartyOpenIn   = `SELECT ` + partyColumns + ` FROM parties WHERE channel_id = ? AND ended = 0`
-	qInsertParty   = `INSERT INTO parties (key, guild_id, channel_id, host_id, theme, award, budget, interval_ns, starts_at, ends_at)
+	qPartyByKey  = `SELECT ` + partyColumns + ` FROM parties WHERE key = ?`
+	qPartyByID   = `SELECT ` + partyColumns + ` FROM parties WHERE id = ?`
+	qPartyOpenIn = `SELECT ` + partyColumns + ` FROM parties WHERE channel_id = ? AND ended = 0`
+	qInsertParty = `INSERT INTO parties (key, guild_id, channel_id, host_id, theme, award, budget, interval_ns, starts_at, ends_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`
 	// Counting first takes the party's row lock (PostgreSQL), so a close
 	// running at the same time either sees this generation's award or
