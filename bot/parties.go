@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// endParties runs the commands' party pass (commands.Set.EndParties) at
+// startPartyEnds runs the commands' party pass (commands.Set.EndParties) at
 // Start and every PartyCheckEvery until ctx ends: parties whose end time
 // passed are ended and refunded, and every ended party's summary not yet
 // posted is posted. Parties live in the database, so a party whose end
