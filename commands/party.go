@@ -98,7 +98,7 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 			return err
 		}
 		if !claimed {
-			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("🎉 The party “%s” has ended; its summary is in this channel.", clip(p.Theme, 200))})
+			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("🎉 The party “%s” has ended; its summary is in this channel.", shownTheme(p.Theme, 200))})
 		}
 		r, err := s.partySummary(ctx, p)
 		if err == nil {
@@ -120,7 +120,7 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf(
 			"🎉 **Party: “%s”** hosted by %s, ends <t:%d:R>.\n**%d** kudos per member every %s · %d generation(s) so far · budget %d: %d awarded, **%d** left.",
-			clip(p.Theme, 200), host, p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Generations, p.Budget, p.Spent, p.Remaining())})
+			shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Generations, p.Budget, p.Spent, p.Remaining())})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
@@ -131,7 +131,14 @@ func partyStartedText(p kudos.Party, host string) string {
 	return fmt.Sprintf("🎉 **Party: “%s”** hosted by %s, until <t:%d:t> (<t:%d:R>).\n"+
 		"Every `/imagine` made in this channel earns **%d** kudos, once per member every %s, from a budget of **%d** kudos held from the host "+
 		"(the host's own images earn nothing). `/party status` shows what is left.",
-		clip(p.Theme, 200), host, p.EndsAt.Unix(), p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Budget)
+		shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Budget)
+}
+
+// shownTheme is a party's theme as the bot shows it, at most n runes: a
+// mention in it (of a member, a role, @everyone) is written out, not made,
+// so that a host cannot ping people through the bot's announcements.
+func shownTheme(theme string, n int) string {
+	return strings.NewReplacer("@", "@\u200b").Replace(clip(theme, n))
 }
 
 // minutes says a duration in minutes ("1 minute", "10 minutes").
@@ -165,7 +172,7 @@ func (s *Set) creditParty(ctx context.Context, d delivery, p horde.Progress, img
 	if !c.Counted {
 		return ""
 	}
-	theme := clip(c.Party.Theme, 100)
+	theme := shownTheme(c.Party.Theme, 100)
 	switch {
 	case c.Awarded > 0:
 		return fmt.Sprintf("🎉 Party “%s”: **+%d** kudos from the host.", theme, c.Awarded)
@@ -250,7 +257,7 @@ func (s *Set) partySummary(ctx context.Context, p kudos.Party) (interact.Reply, 
 		return interact.Reply{}, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "🎉 **Party over: “%s”** hosted by %s", clip(p.Theme, 200), host)
+	fmt.Fprintf(&b, "🎉 **Party over: “%s”** hosted by %s", shownTheme(p.Theme, 200), host)
 	switch {
 	case p.EndedBy == 0:
 		b.WriteString(" (its time is up)")
