@@ -261,8 +261,8 @@ type PartyStore interface {
 	// of the open party r.PartyID unless r.RequestID was counted already
 	// (counted false) or the party has ended (counted false); then, when
 	// r.Amount > 0 and award (its ledger entry) is set, records the award
-	// unless the member has one in r.Slot (RefusedInterval) or the party's
-	// spent would pass its budget (RefusedBudget), and applies award.
+	// unless the member has one in r.Slot (Refused PartyNoAwardInterval) or the party's
+	// spent would pass its budget (Refused PartyNoAwardBudget), and applies award.
 	RecordPartyGeneration(ctx context.Context, r PartyRecord, award *Entry) (PartyRecorded, error)
 	// CloseParty, in one transaction, marks the open party id ended at at
 	// by byID, sets its Refunded to budget - spent and applies its
