@@ -82,6 +82,9 @@ type Config struct {
 	// RoleRewards gives and takes roles as members' kudos, workers and
 	// trust qualify them (role_rewards.go).
 	RoleRewards kudos.RoleRewards `json:"role_rewards"`
+	// PartyCheckEvery is how often parties whose end time passed are ended
+	// and their summaries posted (parties.go; default 15s).
+	PartyCheckEvery time.Duration `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -109,6 +112,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.InteractionMaxAge <= 0 {
 		c.InteractionMaxAge = 5 * time.Minute
+	}
+	if c.PartyCheckEvery <= 0 {
+		c.PartyCheckEvery = 15 * time.Second
 	}
 	return c
 }
@@ -342,6 +348,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 	}
 	if len(ss.Shards) > 0 {
 		b.startRoleRewards(runCtx) // a process without gateway owns no guild
+		b.startPartyEnds(runCtx)
 	}
 	b.log.Info("bot started", "guilds", b.cfg.GuildIDs, "gateway_shards", shardIDs(ss.Shards), "shard_count", b.shardCount)
 	return nil

@@ -129,6 +129,10 @@ type Deps struct {
 	// Previews, if set, gives the live previews the /imagine progress
 	// message shows while its images are made; nil: none are shown.
 	Previews Previews
+	// Parties serves /party and pays its awards when results are
+	// delivered; nil takes Kudos when it satisfies Parties (*kudos.Engine
+	// does). Without it, or with parties switched off, there is no /party.
+	Parties Parties
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -144,6 +148,7 @@ type Set struct {
 	ratings   Ratings   // nil: shared posts carry no rating buttons
 	cooldowns cooldowns // members' last requests, for RoleLimits
 	pv        Previews  // nil: no live previews
+	parties   Parties   // nil: no /party, no party awards
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -168,7 +173,17 @@ func New(cfg Config, deps Deps) *Set {
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)
 	}
-	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()} {
+	if s.parties = deps.Parties; s.parties == nil {
+		s.parties, _ = deps.Kudos.(Parties)
+	}
+	if s.parties != nil && !s.parties.PartyConfig().Enabled {
+		s.parties = nil
+	}
+	cmds := []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()}
+	if s.parties != nil {
+		cmds = append(cmds, s.partyCommand())
+	}
+	for _, c := range cmds {
 		s.cmds[c.Def.Name] = c
 	}
 	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {

@@ -87,6 +87,35 @@ type Kudos interface {
 
 var _ Kudos = (*kudos.Engine)(nil)
 
+// Parties is what /party and the delivery of results need of generation
+// parties (kudos/party.go). *kudos.Engine satisfies it. Refusals are
+// kudos.Refuse errors (RefuseNoParty, RefuseNotHost, RefusePartyRunning,
+// RefuseInsufficient, RefuseAmount, ...) whose Message is shown.
+type Parties interface {
+	// PartyConfig is the limits of parties (and whether they are on).
+	PartyConfig() kudos.PartyConfig
+	// StartParty holds the host's budget and opens the channel's party; idempotent by Key.
+	StartParty(ctx context.Context, ps kudos.PartyStart) (kudos.Party, error)
+	// OpenParty returns a channel's open party; RefuseNoParty if none.
+	OpenParty(ctx context.Context, channelID string) (kudos.Party, error)
+	// EndParty ends the channel's party (host or moderator) and refunds the rest.
+	EndParty(ctx context.Context, pe kudos.PartyEnd) (kudos.Party, bool, error)
+	// CreditPartyGeneration counts a delivered generation and pays its award, once.
+	CreditPartyGeneration(ctx context.Context, g kudos.PartyGeneration) (kudos.PartyCredit, error)
+	// EndDueParties ends the parties whose end time passed, of the guilds own accepts.
+	EndDueParties(ctx context.Context, own func(guildID string) bool) ([]kudos.Party, error)
+	// UnannouncedParties returns ended parties whose summary was not posted.
+	UnannouncedParties(ctx context.Context, limit int) ([]kudos.Party, error)
+	// ClaimPartyAnnouncement reports whether the caller posts a summary (one caller does).
+	ClaimPartyAnnouncement(ctx context.Context, id int64) (bool, error)
+	// ReleasePartyAnnouncement gives back a claim whose post failed.
+	ReleasePartyAnnouncement(ctx context.Context, id int64) error
+	// PartyReport returns a party's members and up to images of its images.
+	PartyReport(ctx context.Context, id int64, images int) (kudos.PartyReport, error)
+}
+
+var _ Parties = (*kudos.Engine)(nil)
+
 // SharedPostStore remembers the posts "share" makes in the art channel, so
 // that reactions on them credit the member who shared, not the bot.
 // *store.Store satisfies it.

@@ -340,6 +340,9 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	if tooBig > 0 {
 		fmt.Fprintf(&b, "\n%d full-size image(s) did not fit in the message; use the U buttons.", tooBig)
 	}
+	if line := s.creditParty(ctx, d, p, imgs); line != "" {
+		b.WriteString("\n" + line)
+	}
 	return interact.Reply{Content: b.String(), Files: files, Components: resultButtons(d.RequestID, len(imgs))}, nil
 }
 

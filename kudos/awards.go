@@ -448,8 +448,14 @@ func humanDuration(d time.Duration) string {
 	switch {
 	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
 		return strconv.Itoa(int(d/(24*time.Hour))) + " days"
+	case d == time.Hour:
+		return "1 hour"
 	case d >= time.Hour && d%time.Hour == 0:
 		return strconv.Itoa(int(d/time.Hour)) + " hours"
+	case d == time.Minute:
+		return "1 minute"
+	case d >= time.Minute && d%time.Minute == 0:
+		return strconv.Itoa(int(d/time.Minute)) + " minutes"
 	default:
 		return d.String()
 	}

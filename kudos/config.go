@@ -134,6 +134,8 @@ type Config struct {
 	Retention Duration `json:"retention"`
 
 	Schedules Schedules `json:"schedules"`
+	// Party bounds the generation parties members host (party.go).
+	Party PartyConfig `json:"party"`
 	// CatchUpPeriods bounds the catch-up at start (Engine.CatchUp): at most
 	// this many missed periods of each tally are tallied (days for the art
 	// tally, weeks for the leaderboard, months for recurring grants), the
@@ -174,6 +176,7 @@ func DefaultConfig() Config {
 			Settle:      "@every 1m",
 		},
 		CatchUpPeriods: DefaultCatchUpPeriods,
+		Party:          DefaultPartyConfig(),
 	}
 }
 
@@ -235,6 +238,7 @@ func (c Config) Validate() error {
 			problems = append(problems, fmt.Sprintf("recurring[%d]: needs a role and a positive amount", i))
 		}
 	}
+	problems = append(problems, c.Party.validate()...)
 	if len(problems) > 0 {
 		return fmt.Errorf("kudos config: %s", strings.Join(problems, "; "))
 	}

@@ -32,6 +32,10 @@ var refusalKinds = map[string]errs.Kind{
 	RefuseKeyReused:    errs.KindConflict,
 	RefuseUnknownUser:  errs.KindNotFound,
 	RefuseNotEnabled:   errs.KindDisabled,
+	RefusePartyRunning: errs.KindConflict,
+	RefuseNoParty:      errs.KindNotFound,
+	RefuseNotHost:      errs.KindForbidden,
+	RefusePartyPlace:   errs.KindInvalid,
 }
 
 // RefusalKind returns the kind of a refusal code; an unknown code is

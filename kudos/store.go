@@ -14,6 +14,7 @@ type Store interface {
 	AwardStore
 	TransferStore
 	TallyStore
+	PartyStore
 }
 
 // Standing is what the rules need to know about a user.

@@ -13,7 +13,8 @@ import (
 
 func defaultConfig() []byte { return assets.DefaultConfig }
 
-// cmdKudos: `kudos verify` proves balance == sum(ledger) for every user.
+// cmdKudos: `kudos verify` proves balance == sum(ledger) for every user,
+// the escrow, the ledger rollups and the parties' books.
 func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) == 0 || args[0] != "verify" {
 		return fmt.Errorf("usage: hordebot kudos verify [--data DIR]")
@@ -49,6 +50,14 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		fmt.Fprintf(stdout, "user %d: %s %s in %s: rollup %s, ledger %s\n", m.UserID, m.Kind, where, m.Table, sums(m.Stored), sums(m.Ledger))
 	}
+	badParties, err := st.VerifyParties(ctx)
+	if err != nil {
+		return fmt.Errorf("verify parties: %w", err)
+	}
+	for _, m := range badParties {
+		fmt.Fprintf(stdout, "party %d: its ledger entries sum to %d, want %d (minus what it holds); its awards sum to %d, its spent is %d\n",
+			m.PartyID, m.Ledger, m.Want, m.Awards, m.Spent)
+	}
 	switch {
 	case len(bad) > 0 && len(badRollups) > 0:
 		return fmt.Errorf("%d balances and %d ledger rollups differ from the ledger", len(bad), len(badRollups))
@@ -56,9 +65,12 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return fmt.Errorf("%d balances differ from the ledger", len(bad))
 	case len(badRollups) > 0:
 		return fmt.Errorf("%d ledger rollups (what the leaderboards and web pages read) differ from the ledger", len(badRollups))
+	case len(badParties) > 0:
+		return fmt.Errorf("%d parties' books differ from the ledger", len(badParties))
 	}
 	fmt.Fprintln(stdout, "ok: every balance equals the sum of its ledger entries")
 	fmt.Fprintln(stdout, "ok: every ledger rollup (per day and all time) equals the sums of its ledger entries")
+	fmt.Fprintln(stdout, "ok: every party's ledger entries net to minus what it holds, and its awards to what it spent")
 	return nil
 }
 

@@ -154,6 +154,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"the awards settle and the daily art tally runs", d.tally},
 		{"role rewards: dev becomes a Helper, ben a Worker owner", d.roleRewards},
 		{"balances and the leaderboard", d.report},
+		{"dev hosts a generation party in #general", d.party},
 		{"the web pages", d.webScreenshots},
 	}
 	for i, s := range steps {
@@ -557,6 +558,84 @@ func (d *demo) report(ctx context.Context) error {
 	}
 	if d.balanceAfter["cleo"] != d.balancesBefore["cleo"] {
 		problems = append(problems, "cleo's balance changed, but she only gave")
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// party: dev hosts a short generation party; ada and ben /imagine in its
+// channel (each awarded once in the interval, ada's second image counted
+// but not paid), dev ends it: the summary with a grid, the rest refunded.
+func (d *demo) party(ctx context.Context) error {
+	before := d.balances(ctx)
+	text, err := d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.dev.ID, Command: "party",
+		Options: discordtest.Opts(discordtest.SubCommand("start", discordtest.Opt("duration", 30), discordtest.Opt("theme", "foxes in the snow"),
+			discordtest.Opt("award", 5), discordtest.Opt("budget", 20), discordtest.Opt("interval_minutes", 10)))})
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(text, "Party:") {
+		return fmt.Errorf("/party start answered %q", text)
+	}
+	d.say("dev: /party start duration:30 theme:\"foxes in the snow\" award:5 budget:20 interval_minutes:10\n    -> %s", firstLine(text, ""))
+	held := before["dev"] - d.balances(ctx)["dev"]
+	d.say("dev's balance drops by %d at once: the budget is held from it for the party.", held)
+	for _, m := range []struct {
+		who    *discordgo.User
+		prompt string
+	}{{d.ada, "a fox in the snow"}, {d.ben, "two foxes in a snowy forest"}, {d.ada, "a fox cub asleep in the snow"}} {
+		tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: m.who.ID, Command: "imagine",
+			Options: discordtest.Opts(discordtest.Opt("prompt", m.prompt))})
+		if err != nil {
+			return err
+		}
+		res, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+		if err != nil {
+			return fmt.Errorf("waiting for %s's image: %w", m.who.Username, err)
+		}
+		d.say("%s: /imagine prompt:%q -> %s", m.who.Username, m.prompt, firstLine(res.Content, "Party"))
+	}
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.dev.ID, Command: "party",
+		Options: discordtest.Opts(discordtest.SubCommand("end"))})
+	if err != nil {
+		return err
+	}
+	sum, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return strings.Contains(m.Content, "Party over") })
+	if err != nil {
+		return fmt.Errorf("waiting for the party's summary: %w", err)
+	}
+	d.say("dev: /party end -> the bot posts the summary:\n    %s", strings.ReplaceAll(d.withNames(sum.Content), "\n", "\n    "))
+	for _, f := range sum.Files {
+		if err := os.WriteFile(filepath.Join(d.out, "images", f.Name), f.Data, 0o644); err != nil {
+			return err
+		}
+		d.say("    with %s (saved to %s/images): a grid of the party's images", f.Name, d.out)
+	}
+	after := d.balances(ctx)
+	d.say("dev's balance: %d before the party, %d after (10 awarded, 10 returned).", before["dev"], after["dev"])
+	if bad, err := d.app.Kudos.Verify(ctx); err != nil || len(bad) > 0 {
+		return fmt.Errorf("ledger verify: %v %v", bad, err)
+	}
+	if bad, err := d.app.Kudos.VerifyParties(ctx); err != nil || len(bad) > 0 {
+		return fmt.Errorf("party verify: %v %v", bad, err)
+	}
+	d.say("`hordebot kudos verify` still holds: the party's entries net to zero once it ended.")
+	var problems []string
+	if held != 20 {
+		problems = append(problems, fmt.Sprintf("the start held %d of dev's kudos, want 20", held))
+	}
+	if got := before["dev"] - after["dev"]; got != 10 {
+		problems = append(problems, fmt.Sprintf("the party cost dev %d, want 10 (two awards)", got))
+	}
+	if len(sum.Files) == 0 {
+		problems = append(problems, "the summary has no grid of the party's images")
+	}
+	for _, want := range []string{"**3** generation(s) by 2 member(s)", "10 awarded, **10** returned"} {
+		if !strings.Contains(sum.Content, want) {
+			problems = append(problems, fmt.Sprintf("the summary does not say %q", want))
+		}
 	}
 	if len(problems) > 0 {
 		return errors.New(strings.Join(problems, "; "))

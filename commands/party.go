@@ -1,0 +1,332 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// /party: a generation party (kudos/party.go has the payment rules). Any
+// member with the kudos may host one in a server channel: the budget is
+// held from their balance at the start, every member's /imagine delivered
+// in that channel during the party earns the award (one per member per
+// interval; the host's own earn nothing), and at the end (/party end by the
+// host or a moderator, or the end time: the bot's periodic pass, EndParties)
+// the summary is posted and the rest returns to the host.
+
+// partyImages is how many of a party's images its summary shows (a 2x2 grid).
+const partyImages = 4
+
+// partyAnnounceBatch bounds the summaries one pass posts.
+const partyAnnounceBatch = 20
+
+// partyMembersShown bounds the participants a summary lists.
+const partyMembersShown = 15
+
+func (s *Set) partyCommand() *Command {
+	c := s.parties.PartyConfig()
+	maxMinutes := float64(max(c.MaxDuration.Std()/time.Minute, 1))
+	minInterval := float64(max(c.MinInterval.Std()/time.Minute, 1))
+	one, maxBudget := 1.0, float64(c.MaxBudget)
+	themeMin := 1
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "party",
+			Description: "Generation parties: kudos from a host for every image made in this channel",
+			Options: []*discordgo.ApplicationCommandOption{
+				subCommand("start", "Host a party here: your kudos pay every member's images for a while",
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "duration",
+						Description: "How long it lasts, in minutes", Required: true, MinValue: &one, MaxValue: maxMinutes},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "theme",
+						Description: "What to draw", Required: true, MinLength: &themeMin, MaxLength: kudos.MaxPartyTheme},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "award",
+						Description: "Kudos per image a member makes here", Required: true, MinValue: &one, MaxValue: maxBudget},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "budget",
+						Description: "Kudos you put in (held now; the rest comes back at the end)", Required: true, MinValue: &one, MaxValue: maxBudget},
+					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionInteger, Name: "interval_minutes",
+						Description: fmt.Sprintf("A member earns at most once per this many minutes (default %d)", max(c.DefaultInterval.Std()/time.Minute, 1)),
+						MinValue:    &minInterval, MaxValue: maxMinutes},
+				),
+				subCommand("end", "End this channel's party (its host or a moderator): summary and refund"),
+				subCommand("status", "This channel's party: theme, time left, budget left"),
+			},
+		},
+		Defer: func(ix *interact.Interaction) interact.DeferMode {
+			if interact.ParseOptions(ix.I).Sub == "status" {
+				return interact.DeferEphemeral
+			}
+			return interact.DeferPublic
+		},
+		Handle: s.handleParty,
+	}
+}
+
+func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
+	if !ix.InGuild() {
+		return kudos.Refuse(kudos.RefusePartyPlace, "Parties run in a server channel, not in direct messages.")
+	}
+	o := interact.ParseOptions(ix.I)
+	switch o.Sub {
+	case "start":
+		p, err := s.parties.StartParty(ctx, kudos.PartyStart{
+			HostID: ix.User.ID, GuildID: ix.I.GuildID, ChannelID: ix.I.ChannelID, Theme: o.String("theme", ""),
+			Duration: time.Duration(o.Int("duration", 0)) * time.Minute, Award: o.Int("award", 0), Budget: o.Int("budget", 0),
+			Interval: time.Duration(o.Int("interval_minutes", 0)) * time.Minute, Key: ix.I.ID,
+		})
+		if err != nil {
+			return err
+		}
+		return ix.Reply(ctx, interact.Reply{Content: partyStartedText(p, "<@"+ix.Caller.ID+">")})
+	case "end":
+		p, _, err := s.parties.EndParty(ctx, kudos.PartyEnd{ChannelID: ix.I.ChannelID, ByID: ix.User.ID,
+			ByModerator: s.IsModerator(ix.Member) || ix.User.Moderator})
+		if err != nil {
+			return err
+		}
+		// The summary is this reply, unless the periodic pass posted it first.
+		claimed, err := s.parties.ClaimPartyAnnouncement(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		if !claimed {
+			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("🎉 The party “%s” has ended; its summary is in this channel.", shownTheme(p.Theme, 200))})
+		}
+		r, err := s.partySummary(ctx, p)
+		if err == nil {
+			err = ix.Reply(ctx, r)
+		}
+		if err != nil {
+			s.releaseSummary(ctx, p)
+			return err
+		}
+		return nil
+	case "status":
+		p, err := s.parties.OpenParty(ctx, ix.I.ChannelID)
+		if err != nil {
+			return err
+		}
+		host, err := interact.MemberName(ctx, s.horde, p.HostID)
+		if err != nil {
+			return err
+		}
+		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf(
+			"🎉 **Party: “%s”** hosted by %s, ends <t:%d:R>.\n**%d** kudos per member every %s · %d generation(s) so far · budget %d: %d awarded, **%d** left.",
+			shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Generations, p.Budget, p.Spent, p.Remaining())})
+	default:
+		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+	}
+}
+
+// partyStartedText announces a party that started.
+func partyStartedText(p kudos.Party, host string) string {
+	return fmt.Sprintf("🎉 **Party: “%s”** hosted by %s, until <t:%d:t> (<t:%d:R>).\n"+
+		"Every `/imagine` made in this channel earns **%d** kudos, once per member every %s, from a budget of **%d** kudos held from the host "+
+		"(the host's own images earn nothing). `/party status` shows what is left.",
+		shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Budget)
+}
+
+// shownTheme is a party's theme as the bot shows it, at most n runes: a
+// mention in it (of a member, a role, @everyone) is written out, not made,
+// so that a host cannot ping people through the bot's announcements.
+func shownTheme(theme string, n int) string {
+	return strings.NewReplacer("@", "@\u200b").Replace(clip(theme, n))
+}
+
+// minutes says a duration in minutes ("1 minute", "10 minutes").
+func minutes(d time.Duration) string {
+	n := int64(d / time.Minute)
+	if n == 1 {
+		return "minute"
+	}
+	return fmt.Sprintf("%d minutes", n)
+}
+
+// creditParty credits a delivered image request to the channel's party and
+// returns the line its result message adds ("" for none). Only a request
+// with at least one image to show counts: a faulted, cancelled or wholly
+// filtered one earns nothing. A failure is logged: the images are delivered
+// all the same.
+func (s *Set) creditParty(ctx context.Context, d delivery, p horde.Progress, imgs []resultImage) string {
+	if s.parties == nil || d.GuildID == "" || len(imgs) == 0 {
+		return ""
+	}
+	c, err := s.parties.CreditPartyGeneration(ctx, kudos.PartyGeneration{
+		ChannelID: d.ChannelID, MemberID: p.Request.UserID, RequestID: d.RequestID,
+		SubmittedAt: p.Request.CreatedAt, ImageRef: imgs[0].gen.BlobRef,
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("credit a party generation", "request", d.RequestID, "channel", d.ChannelID, "err", err)
+		}
+		return ""
+	}
+	if !c.Counted {
+		return ""
+	}
+	theme := shownTheme(c.Party.Theme, 100)
+	switch {
+	case c.Awarded > 0:
+		return fmt.Sprintf("🎉 Party “%s”: **+%d** kudos from the host.", theme, c.Awarded)
+	case c.NoAward == kudos.PartyNoAwardInterval:
+		next := c.Party.StartsAt.Add(time.Duration(c.Party.Slot(p.Request.CreatedAt)+1) * c.Party.Interval)
+		return fmt.Sprintf("🎉 Party “%s”: counted; your next award can come <t:%d:R>.", theme, next.Unix())
+	case c.NoAward == kudos.PartyNoAwardBudget:
+		return fmt.Sprintf("🎉 Party “%s”: counted; the budget is spent.", theme)
+	default:
+		return fmt.Sprintf("🎉 Party “%s”: counted.", theme)
+	}
+}
+
+// EndParties ends the parties whose end time has passed and posts the
+// summaries of ended parties nobody posted yet (a restart between the end
+// and the post, a failed post), for the guilds own accepts (nil: all). The
+// bot calls it periodically; posting is claimed in the store, so two
+// processes or a /party end at the same moment post each summary once.
+func (s *Set) EndParties(ctx context.Context, own func(guildID string) bool) error {
+	if s.parties == nil {
+		return nil
+	}
+	if _, err := s.parties.EndDueParties(ctx, own); err != nil {
+		return err
+	}
+	ended, err := s.parties.UnannouncedParties(ctx, partyAnnounceBatch)
+	if err != nil {
+		return err
+	}
+	for _, p := range ended {
+		if own != nil && !own(p.GuildID) {
+			continue
+		}
+		if err := s.announceParty(ctx, p); err != nil && ctx.Err() == nil {
+			s.log.Error("post a party's summary", "party", p.ID, "channel", p.ChannelID, "err", err)
+		}
+	}
+	return nil
+}
+
+// announceParty posts an ended party's summary in its channel, once.
+func (s *Set) announceParty(ctx context.Context, p kudos.Party) error {
+	claimed, err := s.parties.ClaimPartyAnnouncement(ctx, p.ID)
+	if err != nil || !claimed {
+		return err
+	}
+	r, err := s.partySummary(ctx, p)
+	if err == nil {
+		msg := &discordgo.MessageSend{Content: r.Content, Files: r.Files, AllowedMentions: &discordgo.MessageAllowedMentions{}}
+		err = s.retry().Do(ctx, "post party summary", func(opts ...discordgo.RequestOption) error {
+			interact.RewindFiles(msg.Files)
+			_, err := s.sess().ChannelMessageSendComplex(p.ChannelID, msg, opts...)
+			return err
+		})
+	}
+	if err != nil {
+		s.releaseSummary(ctx, p)
+	}
+	return err
+}
+
+// releaseSummary gives back the claim of a summary that was not posted, so
+// that the next pass posts it.
+func (s *Set) releaseSummary(ctx context.Context, p kudos.Party) {
+	if err := s.parties.ReleasePartyAnnouncement(context.WithoutCancel(ctx), p.ID); err != nil {
+		s.log.Error("release a party's summary", "party", p.ID, "err", err)
+	}
+}
+
+// partySummary is an ended party's summary: theme, generations,
+// participants and their awards, the budget spent and returned, and a grid
+// of up to four of its images.
+func (s *Set) partySummary(ctx context.Context, p kudos.Party) (interact.Reply, error) {
+	rep, err := s.parties.PartyReport(ctx, p.ID, partyImages)
+	if err != nil {
+		return interact.Reply{}, err
+	}
+	p = rep.Party
+	name := func(id int64) (string, error) { return interact.MemberName(ctx, s.horde, id) }
+	host, err := name(p.HostID)
+	if err != nil {
+		return interact.Reply{}, err
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "🎉 **Party over: “%s”** hosted by %s", shownTheme(p.Theme, 200), host)
+	switch {
+	case p.EndedBy == 0:
+		b.WriteString(" (its time is up)")
+	case p.EndedBy != p.HostID:
+		by, err := name(p.EndedBy)
+		if err != nil {
+			return interact.Reply{}, err
+		}
+		fmt.Fprintf(&b, " (ended by %s)", by)
+	}
+	b.WriteString("\n")
+	if p.Generations == 0 {
+		b.WriteString("Nobody made an image during the party.\n")
+	} else {
+		fmt.Fprintf(&b, "**%d** generation(s) by %d member(s).\n", p.Generations, len(rep.Members))
+	}
+	for i, m := range rep.Members {
+		if i == partyMembersShown {
+			fmt.Fprintf(&b, "…and %d more.\n", len(rep.Members)-i)
+			break
+		}
+		who, err := name(m.UserID)
+		if err != nil {
+			return interact.Reply{}, err
+		}
+		switch {
+		case m.Kudos > 0:
+			fmt.Fprintf(&b, "🏅 %s: **%d** kudos (%d award(s), %d generation(s))\n", who, m.Kudos, m.Awards, m.Generations)
+		case m.UserID == p.HostID:
+			fmt.Fprintf(&b, "🎨 %s: %d generation(s) (the host)\n", who, m.Generations)
+		default:
+			fmt.Fprintf(&b, "🎨 %s: %d generation(s)\n", who, m.Generations)
+		}
+	}
+	fmt.Fprintf(&b, "Budget **%d** kudos: %d awarded, **%d** returned to %s.", p.Budget, p.Spent, p.Refunded, host)
+	r := interact.Reply{Content: clip(b.String(), 1990), Components: []discordgo.MessageComponent{}}
+	if f := s.partyGrid(ctx, p, rep.Images); f != nil {
+		r.Files = []*discordgo.File{f}
+	}
+	return r, nil
+}
+
+// partyGrid is a grid of a party's images, or nil when none can be shown
+// (deleted by retention, unreadable): the summary goes out without it.
+func (s *Set) partyGrid(ctx context.Context, p kudos.Party, images []kudos.PartyImage) *discordgo.File {
+	var blobs [][]byte
+	for _, im := range images {
+		data, err := s.horde.Blob(ctx, im.ImageRef)
+		if err != nil {
+			s.log.Warn("read a party image", "party", p.ID, "request", im.RequestID, "err", err)
+			continue
+		}
+		blobs = append(blobs, data)
+	}
+	var imgs []image.Image
+	for i, d := range DecodeImages(blobs) {
+		if d.Err != nil {
+			s.log.Warn("decode a party image", "party", p.ID, "image", i, "err", d.Err)
+			continue
+		}
+		imgs = append(imgs, d.Image)
+	}
+	if len(imgs) == 0 {
+		return nil
+	}
+	data, ext, err := EncodeGrid(imgs, s.cfg.MaxFileBytes)
+	if err != nil {
+		s.log.Warn("encode a party's grid", "party", p.ID, "err", err)
+		return nil
+	}
+	return &discordgo.File{Name: fmt.Sprintf("party-%d.%s", p.ID, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}
+}
