@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,4 +69,23 @@ func TamperBlob(ctx context.Context, s *Store, ref string, data []byte) error {
 func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, query, args...)
 	return err
+}
+
+// LeaseHolder returns the server process id of the session holding lease
+// name on s's database and schema, 0 when no session holds it (PostgreSQL
+// only).
+func LeaseHolder(ctx context.Context, s *Store, name string) (int, error) {
+	var database, schema string
+	if err := s.r.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&database, &schema); err != nil {
+		return 0, err
+	}
+	key := leaseKey(database+"\x00"+schema, name)
+	var pid int
+	err := s.r.QueryRowContext(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+AND ((classid::bigint << 32) | objid::bigint) = ?`, key).Scan(&pid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return pid, err
 }
