@@ -71,21 +71,21 @@ func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
 	return err
 }
 
-// LeaseHolder returns the server process id of the session holding lease
-// name on s's database and schema, 0 when no session holds it (PostgreSQL
-// only).
-func LeaseHolder(ctx context.Context, s *Store, name string) (int, error) {
+// LeaseHolder returns the server process id and application_name of the
+// session holding lease name on s's database and schema, 0 when no session
+// holds it (PostgreSQL only).
+func LeaseHolder(ctx context.Context, s *Store, name string) (int, string, error) {
 	var database, schema string
 	if err := s.r.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&database, &schema); err != nil {
-		return 0, err
+		return 0, "", err
 	}
-	key := leaseKey(database+"\x00"+schema, name)
 	var pid int
-	err := s.r.QueryRowContext(ctx, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
-AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-AND ((classid::bigint << 32) | objid::bigint) = ?`, key).Scan(&pid)
+	var app string
+	err := s.r.QueryRowContext(ctx, `SELECT l.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+AND ((l.classid::bigint << 32) | l.objid::bigint) = ?`, LeaseKey(database, schema, name)).Scan(&pid, &app)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
+		return 0, "", nil
 	}
-	return pid, err
+	return pid, app, err
 }

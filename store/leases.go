@@ -91,9 +91,9 @@ type Leases struct {
 	done    chan struct{}      // closed when the loop has ended
 
 	// The session, the loop goroutine's only.
-	conn    *sql.Conn
-	ns      string // the database and schema the keys are hashed with
-	failing bool   // the last round could not reach the server (logged once)
+	conn             *sql.Conn
+	database, schema string // the keys are hashed with them
+	failing          bool   // the last round could not reach the server (logged once)
 }
 
 // lease is one name's state. Guarded by Leases.mu.
@@ -129,7 +129,12 @@ func (s *Store) Leases(opt LeaseOptions) *Leases {
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	if s.eng == postgresEngine {
-		l.db = stdlib.OpenDB(*s.pgcfg.Copy())
+		cfg := s.pgcfg.Copy()
+		if cfg.RuntimeParams == nil {
+			cfg.RuntimeParams = map[string]string{}
+		}
+		cfg.RuntimeParams["application_name"] = LeaseApplicationName
+		l.db = stdlib.OpenDB(*cfg)
 		// One session for every lease; never closed by the pool while
 		// held (a *sql.Conn is not idle), and none kept when given back.
 		l.db.SetMaxOpenConns(1)
@@ -316,7 +321,7 @@ func (l *Leases) round() {
 		l.mu.Unlock()
 	}
 	for _, le := range try {
-		key := leaseKey(l.ns, le.name)
+		key := LeaseKey(l.database, l.schema, le.name)
 		var ok bool
 		if err := l.conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 			l.dropSession(err)
@@ -347,7 +352,7 @@ func (l *Leases) connect(ctx context.Context) error {
 		discard(conn)
 		return err
 	}
-	l.conn, l.ns = conn, database.String+"\x00"+schema.String
+	l.conn, l.database, l.schema = conn, database.String, schema.String
 	return nil
 }
 
@@ -382,10 +387,15 @@ func discard(conn *sql.Conn) {
 	_ = conn.Close()
 }
 
-// leaseKey is the advisory lock key of lease name in namespace ns (the
-// database and the schema).
-func leaseKey(ns, name string) int64 {
+// LeaseKey is the advisory lock key (pg_locks: classid the high 32 bits,
+// objid the low ones, objsubid 1) of lease name on database, its tables in
+// schema: for an operator looking for the session holding a lease.
+func LeaseKey(database, schema, name string) int64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "hordebot lease\x00%s\x00%s", ns, name)
+	fmt.Fprintf(h, "hordebot lease\x00%s\x00%s\x00%s", database, schema, name)
 	return int64(h.Sum64() >> 1)
 }
+
+// LeaseApplicationName is the application_name of the lease sessions
+// (pg_stat_activity), whatever the database URL sets.
+const LeaseApplicationName = "hordebot leases"

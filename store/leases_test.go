@@ -181,7 +181,7 @@ func TestLeasesTakeover(t *testing.T) {
 		}, nil},
 		{"session terminated", func(t *testing.T, s *store.Store, _ *store.Leases, _ held) {
 			ctx := context.Background()
-			pid, err := store.LeaseHolder(ctx, s, "kudos-schedules")
+			pid, _, err := store.LeaseHolder(ctx, s, "kudos-schedules")
 			if err != nil || pid == 0 {
 				t.Fatalf("the holder's session: pid %d, %v", pid, err)
 			}
@@ -228,9 +228,9 @@ func TestLeasesRegainedAfterLoss(t *testing.T) {
 	database := storetest.PostgresDatabase(t, t.TempDir())
 	s, l := openLeases(t, database)
 	h := mustHold(t, l, "retention", "the process")
-	pid, err := store.LeaseHolder(ctx, s, "retention")
-	if err != nil || pid == 0 {
-		t.Fatalf("the holder's session: pid %d, %v", pid, err)
+	pid, app, err := store.LeaseHolder(ctx, s, "retention")
+	if err != nil || pid == 0 || app != store.LeaseApplicationName {
+		t.Fatalf("the holder's session: pid %d application_name %q, %v; want %q", pid, app, err, store.LeaseApplicationName)
 	}
 	if err := store.RawExec(ctx, s, "SELECT pg_terminate_backend(?)", pid); err != nil {
 		t.Fatal(err)
@@ -240,7 +240,7 @@ func TestLeasesRegainedAfterLoss(t *testing.T) {
 	}
 	h.release()
 	mustHold(t, l, "retention", "the process again")
-	again, err := store.LeaseHolder(ctx, s, "retention")
+	again, _, err := store.LeaseHolder(ctx, s, "retention")
 	if err != nil || again == 0 || again == pid {
 		t.Fatalf("the new holder's session: pid %d (the old one was %d), %v", again, pid, err)
 	}
