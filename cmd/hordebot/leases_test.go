@@ -135,7 +135,7 @@ func TestLeasesKudosSchedulesOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			database := storetest.PostgresDatabase(t, t.TempDir())
-			tue := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC) // a Tuesday
+			tue := time.Date(2026, 3, 3, 10, 0, 0, 0, time.UTC)  // a Tuesday
 			clock := storetest.NewClock(tue.Add(26 * time.Hour)) // Wednesday noon
 			logA, logB := &logBuffer{}, &logBuffer{}
 			appA := openLoggedApp(t, leaseTestConfig(t, database), clock, logA)
