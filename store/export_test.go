@@ -89,3 +89,7 @@ AND ((l.classid::bigint << 32) | l.objid::bigint) = ?`, LeaseKey(database, schem
 	}
 	return pid, app, err
 }
+
+// SetLeaseIdle sets the idle_session_timeout of l's session (before its
+// first Hold): a test of a holder that stops pinging.
+func SetLeaseIdle(l *Leases, d time.Duration) { l.idle = d }

@@ -50,6 +50,16 @@ const DefaultLeaseEvery = time.Second
 // that a server that stopped answering counts as lost, not as held.
 const leaseStepTimeout = 5 * time.Second
 
+// leaseIdleMin is the least idle_session_timeout of a lease session: the
+// server ends a session that sent nothing for ten intervals (at least
+// this), so that the locks of a holder cut off from it (a partition, a
+// frozen process) go within seconds, not when TCP keepalive gives up.
+const leaseIdleMin = 5 * time.Second
+
+// pgUndefinedObject is the SQLSTATE of a server that does not know a
+// setting (idle_session_timeout is PostgreSQL 14's).
+const pgUndefinedObject = "42704"
+
 // ErrLeaseLost is the cause (context.Cause) of a held lease's context
 // ending because the lease was lost: its session failed a ping or died.
 var ErrLeaseLost = errors.New("lease lost: its database session ended")
@@ -77,6 +87,7 @@ type LeaseOptions struct {
 // Its methods are safe for concurrent use.
 type Leases struct {
 	every time.Duration
+	idle  time.Duration // the session's idle_session_timeout
 	log   *slog.Logger
 	db    *sql.DB // PostgreSQL: a pool of one connection; nil on SQLite
 
@@ -125,7 +136,7 @@ func (s *Store) Leases(opt LeaseOptions) *Leases {
 	if opt.Logger == nil {
 		opt.Logger = s.log
 	}
-	l := &Leases{every: opt.Every, log: opt.Logger, leases: make(map[string]*lease),
+	l := &Leases{every: opt.Every, idle: max(10*opt.Every, leaseIdleMin), log: opt.Logger, leases: make(map[string]*lease),
 		kick: make(chan struct{}, 1), done: make(chan struct{})}
 	l.ctx, l.stop = context.WithCancel(context.Background())
 	if s.eng == postgresEngine {
@@ -351,6 +362,13 @@ func (l *Leases) connect(ctx context.Context) error {
 	if err := conn.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&database, &schema); err != nil {
 		discard(conn)
 		return err
+	}
+	// The session is never idle longer than an interval while it exists.
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("SET idle_session_timeout = %d", l.idle.Milliseconds())); err != nil {
+		if pe := pgError(err); pe == nil || pe.Code != pgUndefinedObject {
+			discard(conn)
+			return err
+		}
 	}
 	l.conn, l.database, l.schema = conn, database.String, schema.String
 	return nil

@@ -245,3 +245,24 @@ func TestLeasesRegainedAfterLoss(t *testing.T) {
 		t.Fatalf("the new holder's session: pid %d (the old one was %d), %v", again, pid, err)
 	}
 }
+
+// TestLeasesFrozenHolderLosesTheLock: a holder that stops talking to the
+// server (a frozen process, a partition) loses its lock when the server
+// ends its idle session (idle_session_timeout), and the waiting process
+// takes it; the holder's own context ends at its next round.
+func TestLeasesFrozenHolderLosesTheLock(t *testing.T) {
+	database := storetest.PostgresDatabase(t, t.TempDir())
+	s, err := store.Open(context.Background(), database, store.Options{Logger: quietLogger, MaxConns: storetest.TestMaxConns})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	frozen := s.Leases(store.LeaseOptions{Every: time.Hour, Logger: quietLogger}) // one round, at its Hold
+	store.SetLeaseIdle(frozen, time.Second)
+	defer frozen.Close()
+	mustHold(t, frozen, "sweeps", "the frozen process")
+	_, other := openLeases(t, database)
+	start := time.Now()
+	waitHeld(t, holdAsync(context.Background(), other, "sweeps"), "the other process")
+	t.Logf("taken from a silent holder after %v (its session's idle timeout 1s)", time.Since(start))
+}
