@@ -257,8 +257,8 @@ func (l *Leases) Close() error {
 	return l.db.Close()
 }
 
-// loop runs a round at once and then every interval (or when poked) until
-// Close: it tries for the leases wanted, pings the session of those held,
+// loop runs a round every interval, and when poked (a Hold or a release),
+// until Close: it tries for the leases wanted, pings the session of those held,
 // lets go of those released.
 func (l *Leases) loop() {
 	defer close(l.done)
