@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -197,5 +198,52 @@ func TestPopWalksPastWhatTheWorkerCannotServe(t *testing.T) {
 	}
 	if skipped[horde.SkipNSFW] != nsfw {
 		t.Errorf("skipped %v, want nsfw: %d", skipped, nsfw)
+	}
+}
+
+// TestSharedSweepRunsInOneProcess: on the shared queue the TTL aborts and
+// the expiry are SweepShared's, which one process (the holder of the
+// "sweeps" lease) runs for all: a process's SweepLocal leaves another's
+// overdue job and unpopped request alone, and SweepShared on any process
+// ends them, once.
+func TestSharedSweepRunsInOneProcess(t *testing.T) {
+	a := newSharedEnv(t, horde.Config{})
+	b := a.peer()
+	alice := a.user("alice", 100)
+	slow := a.user("slow", 0)
+	req := a.submit(alice, imageRequest("a bridge", "sd15"))
+	lonely := a.submit(alice, imageRequest("nobody serves this", "rare-model"))
+	job := a.popOne(slow, imagePop("slow-rig", "sd15"))
+
+	a.clock.Advance(horde.ExpireAfter + time.Second) // past the job's TTL too
+	for _, e := range []*env{a, b} {
+		if err := e.h.SweepLocal(e.ctx); err != nil {
+			t.Fatalf("local sweep: %v", err)
+		}
+	}
+	if p := b.check(req.ID); p.Processing != 1 || p.Restarted != 0 {
+		t.Fatalf("after the local sweeps: processing %d restarted %d, want the job still processing", p.Processing, p.Restarted)
+	}
+	if p := b.check(lonely.ID); p.Done {
+		t.Fatalf("a local sweep expired a request of the shared queue")
+	}
+
+	if err := b.h.SweepShared(b.ctx); err != nil {
+		t.Fatalf("shared sweep on B: %v", err)
+	}
+	if p := a.check(req.ID); p.Processing != 0 || p.Waiting != 1 || p.Restarted != 1 {
+		t.Fatalf("after B's shared sweep: processing %d waiting %d restarted %d, want the job popped on A aborted", p.Processing, p.Waiting, p.Restarted)
+	}
+	if p := a.check(lonely.ID); !p.Done || !p.Faulted || p.Request.Reason != "expired" {
+		t.Fatalf("after B's shared sweep: done %v faulted %v reason %q, want expired", p.Done, p.Faulted, p.Request.Reason)
+	}
+	if err := a.h.SweepShared(a.ctx); err != nil {
+		t.Fatalf("shared sweep on A after B's: %v", err)
+	}
+	if p := a.check(req.ID); p.Restarted != 1 {
+		t.Fatalf("a second shared sweep restarted the job again: restarted %d", p.Restarted)
+	}
+	if _, err := a.h.SubmitResult(a.ctx, slow, horde.Submission{JobID: job.Job.ID, State: horde.ResultOK, Image: []byte("late")}); !horde.IsKind(err, horde.KindConflict) {
+		t.Fatalf("late submit of the aborted job: %v, want a conflict", err)
 	}
 }

@@ -19,39 +19,100 @@ const workerSaveEvery = 10 * time.Minute
 // ledger entries as they are written).
 const balanceRefreshEvery = 30 * time.Second
 
-// Run sweeps periodically (TTL aborts, expiry, stale workers, uptime) until
-// ctx ends, then saves what is unsaved and returns nil.
+// The periodic sweeps come in two parts, for several processes sharing one
+// PostgreSQL database (Config.Queue):
+//
+//   - SweepShared is the shared queue's: it aborts the jobs past their
+//     deadline and expires the requests nobody popped, whichever process
+//     popped or accepted them. Each is a conditional write, so it is safe
+//     in every process, but one process doing it is enough: cmd/hordebot
+//     runs it (RunShared) only in the holder of the "sweeps" lease, and the
+//     next holder finds what a dead one left.
+//   - SweepLocal is what each process does for itself, on what only its
+//     memory has: the memory queue's aborts and expiry (SQLite, one process;
+//     on a shared queue it holds nothing), request endings whose write
+//     failed, the uptime bonuses and the saves of the workers it saw pop
+//     (a slot's entry key names the worker and the slot, so two processes
+//     that saw one worker pay it once), the balances cached for
+//     require_upfront_kudos pops, the ETA table, the deferred R2 submits of
+//     its jobs and its alchemy. It runs in every process (RunLocal).
+//
+// Stale workers need no sweep: a worker is online while its last pop is
+// within StaleAfter (Worker.Online), read whenever asked.
+
+// Run sweeps periodically (SweepLocal and SweepShared: a process alone on
+// its queue) until ctx ends, then saves what is unsaved and returns nil.
 func (h *Horde) Run(ctx context.Context) error {
+	return h.run(ctx, h.Sweep, true)
+}
+
+// RunLocal runs SweepLocal periodically until ctx ends, then saves what is
+// unsaved and returns nil. Every process runs it.
+func (h *Horde) RunLocal(ctx context.Context) error {
+	return h.run(ctx, h.SweepLocal, true)
+}
+
+// RunShared runs SweepShared periodically until ctx ends and returns nil;
+// on a queue that is not shared it returns at once. One process of those
+// sharing the queue needs to run it (the holder of a lease).
+func (h *Horde) RunShared(ctx context.Context) error {
+	if !h.shared() {
+		return nil
+	}
+	return h.run(ctx, h.SweepShared, false)
+}
+
+// run calls sweep every SweepInterval until ctx ends, then, when flush, saves
+// the workers changed in memory.
+func (h *Horde) run(ctx context.Context, sweep func(context.Context) error, flush bool) error {
 	t := time.NewTicker(h.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			flush, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if !flush {
+				return nil
+			}
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			if err := h.saveWorkers(flush, h.clock.Now(), true); err != nil {
+			if err := h.saveWorkers(fctx, h.clock.Now(), true); err != nil {
 				h.log.Error("save workers at shutdown", "err", err)
 			}
 			return nil
 		case <-t.C:
-			if err := h.Sweep(ctx); err != nil && ctx.Err() == nil {
+			if err := sweep(ctx); err != nil && ctx.Err() == nil {
 				h.log.Error("sweep", "err", err)
 			}
 		}
 	}
 }
 
-// Sweep does one round of the periodic work at the clock's now: it aborts
-// jobs past their deadline (their items wait again), expires requests not
-// popped for ExpireAfter, retries failed request endings, pays uptime
-// bonuses, saves changed workers, refreshes balances and the ETA table, and
-// looks in the upload bucket for deferred R2 submits (direct_uploads.go).
-// It carries on past a failure and returns every error joined.
+// Sweep does one round of the periodic work at the clock's now, both parts
+// (SweepShared, then SweepLocal). It carries on past a failure and returns
+// every error joined.
 func (h *Horde) Sweep(ctx context.Context) error {
+	return errors.Join(h.SweepShared(ctx), h.SweepLocal(ctx))
+}
+
+// SweepShared does one round of the shared queue's periodic work at the
+// clock's now: it aborts its jobs past their deadline (their items wait
+// again) and expires its requests not popped for ExpireAfter, whichever
+// process popped or accepted them. Without a shared queue it does nothing.
+func (h *Horde) SweepShared(ctx context.Context) error {
+	return h.sweepShared(ctx, h.clock.Now())
+}
+
+// SweepLocal does one round of this process's own periodic work at the
+// clock's now: it aborts the memory queue's jobs past their deadline,
+// expires its requests not popped for ExpireAfter, retries failed request
+// endings, pays uptime bonuses, saves changed workers, refreshes balances
+// and the ETA table, looks in the upload bucket for deferred R2 submits
+// (direct_uploads.go) and sweeps the alchemy queue. It carries on past a
+// failure and returns every error joined.
+func (h *Horde) SweepLocal(ctx context.Context) error {
 	now := h.clock.Now()
 	errs := []error{
 		h.abortOverdue(ctx, now),
-		h.sweepShared(ctx, now),
 		h.expireRequests(ctx, now),
 		h.retryEnds(ctx),
 		h.payUptime(ctx, now),

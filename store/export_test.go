@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -68,3 +70,26 @@ func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, query, args...)
 	return err
 }
+
+// LeaseHolder returns the server process id and application_name of the
+// session holding lease name on s's database and schema, 0 when no session
+// holds it (PostgreSQL only).
+func LeaseHolder(ctx context.Context, s *Store, name string) (int, string, error) {
+	var database, schema string
+	if err := s.r.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&database, &schema); err != nil {
+		return 0, "", err
+	}
+	var pid int
+	var app string
+	err := s.r.QueryRowContext(ctx, `SELECT l.pid, a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+AND ((l.classid::bigint << 32) | l.objid::bigint) = ?`, LeaseKey(database, schema, name)).Scan(&pid, &app)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return pid, app, err
+}
+
+// SetLeaseIdle sets the idle_session_timeout of l's session (before its
+// first Hold): a test of a holder that stops pinging.
+func SetLeaseIdle(l *Leases, d time.Duration) { l.idle = d }

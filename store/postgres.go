@@ -55,7 +55,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 		return nil, unavailable(fmt.Errorf("database %s: %w", where, err))
 	}
 	s := &Store{
-		eng: postgresEngine, w: db, r: db, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
+		eng: postgresEngine, w: db, r: db, pgcfg: cfg, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
 	}
 	close(s.ckDone) // no checkpointer

@@ -29,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hordebot/hordebot/horde"
@@ -41,10 +42,11 @@ var migrationFS embed.FS
 // Open; Close it when done.
 type Store struct {
 	eng   engine
-	w     *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
-	r     *sql.DB // SQLite: readers; PostgreSQL: the same pool as w
-	dir   string  // the SQLite data directory; "" on PostgreSQL
-	blobs string  // the SQLite blobs folder; "" on PostgreSQL
+	w     *sql.DB         // SQLite: the one writer connection; PostgreSQL: the pool
+	r     *sql.DB         // SQLite: readers; PostgreSQL: the same pool as w
+	dir   string          // the SQLite data directory; "" on PostgreSQL
+	pgcfg *pgx.ConnConfig // PostgreSQL: the connection settings, for the lease session (leases.go)
+	blobs string          // the SQLite blobs folder; "" on PostgreSQL
 	clock horde.Clock
 	log   *slog.Logger
 

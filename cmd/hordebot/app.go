@@ -53,6 +53,10 @@ type App struct {
 	// webhooks calls requests' webhooks in the background.
 	webhooks *api.Webhooks
 
+	// leaseEvery is how often Serve's leases are tried for and pinged
+	// (store.DefaultLeaseEvery when 0; tests shorten it).
+	leaseEvery time.Duration
+
 	listener net.Listener
 	server   *http.Server
 	wg       sync.WaitGroup
@@ -287,32 +291,34 @@ func (a *App) Serve(ctx context.Context) error {
 		ErrorLog: slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
 	})
 	sweepCtx, stopSweeps := context.WithCancel(context.Background())
-	a.wg.Add(4)
+	// What several processes on one database must do once runs under a
+	// lease (leases.go); what each does for its own memory runs here.
+	leases := a.Store.Leases(store.LeaseOptions{Every: a.leaseEvery, Logger: a.Log})
+	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		a.runSnapshots(sweepCtx)
-	}()
-	go func() {
-		defer a.wg.Done()
-		if err := a.Horde.Run(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
+		if err := a.Horde.RunLocal(sweepCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.Log.Error("horde sweeps stopped", "err", err)
 		}
 	}()
-	go func() {
-		defer a.wg.Done()
-		if err := schedule.Run(sweepCtx, a.Kudos, a.Log); err != nil && !errors.Is(err, context.Canceled) {
-			a.Log.Error("kudos tallies stopped", "err", err)
-		}
-	}()
+	if a.Store.SharedQueue() != nil {
+		a.goLeased(sweepCtx, leases, leaseSweeps, a.Horde.RunShared)
+	}
+	a.goLeased(sweepCtx, leases, leaseKudosSchedules, func(ctx context.Context) error {
+		return schedule.Run(ctx, a.Kudos, a.Log)
+	})
 	// The store's own housekeeping: results past their retention, image
 	// files no row names. Neither a scheduling nor a payment rule, so it
 	// runs beside the horde's sweeps and the kudos schedules, not in them.
-	go func() {
-		defer a.wg.Done()
-		if err := a.Store.RunRetention(sweepCtx, a.Config.Retention.Store()); err != nil && !errors.Is(err, context.Canceled) {
-			a.Log.Error("retention stopped", "err", err)
-		}
-	}()
+	a.goLeased(sweepCtx, leases, leaseRetention, func(ctx context.Context) error {
+		return a.Store.RunRetention(ctx, a.Config.Retention.Store())
+	})
+	if a.Config.Web.Enabled {
+		a.goLeased(sweepCtx, leases, leaseWebSnapshots, func(ctx context.Context) error {
+			a.runSnapshots(ctx)
+			return nil
+		})
+	}
 	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.Log.Info("api listening", "addr", a.Addr(), "public_url", a.Config.API.PublicURL)
@@ -336,6 +342,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	stopSweeps()
 	a.wg.Wait()
+	if lerr := leases.Close(); lerr != nil {
+		err = errors.Join(err, fmt.Errorf("close leases: %w", lerr))
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
