@@ -56,6 +56,9 @@ type App struct {
 	// leaseEvery is how often Serve's leases are tried for and pinged
 	// (store.DefaultLeaseEvery when 0; tests shorten it).
 	leaseEvery time.Duration
+	// noKudosSchedules keeps this process out of the kudos schedules'
+	// lease (an `api` process with api.kudos_schedules off).
+	noKudosSchedules bool
 
 	listener net.Listener
 	server   *http.Server
@@ -304,9 +307,11 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.Store.SharedQueue() != nil {
 		a.goLeased(sweepCtx, leases, leaseSweeps, a.Horde.RunShared)
 	}
-	a.goLeased(sweepCtx, leases, leaseKudosSchedules, func(ctx context.Context) error {
-		return schedule.Run(ctx, a.Kudos, a.Log)
-	})
+	if !a.noKudosSchedules {
+		a.goLeased(sweepCtx, leases, leaseKudosSchedules, func(ctx context.Context) error {
+			return schedule.Run(ctx, a.Kudos, a.Log)
+		})
+	}
 	// The store's own housekeeping: results past their retention, image
 	// files no row names. Neither a scheduling nor a payment rule, so it
 	// runs beside the horde's sweeps and the kudos schedules, not in them.

@@ -32,5 +32,6 @@ func cmdAPI(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 		return err
 	}
 	defer app.Close()
+	app.noKudosSchedules = !cfg.API.runsKudosSchedules()
 	return app.Serve(ctx)
 }

@@ -77,6 +77,10 @@ func (c Config) DatabaseURL() string {
 	return "sqlite:" + c.Data
 }
 
+// runsKudosSchedules says whether an `api` process contends for the kudos
+// schedules' lease.
+func (c APIConfig) runsKudosSchedules() bool { return c.KudosSchedules == nil || *c.KudosSchedules }
+
 // APIConfig configures the AI Horde v2 HTTP API.
 type APIConfig struct {
 	Listen      string  `json:"listen"`
@@ -90,6 +94,10 @@ type APIConfig struct {
 	// those from one address (0: 256; -1: no cap, behind a reverse proxy).
 	MaxConns      int `json:"max_conns"`
 	MaxConnsPerIP int `json:"max_conns_per_ip"`
+	// KudosSchedules says whether an `api` process contends for the kudos
+	// schedules' lease (nil: yes). Off leaves them to the `run` processes,
+	// which announce tallies and leaderboards and read members' roles.
+	KudosSchedules *bool `json:"kudos_schedules"`
 	// RatingDailyCap is the most kudos a member earns a day from rating
 	// images (POST /generate/rate/{id}); 0: 150, -1: no cap.
 	RatingDailyCap int64 `json:"rating_daily_cap"`

@@ -301,3 +301,24 @@ func TestLeasesOnSQLiteAllHeld(t *testing.T) {
 		t.Fatalf("the sweeps lease acquired on SQLite (%d times): the memory queue is swept by every process for itself", n)
 	}
 }
+
+// TestLeasesAPIWithoutKudosSchedules: an `api` process with
+// api.kudos_schedules off never takes the kudos schedules' lease (the `run`
+// processes, which have Discord, run them), and still runs the rest.
+func TestLeasesAPIWithoutKudosSchedules(t *testing.T) {
+	log := &logBuffer{}
+	cfg := testConfig(t, t.TempDir())
+	cfg.Web.Enabled = true
+	off := false
+	cfg.API.KudosSchedules = &off
+	app := openLoggedApp(t, cfg, nil, log)
+	app.noKudosSchedules = !cfg.API.runsKudosSchedules()
+	a := serveApp(t, app)
+	defer a.shutdown(t)
+	waitFor(t, "retention and snapshots acquired", func() bool {
+		return log.acquired(leaseRetention) == 1 && log.acquired(leaseWebSnapshots) == 1
+	})
+	if n := log.acquired(leaseKudosSchedules); n != 0 {
+		t.Fatalf("kudos-schedules acquired %d times by an api process with api.kudos_schedules off", n)
+	}
+}
