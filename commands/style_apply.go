@@ -8,6 +8,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot/interact"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/aihorde"
 )
 
 // noStyle, typed as /imagine's style, asks for no style, not even the
@@ -70,6 +71,12 @@ func isNotFound(err error) bool {
 // their /settings. The request records the style (its creator is paid).
 func (s *Set) withStyle(nr horde.NewRequest, sty horde.Style, use *horde.StyleUse, o interact.Options) (horde.NewRequest, error) {
 	typed := nr
+	if pos, neg := aihorde.SplitPrompt(nr.Prompt); neg != "" {
+		// The same request, its separator written without the spaces
+		// JoinPrompt puts around it: the template's own text sits next to
+		// each part.
+		nr.Prompt = pos + aihorde.NegativeSeparator + neg
+	}
 	out, err := s.styles.Apply(nr, sty)
 	if err != nil {
 		return horde.NewRequest{}, fmt.Errorf("apply style %s: %w", sty.ID, err)
