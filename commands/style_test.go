@@ -9,6 +9,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // popModels announces an image worker serving models and pops what waits.
@@ -138,6 +139,21 @@ func TestImagineStyle(t *testing.T) {
 			t.Errorf("prompt %q steps %d sampler %s; want the style with the member's 5 steps", req.Prompt, req.Image.Steps, req.Image.SamplerName)
 		}
 	})
+	t.Run("its creator is paid, and a reroll keeps the style", func(t *testing.T) {
+		h := h.On(t)
+		before := h.Balance(h.Mod)
+		tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a kite"), opt("style", oil.ID))
+		h.Original(tok, "queued", waiting)
+		h.ServeImages(w, "gpu-1")
+		res := h.Original(tok, "result", hasFiles)
+		if got := h.Balance(h.Mod); got != before+kudos.StyleReward {
+			t.Errorf("the creator has %d kudos, want %d + the style reward %d", got, before, kudos.StyleReward)
+		}
+		req := popOne(h, h.Click(h.Bob, h.General, res.ID, findID(customIDs(res), "imagine/reroll/")), w, "gpu-1", "stable_diffusion")
+		if req.Prompt != "a kite, oil painting ### blurry," || req.Extras == nil || req.Extras.StyleID != oil.ID {
+			t.Errorf("reroll prompt %q extras %+v: want the styled prompt once, and the style recorded", req.Prompt, req.Extras)
+		}
+	})
 	t.Run("an unknown style is refused", func(t *testing.T) {
 		h := h.On(t)
 		text, private := h.Reply(h.Run(h.Alice, h.General, "imagine", opt("prompt", "a fox"), opt("style", "no such style")))
@@ -198,14 +214,12 @@ func TestStyleCommand(t *testing.T) {
 		{"another member cannot delete it", func() (string, bool) {
 			return h.Reply(h.Run(h.Alice, h.General, "style", sub("delete", opt("style", "neon"))))
 		}, "only they or a moderator"},
-		{"the creator deletes it", func() (string, bool) {
-			return h.Reply(h.Run(h.Bob, h.General, "style", sub("delete", opt("style", "neon"))))
-		}, "Deleted the style **neon**"},
 		{"a moderator deletes another's", func() (string, bool) {
-			_, err := h.Store.StyleByName(h.Ctx, horde.KindImage, 0, "mono")
-			must(t, err)
+			return h.Reply(h.Run(h.Mod, h.General, "style", sub("delete", opt("style", "neon"))))
+		}, "Deleted the style **neon**"},
+		{"the creator deletes theirs", func() (string, bool) {
 			return h.Reply(h.Run(h.Mod, h.General, "style", sub("delete", opt("style", "mono"))))
-		}, "Deleted"},
+		}, "Deleted the style **mono**"},
 		{"an empty list says how to start", func() (string, bool) { return h.Reply(h.Run(h.Alice, h.General, "style", sub("list"))) }, "no styles yet"},
 	}
 	for _, s := range steps {
