@@ -231,17 +231,58 @@ func (s *Store) Styles(ctx context.Context, q horde.StyleQuery) ([]horde.Style, 
 
 // SearchStyles lists the styles of q.Kind that are public or q.UserID's
 // whose names contain q.Text in any case, names starting with it first,
-// then most used. Names are matched here, in Go, so that both engines fold
-// case alike (SQLite's lower() knows only ASCII): a community's styles are
-// few, and only the matches' documents are decoded.
+// then most used. An ASCII text is matched by the database (lower() and
+// LIKE fold ASCII alike in both engines), one query for the page; any
+// other text is matched here, in Go, so that both engines fold it alike
+// (SQLite's lower() knows only ASCII), decoding only the matches.
 func (s *Store) SearchStyles(ctx context.Context, q horde.StyleSearch) ([]horde.Style, error) {
 	limit := q.Limit
 	if limit <= 0 || limit > horde.MaxStyleSearch {
 		limit = horde.MaxStyleSearch
 	}
+	offset := max(q.Offset, 0)
 	text := strings.ToLower(strings.TrimSpace(q.Text))
+	if !isASCII(text) {
+		return s.searchStylesInGo(ctx, q.Kind, q.UserID, text, offset, limit)
+	}
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
 	rows, err := s.r.QueryContext(ctx, `SELECT `+styleColumns+` FROM styles s JOIN users u ON u.id = s.user_id
-		WHERE s.kind = ? AND (s.public = 1 OR s.user_id = ?) ORDER BY s.use_count DESC, s.created_at, s.id`, string(q.Kind), q.UserID)
+		WHERE s.kind = ? AND (s.public = 1 OR s.user_id = ?) AND lower(s.name) LIKE ? ESCAPE '\'
+		ORDER BY CASE WHEN lower(s.name) LIKE ? ESCAPE '\' THEN 0 ELSE 1 END, s.use_count DESC, s.created_at, s.id
+		LIMIT ? OFFSET ?`, string(q.Kind), q.UserID, "%"+esc+"%", esc+"%", limit, offset)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	defer rows.Close()
+	var out []horde.Style
+	for rows.Next() {
+		st, err := scanStyle(rows)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("search styles: %w", err))
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	return out, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// searchStylesInGo is SearchStyles for a text beyond ASCII: the names are
+// matched here; a community's styles are few, and only the matches'
+// documents are decoded.
+func (s *Store) searchStylesInGo(ctx context.Context, kind horde.RequestKind, userID int64, text string, offset, limit int) ([]horde.Style, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+styleColumns+` FROM styles s JOIN users u ON u.id = s.user_id
+		WHERE s.kind = ? AND (s.public = 1 OR s.user_id = ?) ORDER BY s.use_count DESC, s.created_at, s.id`, string(kind), userID)
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("search styles: %w", err))
 	}
@@ -263,7 +304,7 @@ func (s *Store) SearchStyles(ctx context.Context, q horde.StyleSearch) ([]horde.
 		case strings.Contains(name, text):
 			inside = append(inside, match{st, doc})
 		}
-		if len(prefixed) >= q.Offset+limit {
+		if len(prefixed) >= offset+limit {
 			break // enough names starting with the text: they come first
 		}
 	}
@@ -271,10 +312,10 @@ func (s *Store) SearchStyles(ctx context.Context, q horde.StyleSearch) ([]horde.
 		return nil, unavailable(fmt.Errorf("search styles: %w", err))
 	}
 	all := append(prefixed, inside...)
-	if q.Offset >= len(all) {
+	if offset >= len(all) {
 		return nil, nil
 	}
-	all = all[q.Offset:min(len(all), q.Offset+limit)]
+	all = all[offset:min(len(all), offset+limit)]
 	out := make([]horde.Style, 0, len(all))
 	for _, m := range all {
 		st, err := decodeStyleDoc(m.st, m.doc)
