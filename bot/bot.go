@@ -141,10 +141,11 @@ var _ Kudos = (*kudos.Engine)(nil)
 
 // Store is what the bot persists: pending result deliveries, small
 // settings (the registered commands' hash) and the posts "share" made in
-// the art channel. *store.Store satisfies it.
+// the art channel, and the members' /settings. *store.Store satisfies it.
 type Store interface {
 	commands.DeliveryStore
 	commands.SharedPostStore
+	commands.MemberSettingsStore
 	// SharedPost returns the shared post of a message; an error wrapping
 	// horde.ErrNotFound if the bot made no shared post with that id.
 	SharedPost(ctx context.Context, messageID string) (sharedpost.Post, error)
@@ -174,6 +175,9 @@ type Deps struct {
 	Ratings commands.Ratings
 	// Previews shows live previews in /imagine progress messages; nil: none.
 	Previews commands.Previews
+	// Styles are the horde's styles (/style, /imagine style); nil: none.
+	// *api.StyleRules over the store satisfies it.
+	Styles commands.Styles
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -277,9 +281,10 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 	var (
 		ds commands.DeliveryStore
 		sp commands.SharedPostStore
+		ms commands.MemberSettingsStore
 	)
 	if b.deps.Store != nil {
-		ds, sp = b.deps.Store, b.deps.Store
+		ds, sp, ms = b.deps.Store, b.deps.Store, b.deps.Store
 	}
 	b.shards = ss.Shards
 	b.shardCount = 0
@@ -292,7 +297,8 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		ccfg.ResumeFilter = b.ownsGuild
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
-		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews})
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews,
+		Styles: b.deps.Styles, Settings: ms})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

@@ -51,6 +51,9 @@ type Config struct {
 	AuditChannelID string `json:"audit_channel_id"`
 	// ModeratorRoleIDs may use /kudos award.
 	ModeratorRoleIDs []string `json:"moderator_role_ids"`
+	// StyleManagerRoleIDs may create and edit the horde's styles with
+	// /style (style.go); moderators always may.
+	StyleManagerRoleIDs []string `json:"style_manager_role_ids"`
 	// RoleLimits bounds /imagine and /write per role (role_limits.go).
 	RoleLimits RoleLimits `json:"role_limits"`
 	// PublicURL is the horde API address shown to worker owners.
@@ -133,6 +136,11 @@ type Deps struct {
 	// delivered; nil takes Kudos when it satisfies Parties (*kudos.Engine
 	// does). Without it, or with parties switched off, there is no /party.
 	Parties Parties
+	// Styles, if set, are the horde's styles: /imagine style, /style and
+	// the style of /settings; nil: no /style, and /imagine style is refused.
+	Styles Styles
+	// Settings, if set, keeps the members' /settings; nil: no /settings.
+	Settings MemberSettingsStore
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -145,10 +153,12 @@ type Set struct {
 	shares    SharedPostStore
 	mod       Moderation
 	filter    PromptChecker
-	ratings   Ratings   // nil: shared posts carry no rating buttons
-	cooldowns cooldowns // members' last requests, for RoleLimits
-	pv        Previews  // nil: no live previews
-	parties   Parties   // nil: no /party, no party awards
+	ratings   Ratings             // nil: shared posts carry no rating buttons
+	cooldowns cooldowns           // members' last requests, for RoleLimits
+	pv        Previews            // nil: no live previews
+	parties   Parties             // nil: no /party, no party awards
+	styles    Styles              // nil: no styles
+	settings  MemberSettingsStore // nil: no /settings
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -169,6 +179,7 @@ func New(cfg Config, deps Deps) *Set {
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
 		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
+		styles: deps.Styles, settings: deps.Settings,
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)
@@ -185,6 +196,12 @@ func New(cfg Config, deps Deps) *Set {
 	}
 	for _, c := range cmds {
 		s.cmds[c.Def.Name] = c
+	}
+	if s.styles != nil {
+		s.cmds["style"] = s.styleCommand()
+	}
+	if s.settings != nil {
+		s.cmds["settings"] = s.settingsCommand()
 	}
 	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {
 		s.comps[c.Prefix] = c

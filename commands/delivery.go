@@ -28,6 +28,9 @@ type delivery struct {
 	UserID        string            `json:"user_id"` // the requester's Discord id
 	Prompt        string            `json:"prompt"`  // as shown to members
 	IssuedAt      time.Time         `json:"issued_at"`
+	// Private results (the member's /settings) go to the requester alone:
+	// an ephemeral follow-up while the token lasts, a DM after.
+	Private bool `json:"private,omitempty"`
 }
 
 func (d delivery) interaction() *discordgo.Interaction {
@@ -39,7 +42,7 @@ func deliveryFor(ix *interact.Interaction, r horde.Request, prompt string) deliv
 	return delivery{
 		RequestID: r.ID, Kind: r.Kind, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
 		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: prompt,
-		IssuedAt: ix.CreatedAt(),
+		IssuedAt: ix.CreatedAt(), Private: ix.Ephemeral(),
 	}
 }
 
@@ -223,6 +226,10 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 // its token is fresh, else a new message in the channel, else a DM. Once
 // sent, the delivery is forgotten.
 func (s *Set) deliver(ctx context.Context, d delivery, r interact.Reply) {
+	if d.Private {
+		s.deliverPrivately(ctx, d, r) // private_delivery.go
+		return
+	}
 	var err error
 	if s.tokenFresh(d) {
 		// The result replaces whatever the progress message showed: its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/hordebot/hordebot/bot/membersettings"
 	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -123,4 +124,47 @@ type SharedPostStore interface {
 	// RecordSharedPost records a shared post; recording a message id again
 	// keeps the first record and is not an error.
 	RecordSharedPost(ctx context.Context, p sharedpost.Post) error
+}
+
+// Styles are the horde's styles as the commands use them: kept by the
+// store (horde.StyleStore's promises and error kinds), found, applied and
+// validated by the API's rules (*api.StyleRules satisfies it), so that a
+// style does in Discord what it does in an API request.
+type Styles interface {
+	// Style returns a style by id; KindNotFound if none.
+	Style(ctx context.Context, id string) (horde.Style, error)
+	// StyleByName returns a style of kind by name, of userID (0: any
+	// owner's, the oldest); KindNotFound if none.
+	StyleByName(ctx context.Context, kind horde.RequestKind, userID int64, name string) (horde.Style, error)
+	// SearchStyles lists the styles a member may pick (public and their
+	// own), names starting with the text first.
+	SearchStyles(ctx context.Context, q horde.StyleSearch) ([]horde.Style, error)
+	// CreateStyle stores a new style; a second of one name for one owner is KindConflict.
+	CreateStyle(ctx context.Context, s horde.Style) error
+	// UpdateStyle replaces a style; KindNotFound if gone, KindConflict for a taken name.
+	UpdateStyle(ctx context.Context, s horde.Style) error
+	// DeleteStyle deletes a style; KindNotFound if gone.
+	DeleteStyle(ctx context.Context, id string) error
+
+	// Find resolves a style reference as an API request's "style" field
+	// does (id, collection, name forms); KindNotFound if none,
+	// KindInvalid StyleMismatch if of the other kind.
+	Find(ctx context.Context, kind horde.RequestKind, ref string) (horde.Style, *horde.StyleUse, error)
+	// Apply makes a request with a style as the API's "style" field does
+	// (template, params, models, nsfw); KindInvalid if the result is not a
+	// valid request.
+	Apply(nr horde.NewRequest, sty horde.Style) (horde.NewRequest, error)
+	// Validate checks a new or changed style as POST /styles does (KindInvalid, naming the field).
+	Validate(sty horde.Style) error
+}
+
+// MemberSettingsStore keeps the members' /settings. *store.Store satisfies it.
+type MemberSettingsStore interface {
+	// MemberSettings returns a horde user's settings; the zero Settings if none.
+	MemberSettings(ctx context.Context, userID int64) (membersettings.Settings, error)
+	// MemberSettingsOfDiscordUser returns the settings of a Discord
+	// account's horde user, the zero Settings if it has none (or no user yet).
+	MemberSettingsOfDiscordUser(ctx context.Context, discordID string) (membersettings.Settings, error)
+	// SetMemberSettings replaces a user's settings; the zero Settings deletes them.
+	SetMemberSettings(ctx context.Context, userID int64, s membersettings.Settings) error
 }

@@ -33,19 +33,6 @@ var imageSizes = []imageSize{
 	{"large", 1024, 1024},
 }
 
-// imageStyle is a /imagine style preset: words appended to the prompt.
-type imageStyle struct {
-	Name, Suffix string
-}
-
-var imageStyles = []imageStyle{
-	{"photo", "photograph, 35mm, natural light, highly detailed"},
-	{"anime", "anime style, cel shading, vibrant colors"},
-	{"painting", "oil painting, visible brush strokes, artstation"},
-	{"pixel-art", "pixel art, 16-bit, crisp edges"},
-	{"sketch", "pencil sketch, graphite, cross-hatching"},
-}
-
 const (
 	maxSteps  = 100 // fewer than the horde allows (aihorde.MaxSteps): a chat command stays quick
 	maxImages = 4
@@ -60,10 +47,6 @@ func (s *Set) imagineCommand() *Command {
 	for i, z := range imageSizes {
 		sizes[i] = &discordgo.ApplicationCommandOptionChoice{Name: fmt.Sprintf("%s %dx%d", z.Name, z.Width, z.Height), Value: z.Name}
 	}
-	styles := make([]*discordgo.ApplicationCommandOptionChoice, len(imageStyles))
-	for i, st := range imageStyles {
-		styles[i] = &discordgo.ApplicationCommandOptionChoice{Name: st.Name, Value: st.Name}
-	}
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "imagine",
@@ -76,13 +59,13 @@ func (s *Set) imagineCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "steps", Description: "Sampling steps", MinValue: &stepsMin, MaxValue: stepsMax},
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "seed", Description: "Seed, for reproducible images", MinValue: ptr(0.0)},
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many images (1-4)", MinValue: &one, MaxValue: four},
-				{Type: discordgo.ApplicationCommandOptionString, Name: "style", Description: "A style preset", Choices: styles},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "style", Description: "One of the horde's styles (/style list); \"none\" for none", Autocomplete: true, MaxLength: maxStyleRef},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Allow NSFW output (age-restricted channels only)"},
 			},
 		},
-		Defer:        deferAlways(interact.DeferPublic),
+		Defer:        s.deferGenerate,
 		Handle:       s.handleImagine,
-		Autocomplete: s.modelChoices(horde.KindImage),
+		Autocomplete: autocompleteBy(map[string]choicesFunc{"model": s.modelChoices(horde.KindImage), "style": s.styleChoices(false)}),
 	}
 }
 
@@ -93,13 +76,6 @@ func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 		return horde.NewRequest{}, "", horde.Invalidf("prompt", "the prompt is empty")
 	}
 	shown := prompt
-	if name := o.String("style", ""); name != "" {
-		st, ok := findStyle(name)
-		if !ok {
-			return horde.NewRequest{}, "", horde.Invalidf("style", "unknown style %q", name)
-		}
-		prompt += ", " + st.Suffix
-	}
 	prompt = aihorde.JoinPrompt(prompt, o.String("negative", ""))
 	size := imageSizes[0]
 	if name := o.String("size", ""); name != "" {
@@ -132,12 +108,20 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 	if err != nil {
 		return err
 	}
+	ms, err := s.settingsOf(ctx, ix)
+	if err != nil {
+		return err
+	}
+	from, err := s.imageSettings(ctx, ix, o, ms, &nr) // settings_apply.go
+	if err != nil {
+		return err
+	}
 	if nr.NSFW {
 		if err := s.requireNSFWChannel(ctx, ix); err != nil {
 			return err
 		}
 	}
-	return s.submitLimited(ctx, ix, o.Has, nr, shown)
+	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
 }
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and
@@ -190,7 +174,7 @@ func (s *Set) channel(ctx context.Context, sess *discordgo.Session, id string) (
 // modelChoices autocompletes model names from the online workers of a kind.
 func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 	return func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
-		typed := strings.ToLower(interact.ParseOptions(ix.I).String("model", ""))
+		typed := strings.ToLower(focusedText(ix))
 		models, err := s.horde.Models(ctx, kind)
 		if err != nil {
 			return nil, fmt.Errorf("list %s models: %w", kind, err)
@@ -360,15 +344,6 @@ func findSize(name string) (imageSize, bool) {
 		}
 	}
 	return imageSize{}, false
-}
-
-func findStyle(name string) (imageStyle, bool) {
-	for _, st := range imageStyles {
-		if st.Name == name {
-			return st, true
-		}
-	}
-	return imageStyle{}, false
 }
 
 func ptr[T any](v T) *T { return &v }

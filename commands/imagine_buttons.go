@@ -50,9 +50,9 @@ func resultButtons(requestID string, n int) []discordgo.MessageComponent {
 
 func (s *Set) imagineButtons() []*Component {
 	return []*Component{
-		{Prefix: btnReroll, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRerun(false)},
-		{Prefix: btnVariation, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRerun(true)},
-		{Prefix: btnUpscale, Defer: deferAlways(interact.DeferPublic), Handle: s.handleUpscale},
+		{Prefix: btnReroll, Defer: s.deferGenerate, Handle: s.handleRerun(false)},
+		{Prefix: btnVariation, Defer: s.deferGenerate, Handle: s.handleRerun(true)},
+		{Prefix: btnUpscale, Defer: deferLikeMessage, Handle: s.handleUpscale},
 		{Prefix: btnShare, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleShare},
 		{Prefix: btnDelete, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleDelete},
 	}
@@ -96,6 +96,7 @@ func (s *Set) handleRerun(variation bool) func(context.Context, *interact.Intera
 		nr := horde.NewRequest{
 			Kind: horde.KindImage, Prompt: old.Prompt, Image: &params, Models: old.Models, N: old.N,
 			NSFW: old.NSFW, R2: true, ClientAgent: clientAgent, Source: "discord",
+			Style: s.styleOfRequest(ctx, old),
 		}
 		return s.submitLimited(ctx, ix, allGiven, nr, shownPrompt(old.Prompt))
 	}

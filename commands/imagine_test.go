@@ -17,7 +17,7 @@ func TestImagineDeliversGridWithButtons(t *testing.T) {
 	w := h.WorkerCred("gpu")
 	h.PopImages(w, "gpu-1") // the worker is online: the request is possible
 
-	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a red fox"), opt("count", 4), opt("style", "photo"))
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a red fox"), opt("count", 4))
 	cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
 	must(t, err)
 	if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || cb.Flags&discordgo.MessageFlagsEphemeral != 0 {

@@ -33,7 +33,7 @@ func (s *Set) writeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
 			},
 		},
-		Defer:        deferAlways(interact.DeferPublic),
+		Defer:        s.deferGenerate,
 		Handle:       s.handleWrite,
 		Autocomplete: s.modelChoices(horde.KindText),
 	}
@@ -55,7 +55,12 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	if m := o.String("model", ""); m != "" {
 		nr.Models = []string{m}
 	}
-	return s.submitLimited(ctx, ix, o.Has, nr, prompt)
+	ms, err := s.settingsOf(ctx, ix)
+	if err != nil {
+		return err
+	}
+	from := textSettings(o, ms, &nr) // settings_apply.go
+	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
 }
 
 // textResult is the finished /write message: the text inline, or as a file

@@ -91,6 +91,20 @@ type StyleQuery struct {
 	Limit  int
 }
 
+// StyleSearch selects the styles of one kind a member may pick: the public
+// ones and the member's own, whose names contain Text (any case; "" is
+// every name), Limit of them (at most MaxStyleSearch) after Offset.
+type StyleSearch struct {
+	Kind   RequestKind
+	UserID int64 // the member, whose private styles are included too (0: none)
+	Text   string
+	Offset int
+	Limit  int
+}
+
+// MaxStyleSearch bounds one page of SearchStyles.
+const MaxStyleSearch = 100
+
 // StyleStore keeps styles and collections. Unknown ids and names are
 // KindNotFound errors; a second style or collection of one kind with the
 // same name for one user is KindConflict. A request's style and collection
@@ -106,6 +120,10 @@ type StyleStore interface {
 	StyleByName(ctx context.Context, kind RequestKind, userID int64, name string) (Style, error)
 	// Styles lists public styles.
 	Styles(ctx context.Context, q StyleQuery) ([]Style, error)
+	// SearchStyles lists the styles a member may pick by name (see
+	// StyleSearch): those whose name starts with the text first, then
+	// those containing it, most used first within each.
+	SearchStyles(ctx context.Context, q StyleSearch) ([]Style, error)
 
 	CreateCollection(ctx context.Context, c StyleCollection) error
 	UpdateCollection(ctx context.Context, c StyleCollection) error

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -49,15 +50,30 @@ func styleDoc(s horde.Style) (string, error) {
 const styleColumns = `s.id, s.kind, s.user_id, u.name, s.name, s.public, s.nsfw, s.use_count, s.created_at, s.doc, s.shared_key_hash`
 
 func scanStyle(row interface{ Scan(...any) error }) (horde.Style, error) {
+	s, doc, err := scanStyleRow(row)
+	if err != nil {
+		return horde.Style{}, err
+	}
+	return decodeStyleDoc(s, doc)
+}
+
+// scanStyleRow reads a row of styleColumns but its document, returned as
+// it is stored.
+func scanStyleRow(row interface{ Scan(...any) error }) (horde.Style, string, error) {
 	var s horde.Style
 	var kind, owner, doc string
 	var created int64
 	if err := row.Scan(&s.ID, &kind, &s.UserID, &owner, &s.Name, &s.Public, &s.NSFW, &s.UseCount, &created, &doc, &s.SharedKey); err != nil {
-		return horde.Style{}, err
+		return horde.Style{}, "", err
 	}
 	s.Kind = horde.RequestKind(kind)
 	s.Creator = horde.User{ID: s.UserID, Name: owner}.Username()
 	s.Created = fromNanos(created)
+	return s, doc, nil
+}
+
+// decodeStyleDoc fills s from its stored document.
+func decodeStyleDoc(s horde.Style, doc string) (horde.Style, error) {
 	var d storedStyle
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return horde.Style{}, fmt.Errorf("style %s: decode: %w", s.ID, err)
@@ -209,6 +225,104 @@ func (s *Store) Styles(ctx context.Context, q horde.StyleQuery) ([]horde.Style, 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, unavailable(fmt.Errorf("list styles: %w", err))
+	}
+	return out, nil
+}
+
+// SearchStyles lists the styles of q.Kind that are public or q.UserID's
+// whose names contain q.Text in any case, names starting with it first,
+// then most used. An ASCII text is matched by the database (lower() and
+// LIKE fold ASCII alike in both engines), one query for the page; any
+// other text is matched here, in Go, so that both engines fold it alike
+// (SQLite's lower() knows only ASCII), decoding only the matches.
+func (s *Store) SearchStyles(ctx context.Context, q horde.StyleSearch) ([]horde.Style, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > horde.MaxStyleSearch {
+		limit = horde.MaxStyleSearch
+	}
+	offset := max(q.Offset, 0)
+	text := strings.ToLower(strings.TrimSpace(q.Text))
+	if !isASCII(text) {
+		return s.searchStylesInGo(ctx, q.Kind, q.UserID, text, offset, limit)
+	}
+	esc := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(text)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+styleColumns+` FROM styles s JOIN users u ON u.id = s.user_id
+		WHERE s.kind = ? AND (s.public = 1 OR s.user_id = ?) AND lower(s.name) LIKE ? ESCAPE '\'
+		ORDER BY CASE WHEN lower(s.name) LIKE ? ESCAPE '\' THEN 0 ELSE 1 END, s.use_count DESC, s.created_at, s.id
+		LIMIT ? OFFSET ?`, string(q.Kind), q.UserID, "%"+esc+"%", esc+"%", limit, offset)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	defer rows.Close()
+	var out []horde.Style
+	for rows.Next() {
+		st, err := scanStyle(rows)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("search styles: %w", err))
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	return out, nil
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// searchStylesInGo is SearchStyles for a text beyond ASCII: the names are
+// matched here; a community's styles are few, and only the matches'
+// documents are decoded.
+func (s *Store) searchStylesInGo(ctx context.Context, kind horde.RequestKind, userID int64, text string, offset, limit int) ([]horde.Style, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+styleColumns+` FROM styles s JOIN users u ON u.id = s.user_id
+		WHERE s.kind = ? AND (s.public = 1 OR s.user_id = ?) ORDER BY s.use_count DESC, s.created_at, s.id`, string(kind), userID)
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	defer rows.Close()
+	type match struct {
+		st  horde.Style
+		doc string
+	}
+	var prefixed, inside []match
+	for rows.Next() {
+		st, doc, err := scanStyleRow(rows)
+		if err != nil {
+			return nil, unavailable(fmt.Errorf("search styles: %w", err))
+		}
+		name := strings.ToLower(st.Name)
+		switch {
+		case strings.HasPrefix(name, text):
+			prefixed = append(prefixed, match{st, doc})
+		case strings.Contains(name, text):
+			inside = append(inside, match{st, doc})
+		}
+		if len(prefixed) >= offset+limit {
+			break // enough names starting with the text: they come first
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, unavailable(fmt.Errorf("search styles: %w", err))
+	}
+	all := append(prefixed, inside...)
+	if offset >= len(all) {
+		return nil, nil
+	}
+	all = all[offset:min(len(all), offset+limit)]
+	out := make([]horde.Style, 0, len(all))
+	for _, m := range all {
+		st, err := decodeStyleDoc(m.st, m.doc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
 	}
 	return out, nil
 }

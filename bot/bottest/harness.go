@@ -27,6 +27,7 @@ import (
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -192,7 +193,7 @@ func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 // Start builds the bot and starts it on a fresh session.
 func (h *Harness) Start() {
 	h.T.Helper()
-	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store, Previews: h.Previews,
+	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store, Previews: h.Previews, Styles: api.NewStyleRules(h.Store),
 		Ratings: horde.NewRatings(h.Horde, h.Store, horde.RatingConfig{})})
 	s, err := h.Srv.NewSession(h.Srv.Token())
 	Must(h.T, err)

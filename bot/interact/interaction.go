@@ -108,6 +108,14 @@ func (ix *Interaction) Acked() bool {
 	return ix.acked
 }
 
+// Ephemeral reports whether the interaction's response, once sent, is
+// visible to the caller only.
+func (ix *Interaction) Ephemeral() bool {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.ephemeral
+}
+
 // Defer acknowledges the interaction with a "thinking..." state; the answer
 // comes later with Reply. It does nothing if already acknowledged.
 func (ix *Interaction) Defer(ctx context.Context, ephemeral bool) error {

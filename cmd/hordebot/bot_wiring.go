@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/store"
 )
 
@@ -41,7 +42,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		o(&cfg)
 	}
 	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter,
-		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews})
+		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews, Styles: api.NewStyleRules(a.Store)})
 	a.hooks.set(b)
 	return b
 }

@@ -103,6 +103,11 @@ func TestLoadConfig(t *testing.T) {
 				t.Fatalf("role limits: %+v", r)
 			}
 		}},
+		{name: "the style manager roles", file: "discord:\n  style_manager_role_ids: ['7', '8']\n", check: func(t *testing.T, c Config) {
+			if r := c.Discord.StyleManagerRoleIDs; len(r) != 2 || r[0] != "7" || r[1] != "8" {
+				t.Fatalf("style manager roles: %v", r)
+			}
+		}},
 		{name: "a negative role limit is an error", file: "discord:\n  role_limits:\n    default: {max_count: -1}\n", wantErr: "discord.role_limits.default"},
 		{name: "what the program sets is no discord key", file: "discord:\n  poll_interval: 1s\n", wantErr: "poll_interval"},
 		{name: "metrics from the file", file: "metrics_listen: 127.0.0.1:9464\n", check: func(t *testing.T, c Config) {

@@ -53,6 +53,15 @@ const (
 	DefaultMaxPixels = 512 * 512
 )
 
+// KnownSamplers are the image samplers the AI Horde's workers know (its
+// ModelPayloadRootStable sampler_name enum). The API takes any sampler name
+// of at most MaxSamplerLength, as the AI Horde does; the Discord commands
+// offer and accept these.
+var KnownSamplers = []string{
+	"k_euler_a", "k_euler", "k_lms", "k_heun", "k_dpm_2", "k_dpm_2_a", "k_dpm_fast", "k_dpm_adaptive",
+	"k_dpmpp_2s_a", "k_dpmpp_2m", "k_dpmpp_sde", "dpmsolver", "lcm", "DDIM",
+}
+
 // Text request parameters ("params" of POST /generate/text/async, KoboldAI
 // names). The defaults are the AI Horde's; hordebot accepts wider lengths.
 const (

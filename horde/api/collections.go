@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/hordebot/hordebot/horde"
@@ -90,7 +91,7 @@ func (s *server) getCollectionByName(w http.ResponseWriter, r *http.Request) {
 	st, err := s.styleStore()
 	var c horde.StyleCollection
 	if err == nil {
-		c, err = collectionByName(r, st, r.PathValue("name"))
+		c, err = collectionByName(r.Context(), st, r.PathValue("name"))
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -99,7 +100,7 @@ func (s *server) getCollectionByName(w http.ResponseWriter, r *http.Request) {
 	s.ok(w, s.collectionOut(r, st, c))
 }
 
-func collectionByName(r *http.Request, st horde.StyleStore, name string) (horde.StyleCollection, error) {
+func collectionByName(ctx context.Context, st horde.StyleStore, name string) (horde.StyleCollection, error) {
 	ref := horde.ParseStyleRef(name)
 	var owner int64
 	if ref.Username != "" {
@@ -109,7 +110,7 @@ func collectionByName(r *http.Request, st horde.StyleStore, name string) (horde.
 		}
 		owner = id
 	}
-	c, err := st.CollectionByName(r.Context(), owner, ref.Name)
+	c, err := st.CollectionByName(ctx, owner, ref.Name)
 	return c, styleNotFound(err, "collection", "CollectionNotFound", name)
 }
 
@@ -129,7 +130,7 @@ func collectionStyles(r *http.Request, st horde.StyleStore, refs []string) ([]st
 		sty, err := st.Style(r.Context(), ref)
 		if err != nil {
 			for _, k := range []horde.RequestKind{horde.KindImage, horde.KindText} {
-				if sty, err = styleByName(r, st, k, ref); err == nil {
+				if sty, err = styleByName(r.Context(), st, k, ref); err == nil {
 					break
 				}
 			}

@@ -57,7 +57,7 @@ func (s *server) applyStyle(r *http.Request, kind horde.RequestKind, data []byte
 	if err != nil {
 		return nil, nil, horde.NotFoundf("StyleNotFound", "style %s not found: this horde has no styles", horde.QuoteInput(name))
 	}
-	applied, err := findStyle(r.Context(), r, st, kind, name)
+	applied, err := findStyle(r.Context(), st, kind, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -119,7 +119,7 @@ func applyStyleBody(body map[string]json.RawMessage, sty horde.Style, kind horde
 // and "user#id::" forms). A collection gives one of its styles at random,
 // and both are counted as used (the AI Horde's text route does so; its
 // image route counts the picked style twice and the collection never).
-func findStyle(ctx context.Context, r *http.Request, st horde.StyleStore, kind horde.RequestKind, name string) (*appliedStyle, error) {
+func findStyle(ctx context.Context, st horde.StyleStore, kind horde.RequestKind, name string) (*appliedStyle, error) {
 	mismatch := func(k horde.RequestKind) error {
 		return horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a %s style; this is a %s request", horde.QuoteInput(name), k, kind)
 	}
@@ -160,7 +160,7 @@ func findStyle(ctx context.Context, r *http.Request, st horde.StyleStore, kind h
 		}
 	}
 	if !ref.Collection {
-		sty, err := styleByName(r, st, kind, name)
+		sty, err := styleByName(ctx, st, kind, name)
 		if err == nil {
 			return &appliedStyle{style: sty}, nil
 		}
@@ -168,7 +168,7 @@ func findStyle(ctx context.Context, r *http.Request, st horde.StyleStore, kind h
 		if kind == horde.KindText {
 			other = horde.KindImage
 		}
-		if _, oerr := styleByName(r, st, other, name); oerr == nil {
+		if _, oerr := styleByName(ctx, st, other, name); oerr == nil {
 			return nil, mismatch(other)
 		}
 		var he *horde.Error
@@ -177,7 +177,7 @@ func findStyle(ctx context.Context, r *http.Request, st horde.StyleStore, kind h
 		}
 	}
 	if !ref.Style {
-		c, err := collectionByName(r, st, name)
+		c, err := collectionByName(ctx, st, name)
 		if err == nil {
 			return pick(c)
 		}

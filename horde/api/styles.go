@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -173,7 +174,7 @@ func (s *server) getStyleByName(kind horde.RequestKind) http.HandlerFunc {
 			return
 		}
 		name := r.PathValue("name")
-		sty, err := styleByName(r, st, kind, name)
+		sty, err := styleByName(r.Context(), st, kind, name)
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -183,7 +184,7 @@ func (s *server) getStyleByName(kind horde.RequestKind) http.HandlerFunc {
 }
 
 // styleByName finds a style of kind named in one of the AI Horde's forms.
-func styleByName(r *http.Request, st horde.StyleStore, kind horde.RequestKind, name string) (horde.Style, error) {
+func styleByName(ctx context.Context, st horde.StyleStore, kind horde.RequestKind, name string) (horde.Style, error) {
 	ref := horde.ParseStyleRef(name)
 	var owner int64
 	if ref.Username != "" {
@@ -193,7 +194,7 @@ func styleByName(r *http.Request, st horde.StyleStore, kind horde.RequestKind, n
 		}
 		owner = id
 	}
-	sty, err := st.StyleByName(r.Context(), kind, owner, ref.Name)
+	sty, err := st.StyleByName(ctx, kind, owner, ref.Name)
 	if err != nil {
 		return horde.Style{}, styleNotFound(err, "style", "StyleNotFound", name)
 	}
@@ -212,10 +213,20 @@ func (s *server) styleEditor(r *http.Request) (horde.User, error) {
 	return u, nil
 }
 
-// validateStyle checks a style's fields as the AI Horde does and its params
-// as a request's params of its kind would be (the same field names, types
-// and ranges). It returns the model reference's warnings for images.
+// validateStyle checks a style (validStyle) and returns the model
+// reference's warnings for images.
 func (s *server) validateStyle(sty horde.Style) ([]aihorde.Warning, error) {
+	nr, err := validStyle(sty)
+	if err != nil {
+		return nil, err
+	}
+	return s.modelWarnings(nr)
+}
+
+// validStyle checks a style's fields as the AI Horde does and its params
+// as a request's params of its kind would be (the same field names, types
+// and ranges); it returns the request its params and models make.
+func validStyle(sty horde.Style) (horde.NewRequest, error) {
 	var c check
 	c.text("name", sty.Name, true, horde.MaxStyleNameLength)
 	c.text("info", sty.Info, false, horde.MaxStyleInfoLength)
@@ -226,14 +237,14 @@ func (s *server) validateStyle(sty horde.Style) ([]aihorde.Warning, error) {
 	c.list("models", sty.Models, horde.MaxStyleModels, aihorde.MaxNameLength)
 	c.list("tags", sty.Tags, horde.MaxStyleTags, horde.MaxStyleTagLength)
 	if c.err != nil {
-		return nil, c.err
+		return horde.NewRequest{}, c.err
 	}
 	if !strings.Contains(sty.Prompt, "{p}") || (sty.Kind == horde.KindImage && !strings.Contains(sty.Prompt, "{np}")) {
 		want := "'{p}' (where the prompt goes)"
 		if sty.Kind == horde.KindImage {
 			want += " and '{np}' (where the negative prompt goes)"
 		}
-		return nil, &horde.Error{Kind: horde.KindInvalid, Code: "StylePromptMissingVars", Field: "prompt",
+		return horde.NewRequest{}, &horde.Error{Kind: horde.KindInvalid, Code: "StylePromptMissingVars", Field: "prompt",
 			Message: "a style prompt must include " + want}
 	}
 	params := sty.Params
@@ -242,27 +253,24 @@ func (s *server) validateStyle(sty horde.Style) ([]aihorde.Warning, error) {
 	}
 	var probe map[string]json.RawMessage
 	if err := json.Unmarshal(params, &probe); err != nil {
-		return nil, &horde.Error{Kind: horde.KindInvalid, Code: "ValidationError", Field: "params", Message: "params must be an object"}
+		return horde.NewRequest{}, &horde.Error{Kind: horde.KindInvalid, Code: "ValidationError", Field: "params", Message: "params must be an object"}
 	}
 	for _, k := range []string{"seed", "n"} {
 		if _, ok := probe[k]; ok {
-			return nil, &horde.Error{Kind: horde.KindInvalid, Code: "ValidationError", Field: "params." + k,
+			return horde.NewRequest{}, &horde.Error{Kind: horde.KindInvalid, Code: "ValidationError", Field: "params." + k,
 				Message: "a style's params cannot set params." + k}
 		}
 	}
 	body, err := json.Marshal(map[string]any{"prompt": "style", "params": json.RawMessage(params), "models": sty.Models})
 	if err != nil {
-		return nil, err
+		return horde.NewRequest{}, err
 	}
 	decode := DecodeImageAsync
 	if sty.Kind == horde.KindText {
 		decode = DecodeTextAsync
 	}
 	nr, _, err := decode(body)
-	if err != nil {
-		return nil, err
-	}
-	return s.modelWarnings(nr)
+	return nr, err
 }
 
 // styleSharedKey is the shared key hash sty is to have after a create or
