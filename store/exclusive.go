@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	sqlite3 "modernc.org/sqlite/lib"
 
@@ -22,9 +23,14 @@ import (
 
 // openSQLiteExclusive opens the store in dir alone on its database at path.
 func openSQLiteExclusive(ctx context.Context, dir, path, blobs string, opt Options) (*Store, error) {
-	// locking_mode first: it must be set before the first read. The
-	// busy_timeout(0) after the usual pragmas overrides theirs.
-	pragmas := "_pragma=locking_mode(EXCLUSIVE)&" + connPragmas() + "&_pragma=busy_timeout(0)"
+	// locking_mode first: it must be set before the first read (which
+	// journal_mode is). No busy timeout: a database in use is refused at
+	// once, not after the usual wait.
+	pragmas := "_pragma=locking_mode(EXCLUSIVE)&" +
+		strings.Replace(connPragmas(), "_pragma=busy_timeout(10000)", "_pragma=busy_timeout(0)", 1)
+	if !strings.Contains(pragmas, "busy_timeout(0)") {
+		return nil, fmt.Errorf("open %s alone: the connection pragmas name no busy timeout to replace", path)
+	}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=exclusive")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

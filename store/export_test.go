@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -67,4 +68,18 @@ func TamperBlob(ctx context.Context, s *Store, ref string, data []byte) error {
 func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, query, args...)
 	return err
+}
+
+// RawQuery runs query on the store's database (the read pool).
+func RawQuery(ctx context.Context, s *Store, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, query, args...)
+}
+
+// CopyTableNames are the tables CopyData knows, in its order.
+func CopyTableNames() []string {
+	out := make([]string, len(copyTables))
+	for i, t := range copyTables {
+		out[i] = t.name
+	}
+	return out
 }
