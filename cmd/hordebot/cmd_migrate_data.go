@@ -79,7 +79,7 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "copying %s into %s\n", srcURL, dstURL)
 	began := time.Now()
 	rep, err := store.CopyData(ctx, source, target, store.CopyOptions{
-		Progress: func(step string, n int64) { log.Debug("copied", "step", step, "n", n) },
+		Progress: func(step string, n int64) { log.Info("copied", "table", step, "rows", n) },
 	})
 	if err != nil {
 		return fmt.Errorf("migrate-data: %w", err)
@@ -107,9 +107,9 @@ func printCopyReport(w io.Writer, rep store.CopyReport, took time.Duration) {
 	fmt.Fprintf(w, "ok: %d rows in %d tables copied, and counted again in the target\n", rows, len(rep.Tables))
 	switch {
 	case rep.BlobsShared:
-		fmt.Fprintln(w, "ok: result images: both databases use the one bucket (results.store: s3), none to copy")
+		fmt.Fprintln(w, "ok: result images copied: none, both databases use the one bucket (results.store: s3)")
 	default:
-		fmt.Fprintf(w, "ok: %d result images copied (%.1f MiB)\n", rep.Blobs, float64(rep.BlobBytes)/(1<<20))
+		fmt.Fprintf(w, "ok: result images copied: %d (%.1f MiB)\n", rep.Blobs, float64(rep.BlobBytes)/(1<<20))
 	}
 	if n := len(rep.MissingBlobs); n > 0 {
 		fmt.Fprintf(w, "warning: %d images named by rows were already missing from the source, e.g. %s: their results show no image there either\n", n, rep.MissingBlobs[0])
