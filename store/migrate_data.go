@@ -721,14 +721,26 @@ func copyTableRows(ctx context.Context, srcTx, dstTx *sql.Tx, dstEng engine, t p
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
+	// A full batch's statement is prepared once (SQLite would parse its
+	// thousands of placeholders again for each); a short one is sent as is.
+	full, err := dstTx.PrepareContext(ctx, head+valuesList(dstEng, perBatch, len(t.cols)))
+	if err != nil {
+		return 0, fmt.Errorf("prepare the copy of %s: %w", t.name, err)
+	}
+	defer full.Close()
 	var n int64
 	inBatch, size := 0, 0
 	flush := func() error {
 		if inBatch == 0 {
 			return nil
 		}
-		q := head + valuesList(dstEng, inBatch, len(t.cols))
-		if _, err := dstTx.ExecContext(ctx, q, args...); err != nil {
+		var err error
+		if inBatch == perBatch {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = dstTx.ExecContext(ctx, head+valuesList(dstEng, inBatch, len(t.cols)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("write %s (rows %d to %d of the copy): %w", t.name, n-int64(inBatch)+1, n, err)
 		}
 		args, inBatch, size = args[:0], 0, 0

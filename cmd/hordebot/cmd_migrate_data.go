@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"time"
 
 	"github.com/hordebot/hordebot/store"
@@ -43,6 +44,9 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
+	if sameDatabase(srcURL, dstURL) {
+		return fmt.Errorf("--from and --to name the same database (%s): give an empty one as --to", srcURL)
+	}
 	cfg, err := LoadConfig(*config, getenv)
 	if err != nil {
 		return err
@@ -79,7 +83,7 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	fmt.Fprintf(stdout, "copying %s into %s\n", srcURL, dstURL)
 	began := time.Now()
 	rep, err := store.CopyData(ctx, source, target, store.CopyOptions{
-		Progress: func(step string, n int64) { log.Info("copied", "table", step, "rows", n) },
+		Progress: func(step string, n int64) { log.Info("copied", "step", step, "rows", n) },
 	})
 	if err != nil {
 		return fmt.Errorf("migrate-data: %w", err)
@@ -90,6 +94,21 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "ok: the data is in %s; point database.url (or --database) at it, and keep %s until you no longer need it\n", dstURL, srcURL)
 	return nil
+}
+
+// sameDatabase reports whether a and b name one database: one data
+// directory, or one PostgreSQL URL. (CopyData also compares what the two
+// servers say they are, which catches two spellings of one.)
+func sameDatabase(a, b store.DatabaseURL) bool {
+	if a.Engine != b.Engine {
+		return false
+	}
+	if a.Engine == store.EnginePostgres {
+		return a.DSN == b.DSN
+	}
+	x, xerr := filepath.Abs(a.Dir)
+	y, yerr := filepath.Abs(b.Dir)
+	return xerr == nil && yerr == nil && filepath.Clean(x) == filepath.Clean(y)
 }
 
 // printCopyReport prints the rows of each table, the images and the time

@@ -230,6 +230,7 @@ func TestMigrateDataUsage(t *testing.T) {
 		{[]string{"migrate-data", "--from", "sqlite:/x"}, "--from and --to are both needed"},
 		{[]string{"migrate-data", "--from", "mysql://a@b/c", "--to", "sqlite:/y"}, "--from"},
 		{[]string{"migrate-data", "--from", "sqlite:" + t.TempDir(), "--to", "sqlite:/y"}, "holds no hordebot database"},
+		{[]string{"migrate-data", "--from", "sqlite:/srv/horde", "--to", "/srv/horde/"}, "name the same database"},
 	} {
 		err := run(context.Background(), tt.args, io.Discard, io.Discard, noEnv)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
