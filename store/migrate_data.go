@@ -255,52 +255,59 @@ func CopyData(ctx context.Context, src, dst *Store, opt CopyOptions) (CopyReport
 		return rep, err
 	}
 
-	tx, err := dst.w.BeginTx(ctx, nil)
-	if err != nil {
-		return rep, unavailable(fmt.Errorf("begin the target's transaction: %w", err))
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit, a no-op
-	// The anonymous user and its key, which the target's migrations seeded,
-	// come from the source with the rest.
-	for _, q := range []string{`DELETE FROM api_keys`, `DELETE FROM users`} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return rep, fmt.Errorf("empty the target's seed rows: %w", err)
-		}
-	}
-	for _, t := range plan.tables {
-		tc := TableCopy{Table: t.name}
-		switch {
-		case t.rule == copyBlobs:
-			continue
-		case t.rule == rebuildQueue && dst.eng != postgresEngine:
-			continue
-		case t.rule == rebuildQueue:
-			res, err := tx.ExecContext(ctx, qRebuildQueue)
-			if err != nil {
-				return rep, fmt.Errorf("rebuild the shared queue (%s): %w", t.name, err)
-			}
-			tc.Rows, _ = res.RowsAffected()
-			tc.Note = "rebuilt from the waiting requests"
-		default:
-			if t.rule == copyAfterTrigger {
-				if _, err := tx.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
-					return rep, fmt.Errorf("empty %s (written by a trigger) before its copy: %w", t.name, err)
-				}
-			}
-			if tc.Rows, err = copyTableRows(ctx, srcTx, tx, dst.eng, t); err != nil {
-				return rep, err
-			}
-		}
-		rep.Tables = append(rep.Tables, tc)
-		progress(t.name, tc.Rows)
-	}
+	var idents [][2]string
 	if dst.eng == postgresEngine {
-		if err := resetIdentities(ctx, tx); err != nil {
+		if idents, err = identityColumns(ctx, dst.r); err != nil {
 			return rep, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return rep, unavailable(fmt.Errorf("commit the copy: %w", err))
+	err = dst.withCopyWriter(ctx, func(w copyWriter) error {
+		// The anonymous user and its key, which the target's migrations
+		// seeded, come from the source with the rest.
+		for _, q := range []string{`DELETE FROM api_keys`, `DELETE FROM users`} {
+			if _, err := w.exec(ctx, q); err != nil {
+				return fmt.Errorf("empty the target's seed rows: %w", err)
+			}
+		}
+		for _, t := range plan.tables {
+			tc := TableCopy{Table: t.name}
+			switch {
+			case t.rule == copyBlobs:
+				continue
+			case t.rule == rebuildQueue && dst.eng != postgresEngine:
+				continue
+			case t.rule == rebuildQueue:
+				n, err := w.exec(ctx, qRebuildQueue)
+				if err != nil {
+					return fmt.Errorf("rebuild the shared queue (%s): %w", t.name, err)
+				}
+				tc.Rows, tc.Note = n, "rebuilt from the waiting requests"
+			default:
+				if t.rule == copyAfterTrigger {
+					if _, err := w.exec(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
+						return fmt.Errorf("empty %s (written by a trigger) before its copy: %w", t.name, err)
+					}
+				}
+				n, err := copyTableRows(ctx, srcTx, w, dst.eng, t)
+				if err != nil {
+					return err
+				}
+				tc.Rows = n
+			}
+			rep.Tables = append(rep.Tables, tc)
+			progress(t.name, tc.Rows)
+		}
+		for _, tc := range idents {
+			t, c := quoteIdent(tc[0]), quoteIdent(tc[1])
+			q := `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT max(` + c + `) FROM ` + t + `), 0) + 1, false)`
+			if _, err := w.exec(ctx, q, t, tc[1]); err != nil {
+				return fmt.Errorf("set the sequence of %s.%s past the ids copied: %w", tc[0], tc[1], err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
 	}
 	return rep, checkCounts(ctx, dst, rep.Tables)
 }
@@ -700,78 +707,6 @@ func copyBlobRefs(ctx context.Context, srcTx *sql.Tx, src, dst *Store, rep *Copy
 	return nil
 }
 
-// copyTableRows streams t's rows from the source into the target in
-// batches and returns how many it copied.
-func copyTableRows(ctx context.Context, srcTx, dstTx *sql.Tx, dstEng engine, t plannedTable) (int64, error) {
-	names := make([]string, len(t.cols))
-	for i, c := range t.cols {
-		names[i] = quoteIdent(c.name)
-	}
-	list := strings.Join(names, ", ")
-	rows, err := srcTx.QueryContext(ctx, `SELECT `+list+` FROM `+quoteIdent(t.name))
-	if err != nil {
-		return 0, unavailable(fmt.Errorf("read the source's %s: %w", t.name, err))
-	}
-	defer rows.Close()
-	perBatch := max(1, min(copyBatchRows, copyBatchParams/len(t.cols)))
-	head := `INSERT INTO ` + quoteIdent(t.name) + ` (` + list + `) VALUES `
-	args := make([]any, 0, perBatch*len(t.cols))
-	vals := make([]any, len(t.cols))
-	ptrs := make([]any, len(t.cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	// A full batch's statement is prepared once (SQLite would parse its
-	// thousands of placeholders again for each); a short one is sent as is.
-	full, err := dstTx.PrepareContext(ctx, head+valuesList(dstEng, perBatch, len(t.cols)))
-	if err != nil {
-		return 0, fmt.Errorf("prepare the copy of %s: %w", t.name, err)
-	}
-	defer full.Close()
-	var n int64
-	inBatch, size := 0, 0
-	flush := func() error {
-		if inBatch == 0 {
-			return nil
-		}
-		var err error
-		if inBatch == perBatch {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = dstTx.ExecContext(ctx, head+valuesList(dstEng, inBatch, len(t.cols)), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("write %s (rows %d to %d of the copy): %w", t.name, n-int64(inBatch)+1, n, err)
-		}
-		args, inBatch, size = args[:0], 0, 0
-		return nil
-	}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return n, fmt.Errorf("read the source's %s: %w", t.name, err)
-		}
-		for i, c := range t.cols {
-			v, err := convertValue(vals[i], c.kind, dstEng)
-			if err != nil {
-				return n, fmt.Errorf("%s.%s of the row whose %s is %v: %w", t.name, c.name, t.cols[0].name, vals[0], err)
-			}
-			args = append(args, v)
-			size += valueSize(v)
-		}
-		n++
-		inBatch++
-		if inBatch == perBatch || size >= copyBatchBytes {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return n, unavailable(fmt.Errorf("read the source's %s: %w", t.name, err))
-	}
-	return n, flush()
-}
-
 // valuesList is rows placeholder groups of cols values each: ? on SQLite,
 // $N on PostgreSQL (written directly, so that these long texts do not fill
 // the driver's rebind cache).
@@ -882,11 +817,12 @@ func valueSize(v any) int {
 	return 8
 }
 
-// resetIdentities sets each identity (or serial) column's sequence past
-// the largest id the copy wrote, so that the next row gets a new id.
-func resetIdentities(ctx context.Context, tx *sql.Tx) error {
+// identityColumns are the identity (or serial) columns of PostgreSQL's
+// schema: their sequences are set past the largest id the copy wrote, so
+// that the next row gets a new id.
+func identityColumns(ctx context.Context, q querier) ([][2]string, error) {
 	var cols [][2]string
-	if err := scanEach(ctx, tx, `SELECT table_name, column_name FROM information_schema.columns
+	if err := scanEach(ctx, q, `SELECT table_name, column_name FROM information_schema.columns
 WHERE table_schema = current_schema() AND (is_identity = 'YES' OR column_default LIKE 'nextval(%')
 ORDER BY table_name, column_name`, func(r scanner) error {
 		var t, c string
@@ -894,16 +830,9 @@ ORDER BY table_name, column_name`, func(r scanner) error {
 		cols = append(cols, [2]string{t, c})
 		return err
 	}); err != nil {
-		return fmt.Errorf("identity columns of the target: %w", err)
+		return nil, unavailable(fmt.Errorf("identity columns of the target: %w", err))
 	}
-	for _, tc := range cols {
-		t, c := quoteIdent(tc[0]), quoteIdent(tc[1])
-		q := `SELECT setval(pg_get_serial_sequence($1, $2), COALESCE((SELECT max(` + c + `) FROM ` + t + `), 0) + 1, false)`
-		if _, err := tx.ExecContext(ctx, q, t, tc[1]); err != nil {
-			return fmt.Errorf("set the sequence of %s.%s past the ids copied: %w", tc[0], tc[1], err)
-		}
-	}
-	return nil
+	return cols, nil
 }
 
 // checkCounts counts the rows of every table copied in dst and compares
