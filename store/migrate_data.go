@@ -8,7 +8,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -22,8 +21,9 @@ import (
 //
 // The source is read in one transaction (one consistent snapshot: SQLite's
 // read transaction, PostgreSQL's REPEATABLE READ), table by table, each a
-// single streaming query whose rows go to the target in multi-row INSERTs of
-// a bounded size, so memory does not grow with a table. The target is
+// single streaming query whose rows go to the target as they come (COPY on
+// PostgreSQL, multi-row INSERTs of a bounded size on SQLite:
+// migrate_data_writers.go), so memory does not grow with a table. The target is
 // written in ONE transaction: it holds a full copy or, after any failure,
 // nothing but what its migrations put there, so that a failed copy can be
 // run again as it is. The images are copied first, outside that
@@ -161,8 +161,8 @@ WHERE r.state IN ('waiting', 'processing')
   AND EXISTS (SELECT 1 FROM items i WHERE i.request_id = r.id AND i.state = 'waiting')
 ON CONFLICT DO NOTHING`
 
-// Batches: at most copyBatchRows rows and copyBatchParams values per
-// INSERT (below SQLite's 32766 and PostgreSQL's 65535 parameters), and a
+// SQLite's batches: at most copyBatchRows rows and copyBatchParams values per
+// INSERT (below SQLite's limit of 32766 parameters), and a
 // batch is sent once it holds copyBatchBytes of values (previews and
 // Discord payloads are kilobytes each).
 const (
@@ -707,33 +707,10 @@ func copyBlobRefs(ctx context.Context, srcTx *sql.Tx, src, dst *Store, rep *Copy
 	return nil
 }
 
-// valuesList is rows placeholder groups of cols values each: ? on SQLite,
-// $N on PostgreSQL (written directly, so that these long texts do not fill
-// the driver's rebind cache).
-func valuesList(eng engine, rows, cols int) string {
-	var b strings.Builder
-	b.Grow(rows * cols * 6)
-	k := 0
-	for r := 0; r < rows; r++ {
-		if r > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('(')
-		for c := 0; c < cols; c++ {
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			k++
-			if eng == postgresEngine {
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(k))
-			} else {
-				b.WriteByte('?')
-			}
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
+// valuesList is rows placeholder groups of cols values each.
+func valuesList(rows, cols int) string {
+	group := "(" + strings.Repeat("?,", cols-1) + "?)"
+	return strings.Repeat(group+",", rows-1) + group
 }
 
 // convertValue turns v, as the source's driver read it, into what the

@@ -33,7 +33,7 @@ func (s *Store) withCopyWriter(ctx context.Context, fn func(copyWriter) error) e
 		if err != nil {
 			return unavailable(fmt.Errorf("begin the target's transaction: %w", err))
 		}
-		if err := fn(sqlWriter{tx: tx, eng: s.eng}); err != nil {
+		if err := fn(sqlWriter{tx: tx}); err != nil {
 			_ = tx.Rollback()
 			return err
 		}
@@ -157,10 +157,7 @@ func copyTableRows(ctx context.Context, srcTx *sql.Tx, w copyWriter, dst engine,
 }
 
 // sqlWriter writes on SQLite, in multi-row INSERTs.
-type sqlWriter struct {
-	tx  *sql.Tx
-	eng engine
-}
+type sqlWriter struct{ tx *sql.Tx }
 
 func (w sqlWriter) exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := w.tx.ExecContext(ctx, query, args...)
@@ -177,7 +174,7 @@ func (w sqlWriter) copyRows(ctx context.Context, src *sourceRows) (int64, error)
 	head := `INSERT INTO ` + quoteIdent(t.name) + ` (` + columnList(t.cols) + `) VALUES `
 	// A full batch's statement is prepared once (SQLite would parse its
 	// thousands of placeholders again for each); a short one is sent as is.
-	full, err := w.tx.PrepareContext(ctx, head+valuesList(w.eng, perBatch, ncols))
+	full, err := w.tx.PrepareContext(ctx, head+valuesList(perBatch, ncols))
 	if err != nil {
 		return 0, fmt.Errorf("prepare the copy of %s: %w", t.name, err)
 	}
@@ -193,7 +190,7 @@ func (w sqlWriter) copyRows(ctx context.Context, src *sourceRows) (int64, error)
 		if inBatch == perBatch {
 			_, err = full.ExecContext(ctx, args...)
 		} else {
-			_, err = w.tx.ExecContext(ctx, head+valuesList(w.eng, inBatch, ncols), args...)
+			_, err = w.tx.ExecContext(ctx, head+valuesList(inBatch, ncols), args...)
 		}
 		if err != nil {
 			return fmt.Errorf("rows %d to %d of the copy: %w", n+1, n+int64(inBatch), err)
