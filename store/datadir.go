@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -100,4 +101,21 @@ func HasDatabase(dir string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("data dir %s: %w", dir, err)
+}
+
+// DatabaseExists reports whether database (as Open takes it) holds a
+// hordebot database already: on SQLite a database file in the data
+// directory (HasDatabase), on PostgreSQL goose's version table in the
+// schema the URL's search_path puts first. It creates nothing, so that a
+// command that reads a database can refuse one that is not there rather
+// than migrate an empty one.
+func DatabaseExists(ctx context.Context, database string) (bool, error) {
+	u, err := ParseDatabaseURL(database)
+	if err != nil {
+		return false, err
+	}
+	if u.Engine == EngineSQLite {
+		return HasDatabase(u.Dir)
+	}
+	return postgresHasSchema(ctx, u.DSN)
 }

@@ -93,3 +93,17 @@ AND ((l.classid::bigint << 32) | l.objid::bigint) = ?`, LeaseKey(database, schem
 // SetLeaseIdle sets the idle_session_timeout of l's session (before its
 // first Hold): a test of a holder that stops pinging.
 func SetLeaseIdle(l *Leases, d time.Duration) { l.idle = d }
+
+// RawQuery runs query on the store's database (the read pool).
+func RawQuery(ctx context.Context, s *Store, query string, args ...any) (*sql.Rows, error) {
+	return s.r.QueryContext(ctx, query, args...)
+}
+
+// CopyTableNames are the tables CopyData knows, in its order.
+func CopyTableNames() []string {
+	out := make([]string, len(copyTables))
+	for i, t := range copyTables {
+		out[i] = t.name
+	}
+	return out
+}

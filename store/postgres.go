@@ -127,3 +127,20 @@ func runMigrations(ctx context.Context, db *sql.DB, eng engine, log *slog.Logger
 	}
 	return nil
 }
+
+// postgresHasSchema reports whether the schema dsn's search_path puts first
+// holds goose's version table: hordebot's migrations ran there.
+func postgresHasSchema(ctx context.Context, dsn string) (bool, error) {
+	where := RedactURL(dsn)
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return false, horde.Invalidf("database", "the PostgreSQL URL %s: %v", where, err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	var ok bool
+	if err := db.QueryRowContext(ctx, `SELECT to_regclass('goose_db_version') IS NOT NULL`).Scan(&ok); err != nil {
+		return false, unavailable(fmt.Errorf("database %s: %w", where, err))
+	}
+	return ok, nil
+}

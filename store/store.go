@@ -98,6 +98,15 @@ type Options struct {
 	// MaxConns is the PostgreSQL pool's size (DefaultMaxConns when 0);
 	// SQLite ignores it.
 	MaxConns int
+	// Exclusive (SQLite only; PostgreSQL ignores it) opens the database
+	// with SQLite's exclusive locking mode on one connection that reads and
+	// writes, and holds the file's lock until Close: Open fails with
+	// KindConflict (ErrDatabaseInUse) when another process or store has the
+	// database open, and while the store is open no other can open it (a
+	// hordebot starting meanwhile fails after its busy timeout). For a
+	// one-off admin job that must be alone on the data, such as
+	// migrate-data's source; there is no checkpointer and no data quota.
+	Exclusive bool
 }
 
 // DBFile is the database file name inside the data directory.
@@ -129,6 +138,9 @@ func openSQLite(ctx context.Context, dir string, opt Options) (*Store, error) {
 	blobs := filepath.Join(dir, "blobs")
 	if err := prepareDataDir(dir, blobs, path); err != nil {
 		return nil, err
+	}
+	if opt.Exclusive {
+		return openSQLiteExclusive(ctx, dir, path, blobs, opt)
 	}
 	pragmas := connPragmas()
 	w, err := openWriter(path, pragmas)

@@ -24,6 +24,14 @@ func cmdKudos(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	defer st.Close()
+	return verifyKudos(ctx, st, stdout)
+}
+
+// verifyKudos runs the checks of `kudos verify` on st: every balance equals
+// the sum of its ledger entries, every released escrow its holds, every
+// ledger rollup its entries. It prints each difference and an ok line per
+// check to stdout, and returns an error saying how many differ.
+func verifyKudos(ctx context.Context, st *store.Store, stdout io.Writer) error {
 	bad, err := st.Verify(ctx)
 	if err != nil {
 		return fmt.Errorf("verify ledger: %w", err)

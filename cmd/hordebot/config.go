@@ -352,7 +352,12 @@ func (c Config) openStore(ctx context.Context, clock horde.Clock, log *slog.Logg
 	}
 	opt := c.StoreOptions()
 	opt.Clock, opt.Logger, opt.Blobs = clock, log, blobs
-	where := c.DatabaseURL()
+	return openDatabase(ctx, c.DatabaseURL(), opt)
+}
+
+// openDatabase opens the store at where with opt, its error naming the
+// database (its password hidden).
+func openDatabase(ctx context.Context, where string, opt store.Options) (*store.Store, error) {
 	st, err := store.Open(ctx, where, opt)
 	var dataDir *store.DataDirError
 	if errors.As(err, &dataDir) {

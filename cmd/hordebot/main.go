@@ -9,6 +9,7 @@
 //	hordebot user list [--sort kudos|age]                   list the users
 //	hordebot kudos verify [--data DIR]                      check balance == sum(ledger) for every user
 //	hordebot migrate [--data DIR]                           apply the database migrations and exit
+//	hordebot migrate-data --from sqlite:DIR --to postgres://...   copy every row and image into an empty database
 //	hordebot config                                         print the default configuration
 //	hordebot version
 package main
@@ -53,6 +54,7 @@ commands:
   user list      list the users
   kudos verify   check that every balance equals the sum of its ledger rows
   migrate        apply the database migrations
+  migrate-data   copy a horde into an empty database: --from sqlite:DIR --to postgres://...
   config         print the default configuration
   version        print the version
 `
@@ -77,6 +79,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdKudos(ctx, rest, stdout, stderr, getenv)
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr, getenv)
+	case "migrate-data":
+		return cmdMigrateData(ctx, rest, stdout, stderr, getenv)
 	case "config":
 		_, err := stdout.Write(defaultConfig())
 		return err

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/hordebot/hordebot/store"
+)
+
+// migrateDataUsage is the one line of `hordebot migrate-data`'s usage.
+const migrateDataUsage = "usage: hordebot migrate-data --from sqlite:DIR --to postgres://... [--config FILE]"
+
+// cmdMigrateData moves a horde's data to another database (README, "Moving
+// from SQLite to PostgreSQL"): `--from` must hold a hordebot database
+// (SQLite: opened alone, refused while a running process has it open);
+// `--to` is migrated to the same schema and must hold no data (refused
+// otherwise: there is no --force; to start over, drop and recreate it or
+// give a new data directory). Every table is copied in one transaction of
+// the target, the result images through the blob backends (skipped when
+// results.store is s3: both sides use the one bucket), then the rows are
+// counted on both sides and `kudos verify` runs on the target. Any
+// difference is an error (exit status 1).
+func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("migrate-data", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	from := fs.String("from", "", "the database to copy: sqlite:DIR or postgres://... (must hold a hordebot database)")
+	to := fs.String("to", "", "the database to copy into: postgres://... or sqlite:DIR (migrated, and must hold no data)")
+	config := fs.String("config", "", "configuration file (YAML): results.store (s3: the images stay in the bucket), log_level, data_max_mib, database.max_conns")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *to == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%s: --from and --to are both needed", migrateDataUsage)
+	}
+	srcURL, err := store.ParseDatabaseURL(*from)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	dstURL, err := store.ParseDatabaseURL(*to)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	if sameDatabase(srcURL, dstURL) {
+		return fmt.Errorf("--from and --to name the same database (%s): give an empty one as --to", srcURL)
+	}
+	cfg, err := LoadConfig(*config, getenv)
+	if err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg)
+	switch ok, err := store.DatabaseExists(ctx, *from); {
+	case err != nil:
+		return fmt.Errorf("--from %s: %w", srcURL, err)
+	case !ok && srcURL.Engine == store.EngineSQLite:
+		return fmt.Errorf("--from %s holds no hordebot database (%s): check the path; migrate-data copies an existing horde", srcURL, store.DBFile)
+	case !ok:
+		return fmt.Errorf("--from %s holds no hordebot database (no hordebot tables in the schema its search_path names first): check the URL", srcURL)
+	}
+	// One blob backend for both: with a bucket, the images are already
+	// where the target reads them.
+	blobs, err := openBlobs(ctx, cfg.Results, log)
+	if err != nil {
+		return err
+	}
+	srcOpt := store.Options{Logger: log, Blobs: blobs, Exclusive: true, MaxConns: cfg.Database.MaxConns}
+	source, err := openDatabase(ctx, *from, srcOpt)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	defer source.Close()
+	dstOpt := cfg.StoreOptions()
+	dstOpt.Logger, dstOpt.Blobs = log, blobs
+	target, err := openDatabase(ctx, *to, dstOpt)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	defer target.Close()
+
+	fmt.Fprintf(stdout, "copying %s into %s\n", srcURL, dstURL)
+	began := time.Now()
+	rep, err := store.CopyData(ctx, source, target, store.CopyOptions{
+		Progress: func(step string, n int64) { log.Info("copied", "step", step, "rows", n) },
+	})
+	if err != nil {
+		return fmt.Errorf("migrate-data: %w", err)
+	}
+	printCopyReport(stdout, rep, time.Since(began))
+	if err := verifyKudos(ctx, target, stdout); err != nil {
+		return fmt.Errorf("the copy in %s: %w", dstURL, err)
+	}
+	fmt.Fprintf(stdout, "ok: the data is in %s; point database.url (or --database) at it, and keep %s until you no longer need it\n", dstURL, srcURL)
+	return nil
+}
+
+// sameDatabase reports whether a and b name one database: one data
+// directory, or one PostgreSQL URL. (CopyData also compares what the two
+// servers say they are, which catches two spellings of one.)
+func sameDatabase(a, b store.DatabaseURL) bool {
+	if a.Engine != b.Engine {
+		return false
+	}
+	if a.Engine == store.EnginePostgres {
+		return a.DSN == b.DSN
+	}
+	x, xerr := filepath.Abs(a.Dir)
+	y, yerr := filepath.Abs(b.Dir)
+	return xerr == nil && yerr == nil && filepath.Clean(x) == filepath.Clean(y)
+}
+
+// printCopyReport prints the rows of each table, the images and the time
+// the copy took.
+func printCopyReport(w io.Writer, rep store.CopyReport, took time.Duration) {
+	var rows int64
+	for _, t := range rep.Tables {
+		rows += t.Rows
+		if t.Note != "" {
+			fmt.Fprintf(w, "  %-20s %10d  (%s)\n", t.Table, t.Rows, t.Note)
+			continue
+		}
+		fmt.Fprintf(w, "  %-20s %10d\n", t.Table, t.Rows)
+	}
+	fmt.Fprintf(w, "ok: %d rows in %d tables copied, and counted again in the target\n", rows, len(rep.Tables))
+	switch {
+	case rep.BlobsShared:
+		fmt.Fprintln(w, "ok: result images copied: none, both databases use the one bucket (results.store: s3)")
+	default:
+		fmt.Fprintf(w, "ok: result images copied: %d (%.1f MiB)\n", rep.Blobs, float64(rep.BlobBytes)/(1<<20))
+	}
+	if n := len(rep.MissingBlobs); n > 0 {
+		fmt.Fprintf(w, "warning: %d images named by rows were already missing from the source, e.g. %s: their results show no image there either\n", n, rep.MissingBlobs[0])
+	}
+	fmt.Fprintf(w, "copied in %s\n", took.Round(time.Millisecond))
+}
