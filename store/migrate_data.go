@@ -119,6 +119,10 @@ var copyTables = []copyTable{
 	{name: "status_snapshots"},
 	{name: "status_hours"},
 	{name: "worker_uptime"},
+	{name: "parties"},
+	{name: "party_generations"},
+	{name: "party_awards"},
+	{name: "member_settings"},
 	{name: "queue_entries", rule: rebuildQueue, pgOnly: true},
 	{name: "blobs", rule: copyBlobs, pgOnly: true},
 }

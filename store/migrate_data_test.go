@@ -151,6 +151,10 @@ func fillEveryTable(t *testing.T, s *store.Store) copyFixture {
 		{`INSERT INTO status_snapshots (at, image_queue, text_queue, image_workers, text_workers, image_finished, text_finished, median_wait_ms) VALUES (?, 3, 1, 2, 1, 10, 4, 2500)`, []any{n(0)}},
 		{`INSERT INTO status_hours (hour, minutes, image_queue, image_workers, median_wait_ms) VALUES (?, 60, 180, 120, 2500)`, []any{n(0) / int64(time.Hour)}},
 		{`INSERT INTO worker_uptime (worker_id, hour, minutes) VALUES ('w1', ?, 42)`, []any{n(0) / int64(time.Hour)}},
+		{`INSERT INTO parties (id, key, guild_id, channel_id, host_id, theme, award, budget, spent, interval_ns, generations, starts_at, ends_at) VALUES (5, 'p1', 'g1', 'c1', 7, 'lighthouses', 10, 100, 10, ?, 1, ?, ?)`, []any{int64(10 * time.Minute), n(0), n(time.Hour)}},
+		{`INSERT INTO party_generations (party_id, request_id, member_id, image_ref, at) VALUES (5, 'r-done', ?, '', ?)`, []any{fx.bob.ID, n(time.Minute)}},
+		{`INSERT INTO party_awards (party_id, member_id, slot, request_id, amount, at) VALUES (5, ?, 0, 'r-done', 10, ?)`, []any{fx.bob.ID, n(time.Minute)}},
+		{`INSERT INTO member_settings (user_id, doc, updated_at) VALUES (7, '{"steps":40,"sampler":"k_euler"}', ?)`, []any{n(0)}},
 		// Totals that outlive their rows (a purge): copied as they are,
 		// not recomputed by the trigger.
 		{`INSERT INTO generation_totals (kind, model, count, units) VALUES ('text', 'koboldcpp/old', 5, 500)`, nil},
