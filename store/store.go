@@ -29,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/hordebot/hordebot/horde"
@@ -56,6 +57,12 @@ type Store struct {
 	remote   BlobBackend // Options.Blobs; nil: the blobs folder
 	quota    int64
 	pageSize int64 // the database's, when there is a quota
+
+	// pgcfg is the PostgreSQL connection config (nil on SQLite), for the
+	// event listener's own connection; channel is where events are
+	// NOTIFYed (pgnotify.go).
+	pgcfg   *pgx.ConnConfig
+	channel string
 
 	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)
