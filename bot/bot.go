@@ -168,6 +168,8 @@ type Deps struct {
 	Ratings commands.Ratings
 	// Previews shows live previews in /imagine progress messages; nil: none.
 	Previews commands.Previews
+	// Events wakes result watchers when their request finishes; nil: they poll.
+	Events commands.RequestEvents
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -286,7 +288,8 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		ccfg.ResumeFilter = b.ownsGuild
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
-		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews})
+		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews,
+		Events: b.deps.Events})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

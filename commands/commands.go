@@ -129,6 +129,10 @@ type Deps struct {
 	// Previews, if set, gives the live previews the /imagine progress
 	// message shows while its images are made; nil: none are shown.
 	Previews Previews
+	// Events, if set, wakes a result's watcher as soon as its request
+	// finishes, on this process or (PostgreSQL) another; the poll every
+	// PollInterval stays the fallback. nil: the poll alone.
+	Events RequestEvents
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -141,9 +145,10 @@ type Set struct {
 	shares    SharedPostStore
 	mod       Moderation
 	filter    PromptChecker
-	ratings   Ratings   // nil: shared posts carry no rating buttons
-	cooldowns cooldowns // members' last requests, for RoleLimits
-	pv        Previews  // nil: no live previews
+	ratings   Ratings       // nil: shared posts carry no rating buttons
+	cooldowns cooldowns     // members' last requests, for RoleLimits
+	pv        Previews      // nil: no live previews
+	events    RequestEvents // nil: watchers only poll
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -163,7 +168,7 @@ func New(cfg Config, deps Deps) *Set {
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
-		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
+		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews, events: deps.Events,
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)

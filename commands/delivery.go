@@ -111,10 +111,18 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 
 // watch polls a request until it finishes, editing its message with the
 // queue position and ETA (at most once per EditEvery), then delivers the
-// result. An image request's edit attaches its latest live preview when
-// there is a new one (previewFile). When ctx ends first the delivery stays
-// persisted for the next run.
+// result. An event of the request (Deps.Events: it finished, here or on
+// another process) ends the wait for the next poll at once. An image
+// request's edit attaches its latest live preview when there is a new one
+// (previewFile). When ctx ends first the delivery stays persisted for the
+// next run.
 func (s *Set) watch(ctx context.Context, d delivery) {
+	var wake <-chan horde.Event // nil without events: never ready
+	if s.events != nil {
+		c, stop := s.events.Subscribe(d.RequestID)
+		defer stop()
+		wake = c
+	}
 	var lastEdit time.Time
 	lastText, lastPreview := "", ""
 	for {
@@ -157,6 +165,8 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-wake:
+			t.Stop()
 		}
 	}
 }

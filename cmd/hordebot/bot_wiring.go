@@ -41,7 +41,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		o(&cfg)
 	}
 	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter,
-		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews})
+		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews, Events: a.Events})
 	a.hooks.set(b)
 	return b
 }
