@@ -61,6 +61,9 @@ type Config struct {
 	Gateway            *bool       `json:"gateway"`
 	InteractionsListen string      `json:"interactions_listen"`
 	PublicKey          string      `json:"public_key"`
+	// RESTURL, if set, is where the sessions' REST calls go instead of
+	// https://discord.com (resturl.go): a REST proxy, or a fake Discord.
+	RESTURL string `json:"rest_url"`
 	// InteractionAnswerWithin bounds how long the interactions endpoint
 	// waits for a handler's initial response (default 2.5 s, inside
 	// Discord's 3 s); InteractionMaxAge is how far a POST's signed timestamp

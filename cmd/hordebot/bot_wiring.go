@@ -162,6 +162,11 @@ func validateDiscord(c bot.Config, apiListen string) error {
 			}
 		}
 	}
+	if c.RESTURL != "" {
+		if _, err := bot.ParseRESTURL(c.RESTURL); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
 	if !c.GatewayOn() && c.InteractionsListen == "" {
 		return fmt.Errorf("config: discord.gateway is false and discord.interactions_listen is empty: the bot would receive nothing")
 	}
