@@ -43,8 +43,8 @@ func deliveryFor(ix *interact.Interaction, r horde.Request, prompt string) deliv
 	}
 }
 
-// track persists d and starts watching it.
-func (s *Set) track(ctx context.Context, d delivery) error {
+// persist saves d, so that a restart resumes watching it.
+func (s *Set) persist(ctx context.Context, d delivery) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode delivery of %s: %w", d.RequestID, err)
@@ -54,7 +54,6 @@ func (s *Set) track(ctx context.Context, d delivery) error {
 			return fmt.Errorf("persist delivery of %s: %w", d.RequestID, err)
 		}
 	}
-	s.startWatch(d)
 	return nil
 }
 

@@ -28,6 +28,7 @@ import (
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/worker"
+	"github.com/hordebot/hordebot/store"
 	"github.com/hordebot/hordebot/store/storetest"
 )
 
@@ -41,6 +42,9 @@ const (
 	multiImaginesEnv = "HORDEBOT_MULTIPROCESS_IMAGINES"
 	// multiLoadEnv: how long the requests are spread over (default 16s).
 	multiLoadEnv = "HORDEBOT_MULTIPROCESS_LOAD"
+	// multiDirEnv: a directory for the config and the processes' logs, kept
+	// after the test (default: a temporary one).
+	multiDirEnv = "HORDEBOT_MULTIPROCESS_DIR"
 )
 
 // TestMultiProcessSurvivesSIGKILL runs three `hordebot api` processes and
@@ -74,6 +78,9 @@ func TestMultiProcessSurvivesSIGKILL(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := t.TempDir()
+	if d := os.Getenv(multiDirEnv); d != "" {
+		dir = d // the processes' logs stay there
+	}
 
 	// The fake Discord: a guild, a channel, two members.
 	srv := discordtest.New(discordtest.WithLogger(testLogger(t)), discordtest.WithInteractionTimeout(20*time.Second))
@@ -283,6 +290,7 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 	// Every request finishes, those whose 202 was lost in a kill too.
 	var states map[string]requestRow
 	deadline := time.Now().Add(90 * time.Second)
+	lastLog := time.Now()
 	for {
 		states, err = requestRows(ctx, db)
 		if err != nil {
@@ -296,6 +304,10 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 		}
 		if open == 0 {
 			break
+		}
+		if time.Since(lastLog) > 2*time.Second {
+			lastLog = time.Now()
+			t.Logf("%v after the load: %d of %d requests open", time.Since(loadDone).Round(time.Second), open, len(states))
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%d of %d requests still open 90 s after the load ended", open, len(states))
@@ -403,6 +415,25 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 		if done > 1 {
 			t.Errorf("item %s has %d results", k, done)
 		}
+	}
+
+	// Every process listens for the others' events (one connection each,
+	// named for the schema's channel), the restarted ones included.
+	st, err := store.Open(ctx, url, store.Options{Logger: testLogger(t), MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	channel := st.EventsChannel()
+	st.Close()
+	for listening := 0; listening != len(procs); {
+		if err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE application_name = $1`,
+			"hordebot events "+channel).Scan(&listening); err != nil {
+			t.Fatal(err)
+		}
+		if listening != len(procs) && time.Since(finished) > 20*time.Second {
+			t.Fatalf("%d event listeners on channel %s, want one per process (%d)", listening, channel, len(procs))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 
 	// SIGTERM drains every process; the books balance.
