@@ -33,14 +33,20 @@ type Event struct {
 type Events interface {
 	// Publish hands e to the subscribers of its request, to those of every
 	// request, and (EventResync) to all of them. It never blocks: a
-	// subscriber that has not taken its last event yet gets no second one
-	// (it will read the request anyway).
+	// subscriber of one request that has not taken its last event yet gets
+	// no second one (it will read the request anyway); one of every request
+	// holds up to AllEventsBuffer events not taken, and misses what comes
+	// past that.
 	Publish(e Event)
 	// Subscribe returns a channel that receives the events of request id
 	// ("": of every request), and a function that ends the subscription
 	// (call it once; the channel is not closed).
 	Subscribe(id string) (<-chan Event, func())
 }
+
+// AllEventsBuffer is how many events not taken yet a subscriber of every
+// request holds.
+const AllEventsBuffer = 64
 
 // EventHub is the in-memory Events of one process.
 type EventHub struct {
@@ -83,7 +89,11 @@ func notifyAll(set map[chan Event]struct{}, e Event) {
 
 // Subscribe implements Events.
 func (h *EventHub) Subscribe(id string) (<-chan Event, func()) {
-	c := make(chan Event, 1)
+	room := 1
+	if id == "" {
+		room = AllEventsBuffer
+	}
+	c := make(chan Event, room)
 	h.mu.Lock()
 	set := h.subs[id]
 	if set == nil {
