@@ -344,10 +344,17 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 	}
 
 	// Every /imagine whose progress the member saw gets its images.
-	shown := 0
+	shown, deferredOnly, unanswered := 0, 0, 0
 	for _, tok := range imagineTk {
 		if !sawProgress(srv, tok) {
-			continue // its process died before it answered: the member saw it fail
+			// Its process died before it showed the request queued: the
+			// member saw "thinking…" and then nothing, or no answer at all.
+			if _, ok := srv.Callback(tok); ok {
+				deferredOnly++
+			} else {
+				unanswered++
+			}
+			continue
 		}
 		shown++
 		wctx, wcancel := context.WithTimeout(ctx, 60*time.Second)
@@ -459,10 +466,10 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 		p.scanLog(t)
 	}
 	t.Logf("%d processes, %d kills; %d of %d requests accepted (%d in the database; refused: %v), faulted: %v; "+
-		"%d /imagine sent (%d with no gateway session), %d shown queued, all delivered; %d jobs, %d items re-queued, "+
+		"%d /imagine sent (%d with no gateway session), %d shown queued, all delivered (%d deferred only, %d unanswered: their process died); %d jobs, %d items re-queued, "+
 		"%d jobs no worker got (lost pop answers, aborted at their deadline: %d moved); load %v, drained %v after, total %v",
 		len(procs), len(kills), len(accepted), nRequests, len(states), refused, faulted,
-		len(imagineTk), noSession, shown, len(jobs), requeued, unseen, orphans.Load(),
+		len(imagineTk), noSession, shown, deferredOnly, unanswered, len(jobs), requeued, unseen, orphans.Load(),
 		loadDone.Sub(began).Round(time.Millisecond), finished.Sub(loadDone).Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 }
 
