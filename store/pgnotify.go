@@ -96,11 +96,14 @@ func (s *Store) ListenEvents(ctx context.Context, events horde.Events) error {
 		if err == nil {
 			s.log.Debug("listening for events", "channel", s.channel)
 			events.Publish(horde.Event{Kind: horde.EventResync})
-			backoff = listenBackoffMin
+			since := time.Now()
 			err = s.relay(ctx, conn, events)
 			closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			_ = conn.Close(closeCtx)
 			cancel()
+			if time.Since(since) > listenBackoffMax {
+				backoff = listenBackoffMin // it held a while: not a connection that keeps failing
+			}
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()
