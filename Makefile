@@ -27,7 +27,9 @@ test-postgres: ## run the store-using tests on PostgreSQL (needs HORDEBOT_TEST_P
 		echo "== test-postgres skipped: HORDEBOT_TEST_POSTGRES_URL is not set (start a throwaway server with: eval \"\$$(scripts/pg-test-cluster.sh start)\")"; \
 	else \
 		echo "== the store-using tests on PostgreSQL ($(PG_PACKAGES))"; \
-		HORDEBOT_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES); \
+		HORDEBOT_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES) && \
+		echo "== the multi-process test: three api and one run process on one schema, each killed with SIGKILL" && \
+		$(GO) test -race -count=1 -run 'TestMultiProcess' ./cmd/hordebot/; \
 	fi
 
 check: ## gofmt, go vet

@@ -61,6 +61,9 @@ type Config struct {
 	Gateway            *bool       `json:"gateway"`
 	InteractionsListen string      `json:"interactions_listen"`
 	PublicKey          string      `json:"public_key"`
+	// RESTURL, if set, is where the sessions' REST calls go instead of
+	// https://discord.com (resturl.go): a REST proxy, or a fake Discord.
+	RESTURL string `json:"rest_url"`
 	// InteractionAnswerWithin bounds how long the interactions endpoint
 	// waits for a handler's initial response (default 2.5 s, inside
 	// Discord's 3 s); InteractionMaxAge is how far a POST's signed timestamp
@@ -178,6 +181,8 @@ type Deps struct {
 	// Styles are the horde's styles (/style, /imagine style); nil: none.
 	// *api.StyleRules over the store satisfies it.
 	Styles commands.Styles
+	// Events wakes result watchers when their request finishes; nil: they poll.
+	Events commands.RequestEvents
 }
 
 // Bot is the Discord bot. Create it with New, then Start it with a session.
@@ -298,7 +303,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 	}
 	b.set = commands.New(ccfg, commands.Deps{Horde: b.deps.Horde, Kudos: kd, Deliveries: ds, SharedPosts: sp,
 		Moderation: b.deps.Moderation, Filter: b.deps.Filter, Ratings: b.deps.Ratings, Previews: b.deps.Previews,
-		Styles: b.deps.Styles, Settings: ms})
+		Styles: b.deps.Styles, Settings: ms, Events: b.deps.Events})
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.session, b.cancel, b.started = ss.REST, cancel, true
 	intents := Intents

@@ -141,6 +141,10 @@ type Deps struct {
 	Styles Styles
 	// Settings, if set, keeps the members' /settings; nil: no /settings.
 	Settings MemberSettingsStore
+	// Events, if set, wakes a result's watcher as soon as its request
+	// finishes, on this process or (PostgreSQL) another; the poll every
+	// PollInterval stays the fallback. nil: the poll alone.
+	Events RequestEvents
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -159,6 +163,7 @@ type Set struct {
 	parties   Parties             // nil: no /party, no party awards
 	styles    Styles              // nil: no styles
 	settings  MemberSettingsStore // nil: no /settings
+	events    RequestEvents       // nil: watchers only poll
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -178,7 +183,7 @@ func New(cfg Config, deps Deps) *Set {
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
-		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
+		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews, events: deps.Events,
 		styles: deps.Styles, settings: deps.Settings,
 	}
 	if s.mod == nil {

@@ -46,8 +46,8 @@ func deliveryFor(ix *interact.Interaction, r horde.Request, prompt string) deliv
 	}
 }
 
-// track persists d and starts watching it.
-func (s *Set) track(ctx context.Context, d delivery) error {
+// persist saves d, so that a restart resumes watching it.
+func (s *Set) persist(ctx context.Context, d delivery) error {
 	b, err := json.Marshal(d)
 	if err != nil {
 		return fmt.Errorf("encode delivery of %s: %w", d.RequestID, err)
@@ -57,7 +57,6 @@ func (s *Set) track(ctx context.Context, d delivery) error {
 			return fmt.Errorf("persist delivery of %s: %w", d.RequestID, err)
 		}
 	}
-	s.startWatch(d)
 	return nil
 }
 
@@ -114,10 +113,18 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 
 // watch polls a request until it finishes, editing its message with the
 // queue position and ETA (at most once per EditEvery), then delivers the
-// result. An image request's edit attaches its latest live preview when
-// there is a new one (previewFile). When ctx ends first the delivery stays
-// persisted for the next run.
+// result. An event of the request (Deps.Events: it finished, here or on
+// another process) ends the wait for the next poll at once. An image
+// request's edit attaches its latest live preview when there is a new one
+// (previewFile). When ctx ends first the delivery stays persisted for the
+// next run.
 func (s *Set) watch(ctx context.Context, d delivery) {
+	var wake <-chan horde.Event // nil without events: never ready
+	if s.events != nil {
+		c, stop := s.events.Subscribe(d.RequestID)
+		defer stop()
+		wake = c
+	}
 	var lastEdit time.Time
 	lastText, lastPreview := "", ""
 	for {
@@ -160,6 +167,8 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			t.Stop()
 			return
 		case <-t.C:
+		case <-wake:
+			t.Stop()
 		}
 	}
 }

@@ -57,6 +57,19 @@ type Previews interface {
 
 var _ Previews = (*horde.Previews)(nil)
 
+// RequestEvents wakes whoever waits for a request (horde.Events: the
+// scheduler's, fed on PostgreSQL by every process's NOTIFYs).
+// *horde.EventHub satisfies it.
+type RequestEvents interface {
+	// Subscribe returns a channel that receives the events of request id
+	// (and horde.EventResync, when events may have been missed) and a
+	// function that ends the subscription. Events are hints: the request
+	// is read again after each.
+	Subscribe(id string) (<-chan horde.Event, func())
+}
+
+var _ RequestEvents = (*horde.EventHub)(nil)
+
 // DeliveryStore persists the results still to be delivered to Discord so
 // that a restart resumes watching them. *store.Store satisfies it. Payloads
 // are opaque to the store (JSON written by this package).

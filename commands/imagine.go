@@ -132,12 +132,18 @@ func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr h
 		return fmt.Errorf("submit %s request: %w", nr.Kind, err)
 	}
 	d := deliveryFor(ix, req, shown)
+	// Saved before the member is shown the request queued: a process that
+	// dies after that message leaves the delivery to the next one.
+	if err := s.persist(ctx, d); err != nil {
+		return err
+	}
 	if p, err := s.horde.Check(ctx, req.ID); err == nil {
 		if err := ix.Reply(ctx, interact.Reply{Content: s.progressText(d, p)}); err != nil {
 			s.log.Warn("first progress edit failed", "request", req.ID, "err", err)
 		}
 	}
-	return s.track(ctx, d)
+	s.startWatch(d)
+	return nil
 }
 
 // requireNSFWChannel refuses unless the interaction's channel is age-restricted.

@@ -8,7 +8,9 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 func TestImagineDeliversGridWithButtons(t *testing.T) {
@@ -277,5 +279,23 @@ func TestImagineModelAutocomplete(t *testing.T) {
 	must(t, err)
 	if len(cb.Choices) != 1 || cb.Choices[0].Value != "stable_diffusion" {
 		t.Fatalf("choices %+v, want stable_diffusion", cb.Choices)
+	}
+}
+
+// TestImagineResultComesWithTheEventNotThePoll: the watcher of a result
+// wakes when its request finishes (the horde's event), so the result is
+// delivered long before the next poll (an hour away here).
+func TestImagineResultComesWithTheEventNotThePoll(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *bot.Config, _ *kudos.Config) { c.PollInterval = time.Hour })
+	w := h.WorkerCred("gpu")
+	h.PopImages(w, "gpu-1")
+	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a red fox"), opt("count", 2))
+	h.Original(tok, "queue position", queuedMsg)
+	if n := h.ServeImages(w, "gpu-1"); n != 2 {
+		t.Fatalf("served %d jobs, want 2", n)
+	}
+	if m := h.Original(tok, "result", hasFiles); len(m.Files) != 3 {
+		t.Fatalf("got %d files, want the grid and 2 images", len(m.Files))
 	}
 }

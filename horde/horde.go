@@ -111,6 +111,12 @@ type Config struct {
 	// (PostgreSQL: store.Store.SharedQueue); nil keeps it in this process's
 	// memory (SQLite, one process). See SharedQueue.
 	Queue SharedQueue
+	// Events, if set, hears when requests finish (events.go): on the
+	// in-memory queue the Horde publishes what it did, once it is stored;
+	// on a shared queue the store announces every change in its own
+	// transaction, to every process (LISTEN/NOTIFY), and the Horde
+	// publishes nothing itself.
+	Events Events
 }
 
 func (c Config) withDefaults() Config {

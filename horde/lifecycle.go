@@ -318,6 +318,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	st.kudosCharged.Add(pay.Charged)
 	if requestDone {
 		st.requestEnded(RequestDone)
+		h.publish(EventFinished, r.req.ID)
 	}
 
 	if s.State == ResultOK {
@@ -539,6 +540,7 @@ func (h *Horde) endRequest(ctx context.Context, r *openRequest, state RequestSta
 	delete(h.reqs, r.req.ID)
 	delete(h.pendingEnds, r)
 	h.stats.of(r.req.Kind).requestEnded(state)
+	h.publish(EventFinished, r.req.ID)
 	h.log.Info("request ended", "request", r.req.ID, "state", state, "reason", reason)
 	return nil
 }

@@ -198,12 +198,19 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
 		}
 		// A request with a processing job is processing already.
+		ended := false
 		if f.RequestState != "" && f.RequestState != horde.RequestProcessing {
 			if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
 				return unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
 			}
-		} else if err := s.doneIfLast(ctx, tx, requestID, j.FinishedAt); err != nil {
+			ended = f.RequestState.Finished()
+		} else if ended, err = s.doneIfLast(ctx, tx, requestID, j.FinishedAt); err != nil {
 			return err
+		}
+		if ended {
+			if err := s.announce(ctx, tx, horde.EventFinished, requestID); err != nil {
+				return err
+			}
 		}
 		if len(f.Entries) > 0 {
 			if _, err := s.applyEntries(ctx, tx, f.Entries); err != nil {

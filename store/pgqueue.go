@@ -344,16 +344,22 @@ func (s *Store) lockJobRequest(ctx context.Context, tx *sql.Tx, jobID string) er
 }
 
 // doneIfLast ends a request as done when every item of it is, on
-// PostgreSQL, where another process may have finished the other items; on
-// SQLite the one scheduler knows and says so in JobFinish.RequestState.
-func (s *Store) doneIfLast(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
+// PostgreSQL, where another process may have finished the other items, and
+// reports whether it did; on SQLite the one scheduler knows and says so in
+// JobFinish.RequestState.
+func (s *Store) doneIfLast(ctx context.Context, tx *sql.Tx, id string, at time.Time) (bool, error) {
 	if s.eng != postgresEngine {
-		return nil
+		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, qDoneIfLast, nanos(at), id, id); err != nil {
-		return unavailable(fmt.Errorf("end request %s: %w", id, err))
+	res, err := tx.ExecContext(ctx, qDoneIfLast, nanos(at), id, id)
+	if err != nil {
+		return false, unavailable(fmt.Errorf("end request %s: %w", id, err))
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("end request %s: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // Overdue implements horde.SharedQueue.

@@ -54,8 +54,14 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 		db.Close()
 		return nil, unavailable(fmt.Errorf("database %s: %w", where, err))
 	}
+	var database, schema string
+	if err := db.QueryRowContext(ctx, "SELECT current_database(), current_schema()").Scan(&database, &schema); err != nil {
+		db.Close()
+		return nil, unavailable(fmt.Errorf("database %s: %w", where, err))
+	}
 	s := &Store{
-		eng: postgresEngine, w: db, r: db, pgcfg: cfg, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
+		eng: postgresEngine, w: db, r: db, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
+		pgcfg: cfg, channel: eventsChannel(database, schema),
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
 	}
 	close(s.ckDone) // no checkpointer

@@ -243,6 +243,9 @@ WHERE request_id = ? AND state = 'processing'`, string(horde.JobCancelled), nano
 	if err := s.dequeue(ctx, tx, id); err != nil {
 		return nil, err
 	}
+	if err := s.announce(ctx, tx, horde.EventFinished, id); err != nil {
+		return nil, err
+	}
 	// Uploads of its cancelled jobs will never be results.
 	return s.deleteUploads(ctx, tx, qDeleteRequestUploads, id)
 }

@@ -42,11 +42,10 @@ var migrationFS embed.FS
 // Open; Close it when done.
 type Store struct {
 	eng   engine
-	w     *sql.DB         // SQLite: the one writer connection; PostgreSQL: the pool
-	r     *sql.DB         // SQLite: readers; PostgreSQL: the same pool as w
-	dir   string          // the SQLite data directory; "" on PostgreSQL
-	pgcfg *pgx.ConnConfig // PostgreSQL: the connection settings, for the lease session (leases.go)
-	blobs string          // the SQLite blobs folder; "" on PostgreSQL
+	w     *sql.DB // SQLite: the one writer connection; PostgreSQL: the pool
+	r     *sql.DB // SQLite: readers; PostgreSQL: the same pool as w
+	dir   string  // the SQLite data directory; "" on PostgreSQL
+	blobs string  // the SQLite blobs folder; "" on PostgreSQL
 	clock horde.Clock
 	log   *slog.Logger
 
@@ -58,6 +57,12 @@ type Store struct {
 	remote   BlobBackend // Options.Blobs; nil: the blobs folder
 	quota    int64
 	pageSize int64 // the database's, when there is a quota
+
+	// pgcfg is the PostgreSQL connection config (nil on SQLite), for the
+	// sessions of their own of the lease holder (leases.go) and the event
+	// listener; channel is where events are NOTIFYed (pgnotify.go).
+	pgcfg   *pgx.ConnConfig
+	channel string
 
 	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)

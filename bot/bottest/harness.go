@@ -67,9 +67,12 @@ type Harness struct {
 	Kudos *kudos.Engine
 	// Previews are the workers' live previews, which the bot shows.
 	Previews *horde.Previews
-	Bot      *bot.Bot
-	Sess     *discordgo.Session
-	Cfg      bot.Config
+	// Hub carries the horde's events (a request finished) to the bot's
+	// result watchers, as in production.
+	Hub  *horde.EventHub
+	Bot  *bot.Bot
+	Sess *discordgo.Session
+	Cfg  bot.Config
 	// Events receives the kind of every gateway event the bot finished handling.
 	Events chan string
 
@@ -183,7 +186,9 @@ func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 	Must(h.T, err)
 	st := h.Store
 	h.T.Cleanup(func() { _ = st.Close() })
-	h.Horde, err = horde.New(h.Ctx, h.Store, horde.Config{Clock: h.Clock, Logger: QuietLogger(), Payments: kudos.PaymentRules{MemberFloor: -100, AnonymousFloor: -1000000}})
+	h.Hub = horde.NewEventHub()
+	h.Horde, err = horde.New(h.Ctx, h.Store, horde.Config{Clock: h.Clock, Logger: QuietLogger(), Events: h.Hub,
+		Payments: kudos.PaymentRules{MemberFloor: -100, AnonymousFloor: -1000000}})
 	Must(h.T, err)
 	h.Kudos, err = kudos.New(h.Store, kcfg, h.Clock, kudos.WithLogger(QuietLogger()))
 	Must(h.T, err)
@@ -194,7 +199,7 @@ func (h *Harness) OpenServices(kcfg kudos.Config, maxDBBytes int64) {
 func (h *Harness) Start() {
 	h.T.Helper()
 	h.Bot = bot.New(h.Cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Roles: h.Store, Previews: h.Previews, Styles: api.NewStyleRules(h.Store),
-		Ratings: horde.NewRatings(h.Horde, h.Store, horde.RatingConfig{})})
+		Ratings: horde.NewRatings(h.Horde, h.Store, horde.RatingConfig{}), Events: h.Hub})
 	s, err := h.Srv.NewSession(h.Srv.Token())
 	Must(h.T, err)
 	s.LogLevel = discordgo.LogError

@@ -63,7 +63,7 @@ func (h *Harness) StartProcess(spec ProcessSpec) *Process {
 		}
 	}
 	cfg.InteractionAnswerWithin = 15 * time.Second
-	p.Bot = bot.New(cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store})
+	p.Bot = bot.New(cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Events: h.Hub})
 	newSession := func() (*discordgo.Session, error) {
 		s, err := h.Srv.NewSession(h.Srv.Token())
 		if err == nil {

@@ -44,6 +44,10 @@ type App struct {
 	// the API takes and serves, the bot's progress edits and the request
 	// page show.
 	Previews *horde.Previews
+	// Events carries the horde's events (a request finished) to the bot's
+	// result watchers; on PostgreSQL Serve relays every process's
+	// (events.go).
+	Events *horde.EventHub
 
 	// hooks lets the bot, built after the engine, receive the engine's
 	// callbacks (leaderboard posts, role lookups for recurring kudos).
@@ -119,6 +123,8 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		},
 	}
 	hcfg.Queue = st.SharedQueue() // nil on SQLite: the queue is this process's memory
+	events := horde.NewEventHub()
+	hcfg.Events = events
 	hordeResults(cfg.Results, st, &hcfg)
 	h, err := horde.New(ctx, st, hcfg)
 	if err != nil {
@@ -141,7 +147,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, clock horde.Cloc
 		st.Close()
 		return nil, fmt.Errorf("start kudos engine: %w", err)
 	}
-	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks,
+	a := &App{Config: cfg, Log: log, Clock: clock, Store: st, Horde: h, Filter: pf, Kudos: k, hooks: hooks, webhooks: webhooks, Events: events,
 		Ratings:  horde.NewRatings(h, st, horde.RatingConfig{DailyCap: cfg.API.RatingDailyCap}),
 		Previews: horde.NewPreviews(h, st, horde.PreviewConfig{Check: imagecheck.Preview})}
 	timeouts, err := horde.NewIPTimeouts(ctx, st, clock)
@@ -324,6 +330,11 @@ func (a *App) Serve(ctx context.Context) error {
 			return nil
 		})
 	}
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		a.relayEvents(sweepCtx)
+	}()
 	errc := make(chan error, 2)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	a.Log.Info("api listening", "addr", a.Addr(), "public_url", a.Config.API.PublicURL)

@@ -42,7 +42,7 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 		o(&cfg)
 	}
 	b := bot.New(cfg, bot.Deps{Horde: a.Horde, Kudos: a.Kudos, Store: a.Store, Filter: a.Filter,
-		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews, Styles: api.NewStyleRules(a.Store)})
+		Roles: a.Store, Ratings: a.Ratings, Previews: a.Previews, Styles: api.NewStyleRules(a.Store), Events: a.Events})
 	a.hooks.set(b)
 	return b
 }
@@ -161,6 +161,11 @@ func validateDiscord(c bot.Config, apiListen string) error {
 			if id < 0 || id >= c.Shards.Count {
 				return fmt.Errorf("config: discord.shards.ids: %d is not a shard of %d (ids run 0..%d)", id, c.Shards.Count, c.Shards.Count-1)
 			}
+		}
+	}
+	if c.RESTURL != "" {
+		if _, err := bot.ParseRESTURL(c.RESTURL); err != nil {
+			return fmt.Errorf("config: %w", err)
 		}
 	}
 	if !c.GatewayOn() && c.InteractionsListen == "" {

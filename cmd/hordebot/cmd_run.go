@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot"
 )
 
 // cmdRun runs the real bot: Discord (DISCORD_TOKEN from the environment),
@@ -37,7 +41,11 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	if err := app.Listen(); err != nil {
 		return err
 	}
-	d, err := app.StartDiscord(ctx, func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) })
+	newSession, err := discordSessions(cfg, token, log)
+	if err != nil {
+		return err
+	}
+	d, err := app.StartDiscord(ctx, newSession)
 	if err != nil {
 		return err
 	}
@@ -47,4 +55,29 @@ func cmdRun(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	defer cancel()
 	// No new commands; in-flight handlers finish, deliveries stay saved.
 	return errors.Join(serveErr, d.Stop(stopCtx))
+}
+
+// discordSessions makes the sessions of the bot's token: Discord's, or
+// those of discord.rest_url (a REST proxy, or a fake Discord), whose
+// GET /gateway/bot names the gateway they connect to.
+func discordSessions(cfg Config, token string, log *slog.Logger) (func() (*discordgo.Session, error), error) {
+	if cfg.Discord.RESTURL == "" {
+		return func() (*discordgo.Session, error) { return discordgo.New("Bot " + token) }, nil
+	}
+	u, err := bot.ParseRESTURL(cfg.Discord.RESTURL)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if bot.RESTURLInClear(u) {
+		log.Warn("discord.rest_url is plain http to another machine: the bot token travels unencrypted", "rest_url", u.String())
+	}
+	log.Info("discord REST calls go to discord.rest_url", "rest_url", u.String())
+	client := bot.RESTClient(u)
+	return func() (*discordgo.Session, error) {
+		s, err := discordgo.New("Bot " + token)
+		if err == nil {
+			s.Client = client
+		}
+		return s, err
+	}, nil
 }

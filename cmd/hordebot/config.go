@@ -228,6 +228,7 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 		// The public key is no secret, but deployments keep it beside the token.
 		"HORDEBOT_DISCORD_PUBLIC_KEY":          &cfg.Discord.PublicKey,
 		"HORDEBOT_DISCORD_INTERACTIONS_LISTEN": &cfg.Discord.InteractionsListen,
+		"HORDEBOT_DISCORD_REST_URL":            &cfg.Discord.RESTURL,
 	} {
 		if v := getenv(env); v != "" {
 			*dst = v

@@ -34,6 +34,9 @@ func TestDiscordScaleConfig(t *testing.T) {
 		{"a negative count", "discord:\n  shards: {count: -1}\n", nil, "must not be negative"},
 		{"the endpoint on the API's port", "api:\n  listen: 127.0.0.1:7001\ndiscord:\n  interactions_listen: 127.0.0.1:7001\n  public_key: " + testPublicKey + "\n", nil, "is api.listen"},
 		{"a typo is an error", "discord:\n  shard: {count: 2}\n", nil, "unknown field"},
+		{"a REST proxy", "discord:\n  rest_url: http://127.0.0.1:8080\n", nil, ""},
+		{"a REST proxy from the environment, not a URL", "", map[string]string{"HORDEBOT_DISCORD_REST_URL": "discord-proxy:8080"}, "discord.rest_url"},
+		{"a REST proxy with a path", "discord:\n  rest_url: https://proxy.example/api/v9\n", nil, "no path"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -19,6 +20,10 @@ type errorBody struct {
 	RC      string            `json:"rc"`
 	Errors  map[string]string `json:"errors,omitempty"`
 }
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before its answer (nginx's 499): not a failure of the server.
+const StatusClientClosed = 499
 
 // statusRC is an HTTP status and an AI Horde "rc".
 type statusRC struct {
@@ -146,6 +151,13 @@ const unavailableRetryAfter = 60 * time.Second
 // with their full text, which never reaches the client. A 503 (the store
 // cannot write: disk full, quota reached, read-only) says when to retry.
 func (s *server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client hung up (a worker stopping mid-pop): nothing failed
+		// here, and nobody reads an answer.
+		s.log.DebugContext(r.Context(), "client closed the request", "method", r.Method, "path", r.URL.Path, "err", err)
+		w.WriteHeader(StatusClientClosed)
+		return
+	}
 	status, body := statusOf(err)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(unavailableRetryAfter)))

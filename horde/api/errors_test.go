@@ -1,9 +1,14 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -11,6 +16,7 @@ import (
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/errs"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // failingTransfers is a Transferer that fails every transfer with err: a
@@ -89,5 +95,38 @@ func TestErrorKindTable(t *testing.T) {
 		if !seen[k] {
 			t.Errorf("kind %s has no row in the table test", k)
 		}
+	}
+}
+
+// TestClientGoneIsNotAnError: a request whose client hung up before its
+// answer (a worker stopping in the middle of a pop) is logged as such, not
+// as a failure of the server (it was a 500 and an error line).
+func TestClientGoneIsNotAnError(t *testing.T) {
+	var logs strings.Builder
+	clk := newFakeClock()
+	st := storetest.MustOpen(t, t.TempDir(), clk)
+	h, err := horde.New(context.Background(), st, horde.Config{Clock: clk, Logger: quietLogger(), Queue: st.SharedQueue()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := h.CreateUser(context.Background(), "ann")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handler := api.New(h, api.Options{Clock: clk, KeyLimit: unlimited, IPLimit: unlimited,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	body, _ := json.Marshal(imageRequest(nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client is gone before the request is stored
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/api/v2/generate/async", bytes.NewReader(body))
+	req.Header.Set("apikey", key)
+	req.Header.Set("Client-Agent", "hordebot-test:1:test")
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	if rec.Code != api.StatusClientClosed {
+		t.Fatalf("status %d, want %d (client closed the request)", rec.Code, api.StatusClientClosed)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("a request its client abandoned was logged as an error:\n%s", logs.String())
 	}
 }
