@@ -1,0 +1,106 @@
+package locale
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+)
+
+// Printer words messages in one language. It is safe for concurrent use.
+type Printer struct {
+	lang Language
+	cat  *Catalog
+	loc  *i18n.Localizer
+}
+
+// Language is the language the printer speaks.
+func (p *Printer) Language() Language { return p.lang }
+
+// T returns the message of key with data's values in its placeholders
+// (data["Count"] chooses the plural form). A key the printer's language
+// lacks is worded in English; a key no catalog has is returned as it is,
+// so that a missing message shows rather than vanishes.
+func (p *Printer) T(key string, data Args) string {
+	if s, ok := p.render(key, data); ok {
+		return s
+	}
+	return key
+}
+
+// Lookup is T for wordings that may not exist (a domain error's code):
+// ok is false when no catalog has key, or when its message shows a
+// placeholder data has no value for, so that the caller can fall back to
+// a wording of its own.
+func (p *Printer) Lookup(key string, data Args) (string, bool) {
+	code := p.lang.Code
+	forms, ok := p.cat.Message(code, key)
+	if !ok {
+		code = English
+		if forms, ok = p.cat.Message(code, key); !ok {
+			return "", false
+		}
+	}
+	for _, name := range messagePlaceholders(forms) {
+		if _, ok := data[name]; !ok {
+			return "", false
+		}
+	}
+	return p.render(key, data)
+}
+
+// Has reports whether key has a wording in the printer's language or in English.
+func (p *Printer) Has(key string) bool {
+	_, ok := p.cat.messages[p.lang.Code][key]
+	if !ok {
+		_, ok = p.cat.messages[English][key]
+	}
+	return ok
+}
+
+func (p *Printer) render(key string, data Args) (string, bool) {
+	if !p.Has(key) {
+		return "", false
+	}
+	lc := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
+	if n, ok := data[CountArg]; ok {
+		lc.PluralCount = pluralCount(n)
+	}
+	// go-i18n words a key missing in the language in English and says so
+	// with an error; a template that does not execute gives what it could.
+	// Either way the text it returns is the best there is.
+	s, err := p.loc.Localize(lc)
+	if err != nil && s == "" {
+		return "", false
+	}
+	return s, true
+}
+
+// pluralCount is n as go-i18n counts it (integers and decimal strings).
+func pluralCount(n any) any {
+	switch v := n.(type) {
+	case int, int8, int16, int32, int64, string:
+		return v
+	case uint:
+		return strconv.FormatUint(uint64(v), 10)
+	case uint32:
+		return int64(v)
+	case uint64:
+		return strconv.FormatUint(v, 10)
+	case float64, float32:
+		return fmt.Sprint(v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Decimal formats f with prec decimals in the printer's language: "7.5"
+// in English, "7,5" in German and Spanish.
+func (p *Printer) Decimal(f float64, prec int) string {
+	s := strconv.FormatFloat(f, 'f', prec, 64)
+	if p.lang.Code != English {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
