@@ -2,8 +2,10 @@ package locale
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 )
@@ -103,4 +105,20 @@ func (p *Printer) Decimal(f float64, prec int) string {
 		s = strings.Replace(s, ".", ",", 1)
 	}
 	return s
+}
+
+// Duration words d in the printer's language in its largest whole unit:
+// "7 days", "3 hours", "5 minutes", else seconds (rounded up): "42 seconds".
+func (p *Printer) Duration(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d >= day && d%day == 0:
+		return p.T("duration.days", Args{CountArg: int64(d / day)})
+	case d >= time.Hour && d%time.Hour == 0:
+		return p.T("duration.hours", Args{CountArg: int64(d / time.Hour)})
+	case d >= time.Minute && d%time.Minute == 0:
+		return p.T("duration.minutes", Args{CountArg: int64(d / time.Minute)})
+	default:
+		return p.T("duration.seconds", Args{CountArg: int64(math.Ceil(max(d, 0).Seconds()))})
+	}
 }
