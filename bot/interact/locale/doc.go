@@ -36,9 +36,12 @@
 //
 // A domain error (horde/errs) is worded by its code: error.<Code>, or
 // error.<Code>.<Case> when the error names the situation, with the error's
-// Params (and Field) as placeholders. An error whose code has no key, or
-// whose key wants a value the error does not carry, is shown with the
-// English message the domain wrote (Printer.Error).
+// Params (and Field) as placeholders, a time.Duration among them worded
+// by Printer.Duration. An error whose code has no key, or whose key wants
+// a value the error does not carry (Printer.Lookup says so), is shown with
+// the English message the domain wrote, after its kind's reply
+// (error.kind.<kind>) in the member's language. The bot does this, in one
+// place: bot.Reply.
 //
 // # Slash commands
 //

@@ -52,3 +52,12 @@ func LanguageOf(loc discordgo.Locale) (Language, bool) {
 	}
 	return Language{}, false
 }
+
+// Codes lists the languages the bot speaks: "en, de, es".
+func Codes() string {
+	codes := make([]string, len(Languages))
+	for i, l := range Languages {
+		codes[i] = l.Code
+	}
+	return strings.Join(codes, ", ")
+}
