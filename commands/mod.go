@@ -210,7 +210,7 @@ func formatStanding(p *locale.Printer, st horde.ModerationStatus) string {
 		name = "<@" + u.DiscordID + "> (" + u.Username() + ")"
 	}
 	b.WriteString(p.T("mod.standing.title", locale.Args{"Member": name}) + "\n")
-	b.WriteString(p.T("mod.standing.summary", locale.Args{"Flagged": yesNo(p, u.Flagged), "Trusted": yesNo(p, u.Trusted),
+	b.WriteString(p.T("mod.standing.summary", locale.Args{"Flagged": yesNoIn(p, u.Flagged), "Trusted": yesNoIn(p, u.Trusted),
 		"Kudos": st.Kudos, "Escrowed": st.Escrowed}) + "\n")
 	var strikes []string
 	for _, k := range horde.StrikeKinds {
@@ -248,7 +248,10 @@ func formatStanding(p *locale.Printer, st horde.ModerationStatus) string {
 	return clip(b.String(), 1990)
 }
 
-func yesNo(p *locale.Printer, v bool) string {
+// yesNo is a yes or no in English; yesNoIn in a member's language.
+func yesNo(v bool) string { return yesNoIn(locale.Default().English(), v) }
+
+func yesNoIn(p *locale.Printer, v bool) string {
 	if v {
 		return p.T("common.yes", nil)
 	}
@@ -326,20 +329,23 @@ func (s *Set) filterTest(ctx context.Context, ix *interact.Interaction, o intera
 		matched = strings.Join(v.Matched, "; ")
 	}
 	empty := ix.T("mod.filter.empty", nil)
-	b.WriteString(ix.T("mod.filter.matched", locale.Args{"Matched": inlineCode(clip(matched, 500), empty)}) + "\n")
-	b.WriteString(ix.T("mod.filter.normalized", locale.Args{"Normalized": inlineCode(clip(filter.Normalize(prompt), 500), empty)}) + "\n")
+	b.WriteString(ix.T("mod.filter.matched", locale.Args{"Matched": inlineCodeOr(clip(matched, 500), empty)}) + "\n")
+	b.WriteString(ix.T("mod.filter.normalized", locale.Args{"Normalized": inlineCodeOr(clip(filter.Normalize(prompt), 500), empty)}) + "\n")
 	if v.Action != filter.Refuse && v.Prompt != prompt {
-		b.WriteString(ix.T("mod.filter.queued", locale.Args{"Prompt": inlineCode(clip(v.Prompt, 500), empty)}) + "\n")
+		b.WriteString(ix.T("mod.filter.queued", locale.Args{"Prompt": inlineCodeOr(clip(v.Prompt, 500), empty)}) + "\n")
 	}
 	ap := s.postPrinter(ix.I.GuildLocale)
 	s.audit(ctx, ix.S, "🛡️ "+ap.T("mod.filter.audit", locale.Args{"Moderator": ix.Caller.ID, "Context": ap.T(where, nil),
-		"Prompt": inlineCode(clip(prompt, 600), ap.T("mod.filter.empty", nil)), "Action": v.Action.String()}))
+		"Prompt": inlineCodeOr(clip(prompt, 600), ap.T("mod.filter.empty", nil)), "Action": v.Action.String()}))
 	return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 }
 
 // inlineCode wraps text in backticks that its own backticks cannot close;
-// empty text reads empty.
-func inlineCode(s, empty string) string {
+// empty text reads "(empty)" (inlineCodeOr: in a member's words).
+func inlineCode(s string) string { return inlineCodeOr(s, "(empty)") }
+
+// inlineCodeOr is inlineCode with the words that say the text is empty.
+func inlineCodeOr(s, empty string) string {
 	if s == "" {
 		return empty
 	}

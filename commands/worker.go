@@ -97,7 +97,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(ix.T("worker.info.text", locale.Args{
 			"Name": w.Name, "Kind": string(w.Kind), "State": workerState(ix.Printer(), &w, now), "ID": w.ID, "Models": models,
-			"MaxPixels": w.MaxPixels, "NSFW": yesNo(ix.Printer(), w.NSFW), "Threads": w.Threads, "LastPop": last,
+			"MaxPixels": w.MaxPixels, "NSFW": yesNoIn(ix.Printer(), w.NSFW), "Threads": w.Threads, "LastPop": last,
 			"Jobs": w.Fulfilled, "Dropped": w.Dropped, "Kudos": w.KudosEarned,
 			"Uptime": (time.Duration(w.UptimeSeconds) * time.Second).String(),
 		}), 1990)})

@@ -101,11 +101,16 @@ func guildLocale(i *discordgo.Interaction) discordgo.Locale {
 
 // Printer is the caller's language: their Discord locale when the bot
 // speaks it, else the guild's, else English.
-func (ix *Interaction) Printer() *locale.Printer { return ix.printer }
+func (ix *Interaction) Printer() *locale.Printer {
+	if ix.printer == nil { // an Interaction not made by New
+		return locale.Default().English()
+	}
+	return ix.printer
+}
 
 // T is the message of key in the caller's language, with data in its
 // placeholders (locale.Printer.T).
-func (ix *Interaction) T(key string, data locale.Args) string { return ix.printer.T(key, data) }
+func (ix *Interaction) T(key string, data locale.Args) string { return ix.Printer().T(key, data) }
 
 // InGuild reports whether the interaction happened in a guild (not a DM).
 func (ix *Interaction) InGuild() bool { return ix.I.GuildID != "" }

@@ -65,6 +65,22 @@ func TestCatalogsAgree(t *testing.T) {
 					t.Errorf("%s.yaml %q has %v: only {{.Name}} placeholders are allowed", l.Code, k, other)
 				}
 			}
+			// Every form executes, with nothing of the template left.
+			p := c.For(l.Discord[0], "")
+			data := locale.Args{}
+			for _, n := range placeholders(forms) {
+				data[n] = "x"
+			}
+			data[locale.CountArg] = 2
+			for _, n := range []int{1, 2, 1000000} {
+				if plural {
+					data[locale.CountArg] = n
+				}
+				got, ok := p.Lookup(k, data)
+				if !ok || strings.Contains(got, "{{") || strings.Contains(got, "}}") || strings.Contains(got, "<no value>") {
+					t.Errorf("%s.yaml %q does not execute (count %d): %q", l.Code, k, n, got)
+				}
+			}
 			if plural {
 				var got []string
 				for f := range forms {

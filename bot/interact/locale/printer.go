@@ -1,7 +1,6 @@
 package locale
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -66,8 +65,8 @@ func (p *Printer) render(key string, data Args) (string, bool) {
 		return "", false
 	}
 	lc := &i18n.LocalizeConfig{MessageID: key, TemplateData: data}
-	if n, ok := data[CountArg]; ok {
-		lc.PluralCount = pluralCount(n)
+	if n, ok := pluralCount(data[CountArg]); ok {
+		lc.PluralCount = n
 	}
 	// go-i18n words a key missing in the language in English and says so
 	// with an error; a template that does not execute gives what it could.
@@ -79,21 +78,28 @@ func (p *Printer) render(key string, data Args) (string, bool) {
 	return s, true
 }
 
-// pluralCount is n as go-i18n counts it (integers and decimal strings).
-func pluralCount(n any) any {
+// pluralCount is n as go-i18n counts it (an integer, or a decimal
+// string); false when n is no number, which then chooses no form.
+func pluralCount(n any) (any, bool) {
 	switch v := n.(type) {
-	case int, int8, int16, int32, int64, string:
-		return v
+	case int, int8, int16, int32, int64:
+		return v, true
 	case uint:
-		return strconv.FormatUint(uint64(v), 10)
+		return strconv.FormatUint(uint64(v), 10), true
+	case uint8:
+		return int64(v), true
+	case uint16:
+		return int64(v), true
 	case uint32:
-		return int64(v)
+		return int64(v), true
 	case uint64:
-		return strconv.FormatUint(v, 10)
-	case float64, float32:
-		return fmt.Sprint(v)
+		return strconv.FormatUint(v, 10), true
+	case float32:
+		return strconv.FormatFloat(float64(v), 'f', -1, 32), true
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64), true
 	default:
-		return fmt.Sprint(v)
+		return nil, false
 	}
 }
 
