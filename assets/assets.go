@@ -1,5 +1,6 @@
 // Package assets holds the files embedded into the binaries: the default
-// configuration and the prompt filter lists.
+// configuration, the prompt filter lists, the model reference and the
+// bot's message catalogs.
 package assets
 
 import _ "embed"

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -26,7 +27,7 @@ type artEarner struct {
 // and the total, then one line per member (most earned first) with their
 // kudos, reactors and links to their paid posts. Lines that do not fit are
 // summarised as "…and N more".
-func (b *Bot) formatArtTally(ctx context.Context, r kudos.ArtTallyResult) (string, error) {
+func (b *Bot) formatArtTally(ctx context.Context, p *locale.Printer, r kudos.ArtTallyResult) (string, error) {
 	byUser := map[int64]*artEarner{}
 	var earners []*artEarner
 	for _, p := range r.Payouts {
@@ -43,23 +44,19 @@ func (b *Bot) formatArtTally(ctx context.Context, r kudos.ArtTallyResult) (strin
 	sort.SliceStable(earners, func(i, j int) bool { return earners[i].amount > earners[j].amount })
 
 	var sb strings.Builder
-	plural := "s"
-	if len(earners) == 1 {
-		plural = ""
-	}
-	fmt.Fprintf(&sb, "🎨 **Art tally for %s**: %d kudos to %d artist%s for the reactions their posts received.\n",
-		r.Period.Name, r.Total(), len(earners), plural)
+	sb.WriteString("🎨 " + p.T("art.tally.title", locale.Args{"Day": r.Period.Name, "Kudos": r.Total(), locale.CountArg: len(earners)}) + "\n")
 	guilds := map[string]string{} // channel -> guild, for links
 	for i, e := range earners {
 		name, err := b.memberName(ctx, e.userID)
 		if err != nil {
 			return "", err
 		}
-		line := fmt.Sprintf("%d. %s — %d kudos (%d %s on %d %s)%s\n", i+1, name, e.amount,
-			e.reactors, noun(e.reactors, "reactor"), len(e.posts), noun(len(e.posts), "post"), b.postLinks(e.posts, guilds))
+		line := p.T("art.tally.line", locale.Args{"Rank": i + 1, "Member": name, "Kudos": e.amount,
+			"Reactors": p.T("art.tally.reactors", locale.Args{locale.CountArg: e.reactors}),
+			"Posts":    p.T("art.tally.posts", locale.Args{locale.CountArg: len(e.posts)})}) + b.postLinks(e.posts, guilds) + "\n"
 		// Keep room for the "…and N more." tail.
-		if i > 0 && utf8.RuneCountInString(sb.String())+utf8.RuneCountInString(line) > maxPostRunes-30 {
-			fmt.Fprintf(&sb, "…and %d more.", len(earners)-i)
+		if i > 0 && utf8.RuneCountInString(sb.String())+utf8.RuneCountInString(line) > maxPostRunes-40 {
+			sb.WriteString(p.T("art.tally.more", locale.Args{locale.CountArg: len(earners) - i}))
 			break
 		}
 		sb.WriteString(line)
@@ -115,11 +112,4 @@ func (b *Bot) memberName(ctx context.Context, userID int64) (string, error) {
 		return "", fmt.Errorf("user %d: %w", userID, err)
 	}
 	return name, nil
-}
-
-func noun(n int, word string) string {
-	if n == 1 {
-		return word
-	}
-	return word + "s"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -101,42 +102,43 @@ func (a *auditor) run(q <-chan string, done chan<- struct{}, s *discordgo.Sessio
 // meant for horde.Config.OnModeration. It returns at once: the post is sent
 // in the background. Prompts appear only here, in the moderators' channel.
 func (b *Bot) OnModeration(_ context.Context, ev horde.ModerationEvent) {
-	b.audit.post(FormatModerationEvent(ev))
+	b.audit.post(FormatModerationEvent(b.channelPrinter(b.cfg.AuditChannelID), ev))
 }
 
-// FormatModerationEvent renders a moderation event as an audit line.
-func FormatModerationEvent(ev horde.ModerationEvent) string {
+// FormatModerationEvent renders a moderation event as an audit line in p's
+// language (its reason is the horde's, in English).
+func FormatModerationEvent(p *locale.Printer, ev horde.ModerationEvent) string {
 	var sb strings.Builder
 	who := userRef(ev.User)
 	switch ev.Kind {
 	case horde.EventFlagged:
 		if ev.User.Anonymous() {
-			fmt.Fprintf(&sb, "🚩 Anonymous requests reached %d %s strikes (threshold %d); anonymous is never flagged.", ev.Count, ev.Strike, ev.Threshold)
+			sb.WriteString("🚩 " + p.T("audit.flagged_anonymous", locale.Args{"Count": ev.Count, "Strike": string(ev.Strike), "Threshold": ev.Threshold}))
 		} else {
-			fmt.Fprintf(&sb, "🚩 %s was **flagged** automatically: %s.", who, ev.Reason)
+			sb.WriteString("🚩 " + p.T("audit.flagged", locale.Args{"User": who, "Reason": ev.Reason}))
 		}
 	case horde.EventReported:
-		formatReport(&sb, ev, who)
+		formatReport(p, &sb, ev, who)
 	case horde.EventRefused:
-		fmt.Fprintf(&sb, "⛔ Refused a prompt by %s: %s.", who, ev.Reason)
+		sb.WriteString("⛔ " + p.T("audit.refused", locale.Args{"User": who, "Reason": ev.Reason}))
 		if ev.Count > 0 {
-			fmt.Fprintf(&sb, " (%d refused so far, threshold %d)", ev.Count, ev.Threshold)
+			sb.WriteString(" " + p.T("audit.refused_count", locale.Args{"Count": ev.Count, "Threshold": ev.Threshold}))
 		}
 	case horde.EventSuspicious:
-		fmt.Fprintf(&sb, "🕵️ Worker **%s** of %s was **paused** and its owner flagged for review: %s.", clipText(ev.WorkerName, 100), who, ev.Reason)
+		sb.WriteString("🕵️ " + p.T("audit.suspicious", locale.Args{"Worker": clipText(ev.WorkerName, 100), "User": who, "Reason": ev.Reason}))
 	case horde.EventTrusted:
-		fmt.Fprintf(&sb, "🤝 %s is now **trusted** (%s); %d kudos released from escrow.", who, ev.Reason, ev.Released)
+		sb.WriteString("🤝 " + p.T("audit.trusted", locale.Args{"User": who, "Reason": ev.Reason, "Released": ev.Released}))
 	default:
-		fmt.Fprintf(&sb, "ℹ️ %s: %s (%s).", ev.Kind, ev.Reason, who)
+		sb.WriteString("ℹ️ " + p.T("audit.other", locale.Args{"Kind": string(ev.Kind), "Reason": ev.Reason, "User": who}))
 	}
 	if ev.JobID != "" {
-		fmt.Fprintf(&sb, " Job `%s`.", ev.JobID)
+		sb.WriteString(" " + p.T("audit.job", locale.Args{"ID": ev.JobID}))
 	}
 	if ev.RequestID != "" {
-		fmt.Fprintf(&sb, " Request `%s`.", ev.RequestID)
+		sb.WriteString(" " + p.T("audit.request", locale.Args{"ID": ev.RequestID}))
 	}
 	if ev.Prompt != "" {
-		sb.WriteString("\nPrompt: ")
+		sb.WriteString("\n" + p.T("audit.prompt", nil) + " ")
 		sb.WriteString(codeSpan(clipText(ev.Prompt, 1200)))
 	}
 	return clipText(sb.String(), 1990)
@@ -144,24 +146,24 @@ func FormatModerationEvent(ev horde.ModerationEvent) string {
 
 // formatReport renders a worker's report of a result: who reported whom,
 // whether it counts, and the tally a flag is measured against.
-func formatReport(sb *strings.Builder, ev horde.ModerationEvent, who string) {
-	reporter := "a deleted worker's owner"
-	trust := "untrusted"
+func formatReport(p *locale.Printer, sb *strings.Builder, ev horde.ModerationEvent, who string) {
+	reporter := p.T("audit.report.deleted_owner", nil)
+	trust := p.T("audit.report.untrusted", nil)
 	if ev.Reporter.ID >= 0 {
 		reporter = userRef(ev.Reporter)
 	}
 	if ev.Counted {
-		trust = "trusted"
+		trust = p.T("audit.report.trusted", nil)
 	}
-	fmt.Fprintf(sb, "⚠️ Worker **%s** of %s (%s) reported a **%s** result for a request by %s.",
-		clipText(ev.WorkerName, 100), reporter, trust, ev.Strike, who)
+	sb.WriteString("⚠️ " + p.T("audit.report", locale.Args{"Worker": clipText(ev.WorkerName, 100), "Reporter": reporter,
+		"Trust": trust, "Strike": string(ev.Strike), "User": who}))
 	if ev.Counted {
-		fmt.Fprintf(sb, " Counted: %d from %d trusted owners; a flag needs %d from %d owners.",
-			ev.Tally.TrustedReports, ev.Tally.TrustedOwners, ev.Threshold, ev.ReportersToFlag)
+		sb.WriteString(" " + p.T("audit.report.counted", locale.Args{"Reports": ev.Tally.TrustedReports, "Owners": ev.Tally.TrustedOwners,
+			"Threshold": ev.Threshold, "OwnersToFlag": ev.ReportersToFlag}))
 	} else {
-		sb.WriteString(" Recorded only: reports from untrusted owners (or about one's own requests) never flag anyone.")
+		sb.WriteString(" " + p.T("audit.report.recorded", nil))
 	}
-	fmt.Fprintf(sb, " On record since the last unflag: %d reports from %d owners.", ev.Tally.Reports, ev.Tally.Owners)
+	sb.WriteString(" " + p.T("audit.report.record", locale.Args{"Reports": ev.Tally.Reports, "Owners": ev.Tally.Owners}))
 }
 
 // userRef names a user in an audit line: a mention for Discord members

@@ -20,6 +20,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/kudos"
@@ -217,6 +218,12 @@ type Bot struct {
 // New returns a bot; nothing runs until Start.
 func New(cfg Config, deps Deps) *Bot {
 	cfg = cfg.withDefaults()
+	if cfg.Locale != "" {
+		if _, ok := locale.LanguageOf(discordgo.Locale(cfg.Locale)); !ok {
+			cfg.Logger.Warn("discord.locale names a language the bot does not speak: posts follow the guild's language, else English",
+				"locale", cfg.Locale, "languages", locale.Codes())
+		}
+	}
 	return &Bot{
 		cfg: cfg, deps: deps, log: cfg.Logger,
 		limits:   newLimiter(cfg.CommandsPerMinute, cfg.UserBurst, cfg.GuildCommandsPerMinute, cfg.GuildBurst, cfg.Clock),

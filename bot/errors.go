@@ -3,33 +3,39 @@ package bot
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/errs"
 )
 
 // unknownInteraction is an interaction the bot has no handler for (a
-// command removed since Discord cached it, an old button).
-func unknownInteraction(what string) error {
-	return horde.Errorf(horde.KindNotFound, "UnknownInteraction", "This %s is no longer available.", what)
+// command removed since Discord cached it, an old button): what is
+// "command", "button" or "form" (the error's Case), name its name.
+func unknownInteraction(what, name string) error {
+	english := map[string]string{"command": "command /" + name, "button": "button " + name, "form": "form " + name}[what]
+	return horde.Errorf(horde.KindNotFound, "UnknownInteraction", "This %s is no longer available.", english).
+		InCase(what).With("Name", name)
 }
 
 // kindReply is how a member is told an error of one kind: the emoji that
-// opens the reply, the fixed text shown instead of the error's own message
-// (for kinds whose message is not for members), what follows the message,
-// and whether the error is a failure on our side, logged in full.
+// opens the reply, whether the error's own message is withheld (for kinds
+// whose message is not for members: the catalog's error.kind.<kind> is
+// shown instead), whether a hint follows (error.hint.<kind>), and whether
+// the error is a failure on our side, logged in full.
 type kindReply struct {
 	emoji    string
-	fixed    string
-	hint     string
+	fixed    bool
+	hint     bool
 	internal bool
 }
 
 // kindReplies is the one mapping from a domain error kind (horde/errs) to
 // what a member reads; a kudos refusal is an error of its kind like any
-// other. KindInvalid also names the option at fault (see UserMessage).
+// other. KindInvalid also names the option at fault (see Reply).
 var kindReplies = map[horde.Kind]kindReply{
 	horde.KindInvalid:      {emoji: "⚠️"},
 	horde.KindUnauthorized: {emoji: "🚫"},
@@ -37,40 +43,75 @@ var kindReplies = map[horde.Kind]kindReply{
 	horde.KindNotFound:     {emoji: "🔍"},
 	horde.KindConflict:     {emoji: "⚠️"},
 	horde.KindRateLimited:  {emoji: "⏱️"},
-	horde.KindKudosUpfront: {emoji: "💸", hint: " Running a worker earns kudos: `/worker register` in a DM with me."},
+	horde.KindKudosUpfront: {emoji: "💸", hint: true},
 	horde.KindDisabled:     {emoji: "🔌"},
-	horde.KindUnavailable:  {emoji: "🛠️", fixed: "The horde's storage is unavailable right now; please try again in a few minutes.", internal: true},
-	horde.KindInternal:     {emoji: "⚠️", fixed: "Something went wrong on our side; it has been logged. Please try again later.", internal: true},
+	horde.KindUnavailable:  {emoji: "🛠️", fixed: true, internal: true},
+	horde.KindInternal:     {emoji: "⚠️", fixed: true, internal: true},
 }
 
-// UserMessage is the one mapping from an error to what a member reads
-// (kindReplies). internal is true when the error's details were withheld
-// and must be logged.
+// UserMessage is what a member reads of an error in English (Reply).
 func UserMessage(err error) (msg string, internal bool) {
+	return Reply(locale.Default().English(), err)
+}
+
+// Reply is the one mapping from an error to what a member reads, in the
+// printer's language (kindReplies). The wording is the catalog's
+// error.<Code>.<Case> (or error.<Code> for an error without a case) with
+// the error's Params and Field in its placeholders; an error the catalogs
+// do not word is shown with its English message, introduced by its kind's
+// generic reply (error.kind.<kind>) in the member's language. internal is
+// true when the error's details were withheld and must be logged.
+func Reply(p *locale.Printer, err error) (msg string, internal bool) {
+	emoji, text, internal := wording(p, err)
+	return emoji + " " + text, internal
+}
+
+// wording is Reply in parts: the emoji that opens it, and the text.
+func wording(p *locale.Printer, err error) (emoji, text string, internal bool) {
 	kind := horde.KindOf(err)
 	if kind == horde.KindInternal && errors.Is(err, context.DeadlineExceeded) {
-		return "⌛ That took too long; please try again.", true
+		return "⌛", p.T("error.timeout", nil), true
 	}
 	r, ok := kindReplies[kind]
 	if !ok {
-		r = kindReplies[horde.KindInternal]
+		kind, r = horde.KindInternal, kindReplies[horde.KindInternal]
 	}
-	if r.fixed != "" {
-		return r.emoji + " " + r.fixed, r.internal
+	if r.fixed {
+		return r.emoji, p.T(kindKey(kind), nil), r.internal
 	}
-	var he *horde.Error
-	errors.As(err, &he) // kind is not internal: there is one
-	m := sentence(he.Message)
+	he := errs.As(err) // kind is not internal: there is one
+	data := locale.Args{"Field": he.Field}
+	for k, v := range he.Params {
+		if d, ok := v.(time.Duration); ok {
+			v = p.Duration(d) // "7 days", in the member's language
+		}
+		data[k] = v
+	}
+	key := "error." + he.Code
+	if he.Case != "" {
+		key += "." + he.Case
+	}
+	m, worded := p.Lookup(key, data)
+	if !worded {
+		m = p.T(kindKey(kind), locale.Args{"Message": sentence(he.Message)})
+	}
 	if kind == horde.KindInvalid && he.Field != "" && !strings.Contains(strings.ToLower(m), strings.ToLower(he.Field)) {
-		m = fmt.Sprintf("%s (option `%s`)", m, he.Field)
+		m = p.T("error.option", locale.Args{"Message": m, "Field": he.Field})
 	}
-	return r.emoji + " " + m + r.hint, r.internal
+	if r.hint {
+		m += " " + p.T(hintKey(kind), nil)
+	}
+	return r.emoji, m, r.internal
 }
+
+// kindKey and hintKey are the catalog keys of a kind's generic reply and hint.
+func kindKey(k horde.Kind) string { return "error.kind." + strings.ReplaceAll(k.String(), " ", "_") }
+func hintKey(k horde.Kind) string { return "error.hint." + strings.ReplaceAll(k.String(), " ", "_") }
 
 // replyError tells the caller what went wrong, ephemerally, and logs
 // internal errors with their context.
 func (b *Bot) replyError(ctx context.Context, ix *interact.Interaction, err error) {
-	msg, internal := UserMessage(err)
+	msg, internal := Reply(ix.Printer(), err)
 	attrs := []any{"interaction", ix.I.ID, "type", ix.I.Type.String(), "user", ix.Caller.ID, "guild", ix.I.GuildID, "err", err}
 	if internal {
 		b.log.Error("interaction failed", attrs...)

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/errs"
 	"github.com/hordebot/hordebot/kudos"
@@ -62,6 +66,60 @@ func TestUserMessage(t *testing.T) {
 	for _, k := range errs.Kinds() {
 		if !seen[k] {
 			t.Errorf("kind %s has no row in the table test", k)
+		}
+	}
+}
+
+// TestReplyInLanguages: the error replies in German and Spanish: every
+// kind's own reply, a domain error worded by its code and case with its
+// values (a duration in the member's words), the option at fault, and an
+// error the catalogs do not word (its English message under the kind's
+// reply).
+func TestReplyInLanguages(t *testing.T) {
+	t.Parallel()
+	de := locale.Default().For(discordgo.German, "")
+	es := locale.Default().For(discordgo.SpanishLATAM, "")
+	tooNew := kudos.Refuse(kudos.RefuseTooNew, "your Discord account must be at least 7 days old to give kudos").
+		InCase("account").With("Duration", 7*24*time.Hour)
+	tests := []struct {
+		name    string
+		p       *locale.Printer
+		err     error
+		want    string
+		intern  bool
+		noLeaks string
+	}{
+		{"internal, German", de, errors.New("dsn=/srv/db"), "⚠️ Bei uns ist etwas schiefgelaufen", true, "/srv"},
+		{"unavailable, Spanish", es, &horde.Error{Kind: horde.KindUnavailable, Message: "disk", Err: errors.New("SQLITE_FULL")}, "🛠️ El almacenamiento de la horda no está disponible", true, "SQLITE"},
+		{"timeout, German", de, fmt.Errorf("x: %w", context.DeadlineExceeded), "⌛ Das hat zu lange gedauert", true, ""},
+		{"a case with a value, German", de, kudos.Refuse(kudos.RefuseInsufficient, "you do not have 9 kudos to give").InCase("transfer").With("Amount", 9), "⚠️ Du hast keine 9 Kudos zum Verschenken.", false, ""},
+		{"a duration in words, Spanish", es, tooNew, "🚫 Tu cuenta de Discord debe tener al menos 7 días para dar kudos.", false, ""},
+		{"a duration in words, German", de, tooNew, "mindestens 7 Tage alt", false, ""},
+		{"the option at fault, German", de, horde.Invalidf("steps", "too many").InCase("nope"), "⚠️ Ungültige Eingabe: Too many. (Option `steps`)", false, ""},
+		{"a code without a wording keeps its English message", es, horde.NotFoundf("NoSuchThing", "no such thing"), "🔍 No encontrado: No such thing.", false, ""},
+		{"a wording whose value the error lacks keeps the English message", de, kudos.Refuse(kudos.RefuseGiverCap, "you have reached today's limit of 50 kudos given"), "⏱️ Zu viel auf einmal: You have reached today's limit of 50 kudos given.", false, ""},
+		{"kudos upfront has its hint", de, horde.Errorf(horde.KindKudosUpfront, "KudosUpfront", "this needs 50 kudos"), "`/worker registrieren`", false, ""},
+		{"disabled, Spanish", es, horde.Errorf(horde.KindDisabled, "KudosDisabled", "Kudos are not enabled on this bot."), "🔌 Los kudos no están activados en este bot.", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, internal := bot.Reply(tt.p, tt.err)
+			if !strings.Contains(got, tt.want) || internal != tt.intern {
+				t.Fatalf("Reply = %q internal %v, want %q internal %v", got, internal, tt.want, tt.intern)
+			}
+			if tt.noLeaks != "" && strings.Contains(got, tt.noLeaks) {
+				t.Fatalf("%q leaks %q", got, tt.noLeaks)
+			}
+		})
+	}
+	// Every kind has its reply in every language.
+	for _, l := range locale.Languages {
+		p := locale.Default().For(l.Discord[0], "")
+		for _, k := range errs.Kinds() {
+			got, _ := bot.Reply(p, &errs.Error{Kind: k, Code: "NoWording", Message: "the detail"})
+			if strings.Contains(got, "error.kind.") {
+				t.Errorf("%s: kind %s has no reply: %q", l.Code, k, got)
+			}
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -22,7 +23,8 @@ func (b *Bot) PostLeaderboard(ctx context.Context, lb kudos.Leaderboard) error {
 		b.log.Info("weekly leaderboard not posted: no leaderboard channel configured", "period", lb.Period.Name)
 		return nil
 	}
-	text, err := commands.FormatLeaderboard(ctx, b.deps.Horde, lb, "Weekly kudos leaderboard")
+	p := b.channelPrinter(b.cfg.LeaderboardChannelID)
+	text, err := commands.FormatLeaderboard(ctx, p, b.deps.Horde, lb, p.T("kudos.leaderboard.weekly_title", nil))
 	if err != nil {
 		return err
 	}
@@ -41,11 +43,29 @@ func (b *Bot) PostArtTally(ctx context.Context, r kudos.ArtTallyResult) error {
 	if len(r.Payouts) == 0 {
 		return nil
 	}
-	text, err := b.formatArtTally(ctx, r)
+	text, err := b.formatArtTally(ctx, b.channelPrinter(b.cfg.ArtChannelID), r)
 	if err != nil {
 		return fmt.Errorf("art tally %s: %w", r.Period.Name, err)
 	}
 	return b.Post(ctx, b.cfg.ArtChannelID, text)
+}
+
+// guildPrinter is the language of the bot's posts in a guild and its DMs
+// about that guild: the configured locale, else the guild's preferred
+// locale (from the session's state), else English.
+func (b *Bot) guildPrinter(guildID string) *locale.Printer {
+	var preferred discordgo.Locale
+	if s := b.sess(); s != nil && s.State != nil && guildID != "" {
+		if g, err := s.State.Guild(guildID); err == nil {
+			preferred = discordgo.Locale(g.PreferredLocale)
+		}
+	}
+	return locale.Default().For(discordgo.Locale(b.cfg.Locale), preferred)
+}
+
+// channelPrinter is guildPrinter of a channel's guild.
+func (b *Bot) channelPrinter(channelID string) *locale.Printer {
+	return b.guildPrinter(b.guildOfChannel(channelID))
 }
 
 // Post sends a message to a channel with retries. Mentions in it are shown

@@ -60,7 +60,8 @@ func (l *limiter) allow(userID, guildID string) error {
 		if d := ur.DelayFrom(now); !ur.OK() || d > 0 {
 			ur.CancelAt(now)
 			return horde.Errorf(horde.KindRateLimited, "TooManyCommands",
-				"Slow down: you can use %s commands a minute. Try again in %s.", trimFloat(l.perMinuteUser), roundUp(d))
+				"Slow down: you can use %s commands a minute. Try again in %s.", trimFloat(l.perMinuteUser), roundUp(d)).
+				With("PerMinute", trimFloat(l.perMinuteUser)).With("Wait", waitOf(d))
 		}
 	}
 	if !l.guildOff && guildID != "" {
@@ -71,7 +72,8 @@ func (l *limiter) allow(userID, guildID string) error {
 				ur.CancelAt(now)
 			}
 			return horde.Errorf(horde.KindRateLimited, "GuildBusy",
-				"This server is sending the bot a lot of commands right now. Try again in %s.", roundUp(d))
+				"This server is sending the bot a lot of commands right now. Try again in %s.", roundUp(d)).
+				With("Wait", waitOf(d))
 		}
 	}
 	return nil
@@ -104,6 +106,15 @@ func roundUp(d time.Duration) string {
 		return "a minute"
 	}
 	return fmt.Sprintf("%d s", int(math.Ceil(d.Seconds())))
+}
+
+// waitOf is how long to wait, in whole seconds (a minute when unknown),
+// for the message's {{.Wait}} (worded by the member's printer).
+func waitOf(d time.Duration) time.Duration {
+	if d <= 0 || d == rate.InfDuration {
+		return time.Minute
+	}
+	return time.Duration(math.Ceil(d.Seconds())) * time.Second
 }
 
 func trimFloat(f float64) string {

@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -91,7 +92,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 	switch {
 	case kudos.IsRefusal(err):
 		b.log.Debug("reaction award refused", "message", r.MessageID, "giver", r.UserID, "code", kudos.RefusalCode(err))
-		b.dmRefusal(ctx, s, r.UserID, err, msg)
+		b.dmRefusal(ctx, s, r.UserID, r.GuildID, err, msg)
 		return nil
 	case err != nil:
 		return err
@@ -230,7 +231,7 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 	})
 	switch {
 	case kudos.IsRefusal(err):
-		b.dmRefusal(ctx, s, m.Author.ID, err, parent)
+		b.dmRefusal(ctx, s, m.Author.ID, m.GuildID, err, parent)
 		return nil
 	case err != nil:
 		return err
@@ -268,11 +269,12 @@ func (b *Bot) receiverOf(ctx context.Context, s *discordgo.Session, msg *discord
 	return msg.Author.ID, interact.DisplayName(msg.Author), true, nil
 }
 
-// dmRefusal tells a giver why their award did not count (the refusal's
-// message, as UserMessage shows it), if configured, at most once per
-// RefusalDMEvery, and never for a duplicate (a replay or a second emoji of
-// the same category says nothing new).
-func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID string, refusal error, on *discordgo.Message) {
+// dmRefusal tells a giver why their award did not count (the refusal as
+// Reply words it, in the guild's language: a reaction carries no locale
+// of its member), if configured, at most once per RefusalDMEvery, and never
+// for a duplicate (a replay or a second emoji of the same category says
+// nothing new).
+func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID, guildID string, refusal error, on *discordgo.Message) {
 	if !b.cfg.RefusalDM || kudos.RefusalCode(refusal) == kudos.RefuseDuplicate || !b.refusals.take(userID) {
 		return
 	}
@@ -280,7 +282,9 @@ func (b *Bot) dmRefusal(ctx context.Context, s *discordgo.Session, userID string
 	if on != nil {
 		link = fmt.Sprintf(" (https://discord.com/channels/%s/%s/%s)", on.GuildID, on.ChannelID, on.ID)
 	}
-	text := fmt.Sprintf("Your kudos award%s did not count: %s\n(I tell you this at most once an hour.)", link, sentence(horde.MessageOf(refusal)))
+	p := b.guildPrinter(guildID)
+	_, why, _ := wording(p, refusal)
+	text := p.T("reactions.refused", locale.Args{"Link": link, "Reason": why, "Every": p.Duration(b.cfg.RefusalDMEvery)})
 	err := b.cfg.Retry.Do(ctx, "DM refusal", func(opts ...discordgo.RequestOption) error {
 		ch, err := s.UserChannelCreate(userID, opts...)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -279,8 +280,7 @@ func (rr *roleRewards) change(ctx context.Context, s *discordgo.Session, gr guil
 		return s.GuildMemberRoleRemove(gr.id, userID, role, ro...)
 	})
 	if interact.RESTCode(err) == discordgo.ErrCodeMissingPermissions {
-		rr.warn(gr.id, "perm:"+role, fmt.Sprintf("Role rewards: Discord refused to change the role %s (Missing Permissions). "+
-			"Give hordebot the Manage Roles permission and drag its own role above %s in Server Settings → Roles.", roleLabel(gr, role), roleLabel(gr, role)))
+		rr.warn(gr.id, "perm:"+role, "rewards.warn.refused", locale.Args{"Role": roleLabel(gr, role)})
 		return errMissingPermissions
 	}
 	if err != nil {
@@ -297,8 +297,13 @@ func (rr *roleRewards) levelUp(ctx context.Context, s *discordgo.Session, gr gui
 	if !ok || rr.cfg.LevelUpChannelID == "" {
 		return
 	}
+	p := rr.b.guildPrinter(gr.id)
+	why := p.T("rewards.levelup.earned", locale.Args{"Kudos": t.EarnedBy(st), "Needs": t.MinEarned})
+	if t.MinBalance > 0 {
+		why = p.T("rewards.levelup.balance", locale.Args{"Kudos": st.Balance, "Needs": t.MinBalance})
+	}
 	msg := &discordgo.MessageSend{
-		Content:         fmt.Sprintf("🎉 <@%s> reached **%s**: %s.", userID, gr.names[role], t.Describe(st)),
+		Content:         "🎉 " + p.T("rewards.levelup", locale.Args{"Member": userID, "Role": gr.names[role], "Why": why}),
 		AllowedMentions: &discordgo.MessageAllowedMentions{Users: []string{userID}},
 	}
 	err := rr.b.cfg.Retry.Do(ctx, "post level-up", func(opts ...discordgo.RequestOption) error {
@@ -363,8 +368,7 @@ func (rr *roleRewards) guildRoles(ctx context.Context, s *discordgo.Session, gui
 		return gr, nil // the configured roles belong to other guilds
 	}
 	if !gr.canManage {
-		rr.warn(guildID, "manage_roles", "Role rewards are configured, but hordebot lacks the **Manage Roles** permission in this server, "+
-			"so it cannot give or take them. Grant it to hordebot's role in Server Settings → Roles.")
+		rr.warn(guildID, "manage_roles", "rewards.warn.manage_roles", nil)
 		return gr, nil
 	}
 	var above []string
@@ -376,15 +380,16 @@ func (rr *roleRewards) guildRoles(ctx context.Context, s *discordgo.Session, gui
 		gr.manage = append(gr.manage, id)
 	}
 	if len(above) > 0 {
-		rr.warn(guildID, "above:"+strings.Join(above, ","), fmt.Sprintf("Role rewards: %s sit(s) above hordebot's own highest role, "+
-			"and Discord lets a bot give only roles below its own. Drag hordebot's role above %s in Server Settings → Roles.",
-			strings.Join(above, ", "), strings.Join(above, ", ")))
+		rr.warn(guildID, "above:"+strings.Join(above, ","), "rewards.warn.above",
+			locale.Args{"Roles": strings.Join(above, ", "), locale.CountArg: len(above)})
 	}
 	return gr, nil
 }
 
-// warn says a problem once per process: in the log and the audit channel.
-func (rr *roleRewards) warn(guildID, cause, text string) {
+// warn says a problem once per process: in the log (in English) and the
+// audit channel (in the guild's language). msg is the catalog key of the
+// problem, data its values.
+func (rr *roleRewards) warn(guildID, cause, msg string, data locale.Args) {
 	rr.mu.Lock()
 	key := guildID + "/" + cause
 	seen := rr.warned[key]
@@ -393,8 +398,8 @@ func (rr *roleRewards) warn(guildID, cause, text string) {
 	if seen {
 		return
 	}
-	rr.b.log.Warn(text, "guild", guildID)
-	rr.b.audit.post(text)
+	rr.b.log.Warn(locale.Default().English().T(msg, data), "guild", guildID)
+	rr.b.audit.post(rr.b.guildPrinter(guildID).T(msg, data))
 }
 
 func roleLabel(gr guildRoles, id string) string {

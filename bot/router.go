@@ -49,7 +49,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		cmdName := i.ApplicationCommandData().Name
 		cmd := b.set.Command(cmdName)
 		if cmd == nil {
-			err = unknownInteraction("command /" + cmdName)
+			err = unknownInteraction("command", cmdName)
 			b.replyError(ctx, ix, err)
 			return
 		}
@@ -58,7 +58,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		id := i.MessageComponentData().CustomID
 		comp, args := b.set.Component(id)
 		if comp == nil {
-			err = unknownInteraction("button " + id)
+			err = unknownInteraction("button", id)
 			b.replyError(ctx, ix, err)
 			return
 		}
@@ -66,7 +66,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, ix)
 	case discordgo.InteractionModalSubmit:
-		err = unknownInteraction("form " + i.ModalSubmitData().CustomID)
+		err = unknownInteraction("form", i.ModalSubmitData().CustomID)
 		b.replyError(ctx, ix, err)
 	default:
 		// Pings and future types need no answer from a gateway bot.

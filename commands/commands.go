@@ -18,6 +18,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -49,6 +50,13 @@ type Config struct {
 	ArtChannelID string `json:"art_channel_id"`
 	// AuditChannelID receives a line for every moderator award; empty disables.
 	AuditChannelID string `json:"audit_channel_id"`
+	// Locale is the language of what the bot posts outside an interaction
+	// (leaderboards, art tallies, level-ups, the audit channel, DMs about
+	// reactions): a Discord locale code such as "de" or "es-ES". Empty: the
+	// guild's preferred locale ("Server Primary Language", a community
+	// server's setting), else English. Members' own replies follow their
+	// Discord language whatever this says.
+	Locale string `json:"locale"`
 	// ModeratorRoleIDs may use /kudos award.
 	ModeratorRoleIDs []string `json:"moderator_role_ids"`
 	// StyleManagerRoleIDs may create and edit the horde's styles with
@@ -210,6 +218,11 @@ func New(cfg Config, deps Deps) *Set {
 	}
 	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {
 		s.comps[c.Prefix] = c
+	}
+	// Names and descriptions in the members' languages (locale.LocalizeCommands);
+	// a path a catalog lacks stays in English, which the locale tests report.
+	if problems := locale.Default().LocalizeCommands(s.Definitions()); len(problems) > 0 {
+		s.log.Debug("slash command localisations missing or refused", "count", len(problems), "first", problems[0])
 	}
 	return s
 }

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -29,17 +31,26 @@ func (s *Set) hordeCommand() *Command {
 }
 
 func (s *Set) handleHorde(ctx context.Context, ix *interact.Interaction) error {
+	p := ix.Printer()
 	switch sub := interact.ParseOptions(ix.I).Sub; sub {
 	case "status":
-		p, err := s.horde.Performance(ctx)
+		perf, err := s.horde.Performance(ctx)
 		if err != nil {
 			return fmt.Errorf("horde performance: %w", err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf(
-			"**Horde status**\nImage: %d workers (%d threads) online · %d requests queued · %.1f megapixel-steps queued · %.1f done in the last minute\n"+
-				"Text: %d workers (%d threads) online · %d requests queued · %.0f tokens queued · %.0f done in the last minute\nAPI: %s",
-			p.WorkerCount, p.ThreadCount, p.QueuedRequests, p.QueuedMegapixelsteps, p.PastMinuteMegapixelsteps,
-			p.TextWorkerCount, p.TextThreadCount, p.QueuedTextRequests, p.QueuedTokens, p.PastMinuteTokens, s.cfg.PublicURL)})
+		return ix.Reply(ctx, interact.Reply{Content: p.T("horde.status.text", locale.Args{
+			"ImageWorkers":   p.T("horde.workers", locale.Args{locale.CountArg: perf.WorkerCount}),
+			"ImageThreads":   perf.ThreadCount,
+			"ImageRequests":  p.T("horde.requests_queued", locale.Args{locale.CountArg: perf.QueuedRequests}),
+			"Megapixels":     p.Decimal(perf.QueuedMegapixelsteps, 1),
+			"MegapixelsDone": p.Decimal(perf.PastMinuteMegapixelsteps, 1),
+			"TextWorkers":    p.T("horde.workers", locale.Args{locale.CountArg: perf.TextWorkerCount}),
+			"TextThreads":    perf.TextThreadCount,
+			"TextRequests":   p.T("horde.requests_queued", locale.Args{locale.CountArg: perf.QueuedTextRequests}),
+			"Tokens":         p.Decimal(perf.QueuedTokens, 0),
+			"TokensDone":     p.Decimal(perf.PastMinuteTokens, 0),
+			"API":            s.cfg.PublicURL,
+		})})
 	case "models":
 		var b strings.Builder
 		for _, kind := range []horde.RequestKind{horde.KindImage, horde.KindText} {
@@ -47,24 +58,29 @@ func (s *Set) handleHorde(ctx context.Context, ix *interact.Interaction) error {
 			if err != nil {
 				return fmt.Errorf("list %s models: %w", kind, err)
 			}
-			fmt.Fprintf(&b, "**%s models**\n", kind)
+			b.WriteString(p.T("horde.models.title."+string(kind), nil) + "\n")
 			if len(ms) == 0 {
-				b.WriteString("none online\n")
+				b.WriteString(p.T("horde.models.none", nil) + "\n")
 			}
 			sortModels(ms)
 			for _, m := range ms {
-				fmt.Fprintf(&b, "• `%s` — %d worker(s)\n", m.Name, m.Workers)
+				b.WriteString(p.T("horde.models.item", locale.Args{"Model": m.Name,
+					"Workers": p.T("horde.workers", locale.Args{locale.CountArg: m.Workers})}) + "\n")
 			}
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	case "queue":
-		p, err := s.horde.Performance(ctx)
+		perf, err := s.horde.Performance(ctx)
 		if err != nil {
 			return fmt.Errorf("horde performance: %w", err)
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "**Queue**\nImage: %d request(s) waiting · %.1f megapixel-steps\nText: %d request(s) waiting · %.0f tokens\n",
-			p.QueuedRequests, p.QueuedMegapixelsteps, p.QueuedTextRequests, p.QueuedTokens)
+		b.WriteString(p.T("horde.queue.text", locale.Args{
+			"ImageRequests": p.T("horde.requests_waiting", locale.Args{locale.CountArg: perf.QueuedRequests}),
+			"Megapixels":    p.Decimal(perf.QueuedMegapixelsteps, 1),
+			"TextRequests":  p.T("horde.requests_waiting", locale.Args{locale.CountArg: perf.QueuedTextRequests}),
+			"Tokens":        p.Decimal(perf.QueuedTokens, 0),
+		}) + "\n")
 		for _, kind := range []horde.RequestKind{horde.KindImage, horde.KindText} {
 			ms, err := s.horde.Models(ctx, kind)
 			if err != nil {
@@ -72,15 +88,32 @@ func (s *Set) handleHorde(ctx context.Context, ix *interact.Interaction) error {
 			}
 			sortModels(ms)
 			for _, m := range ms {
-				fmt.Fprintf(&b, "• %s `%s` — %d worker(s) · %d waiting for this model · ETA ~%s\n", kind, m.Name, m.Workers, m.Jobs, eta(m.ETA))
+				b.WriteString(p.T("horde.queue.item", locale.Args{"Kind": p.T("horde.kind."+string(kind), nil), "Model": m.Name,
+					"Workers": p.T("horde.workers", locale.Args{locale.CountArg: m.Workers}),
+					"Waiting": m.Jobs, "ETA": approxETA(p, m.ETA)}) + "\n")
 			}
 		}
-		if p.WorkerCount+p.TextWorkerCount == 0 {
-			b.WriteString("No worker is online: queued requests wait until one comes.\n")
+		if perf.WorkerCount+perf.TextWorkerCount == 0 {
+			b.WriteString(p.T("horde.queue.no_workers", nil) + "\n")
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", sub)
+	}
+}
+
+// approxETA words an estimated wait in whole seconds, minutes or hours.
+func approxETA(p *locale.Printer, secs int) string {
+	d := time.Duration(secs) * time.Second
+	switch {
+	case secs <= 0:
+		return p.T("horde.eta.soon", nil)
+	case d >= 2*time.Hour:
+		return p.Duration(d.Round(time.Hour))
+	case d >= 2*time.Minute:
+		return p.Duration(d.Round(time.Minute))
+	default:
+		return p.Duration(d)
 	}
 }
 

@@ -15,9 +15,9 @@ func TestHordeCommands(t *testing.T) {
 		sub  string
 		want string
 	}{
-		{"status", "1 workers"},
+		{"status", "1 worker ("},
 		{"models", "stable_diffusion"},
-		{"queue", "Image: 1 request(s) waiting"},
+		{"queue", "Image: 1 request waiting"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sub, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
@@ -75,7 +76,7 @@ func (s *Set) modCommand() *Command {
 // hold a configured moderator role (or be a moderator in the horde).
 func (s *Set) moderator(ix *interact.Interaction) (horde.User, error) {
 	if !s.IsModerator(ix.Member) && !ix.User.Moderator {
-		return horde.User{}, kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /mod.")
+		return horde.User{}, kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /mod.").InCase("mod")
 	}
 	by := ix.User
 	by.Moderator = true
@@ -102,8 +103,10 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 		if _, err := s.mod.SetFlagged(ctx, by, u.ID, flag, reason); err != nil {
 			return err
 		}
-		verb := map[bool]string{true: "flagged", false: "unflagged"}[flag]
-		return s.modDone(ctx, ix, fmt.Sprintf("%s <@%s>", verb, u.DiscordID), reason)
+		key := map[bool]string{true: "mod.flagged", false: "mod.unflagged"}[flag]
+		return s.modDone(ctx, ix, func(p *locale.Printer) string {
+			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Member": u.DiscordID})
+		}, reason)
 	case "trust", "untrust":
 		u, err := s.memberOption(ctx, ix, o)
 		if err != nil {
@@ -114,11 +117,14 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		what := fmt.Sprintf("%s <@%s>", map[bool]string{true: "trusted", false: "stopped trusting"}[trust], u.DiscordID)
-		if rel.Amount > 0 {
-			what += fmt.Sprintf(" (%d kudos released from escrow)", rel.Amount)
-		}
-		return s.modDone(ctx, ix, what, reason)
+		key := map[bool]string{true: "mod.trusted", false: "mod.untrusted"}[trust]
+		return s.modDone(ctx, ix, func(p *locale.Printer) string {
+			what := p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Member": u.DiscordID})
+			if rel.Amount > 0 {
+				what += " " + p.T("mod.released", locale.Args{"Amount": rel.Amount})
+			}
+			return what
+		}, reason)
 	case "pause-worker", "unpause-worker":
 		w, err := s.horde.WorkerByName(ctx, o.String("worker", ""))
 		if err != nil {
@@ -129,8 +135,10 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 			return err
 		}
 		owner := s.ownerRef(ctx, w.OwnerID)
-		what := fmt.Sprintf("%s worker **%s** (of %s)", map[bool]string{true: "paused", false: "unpaused"}[pause], w.Name, owner)
-		return s.modDone(ctx, ix, what, reason)
+		key := map[bool]string{true: "mod.paused", false: "mod.unpaused"}[pause]
+		return s.modDone(ctx, ix, func(p *locale.Printer) string {
+			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Worker": w.Name, "Owner": owner})
+		}, reason)
 	case "kudos adjust":
 		u, err := s.memberOption(ctx, ix, o)
 		if err != nil {
@@ -142,9 +150,11 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 			return err
 		}
 		if !applied {
-			return ix.Reply(ctx, interact.Reply{Content: "This adjustment was already made."})
+			return ix.Reply(ctx, interact.Reply{Content: ix.T("mod.adjust.already", nil)})
 		}
-		return s.modDone(ctx, ix, fmt.Sprintf("adjusted the kudos of <@%s> by **%+d**", u.DiscordID, amount), reason)
+		return s.modDone(ctx, ix, func(p *locale.Printer) string {
+			return p.T("mod.adjusted", locale.Args{"Moderator": ix.Caller.ID, "Member": u.DiscordID, "Amount": fmt.Sprintf("%+d", amount)})
+		}, reason)
 	case "filter test":
 		return s.filterTest(ctx, ix, o)
 	case "info":
@@ -156,20 +166,26 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		return ix.Reply(ctx, interact.Reply{Content: formatStanding(st)})
+		return ix.Reply(ctx, interact.Reply{Content: formatStanding(ix.Printer(), st)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
 }
 
-// modDone answers the moderator and writes the action to the audit log.
-func (s *Set) modDone(ctx context.Context, ix *interact.Interaction, what, reason string) error {
-	line := fmt.Sprintf("🛡️ <@%s> %s", ix.Caller.ID, what)
-	if reason != "" {
-		line += ": " + clip(reason, modReasonMax)
+// modDone answers the moderator in their language and writes the action
+// to the audit log in the posts' language; what words the action
+// ("<@mod> flagged <@member>") in a language.
+func (s *Set) modDone(ctx context.Context, ix *interact.Interaction, what func(*locale.Printer) string, reason string) error {
+	line := func(p *locale.Printer) string {
+		l := "🛡️ " + what(p)
+		if reason != "" {
+			l += ": " + clip(reason, modReasonMax)
+		}
+		return l
 	}
-	s.audit(ctx, ix.S, line+fmt.Sprintf(" (in <#%s>)", ix.I.ChannelID))
-	return ix.Reply(ctx, interact.Reply{Content: "✅ Done: " + line})
+	ap := s.postPrinter(ix.I.GuildLocale)
+	s.audit(ctx, ix.S, line(ap)+" "+ap.T("audit.in_channel", locale.Args{"Channel": ix.I.ChannelID}))
+	return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("mod.done", locale.Args{"Action": line(ix.Printer())})})
 }
 
 // ownerRef names a worker's owner: a mention, or name#id for API users.
@@ -185,16 +201,17 @@ func (s *Set) ownerRef(ctx context.Context, ownerID int64) string {
 	}
 }
 
-// formatStanding renders a member's standing for a moderator.
-func formatStanding(st horde.ModerationStatus) string {
+// formatStanding renders a member's standing for a moderator, in p's language.
+func formatStanding(p *locale.Printer, st horde.ModerationStatus) string {
 	var b strings.Builder
 	u := st.User
 	name := u.Username()
 	if u.DiscordID != "" {
 		name = "<@" + u.DiscordID + "> (" + u.Username() + ")"
 	}
-	fmt.Fprintf(&b, "**Standing of %s**\n", name)
-	fmt.Fprintf(&b, "Flagged: %s · Trusted: %s · Kudos: %d · In escrow: %d\n", yesNo(u.Flagged), yesNo(u.Trusted), st.Kudos, st.Escrowed)
+	b.WriteString(p.T("mod.standing.title", locale.Args{"Member": name}) + "\n")
+	b.WriteString(p.T("mod.standing.summary", locale.Args{"Flagged": yesNoIn(p, u.Flagged), "Trusted": yesNoIn(p, u.Trusted),
+		"Kudos": st.Kudos, "Escrowed": st.Escrowed}) + "\n")
 	var strikes []string
 	for _, k := range horde.StrikeKinds {
 		if n := st.Strikes[k]; n > 0 {
@@ -202,39 +219,43 @@ func formatStanding(st horde.ModerationStatus) string {
 		}
 	}
 	if len(strikes) == 0 {
-		strikes = []string{"none"}
+		strikes = []string{p.T("common.none", nil)}
 	}
-	fmt.Fprintf(&b, "Strikes since last unflag: %s\n", strings.Join(strikes, ", "))
+	b.WriteString(p.T("mod.standing.strikes", locale.Args{"Strikes": strings.Join(strikes, ", ")}) + "\n")
 	// Workers' reports, untrusted owners' included: only the counted ones
 	// (from trusted owners) are strikes.
 	var reports []string
 	for _, k := range horde.StrikeKinds {
 		if r, ok := st.Reports[k]; ok && r.Reports > 0 {
-			reports = append(reports, fmt.Sprintf("%s %d (%d counted, from %d trusted owners)", k, r.Reports, r.TrustedReports, r.TrustedOwners))
+			reports = append(reports, p.T("mod.standing.report", locale.Args{"Kind": string(k), "Count": r.Reports,
+				"Counted": r.TrustedReports, "Owners": r.TrustedOwners}))
 		}
 	}
 	if len(reports) > 0 {
-		fmt.Fprintf(&b, "Worker reports since last unflag: %s\n", strings.Join(reports, ", "))
+		b.WriteString(p.T("mod.standing.reports", locale.Args{"Reports": strings.Join(reports, ", ")}) + "\n")
 	}
 	for _, w := range st.Workers {
-		state := "running"
+		state := p.T("mod.standing.state.running", nil)
 		switch {
 		case w.Worker.Paused:
-			state = "paused"
+			state = p.T("mod.standing.state.paused", nil)
 		case w.Worker.Maintenance:
-			state = "maintenance"
+			state = p.T("mod.standing.state.maintenance", nil)
 		}
-		fmt.Fprintf(&b, "Worker **%s** (%s): %s, %d jobs, %d kudos, %d suspicious results\n",
-			w.Worker.Name, w.Worker.Kind, state, w.Worker.Fulfilled, w.Worker.KudosEarned, w.Suspicions)
+		b.WriteString(p.T("mod.standing.worker", locale.Args{"Worker": w.Worker.Name, "Kind": string(w.Worker.Kind), "State": state,
+			"Jobs": w.Worker.Fulfilled, "Kudos": w.Worker.KudosEarned, "Suspicious": w.Suspicions}) + "\n")
 	}
 	return clip(b.String(), 1990)
 }
 
-func yesNo(v bool) string {
+// yesNo is a yes or no in English; yesNoIn in a member's language.
+func yesNo(v bool) string { return yesNoIn(locale.Default().English(), v) }
+
+func yesNoIn(p *locale.Printer, v bool) string {
 	if v {
-		return "yes"
+		return p.T("common.yes", nil)
 	}
-	return "no"
+	return p.T("common.no", nil)
 }
 
 // modAutocomplete offers worker names for pause-worker and unpause-worker,
@@ -288,38 +309,45 @@ func (s *Set) filterTest(ctx context.Context, ix *interact.Interaction, o intera
 	}
 	prompt := o.String("prompt", "")
 	if prompt == "" {
-		return horde.Invalidf("prompt", "give a prompt to test")
+		return horde.Invalidf("prompt", "give a prompt to test").InCase("prompt")
 	}
 	nsfw := o.Bool("nsfw", false)
-	where := map[bool]string{true: "NSFW", false: "SFW"}[nsfw]
+	where := map[bool]string{true: "mod.filter.nsfw", false: "mod.filter.sfw"}[nsfw]
 	v := s.filter.Check(prompt, filter.Context{NSFWAllowed: nsfw})
 	var b strings.Builder
-	fmt.Fprintf(&b, "**Filter test** (%s context)\n", where)
-	fmt.Fprintf(&b, "Action: **%s**", v.Action)
+	b.WriteString(ix.T("mod.filter.title", locale.Args{"Context": ix.T(where, nil)}) + "\n")
+	b.WriteString(ix.T("mod.filter.action", locale.Args{"Action": v.Action.String()}))
 	if v.Rule != filter.RuleNone {
-		fmt.Fprintf(&b, " (rule `%s`)", v.Rule)
+		b.WriteString(" " + ix.T("mod.filter.rule", locale.Args{"Rule": fmt.Sprint(v.Rule)}))
 	}
 	b.WriteString("\n")
 	if v.Reason != "" {
-		fmt.Fprintf(&b, "Why: %s\n", clip(v.Reason, 400))
+		b.WriteString(ix.T("mod.filter.why", locale.Args{"Reason": clip(v.Reason, 400)}) + "\n")
 	}
-	matched := "none"
+	matched := ix.T("common.none", nil)
 	if len(v.Matched) > 0 {
 		matched = strings.Join(v.Matched, "; ")
 	}
-	fmt.Fprintf(&b, "Matched: %s\n", inlineCode(clip(matched, 500)))
-	fmt.Fprintf(&b, "Normalized: %s\n", inlineCode(clip(filter.Normalize(prompt), 500)))
+	empty := ix.T("mod.filter.empty", nil)
+	b.WriteString(ix.T("mod.filter.matched", locale.Args{"Matched": inlineCodeOr(clip(matched, 500), empty)}) + "\n")
+	b.WriteString(ix.T("mod.filter.normalized", locale.Args{"Normalized": inlineCodeOr(clip(filter.Normalize(prompt), 500), empty)}) + "\n")
 	if v.Action != filter.Refuse && v.Prompt != prompt {
-		fmt.Fprintf(&b, "Queued as: %s\n", inlineCode(clip(v.Prompt, 500)))
+		b.WriteString(ix.T("mod.filter.queued", locale.Args{"Prompt": inlineCodeOr(clip(v.Prompt, 500), empty)}) + "\n")
 	}
-	s.audit(ctx, ix.S, fmt.Sprintf("🛡️ <@%s> tested the prompt filter (%s): %s → %s", ix.Caller.ID, where, inlineCode(clip(prompt, 600)), v.Action))
+	ap := s.postPrinter(ix.I.GuildLocale)
+	s.audit(ctx, ix.S, "🛡️ "+ap.T("mod.filter.audit", locale.Args{"Moderator": ix.Caller.ID, "Context": ap.T(where, nil),
+		"Prompt": inlineCodeOr(clip(prompt, 600), ap.T("mod.filter.empty", nil)), "Action": v.Action.String()}))
 	return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 }
 
-// inlineCode wraps text in backticks that its own backticks cannot close.
-func inlineCode(s string) string {
+// inlineCode wraps text in backticks that its own backticks cannot close;
+// empty text reads "(empty)" (inlineCodeOr: in a member's words).
+func inlineCode(s string) string { return inlineCodeOr(s, "(empty)") }
+
+// inlineCodeOr is inlineCode with the words that say the text is empty.
+func inlineCodeOr(s, empty string) string {
 	if s == "" {
-		return "(empty)"
+		return empty
 	}
 	return "`` " + strings.ReplaceAll(s, "`", "ˋ") + " ``"
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -62,11 +63,11 @@ func (s *Set) ratingComponents() []*Component {
 // shows the new average on the post.
 func (s *Set) handleRate(ctx context.Context, ix *interact.Interaction, args []string) error {
 	if len(args) != 2 {
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return horde.Invalidf("custom_id", "this button is malformed").InCase("button")
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil || n < horde.MinRating || n > horde.MaxRating {
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return horde.Invalidf("custom_id", "this button is malformed").InCase("button")
 	}
 	p, err := s.requestArg(ctx, args[:1], 1)
 	if err != nil {
@@ -92,9 +93,9 @@ func (s *Set) handleRate(ctx context.Context, ix *interact.Interaction, args []s
 		return err
 	}
 	s.showAverage(ctx, ix, p.Request.ID)
-	text := fmt.Sprintf("You rated these images %d/10 and earned %d kudos.", n, paid)
+	text := ix.T("share.rated", locale.Args{"Rating": n, "Kudos": paid})
 	if paid == 0 {
-		text = fmt.Sprintf("You rated these images %d/10. No kudos for it this time: ratings pay up to a daily cap, and never more than the images cost.", n)
+		text = ix.T("share.rated_unpaid", locale.Args{"Rating": n})
 	}
 	return ix.Reply(ctx, interact.Reply{Content: text})
 }
@@ -110,7 +111,8 @@ func (s *Set) showAverage(ctx context.Context, ix *interact.Interaction, request
 		s.log.Error("rating summary for the shared post", "request", requestID, "err", err)
 		return
 	}
-	content := withRatingLine(ix.I.Message.Content, sum)
+	// The post is the channel's: its line is in the posts' language.
+	content := withRatingLine(s.postPrinter(ix.I.GuildLocale), ix.I.Message.Content, sum)
 	err = s.retry().Do(ctx, "show the shared post's rating", func(opts ...discordgo.RequestOption) error {
 		_, err := ix.S.ChannelMessageEditComplex(&discordgo.MessageEdit{
 			ID: ix.I.Message.ID, Channel: ix.I.ChannelID, Content: &content,
@@ -124,7 +126,7 @@ func (s *Set) showAverage(ctx context.Context, ix *interact.Interaction, request
 }
 
 // withRatingLine replaces (or adds) the average line of a shared post.
-func withRatingLine(content string, sum horde.RatingSummary) string {
+func withRatingLine(p *locale.Printer, content string, sum horde.RatingSummary) string {
 	lines := strings.Split(content, "\n")
 	kept := lines[:0]
 	for _, l := range lines {
@@ -135,14 +137,11 @@ func withRatingLine(content string, sum horde.RatingSummary) string {
 	if sum.Raters == 0 {
 		return strings.Join(kept, "\n")
 	}
-	return strings.Join(append(kept, ratingLinePrefix+FormatRating(sum)), "\n")
+	return strings.Join(append(kept, ratingLinePrefix+FormatRating(p, sum)), "\n")
 }
 
-// FormatRating is a request's average as members read it: "7.5/10 from 4 ratings".
-func FormatRating(sum horde.RatingSummary) string {
-	word := "ratings"
-	if sum.Raters == 1 {
-		word = "rating"
-	}
-	return fmt.Sprintf("%.1f/10 from %d %s", sum.Average, sum.Raters, word)
+// FormatRating is a request's average as members read it in p's
+// language: "7.5/10 from 4 ratings".
+func FormatRating(p *locale.Printer, sum horde.RatingSummary) string {
+	return p.T("share.average", locale.Args{"Average": p.Decimal(sum.Average, 1), locale.CountArg: sum.Raters})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -60,7 +61,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 		if err != nil {
 			return fmt.Errorf("register worker: %w", err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(w, key, "registered")})
+		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(ix.Printer(), w, key, "worker.key.registered")})
 	}
 	if o.Sub == "list" {
 		ws, err := s.ownWorkers(ctx, ix.User)
@@ -68,13 +69,14 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 			return err
 		}
 		if len(ws) == 0 {
-			return ix.Reply(ctx, interact.Reply{Content: "You have no workers yet. `/worker register` creates one."})
+			return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.list.none", nil)})
 		}
 		var b strings.Builder
-		b.WriteString("**Your workers**\n")
+		b.WriteString(ix.T("worker.list.title", nil) + "\n")
 		now := s.cfg.Clock.Now()
 		for _, w := range ws {
-			fmt.Fprintf(&b, "• `%s` (%s) — %s · %d jobs · %d kudos\n", w.Name, w.Kind, workerState(&w, now), w.Fulfilled, w.KudosEarned)
+			b.WriteString(ix.T("worker.list.item", locale.Args{"Name": w.Name, "Kind": string(w.Kind), "State": workerState(ix.Printer(), &w, now),
+				"Jobs": ix.T("worker.jobs", locale.Args{locale.CountArg: w.Fulfilled}), "Kudos": w.KudosEarned}) + "\n")
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	}
@@ -85,14 +87,20 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 	switch o.Sub {
 	case "info":
 		now := s.cfg.Clock.Now()
-		last := "never"
+		last := ix.T("worker.info.never", nil)
 		if !w.LastPop.IsZero() {
-			last = now.Sub(w.LastPop).Truncate(time.Second).String() + " ago"
+			last = ix.T("worker.info.ago", locale.Args{"Duration": now.Sub(w.LastPop).Truncate(time.Second).String()})
 		}
-		return ix.Reply(ctx, interact.Reply{Content: clip(fmt.Sprintf(
-			"**%s** (%s) — %s\nid `%s`\nmodels: %s\nmax pixels %d · nsfw %v · threads %d\nlast pop %s · %d jobs done · %d dropped · %d kudos earned · uptime %s",
-			w.Name, w.Kind, workerState(&w, now), w.ID, listOrNone(w.Models), w.MaxPixels, w.NSFW, w.Threads,
-			last, w.Fulfilled, w.Dropped, w.KudosEarned, (time.Duration(w.UptimeSeconds)*time.Second).String()), 1990)})
+		models := ix.T("worker.info.no_models", nil)
+		if len(w.Models) > 0 {
+			models = strings.Join(w.Models, ", ")
+		}
+		return ix.Reply(ctx, interact.Reply{Content: clip(ix.T("worker.info.text", locale.Args{
+			"Name": w.Name, "Kind": string(w.Kind), "State": workerState(ix.Printer(), &w, now), "ID": w.ID, "Models": models,
+			"MaxPixels": w.MaxPixels, "NSFW": yesNoIn(ix.Printer(), w.NSFW), "Threads": w.Threads, "LastPop": last,
+			"Jobs": w.Fulfilled, "Dropped": w.Dropped, "Kudos": w.KudosEarned,
+			"Uptime": (time.Duration(w.UptimeSeconds) * time.Second).String(),
+		}), 1990)})
 	case "maintenance":
 		on := o.Bool("enabled", true)
 		w, err = s.horde.UpdateWorker(ctx, ix.User, w.ID, horde.WorkerUpdate{Maintenance: &on})
@@ -100,9 +108,9 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 			return fmt.Errorf("set maintenance of %s: %w", w.ID, err)
 		}
 		if on {
-			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is in maintenance: it serves only your own requests.", w.Name)})
+			return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.maintenance.on", locale.Args{"Name": w.Name})})
 		}
-		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is out of maintenance and serves everyone.", w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.maintenance.off", locale.Args{"Name": w.Name})})
 	case "rename":
 		nn := o.String("new_name", "")
 		old := w.Name
@@ -110,18 +118,18 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 		if err != nil {
 			return fmt.Errorf("rename worker %s: %w", old, err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is now `%s`. Start it with `--name %s` from now on.", old, w.Name, w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.renamed", locale.Args{"Old": old, "Name": w.Name})})
 	case "rotate-key":
 		key, err := s.horde.RotateWorkerKey(ctx, ix.User, w.ID)
 		if err != nil {
 			return fmt.Errorf("rotate key of %s: %w", w.ID, err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(w, key, "has a new key")})
+		return ix.Reply(ctx, interact.Reply{Content: s.keyMessage(ix.Printer(), w, key, "worker.key.rotated")})
 	case "delete":
 		if err := s.horde.DeleteWorker(ctx, ix.User, w.ID); err != nil {
 			return fmt.Errorf("delete worker %s: %w", w.ID, err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("`%s` is deleted; its key no longer works.", w.Name)})
+		return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.deleted", locale.Args{"Name": w.Name})})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
@@ -129,27 +137,32 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 
 // keyMessage shows a worker key once, with how to start a worker with it:
 // the reference worker, or the AI Horde worker of the worker's kind with
-// the exact settings README's "Connect a worker" gives.
-func (s *Set) keyMessage(w horde.Worker, key, what string) string {
+// the exact settings README's "Connect a worker" gives. what is the
+// catalog key of its first line (registered, or a new key).
+func (s *Set) keyMessage(p *locale.Printer, w horde.Worker, key, what string) string {
 	url := s.cfg.PublicURL
-	msg := fmt.Sprintf("Worker `%s` (%s) %s. Its API key is shown **this once**; keep it secret:\n```\n%s\n```\n"+
-		"Start the reference worker beside %s:\n```\nHORDE_API_KEY=<the key> hordeworker --url %s --name %s --kind %s %s\n```\n"+
-		"(`--backend procedural` tries the connection without a GPU.)\n",
-		w.Name, w.Kind, what, key, referenceBackend[w.Kind].beside, url, w.Name, w.Kind, referenceBackend[w.Kind].flags)
-	if w.Kind == horde.KindText {
-		return msg + fmt.Sprintf("Or the KoboldAI Horde bridge beside your KoboldAI/KoboldCpp: in clientData.py set "+
-			"`cluster_url = \"%s\"`, `api_key = \"<the key>\"`, `kai_name = \"%s\"` and `kai_url` (or run "+
-			"`python bridge.py -c %s -a <the key> -n %s -k http://localhost:5001`).", url, w.Name, url, w.Name)
+	args := locale.Args{"Name": w.Name, "Kind": string(w.Kind), "URL": url}
+	theKey := p.T("worker.key.placeholder", nil)
+	rb, ok := referenceBackend[w.Kind]
+	if !ok {
+		rb = referenceBackend[horde.KindImage]
 	}
-	return msg + fmt.Sprintf("Or horde-worker-reGen: in bridgeData.yaml set `horde_url: \"%s/api/\"`, `api_key: \"<the key>\"` "+
-		"and `dreamer_name: \"%s\"` (the older AI-Horde-Worker: `horde_url: \"%s\"`).", url, w.Name, url)
+	msg := p.T(what, args) + "\n```\n" + key + "\n```\n" + p.T("worker.key.reference", locale.Args{"Backend": rb.beside}) + "\n```\n" +
+		fmt.Sprintf("HORDE_API_KEY=%s hordeworker --url %s --name %s --kind %s %s", theKey, url, w.Name, w.Kind, rb.flags) + "\n```\n" +
+		p.T(rb.alternative, nil) + "\n"
+	args["Key"] = theKey
+	if w.Kind == horde.KindText {
+		return msg + p.T("worker.key.kobold", args)
+	}
+	return msg + p.T("worker.key.regen", args)
 }
 
-// referenceBackend is, per worker kind, the backend most GPU owners run
-// and the reference worker's flags for it at its default address.
-var referenceBackend = map[horde.RequestKind]struct{ beside, flags string }{
-	horde.KindImage: {"ComfyUI (or AUTOMATIC1111/Forge: `--backend a1111 --backend-url http://127.0.0.1:7860`)", "--backend comfyui --comfyui-url http://127.0.0.1:8188"},
-	horde.KindText:  {"KoboldCpp (or any OpenAI-compatible server: `--backend openai --backend-url http://127.0.0.1:8080`)", "--backend kobold --backend-url http://127.0.0.1:5001"},
+// referenceBackend is, per worker kind, the backend most GPU owners run,
+// the reference worker's flags for it at its default address, and the
+// catalog key of the line naming the other backends.
+var referenceBackend = map[horde.RequestKind]struct{ beside, flags, alternative string }{
+	horde.KindImage: {"ComfyUI", "--backend comfyui --comfyui-url http://127.0.0.1:8188", "worker.key.alternative.image"},
+	horde.KindText:  {"KoboldCpp", "--backend kobold --backend-url http://127.0.0.1:5001", "worker.key.alternative.text"},
 }
 
 // ownWorkers lists u's workers, by name.
@@ -176,7 +189,7 @@ func (s *Set) ownWorker(ctx context.Context, u horde.User, name string) (horde.W
 		return w, fmt.Errorf("find worker %q: %w", name, err)
 	}
 	if err != nil || w.OwnerID != u.ID {
-		return horde.Worker{}, horde.NotFoundf("WorkerNotFound", "You have no worker named %q.", name)
+		return horde.Worker{}, horde.NotFoundf("WorkerNotFound", "You have no worker named %q.", name).InCase("own").With("Name", horde.QuoteInput(name))
 	}
 	return w, nil
 }
@@ -196,22 +209,15 @@ func (s *Set) ownWorkerChoices(ctx context.Context, ix *interact.Interaction) ([
 	return out, nil
 }
 
-func workerState(w *horde.Worker, now time.Time) string {
+func workerState(p *locale.Printer, w *horde.Worker, now time.Time) string {
 	switch {
 	case w.Paused:
-		return "paused by a moderator"
+		return p.T("worker.state.paused", nil)
 	case w.Maintenance:
-		return "maintenance"
+		return p.T("worker.state.maintenance", nil)
 	case w.Online(now):
-		return "online"
+		return p.T("worker.state.online", nil)
 	default:
-		return "offline"
+		return p.T("worker.state.offline", nil)
 	}
-}
-
-func listOrNone(xs []string) string {
-	if len(xs) == 0 {
-		return "none announced yet"
-	}
-	return strings.Join(xs, ", ")
 }

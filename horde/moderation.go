@@ -504,9 +504,9 @@ func (m *moderator) adjustKudos(ctx context.Context, by User, userID, amount int
 	}
 	switch {
 	case amount == 0:
-		return false, Invalidf("amount", "the amount must not be zero")
+		return false, Invalidf("amount", "the amount must not be zero").InCase("amount_zero")
 	case amount > MaxAdjustment || amount < -MaxAdjustment:
-		return false, Invalidf("amount", "the amount must be within ±%d", MaxAdjustment)
+		return false, Invalidf("amount", "the amount must be within ±%d", MaxAdjustment).InCase("amount_range").With("Max", MaxAdjustment)
 	case strings.TrimSpace(key) == "":
 		return false, fmt.Errorf("adjust kudos of user %d: empty idempotency key", userID)
 	}

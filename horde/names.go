@@ -1,6 +1,7 @@
 package horde
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,17 +26,19 @@ func ValidWorkerName(name string) (string, error) {
 func validName(field, name string, maxLen int) (string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", Invalidf(field, "a name is required")
+		return "", Invalidf(field, "a name is required").InCase("name_required")
 	}
 	if !utf8.ValidString(name) {
-		return "", Invalidf(field, "the name is not valid UTF-8")
+		return "", Invalidf(field, "the name is not valid UTF-8").InCase("name_utf8")
 	}
 	if n := utf8.RuneCountInString(name); n > maxLen {
-		return "", Invalidf(field, "the name is longer than %d characters (it has %d)", maxLen, n)
+		return "", Invalidf(field, "the name is longer than %d characters (it has %d)", maxLen, n).
+			InCase("name_long").With("Max", maxLen).With("Length", n)
 	}
 	if i := strings.IndexFunc(name, hiddenRune); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(name[i:])
-		return "", Invalidf(field, "the name contains an invisible or control character (U+%04X)", r)
+		return "", Invalidf(field, "the name contains an invisible or control character (U+%04X)", r).
+			InCase("name_hidden").With("Char", fmt.Sprintf("U+%04X", r))
 	}
 	return name, nil
 }

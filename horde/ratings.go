@@ -140,7 +140,7 @@ func (rs *Ratings) Rate(ctx context.Context, by User, requestID string, set Rati
 		return 0, Errorf(KindForbidden, "AnonForbidden", "the anonymous key cannot rate images; use your own API key")
 	}
 	if by.Flagged {
-		return 0, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not rate images")
+		return 0, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not rate images").InCase("rate")
 	}
 	for i, r := range set.Ratings {
 		field := "ratings." + strconv.Itoa(i)

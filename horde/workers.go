@@ -31,7 +31,7 @@ func (h *Horde) Worker(ctx context.Context, id string) (Worker, error) {
 	defer h.mu.Unlock()
 	ws := h.workers[id]
 	if ws == nil {
-		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id)
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id).InCase("id").With("ID", id)
 	}
 	return ws.snapshot(), nil
 }
@@ -42,7 +42,7 @@ func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
 	defer h.mu.Unlock()
 	ws := h.workerNames[strings.TrimSpace(name)]
 	if ws == nil {
-		return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name)
+		return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name).InCase("name").With("Name", QuoteInput(name))
 	}
 	return ws.snapshot(), nil
 }
@@ -54,10 +54,10 @@ func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
 // default) is refused: KindForbidden, code TooManyWorkers.
 func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kind RequestKind) (Worker, string, error) {
 	if owner.Anonymous() {
-		return Worker{}, "", Errorf(KindForbidden, "AnonForbidden", "the anonymous user cannot run a worker")
+		return Worker{}, "", Errorf(KindForbidden, "AnonForbidden", "the anonymous user cannot run a worker").InCase("worker")
 	}
 	if owner.Flagged {
-		return Worker{}, "", Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not run a worker")
+		return Worker{}, "", Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not run a worker").InCase("worker")
 	}
 	name, err := validName("name", name, MaxWorkerNameLength)
 	if err != nil {
@@ -79,14 +79,14 @@ func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kin
 	limitErr := h.workerLimit(owner)
 	h.mu.Unlock()
 	if taken {
-		return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name)
+		return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name).With("Name", QuoteInput(name))
 	}
 	if limitErr != nil {
 		return Worker{}, "", limitErr
 	}
 	if err := h.store.SaveWorker(ctx, w); err != nil {
 		if IsKind(err, KindConflict) {
-			return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name)
+			return Worker{}, "", Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", name).With("Name", QuoteInput(name))
 		}
 		return Worker{}, "", fmt.Errorf("save worker %q: %w", name, err)
 	}
@@ -123,10 +123,11 @@ func (h *Horde) workerLimit(owner User) error {
 		return nil
 	}
 	if owner.Trusted {
-		return Errorf(KindForbidden, "TooManyWorkers", "you already have %d workers, the most a member may run; delete one to add another", n)
+		return Errorf(KindForbidden, "TooManyWorkers", "you already have %d workers, the most a member may run; delete one to add another", n).
+			InCase("trusted").With("Count", n)
 	}
 	return Errorf(KindForbidden, "TooManyWorkers", "you already have %d workers, the most an untrusted member may run; delete one to add another, or earn trust to run up to %d",
-		n, h.cfg.Trust.maxWorkers(true))
+		n, h.cfg.Trust.maxWorkers(true)).InCase("untrusted").With("Count", n).With("Max", h.cfg.Trust.maxWorkers(true))
 }
 
 // RotateWorkerKey replaces a worker's key; only its owner may.
@@ -188,7 +189,7 @@ func (h *Horde) UpdateWorker(ctx context.Context, by User, workerID string, u Wo
 	if u.Name != nil {
 		if other := h.workerNames[*u.Name]; other != nil && other != ws {
 			h.mu.Unlock()
-			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", *u.Name)
+			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", *u.Name).With("Name", QuoteInput(*u.Name))
 		}
 	}
 	next := ws.snapshot()
@@ -197,7 +198,7 @@ func (h *Horde) UpdateWorker(ctx context.Context, by User, workerID string, u Wo
 
 	if err := h.store.SaveWorker(ctx, next); err != nil {
 		if IsKind(err, KindConflict) {
-			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", next.Name)
+			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", next.Name).With("Name", QuoteInput(next.Name))
 		}
 		return Worker{}, fmt.Errorf("save worker %s: %w", workerID, err)
 	}

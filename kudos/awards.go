@@ -139,20 +139,20 @@ func (e *Engine) Award(ctx context.Context, a ModeratorAward) error {
 	}
 	switch {
 	case a.Amount <= 0:
-		return refuse(RefuseAmount, "the amount must be a positive number of kudos")
+		return refuse(RefuseAmount, "the amount must be a positive number of kudos").InCase("positive")
 	case e.cfg.ModeratorAwardMax > 0 && a.Amount > e.cfg.ModeratorAwardMax:
-		return refuse(RefuseAmount, "one award may be at most %d kudos", e.cfg.ModeratorAwardMax)
+		return refuse(RefuseAmount, "one award may be at most %d kudos", e.cfg.ModeratorAwardMax).InCase("max").With("Max", e.cfg.ModeratorAwardMax)
 	case a.ModeratorID == anonymousID || a.ReceiverID == anonymousID:
-		return refuse(RefuseAnonymous, "the anonymous user neither gives nor receives awards")
+		return refuse(RefuseAnonymous, "the anonymous user neither gives nor receives awards").InCase("award")
 	case a.ModeratorID == a.ReceiverID:
-		return refuse(RefuseSelf, "you cannot award yourself")
+		return refuse(RefuseSelf, "you cannot award yourself").InCase("award")
 	}
 	st, err := e.standings(ctx, a.ModeratorID, a.ReceiverID)
 	if err != nil {
 		return err
 	}
 	if !st[a.ModeratorID].Moderator && !anyIn(a.ModeratorRoles, e.modRoles) {
-		return refuse(RefuseNotModerator, "only moderators can give moderation awards")
+		return refuse(RefuseNotModerator, "only moderators can give moderation awards").InCase("award")
 	}
 	if err := checkFlagged(st[a.ModeratorID], st[a.ReceiverID]); err != nil {
 		return err
@@ -292,21 +292,21 @@ func (e *Engine) award(ctx context.Context, attempts []awardAttempt) ([]Outcome,
 func (e *Engine) checkPeople(ev ReactionAdded) error {
 	switch {
 	case ev.GiverIsBot:
-		return refuse(RefuseBot, "bots cannot give kudos")
+		return refuse(RefuseBot, "bots cannot give kudos").InCase("give")
 	case ev.ReceiverIsBot:
-		return refuse(RefuseBot, "bots cannot receive kudos")
+		return refuse(RefuseBot, "bots cannot receive kudos").InCase("receive")
 	case ev.GiverID == ev.ReceiverID:
-		return refuse(RefuseSelf, "you cannot award your own message")
+		return refuse(RefuseSelf, "you cannot award your own message").InCase("own_message")
 	case ev.GiverID == anonymousID || ev.ReceiverID == anonymousID:
-		return refuse(RefuseAnonymous, "the anonymous user neither gives nor receives awards")
+		return refuse(RefuseAnonymous, "the anonymous user neither gives nor receives awards").InCase("award")
 	}
 	if min := e.cfg.MinAccountAge.Std(); min > 0 &&
 		(ev.GiverAccountCreated.IsZero() || ev.At.Sub(ev.GiverAccountCreated) < min) {
-		return refuse(RefuseTooNew, "your Discord account must be at least %s old to give kudos", humanDuration(min))
+		return refuse(RefuseTooNew, "your Discord account must be at least %s old to give kudos", humanDuration(min)).InCase("account").With("Duration", min)
 	}
 	if min := e.cfg.MinMembershipAge.Std(); min > 0 &&
 		(ev.GiverJoinedAt.IsZero() || ev.At.Sub(ev.GiverJoinedAt) < min) {
-		return refuse(RefuseTooNew, "you must have been a member for at least %s to give kudos", humanDuration(min))
+		return refuse(RefuseTooNew, "you must have been a member for at least %s to give kudos", humanDuration(min)).InCase("membership").With("Duration", min)
 	}
 	return nil
 }
@@ -321,7 +321,7 @@ func (e *Engine) checkGiver(a awardAttempt, cat Category, giver Standing, gok bo
 	moderator := giver.Moderator || anyIn(ev.GiverRoles, e.modRoles)
 	switch {
 	case cat == CategoryModeration && !moderator:
-		return "", refuse(RefuseNotModerator, "only moderators can give moderation awards")
+		return "", refuse(RefuseNotModerator, "only moderators can give moderation awards").InCase("award")
 	case cat == CategoryHelpful && moderator && a.forced == "":
 		if e.cfg.Categories[CategoryModeration].Amount > 0 {
 			cat = CategoryModeration
@@ -339,10 +339,10 @@ func (e *Engine) checkGiver(a awardAttempt, cat Category, giver Standing, gok bo
 // checkFlagged refuses a flagged giver or receiver of kudos.
 func checkFlagged(giver, recv Standing) error {
 	if giver.Flagged {
-		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos")
+		return refuse(RefuseFlagged, "your account is flagged: you cannot give kudos").InCase("giver")
 	}
 	if recv.Flagged {
-		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos")
+		return refuse(RefuseFlagged, "that member's account is flagged: they cannot receive kudos").InCase("receiver")
 	}
 	return nil
 }
@@ -351,16 +351,16 @@ func checkFlagged(giver, recv Standing) error {
 // as YAGPDB's reputation plugin does.
 func (e *Engine) checkRoles(ev ReactionAdded) error {
 	if len(e.giveRequired) > 0 && !anyIn(ev.GiverRoles, e.giveRequired) {
-		return refuse(RefuseRole, "you need one of the required roles to give kudos")
+		return refuse(RefuseRole, "you need one of the required roles to give kudos").InCase("giver_required")
 	}
 	if anyIn(ev.GiverRoles, e.giveBarred) {
-		return refuse(RefuseRole, "one of your roles may not give kudos")
+		return refuse(RefuseRole, "one of your roles may not give kudos").InCase("giver_barred")
 	}
 	if len(e.receiveRequired) > 0 && !anyIn(ev.ReceiverRoles, e.receiveRequired) {
-		return refuse(RefuseRole, "that member does not have a role that may receive kudos")
+		return refuse(RefuseRole, "that member does not have a role that may receive kudos").InCase("receiver_required")
 	}
 	if anyIn(ev.ReceiverRoles, e.receiveBarred) {
-		return refuse(RefuseRole, "that member has a role that may not receive kudos")
+		return refuse(RefuseRole, "that member has a role that may not receive kudos").InCase("receiver_barred")
 	}
 	return nil
 }

@@ -37,13 +37,13 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	}
 	switch {
 	case amount <= 0:
-		return refuse(RefuseAmount, "the amount must be a positive number of kudos")
+		return refuse(RefuseAmount, "the amount must be a positive number of kudos").InCase("positive")
 	case from == anonymousID:
-		return refuse(RefuseAnonymous, "the anonymous user cannot give kudos")
+		return refuse(RefuseAnonymous, "the anonymous user cannot give kudos").InCase("give")
 	case to == anonymousID:
-		return refuse(RefuseAnonymous, "kudos cannot be given to the anonymous user")
+		return refuse(RefuseAnonymous, "kudos cannot be given to the anonymous user").InCase("receive")
 	case from == to:
-		return refuse(RefuseSelf, "you cannot give kudos to yourself")
+		return refuse(RefuseSelf, "you cannot give kudos to yourself").InCase("transfer")
 	}
 	st, err := e.standings(ctx, from, to)
 	if err != nil {
@@ -75,9 +75,10 @@ func (e *Engine) Transfer(ctx context.Context, from, to, amount int64, key strin
 	if err != nil {
 		if errors.Is(err, ErrInsufficient) {
 			if held > 0 {
-				return refuse(RefuseInsufficient, "you do not have %d kudos to give: %d of your kudos are held for your queued requests", amount, held)
+				return refuse(RefuseInsufficient, "you do not have %d kudos to give: %d of your kudos are held for your queued requests", amount, held).
+					InCase("held").With("Amount", amount).With("Held", held)
 			}
-			return refuse(RefuseInsufficient, "you do not have %d kudos to give", amount)
+			return refuse(RefuseInsufficient, "you do not have %d kudos to give", amount).InCase("transfer").With("Amount", amount)
 		}
 		if RefusalCode(err) != "" {
 			return err

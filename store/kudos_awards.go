@@ -74,11 +74,11 @@ func addAward(ctx context.Context, ts *txStmts, a kudos.NewAward, c kudos.AwardC
 	}
 	switch {
 	case c.GiverDaily > 0 && giverSum+a.Amount > c.GiverDaily:
-		return kudos.Refuse(kudos.RefuseGiverCap, "you have reached today's limit of %d kudos given", c.GiverDaily), nil
+		return kudos.Refuse(kudos.RefuseGiverCap, "you have reached today's limit of %d kudos given", c.GiverDaily).With("Limit", c.GiverDaily), nil
 	case c.ReceiverDaily > 0 && receiverSum+a.Amount > c.ReceiverDaily:
-		return kudos.Refuse(kudos.RefuseReceiverCap, "that member has reached today's limit of %d kudos received", c.ReceiverDaily), nil
+		return kudos.Refuse(kudos.RefuseReceiverCap, "that member has reached today's limit of %d kudos received", c.ReceiverDaily).With("Limit", c.ReceiverDaily), nil
 	case c.PairWeekly > 0 && pairSum+a.Amount > c.PairWeekly:
-		return kudos.Refuse(kudos.RefusePairCap, "you have given that member this week's limit of %d kudos", c.PairWeekly), nil
+		return kudos.Refuse(kudos.RefusePairCap, "you have given that member this week's limit of %d kudos", c.PairWeekly).With("Limit", c.PairWeekly), nil
 	}
 	at := nanos(a.At)
 	if id.Valid {

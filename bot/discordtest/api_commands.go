@@ -114,14 +114,21 @@ func (s *Server) putCommands(r *http.Request, in *reqBody) (any, *apiError) {
 
 // validateCommand applies Discord's rules; it returns "" when c is valid.
 func validateCommand(c *discordgo.ApplicationCommand) string {
+	var names, descs map[discordgo.Locale]string
+	if c.NameLocalizations != nil {
+		names = *c.NameLocalizations
+	}
+	if c.DescriptionLocalizations != nil {
+		descs = *c.DescriptionLocalizations
+	}
 	if c.Type != discordgo.ChatApplicationCommand {
 		if c.Name == "" || utf8.RuneCountInString(c.Name) > 32 {
 			return "name must be 1-32 characters"
 		}
-		if c.Description != "" || len(c.Options) > 0 {
+		if c.Description != "" || len(c.Options) > 0 || len(descs) > 0 {
 			return "user and message commands take no description or options"
 		}
-		return ""
+		return validateLocalizations(c.Name, names, nil, func(n string) bool { k := utf8.RuneCountInString(n); return k >= 1 && k <= 32 })
 	}
 	if !chatInputName.MatchString(c.Name) {
 		return fmt.Sprintf("name %q must be 1-32 lowercase letters, digits, - or _", c.Name)
@@ -129,7 +136,33 @@ func validateCommand(c *discordgo.ApplicationCommand) string {
 	if n := utf8.RuneCountInString(c.Description); n < 1 || n > maxDescription {
 		return "description must be 1-100 characters"
 	}
+	if msg := validateLocalizations(c.Name, names, descs, chatInputName.MatchString); msg != "" {
+		return msg
+	}
 	return validateOptions(c.Options, 0)
+}
+
+// validateLocalizations applies Discord's rules to the name and description
+// localisations of a command, option or choice: known locales, names that
+// pass validName, descriptions of 1-100 characters.
+func validateLocalizations(what string, names, descs map[discordgo.Locale]string, validName func(string) bool) string {
+	for loc, n := range names {
+		if _, ok := discordgo.Locales[loc]; !ok {
+			return fmt.Sprintf("%s: unknown locale %q in name_localizations", what, loc)
+		}
+		if !validName(n) {
+			return fmt.Sprintf("%s: localised name %q (%s) is invalid", what, n, loc)
+		}
+	}
+	for loc, d := range descs {
+		if _, ok := discordgo.Locales[loc]; !ok {
+			return fmt.Sprintf("%s: unknown locale %q in description_localizations", what, loc)
+		}
+		if n := utf8.RuneCountInString(d); n < 1 || n > maxDescription {
+			return fmt.Sprintf("%s: localised description (%s) must be 1-100 characters", what, loc)
+		}
+	}
+	return ""
 }
 
 func validateOptions(opts []*discordgo.ApplicationCommandOption, depth int) string {
@@ -151,6 +184,9 @@ func validateOptions(opts []*discordgo.ApplicationCommandOption, depth int) stri
 		seen[o.Name] = true
 		if n := utf8.RuneCountInString(o.Description); n < 1 || n > maxDescription {
 			return fmt.Sprintf("option %q: description must be 1-100 characters", o.Name)
+		}
+		if msg := validateLocalizations("option "+o.Name, o.NameLocalizations, o.DescriptionLocalizations, chatInputName.MatchString); msg != "" {
+			return msg
 		}
 		switch o.Type {
 		case discordgo.ApplicationCommandOptionSubCommand, discordgo.ApplicationCommandOptionSubCommandGroup:
@@ -191,6 +227,12 @@ func validateOptions(opts []*discordgo.ApplicationCommandOption, depth int) stri
 		for _, ch := range o.Choices {
 			if ch == nil || ch.Name == "" || utf8.RuneCountInString(ch.Name) > 100 {
 				return fmt.Sprintf("option %q: choice names must be 1-100 characters", o.Name)
+			}
+			if msg := validateLocalizations("choice "+ch.Name, ch.NameLocalizations, nil, func(n string) bool {
+				k := utf8.RuneCountInString(n)
+				return k >= 1 && k <= 100
+			}); msg != "" {
+				return msg
 			}
 		}
 	}

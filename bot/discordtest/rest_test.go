@@ -214,6 +214,14 @@ func TestApplicationCommandBulkOverwrite(t *testing.T) {
 			{Name: "a", Description: "a", Type: discordgo.ApplicationCommandOptionString, Autocomplete: true,
 				Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "x", Value: "x"}}},
 		}}},
+		{"capitalised localised name", &discordgo.ApplicationCommand{Name: "imagine", Description: "x",
+			NameLocalizations: &map[discordgo.Locale]string{discordgo.German: "Bild"}}},
+		{"localised name in an unknown locale", &discordgo.ApplicationCommand{Name: "imagine", Description: "x",
+			NameLocalizations: &map[discordgo.Locale]string{"xx": "bild"}}},
+		{"localised option description too long", &discordgo.ApplicationCommand{Name: "imagine", Description: "x", Options: []*discordgo.ApplicationCommandOption{
+			{Name: "a", Description: "a", Type: discordgo.ApplicationCommandOptionString,
+				DescriptionLocalizations: map[discordgo.Locale]string{discordgo.SpanishES: strings.Repeat("a", 101)}},
+		}}},
 	}
 	for _, tt := range invalid {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -49,6 +50,7 @@ type Interaction struct {
 
 	retry   Retrier
 	respond Responder
+	printer *locale.Printer // the caller's language (Locale, else GuildLocale, else English)
 
 	mu        sync.Mutex
 	acked     bool // an initial response was sent
@@ -76,7 +78,8 @@ func NewWithResponder(s *discordgo.Session, i *discordgo.Interaction, retry Retr
 			return s.InteractionRespond(i, resp, discordgo.WithContext(ctx))
 		}
 	}
-	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry, respond: respond}
+	ix := &Interaction{S: s, I: i, Member: i.Member, retry: retry, respond: respond,
+		printer: locale.Default().For(i.Locale, guildLocale(i))}
 	switch {
 	case i.Member != nil && i.Member.User != nil:
 		ix.Caller = i.Member.User
@@ -87,6 +90,27 @@ func NewWithResponder(s *discordgo.Session, i *discordgo.Interaction, retry Retr
 	}
 	return ix
 }
+
+// guildLocale is the guild's preferred locale an interaction carries ("" in DMs).
+func guildLocale(i *discordgo.Interaction) discordgo.Locale {
+	if i.GuildLocale == nil {
+		return ""
+	}
+	return *i.GuildLocale
+}
+
+// Printer is the caller's language: their Discord locale when the bot
+// speaks it, else the guild's, else English.
+func (ix *Interaction) Printer() *locale.Printer {
+	if ix.printer == nil { // an Interaction not made by New
+		return locale.Default().English()
+	}
+	return ix.printer
+}
+
+// T is the message of key in the caller's language, with data in its
+// placeholders (locale.Printer.T).
+func (ix *Interaction) T(key string, data locale.Args) string { return ix.Printer().T(key, data) }
 
 // InGuild reports whether the interaction happened in a guild (not a DM).
 func (ix *Interaction) InGuild() bool { return ix.I.GuildID != "" }

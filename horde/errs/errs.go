@@ -12,6 +12,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"maps"
 )
 
 // Kind classifies an error so that each transport can map it once.
@@ -67,11 +68,20 @@ func (k Kind) String() string {
 // Code is stable (the AI Horde "rc" string such as "InvalidAPIKey", or a
 // kudos refusal code such as "ping_pong"); Field names the offending input
 // field, mostly for KindInvalid; Err is the cause, never shown.
+//
+// Case and Params are for transports that word the message themselves in
+// the member's language (the bot's message catalogs): Case tells apart the
+// situations one Code covers ("award" and "transfer" for the kudos code
+// "self"), Params are the values the message shows, by name ({"Amount":
+// 50}). Both are optional: without a wording of its own a transport shows
+// Message.
 type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
 	Field   string
+	Case    string
+	Params  map[string]any
 	Err     error
 }
 
@@ -84,6 +94,26 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// With returns a copy of e that also carries the value its message shows
+// under name (Params); e itself is unchanged, so a shared error value may
+// be extended safely.
+func (e *Error) With(name string, value any) *Error {
+	c := *e
+	c.Params = maps.Clone(e.Params)
+	if c.Params == nil {
+		c.Params = map[string]any{}
+	}
+	c.Params[name] = value
+	return &c
+}
+
+// InCase returns a copy of e naming the situation its Code covers (Case).
+func (e *Error) InCase(name string) *Error {
+	c := *e
+	c.Case = name
+	return &c
+}
 
 // Errorf builds an *Error of the given kind with a user-safe message.
 func Errorf(kind Kind, code, format string, args ...any) *Error {

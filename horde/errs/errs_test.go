@@ -69,3 +69,20 @@ func TestKindsListsEveryKind(t *testing.T) {
 		t.Errorf("kind %d (%s) is named but not in Kinds()", next, next)
 	}
 }
+
+// TestWithCopies: With and InCase leave the error they extend unchanged,
+// so a shared error value (kudos.ErrInsufficient) is never altered.
+func TestWithCopies(t *testing.T) {
+	base := errs.Errorf(errs.KindInvalid, "insufficient", "not enough kudos")
+	got := base.With("Amount", 5).InCase("held").With("Held", 2)
+	if base.Params != nil || base.Case != "" {
+		t.Fatalf("base changed: %+v", base)
+	}
+	if got.Case != "held" || got.Params["Amount"] != 5 || got.Params["Held"] != 2 || got.Message != base.Message {
+		t.Fatalf("extended error %+v", got)
+	}
+	again := got.With("Amount", 7)
+	if got.Params["Amount"] != 5 || again.Params["Amount"] != 7 {
+		t.Fatalf("With changed its receiver: %v, %v", got.Params, again.Params)
+	}
+}

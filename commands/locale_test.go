@@ -1,0 +1,89 @@
+package commands_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot/interact/locale"
+	"github.com/hordebot/hordebot/commands"
+)
+
+// pendingLocalization are the commands whose declarations are not yet
+// translated (their files are being changed elsewhere; the second pass of
+// the languages work covers them): the test lists what they lack without
+// failing. Every other command must be complete.
+var pendingLocalization = map[string]bool{"imagine": true, "write": true}
+
+// TestEveryCommandPathIsTranslated: every command, subcommand, option and
+// choice has a German and a Spanish name and description that Discord
+// accepts (names lowercase, 1-32 letters, digits, - or _, unique at their
+// level; descriptions 1-100 characters), and they are what the bot
+// registers.
+func TestEveryCommandPathIsTranslated(t *testing.T) {
+	t.Parallel()
+	defs := commands.New(commands.Config{}, commands.Deps{}).Definitions()
+	for _, d := range defs {
+		problems := locale.Default().LocalizeCommands([]*discordgo.ApplicationCommand{d})
+		for _, p := range problems {
+			if pendingLocalization[d.Name] {
+				t.Logf("/%s (pending): %s", d.Name, p)
+				continue
+			}
+			t.Errorf("/%s: %s", d.Name, p)
+		}
+		if pendingLocalization[d.Name] {
+			continue
+		}
+		for _, p := range locale.CommandPaths([]*discordgo.ApplicationCommand{d}) {
+			for _, lang := range locale.Languages[1:] {
+				forms, ok := locale.Default().Message(lang.Code, p.NameKey())
+				if !ok {
+					continue // reported above
+				}
+				if name := forms["other"]; p.ChatInput && !locale.ValidChatInputName(name) {
+					t.Errorf("%s: %s %q breaks Discord's name rule", lang.Code, p.NameKey(), name)
+				}
+			}
+		}
+	}
+	// No translation is left of a path that no longer exists.
+	paths := map[string]bool{}
+	for _, p := range locale.CommandPaths(defs) {
+		paths[p.NameKey()], paths[p.DescriptionKey()] = true, true
+	}
+	for _, lang := range locale.Languages {
+		for _, k := range locale.Default().Keys(lang.Code) {
+			if strings.HasPrefix(k, "command.") && !paths[k] {
+				t.Errorf("%s.yaml has %q, which no command declares", lang.Code, k)
+			}
+		}
+	}
+	// The declared (English) names follow the rule too.
+	for _, d := range defs {
+		for _, p := range locale.CommandPaths([]*discordgo.ApplicationCommand{d}) {
+			if !p.ChatInput {
+				continue
+			}
+			name := p.Key[strings.LastIndex(p.Key, ".")+1:]
+			if !locale.ValidChatInputName(name) {
+				t.Errorf("declared name %q of %s breaks Discord's name rule", name, p.Key)
+			}
+		}
+	}
+}
+
+// TestDefinitionsCarryLocalizations: the set's definitions (what the bot
+// registers) are localised already.
+func TestDefinitionsCarryLocalizations(t *testing.T) {
+	t.Parallel()
+	for _, d := range commands.New(commands.Config{}, commands.Deps{}).Definitions() {
+		if pendingLocalization[d.Name] {
+			continue
+		}
+		if d.DescriptionLocalizations == nil || (*d.DescriptionLocalizations)[discordgo.German] == "" || (*d.DescriptionLocalizations)[discordgo.SpanishLATAM] == "" {
+			t.Errorf("/%s has no German or Spanish description: %v", d.Name, d.DescriptionLocalizations)
+		}
+	}
+}
