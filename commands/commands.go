@@ -10,6 +10,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -72,6 +73,17 @@ type Config struct {
 	// those of the guilds ("" for DMs) it accepts: with gateway shards split
 	// over processes, each resumes those of its own shards' guilds.
 	ResumeFilter func(guildID string) bool `json:"-"`
+	// AttachmentHosts are the hosts (host, or host:port) members' images
+	// are fetched from (attachment.go); default DefaultAttachmentHosts,
+	// Discord's CDN. AttachmentClient fetches them (default: a plain
+	// client; a redirect is followed only to an allowed host).
+	AttachmentHosts  []string     `json:"-"`
+	AttachmentClient *http.Client `json:"-"`
+	// MaxSourceBytes and MaxSourcePixels bound a member's image (default
+	// 10 MiB and 3072x3072); FetchTimeout one download (default 20 s).
+	MaxSourceBytes  int           `json:"-"`
+	MaxSourcePixels int           `json:"-"`
+	FetchTimeout    time.Duration `json:"-"`
 	// Retry tunes retries of Discord REST calls.
 	Retry  interact.Retrier `json:"-"`
 	Clock  horde.Clock      `json:"-"`
@@ -99,6 +111,18 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TokenLifetime <= 0 {
 		c.TokenLifetime = 14 * time.Minute
+	}
+	if len(c.AttachmentHosts) == 0 {
+		c.AttachmentHosts = DefaultAttachmentHosts
+	}
+	if c.MaxSourceBytes <= 0 {
+		c.MaxSourceBytes = DefaultMaxSourceBytes
+	}
+	if c.MaxSourcePixels <= 0 {
+		c.MaxSourcePixels = DefaultMaxSourcePixels
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = DefaultFetchTimeout
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://127.0.0.1:7001"
@@ -144,6 +168,7 @@ type Set struct {
 	ratings   Ratings   // nil: shared posts carry no rating buttons
 	cooldowns cooldowns // members' last requests, for RoleLimits
 	pv        Previews  // nil: no live previews
+	fetcher   *attachmentFetcher
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -164,6 +189,7 @@ func New(cfg Config, deps Deps) *Set {
 		cmds: map[string]*Command{}, comps: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
 		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
+		fetcher: newAttachmentFetcher(cfg),
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)

@@ -18,7 +18,10 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 
 // Procedural is a backend with no GPU and no model: it draws a deterministic
 // picture (plasma, shapes and a corner marker) or writes deterministic text
-// from the prompt and the seed. The same prompt and seed always give the
+// from the prompt and the seed. A job with source images uses them
+// honestly, with no model (applySources): img2img blends the source by the
+// denoising strength, in- and outpainting paint only the masked area, a
+// remix averages its images. The same prompt and seed always give the
 // same output; different prompts give visibly different ones. It exists for
 // tests, demos and wiring checks, and says so in every result's metadata.
 //
@@ -46,6 +49,9 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 		}
 		img, err := proceduralImage(job.Prompt, job.Seed, job.Image.Width, job.Image.Height)
 		if err != nil {
+			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
+		}
+		if err := applySources(img, job.Image); err != nil {
 			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
 		}
 		if p.StepTime > 0 {
