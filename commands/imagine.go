@@ -68,7 +68,7 @@ func (s *Set) imagineCommand() *Command {
 		Def: &discordgo.ApplicationCommand{
 			Name:        "imagine",
 			Description: "Generate images on the community's GPUs",
-			Options: []*discordgo.ApplicationCommandOption{
+			Options: append([]*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "What to draw", Required: true, MinLength: &minLen, MaxLength: 1000},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "negative", Description: "What to avoid", MaxLength: 500},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
@@ -78,7 +78,7 @@ func (s *Set) imagineCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many images (1-4)", MinValue: &one, MaxValue: four},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "style", Description: "A style preset", Choices: styles},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Allow NSFW output (age-restricted channels only)"},
-			},
+			}, img2imgOptions()...),
 		},
 		Defer:        deferAlways(interact.DeferPublic),
 		Handle:       s.handleImagine,
@@ -136,6 +136,9 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 		if err := s.requireNSFWChannel(ctx, ix); err != nil {
 			return err
 		}
+	}
+	if wantsImg2Img(o) {
+		return s.handleImagineFromImage(ctx, ix, o, nr, shown)
 	}
 	return s.submitLimited(ctx, ix, o.Has, nr, shown)
 }

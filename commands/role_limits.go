@@ -44,6 +44,10 @@ type Limits struct {
 	// NSFW allows the nsfw option (still only in age-restricted channels);
 	// with role limits configured, NSFW needs a tier that allows it.
 	NSFW bool `json:"nsfw"`
+	// Img2Img allows requests that start from an image: /imagine image:,
+	// Vary, Zoom out, Remix and /blend; with role limits configured, they
+	// need a tier that allows it.
+	Img2Img bool `json:"img2img"`
 	// Cooldown is the least time between two of a member's /imagine or
 	// /write requests (0: none).
 	Cooldown kudos.Duration `json:"cooldown"`
@@ -55,7 +59,7 @@ func (r RoleLimits) Enabled() bool {
 }
 
 func (l Limits) isZero() bool {
-	return l.MaxSteps == 0 && l.MaxCount == 0 && l.MaxPixels == 0 && l.MaxLength == 0 && len(l.Models) == 0 && !l.NSFW && l.Cooldown == 0
+	return l.MaxSteps == 0 && l.MaxCount == 0 && l.MaxPixels == 0 && l.MaxLength == 0 && len(l.Models) == 0 && !l.NSFW && !l.Img2Img && l.Cooldown == 0
 }
 
 // Validate checks the tiers: a role id each, no role twice, no negative values.
@@ -112,6 +116,7 @@ func (l Limits) join(o Limits) Limits {
 		l.Models = union(l.Models, o.Models)
 	}
 	l.NSFW = l.NSFW || o.NSFW
+	l.Img2Img = l.Img2Img || o.Img2Img
 	if o.Cooldown > 0 && (l.Cooldown == 0 || o.Cooldown < l.Cooldown) {
 		l.Cooldown = o.Cooldown
 	}
@@ -163,6 +168,9 @@ func (r RoleLimits) check(l Limits, nr horde.NewRequest) error {
 			return refuse("RoleModel", fmt.Sprintf("Your roles may not ask for the model %s.", m),
 				func(t Limits) bool { return t.allowsModel(m) })
 		}
+	}
+	if p := nr.Image; p != nil && p.SourceImage != "" && !l.Img2Img {
+		return refuseImg2Img(r)
 	}
 	if nr.NSFW && !l.NSFW {
 		return refuse("RoleNSFW", "Your roles may not ask for NSFW images.", func(t Limits) bool { return t.NSFW })

@@ -68,6 +68,18 @@ func (o Options) Int(name string, def int64) int64 {
 	return def
 }
 
+// Float returns a number option, or def when absent.
+func (o Options) Float(name string, def float64) float64 {
+	v, ok := o.values[name]
+	if !ok {
+		return def
+	}
+	if f, ok := v.Value.(float64); ok {
+		return f
+	}
+	return def
+}
+
 // Bool returns a boolean option, or def when absent.
 func (o Options) Bool(name string, def bool) bool {
 	v, ok := o.values[name]

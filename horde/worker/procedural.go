@@ -30,6 +30,10 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 // each step (live previews); with none (the default) it is drawn at once.
 type Procedural struct {
 	StepTime time.Duration // per step of an image job; 0: none; at most MaxProceduralStepTime
+	// Format is the result images' format: "webp" (the default, the AI
+	// Horde's) or "png" (lossless, and encoded in a few milliseconds where
+	// WebP takes far longer: tests).
+	Format string
 }
 
 var _ BatchBackend = (*Procedural)(nil)
@@ -59,13 +63,13 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 				return Result{}, err
 			}
 		}
-		data, err := EncodeWebP(img)
+		data, contentType, err := encodeAs(img, p.Format)
 		if err != nil {
 			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
 		}
 		return Result{
 			Image:       data,
-			ContentType: "image/webp",
+			ContentType: contentType,
 			Seed:        job.Seed,
 			State:       aihorde.StateOK,
 			Metadata:    []aihorde.GenMetadata{proceduralNote},
