@@ -153,6 +153,9 @@ type Deps struct {
 	// Previews, if set, gives the live previews the /imagine progress
 	// message shows while its images are made; nil: none are shown.
 	Previews Previews
+	// Alchemy serves describe and upscale (alchemy.go); nil takes Horde
+	// when it satisfies Alchemy (*horde.Horde does), else they are off.
+	Alchemy Alchemy
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -169,6 +172,7 @@ type Set struct {
 	cooldowns cooldowns // members' last requests, for RoleLimits
 	pv        Previews  // nil: no live previews
 	fetcher   *attachmentFetcher
+	alchemy   Alchemy // nil: describe and upscale are off
 	log       *slog.Logger
 
 	cmds  map[string]*Command
@@ -194,10 +198,13 @@ func New(cfg Config, deps Deps) *Set {
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)
 	}
+	if s.alchemy = deps.Alchemy; s.alchemy == nil {
+		s.alchemy, _ = deps.Horde.(Alchemy)
+	}
 	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()} {
 		s.cmds[c.Def.Name] = c
 	}
-	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {
+	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {
 		s.comps[c.Prefix] = c
 	}
 	return s

@@ -28,6 +28,9 @@ type delivery struct {
 	UserID        string            `json:"user_id"` // the requester's Discord id
 	Prompt        string            `json:"prompt"`  // as shown to members
 	IssuedAt      time.Time         `json:"issued_at"`
+	// Alchemy is set on the delivery of an interrogation (Kind
+	// horde.KindAlchemy; RequestID is its id): what to show of it.
+	Alchemy *alchemyShow `json:"alchemy,omitempty"`
 }
 
 func (d delivery) interaction() *discordgo.Interaction {
@@ -115,6 +118,10 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 // there is a new one (previewFile). When ctx ends first the delivery stays
 // persisted for the next run.
 func (s *Set) watch(ctx context.Context, d delivery) {
+	if d.Kind == horde.KindAlchemy {
+		s.watchAlchemy(ctx, d)
+		return
+	}
 	var lastEdit time.Time
 	lastText, lastPreview := "", ""
 	for {

@@ -125,12 +125,20 @@ func sourceFor(img image.Image, w, h int) (string, error) {
 // hordebot's) open any image, and a JPEG is encoded in milliseconds where
 // the WebP encoder takes far longer.
 func encodeSource(img image.Image) (string, error) {
+	if o, ok := img.(interface{ Opaque() bool }); !ok || !o.Opaque() {
+		return encodePNG64(img)
+	}
 	var buf bytes.Buffer
-	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
-		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: sourceQuality}); err != nil {
-			return "", fmt.Errorf("encode jpeg: %w", err)
-		}
-	} else if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: sourceQuality}); err != nil {
+		return "", fmt.Errorf("encode jpeg: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
+}
+
+// encodePNG64 encodes an image as base64 PNG (a mask stays exact).
+func encodePNG64(img image.Image) (string, error) {
+	var buf bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
 		return "", fmt.Errorf("encode png: %w", err)
 	}
 	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil

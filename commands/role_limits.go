@@ -283,23 +283,28 @@ func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string
 
 // submitLimited is submitAndWatch for a request held to the role limits
 // (given says which options the member set; a rerun button sets them all).
-// The caller's cooldown starts before the request is submitted, so that a
-// second command cannot slip in while the first is being accepted, and is
-// given back if the horde refuses it.
 func (s *Set) submitLimited(ctx context.Context, ix *interact.Interaction, given func(option string) bool, nr horde.NewRequest, shown string) error {
 	if err := s.applyRoleLimits(ix, given, &nr); err != nil {
 		return err
 	}
+	return s.withCooldown(ix, func() error { return s.submitAndWatch(ctx, ix, nr, shown) })
+}
+
+// withCooldown runs submit, which asks the horde for something, within the
+// caller's role cooldown: the cooldown starts before it runs, so that a
+// second command cannot slip in while the first is being accepted, and is
+// given back if the horde refuses it.
+func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error {
 	l, on := s.limitsFor(ix)
 	if !on || l.Cooldown <= 0 {
-		return s.submitAndWatch(ctx, ix, nr, shown)
+		return submit()
 	}
 	now := s.cfg.Clock.Now()
 	if !s.cooldowns.start(ix.Caller.ID, now, l.Cooldown.Std()) {
 		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.",
 			s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second))
 	}
-	err := s.submitAndWatch(ctx, ix, nr, shown)
+	err := submit()
 	var he *horde.Error
 	if errors.As(err, &he) {
 		s.cooldowns.cancel(ix.Caller.ID, now) // refused: the member may try again at once
