@@ -33,8 +33,9 @@ type Command struct {
 	Autocomplete func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
 }
 
-// Component handles the buttons whose custom ID is Prefix followed by
-// "/"-separated arguments (e.g. "imagine/upscale/{request}/{n}").
+// Component handles the buttons (or, registered as a form, the modal
+// submits) whose custom ID is Prefix followed by "/"-separated arguments
+// (e.g. "imagine/upscale/{request}/{n}").
 type Component struct {
 	Prefix string
 	Defer  func(ix *interact.Interaction) interact.DeferMode
@@ -177,6 +178,7 @@ type Set struct {
 
 	cmds  map[string]*Command
 	comps map[string]*Component
+	forms map[string]*Component // modal submits, by custom-ID prefix
 
 	mu       sync.Mutex
 	session  *discordgo.Session
@@ -190,7 +192,7 @@ func New(cfg Config, deps Deps) *Set {
 	cfg = cfg.WithDefaults()
 	s := &Set{
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
-		cmds: map[string]*Command{}, comps: map[string]*Component{},
+		cmds: map[string]*Command{}, comps: map[string]*Component{}, forms: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
 		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews,
 		fetcher: newAttachmentFetcher(cfg),
@@ -203,6 +205,12 @@ func New(cfg Config, deps Deps) *Set {
 	}
 	for _, c := range []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()} {
 		s.cmds[c.Def.Name] = c
+	}
+	for _, c := range s.workflowCommands() {
+		s.cmds[c.Def.Name] = c
+	}
+	for _, f := range s.workflowForms() {
+		s.forms[f.Prefix] = f
 	}
 	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {
 		s.comps[c.Prefix] = c
@@ -230,6 +238,18 @@ func (s *Set) Component(customID string) (*Component, []string) {
 	parts := strings.Split(customID, "/")
 	for n := len(parts); n > 0; n-- {
 		if c, ok := s.comps[strings.Join(parts[:n], "/")]; ok {
+			return c, parts[n:]
+		}
+	}
+	return nil, nil
+}
+
+// Form returns the handler of a modal submit's custom ID and the arguments
+// after its prefix, or nil. The longest matching prefix wins.
+func (s *Set) Form(customID string) (*Component, []string) {
+	parts := strings.Split(customID, "/")
+	for n := len(parts); n > 0; n-- {
+		if c, ok := s.forms[strings.Join(parts[:n], "/")]; ok {
 			return c, parts[n:]
 		}
 	}
