@@ -65,7 +65,8 @@ func meanColour(img image.Image) (r, g, b float64) {
 }
 
 func TestImagineFromImage(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	before := h.Balance(h.Alice)
@@ -99,7 +100,8 @@ func TestImagineFromImage(t *testing.T) {
 }
 
 func TestImagineFromImageChosenSizeAndDefaultStrength(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	tok := h.Run(h.Alice, h.General, "imagine", opt("prompt", "a green field"), opt("size", "portrait"),

@@ -27,6 +27,7 @@ func (s *Set) workerCommand() *Command {
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name", Description: "A unique worker name", Required: true, MinLength: &minName, MaxLength: 100},
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "kind", Description: "What it generates", Choices: []*discordgo.ApplicationCommandOptionChoice{
 						{Name: "image", Value: string(horde.KindImage)}, {Name: "text", Value: string(horde.KindText)},
+						{Name: "alchemy (describe, upscale)", Value: string(horde.KindAlchemy)},
 					}}),
 				subCommand("list", "Your workers"),
 				subCommand("info", "One worker's details", name("Worker name")),
@@ -132,9 +133,17 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 // the exact settings README's "Connect a worker" gives.
 func (s *Set) keyMessage(w horde.Worker, key, what string) string {
 	url := s.cfg.PublicURL
+	kind := string(w.Kind)
+	if w.Kind == horde.KindAlchemy {
+		kind = "alchemy" // hordeworker's name for the AI Horde's worker type "interrogation"
+	}
 	msg := fmt.Sprintf("Worker `%s` (%s) %s. Its API key is shown **this once**; keep it secret:\n```\n%s\n```\n"+
 		"Start the reference worker:\n```\nHORDE_API_KEY=<the key> hordeworker --url %s --name %s --kind %s --backend procedural\n```\n",
-		w.Name, w.Kind, what, key, url, w.Name, w.Kind)
+		w.Name, w.Kind, what, key, url, w.Name, kind)
+	if w.Kind == horde.KindAlchemy {
+		return msg + fmt.Sprintf("Or horde-worker-reGen as an alchemist: in bridgeData.yaml set `horde_url: \"%s/api/\"`, `api_key: \"<the key>\"`, "+
+			"`dreamer: false`, `alchemist: true` and `alchemist_name: \"%s\"`.", url, w.Name)
+	}
 	if w.Kind == horde.KindText {
 		return msg + fmt.Sprintf("Or the KoboldAI Horde bridge beside your KoboldAI/KoboldCpp: in clientData.py set "+
 			"`cluster_url = \"%s\"`, `api_key = \"<the key>\"`, `kai_name = \"%s\"` and `kai_url` (or run "+

@@ -34,7 +34,8 @@ func postImage(t *testing.T, h *harness, name string, data []byte) *discordgo.Me
 func described(m discordtest.Message) bool { return strings.Contains(m.Content, "described") }
 
 func TestDescribeCommand(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	before := h.Balance(h.Alice)
@@ -62,7 +63,8 @@ func TestDescribeCommand(t *testing.T) {
 }
 
 func TestContextMenusDescribeAndUpscale(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	pic := postImage(t, h, "wide.png", colourPNG(t, 256, 128, color.NRGBA{R: 30, G: 60, B: 210, A: 255}))
@@ -88,7 +90,8 @@ func TestContextMenusDescribeAndUpscale(t *testing.T) {
 }
 
 func TestRemixMenu(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	pic := postImage(t, h, "field.png", colourPNG(t, 512, 512, fieldGreen))
@@ -142,7 +145,8 @@ func TestRemixMenu(t *testing.T) {
 }
 
 func TestBlend(t *testing.T) {
-	t.Parallel()
+	// Not parallel: the procedural workers draw real images, which under
+	// -race on a busy machine is slow; run alone, each has the harness's budget.
 	h := newHarness(t)
 	h.StartProceduralWorkers()
 	before := h.Balance(h.Alice)
