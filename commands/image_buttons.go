@@ -198,9 +198,10 @@ func (s *Set) handleImageZoom(ctx context.Context, ix *interact.Interaction, arg
 	return s.submitLimited(ctx, ix, allGiven, nr, shownPrompt(p.Request.Prompt))
 }
 
-// rerunFromImage is a new request with old's prompt and settings and a
-// fresh seed, for the workflows that start from one of its images; the
-// caller sets the source. It checks the NSFW channel and the img2img gate.
+// rerunFromImage is a new request of one image with old's prompt and
+// settings and a fresh seed, for the workflows that start from one of its
+// images (one image in, one out: the member pays for one); the caller sets
+// the source. It checks the NSFW channel and the img2img gate.
 func (s *Set) rerunFromImage(ctx context.Context, ix *interact.Interaction, old horde.Request) (horde.NewRequest, error) {
 	if old.NSFW {
 		if err := s.requireNSFWChannel(ctx, ix); err != nil {
@@ -214,7 +215,7 @@ func (s *Set) rerunFromImage(ctx context.Context, ix *interact.Interaction, old 
 	params.Seed = strconv.FormatUint(rand.Uint64N(1<<32), 10)
 	params.SourceImage, params.SourceMask, params.SourceProcessing, params.ExtraSourceImages = "", "", "", nil
 	return horde.NewRequest{
-		Kind: horde.KindImage, Prompt: old.Prompt, Image: &params, Models: old.Models, N: old.N,
+		Kind: horde.KindImage, Prompt: old.Prompt, Image: &params, Models: old.Models, N: 1,
 		NSFW: old.NSFW, R2: true, ClientAgent: clientAgent, Source: "discord",
 	}, nil
 }

@@ -231,6 +231,9 @@ func (d *demo) setUp(ctx context.Context) error {
 	// The procedural backend answers in milliseconds, far faster than any GPU:
 	// the suspicion of too-fast results would pause it.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
+	// Every worker of the demo pops from 127.0.0.1: one address, three
+	// workers, five threads popping every 100 ms.
+	cfg.API.RatePerIP, cfg.API.BurstPerIP = 200, 800
 	// The fake Discord's accounts are minutes old: no minimum ages here.
 	kc, _ := json.Marshal(map[string]any{
 		"min_account_age": 0, "min_membership_age": 0,
