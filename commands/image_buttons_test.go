@@ -216,3 +216,36 @@ func TestImageButtonsRefuseUnknownRequests(t *testing.T) {
 		}
 	})
 }
+
+// TestUpscaleResumesAfterRestart: an upscale queued before a restart is
+// delivered by the next run (its delivery is persisted like /imagine's),
+// and the buttons of the image message still work after the restart (their
+// custom IDs carry the request and the image).
+func TestUpscaleResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	_, single := finishedImagineSingle(t, h)
+	tok := h.Click(h.Bob, h.General, single.ID, buttonID(t, single, "image/upscale/", "/2"))
+	h.Original(tok, "queued for an alchemist", func(m discordtest.Message) bool { return strings.Contains(m.Content, "Queued for an alchemist") })
+	stop(h.Bot, h.Sess)
+
+	// An alchemist serves the form while the bot is down.
+	alch := h.WorkerCred("alchemist")
+	as, _, err := h.Horde.PopAlchemy(h.Ctx, alch, horde.AlchemyPop{Name: "alchemist", Forms: []string{aihorde.FormRealESRGANx2}, Amount: 1, Threads: 1, MaxTiles: 16})
+	must(t, err)
+	if len(as) != 1 {
+		t.Fatalf("popped %d forms, want the upscale", len(as))
+	}
+	_, err = h.Horde.SubmitAlchemy(h.Ctx, alch, horde.AlchemySubmission{FormID: as[0].Form.ID, Image: solidPNG(t, 1024, 1024, 1)})
+	must(t, err)
+
+	h.Start()
+	m := h.Original(tok, "upscale after restart", hasFiles)
+	if b := decodeImage(t, m.Files[0].Data).Bounds(); b.Dx() != 1024 {
+		t.Fatalf("upscaled image is %v, want 1024 wide", b)
+	}
+	text, private := h.Reply(h.Click(h.Alice, h.General, single.ID, buttonID(t, single, "image/delete/", "")))
+	if !private || !strings.Contains(text, "Deleted") {
+		t.Fatalf("a button after the restart: reply %q private %v", text, private)
+	}
+}
