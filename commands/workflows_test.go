@@ -4,10 +4,12 @@ import (
 	"image/color"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/commands"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
@@ -180,4 +182,20 @@ func TestBlend(t *testing.T) {
 			t.Fatalf("reply %q private %v", text, private)
 		}
 	})
+}
+
+// TestDescribeHeldToTheRoleCooldown: describe and upscale count against the
+// cooldown of role_limits like /imagine.
+func TestDescribeHeldToTheRoleCooldown(t *testing.T) {
+	t.Parallel()
+	h := newUnstartedHarness(t)
+	h.Cfg.RoleLimits = commands.RoleLimits{Default: commands.Limits{Cooldown: kudos.Duration(time.Hour)}}
+	h.Start()
+	pic := colourPNG(t, 64, 64, fieldGreen)
+	first := h.Run(h.Alice, h.General, "describe", upload(h, "a.png", "image/png", pic))
+	h.Original(first, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "Queued for an alchemist") })
+	text, private := h.Reply(h.Run(h.Alice, h.General, "describe", upload(h, "a.png", "image/png", pic)))
+	if !private || !strings.Contains(text, "You can ask again in") {
+		t.Fatalf("second describe: reply %q private %v, want the cooldown", text, private)
+	}
 }
