@@ -63,6 +63,9 @@ func (b *Bot) interactionName(i *discordgo.Interaction) (kind, name string) {
 		}
 		return InteractionComponent, nameUnknown
 	case discordgo.InteractionModalSubmit:
+		if form, _ := b.set.Form(i.ModalSubmitData().CustomID); form != nil {
+			return InteractionModal, form.Prefix
+		}
 		return InteractionModal, nameUnknown
 	}
 	return "", ""

@@ -11,8 +11,9 @@ import (
 	"github.com/hordebot/hordebot/bot/interact"
 )
 
-// onInteraction is the INTERACTION_CREATE handler: slash commands by name,
-// buttons by custom-ID prefix, autocomplete by command name.
+// onInteraction is the INTERACTION_CREATE handler: slash and context-menu
+// commands by name, buttons and modal submits by custom-ID prefix,
+// autocomplete by command name.
 func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreate) {
 	if ic.Interaction == nil {
 		return
@@ -66,8 +67,14 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, ix)
 	case discordgo.InteractionModalSubmit:
-		err = unknownInteraction("form", i.ModalSubmitData().CustomID)
-		b.replyError(ctx, ix, err)
+		id := i.ModalSubmitData().CustomID
+		form, args := b.set.Form(id)
+		if form == nil {
+			err = unknownInteraction("form", id)
+			b.replyError(ctx, ix, err)
+			return
+		}
+		err = b.run(ctx, ix, form.Defer, func() error { return form.Handle(ctx, ix, args) })
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}

@@ -10,6 +10,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -33,8 +34,9 @@ type Command struct {
 	Autocomplete func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
 }
 
-// Component handles the buttons whose custom ID is Prefix followed by
-// "/"-separated arguments (e.g. "imagine/upscale/{request}/{n}").
+// Component handles the buttons (or, registered as a form, the modal
+// submits) whose custom ID is Prefix followed by "/"-separated arguments
+// (e.g. "imagine/upscale/{request}/{n}").
 type Component struct {
 	Prefix string
 	Defer  func(ix *interact.Interaction) interact.DeferMode
@@ -83,6 +85,17 @@ type Config struct {
 	// those of the guilds ("" for DMs) it accepts: with gateway shards split
 	// over processes, each resumes those of its own shards' guilds.
 	ResumeFilter func(guildID string) bool `json:"-"`
+	// AttachmentHosts are the hosts (host, or host:port) members' images
+	// are fetched from (attachment.go); default DefaultAttachmentHosts,
+	// Discord's CDN. AttachmentClient fetches them (default: a plain
+	// client; a redirect is followed only to an allowed host).
+	AttachmentHosts  []string     `json:"-"`
+	AttachmentClient *http.Client `json:"-"`
+	// MaxSourceBytes and MaxSourcePixels bound a member's image (default
+	// 10 MiB and 3072x3072); FetchTimeout one download (default 20 s).
+	MaxSourceBytes  int           `json:"-"`
+	MaxSourcePixels int           `json:"-"`
+	FetchTimeout    time.Duration `json:"-"`
 	// Retry tunes retries of Discord REST calls.
 	Retry  interact.Retrier `json:"-"`
 	Clock  horde.Clock      `json:"-"`
@@ -110,6 +123,18 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.TokenLifetime <= 0 {
 		c.TokenLifetime = 14 * time.Minute
+	}
+	if len(c.AttachmentHosts) == 0 {
+		c.AttachmentHosts = DefaultAttachmentHosts
+	}
+	if c.MaxSourceBytes <= 0 {
+		c.MaxSourceBytes = DefaultMaxSourceBytes
+	}
+	if c.MaxSourcePixels <= 0 {
+		c.MaxSourcePixels = DefaultMaxSourcePixels
+	}
+	if c.FetchTimeout <= 0 {
+		c.FetchTimeout = DefaultFetchTimeout
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://127.0.0.1:7001"
@@ -153,6 +178,9 @@ type Deps struct {
 	// finishes, on this process or (PostgreSQL) another; the poll every
 	// PollInterval stays the fallback. nil: the poll alone.
 	Events RequestEvents
+	// Alchemy serves describe and upscale (alchemy.go); nil takes Horde
+	// when it satisfies Alchemy (*horde.Horde does), else they are off.
+	Alchemy Alchemy
 }
 
 // Set is every command and button handler, plus the watchers that deliver
@@ -172,10 +200,13 @@ type Set struct {
 	styles    Styles              // nil: no styles
 	settings  MemberSettingsStore // nil: no /settings
 	events    RequestEvents       // nil: watchers only poll
+	fetcher   *attachmentFetcher
+	alchemy   Alchemy // nil: describe and upscale are off
 	log       *slog.Logger
 
 	cmds  map[string]*Command
 	comps map[string]*Component
+	forms map[string]*Component // modal submits, by custom-ID prefix
 
 	mu       sync.Mutex
 	session  *discordgo.Session
@@ -189,10 +220,11 @@ func New(cfg Config, deps Deps) *Set {
 	cfg = cfg.WithDefaults()
 	s := &Set{
 		cfg: cfg, horde: deps.Horde, kudos: deps.Kudos, dstore: deps.Deliveries, shares: deps.SharedPosts, log: cfg.Logger,
-		cmds: map[string]*Command{}, comps: map[string]*Component{},
+		cmds: map[string]*Command{}, comps: map[string]*Component{}, forms: map[string]*Component{},
 		watching: map[string]bool{}, baseCtx: context.Background(),
 		mod: deps.Moderation, filter: deps.Filter, ratings: deps.Ratings, pv: deps.Previews, events: deps.Events,
 		styles: deps.Styles, settings: deps.Settings,
+		fetcher: newAttachmentFetcher(cfg),
 	}
 	if s.mod == nil {
 		s.mod, _ = deps.Horde.(Moderation)
@@ -203,11 +235,14 @@ func New(cfg Config, deps Deps) *Set {
 	if s.parties != nil && !s.parties.PartyConfig().Enabled {
 		s.parties = nil
 	}
+	if s.alchemy = deps.Alchemy; s.alchemy == nil {
+		s.alchemy, _ = deps.Horde.(Alchemy)
+	}
 	cmds := []*Command{s.imagineCommand(), s.writeCommand(), s.kudosCommand(), s.workerCommand(), s.hordeCommand(), s.modCommand()}
 	if s.parties != nil {
 		cmds = append(cmds, s.partyCommand())
 	}
-	for _, c := range cmds {
+	for _, c := range append(cmds, s.workflowCommands()...) {
 		s.cmds[c.Def.Name] = c
 	}
 	if s.styles != nil {
@@ -216,7 +251,10 @@ func New(cfg Config, deps Deps) *Set {
 	if s.settings != nil {
 		s.cmds["settings"] = s.settingsCommand()
 	}
-	for _, c := range append(s.imagineButtons(), s.ratingComponents()...) {
+	for _, f := range s.workflowForms() {
+		s.forms[f.Prefix] = f
+	}
+	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {
 		s.comps[c.Prefix] = c
 	}
 	// Names and descriptions in the members' languages (locale.LocalizeCommands);
@@ -247,6 +285,18 @@ func (s *Set) Component(customID string) (*Component, []string) {
 	parts := strings.Split(customID, "/")
 	for n := len(parts); n > 0; n-- {
 		if c, ok := s.comps[strings.Join(parts[:n], "/")]; ok {
+			return c, parts[n:]
+		}
+	}
+	return nil, nil
+}
+
+// Form returns the handler of a modal submit's custom ID and the arguments
+// after its prefix, or nil. The longest matching prefix wins.
+func (s *Set) Form(customID string) (*Component, []string) {
+	parts := strings.Split(customID, "/")
+	for n := len(parts); n > 0; n-- {
+		if c, ok := s.forms[strings.Join(parts[:n], "/")]; ok {
 			return c, parts[n:]
 		}
 	}

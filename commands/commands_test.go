@@ -16,6 +16,8 @@ func TestComponentRouting(t *testing.T) {
 		{"imagine/upscale/req-1/3", "imagine/upscale", []string{"req-1", "3"}},
 		{"imagine/delete/req-1", "imagine/delete", []string{"req-1"}},
 		{"imagine/unknown/req-1", "", nil},
+		{"image/upscale/req-1/2/4", "image/upscale", []string{"req-1", "2", "4"}},
+		{"image/vary/req-1/1/subtle", "image/vary", []string{"req-1", "1", "subtle"}},
 		{"other", "", nil},
 	}
 	for _, tt := range tests {
@@ -31,7 +33,19 @@ func TestComponentRouting(t *testing.T) {
 	for _, d := range set.Definitions() {
 		names[d.Name] = true
 	}
-	if len(names) != 6 {
-		t.Errorf("definitions %v, want imagine, write, kudos, worker, horde, mod", names)
+	want := []string{"imagine", "write", "kudos", "worker", "horde", "mod", "describe", "blend", "Describe", "Upscale", "Remix"}
+	for _, n := range want {
+		if !names[n] {
+			t.Errorf("no definition of %s among %v", n, names)
+		}
+	}
+	if len(names) != len(want) {
+		t.Errorf("definitions %v, want %v", names, want)
+	}
+	if f, args := set.Form("remix/123"); f == nil || f.Prefix != "remix" || len(args) != 1 || args[0] != "123" {
+		t.Errorf("form remix/123 routed to %v %v", f, args)
+	}
+	if f, _ := set.Form("other/1"); f != nil {
+		t.Errorf("form other/1 routed to %s", f.Prefix)
 	}
 }

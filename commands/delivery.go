@@ -31,6 +31,9 @@ type delivery struct {
 	// Private results (the member's /settings) go to the requester alone:
 	// an ephemeral follow-up while the token lasts, a DM after.
 	Private bool `json:"private,omitempty"`
+	// Alchemy is set on the delivery of an interrogation (Kind
+	// horde.KindAlchemy; RequestID is its id): what to show of it.
+	Alchemy *alchemyShow `json:"alchemy,omitempty"`
 }
 
 func (d delivery) interaction() *discordgo.Interaction {
@@ -119,6 +122,10 @@ func (s *Set) resumeDeliveries(ctx context.Context) error {
 // (previewFile). When ctx ends first the delivery stays persisted for the
 // next run.
 func (s *Set) watch(ctx context.Context, d delivery) {
+	if d.Kind == horde.KindAlchemy {
+		s.watchAlchemy(ctx, d)
+		return
+	}
 	var wake <-chan horde.Event // nil without events: never ready
 	if s.events != nil {
 		c, stop := s.events.Subscribe(d.RequestID)

@@ -46,6 +46,21 @@ type Horde interface {
 
 var _ Horde = (*horde.Horde)(nil)
 
+// Alchemy is what the commands need of the horde's alchemy: interrogating
+// an image (caption, interrogation) and post-processing it (upscalers), on
+// alchemist workers, as the AI Horde's /interrogate API does. *horde.Horde
+// satisfies it. Errors are *horde.Error values (KindInvalid for a source
+// too large, KindKudosUpfront, KindRateLimited for too many open forms).
+type Alchemy interface {
+	// Interrogate validates and queues an alchemy request, holding its cost.
+	Interrogate(ctx context.Context, u horde.User, ni horde.NewInterrogation) (horde.Interrogation, error)
+	// InterrogationStatus returns an interrogation with its forms and
+	// results; KindNotFound if unknown.
+	InterrogationStatus(ctx context.Context, id string) (horde.Interrogation, error)
+}
+
+var _ Alchemy = (*horde.Horde)(nil)
+
 // Previews gives the latest live preview of a request (hordebot's
 // extension: a worker's partial render of a job in progress).
 // *horde.Previews satisfies it.

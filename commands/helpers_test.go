@@ -19,14 +19,16 @@ type (
 var (
 	newHarness    = bottest.New
 	newModHarness = bottest.NewModeration
-	quietLogger   = bottest.QuietLogger
-	stop          = bottest.Stop
-	solidPNG      = bottest.SolidPNG
-	customIDs     = bottest.CustomIDs
-	findID        = bottest.FindID
-	decodeImage   = bottest.DecodeImage
-	must          = bottest.Must
-	wantContains  = bottest.WantContains
+	// newUnstartedHarness is newHarness without the bot, to configure it first.
+	newUnstartedHarness = bottest.NewUnstarted
+	quietLogger         = bottest.QuietLogger
+	stop                = bottest.Stop
+	solidPNG            = bottest.SolidPNG
+	customIDs           = bottest.CustomIDs
+	findID              = bottest.FindID
+	decodeImage         = bottest.DecodeImage
+	must                = bottest.Must
+	wantContains        = bottest.WantContains
 
 	sub     = discordtest.SubCommand
 	opt     = discordtest.Opt

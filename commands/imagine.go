@@ -51,7 +51,7 @@ func (s *Set) imagineCommand() *Command {
 		Def: &discordgo.ApplicationCommand{
 			Name:        "imagine",
 			Description: "Generate images on the community's GPUs",
-			Options: []*discordgo.ApplicationCommandOption{
+			Options: append([]*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "What to draw", Required: true, MinLength: &minLen, MaxLength: 1000},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "negative", Description: "What to avoid", MaxLength: 500},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
@@ -61,7 +61,7 @@ func (s *Set) imagineCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "count", Description: "How many images (1-4)", MinValue: &one, MaxValue: four},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "style", Description: "One of the horde's styles (/style list); \"none\" for none", Autocomplete: true, MaxLength: maxStyleRef},
 				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "nsfw", Description: "Allow NSFW output (age-restricted channels only)"},
-			},
+			}, img2imgOptions()...),
 		},
 		Defer:        s.deferGenerate,
 		Handle:       s.handleImagine,
@@ -120,6 +120,9 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 		if err := s.requireNSFWChannel(ctx, ix); err != nil {
 			return err
 		}
+	}
+	if wantsImg2Img(o) {
+		return explainSettings(s.handleImagineFromImage(ctx, ix, o, from.given(o), nr, shown), from)
 	}
 	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
 }

@@ -125,8 +125,9 @@ func (s *Set) handleUpscale(ctx context.Context, ix *interact.Interaction, args 
 		return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
 	}
 	return ix.Reply(ctx, interact.Reply{
-		Content: fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
-		Files:   []*discordgo.File{{Name: fmt.Sprintf("%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+		Content:    fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
+		Files:      []*discordgo.File{{Name: fmt.Sprintf("%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+		Components: imageButtons(p.Request.ID, n),
 	})
 }
 

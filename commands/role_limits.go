@@ -44,6 +44,10 @@ type Limits struct {
 	// NSFW allows the nsfw option (still only in age-restricted channels);
 	// with role limits configured, NSFW needs a tier that allows it.
 	NSFW bool `json:"nsfw"`
+	// Img2Img allows requests that start from an image: /imagine image:,
+	// Vary, Zoom out, Remix and /blend; with role limits configured, they
+	// need a tier that allows it.
+	Img2Img bool `json:"img2img"`
 	// Cooldown is the least time between two of a member's /imagine or
 	// /write requests (0: none).
 	Cooldown kudos.Duration `json:"cooldown"`
@@ -55,7 +59,7 @@ func (r RoleLimits) Enabled() bool {
 }
 
 func (l Limits) isZero() bool {
-	return l.MaxSteps == 0 && l.MaxCount == 0 && l.MaxPixels == 0 && l.MaxLength == 0 && len(l.Models) == 0 && !l.NSFW && l.Cooldown == 0
+	return l.MaxSteps == 0 && l.MaxCount == 0 && l.MaxPixels == 0 && l.MaxLength == 0 && len(l.Models) == 0 && !l.NSFW && !l.Img2Img && l.Cooldown == 0
 }
 
 // Validate checks the tiers: a role id each, no role twice, no negative values.
@@ -112,6 +116,7 @@ func (l Limits) join(o Limits) Limits {
 		l.Models = union(l.Models, o.Models)
 	}
 	l.NSFW = l.NSFW || o.NSFW
+	l.Img2Img = l.Img2Img || o.Img2Img
 	if o.Cooldown > 0 && (l.Cooldown == 0 || o.Cooldown < l.Cooldown) {
 		l.Cooldown = o.Cooldown
 	}
@@ -163,6 +168,9 @@ func (r RoleLimits) check(l Limits, nr horde.NewRequest) error {
 			return refuse("RoleModel", fmt.Sprintf("Your roles may not ask for the model %s.", m),
 				func(t Limits) bool { return t.allowsModel(m) })
 		}
+	}
+	if p := nr.Image; p != nil && p.SourceImage != "" && !l.Img2Img {
+		return refuseImg2Img(r)
 	}
 	if nr.NSFW && !l.NSFW {
 		return refuse("RoleNSFW", "Your roles may not ask for NSFW images.", func(t Limits) bool { return t.NSFW })
@@ -275,23 +283,28 @@ func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string
 
 // submitLimited is submitAndWatch for a request held to the role limits
 // (given says which options the member set; a rerun button sets them all).
-// The caller's cooldown starts before the request is submitted, so that a
-// second command cannot slip in while the first is being accepted, and is
-// given back if the horde refuses it.
 func (s *Set) submitLimited(ctx context.Context, ix *interact.Interaction, given func(option string) bool, nr horde.NewRequest, shown string) error {
 	if err := s.applyRoleLimits(ix, given, &nr); err != nil {
 		return err
 	}
+	return s.withCooldown(ix, func() error { return s.submitAndWatch(ctx, ix, nr, shown) })
+}
+
+// withCooldown runs submit, which asks the horde for something, within the
+// caller's role cooldown: the cooldown starts before it runs, so that a
+// second command cannot slip in while the first is being accepted, and is
+// given back if the horde refuses it.
+func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error {
 	l, on := s.limitsFor(ix)
 	if !on || l.Cooldown <= 0 {
-		return s.submitAndWatch(ctx, ix, nr, shown)
+		return submit()
 	}
 	now := s.cfg.Clock.Now()
 	if !s.cooldowns.start(ix.Caller.ID, now, l.Cooldown.Std()) {
 		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.",
 			s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second))
 	}
-	err := s.submitAndWatch(ctx, ix, nr, shown)
+	err := submit()
 	var he *horde.Error
 	if errors.As(err, &he) {
 		s.cooldowns.cancel(ix.Caller.ID, now) // refused: the member may try again at once

@@ -28,6 +28,7 @@ func (s *Set) workerCommand() *Command {
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "name", Description: "A unique worker name", Required: true, MinLength: &minName, MaxLength: 100},
 					&discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "kind", Description: "What it generates", Choices: []*discordgo.ApplicationCommandOptionChoice{
 						{Name: "image", Value: string(horde.KindImage)}, {Name: "text", Value: string(horde.KindText)},
+						{Name: "alchemy (describe, upscale)", Value: string(horde.KindAlchemy)},
 					}}),
 				subCommand("list", "Your workers"),
 				subCommand("info", "One worker's details", name("Worker name")),
@@ -147,12 +148,19 @@ func (s *Set) keyMessage(p *locale.Printer, w horde.Worker, key, what string) st
 	if !ok {
 		rb = referenceBackend[horde.KindImage]
 	}
+	kind := string(w.Kind)
+	if w.Kind == horde.KindAlchemy {
+		kind = "alchemy" // hordeworker's name for the AI Horde's worker type "interrogation"
+	}
 	msg := p.T(what, args) + "\n```\n" + key + "\n```\n" + p.T("worker.key.reference", locale.Args{"Backend": rb.beside}) + "\n```\n" +
-		fmt.Sprintf("HORDE_API_KEY=%s hordeworker --url %s --name %s --kind %s %s", theKey, url, w.Name, w.Kind, rb.flags) + "\n```\n" +
+		fmt.Sprintf("HORDE_API_KEY=%s hordeworker --url %s --name %s --kind %s %s", theKey, url, w.Name, kind, rb.flags) + "\n```\n" +
 		p.T(rb.alternative, nil) + "\n"
 	args["Key"] = theKey
-	if w.Kind == horde.KindText {
+	switch w.Kind {
+	case horde.KindText:
 		return msg + p.T("worker.key.kobold", args)
+	case horde.KindAlchemy:
+		return msg + p.T("worker.key.alchemist", args)
 	}
 	return msg + p.T("worker.key.regen", args)
 }
@@ -163,6 +171,8 @@ func (s *Set) keyMessage(p *locale.Printer, w horde.Worker, key, what string) st
 var referenceBackend = map[horde.RequestKind]struct{ beside, flags, alternative string }{
 	horde.KindImage: {"ComfyUI", "--backend comfyui --comfyui-url http://127.0.0.1:8188", "worker.key.alternative.image"},
 	horde.KindText:  {"KoboldCpp", "--backend kobold --backend-url http://127.0.0.1:5001", "worker.key.alternative.text"},
+	// Captions and interrogations through A1111's interrogate API, upscales through its extras.
+	horde.KindAlchemy: {"AUTOMATIC1111/Forge", "--backend a1111 --backend-url http://127.0.0.1:7860", "worker.key.alternative.alchemy"},
 }
 
 // ownWorkers lists u's workers, by name.

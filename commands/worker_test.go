@@ -3,6 +3,8 @@ package commands_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/hordebot/hordebot/horde"
 )
 
 func TestWorkerCommands(t *testing.T) {
@@ -52,6 +54,17 @@ func TestWorkerCommands(t *testing.T) {
 		wantContains(t, text, `cluster_url = "http://horde.test"`)
 		wantContains(t, text, `kai_name = "bob-kobold"`)
 		wantContains(t, text, "python bridge.py -c http://horde.test -a <the key> -n bob-kobold")
+	})
+	t.Run("an alchemist's DM gives hordeworker's alchemy kind and reGen's alchemist settings", func(t *testing.T) {
+		h := h.On(t)
+		text, _ := h.Reply(h.DM(h.Bob, "worker", sub("register", opt("name", "bob-alchemist"), opt("kind", "interrogation"))))
+		wantContains(t, text, "hordeworker --url http://horde.test --name bob-alchemist --kind alchemy")
+		wantContains(t, text, `alchemist_name: "bob-alchemist"`)
+		w, err := h.Horde.WorkerByName(h.Ctx, "bob-alchemist")
+		must(t, err)
+		if w.Kind != horde.KindAlchemy {
+			t.Fatalf("registered a %s worker, want an alchemist", w.Kind)
+		}
 	})
 	t.Run("another member's worker is not found", func(t *testing.T) {
 		h := h.On(t)

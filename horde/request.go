@@ -79,9 +79,11 @@ type ExtraSourceImage struct {
 // Pixels is width*height.
 func (p ImageParams) Pixels() int { return p.Width * p.Height }
 
-// NeedsImg2Img reports whether the request needs a worker that allows img2img.
+// NeedsImg2Img reports whether the request needs a worker that allows
+// img2img: an img2img or a remix (the AI Horde asks allow_img2img of every
+// request with a source image).
 func (p ImageParams) NeedsImg2Img() bool {
-	return p.SourceImage != "" && (p.SourceProcessing == "" || p.SourceProcessing == "img2img")
+	return p.SourceImage != "" && (p.SourceProcessing == "" || p.SourceProcessing == "img2img" || p.SourceProcessing == "remix")
 }
 
 // NeedsPainting reports whether the request needs a worker that allows inpainting.

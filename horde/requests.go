@@ -208,7 +208,7 @@ func buildRequest(u User, nr NewRequest, models *ModelReference) (Request, []str
 			Width: p.Width, Height: p.Height, Steps: p.Steps, Sampler: p.SamplerName, HiresFix: p.HiresFix,
 			SourceImage: p.SourceImage != "", SourceProcessing: p.SourceProcessing, Denoising: p.DenoisingStrength,
 			PostProcessors: p.PostProcessing, Loras: len(p.Loras), WorkerDenyList: req.WorkerBlacklist, FastWorkersOnly: nr.FastWorkersOnly,
-			Baseline: baseline,
+			Baseline: baseline, ExtraSourceImages: len(p.ExtraSourceImages),
 		}, req.N)
 	case KindText:
 		if nr.Image != nil {
@@ -236,6 +236,7 @@ func imageParams(in *ImageParams) (*ImageParams, []string, error) {
 		p = *in
 		p.PostProcessing = slices.Clone(in.PostProcessing)
 		p.Loras = slices.Clone(in.Loras)
+		p.ExtraSourceImages = slices.Clone(in.ExtraSourceImages)
 	}
 	var warnings []string
 	if p.Width == 0 {

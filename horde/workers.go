@@ -63,7 +63,7 @@ func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kin
 	if err != nil {
 		return Worker{}, "", err
 	}
-	if kind != KindImage && kind != KindText {
+	if kind != KindImage && kind != KindText && kind != KindAlchemy {
 		return Worker{}, "", Invalidf("type", "unknown worker type %q", kind)
 	}
 	key, err := NewAPIKey()

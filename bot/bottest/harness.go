@@ -106,7 +106,7 @@ func New(t testing.TB, opts ...Option) *Harness {
 // services are ready, and the test starts its processes (StartProcess).
 func NewUnstarted(t testing.TB, opts ...Option) *Harness {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
 	h := &Harness{T: t, Ctx: ctx, Dir: t.TempDir(), Clock: &TestClock{}, Events: make(chan string, 4096)}
 	// A generous answer window for interaction POSTs: -race on busy cores is slow.
@@ -147,6 +147,8 @@ func NewUnstarted(t testing.TB, opts ...Option) *Harness {
 			ArtChannelID: h.Art.ID, AuditChannelID: h.Audit.ID, ModeratorRoleIDs: []string{h.ModRole.ID},
 			PublicURL: "http://horde.test", PollInterval: 5 * time.Millisecond, EditEvery: -1,
 			Clock: h.Clock, Logger: QuietLogger(),
+			// The fake's CDN serves members' attachments on its own address.
+			AttachmentHosts: []string{strings.TrimPrefix(h.Srv.URL(), "http://")},
 		},
 		GuildIDs: []string{h.Guild.ID}, LeaderboardChannelID: h.General.ID, CommandsPerMinute: -1, GuildCommandsPerMinute: -1,
 		EventDone: func(ev string, err error) {

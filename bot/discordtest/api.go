@@ -10,6 +10,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -86,6 +87,7 @@ func (s *Server) routes() http.Handler {
 	root.HandleFunc("GET /gateway", s.serveGateway)
 	root.HandleFunc("GET /gateway/", s.serveGateway)
 	root.HandleFunc("GET /attachments/{channel}/{id}/{name}", s.serveAttachment)
+	root.HandleFunc("GET /ephemeral-attachments/{app}/{id}/{name}", s.serveAttachment)
 	return root
 }
 
@@ -258,10 +260,15 @@ func (r *responseRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// serveAttachment serves the bytes of a stored attachment, as the CDN does.
+// serveAttachment serves the bytes of a stored attachment, as the CDN does:
+// with a Content-Length, unless it was uploaded Chunked.
 func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, ok := s.attachments[r.PathValue("id")]
+	chunked := false
+	if u := s.uploads[r.PathValue("id")]; u != nil {
+		chunked = u.chunked
+	}
 	s.mu.Unlock()
 	if !ok {
 		http.NotFound(w, r)
@@ -272,5 +279,18 @@ func (s *Server) serveAttachment(w http.ResponseWriter, r *http.Request) {
 		ct = "application/octet-stream"
 	}
 	w.Header().Set("Content-Type", ct)
-	_, _ = w.Write(f.Data)
+	if !chunked {
+		w.Header().Set("Content-Length", strconv.Itoa(len(f.Data)))
+		_, _ = w.Write(f.Data)
+		return
+	}
+	// Flushing before the body ends makes net/http send it chunked.
+	for rest := f.Data; len(rest) > 0; {
+		n := min(len(rest), 32<<10)
+		_, _ = w.Write(rest[:n])
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+		rest = rest[n:]
+	}
 }

@@ -33,6 +33,16 @@
 //	s, _ := discordgo.New("Bot " + srv.Token())
 //	s.Client = srv.Client()
 //
+// A member's own files reach the bot as Discord sends them: UploadAttachment
+// stores a file on the fake's CDN (ephemeral-attachments) and AttachmentOpt
+// names it in a command's attachment option, resolved in
+// data.resolved.attachments (url, proxy_url, content_type, size, filename,
+// width and height); an Upload may also forge the url or size, or be served
+// chunked. Message and user context-menu commands (CommandType, TargetID)
+// carry their target in data.resolved. A modal the bot answers with is read
+// back with WaitForModal and filled in with SubmitModal, which refuses what
+// Discord's client would (a required input left empty, a text too long).
+//
 // Every REST call is recorded (method, route, JSON payload, uploaded file
 // bytes, status, response) and can be awaited with WaitFor; stored messages keep
 // their attachment bytes so tests can decode images. RateLimitNext makes the

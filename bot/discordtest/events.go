@@ -189,6 +189,7 @@ func (s *Server) commandDataLocked(in Interaction, gs *guildState, cs *channelSt
 	channels := map[string]*discordgo.Channel{}
 	roles := map[string]*discordgo.Role{}
 	messages := map[string]json.RawMessage{}
+	attachments := map[string]*discordgo.MessageAttachment{}
 	addUser := func(id string) error {
 		us, ok := s.users[id]
 		if !ok {
@@ -225,6 +226,12 @@ func (s *Server) commandDataLocked(in Interaction, gs *guildState, cs *channelSt
 				}
 				r := *findRole(gs, id)
 				roles[id] = &r
+			case discordgo.ApplicationCommandOptionAttachment:
+				a, err := s.resolvedAttachmentLocked(id)
+				if err != nil {
+					return err
+				}
+				attachments[id] = a
 			case discordgo.ApplicationCommandOptionMentionable:
 				if gs != nil && findRole(gs, id) != nil {
 					r := *findRole(gs, id)
@@ -261,6 +268,7 @@ func (s *Server) commandDataLocked(in Interaction, gs *guildState, cs *channelSt
 		"options": in.Options,
 		"resolved": map[string]any{
 			"users": users, "members": members, "channels": channels, "roles": roles, "messages": messages,
+			"attachments": attachments,
 		},
 	}
 	if in.TargetID != "" {

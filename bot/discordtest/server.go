@@ -41,6 +41,7 @@ type Server struct {
 	interactions map[string]*interactionState
 	commands     map[string][]*discordgo.ApplicationCommand // guild id ("" = global) -> commands
 	attachments  map[string]File                            // attachment id -> bytes
+	uploads      map[string]*uploadState                    // attachments uploaded for command options
 	records      []Recorded
 	rateLimits   []rateLimitRule
 	changed      chan struct{} // closed and replaced whenever state or records change
@@ -143,6 +144,7 @@ func New(opts ...Option) *Server {
 		interactions: map[string]*interactionState{},
 		commands:     map[string][]*discordgo.ApplicationCommand{},
 		attachments:  map[string]File{},
+		uploads:      map[string]*uploadState{},
 		changed:      make(chan struct{}),
 	}
 	s.gw.init()

@@ -45,7 +45,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer, geten
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
 	d, err := newDemo(*out, stdout, stderr, *verbose)
 	if err != nil {
@@ -147,6 +147,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"a guild on a fake Discord, the bot and the horde API start", d.setUp},
 		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
 		{"ada runs /imagine", d.imagine},
+		{"ada picks image 1 (U1), upscales it 2x, varies it and has it described", d.workflows},
 		{"ada runs /write", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
@@ -231,6 +232,9 @@ func (d *demo) setUp(ctx context.Context) error {
 	// The procedural backend answers in milliseconds, far faster than any GPU:
 	// the suspicion of too-fast results would pause it.
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
+	// Every worker of the demo pops from 127.0.0.1: one address, three
+	// workers, five threads popping every 100 ms.
+	cfg.API.RatePerIP, cfg.API.BurstPerIP = 200, 800
 	// The fake Discord's accounts are minutes old: no minimum ages here.
 	kc, _ := json.Marshal(map[string]any{
 		"min_account_age": 0, "min_membership_age": 0,
@@ -284,7 +288,7 @@ func (d *demo) registerWorkers(ctx context.Context) error {
 	for _, w := range []struct {
 		name string
 		kind horde.RequestKind
-	}{{"bens-gpu", horde.KindImage}, {"bens-llm", horde.KindText}} {
+	}{{"bens-gpu", horde.KindImage}, {"bens-llm", horde.KindText}, {"bens-alchemist", horde.KindAlchemy}} {
 		text, err := d.command(ctx, discordtest.Interaction{UserID: d.ben.ID, Command: "worker",
 			Options: discordtest.Opts(discordtest.SubCommand("register", discordtest.Opt("name", w.name), discordtest.Opt("kind", string(w.kind))))})
 		if err != nil {
@@ -299,16 +303,26 @@ func (d *demo) registerWorkers(ctx context.Context) error {
 		d.wrkWG.Add(1)
 		go func(name string, kind horde.RequestKind, key string) {
 			defer d.wrkWG.Done()
-			err := worker.Run(wctx, worker.Config{
-				BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Kind: aihorde.Kind(kind),
-				Backend: worker.NewProcedural(), Threads: 2, PopInterval: 100 * time.Millisecond, Logger: d.log,
-			})
+			var err error
+			if kind == horde.KindAlchemy {
+				err = worker.RunAlchemist(wctx, worker.AlchemistConfig{
+					BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Backend: worker.ProceduralAlchemy{},
+					PopInterval: 100 * time.Millisecond, Logger: d.log,
+				})
+			} else {
+				err = worker.Run(wctx, worker.Config{
+					BaseURL: "http://" + d.app.Addr(), APIKey: key, Name: name, Kind: aihorde.Kind(kind),
+					Backend: worker.NewProcedural(), Threads: 2, PopInterval: 100 * time.Millisecond, Logger: d.log,
+					AllowImg2Img: true, AllowPainting: true,
+				})
+			}
 			if err != nil {
 				d.log.Error("worker stopped", "worker", name, "err", err)
 			}
 		}(w.name, w.kind, m[1])
 	}
-	d.say("Two procedural workers (no GPU needed: deterministic test pictures and text) now pop jobs over the AI Horde v2 API.")
+	d.say("Three procedural workers (no GPU needed: deterministic test pictures and text; the alchemist captions from colours " +
+		"and upscales by resampling) now pop jobs over the AI Horde v2 API.")
 	return nil
 }
 
@@ -345,16 +359,9 @@ func (d *demo) imagine(ctx context.Context) error {
 		d.say("While it waited, the reply said: %s", p)
 	}
 	d.say("The deferred reply became: %s", firstLine(m.Content, ""))
-	var names []string
-	for _, f := range m.Files {
-		img, _, err := image.Decode(bytes.NewReader(f.Data))
-		if err != nil {
-			return fmt.Errorf("attachment %s does not decode: %w", f.Name, err)
-		}
-		if err := os.WriteFile(filepath.Join(d.out, "images", f.Name), f.Data, 0o644); err != nil {
-			return err
-		}
-		names = append(names, fmt.Sprintf("%s (%dx%d)", f.Name, img.Bounds().Dx(), img.Bounds().Dy()))
+	names, err := d.saveAttachments(m, "")
+	if err != nil {
+		return err
 	}
 	if len(m.Files) < 5 {
 		return fmt.Errorf("got %d attachments, want a grid and 4 images", len(m.Files))
@@ -362,6 +369,88 @@ func (d *demo) imagine(ctx context.Context) error {
 	d.say("Attachments, saved to %s/images: %s", d.out, strings.Join(names, ", "))
 	d.say("Buttons: %s", strings.Join(buttonLabels(m), " | "))
 	d.imagineMsg = m
+	return nil
+}
+
+// saveAttachments writes a message's images to demo-out/images (each
+// name prefixed) and names them with their sizes.
+func (d *demo) saveAttachments(m discordtest.Message, prefix string) ([]string, error) {
+	var names []string
+	for _, f := range m.Files {
+		img, _, err := image.Decode(bytes.NewReader(f.Data))
+		if err != nil {
+			return nil, fmt.Errorf("attachment %s does not decode: %w", f.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(d.out, "images", prefix+f.Name), f.Data, 0o644); err != nil {
+			return nil, err
+		}
+		names = append(names, fmt.Sprintf("%s (%dx%d)", prefix+f.Name, img.Bounds().Dx(), img.Bounds().Dy()))
+	}
+	return names, nil
+}
+
+// click presses a button of m whose custom ID starts with prefix (and ends
+// with suffix) as ada, and waits for the reply that satisfies done.
+func (d *demo) click(ctx context.Context, m discordtest.Message, prefix, suffix string, done func(discordtest.Message) bool) (discordtest.Message, error) {
+	id := ""
+	for _, b := range m.Buttons() {
+		if strings.HasPrefix(b.CustomID, prefix) && strings.HasSuffix(b.CustomID, suffix) {
+			id = b.CustomID
+			break
+		}
+	}
+	if id == "" {
+		return discordtest.Message{}, fmt.Errorf("no %s…%s button among %v", prefix, suffix, buttonLabels(m))
+	}
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, CustomID: id, MessageID: m.ID})
+	if err != nil {
+		return discordtest.Message{}, err
+	}
+	out, err := d.srv.WaitForOriginal(ctx, tok, done)
+	if err != nil {
+		orig, _ := d.srv.Original(tok)
+		return discordtest.Message{}, fmt.Errorf("waiting for the answer to %s: %w (last: %q)", id, err, orig.Content)
+	}
+	return out, nil
+}
+
+// workflows: U1, then Upscale 2x (an alchemist), Vary (Subtle) (img2img)
+// and Describe (an alchemist) on that image.
+func (d *demo) workflows(ctx context.Context) error {
+	hasFiles := func(m discordtest.Message) bool { return len(m.Files) > 0 }
+	single, err := d.click(ctx, d.imagineMsg, "imagine/upscale/", "/1", hasFiles)
+	if err != nil {
+		return err
+	}
+	d.say("ada clicks U1: the bot posts image 1 alone, with the buttons: %s", strings.Join(buttonLabels(single), " | "))
+
+	up, err := d.click(ctx, single, "image/upscale/", "/2", hasFiles)
+	if err != nil {
+		return err
+	}
+	names, err := d.saveAttachments(up, "")
+	if err != nil {
+		return err
+	}
+	d.say("Upscale 2x goes to ben's alchemist (RealESRGAN_x2plus, the AI Horde's /interrogate): %s\n    saved: %s",
+		firstLine(d.withNames(up.Content), ""), strings.Join(names, ", "))
+
+	varied, err := d.click(ctx, single, "image/vary/", "/subtle", hasFiles)
+	if err != nil {
+		return err
+	}
+	if names, err = d.saveAttachments(varied, "vary-"); err != nil {
+		return err
+	}
+	d.say("Vary (Subtle) is an img2img of that image at strength 0.35 with a new seed: %s\n    saved: %s",
+		firstLine(d.withNames(varied.Content), ""), strings.Join(names, ", "))
+
+	desc, err := d.click(ctx, single, "image/describe/", "", func(m discordtest.Message) bool { return strings.Contains(m.Content, "described") })
+	if err != nil {
+		return err
+	}
+	d.say("Describe asks the alchemist for a caption and an interrogation:\n    %s",
+		strings.ReplaceAll(d.withNames(desc.Content), "\n", "\n    "))
 	return nil
 }
 

@@ -373,14 +373,17 @@ func alchemistConfig(cfg config, b worker.AlchemyBackend, log *slog.Logger) work
 // workerConfig turns the command's config into the worker's.
 func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config {
 	return worker.Config{
-		BaseURL:          cfg.URL,
-		APIKey:           cfg.APIKey,
-		Name:             cfg.Name,
-		Kind:             cfg.Kind,
-		Models:           cfg.Models,
-		MaxPixels:        cfg.MaxPixels,
-		NSFW:             cfg.NSFW,
-		AllowImg2Img:     cfg.Backend == "a1111" || cfg.Backend == "comfyui",
+		BaseURL:      cfg.URL,
+		APIKey:       cfg.APIKey,
+		Name:         cfg.Name,
+		Kind:         cfg.Kind,
+		Models:       cfg.Models,
+		MaxPixels:    cfg.MaxPixels,
+		NSFW:         cfg.NSFW,
+		AllowImg2Img: cfg.Backend == "a1111" || cfg.Backend == "comfyui" || cfg.Backend == "procedural",
+		// The procedural backend paints masks honestly (worker.Procedural);
+		// the others' inpainting is not wired.
+		AllowPainting:    cfg.Backend == "procedural",
 		MaxLength:        cfg.MaxLength,
 		MaxContextLength: cfg.MaxContextLength,
 		Threads:          cfg.Threads,

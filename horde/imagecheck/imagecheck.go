@@ -115,3 +115,14 @@ func ends(format string, data []byte) error {
 	}
 	return nil
 }
+
+// Inspect returns the size and format ("png", "jpeg" or "webp") of an image
+// from its header alone, without decoding its pixels, so that a caller can
+// refuse one too large before decoding it; a WebP's structure is checked
+// whole. Other bytes (a GIF, HTML, a truncated header) are an error
+// wrapping ErrNotImage. Unlike Check it accepts bytes after the image's
+// end, as a member's photos carry (a phone's motion-photo video after a
+// JPEG's EOI).
+func Inspect(data []byte) (width, height int, format string, err error) {
+	return header(data)
+}

@@ -181,3 +181,36 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestInspect(t *testing.T) {
+	gif := []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+	tests := []struct {
+		name   string
+		data   []byte
+		w, h   int
+		format string
+		ok     bool
+	}{
+		{"png", encode(t, "png", 30, 20), 30, 20, "png", true},
+		{"jpeg with a trailer after its end", append(encode(t, "jpeg", 16, 48), "ftypmp4 video"...), 16, 48, "jpeg", true},
+		{"webp", encode(t, "webp", 64, 32), 64, 32, "webp", true},
+		{"gif", gif, 0, 0, "", false},
+		{"html", []byte("<html><body>hi</body></html>"), 0, 0, "", false},
+		{"a truncated webp", encode(t, "webp", 64, 32)[:20], 0, 0, "", false},
+		{"nothing", nil, 0, 0, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w, h, format, err := imagecheck.Inspect(tt.data)
+			if !tt.ok {
+				if !errors.Is(err, imagecheck.ErrNotImage) {
+					t.Fatalf("err = %v, want ErrNotImage", err)
+				}
+				return
+			}
+			if err != nil || w != tt.w || h != tt.h || format != tt.format {
+				t.Fatalf("Inspect = %dx%d %q, %v; want %dx%d %q", w, h, format, err, tt.w, tt.h, tt.format)
+			}
+		})
+	}
+}

@@ -60,8 +60,10 @@ type AlchemyResult struct {
 	// Value is a text form's result: a string (caption), an
 	// aihorde.InterrogationDetails (interrogation) or a bool (nsfw).
 	Value any
-	// Image is a post-processor's encoded image (WebP).
-	Image []byte
+	// Image is a post-processor's encoded image (WebP); ContentType its
+	// type, "image/webp" when empty.
+	Image       []byte
+	ContentType string
 }
 
 // AlchemistConfig configures RunAlchemist. Zero values take the defaults.
@@ -310,7 +312,11 @@ func (a *alchemist) submit(ctx context.Context, log *slog.Logger, f aihorde.Inte
 	if aihorde.IsPostProcessor(f.Form) {
 		how = "inline"
 		if f.R2Upload != "" {
-			if err := a.client.Upload(ctx, f.R2Upload, res.Image, "image/webp"); err != nil {
+			ct := res.ContentType
+			if ct == "" {
+				ct = "image/webp"
+			}
+			if err := a.client.Upload(ctx, f.R2Upload, res.Image, ct); err != nil {
 				if ctx.Err() != nil {
 					return 0, "", err
 				}

@@ -21,7 +21,11 @@ import (
 // verdict of false (it has no classifier), upscales resampled with
 // Catmull-Rom, face fixers that return the image unchanged, and a
 // strip_background that keys out the colour of the image's border.
-type ProceduralAlchemy struct{}
+type ProceduralAlchemy struct {
+	// Format is the image forms' format: "webp" (the default) or "png"
+	// (fast to encode: tests).
+	Format string
+}
 
 var _ AlchemyBackend = ProceduralAlchemy{}
 
@@ -35,7 +39,7 @@ func (ProceduralAlchemy) Forms() []string {
 }
 
 // Alchemize runs one form.
-func (ProceduralAlchemy) Alchemize(ctx context.Context, job AlchemyJob) (AlchemyResult, error) {
+func (p ProceduralAlchemy) Alchemize(ctx context.Context, job AlchemyJob) (AlchemyResult, error) {
 	if err := ctx.Err(); err != nil {
 		return AlchemyResult{}, fmt.Errorf("procedural alchemy: %w", err)
 	}
@@ -62,11 +66,11 @@ func (ProceduralAlchemy) Alchemize(ctx context.Context, job AlchemyJob) (Alchemy
 	default:
 		return AlchemyResult{}, fmt.Errorf("procedural alchemy: form %s: unknown form %q", job.ID, job.Form)
 	}
-	data, err := EncodeWebP(out)
+	data, contentType, err := encodeAs(out, p.Format)
 	if err != nil {
 		return AlchemyResult{}, fmt.Errorf("procedural alchemy: form %s: %w", job.ID, err)
 	}
-	return AlchemyResult{Image: data}, nil
+	return AlchemyResult{Image: data, ContentType: contentType}, nil
 }
 
 // decodeSource decodes a source image, refusing one too large to process.

@@ -82,6 +82,15 @@ type ImageParams struct {
 	SourceImage      []byte
 	SourceProcessing string
 	SourceMask       []byte
+	// ExtraSourceImages are a remix's further images (SourceProcessing
+	// "remix", Stable Cascade), decoded like SourceImage, in order.
+	ExtraSourceImages []ExtraSourceImage
+}
+
+// ExtraSourceImage is one further image of a remix and its strength (0..1).
+type ExtraSourceImage struct {
+	Image    []byte
+	Strength float64
 }
 
 // TextParams are the parameters of a text job (KoboldAI names).

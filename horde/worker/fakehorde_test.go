@@ -1,9 +1,14 @@
 package worker
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,12 +30,30 @@ type fakeJob struct {
 	model  string
 	maxLen int
 	// source is the img2img source: base64, or a path on the fake that
-	// serves sourceBytes.
-	source string
+	// serves sourceBytes; processing its source_processing (default
+	// img2img); extras a remix's extra_source_images, as the AI Horde
+	// sends them.
+	source     string
+	processing string
+	extras     []map[string]any
 }
 
-// sourceBytes is what the fake serves at /files/{name}.
-var sourceBytes = []byte("source image bytes")
+// sourceBytes is what the fake serves at /files/{name}: an 8x8 PNG of
+// one colour.
+var sourceBytes = solidPNG(8, 8, color.NRGBA{R: 200, G: 30, B: 30, A: 255})
+
+// solidPNG is a w x h PNG of one colour.
+func solidPNG(w, h int, c color.NRGBA) []byte {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i := 0; i < len(img.Pix); i += 4 {
+		img.Pix[i], img.Pix[i+1], img.Pix[i+2], img.Pix[i+3] = c.R, c.G, c.B, c.A
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
 
 // submitRecord is one submit the fake horde received.
 type submitRecord struct {
@@ -170,12 +193,27 @@ func (f *fakeHorde) pop(kind aihorde.Kind) http.HandlerFunc {
 		} else {
 			resp["payload"] = map[string]any{"prompt": j.prompt, "width": j.width, "height": j.height,
 				"steps": 20, "seed": j.seed, "sampler_name": "k_euler_a", "cfg_scale": 7.5, "n_iter": 1}
+			processing := j.processing
+			if processing == "" {
+				processing = "img2img"
+			}
 			if strings.HasPrefix(j.source, "/") {
 				resp["source_image"] = f.srv.URL + j.source
-				resp["source_processing"] = "img2img"
+				resp["source_processing"] = processing
 			} else if j.source != "" {
 				resp["source_image"] = j.source
-				resp["source_processing"] = "img2img"
+				resp["source_processing"] = processing
+			}
+			var extras []map[string]any
+			for _, x := range j.extras {
+				x := maps.Clone(x)
+				if img, _ := x["image"].(string); strings.HasPrefix(img, "/") {
+					x["image"] = f.srv.URL + img
+				}
+				extras = append(extras, x)
+			}
+			if len(extras) > 0 {
+				resp["extra_source_images"] = extras
 			}
 			if f.useR2 {
 				u := f.srv.URL + "/api/v2/r2/" + j.id + ".webp"

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // backends may return JPEG
-	_ "image/png"  // A1111 returns PNG
+	"image/png"    // A1111 returns PNG; the procedural backends may encode it
 	"strings"
 
 	"github.com/gen2brain/webp" // also registers the WebP decoder
@@ -31,6 +31,20 @@ func EncodeWebP(img image.Image) ([]byte, error) {
 		return nil, fmt.Errorf("encode webp: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// encodeAs encodes img as format: "png", or "webp" (EncodeWebP) for "" or
+// anything else. It returns the bytes and their content type.
+func encodeAs(img image.Image, format string) ([]byte, string, error) {
+	if format == "png" {
+		var buf bytes.Buffer
+		if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&buf, img); err != nil {
+			return nil, "", fmt.Errorf("encode png: %w", err)
+		}
+		return buf.Bytes(), "image/png", nil
+	}
+	data, err := EncodeWebP(img)
+	return data, "image/webp", err
 }
 
 // decodeImage decodes a PNG, JPEG or WebP image.

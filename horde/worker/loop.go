@@ -127,6 +127,8 @@ type popped struct {
 	r2Upload    string
 	sourceImage string // URL or base64, resolved before the backend runs
 	sourceMask  string
+	// extraSources are a remix's further images (URL or base64) and strengths.
+	extraSources []aihorde.ExtraSourceImage
 }
 
 // thread pops and runs jobs one at a time until ctx ends. stop ends every
@@ -288,6 +290,8 @@ func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
 			r2Upload:    upload,
 			sourceImage: firstNonEmpty(resp.SourceImage, pl.SourceImage),
 			sourceMask:  firstNonEmpty(resp.SourceMask, pl.SourceMask),
+			// As the AI Horde sends them: at the top level of the pop answer.
+			extraSources: resp.ExtraSourceImages,
 		})
 	}
 	return out
@@ -456,6 +460,24 @@ func (r *runner) resolveSources(ctx context.Context, job *Job, p popped) error {
 	}
 	if img.SourceMask, err = r.source(ctx, p.sourceMask); err != nil {
 		return fmt.Errorf("source mask: %w", err)
+	}
+	img.ExtraSourceImages = nil
+	for i, x := range p.extraSources {
+		if i >= aihorde.MaxExtraSourceImages {
+			break // the horde sends at most that many; more is not a remix's
+		}
+		data, err := r.source(ctx, x.Image)
+		if err != nil {
+			return fmt.Errorf("extra source image %d: %w", i+1, err)
+		}
+		if len(data) == 0 {
+			continue
+		}
+		strength := aihorde.DefaultExtraSourceStrength
+		if x.Strength != nil {
+			strength = *x.Strength
+		}
+		img.ExtraSourceImages = append(img.ExtraSourceImages, ExtraSourceImage{Image: data, Strength: strength})
 	}
 	job.Image = &img
 	return nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"image/color"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -497,5 +498,54 @@ func TestRunDoesNotPopWhileTheBackendIsDown(t *testing.T) {
 				t.Fatalf("job %s was faulted: %+v", id, s)
 			}
 		}
+	}
+}
+
+// TestRunRemixExtraSources checks that a remix's extra_source_images, at
+// the top level of the pop answer as the AI Horde sends them (base64 or a
+// URL, each with its strength), reach the backend decoded, in order, and
+// that the procedural backend averages them with the source.
+func TestRunRemixExtraSources(t *testing.T) {
+	blue := solidPNG(8, 8, color.NRGBA{R: 30, G: 30, B: 200, A: 255})
+	jobs := imageJobs(1)
+	jobs[0].width, jobs[0].height = 64, 64
+	jobs[0].source = "/files/src.png"
+	jobs[0].processing = "remix"
+	jobs[0].extras = []map[string]any{
+		{"image": base64.StdEncoding.EncodeToString(blue), "strength": 1.0},
+		{"image": "/files/again.png"}, // no strength: the AI Horde's default 1
+	}
+	f := newFakeHorde(t, aihorde.KindImage, jobs...)
+	f.useR2 = false
+	got := make(chan Job, 1)
+	var res Result
+	recorder := backendFunc(func(ctx context.Context, job Job) (Result, error) {
+		got <- job
+		var err error
+		res, err = NewProcedural().Generate(ctx, job)
+		return res, err
+	})
+	cfg := testConfig(t, f, aihorde.KindImage, recorder)
+	cfg.Models = []string{ProceduralModel}
+	cfg.AllowImg2Img = true
+	stop := startWorker(t, cfg)
+	waitAll(t, f)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	job := <-got
+	x := job.Image.ExtraSourceImages
+	if job.Image.SourceProcessing != "remix" || len(x) != 2 || !bytes.Equal(x[0].Image, blue) || x[0].Strength != 1 ||
+		!bytes.Equal(x[1].Image, sourceBytes) || x[1].Strength != aihorde.DefaultExtraSourceStrength {
+		t.Fatalf("processing %q, extra sources %d: %+v", job.Image.SourceProcessing, len(x), x)
+	}
+	img, err := webp.Decode(bytes.NewReader(res.Image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Red, blue and red again, averaged: (200+30+200)/3 red, (30+200+30)/3 blue.
+	r, _, b, _ := img.At(10, 10).RGBA()
+	if r>>8 < 130 || r>>8 > 155 || b>>8 < 75 || b>>8 > 100 {
+		t.Errorf("remix pixel = red %d blue %d, want about 143 and 87", r>>8, b>>8)
 	}
 }

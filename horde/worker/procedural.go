@@ -18,7 +18,10 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 
 // Procedural is a backend with no GPU and no model: it draws a deterministic
 // picture (plasma, shapes and a corner marker) or writes deterministic text
-// from the prompt and the seed. The same prompt and seed always give the
+// from the prompt and the seed. A job with source images uses them
+// honestly, with no model (applySources): img2img blends the source by the
+// denoising strength, in- and outpainting paint only the masked area, a
+// remix averages its images. The same prompt and seed always give the
 // same output; different prompts give visibly different ones. It exists for
 // tests, demos and wiring checks, and says so in every result's metadata.
 //
@@ -27,6 +30,10 @@ var proceduralNote = aihorde.GenMetadata{Type: "information", Value: "procedural
 // each step (live previews); with none (the default) it is drawn at once.
 type Procedural struct {
 	StepTime time.Duration // per step of an image job; 0: none; at most MaxProceduralStepTime
+	// Format is the result images' format: "webp" (the default, the AI
+	// Horde's) or "png" (lossless, and encoded in a few milliseconds where
+	// WebP takes far longer: tests).
+	Format string
 }
 
 var _ BatchBackend = (*Procedural)(nil)
@@ -48,18 +55,21 @@ func (p *Procedural) Generate(ctx context.Context, job Job) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
 		}
+		if err := applySources(img, job.Image); err != nil {
+			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
+		}
 		if p.StepTime > 0 {
 			if err := p.walkSteps(ctx, job, img); err != nil {
 				return Result{}, err
 			}
 		}
-		data, err := EncodeWebP(img)
+		data, contentType, err := encodeAs(img, p.Format)
 		if err != nil {
 			return Result{}, fmt.Errorf("procedural: job %s: %w", job.ID, err)
 		}
 		return Result{
 			Image:       data,
-			ContentType: "image/webp",
+			ContentType: contentType,
 			Seed:        job.Seed,
 			State:       aihorde.StateOK,
 			Metadata:    []aihorde.GenMetadata{proceduralNote},

@@ -3,6 +3,10 @@ package worker
 import (
 	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
 	"strings"
 	"testing"
 
@@ -172,4 +176,124 @@ func BenchmarkProceduralDraw512(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestProceduralUsesSources checks that the procedural backend is honest
+// about a job's source image: img2img keeps more of it the lower the
+// strength, outpainting keeps it where the mask is black and paints only
+// where it is white (or where the source is transparent, with no mask).
+func TestProceduralUsesSources(t *testing.T) {
+	ctx := context.Background()
+	green := color.NRGBA{G: 220, A: 255}
+	src := solidPNG(16, 16, green)
+	// A mask painting the right half only.
+	maskImg := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := 0; y < 64; y++ {
+		for x := 32; x < 64; x++ {
+			maskImg.SetNRGBA(x, y, color.NRGBA{255, 255, 255, 255})
+		}
+		for x := 0; x < 32; x++ {
+			maskImg.SetNRGBA(x, y, color.NRGBA{0, 0, 0, 255})
+		}
+	}
+	var mask bytes.Buffer
+	if err := png.Encode(&mask, maskImg); err != nil {
+		t.Fatal(err)
+	}
+	// A source transparent on its right half: the mask is its alpha.
+	holed := image.NewNRGBA(image.Rect(0, 0, 64, 64))
+	for y := 0; y < 64; y++ {
+		for x := 0; x < 32; x++ {
+			holed.SetNRGBA(x, y, green)
+		}
+	}
+	var holedPNG bytes.Buffer
+	if err := png.Encode(&holedPNG, holed); err != nil {
+		t.Fatal(err)
+	}
+	plain := decodeResult(t, mustGenerate(t, ctx, imageJob("a meadow", 3, 64, 64)))
+	// greenness is how close a pixel is to the source's green (0 far, 1 equal).
+	greenness := func(img image.Image, x, y int) float64 {
+		r, g, b, _ := img.At(x, y).RGBA()
+		d := math.Abs(float64(r>>8)) + math.Abs(float64(g>>8)-220) + math.Abs(float64(b>>8))
+		return 1 - d/(3*255)
+	}
+	tests := []struct {
+		name  string
+		image ImageParams
+		check func(t *testing.T, img image.Image)
+	}{
+		{"img2img at a low strength keeps the source", ImageParams{SourceImage: src, SourceProcessing: "img2img", DenoisingStrength: 0.1},
+			func(t *testing.T, img image.Image) {
+				if g := greenness(img, 20, 20); g < 0.9 {
+					t.Errorf("greenness %.2f at strength 0.1, want the source's colour", g)
+				}
+			}},
+		{"img2img at strength 1 is the picture alone", ImageParams{SourceImage: src, SourceProcessing: "img2img", DenoisingStrength: 1},
+			func(t *testing.T, img image.Image) {
+				if !samePixel(img, plain, 20, 20) {
+					t.Errorf("pixel %v, want the txt2img picture's %v", img.At(20, 20), plain.At(20, 20))
+				}
+			}},
+		{"outpainting paints only the white of the mask", ImageParams{SourceImage: src, SourceProcessing: "outpainting", SourceMask: mask.Bytes()},
+			func(t *testing.T, img image.Image) {
+				if g := greenness(img, 10, 20); g < 0.9 {
+					t.Errorf("kept half: greenness %.2f, want the source", g)
+				}
+				if !samePixel(img, plain, 48, 20) {
+					t.Errorf("painted half: %v, want the picture's %v", img.At(48, 20), plain.At(48, 20))
+				}
+			}},
+		{"outpainting without a mask paints the transparent part", ImageParams{SourceImage: holedPNG.Bytes(), SourceProcessing: "outpainting"},
+			func(t *testing.T, img image.Image) {
+				if g := greenness(img, 10, 20); g < 0.9 {
+					t.Errorf("opaque half: greenness %.2f, want the source", g)
+				}
+				if !samePixel(img, plain, 48, 20) {
+					t.Errorf("transparent half: %v, want the picture's %v", img.At(48, 20), plain.At(48, 20))
+				}
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			job := imageJob("a meadow", 3, 64, 64)
+			p := tt.image
+			p.Width, p.Height, p.Steps = 64, 64, 20
+			job.Image = &p
+			tt.check(t, decodeResult(t, mustGenerate(t, ctx, job)))
+		})
+	}
+	t.Run("a source that is no image fails the job", func(t *testing.T) {
+		job := imageJob("a meadow", 3, 64, 64)
+		job.Image.SourceImage, job.Image.SourceProcessing = []byte("not an image"), "img2img"
+		if _, err := NewProcedural().Generate(ctx, job); err == nil {
+			t.Fatal("generated from a broken source")
+		}
+	})
+}
+
+func mustGenerate(t *testing.T, ctx context.Context, job Job) Result {
+	t.Helper()
+	res, err := NewProcedural().Generate(ctx, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func decodeResult(t *testing.T, res Result) image.Image {
+	t.Helper()
+	img, err := webp.Decode(bytes.NewReader(res.Image))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// samePixel reports whether two lossy encodings agree at (x, y) within a few levels.
+func samePixel(a, b image.Image, x, y int) bool {
+	ar, ag, ab, _ := a.At(x, y).RGBA()
+	br, bg, bb, _ := b.At(x, y).RGBA()
+	d := math.Abs(float64(ar>>8)-float64(br>>8)) + math.Abs(float64(ag>>8)-float64(bg>>8)) + math.Abs(float64(ab>>8)-float64(bb>>8))
+	return d <= 24
 }

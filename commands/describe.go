@@ -1,0 +1,78 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot/interact"
+)
+
+// /describe image:<attachment> and the message context menu Describe ask
+// the alchemists for a caption and an interrogation (tags) of a member's
+// image (alchemy.go); the image-message button Describe does the same for
+// one image of a result (image_buttons.go).
+
+// Names of the message context-menu commands.
+const (
+	menuDescribe = "Describe"
+	menuUpscale  = "Upscale"
+	menuRemix    = "Remix"
+)
+
+func (s *Set) describeCommand() *Command {
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "describe",
+			Description: "Describe an image: a caption and tags, by the community's alchemists",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionAttachment, Name: "image", Description: "The image: PNG, JPEG or WebP", Required: true},
+			},
+		},
+		Defer: deferAlways(interact.DeferPublic),
+		Handle: func(ctx context.Context, ix *interact.Interaction) error {
+			if err := s.requireAlchemy(); err != nil {
+				return err
+			}
+			img, err := s.fetcher.fetch(ctx, "image", optionAttachment(ix, "image"))
+			if err != nil {
+				return err
+			}
+			return s.interrogateAndWatch(ctx, ix, describeAsk(img.Data, img.Width, img.Height, imageName(img)))
+		},
+	}
+}
+
+func (s *Set) describeMenu() *Command {
+	return &Command{
+		Def:   &discordgo.ApplicationCommand{Name: menuDescribe, Type: discordgo.MessageApplicationCommand},
+		Defer: deferAlways(interact.DeferPublic),
+		Handle: func(ctx context.Context, ix *interact.Interaction) error {
+			if err := s.requireAlchemy(); err != nil {
+				return err
+			}
+			img, err := s.targetFetch(ctx, ix)
+			if err != nil {
+				return err
+			}
+			return s.interrogateAndWatch(ctx, ix, describeAsk(img.Data, img.Width, img.Height, imageName(img)))
+		},
+	}
+}
+
+// targetFetch fetches the first image of the message a context menu names.
+func (s *Set) targetFetch(ctx context.Context, ix *interact.Interaction) (memberImage, error) {
+	a, err := targetImage(ix)
+	if err != nil {
+		return memberImage{}, err
+	}
+	return s.fetcher.fetch(ctx, "", a)
+}
+
+// imageName names a member's image in messages: “cat.png”.
+func imageName(img memberImage) string {
+	if img.Name == "" {
+		return "the image"
+	}
+	return "“" + clip(img.Name, 80) + "”"
+}
