@@ -68,3 +68,11 @@ func RawExec(ctx context.Context, s *Store, query string, args ...any) error {
 	_, err := s.w.ExecContext(ctx, query, args...)
 	return err
 }
+
+// SetStatsPruneBatch makes one prune write of the generation stats remove
+// at most n rows, until the returned func restores the size.
+func SetStatsPruneBatch(n int) (restore func()) {
+	old := statsPruneBatch
+	statsPruneBatch = n
+	return func() { statsPruneBatch = old }
+}

@@ -129,8 +129,8 @@ func (s *Store) startJobTx(ctx context.Context, tx *sql.Tx, j horde.Job) error {
 }
 
 // FinishJob records a successful submit in one transaction: the job (state
-// done unless f.Job.State says otherwise), its item done, its generation, the
-// request's new state, and the ledger entries. The job's upload row is
+// done unless f.Job.State says otherwise), its item done, its generation and
+// its count in the stats, the request's new state, and the ledger entries. The job's upload row is
 // removed (the generation names the result); an uploaded blob the
 // generation does not use is deleted unless another row names it. A job
 // that is not processing is ErrDuplicate; an unknown job ErrNotFound; an
@@ -196,6 +196,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		if _, err := s.exec(ctx, tx, qInsertGeneration, j.ID, requestID, item, g.WorkerID, g.WorkerName, g.Model,
 			g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
 			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
+		}
+		if err := s.countGeneration(ctx, tx, requestID, f.Kind, f.Units, g.Model, g.CreatedAt); err != nil {
+			return err
 		}
 		// A request with a processing job is processing already.
 		if f.RequestState != "" && f.RequestState != horde.RequestProcessing {

@@ -14,7 +14,7 @@ var writeQueries = []string{
 	"SAVEPOINT op", "ROLLBACK TO op", "RELEASE op",
 	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qAddLedgerDay, qAddLedgerTotal, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
-	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
+	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration, qInsertGenerationStat, qAddGenerationTotal,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
 	qJobState, qRequestState,
 }
