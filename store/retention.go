@@ -21,7 +21,7 @@ const purgeBatch = 200
 
 const (
 	qPurgeable = `SELECT r.id FROM requests r
-WHERE r.state IN ('done', 'faulted', 'cancelled') AND r.finished_at > 0 AND r.finished_at < ?
+WHERE r.` + finishedState + ` AND r.finished_at > 0 AND r.finished_at < ?
   AND NOT EXISTS (SELECT 1 FROM shared_posts p WHERE p.request_id = r.id AND p.request_id != '')
   AND NOT EXISTS (SELECT 1 FROM discord_deliveries d WHERE d.request_id = r.id)
 ORDER BY r.finished_at LIMIT ?`

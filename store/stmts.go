@@ -16,7 +16,7 @@ var writeQueries = []string{
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration, qInsertGenerationStat, qAddGenerationTotal,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
-	qJobState, qRequestState,
+	qJobState, qRequestState, qJobPlace, qJobPlaceState,
 }
 
 // readQueries are prepared on the read pool: lookups on every API call.

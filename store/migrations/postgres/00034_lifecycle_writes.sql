@@ -1,14 +1,20 @@
--- Twin of ../00034_generation_stats_in_go.sql: FinishJob writes the
--- generation stats itself (units computed in Go, as generation_units
--- computes them), the retention sweep prunes rows past 31 days, and the
--- trigger and its function go. generation_units stays: 00016's backfill
--- and this migration's Down use it.
+-- Twin of ../00034_lifecycle_writes.sql: FinishJob writes the generation
+-- stats itself (units computed in Go, as generation_units computes them),
+-- the retention sweep prunes rows past 31 days, and the trigger and its
+-- function go (generation_units stays: 00016's backfill and this
+-- migration's Down use it). requests_finished says its condition as the
+-- queries of both engines now do (state NOT IN ('waiting', 'processing')),
+-- so that PostgreSQL's planner still matches it to them.
 
 -- +goose Up
 DROP TRIGGER generations_stats ON generations;
 DROP FUNCTION generations_stats();
+DROP INDEX requests_finished;
+CREATE INDEX requests_finished ON requests (finished_at) WHERE state NOT IN ('waiting', 'processing');
 
 -- +goose Down
+DROP INDEX requests_finished;
+CREATE INDEX requests_finished ON requests (finished_at) WHERE state IN ('done', 'faulted', 'cancelled');
 -- +goose StatementBegin
 CREATE FUNCTION generations_stats() RETURNS trigger
 LANGUAGE plpgsql AS $$
