@@ -8,7 +8,8 @@ import (
 
 // GenerationStatsStore counts stored results by kind, model and time, for
 // the AI Horde's /stats routes. Every stored result counts once, in the
-// transaction that stores it; the totals outlive the retention purge.
+// transaction that stores it (JobFinish.Kind and Units); the totals outlive
+// the retention purge.
 type GenerationStatsStore interface {
 	// GenerationTotals counts the results of kind finished at or after each
 	// of since (in order), and of all time.
@@ -23,6 +24,23 @@ type GenerationStatsStore interface {
 type PeriodTotal struct {
 	Count int64
 	Units int64
+}
+
+// GenerationUnits is what one result of r counts for in the stats, as the
+// AI Horde counts it: pixelsteps (width*height*steps) for an image, the
+// requested max_length in tokens for a text; 0 when r has no parameters of
+// its kind.
+func GenerationUnits(r Request) int64 {
+	if r.Kind == KindImage {
+		if r.Image == nil {
+			return 0
+		}
+		return int64(r.Image.Width) * int64(r.Image.Height) * int64(r.Image.Steps)
+	}
+	if r.Text == nil {
+		return 0
+	}
+	return int64(r.Text.MaxLength)
 }
 
 // GenerationTotals are the AI Horde's /stats/{img,text}/totals.

@@ -252,7 +252,8 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 	}
 	pay := h.pay.SettleJob(settle)
 	job.State, job.FinishedAt, job.Kudos = JobDone, now, pay.Reward
-	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: pay.Entries, Holds: pay.Holds}
+	f := JobFinish{Job: job, Generation: gen, RequestState: RequestProcessing, Entries: pay.Entries, Holds: pay.Holds,
+		Kind: r.req.Kind, Units: GenerationUnits(r.req)}
 	if last {
 		f.RequestState = RequestDone
 	}

@@ -74,6 +74,11 @@ type JobFinish struct {
 	// Holds are the shares of the worker's reward held in escrow (its owner
 	// is not trusted yet), recorded with the entries.
 	Holds []kudos.Hold
+	// Kind and Units are what the result counts for in the /stats routes:
+	// its request's kind and GenerationUnits of that request. With Kind ""
+	// the store reads the request to count them itself.
+	Kind  RequestKind
+	Units int64
 }
 
 // RequestStore keeps requests, jobs and results durably. Every method

@@ -107,3 +107,11 @@ func CopyTableNames() []string {
 	}
 	return out
 }
+
+// SetStatsPruneBatch makes one prune write of the generation stats remove
+// at most n rows, until the returned func restores the size.
+func SetStatsPruneBatch(n int) (restore func()) {
+	old := statsPruneBatch
+	statsPruneBatch = n
+	return func() { statsPruneBatch = old }
+}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,9 +12,86 @@ import (
 
 var _ horde.GenerationStatsStore = (*Store)(nil)
 
-// The generation_stats and generation_totals tables are filled by a trigger
-// on generations (migration 00016): every stored result counts once, in
-// the transaction that stores it.
+// The generation_stats and generation_totals tables (migration 00016) are
+// filled by FinishJob, in the transaction that stores the result, so that
+// every stored result counts once (a trigger did it until migration 00034);
+// Maintain prunes the rows older than statsKept.
+
+const (
+	qInsertGenerationStat = `INSERT INTO generation_stats (kind, model, units, at) VALUES (?, ?, ?, ?)`
+	qAddGenerationTotal   = `INSERT INTO generation_totals (kind, model, count, units) VALUES (?, ?, 1, ?)
+ON CONFLICT (kind, model) DO UPDATE SET count = generation_totals.count + 1, units = generation_totals.units + excluded.units`
+	qRequestKindParams = `SELECT kind, params FROM requests WHERE id = ?`
+	// One batch of the prune, by the (kind, at) index.
+	qPruneGenerationStats = `DELETE FROM generation_stats WHERE id IN
+(SELECT id FROM generation_stats WHERE kind = ? AND at < ? ORDER BY at LIMIT ?)`
+)
+
+// statsKept is how long generation_stats rows are kept: enough for the
+// longest window the stats report (a month, 30 days), as the trigger kept them.
+const statsKept = 31 * 24 * time.Hour
+
+// statsPruneBatch is how many generation_stats rows one prune write removes,
+// so that the writer is never held for long (a variable for the tests).
+var statsPruneBatch = 5000
+
+// countGeneration counts a stored result of kind (its request's) with
+// units, made with model at at, in tx. With kind "" the request is read and
+// its units computed from its stored parameters.
+func (s *Store) countGeneration(ctx context.Context, tx *sql.Tx, requestID string, kind horde.RequestKind, units int64,
+	model string, at time.Time) error {
+	if kind == "" {
+		var k, params string
+		if err := s.txQueryRow(ctx, tx, qRequestKindParams, requestID).Scan(&k, &params); err != nil {
+			return notFound(err, "count the result of request %s", requestID)
+		}
+		r := horde.Request{ID: requestID, Kind: horde.RequestKind(k)}
+		var p requestParams
+		if err := json.Unmarshal([]byte(params), &p); err != nil {
+			return fmt.Errorf("count the result of request %s: params: %w", requestID, err)
+		}
+		p.setRequest(&r)
+		kind, units = r.Kind, horde.GenerationUnits(r)
+	}
+	if _, err := s.exec(ctx, tx, qInsertGenerationStat, string(kind), model, units, nanos(at)); err != nil {
+		return unavailable(fmt.Errorf("count the result of request %s: %w", requestID, err))
+	}
+	if _, err := s.exec(ctx, tx, qAddGenerationTotal, string(kind), model, units); err != nil {
+		return unavailable(fmt.Errorf("count the result of request %s in the totals: %w", requestID, err))
+	}
+	return nil
+}
+
+// PruneGenerationStats removes the generation_stats rows of results made
+// before before, in batches (each its own write), and returns how many it
+// removed. The totals are untouched.
+func (s *Store) PruneGenerationStats(ctx context.Context, before time.Time) (int, error) {
+	removed := 0
+	for _, kind := range []horde.RequestKind{horde.KindImage, horde.KindText} {
+		for {
+			if err := ctx.Err(); err != nil {
+				return removed, err
+			}
+			var n int64
+			err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, qPruneGenerationStats, string(kind), nanos(before), statsPruneBatch)
+				if err != nil {
+					return unavailable(err)
+				}
+				n, err = res.RowsAffected()
+				return err
+			})
+			if err != nil {
+				return removed, fmt.Errorf("prune %s stats before %s: %w", kind, before.Format(time.RFC3339), err)
+			}
+			removed += int(n)
+			if n < int64(statsPruneBatch) {
+				break
+			}
+		}
+	}
+	return removed, nil
+}
 
 // GenerationTotals counts the results of kind since each time, and of all time.
 func (s *Store) GenerationTotals(ctx context.Context, kind horde.RequestKind, since []time.Time) ([]horde.PeriodTotal, horde.PeriodTotal, error) {

@@ -21,11 +21,16 @@ const (
 	qInsertJob    = `INSERT INTO jobs (id, request_id, item, worker_id, model, seed, state, started_at, deadline)
 VALUES (?, ?, ?, ?, ?, ?, 'processing', ?, ?)`
 
+	// qFinishJob names the job's request and item, which the caller knows:
+	// a RETURNING clause would cost SQLite a temporary b-tree each time.
 	qFinishJob = `UPDATE jobs SET state = ?, finished_at = ?, kudos = ?
-WHERE id = ? AND state = 'processing' RETURNING request_id, item`
+WHERE id = ? AND request_id = ? AND item = ? AND state = 'processing'`
+	// qJobPlace reads the request and item of a job; qJobPlaceState its state too.
+	qJobPlace        = `SELECT request_id, item FROM jobs WHERE id = ?`
+	qJobPlaceState   = `SELECT request_id, item, state FROM jobs WHERE id = ?`
 	qFinishItem      = `UPDATE items SET state = 'done' WHERE request_id = ? AND idx = ?`
 	qSetRequestState = `UPDATE requests
-SET state = ?1, finished_at = CASE WHEN ?1 IN ('done', 'faulted', 'cancelled') THEN ?2 ELSE finished_at END
+SET state = ?1, finished_at = CASE WHEN ?1 NOT IN ` + openStates + ` THEN ?2 ELSE finished_at END
 WHERE id = ?3 AND state != ?1`
 	qInsertGeneration = `INSERT INTO generations (job_id, request_id, item, worker_id, worker_name, model, seed, state,
 	text, blob_ref, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -129,8 +134,8 @@ func (s *Store) startJobTx(ctx context.Context, tx *sql.Tx, j horde.Job) error {
 }
 
 // FinishJob records a successful submit in one transaction: the job (state
-// done unless f.Job.State says otherwise), its item done, its generation, the
-// request's new state, and the ledger entries. The job's upload row is
+// done unless f.Job.State says otherwise), its item done, its generation and
+// its count in the stats, the request's new state, and the ledger entries. The job's upload row is
 // removed (the generation names the result); an uploaded blob the
 // generation does not use is deleted unless another row names it. A job
 // that is not processing is ErrDuplicate; an unknown job ErrNotFound; an
@@ -168,14 +173,20 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		if err := s.lockJobRequest(ctx, tx, j.ID); err != nil {
 			return err
 		}
-		var requestID string
-		var item int
-		err := s.txQueryRow(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID).Scan(&requestID, &item)
-		if errors.Is(err, sql.ErrNoRows) {
-			return s.jobNotProcessing(ctx, tx, j.ID, "finish job")
+		requestID, item := j.RequestID, j.Item
+		if requestID == "" { // a caller that knows only the job's id
+			if err := s.txQueryRow(ctx, tx, qJobPlace, j.ID).Scan(&requestID, &item); err != nil {
+				return notFound(err, "finish job %s", j.ID)
+			}
 		}
+		res, err := s.exec(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID, requestID, item)
 		if err != nil {
 			return unavailable(fmt.Errorf("finish job %s: %w", j.ID, err))
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("finish job %s: %w", j.ID, err)
+		} else if n == 0 {
+			return s.jobNotFinished(ctx, tx, j.ID, requestID, item)
 		}
 		// The generation names the result from now on; the upload row is done.
 		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, j.ID); err != nil {
@@ -196,6 +207,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		if _, err := s.exec(ctx, tx, qInsertGeneration, j.ID, requestID, item, g.WorkerID, g.WorkerName, g.Model,
 			g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
 			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
+		}
+		if err := s.countGeneration(ctx, tx, requestID, f.Kind, f.Units, g.Model, g.CreatedAt); err != nil {
+			return err
 		}
 		// A request with a processing job is processing already.
 		ended := false
@@ -278,6 +292,22 @@ func (s *Store) jobNotProcessing(ctx context.Context, tx *sql.Tx, id, what strin
 		return notFound(err, "%s %s", what, id)
 	}
 	return fmt.Errorf("%s %s: job is %s: %w", what, id, state, horde.ErrDuplicate)
+}
+
+// jobNotFinished explains why FinishJob changed no row of job id, said to
+// be item of request requestID: ErrNotFound when it does not exist,
+// KindInvalid when it is another request's or item's, ErrDuplicate when it
+// is no longer processing.
+func (s *Store) jobNotFinished(ctx context.Context, tx *sql.Tx, id, requestID string, item int) error {
+	var state, request string
+	var idx int
+	if err := s.txQueryRow(ctx, tx, qJobPlaceState, id).Scan(&request, &idx, &state); err != nil {
+		return notFound(err, "finish job %s", id)
+	}
+	if request != requestID || idx != item {
+		return horde.Invalidf("id", "job %s is item %d of request %s, not item %d of request %s", id, idx, request, item, requestID)
+	}
+	return fmt.Errorf("finish job %s: job is %s: %w", id, state, horde.ErrDuplicate)
 }
 
 // FailJob ends a processing job with state JobFaulted or JobAborted and puts

@@ -144,6 +144,52 @@ func TestFinishJobWritesEverythingOnce(t *testing.T) {
 	mustVerify(t, s)
 }
 
+// TestFinishJobChecksWhereTheJobIs: a finish naming the wrong request or
+// item of its job is refused and writes nothing; one naming only the job's
+// id finishes the job where it is.
+func TestFinishJobChecksWhereTheJobIs(t *testing.T) {
+	ctx := context.Background()
+	s := mustOpen(t)
+	owner := mustUser(t, s, "owner")
+	requester := mustUser(t, s, "requester")
+	mustRequest(t, s, "r", requester.ID, 2)
+	mustRequest(t, s, "other", requester.ID, 1)
+	j := mustStart(t, s, "j", "r", 1, "w")
+	for _, c := range []struct {
+		name    string
+		request string
+		item    int
+	}{
+		{"another request", "other", 1},
+		{"another item", "r", 0},
+	} {
+		f := finish(j, horde.RequestProcessing, owner.ID, requester.ID, 12)
+		f.Job.RequestID, f.Job.Item = c.request, c.item
+		f.Generation.RequestID, f.Generation.Item = c.request, c.item
+		wantKind(t, s.FinishJob(ctx, f), horde.KindInvalid, nil)
+		if got, err := s.Job(ctx, "j"); err != nil || got.State != horde.JobProcessing {
+			t.Fatalf("%s: job %+v, %v; want it still processing", c.name, got, err)
+		}
+		if b := mustBalance(t, s, owner.ID); b != 0 {
+			t.Fatalf("%s: owner balance %d, want nothing paid", c.name, b)
+		}
+	}
+
+	f := finish(j, horde.RequestProcessing, owner.ID, requester.ID, 12)
+	f.Job.RequestID, f.Job.Item = "", 0 // only the id
+	if err := s.FinishJob(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	gens, err := s.Generations(ctx, "r")
+	if err != nil || len(gens) != 1 || gens[0].Item != 1 || gens[0].RequestID != "r" {
+		t.Fatalf("generations of r = %+v, %v; want item 1's", gens, err)
+	}
+	if b := mustBalance(t, s, owner.ID); b != 12 {
+		t.Fatalf("owner balance = %d, want 12", b)
+	}
+	mustVerify(t, s)
+}
+
 func TestFinishJobFloorRefusalWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	s := mustOpen(t)

@@ -15,7 +15,8 @@ var recursiveCTE = regexp.MustCompile(`WITH RECURSIVE (\w+)\(`)
 func TestHotQueriesUseIndexes(t *testing.T) {
 	s := openInternal(t)
 	queries := append(append([]string{}, writeQueries...), readQueries...)
-	queries = append(queries, qHistory, qJobs, qGenerations, qOpenRequests, qOpenJobs, qOpenDone)
+	queries = append(queries, qHistory, qJobs, qGenerations, qOpenRequests, qOpenJobs, qOpenDone,
+		qPurgeable, qFinishedBetween, qPruneGenerationStats)
 	for _, q := range queries {
 		if strings.HasPrefix(q, "SAVEPOINT") || strings.HasPrefix(q, "ROLLBACK") || strings.HasPrefix(q, "RELEASE") {
 			continue

@@ -21,6 +21,10 @@ const (
 	qDeleteRequestUploads = `DELETE FROM uploads WHERE job_id IN (SELECT id FROM jobs WHERE request_id = ?) RETURNING blob_ref`
 	// openStates is the SQL list of unfinished request states (matches the requests_open index).
 	openStates = `('waiting', 'processing')`
+	// finishedState is the SQL condition of a finished request (done,
+	// faulted, cancelled), as the requests_finished index says it (00034):
+	// a query must say it so for the index to serve it.
+	finishedState = `state NOT IN ` + openStates
 
 	qInsertRequest = `INSERT INTO requests (` + requestColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

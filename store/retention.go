@@ -21,7 +21,7 @@ const purgeBatch = 200
 
 const (
 	qPurgeable = `SELECT r.id FROM requests r
-WHERE r.state IN ('done', 'faulted', 'cancelled') AND r.finished_at > 0 AND r.finished_at < ?
+WHERE r.` + finishedState + ` AND r.finished_at > 0 AND r.finished_at < ?
   AND NOT EXISTS (SELECT 1 FROM shared_posts p WHERE p.request_id = r.id AND p.request_id != '')
   AND NOT EXISTS (SELECT 1 FROM discord_deliveries d WHERE d.request_id = r.id)
 ORDER BY r.finished_at LIMIT ?`
@@ -36,6 +36,8 @@ type Purge struct {
 	Requests int   // finished requests removed with their rows
 	Blobs    int   // result images deleted
 	Freed    int64 // bytes those took
+	// Stats is how many generation_stats rows past statsKept Maintain removed.
+	Stats int
 }
 
 // PurgeResults removes the requests that finished (done, faulted or
@@ -156,16 +158,21 @@ type Retention struct {
 const minBlobGrace = time.Minute
 
 // Maintain runs one round of housekeeping at the store's clock: it purges
-// the results past r.Results (when set), then sweeps the image files no row
-// names. Both run even if the first fails; the errors are joined.
+// the results past r.Results (when set), prunes the generation stats past
+// the longest window they report (whatever r.Results says: the all-time
+// totals keep counting them), then sweeps the image files no row names.
+// Each runs even if another fails; the errors are joined.
 func (s *Store) Maintain(ctx context.Context, r Retention) (Purge, BlobSweep, error) {
+	now := s.clock.Now()
 	var p Purge
 	var perr error
 	if r.Results > 0 {
-		p, perr = s.PurgeResults(ctx, s.clock.Now().Add(-r.Results))
+		p, perr = s.PurgeResults(ctx, now.Add(-r.Results))
 	}
+	var gerr error
+	p.Stats, gerr = s.PruneGenerationStats(ctx, now.Add(-statsKept))
 	sw, serr := s.SweepBlobs(ctx, max(r.BlobGrace, minBlobGrace))
-	return p, sw, errors.Join(perr, serr)
+	return p, sw, errors.Join(perr, gerr, serr)
 }
 
 // RunRetention runs Maintain at start and then every r.Every (default an
@@ -182,8 +189,8 @@ func (s *Store) RunRetention(ctx context.Context, r Retention) error {
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("retention", "err", err)
 		}
-		if p.Requests > 0 || sw.Deleted > 0 || sw.Temps > 0 {
-			s.log.Info("retention", "requests_purged", p.Requests, "images_deleted", p.Blobs+sw.Deleted,
+		if p.Requests > 0 || p.Stats > 0 || sw.Deleted > 0 || sw.Temps > 0 {
+			s.log.Info("retention", "requests_purged", p.Requests, "stats_rows_pruned", p.Stats, "images_deleted", p.Blobs+sw.Deleted,
 				"bytes_freed", p.Freed+sw.Freed, "temp_files_deleted", sw.Temps, "images_kept", sw.Kept, "images_kept_bytes", sw.KeptBytes)
 		}
 		select {

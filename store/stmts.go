@@ -14,9 +14,9 @@ var writeQueries = []string{
 	"SAVEPOINT op", "ROLLBACK TO op", "RELEASE op",
 	qInsertEntry, qAddBalance, qAddBalanceFloor, qBalance, qAddLedgerDay, qAddLedgerTotal, qInsertHold,
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
-	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration,
+	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration, qInsertGenerationStat, qAddGenerationTotal,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
-	qJobState, qRequestState,
+	qJobState, qRequestState, qJobPlace, qJobPlaceState,
 }
 
 // readQueries are prepared on the read pool: lookups on every API call.

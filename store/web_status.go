@@ -72,12 +72,16 @@ ON CONFLICT (worker_id, hour) DO UPDATE SET minutes = worker_uptime.minutes + 1`
 	return wrote, nil
 }
 
+// qFinishedBetween reads the requests that finished in a time range, by
+// the requests_finished index.
+const qFinishedBetween = `SELECT kind, state, n, created_at, finished_at FROM requests
+WHERE finished_at >= ? AND finished_at < ? AND ` + finishedState
+
 // FinishedBetween sums the requests that finished in [from, to): their
 // items by kind and the waits of those that ended done.
 func (s *Store) FinishedBetween(ctx context.Context, from, to time.Time) (web.Finished, error) {
 	var f web.Finished
-	rows, err := s.r.QueryContext(ctx, `SELECT kind, state, n, created_at, finished_at FROM requests
-WHERE finished_at >= ? AND finished_at < ? AND state IN ('done', 'faulted', 'cancelled')`, nanos(from), nanos(to))
+	rows, err := s.r.QueryContext(ctx, qFinishedBetween, nanos(from), nanos(to))
 	if err != nil {
 		return f, fmt.Errorf("requests finished since %s: %w", from.Format(time.RFC3339), err)
 	}
