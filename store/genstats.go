@@ -14,7 +14,7 @@ var _ horde.GenerationStatsStore = (*Store)(nil)
 
 // The generation_stats and generation_totals tables (migration 00016) are
 // filled by FinishJob, in the transaction that stores the result, so that
-// every stored result counts once (a trigger did it until migration 00034);
+// every stored result counts once (a trigger did it until migration 00031);
 // Maintain prunes the rows older than statsKept.
 
 const (

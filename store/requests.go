@@ -22,7 +22,7 @@ const (
 	// openStates is the SQL list of unfinished request states (matches the requests_open index).
 	openStates = `('waiting', 'processing')`
 	// finishedState is the SQL condition of a finished request (done,
-	// faulted, cancelled), as the requests_finished index says it (00034):
+	// faulted, cancelled), as the requests_finished index says it (00031):
 	// a query must say it so for the index to serve it.
 	finishedState = `state NOT IN ` + openStates
 
