@@ -20,14 +20,14 @@ build: ## build bin/hordebot and bin/hordeworker
 
 test: ## run every test with the race detector (what CI runs)
 	@echo "== compiling every package with the race detector, then testing (on a cold machine the first results take a few minutes)"
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 test-postgres: ## run the store-using tests on PostgreSQL (needs HORDEBOT_TEST_POSTGRES_URL: scripts/pg-test-cluster.sh)
 	@if [ -z "$$HORDEBOT_TEST_POSTGRES_URL" ]; then \
 		echo "== test-postgres skipped: HORDEBOT_TEST_POSTGRES_URL is not set (start a throwaway server with: eval \"\$$(scripts/pg-test-cluster.sh start)\")"; \
 	else \
 		echo "== the store-using tests on PostgreSQL ($(PG_PACKAGES))"; \
-		HORDEBOT_TEST_ENGINE=postgres $(GO) test -race -count=1 $(PG_PACKAGES) && \
+		HORDEBOT_TEST_ENGINE=postgres $(GO) test -race -count=1 -timeout 30m $(PG_PACKAGES) && \
 		echo "== the multi-process test: three api and one run process on one schema, each killed with SIGKILL" && \
 		$(GO) test -race -count=1 -run 'TestMultiProcess' ./cmd/hordebot/; \
 	fi

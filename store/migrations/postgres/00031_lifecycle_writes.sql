@@ -1,4 +1,4 @@
--- Twin of ../00034_lifecycle_writes.sql: FinishJob writes the generation
+-- Twin of ../00031_lifecycle_writes.sql: FinishJob writes the generation
 -- stats itself (units computed in Go, as generation_units computes them),
 -- the retention sweep prunes rows past 31 days, and the trigger and its
 -- function go (generation_units stays: 00016's backfill and this
