@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -252,28 +251,7 @@ func (s *Set) handleImageShare(ctx context.Context, ix *interact.Interaction, ar
 	if err != nil {
 		return fmt.Errorf("fit shared image: %w", err)
 	}
-	msg := &discordgo.MessageSend{
-		Content:         fmt.Sprintf("🖼️ shared by <@%s>: “%s”", ix.Caller.ID, clip(shownPrompt(p.Request.Prompt), 500)),
-		Files:           []*discordgo.File{{Name: fmt.Sprintf("shared-%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
-		AllowedMentions: &discordgo.MessageAllowedMentions{},
-	}
-	if s.ratings != nil {
-		if err := s.ratings.Publish(ctx, ix.User, p.Request.ID); err != nil {
-			return fmt.Errorf("publish %s for ratings: %w", p.Request.ID, err)
-		}
-		msg.Components = ratingButtons(p.Request.ID)
-	}
-	var sent *discordgo.Message
-	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
-		interact.RewindFiles(msg.Files)
-		var err error
-		sent, err = ix.S.ChannelMessageSendComplex(s.cfg.ArtChannelID, msg, opts...)
-		return err
-	}); err != nil {
-		return err
-	}
-	s.recordShare(ctx, ix, sent, p.Request.ID)
-	return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
+	return s.postShare(ctx, ix, p.Request, fmt.Sprintf("shared-%s-%d.%s", shortID(p.Request.ID), n, ext), ext, data)
 }
 
 // handleImageDelete deletes a one-image message: its request's requester

@@ -151,17 +151,24 @@ func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []
 	if err != nil {
 		return fmt.Errorf("encode shared grid: %w", err)
 	}
+	return s.postShare(ctx, ix, p.Request, "shared-"+shortID(p.Request.ID)+"."+ext, ext, data)
+}
+
+// postShare posts a shared image (data, a file of type ext named name) of
+// request r in the art channel, with rating buttons when ratings are on,
+// records the post as the requester's and tells the clicker where it went.
+func (s *Set) postShare(ctx context.Context, ix *interact.Interaction, r horde.Request, name, ext string, data []byte) error {
 	msg := &discordgo.MessageSend{
-		Content:         fmt.Sprintf("🖼️ shared by <@%s>: “%s”", ix.Caller.ID, clip(shownPrompt(p.Request.Prompt), 500)),
-		Files:           []*discordgo.File{{Name: "shared-" + shortID(p.Request.ID) + "." + ext, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+		Content:         fmt.Sprintf("🖼️ shared by <@%s>: “%s”", ix.Caller.ID, clip(shownPrompt(r.Prompt), 500)),
+		Files:           []*discordgo.File{{Name: name, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 		AllowedMentions: &discordgo.MessageAllowedMentions{},
 	}
 	if s.ratings != nil {
 		// Shared images may be rated, as a request made with shared: true.
-		if err := s.ratings.Publish(ctx, ix.User, p.Request.ID); err != nil {
-			return fmt.Errorf("publish %s for ratings: %w", p.Request.ID, err)
+		if err := s.ratings.Publish(ctx, ix.User, r.ID); err != nil {
+			return fmt.Errorf("publish %s for ratings: %w", r.ID, err)
 		}
-		msg.Components = ratingButtons(p.Request.ID)
+		msg.Components = ratingButtons(r.ID)
 	}
 	var sent *discordgo.Message
 	if err := s.retry().Do(ctx, "share to art channel", func(opts ...discordgo.RequestOption) error {
@@ -172,7 +179,7 @@ func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []
 	}); err != nil {
 		return err
 	}
-	s.recordShare(ctx, ix, sent, p.Request.ID)
+	s.recordShare(ctx, ix, sent, r.ID)
 	return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
 }
 
