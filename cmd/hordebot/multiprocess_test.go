@@ -199,13 +199,17 @@ discord:
 	)
 	var lwg sync.WaitGroup
 	const clients = 6
-	interval := load / time.Duration(max(nRequests/clients, 1))
+	loadStart := time.Now()
+	// due is when request i is sent: evenly over the load, whatever each
+	// answer takes.
+	due := func(i, n int) time.Time { return loadStart.Add(load * time.Duration(i) / time.Duration(max(n, 1))) }
 	for c := range clients {
 		lwg.Add(1)
 		go func() {
 			defer lwg.Done()
 			hc := &http.Client{Timeout: 10 * time.Second}
 			for i := c; i < nRequests; i += clients {
+				time.Sleep(time.Until(due(i, nRequests)))
 				path, body, what := "/api/v2/generate/async", map[string]any{
 					"prompt": fmt.Sprintf("picture %d of a lighthouse", i),
 					"params": map[string]any{"width": 64, "height": 64, "steps": 5, "n": 1 + i%2}, "r2": i%3 != 0,
@@ -232,15 +236,14 @@ discord:
 					refused[why]++
 				}
 				mu.Unlock()
-				time.Sleep(interval)
 			}
 		}()
 	}
 	lwg.Add(1)
 	go func() {
 		defer lwg.Done()
-		every := load / time.Duration(max(nImagines, 1))
 		for i := range nImagines {
+			time.Sleep(time.Until(due(i, nImagines)))
 			tok, err := srv.SendInteraction(discordtest.Interaction{GuildID: guild.ID, ChannelID: general.ID, UserID: members[i%2].ID,
 				Command: "imagine", Options: discordtest.Opts(discordtest.Opt("prompt", fmt.Sprintf("a lighthouse, take %d", i)),
 					discordtest.Opt("count", 1+i%2), discordtest.Opt("steps", 5))})
@@ -251,7 +254,6 @@ discord:
 				imagineTk = append(imagineTk, tok)
 			}
 			mu.Unlock()
-			time.Sleep(every)
 		}
 	}()
 	// The kills: api0, run, api1, api2, one after the other under load.
@@ -462,9 +464,18 @@ WHERE state = 'processing' AND started_at < $2 AND deadline > $1 AND NOT (id = A
 	if out, err := verify.CombinedOutput(); err != nil {
 		t.Errorf("hordebot kudos verify: %v\n%s", err, out)
 	}
+	starts := map[string][]time.Duration{}
+	var childCPU time.Duration
 	for _, p := range procs {
 		p.scanLog(t)
+		starts[p.name] = p.took
+		childCPU += p.cpu
 	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	selfCPU := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	t.Logf("starts, until the API answered: %v; CPU: the processes %v, this test (workers, clients, the fake Discord) %v",
+		starts, childCPU.Round(time.Millisecond), selfCPU.Round(time.Millisecond))
 	t.Logf("%d processes, %d kills; %d of %d requests accepted (%d in the database; refused: %v), faulted: %v; "+
 		"%d /imagine sent (%d with no gateway session), %d shown queued, all delivered (%d deferred only, %d unanswered: their process died); %d jobs, %d items re-queued, "+
 		"%d jobs no worker got (lost pop answers, aborted at their deadline: %d moved); load %v, drained %v after, total %v",
@@ -511,6 +522,10 @@ type child struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed once cmd has exited
 	err  error         // cmd's exit, once done
+	// took is how long each start took, until the API answered; cpu the
+	// CPU time of its runs that have ended.
+	took []time.Duration
+	cpu  time.Duration
 }
 
 // start runs the process and waits until its API answers.
@@ -530,15 +545,20 @@ func (c *child) start(ctx context.Context) error {
 	done := c.done
 	go func() {
 		c.err = cmd.Wait()
+		if ps := cmd.ProcessState; ps != nil {
+			c.cpu += ps.UserTime() + ps.SystemTime()
+		}
 		f.Close()
 		close(done)
 	}()
-	deadline := time.Now().Add(60 * time.Second)
+	began := time.Now()
+	deadline := began.Add(60 * time.Second)
 	for {
 		resp, err := http.Get("http://" + c.addr + "/api/v2/status/heartbeat")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				c.took = append(c.took, time.Since(began).Round(10*time.Millisecond))
 				return nil
 			}
 		}
