@@ -51,6 +51,10 @@ ORDER BY j.item, j.started_at, j.id`
 	// qDeleteUpload forgets a job's upload when the job ends; the caller
 	// drops the blob once nothing names it (blobs_gc.go).
 	qDeleteUpload = `DELETE FROM uploads WHERE job_id = ? RETURNING blob_ref`
+	// qJobUpload and qDeleteJobUpload are qDeleteUpload in two statements
+	// (takeUpload).
+	qJobUpload       = `SELECT blob_ref FROM uploads WHERE job_id = ?`
+	qDeleteJobUpload = `DELETE FROM uploads WHERE job_id = ?`
 )
 
 // scanJob reads jobColumns from row.
@@ -189,7 +193,7 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 			return s.jobNotFinished(ctx, tx, j.ID, requestID, item)
 		}
 		// The generation names the result from now on; the upload row is done.
-		if uploaded, err = s.deleteUploads(ctx, tx, qDeleteUpload, j.ID); err != nil {
+		if uploaded, err = s.takeUpload(ctx, tx, j.ID); err != nil {
 			return err
 		}
 		if err := s.deletePreviews(ctx, tx, qDeleteJobPreview, j.ID); err != nil {
@@ -294,6 +298,29 @@ func (s *Store) jobNotProcessing(ctx context.Context, tx *sql.Tx, id, what strin
 	return fmt.Errorf("%s %s: job is %s: %w", what, id, state, horde.ErrDuplicate)
 }
 
+// takeUpload deletes the upload row of job id in tx and returns its blob
+// ref, if it had one. On SQLite the row is read first: a DELETE ...
+// RETURNING builds a temporary b-tree each time, and most results come
+// inline, with no upload to delete. On PostgreSQL, where each statement
+// is a round trip, one DELETE ... RETURNING does it.
+func (s *Store) takeUpload(ctx context.Context, tx *sql.Tx, id string) ([]string, error) {
+	if s.eng == postgresEngine {
+		return s.deleteUploads(ctx, tx, qDeleteUpload, id)
+	}
+	var ref string
+	err := s.txQueryRow(ctx, tx, qJobUpload, id).Scan(&ref)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, unavailable(fmt.Errorf("read upload of job %s: %w", id, err))
+	}
+	if _, err := s.exec(ctx, tx, qDeleteJobUpload, id); err != nil {
+		return nil, unavailable(fmt.Errorf("delete upload of job %s: %w", id, err))
+	}
+	return []string{ref}, nil
+}
+
 // jobNotFinished explains why FinishJob changed no row of job id, said to
 // be item of request requestID: ErrNotFound when it does not exist,
 // KindInvalid when it is another request's or item's, ErrDuplicate when it
@@ -379,7 +406,7 @@ func (s *Store) SetUpload(ctx context.Context, jobID, blobRef string) error {
 		if state != string(horde.JobProcessing) {
 			return fmt.Errorf("upload for job %s: job is %s: %w", jobID, state, horde.ErrDuplicate)
 		}
-		err := tx.QueryRowContext(ctx, `SELECT blob_ref FROM uploads WHERE job_id = ?`, jobID).Scan(&replaced)
+		err := s.txQueryRow(ctx, tx, qJobUpload, jobID).Scan(&replaced)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return unavailable(fmt.Errorf("read upload for job %s: %w", jobID, err))
 		}
@@ -406,7 +433,7 @@ ON CONFLICT (job_id) DO UPDATE SET blob_ref = excluded.blob_ref, at = excluded.a
 // Upload returns the blob ref uploaded for a job; ErrNotFound if none.
 func (s *Store) Upload(ctx context.Context, jobID string) (string, error) {
 	var ref string
-	if err := s.r.QueryRowContext(ctx, `SELECT blob_ref FROM uploads WHERE job_id = ?`, jobID).Scan(&ref); err != nil {
+	if err := s.r.QueryRowContext(ctx, qJobUpload, jobID).Scan(&ref); err != nil {
 		return "", notFound(err, "upload for job %s", jobID)
 	}
 	return ref, nil

@@ -16,7 +16,7 @@ var writeQueries = []string{
 	qInsertRequest, qInsertItems, qStartRequest, qStartItem, qInsertJob,
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration, qInsertGenerationStat, qAddGenerationTotal,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
-	qJobState, qRequestState, qJobPlace, qJobPlaceState,
+	qJobState, qRequestState, qJobPlace, qJobPlaceState, qJobUpload, qDeleteJobUpload,
 }
 
 // readQueries are prepared on the read pool: lookups on every API call.
