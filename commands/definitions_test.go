@@ -45,6 +45,14 @@ func TestDefinitionsKeepDiscordsRules(t *testing.T) {
 	seen := map[string]bool{}
 	for _, d := range set.Definitions() {
 		seen[d.Name] = true
+		if d.Type == discordgo.MessageApplicationCommand || d.Type == discordgo.UserApplicationCommand {
+			// A context menu's name is what the menu shows (any case, spaces
+			// allowed, 1-32 characters); it has no description.
+			if n := len([]rune(d.Name)); n < 1 || n > 32 || d.Description != "" || len(d.Options) > 0 {
+				t.Errorf("context menu %q: bad name, or a description or options", d.Name)
+			}
+			continue
+		}
 		if n := len([]rune(d.Description)); !name.MatchString(d.Name) || n < 1 || n > 100 {
 			t.Errorf("/%s: bad name or description", d.Name)
 		}

@@ -361,9 +361,11 @@ func (e *Engine) StartParty(ctx context.Context, ps PartyStart) (Party, error) {
 		if errors.Is(err, ErrInsufficient) {
 			bal, _ := e.store.Balance(ctx, ps.HostID)
 			if held > 0 {
-				return Party{}, refuse(RefuseInsufficient, "you do not have %d kudos for the budget: you have %d, and %d of them are held for your queued requests", ps.Budget, bal, held)
+				return Party{}, refuse(RefuseInsufficient, "you do not have %d kudos for the budget: you have %d, and %d of them are held for your queued requests", ps.Budget, bal, held).
+					InCase("party_held").With("Budget", ps.Budget).With("Balance", bal).With("Held", held)
 			}
-			return Party{}, refuse(RefuseInsufficient, "you do not have %d kudos for the budget: you have %d", ps.Budget, bal)
+			return Party{}, refuse(RefuseInsufficient, "you do not have %d kudos for the budget: you have %d", ps.Budget, bal).
+				InCase("party").With("Budget", ps.Budget).With("Balance", bal)
 		}
 		if RefusalCode(err) != "" {
 			return Party{}, err
