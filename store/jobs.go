@@ -139,10 +139,12 @@ func (s *Store) startJobTx(ctx context.Context, tx *sql.Tx, j horde.Job) error {
 
 // FinishJob records a successful submit in one transaction: the job (state
 // done unless f.Job.State says otherwise), its item done, its generation and
-// its count in the stats, the request's new state, and the ledger entries. The job's upload row is
-// removed (the generation names the result); an uploaded blob the
-// generation does not use is deleted unless another row names it. A job
-// that is not processing is ErrDuplicate; an unknown job ErrNotFound; an
+// its count in the stats (f.Kind and f.Units), the request's new state, and
+// the ledger entries. The job's upload row is removed (the generation names
+// the result); an uploaded blob the generation does not use is deleted
+// unless another row names it. A job that is not processing is
+// ErrDuplicate; an unknown job ErrNotFound; a job that is not item
+// f.Job.Item of request f.Job.RequestID (when that is set) KindInvalid; an
 // entry breaking its floor fails with kudos.ErrInsufficient. On any error
 // nothing is written.
 func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
