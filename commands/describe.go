@@ -44,8 +44,16 @@ func (s *Set) describeCommand() *Command {
 }
 
 func (s *Set) describeMenu() *Command {
+	return s.alchemyMenu(menuDescribe, func(img memberImage) (alchemyAsk, error) {
+		return describeAsk(img.Data, img.Width, img.Height, imageName(img)), nil
+	})
+}
+
+// alchemyMenu is a message context menu that asks the alchemists what ask
+// makes of the target message's first image.
+func (s *Set) alchemyMenu(name string, ask func(memberImage) (alchemyAsk, error)) *Command {
 	return &Command{
-		Def:   &discordgo.ApplicationCommand{Name: menuDescribe, Type: discordgo.MessageApplicationCommand},
+		Def:   &discordgo.ApplicationCommand{Name: name, Type: discordgo.MessageApplicationCommand},
 		Defer: deferAlways(interact.DeferPublic),
 		Handle: func(ctx context.Context, ix *interact.Interaction) error {
 			if err := s.requireAlchemy(); err != nil {
@@ -55,12 +63,15 @@ func (s *Set) describeMenu() *Command {
 			if err != nil {
 				return err
 			}
-			return s.interrogateAndWatch(ctx, ix, describeAsk(img.Data, img.Width, img.Height, imageName(img)))
+			a, err := ask(img)
+			if err != nil {
+				return err
+			}
+			return s.interrogateAndWatch(ctx, ix, a)
 		},
 	}
 }
 
-// targetFetch fetches the first image of the message a context menu names.
 func (s *Set) targetFetch(ctx context.Context, ix *interact.Interaction) (memberImage, error) {
 	a, err := targetImage(ix)
 	if err != nil {
