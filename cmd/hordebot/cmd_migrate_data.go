@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hordebot/hordebot/store"
 )
 
 // migrateDataUsage is the one line of `hordebot migrate-data`'s usage.
-const migrateDataUsage = "usage: hordebot migrate-data --from sqlite:DIR --to postgres://... [--config FILE]"
+const migrateDataUsage = "usage: hordebot migrate-data --from sqlite:DIR --to postgres://... [--config FILE] [--force]"
 
 // cmdMigrateData moves a horde's data to another database (README, "Moving
 // from SQLite to PostgreSQL"): `--from` must hold a hordebot database
@@ -29,6 +30,7 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "the database to copy: sqlite:DIR or postgres://... (must hold a hordebot database)")
 	to := fs.String("to", "", "the database to copy into: postgres://... or sqlite:DIR (migrated, and must hold no data)")
+	force := fs.Bool("force", false, "copy out of a PostgreSQL database even while hordebot processes use it (what they write after the copy's snapshot is not copied)")
 	config := fs.String("config", "", "configuration file (YAML): results.store (s3: the images stay in the bucket), log_level, data_max_mib, database.max_conns")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,6 +74,9 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("--from: %w", err)
 	}
 	defer source.Close()
+	if err := refuseLiveSource(ctx, source, srcURL, *force, stderr); err != nil {
+		return err
+	}
 	dstOpt := cfg.StoreOptions()
 	dstOpt.Logger, dstOpt.Blobs = log, blobs
 	target, err := openDatabase(ctx, *to, dstOpt)
@@ -94,6 +99,37 @@ func cmdMigrateData(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	fmt.Fprintf(stdout, "ok: the data is in %s; point database.url (or --database) at it, and keep %s until you no longer need it\n", dstURL, srcURL)
 	return nil
+}
+
+// refuseLiveSource refuses a PostgreSQL source that running hordebot
+// processes still use (their event listeners on its channel, or sessions
+// holding its leases, in pg_stat_activity and pg_locks), naming them; with
+// force it warns and goes on. A SQLite source needs no check: it is opened
+// alone, and refused while anything has it open.
+func refuseLiveSource(ctx context.Context, source *store.Store, where store.DatabaseURL, force bool, stderr io.Writer) error {
+	live, err := source.LiveSessions(ctx, allLeases)
+	if err != nil {
+		return fmt.Errorf("--from %s: %w", where, err)
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	var list strings.Builder
+	for i, ls := range live {
+		if i == 3 {
+			fmt.Fprintf(&list, ", and %d more", len(live)-i)
+			break
+		}
+		if i > 0 {
+			list.WriteString(", ")
+		}
+		fmt.Fprintf(&list, "pid %d %q from %s since %s", ls.PID, ls.Application, ls.Client, ls.Since.UTC().Format(time.RFC3339))
+	}
+	if force {
+		fmt.Fprintf(stderr, "warning: --force: copying while hordebot processes use %s (%s); what they write after the snapshot is not copied\n", where, list.String())
+		return nil
+	}
+	return fmt.Errorf("--from %s is in use by running hordebot processes (%s): stop them first, or give --force to copy a snapshot anyway (what they write after it is not copied)", where, list.String())
 }
 
 // sameDatabase reports whether a and b name one database: one data
