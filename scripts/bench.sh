@@ -230,9 +230,10 @@ if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
 	row "  CPU a lifecycle, 2 processes: hordebot / PostgreSQL / load gen" \
 		"$(metric BenchmarkHTTPLifecyclesProcesses procs2-hordebot-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-pg-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-loadgen-cpu-µs) µs" \
 		"statements a lifecycle (1 process, in-process run): $(metric BenchmarkHTTPLifecyclesPostgres statements/lifecycle)"
-	pg99="$(scaled "$(metric BenchmarkPopStored p99-ns)" 0.000001 '%.2f')"
+	pgpop="BenchmarkPopStored/waiting=$pg_waiting"
+	pg99="$(scaled "$(metric "$pgpop" p99-ns)" 0.000001 '%.2f')"
 	row "pop p50 / p99 on PostgreSQL, $pg_waiting waiting (50 models, 2,000 workers)" \
-		"$(scaled "$(metric BenchmarkPopStored p50-ns)" 0.000001 '%.2f') / $pg99 ms" "goal p99 < 5 ms at 100,000: $(verdict "$pg99" '<=' 5)"
+		"$(scaled "$(metric "$pgpop" p50-ns)" 0.000001 '%.2f') / $pg99 ms" "goal p99 < 5 ms at 100,000: $(verdict "$pg99" '<=' 5)"
 else
 	row "HTTP job lifecycles/s on PostgreSQL (1 and 2 processes), pop at 100k" "skipped" "${pg_note:-set HORDEBOT_TEST_POSTGRES_URL}"
 fi

@@ -19,11 +19,12 @@ const migrateDataUsage = "usage: hordebot migrate-data --from sqlite:DIR --to po
 // cmdMigrateData moves a horde's data to another database (README, "Moving
 // from SQLite to PostgreSQL"): `--from` must hold a hordebot database
 // (SQLite: opened alone, refused while a running process has it open);
-// `--to` is migrated to the same schema and must hold no data (refused
-// otherwise: there is no --force; to start over, drop and recreate it or
-// give a new data directory). Every table is copied in one transaction of
-// the target, the result images through the blob backends (skipped when
-// results.store is s3: both sides use the one bucket), then the rows are
+// PostgreSQL: refused while running hordebot processes use it, unless
+// --force); `--to` is migrated to the same schema and must hold no data
+// (refused otherwise, whatever --force says; to start over, drop and
+// recreate it or give a new data directory). Every table is copied in one
+// transaction of the target, the result images through the blob backends
+// (skipped when both sides are the one bucket), then the rows are
 // counted on both sides and `kudos verify` runs on the target. Any
 // difference is an error (exit status 1). --from-results and --to-results
 // say where each side keeps its images (the database's own or the bucket
