@@ -49,12 +49,16 @@ CROSS JOIN LATERAL (
 ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
 
 	qLockOpenRequest = `SELECT id FROM requests WHERE id = ? AND state IN ` + openStates + ` FOR UPDATE SKIP LOCKED`
-	qLockRequest     = `SELECT id FROM requests WHERE id = ? FOR UPDATE`
-	qAnyWaiting      = `SELECT EXISTS (SELECT 1 FROM items WHERE request_id = ? AND state = 'waiting')`
-	qDequeue         = `DELETE FROM queue_entries WHERE request_id = ?`
-	qEnqueue         = `INSERT INTO queue_entries (request_id, model, kind, user_id, score, created_at)
+	// qLockJobRequest locks the request of a job, found and locked in one
+	// round trip.
+	qLockJobRequest = `SELECT r.id FROM jobs j JOIN requests r ON r.id = j.request_id WHERE j.id = ? FOR UPDATE OF r`
+	// qDequeueIfTaken takes a request out of the queue once none of its
+	// items waits, in one round trip.
+	qDequeueIfTaken = `DELETE FROM queue_entries WHERE request_id = ?1
+  AND NOT EXISTS (SELECT 1 FROM items WHERE request_id = ?1 AND state = 'waiting')`
+	qDequeue = `DELETE FROM queue_entries WHERE request_id = ?`
+	qEnqueue = `INSERT INTO queue_entries (request_id, model, kind, user_id, score, created_at)
 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`
-	qJobRequest = `SELECT request_id FROM jobs WHERE id = ?`
 	// qDoneIfLast ends a request whose every item is done: the request row
 	// is locked, so two last items finishing on two processes see each other.
 	qDoneIfLast = `UPDATE requests SET state = 'done', finished_at = ?
@@ -301,14 +305,10 @@ func (s *Store) dequeueIfTaken(ctx context.Context, tx *sql.Tx, id string) error
 	if s.eng != postgresEngine {
 		return nil
 	}
-	var any bool
-	if err := tx.QueryRowContext(ctx, qAnyWaiting, id).Scan(&any); err != nil {
-		return unavailable(fmt.Errorf("read items of request %s: %w", id, err))
+	if _, err := tx.ExecContext(ctx, qDequeueIfTaken, id); err != nil {
+		return unavailable(fmt.Errorf("dequeue request %s: %w", id, err))
 	}
-	if any {
-		return nil
-	}
-	return s.dequeue(ctx, tx, id)
+	return nil
 }
 
 // dequeue takes a request out of the shared queue; on SQLite it does nothing.
@@ -330,14 +330,7 @@ func (s *Store) lockJobRequest(ctx context.Context, tx *sql.Tx, jobID string) er
 		return nil
 	}
 	var id string
-	err := tx.QueryRowContext(ctx, qJobRequest, jobID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return unavailable(fmt.Errorf("read request of job %s: %w", jobID, err))
-	}
-	if err := tx.QueryRowContext(ctx, qLockRequest, id).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := tx.QueryRowContext(ctx, qLockJobRequest, jobID).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return unavailable(fmt.Errorf("lock request of job %s: %w", jobID, err))
 	}
 	return nil
