@@ -23,23 +23,25 @@ import (
 // so that the writes of one interrogation are serialised across processes.
 
 const (
-	// The candidates after the keyset cursor (score, created_at, id), read
-	// form name by form name (or user by user) so that each uses its index
-	// in order.
-	qFormsByName = `SELECT c.id, c.interrogation_id, c.score, c.created_at FROM unnest(?::text[]) AS m(name)
+	// The candidates after the keyset cursor (score, created_at,
+	// interrogation_id, idx), read form name by form name (or user by user)
+	// so that each uses its index in order. The order is the memory queue's
+	// of one process: the priority key, then the interrogations in submit
+	// order, then each one's forms in their order.
+	qFormsByName = `SELECT c.id, c.interrogation_id, c.idx, c.score, c.created_at FROM unnest(?6::text[]) AS m(name)
 CROSS JOIN LATERAL (
-	SELECT f.id, f.interrogation_id, f.score, f.created_at FROM interrogation_forms f
+	SELECT f.id, f.interrogation_id, f.idx, f.score, f.created_at FROM interrogation_forms f
 	WHERE f.state = 'waiting' AND f.name = m.name
-	  AND (f.score < ? OR (f.score = ? AND (f.created_at > ? OR (f.created_at = ? AND f.id > ?))))
-	ORDER BY f.score DESC, f.created_at, f.id LIMIT ?) c
-ORDER BY c.score DESC, c.created_at, c.id LIMIT ?`
-	qFormsByUser = `SELECT c.id, c.interrogation_id, c.score, c.created_at FROM unnest(?::bigint[]) AS u(user_id)
+	  AND (f.score < ?1 OR (f.score = ?1 AND (f.created_at > ?2 OR (f.created_at = ?2 AND (f.interrogation_id, f.idx) > (?3, ?4)))))
+	ORDER BY f.score DESC, f.created_at, f.interrogation_id, f.idx LIMIT ?5) c
+ORDER BY c.score DESC, c.created_at, c.interrogation_id, c.idx LIMIT ?5`
+	qFormsByUser = `SELECT c.id, c.interrogation_id, c.idx, c.score, c.created_at FROM unnest(?6::bigint[]) AS u(user_id)
 CROSS JOIN LATERAL (
-	SELECT f.id, f.interrogation_id, f.score, f.created_at FROM interrogation_forms f
-	WHERE f.state = 'waiting' AND f.user_id = u.user_id AND f.name = ANY(?::text[])
-	  AND (f.score < ? OR (f.score = ? AND (f.created_at > ? OR (f.created_at = ? AND f.id > ?))))
-	ORDER BY f.score DESC, f.created_at, f.id LIMIT ?) c
-ORDER BY c.score DESC, c.created_at, c.id LIMIT ?`
+	SELECT f.id, f.interrogation_id, f.idx, f.score, f.created_at FROM interrogation_forms f
+	WHERE f.state = 'waiting' AND f.user_id = u.user_id AND f.name = ANY(?7::text[])
+	  AND (f.score < ?1 OR (f.score = ?1 AND (f.created_at > ?2 OR (f.created_at = ?2 AND (f.interrogation_id, f.idx) > (?3, ?4)))))
+	ORDER BY f.score DESC, f.created_at, f.interrogation_id, f.idx LIMIT ?5) c
+ORDER BY c.score DESC, c.created_at, c.interrogation_id, c.idx LIMIT ?5`
 	qLockOpenInterrogations = `SELECT ` + interrogationColumns + ` FROM interrogations
 WHERE id = ANY(?::text[]) AND finished_at = 0 FOR UPDATE SKIP LOCKED`
 	qWaitingFormsOf = `SELECT ` + formColumns + ` FROM interrogation_forms WHERE id = ANY(?::text[]) AND state = 'waiting'`
@@ -64,7 +66,8 @@ ORDER BY i.active_at, i.id LIMIT ?2`
 // formCursor is where a candidate read of forms resumes.
 type formCursor struct {
 	score, created int64
-	id             string
+	interrogation  string
+	idx            int64
 }
 
 // formCandidate is one waiting form read before its interrogation is locked.
@@ -140,11 +143,11 @@ func (q pgQueue) formCandidates(ctx context.Context, tx *sql.Tx, fq horde.FormCl
 	var rows *sql.Rows
 	var err error
 	if len(fq.Users) > 0 {
-		rows, err = tx.QueryContext(ctx, qFormsByUser, fq.Users, fq.Forms, cur.score, cur.score, cur.created, cur.created, cur.id,
-			claimBatch, claimBatch)
+		rows, err = tx.QueryContext(ctx, qFormsByUser, cur.score, cur.created, cur.interrogation, cur.idx, claimBatch,
+			fq.Users, fq.Forms)
 	} else {
-		rows, err = tx.QueryContext(ctx, qFormsByName, fq.Forms, cur.score, cur.score, cur.created, cur.created, cur.id,
-			claimBatch, claimBatch)
+		rows, err = tx.QueryContext(ctx, qFormsByName, cur.score, cur.created, cur.interrogation, cur.idx, claimBatch,
+			fq.Forms)
 	}
 	if err != nil {
 		return nil, cur, unavailable(fmt.Errorf("read the alchemy queue: %w", err))
@@ -153,10 +156,10 @@ func (q pgQueue) formCandidates(ctx context.Context, tx *sql.Tx, fq horde.FormCl
 	var out []formCandidate
 	for rows.Next() {
 		var c formCandidate
-		if err := rows.Scan(&c.id, &c.interrogation, &cur.score, &cur.created); err != nil {
+		if err := rows.Scan(&c.id, &c.interrogation, &cur.idx, &cur.score, &cur.created); err != nil {
 			return nil, cur, fmt.Errorf("read the alchemy queue: %w", err)
 		}
-		cur.id = c.id
+		cur.interrogation = c.interrogation
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {

@@ -27,10 +27,11 @@ SET active_at = GREATEST(i.created_at, COALESCE((SELECT max(f.started_at) FROM i
                                                   WHERE f.interrogation_id = i.id), 0));
 UPDATE pending_submits SET polled_at = at;
 
--- A pop walks the waiting forms of its alchemist's forms in priority order,
--- and of its owner first.
-CREATE INDEX interrogation_forms_pick ON interrogation_forms (name, score DESC, created_at, id) WHERE state = 'waiting';
-CREATE INDEX interrogation_forms_user ON interrogation_forms (user_id, score DESC, created_at, id) WHERE state = 'waiting';
+-- A pop walks the waiting forms of its alchemist's forms in priority order
+-- (then submit time, then each interrogation's forms in their order: the
+-- order of SQLite's memory queue), and of its owner first.
+CREATE INDEX interrogation_forms_pick ON interrogation_forms (name, score DESC, created_at, interrogation_id, idx) WHERE state = 'waiting';
+CREATE INDEX interrogation_forms_user ON interrogation_forms (user_id, score DESC, created_at, interrogation_id, idx) WHERE state = 'waiting';
 -- The sweep aborts the forms past their deadline; a member's open forms
 -- count against their concurrency.
 CREATE INDEX interrogation_forms_deadline ON interrogation_forms (deadline) WHERE state = 'processing';
