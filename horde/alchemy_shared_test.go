@@ -210,3 +210,37 @@ func TestSharedAlchemySweep(t *testing.T) {
 		t.Errorf("held = %d, want 3 (the caption waiting again)", held)
 	}
 }
+
+// TestAlchemyPopPassesOverManyForms: a pop walks past more forms it may not
+// take than one read of the queue holds (40 trusted-only interrogations for
+// an untrusted alchemist) and takes the next ones in order, counting the
+// skips, on either engine.
+func TestAlchemyPopPassesOverManyForms(t *testing.T) {
+	e := newEnv(t, horde.Config{Concurrency: 100})
+	req, owner := e.user("req", 1000), e.user("owner", 0)
+	trusted := interrogation(512, 512, true, horde.FormCaption)
+	trusted.TrustedWorkers = true
+	for range 40 {
+		e.interrogate(req, trusted)
+		e.clock.Advance(time.Millisecond)
+	}
+	first := e.interrogate(req, interrogation(512, 512, true, horde.FormCaption))
+	e.clock.Advance(time.Millisecond)
+	second := e.interrogate(req, interrogation(512, 512, true, horde.FormCaption))
+	p := alchemist("alch", horde.FormCaption)
+	p.Amount = 2
+	as, skipped, err := e.h.PopAlchemy(e.ctx, owner, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range as {
+		got = append(got, x.Form.InterrogationID)
+	}
+	if want := []string{first.ID, second.ID}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("popped %v, want the two open to anyone, in order: %v", got, want)
+	}
+	if skipped[horde.SkipUntrusted] != 40 {
+		t.Errorf("skipped %v, want 40 untrusted", skipped)
+	}
+}
