@@ -296,14 +296,17 @@ type AlchemyStore interface {
 	StartAlchemyForm(ctx context.Context, formID, workerID string, started, deadline time.Time) error
 	// FinishAlchemyForm records a done form with its ledger entries and
 	// escrow holds; the form's upload, if any, becomes its result or is
-	// dropped. ErrDuplicate when the form is not processing; an entry
+	// dropped. ErrDuplicate when the form is not processing, or (Form's
+	// StartedAt not zero) is processing another attempt; an entry
 	// breaking its floor fails with kudos.ErrInsufficient and writes
 	// nothing.
 	FinishAlchemyForm(ctx context.Context, f AlchemyFinish) error
 	// FailAlchemyForm ends a processing form's attempt: it waits again with
 	// one more abort, or is faulted when faulted is set; its upload is
-	// dropped. ErrDuplicate when the form is not processing.
-	FailAlchemyForm(ctx context.Context, formID string, faulted bool, at time.Time) error
+	// dropped. startedAt, if not zero, names the attempt (the form's
+	// StartedAt when it was popped). ErrDuplicate when the form is not
+	// processing, or is processing another attempt (popped again since).
+	FailAlchemyForm(ctx context.Context, formID string, startedAt time.Time, faulted bool, at time.Time) error
 	// EndInterrogation gives every waiting or processing form of an
 	// interrogation the final state (cancelled or faulted).
 	EndInterrogation(ctx context.Context, id string, state FormState, at time.Time) error

@@ -44,6 +44,10 @@ func (h *Horde) PopAlchemy(ctx context.Context, c Credential, p AlchemyPop) ([]A
 		h.mu.Unlock()
 		return nil, skipped, nil
 	}
+	if h.shared() {
+		h.mu.Unlock()
+		return h.popAlchemyShared(ctx, ws, p, skipped, now)
+	}
 	picked := h.chooseForms(ws, p, skipped)
 	for _, of := range picked {
 		h.alch.dequeue(of)
@@ -201,14 +205,7 @@ func (h *Horde) chooseForms(ws *workerState, p AlchemyPop, skipped Skipped) []*o
 		}
 	}
 
-	first := []int64{ws.w.OwnerID}
-	if ws.w.Trusted {
-		for _, name := range p.PriorityUsernames {
-			if id, ok := parseUsernameID(name); ok && !slices.Contains(first, id) {
-				first = append(first, id)
-			}
-		}
-	}
+	first := firstAlchemyUsers(ws, p)
 	var cands []*openForm
 	for _, u := range first {
 		if t := h.alch.byUser[u]; t != nil {
@@ -229,16 +226,36 @@ func (h *Horde) chooseForms(ws *workerState, p AlchemyPop, skipped Skipped) []*o
 	return picked
 }
 
+// firstAlchemyUsers are the users whose forms an alchemist takes first: its
+// owner's and, for a trusted one, its priority users'. Caller holds h.mu.
+func firstAlchemyUsers(ws *workerState, p AlchemyPop) []int64 {
+	first := []int64{ws.w.OwnerID}
+	if ws.w.Trusted {
+		for _, name := range p.PriorityUsernames {
+			if id, ok := parseUsernameID(name); ok && !slices.Contains(first, id) {
+				first = append(first, id)
+			}
+		}
+	}
+	return first
+}
+
 // skipSilently is a skip reason the AI Horde does not report (it filters
 // such forms out in its query: max_tiles, speed).
 const skipSilently = "-"
 
 // canServeForm says why ws may not take of ("" if it may). Caller holds h.mu.
 func canServeForm(ws *workerState, of *openForm) string {
-	in := &of.oi.in
-	switch {
-	case of.oi.ending:
+	if of.oi.ending {
 		return skipSilently
+	}
+	return canServeInterrogation(ws, &of.oi.in)
+}
+
+// canServeInterrogation says why ws may not take a form of in ("" if it
+// may). Caller holds h.mu.
+func canServeInterrogation(ws *workerState, in *Interrogation) string {
+	switch {
 	case in.TrustedWorkers && !ws.w.Trusted:
 		return SkipUntrusted
 	case ws.w.Maintenance && in.UserID != ws.w.OwnerID:

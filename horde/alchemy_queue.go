@@ -172,6 +172,9 @@ func (h *Horde) closeForm(of *openForm) {
 
 // loadAlchemy rebuilds the alchemy queue from the store.
 func (h *Horde) loadAlchemy(ctx context.Context) error {
+	if h.shared() {
+		return nil // a shared queue's forms are read where they live
+	}
 	ins, err := h.store.OpenInterrogations(ctx)
 	if err != nil {
 		return fmt.Errorf("load open interrogations: %w", err)
@@ -185,11 +188,19 @@ func (h *Horde) loadAlchemy(ctx context.Context) error {
 	return nil
 }
 
-// QueuedForms is how many alchemy forms wait.
-func (h *Horde) QueuedForms() int {
+// QueuedForms is how many alchemy forms wait (on a shared queue, in every
+// process's).
+func (h *Horde) QueuedForms(ctx context.Context) (int, error) {
+	if h.shared() {
+		n, err := h.cfg.Queue.QueuedForms(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("count the waiting alchemy forms: %w", err)
+		}
+		return n, nil
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.queuedFormsLocked()
+	return h.queuedFormsLocked(), nil
 }
 
 func (h *Horde) queuedFormsLocked() int {

@@ -60,6 +60,13 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 		return Interrogation{}, fmt.Errorf("read balance of user %d: %w", u.ID, err)
 	}
 	in.Priority = balance
+	if h.shared() {
+		if err := h.interrogateShared(ctx, &in, ni.Source, cost); err != nil {
+			return Interrogation{}, err
+		}
+		h.log.Debug("interrogation queued", "interrogation", in.ID, "user", u.ID, "forms", len(in.Forms), "kudos", cost)
+		return in, nil
+	}
 	h.mu.Lock()
 	err = h.reserveForms(u.ID, len(in.Forms), cost, balance)
 	h.mu.Unlock()
@@ -77,12 +84,7 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 		return Interrogation{}, fmt.Errorf("store source image: %w", err)
 	}
 	in.SourceRef = ref
-	in.ID = newID()
-	in.CreatedAt = h.clock.Now()
-	for i := range in.Forms {
-		in.Forms[i].ID = newID()
-		in.Forms[i].InterrogationID = in.ID
-	}
+	h.identify(&in)
 	if err := h.store.CreateInterrogation(ctx, in); err != nil {
 		unhold()
 		return Interrogation{}, fmt.Errorf("store interrogation: %w", err)
@@ -93,6 +95,17 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 	h.mu.Unlock()
 	h.log.Debug("interrogation queued", "interrogation", in.ID, "user", u.ID, "forms", len(in.Forms), "kudos", cost)
 	return in, nil
+}
+
+// identify gives a new interrogation and its forms their ids and its
+// submit time.
+func (h *Horde) identify(in *Interrogation) {
+	in.ID = newID()
+	in.CreatedAt = h.clock.Now()
+	for i := range in.Forms {
+		in.Forms[i].ID = newID()
+		in.Forms[i].InterrogationID = in.ID
+	}
 }
 
 // newForms validates the requested forms, dropping repeats.
@@ -139,6 +152,9 @@ func (h *Horde) InterrogationStatus(ctx context.Context, id string) (Interrogati
 // cancelled form is refused and earns nothing) and returns its status.
 // Cancelling a finished interrogation changes nothing.
 func (h *Horde) CancelInterrogation(ctx context.Context, id string) (Interrogation, error) {
+	if h.shared() {
+		return h.cancelInterrogationShared(ctx, id)
+	}
 	h.mu.Lock()
 	oi := h.alch.reqs[id]
 	h.mu.Unlock()
@@ -194,6 +210,9 @@ func (h *Horde) endInterrogation(ctx context.Context, oi *openInterrogation, sta
 // expireInterrogations faults the waiting forms of interrogations none of
 // whose forms was popped for ExpireAfter and none is processing.
 func (h *Horde) expireInterrogations(ctx context.Context, now time.Time) error {
+	if h.shared() {
+		return nil // SweepShared's (alchemy_shared.go)
+	}
 	cutoff := now.Add(-ExpireAfter)
 	h.mu.Lock()
 	var stale []*openInterrogation

@@ -51,6 +51,9 @@ func (h *Horde) SubmitAlchemy(ctx context.Context, c Credential, s AlchemySubmis
 // claimForm finds a processing form, checks that c may submit it and marks
 // it busy so that a concurrent second submit is refused.
 func (h *Horde) claimForm(ctx context.Context, c Credential, formID string) (*openForm, error) {
+	if h.shared() {
+		return h.claimFormShared(ctx, c, formID)
+	}
 	h.mu.Lock()
 	of := h.alch.forms[formID]
 	if of == nil || of.f.State != FormProcessing {
@@ -58,16 +61,24 @@ func (h *Horde) claimForm(ctx context.Context, c Credential, formID string) (*op
 		return nil, h.closedFormError(ctx, formID)
 	}
 	defer h.mu.Unlock()
-	ws := h.workers[of.f.WorkerID]
-	switch {
-	case c.WorkerID != "" && c.WorkerID != of.f.WorkerID,
-		c.WorkerID == "" && (ws == nil || ws.w.OwnerID != c.User.ID):
-		return nil, Errorf(KindForbidden, "WrongCredentials", "this form belongs to another worker")
-	case of.busy:
+	if err := h.maySubmitForm(c, of.f); err != nil {
+		return nil, err
+	}
+	if of.busy {
 		return nil, Errorf(KindConflict, "DuplicateGen", "this form is already being submitted")
 	}
 	of.busy = true
 	return of, nil
+}
+
+// maySubmitForm refuses a submit of f by another worker than the one
+// processing it. Caller holds h.mu.
+func (h *Horde) maySubmitForm(c Credential, f AlchemyForm) error {
+	ws := h.workers[f.WorkerID]
+	if (c.WorkerID != "" && c.WorkerID != f.WorkerID) || (c.WorkerID == "" && (ws == nil || ws.w.OwnerID != c.User.ID)) {
+		return Errorf(KindForbidden, "WrongCredentials", "this form belongs to another worker")
+	}
+	return nil
 }
 
 // closedFormError explains why a form id takes no result.
@@ -277,7 +288,7 @@ func (h *Horde) failForm(ctx context.Context, of *openForm, byWorker bool) error
 	h.mu.Lock()
 	final := of.f.Aborts >= MaxFormAborts
 	h.mu.Unlock()
-	err := h.store.FailAlchemyForm(ctx, of.f.ID, final, now)
+	err := h.store.FailAlchemyForm(ctx, of.f.ID, of.f.StartedAt, final, now)
 	if duplicate(err) {
 		h.mu.Lock()
 		of.busy = false
@@ -314,7 +325,9 @@ func (h *Horde) failForm(ctx context.Context, of *openForm, byWorker bool) error
 		of.f.WorkerID, of.f.WorkerName = "", ""
 		of.f.StartedAt, of.f.Deadline = time.Time{}, time.Time{}
 		oi.activity = now // waiting again: the expiry clock restarts
-		h.alch.enqueue(of)
+		if !h.shared() {  // the store put a shared queue's form back
+			h.alch.enqueue(of)
+		}
 	}
 	h.mu.Unlock()
 	h.log.Info("alchemy form failed", "form", of.f.ID, "interrogation", oi.in.ID, "by_worker", byWorker, "faulted", final)
@@ -328,6 +341,9 @@ func (h *Horde) failForm(ctx context.Context, of *openForm, byWorker bool) error
 
 // abortOverdueForms aborts the processing forms past their deadline.
 func (h *Horde) abortOverdueForms(ctx context.Context, now time.Time) error {
+	if h.shared() {
+		return nil // SweepShared's (alchemy_shared.go)
+	}
 	h.mu.Lock()
 	var overdue []*openForm
 	for _, of := range h.alch.forms {
@@ -350,14 +366,21 @@ func (h *Horde) abortOverdueForms(ctx context.Context, now time.Time) error {
 // processing image form. Unknown: KindNotFound; finished: KindConflict; a
 // text form: KindInvalid.
 func (h *Horde) AlchemyUploadTarget(ctx context.Context, formID string) error {
-	h.mu.Lock()
-	of := h.alch.forms[formID]
 	var name string
 	processing := false
-	if of != nil {
-		name, processing = of.f.Name, of.f.State == FormProcessing
+	if h.shared() {
+		f, err := h.store.AlchemyForm(ctx, formID)
+		if err != nil && !notFound(err) {
+			return fmt.Errorf("read form %s: %w", formID, err)
+		}
+		name, processing = f.Name, err == nil && f.State == FormProcessing
+	} else {
+		h.mu.Lock()
+		if of := h.alch.forms[formID]; of != nil {
+			name, processing = of.f.Name, of.f.State == FormProcessing
+		}
+		h.mu.Unlock()
 	}
-	h.mu.Unlock()
 	if !processing {
 		return h.closedFormError(ctx, formID)
 	}

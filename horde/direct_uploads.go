@@ -141,3 +141,36 @@ func (h *Horde) pollUploads(ctx context.Context, now time.Time) error {
 	}
 	return errors.Join(errs...)
 }
+
+// pollUploadsShared is pollUploads on a shared queue, for the deferred
+// submits of every process (SweepShared, in the holder of the "sweeps"
+// lease): the store hands out the jobs due (SharedQueue.DueUploads, each to
+// one process, marked asked), so that a deferred submit outlives the
+// process that took it and the bucket is asked as rarely as in one process.
+func (h *Horde) pollUploadsShared(ctx context.Context, now time.Time) error {
+	if h.cfg.Uploads == nil {
+		return nil
+	}
+	ids, err := h.cfg.Queue.DueUploads(ctx, now, now.Add(-uploadPollEvery), uploadPollsPerSweep)
+	if err != nil {
+		return fmt.Errorf("read deferred R2 submits: %w", err)
+	}
+	var errs []error
+	for _, id := range ids {
+		took, err := h.takeDirectUpload(ctx, id)
+		switch {
+		case IsKind(err, KindInvalid):
+			h.log.Info("direct upload refused; waiting for another until the deadline", "job", id, "err", err)
+		case IsKind(err, KindConflict):
+		case err != nil:
+			errs = append(errs, err)
+		case took:
+			if err := h.settlePending(ctx, id); err != nil && !IsKind(err, KindInvalid) && !IsKind(err, KindConflict) {
+				errs = append(errs, fmt.Errorf("settle job %s: %w", id, err))
+			} else if err != nil {
+				h.log.Info("direct upload refused; waiting for another until the deadline", "job", id, "err", err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -3,6 +3,8 @@ package horde
 import (
 	"context"
 	"fmt"
+
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // Holds: what each requester's open requests still owe. A request's items
@@ -94,12 +96,12 @@ func (h *Horde) releaseItem(r *openRequest) { h.hold(r.req.UserID, -1, -r.itemCo
 // the user may give away.
 func (h *Horde) Held(ctx context.Context, userID int64) (items int, kudos int64) {
 	if h.shared() {
-		items, kudos, err := h.heldShared(ctx, userID)
+		hd, err := h.heldShared(ctx, userID)
 		if err != nil {
 			// Held has no error to return: hold nothing rather than all.
 			h.log.Error("read held items", "user", userID, "err", err)
 		}
-		return items, kudos
+		return hd.Items, hd.Kudos
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -165,18 +167,54 @@ func shortfallMessage(cost, balance, held, missing int64) string {
 	return msg + "; ask for fewer or smaller generations, or wait for your queue to finish"
 }
 
-// heldShared is what a user's open items hold on a shared queue, read from
-// the store, plus the kudos of their open alchemy forms (held in this
-// process's memory: alchemy's queue is not shared).
-func (h *Horde) heldShared(ctx context.Context, userID int64) (items int, kudos int64, err error) {
-	items, kudos, err = h.cfg.Queue.Held(ctx, userID)
+// heldShared is what a user's open items and forms hold on a shared queue,
+// read from the store, whichever process accepted them.
+func (h *Horde) heldShared(ctx context.Context, userID int64) (Holding, error) {
+	hd, err := h.cfg.Queue.Held(ctx, userID)
 	if err != nil {
-		return 0, 0, err
+		return Holding{}, fmt.Errorf("read what user %d holds: %w", userID, err)
 	}
+	return hd, nil
+}
+
+// admission is the check of a new request or interrogation on a shared
+// queue, run by the store under the member's lock with what they hold then
+// (SharedQueue.AdmitRequest): the same rules and messages as reserve and
+// reserveForms, on the holding read in that transaction. It is pure (the
+// limit is read before), as the store needs.
+type admission struct {
+	userID int64
+	n      int   // new items, or forms
+	cost   int64 // their kudos
+	limit  int   // items (or forms) the member may have open
+	forms  bool  // alchemy forms: counted against the forms, not the items
+	pay    kudos.PaymentRules
+}
+
+// newAdmission is the admission of n items (forms: n alchemy forms)
+// costing cost by userID, with the member's limit read now.
+func (h *Horde) newAdmission(userID int64, n int, cost int64, forms bool) admission {
 	h.mu.Lock()
-	if uh := h.holds[userID]; uh != nil {
-		kudos += uh.kudos // only forms are held in memory on a shared queue
-	}
+	limit := h.concurrency(userID)
 	h.mu.Unlock()
-	return items, kudos, nil
+	if forms {
+		limit *= AlchemyConcurrencyFactor
+	}
+	return admission{userID: userID, n: n, cost: cost, limit: limit, forms: forms, pay: h.pay}
+}
+
+// check refuses the new work as reserveAgainst and reserveForms do.
+func (a admission) check(hd Holding) error {
+	open, what := hd.Items, "generations"
+	if a.forms {
+		open, what = hd.Forms, "alchemy forms"
+	}
+	if open+a.n > a.limit {
+		return Errorf(KindRateLimited, "TooManyPrompts",
+			"you have %d %s queued or in progress and may have at most %d; wait for some to finish", open, what, a.limit)
+	}
+	if missing := a.pay.Shortfall(a.userID, hd.Balance, hd.Kudos, a.cost); missing > 0 {
+		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(a.cost, hd.Balance, hd.Kudos, missing))
+	}
+	return nil
 }

@@ -270,11 +270,15 @@ func (h *Horde) expireShared(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// sweepShared is abortOverdueShared and expireShared on a shared
-// queue, nothing otherwise.
+// sweepShared is the shared queue's periodic work: the aborts and expiry
+// of requests and alchemy forms, and the deferred R2 submits' polls of the
+// bucket, whichever process accepted, popped or deferred them; nothing
+// without a shared queue.
 func (h *Horde) sweepShared(ctx context.Context, now time.Time) error {
 	if !h.shared() {
 		return nil
 	}
-	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now))
+	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now),
+		h.abortOverdueFormsShared(ctx, now), h.expireInterrogationsShared(ctx, now),
+		h.pollUploadsShared(ctx, now))
 }

@@ -59,34 +59,37 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	if nr.DryRun {
 		return req, warnings, nil
 	}
-	// The hold is taken before the write and given back if it fails, so
-	// that concurrent requests of one member cannot overdraw together.
-	if h.shared() {
-		// Every process's open requests count: read them where they are.
-		// Two submits of one member on two processes at once may both pass.
-		open, held, herr := h.heldShared(ctx, u.ID)
-		if herr != nil {
-			return Request{}, nil, fmt.Errorf("read held items of user %d: %w", u.ID, herr)
-		}
-		h.mu.Lock()
-		err = h.reserveAgainst(req, balance, open, held)
-		h.mu.Unlock()
-	} else {
-		h.mu.Lock()
-		err = h.reserve(req, balance)
-		h.mu.Unlock()
-	}
-	if err != nil {
-		return Request{}, nil, err
-	}
 	req.ID = newID()
 	req.CreatedAt = h.clock.Now()
 	req.State = RequestWaiting
-	if err := h.store.CreateRequest(ctx, req); err != nil {
+	if h.shared() {
+		// Every process's open requests count: the store reads what the
+		// member holds and stores the request under the member's lock, so
+		// that two submits of one member on two processes at once are
+		// checked one after the other.
+		a := h.newAdmission(u.ID, req.N, req.Kudos, false)
+		if err := h.cfg.Queue.AdmitRequest(ctx, req, a.check); err != nil {
+			if IsKind(err, KindRateLimited) || IsKind(err, KindKudosUpfront) {
+				return Request{}, nil, err
+			}
+			return Request{}, nil, fmt.Errorf("store request: %w", err)
+		}
+	} else {
+		// The hold is taken before the write and given back if it fails,
+		// so that concurrent requests of one member cannot overdraw
+		// together.
 		h.mu.Lock()
-		h.hold(req.UserID, -req.N, -req.Kudos)
+		err = h.reserve(req, balance)
 		h.mu.Unlock()
-		return Request{}, nil, fmt.Errorf("store request: %w", err)
+		if err != nil {
+			return Request{}, nil, err
+		}
+		if err := h.store.CreateRequest(ctx, req); err != nil {
+			h.mu.Lock()
+			h.hold(req.UserID, -req.N, -req.Kudos)
+			h.mu.Unlock()
+			return Request{}, nil, fmt.Errorf("store request: %w", err)
+		}
 	}
 
 	h.mu.Lock()

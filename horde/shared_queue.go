@@ -56,9 +56,79 @@ type SharedQueue interface {
 	// Pending returns the R2 submit of a processing job that waits for its
 	// upload (SetPendingSubmit), whichever process took it; ok false if none.
 	Pending(ctx context.Context, jobID string) (p PendingSubmit, ok bool, err error)
-	// Held returns how many items of a user's open requests are waiting or
-	// processing, and the kudos they hold (their items' cost).
-	Held(ctx context.Context, userID int64) (items int, kudos int64, err error)
+	// Held returns what a user's open work holds: their balance, the
+	// waiting or processing items of their open requests, their waiting or
+	// processing alchemy forms, and the kudos those hold (their cost).
+	Held(ctx context.Context, userID int64) (Holding, error)
+
+	// AdmitRequest stores a new request as Store.CreateRequest does, in a
+	// transaction that first locks its requester (every admission of one
+	// member is serialised, whichever process takes it), then reads what
+	// they hold (Held, in that transaction) and calls admit with it. An
+	// error from admit writes nothing and is returned as it is. admit may
+	// be called more than once (a write run again); it must not call the
+	// store nor take a lock of the Horde's.
+	AdmitRequest(ctx context.Context, r Request, admit func(Holding) error) error
+	// AdmitInterrogation is AdmitRequest of a new interrogation
+	// (Store.CreateInterrogation).
+	AdmitInterrogation(ctx context.Context, in Interrogation, admit func(Holding) error) error
+
+	// ClaimForms walks the waiting alchemy forms q selects, in priority
+	// order (PriorityScore of their interrogation, then submit time), and
+	// calls choose with each and its interrogation (without its forms),
+	// which is locked while choose looks; an interrogation another scheduler
+	// is claiming from or writing is passed over, never waited for. The
+	// forms choose takes are started in the same transaction (processing
+	// by q.WorkerID from q.Started to q.Deadline, their interrogation's
+	// expiry clock restarted), so that no form is handed to two alchemists.
+	// It stops once q.Want forms are taken or q.Limit forms were offered,
+	// and returns the started forms. choose is called without any lock of
+	// the Horde's held and must not call the store.
+	ClaimForms(ctx context.Context, q FormClaimQuery, choose func(in Interrogation, f AlchemyForm) bool) ([]AlchemyAssignment, error)
+	// OverdueForms returns up to limit processing forms whose deadline is at
+	// or before now, oldest deadline first, whichever process popped them.
+	OverdueForms(ctx context.Context, now time.Time, limit int) ([]AlchemyForm, error)
+	// ExpireInterrogations ends as faulted the waiting forms of up to limit
+	// open interrogations that have no form processing and no activity
+	// (creation, a pop, a form waiting again) since cutoff, and returns
+	// their ids. Each is checked again under its lock, so that of several
+	// processes expiring at once one ends it, and one popped meanwhile is not.
+	ExpireInterrogations(ctx context.Context, cutoff, at time.Time, limit int) ([]string, error)
+	// QueuedForms counts the waiting alchemy forms.
+	QueuedForms(ctx context.Context) (int, error)
+
+	// DueUploads takes up to limit processing jobs whose R2 submit waits
+	// for its upload (SetPendingSubmit), whose deadline is after now and
+	// whose bucket was last asked before polledBefore, the longest unasked
+	// first; it records them as asked at now and returns their ids. A job
+	// is handed to one caller however many processes ask at once.
+	DueUploads(ctx context.Context, now, polledBefore time.Time, limit int) ([]string, error)
+}
+
+// Holding is what a member's open work holds when a new request or
+// interrogation is admitted (SharedQueue.Held, AdmitRequest).
+type Holding struct {
+	Balance int64 // the member's kudos
+	Items   int   // waiting or processing items of their open requests
+	Forms   int   // their waiting or processing alchemy forms
+	Kudos   int64 // what those items and forms hold: their cost
+}
+
+// FormClaimQuery selects the forms an alchemist's pop may look at, and
+// says how the ones it takes start.
+type FormClaimQuery struct {
+	// Users, if not empty, selects the forms of these users' interrogations
+	// (an alchemist serves its owner first); Forms the form names the
+	// alchemist offers (only these are selected, in either case).
+	Users []int64
+	Forms []string
+	// Want is how many forms to take at most; Limit bounds the forms
+	// offered to choose (Config.PopScanLimit).
+	Want, Limit int
+	// WorkerID, Started and Deadline are the taken forms' alchemist and
+	// attempt.
+	WorkerID          string
+	Started, Deadline time.Time
 }
 
 // ClaimQuery selects the requests a pop may look at.

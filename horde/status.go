@@ -87,6 +87,13 @@ func (h *Horde) Models(ctx context.Context, kind RequestKind) ([]ModelStatus, er
 
 // Performance summarises the queue and the workers.
 func (h *Horde) Performance(ctx context.Context) (Performance, error) {
+	var sharedForms int
+	if h.shared() {
+		var err error
+		if sharedForms, err = h.QueuedForms(ctx); err != nil {
+			return Performance{}, err
+		}
+	}
 	now := h.clock.Now()
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -111,7 +118,7 @@ func (h *Horde) Performance(ctx context.Context) (Performance, error) {
 			p.TextThreadCount += max(w.Threads, 1)
 		}
 	}
-	p.QueuedForms = h.queuedFormsLocked()
+	p.QueuedForms = h.queuedFormsLocked() + sharedForms // one of the two is 0
 	h.pruneCompletions(now)
 	for _, c := range h.recent {
 		if c.kind == KindImage {

@@ -22,9 +22,11 @@ const balanceRefreshEvery = 30 * time.Second
 // The periodic sweeps come in two parts, for several processes sharing one
 // PostgreSQL database (Config.Queue):
 //
-//   - SweepShared is the shared queue's: it aborts the jobs past their
-//     deadline and expires the requests nobody popped, whichever process
-//     popped or accepted them. Each is a conditional write, so it is safe
+//   - SweepShared is the shared queue's: it aborts the jobs and alchemy
+//     forms past their deadline, expires the requests and interrogations
+//     nobody popped, and asks the bucket for the uploads of deferred R2
+//     submits, whichever process popped, accepted or deferred them. Each is
+//     a conditional write, so it is safe
 //     in every process, but one process doing it is enough: cmd/hordebot
 //     runs it (RunShared) only in the holder of the "sweeps" lease, and the
 //     next holder finds what a dead one left.
@@ -34,8 +36,9 @@ const balanceRefreshEvery = 30 * time.Second
 //     failed, the uptime bonuses and the saves of the workers it saw pop
 //     (a slot's entry key names the worker and the slot, so two processes
 //     that saw one worker pay it once), the balances cached for
-//     require_upfront_kudos pops, the ETA table, the deferred R2 submits of
-//     its jobs and its alchemy. It runs in every process (RunLocal).
+//     require_upfront_kudos pops, the ETA table, and (one process, the
+//     memory queue) the deferred R2 submits and the alchemy forms. It runs
+//     in every process (RunLocal).
 //
 // Stale workers need no sweep: a worker is online while its last pop is
 // within StaleAfter (Worker.Online), read whenever asked.
@@ -95,9 +98,11 @@ func (h *Horde) Sweep(ctx context.Context) error {
 }
 
 // SweepShared does one round of the shared queue's periodic work at the
-// clock's now: it aborts its jobs past their deadline (their items wait
-// again) and expires its requests not popped for ExpireAfter, whichever
-// process popped or accepted them. Without a shared queue it does nothing.
+// clock's now: it aborts its jobs and alchemy forms past their deadline
+// (their items and forms wait again), expires its requests and
+// interrogations not popped for ExpireAfter, and settles the deferred R2
+// submits whose upload is in the bucket, whichever process popped, accepted
+// or deferred them. Without a shared queue it does nothing.
 func (h *Horde) SweepShared(ctx context.Context) error {
 	return h.sweepShared(ctx, h.clock.Now())
 }

@@ -24,10 +24,13 @@ const (
 	formColumns = `id, interrogation_id, idx, name, payload, state, kudos, cost, worker_id, worker_name,
 	aborts, started_at, deadline, finished_at, result, blob_ref`
 
-	qInsertInterrogation = `INSERT INTO interrogations (` + interrogationColumns + `)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`
-	qInsertForm = `INSERT INTO interrogation_forms (id, interrogation_id, idx, name, payload, state, kudos, cost)
-VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?)`
+	qInsertInterrogation = `INSERT INTO interrogations (` + interrogationColumns + `, active_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`
+	// A form carries its interrogation's priority key, submit time and
+	// requester (00033), for the shared queue's claims.
+	qInsertForm = `INSERT INTO interrogation_forms (id, interrogation_id, idx, name, payload, state, kudos, cost,
+	score, created_at, user_id)
+VALUES (?, ?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?)`
 	qSelectInterrogation = `SELECT ` + interrogationColumns + ` FROM interrogations WHERE id = ?`
 	qInterrogationForms  = `SELECT ` + formColumns + ` FROM interrogation_forms WHERE interrogation_id = ? ORDER BY idx`
 	qSelectForm          = `SELECT ` + formColumns + ` FROM interrogation_forms WHERE id = ?`
@@ -39,17 +42,31 @@ WHERE i.finished_at = 0 ORDER BY f.interrogation_id, f.idx`
 
 	qStartForm = `UPDATE interrogation_forms SET state = 'processing', worker_id = ?, started_at = ?, deadline = ?
 WHERE id = ? AND state = 'waiting'`
-	qFormState  = `SELECT state FROM interrogation_forms WHERE id = ?`
-	qFinishForm = `UPDATE interrogation_forms SET state = 'done', kudos = ?, worker_name = ?, finished_at = ?,
-	result = ?, blob_ref = ?, upload_ref = ''
-WHERE id = ? AND state = 'processing' RETURNING interrogation_id, upload_ref`
+	// qFormActive restarts an interrogation's expiry clock (a pop, or a
+	// form waiting again).
+	qFormActive = `UPDATE interrogations SET active_at = ?
+WHERE id = (SELECT interrogation_id FROM interrogation_forms WHERE id = ?) AND active_at < ?`
+	// qFormInterrogation and qLockInterrogation: every write that changes
+	// forms locks their interrogation first on PostgreSQL, so that writes of
+	// one interrogation are serialised across processes (two last forms
+	// finishing at once close it) and lock in one order.
+	qFormInterrogation = `SELECT interrogation_id FROM interrogation_forms WHERE id = ?`
+	qLockInterrogation = `SELECT id FROM interrogations WHERE id = ? FOR UPDATE`
+	qFormState         = `SELECT state FROM interrogation_forms WHERE id = ?`
+	// qFinishForm and the fails name the attempt by its start (0: any), so
+	// that a late write of an attempt aborted meanwhile, the form popped
+	// again since, leaves the new attempt alone.
+	qFinishForm = `UPDATE interrogation_forms SET state = 'done', kudos = ?1, worker_name = ?2, finished_at = ?3,
+	result = ?4, blob_ref = ?5, upload_ref = ''
+WHERE id = ?6 AND state = 'processing' AND (CAST(?7 AS BIGINT) = 0 OR started_at = ?7)
+RETURNING interrogation_id, upload_ref`
 	// RETURNING reads the row after the update: the upload is read first.
 	qFormUpload  = `SELECT upload_ref FROM interrogation_forms WHERE id = ?`
 	qRequeueForm = `UPDATE interrogation_forms SET state = 'waiting', aborts = aborts + 1, worker_id = '', worker_name = '',
 	started_at = 0, deadline = 0, upload_ref = ''
-WHERE id = ? AND state = 'processing' RETURNING interrogation_id`
-	qFaultForm = `UPDATE interrogation_forms SET state = 'faulted', finished_at = ?, upload_ref = ''
-WHERE id = ? AND state = 'processing' RETURNING interrogation_id`
+WHERE id = ?1 AND state = 'processing' AND (CAST(?2 AS BIGINT) = 0 OR started_at = ?2) RETURNING interrogation_id`
+	qFaultForm = `UPDATE interrogation_forms SET state = 'faulted', finished_at = ?3, upload_ref = ''
+WHERE id = ?1 AND state = 'processing' AND (CAST(?2 AS BIGINT) = 0 OR started_at = ?2) RETURNING interrogation_id`
 	qEndForms = `UPDATE interrogation_forms SET state = ?, finished_at = ?, upload_ref = ''
 WHERE interrogation_id = ? AND state IN ('waiting', 'processing')`
 	qEndUploads = `SELECT upload_ref FROM interrogation_forms
@@ -94,8 +111,21 @@ func scanForm(row scanner) (horde.AlchemyForm, error) {
 
 // CreateInterrogation stores a new interrogation and its forms, all waiting.
 func (s *Store) CreateInterrogation(ctx context.Context, in horde.Interrogation) error {
+	create, err := interrogationCreator(in)
+	if err != nil {
+		return err
+	}
+	err = s.write(ctx, create)
+	s.unpinBlob(in.SourceRef)
+	return err
+}
+
+// interrogationCreator validates a new interrogation and returns the write
+// that stores it (CreateInterrogation's, or AdmitInterrogation's after its
+// check).
+func interrogationCreator(in horde.Interrogation) (func(context.Context, *sql.Tx) error, error) {
 	if in.ID == "" || !validRef(in.SourceRef) {
-		return horde.Invalidf("id", "an interrogation needs an id and a source image")
+		return nil, horde.Invalidf("id", "an interrogation needs an id and a source image")
 	}
 	payloads := make([]string, len(in.Forms))
 	for i, f := range in.Forms {
@@ -104,13 +134,15 @@ func (s *Store) CreateInterrogation(ctx context.Context, in horde.Interrogation)
 		}
 		b, err := json.Marshal(f.Payload)
 		if err != nil {
-			return horde.Invalidf("forms", "a form's payload is not JSON: %v", err)
+			return nil, horde.Invalidf("forms", "a form's payload is not JSON: %v", err)
 		}
 		payloads[i] = string(b)
 	}
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	created := nanos(in.CreatedAt)
+	score := horde.PriorityScore(in.Priority, in.CreatedAt)
+	return func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, qInsertInterrogation, in.ID, in.UserID, in.SourceRef, in.Width, in.Height, in.Tiles,
-			boolInt(in.TrustedWorkers), boolInt(in.SlowWorkers), in.ClientAgent, in.Source, in.Priority, nanos(in.CreatedAt))
+			boolInt(in.TrustedWorkers), boolInt(in.SlowWorkers), in.ClientAgent, in.Source, in.Priority, created, created)
 		if isUniqueViolation(err, "interrogations.id") {
 			return conflict("InterrogationExists", "interrogation %s already exists", in.ID)
 		}
@@ -118,14 +150,13 @@ func (s *Store) CreateInterrogation(ctx context.Context, in horde.Interrogation)
 			return unavailable(fmt.Errorf("store interrogation %s: %w", in.ID, err))
 		}
 		for i, f := range in.Forms {
-			if _, err := tx.ExecContext(ctx, qInsertForm, f.ID, in.ID, i, f.Name, payloads[i], f.Kudos, f.Cost); err != nil {
+			if _, err := tx.ExecContext(ctx, qInsertForm, f.ID, in.ID, i, f.Name, payloads[i], f.Kudos, f.Cost,
+				score, created, in.UserID); err != nil {
 				return unavailable(fmt.Errorf("store form %s of interrogation %s: %w", f.Name, in.ID, err))
 			}
 		}
 		return nil
-	})
-	s.unpinBlob(in.SourceRef)
-	return err
+	}, nil
 }
 
 // Interrogation returns one interrogation with its forms.
@@ -187,20 +218,62 @@ func (s *Store) formNotProcessing(ctx context.Context, tx *sql.Tx, id, what stri
 	return fmt.Errorf("%s %s: form is %s: %w", what, id, state, horde.ErrDuplicate)
 }
 
+// lockInterrogation locks an interrogation's row before its forms are
+// changed, on PostgreSQL (see qLockInterrogation); on SQLite, one process
+// and one writer, it does nothing.
+func (s *Store) lockInterrogation(ctx context.Context, tx *sql.Tx, id string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	if err := tx.QueryRowContext(ctx, qLockInterrogation, id).Scan(&id); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return unavailable(fmt.Errorf("lock interrogation %s: %w", id, err))
+	}
+	return nil
+}
+
+// lockFormInterrogation is lockInterrogation of a form's interrogation. An
+// unknown form locks nothing: the write that follows says so.
+func (s *Store) lockFormInterrogation(ctx context.Context, tx *sql.Tx, formID string) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	var id string
+	err := tx.QueryRowContext(ctx, qFormInterrogation, formID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return unavailable(fmt.Errorf("read interrogation of form %s: %w", formID, err))
+	}
+	return s.lockInterrogation(ctx, tx, id)
+}
+
 // StartAlchemyForm records a popped form.
 func (s *Store) StartAlchemyForm(ctx context.Context, formID, workerID string, started, deadline time.Time) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, qStartForm, workerID, nanos(started), nanos(deadline), formID)
-		if err != nil {
-			return unavailable(fmt.Errorf("start form %s: %w", formID, err))
+		if err := s.lockFormInterrogation(ctx, tx, formID); err != nil {
+			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("start form %s: %w", formID, err)
-		} else if n == 0 {
-			return s.formNotProcessing(ctx, tx, formID, "start form")
-		}
-		return nil
+		return startFormTx(ctx, tx, s, formID, workerID, started, deadline)
 	})
+}
+
+// startFormTx starts a waiting form in tx: processing by workerID, and its
+// interrogation's expiry clock restarted.
+func startFormTx(ctx context.Context, tx *sql.Tx, s *Store, formID, workerID string, started, deadline time.Time) error {
+	res, err := tx.ExecContext(ctx, qStartForm, workerID, nanos(started), nanos(deadline), formID)
+	if err != nil {
+		return unavailable(fmt.Errorf("start form %s: %w", formID, err))
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("start form %s: %w", formID, err)
+	} else if n == 0 {
+		return s.formNotProcessing(ctx, tx, formID, "start form")
+	}
+	if _, err := tx.ExecContext(ctx, qFormActive, nanos(started), formID, nanos(started)); err != nil {
+		return unavailable(fmt.Errorf("start form %s: %w", formID, err))
+	}
+	return nil
 }
 
 // FinishAlchemyForm records a done form with its ledger entries and holds.
@@ -217,12 +290,15 @@ func (s *Store) FinishAlchemyForm(ctx context.Context, fin horde.AlchemyFinish) 
 	var upload string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upload = ""
+		if err := s.lockFormInterrogation(ctx, tx, f.ID); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, qFormUpload, f.ID).Scan(&upload); err != nil {
 			return notFound(err, "finish form %s", f.ID)
 		}
 		var interrogationID, left string
-		err := tx.QueryRowContext(ctx, qFinishForm, f.Kudos, f.WorkerName, nanos(f.FinishedAt), f.Result, f.BlobRef, f.ID).
-			Scan(&interrogationID, &left)
+		err := tx.QueryRowContext(ctx, qFinishForm, f.Kudos, f.WorkerName, nanos(f.FinishedAt), f.Result, f.BlobRef, f.ID,
+			nanos(f.StartedAt)).Scan(&interrogationID, &left)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.formNotProcessing(ctx, tx, f.ID, "finish form")
 		}
@@ -255,28 +331,36 @@ func (s *Store) FinishAlchemyForm(ctx context.Context, fin horde.AlchemyFinish) 
 
 // FailAlchemyForm puts a processing form back to waiting (one more abort)
 // or faults it, dropping its upload.
-func (s *Store) FailAlchemyForm(ctx context.Context, formID string, faulted bool, at time.Time) error {
+func (s *Store) FailAlchemyForm(ctx context.Context, formID string, startedAt time.Time, faulted bool, at time.Time) error {
 	if at.IsZero() {
 		at = s.clock.Now()
 	}
 	var upload string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upload = ""
+		if err := s.lockFormInterrogation(ctx, tx, formID); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, qFormUpload, formID).Scan(&upload); err != nil {
 			return notFound(err, "fail form %s", formID)
 		}
 		var interrogationID string
 		var err error
 		if faulted {
-			err = tx.QueryRowContext(ctx, qFaultForm, nanos(at), formID).Scan(&interrogationID)
+			err = tx.QueryRowContext(ctx, qFaultForm, formID, nanos(startedAt), nanos(at)).Scan(&interrogationID)
 		} else {
-			err = tx.QueryRowContext(ctx, qRequeueForm, formID).Scan(&interrogationID)
+			err = tx.QueryRowContext(ctx, qRequeueForm, formID, nanos(startedAt)).Scan(&interrogationID)
 		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.formNotProcessing(ctx, tx, formID, "fail form")
 		}
 		if err != nil {
 			return unavailable(fmt.Errorf("fail form %s: %w", formID, err))
+		}
+		if !faulted { // waiting again: the expiry clock restarts
+			if _, err := tx.ExecContext(ctx, qFormActive, nanos(at), formID, nanos(at)); err != nil {
+				return unavailable(fmt.Errorf("fail form %s: %w", formID, err))
+			}
 		}
 		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(at), interrogationID); err != nil {
 			return unavailable(fmt.Errorf("close interrogation %s: %w", interrogationID, err))
@@ -300,23 +384,34 @@ func (s *Store) EndInterrogation(ctx context.Context, id string, state horde.For
 	}
 	var uploads []string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		var err error
-		if uploads, err = queryRows(ctx, tx, "uploads of interrogation "+id, scanString, qEndUploads, id); err != nil {
+		if err := s.lockInterrogation(ctx, tx, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, qEndForms, string(state), nanos(at), id); err != nil {
-			return unavailable(fmt.Errorf("end interrogation %s: %w", id, err))
-		}
-		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(at), id); err != nil {
-			return unavailable(fmt.Errorf("close interrogation %s: %w", id, err))
-		}
-		return nil
+		var err error
+		uploads, err = s.endInterrogationTx(ctx, tx, id, state, at)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	s.dropBlobs(ctx, uploads...)
 	return nil
+}
+
+// endInterrogationTx ends an interrogation's open forms in tx (its row
+// locked) and returns the uploads to drop once it commits.
+func (s *Store) endInterrogationTx(ctx context.Context, tx *sql.Tx, id string, state horde.FormState, at time.Time) ([]string, error) {
+	uploads, err := queryRows(ctx, tx, "uploads of interrogation "+id, scanString, qEndUploads, id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tx.ExecContext(ctx, qEndForms, string(state), nanos(at), id); err != nil {
+		return nil, unavailable(fmt.Errorf("end interrogation %s: %w", id, err))
+	}
+	if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(at), id); err != nil {
+		return nil, unavailable(fmt.Errorf("close interrogation %s: %w", id, err))
+	}
+	return uploads, nil
 }
 
 // SetAlchemyUpload records the image uploaded for a processing form; a
@@ -328,6 +423,9 @@ func (s *Store) SetAlchemyUpload(ctx context.Context, formID, blobRef string) er
 	var replaced string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		replaced = ""
+		if err := s.lockFormInterrogation(ctx, tx, formID); err != nil {
+			return err
+		}
 		if err := tx.QueryRowContext(ctx, qFormUpload, formID).Scan(&replaced); err != nil {
 			return notFound(err, "upload for form %s", formID)
 		}

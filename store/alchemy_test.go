@@ -53,7 +53,7 @@ func TestAlchemyRows(t *testing.T) {
 	if err := s.StartAlchemyForm(ctx, "nope", "w1", now, now); !errors.Is(err, horde.ErrNotFound) {
 		t.Errorf("start of an unknown form: %v, want ErrNotFound", err)
 	}
-	if err := s.FailAlchemyForm(ctx, caption, false, now); err != nil {
+	if err := s.FailAlchemyForm(ctx, caption, now, false, now); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.StartAlchemyForm(ctx, caption, "w2", now, now.Add(time.Minute)); err != nil {
@@ -137,7 +137,7 @@ func TestAlchemyBlobs(t *testing.T) {
 	if err := s.FinishAlchemyForm(ctx, horde.AlchemyFinish{Form: gf}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.FailAlchemyForm(ctx, cf.ID, true, clk.Now()); err != nil {
+	if err := s.FailAlchemyForm(ctx, cf.ID, time.Time{}, true, clk.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if blobExists(t, s, pending) {

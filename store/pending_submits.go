@@ -5,13 +5,23 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 )
 
 const (
-	qInsertPendingSubmit = `INSERT INTO pending_submits (job_id, state, seed, metadata, at) VALUES (?, ?, ?, ?, ?)
+	// polled_at (00033): the submit asked the bucket (or hordebot's upload)
+	// as it came.
+	qInsertPendingSubmit = `INSERT INTO pending_submits (job_id, state, seed, metadata, at, polled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
 ON CONFLICT (job_id) DO NOTHING`
+	// qDueUploads takes the pending submits whose bucket is due to be asked
+	// again (PostgreSQL only: SKIP LOCKED hands each to one process).
+	qDueUploads = `UPDATE pending_submits SET polled_at = ?1 WHERE job_id IN (
+	SELECT p.job_id FROM pending_submits p JOIN jobs j ON j.id = p.job_id
+	WHERE j.state = 'processing' AND j.deadline > ?1 AND p.polled_at < ?2
+	ORDER BY p.polled_at, p.job_id LIMIT ?3 FOR UPDATE OF p SKIP LOCKED)
+RETURNING job_id`
 	qOpenPendingSubmits = `SELECT p.job_id, p.state, p.seed, p.metadata, p.at FROM pending_submits p
 JOIN jobs j ON j.id = p.job_id WHERE j.state = 'processing'`
 )
@@ -41,6 +51,20 @@ func (s *Store) SetPendingSubmit(ctx context.Context, jobID string, p horde.Pend
 		}
 		return nil
 	})
+}
+
+// DueUploads implements horde.SharedQueue.
+func (q pgQueue) DueUploads(ctx context.Context, now, polledBefore time.Time, limit int) ([]string, error) {
+	var ids []string
+	err := q.s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		ids, err = queryRows(ctx, tx, "deferred R2 submits due", scanString, qDueUploads, nanos(now), nanos(polledBefore), limit)
+		return unavailable(err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // openPendingSubmits reads the pending submits of processing jobs, for Open.

@@ -483,13 +483,3 @@ func (q pgQueue) Pending(ctx context.Context, jobID string) (horde.PendingSubmit
 	}
 	return p, true, nil
 }
-
-// Held implements horde.SharedQueue.
-func (q pgQueue) Held(ctx context.Context, userID int64) (int, int64, error) {
-	var items int
-	var kudos int64
-	if err := q.s.r.QueryRowContext(ctx, qHeld, userID).Scan(&items, &kudos); err != nil {
-		return 0, 0, unavailable(fmt.Errorf("held items of user %d: %w", userID, err))
-	}
-	return items, kudos, nil
-}

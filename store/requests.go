@@ -73,20 +73,30 @@ func scanRequest(row interface{ Scan(...any) error }) (horde.Request, error) {
 // CreateRequest stores a new request in state waiting with N waiting items.
 // An id already used is KindConflict.
 func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
+	create, err := s.requestCreator(r)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, create)
+}
+
+// requestCreator validates a new request and returns the write that stores
+// it (CreateRequest's, or AdmitRequest's after its check).
+func (s *Store) requestCreator(r horde.Request) (func(context.Context, *sql.Tx) error, error) {
 	if r.ID == "" {
-		return horde.Invalidf("id", "a request needs an id")
+		return nil, horde.Invalidf("id", "a request needs an id")
 	}
 	if r.N < 1 {
-		return horde.Invalidf("n", "request %s: n must be at least 1, not %d", r.ID, r.N)
+		return nil, horde.Invalidf("n", "request %s: n must be at least 1, not %d", r.ID, r.N)
 	}
 	params, err := jsonText(requestParamsOf(r))
 	if err != nil {
-		return fmt.Errorf("request %s: %w", r.ID, err)
+		return nil, fmt.Errorf("request %s: %w", r.ID, err)
 	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = s.clock.Now()
 	}
-	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
 		_, err := s.exec(ctx, tx, qInsertRequest,
 			r.ID, string(r.Kind), r.UserID, string(horde.RequestWaiting), r.N, r.Prompt, stringList(r.Models), params,
 			r.NSFW, r.TrustedWorkers, stringList(r.Workers), r.WorkerBlacklist, r.R2, r.Shared, r.ClientAgent,
@@ -107,7 +117,7 @@ func (s *Store) CreateRequest(ctx context.Context, r horde.Request) error {
 			return err
 		}
 		return s.enqueue(ctx, tx, r)
-	})
+	}, nil
 }
 
 // RequestedItems returns how many items a user ever requested (the sum of

@@ -1,0 +1,134 @@
+package horde_test
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/errs"
+	"github.com/hordebot/hordebot/kudos"
+)
+
+// TestSharedAdmissionIsAtomic: many submits of one member at once, split
+// across two processes on one database, never pass the member's
+// concurrency nor spend kudos they do not have: exactly the allowed number
+// is accepted, and the others are refused with the error one process
+// gives.
+func TestSharedAdmissionIsAtomic(t *testing.T) {
+	const attempts = 24
+	cases := []struct {
+		name        string
+		concurrency int
+		alchemy     bool
+		// balance is the member's kudos given the cost of one submit.
+		balance func(cost int64) (balance int64, allowed int)
+		code    string
+	}{
+		{
+			name: "concurrency", concurrency: 4,
+			balance: func(int64) (int64, int) { return 1000000, 4 },
+			code:    "TooManyPrompts",
+		},
+		{
+			name: "upfront kudos", concurrency: attempts,
+			balance: func(cost int64) (int64, int) {
+				k := 3
+				for int64(k)*cost <= -kudos.DefaultMemberFloor {
+					k++
+				}
+				return int64(k)*cost + kudos.DefaultMemberFloor, k // the last one takes them to the floor
+			},
+			code: "KudosUpfront",
+		},
+		{
+			name: "alchemy forms", concurrency: 1, alchemy: true,
+			balance: func(int64) (int64, int) { return 1000000, horde.AlchemyConcurrencyFactor },
+			code:    "TooManyPrompts",
+		},
+		{
+			name: "alchemy kudos", concurrency: attempts, alchemy: true,
+			balance: func(cost int64) (int64, int) { return 5*cost + kudos.DefaultMemberFloor, 5 },
+			code:    "KudosUpfront",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := newSharedEnv(t, horde.Config{Concurrency: tc.concurrency})
+			b := a.peer()
+			probe := a.user("probe", 1000000)
+			nr := imageRequest("a lighthouse", "sd15")
+			nr.Image = &horde.ImageParams{Width: 1024, Height: 1024, Steps: 50}
+			ni := interrogation(2048, 2048, true, "RealESRGAN_x4plus") // 16 tiles: 50 kudos
+			var cost int64
+			if tc.alchemy {
+				in := a.interrogate(probe, ni)
+				cost = in.Forms[0].Cost
+			} else {
+				dry := nr
+				dry.DryRun = true
+				r, _, err := a.h.Submit(a.ctx, probe.User, dry)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cost = r.Kudos
+			}
+			balance, allowed := tc.balance(cost)
+			member := a.user("member", balance)
+
+			var (
+				wg       sync.WaitGroup
+				mu       sync.Mutex
+				accepted int
+				refused  = map[string]int{}
+			)
+			for i := range attempts {
+				e := []*env{a, b}[i%2]
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					var err error
+					if tc.alchemy {
+						_, err = e.h.Interrogate(e.ctx, member.User, ni)
+					} else {
+						_, _, err = e.h.Submit(e.ctx, member.User, nr)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if err == nil {
+						accepted++
+						return
+					}
+					refused[fmt.Sprintf("%s (%s)", errs.CodeOf(err), kindOf(err))]++
+				}()
+			}
+			wg.Wait()
+			if accepted != allowed {
+				t.Errorf("%d of %d submits accepted (cost %d each, balance %d), want exactly %d; refused: %v",
+					accepted, attempts, cost, balance, allowed, refused)
+			}
+			want := fmt.Sprintf("%s (%s)", tc.code, map[string]horde.Kind{"TooManyPrompts": horde.KindRateLimited, "KudosUpfront": horde.KindKudosUpfront}[tc.code])
+			if refused[want] != attempts-allowed || len(refused) != 1 {
+				t.Errorf("refusals %v, want %d times %s", refused, attempts-allowed, want)
+			}
+			// One process gives the next one the same refusal.
+			var err error
+			if tc.alchemy {
+				_, err = a.h.Interrogate(a.ctx, member.User, ni)
+			} else {
+				_, _, err = a.h.Submit(a.ctx, member.User, nr)
+			}
+			if errs.CodeOf(err) != tc.code {
+				t.Errorf("one more submit: %v, want %s", err, tc.code)
+			}
+		})
+	}
+}
+
+// kindOf names an error's kind, for the test's tallies.
+func kindOf(err error) string {
+	if k := errs.As(err); k != nil {
+		return k.Kind.String()
+	}
+	return "no kind"
+}
