@@ -32,19 +32,21 @@ const (
 	claimBatch = 32
 
 	// The candidates of one pop, after the keyset cursor (score, created_at,
-	// request_id), read bucket by bucket so that each uses the index in order.
+	// request_id), read bucket by bucket so that each uses the index in order;
+	// "score <= cursor" is redundant but lets the index scan start at the
+	// cursor instead of walking every entry ahead of it again.
 	qClaimByModel = `SELECT c.request_id, c.score, c.created_at FROM unnest(?::text[]) AS m(model)
 CROSS JOIN LATERAL (
 	SELECT q.request_id, q.score, q.created_at FROM queue_entries q
 	WHERE q.kind = ? AND q.model = m.model
-	  AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
+	  AND q.score <= ? AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
 	ORDER BY q.score DESC, q.created_at, q.request_id LIMIT ?) c
 ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
 	qClaimByUser = `SELECT c.request_id, c.score, c.created_at FROM unnest(?::bigint[]) AS u(user_id)
 CROSS JOIN LATERAL (
 	SELECT q.request_id, q.score, q.created_at FROM queue_entries q
 	WHERE q.kind = ? AND q.user_id = u.user_id
-	  AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
+	  AND q.score <= ? AND (q.score < ? OR (q.score = ? AND (q.created_at > ? OR (q.created_at = ? AND q.request_id > ?))))
 	ORDER BY q.score DESC, q.created_at, q.request_id LIMIT ?) c
 ORDER BY c.score DESC, c.created_at, c.request_id LIMIT ?`
 
@@ -155,7 +157,7 @@ func (q pgQueue) candidates(ctx context.Context, tx *sql.Tx, cq horde.ClaimQuery
 	if len(cq.Users) > 0 {
 		query, set = qClaimByUser, any(cq.Users)
 	}
-	rows, err := tx.QueryContext(ctx, query, set, string(cq.Kind), cur.score, cur.score, cur.created, cur.created, cur.id,
+	rows, err := tx.QueryContext(ctx, query, set, string(cq.Kind), cur.score, cur.score, cur.score, cur.created, cur.created, cur.id,
 		claimBatch, claimBatch)
 	if err != nil {
 		return nil, cur, unavailable(fmt.Errorf("read the queue: %w", err))
