@@ -44,8 +44,10 @@ WHERE id = ? AND state = 'waiting'`
 	result = ?, blob_ref = ?, upload_ref = ''
 WHERE id = ? AND state = 'processing' RETURNING interrogation_id, upload_ref`
 	// RETURNING reads the row after the update: the upload is read first.
-	qFormUpload  = `SELECT upload_ref FROM interrogation_forms WHERE id = ?`
-	qRequeueForm = `UPDATE interrogation_forms SET state = 'waiting', aborts = aborts + 1, worker_id = '', worker_name = '',
+	qFormUpload = `SELECT upload_ref FROM interrogation_forms WHERE id = ?`
+	// qFormUploadWorker is qFormUpload with the worker processing the form.
+	qFormUploadWorker = `SELECT upload_ref, worker_id FROM interrogation_forms WHERE id = ?`
+	qRequeueForm      = `UPDATE interrogation_forms SET state = 'waiting', aborts = aborts + 1, worker_id = '', worker_name = '',
 	started_at = 0, deadline = 0, upload_ref = ''
 WHERE id = ? AND state = 'processing' RETURNING interrogation_id`
 	qFaultForm = `UPDATE interrogation_forms SET state = 'faulted', finished_at = ?, upload_ref = ''
@@ -232,6 +234,9 @@ func (s *Store) FinishAlchemyForm(ctx context.Context, fin horde.AlchemyFinish) 
 		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(f.FinishedAt), interrogationID); err != nil {
 			return unavailable(fmt.Errorf("close interrogation %s: %w", interrogationID, err))
 		}
+		if err := s.countWorkerJob(ctx, tx, f.WorkerID, 1, 0, f.Kudos); err != nil {
+			return err
+		}
 		if len(fin.Entries) > 0 {
 			if _, err := s.applyEntries(ctx, tx, fin.Entries); err != nil {
 				return fmt.Errorf("finish form %s: %w", f.ID, err)
@@ -262,7 +267,8 @@ func (s *Store) FailAlchemyForm(ctx context.Context, formID string, faulted bool
 	var upload string
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		upload = ""
-		if err := tx.QueryRowContext(ctx, qFormUpload, formID).Scan(&upload); err != nil {
+		var workerID string
+		if err := tx.QueryRowContext(ctx, qFormUploadWorker, formID).Scan(&upload, &workerID); err != nil {
 			return notFound(err, "fail form %s", formID)
 		}
 		var interrogationID string
@@ -281,7 +287,7 @@ func (s *Store) FailAlchemyForm(ctx context.Context, formID string, faulted bool
 		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(at), interrogationID); err != nil {
 			return unavailable(fmt.Errorf("close interrogation %s: %w", interrogationID, err))
 		}
-		return nil
+		return s.countWorkerJob(ctx, tx, workerID, 0, 1, 0)
 	})
 	if err != nil {
 		return err
