@@ -276,5 +276,5 @@ func (h *Horde) sweepShared(ctx context.Context, now time.Time) error {
 	if !h.shared() {
 		return nil
 	}
-	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now))
+	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now), h.refreshSharedETA(ctx, now))
 }
