@@ -55,6 +55,28 @@ scaled() {
 	awk -v v="$1" -v f="$2" -v fmt="$3" 'BEGIN { printf fmt, v * f }'
 }
 
+# PostgreSQL: the server HORDEBOT_TEST_POSTGRES_URL names, or else a
+# throwaway cluster of scripts/pg-test-cluster.sh on a port of its own
+# (BENCH_PG_PORT, default 55499) when its binaries are installed (this script
+# installs nothing); without either the PostgreSQL rows say "skipped".
+pg_note=""
+pg_started=""
+if [ -z "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+		echo "bench: starting a throwaway PostgreSQL cluster on port ${BENCH_PG_PORT:-55499}" >&2
+		if pg_env="$(PGTEST_PORT="${BENCH_PG_PORT:-55499}" scripts/pg-test-cluster.sh start)"; then
+			eval "$pg_env"
+			pg_started="$PGTEST_DIR"
+			trap 'rm -rf "$work"; scripts/pg-test-cluster.sh stop "$pg_started"' EXIT
+		else
+			pg_note="the throwaway cluster did not start"
+		fi
+	else
+		pg_note="no PostgreSQL server binaries (/usr/lib/postgresql/*/bin); set HORDEBOT_TEST_POSTGRES_URL"
+	fi
+fi
+[ -n "$pg_note" ] && echo "bench: PostgreSQL rows skipped: $pg_note" >&2
+
 bench ./horde/ BenchmarkPop 20000
 # Each figure right after its limit, so that both see the same machine.
 bench ./cmd/hordebot/ BenchmarkHTTPRoundTrip 40000
@@ -62,6 +84,12 @@ bench ./cmd/hordebot/ BenchmarkHTTPLifecycles 20000
 # The same on PostgreSQL when HORDEBOT_TEST_POSTGRES_URL names a server (scripts/pg-test-cluster.sh).
 if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
 	bench ./cmd/hordebot/ BenchmarkHTTPLifecyclesPostgres 20000
+	# 1 and 2 `hordebot api` processes on one database, 3 rounds, medians.
+	bench ./cmd/hordebot/ BenchmarkHTTPLifecyclesProcesses 5000
+	# Pop latency on the shared queue with BENCH_PG_WAITING waiting requests
+	# (default 100,000; the setup submits them all through the horde).
+	pg_waiting="${BENCH_PG_WAITING:-$(n 100000)}"
+	HORDEBOT_TEST_ENGINE=postgres HORDE_BENCH_REQUESTS="$pg_waiting" bench ./horde/ BenchmarkPopStored 5000
 fi
 bench ./store/ BenchmarkSQLiteCommit 20000
 bench ./cmd/hordebot/ BenchmarkHTTPAsync 20000
@@ -189,8 +217,25 @@ if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
 	lc_pg="$(metric BenchmarkHTTPLifecyclesPostgres lifecycles/s)"
 	row "HTTP job lifecycles/s on PostgreSQL (one process; 32 workers)" \
 		"$(scaled "$lc_pg" 1 '%.0f /s')" "$(ratio "$lc_pg" "$lc" '%.2f') of the SQLite figure above (the server as HORDEBOT_TEST_POSTGRES_URL runs it)"
+	p1="$(metric BenchmarkHTTPLifecyclesProcesses procs1-lifecycles/s)"
+	p2="$(metric BenchmarkHTTPLifecyclesProcesses procs2-lifecycles/s)"
+	pr="$(metric BenchmarkHTTPLifecyclesProcesses procs2/procs1)"
+	row "PostgreSQL, 1 hordebot api process (32 workers; median of 3)" \
+		"$(scaled "$p1" 1 '%.0f /s')" "$(ratio "$p1" "$lc" '%.2f') of the SQLite figure"
+	row "PostgreSQL, 2 hordebot api processes (workers spread over both)" \
+		"$(scaled "$p2" 1 '%.0f /s')" "$(scaled "$pr" 1 '%.2f') of 1 process; goal >= 1.6: $(verdict "$pr" '>=' 1.6)"
+	row "  CPU a lifecycle, 1 process: hordebot / PostgreSQL / load gen" \
+		"$(metric BenchmarkHTTPLifecyclesProcesses procs1-hordebot-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs1-pg-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs1-loadgen-cpu-µs) µs" \
+		"all three share the machine's $(nproc 2>/dev/null || echo '?') cores"
+	row "  CPU a lifecycle, 2 processes: hordebot / PostgreSQL / load gen" \
+		"$(metric BenchmarkHTTPLifecyclesProcesses procs2-hordebot-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-pg-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-loadgen-cpu-µs) µs" \
+		"statements a lifecycle (1 process, in-process run): $(metric BenchmarkHTTPLifecyclesPostgres statements/lifecycle)"
+	pgpop="BenchmarkPopStored/waiting=$pg_waiting"
+	pg99="$(scaled "$(metric "$pgpop" p99-ns)" 0.000001 '%.2f')"
+	row "pop p50 / p99 on PostgreSQL, $pg_waiting waiting (50 models, 2,000 workers)" \
+		"$(scaled "$(metric "$pgpop" p50-ns)" 0.000001 '%.2f') / $pg99 ms" "goal p99 < 5 ms at 100,000: $(verdict "$pg99" '<=' 5)"
 else
-	row "HTTP job lifecycles/s on PostgreSQL" "skipped" "set HORDEBOT_TEST_POSTGRES_URL (eval \"\$(scripts/pg-test-cluster.sh start)\")"
+	row "HTTP job lifecycles/s on PostgreSQL (1 and 2 processes), pop at 100k" "skipped" "${pg_note:-set HORDEBOT_TEST_POSTGRES_URL}"
 fi
 row "raw one-row SQLite commits/s (store's DSN: WAL, synchronous=NORMAL)" \
 	"$(scaled "$commits" 1 '%.0f /s')" "the durable-write limit"
@@ -255,6 +300,12 @@ abuse() {
 abuse BenchmarkAbuseUploads "40 concurrent 19 MB PUTs to unknown r2 jobs"
 abuse BenchmarkAbuseJSONBodies "40 concurrent 10 MB JSON bodies"
 abuse BenchmarkAbuseTrickle "1,500 trickling connections"
+if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
+	echo
+	echo "On PostgreSQL the database, the hordebot processes and the load generator share this machine's"
+	echo "$(nproc 2>/dev/null || echo '?') cores: where they are busy, a second process cannot show 1.6x; the CPU a lifecycle"
+	echo "above says who would need fewer cycles (PostgreSQL's: fewer statements a lifecycle)."
+fi
 echo
 echo "raw output: $out"
 if [ "${#failed[@]}" -gt 0 ]; then

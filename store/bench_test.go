@@ -3,8 +3,13 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
@@ -102,4 +107,81 @@ func BenchmarkStartFinishJob(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+}
+
+// BenchmarkLifecycleWrites is the writer's share of one HTTP job lifecycle
+// (BenchmarkHTTPLifecycles in cmd/hordebot) without HTTP: from loadWorkers
+// parallel callers, StartJob then FinishJob of a one-item request, the
+// result an image blob, the requester charged (with a floor), the worker's
+// owner paid with a part held in escrow, the request done. It reports the
+// process CPU per lifecycle, which other load on the machine skews less
+// than ns/op.
+func BenchmarkLifecycleWrites(b *testing.B) {
+	s := mustOpen(b)
+	ctx := context.Background()
+	requester := mustUser(b, s, "requester")
+	owner := mustUser(b, s, "owner")
+	if _, err := s.Apply(ctx, kudos.Entry{UserID: requester.ID, Delta: 1 << 40, Kind: kudos.KindAdmin, Key: "grant", Floor: kudos.NoFloor}); err != nil {
+		b.Fatal(err)
+	}
+	for r := 0; r < b.N; r++ {
+		mustRequest(b, s, fmt.Sprintf("r%08d", r), requester.ID, 1)
+	}
+	ref := strings.Repeat("ab", 32)
+	at := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+	var n atomic.Int64
+	b.SetParallelism(16) // 32 callers on 2 cores, as the HTTP benchmark's workers
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, commits0, w0 := processCPU(), s.Commits(), syscw()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(n.Add(1) - 1)
+			j := job(fmt.Sprintf("j%08d", i), fmt.Sprintf("r%08d", i), 0, "w")
+			if err := s.StartJob(ctx, j); err != nil {
+				b.Error(err)
+				return
+			}
+			j.State, j.FinishedAt, j.Kudos = horde.JobDone, at, 10
+			f := horde.JobFinish{
+				Job:          j,
+				Generation:   horde.Generation{JobID: j.ID, RequestID: j.RequestID, WorkerID: j.WorkerID, WorkerName: "w", Model: j.Model, Seed: 42, State: horde.ResultOK, BlobRef: ref},
+				RequestState: horde.RequestDone,
+				Entries: []kudos.Entry{
+					{UserID: requester.ID, Delta: -10, Kind: kudos.KindRequestCost, Reason: "image request", Ref: j.ID, Key: "job:" + j.ID + ":cost", Floor: -50, At: at},
+					{UserID: owner.ID, Delta: 7, Kind: kudos.KindGeneration, Reason: "image generation", Ref: j.ID, Key: "job:" + j.ID + ":reward", Floor: kudos.NoFloor, At: at},
+				},
+				Holds: []kudos.Hold{{UserID: owner.ID, Amount: 3, Ref: j.ID, Key: "job:" + j.ID + ":escrow", At: at}},
+				Kind:  horde.KindImage, Units: 64 * 64 * 10,
+			}
+			if err := s.FinishJob(ctx, f); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+	b.ReportMetric(float64(s.Commits()-commits0)/float64(b.N), "commits/op")
+	b.ReportMetric(float64(syscw()-w0)/float64(b.N), "syscw/op")
+}
+
+// processCPU is the user+system CPU time this process used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func syscw() int64 {
+	data, _ := os.ReadFile("/proc/self/io")
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	return 0
 }

@@ -46,7 +46,10 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 	if conns <= 0 {
 		conns = DefaultMaxConns
 	}
-	db := sql.OpenDB(newPGConnector(*cfg))
+	counter := &statementCounter{}
+	poolCfg := cfg.Copy()
+	poolCfg.Tracer = counter
+	db := sql.OpenDB(newPGConnector(*poolCfg))
 	db.SetMaxOpenConns(conns)
 	db.SetMaxIdleConns(conns)
 	db.SetConnMaxIdleTime(10 * time.Minute)
@@ -61,7 +64,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 	}
 	s := &Store{
 		eng: postgresEngine, w: db, r: db, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
-		pgcfg: cfg, channel: eventsChannel(database, schema),
+		pgcfg: cfg, channel: eventsChannel(database, schema), stmtCount: counter,
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
 	}
 	close(s.ckDone) // no checkpointer

@@ -63,6 +63,8 @@ type Store struct {
 	// listener; channel is where events are NOTIFYed (pgnotify.go).
 	pgcfg   *pgx.ConnConfig
 	channel string
+	// stmtCount counts the statements the pool sends (PostgreSQL only).
+	stmtCount *statementCounter
 
 	ck     *sql.DB              // the checkpointer's connection (checkpoint.go)
 	wstmts map[string]*sql.Stmt // hot statements prepared on w (see stmts.go)

@@ -111,7 +111,10 @@ func (s *Store) writer() {
 // errors), the others are run again in a new one.
 func (s *Store) runBatch(ops []*writeOp) {
 	if len(ops) > 1 {
-		if results, ok, err := s.tryBatchWhole(ops); err != nil {
+		var results []error
+		var ok bool
+		var err error
+		if ops, results, ok, err = s.tryBatchWhole(ops); err != nil {
 			for _, op := range ops {
 				op.done <- err
 			}
@@ -156,36 +159,48 @@ func (s *Store) runBatch(ops []*writeOp) {
 
 // tryBatchWhole runs ops in one transaction without savepoints and commits
 // it when every op that ran succeeded (ok; an op whose caller gave up is
-// skipped, its result its context's error). When one fails or panics, the
-// transaction is rolled back at once and ok is false: nothing was written
-// and the ops must be run again with savepoints (tryBatch). err when the
-// transaction could not begin or commit.
-func (s *Store) tryBatchWhole(ops []*writeOp) (results []error, ok bool, err error) {
+// skipped, its result its context's error). Ops that reach the writer
+// while the batch runs join it before the commit (up to maxBatch): they
+// share its commit instead of waiting for it and paying for one of their
+// own (a commit writes every page the batch changed, so the more ops share
+// it, the fewer pages each costs). It returns the ops it ran, the joined
+// ones included. When one fails or panics, the transaction is rolled back
+// at once and ok is false: nothing was written and the ops must be run
+// again with savepoints (tryBatch). err when the transaction could not
+// begin or commit.
+func (s *Store) tryBatchWhole(ops []*writeOp) (ran []*writeOp, results []error, ok bool, err error) {
 	tx, err := s.w.BeginTx(context.Background(), nil)
 	if err != nil {
-		return nil, false, unavailable(fmt.Errorf("begin: %w", err))
+		return ops, nil, false, unavailable(fmt.Errorf("begin: %w", err))
 	}
 	s.bound.begin(tx)
 	defer s.bound.end()
-	results = make([]error, len(ops))
-	for i, op := range ops {
+	results = make([]error, len(ops), cap(ops))
+	for i := 0; i < len(ops); i++ {
+		op := ops[i]
 		if err := op.live.Err(); err != nil {
 			results[i] = err
-			continue
-		}
-		if _, err := s.runOp(op, tx); err != nil {
+		} else if _, err := s.runOp(op, tx); err != nil {
 			_ = tx.Rollback()
-			return nil, false, nil
+			return ops, nil, false, nil
+		}
+		if i == len(ops)-1 && len(ops) < maxBatch {
+			select {
+			case more := <-s.ops:
+				ops = append(ops, more)
+				results = append(results, nil)
+			default:
+			}
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		if errors.Is(err, sql.ErrTxDone) {
-			return nil, false, fmt.Errorf("commit: transaction ended early: %w", err)
+			return ops, nil, false, fmt.Errorf("commit: transaction ended early: %w", err)
 		}
-		return nil, false, unavailable(fmt.Errorf("commit: %w", err))
+		return ops, nil, false, unavailable(fmt.Errorf("commit: %w", err))
 	}
 	s.commits.Add(1)
-	return results, true, nil
+	return ops, results, true, nil
 }
 
 // tryBatch runs ops in one transaction, each in its own savepoint. It

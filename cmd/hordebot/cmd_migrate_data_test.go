@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/worker"
@@ -236,5 +237,76 @@ func TestMigrateDataUsage(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: %v; want an error saying %q", tt.args, err, tt.want)
 		}
+	}
+}
+
+// TestMigrateDataRefusesLivePostgres: copying out of a PostgreSQL schema
+// that a running hordebot uses (its event listener, its leases) is refused,
+// naming the sessions, unless --force; a hordebot running on another schema
+// of the same database does not count; once the process stopped, the copy
+// goes ahead.
+func TestMigrateDataRefusesLivePostgres(t *testing.T) {
+	pgURL := storetest.PostgresDatabase(t, t.TempDir())
+	otherURL := storetest.PostgresDatabase(t, t.TempDir())
+	ctx := context.Background()
+	noEnv := func(string) string { return "" }
+	cfg := testConfig(t, t.TempDir())
+	cfg.Database.URL = pgURL
+	app := startApp(t, cfg, nil)
+	otherCfg := testConfig(t, t.TempDir())
+	otherCfg.Database.URL = otherURL
+	other := startApp(t, otherCfg, nil)
+	defer other.shutdown(t)
+
+	// The running process's sessions show once it listens and holds its leases.
+	waitLive := func() []store.LiveSession {
+		t.Helper()
+		st, err := store.Open(ctx, pgURL, store.Options{Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		for range 200 {
+			live, err := st.LiveSessions(ctx, allLeases)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(live) >= 2 {
+				return live
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		t.Fatal("the running hordebot's listener and lease sessions never showed in pg_stat_activity")
+		return nil
+	}
+	live := waitLive()
+	for _, ls := range live {
+		if !strings.HasPrefix(ls.Application, "hordebot ") || ls.PID == 0 {
+			t.Errorf("a live session %+v: want a hordebot session with its pid", ls)
+		}
+	}
+
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"migrate-data", "--from", pgURL, "--to", "sqlite:" + t.TempDir()}, &out, &errOut, noEnv)
+	if err == nil || !strings.Contains(err.Error(), "is in use by running hordebot processes") ||
+		!strings.Contains(err.Error(), "stop them first, or give --force") || !strings.Contains(err.Error(), "pid ") {
+		t.Fatalf("migrate-data from a schema in use: %v; want a refusal naming the sessions", err)
+	}
+	out.Reset()
+	errOut.Reset()
+	if err := run(ctx, []string{"migrate-data", "--force", "--from", pgURL, "--to", "sqlite:" + t.TempDir()}, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("migrate-data --force: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "warning: --force: copying while hordebot processes use") {
+		t.Errorf("migrate-data --force warned\n%s\nwithout saying the source is in use", errOut.String())
+	}
+
+	app.shutdown(t)
+	out.Reset()
+	if err := run(ctx, []string{"migrate-data", "--from", pgURL, "--to", "sqlite:" + t.TempDir()}, &out, &errOut, noEnv); err != nil {
+		t.Fatalf("migrate-data once the process stopped (another schema's still runs): %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "ok: the data is in sqlite:") {
+		t.Errorf("migrate-data printed\n%s\nwithout its ok", out.String())
 	}
 }

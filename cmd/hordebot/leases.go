@@ -33,6 +33,10 @@ const (
 	leaseWebSnapshots = "web-snapshots"
 )
 
+// allLeases are every lease's name: a session holding one is a running
+// process (migrate-data refuses to copy from under it).
+var allLeases = []string{leaseSweeps, leaseKudosSchedules, leaseRetention, leaseWebSnapshots}
+
 // leaser is what the periodic work needs of the database: a lease, by
 // name, that one process of those sharing the database holds at a time.
 // Hold waits until this process holds name, and returns the context to run

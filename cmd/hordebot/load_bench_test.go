@@ -23,6 +23,7 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/worker"
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/store"
 	"github.com/hordebot/hordebot/store/storetest"
 )
 
@@ -195,10 +196,14 @@ func benchmarkHTTPLifecycles(b *testing.B, e *loadEnv) {
 	e.fill(b, requester, b.N)
 	img := tinyWebP(b)
 	bodies := popBodies()
-	commits := e.app.Store.Commits()
+	commits, stmts := e.app.Store.Commits(), e.app.Store.Statements()
 	b.Cleanup(func() {
 		// How well the pops' and submits' writes share commits (2 writes a lifecycle).
 		b.ReportMetric(float64(e.app.Store.Commits()-commits)/float64(b.N), "commits/lifecycle")
+		if e.app.Store.Engine() == store.EnginePostgres {
+			// Each a round trip to the server (reads included).
+			b.ReportMetric(float64(e.app.Store.Statements()-stmts)/float64(b.N), "statements/lifecycle")
+		}
 	})
 	runLoad(b, loadWorkers, "lifecycles/s", func(ctx context.Context, w int) error {
 		var got popAnswer
