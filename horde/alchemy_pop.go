@@ -40,6 +40,11 @@ func (h *Horde) PopAlchemy(ctx context.Context, c Credential, p AlchemyPop) ([]A
 
 	h.mu.Lock()
 	h.announceAlchemist(ws, c.User, p, now)
+	if h.shared() {
+		h.mu.Unlock()
+		h.announceShared(ctx, ws, now)
+		h.mu.Lock()
+	}
 	if ws.w.Paused {
 		h.mu.Unlock()
 		return nil, skipped, nil
@@ -142,11 +147,7 @@ func normalizeAlchemyPop(p *AlchemyPop) error {
 // its pop: its forms are its Models. Caller holds h.mu.
 func (h *Horde) announceAlchemist(ws *workerState, owner User, p AlchemyPop, now time.Time) {
 	w := &ws.w
-	if w.Online(now) {
-		ws.uptimeRem += int64(now.Sub(w.LastPop))
-		w.UptimeSeconds += ws.uptimeRem / int64(time.Second)
-		ws.uptimeRem %= int64(time.Second)
-	}
+	h.countUptime(ws, now)
 	w.LastPop = now
 	ws.maxTiles = p.MaxTiles
 	if slices.Equal(w.Models, p.Forms) && w.Threads == p.Threads && w.BridgeAgent == p.BridgeAgent && w.Trusted == owner.Trusted {

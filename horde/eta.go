@@ -1,11 +1,11 @@
 package horde
 
 import (
+	"iter"
+	"maps"
 	"math"
 	"sort"
 	"time"
-
-	"github.com/google/btree"
 )
 
 // Queue position and wait time.
@@ -120,50 +120,85 @@ func (h *Horde) refreshETA(now time.Time) {
 		return
 	}
 
-	type clone struct {
-		key  bucketKey
-		tree *btree.BTreeG[qentry]
-	}
 	h.mu.Lock()
-	clones := make([]clone, 0, len(h.q.buckets))
+	walks := make(map[bucketKey]etaBucket, len(h.q.buckets))
 	for k, b := range h.q.buckets {
 		if b.tree.Len() > 0 {
-			clones = append(clones, clone{key: k, tree: b.tree.Clone()})
+			t := b.tree.Clone()
+			walks[k] = etaBucket{walk: func(yield func(qentry) bool) { t.Ascend(yield) }, n: t.Len()}
 		}
 	}
-	perModel := make(map[bucketKey]float64)
-	perKind := make(map[RequestKind]float64)
 	h.etaRound++
 	pool := newServerPool(h.etaRound)
-	for _, ws := range h.workers {
-		w := &ws.w
-		if !w.Online(now) || w.Paused {
-			continue
-		}
-		pool.add(ws)
-		if w.Maintenance {
-			continue // serves only its owner: no throughput for the queue
-		}
-		tp := throughput(w)
-		perKind[w.Kind] += tp
-		for _, m := range w.Models {
-			perModel[bucketKey{kind: w.Kind, model: m}] += tp
-		}
-	}
+	tp := pool.addOnline(maps.Values(h.workers), now)
 	h.mu.Unlock()
 
 	// Outside the lock: the clones and the worker copies are private, and
 	// the entries' requests are read only for their immutable fields.
-	queues := make(map[bucketKey]*rankedQueue, len(clones))
-	for _, c := range clones {
-		queues[c.key] = newRankedQueue(c.tree, pool.serves)
+	h.eta.Store(&etaTable{at: now, byReq: rankETA(walks, pool, tp)})
+}
+
+// etaBucket is one bucket as an ETA refresh walks it: its entries in
+// priority order, and how many there are.
+type etaBucket struct {
+	walk func(yield func(qentry) bool)
+	n    int
+}
+
+// etaThroughput is the online throughput an ETA refresh divides by: per
+// model bucket, and per kind (every worker of the kind serves the no-model
+// bucket).
+type etaThroughput struct {
+	perModel map[bucketKey]float64
+	perKind  map[RequestKind]float64
+}
+
+// of is the throughput serving bucket key.
+func (t etaThroughput) of(key bucketKey) float64 {
+	if key.model == "" {
+		return t.perKind[key.kind]
+	}
+	return t.perModel[key]
+}
+
+// addOnline copies the online workers (not paused) of workers into the pool
+// and sums their throughput; a worker in maintenance serves only its
+// owner, so it adds none. Caller holds h.mu for workers of the Horde's own.
+func (p *serverPool) addOnline(workers iter.Seq[*workerState], now time.Time) etaThroughput {
+	t := etaThroughput{perModel: make(map[bucketKey]float64), perKind: make(map[RequestKind]float64)}
+	for ws := range workers {
+		w := &ws.w
+		if !w.Online(now) || w.Paused {
+			continue
+		}
+		p.add(ws)
+		if w.Maintenance {
+			continue // serves only its owner: no throughput for the queue
+		}
+		tp := throughput(w)
+		t.perKind[w.Kind] += tp
+		for _, m := range w.Models {
+			t.perModel[bucketKey{kind: w.Kind, model: m}] += tp
+		}
+	}
+	return t
+}
+
+// rankETA is the ETA arithmetic, the same in both queues: the position and
+// wait of every request of the buckets walks gives (each walk in priority
+// order), against the online workers of pool and their throughput tp.
+// Calls to it share pool's round with no other (under etaMu).
+func rankETA(walks map[bucketKey]etaBucket, pool *serverPool, tp etaThroughput) map[*openRequest]etaEntry {
+	queues := make(map[bucketKey]*rankedQueue, len(walks))
+	for key, b := range walks {
+		queues[key] = newRankedQueue(b, pool.serves)
 	}
 	// A no-model request competes with the no-model queue and with the
 	// queue of whichever model's workers reach it first: take the best of
 	// the models with the most online throughput.
 	rivals := make(map[RequestKind][]*rankedQueue)
-	for k, tp := range topModels(perModel, etaRivalModels) {
-		for _, key := range tp {
+	for k, top := range topModels(tp.perModel, etaRivalModels) {
+		for _, key := range top {
 			if q := queues[key]; q != nil {
 				rivals[k] = append(rivals[k], q)
 			}
@@ -173,10 +208,7 @@ func (h *Horde) refreshETA(now time.Time) {
 	out := make(map[*openRequest]etaEntry)
 	for key, q := range queues {
 		anyQ := queues[bucketKey{kind: key.kind}]
-		tput := perModel[key]
-		if key.model == "" {
-			tput = perKind[key.kind]
-		}
+		tput := tp.of(key)
 		for _, e := range q.all {
 			pos, work := q.ahead(e)
 			if key.model != "" {
@@ -212,7 +244,7 @@ func (h *Horde) refreshETA(now time.Time) {
 			out[e.r] = prev
 		}
 	}
-	h.eta.Store(&etaTable{at: now, byReq: out})
+	return out
 }
 
 // serverPool is the online workers as one ETA refresh sees them: copies
@@ -326,9 +358,9 @@ type rankedQueue struct {
 	work []float64 // work[i]: the work of keys[:i]
 }
 
-func newRankedQueue(t *btree.BTreeG[qentry], counts func(*openRequest) bool) *rankedQueue {
-	q := &rankedQueue{all: make([]qentry, 0, t.Len()), work: make([]float64, 1, t.Len()+1)}
-	t.Ascend(func(e qentry) bool {
+func newRankedQueue(b etaBucket, counts func(*openRequest) bool) *rankedQueue {
+	q := &rankedQueue{all: make([]qentry, 0, b.n), work: make([]float64, 1, b.n+1)}
+	b.walk(func(e qentry) bool {
 		q.all = append(q.all, e)
 		if counts(e.r) {
 			q.keys = append(q.keys, e)
@@ -374,7 +406,7 @@ func (h *Horde) possible(r *openRequest, now time.Time) bool {
 	if r.possibleAt != 0 && now.Sub(time.Unix(0, r.possibleAt)) < possibleMaxAge {
 		return r.possible
 	}
-	r.possible, _, _ = h.servable(r, now)
+	r.possible, _, _ = servable(maps.Values(h.workers), r, now)
 	r.possibleAt = now.UnixNano()
 	return r.possible
 }
@@ -382,11 +414,12 @@ func (h *Horde) possible(r *openRequest, now time.Time) bool {
 // servable reports whether some online worker could serve r, whether any
 // worker of r's kind is online, and, when none could serve it, the most
 // common reason (or "" when no worker of r's kind is online).
-// Caller holds h.mu.
-func (h *Horde) servable(r *openRequest, now time.Time) (bool, bool, string) {
+// The workers are the Horde's own (caller holds h.mu) or a shared queue's
+// (sharedWorkers).
+func servable(workers iter.Seq[*workerState], r *openRequest, now time.Time) (bool, bool, string) {
 	online := false
 	reasons := make(map[string]int)
-	for _, ws := range h.workers {
+	for ws := range workers {
 		w := &ws.w
 		if w.Kind != r.req.Kind || !w.Online(now) || w.Paused {
 			continue
@@ -423,9 +456,10 @@ const (
 )
 
 // possibleWarning explains, for Submit, why no online worker can serve r
-// ("" when one can). Caller holds h.mu.
-func (h *Horde) possibleWarning(r *openRequest, now time.Time) string {
-	ok, online, reason := h.servable(r, now)
+// ("" when one can), among workers (the Horde's own, or on a shared
+// queue those of sharedWorkers). Caller holds h.mu.
+func (h *Horde) possibleWarning(workers iter.Seq[*workerState], r *openRequest, now time.Time) string {
+	ok, online, reason := servable(workers, r, now)
 	r.possible, r.possibleAt = ok, now.UnixNano()
 	switch {
 	case !online:

@@ -196,6 +196,16 @@ type Horde struct {
 	popMsgs popMessages   // the messages pops carry (worker_messages_cache.go)
 
 	stats counters // what Stats reports (stats.go)
+
+	// On a shared queue (Config.Queue): the stored workers as last read
+	// (shared_workers.go), the estimates as last read (shared_eta.go), and
+	// the requests of the last ETA refresh this process ran, by id
+	// (guarded by etaMu).
+	sharedWMu sync.Mutex
+	sharedW   atomic.Pointer[sharedWorkerView]
+	sharedEMu sync.Mutex
+	sharedE   atomic.Pointer[sharedEstimates]
+	etaQueued map[string]*openRequest
 }
 
 // New loads the open requests and the workers from st and returns a ready horde.
@@ -220,6 +230,7 @@ func New(ctx context.Context, st Store, cfg Config) (*Horde, error) {
 		pendingEnds: make(map[*openRequest]pendingEnd),
 		alch:        newAlchemyQueue(),
 		parsed:      make(map[string]*openRequest),
+		etaQueued:   make(map[string]*openRequest),
 	}
 	h.cond = sync.NewCond(&h.mu)
 	h.mod = newModerator(st, h, cfg)

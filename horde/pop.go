@@ -46,6 +46,11 @@ func (h *Horde) Pop(ctx context.Context, c Credential, p PopRequest) ([]Assignme
 	if p.RequireUpfrontKudos {
 		h.upfrontAt = now
 	}
+	if h.shared() {
+		h.mu.Unlock()
+		h.announceShared(ctx, ws, now)
+		h.mu.Lock()
+	}
 	if ws.w.Paused {
 		h.mu.Unlock()
 		return nil, skipped, nil
@@ -225,11 +230,7 @@ func (h *Horde) createPopWorker(ctx context.Context, owner User, p PopRequest) (
 // announce refreshes a worker's capabilities and uptime from its pop. Caller holds h.mu.
 func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Time) {
 	w := &ws.w
-	if w.Online(now) {
-		ws.uptimeRem += int64(now.Sub(w.LastPop))
-		w.UptimeSeconds += ws.uptimeRem / int64(time.Second)
-		ws.uptimeRem %= int64(time.Second)
-	}
+	h.countUptime(ws, now)
 	w.LastPop = now
 	if ws.limitMaxSteps != p.LimitMaxSteps || ws.extraSlow != p.ExtraSlowWorker || ws.stepLimit == 0 ||
 		!slices.Equal(w.Models, p.Models) {

@@ -280,5 +280,5 @@ func (h *Horde) sweepShared(ctx context.Context, now time.Time) error {
 	}
 	return errors.Join(h.abortOverdueShared(ctx, now), h.expireShared(ctx, now),
 		h.abortOverdueFormsShared(ctx, now), h.expireInterrogationsShared(ctx, now),
-		h.pollUploadsShared(ctx, now))
+		h.pollUploadsShared(ctx, now), h.refreshSharedETA(ctx, now))
 }

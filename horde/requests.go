@@ -3,6 +3,8 @@ package horde
 import (
 	"context"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -62,7 +64,14 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 	req.ID = newID()
 	req.CreatedAt = h.clock.Now()
 	req.State = RequestWaiting
+	workers := iter.Seq[*workerState](nil)
 	if h.shared() {
+		// Whether a worker anywhere could serve it, for the warnings.
+		v, err := h.sharedWorkers(ctx, req.CreatedAt, sharedWorkersMaxAge)
+		if err != nil {
+			return Request{}, nil, err
+		}
+		workers = slices.Values(v.online)
 		// Every process's open requests count: the store reads what the
 		// member holds and stores the request under the member's lock, so
 		// that two submits of one member on two processes at once are
@@ -102,7 +111,10 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 		h.q.add(r)
 	}
 	h.balances[u.ID] = balance
-	if w := h.possibleWarning(r, req.CreatedAt); w != "" {
+	if workers == nil {
+		workers = maps.Values(h.workers)
+	}
+	if w := h.possibleWarning(workers, r, req.CreatedAt); w != "" {
 		warnings = append(warnings, w)
 	}
 	out := r.view()
@@ -347,13 +359,14 @@ func (h *Horde) Check(ctx context.Context, id string) (Progress, error) {
 		return p, nil
 	}
 	h.mu.Unlock()
-	p, err := h.storedProgress(ctx, id)
-	if err == nil && h.shared() && p.Waiting > 0 {
-		if p.QueuePosition, err = h.cfg.Queue.Position(ctx, id, sharedPositionMax); err != nil {
-			return Progress{}, fmt.Errorf("queue position of request %s: %w", id, err)
-		}
+	p, jobs, err := h.storedProgress(ctx, id)
+	if err == nil && h.shared() && !p.Done {
+		err = h.sharedProgress(ctx, &p, jobs, now)
 	}
-	return p, err
+	if err != nil {
+		return Progress{}, err
+	}
+	return p, nil
 }
 
 // progress is the view of an open request. Caller holds h.mu.
@@ -370,18 +383,19 @@ func (h *Horde) progress(r *openRequest, now time.Time) Progress {
 	}
 }
 
-// storedProgress is the view of a finished request, from the store.
-func (h *Horde) storedProgress(ctx context.Context, id string) (Progress, error) {
+// storedProgress is the view of a request from the store (a finished
+// one, or one of the shared queue), with its jobs.
+func (h *Horde) storedProgress(ctx context.Context, id string) (Progress, []Job, error) {
 	req, err := h.store.Request(ctx, id)
 	if notFound(err) {
-		return Progress{}, NotFoundf("RequestNotFound", "no request has id %s", id)
+		return Progress{}, nil, NotFoundf("RequestNotFound", "no request has id %s", id)
 	}
 	if err != nil {
-		return Progress{}, fmt.Errorf("read request %s: %w", id, err)
+		return Progress{}, nil, fmt.Errorf("read request %s: %w", id, err)
 	}
 	jobs, err := h.store.Jobs(ctx, id)
 	if err != nil {
-		return Progress{}, fmt.Errorf("read jobs of request %s: %w", id, err)
+		return Progress{}, nil, fmt.Errorf("read jobs of request %s: %w", id, err)
 	}
 	p := Progress{Request: req, IsPossible: true, Done: req.State.Finished(), Faulted: req.State == RequestFaulted}
 	for _, j := range jobs {
@@ -402,7 +416,7 @@ func (h *Horde) storedProgress(ctx context.Context, id string) (Progress, error)
 		// bookkeeping; report it as waiting.
 		p.Waiting = max(req.N-p.Finished-p.Processing, 0)
 	}
-	return p, nil
+	return p, jobs, nil
 }
 
 // Status returns the progress and the generations of a request.

@@ -103,6 +103,26 @@ type SharedQueue interface {
 	// first; it records them as asked at now and returns their ids. A job
 	// is handed to one caller however many processes ask at once.
 	DueUploads(ctx context.Context, now, polledBefore time.Time, limit int) ([]string, error)
+
+	// Waiting lists up to limit entries of the queue, one per request and
+	// bucket, in priority order (PriorityScore, then submit time, then
+	// request id), with the waiting items of each one's request.
+	Waiting(ctx context.Context, limit int) ([]QueueEntry, error)
+	// QueuedRequests returns the requests of ids that exist, in no order.
+	QueuedRequests(ctx context.Context, ids []string) ([]Request, error)
+	// SaveEstimates stores e, unless estimates computed at or after e.At
+	// are stored already.
+	SaveEstimates(ctx context.Context, e QueueEstimates) error
+	// Estimates returns the stored estimates if they were computed after
+	// since; ok false when there are none that new.
+	Estimates(ctx context.Context, since time.Time) (e QueueEstimates, ok bool, err error)
+	// TouchWorkers records the latest pop of each worker of pops (by
+	// id), as seen by one process, and returns the uptime of each it
+	// knows: a worker's last pop only moves forward, and its uptime grows
+	// by the time from the stored last pop to the new one when that is
+	// under StaleAfter (it was online in between), so that several
+	// processes seeing one worker's pops count its online time once.
+	TouchWorkers(ctx context.Context, pops map[string]time.Time) (map[string]int64, error)
 }
 
 // Holding is what a member's open work holds when a new request or

@@ -214,8 +214,11 @@ type workerState struct {
 	// validatedBackend caches IsValidatedBackend(w.BridgeAgent).
 	validatedBackend bool
 	savedAt          time.Time
-	uptimePaid       int64 // 10-minute uptime slots already paid
-	uptimeRem        int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
+	// touched is the last pop recorded in the store (TouchWorkers), on a
+	// shared queue.
+	touched    time.Time
+	uptimePaid int64 // 10-minute uptime slots already paid
+	uptimeRem  int64 // online nanoseconds not yet counted in Worker.UptimeSeconds
 	// lastFinished is when the worker last finished a job with an ok result
 	// (since this process started): uptime pays only a worker that did
 	// within the last reward window.

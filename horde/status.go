@@ -2,7 +2,10 @@ package horde
 
 import (
 	"context"
+	"iter"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"time"
 )
@@ -39,8 +42,25 @@ func (h *Horde) Models(ctx context.Context, kind RequestKind) ([]ModelStatus, er
 		return nil, Invalidf("type", "unknown model type %q", kind)
 	}
 	now := h.clock.Now()
+	var queues []QueuedWork
+	workers := iter.Seq[*workerState](nil)
+	if h.shared() {
+		qs, v, err := h.sharedModelQueues(ctx, now, kind)
+		if err != nil {
+			return nil, err
+		}
+		queues, workers = qs, slices.Values(v.online)
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.shared() {
+		workers = maps.Values(h.workers)
+		for k, b := range h.q.buckets {
+			if k.kind == kind && k.model != "" && b.items > 0 {
+				queues = append(queues, QueuedWork{Kind: kind, Model: k.model, Items: b.items, Work: b.work})
+			}
+		}
+	}
 	byName := make(map[string]*ModelStatus)
 	get := func(m string) *ModelStatus {
 		s := byName[m]
@@ -50,7 +70,7 @@ func (h *Horde) Models(ctx context.Context, kind RequestKind) ([]ModelStatus, er
 		}
 		return s
 	}
-	for _, ws := range h.workers {
+	for ws := range workers {
 		w := &ws.w
 		if w.Kind != kind || !w.Online(now) || w.Paused {
 			continue
@@ -61,13 +81,10 @@ func (h *Horde) Models(ctx context.Context, kind RequestKind) ([]ModelStatus, er
 			s.Performance += throughput(w)
 		}
 	}
-	for k, b := range h.q.buckets {
-		if k.kind != kind || k.model == "" || b.items == 0 {
-			continue
-		}
-		s := get(k.model)
-		s.Jobs = b.items
-		s.Queued = b.work
+	for _, b := range queues {
+		s := get(b.Model)
+		s.Jobs = b.Items
+		s.Queued = b.Work
 	}
 	out := make([]ModelStatus, 0, len(byName))
 	for _, s := range byName {
@@ -85,23 +102,9 @@ func (h *Horde) Models(ctx context.Context, kind RequestKind) ([]ModelStatus, er
 	return out, nil
 }
 
-// Performance summarises the queue and the workers.
-func (h *Horde) Performance(ctx context.Context) (Performance, error) {
-	var sharedForms int
-	if h.shared() {
-		var err error
-		if sharedForms, err = h.QueuedForms(ctx); err != nil {
-			return Performance{}, err
-		}
-	}
-	now := h.clock.Now()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var p Performance
-	img, txt := h.q.total(KindImage), h.q.total(KindText)
-	p.QueuedRequests, p.QueuedMegapixelsteps = img.items, img.work
-	p.QueuedTextRequests, p.QueuedTokens = txt.items, txt.work
-	for _, ws := range h.workers {
+// countOnline adds the online workers and their threads of each kind to p.
+func countOnline(p *Performance, workers iter.Seq[*workerState], now time.Time) {
+	for ws := range workers {
 		w := &ws.w
 		if !w.Online(now) {
 			continue
@@ -118,7 +121,25 @@ func (h *Horde) Performance(ctx context.Context) (Performance, error) {
 			p.TextThreadCount += max(w.Threads, 1)
 		}
 	}
-	p.QueuedForms = h.queuedFormsLocked() + sharedForms // one of the two is 0
+}
+
+// Performance summarises the queue and the workers. On a shared queue the
+// queue counts and the past minute are the stored estimates' (at most a
+// sweep and etaMaxAge old) and the workers the stored ones, so that every
+// process answers the same (shared_eta.go).
+func (h *Horde) Performance(ctx context.Context) (Performance, error) {
+	now := h.clock.Now()
+	if h.shared() {
+		return h.sharedPerformance(ctx, now)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var p Performance
+	img, txt := h.q.total(KindImage), h.q.total(KindText)
+	p.QueuedRequests, p.QueuedMegapixelsteps = img.items, img.work
+	p.QueuedTextRequests, p.QueuedTokens = txt.items, txt.work
+	countOnline(&p, maps.Values(h.workers), now)
+	p.QueuedForms = h.queuedFormsLocked()
 	h.pruneCompletions(now)
 	for _, c := range h.recent {
 		if c.kind == KindImage {

@@ -81,6 +81,9 @@ func (h *Horde) run(ctx context.Context, sweep func(context.Context) error, flus
 			if err := h.saveWorkers(fctx, h.clock.Now(), true); err != nil {
 				h.log.Error("save workers at shutdown", "err", err)
 			}
+			if err := h.touchPopped(fctx, h.clock.Now(), true); err != nil {
+				h.log.Error("record the workers' pops at shutdown", "err", err)
+			}
 			return nil
 		case <-t.C:
 			if err := sweep(ctx); err != nil && ctx.Err() == nil {
@@ -122,6 +125,7 @@ func (h *Horde) SweepLocal(ctx context.Context) error {
 		h.retryEnds(ctx),
 		h.payUptime(ctx, now),
 		h.saveWorkers(ctx, now, false),
+		h.touchPopped(ctx, now, false),
 		h.refreshBalances(ctx, now),
 		h.pollUploads(ctx, now),
 		h.abortOverdueForms(ctx, now),
@@ -306,7 +310,7 @@ func (h *Horde) saveWorkers(ctx context.Context, now time.Time, force bool) erro
 			ws.dirty = false
 			ws.savedAt = now
 			due = append(due, ws)
-			snaps = append(snaps, ws.snapshot())
+			snaps = append(snaps, h.forStore(ws.snapshot()))
 		}
 	}
 	h.mu.Unlock()
@@ -332,7 +336,7 @@ func (h *Horde) saveWorker(ctx context.Context, w Worker) error {
 	if !exists {
 		return nil
 	}
-	if err := h.store.SaveWorker(ctx, w); err != nil {
+	if err := h.store.SaveWorker(ctx, h.forStore(w)); err != nil {
 		return fmt.Errorf("save worker %s: %w", w.ID, err)
 	}
 	return nil

@@ -13,6 +13,14 @@ const MaxWorkerInfoLength = 1000
 
 // Workers returns every worker (online or not) of a kind ("" for all), by name.
 func (h *Horde) Workers(ctx context.Context, kind RequestKind) ([]Worker, error) {
+	if h.shared() {
+		out, err := h.sharedWorkerList(ctx, kind)
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+		return out, nil
+	}
 	h.mu.Lock()
 	out := make([]Worker, 0, len(h.workers))
 	for _, ws := range h.workers {
@@ -28,23 +36,50 @@ func (h *Horde) Workers(ctx context.Context, kind RequestKind) ([]Worker, error)
 // Worker returns one worker by id; KindNotFound if none.
 func (h *Horde) Worker(ctx context.Context, id string) (Worker, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	ws := h.workers[id]
-	if ws == nil {
-		return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id).InCase("id").With("ID", id)
+	var local *Worker
+	if ws != nil {
+		w := ws.snapshot()
+		local = &w
 	}
-	return ws.snapshot(), nil
+	h.mu.Unlock()
+	if h.shared() {
+		w, ok, err := h.sharedWorker(ctx, local, func(w Worker) bool { return w.ID == id })
+		if err != nil {
+			return Worker{}, err
+		}
+		if ok {
+			return w, nil
+		}
+	} else if local != nil {
+		return *local, nil
+	}
+	return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id).InCase("id").With("ID", id)
 }
 
 // WorkerByName returns one worker by name; KindNotFound if none.
 func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
+	trimmed := strings.TrimSpace(name)
 	h.mu.Lock()
-	defer h.mu.Unlock()
-	ws := h.workerNames[strings.TrimSpace(name)]
-	if ws == nil {
-		return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name).InCase("name").With("Name", QuoteInput(name))
+	ws := h.workerNames[trimmed]
+	var local *Worker
+	if ws != nil {
+		w := ws.snapshot()
+		local = &w
 	}
-	return ws.snapshot(), nil
+	h.mu.Unlock()
+	if h.shared() {
+		w, ok, err := h.sharedWorker(ctx, local, func(w Worker) bool { return w.Name == trimmed })
+		if err != nil {
+			return Worker{}, err
+		}
+		if ok {
+			return w, nil
+		}
+	} else if local != nil {
+		return *local, nil
+	}
+	return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name).InCase("name").With("Name", QuoteInput(name))
 }
 
 // RegisterWorker creates a worker for owner and returns its own API key,
@@ -101,6 +136,7 @@ func (h *Horde) RegisterWorker(ctx context.Context, owner User, name string, kin
 	h.workers[w.ID] = ws
 	h.workerNames[w.Name] = ws
 	h.mu.Unlock()
+	h.forgetSharedWorkers()
 	h.log.Info("worker registered", "worker", w.ID, "name", w.Name, "owner", w.OwnerID, "kind", w.Kind)
 	return w, key, nil
 }
@@ -196,13 +232,14 @@ func (h *Horde) UpdateWorker(ctx context.Context, by User, workerID string, u Wo
 	applyWorkerUpdate(&next, u)
 	h.mu.Unlock()
 
-	if err := h.store.SaveWorker(ctx, next); err != nil {
+	if err := h.store.SaveWorker(ctx, h.forStore(next)); err != nil {
 		if IsKind(err, KindConflict) {
 			return Worker{}, Errorf(KindConflict, "WorkerNameTaken", "a worker named %q already exists", next.Name).With("Name", QuoteInput(next.Name))
 		}
 		return Worker{}, fmt.Errorf("save worker %s: %w", workerID, err)
 	}
 
+	h.forgetSharedWorkers()
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.workers[workerID] != ws {
@@ -271,6 +308,7 @@ func (h *Horde) DeleteWorker(ctx context.Context, by User, workerID string) erro
 	}
 	h.mu.Unlock()
 	h.wmu.Unlock()
+	h.forgetSharedWorkers()
 	h.log.Info("worker deleted", "worker", workerID, "by", by.ID)
 
 	var errs []error

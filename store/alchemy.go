@@ -61,8 +61,10 @@ WHERE id = (SELECT interrogation_id FROM interrogation_forms WHERE id = ?) AND a
 WHERE id = ?6 AND state = 'processing' AND (CAST(?7 AS BIGINT) = 0 OR started_at = ?7)
 RETURNING interrogation_id, upload_ref`
 	// RETURNING reads the row after the update: the upload is read first.
-	qFormUpload  = `SELECT upload_ref FROM interrogation_forms WHERE id = ?`
-	qRequeueForm = `UPDATE interrogation_forms SET state = 'waiting', aborts = aborts + 1, worker_id = '', worker_name = '',
+	qFormUpload = `SELECT upload_ref FROM interrogation_forms WHERE id = ?`
+	// qFormUploadWorker is qFormUpload with the worker processing the form.
+	qFormUploadWorker = `SELECT upload_ref, worker_id FROM interrogation_forms WHERE id = ?`
+	qRequeueForm      = `UPDATE interrogation_forms SET state = 'waiting', aborts = aborts + 1, worker_id = '', worker_name = '',
 	started_at = 0, deadline = 0, upload_ref = ''
 WHERE id = ?1 AND state = 'processing' AND (CAST(?2 AS BIGINT) = 0 OR started_at = ?2) RETURNING interrogation_id`
 	qFaultForm = `UPDATE interrogation_forms SET state = 'faulted', finished_at = ?3, upload_ref = ''
@@ -308,6 +310,9 @@ func (s *Store) FinishAlchemyForm(ctx context.Context, fin horde.AlchemyFinish) 
 		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(f.FinishedAt), interrogationID); err != nil {
 			return unavailable(fmt.Errorf("close interrogation %s: %w", interrogationID, err))
 		}
+		if err := s.countWorkerJob(ctx, tx, f.WorkerID, 1, 0, f.Kudos); err != nil {
+			return err
+		}
 		if len(fin.Entries) > 0 {
 			if _, err := s.applyEntries(ctx, tx, fin.Entries); err != nil {
 				return fmt.Errorf("finish form %s: %w", f.ID, err)
@@ -341,7 +346,8 @@ func (s *Store) FailAlchemyForm(ctx context.Context, formID string, startedAt ti
 		if err := s.lockFormInterrogation(ctx, tx, formID); err != nil {
 			return err
 		}
-		if err := tx.QueryRowContext(ctx, qFormUpload, formID).Scan(&upload); err != nil {
+		var workerID string
+		if err := tx.QueryRowContext(ctx, qFormUploadWorker, formID).Scan(&upload, &workerID); err != nil {
 			return notFound(err, "fail form %s", formID)
 		}
 		var interrogationID string
@@ -365,7 +371,7 @@ func (s *Store) FailAlchemyForm(ctx context.Context, formID string, startedAt ti
 		if _, err := tx.ExecContext(ctx, qCloseInterrogation, nanos(at), interrogationID); err != nil {
 			return unavailable(fmt.Errorf("close interrogation %s: %w", interrogationID, err))
 		}
-		return nil
+		return s.countWorkerJob(ctx, tx, workerID, 0, 1, 0)
 	})
 	if err != nil {
 		return err

@@ -36,7 +36,7 @@ WHERE id = ?3 AND state != ?1`
 	text, blob_ref, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	qFailJob = `UPDATE jobs SET state = ?, finished_at = ?
-WHERE id = ? AND state = 'processing' RETURNING request_id, item`
+WHERE id = ? AND state = 'processing' RETURNING request_id, item, worker_id`
 	qRequeueItem = `UPDATE items SET state = 'waiting' WHERE request_id = ? AND idx = ? AND state = 'processing'`
 	qAddFault    = `UPDATE requests SET faults = faults + 1 WHERE id = ?`
 
@@ -217,6 +217,9 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 		if err := s.countGeneration(ctx, tx, requestID, f.Kind, f.Units, g.Model, g.CreatedAt); err != nil {
 			return err
 		}
+		if err := s.countWorkerJob(ctx, tx, j.WorkerID, 1, 0, j.Kudos); err != nil {
+			return err
+		}
 		// A request with a processing job is processing already.
 		ended := false
 		if f.RequestState != "" && f.RequestState != horde.RequestProcessing {
@@ -357,9 +360,9 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 		if err := s.lockJobRequest(ctx, tx, jobID); err != nil {
 			return err
 		}
-		var requestID string
+		var requestID, workerID string
 		var item int
-		err := s.txQueryRow(ctx, tx, qFailJob, string(state), nanos(at), jobID).Scan(&requestID, &item)
+		err := s.txQueryRow(ctx, tx, qFailJob, string(state), nanos(at), jobID).Scan(&requestID, &item, &workerID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return s.jobNotProcessing(ctx, tx, jobID, "fail job")
 		}
@@ -375,6 +378,9 @@ func (s *Store) FailJob(ctx context.Context, jobID string, state horde.JobState,
 		}
 		if _, err := s.exec(ctx, tx, qRequeueItem, requestID, item); err != nil {
 			return unavailable(fmt.Errorf("requeue item %d of request %s: %w", item, requestID, err))
+		}
+		if err := s.countWorkerJob(ctx, tx, workerID, 0, 1, 0); err != nil {
+			return err
 		}
 		if state == horde.JobFaulted {
 			if _, err := s.exec(ctx, tx, qAddFault, requestID); err != nil {

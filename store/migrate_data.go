@@ -59,6 +59,10 @@ const (
 	// with no other blob backend: copied through the blob backends, not as
 	// rows.
 	copyBlobs
+	// recomputed: a cache the target's processes write again by themselves
+	// (queue_estimates: the sweeps lease's holder rewrites it every sweep):
+	// neither copied nor required empty.
+	recomputed
 )
 
 // copyTable is one table the copy knows.
@@ -125,6 +129,7 @@ var copyTables = []copyTable{
 	{name: "member_settings"},
 	{name: "queue_entries", rule: rebuildQueue, pgOnly: true},
 	{name: "blobs", rule: copyBlobs, pgOnly: true},
+	{name: "queue_estimates", rule: recomputed, pgOnly: true},
 }
 
 // copyTriggers are the triggers the copy knows, by name, with the table
@@ -276,7 +281,7 @@ func CopyData(ctx context.Context, src, dst *Store, opt CopyOptions) (CopyReport
 		for _, t := range plan.tables {
 			tc := TableCopy{Table: t.name}
 			switch {
-			case t.rule == copyBlobs:
+			case t.rule == copyBlobs, t.rule == recomputed:
 				continue
 			case t.rule == rebuildQueue && dst.eng != postgresEngine:
 				continue
@@ -637,7 +642,7 @@ func sqliteKind(typ string) valueKind {
 func requireEmpty(ctx context.Context, dst *Store, plan copyPlan) error {
 	var full []string
 	for _, t := range plan.tables {
-		if t.rule == copyBlobs {
+		if t.rule == copyBlobs || t.rule == recomputed {
 			continue
 		}
 		where := ""

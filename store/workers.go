@@ -22,21 +22,7 @@ func (s *Store) SaveWorker(ctx context.Context, w horde.Worker) error {
 		w.CreatedAt = s.clock.Now()
 	}
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO workers (id, name, owner_id, kind, info, models, max_pixels, nsfw,
-	blacklist, allow_img2img, allow_painting, allow_post_processing, allow_lora, max_length, max_context_length,
-	threads, bridge_agent, maintenance, paused, last_pop, created_at, fulfilled, dropped, kudos_earned,
-	uptime_seconds, performance)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id, kind = excluded.kind,
-	info = excluded.info, models = excluded.models, max_pixels = excluded.max_pixels, nsfw = excluded.nsfw,
-	blacklist = excluded.blacklist, allow_img2img = excluded.allow_img2img,
-	allow_painting = excluded.allow_painting, allow_post_processing = excluded.allow_post_processing,
-	allow_lora = excluded.allow_lora, max_length = excluded.max_length,
-	max_context_length = excluded.max_context_length, threads = excluded.threads,
-	bridge_agent = excluded.bridge_agent, maintenance = excluded.maintenance, paused = excluded.paused,
-	last_pop = excluded.last_pop, fulfilled = excluded.fulfilled, dropped = excluded.dropped,
-	kudos_earned = excluded.kudos_earned, uptime_seconds = excluded.uptime_seconds,
-	performance = excluded.performance`,
+		_, err := tx.ExecContext(ctx, s.saveWorkerSQL(),
 			w.ID, w.Name, w.OwnerID, string(w.Kind), w.Info, stringList(w.Models), w.MaxPixels, w.NSFW,
 			stringList(w.Blacklist), w.AllowImg2Img, w.AllowPainting, w.AllowPostProcessing, w.AllowLora,
 			w.MaxLength, w.MaxContextLength, w.Threads, w.BridgeAgent, w.Maintenance, w.Paused,
@@ -52,6 +38,30 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_i
 		}
 		return nil
 	})
+}
+
+// saveWorkerSQL is SaveWorker's upsert: the counters, the uptime and the
+// last pop never go down (worker_counts.go).
+func (s *Store) saveWorkerSQL() string {
+	up := s.larger()
+	return `INSERT INTO workers (id, name, owner_id, kind, info, models, max_pixels, nsfw,
+	blacklist, allow_img2img, allow_painting, allow_post_processing, allow_lora, max_length, max_context_length,
+	threads, bridge_agent, maintenance, paused, last_pop, created_at, fulfilled, dropped, kudos_earned,
+	uptime_seconds, performance)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, owner_id = excluded.owner_id, kind = excluded.kind,
+	info = excluded.info, models = excluded.models, max_pixels = excluded.max_pixels, nsfw = excluded.nsfw,
+	blacklist = excluded.blacklist, allow_img2img = excluded.allow_img2img,
+	allow_painting = excluded.allow_painting, allow_post_processing = excluded.allow_post_processing,
+	allow_lora = excluded.allow_lora, max_length = excluded.max_length,
+	max_context_length = excluded.max_context_length, threads = excluded.threads,
+	bridge_agent = excluded.bridge_agent, maintenance = excluded.maintenance, paused = excluded.paused,
+	last_pop = ` + up + `(workers.last_pop, excluded.last_pop),
+	fulfilled = ` + up + `(workers.fulfilled, excluded.fulfilled),
+	dropped = ` + up + `(workers.dropped, excluded.dropped),
+	kudos_earned = ` + up + `(workers.kudos_earned, excluded.kudos_earned),
+	uptime_seconds = ` + up + `(workers.uptime_seconds, excluded.uptime_seconds),
+	performance = excluded.performance`
 }
 
 // Workers returns every worker, ordered by name, with Trusted copied from its owner.

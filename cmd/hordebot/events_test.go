@@ -85,7 +85,12 @@ func TestResultFinishedOnAnotherProcessWakesTheBot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return strings.Contains(m.Content, "position") }); err != nil {
+	// No worker is online yet on either process: the member reads that the
+	// request stays queued until one can serve it (is_possible from the
+	// shared workers), not a position and an ETA.
+	if _, err := srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool {
+		return strings.Contains(m.Content, "no online worker can serve this request right now; it stays queued")
+	}); err != nil {
 		t.Fatalf("the /imagine was not shown queued: %v", err)
 	}
 
