@@ -11,7 +11,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/horde/filter"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -77,6 +79,9 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 	o := interact.ParseOptions(ix.I)
 	switch o.Sub {
 	case "start":
+		if err := s.checkPartyTheme(ctx, ix, o.String("theme", "")); err != nil {
+			return err
+		}
 		p, err := s.parties.StartParty(ctx, kudos.PartyStart{
 			HostID: ix.User.ID, GuildID: ix.I.GuildID, ChannelID: ix.I.ChannelID, Theme: o.String("theme", ""),
 			Duration: time.Duration(o.Int("duration", 0)) * time.Minute, Award: o.Int("award", 0), Budget: o.Int("budget", 0),
@@ -124,6 +129,41 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
+}
+
+// checkPartyTheme runs a party's theme through the prompt filter, as the
+// prompt of an image request in the party's channel would be: a theme the
+// filter would refuse, or rewrite (NSFW terms outside an age-restricted
+// channel), is refused, since the bot announces it to the channel and
+// members draw it. With no filter configured every theme passes.
+func (s *Set) checkPartyTheme(ctx context.Context, ix *interact.Interaction, theme string) error {
+	if s.filter == nil || strings.TrimSpace(theme) == "" {
+		return nil
+	}
+	nsfw := false
+	if ch, err := s.channel(ctx, ix.S, ix.I.ChannelID); err == nil {
+		nsfw = ch.NSFW
+	} else {
+		s.log.Warn("look up a party's channel; its theme is checked as SFW", "channel", ix.I.ChannelID, "err", err)
+	}
+	v := s.filter.Check(theme, filter.Context{NSFWAllowed: nsfw})
+	refused := func(c, english string) error {
+		e := horde.Errorf(horde.KindInvalid, horde.CodeCorruptPrompt, "%s", english).InCase(c)
+		e.Field = "theme"
+		return e
+	}
+	switch {
+	case v.Rule == filter.RuleCSAM:
+		ap := s.postPrinter(ix.I.GuildLocale)
+		s.audit(ctx, ix.S, "🛡️ "+ap.T("party.audit.theme_refused", locale.Args{"Member": ix.Caller.ID, "Channel": ix.I.ChannelID,
+			"Theme": inlineCodeOr(clip(theme, 600), ap.T("mod.filter.empty", nil))}))
+		return refused("theme_csam", "This theme was refused: it combines minors with sexual content, which is never allowed.")
+	case v.Action == filter.Refuse || v.Action == filter.Rewrite:
+		// A rewritten theme would be announced as the member did not write
+		// it: it is refused like a refused one.
+		return refused("theme_nsfw", "This theme was refused: NSFW content is not allowed in this channel.")
+	}
+	return nil
 }
 
 // partyStartedText announces a party that started.

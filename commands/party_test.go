@@ -10,6 +10,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
 
@@ -295,5 +296,53 @@ func TestPartyEndsWhenItsTimeIsUp(t *testing.T) {
 	if n := len(partySummaries(h, h.General)); n != 1 {
 		t.Fatalf("%d summaries, want 1", n)
 	}
+	wantBooks(t, h)
+}
+
+// TestPartyThemeGoesThroughTheFilter: /party start refuses a theme the
+// prompt filter would refuse (or rewrite) in the channel, in the member's
+// language, holds nothing, and tells the moderators of a theme pairing
+// minors with sexual content; an NSFW theme is fine in an age-restricted
+// channel.
+func TestPartyThemeGoesThroughTheFilter(t *testing.T) {
+	t.Parallel()
+	h := newModHarness(t, horde.Config{})
+	fund(t, h, h.Alice, 100)
+	start := func(theme string) *discordOption {
+		return sub("start", opt("duration", 30), opt("theme", theme), opt("award", 5), opt("budget", 20))
+	}
+	tests := []struct {
+		name    string
+		locale  discordgo.Locale
+		ch      *discordgo.Channel
+		theme   string
+		want    string
+		started bool
+	}{
+		{"an NSFW theme in a SFW channel", discordgo.EnglishUS, h.General, "nude portraits",
+			"⚠️ This theme was refused: NSFW content is not allowed in this channel. Pick another theme, or host the party in an age-restricted channel.", false},
+		{"in German", discordgo.German, h.General, "N U D E portraits",
+			"⚠️ Dieses Thema wurde abgelehnt: NSFW-Inhalte sind in diesem Kanal nicht erlaubt.", false},
+		{"minors with sexual content, in Spanish", discordgo.SpanishES, h.NSFW, "loli, nude",
+			"⚠️ Este tema ha sido rechazado: mezcla menores con contenido sexual, algo que nunca está permitido.", false},
+		{"an NSFW theme in an NSFW channel", discordgo.EnglishUS, h.NSFW, "nude portraits", "Party: “nude portraits”", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := h.On(t)
+			tok, err := h.Srv.SendInteraction(discordtest.Interaction{GuildID: tt.ch.GuildID, ChannelID: tt.ch.ID, UserID: h.Alice.ID,
+				Locale: tt.locale, Command: "party", Options: []*discordOption{start(tt.theme)}})
+			must(t, err)
+			text, private := h.Reply(tok)
+			wantContains(t, text, tt.want)
+			if private == tt.started {
+				t.Fatalf("reply %q private %v", text, private)
+			}
+			if want := map[bool]int64{true: 80, false: 100}[tt.started]; h.Balance(h.Alice) != want {
+				t.Fatalf("alice has %d, want %d", h.Balance(h.Alice), want)
+			}
+		})
+	}
+	h.AuditLine("tried to start a party in <#"+h.NSFW.ID+">", "loli, nude")
 	wantBooks(t, h)
 }

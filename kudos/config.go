@@ -75,6 +75,7 @@ type Schedules struct {
 	Recurring   string `json:"recurring"`   // pays this month's recurring grants
 	Cleanup     string `json:"cleanup"`     // deletes old revoked/pending awards and old reaction rows
 	Settle      string `json:"settle"`      // turns due pending awards into ledger entries
+	Parties     string `json:"parties"`     // ends (and refunds) the parties whose end time passed
 }
 
 // Config tunes the kudos engine. Start from DefaultConfig and decode the
@@ -174,6 +175,7 @@ func DefaultConfig() Config {
 			Recurring:   "15 0 1 * *",
 			Cleanup:     "@hourly",
 			Settle:      "@every 1m",
+			Parties:     "@every 30s",
 		},
 		CatchUpPeriods: DefaultCatchUpPeriods,
 		Party:          DefaultPartyConfig(),

@@ -10,7 +10,7 @@ import (
 // it tallies; a tally already run for its period does nothing, see
 // tally_runs); the runner only decides when.
 type Job struct {
-	Name string // TallyArt, TallyLeaderboard, TallyRecurring, "cleanup" or "settle"
+	Name string // TallyArt, TallyLeaderboard, TallyRecurring, "cleanup", "settle" or "parties"
 	Spec string // the configured schedule; "" disables the job
 	Run  func(ctx context.Context) error
 }
@@ -38,5 +38,26 @@ func (e *Engine) Jobs() []Job {
 			_, err := e.Settle(ctx)
 			return err
 		}},
+		{"parties", s.Parties, e.endDuePartiesJob},
+	}
+}
+
+// endDuePartiesJob ends (and refunds) every party whose end time passed,
+// whichever guild it is in: the holder of the kudos schedules runs it, a
+// process with or without Discord. The summaries are posted by a process
+// with the guild's gateway shard (commands.Set.EndParties), which finds
+// them ended and unannounced. Each party ends once, whoever else tries.
+func (e *Engine) endDuePartiesJob(ctx context.Context) error {
+	for {
+		ended, err := e.EndDueParties(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if len(ended) > 0 {
+			e.log.Info("parties ended by their end time", "count", len(ended))
+		}
+		if len(ended) < partyBatch {
+			return nil
+		}
 	}
 }

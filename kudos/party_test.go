@@ -329,3 +329,63 @@ func TestPartyAwardRaces(t *testing.T) {
 	}
 	e.verifyParties()
 }
+
+// TestPartiesJobEndsADuePartyOnce: the "parties" job of the kudos
+// schedules ends a party whose end time passed with no Discord at all, and
+// two engines over one store (two processes, one of them briefly holding
+// the schedules during a takeover) running it at once end and refund it
+// once.
+func TestPartiesJobEndsADuePartyOnce(t *testing.T) {
+	e := newEnv(t, testConfig())
+	other, err := kudos.New(e.st, e.cfg, e.clock, kudos.WithLogger(quiet))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := e.user("host")
+	e.fund(host, 100)
+	if _, err := e.eng.StartParty(e.ctx, partyStart(host, "s1", func(p *kudos.PartyStart) { p.Budget = 50 })); err != nil {
+		t.Fatal(err)
+	}
+	job := func(eng *kudos.Engine) func(context.Context) error {
+		for _, j := range eng.Jobs() {
+			if j.Name == "parties" {
+				if j.Spec == "" {
+					t.Fatal("the parties job has no schedule by default")
+				}
+				return j.Run
+			}
+		}
+		t.Fatal("no parties job among the kudos schedules")
+		return nil
+	}
+	if err := job(e.eng)(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if un, err := e.eng.UnannouncedParties(e.ctx, 10); err != nil || len(un) != 0 {
+		t.Fatalf("a party ended before its end time: %v %v", un, err)
+	}
+	e.clock.Advance(time.Hour)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = job([]*kudos.Engine{e.eng, other}[i%2])(e.ctx)
+		}(i)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	un, err := e.eng.UnannouncedParties(e.ctx, 10)
+	if err != nil || len(un) != 1 || un[0].Refunded != 50 {
+		t.Fatalf("ended parties owed a summary: %+v %v; want one, 50 refunded", un, err)
+	}
+	if b := e.balance(host); b != 100 {
+		t.Fatalf("host has %d, want 100 (the whole budget back, once)", b)
+	}
+	e.verifyParties()
+}

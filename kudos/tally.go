@@ -258,7 +258,8 @@ func (e *Engine) Cleanup(ctx context.Context) (int64, error) {
 // never ran (a new install) catches up only its latest period. Each period
 // is recorded as it completes, so running it again, or after a restart in
 // the middle, tallies nothing twice. The scheduled runs (Jobs) catch up the
-// same way, so a run that failed is made good by the next.
+// same way, so a run that failed is made good by the next. It also ends the
+// parties whose end time passed (when Schedules.Parties is set).
 func (e *Engine) CatchUp(ctx context.Context) error {
 	s := e.cfg.Schedules
 	for _, t := range []struct{ name, spec string }{
@@ -270,6 +271,11 @@ func (e *Engine) CatchUp(ctx context.Context) error {
 		if err := e.catchUpTally(ctx, t.name); err != nil {
 			return err
 		}
+	}
+	if s.Parties != "" {
+		// Parties whose end time passed while no process held the
+		// schedules end now, not at the first tick.
+		return e.endDuePartiesJob(ctx)
 	}
 	return nil
 }

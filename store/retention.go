@@ -38,6 +38,8 @@ type Purge struct {
 	Freed    int64 // bytes those took
 	// Stats is how many generation_stats rows past statsKept Maintain removed.
 	Stats int
+	// Parties is how many ended parties past Retention.Parties Maintain removed.
+	Parties int
 }
 
 // PurgeResults removes the requests that finished (done, faulted or
@@ -151,6 +153,9 @@ type Retention struct {
 	BlobGrace time.Duration
 	// Every is how often RunRetention runs Maintain.
 	Every time.Duration
+	// Parties is how long ended parties (their rows, generations and
+	// awards) are kept once their summary is posted; 0 keeps them forever.
+	Parties time.Duration
 }
 
 // minBlobGrace is the shortest grace period SweepBlobs is given by
@@ -160,7 +165,8 @@ const minBlobGrace = time.Minute
 // Maintain runs one round of housekeeping at the store's clock: it purges
 // the results past r.Results (when set), prunes the generation stats past
 // the longest window they report (whatever r.Results says: the all-time
-// totals keep counting them), then sweeps the image files no row names.
+// totals keep counting them), prunes the ended parties past r.Parties
+// (when set), then sweeps the image files no row names.
 // Each runs even if another fails; the errors are joined.
 func (s *Store) Maintain(ctx context.Context, r Retention) (Purge, BlobSweep, error) {
 	now := s.clock.Now()
@@ -171,8 +177,12 @@ func (s *Store) Maintain(ctx context.Context, r Retention) (Purge, BlobSweep, er
 	}
 	var gerr error
 	p.Stats, gerr = s.PruneGenerationStats(ctx, now.Add(-statsKept))
+	var perr2 error
+	if r.Parties > 0 {
+		p.Parties, perr2 = s.PruneParties(ctx, now.Add(-r.Parties))
+	}
 	sw, serr := s.SweepBlobs(ctx, max(r.BlobGrace, minBlobGrace))
-	return p, sw, errors.Join(perr, gerr, serr)
+	return p, sw, errors.Join(perr, gerr, perr2, serr)
 }
 
 // RunRetention runs Maintain at start and then every r.Every (default an
@@ -189,8 +199,8 @@ func (s *Store) RunRetention(ctx context.Context, r Retention) error {
 		if err != nil && ctx.Err() == nil {
 			s.log.Error("retention", "err", err)
 		}
-		if p.Requests > 0 || p.Stats > 0 || sw.Deleted > 0 || sw.Temps > 0 {
-			s.log.Info("retention", "requests_purged", p.Requests, "stats_rows_pruned", p.Stats, "images_deleted", p.Blobs+sw.Deleted,
+		if p.Requests > 0 || p.Stats > 0 || p.Parties > 0 || sw.Deleted > 0 || sw.Temps > 0 {
+			s.log.Info("retention", "requests_purged", p.Requests, "stats_rows_pruned", p.Stats, "parties_pruned", p.Parties, "images_deleted", p.Blobs+sw.Deleted,
 				"bytes_freed", p.Freed+sw.Freed, "temp_files_deleted", sw.Temps, "images_kept", sw.Kept, "images_kept_bytes", sw.KeptBytes)
 		}
 		select {

@@ -123,11 +123,16 @@ type RetentionConfig struct {
 	OrphanGrace kudos.Duration `json:"orphan_grace"`
 	// SweepEvery: how often the purge and the image sweep run.
 	SweepEvery kudos.Duration `json:"sweep_every"`
+	// Parties: ended generation parties (their rows, generations and
+	// awards) are deleted this long after they end, once their summary is
+	// posted; 0 keeps them forever. Their ledger entries stay.
+	Parties kudos.Duration `json:"parties"`
 }
 
 // Store is the store's housekeeping configuration.
 func (r RetentionConfig) Store() store.Retention {
-	return store.Retention{Results: time.Duration(r.Results), BlobGrace: time.Duration(r.OrphanGrace), Every: time.Duration(r.SweepEvery)}
+	return store.Retention{Results: time.Duration(r.Results), BlobGrace: time.Duration(r.OrphanGrace), Every: time.Duration(r.SweepEvery),
+		Parties: time.Duration(r.Parties)}
 }
 
 // HordeConfig configures the scheduler and its payments.
@@ -311,6 +316,9 @@ func (c Config) validate() error {
 	}
 	if c.Retention.SweepEvery <= 0 {
 		return fmt.Errorf("config: retention.sweep_every must be positive")
+	}
+	if c.Retention.Parties < 0 {
+		return fmt.Errorf("config: retention.parties must not be negative (0 keeps ended parties forever)")
 	}
 	if err := c.Results.validate(); err != nil {
 		return err

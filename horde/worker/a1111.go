@@ -70,23 +70,31 @@ func NewA1111(opts A1111Options) (*A1111, error) {
 
 // a1111Request is the body of txt2img and img2img.
 type a1111Request struct {
-	Prompt            string         `json:"prompt"`
-	NegativePrompt    string         `json:"negative_prompt"`
-	Width             int            `json:"width"`
-	Height            int            `json:"height"`
-	Steps             int            `json:"steps"`
-	CFGScale          float64        `json:"cfg_scale"`
-	SamplerName       string         `json:"sampler_name"`
-	Seed              int64          `json:"seed"`
-	BatchSize         int            `json:"batch_size"`
-	NIter             int            `json:"n_iter"`
-	Tiling            bool           `json:"tiling,omitempty"`
-	DenoisingStrength float64        `json:"denoising_strength,omitempty"`
-	InitImages        []string       `json:"init_images,omitempty"`
-	Mask              string         `json:"mask,omitempty"`
-	OverrideSettings  map[string]any `json:"override_settings,omitempty"`
-	SendImages        bool           `json:"send_images"`
-	SaveImages        bool           `json:"save_images"`
+	Prompt            string   `json:"prompt"`
+	NegativePrompt    string   `json:"negative_prompt"`
+	Width             int      `json:"width"`
+	Height            int      `json:"height"`
+	Steps             int      `json:"steps"`
+	CFGScale          float64  `json:"cfg_scale"`
+	SamplerName       string   `json:"sampler_name"`
+	Seed              int64    `json:"seed"`
+	BatchSize         int      `json:"batch_size"`
+	NIter             int      `json:"n_iter"`
+	Tiling            bool     `json:"tiling,omitempty"`
+	DenoisingStrength float64  `json:"denoising_strength,omitempty"`
+	InitImages        []string `json:"init_images,omitempty"`
+	Mask              string   `json:"mask,omitempty"`
+	// Painting (with Mask): how the masked area starts (a1111Fill*), the
+	// mask's blur, whether only the masked area is redrawn at full
+	// resolution, and whether the mask is inverted (never: white paints,
+	// as on the AI Horde).
+	InpaintingFill       *int           `json:"inpainting_fill,omitempty"`
+	MaskBlur             *int           `json:"mask_blur,omitempty"`
+	InpaintFullRes       *bool          `json:"inpaint_full_res,omitempty"`
+	InpaintingMaskInvert *int           `json:"inpainting_mask_invert,omitempty"`
+	OverrideSettings     map[string]any `json:"override_settings,omitempty"`
+	SendImages           bool           `json:"send_images"`
+	SaveImages           bool           `json:"save_images"`
 }
 
 // a1111Response is the answer of txt2img and img2img. Info is a JSON
@@ -176,7 +184,11 @@ func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, er
 		if req.DenoisingStrength <= 0 {
 			req.DenoisingStrength = aihorde.DefaultDenoisingStrength
 		}
-		if len(p.SourceMask) > 0 {
+		if isPainting(p) {
+			if err := a1111Painting(&req, p); err != nil {
+				return nil, fmt.Errorf("a1111: job %s: %w", job.ID, err)
+			}
+		} else if len(p.SourceMask) > 0 {
 			req.Mask = base64.StdEncoding.EncodeToString(p.SourceMask)
 		}
 	}
@@ -219,6 +231,40 @@ func (a *A1111) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, er
 		out = append(out, Result{Image: data, ContentType: "image/webp", Seed: seeds[i], State: aihorde.StateOK})
 	}
 	return out, nil
+}
+
+// AUTOMATIC1111's inpainting_fill: what the masked area starts from.
+const (
+	a1111FillOriginal    = 1 // the source's pixels (inpainting)
+	a1111FillLatentNoise = 2 // noise (outpainting: there is nothing under the mask)
+)
+
+// a1111MaskBlur is the mask's blur in pixels (the web UI's default).
+const a1111MaskBlur = 4
+
+// a1111Painting makes an img2img request an inpainting or an outpainting:
+// the mask (the job's source_mask, or the source's transparent part when
+// it has none) in the web UI's sense (white paints), the masked area
+// started from the source (inpainting, at the job's denoising strength)
+// or from noise at strength 1 (outpainting: the area is empty), the whole
+// picture redrawn at its size so that the new part matches the old.
+func a1111Painting(req *a1111Request, p *ImageParams) error {
+	pj, err := jobPaint(p)
+	if err != nil {
+		return err
+	}
+	mask, err := pj.maskPNG()
+	if err != nil {
+		return err
+	}
+	fill, blur, fullRes, invert := a1111FillOriginal, a1111MaskBlur, false, 0
+	if p.SourceProcessing == "outpainting" {
+		fill = a1111FillLatentNoise
+		req.DenoisingStrength = 1
+	}
+	req.Mask = base64.StdEncoding.EncodeToString(mask)
+	req.InpaintingFill, req.MaskBlur, req.InpaintFullRes, req.InpaintingMaskInvert = &fill, &blur, &fullRes, &invert
+	return nil
 }
 
 // post sends a generation to the web UI and, for a job with a Preview,

@@ -73,9 +73,12 @@ type ImageParams struct {
 	Karras            bool
 	Tiling            bool
 	HiresFix          bool
-	ClipSkip          int
-	PostProcessing    []string
-	Loras             []aihorde.Lora
+	// HiresFixDenoisingStrength is the hires fix's second pass strength
+	// (0: the backend's default).
+	HiresFixDenoisingStrength float64
+	ClipSkip                  int
+	PostProcessing            []string
+	Loras                     []aihorde.Lora
 	// SourceImage is the decoded img2img source (any format image.Decode
 	// knows, usually WebP); nil for txt2img. SourceProcessing is "img2img",
 	// "inpainting" or "outpainting" when it is set.

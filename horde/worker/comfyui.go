@@ -35,6 +35,15 @@ type ComfyUIOptions struct {
 	// use {{image}}.
 	Txt2Img []byte
 	Img2Img []byte
+	// Inpaint is the template of painting jobs (inpainting and
+	// outpainting), nil for the embedded one: it must load {{image}}, an
+	// RGBA PNG transparent where to paint (LoadImage's MASK output).
+	Inpaint []byte
+	// Loras maps a LoRA's name as jobs give it (the AI Horde's: a CivitAI
+	// name or id) to one of ComfyUI's LoRA files (LoraLoader's lora_name).
+	// A LoRA not in it is looked up among ComfyUI's files by file name,
+	// with or without the extension or folder, in any case.
+	Loras map[string]string
 	// HistoryPollInterval is how often a job asks /history whether its
 	// prompt is done besides following the websocket (a backstop for a lost
 	// message), default DefaultComfyHistoryPoll; without a websocket it
@@ -76,16 +85,19 @@ type ComfyUI struct {
 	base      *url.URL
 	txt2img   *ComfyWorkflow
 	img2img   *ComfyWorkflow
+	inpaint   *ComfyWorkflow
+	loraNames map[string]string
 	pollEvery time.Duration
 	http      *http.Client
 	log       *slog.Logger
 
-	mu    sync.RWMutex
-	ckpts map[string]string // horde model name -> ckpt_name, from ResolveModels
+	mu        sync.RWMutex
+	ckpts     map[string]string // horde model name -> ckpt_name, from ResolveModels
+	loraFiles []string          // LoraLoader's lora_name choices, from ResolveModels
 }
 
 var (
-	_ Backend       = (*ComfyUI)(nil)
+	_ BatchBackend  = (*ComfyUI)(nil)
 	_ HealthChecker = (*ComfyUI)(nil)
 	_ ModelResolver = (*ComfyUI)(nil)
 )
@@ -96,14 +108,17 @@ func NewComfyUI(opts ComfyUIOptions) (*ComfyUI, error) {
 	if err != nil {
 		return nil, err
 	}
-	t2i, i2i := opts.Txt2Img, opts.Img2Img
+	t2i, i2i, inp := opts.Txt2Img, opts.Img2Img, opts.Inpaint
 	if t2i == nil {
 		t2i = defaultComfyTxt2Img
 	}
 	if i2i == nil {
 		i2i = defaultComfyImg2Img
 	}
-	c := &ComfyUI{base: u, pollEvery: opts.HistoryPollInterval, http: opts.HTTPClient, log: opts.Logger}
+	if inp == nil {
+		inp = defaultComfyInpaint
+	}
+	c := &ComfyUI{base: u, pollEvery: opts.HistoryPollInterval, http: opts.HTTPClient, log: opts.Logger, loraNames: opts.Loras}
 	if c.txt2img, err = ParseComfyWorkflow("txt2img", t2i); err != nil {
 		return nil, err
 	}
@@ -115,6 +130,12 @@ func NewComfyUI(opts ComfyUIOptions) (*ComfyUI, error) {
 	}
 	if !c.img2img.Uses("image") {
 		return nil, errors.New("comfyui workflow img2img: it must load the source image {{image}} (LoadImage)")
+	}
+	if c.inpaint, err = ParseComfyWorkflow("inpaint", inp); err != nil {
+		return nil, err
+	}
+	if !c.inpaint.Uses("image") {
+		return nil, errors.New("comfyui workflow inpaint: it must load the source image {{image}} (LoadImage, whose MASK is where to paint)")
 	}
 	if c.pollEvery <= 0 {
 		c.pollEvery = DefaultComfyHistoryPoll
@@ -166,7 +187,7 @@ func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string,
 	var err error
 	infos := map[string]comfyNodeInfo{}
 	var missing []string
-	for _, w := range []*ComfyWorkflow{c.txt2img, c.img2img} {
+	for _, w := range c.workflows() {
 		for _, class := range w.classTypes() {
 			if _, done := infos[class]; done || slices.Contains(missing, class) {
 				continue
@@ -186,7 +207,7 @@ func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string,
 		return nil, fmt.Errorf("comfyui: %w: ComfyUI has no node %s (a workflow uses it; install it or change the workflow)",
 			ErrBackendSetup, strings.Join(missing, ", "))
 	}
-	for _, w := range []*ComfyWorkflow{c.txt2img, c.img2img} {
+	for _, w := range c.workflows() {
 		if err := checkComfyOutputs(w, infos); err != nil {
 			return nil, fmt.Errorf("comfyui: %w: %w", ErrBackendSetup, err)
 		}
@@ -209,10 +230,56 @@ func (c *ComfyUI) ResolveModels(ctx context.Context, wanted []string) ([]string,
 		return nil, fmt.Errorf("comfyui: %w: none of the models %q is a checkpoint of ComfyUI (it has %s)",
 			ErrBackendSetup, wanted, strings.Join(firstN(ckpts, 20), ", "))
 	}
+	// LoRAs and the hires fix add nodes of their own: without them, jobs
+	// run without the LoRAs or the second pass.
+	loraInfo, hasLoras, err := c.objectInfo(ctx, "LoraLoader")
+	if err != nil {
+		return nil, err
+	}
+	var loraFiles []string
+	if hasLoras {
+		loraFiles = comfyChoices(loraInfo.Input.Required["lora_name"])
+	}
+	for name, file := range c.loraNames {
+		if _, ok := findComfyCheckpoint(loraFiles, file); !ok {
+			c.log.Warn("comfyui: no such LoRA file in ComfyUI; jobs asking for it run without it", "lora", name, "file", file)
+		}
+	}
 	c.mu.Lock()
-	c.ckpts = table
+	c.ckpts, c.loraFiles = table, loraFiles
 	c.mu.Unlock()
 	return names, nil
+}
+
+// workflows are the templates the backend runs.
+func (c *ComfyUI) workflows() []*ComfyWorkflow {
+	return []*ComfyWorkflow{c.txt2img, c.img2img, c.inpaint}
+}
+
+// resolveLoras finds ComfyUI's file for each of a job's LoRAs: the name
+// mapped in ComfyUIOptions.Loras, or a file of that name. The ones it has
+// no file for are returned as gen_metadata (the job runs without them).
+func (c *ComfyUI) resolveLoras(loras []aihorde.Lora) ([]comfyLora, []aihorde.GenMetadata) {
+	c.mu.RLock()
+	files := c.loraFiles
+	c.mu.RUnlock()
+	var out []comfyLora
+	var missing []aihorde.GenMetadata
+	for _, l := range loras {
+		want := l.Name
+		for k, v := range c.loraNames {
+			if strings.EqualFold(k, l.Name) {
+				want = v
+			}
+		}
+		file, ok := findComfyCheckpoint(files, want)
+		if !ok {
+			missing = append(missing, loraMissing(l.Name))
+			continue
+		}
+		out = append(out, comfyLora{file: file, model: l.Model, clip: l.Clip})
+	}
+	return out, missing
 }
 
 // checkComfyOutputs checks that each link of w names an output its node's
@@ -338,12 +405,55 @@ func (c *ComfyUI) checkpoint(model string) (string, error) {
 
 // Generate runs an image job as a ComfyUI workflow.
 func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
-	if job.Kind != aihorde.KindImage || job.Image == nil {
-		return Result{}, fmt.Errorf("comfyui: job %s: not an image job", job.ID)
+	rs, err := c.GenerateBatch(ctx, job, 1)
+	if err != nil {
+		return Result{}, err
 	}
+	return rs[0], nil
+}
+
+// GenerateBatch makes n images of an image job in one ComfyUI prompt
+// (batch_size n: EmptyLatentImage's batch, or RepeatLatentBatch after the
+// source is encoded). ComfyUI draws a batch's noise from one seed, so every
+// image is submitted with the job's seed and its batch_index in
+// gen_metadata, as reGen does. A workflow of one's own without
+// {{batch_size}} makes the images one prompt each, image i with seed
+// job.BatchSeed(i).
+func (c *ComfyUI) GenerateBatch(ctx context.Context, job Job, n int) ([]Result, error) {
+	if job.Kind != aihorde.KindImage || job.Image == nil {
+		return nil, fmt.Errorf("comfyui: job %s: not an image job", job.ID)
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("comfyui: job %s: a batch of %d images", job.ID, n)
+	}
+	wf := c.txt2img
+	switch {
+	case isPainting(job.Image):
+		wf = c.inpaint
+	case len(job.Image.SourceImage) > 0:
+		wf = c.img2img
+	}
+	if n > 1 && !wf.Uses("batch_size") {
+		out := make([]Result, 0, n)
+		for i := range n {
+			one := job
+			one.Seed, one.SeedStep = job.BatchSeed(i), 0
+			rs, err := c.generate(ctx, one, wf, 1)
+			if err != nil {
+				return nil, fmt.Errorf("image %d of the batch: %w", i, err)
+			}
+			out = append(out, rs[0])
+		}
+		return out, nil
+	}
+	return c.generate(ctx, job, wf, n)
+}
+
+// generate queues one prompt of workflow wf making n images and reads them.
+func (c *ComfyUI) generate(ctx context.Context, job Job, wf *ComfyWorkflow, n int) ([]Result, error) {
 	ckpt, err := c.checkpoint(job.Model)
 	if err != nil {
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	p := job.Image
 	pos, neg := aihorde.SplitPrompt(job.Prompt)
@@ -353,11 +463,11 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	}
 	seed := job.Seed
 	if !job.SeedSet {
-		n, err := rand.Int(rand.Reader, big.NewInt(1<<32))
+		r, err := rand.Int(rand.Reader, big.NewInt(1<<32))
 		if err != nil {
-			return Result{}, fmt.Errorf("comfyui: job %s: seed: %w", job.ID, err)
+			return nil, fmt.Errorf("comfyui: job %s: seed: %w", job.ID, err)
 		}
-		seed = n.Int64()
+		seed = r.Int64()
 	}
 	vals := map[string]any{
 		"prompt":          pos,
@@ -375,22 +485,35 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 		"model":           job.Model,
 		"clip_layer":      -max(1, p.ClipSkip),
 		"filename_prefix": "hordeworker/" + safeFileName(job.ID),
+		"batch_size":      n,
 	}
 	clientID, err := randomHex(16)
 	if err != nil {
-		return Result{}, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
 	}
 	// The websocket is opened before the prompt is queued so that no
 	// message of it is missed.
 	ws := c.dialEvents(ctx, job.ID, clientID, job.Preview != nil)
 	defer ws.close()
 
-	wf := c.txt2img
-	if len(p.SourceImage) > 0 {
-		wf = c.img2img
+	switch wf {
+	case c.inpaint:
+		// VAEEncodeForInpaint blanks what it paints: it is sampled whole.
+		pj, err := jobPaint(p)
+		if err != nil {
+			return nil, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
+		}
+		canvas, err := pj.canvasPNG()
+		if err != nil {
+			return nil, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
+		}
+		if vals["image"], err = c.upload(ctx, job, canvas); err != nil {
+			return nil, fmt.Errorf("job %s: %w", job.ID, err)
+		}
+	case c.img2img:
 		name, err := c.uploadSource(ctx, job)
 		if err != nil {
-			return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+			return nil, fmt.Errorf("job %s: %w", job.ID, err)
 		}
 		vals["image"] = name
 		vals["denoise"] = p.DenoisingStrength
@@ -400,7 +523,26 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	}
 	graph, err := wf.fill(vals)
 	if err != nil {
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
+	}
+	loras, meta := c.resolveLoras(p.Loras)
+	for _, m := range meta {
+		c.log.Warn("comfyui: ComfyUI has no file for this LoRA; the job runs without it", "lora", m.Ref, "job", job.ID)
+	}
+	if !addComfyLoras(graph, loras) {
+		c.log.Warn("comfyui: the workflow has no CheckpointLoaderSimple to add LoRAs after; the job runs without them", "job", job.ID)
+		for _, l := range p.Loras {
+			meta = append(meta, loraMissing(l.Name))
+		}
+	}
+	if wf == c.txt2img && needsHiresFix(p) {
+		d := p.HiresFixDenoisingStrength
+		if d <= 0 || d > 1 {
+			d = DefaultHiresFixDenoisingStrength
+		}
+		if !addComfyHiresFix(graph, p.Width, p.Height, d) {
+			c.log.Warn("comfyui: the workflow has no KSampler on an EmptyLatentImage; the job runs without the hires fix", "job", job.ID)
+		}
 	}
 	// Queuing is not cut short by the job's end: a prompt queued without
 	// its id known could be neither deleted nor interrupted (follow does
@@ -409,29 +551,37 @@ func (c *ComfyUI) Generate(ctx context.Context, job Job) (Result, error) {
 	promptID, err := c.queuePrompt(qctx, graph, clientID)
 	cancel()
 	if err != nil {
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
 	entry, err := c.follow(ctx, job, promptID, ws)
 	if err != nil {
 		if ce := (*ComfyUIError)(nil); errors.As(err, &ce) {
 			c.forget(ctx, promptID)
 		}
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
-	data, err := c.outputImage(ctx, entry)
+	images, err := c.outputImages(ctx, entry, n)
 	c.forget(ctx, promptID)
 	if err != nil {
-		return Result{}, fmt.Errorf("job %s: %w", job.ID, err)
+		return nil, fmt.Errorf("job %s: %w", job.ID, err)
 	}
-	img, _, err := decodeImage(data)
-	if err != nil {
-		return Result{}, fmt.Errorf("comfyui: job %s: output: %w", job.ID, err)
+	out := make([]Result, 0, n)
+	for i, data := range images {
+		img, _, err := decodeImage(data)
+		if err != nil {
+			return nil, fmt.Errorf("comfyui: job %s: output %d: %w", job.ID, i, err)
+		}
+		webp, err := EncodeWebP(img)
+		if err != nil {
+			return nil, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
+		}
+		md := slices.Clone(meta)
+		if n > 1 {
+			md = append(md, batchIndex(i))
+		}
+		out = append(out, Result{Image: webp, ContentType: "image/webp", Seed: seed, State: aihorde.StateOK, Metadata: md})
 	}
-	webp, err := EncodeWebP(img)
-	if err != nil {
-		return Result{}, fmt.Errorf("comfyui: job %s: %w", job.ID, err)
-	}
-	return Result{Image: webp, ContentType: "image/webp", Seed: seed, State: aihorde.StateOK}, nil
+	return out, nil
 }
 
 // uploadSource uploads an img2img job's source image, fitted to the job's
@@ -449,13 +599,19 @@ func (c *ComfyUI) uploadSource(ctx context.Context, job Job) (string, error) {
 	if err := png.Encode(&pngBuf, src); err != nil {
 		return "", fmt.Errorf("comfyui: source image: %w", err)
 	}
+	return c.upload(ctx, job, pngBuf.Bytes())
+}
+
+// upload uploads a job's PNG into ComfyUI's input folder (subfolder
+// hordeworker) and returns the name LoadImage takes.
+func (c *ComfyUI) upload(ctx context.Context, job Job, pngData []byte) (string, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, err := mw.CreateFormFile("image", safeFileName(job.ID)+".png")
 	if err != nil {
 		return "", fmt.Errorf("comfyui: upload: %w", err)
 	}
-	_, _ = fw.Write(pngBuf.Bytes())
+	_, _ = fw.Write(pngData)
 	_ = mw.WriteField("type", "input")
 	_ = mw.WriteField("subfolder", "hordeworker")
 	_ = mw.WriteField("overwrite", "true")

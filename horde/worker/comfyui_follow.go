@@ -352,10 +352,11 @@ func (c *ComfyUI) history(ctx context.Context, promptID string) (comfyHistoryEnt
 	return entry, ok, nil
 }
 
-// outputImage fetches the finished prompt's image: the first saved
-// ("output") image of the output node with the lowest id, else its first
-// image of any type.
-func (c *ComfyUI) outputImage(ctx context.Context, h comfyHistoryEntry) ([]byte, error) {
+// outputImages fetches the finished prompt's n images: the first n saved
+// ("output") images of the output node with the lowest id that has n, else
+// the first n images of any type, in the order ComfyUI lists them (a
+// batch's order).
+func (c *ComfyUI) outputImages(ctx context.Context, h comfyHistoryEntry, n int) ([][]byte, error) {
 	ids := slices.SortedFunc(maps.Keys(h.Outputs), func(a, b string) int {
 		na, ea := strconv.Atoi(a)
 		nb, eb := strconv.Atoi(b)
@@ -364,19 +365,36 @@ func (c *ComfyUI) outputImage(ctx context.Context, h comfyHistoryEntry) ([]byte,
 		}
 		return strings.Compare(a, b)
 	})
-	var pick *comfyImageRef
+	var picks []comfyImageRef
 	for _, wantOutput := range []bool{true, false} {
 		for _, id := range ids {
+			var refs []comfyImageRef
 			for _, img := range h.Outputs[id].Images {
-				if pick == nil && (!wantOutput || img.Type == "output") {
-					pick = &img
+				if !wantOutput || img.Type == "output" {
+					refs = append(refs, img)
 				}
+			}
+			if picks == nil && len(refs) >= n {
+				picks = refs[:n]
 			}
 		}
 	}
-	if pick == nil {
-		return nil, &ComfyUIError{Message: "the prompt finished with no image (does the workflow end in SaveImage?)"}
+	if picks == nil {
+		return nil, &ComfyUIError{Message: fmt.Sprintf("the prompt finished without %d images (does the workflow end in SaveImage?)", n)}
 	}
+	out := make([][]byte, 0, n)
+	for _, ref := range picks {
+		data, err := c.view(ctx, ref)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, data)
+	}
+	return out, nil
+}
+
+// view fetches one saved image with GET /view.
+func (c *ComfyUI) view(ctx context.Context, pick comfyImageRef) ([]byte, error) {
 	q := url.Values{"filename": {pick.Filename}, "subfolder": {pick.Subfolder}, "type": {pick.Type}}
 	target := joinPath(c.base, "/view") + "?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)

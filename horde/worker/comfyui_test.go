@@ -377,7 +377,7 @@ func TestParseComfyWorkflow(t *testing.T) {
 func TestComfyUICustomWorkflow(t *testing.T) {
 	f := newFakeComfyUI(t)
 	custom := strings.Replace(string(defaultComfyTxt2Img), `"text": "{{prompt}}"`, `"text": "masterpiece, {{ prompt }}, seed {{seed}}"`, 1)
-	custom = strings.Replace(custom, `"batch_size": 1`, `"batch_size": 1, "_note": "{{model}}"`, 1)
+	custom = strings.Replace(custom, `"batch_size": "{{batch_size}}"`, `"batch_size": "{{batch_size}}", "_note": "{{model}}"`, 1)
 	c := newTestComfyUI(t, f, ComfyUIOptions{Txt2Img: []byte(custom)})
 	if _, err := c.Generate(context.Background(), comfyJob()); err != nil {
 		t.Fatal(err)

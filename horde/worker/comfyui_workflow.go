@@ -26,6 +26,9 @@ var defaultComfyTxt2Img []byte
 //go:embed workflows/comfyui_img2img.json
 var defaultComfyImg2Img []byte
 
+//go:embed workflows/comfyui_inpaint.json
+var defaultComfyInpaint []byte
+
 // ComfyPlaceholders names the placeholders a workflow template may use and
 // says what each becomes (README documents them).
 var ComfyPlaceholders = map[string]string{
@@ -42,7 +45,8 @@ var ComfyPlaceholders = map[string]string{
 	"ckpt_name":       "the checkpoint file of the job's model (CheckpointLoaderSimple's ckpt_name)",
 	"model":           "the job's model name as the horde knows it",
 	"clip_layer":      "CLIPSetLastLayer's stop_at_clip_layer: -1, or -clip_skip",
-	"image":           "img2img only: the uploaded source image, for LoadImage",
+	"image":           "img2img and painting only: the uploaded source image, for LoadImage (painting: transparent where to paint, LoadImage's MASK)",
+	"batch_size":      "how many images the prompt makes (EmptyLatentImage's batch_size, RepeatLatentBatch's amount); a workflow without it makes one a prompt",
 	"filename_prefix": "SaveImage's prefix: hordeworker/<job id>",
 }
 

@@ -241,19 +241,20 @@ func (r *runner) imageJobs(resp aihorde.ImagePopResponse) []popped {
 		steps = pl.DDIMSteps
 	}
 	params := ImageParams{
-		Width:             pl.Width,
-		Height:            pl.Height,
-		Steps:             steps,
-		SamplerName:       pl.SamplerName,
-		CFGScale:          pl.CFGScale,
-		DenoisingStrength: pl.DenoisingStrength,
-		Karras:            pl.Karras,
-		Tiling:            pl.Tiling,
-		HiresFix:          pl.HiresFix,
-		ClipSkip:          pl.ClipSkip,
-		PostProcessing:    pl.PostProcessing,
-		Loras:             pl.Loras,
-		SourceProcessing:  firstNonEmpty(resp.SourceProcessing, pl.SourceProcessing),
+		Width:                     pl.Width,
+		Height:                    pl.Height,
+		Steps:                     steps,
+		SamplerName:               pl.SamplerName,
+		CFGScale:                  pl.CFGScale,
+		DenoisingStrength:         pl.DenoisingStrength,
+		Karras:                    pl.Karras,
+		Tiling:                    pl.Tiling,
+		HiresFix:                  pl.HiresFix,
+		HiresFixDenoisingStrength: pl.HiresFixDenoisingStrength,
+		ClipSkip:                  pl.ClipSkip,
+		PostProcessing:            pl.PostProcessing,
+		Loras:                     pl.Loras,
+		SourceProcessing:          firstNonEmpty(resp.SourceProcessing, pl.SourceProcessing),
 	}
 	ttl := time.Duration(resp.TTL * float64(time.Second))
 	if ttl <= 0 {

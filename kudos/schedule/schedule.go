@@ -27,7 +27,7 @@ func Validate(s kudos.Schedules) error {
 	var problems []string
 	for _, j := range []struct{ name, spec string }{
 		{"art_tally", s.ArtTally}, {"leaderboard", s.Leaderboard}, {"recurring", s.Recurring},
-		{"cleanup", s.Cleanup}, {"settle", s.Settle},
+		{"cleanup", s.Cleanup}, {"settle", s.Settle}, {"parties", s.Parties},
 	} {
 		if j.spec == "" {
 			continue
