@@ -35,24 +35,9 @@ func (h *Horde) Workers(ctx context.Context, kind RequestKind) ([]Worker, error)
 
 // Worker returns one worker by id; KindNotFound if none.
 func (h *Horde) Worker(ctx context.Context, id string) (Worker, error) {
-	h.mu.Lock()
-	ws := h.workers[id]
-	var local *Worker
-	if ws != nil {
-		w := ws.snapshot()
-		local = &w
-	}
-	h.mu.Unlock()
-	if h.shared() {
-		w, ok, err := h.sharedWorker(ctx, local, func(w Worker) bool { return w.ID == id })
-		if err != nil {
-			return Worker{}, err
-		}
-		if ok {
-			return w, nil
-		}
-	} else if local != nil {
-		return *local, nil
+	w, ok, err := h.findWorker(ctx, func() *workerState { return h.workers[id] }, func(w Worker) bool { return w.ID == id })
+	if err != nil || ok {
+		return w, err
 	}
 	return Worker{}, NotFoundf("WorkerNotFound", "no worker has id %s", id).InCase("id").With("ID", id)
 }
@@ -60,26 +45,31 @@ func (h *Horde) Worker(ctx context.Context, id string) (Worker, error) {
 // WorkerByName returns one worker by name; KindNotFound if none.
 func (h *Horde) WorkerByName(ctx context.Context, name string) (Worker, error) {
 	trimmed := strings.TrimSpace(name)
+	w, ok, err := h.findWorker(ctx, func() *workerState { return h.workerNames[trimmed] }, func(w Worker) bool { return w.Name == trimmed })
+	if err != nil || ok {
+		return w, err
+	}
+	return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name).InCase("name").With("Name", QuoteInput(name))
+}
+
+// findWorker finds one worker: the one local returns (called under h.mu)
+// from this process's memory, and on a shared queue the stored one match
+// selects, merged with it (sharedWorker); ok false if neither has it.
+func (h *Horde) findWorker(ctx context.Context, local func() *workerState, match func(Worker) bool) (Worker, bool, error) {
 	h.mu.Lock()
-	ws := h.workerNames[trimmed]
-	var local *Worker
-	if ws != nil {
+	var mine *Worker
+	if ws := local(); ws != nil {
 		w := ws.snapshot()
-		local = &w
+		mine = &w
 	}
 	h.mu.Unlock()
 	if h.shared() {
-		w, ok, err := h.sharedWorker(ctx, local, func(w Worker) bool { return w.Name == trimmed })
-		if err != nil {
-			return Worker{}, err
-		}
-		if ok {
-			return w, nil
-		}
-	} else if local != nil {
-		return *local, nil
+		return h.sharedWorker(ctx, mine, match)
 	}
-	return Worker{}, NotFoundf("WorkerNotFound", "no worker is named %q", name).InCase("name").With("Name", QuoteInput(name))
+	if mine != nil {
+		return *mine, true, nil
+	}
+	return Worker{}, false, nil
 }
 
 // RegisterWorker creates a worker for owner and returns its own API key,
