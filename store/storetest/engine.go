@@ -89,12 +89,14 @@ var server struct {
 }
 
 // Database returns what store.Open takes for a test's store in dir: dir on
-// SQLite; on PostgreSQL the URL of an empty, migrated schema for dir (the
+// SQLite, holding a copy of a migrated database when it held none
+// (sqlite_template.go); on PostgreSQL the URL of an empty, migrated schema for dir (the
 // same one each time the test asks for the same dir), emptied and reused
 // by another test once this one ends.
 func Database(tb testing.TB, dir string) string {
 	tb.Helper()
 	if !Postgres() {
+		seedSQLite(tb, dir)
 		return dir
 	}
 	return PostgresDatabase(tb, dir)
