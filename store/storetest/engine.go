@@ -59,16 +59,6 @@ func SkipOnPostgres(tb testing.TB, why string) {
 	}
 }
 
-// SkipOnSharedQueue skips a test of what a horde on the shared queue of
-// PostgreSQL (horde.Config.Queue) does not share between processes yet
-// (README, "The database"), when the tests run on PostgreSQL, saying why.
-func SkipOnSharedQueue(tb testing.TB, why string) {
-	tb.Helper()
-	if Postgres() {
-		tb.Skip("not shared between processes yet (tests run on the shared queue): " + why)
-	}
-}
-
 // pgServer is this process's view of the test server.
 type pgServer struct {
 	mu     sync.Mutex
