@@ -147,7 +147,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"a guild on a fake Discord, the bot and the horde API start", d.setUp},
 		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
 		{"ada runs /imagine", d.imagine},
-		{"ada picks image 1 (U1), upscales it 2x, varies it and has it described", d.workflows},
+		{"ada picks image 1 (U1), upscales it 2x, varies it, has it described and zooms out", d.workflows},
 		{"ada runs /write", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
@@ -414,8 +414,8 @@ func (d *demo) click(ctx context.Context, m discordtest.Message, prefix, suffix 
 	return out, nil
 }
 
-// workflows: U1, then Upscale 2x (an alchemist), Vary (Subtle) (img2img)
-// and Describe (an alchemist) on that image.
+// workflows: U1, then Upscale 2x (an alchemist), Vary (Subtle) (img2img),
+// Describe (an alchemist) and Zoom out (outpainting) on that image.
 func (d *demo) workflows(ctx context.Context) error {
 	hasFiles := func(m discordtest.Message) bool { return len(m.Files) > 0 }
 	single, err := d.click(ctx, d.imagineMsg, "imagine/upscale/", "/1", hasFiles)
@@ -451,6 +451,17 @@ func (d *demo) workflows(ctx context.Context) error {
 	}
 	d.say("Describe asks the alchemist for a caption and an interrogation:\n    %s",
 		strings.ReplaceAll(d.withNames(desc.Content), "\n", "\n    "))
+
+	zoomed, err := d.click(ctx, single, "image/zoom/", "", hasFiles)
+	if err != nil {
+		return err
+	}
+	if names, err = d.saveAttachments(zoomed, "zoom-"); err != nil {
+		return err
+	}
+	d.say("Zoom out is an outpainting: the image shrunk to half in the middle of a transparent canvas of its size, "+
+		"with a mask; ben's worker (allow_painting) paints only the border: %s\n    saved: %s",
+		firstLine(d.withNames(zoomed.Content), ""), strings.Join(names, ", "))
 	return nil
 }
 
