@@ -151,7 +151,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"ada runs /write", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
-		{"cleo, a moderator, awards dev with /kudos award", d.moderatorAward},
+		{"cleo, a moderator, awards dev with /kudos award; ben looks at dev's kudos (user menu Kudos)", d.moderatorAward},
 		{"the awards settle and the daily art tally runs", d.tally},
 		{"role rewards: dev becomes a Helper, ben a Worker owner", d.roleRewards},
 		{"balances and the leaderboard", d.report},
@@ -563,6 +563,17 @@ func (d *demo) moderatorAward(ctx context.Context) error {
 		return err
 	}
 	d.say("cleo: /kudos award member:@dev amount:25 reason:\"answering questions all week\"\n    -> %s", firstLine(text, ""))
+
+	// The user context menu Kudos: a member's balance, shown privately.
+	text, err = d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ben.ID,
+		Command: "Kudos", CommandType: discordgo.UserApplicationCommand, TargetID: d.dev.ID})
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(text, "kudos") {
+		return fmt.Errorf("the Kudos menu answered %q", text)
+	}
+	d.say("ben right-clicks dev, Apps > Kudos (only ben sees the answer):\n    -> %s", d.withNames(firstLine(text, "")))
 	return nil
 }
 
