@@ -44,9 +44,6 @@ func (s *Set) kudosMenu() *Command {
 		Def:   &discordgo.ApplicationCommand{Name: menuKudos, Type: discordgo.UserApplicationCommand},
 		Defer: deferAlways(interact.DeferEphemeral),
 		Handle: func(ctx context.Context, ix *interact.Interaction) error {
-			if err := s.requireKudos(); err != nil {
-				return err
-			}
 			target, err := s.menuMember(ctx, ix)
 			if err != nil {
 				return err
@@ -61,9 +58,6 @@ func (s *Set) awardKudosMenu() *Command {
 		Def: &discordgo.ApplicationCommand{Name: menuAwardKudos, Type: discordgo.UserApplicationCommand},
 		// A modal must be the first response: no deferral.
 		Handle: func(ctx context.Context, ix *interact.Interaction) error {
-			if err := s.requireKudos(); err != nil {
-				return err
-			}
 			target, err := s.menuMember(ctx, ix)
 			if err != nil {
 				return err
@@ -115,9 +109,12 @@ func (s *Set) handleAwardKudosSubmit(ctx context.Context, ix *interact.Interacti
 	return s.giveKudos(ctx, ix, to, amount, reason)
 }
 
-// menuMember is the member a user context menu names, as a horde user;
-// bots are refused.
+// menuMember is the member a kudos user context menu names, as a horde
+// user; bots are refused, and so is every menu when kudos are off.
 func (s *Set) menuMember(ctx context.Context, ix *interact.Interaction) (horde.User, error) {
+	if err := s.requireKudos(); err != nil {
+		return horde.User{}, err
+	}
 	if ix.I.Type != discordgo.InteractionApplicationCommand {
 		return horde.User{}, horde.Invalidf("member", "name a member").InCase("member")
 	}
