@@ -148,7 +148,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
 		{"ada runs /imagine", d.imagine},
 		{"ada picks image 1 (U1), upscales it 2x, varies it, has it described and zooms out", d.workflows},
-		{"ada runs /write", d.write},
+		{"ada runs /write with a text style", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
 		{"cleo, a moderator, awards dev with /kudos award; ben looks at dev's kudos (user menu Kudos)", d.moderatorAward},
@@ -466,12 +466,24 @@ func (d *demo) workflows(ctx context.Context) error {
 }
 
 func (d *demo) write(ctx context.Context) error {
-	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
-		Options: discordtest.Opts(discordtest.Opt("prompt", "A short poem about sharing GPUs"), discordtest.Opt("max_length", 80))})
+	// A public text style of ben's; members make them through the API
+	// (POST /styles/text), which the demo skips by storing it.
+	ben, err := d.app.Horde.DiscordUser(ctx, d.ben.ID, d.ben.Username)
 	if err != nil {
 		return err
 	}
-	d.say("ada in #general: /write prompt:\"A short poem about sharing GPUs\" max_length:80")
+	style := horde.Style{ID: horde.NewStyleID(), Kind: horde.KindText, UserID: ben.ID, Creator: ben.Username(), Name: "short poem",
+		Prompt: "Write a short poem about {p}.", Params: []byte(`{"max_length": 80}`), Public: true}
+	if err := d.app.Store.CreateStyle(ctx, style); err != nil {
+		return fmt.Errorf("store the demo's text style: %w", err)
+	}
+	d.say("The horde has ben's public text style %q (prompt %q; styles are made through the API, POST /styles/text).", style.Name, style.Prompt)
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
+		Options: discordtest.Opts(discordtest.Opt("prompt", "sharing GPUs"), discordtest.Opt("style", "short poem"))})
+	if err != nil {
+		return err
+	}
+	d.say("ada in #general: /write prompt:\"sharing GPUs\" style:short poem (the style puts her prompt into its template: \"Write a short poem about sharing GPUs.\")")
 	m, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool {
 		return len(m.Files) > 0 || (m.Content != "" && !strings.Contains(strings.ToLower(m.Content), "queue"))
 	})
