@@ -223,6 +223,19 @@ func (s *Set) postPrinter(guildLocale *discordgo.Locale) *locale.Printer {
 	return locale.Default().For(discordgo.Locale(s.cfg.Locale), g)
 }
 
+// guildPrinter is the language of what the commands post in a guild
+// outside an interaction (a party's summary): the configured locale, else
+// the guild's preferred locale (from the session's state), else English.
+func (s *Set) guildPrinter(guildID string) *locale.Printer {
+	var preferred discordgo.Locale
+	if sess := s.sess(); sess != nil && sess.State != nil && guildID != "" {
+		if g, err := sess.State.Guild(guildID); err == nil {
+			preferred = discordgo.Locale(g.PreferredLocale)
+		}
+	}
+	return locale.Default().For(discordgo.Locale(s.cfg.Locale), preferred)
+}
+
 // audit posts a moderator action to the audit channel, if one is
 // configured; a failure is logged, not shown (the action itself succeeded).
 func (s *Set) audit(ctx context.Context, sess *discordgo.Session, text string) {
