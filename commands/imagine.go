@@ -123,9 +123,9 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 		}
 	}
 	if wantsImg2Img(o) {
-		return explainSettings(s.handleImagineFromImage(ctx, ix, o, from.given(o), nr, shown), from)
+		return explainSettings(ix.Printer(), s.handleImagineFromImage(ctx, ix, o, from.given(o), nr, shown), from)
 	}
-	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
+	return explainSettings(ix.Printer(), s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
 }
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and

@@ -33,7 +33,8 @@ func (s *Set) findStyle(ctx context.Context, ix *interact.Interaction, ref strin
 		return horde.Style{}, nil, stylesDisabled()
 	}
 	ref = strings.TrimSpace(ref)
-	notFound := horde.NotFoundf("StyleNotFound", "There is no style %s. Pick one from the list as you type, or see `/style list`.", horde.QuoteInput(ref))
+	notFound := horde.NotFoundf("StyleNotFound", "There is no style %s. Pick one from the list as you type, or see `/style list`.", horde.QuoteInput(ref)).
+		InCase("ref").With("Name", horde.QuoteInput(ref))
 	if ref == "" || len(ref) > maxStyleRef {
 		return horde.Style{}, nil, notFound
 	}
@@ -53,7 +54,8 @@ func (s *Set) findStyle(ctx context.Context, ix *interact.Interaction, ref strin
 	case isNotFound(err):
 		return horde.Style{}, nil, notFound
 	case horde.IsKind(err, horde.KindInvalid):
-		return horde.Style{}, nil, horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref))
+		return horde.Style{}, nil, horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref)).
+			With("Name", horde.QuoteInput(ref))
 	default:
 		return horde.Style{}, nil, fmt.Errorf("find style %q: %w", ref, err)
 	}

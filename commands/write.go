@@ -60,7 +60,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 		return err
 	}
 	from := textSettings(o, ms, &nr) // settings_apply.go
-	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
+	return explainSettings(ix.Printer(), s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
 }
 
 // textResult is the finished /write message: the text inline, or as a file
