@@ -78,9 +78,9 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		var b strings.Builder
 		b.WriteString(ix.T("kudos.history.title", nil) + "\n")
 		for _, e := range entries {
-			reason := e.Reason // the ledger's own words, in English
-			if reason == "" {
-				reason = EntryKindName(ix.Printer(), e.Kind)
+			reason, err := LedgerReason(ctx, ix.Printer(), s.horde, e)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(&b, "`%+d` %s — <t:%d:R>\n", e.Delta, clip(reason, 120), e.At.Unix())
 		}
