@@ -7,6 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 )
 
 // The flows below are what a member whose Discord speaks German or Spanish
@@ -146,5 +147,28 @@ func TestSettingsAndFormsInTheMembersLanguage(t *testing.T) {
 	}
 	if in, ok := modal.Input("strength"); !ok || in.Value != "0,6" || !strings.HasPrefix(in.Label, "Stärke") {
 		t.Errorf("Remix strength input %+v, want German with 0,6", in)
+	}
+}
+
+// TestWordingsKeepDiscordsLimits: in every language a button label fits
+// Discord's 80 characters, a form's title and input labels its 45 and a
+// placeholder its 100 (with the longest values the code puts in them).
+func TestWordingsKeepDiscordsLimits(t *testing.T) {
+	t.Parallel()
+	limits := map[string]int{"remix.title": 45, "remix.prompt.label": 45, "remix.strength.label": 45, "remix.prompt.placeholder": 100}
+	for _, lang := range locale.Languages {
+		for _, k := range locale.Default().Keys(lang.Code) {
+			limit, ok := limits[k]
+			if strings.HasPrefix(k, "button.") {
+				limit, ok = 80, true
+			}
+			if !ok {
+				continue
+			}
+			p := locale.Default().For(lang.Discord[0], "")
+			if got := p.T(k, locale.Args{"Factor": 4}); len([]rune(got)) > limit {
+				t.Errorf("%s %s %q has %d characters; Discord takes %d", lang.Code, k, got, len([]rune(got)), limit)
+			}
+		}
 	}
 }
