@@ -242,6 +242,7 @@ func New(cfg Config, deps Deps) *Set {
 	if s.parties != nil {
 		cmds = append(cmds, s.partyCommand())
 	}
+	cmds = append(cmds, s.userMenus()...)
 	for _, c := range append(cmds, s.workflowCommands()...) {
 		s.cmds[c.Def.Name] = c
 	}
@@ -251,7 +252,7 @@ func New(cfg Config, deps Deps) *Set {
 	if s.settings != nil {
 		s.cmds["settings"] = s.settingsCommand()
 	}
-	for _, f := range s.workflowForms() {
+	for _, f := range append(s.workflowForms(), s.userMenuForms()...) {
 		s.forms[f.Prefix] = f
 	}
 	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {

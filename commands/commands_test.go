@@ -33,7 +33,7 @@ func TestComponentRouting(t *testing.T) {
 	for _, d := range set.Definitions() {
 		names[d.Name] = true
 	}
-	want := []string{"imagine", "write", "kudos", "worker", "horde", "mod", "describe", "blend", "Describe", "Upscale", "Remix"}
+	want := []string{"imagine", "write", "kudos", "worker", "horde", "mod", "describe", "blend", "Describe", "Upscale", "Remix", "Kudos", "Award kudos"}
 	for _, n := range want {
 		if !names[n] {
 			t.Errorf("no definition of %s among %v", n, names)
@@ -44,6 +44,9 @@ func TestComponentRouting(t *testing.T) {
 	}
 	if f, args := set.Form("remix/123"); f == nil || f.Prefix != "remix" || len(args) != 1 || args[0] != "123" {
 		t.Errorf("form remix/123 routed to %v %v", f, args)
+	}
+	if f, args := set.Form("kudos/award/42"); f == nil || f.Prefix != "kudos/award" || len(args) != 1 || args[0] != "42" {
+		t.Errorf("form kudos/award/42 routed to %v %v", f, args)
 	}
 	if f, _ := set.Form("other/1"); f != nil {
 		t.Errorf("form other/1 routed to %s", f.Prefix)

@@ -135,14 +135,39 @@ func TestZoomOutShareAndDeleteButtons(t *testing.T) {
 	if r.Image.SourceProcessing != "outpainting" || r.Image.SourceMask == "" || r.Image.Width != 512 || r.Image.Height != 512 {
 		t.Fatalf("zoom-out request: processing %q mask %d bytes size %dx%d", r.Image.SourceProcessing, len(r.Image.SourceMask), r.Image.Width, r.Image.Height)
 	}
-	// The middle of the zoomed-out image is the original, shrunk: its
-	// centre pixel is the original's centre pixel.
+	// The middle half of the zoomed-out image is the original shrunk to
+	// half: (128+x/2, 128+y/2) is the original's (x, y). The worker
+	// painted the transparent border around it: opaque, and not the
+	// canvas's transparent black.
 	before := decodeImage(t, single.Files[0].Data)
 	after := decodeImage(t, zoomed.Files[0].Data)
-	br, bg, bb, _ := before.At(256, 256).RGBA()
-	ar, ag, ab, _ := after.At(256, 256).RGBA()
-	if d := absDiff(br, ar) + absDiff(bg, ag) + absDiff(bb, ab); d > 3*40 {
-		t.Errorf("zoomed-out centre %v, want the original's %v", after.At(256, 256), before.At(256, 256))
+	for _, x := range []int{64, 200, 256, 320} {
+		for _, y := range []int{64, 200, 256, 320} {
+			br, bg, bb, _ := before.At(x, y).RGBA()
+			ar, ag, ab, _ := after.At(128+x/2, 128+y/2).RGBA()
+			if d := absDiff(br, ar) + absDiff(bg, ag) + absDiff(bb, ab); d > 3*40 {
+				t.Errorf("zoomed-out (%d,%d) is %v, want the original's (%d,%d) %v", 128+x/2, 128+y/2, after.At(128+x/2, 128+y/2), x, y, before.At(x, y))
+			}
+		}
+	}
+	var border, black int
+	for y := 0; y < 512; y += 8 {
+		for x := 0; x < 512; x += 8 {
+			if x >= 120 && x < 392 && y >= 120 && y < 392 || x >= 480 && y >= 480 { // the kept middle; the corner marker
+				continue
+			}
+			border++
+			r, g, b, a := after.At(x, y).RGBA()
+			if a>>8 != 255 {
+				t.Fatalf("zoomed-out border (%d,%d) is not opaque: %v", x, y, after.At(x, y))
+			}
+			if r>>8+g>>8+b>>8 < 24 {
+				black++
+			}
+		}
+	}
+	if black > border/2 {
+		t.Errorf("%d of %d border pixels are black: the border was not painted", black, border)
 	}
 
 	t.Run("share posts that one image", func(t *testing.T) {

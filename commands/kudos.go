@@ -46,27 +46,13 @@ func (s *Set) kudosCommand() *Command {
 }
 
 func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
-	if s.kudos == nil {
-		return horde.Errorf(horde.KindDisabled, "KudosDisabled", "Kudos are not enabled on this bot.")
+	if err := s.requireKudos(); err != nil {
+		return err
 	}
 	o := interact.ParseOptions(ix.I)
 	switch o.Sub {
 	case "balance":
-		// What the API's /find_user shows, for a member.
-		info, err := s.horde.UserInfo(ctx, ix.User.ID)
-		if err != nil {
-			return err
-		}
-		trust := ix.T("kudos.balance.untrusted", nil)
-		if info.User.Trusted {
-			trust = ix.T("kudos.balance.trusted", nil)
-		}
-		return ix.Reply(ctx, interact.Reply{Content: ix.T("kudos.balance.text", locale.Args{
-			"Kudos": info.Kudos, "User": info.User.Username(), "Trust": trust,
-			"Workers":   ix.T("kudos.balance.workers", locale.Args{locale.CountArg: len(info.WorkerIDs)}),
-			"Requested": ix.T("kudos.balance.requested", locale.Args{locale.CountArg: info.Requested}),
-			"Generated": ix.T("kudos.balance.generated", locale.Args{locale.CountArg: info.Generated}),
-		})})
+		return s.replyBalance(ctx, ix, ix.User.ID, "kudos.balance.text", nil)
 	case "history":
 		entries, err := s.kudos.History(ctx, ix.User.ID, int(o.Int("count", defaultHistory)))
 		if err != nil {
@@ -90,41 +76,16 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		amount := o.Int("amount", 0)
-		if err := s.kudos.Transfer(ctx, ix.User.ID, to.ID, amount, "transfer:"+ix.I.ID); err != nil {
-			return err
-		}
-		msg := ix.T("kudos.give.done", locale.Args{"Giver": ix.Caller.ID, "Amount": amount, "Receiver": to.DiscordID})
-		if r := o.String("reason", ""); r != "" {
-			msg += ": " + clip(r, 200)
-		}
-		return ix.Reply(ctx, interact.Reply{Content: msg})
+		return s.giveKudos(ctx, ix, to, o.Int("amount", 0), o.String("reason", ""))
 	case "award":
-		if !s.IsModerator(ix.Member) && !ix.User.Moderator { // a moderator role, or `hordebot user set --moderator`
+		if !s.mayAwardKudos(ix) {
 			return kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /kudos award.").InCase("kudos_award")
 		}
 		to, err := s.memberOption(ctx, ix, o)
 		if err != nil {
 			return err
 		}
-		amount := o.Int("amount", 0)
-		err = s.kudos.Award(ctx, kudos.ModeratorAward{
-			ModeratorID: ix.User.ID, ModeratorRoles: ix.Member.Roles, ReceiverID: to.ID,
-			Amount: amount, Reason: o.String("reason", ""), Key: ix.I.ID,
-		})
-		if err != nil {
-			return err
-		}
-		awarded := func(p *locale.Printer) string {
-			msg := "🛡️ " + p.T("kudos.award.done", locale.Args{"Moderator": ix.Caller.ID, "Amount": amount, "Receiver": to.DiscordID})
-			if r := o.String("reason", ""); r != "" {
-				msg += ": " + clip(r, 200)
-			}
-			return msg
-		}
-		ap := s.postPrinter(ix.I.GuildLocale)
-		s.audit(ctx, ix.S, awarded(ap)+" "+ap.T("audit.in_channel", locale.Args{"Channel": ix.I.ChannelID}))
-		return ix.Reply(ctx, interact.Reply{Content: awarded(ix.Printer())})
+		return s.awardKudos(ctx, ix, to, o.Int("amount", 0), o.String("reason", ""))
 	case "leaderboard":
 		lb, err := s.kudos.Leaderboard(ctx, s.cfg.Clock.Now())
 		if err != nil {
@@ -138,6 +99,76 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
+}
+
+// replyBalance answers with what the API's /find_user shows of a user
+// (their kudos, trust, workers and counters), in the message key's words;
+// args are the key's further placeholders.
+func (s *Set) replyBalance(ctx context.Context, ix *interact.Interaction, userID int64, key string, args locale.Args) error {
+	info, err := s.horde.UserInfo(ctx, userID)
+	if err != nil {
+		return err
+	}
+	trust := ix.T("kudos.balance.untrusted", nil)
+	if info.User.Trusted {
+		trust = ix.T("kudos.balance.trusted", nil)
+	}
+	all := locale.Args{
+		"Kudos": info.Kudos, "User": info.User.Username(), "Trust": trust,
+		"Workers":   ix.T("kudos.balance.workers", locale.Args{locale.CountArg: len(info.WorkerIDs)}),
+		"Requested": ix.T("kudos.balance.requested", locale.Args{locale.CountArg: info.Requested}),
+		"Generated": ix.T("kudos.balance.generated", locale.Args{locale.CountArg: info.Generated}),
+	}
+	for k, v := range args {
+		all[k] = v
+	}
+	return ix.Reply(ctx, interact.Reply{Content: ix.T(key, all)})
+}
+
+// mayAwardKudos reports whether the caller gives moderation awards: a
+// moderator role, or `hordebot user set --moderator`.
+func (s *Set) mayAwardKudos(ix *interact.Interaction) bool {
+	return s.IsModerator(ix.Member) || ix.User.Moderator
+}
+
+// giveKudos transfers amount of the caller's kudos to a member (/kudos
+// give), with the kudos rules' refusals, and says so in the channel.
+func (s *Set) giveKudos(ctx context.Context, ix *interact.Interaction, to horde.User, amount int64, reason string) error {
+	if err := s.kudos.Transfer(ctx, ix.User.ID, to.ID, amount, "transfer:"+ix.I.ID); err != nil {
+		return err
+	}
+	msg := ix.T("kudos.give.done", locale.Args{"Giver": ix.Caller.ID, "Amount": amount, "Receiver": to.DiscordID})
+	if reason != "" {
+		msg += ": " + clip(reason, 200)
+	}
+	return ix.Reply(ctx, interact.Reply{Content: msg})
+}
+
+// awardKudos gives a member a moderation award from the caller, a
+// moderator (/kudos award), with the kudos rules' refusals, says so in the
+// channel and posts it to the audit channel.
+func (s *Set) awardKudos(ctx context.Context, ix *interact.Interaction, to horde.User, amount int64, reason string) error {
+	var roles []string
+	if ix.Member != nil {
+		roles = ix.Member.Roles
+	}
+	err := s.kudos.Award(ctx, kudos.ModeratorAward{
+		ModeratorID: ix.User.ID, ModeratorRoles: roles, ReceiverID: to.ID,
+		Amount: amount, Reason: reason, Key: ix.I.ID,
+	})
+	if err != nil {
+		return err
+	}
+	awarded := func(p *locale.Printer) string {
+		msg := "🛡️ " + p.T("kudos.award.done", locale.Args{"Moderator": ix.Caller.ID, "Amount": amount, "Receiver": to.DiscordID})
+		if reason != "" {
+			msg += ": " + clip(reason, 200)
+		}
+		return msg
+	}
+	ap := s.postPrinter(ix.I.GuildLocale)
+	s.audit(ctx, ix.S, awarded(ap)+" "+ap.T("audit.in_channel", locale.Args{"Channel": ix.I.ChannelID}))
+	return ix.Reply(ctx, interact.Reply{Content: awarded(ix.Printer())})
 }
 
 // memberOption resolves the "member" option to a horde user. Bots are refused.

@@ -24,22 +24,37 @@ func stylesDisabled() error {
 	return horde.Errorf(horde.KindDisabled, "StylesDisabled", "Styles are not enabled on this horde.")
 }
 
-// findStyle resolves what a member picked or typed as an image style: one
-// of their own styles by name first (a name may be taken by several
-// members), then as an API request's "style" does (an id, which the
-// autocomplete gives, a collection, any member's style by name).
+// findStyle resolves what a member picked or typed as an image style
+// (findStyleOf).
 func (s *Set) findStyle(ctx context.Context, ix *interact.Interaction, ref string) (horde.Style, *horde.StyleUse, error) {
+	return s.findStyleOf(ctx, ix, horde.KindImage, ref)
+}
+
+// findStyleOf resolves what a member picked or typed as a style of kind:
+// one of their own styles by name first (a name may be taken by several
+// members), then as an API request's "style" does (an id, which the
+// autocomplete gives, a collection, any member's style by name). A style
+// of the other kind is refused as one.
+func (s *Set) findStyleOf(ctx context.Context, ix *interact.Interaction, kind horde.RequestKind, ref string) (horde.Style, *horde.StyleUse, error) {
 	if s.styles == nil {
 		return horde.Style{}, nil, stylesDisabled()
 	}
 	ref = strings.TrimSpace(ref)
 	notFound := horde.NotFoundf("StyleNotFound", "There is no style %s. Pick one from the list as you type, or see `/style list`.", horde.QuoteInput(ref)).
 		InCase("ref").With("Name", horde.QuoteInput(ref))
+	mismatch := horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref)).
+		With("Name", horde.QuoteInput(ref))
+	if kind == horde.KindText {
+		notFound = horde.NotFoundf("StyleNotFound", "There is no text style %s. Pick one from the list as you type.", horde.QuoteInput(ref)).
+			InCase("text").With("Style", horde.QuoteInput(ref))
+		mismatch = horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is an image style; /write takes text styles.", horde.QuoteInput(ref)).
+			InCase("write").With("Style", horde.QuoteInput(ref))
+	}
 	if ref == "" || len(ref) > maxStyleRef {
 		return horde.Style{}, nil, notFound
 	}
 	if !ix.User.Anonymous() {
-		sty, err := s.styles.StyleByName(ctx, horde.KindImage, ix.User.ID, ref)
+		sty, err := s.styles.StyleByName(ctx, kind, ix.User.ID, ref)
 		if err == nil {
 			return sty, &horde.StyleUse{StyleID: sty.ID, OwnerID: sty.UserID}, nil
 		}
@@ -47,15 +62,14 @@ func (s *Set) findStyle(ctx context.Context, ix *interact.Interaction, ref strin
 			return horde.Style{}, nil, fmt.Errorf("find own style %q: %w", ref, err)
 		}
 	}
-	sty, use, err := s.styles.Find(ctx, horde.KindImage, ref)
+	sty, use, err := s.styles.Find(ctx, kind, ref)
 	switch {
 	case err == nil:
 		return sty, use, nil
 	case isNotFound(err):
 		return horde.Style{}, nil, notFound
 	case horde.IsKind(err, horde.KindInvalid):
-		return horde.Style{}, nil, horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref)).
-			With("Name", horde.QuoteInput(ref))
+		return horde.Style{}, nil, mismatch
 	default:
 		return horde.Style{}, nil, fmt.Errorf("find style %q: %w", ref, err)
 	}

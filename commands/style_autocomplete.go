@@ -45,6 +45,11 @@ func focusedText(ix *interact.Interaction) string {
 // creator and uses. With mine, only styles the caller may change are
 // offered (their own; any for a moderator).
 func (s *Set) styleChoices(mine bool) choicesFunc {
+	return s.styleChoicesOf(horde.KindImage, mine)
+}
+
+// styleChoicesOf is styleChoices over the styles of kind.
+func (s *Set) styleChoicesOf(kind horde.RequestKind, mine bool) choicesFunc {
 	return func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
 		if s.styles == nil {
 			return nil, nil
@@ -57,7 +62,7 @@ func (s *Set) styleChoices(mine bool) choicesFunc {
 		if mine {
 			limit = horde.MaxStyleSearch // others' are dropped below
 		}
-		list, err := s.styles.SearchStyles(ctx, horde.StyleSearch{Kind: horde.KindImage, UserID: ix.User.ID, Text: string(typed), Limit: limit})
+		list, err := s.styles.SearchStyles(ctx, horde.StyleSearch{Kind: kind, UserID: ix.User.ID, Text: string(typed), Limit: limit})
 		if err != nil {
 			return nil, fmt.Errorf("search styles: %w", err)
 		}

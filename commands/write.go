@@ -31,11 +31,14 @@ func (s *Set) writeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionString, Name: "prompt", Description: "What to write about, or the text to continue", Required: true, MinLength: &minLen, MaxLength: 4000},
 				{Type: discordgo.ApplicationCommandOptionInteger, Name: "max_length", Description: "Longest output, in tokens", MinValue: &lo, MaxValue: hi},
 				{Type: discordgo.ApplicationCommandOptionString, Name: "model", Description: "Model (from online workers)", Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: writeStyleOption, Description: "One of the horde's text styles", Autocomplete: true, MaxLength: maxStyleRef},
 			},
 		},
-		Defer:        s.deferGenerate,
-		Handle:       s.handleWrite,
-		Autocomplete: s.modelChoices(horde.KindText),
+		Defer:  s.deferGenerate,
+		Handle: s.handleWrite,
+		Autocomplete: autocompleteBy(map[string]choicesFunc{
+			"model": s.modelChoices(horde.KindText), writeStyleOption: s.styleChoicesOf(horde.KindText, false),
+		}),
 	}
 }
 
@@ -60,6 +63,9 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 		return err
 	}
 	from := textSettings(o, ms, &nr) // settings_apply.go
+	if err := s.applyWriteStyle(ctx, ix, o, &nr, from); err != nil {
+		return err
+	}
 	return explainSettings(ix.Printer(), s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
 }
 

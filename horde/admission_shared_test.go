@@ -132,3 +132,58 @@ func kindOf(err error) string {
 	}
 	return "no kind"
 }
+
+// TestSharedTransferAndSubmitAreAtomic: a member gives away every kudo they
+// have on one process while submitting, on another, a request that only
+// their kudos could cover. One or the other goes through, never both: in
+// either order one leaves too little for the other (what the queued request
+// holds is not the member's to give; a request past the floor is refused).
+// Without the member's lock in the transfer, both pass when they overlap.
+func TestSharedTransferAndSubmitAreAtomic(t *testing.T) {
+	const rounds = 16
+	a := newSharedEnv(t, horde.Config{})
+	b := a.peer()
+	eng, err := kudos.New(a.st, kudos.DefaultConfig(), a.clock, kudos.WithHeld(a.h.Held))
+	if err != nil {
+		t.Fatal(err)
+	}
+	receiver := a.user("receiver", 0)
+	nr := imageRequest("a lighthouse", "sd15")
+	nr.Image = &horde.ImageParams{Width: 1024, Height: 1024, Steps: 50}
+	nr.N = 4
+	dry := nr
+	dry.DryRun = true
+	r, _, err := a.h.Submit(a.ctx, receiver.User, dry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Kudos <= -kudos.DefaultMemberFloor {
+		t.Fatalf("the request costs %d kudos: it must cost more than the floor allows (%d) for the test to mean anything", r.Kudos, -kudos.DefaultMemberFloor)
+	}
+	balance := r.Kudos
+	for i := range rounds {
+		member := a.user(fmt.Sprintf("member%d", i), balance)
+		var wg sync.WaitGroup
+		var transferErr, submitErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			transferErr = eng.Transfer(a.ctx, member.User.ID, receiver.User.ID, balance, fmt.Sprintf("round-%d", i))
+		}()
+		go func() {
+			defer wg.Done()
+			_, _, submitErr = b.h.Submit(b.ctx, member.User, nr)
+		}()
+		wg.Wait()
+		switch {
+		case transferErr == nil && submitErr == nil:
+			t.Fatalf("round %d: the member gave away %d kudos and queued a request holding %d: both passed", i, balance, r.Kudos)
+		case transferErr != nil && submitErr != nil:
+			t.Fatalf("round %d: both refused (transfer: %v; submit: %v), want one to pass", i, transferErr, submitErr)
+		case transferErr != nil && kudos.RefusalCode(transferErr) != kudos.RefuseInsufficient:
+			t.Fatalf("round %d: transfer refused with %v, want %s", i, transferErr, kudos.RefuseInsufficient)
+		case submitErr != nil && errs.CodeOf(submitErr) != "KudosUpfront":
+			t.Fatalf("round %d: submit refused with %v, want KudosUpfront", i, submitErr)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/errs"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 func interrogation(w, h int, slow bool, forms ...string) horde.NewInterrogation {
@@ -328,6 +329,7 @@ func TestAlchemistsInPerformance(t *testing.T) {
 	p := alchemist("alch", horde.FormInterrogation)
 	p.Threads = 2
 	e.popForms(owner, p)
+	storetest.SweepEstimates(t, e.h) // the queued forms, on the shared queue
 	perf, err := e.h.Performance(e.ctx)
 	if err != nil {
 		t.Fatal(err)

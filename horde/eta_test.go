@@ -13,7 +13,6 @@ import (
 // TestIsPossible checks is_possible and Submit's warnings against the online
 // workers.
 func TestIsPossible(t *testing.T) {
-	storetest.SkipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
 	tests := []struct {
 		name     string
 		workers  []horde.PopRequest // online workers
@@ -68,7 +67,6 @@ func TestIsPossible(t *testing.T) {
 // TestQueuePositionAndWait checks positions among the requests competing for
 // the same workers and that wait time grows with the work ahead.
 func TestQueuePositionAndWait(t *testing.T) {
-	storetest.SkipOnSharedQueue(t, "queue positions and wait estimates")
 	e := newEnv(t, horde.Config{})
 	owner := e.user("owner", 0)
 	alice := e.user("alice", 100)
@@ -80,6 +78,7 @@ func TestQueuePositionAndWait(t *testing.T) {
 	c := e.submit(alice, imageRequest("third", "sd15"))
 
 	e.clock.Advance(time.Second)
+	storetest.SweepEstimates(t, e.h)
 	want := map[string]int{a.ID: 0, b.ID: 1, c.ID: 2, other.ID: 1}
 	waits := map[string]int{}
 	for id, pos := range want {
@@ -96,6 +95,7 @@ func TestQueuePositionAndWait(t *testing.T) {
 	// Once the first is popped, the others move up.
 	e.popOne(owner, imagePop("rig", "sd15"))
 	e.clock.Advance(3 * time.Second)
+	storetest.SweepEstimates(t, e.h)
 	if p := e.check(c.ID); p.QueuePosition != 1 {
 		t.Errorf("after a pop: third at %d, want 1", p.QueuePosition)
 	}

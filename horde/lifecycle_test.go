@@ -9,8 +9,6 @@ import (
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/kudos"
-
-	"github.com/hordebot/hordebot/store/storetest"
 )
 
 func sweep(t *testing.T, e *env) {
@@ -120,7 +118,6 @@ func TestExpiry(t *testing.T) {
 // TestStaleWorker checks that a worker is offline StaleAfter after its last
 // pop: it stops counting for models and is_possible.
 func TestStaleWorker(t *testing.T) {
-	storetest.SkipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
 	e := newEnv(t, horde.Config{})
 	worker := e.user("worker", 0)
 	alice := e.user("alice", 100)

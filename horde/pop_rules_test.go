@@ -93,8 +93,7 @@ func TestPopSlowWorkers(t *testing.T) {
 	if as, skipped := e.pop(owner, imagePop("rig", "sd15")); len(as) != 0 || skipped[horde.SkipPerformance] != 1 {
 		t.Fatalf("a slow worker got %d jobs (skipped %v) of a slow_workers=false request", len(as), skipped)
 	}
-	// On the shared queue is_possible is true until it is shared (README).
-	if p := e.check(req.ID); p.IsPossible && !storetest.Postgres() {
+	if p := e.check(req.ID); p.IsPossible {
 		t.Errorf("is_possible with only a slow worker online")
 	}
 	e.submit(alice, imageRequest("anyone", "sd15"))
@@ -130,7 +129,6 @@ func TestIsPossibleWhileProcessing(t *testing.T) {
 // only the requests an online worker could take: a request too large or
 // nsfw for every online worker is ahead of no one, and has no ETA itself.
 func TestQueuePositionCountsOnlyServable(t *testing.T) {
-	storetest.SkipOnSharedQueue(t, "queue positions and wait estimates")
 	e := newEnv(t, horde.Config{})
 	owner := e.user("owner", 0)
 	alice := e.user("alice", 1000)
@@ -155,6 +153,7 @@ func TestQueuePositionCountsOnlyServable(t *testing.T) {
 	other := e.submit(alice, imageRequest("small, any model"))
 
 	e.clock.Advance(3 * time.Second) // past the ETA table's age
+	storetest.SweepEstimates(t, e.h)
 	if p := e.check(small.ID); p.QueuePosition != 0 || p.WaitTime <= 0 || !p.IsPossible {
 		t.Errorf("small: position %d wait %d possible %v; want first, with an ETA, behind nothing a worker can take",
 			p.QueuePosition, p.WaitTime, p.IsPossible)

@@ -19,6 +19,9 @@ type QueueEstimates struct {
 	// PastMinute is the work of each kind (Model "") finished in the
 	// minute before At, Items its results.
 	PastMinute []QueuedWork
+	// Forms are the waiting alchemy forms (/status/performance's
+	// queued_forms).
+	Forms int
 }
 
 // QueueEstimate is one waiting request's place in the queue.

@@ -15,8 +15,8 @@ import (
 //     lease, in every SweepShared (every SweepInterval, 5 s by default):
 //     from the queue's entries in the database (SharedQueue.Waiting) and
 //     the stored workers, with the arithmetic of the in-memory queue
-//     (rankETA, eta.go), and stored whole with the queue counts
-//     (SharedQueue.SaveEstimates).
+//     (rankETA, eta.go), and stored whole with the queue counts and the
+//     waiting alchemy forms (SharedQueue.SaveEstimates).
 //   - Every process reads the stored table when its copy is etaMaxAge old
 //     (and only when a newer one is stored): a check is a map lookup, never
 //     a scan.
@@ -72,6 +72,23 @@ func (h *Horde) estimates(ctx context.Context, now time.Time) (*QueueEstimates, 
 	}
 	h.sharedE.Store(c)
 	return &c.est, nil
+}
+
+// DropCachedEstimates drops this process's copies of what its estimates
+// (queue positions, waits, is_possible, the queue counts) are read from:
+// on a shared queue the stored estimates and workers as last read, else
+// the memory queue's ETA table. The next check or status reads them
+// afresh, however recent the copies were. A process never needs it (its
+// copies are at most 2 s old, and a sweep replaces its own); a test does,
+// to read on one process what another's sweep stored just now
+// (storetest.SweepEstimates).
+func (h *Horde) DropCachedEstimates() {
+	if h.shared() {
+		h.sharedE.Store(nil)
+		h.sharedW.Store(nil)
+		return
+	}
+	h.eta.Store(nil)
 }
 
 // refreshSharedETA computes the estimates of the shared queue as of now and
@@ -181,6 +198,9 @@ func (h *Horde) refreshSharedETA(ctx context.Context, now time.Time) error {
 			est.PastMinute = append(est.PastMinute, QueuedWork{Kind: kind, Items: int(periods[0].Count), Work: work})
 		}
 	}
+	if est.Forms, err = h.cfg.Queue.QueuedForms(ctx); err != nil {
+		return fmt.Errorf("count the waiting alchemy forms: %w", err)
+	}
 	if err := h.cfg.Queue.SaveEstimates(ctx, est); err != nil {
 		return fmt.Errorf("store the queue estimates: %w", err)
 	}
@@ -261,10 +281,9 @@ func offered(v *sharedWorkerView, req *Request, now time.Time) float64 {
 	return best
 }
 
-// sharedPerformance is Performance on a shared queue: the queue counts and
-// the past minute from the stored estimates, the workers from the store,
-// the same on every process; the waiting alchemy forms counted in the
-// shared queue.
+// sharedPerformance is Performance on a shared queue: the queue counts
+// (the waiting alchemy forms too) and the past minute from the stored
+// estimates, the workers from the store, the same on every process.
 func (h *Horde) sharedPerformance(ctx context.Context, now time.Time) (Performance, error) {
 	v, err := h.sharedWorkers(ctx, now, sharedWorkersMaxAge)
 	if err != nil {
@@ -281,9 +300,7 @@ func (h *Horde) sharedPerformance(ctx context.Context, now time.Time) (Performan
 	countOnline(&p, slices.Values(v.online), now)
 	p.PastMinuteMegapixelsteps = totalOf(est.PastMinute, KindImage, "").Work
 	p.PastMinuteTokens = totalOf(est.PastMinute, KindText, "").Work
-	if p.QueuedForms, err = h.QueuedForms(ctx); err != nil {
-		return Performance{}, err
-	}
+	p.QueuedForms = est.Forms
 	return p, nil
 }
 

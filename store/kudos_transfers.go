@@ -21,6 +21,11 @@ const (
 // receiver and amount does nothing, a key recorded for another transfer is
 // refused (kudos.RefuseKeyReused), a ping-pong is refused, and a sender who
 // cannot cover it fails the whole call.
+//
+// On PostgreSQL the sender's entry is also floored at what their open work
+// holds, read under the member's advisory lock (heldFloors), so that a
+// transfer and a submit of one member on two processes are checked one
+// after the other.
 func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, pingPongSince time.Time, entries []kudos.Entry) (bool, error) {
 	var applied bool
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -44,7 +49,11 @@ func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, ping
 		if !errors.Is(err, sql.ErrNoRows) {
 			return unavailable(fmt.Errorf("ping-pong check of transfer %q: %w", t.Key, err))
 		}
-		if _, err := s.applyEntries(ctx, tx, entries); err != nil {
+		floored, err := s.heldFloors(ctx, tx, entries)
+		if err != nil {
+			return err
+		}
+		if _, err := s.applyEntries(ctx, tx, floored); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, qInsertTransfer,
@@ -62,4 +71,33 @@ func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, ping
 		return false, err
 	}
 	return applied, nil
+}
+
+// heldFloors returns entries with every floored debit's floor raised to
+// what its member's open requests and interrogations hold, read in tx
+// under the member's transaction-scoped lock (admission.go), on
+// PostgreSQL. The kudos engine floors a transfer at what the horde said was
+// held before the write; with the queue shared between processes, a
+// submit on another process may have admitted more since, and the lock makes
+// this check and that admission one after the other. On SQLite one process
+// owns the queue and entries are returned as they are.
+func (s *Store) heldFloors(ctx context.Context, tx *sql.Tx, entries []kudos.Entry) ([]kudos.Entry, error) {
+	if s.eng != postgresEngine {
+		return entries, nil
+	}
+	out := append([]kudos.Entry(nil), entries...)
+	for i, e := range out {
+		if e.Floor == kudos.NoFloor || e.Delta >= 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, qLockMember, e.UserID); err != nil {
+			return nil, unavailable(fmt.Errorf("lock member %d: %w", e.UserID, err))
+		}
+		h, err := holding(ctx, tx, e.UserID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Floor = max(e.Floor, h.Kudos)
+	}
+	return out, nil
 }

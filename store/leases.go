@@ -394,7 +394,7 @@ func (l *Leases) dropSession(err error) {
 			lost = append(lost, le.name)
 		}
 	}
-	if err != nil {
+	if err != nil && l.ctx.Err() == nil { // not the store closing
 		l.log.Warn("lease session lost", "leases", lost, "err", err)
 	}
 }

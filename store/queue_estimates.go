@@ -170,6 +170,7 @@ type estimatesHead struct {
 	Totals     []queuedWork `json:"totals,omitempty"`
 	Buckets    []queuedWork `json:"buckets,omitempty"`
 	PastMinute []queuedWork `json:"past_minute,omitempty"`
+	Forms      int          `json:"forms,omitempty"` // waiting alchemy forms
 }
 
 type queuedWork struct {
@@ -199,12 +200,14 @@ func fromQueuedWork(ws []queuedWork) []horde.QueuedWork {
 const estimatesVersion = 1
 
 // encodeEstimates encodes e (but At, stored beside it): a version byte,
-// the length of a JSON head and the head (the queue counts), then the
+// the length of a JSON head and the head (the queue counts; a body stored
+// before the head had forms reads as none waiting), then the
 // number of requests and each one's id (its length, its bytes), position
 // and wait as varints: about 40 bytes a waiting request.
 func encodeEstimates(e horde.QueueEstimates) ([]byte, error) {
 	head, err := json.Marshal(estimatesHead{
 		Totals: toQueuedWork(e.Totals), Buckets: toQueuedWork(e.Buckets), PastMinute: toQueuedWork(e.PastMinute),
+		Forms: e.Forms,
 	})
 	if err != nil {
 		return nil, err
@@ -246,6 +249,10 @@ func decodeEstimates(b []byte) (horde.QueueEstimates, error) {
 		return e, fmt.Errorf("%w: %w", errBadEstimates, err)
 	}
 	e.Totals, e.Buckets, e.PastMinute = fromQueuedWork(h.Totals), fromQueuedWork(h.Buckets), fromQueuedWork(h.PastMinute)
+	if h.Forms < 0 {
+		return e, errBadEstimates
+	}
+	e.Forms = h.Forms
 	count, err := binary.ReadUvarint(r)
 	if err != nil || count > uint64(r.Len()) {
 		return e, errBadEstimates

@@ -22,7 +22,7 @@ func cmdAPI(ctx context.Context, args []string, stderr io.Writer, getenv func(st
 	}
 	if *listen != "" {
 		cfg.API.Listen = *listen
-		if getenv("HORDEBOT_PUBLIC_URL") == "" {
+		if cfg.API.PublicURL == "" { // neither the file nor HORDEBOT_PUBLIC_URL says
 			cfg.API.PublicURL = "http://" + *listen
 		}
 	}

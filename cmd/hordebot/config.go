@@ -94,6 +94,11 @@ type APIConfig struct {
 	// those from one address (0: 256; -1: no cap, behind a reverse proxy).
 	MaxConns      int `json:"max_conns"`
 	MaxConnsPerIP int `json:"max_conns_per_ip"`
+	// ClientIPHeader names the header a trusted reverse proxy puts the
+	// client's address in (X-Real-IP, X-Forwarded-For): the rate limits,
+	// IP timeouts and logs then use its last address (the one the proxy
+	// added) instead of the proxy's. Empty: the connection's address.
+	ClientIPHeader string `json:"client_ip_header"`
 	// KudosSchedules says whether an `api` process contends for the kudos
 	// schedules' lease (nil: yes). Off leaves them to the `run` processes,
 	// which announce tallies and leaderboards and read members' roles.

@@ -147,11 +147,11 @@ func (d *demo) play(ctx context.Context) error {
 		{"a guild on a fake Discord, the bot and the horde API start", d.setUp},
 		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
 		{"ada runs /imagine", d.imagine},
-		{"ada picks image 1 (U1), upscales it 2x, varies it and has it described", d.workflows},
-		{"ada runs /write", d.write},
+		{"ada picks image 1 (U1), upscales it 2x, varies it, has it described and zooms out", d.workflows},
+		{"ada runs /write with a text style", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
-		{"cleo, a moderator, awards dev with /kudos award", d.moderatorAward},
+		{"cleo, a moderator, awards dev with /kudos award; ben looks at dev's kudos (user menu Kudos)", d.moderatorAward},
 		{"the awards settle and the daily art tally runs", d.tally},
 		{"role rewards: dev becomes a Helper, ben a Worker owner", d.roleRewards},
 		{"balances and the leaderboard", d.report},
@@ -414,8 +414,8 @@ func (d *demo) click(ctx context.Context, m discordtest.Message, prefix, suffix 
 	return out, nil
 }
 
-// workflows: U1, then Upscale 2x (an alchemist), Vary (Subtle) (img2img)
-// and Describe (an alchemist) on that image.
+// workflows: U1, then Upscale 2x (an alchemist), Vary (Subtle) (img2img),
+// Describe (an alchemist) and Zoom out (outpainting) on that image.
 func (d *demo) workflows(ctx context.Context) error {
 	hasFiles := func(m discordtest.Message) bool { return len(m.Files) > 0 }
 	single, err := d.click(ctx, d.imagineMsg, "imagine/upscale/", "/1", hasFiles)
@@ -451,16 +451,39 @@ func (d *demo) workflows(ctx context.Context) error {
 	}
 	d.say("Describe asks the alchemist for a caption and an interrogation:\n    %s",
 		strings.ReplaceAll(d.withNames(desc.Content), "\n", "\n    "))
+
+	zoomed, err := d.click(ctx, single, "image/zoom/", "", hasFiles)
+	if err != nil {
+		return err
+	}
+	if names, err = d.saveAttachments(zoomed, "zoom-"); err != nil {
+		return err
+	}
+	d.say("Zoom out is an outpainting: the image shrunk to half in the middle of a transparent canvas of its size, "+
+		"with a mask; ben's worker (allow_painting) paints only the border: %s\n    saved: %s",
+		firstLine(d.withNames(zoomed.Content), ""), strings.Join(names, ", "))
 	return nil
 }
 
 func (d *demo) write(ctx context.Context) error {
-	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
-		Options: discordtest.Opts(discordtest.Opt("prompt", "A short poem about sharing GPUs"), discordtest.Opt("max_length", 80))})
+	// A public text style of ben's; members make them through the API
+	// (POST /styles/text), which the demo skips by storing it.
+	ben, err := d.app.Horde.DiscordUser(ctx, d.ben.ID, d.ben.Username)
 	if err != nil {
 		return err
 	}
-	d.say("ada in #general: /write prompt:\"A short poem about sharing GPUs\" max_length:80")
+	style := horde.Style{ID: horde.NewStyleID(), Kind: horde.KindText, UserID: ben.ID, Creator: ben.Username(), Name: "short poem",
+		Prompt: "Write a short poem about {p}.", Params: []byte(`{"max_length": 80}`), Public: true}
+	if err := d.app.Store.CreateStyle(ctx, style); err != nil {
+		return fmt.Errorf("store the demo's text style: %w", err)
+	}
+	d.say("The horde has ben's public text style %q (prompt %q; styles are made through the API, POST /styles/text).", style.Name, style.Prompt)
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
+		Options: discordtest.Opts(discordtest.Opt("prompt", "sharing GPUs"), discordtest.Opt("style", "short poem"))})
+	if err != nil {
+		return err
+	}
+	d.say("ada in #general: /write prompt:\"sharing GPUs\" style:short poem (the style puts her prompt into its template: \"Write a short poem about sharing GPUs.\")")
 	m, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool {
 		return len(m.Files) > 0 || (m.Content != "" && !strings.Contains(strings.ToLower(m.Content), "queue"))
 	})
@@ -552,6 +575,17 @@ func (d *demo) moderatorAward(ctx context.Context) error {
 		return err
 	}
 	d.say("cleo: /kudos award member:@dev amount:25 reason:\"answering questions all week\"\n    -> %s", firstLine(text, ""))
+
+	// The user context menu Kudos: a member's balance, shown privately.
+	text, err = d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ben.ID,
+		Command: "Kudos", CommandType: discordgo.UserApplicationCommand, TargetID: d.dev.ID})
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(text, "kudos") {
+		return fmt.Errorf("the Kudos menu answered %q", text)
+	}
+	d.say("ben right-clicks dev, Apps > Kudos (only ben sees the answer):\n    -> %s", d.withNames(firstLine(text, "")))
 	return nil
 }
 

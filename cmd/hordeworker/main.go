@@ -26,6 +26,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -88,10 +89,25 @@ type config struct {
 	Forms    []string
 	MaxTiles int
 	RembgURL string
-	// ComfyUI: workflow template files overriding the embedded ones.
+	// Image: take painting jobs (inpainting, outpainting) and jobs with
+	// LoRAs (the pop's allow_painting and allow_lora).
+	Painting  bool
+	AllowLora bool
+	// ComfyUI: workflow template files overriding the embedded ones, and
+	// the LoRA files of horde LoRA names (ComfyUIOptions.Loras).
 	ComfyWorkflow        string
 	ComfyImg2ImgWorkflow string
+	ComfyInpaintWorkflow string
+	Loras                map[string]string
 }
+
+// paintingBackends are the image backends that paint (worker/painting.go):
+// --painting is on by default with them.
+var paintingBackends = []string{"procedural", "a1111", "comfyui"}
+
+// loraBackends are the image backends that apply LoRAs: --allow-lora is on
+// by default with them.
+var loraBackends = []string{"comfyui"}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
@@ -166,6 +182,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		forms    string
 		logLevel string
 		comfyURL string
+		loras    string
 	)
 	host, _ := os.Hostname()
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:7001", "the horde's root URL (AI Horde v2 API)")
@@ -176,6 +193,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&comfyURL, "comfyui-url", "", "comfyui: ComfyUI's root URL (the same as --backend-url; default http://127.0.0.1:8188)")
 	fs.StringVar(&cfg.ComfyWorkflow, "comfyui-workflow", "", "comfyui: a txt2img workflow in ComfyUI's API format with {{placeholders}}, instead of the built-in one")
 	fs.StringVar(&cfg.ComfyImg2ImgWorkflow, "comfyui-img2img-workflow", "", "comfyui: an img2img workflow (it must load {{image}}), instead of the built-in one")
+	fs.StringVar(&cfg.ComfyInpaintWorkflow, "comfyui-inpaint-workflow", "", "comfyui: an inpainting/outpainting workflow (it must load {{image}}, transparent where to paint), instead of the built-in one")
+	fs.BoolVar(&cfg.Painting, "painting", true, "image: take inpainting and outpainting jobs (Zoom out); procedural, a1111 and comfyui paint, --painting=false turns it off")
+	fs.BoolVar(&cfg.AllowLora, "allow-lora", false, "image: take jobs with LoRAs (default on with comfyui, the backend that applies them; --allow-lora=false turns it off)")
+	fs.StringVar(&loras, "loras", "", "comfyui: comma-separated Name=file.safetensors, the LoRA file of a horde LoRA name (others are looked up by file name)")
 	fs.StringVar(&cfg.BackendModel, "backend-model", "", "openai: the server's model name (default: the job's model)")
 	fs.StringVar(&models, "models", "", "comma-separated models to serve (procedural: default \"procedural\"; comfyui: default every checkpoint, Name=file.safetensors renames one)")
 	fs.IntVar(&cfg.MaxPixels, "max-pixels", worker.DefaultMaxPixels, "image: largest width*height")
@@ -206,7 +227,10 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if fs.NArg() > 0 {
 		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 
+	var err error
 	cfg.Kind = aihorde.Kind(kind)
 	if cfg.Kind != aihorde.KindImage && cfg.Kind != aihorde.KindText && cfg.Kind != kindAlchemy {
 		return config{}, fmt.Errorf("--kind %q: want image, text or alchemy", kind)
@@ -215,9 +239,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if !ok {
 		return config{}, fmt.Errorf("--backend %q: want procedural, a1111, comfyui, kobold or openai", cfg.Backend)
 	}
-	if comfyURL != "" || cfg.ComfyWorkflow != "" || cfg.ComfyImg2ImgWorkflow != "" {
+	if comfyURL != "" || cfg.ComfyWorkflow != "" || cfg.ComfyImg2ImgWorkflow != "" || cfg.ComfyInpaintWorkflow != "" || loras != "" {
 		if cfg.Backend != "comfyui" {
-			return config{}, errors.New("--comfyui-url, --comfyui-workflow and --comfyui-img2img-workflow are for --backend comfyui")
+			return config{}, errors.New("--comfyui-url, --comfyui-workflow, --comfyui-img2img-workflow, --comfyui-inpaint-workflow and --loras are for --backend comfyui")
 		}
 		if comfyURL != "" && cfg.BackendURL != "" && comfyURL != cfg.BackendURL {
 			return config{}, errors.New("--comfyui-url and --backend-url name two URLs; give one")
@@ -236,6 +260,15 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return config{}, errors.New("--backend comfyui serves --kind image only")
 	case (cfg.Backend == "kobold" || cfg.Backend == "openai") && cfg.Kind != aihorde.KindText:
 		return config{}, fmt.Errorf("--backend %s serves --kind text only", cfg.Backend)
+	}
+	if err := cfg.setCapabilities(set); err != nil {
+		return config{}, err
+	}
+	if cfg.Loras, err = parseLoras(loras); err != nil {
+		return config{}, err
+	}
+	if len(cfg.Loras) > 0 && !cfg.AllowLora {
+		return config{}, errors.New("--loras names LoRA files, but --allow-lora=false takes no job with LoRAs")
 	}
 	for _, m := range strings.Split(models, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -293,6 +326,46 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	return cfg, nil
 }
 
+// setCapabilities settles --painting and --allow-lora (set: the flags
+// given): each is on by default with the image backends that can do it,
+// off otherwise, and refused when asked of a backend that cannot.
+func (cfg *config) setCapabilities(set map[string]bool) error {
+	image := cfg.Kind == aihorde.KindImage
+	canPaint := image && slices.Contains(paintingBackends, cfg.Backend)
+	canLora := image && slices.Contains(loraBackends, cfg.Backend)
+	switch {
+	case set["painting"] && cfg.Painting && !canPaint:
+		return fmt.Errorf("--painting: --kind %s --backend %s does not paint (%s do, for --kind image)", cfg.Kind, cfg.Backend, strings.Join(paintingBackends, ", "))
+	case set["allow-lora"] && cfg.AllowLora && !canLora:
+		return fmt.Errorf("--allow-lora: --kind %s --backend %s applies no LoRAs (%s does, for --kind image)", cfg.Kind, cfg.Backend, strings.Join(loraBackends, ", "))
+	}
+	cfg.Painting = cfg.Painting && canPaint
+	if !set["allow-lora"] {
+		cfg.AllowLora = canLora
+	}
+	return nil
+}
+
+// parseLoras reads --loras: comma-separated Name=file pairs.
+func parseLoras(s string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, pair := range strings.Split(s, ",") {
+		if pair = strings.TrimSpace(pair); pair == "" {
+			continue
+		}
+		name, file, ok := strings.Cut(pair, "=")
+		name, file = strings.TrimSpace(name), strings.TrimSpace(file)
+		if !ok || name == "" || file == "" {
+			return nil, fmt.Errorf("--loras %q: want Name=file.safetensors", pair)
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("--loras: %q is named twice", name)
+		}
+		out[name] = file
+	}
+	return out, nil
+}
+
 // isPublicHorde reports whether host is (a subdomain of) a public horde.
 func isPublicHorde(host string) bool {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
@@ -320,6 +393,10 @@ func newBackend(cfg config, log *slog.Logger) (worker.Backend, error) {
 		if opts.Img2Img, err = readWorkflow("--comfyui-img2img-workflow", cfg.ComfyImg2ImgWorkflow); err != nil {
 			return nil, err
 		}
+		if opts.Inpaint, err = readWorkflow("--comfyui-inpaint-workflow", cfg.ComfyInpaintWorkflow); err != nil {
+			return nil, err
+		}
+		opts.Loras = cfg.Loras
 		return worker.NewComfyUI(opts)
 	case "kobold":
 		return worker.NewKobold(worker.KoboldOptions{URL: cfg.BackendURL})
@@ -373,17 +450,16 @@ func alchemistConfig(cfg config, b worker.AlchemyBackend, log *slog.Logger) work
 // workerConfig turns the command's config into the worker's.
 func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config {
 	return worker.Config{
-		BaseURL:      cfg.URL,
-		APIKey:       cfg.APIKey,
-		Name:         cfg.Name,
-		Kind:         cfg.Kind,
-		Models:       cfg.Models,
-		MaxPixels:    cfg.MaxPixels,
-		NSFW:         cfg.NSFW,
-		AllowImg2Img: cfg.Backend == "a1111" || cfg.Backend == "comfyui" || cfg.Backend == "procedural",
-		// The procedural backend paints masks honestly (worker.Procedural);
-		// the others' inpainting is not wired.
-		AllowPainting:    cfg.Backend == "procedural",
+		BaseURL:          cfg.URL,
+		APIKey:           cfg.APIKey,
+		Name:             cfg.Name,
+		Kind:             cfg.Kind,
+		Models:           cfg.Models,
+		MaxPixels:        cfg.MaxPixels,
+		NSFW:             cfg.NSFW,
+		AllowImg2Img:     cfg.Backend == "a1111" || cfg.Backend == "comfyui" || cfg.Backend == "procedural",
+		AllowPainting:    cfg.Painting,
+		AllowLora:        cfg.AllowLora,
 		MaxLength:        cfg.MaxLength,
 		MaxContextLength: cfg.MaxContextLength,
 		Threads:          cfg.Threads,

@@ -105,6 +105,44 @@ func TestParseConfig(t *testing.T) {
 					t.Errorf("%+v", c)
 				}
 			}},
+		{name: "painting on by default with the backends that paint, LoRAs with comfyui", args: nil, getenv: withKey, check: func(t *testing.T, c config) {
+			for _, b := range []struct {
+				args           []string
+				painting, lora bool
+			}{
+				{[]string{"--backend", "procedural"}, true, false},
+				{[]string{"--backend", "a1111", "--models", "m"}, true, false},
+				{[]string{"--backend", "comfyui"}, true, true},
+				{[]string{"--kind", "text", "--backend", "kobold", "--models", "m"}, false, false},
+				{[]string{"--kind", "alchemy"}, false, false},
+			} {
+				c, err := parseConfig(b.args, withKey, io.Discard)
+				if err != nil {
+					t.Fatalf("%v: %v", b.args, err)
+				}
+				if wc := workerConfig(c, nil, nil); wc.AllowPainting != b.painting || wc.AllowLora != b.lora {
+					t.Errorf("%v: allow_painting %v allow_lora %v, want %v %v", b.args, wc.AllowPainting, wc.AllowLora, b.painting, b.lora)
+				}
+			}
+		}},
+		{name: "painting and LoRAs turned off", args: []string{"--backend", "comfyui", "--painting=false", "--allow-lora=false"}, getenv: withKey,
+			check: func(t *testing.T, c config) {
+				if wc := workerConfig(c, nil, nil); wc.AllowPainting || wc.AllowLora || !wc.AllowImg2Img {
+					t.Errorf("%+v", wc)
+				}
+			}},
+		{name: "comfyui LoRA files and inpaint workflow", args: []string{"--backend", "comfyui", "--loras", "Detail Tweaker=add_detail.safetensors, 12345 = lcm.safetensors",
+			"--comfyui-inpaint-workflow", "p.json"}, getenv: withKey, check: func(t *testing.T, c config) {
+			if c.Loras["Detail Tweaker"] != "add_detail.safetensors" || c.Loras["12345"] != "lcm.safetensors" || len(c.Loras) != 2 ||
+				c.ComfyInpaintWorkflow != "p.json" || !c.AllowLora {
+				t.Errorf("%+v", c)
+			}
+		}},
+		{name: "painting asked of a text backend", args: []string{"--kind", "text", "--backend", "kobold", "--models", "m", "--painting"}, getenv: withKey, wantErr: "--painting"},
+		{name: "LoRAs asked of a1111", args: []string{"--backend", "a1111", "--models", "m", "--allow-lora"}, getenv: withKey, wantErr: "--allow-lora"},
+		{name: "LoRA files with LoRAs off", args: []string{"--backend", "comfyui", "--loras", "a=b.safetensors", "--allow-lora=false"}, getenv: withKey, wantErr: "--loras"},
+		{name: "a LoRA without its file", args: []string{"--backend", "comfyui", "--loras", "Detail Tweaker"}, getenv: withKey, wantErr: "Name=file"},
+		{name: "LoRA files for a1111", args: []string{"--backend", "a1111", "--models", "m", "--loras", "a=b"}, getenv: withKey, wantErr: "are for --backend comfyui"},
 		{name: "comfyui flags for a1111", args: []string{"--backend", "a1111", "--models", "m", "--comfyui-workflow", "t.json"}, getenv: withKey, wantErr: "are for --backend comfyui"},
 		{name: "comfyui with two URLs", args: []string{"--backend", "comfyui", "--comfyui-url", "http://a:8188", "--backend-url", "http://b:8188"}, getenv: withKey, wantErr: "two URLs"},
 		{name: "comfyui for text", args: []string{"--backend", "comfyui", "--kind", "text"}, getenv: withKey, wantErr: "image only"},
@@ -163,18 +201,20 @@ func TestNewBackend(t *testing.T) {
 	}
 	comfy := config{Backend: "comfyui", BackendURL: "http://127.0.0.1:1"}
 	for _, tt := range []struct {
-		txt2img, img2img, wantErr string
+		txt2img, img2img, inpaint, wantErr string
 	}{
 		{txt2img: good},
 		{txt2img: filepath.Join(dir, "missing.json"), wantErr: "--comfyui-workflow"},
 		{img2img: ui, wantErr: "API format"},
 		{img2img: good, wantErr: "{{image}}"},
+		{inpaint: filepath.Join(dir, "missing.json"), wantErr: "--comfyui-inpaint-workflow"},
+		{inpaint: good, wantErr: "inpaint: it must load"},
 	} {
 		c := comfy
-		c.ComfyWorkflow, c.ComfyImg2ImgWorkflow = tt.txt2img, tt.img2img
+		c.ComfyWorkflow, c.ComfyImg2ImgWorkflow, c.ComfyInpaintWorkflow = tt.txt2img, tt.img2img, tt.inpaint
 		_, err := newBackend(c, nil)
 		if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
-			t.Errorf("workflows %q %q: %v, want %q", tt.txt2img, tt.img2img, err, tt.wantErr)
+			t.Errorf("workflows %q %q %q: %v, want %q", tt.txt2img, tt.img2img, tt.inpaint, err, tt.wantErr)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // alchemyPopAnswer is what a test reads of an /interrogate/pop answer.
@@ -57,6 +59,7 @@ func TestInterrogateAcrossServers(t *testing.T) {
 	if st := c.interrogationStatus(id); st.State != "waiting" || len(st.Forms) != 2 {
 		t.Fatalf("status on C of the interrogation asked on A: %+v, want 2 forms waiting", st)
 	}
+	storetest.SweepEstimates(t, a.h, c.h) // queued_forms is stored with the estimates
 	if got := c.do("GET", "/api/v2/status/performance", "", nil).object(t)["queued_forms"]; got != 2.0 {
 		t.Errorf("queued_forms on C = %v, want the 2 asked on A", got)
 	}

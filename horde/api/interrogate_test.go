@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde/api"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // pngOf is a w x h PNG.
@@ -167,6 +168,7 @@ func TestInterrogateRoundTrip(t *testing.T) {
 		!strings.Contains(got, "seconds per form") {
 		t.Errorf("alchemists = %s", got)
 	}
+	storetest.SweepEstimates(t, e.h) // queued_forms, on the shared queue
 	res = e.do("GET", "/api/v2/status/performance", "", nil)
 	if got := res.object(t); got["interrogator_count"] != 1.0 || got["queued_forms"] != 0.0 {
 		t.Errorf("performance = %v; want 1 interrogator, no queued form", got)

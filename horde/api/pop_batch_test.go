@@ -12,8 +12,6 @@ import (
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/api"
 	"github.com/hordebot/hordebot/horde/worker"
-
-	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // regenPop is the pop horde-worker-reGen sends with max_batch 4 on a 12 GB
@@ -184,7 +182,6 @@ func TestPopWorkerSpeedChoices(t *testing.T) {
 // online (the AI Horde's wp_has_valid_workers), true once one that can
 // serve it pops.
 func TestCheckIsPossible(t *testing.T) {
-	storetest.SkipOnSharedQueue(t, "is_possible sees the workers that popped on this process")
 	e := newEnv(t, api.Options{})
 	_, key := e.user("owner")
 	id := e.asyncImage("", nil)

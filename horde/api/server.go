@@ -81,9 +81,11 @@ type Options struct {
 	// KeyLimit limits requests per API key, IPLimit per client IP.
 	KeyLimit RateLimit
 	IPLimit  RateLimit
-	// ClientIPHeader, when set (e.g. "X-Forwarded-For" behind a trusted
-	// reverse proxy), names the header holding the client IP; its first
-	// address is used. Otherwise the connection's remote address is.
+	// ClientIPHeader, when set (e.g. "X-Real-IP" or "X-Forwarded-For"
+	// behind a trusted reverse proxy), names the header holding the client
+	// IP; its last address is used: the one the nearest proxy wrote (a
+	// proxy appends to X-Forwarded-For what the client sent, which the
+	// client chooses). Otherwise the connection's remote address is.
 	ClientIPHeader string
 	Clock          horde.Clock
 	// Version is reported by /status/heartbeat.
@@ -419,8 +421,7 @@ func (s *server) allow(w http.ResponseWriter, r *http.Request) bool {
 func (s *server) clientIP(r *http.Request) string {
 	if s.opt.ClientIPHeader != "" {
 		if v := r.Header.Get(s.opt.ClientIPHeader); v != "" {
-			first, _, _ := strings.Cut(v, ",")
-			if ip := strings.TrimSpace(first); ip != "" {
+			if ip := strings.TrimSpace(v[strings.LastIndexByte(v, ',')+1:]); ip != "" {
 				return ip
 			}
 		}

@@ -119,11 +119,15 @@ func TestRateLimitByForwardedIP(t *testing.T) {
 		ClientIPHeader: "X-Forwarded-For",
 		IPLimit:        api.RateLimit{Rate: rate.Every(time.Hour), Burst: 1},
 	})
+	// What a client sends in the header comes first; the proxy appends the
+	// address it saw, which is the one that counts.
+	forged := 0
 	get := func(ip string) response {
-		return e.do("GET", "/api/v2/status/heartbeat", "", nil, "X-Forwarded-For", ip+", 10.9.9.9")
+		forged++
+		return e.do("GET", "/api/v2/status/heartbeat", "", nil, "X-Forwarded-For", "10.9."+strconv.Itoa(forged%256)+".9, "+ip)
 	}
 	wantStatus(t, get("192.0.2.1"), http.StatusOK)
-	wantError(t, get("192.0.2.1"), http.StatusTooManyRequests, "")
+	wantError(t, get("192.0.2.1"), http.StatusTooManyRequests, "") // another forged first address changes nothing
 	// Enough other clients to trigger sweeps of the limiter table: a sweep
 	// must not forget a client that is still throttled.
 	for i := range 1100 {

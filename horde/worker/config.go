@@ -37,12 +37,16 @@ type Config struct {
 	// turns them into the models its server has, empty meaning all of
 	// them; otherwise they are required.
 	Models []string
-	// Image workers: the largest width*height, NSFW, and what the backend can do.
+	// Image workers: the largest width*height, NSFW, and what the backend
+	// can do: img2img, painting (inpainting and outpainting), LoRAs (the
+	// pop's allow_img2img, allow_painting and allow_lora; the horde gives
+	// a worker that leaves one false no job that needs it).
 	MaxPixels     int
 	NSFW          bool
 	Blacklist     []string
 	AllowImg2Img  bool
 	AllowPainting bool
+	AllowLora     bool
 	// Text workers: the longest generation and context, in tokens.
 	MaxLength        int
 	MaxContextLength int

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,10 @@ var fakeComfyNodes = map[string]fakeComfyNode{
 		"sampler_name": "COMBO", "scheduler": "COMBO", "positive": "CONDITIONING", "negative": "CONDITIONING",
 		"latent_image": "LATENT", "denoise": "FLOAT"}, outputs: []string{"LATENT"}},
 	"VAEDecode": {inputs: map[string]string{"samples": "LATENT", "vae": "VAE"}, outputs: []string{"IMAGE"}},
+	"LoraLoader": {inputs: map[string]string{"model": "MODEL", "clip": "CLIP", "lora_name": "COMBO", "strength_model": "FLOAT",
+		"strength_clip": "FLOAT"}, outputs: []string{"MODEL", "CLIP"}},
+	"LatentUpscale": {inputs: map[string]string{"samples": "LATENT", "upscale_method": "COMBO", "width": "INT", "height": "INT",
+		"crop": "COMBO"}, outputs: []string{"LATENT"}},
 	"SaveImage": {inputs: map[string]string{"images": "IMAGE", "filename_prefix": "STRING"}, output: true},
 }
 
@@ -72,6 +77,7 @@ type fakeComfyUI struct {
 
 	mu          sync.Mutex
 	ckpts       []string
+	loras       []string                 // LoraLoader's lora_name choices
 	comboFormat bool                     // list combos in the newer ["COMBO", {"options": [...]}] form
 	missing     string                   // a node class the fake does not have
 	down        bool                     // /system_stats answers 503
@@ -112,6 +118,7 @@ func (s *fakeComfyWS) send(typ int, data []byte) {
 
 func newFakeComfyUI(t *testing.T) *fakeComfyUI {
 	f := &fakeComfyUI{t: t, ckpts: []string{"albedobaseXL_v21.safetensors", `SDXL\sd_xl_base_1.0.safetensors`},
+		loras:   []string{"add_detail.safetensors", `styles\pixel-art-xl.safetensors`},
 		sockets: map[string]*fakeComfyWS{}, history: map[string]any{}, uploads: map[string][]byte{},
 		interrupted: map[string]chan struct{}{}, closed: make(chan struct{}), started: make(chan string, 16), queued: make(chan string, 16), downChecked: make(chan struct{}, 1)}
 	mux := http.NewServeMux()
@@ -221,6 +228,12 @@ func (f *fakeComfyUI) combos(class, input string) []string {
 		return fakeComfySamplers
 	case "KSampler.scheduler":
 		return fakeComfySchedulers
+	case "LoraLoader.lora_name":
+		return f.loras
+	case "LatentUpscale.upscale_method":
+		return []string{"nearest-exact", "bilinear", "area", "bicubic", "bislerp"}
+	case "LatentUpscale.crop":
+		return []string{"disabled", "center"}
 	}
 	return nil
 }
@@ -408,11 +421,9 @@ func (f *fakeComfyUI) run(p fakeComfyPrompt) {
 	}
 	var saved []any
 	var failure []any
-	for _, id := range []string{"4", "10", "6", "7", "5", "11", "12", "3", "8", "9"} {
-		n, ok := p.graph[id].(map[string]any)
-		if !ok {
-			continue
-		}
+	saveID := ""
+	for _, id := range comfyOrder(p.graph) {
+		n := p.graph[id].(map[string]any)
 		class := n["class_type"].(string)
 		msg("executing", map[string]any{"node": id, "display_node": id})
 		if class == failNode {
@@ -433,20 +444,27 @@ func (f *fakeComfyUI) run(p fakeComfyPrompt) {
 				}
 			}
 		}
-		if class == "SaveImage" {
-			prefix := n["inputs"].(map[string]any)["filename_prefix"].(string)
+		if class == "SaveImage" && saveID == "" {
+			in := n["inputs"].(map[string]any)
+			prefix := in["filename_prefix"].(string)
 			dir, base, _ := strings.Cut(prefix, "/")
-			saved = append(saved, map[string]any{"filename": base + "_00001_.png", "subfolder": dir, "type": "output"})
+			f.mu.Lock()
+			_, _, batch := f.imageOf(p.graph, in["images"])
+			f.mu.Unlock()
+			for i := range batch {
+				saved = append(saved, map[string]any{"filename": fmt.Sprintf("%s_%05d_.png", base, i+1), "subfolder": dir, "type": "output"})
+			}
+			saveID = id
 			msg("executed", map[string]any{"node": id, "display_node": id, "output": map[string]any{"images": saved}})
 		}
 	}
-	entry := map[string]any{"prompt": []any{1, p.id, p.graph, map[string]any{"client_id": p.clientID}, []string{"9"}},
+	entry := map[string]any{"prompt": []any{1, p.id, p.graph, map[string]any{"client_id": p.clientID}, []string{saveID}},
 		"outputs": map[string]any{}, "meta": map[string]any{}}
 	if failure != nil {
 		entry["status"] = map[string]any{"status_str": "error", "completed": false, "messages": []any{[]any{"execution_start", map[string]any{"prompt_id": p.id}}, failure}}
 	} else {
 		entry["status"] = map[string]any{"status_str": "success", "completed": true, "messages": []any{}}
-		entry["outputs"] = map[string]any{"9": map[string]any{"images": saved}, "8": map[string]any{}}
+		entry["outputs"] = map[string]any{saveID: map[string]any{"images": saved}, "0": map[string]any{}}
 	}
 	f.mu.Lock()
 	f.history[p.id] = entry
@@ -472,25 +490,29 @@ func fakePreviewFrame(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// view serves a saved image: a PNG of the size of the prompt that saved it.
+// view serves a saved image: a PNG of the size the prompt that saved it
+// made (imageOf), image i of its batch as name_0000i_.png.
 func (f *fakeComfyUI) view(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for _, p := range f.prompts {
 		_, save := node(p.graph, "SaveImage")
-		if save == nil || save["filename_prefix"] != q.Get("subfolder")+"/"+strings.TrimSuffix(q.Get("filename"), "_00001_.png") || q.Get("type") != "output" {
+		if save == nil || q.Get("type") != "output" {
 			continue
 		}
-		wd, ht := 0, 0
-		if _, lat := node(p.graph, "EmptyLatentImage"); lat != nil {
-			wd, ht = int(lat["width"].(float64)), int(lat["height"].(float64))
-		} else if _, load := node(p.graph, "LoadImage"); load != nil {
-			src, err := png.DecodeConfig(bytes.NewReader(f.uploads[load["image"].(string)]))
-			if err != nil {
-				f.t.Errorf("the img2img source is not a PNG: %v", err)
-			}
-			wd, ht = src.Width, src.Height
+		name := strings.TrimSuffix(q.Get("filename"), "_.png")
+		cut := strings.LastIndex(name, "_")
+		if cut < 0 {
+			continue
+		}
+		i, err := strconv.Atoi(name[cut+1:])
+		if err != nil || save["filename_prefix"] != q.Get("subfolder")+"/"+name[:cut] {
+			continue
+		}
+		wd, ht, batch := f.imageOf(p.graph, save["images"])
+		if i < 1 || i > batch {
+			break
 		}
 		img := image.NewNRGBA(image.Rect(0, 0, wd, ht))
 		img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
@@ -499,6 +521,77 @@ func (f *fakeComfyUI) view(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.NotFound(w, r)
+}
+
+// imageOf works out, as ComfyUI's nodes would, the size and batch of the
+// IMAGE or LATENT a link carries: EmptyLatentImage makes its size and
+// batch_size, LoadImage the upload's size (one image), VAEEncode and
+// VAEEncodeForInpaint keep their pixels' size, RepeatLatentBatch
+// multiplies the batch by amount, LatentUpscale resizes, KSampler and
+// VAEDecode keep what they take. f.mu is held.
+func (f *fakeComfyUI) imageOf(graph map[string]any, v any) (w, h, batch int) {
+	link, ok := asComfyLink(v)
+	n, _ := graph[link.node].(map[string]any)
+	if !ok || n == nil {
+		f.t.Errorf("fake comfyui: %v is not a link to a node", v)
+		return 0, 0, 0
+	}
+	in := n["inputs"].(map[string]any)
+	num := func(k string) int { x, _ := in[k].(float64); return int(x) }
+	switch class := n["class_type"].(string); class {
+	case "EmptyLatentImage":
+		return num("width"), num("height"), num("batch_size")
+	case "LoadImage":
+		src, err := png.DecodeConfig(bytes.NewReader(f.uploads[in["image"].(string)]))
+		if err != nil {
+			f.t.Errorf("fake comfyui: LoadImage's %v is not an uploaded PNG: %v", in["image"], err)
+		}
+		return src.Width, src.Height, 1
+	case "VAEEncode", "VAEEncodeForInpaint":
+		return f.imageOf(graph, in["pixels"])
+	case "RepeatLatentBatch":
+		w, h, b := f.imageOf(graph, in["samples"])
+		return w, h, b * num("amount")
+	case "LatentUpscale":
+		_, _, b := f.imageOf(graph, in["samples"])
+		return num("width"), num("height"), b
+	case "KSampler":
+		return f.imageOf(graph, in["latent_image"])
+	case "VAEDecode":
+		return f.imageOf(graph, in["samples"])
+	default:
+		f.t.Errorf("fake comfyui: no image comes out of %s", class)
+		return 0, 0, 0
+	}
+}
+
+// comfyOrder is the order ComfyUI would execute graph's nodes in: each
+// after the nodes it takes links from, ties by id.
+func comfyOrder(graph map[string]any) []string {
+	var order []string
+	done := map[string]bool{}
+	var visit func(id string)
+	visit = func(id string) {
+		if done[id] {
+			return
+		}
+		done[id] = true
+		n, ok := graph[id].(map[string]any)
+		if !ok {
+			return
+		}
+		in, _ := n["inputs"].(map[string]any)
+		for _, k := range slices.Sorted(maps.Keys(in)) {
+			if l, ok := asComfyLink(in[k]); ok {
+				visit(l.node)
+			}
+		}
+		order = append(order, id)
+	}
+	for _, id := range slices.Sorted(maps.Keys(graph)) {
+		visit(id)
+	}
+	return order
 }
 
 func (f *fakeComfyUI) upload(w http.ResponseWriter, r *http.Request) {

@@ -195,6 +195,7 @@ func (r *runner) pop(ctx context.Context) ([]popped, error) {
 		MaxPixels:     r.cfg.MaxPixels,
 		AllowImg2Img:  r.cfg.AllowImg2Img,
 		AllowPainting: r.cfg.AllowPainting,
+		AllowLora:     r.cfg.AllowLora,
 		LimitMaxSteps: r.cfg.LimitMaxSteps,
 	})
 	if err != nil {

@@ -135,35 +135,47 @@ func TestRunImageJobs(t *testing.T) {
 }
 
 func TestRunPopBody(t *testing.T) {
-	f := newFakeHorde(t, aihorde.KindImage, imageJobs(1)...)
-	cfg := testConfig(t, f, aihorde.KindImage, NewProcedural())
-	cfg.MaxPixels = 512 * 768
-	cfg.NSFW = true
-	stop := startWorker(t, cfg)
-	waitAll(t, f)
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	f.mu.Lock()
-	body := f.popBodies[0]
-	f.mu.Unlock()
-	want := map[string]any{
-		"name": "test-worker", "max_pixels": float64(512 * 768), "nsfw": true, "amount": float64(1),
-		"threads": float64(2), "allow_img2img": false, "allow_painting": false,
-	}
-	for k, v := range want {
-		if body[k] != v {
-			t.Errorf("pop %s = %v, want %v", k, body[k], v)
-		}
-	}
-	if models, _ := body["models"].([]any); len(models) != 1 || models[0] != ProceduralModel {
-		t.Errorf("pop models = %v", body["models"])
-	}
-	if agent, _ := body["bridge_agent"].(string); !strings.HasPrefix(agent, "hordeworker:") {
-		t.Errorf("bridge_agent = %q", agent)
-	}
-	if bl, ok := body["blacklist"].([]any); !ok || len(bl) != 0 {
-		t.Errorf("blacklist = %#v, want []", body["blacklist"])
+	for _, tt := range []struct {
+		name                    string
+		img2img, painting, lora bool
+	}{
+		{"a worker that allows nothing says so", false, false, false},
+		{"a worker that allows img2img, painting and LoRAs says so", true, true, true},
+		{"painting on, LoRAs off", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeHorde(t, aihorde.KindImage, imageJobs(1)...)
+			cfg := testConfig(t, f, aihorde.KindImage, NewProcedural())
+			cfg.MaxPixels = 512 * 768
+			cfg.NSFW = true
+			cfg.AllowImg2Img, cfg.AllowPainting, cfg.AllowLora = tt.img2img, tt.painting, tt.lora
+			stop := startWorker(t, cfg)
+			waitAll(t, f)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			f.mu.Lock()
+			body := f.popBodies[0]
+			f.mu.Unlock()
+			want := map[string]any{
+				"name": "test-worker", "max_pixels": float64(512 * 768), "nsfw": true, "amount": float64(1),
+				"threads": float64(2), "allow_img2img": tt.img2img, "allow_painting": tt.painting, "allow_lora": tt.lora,
+			}
+			for k, v := range want {
+				if body[k] != v {
+					t.Errorf("pop %s = %v, want %v", k, body[k], v)
+				}
+			}
+			if models, _ := body["models"].([]any); len(models) != 1 || models[0] != ProceduralModel {
+				t.Errorf("pop models = %v", body["models"])
+			}
+			if agent, _ := body["bridge_agent"].(string); !strings.HasPrefix(agent, "hordeworker:") {
+				t.Errorf("bridge_agent = %q", agent)
+			}
+			if bl, ok := body["blacklist"].([]any); !ok || len(bl) != 0 {
+				t.Errorf("blacklist = %#v, want []", body["blacklist"])
+			}
+		})
 	}
 }
 

@@ -59,16 +59,6 @@ func SkipOnPostgres(tb testing.TB, why string) {
 	}
 }
 
-// SkipOnSharedQueue skips a test of what a horde on the shared queue of
-// PostgreSQL (horde.Config.Queue) does not share between processes yet
-// (README, "The database"), when the tests run on PostgreSQL, saying why.
-func SkipOnSharedQueue(tb testing.TB, why string) {
-	tb.Helper()
-	if Postgres() {
-		tb.Skip("not shared between processes yet (tests run on the shared queue): " + why)
-	}
-}
-
 // pgServer is this process's view of the test server.
 type pgServer struct {
 	mu     sync.Mutex
@@ -89,12 +79,14 @@ var server struct {
 }
 
 // Database returns what store.Open takes for a test's store in dir: dir on
-// SQLite; on PostgreSQL the URL of an empty, migrated schema for dir (the
+// SQLite, holding a copy of a migrated database when it held none
+// (sqlite_template.go); on PostgreSQL the URL of an empty, migrated schema for dir (the
 // same one each time the test asks for the same dir), emptied and reused
 // by another test once this one ends.
 func Database(tb testing.TB, dir string) string {
 	tb.Helper()
 	if !Postgres() {
+		seedSQLite(tb, dir)
 		return dir
 	}
 	return PostgresDatabase(tb, dir)
