@@ -3,11 +3,15 @@ package commands_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
 	"github.com/hordebot/hordebot/bot/interact/locale"
+	"github.com/hordebot/hordebot/commands"
+	"github.com/hordebot/hordebot/kudos"
 )
 
 // The flows below are what a member whose Discord speaks German or Spanish
@@ -171,4 +175,27 @@ func TestWordingsKeepDiscordsLimits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestRoleLimitsInTheMembersLanguage: a role limit's refusal names the
+// role that would allow it in the member's language, and a cooldown says
+// its rest in whole units (the fake clock stands still: a full hour).
+func TestRoleLimitsInTheMembersLanguage(t *testing.T) {
+	t.Parallel()
+	var pro string
+	h := newHarness(t, func(c *bot.Config, _ *kudos.Config) {
+		pro = c.ModeratorRoleIDs[0]
+		c.RoleLimits = commands.RoleLimits{
+			Default: commands.Limits{MaxSteps: 20, Cooldown: kudos.Duration(time.Hour)},
+			Roles:   []commands.RoleLimit{{RoleID: pro, Limits: commands.Limits{MaxSteps: 50}}},
+		}
+	})
+	text, _ := h.Reply(as(t, h, h.Alice, h.General, discordgo.German, "imagine", opt("prompt", "ein Fuchs"), opt("steps", 40)))
+	wantContains(t, text, "Deine Rollen erlauben höchstens 20 Schritte. Die Rolle <@&"+pro+"> würde es erlauben.")
+
+	h.PopImages(h.WorkerCred("gpu"), "gpu")
+	tok := as(t, h, h.Alice, h.General, discordgo.SpanishES, "imagine", opt("prompt", "un zorro"))
+	h.Original(tok, "queued", func(m discordtest.Message) bool { return strings.Contains(m.Content, "«un zorro»") })
+	text, _ = h.Reply(as(t, h, h.Alice, h.General, discordgo.SpanishES, "imagine", opt("prompt", "otro zorro")))
+	wantContains(t, text, "Podrás volver a pedir dentro de 1 hora.")
 }

@@ -301,7 +301,7 @@ func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string
 		return err
 	}
 	if wait := s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), s.cfg.Clock.Now()); wait > 0 {
-		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait.Round(time.Second)).With("Wait", wait.Round(time.Second))
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait.Round(time.Second)).With("Wait", cooldownWait(wait))
 	}
 	return nil
 }
@@ -327,7 +327,7 @@ func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error 
 	now := s.cfg.Clock.Now()
 	if !s.cooldowns.start(ix.Caller.ID, now, l.Cooldown.Std()) {
 		wait := s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second)
-		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait).With("Wait", wait)
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait).With("Wait", cooldownWait(wait))
 	}
 	err := submit()
 	var he *horde.Error
@@ -339,3 +339,18 @@ func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error 
 
 // allGiven is the given of a request repeated from another: every option counts as asked for.
 func allGiven(string) bool { return true }
+
+// cooldownWait is a cooldown's rest as members read it: whole hours from
+// two hours, whole minutes from two minutes, else seconds, rounded up (a
+// locale.Printer words the duration in its largest whole unit).
+func cooldownWait(d time.Duration) time.Duration {
+	ceil := func(unit time.Duration) time.Duration { return (d + unit - 1) / unit * unit }
+	switch {
+	case d >= 2*time.Hour:
+		return ceil(time.Hour)
+	case d >= 2*time.Minute:
+		return ceil(time.Minute)
+	default:
+		return ceil(time.Second)
+	}
+}
