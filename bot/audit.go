@@ -115,21 +115,21 @@ func FormatModerationEvent(p *locale.Printer, ev horde.ModerationEvent) string {
 		if ev.User.Anonymous() {
 			sb.WriteString("🚩 " + p.T("audit.flagged_anonymous", locale.Args{"Count": ev.Count, "Strike": string(ev.Strike), "Threshold": ev.Threshold}))
 		} else {
-			sb.WriteString("🚩 " + p.T("audit.flagged", locale.Args{"User": who, "Reason": ev.Reason}))
+			sb.WriteString("🚩 " + p.T("audit.flagged", locale.Args{"User": who, "Reason": AuditReason(p, ev.Reason)}))
 		}
 	case horde.EventReported:
 		formatReport(p, &sb, ev, who)
 	case horde.EventRefused:
-		sb.WriteString("⛔ " + p.T("audit.refused", locale.Args{"User": who, "Reason": ev.Reason}))
+		sb.WriteString("⛔ " + p.T("audit.refused", locale.Args{"User": who, "Reason": AuditReason(p, ev.Reason)}))
 		if ev.Count > 0 {
 			sb.WriteString(" " + p.T("audit.refused_count", locale.Args{"Count": ev.Count, "Threshold": ev.Threshold}))
 		}
 	case horde.EventSuspicious:
-		sb.WriteString("🕵️ " + p.T("audit.suspicious", locale.Args{"Worker": clipText(ev.WorkerName, 100), "User": who, "Reason": ev.Reason}))
+		sb.WriteString("🕵️ " + p.T("audit.suspicious", locale.Args{"Worker": clipText(ev.WorkerName, 100), "User": who, "Reason": AuditReason(p, ev.Reason)}))
 	case horde.EventTrusted:
-		sb.WriteString("🤝 " + p.T("audit.trusted", locale.Args{"User": who, "Reason": ev.Reason, "Released": ev.Released}))
+		sb.WriteString("🤝 " + p.T("audit.trusted", locale.Args{"User": who, "Reason": AuditReason(p, ev.Reason), "Released": ev.Released}))
 	default:
-		sb.WriteString("ℹ️ " + p.T("audit.other", locale.Args{"Kind": string(ev.Kind), "Reason": ev.Reason, "User": who}))
+		sb.WriteString("ℹ️ " + p.T("audit.other", locale.Args{"Kind": string(ev.Kind), "Reason": AuditReason(p, ev.Reason), "User": who}))
 	}
 	if ev.JobID != "" {
 		sb.WriteString(" " + p.T("audit.job", locale.Args{"ID": ev.JobID}))

@@ -12,6 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 	"github.com/hordebot/hordebot/horde/imagecheck"
@@ -67,11 +68,12 @@ func describeAsk(src []byte, w, h int, what string) alchemyAsk {
 func upscaleAsk(src []byte, w, h, factor int, what string) (alchemyAsk, error) {
 	form, ok := upscaleForms[factor]
 	if !ok {
-		return alchemyAsk{}, horde.Invalidf("factor", "images are upscaled 2x or 4x")
+		return alchemyAsk{}, horde.Invalidf("factor", "images are upscaled 2x or 4x").InCase("factor")
 	}
 	if w*h*factor*factor > maxUpscaledPixels {
 		return alchemyAsk{}, horde.Errorf(horde.KindInvalid, "UpscaleTooLarge",
-			"A %dx upscale of a %dx%d image would be %dx%d; the most I post is 4096x4096.", factor, w, h, w*factor, h*factor)
+			"A %dx upscale of a %dx%d image would be %dx%d; the most I post is 4096x4096.", factor, w, h, w*factor, h*factor).
+			With("Factor", factor).With("Width", w).With("Height", h).With("NewWidth", w*factor).With("NewHeight", h*factor)
 	}
 	return alchemyAsk{source: src, width: w, height: h, forms: []string{form},
 		show: alchemyShow{Action: actionUpscale, What: what, Factor: factor}}, nil
@@ -111,10 +113,11 @@ func (s *Set) interrogateAndWatch(ctx context.Context, ix *interact.Interaction,
 		return err
 	}
 	show := a.show
+	loc, guild := localesOf(ix)
 	d := delivery{
 		RequestID: in.ID, Kind: horde.KindAlchemy, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
 		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: show.What,
-		IssuedAt: ix.CreatedAt(), Alchemy: &show,
+		IssuedAt: ix.CreatedAt(), Alchemy: &show, Locale: loc, GuildLocale: guild,
 	}
 	if err := ix.Reply(ctx, interact.Reply{Content: alchemyProgress(d, in)}); err != nil {
 		s.log.Warn("first alchemy progress edit failed", "interrogation", in.ID, "err", err)
@@ -140,7 +143,7 @@ func (s *Set) watchAlchemy(ctx context.Context, d delivery) {
 		case ctx.Err() != nil:
 			return
 		case horde.IsKind(err, horde.KindNotFound):
-			s.deliver(ctx, d, interact.Reply{Content: fmt.Sprintf("<@%s> your request to %s %s is no longer known to the horde.", d.UserID, d.Alchemy.verb(), d.Prompt)})
+			s.deliver(ctx, d, interact.Reply{Content: d.alchemyText("gone", locale.Args{"User": d.UserID})})
 			return
 		case err != nil:
 			s.log.Error("interrogation status", "interrogation", d.RequestID, "err", err)
@@ -176,26 +179,27 @@ func alchemyFinished(in horde.Interrogation) bool {
 	return true
 }
 
-func (a *alchemyShow) verb() string {
-	if a == nil {
-		return "process"
+// alchemyText words message what (alchemy.<what>.<action>) of d's
+// interrogation in the requester's language, with what it is done to
+// (What) and the upscale factor (Factor) among its values.
+func (d delivery) alchemyText(what string, data locale.Args) string {
+	action, factor := "other", 0
+	if d.Alchemy != nil && (d.Alchemy.Action == actionDescribe || d.Alchemy.Action == actionUpscale) {
+		action, factor = d.Alchemy.Action, d.Alchemy.Factor
 	}
-	switch a.Action {
-	case actionUpscale:
-		return fmt.Sprintf("upscale %dx", a.Factor)
-	case actionDescribe:
-		return "describe"
+	args := locale.Args{"What": d.Prompt, "Factor": factor}
+	for k, v := range data {
+		args[k] = v
 	}
-	return "process"
+	return d.printer().T("alchemy."+what+"."+action, args)
 }
 
 // alchemyProgress is the message shown while an interrogation waits or runs.
 func alchemyProgress(d delivery, in horde.Interrogation) string {
-	verb := d.Alchemy.verb()
 	if in.State() == horde.InterrogationProcessing {
-		return fmt.Sprintf("🧪 An alchemist is working: %s %s…", verb, d.Prompt)
+		return "🧪 " + d.alchemyText("working", nil)
 	}
-	return fmt.Sprintf("⏳ Queued for an alchemist: %s %s.", verb, d.Prompt)
+	return "⏳ " + d.alchemyText("queued", nil)
 }
 
 // alchemyResult is the finished interrogation's message.
@@ -211,8 +215,7 @@ func (s *Set) alchemyResult(ctx context.Context, d delivery, in horde.Interrogat
 	}
 	who := "<@" + d.UserID + ">"
 	if len(failed) == len(in.Forms) {
-		return interact.Reply{Content: fmt.Sprintf("%s I could not %s %s: no alchemist finished it (%s). Nothing was charged.",
-			who, d.Alchemy.verb(), d.Prompt, strings.Join(failed, ", "))}
+		return interact.Reply{Content: d.alchemyText("failed", locale.Args{"User": d.UserID, "Forms": strings.Join(failed, ", ")})}
 	}
 	var r interact.Reply
 	switch d.Alchemy.Action {
@@ -221,9 +224,10 @@ func (s *Set) alchemyResult(ctx context.Context, d delivery, in horde.Interrogat
 	default:
 		r = describedReply(d, in, who)
 	}
-	r.Content += fmt.Sprintf(" · %d kudos", spent)
+	pr := d.printer()
+	r.Content += " · " + pr.T("result.kudos", locale.Args{"Kudos": spent})
 	if len(failed) > 0 {
-		r.Content += fmt.Sprintf("\n(%s did not finish.)", strings.Join(failed, ", "))
+		r.Content += "\n" + pr.T("alchemy.unfinished", locale.Args{"Forms": strings.Join(failed, ", ")})
 	}
 	return r
 }
@@ -231,7 +235,8 @@ func (s *Set) alchemyResult(ctx context.Context, d delivery, in horde.Interrogat
 // describedReply shows the caption and the interrogation's best phrases.
 func describedReply(d delivery, in horde.Interrogation, who string) interact.Reply {
 	var b strings.Builder
-	fmt.Fprintf(&b, "📝 %s described %s:", who, d.Prompt)
+	pr := d.printer()
+	b.WriteString("📝 " + pr.T("alchemy.described", locale.Args{"User": d.UserID, "What": d.Prompt}))
 	for _, f := range in.Forms {
 		if f.State != horde.FormDone {
 			continue
@@ -250,7 +255,7 @@ func describedReply(d delivery, in horde.Interrogation, who string) interact.Rep
 			var det aihorde.InterrogationDetails
 			if json.Unmarshal(res[aihorde.FormInterrogation], &det) == nil {
 				if line := interrogationLine(det); line != "" {
-					fmt.Fprintf(&b, "\n**Tags:** %s", clip(line, 800))
+					b.WriteString("\n" + pr.T("alchemy.tags", locale.Args{"Tags": clip(line, 800)}))
 				}
 			}
 		}
@@ -307,15 +312,16 @@ func (s *Set) upscaledReply(ctx context.Context, d delivery, in horde.Interrogat
 				s.log.Error("fit upscaled image", "interrogation", in.ID, "err", err)
 				break
 			}
-			note = " (re-encoded to fit Discord's file limit)"
+			note = " " + d.printer().T("alchemy.reencoded", nil)
 		}
 		if ext == "jpeg" {
 			ext = "jpg"
 		}
 		return interact.Reply{
-			Content: fmt.Sprintf("🔍 %s %s, upscaled %dx · %dx%d%s", who, d.Prompt, d.Alchemy.Factor, w, h, note),
-			Files:   []*discordgo.File{{Name: fmt.Sprintf("upscaled-%s.%s", shortID(in.ID), ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
+			Content: "🔍 " + d.printer().T("alchemy.upscaled", locale.Args{"User": d.UserID, "What": d.Prompt, "Factor": d.Alchemy.Factor,
+				"Width": w, "Height": h}) + note,
+			Files: []*discordgo.File{{Name: fmt.Sprintf("upscaled-%s.%s", shortID(in.ID), ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 		}
 	}
-	return interact.Reply{Content: fmt.Sprintf("%s the upscale of %s finished but its image could not be read; it has been logged.", who, d.Prompt)}
+	return interact.Reply{Content: d.printer().T("alchemy.upscale_unreadable", locale.Args{"User": d.UserID, "What": d.Prompt})}
 }

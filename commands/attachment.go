@@ -104,7 +104,8 @@ func notAnImage(field string) error {
 
 func (f *attachmentFetcher) tooLarge(field string, size int) error {
 	return &horde.Error{Kind: horde.KindInvalid, Code: "ImageTooLarge", Field: field,
-		Message: fmt.Sprintf("Images up to %s: that one is %s.", megabytes(f.maxBytes), megabytes(size))}
+		Message: fmt.Sprintf("Images up to %s: that one is %s.", megabytes(f.maxBytes), megabytes(size)),
+		Case:    "bytes", Params: map[string]any{"Max": megabytes(f.maxBytes), "Size": megabytes(size)}}
 }
 
 // megabytes shows a size as "10 MB" or "12.4 MB".
@@ -120,7 +121,7 @@ func megabytes(n int) string {
 // option it came from ("" for a context menu's message), for the refusals.
 func (f *attachmentFetcher) fetch(ctx context.Context, field string, a *discordgo.MessageAttachment) (memberImage, error) {
 	if a == nil {
-		return memberImage{}, horde.Invalidf(field, "attach an image")
+		return memberImage{}, horde.Invalidf(field, "attach an image").InCase("attach")
 	}
 	if ct := strings.ToLower(a.ContentType); ct != "" && !acceptedImageType(ct) {
 		return memberImage{}, notAnImage(field)
@@ -162,7 +163,8 @@ func (f *attachmentFetcher) fetch(ctx context.Context, field string, a *discordg
 
 func (f *attachmentFetcher) tooManyPixels(field string, w, h int) error {
 	return &horde.Error{Kind: horde.KindInvalid, Code: "ImageTooLarge", Field: field,
-		Message: fmt.Sprintf("Images up to %.1f megapixels: that one is %dx%d.", float64(f.maxPixels)/1e6, w, h)}
+		Message: fmt.Sprintf("Images up to %.1f megapixels: that one is %dx%d.", float64(f.maxPixels)/1e6, w, h),
+		Case:    "pixels", Params: map[string]any{"Max": fmt.Sprintf("%.1f", float64(f.maxPixels)/1e6), "Width": w, "Height": h}}
 }
 
 // download GETs u within the timeout, refusing a body over maxBytes from
@@ -174,23 +176,25 @@ func (f *attachmentFetcher) download(ctx context.Context, field string, u *url.U
 	if err != nil {
 		return nil, fmt.Errorf("attachment request: %w", err)
 	}
-	unreadable := func(why string) error {
-		return &horde.Error{Kind: horde.KindInvalid, Code: "AttachmentUnreadable", Field: field,
+	// unreadable is the refusal of a download that failed, for why (the
+	// error's Case: timeout, no_answer, status, broken).
+	unreadable := func(c, why string) *horde.Error {
+		return &horde.Error{Kind: horde.KindInvalid, Code: "AttachmentUnreadable", Field: field, Case: c,
 			Message: "That attachment could not be downloaded from Discord (" + why + "); upload it again."}
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, unreadable("it took too long")
+			return nil, unreadable("timeout", "it took too long")
 		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, unreadable("the CDN did not answer")
+		return nil, unreadable("no_answer", "the CDN did not answer")
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, unreadable("HTTP " + resp.Status)
+		return nil, unreadable("status", "HTTP "+resp.Status).With("Status", resp.Status)
 	}
 	if resp.ContentLength > int64(f.maxBytes) {
 		return nil, f.tooLarge(field, int(min(resp.ContentLength, 1<<40)))
@@ -198,13 +202,14 @@ func (f *attachmentFetcher) download(ctx context.Context, field string, u *url.U
 	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(f.maxBytes)+1))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, unreadable("it took too long")
+			return nil, unreadable("timeout", "it took too long")
 		}
-		return nil, unreadable("the download broke off")
+		return nil, unreadable("broken", "the download broke off")
 	}
 	if len(data) > f.maxBytes {
 		return nil, &horde.Error{Kind: horde.KindInvalid, Code: "ImageTooLarge", Field: field,
-			Message: fmt.Sprintf("Images up to %s: that one is larger.", megabytes(f.maxBytes))}
+			Message: fmt.Sprintf("Images up to %s: that one is larger.", megabytes(f.maxBytes)),
+			Case:    "bytes_larger", Params: map[string]any{"Max": megabytes(f.maxBytes)}}
 	}
 	return data, nil
 }

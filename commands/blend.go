@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -55,7 +56,7 @@ func (s *Set) handleBlend(ctx context.Context, ix *interact.Interaction) error {
 		}
 	}
 	if len(names) < minBlendImages {
-		return horde.Invalidf("image2", "a blend needs at least %d images", minBlendImages)
+		return horde.Invalidf("image2", "a blend needs at least %d images", minBlendImages).InCase("blend_count").With("Min", minBlendImages)
 	}
 	if err := s.requireImg2Img(ix); err != nil {
 		return err
@@ -69,8 +70,10 @@ func (s *Set) handleBlend(ctx context.Context, ix *interact.Interaction) error {
 		imgs = append(imgs, img)
 	}
 	prompt := o.String("prompt", "")
+	shown := prompt
 	if prompt == "" {
-		prompt = defaultBlendPrompt
+		prompt = defaultBlendPrompt // the AI Horde's language: English
+		shown = ix.T("blend.default_prompt", nil)
 	}
 	p := &horde.ImageParams{
 		Steps: aihorde.DefaultSteps, SamplerName: aihorde.DefaultSampler, CFGScale: aihorde.DefaultCFGScale,
@@ -89,5 +92,5 @@ func (s *Set) handleBlend(ctx context.Context, ix *interact.Interaction) error {
 		p.ExtraSourceImages = append(p.ExtraSourceImages, horde.ExtraSourceImage{Image: src, Strength: aihorde.DefaultExtraSourceStrength})
 	}
 	nr := horde.NewRequest{Kind: horde.KindImage, Prompt: prompt, Image: p, N: 1, R2: true, ClientAgent: clientAgent, Source: "discord"}
-	return s.submitLimited(ctx, ix, o.Has, nr, fmt.Sprintf("%s (a blend of %d images)", prompt, len(imgs)))
+	return s.submitLimited(ctx, ix, o.Has, nr, ix.T("blend.shown", locale.Args{"Prompt": shown, locale.CountArg: len(imgs)}))
 }

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -34,6 +37,23 @@ type delivery struct {
 	// Alchemy is set on the delivery of an interrogation (Kind
 	// horde.KindAlchemy; RequestID is its id): what to show of it.
 	Alchemy *alchemyShow `json:"alchemy,omitempty"`
+	// Locale and GuildLocale are the requester's and the guild's Discord
+	// locales when they asked: the progress and the result are worded in
+	// the requester's language (printer).
+	Locale      discordgo.Locale `json:"locale,omitempty"`
+	GuildLocale discordgo.Locale `json:"guild_locale,omitempty"`
+}
+
+// printer is the language d's messages are worded in: the requester's,
+// else the guild's, else English.
+func (d delivery) printer() *locale.Printer { return locale.Default().For(d.Locale, d.GuildLocale) }
+
+// localesOf are the caller's and the guild's locales of an interaction.
+func localesOf(ix *interact.Interaction) (loc, guild discordgo.Locale) {
+	if ix.I.GuildLocale != nil {
+		guild = *ix.I.GuildLocale
+	}
+	return ix.I.Locale, guild
 }
 
 func (d delivery) interaction() *discordgo.Interaction {
@@ -42,10 +62,11 @@ func (d delivery) interaction() *discordgo.Interaction {
 
 // deliveryFor describes where the result of request r, asked for by ix, goes.
 func deliveryFor(ix *interact.Interaction, r horde.Request, prompt string) delivery {
+	loc, guild := localesOf(ix)
 	return delivery{
 		RequestID: r.ID, Kind: r.Kind, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
 		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: prompt,
-		IssuedAt: ix.CreatedAt(), Private: ix.Ephemeral(),
+		IssuedAt: ix.CreatedAt(), Private: ix.Ephemeral(), Locale: loc, GuildLocale: guild,
 	}
 }
 
@@ -141,7 +162,7 @@ func (s *Set) watch(ctx context.Context, d delivery) {
 			return
 		case horde.IsKind(err, horde.KindNotFound):
 			s.log.Warn("watched request is gone", "request", d.RequestID)
-			s.deliver(ctx, d, interact.Reply{Content: fmt.Sprintf("Your request for “%s” is no longer known to the horde.", clip(d.Prompt, 200))})
+			s.deliver(ctx, d, interact.Reply{Content: d.printer().T("result.gone", locale.Args{"Prompt": clip(d.Prompt, 200)})})
 			return
 		case err != nil:
 			s.log.Error("check request", "request", d.RequestID, "err", err)
@@ -211,18 +232,15 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("read finished request", "request", d.RequestID, "err", err)
-			s.deliver(ctx, d, interact.Reply{Content: "Your request finished but its results could not be read; it has been logged."})
+			s.deliver(ctx, d, interact.Reply{Content: d.printer().T("result.unreadable", nil)})
 		}
 		return
 	}
 	var r interact.Reply
 	switch {
 	case len(gens) == 0:
-		reason := p.Request.Reason
-		if reason == "" {
-			reason = string(p.Request.State)
-		}
-		r = interact.Reply{Content: fmt.Sprintf("<@%s> your request for “%s” did not complete: %s.", d.UserID, clip(d.Prompt, 200), reason)}
+		r = interact.Reply{Content: d.printer().T("result.incomplete", locale.Args{"User": d.UserID, "Prompt": clip(d.Prompt, 200),
+			"Reason": requestEndReason(d.printer(), p.Request)})}
 	case d.Kind == horde.KindText:
 		r = s.textResult(d, p, gens)
 	default:
@@ -232,7 +250,7 @@ func (s *Set) finish(ctx context.Context, d delivery) {
 				return
 			}
 			s.log.Error("compose image result", "request", d.RequestID, "err", err)
-			r = interact.Reply{Content: "Your images are ready but could not be assembled; it has been logged."}
+			r = interact.Reply{Content: d.printer().T("result.unassembled", nil)}
 		}
 	}
 	s.deliver(ctx, d, r)
@@ -335,37 +353,56 @@ func (s *Set) retry() interact.Retrier { return s.cfg.Retry }
 // progressText is the message shown while a request waits or runs, with a
 // link to its live web page when the pages have a public address.
 func (s *Set) progressText(d delivery, p horde.Progress) string {
-	text := progressLine(d, p)
+	pr := d.printer()
+	text := progressLine(pr, d, p)
 	if s.cfg.WebURL != "" {
-		text += "\n🔗 Live: <" + strings.TrimRight(s.cfg.WebURL, "/") + "/r/" + d.RequestID + ">"
+		text += "\n🔗 " + pr.T("progress.live", locale.Args{"URL": strings.TrimRight(s.cfg.WebURL, "/") + "/r/" + d.RequestID})
 	}
 	return text
 }
 
 // progressLine is the progress message's first line.
-func progressLine(d delivery, p horde.Progress) string {
+func progressLine(pr *locale.Printer, d delivery, p horde.Progress) string {
 	what := "images"
 	if d.Kind == horde.KindText {
 		what = "text"
 	}
+	prompt := clip(d.Prompt, 200)
 	switch {
 	case !p.IsPossible:
-		return fmt.Sprintf("⏳ “%s” — no online worker can serve this request right now; it stays queued until one can.", clip(d.Prompt, 200))
+		return "⏳ " + pr.T("progress.impossible", locale.Args{"Prompt": prompt})
 	case p.Processing > 0 || p.Finished > 0:
-		return fmt.Sprintf("🎨 “%s” — generating %s: %d done, %d in progress, %d waiting · ETA ~%s",
-			clip(d.Prompt, 200), what, p.Finished, p.Processing, p.Waiting, eta(p.WaitTime))
+		return "🎨 " + pr.T("progress.generating."+what, locale.Args{"Prompt": prompt, "Done": p.Finished,
+			"Processing": p.Processing, "Waiting": p.Waiting, "ETA": approxETA(pr, p.WaitTime)})
 	default:
 		// The horde counts the requests ahead; members count from 1.
-		return fmt.Sprintf("⏳ “%s” — queued at position %d · ETA ~%s", clip(d.Prompt, 200), p.QueuePosition+1, eta(p.WaitTime))
+		return "⏳ " + pr.T("progress.queued", locale.Args{"Prompt": prompt, "Position": p.QueuePosition + 1, "ETA": approxETA(pr, p.WaitTime)})
 	}
 }
 
-func eta(secs int) string {
-	if secs <= 0 {
-		return "a few seconds"
+// requestEndReason says why a request ended without results, in pr's
+// language: the horde's reason by its known words, else its state.
+func requestEndReason(pr *locale.Printer, r horde.Request) string {
+	switch m := faultedJobsRE.FindStringSubmatch(r.Reason); {
+	case m != nil:
+		n, _ := strconv.Atoi(m[1])
+		return pr.T("result.reason.faulted", locale.Args{locale.CountArg: n})
+	case r.Reason == "expired":
+		return pr.T("result.reason.expired", nil)
+	case r.Reason == "cancelled by the requester":
+		return pr.T("result.reason.cancelled", nil)
+	case r.Reason != "":
+		return r.Reason // words of the horde's the catalogs do not know, in English
 	}
-	return (time.Duration(secs) * time.Second).String()
+	if s, ok := pr.Lookup("result.state."+string(r.State), nil); ok {
+		return s
+	}
+	return string(r.State)
 }
+
+// faultedJobsRE is the horde's reason of a request whose jobs faulted
+// (horde/lifecycle.go).
+var faultedJobsRE = regexp.MustCompile(`^(\d+) jobs faulted$`)
 
 // clip shortens s to at most n runes, marking the cut.
 func clip(s string, n int) string {

@@ -6,6 +6,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 )
 
 // /describe image:<attachment> and the message context menu Describe ask
@@ -38,20 +39,20 @@ func (s *Set) describeCommand() *Command {
 			if err != nil {
 				return err
 			}
-			return s.interrogateAndWatch(ctx, ix, describeAsk(img.Data, img.Width, img.Height, imageName(img)))
+			return s.interrogateAndWatch(ctx, ix, describeAsk(img.Data, img.Width, img.Height, imageName(ix.Printer(), img)))
 		},
 	}
 }
 
 func (s *Set) describeMenu() *Command {
-	return s.alchemyMenu(menuDescribe, func(img memberImage) (alchemyAsk, error) {
-		return describeAsk(img.Data, img.Width, img.Height, imageName(img)), nil
+	return s.alchemyMenu(menuDescribe, func(p *locale.Printer, img memberImage) (alchemyAsk, error) {
+		return describeAsk(img.Data, img.Width, img.Height, imageName(p, img)), nil
 	})
 }
 
 // alchemyMenu is a message context menu that asks the alchemists what ask
-// makes of the target message's first image.
-func (s *Set) alchemyMenu(name string, ask func(memberImage) (alchemyAsk, error)) *Command {
+// makes of the target message's first image (named in p's language).
+func (s *Set) alchemyMenu(name string, ask func(p *locale.Printer, img memberImage) (alchemyAsk, error)) *Command {
 	return &Command{
 		Def:   &discordgo.ApplicationCommand{Name: name, Type: discordgo.MessageApplicationCommand},
 		Defer: deferAlways(interact.DeferPublic),
@@ -63,7 +64,7 @@ func (s *Set) alchemyMenu(name string, ask func(memberImage) (alchemyAsk, error)
 			if err != nil {
 				return err
 			}
-			a, err := ask(img)
+			a, err := ask(ix.Printer(), img)
 			if err != nil {
 				return err
 			}
@@ -80,10 +81,10 @@ func (s *Set) targetFetch(ctx context.Context, ix *interact.Interaction) (member
 	return s.fetcher.fetch(ctx, "", a)
 }
 
-// imageName names a member's image in messages: “cat.png”.
-func imageName(img memberImage) string {
+// imageName names a member's image in messages, in p's language: “cat.png”.
+func imageName(p *locale.Printer, img memberImage) string {
 	if img.Name == "" {
-		return "the image"
+		return p.T("image.unnamed", nil)
 	}
-	return "“" + clip(img.Name, 80) + "”"
+	return p.T("image.named", locale.Args{"Name": clip(img.Name, 80)})
 }

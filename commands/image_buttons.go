@@ -14,6 +14,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -36,8 +37,9 @@ const (
 // to 1/zoomOutFactor of the canvas, which is the image's size.
 const zoomOutFactor = 2
 
-// imageButtons are the buttons under image n of a request.
-func imageButtons(requestID string, n int) []discordgo.MessageComponent {
+// imageButtons are the buttons under image n of a request, labelled in p's
+// language.
+func imageButtons(p *locale.Printer, requestID string, n int) []discordgo.MessageComponent {
 	id := func(prefix string, more ...string) string {
 		out := fmt.Sprintf("%s/%s/%d", prefix, requestID, n)
 		for _, m := range more {
@@ -47,16 +49,16 @@ func imageButtons(requestID string, n int) []discordgo.MessageComponent {
 	}
 	return []discordgo.MessageComponent{
 		discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Upscale 2x", Emoji: &discordgo.ComponentEmoji{Name: "🔍"}, Style: discordgo.PrimaryButton, CustomID: id(btnImageUpscale, "2")},
-			discordgo.Button{Label: "Upscale 4x", Emoji: &discordgo.ComponentEmoji{Name: "🔎"}, Style: discordgo.PrimaryButton, CustomID: id(btnImageUpscale, "4")},
-			discordgo.Button{Label: "Vary (Subtle)", Emoji: &discordgo.ComponentEmoji{Name: "🪄"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageVary, "subtle")},
-			discordgo.Button{Label: "Vary (Strong)", Emoji: &discordgo.ComponentEmoji{Name: "🌀"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageVary, "strong")},
+			discordgo.Button{Label: p.T("button.upscale", locale.Args{"Factor": 2}), Emoji: &discordgo.ComponentEmoji{Name: "🔍"}, Style: discordgo.PrimaryButton, CustomID: id(btnImageUpscale, "2")},
+			discordgo.Button{Label: p.T("button.upscale", locale.Args{"Factor": 4}), Emoji: &discordgo.ComponentEmoji{Name: "🔎"}, Style: discordgo.PrimaryButton, CustomID: id(btnImageUpscale, "4")},
+			discordgo.Button{Label: p.T("button.vary_subtle", nil), Emoji: &discordgo.ComponentEmoji{Name: "🪄"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageVary, "subtle")},
+			discordgo.Button{Label: p.T("button.vary_strong", nil), Emoji: &discordgo.ComponentEmoji{Name: "🌀"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageVary, "strong")},
 		}},
 		discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Zoom out", Emoji: &discordgo.ComponentEmoji{Name: "🔭"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageZoom)},
-			discordgo.Button{Label: "Describe", Emoji: &discordgo.ComponentEmoji{Name: "📝"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageDescribe)},
-			discordgo.Button{Label: "Share", Emoji: &discordgo.ComponentEmoji{Name: "🖼️"}, Style: discordgo.SuccessButton, CustomID: id(btnImageShare)},
-			discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑️"}, Style: discordgo.DangerButton, CustomID: btnImageDelete + "/" + requestID},
+			discordgo.Button{Label: p.T("button.zoom_out", nil), Emoji: &discordgo.ComponentEmoji{Name: "🔭"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageZoom)},
+			discordgo.Button{Label: p.T("button.describe", nil), Emoji: &discordgo.ComponentEmoji{Name: "📝"}, Style: discordgo.SecondaryButton, CustomID: id(btnImageDescribe)},
+			discordgo.Button{Label: p.T("button.share", nil), Emoji: &discordgo.ComponentEmoji{Name: "🖼️"}, Style: discordgo.SuccessButton, CustomID: id(btnImageShare)},
+			discordgo.Button{Label: p.T("button.delete", nil), Emoji: &discordgo.ComponentEmoji{Name: "🗑️"}, Style: discordgo.DangerButton, CustomID: btnImageDelete + "/" + requestID},
 		}},
 	}
 }
@@ -78,11 +80,11 @@ func (s *Set) imageWorkflowButtons() []*Component {
 // refusal.
 func (s *Set) resultImageArg(ctx context.Context, args []string, want int) (horde.Progress, resultImage, int, error) {
 	if len(args) != want || len(args) < 2 || args[0] == "" {
-		return horde.Progress{}, resultImage{}, 0, horde.Invalidf("custom_id", "this button is malformed")
+		return horde.Progress{}, resultImage{}, 0, malformedButton()
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil || n < 1 || n > maxImages {
-		return horde.Progress{}, resultImage{}, 0, horde.Invalidf("custom_id", "this button is malformed")
+		return horde.Progress{}, resultImage{}, 0, malformedButton()
 	}
 	p, err := s.horde.Check(ctx, args[0])
 	if horde.IsKind(err, horde.KindNotFound) {
@@ -92,14 +94,14 @@ func (s *Set) resultImageArg(ctx context.Context, args []string, want int) (hord
 		return p, resultImage{}, 0, fmt.Errorf("look up request %s: %w", args[0], err)
 	}
 	if p.Request.Kind != horde.KindImage || p.Request.Image == nil {
-		return p, resultImage{}, 0, horde.Invalidf("custom_id", "this button is not on an image")
+		return p, resultImage{}, 0, horde.Invalidf("custom_id", "this button is not on an image").InCase("not_image")
 	}
 	imgs, err := s.finishedImages(ctx, p.Request.ID)
 	if err != nil {
 		return p, resultImage{}, 0, err
 	}
 	if n > len(imgs) {
-		return p, resultImage{}, 0, horde.NotFoundf("NoImage", "image %d of that result is not available", n)
+		return p, resultImage{}, 0, horde.NotFoundf("NoImage", "image %d of that result is not available", n).InCase("index").With("N", n)
 	}
 	return p, imgs[n-1], n, nil
 }
@@ -110,9 +112,9 @@ func requestGone() error {
 	return horde.NotFoundf("RequestGone", "That image's request is no longer known to the horde (results are kept for a limited time): run /imagine again.")
 }
 
-// imageWhat names image n of a request for messages.
-func imageWhat(r horde.Request, n int) string {
-	return fmt.Sprintf("image %d of “%s”", n, clip(shownPrompt(r.Prompt), 200))
+// imageWhat names image n of a request for messages, in p's language.
+func imageWhat(p *locale.Printer, r horde.Request, n int) string {
+	return p.T("image.what", locale.Args{"N": n, "Prompt": clip(shownPrompt(r.Prompt), 200)})
 }
 
 func (s *Set) handleImageUpscale(ctx context.Context, ix *interact.Interaction, args []string) error {
@@ -125,10 +127,10 @@ func (s *Set) handleImageUpscale(ctx context.Context, ix *interact.Interaction, 
 	}
 	factor, err := strconv.Atoi(args[2])
 	if err != nil {
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return malformedButton()
 	}
 	b := im.img.Bounds()
-	a, err := upscaleAsk(im.data, b.Dx(), b.Dy(), factor, imageWhat(p.Request, n))
+	a, err := upscaleAsk(im.data, b.Dx(), b.Dy(), factor, imageWhat(ix.Printer(), p.Request, n))
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func (s *Set) handleImageDescribe(ctx context.Context, ix *interact.Interaction,
 		return err
 	}
 	b := im.img.Bounds()
-	return s.interrogateAndWatch(ctx, ix, describeAsk(im.data, b.Dx(), b.Dy(), imageWhat(p.Request, n)))
+	return s.interrogateAndWatch(ctx, ix, describeAsk(im.data, b.Dx(), b.Dy(), imageWhat(ix.Printer(), p.Request, n)))
 }
 
 // handleImageVary queues an img2img of the image with a new seed and the
@@ -161,7 +163,7 @@ func (s *Set) handleImageVary(ctx context.Context, ix *interact.Interaction, arg
 	case "strong":
 		strength = varyStrongStrength
 	default:
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return malformedButton()
 	}
 	nr, err := s.rerunFromImage(ctx, ix, p.Request)
 	if err != nil {
@@ -242,7 +244,7 @@ func (s *Set) handleImageShare(ctx context.Context, ix *interact.Interaction, ar
 		return err
 	}
 	if p.Request.UserID != ix.User.ID {
-		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for this image can share it.")
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for this image can share it.").InCase("share_one")
 	}
 	if s.cfg.ArtChannelID == "" {
 		return horde.Errorf(horde.KindInvalid, "NoArtChannel", "No art channel is configured on this server.")
@@ -258,10 +260,10 @@ func (s *Set) handleImageShare(ctx context.Context, ix *interact.Interaction, ar
 // may, and so may the member who posted it (who clicked its U button).
 func (s *Set) handleImageDelete(ctx context.Context, ix *interact.Interaction, args []string) error {
 	if len(args) != 1 || args[0] == "" {
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return malformedButton()
 	}
 	if ix.I.Message == nil {
-		return horde.Invalidf("message", "this button is not on a message")
+		return horde.Invalidf("message", "this button is not on a message").InCase("no_message")
 	}
 	p, err := s.horde.Check(ctx, args[0])
 	if err != nil && !horde.IsKind(err, horde.KindNotFound) {
@@ -269,14 +271,14 @@ func (s *Set) handleImageDelete(ctx context.Context, ix *interact.Interaction, a
 	}
 	requester := err == nil && p.Request.UserID == ix.User.ID
 	if !requester && messageInvoker(ix.I.Message) != ix.Caller.ID {
-		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for this image, or who posted it here, can delete it.")
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for this image, or who posted it here, can delete it.").InCase("delete_one")
 	}
 	if err := s.retry().Do(ctx, "delete image message", func(opts ...discordgo.RequestOption) error {
 		return ix.S.ChannelMessageDelete(ix.I.ChannelID, ix.I.Message.ID, opts...)
 	}); err != nil && !interact.IsNotFound(err) {
 		return err
 	}
-	return ix.Reply(ctx, interact.Reply{Content: "Deleted."})
+	return ix.Reply(ctx, interact.Reply{Content: ix.T("result.deleted", nil)})
 }
 
 // messageInvoker is the member whose interaction the bot's message

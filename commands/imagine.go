@@ -16,6 +16,7 @@ import (
 	_ "github.com/gen2brain/webp" // decode WebP results (what AI Horde workers upload)
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -73,7 +74,7 @@ func (s *Set) imagineCommand() *Command {
 func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 	prompt := o.String("prompt", "")
 	if prompt == "" {
-		return horde.NewRequest{}, "", horde.Invalidf("prompt", "the prompt is empty")
+		return horde.NewRequest{}, "", horde.Invalidf("prompt", "the prompt is empty").InCase("prompt_empty")
 	}
 	shown := prompt
 	prompt = aihorde.JoinPrompt(prompt, o.String("negative", ""))
@@ -81,7 +82,7 @@ func imagineRequest(o interact.Options) (horde.NewRequest, string, error) {
 	if name := o.String("size", ""); name != "" {
 		z, ok := findSize(name)
 		if !ok {
-			return horde.NewRequest{}, "", horde.Invalidf("size", "unknown size %q", name)
+			return horde.NewRequest{}, "", horde.Invalidf("size", "unknown size %q", name).InCase("size").With("Size", name)
 		}
 		size = z
 	}
@@ -122,9 +123,9 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 		}
 	}
 	if wantsImg2Img(o) {
-		return explainSettings(s.handleImagineFromImage(ctx, ix, o, from.given(o), nr, shown), from)
+		return explainSettings(ix.Printer(), s.handleImagineFromImage(ctx, ix, o, from.given(o), nr, shown), from)
 	}
-	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
+	return explainSettings(ix.Printer(), s.submitLimited(ctx, ix, from.given(o), nr, shown), from)
 }
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and
@@ -152,14 +153,14 @@ func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr h
 // requireNSFWChannel refuses unless the interaction's channel is age-restricted.
 func (s *Set) requireNSFWChannel(ctx context.Context, ix *interact.Interaction) error {
 	if !ix.InGuild() {
-		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels, not in DMs.")
+		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels, not in DMs.").InCase("dm")
 	}
 	ch, err := s.channel(ctx, ix.S, ix.I.ChannelID)
 	if err != nil {
 		return fmt.Errorf("look up channel %s: %w", ix.I.ChannelID, err)
 	}
 	if !ch.NSFW {
-		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels.")
+		return horde.Errorf(horde.KindForbidden, "NSFWChannel", "NSFW images can only be requested in age-restricted channels.").InCase("channel")
 	}
 	return nil
 }
@@ -195,7 +196,7 @@ func (s *Set) modelChoices(kind horde.RequestKind) func(context.Context, *intera
 			if typed != "" && !strings.Contains(strings.ToLower(m.Name), typed) || !l.allowsModel(m.Name) {
 				continue
 			}
-			label := clip(fmt.Sprintf("%s (%d workers, %d queued)", m.Name, m.Workers, m.Jobs), 100)
+			label := clip(ix.T("model.choice", locale.Args{"Model": m.Name, "Workers": m.Workers, "Queued": m.Jobs}), 100)
 			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: label, Value: m.Name})
 			if len(out) == 25 {
 				break
@@ -283,8 +284,9 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	if err != nil {
 		return interact.Reply{}, err
 	}
+	pr := d.printer()
 	if len(imgs) == 0 {
-		return interact.Reply{Content: fmt.Sprintf("<@%s> “%s” produced no image that can be shown (%d filtered or failed).", d.UserID, clip(d.Prompt, 200), skipped)}, nil
+		return interact.Reply{Content: pr.T("result.no_image", locale.Args{"User": d.UserID, "Prompt": clip(d.Prompt, 200), "Skipped": skipped})}, nil
 	}
 	short := shortID(d.RequestID)
 	var files []*discordgo.File
@@ -322,21 +324,21 @@ func (s *Set) imageResult(ctx context.Context, d delivery, p horde.Progress, gen
 	}
 	sort.Strings(modelNames)
 	var b strings.Builder
-	fmt.Fprintf(&b, "<@%s> “%s”", d.UserID, clip(d.Prompt, 300))
+	b.WriteString(pr.T("result.head", locale.Args{"User": d.UserID, "Prompt": clip(d.Prompt, 300)}))
 	if len(modelNames) > 0 {
 		fmt.Fprintf(&b, " · %s", strings.Join(modelNames, ", "))
 	}
-	fmt.Fprintf(&b, " · seed %s · %d kudos", strings.Join(seeds, ", "), p.Kudos)
+	b.WriteString(" · " + pr.T("result.image.seed_kudos", locale.Args{"Seeds": strings.Join(seeds, ", "), "Kudos": p.Kudos}))
 	if skipped > 0 {
-		fmt.Fprintf(&b, "\n%d image(s) were filtered or failed.", skipped)
+		b.WriteString("\n" + pr.T("result.image.filtered", locale.Args{locale.CountArg: skipped}))
 	}
 	if tooBig > 0 {
-		fmt.Fprintf(&b, "\n%d full-size image(s) did not fit in the message; use the U buttons.", tooBig)
+		b.WriteString("\n" + pr.T("result.image.too_big", locale.Args{locale.CountArg: tooBig}))
 	}
 	if line := s.creditParty(ctx, d, p, imgs); line != "" {
 		b.WriteString("\n" + line)
 	}
-	return interact.Reply{Content: b.String(), Files: files, Components: resultButtons(d.RequestID, len(imgs))}, nil
+	return interact.Reply{Content: b.String(), Files: files, Components: resultButtons(pr, d.RequestID, len(imgs))}, nil
 }
 
 func mimeSub(ext string) string {

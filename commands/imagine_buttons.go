@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/bot/sharedpost"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
@@ -27,7 +28,8 @@ const (
 
 // resultButtons are the buttons under a result with n images: U1..Un, then
 // reroll, variation, share and delete.
-func resultButtons(requestID string, n int) []discordgo.MessageComponent {
+// The labels are in p's language.
+func resultButtons(p *locale.Printer, requestID string, n int) []discordgo.MessageComponent {
 	var rows []discordgo.MessageComponent
 	if n > 0 {
 		var ups []discordgo.MessageComponent
@@ -40,10 +42,10 @@ func resultButtons(requestID string, n int) []discordgo.MessageComponent {
 		rows = append(rows, discordgo.ActionsRow{Components: ups})
 	}
 	rows = append(rows, discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Reroll", Emoji: &discordgo.ComponentEmoji{Name: "🔄"}, Style: discordgo.PrimaryButton, CustomID: btnReroll + "/" + requestID},
-		discordgo.Button{Label: "Variation", Emoji: &discordgo.ComponentEmoji{Name: "🎲"}, Style: discordgo.SecondaryButton, CustomID: btnVariation + "/" + requestID},
-		discordgo.Button{Label: "Share", Emoji: &discordgo.ComponentEmoji{Name: "🖼️"}, Style: discordgo.SuccessButton, CustomID: btnShare + "/" + requestID},
-		discordgo.Button{Label: "Delete", Emoji: &discordgo.ComponentEmoji{Name: "🗑️"}, Style: discordgo.DangerButton, CustomID: btnDelete + "/" + requestID},
+		discordgo.Button{Label: p.T("button.reroll", nil), Emoji: &discordgo.ComponentEmoji{Name: "🔄"}, Style: discordgo.PrimaryButton, CustomID: btnReroll + "/" + requestID},
+		discordgo.Button{Label: p.T("button.variation", nil), Emoji: &discordgo.ComponentEmoji{Name: "🎲"}, Style: discordgo.SecondaryButton, CustomID: btnVariation + "/" + requestID},
+		discordgo.Button{Label: p.T("button.share", nil), Emoji: &discordgo.ComponentEmoji{Name: "🖼️"}, Style: discordgo.SuccessButton, CustomID: btnShare + "/" + requestID},
+		discordgo.Button{Label: p.T("button.delete", nil), Emoji: &discordgo.ComponentEmoji{Name: "🗑️"}, Style: discordgo.DangerButton, CustomID: btnDelete + "/" + requestID},
 	}})
 	return rows
 }
@@ -61,7 +63,7 @@ func (s *Set) imagineButtons() []*Component {
 // requestArg reads the request of a button's custom ID.
 func (s *Set) requestArg(ctx context.Context, args []string, want int) (horde.Progress, error) {
 	if len(args) != want || args[0] == "" {
-		return horde.Progress{}, horde.Invalidf("custom_id", "this button is malformed")
+		return horde.Progress{}, malformedButton()
 	}
 	p, err := s.horde.Check(ctx, args[0])
 	if err != nil {
@@ -82,7 +84,7 @@ func (s *Set) handleRerun(variation bool) func(context.Context, *interact.Intera
 		}
 		old := p.Request
 		if old.Kind != horde.KindImage || old.Image == nil {
-			return horde.Invalidf("custom_id", "only image requests can be rerolled")
+			return horde.Invalidf("custom_id", "only image requests can be rerolled").InCase("reroll_kind")
 		}
 		if old.NSFW {
 			if err := s.requireNSFWChannel(ctx, ix); err != nil {
@@ -110,14 +112,14 @@ func (s *Set) handleUpscale(ctx context.Context, ix *interact.Interaction, args 
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil || n < 1 {
-		return horde.Invalidf("custom_id", "this button is malformed")
+		return malformedButton()
 	}
 	imgs, err := s.finishedImages(ctx, p.Request.ID)
 	if err != nil {
 		return err
 	}
 	if n > len(imgs) {
-		return horde.NotFoundf("NoImage", "image %d of that result is not available", n)
+		return horde.NotFoundf("NoImage", "image %d of that result is not available", n).InCase("index").With("N", n)
 	}
 	im := imgs[n-1]
 	data, ext, err := im.within(s.cfg.MaxFileBytes)
@@ -125,9 +127,10 @@ func (s *Set) handleUpscale(ctx context.Context, ix *interact.Interaction, args 
 		return fmt.Errorf("fit image %d of %s: %w", n, p.Request.ID, err)
 	}
 	return ix.Reply(ctx, interact.Reply{
-		Content:    fmt.Sprintf("<@%s> image %d of “%s” · seed %d", ix.Caller.ID, n, clip(shownPrompt(p.Request.Prompt), 300), im.gen.Seed),
+		Content: ix.T("result.single", locale.Args{"User": ix.Caller.ID, "N": n, "Prompt": clip(shownPrompt(p.Request.Prompt), 300),
+			"Seed": strconv.FormatInt(im.gen.Seed, 10)}),
 		Files:      []*discordgo.File{{Name: fmt.Sprintf("%s-%d.%s", shortID(p.Request.ID), n, ext), ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
-		Components: imageButtons(p.Request.ID, n),
+		Components: imageButtons(ix.Printer(), p.Request.ID, n),
 	})
 }
 
@@ -138,7 +141,7 @@ func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []
 		return err
 	}
 	if p.Request.UserID != ix.User.ID {
-		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can share them.")
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can share them.").InCase("share")
 	}
 	if s.cfg.ArtChannelID == "" {
 		return horde.Errorf(horde.KindInvalid, "NoArtChannel", "No art channel is configured on this server.")
@@ -159,7 +162,7 @@ func (s *Set) handleShare(ctx context.Context, ix *interact.Interaction, args []
 // records the post as the requester's and tells the clicker where it went.
 func (s *Set) postShare(ctx context.Context, ix *interact.Interaction, r horde.Request, name, ext string, data []byte) error {
 	msg := &discordgo.MessageSend{
-		Content:         fmt.Sprintf("🖼️ shared by <@%s>: “%s”", ix.Caller.ID, clip(shownPrompt(r.Prompt), 500)),
+		Content:         "🖼️ " + s.sharePrinter(ix).T("share.post", locale.Args{"User": ix.Caller.ID, "Prompt": clip(shownPrompt(r.Prompt), 500)}),
 		Files:           []*discordgo.File{{Name: name, ContentType: "image/" + mimeSub(ext), Reader: bytes.NewReader(data)}},
 		AllowedMentions: &discordgo.MessageAllowedMentions{},
 	}
@@ -180,7 +183,7 @@ func (s *Set) postShare(ctx context.Context, ix *interact.Interaction, r horde.R
 		return err
 	}
 	s.recordShare(ctx, ix, sent, r.ID)
-	return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("Shared in <#%s>.", s.cfg.ArtChannelID)})
+	return ix.Reply(ctx, interact.Reply{Content: ix.T("share.done", locale.Args{"Channel": s.cfg.ArtChannelID})})
 }
 
 // recordShare remembers the bot's post in the art channel as the
@@ -211,17 +214,30 @@ func (s *Set) handleDelete(ctx context.Context, ix *interact.Interaction, args [
 		return err
 	}
 	if p.Request.UserID != ix.User.ID {
-		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can delete them.")
+		return horde.Errorf(horde.KindForbidden, "NotRequester", "Only the member who asked for these images can delete them.").InCase("delete")
 	}
 	if ix.I.Message == nil {
-		return horde.Invalidf("message", "this button is not on a message")
+		return horde.Invalidf("message", "this button is not on a message").InCase("no_message")
 	}
 	if err := s.retry().Do(ctx, "delete result message", func(opts ...discordgo.RequestOption) error {
 		return ix.S.ChannelMessageDelete(ix.I.ChannelID, ix.I.Message.ID, opts...)
 	}); err != nil && !interact.IsNotFound(err) {
 		return err
 	}
-	return ix.Reply(ctx, interact.Reply{Content: "Deleted."})
+	return ix.Reply(ctx, interact.Reply{Content: ix.T("result.deleted", nil)})
+}
+
+// sharePrinter is the language of a post in the art channel, which the
+// whole community reads: the configured locale, else the guild's, else
+// English (as the bot's other posts).
+func (s *Set) sharePrinter(ix *interact.Interaction) *locale.Printer {
+	return s.postPrinter(ix.I.GuildLocale)
+}
+
+// malformedButton is the refusal of a button whose custom ID does not
+// parse (an old or forged one).
+func malformedButton() error {
+	return horde.Invalidf("custom_id", "this button is malformed").InCase("button")
 }
 
 // finishedImages loads the shown images of a finished request.
@@ -235,7 +251,7 @@ func (s *Set) finishedImages(ctx context.Context, requestID string) ([]resultIma
 		return nil, err
 	}
 	if len(imgs) == 0 {
-		return nil, horde.NotFoundf("NoImage", "that result has no image to show")
+		return nil, horde.NotFoundf("NoImage", "that result has no image to show").InCase("result")
 	}
 	return imgs, nil
 }

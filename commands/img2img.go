@@ -14,6 +14,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -58,11 +59,12 @@ func wantsImg2Img(o interact.Options) bool { return o.Has("image") || o.Has("str
 // member chose (typed, or from /settings).
 func (s *Set) handleImagineFromImage(ctx context.Context, ix *interact.Interaction, o interact.Options, given func(string) bool, nr horde.NewRequest, shown string) error {
 	if !o.Has("image") {
-		return horde.Invalidf("strength", "strength applies to an image: attach one with the image option")
+		return horde.Invalidf("strength", "strength applies to an image: attach one with the image option").InCase("strength_no_image")
 	}
 	strength := o.Number("strength", defaultImg2ImgStrength)
 	if strength < minImg2ImgStrength || strength > 1 {
-		return horde.Invalidf("strength", "strength must be between %g and 1", minImg2ImgStrength)
+		return horde.Invalidf("strength", "strength must be between %g and 1", minImg2ImgStrength).InCase("strength").
+			With("Min", ix.Printer().Decimal(minImg2ImgStrength, 2))
 	}
 	if err := s.requireImg2Img(ix); err != nil {
 		return err
@@ -89,12 +91,13 @@ func (s *Set) requireImg2Img(ix *interact.Interaction) error {
 	if !on || l.Img2Img {
 		return nil
 	}
-	return refuseImg2Img(s.cfg.RoleLimits)
+	return refuseImg2Img(ix.Printer(), s.cfg.RoleLimits)
 }
 
-func refuseImg2Img(r RoleLimits) error {
+func refuseImg2Img(pr *locale.Printer, r RoleLimits) error {
+	allows := func(t Limits) bool { return t.Img2Img }
 	return horde.Errorf(horde.KindForbidden, "RoleImg2Img", "Your roles may not start from an image (img2img, vary, zoom out, remix, blend).%s",
-		r.whoMay(func(t Limits) bool { return t.Img2Img }))
+		r.whoMay(allows)).With("Roles", r.rolesNote(pr, allows))
 }
 
 // sizeForSource is the request size for an image of w x h: about

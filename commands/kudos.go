@@ -64,9 +64,9 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		var b strings.Builder
 		b.WriteString(ix.T("kudos.history.title", nil) + "\n")
 		for _, e := range entries {
-			reason := e.Reason // the ledger's own words, in English
-			if reason == "" {
-				reason = EntryKindName(ix.Printer(), e.Kind)
+			reason, err := LedgerReason(ctx, ix.Printer(), s.horde, e)
+			if err != nil {
+				return err
 			}
 			fmt.Fprintf(&b, "`%+d` %s — <t:%d:R>\n", e.Delta, clip(reason, 120), e.At.Unix())
 		}
@@ -252,6 +252,19 @@ func (s *Set) postPrinter(guildLocale *discordgo.Locale) *locale.Printer {
 		g = *guildLocale
 	}
 	return locale.Default().For(discordgo.Locale(s.cfg.Locale), g)
+}
+
+// guildPrinter is the language of what the commands post in a guild
+// outside an interaction (a party's summary): the configured locale, else
+// the guild's preferred locale (from the session's state), else English.
+func (s *Set) guildPrinter(guildID string) *locale.Printer {
+	var preferred discordgo.Locale
+	if sess := s.sess(); sess != nil && sess.State != nil && guildID != "" {
+		if g, err := sess.State.Guild(guildID); err == nil {
+			preferred = discordgo.Locale(g.PreferredLocale)
+		}
+	}
+	return locale.Default().For(discordgo.Locale(s.cfg.Locale), preferred)
 }
 
 // audit posts a moderator action to the audit channel, if one is

@@ -90,7 +90,7 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		return ix.Reply(ctx, interact.Reply{Content: partyStartedText(p, "<@"+ix.Caller.ID+">")})
+		return ix.Reply(ctx, interact.Reply{Content: partyStartedText(ix.Printer(), p, "<@"+ix.Caller.ID+">")})
 	case "end":
 		p, _, err := s.parties.EndParty(ctx, kudos.PartyEnd{ChannelID: ix.I.ChannelID, ByID: ix.User.ID,
 			ByModerator: s.IsModerator(ix.Member) || ix.User.Moderator})
@@ -103,9 +103,9 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 			return err
 		}
 		if !claimed {
-			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("🎉 The party “%s” has ended; its summary is in this channel.", shownTheme(p.Theme, 200))})
+			return ix.Reply(ctx, interact.Reply{Content: "🎉 " + ix.T("party.ended_elsewhere", locale.Args{"Theme": shownTheme(p.Theme, 200)})})
 		}
-		r, err := s.partySummary(ctx, p)
+		r, err := s.partySummary(ctx, ix.Printer(), p)
 		if err == nil {
 			err = ix.Reply(ctx, r)
 		}
@@ -123,9 +123,13 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf(
-			"🎉 **Party: “%s”** hosted by %s, ends <t:%d:R>.\n**%d** kudos per member every %s · %d generation(s) so far · budget %d: %d awarded, **%d** left.",
-			shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Generations, p.Budget, p.Spent, p.Remaining())})
+		pr := ix.Printer()
+		return ix.Reply(ctx, interact.Reply{Content: "🎉 " + pr.T("party.status", locale.Args{
+			"Theme": shownTheme(p.Theme, 200), "Host": host, "Ends": p.EndsAt.Unix(), "Award": p.Award,
+			"Interval":    partyInterval(pr, p.Interval),
+			"Generations": pr.T("party.generations_so_far", locale.Args{locale.CountArg: p.Generations}),
+			"Budget":      p.Budget, "Spent": p.Spent, "Left": p.Remaining(),
+		})})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
@@ -166,12 +170,10 @@ func (s *Set) checkPartyTheme(ctx context.Context, ix *interact.Interaction, the
 	return nil
 }
 
-// partyStartedText announces a party that started.
-func partyStartedText(p kudos.Party, host string) string {
-	return fmt.Sprintf("🎉 **Party: “%s”** hosted by %s, until <t:%d:t> (<t:%d:R>).\n"+
-		"Every `/imagine` made in this channel earns **%d** kudos, once per member every %s, from a budget of **%d** kudos held from the host "+
-		"(the host's own images earn nothing). `/party status` shows what is left.",
-		shownTheme(p.Theme, 200), host, p.EndsAt.Unix(), p.EndsAt.Unix(), p.Award, minutes(p.Interval), p.Budget)
+// partyStartedText announces a party that started, in pr's language.
+func partyStartedText(pr *locale.Printer, p kudos.Party, host string) string {
+	return "🎉 " + pr.T("party.started", locale.Args{"Theme": shownTheme(p.Theme, 200), "Host": host, "Ends": p.EndsAt.Unix(),
+		"Award": p.Award, "Interval": partyInterval(pr, p.Interval), "Budget": p.Budget})
 }
 
 // shownTheme is a party's theme as the bot shows it, at most n runes: a
@@ -181,13 +183,10 @@ func shownTheme(theme string, n int) string {
 	return strings.NewReplacer("@", "@\u200b").Replace(clip(theme, n))
 }
 
-// minutes says a duration in minutes ("1 minute", "10 minutes").
-func minutes(d time.Duration) string {
-	n := int64(d / time.Minute)
-	if n == 1 {
-		return "minute"
-	}
-	return fmt.Sprintf("%d minutes", n)
+// partyInterval says how often a member may earn, in pr's language:
+// "once per member every 10 minutes".
+func partyInterval(pr *locale.Printer, d time.Duration) string {
+	return pr.T("party.interval", locale.Args{locale.CountArg: int64(d / time.Minute)})
 }
 
 // creditParty credits a delivered image request to the channel's party and
@@ -212,17 +211,17 @@ func (s *Set) creditParty(ctx context.Context, d delivery, p horde.Progress, img
 	if !c.Counted {
 		return ""
 	}
-	theme := shownTheme(c.Party.Theme, 100)
+	theme, pr := shownTheme(c.Party.Theme, 100), d.printer()
 	switch {
 	case c.Awarded > 0:
-		return fmt.Sprintf("🎉 Party “%s”: **+%d** kudos from the host.", theme, c.Awarded)
+		return "🎉 " + pr.T("party.credit.awarded", locale.Args{"Theme": theme, "Kudos": c.Awarded})
 	case c.NoAward == kudos.PartyNoAwardInterval:
 		next := c.Party.StartsAt.Add(time.Duration(c.Party.Slot(p.Request.CreatedAt)+1) * c.Party.Interval)
-		return fmt.Sprintf("🎉 Party “%s”: counted; your next award can come <t:%d:R>.", theme, next.Unix())
+		return "🎉 " + pr.T("party.credit.next", locale.Args{"Theme": theme, "Next": next.Unix()})
 	case c.NoAward == kudos.PartyNoAwardBudget:
-		return fmt.Sprintf("🎉 Party “%s”: counted; the budget is spent.", theme)
+		return "🎉 " + pr.T("party.credit.spent", locale.Args{"Theme": theme})
 	default:
-		return fmt.Sprintf("🎉 Party “%s”: counted.", theme)
+		return "🎉 " + pr.T("party.credit.counted", locale.Args{"Theme": theme})
 	}
 }
 
@@ -259,7 +258,7 @@ func (s *Set) announceParty(ctx context.Context, p kudos.Party) error {
 	if err != nil || !claimed {
 		return err
 	}
-	r, err := s.partySummary(ctx, p)
+	r, err := s.partySummary(ctx, s.guildPrinter(p.GuildID), p)
 	if err == nil {
 		msg := &discordgo.MessageSend{Content: r.Content, Files: r.Files, AllowedMentions: &discordgo.MessageAllowedMentions{}}
 		err = s.retry().Do(ctx, "post party summary", func(opts ...discordgo.RequestOption) error {
@@ -282,10 +281,10 @@ func (s *Set) releaseSummary(ctx context.Context, p kudos.Party) {
 	}
 }
 
-// partySummary is an ended party's summary: theme, generations,
-// participants and their awards, the budget spent and returned, and a grid
-// of up to four of its images.
-func (s *Set) partySummary(ctx context.Context, p kudos.Party) (interact.Reply, error) {
+// partySummary is an ended party's summary, in pr's language: theme,
+// generations, participants and their awards, the budget spent and
+// returned, and a grid of up to four of its images.
+func (s *Set) partySummary(ctx context.Context, pr *locale.Printer, p kudos.Party) (interact.Reply, error) {
 	rep, err := s.parties.PartyReport(ctx, p.ID, partyImages)
 	if err != nil {
 		return interact.Reply{}, err
@@ -297,26 +296,28 @@ func (s *Set) partySummary(ctx context.Context, p kudos.Party) (interact.Reply, 
 		return interact.Reply{}, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "🎉 **Party over: “%s”** hosted by %s", shownTheme(p.Theme, 200), host)
+	b.WriteString("🎉 " + pr.T("party.summary.head", locale.Args{"Theme": shownTheme(p.Theme, 200), "Host": host}))
 	switch {
 	case p.EndedBy == 0:
-		b.WriteString(" (its time is up)")
+		b.WriteString(" " + pr.T("party.summary.time_up", nil))
 	case p.EndedBy != p.HostID:
 		by, err := name(p.EndedBy)
 		if err != nil {
 			return interact.Reply{}, err
 		}
-		fmt.Fprintf(&b, " (ended by %s)", by)
+		b.WriteString(" " + pr.T("party.summary.ended_by", locale.Args{"Member": by}))
 	}
 	b.WriteString("\n")
+	gens := func(n int) string { return pr.T("party.generations", locale.Args{locale.CountArg: n}) }
 	if p.Generations == 0 {
-		b.WriteString("Nobody made an image during the party.\n")
+		b.WriteString(pr.T("party.summary.nobody", nil) + "\n")
 	} else {
-		fmt.Fprintf(&b, "**%d** generation(s) by %d member(s).\n", p.Generations, len(rep.Members))
+		b.WriteString(pr.T("party.summary.generations", locale.Args{locale.CountArg: p.Generations,
+			"Members": pr.T("party.members", locale.Args{locale.CountArg: len(rep.Members)})}) + "\n")
 	}
 	for i, m := range rep.Members {
 		if i == partyMembersShown {
-			fmt.Fprintf(&b, "…and %d more.\n", len(rep.Members)-i)
+			b.WriteString(pr.T("party.summary.more", locale.Args{locale.CountArg: len(rep.Members) - i}) + "\n")
 			break
 		}
 		who, err := name(m.UserID)
@@ -325,14 +326,15 @@ func (s *Set) partySummary(ctx context.Context, p kudos.Party) (interact.Reply, 
 		}
 		switch {
 		case m.Kudos > 0:
-			fmt.Fprintf(&b, "🏅 %s: **%d** kudos (%d award(s), %d generation(s))\n", who, m.Kudos, m.Awards, m.Generations)
+			b.WriteString("🏅 " + pr.T("party.summary.awarded", locale.Args{"Member": who, "Kudos": m.Kudos,
+				"Awards": pr.T("party.awards", locale.Args{locale.CountArg: m.Awards}), "Generations": gens(m.Generations)}) + "\n")
 		case m.UserID == p.HostID:
-			fmt.Fprintf(&b, "🎨 %s: %d generation(s) (the host)\n", who, m.Generations)
+			b.WriteString("🎨 " + pr.T("party.summary.host", locale.Args{"Member": who, "Generations": gens(m.Generations)}) + "\n")
 		default:
-			fmt.Fprintf(&b, "🎨 %s: %d generation(s)\n", who, m.Generations)
+			b.WriteString("🎨 " + pr.T("party.summary.member", locale.Args{"Member": who, "Generations": gens(m.Generations)}) + "\n")
 		}
 	}
-	fmt.Fprintf(&b, "Budget **%d** kudos: %d awarded, **%d** returned to %s.", p.Budget, p.Spent, p.Refunded, host)
+	b.WriteString(pr.T("party.summary.budget", locale.Args{"Budget": p.Budget, "Spent": p.Spent, "Refunded": p.Refunded, "Host": host}))
 	r := interact.Reply{Content: clip(b.String(), 1990), Components: []discordgo.MessageComponent{}}
 	if f := s.partyGrid(ctx, p, rep.Images); f != nil {
 		r.Files = []*discordgo.File{f}

@@ -125,7 +125,7 @@ func TestPartyFlow(t *testing.T) {
 	}
 	// /party status shows the party to anyone, privately.
 	text, private = h.Reply(h.Run(h.Bob, h.General, "party", sub("status")))
-	wantContains(t, text, "4 generation(s) so far · budget 30: 10 awarded, **20** left")
+	wantContains(t, text, "4 generations so far · budget 30: 10 awarded, **20** left")
 	if !private {
 		t.Fatalf("status is public: %q", text)
 	}
@@ -139,10 +139,10 @@ func TestPartyFlow(t *testing.T) {
 	endTok := h.Run(h.Alice, h.General, "party", sub("end"))
 	summary := h.Original(endTok, "summary", hasFiles)
 	for _, want := range []string{
-		"Party over: “lighthouses at dusk”", "**4** generation(s) by 3 member(s)",
-		"<@" + h.Bob.ID + ">: **5** kudos (1 award(s), 2 generation(s))",
-		"<@" + h.Mod.ID + ">: **5** kudos (1 award(s), 1 generation(s))",
-		"<@" + h.Alice.ID + ">: 1 generation(s) (the host)",
+		"Party over: “lighthouses at dusk”", "**4** generations by 3 members",
+		"<@" + h.Bob.ID + ">: **5** kudos (1 award, 2 generations)",
+		"<@" + h.Mod.ID + ">: **5** kudos (1 award, 1 generation)",
+		"<@" + h.Alice.ID + ">: 1 generation (the host)",
 		"Budget **30** kudos: 10 awarded, **20** returned to <@" + h.Alice.ID + ">",
 	} {
 		wantContains(t, summary.Content, want)
@@ -226,7 +226,7 @@ func TestPartyRefusals(t *testing.T) {
 		{"not enough kudos", h.Bob, h.General, partyStartOpts(30, 5, 50), "You do not have 50 kudos for the budget: you have 10.", true},
 		{"no kudos at all", h.Mod, h.General, partyStartOpts(30, 5, 50), "you have 0", true},
 		{"a budget below the award", h.Alice, h.General, partyStartOpts(30, 10, 5), "The budget (5) must cover at least one award (10).", true},
-		{"too long", h.Alice, h.General, partyStartOpts(24*60+1, 5, 50), "A party lasts from 1 minute to 24 hours.", true},
+		{"too long", h.Alice, h.General, partyStartOpts(24*60+1, 5, 50), "A party lasts from 1 minute to 1 day.", true},
 		{"in a DM", h.Alice, nil, partyStartOpts(30, 5, 50), "Parties run in a server channel, not in direct messages.", true},
 		{"a mention in the theme is not made", h.Alice, h.General, sub("start", opt("duration", 30), opt("theme", "ping <@"+h.Bob.ID+"> @everyone"),
 			opt("award", 5), opt("budget", 50)), "Party: “ping <@\u200b" + h.Bob.ID + "> @\u200beveryone”", false},
@@ -281,7 +281,7 @@ func TestPartyEndsWhenItsTimeIsUp(t *testing.T) {
 		return strings.Contains(m.Content, "Party over")
 	})
 	must(t, err)
-	for _, want := range []string{"(its time is up)", "**1** generation(s) by 1 member(s)", "Budget **20** kudos: 5 awarded, **15** returned"} {
+	for _, want := range []string{"(its time is up)", "**1** generation by 1 member", "Budget **20** kudos: 5 awarded, **15** returned"} {
 		wantContains(t, summary.Content, want)
 	}
 	if len(summary.Files) != 1 {

@@ -40,11 +40,11 @@ func (s *Set) remixMenu() *Command {
 			if err := s.requireImg2Img(ix); err != nil {
 				return err
 			}
-			return ix.Modal(ctx, formRemix+"/"+m.ID, "Remix this image",
-				discordgo.TextInput{CustomID: remixPromptInput, Label: "Prompt: what the image should become", Style: discordgo.TextInputParagraph,
-					Required: true, MinLength: 1, MaxLength: 1000, Placeholder: "a watercolour of the same scene at night"},
-				discordgo.TextInput{CustomID: remixStrength, Label: "Strength: 0.05 (a little) to 1 (all)", Style: discordgo.TextInputShort,
-					Required: true, MinLength: 1, MaxLength: 5, Value: strconv.FormatFloat(defaultImg2ImgStrength, 'g', -1, 64)},
+			return ix.Modal(ctx, formRemix+"/"+m.ID, ix.T("remix.title", nil),
+				discordgo.TextInput{CustomID: remixPromptInput, Label: ix.T("remix.prompt.label", nil), Style: discordgo.TextInputParagraph,
+					Required: true, MinLength: 1, MaxLength: 1000, Placeholder: ix.T("remix.prompt.placeholder", nil)},
+				discordgo.TextInput{CustomID: remixStrength, Label: ix.T("remix.strength.label", nil), Style: discordgo.TextInputShort,
+					Required: true, MinLength: 1, MaxLength: 5, Value: ix.Printer().Decimal(defaultImg2ImgStrength, 1)},
 			)
 		},
 	}
@@ -57,16 +57,17 @@ func (s *Set) remixForm() *Component {
 // handleRemixSubmit queues the img2img a Remix modal asked for.
 func (s *Set) handleRemixSubmit(ctx context.Context, ix *interact.Interaction, args []string) error {
 	if len(args) != 1 || args[0] == "" {
-		return horde.Invalidf("custom_id", "this form is malformed")
+		return horde.Invalidf("custom_id", "this form is malformed").InCase("form")
 	}
 	values := interact.ModalValues(ix.I)
 	prompt := strings.TrimSpace(values[remixPromptInput])
 	if prompt == "" {
-		return horde.Invalidf("prompt", "the prompt is empty")
+		return horde.Invalidf("prompt", "the prompt is empty").InCase("prompt_empty")
 	}
 	strength, err := strconv.ParseFloat(strings.TrimSpace(strings.ReplaceAll(values[remixStrength], ",", ".")), 64)
 	if err != nil || strength < minImg2ImgStrength || strength > 1 {
-		return horde.Invalidf("strength", "strength must be a number between %g and 1", minImg2ImgStrength)
+		return horde.Invalidf("strength", "strength must be a number between %g and 1", minImg2ImgStrength).InCase("strength").
+			With("Min", ix.Printer().Decimal(minImg2ImgStrength, 2))
 	}
 	if err := s.requireImg2Img(ix); err != nil {
 		return err
@@ -85,7 +86,7 @@ func (s *Set) handleRemixSubmit(ctx context.Context, ix *interact.Interaction, a
 	img, err := s.fetcher.fetch(ctx, "", firstImageAttachment(m))
 	if err != nil {
 		if firstImageAttachment(m) == nil {
-			return horde.Errorf(horde.KindInvalid, "NoImage", "That message has no image attached any more.")
+			return horde.Errorf(horde.KindInvalid, "NoImage", "That message has no image attached any more.").InCase("gone")
 		}
 		return err
 	}

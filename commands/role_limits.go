@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 )
@@ -139,53 +140,77 @@ func (l Limits) allowsModel(model string) bool {
 }
 
 // check refuses what a request asks beyond l, naming the roles that would
-// allow it.
-func (r RoleLimits) check(l Limits, nr horde.NewRequest) error {
+// allow it (in pr's language: the error's Roles, and its Settings, which
+// explainSettings fills).
+func (r RoleLimits) check(pr *locale.Printer, l Limits, nr horde.NewRequest) error {
 	over := func(limit, v int) bool { return limit > 0 && v > limit }
-	refuse := func(code, what string, allows func(Limits) bool) error {
-		return horde.Errorf(horde.KindForbidden, code, "%s%s", what, r.whoMay(allows))
+	refuse := func(code, what string, values locale.Args, allows func(Limits) bool) error {
+		e := horde.Errorf(horde.KindForbidden, code, "%s%s", what, r.whoMay(allows)).
+			With("Roles", r.rolesNote(pr, allows)).With("Settings", "")
+		for k, v := range values {
+			e = e.With(k, v)
+		}
+		return e
 	}
 	if p := nr.Image; p != nil {
 		if over(l.MaxSteps, p.Steps) {
-			return refuse("RoleSteps", fmt.Sprintf("Your roles allow at most %d steps.", l.MaxSteps),
+			return refuse("RoleSteps", fmt.Sprintf("Your roles allow at most %d steps.", l.MaxSteps), locale.Args{"Max": l.MaxSteps},
 				func(t Limits) bool { return !over(t.MaxSteps, p.Steps) })
 		}
 		if over(l.MaxCount, nr.N) {
-			return refuse("RoleCount", fmt.Sprintf("Your roles allow at most %d images at once.", l.MaxCount),
+			return refuse("RoleCount", fmt.Sprintf("Your roles allow at most %d images at once.", l.MaxCount), locale.Args{"Max": l.MaxCount},
 				func(t Limits) bool { return !over(t.MaxCount, nr.N) })
 		}
 		if px := p.Width * p.Height; over(l.MaxPixels, px) {
 			return refuse("RoleSize", fmt.Sprintf("Your roles allow images of at most %d pixels (%dx%d is %d).", l.MaxPixels, p.Width, p.Height, px),
+				locale.Args{"Max": l.MaxPixels, "Width": p.Width, "Height": p.Height, "Pixels": px},
 				func(t Limits) bool { return !over(t.MaxPixels, px) })
 		}
 	}
 	if p := nr.Text; p != nil && over(l.MaxLength, p.MaxLength) {
-		return refuse("RoleLength", fmt.Sprintf("Your roles allow at most %d tokens.", l.MaxLength),
+		return refuse("RoleLength", fmt.Sprintf("Your roles allow at most %d tokens.", l.MaxLength), locale.Args{"Max": l.MaxLength},
 			func(t Limits) bool { return !over(t.MaxLength, p.MaxLength) })
 	}
 	for _, m := range nr.Models {
 		if !l.allowsModel(m) {
-			return refuse("RoleModel", fmt.Sprintf("Your roles may not ask for the model %s.", m),
+			return refuse("RoleModel", fmt.Sprintf("Your roles may not ask for the model %s.", m), locale.Args{"Model": m},
 				func(t Limits) bool { return t.allowsModel(m) })
 		}
 	}
 	if p := nr.Image; p != nil && p.SourceImage != "" && !l.Img2Img {
-		return refuseImg2Img(r)
+		return refuseImg2Img(pr, r)
 	}
 	if nr.NSFW && !l.NSFW {
-		return refuse("RoleNSFW", "Your roles may not ask for NSFW images.", func(t Limits) bool { return t.NSFW })
+		return refuse("RoleNSFW", "Your roles may not ask for NSFW images.", nil, func(t Limits) bool { return t.NSFW })
 	}
 	return nil
 }
 
-// whoMay names the roles whose tier would allow what allows accepts.
-func (r RoleLimits) whoMay(allows func(Limits) bool) string {
+// rolesNote is whoMay in pr's language, for a refusal's Roles: " The role
+// <@&1> or <@&2> would allow it.", or "" when no role would.
+func (r RoleLimits) rolesNote(pr *locale.Printer, allows func(Limits) bool) string {
+	roles := r.rolesAllowing(allows)
+	if len(roles) == 0 {
+		return ""
+	}
+	return " " + pr.T("error.role_limits.roles", locale.Args{"Roles": strings.Join(roles, ", "), locale.CountArg: len(roles)})
+}
+
+// rolesAllowing are the mentions of the roles whose tier would allow what
+// allows accepts.
+func (r RoleLimits) rolesAllowing(allows func(Limits) bool) []string {
 	var roles []string
 	for _, t := range r.Roles {
 		if allows(r.Default.join(t.Limits)) {
 			roles = append(roles, "<@&"+t.RoleID+">")
 		}
 	}
+	return roles
+}
+
+// whoMay names the roles whose tier would allow what allows accepts.
+func (r RoleLimits) whoMay(allows func(Limits) bool) string {
+	roles := r.rolesAllowing(allows)
 	if len(roles) == 0 {
 		return ""
 	}
@@ -272,11 +297,11 @@ func (s *Set) applyRoleLimits(ix *interact.Interaction, given func(option string
 	if p := nr.Text; p != nil && !given("max_length") && l.MaxLength > 0 && p.MaxLength > l.MaxLength {
 		p.MaxLength = l.MaxLength
 	}
-	if err := s.cfg.RoleLimits.check(l, *nr); err != nil {
+	if err := s.cfg.RoleLimits.check(ix.Printer(), l, *nr); err != nil {
 		return err
 	}
 	if wait := s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), s.cfg.Clock.Now()); wait > 0 {
-		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait.Round(time.Second))
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait.Round(time.Second)).With("Wait", cooldownWait(wait))
 	}
 	return nil
 }
@@ -301,8 +326,8 @@ func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error 
 	}
 	now := s.cfg.Clock.Now()
 	if !s.cooldowns.start(ix.Caller.ID, now, l.Cooldown.Std()) {
-		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.",
-			s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second))
+		wait := s.cooldowns.wait(ix.Caller.ID, l.Cooldown.Std(), now).Round(time.Second)
+		return horde.Errorf(horde.KindRateLimited, "RoleCooldown", "You can ask again in %s.", wait).With("Wait", cooldownWait(wait))
 	}
 	err := submit()
 	var he *horde.Error
@@ -314,3 +339,18 @@ func (s *Set) withCooldown(ix *interact.Interaction, submit func() error) error 
 
 // allGiven is the given of a request repeated from another: every option counts as asked for.
 func allGiven(string) bool { return true }
+
+// cooldownWait is a cooldown's rest as members read it: whole hours from
+// two hours, whole minutes from two minutes, else seconds, rounded up (a
+// locale.Printer words the duration in its largest whole unit).
+func cooldownWait(d time.Duration) time.Duration {
+	ceil := func(unit time.Duration) time.Duration { return (d + unit - 1) / unit * unit }
+	switch {
+	case d >= 2*time.Hour:
+		return ceil(time.Hour)
+	case d >= 2*time.Minute:
+		return ceil(time.Minute)
+	default:
+		return ceil(time.Second)
+	}
+}

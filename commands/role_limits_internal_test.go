@@ -69,3 +69,19 @@ func TestCooldownsStayBounded(t *testing.T) {
 		t.Fatal("a cancelled cooldown still holds")
 	}
 }
+
+// TestCooldownWait: a cooldown's rest reads in whole hours, minutes or
+// seconds, rounded up, so that "3599 seconds" never shows.
+func TestCooldownWait(t *testing.T) {
+	for _, tc := range []struct{ in, want time.Duration }{
+		{59*time.Minute + 59*time.Second, time.Hour},
+		{3*time.Hour + time.Second, 4 * time.Hour},
+		{90 * time.Second, 90 * time.Second},
+		{1500 * time.Millisecond, 2 * time.Second},
+		{time.Hour, time.Hour},
+	} {
+		if got := cooldownWait(tc.in); got != tc.want {
+			t.Errorf("cooldownWait(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}

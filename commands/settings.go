@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/bot/membersettings"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
@@ -94,7 +95,7 @@ func (s *Set) handleSettings(ctx context.Context, ix *interact.Interaction) erro
 	}
 	switch o.Sub {
 	case "show":
-		return ix.Reply(ctx, interact.Reply{Content: s.describeSettings(ctx, ms)})
+		return ix.Reply(ctx, interact.Reply{Content: s.describeSettings(ctx, ix.Printer(), ms)})
 	case "set":
 		notes, err := s.setSettings(ctx, ix, o, &ms)
 		if err != nil {
@@ -103,7 +104,7 @@ func (s *Set) handleSettings(ctx context.Context, ix *interact.Interaction) erro
 		if err := s.settings.SetMemberSettings(ctx, ix.User.ID, ms); err != nil {
 			return fmt.Errorf("save settings of %d: %w", ix.User.ID, err)
 		}
-		text := "✅ Saved.\n" + s.describeSettings(ctx, ms)
+		text := "✅ " + ix.T("settings.saved", nil) + "\n" + s.describeSettings(ctx, ix.Printer(), ms)
 		for _, n := range notes {
 			text += "\nℹ️ " + n
 		}
@@ -113,12 +114,12 @@ func (s *Set) handleSettings(ctx context.Context, ix *interact.Interaction) erro
 		if field == resetEverying {
 			ms = membersettings.Settings{}
 		} else if !resetField(&ms, field) {
-			return horde.Invalidf("field", "There is no setting %s.", horde.QuoteInput(field))
+			return horde.Invalidf("field", "There is no setting %s.", horde.QuoteInput(field)).InCase("setting").With("Name", horde.QuoteInput(field))
 		}
 		if err := s.settings.SetMemberSettings(ctx, ix.User.ID, ms); err != nil {
 			return fmt.Errorf("save settings of %d: %w", ix.User.ID, err)
 		}
-		return ix.Reply(ctx, interact.Reply{Content: "✅ Reset.\n" + s.describeSettings(ctx, ms)})
+		return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("settings.reset", nil) + "\n" + s.describeSettings(ctx, ix.Printer(), ms)})
 	default:
 		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
 	}
@@ -135,13 +136,13 @@ func (s *Set) setSettings(ctx context.Context, ix *interact.Interaction, o inter
 		given = given || o.Has(f)
 	}
 	if !given {
-		return nil, horde.Invalidf("", "Give at least one setting to change, e.g. `/settings set steps:40`.")
+		return nil, horde.Invalidf("", "Give at least one setting to change, e.g. `/settings set steps:40`.").InCase("settings_none")
 	}
 	var notes []string
 	next := *ms
 	if o.Has(setModel) {
 		next.ImageModel = o.String(setModel, "")
-		if note, err := s.modelNote(ctx, horde.KindImage, next.ImageModel, setModel); err != nil {
+		if note, err := s.modelNote(ctx, ix.Printer(), horde.KindImage, next.ImageModel, setModel); err != nil {
 			return nil, err
 		} else if note != "" {
 			notes = append(notes, note)
@@ -150,14 +151,14 @@ func (s *Set) setSettings(ctx context.Context, ix *interact.Interaction, o inter
 	if o.Has(setSize) {
 		z, ok := findSize(o.String(setSize, ""))
 		if !ok {
-			return nil, horde.Invalidf(setSize, "unknown size %s", horde.QuoteInput(o.String(setSize, "")))
+			return nil, horde.Invalidf(setSize, "unknown size %s", horde.QuoteInput(o.String(setSize, ""))).InCase("size").With("Size", horde.QuoteInput(o.String(setSize, "")))
 		}
 		next.Width, next.Height = z.Width, z.Height
 	}
 	if o.Has(setSteps) {
 		next.Steps = int(o.Int(setSteps, 0))
 		if next.Steps < 1 || next.Steps > maxSteps {
-			return nil, horde.Invalidf(setSteps, "steps must be between 1 and %d", maxSteps)
+			return nil, horde.Invalidf(setSteps, "steps must be between 1 and %d", maxSteps).InCase("steps").With("Max", maxSteps)
 		}
 	}
 	if o.Has(setSampler) {
@@ -170,7 +171,8 @@ func (s *Set) setSettings(ctx context.Context, ix *interact.Interaction, o inter
 	if o.Has(setCFG) {
 		next.CFGScale = o.Number(setCFG, 0)
 		if next.CFGScale < aihorde.MinCFGScale || next.CFGScale > aihorde.MaxCFGScale || next.CFGScale == 0 {
-			return nil, horde.Invalidf(setCFG, "cfg must be above %g and at most %g", aihorde.MinCFGScale, aihorde.MaxCFGScale)
+			return nil, horde.Invalidf(setCFG, "cfg must be above %g and at most %g", aihorde.MinCFGScale, aihorde.MaxCFGScale).InCase("cfg").
+				With("Min", ix.Printer().Decimal(aihorde.MinCFGScale, -1)).With("Max", ix.Printer().Decimal(aihorde.MaxCFGScale, -1))
 		}
 	}
 	var style *horde.Style
@@ -185,7 +187,7 @@ func (s *Set) setSettings(ctx context.Context, ix *interact.Interaction, o inter
 	next.Private = o.Bool(setPrivate, next.Private)
 	if o.Has(setTextModel) {
 		next.TextModel = o.String(setTextModel, "")
-		if note, err := s.modelNote(ctx, horde.KindText, next.TextModel, setTextModel); err != nil {
+		if note, err := s.modelNote(ctx, ix.Printer(), horde.KindText, next.TextModel, setTextModel); err != nil {
 			return nil, err
 		} else if note != "" {
 			notes = append(notes, note)
@@ -194,7 +196,8 @@ func (s *Set) setSettings(ctx context.Context, ix *interact.Interaction, o inter
 	if o.Has(setMaxLength) {
 		next.MaxLength = int(o.Int(setMaxLength, 0))
 		if next.MaxLength < aihorde.MinMaxLength || next.MaxLength > maxWriteLength {
-			return nil, horde.Invalidf(setMaxLength, "max_length must be between %d and %d", aihorde.MinMaxLength, maxWriteLength)
+			return nil, horde.Invalidf(setMaxLength, "max_length must be between %d and %d", aihorde.MinMaxLength, maxWriteLength).InCase("max_length").
+				With("Min", aihorde.MinMaxLength).With("Max", maxWriteLength)
 		}
 	}
 	if err := s.settingsAllowed(ix, next, style); err != nil {
@@ -221,21 +224,21 @@ func (s *Set) settingsAllowed(ix *interact.Interaction, ms membersettings.Settin
 		img.Models = append(img.Models, style.Models...)
 		img.NSFW = img.NSFW || style.NSFW
 	}
-	if err := s.cfg.RoleLimits.check(l, img); err != nil {
+	if err := s.cfg.RoleLimits.check(ix.Printer(), l, img); err != nil {
 		return err
 	}
 	txt := horde.NewRequest{Kind: horde.KindText, N: 1, Text: &horde.TextParams{MaxLength: ms.MaxLength}}
 	if ms.TextModel != "" {
 		txt.Models = []string{ms.TextModel}
 	}
-	return s.cfg.RoleLimits.check(l, txt)
+	return s.cfg.RoleLimits.check(ix.Printer(), l, txt)
 }
 
 // modelNote checks a model name for a setting: a name the horde would
 // refuse is refused; one no online worker serves now is kept, with a note.
-func (s *Set) modelNote(ctx context.Context, kind horde.RequestKind, name, field string) (string, error) {
+func (s *Set) modelNote(ctx context.Context, pr *locale.Printer, kind horde.RequestKind, name, field string) (string, error) {
 	if name == "" || len(name) > aihorde.MaxNameLength {
-		return "", horde.Invalidf(field, "a model name has 1 to %d characters", aihorde.MaxNameLength)
+		return "", horde.Invalidf(field, "a model name has 1 to %d characters", aihorde.MaxNameLength).InCase("model_name").With("Max", aihorde.MaxNameLength)
 	}
 	models, err := s.horde.Models(ctx, kind)
 	if err != nil {
@@ -246,7 +249,7 @@ func (s *Set) modelNote(ctx context.Context, kind horde.RequestKind, name, field
 			return "", nil
 		}
 	}
-	return fmt.Sprintf("No online worker serves %s right now; requests for it wait until one does.", horde.QuoteInput(name)), nil
+	return pr.T("settings.model_offline", locale.Args{"Model": horde.QuoteInput(name)}), nil
 }
 
 // knownSampler is the sampler of that name (any case) among the AI Horde's.
@@ -256,7 +259,8 @@ func knownSampler(name string) (string, error) {
 			return k, nil
 		}
 	}
-	return "", horde.Invalidf("sampler", "unknown sampler %s; pick one from the list (%s)", horde.QuoteInput(name), strings.Join(aihorde.KnownSamplers, ", "))
+	return "", horde.Invalidf("sampler", "unknown sampler %s; pick one from the list (%s)", horde.QuoteInput(name), strings.Join(aihorde.KnownSamplers, ", ")).
+		InCase("sampler").With("Name", horde.QuoteInput(name)).With("Samplers", strings.Join(aihorde.KnownSamplers, ", "))
 }
 
 // samplerChoices autocompletes a sampler from the AI Horde's.
@@ -301,8 +305,8 @@ func resetField(ms *membersettings.Settings, field string) bool {
 }
 
 // describeSettings lists a member's settings, each with the default that
-// applies when it is not set.
-func (s *Set) describeSettings(ctx context.Context, ms membersettings.Settings) string {
+// applies when it is not set, in p's language.
+func (s *Set) describeSettings(ctx context.Context, p *locale.Printer, ms membersettings.Settings) string {
 	or := func(v, def string) string {
 		if v == "" {
 			return "— (" + def + ")"
@@ -320,17 +324,17 @@ func (s *Set) describeSettings(ctx context.Context, ms membersettings.Settings) 
 		size = fmt.Sprintf("%dx%d", ms.Width, ms.Height)
 		for _, z := range imageSizes {
 			if z.Width == ms.Width && z.Height == ms.Height {
-				size = fmt.Sprintf("%s %s", z.Name, size)
+				size = fmt.Sprintf("%s %s", p.T("size."+z.Name, nil), size)
 			}
 		}
 	}
 	cfg := ""
 	if ms.CFGScale != 0 {
-		cfg = strconv.FormatFloat(ms.CFGScale, 'g', -1, 64)
+		cfg = p.Decimal(ms.CFGScale, -1)
 	}
 	style := ""
 	if ms.StyleID != "" {
-		style = "(deleted)"
+		style = p.T("settings.style_deleted", nil)
 		if s.styles != nil {
 			if st, err := s.styles.Style(ctx, ms.StyleID); err == nil {
 				style = st.Name
@@ -339,18 +343,20 @@ func (s *Set) describeSettings(ctx context.Context, ms membersettings.Settings) 
 	}
 	yes := func(b bool) string {
 		if b {
-			return "yes"
+			return p.T("common.yes", nil)
 		}
 		return ""
 	}
+	anyModel := p.T("settings.any_model", nil)
 	var b strings.Builder
-	b.WriteString("⚙️ **Your settings** (what you type in a command wins over them)\n")
-	fmt.Fprintf(&b, "/imagine model: %s\n", or(ms.ImageModel, "any online model"))
-	fmt.Fprintf(&b, "size: %s\n", or(size, fmt.Sprintf("square %dx%d", aihorde.DefaultWidth, aihorde.DefaultHeight)))
-	fmt.Fprintf(&b, "steps: %s · sampler: %s · cfg: %s\n", or(num(ms.Steps), strconv.Itoa(aihorde.DefaultSteps)),
-		or(ms.Sampler, aihorde.DefaultSampler), or(cfg, strconv.FormatFloat(aihorde.DefaultCFGScale, 'g', -1, 64)))
-	fmt.Fprintf(&b, "style: %s\n", or(style, "none"))
-	fmt.Fprintf(&b, "nsfw: %s · private results: %s\n", or(yes(ms.NSFW), "no; age-restricted channels only"), or(yes(ms.Private), "no"))
-	fmt.Fprintf(&b, "/write model: %s · max_length: %s", or(ms.TextModel, "any online model"), or(num(ms.MaxLength), strconv.Itoa(defaultMaxLength)))
+	b.WriteString("⚙️ " + p.T("settings.title", nil) + "\n")
+	b.WriteString(p.T("settings.show.model", locale.Args{"Model": or(ms.ImageModel, anyModel)}) + "\n")
+	b.WriteString(p.T("settings.show.size", locale.Args{"Size": or(size, fmt.Sprintf("%s %dx%d", p.T("size.square", nil), aihorde.DefaultWidth, aihorde.DefaultHeight))}) + "\n")
+	b.WriteString(p.T("settings.show.sampling", locale.Args{"Steps": or(num(ms.Steps), strconv.Itoa(aihorde.DefaultSteps)),
+		"Sampler": or(ms.Sampler, aihorde.DefaultSampler), "CFG": or(cfg, p.Decimal(aihorde.DefaultCFGScale, -1))}) + "\n")
+	b.WriteString(p.T("settings.show.style", locale.Args{"Style": or(style, p.T("common.none", nil))}) + "\n")
+	b.WriteString(p.T("settings.show.nsfw_private", locale.Args{"NSFW": or(yes(ms.NSFW), p.T("settings.nsfw_default", nil)),
+		"Private": or(yes(ms.Private), p.T("common.no", nil))}) + "\n")
+	b.WriteString(p.T("settings.show.write", locale.Args{"Model": or(ms.TextModel, anyModel), "MaxLength": or(num(ms.MaxLength), strconv.Itoa(defaultMaxLength))}))
 	return b.String()
 }

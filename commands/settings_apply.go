@@ -9,6 +9,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/bot/membersettings"
 	"github.com/hordebot/hordebot/horde"
 )
@@ -114,14 +115,15 @@ func (s *Set) imageSettings(ctx context.Context, ix *interact.Interaction, o int
 	if ref != "" && ref != noStyle {
 		sty, use, err := s.findStyle(ctx, ix, ref)
 		if fromSetting && isNotFound(err) {
-			return nil, horde.NotFoundf("StyleNotFound", "Your default style (from /settings) no longer exists. Pick another with `/settings set style`, or `/settings reset field:style`.")
+			return nil, horde.NotFoundf("StyleNotFound", "Your default style (from /settings) no longer exists. Pick another with `/settings set style`, or `/settings reset field:style`.").InCase("default")
 		}
 		if err != nil {
 			return nil, err
 		}
 		if sty.NSFW && !o.Has("nsfw") {
 			if err := s.requireNSFWChannel(ctx, ix); err != nil {
-				return nil, horde.Errorf(horde.KindForbidden, "NSFWStyle", "The style %s makes NSFW images: use it in an age-restricted channel.", horde.QuoteInput(sty.Name))
+				return nil, horde.Errorf(horde.KindForbidden, "NSFWStyle", "The style %s makes NSFW images: use it in an age-restricted channel.", horde.QuoteInput(sty.Name)).
+					With("Name", horde.QuoteInput(sty.Name))
 			}
 		}
 		styled, err := s.withStyle(*nr, sty, use, o)
@@ -176,8 +178,9 @@ var roleLimitFields = map[string][]string{
 }
 
 // explainSettings adds to a role-limit refusal of a value that came from
-// the member's /settings how to change it: the member did not type it.
-func explainSettings(err error, from fromSettings) error {
+// the member's /settings how to change it (in pr's language: the error's
+// Settings): the member did not type it.
+func explainSettings(pr *locale.Printer, err error, from fromSettings) error {
 	var he *horde.Error
 	if !errors.As(err, &he) || he.Kind != horde.KindForbidden {
 		return err
@@ -188,9 +191,9 @@ func explainSettings(err error, from fromSettings) error {
 			if field == "model" && from["style"] {
 				field = "style"
 			}
-			out := *he
+			out := he.With("Settings", " "+pr.T("error.role_limits.settings", locale.Args{"Field": field}))
 			out.Message = he.Message + " It comes from your /settings (" + field + "): change it with `/settings set " + field + "` or `/settings reset field:" + field + "`."
-			return &out
+			return out
 		}
 	}
 	return err

@@ -39,7 +39,7 @@ func TestSettings(t *testing.T) {
 		want string
 	}{
 		{"nothing to set", nil, "at least one setting"},
-		{"an unknown sampler", []*discordOption{opt("sampler", "k_nope")}, "nknown sampler"},
+		{"an unknown sampler", []*discordOption{opt("sampler", "k_nope")}, "no sampler \"k_nope\""},
 		{"an unknown style", []*discordOption{opt("style", "nope")}, "There is no style"},
 	}
 	for _, r := range refusals {

@@ -10,6 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -128,15 +129,15 @@ func (s *Set) mayManageStyles(ix *interact.Interaction) bool {
 // refuseStyleManaging is the refusal of /style create or edit, naming the
 // roles that may.
 func (s *Set) refuseStyleManaging() error {
-	who := "moderators"
-	if len(s.cfg.StyleManagerRoleIDs) > 0 {
-		roles := make([]string, len(s.cfg.StyleManagerRoleIDs))
-		for i, r := range s.cfg.StyleManagerRoleIDs {
-			roles[i] = "<@&" + r + ">"
-		}
-		who = "members with the role " + strings.Join(roles, " or ") + " and moderators"
+	if len(s.cfg.StyleManagerRoleIDs) == 0 {
+		return horde.Errorf(horde.KindForbidden, "StyleManagerRole", "Only moderators can create or change styles.")
 	}
-	return horde.Errorf(horde.KindForbidden, "StyleManagerRole", "Only %s can create or change styles.", who)
+	roles := make([]string, len(s.cfg.StyleManagerRoleIDs))
+	for i, r := range s.cfg.StyleManagerRoleIDs {
+		roles[i] = "<@&" + r + ">"
+	}
+	return horde.Errorf(horde.KindForbidden, "StyleManagerRole", "Only members with the role %s and moderators can create or change styles.",
+		strings.Join(roles, " or ")).InCase("roles").With("Roles", strings.Join(roles, ", "))
 }
 
 // styleTemplate composes a style's prompt template from /style's prompt
@@ -198,7 +199,7 @@ func styleParams(current []byte, o interact.Options) ([]byte, error) {
 		params["sampler_name"] = sampler
 	}
 	if o.Has("width") != o.Has("height") && params["width"] == nil {
-		return nil, horde.Invalidf("height", "Give the style both a width and a height, or neither.")
+		return nil, horde.Invalidf("height", "Give the style both a width and a height, or neither.").InCase("size_pair")
 	}
 	for _, side := range []string{"width", "height"} {
 		if o.Has(side) {
@@ -234,7 +235,7 @@ func (s *Set) createStyle(ctx context.Context, ix *interact.Interaction, o inter
 	if err := s.styles.CreateStyle(ctx, sty); err != nil {
 		return fmt.Errorf("create style %q: %w", sty.Name, err)
 	}
-	return ix.Reply(ctx, interact.Reply{Content: "✅ Style created. Use it with `/imagine style:" + sty.Name + "`.\n" + styleDetails(sty)})
+	return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("style.created", locale.Args{"Name": sty.Name}) + "\n" + styleDetails(ix.Printer(), sty)})
 }
 
 // ownStyle is the style option of /style edit or delete, which the caller
@@ -245,7 +246,8 @@ func (s *Set) ownStyle(ctx context.Context, ix *interact.Interaction, o interact
 		return horde.Style{}, err
 	}
 	if sty.UserID != ix.User.ID && !s.mayModerateStyles(ix) {
-		return horde.Style{}, horde.Errorf(horde.KindForbidden, "NotStyleOwner", "The style %s is %s's; only they or a moderator can change it.", horde.QuoteInput(sty.Name), creatorName(sty.Creator))
+		return horde.Style{}, horde.Errorf(horde.KindForbidden, "NotStyleOwner", "The style %s is %s's; only they or a moderator can change it.", horde.QuoteInput(sty.Name), creatorName(sty.Creator)).
+			With("Name", horde.QuoteInput(sty.Name)).With("Creator", creatorName(sty.Creator))
 	}
 	return sty, nil
 }
@@ -285,7 +287,7 @@ func (s *Set) editStyle(ctx context.Context, ix *interact.Interaction, o interac
 	if err := s.styles.UpdateStyle(ctx, sty); err != nil {
 		return fmt.Errorf("update style %s: %w", sty.ID, err)
 	}
-	return ix.Reply(ctx, interact.Reply{Content: "✅ Style changed.\n" + styleDetails(sty)})
+	return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("style.changed", nil) + "\n" + styleDetails(ix.Printer(), sty)})
 }
 
 func (s *Set) deleteStyle(ctx context.Context, ix *interact.Interaction, o interact.Options) error {
@@ -296,13 +298,13 @@ func (s *Set) deleteStyle(ctx context.Context, ix *interact.Interaction, o inter
 	if err := s.styles.DeleteStyle(ctx, sty.ID); err != nil {
 		return fmt.Errorf("delete style %s: %w", sty.ID, err)
 	}
-	return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("🗑️ Deleted the style **%s**.", sty.Name)})
+	return ix.Reply(ctx, interact.Reply{Content: "🗑️ " + ix.T("style.deleted", locale.Args{"Name": sty.Name})})
 }
 
 func (s *Set) listStyles(ctx context.Context, ix *interact.Interaction, o interact.Options) error {
 	page := max(int(o.Int("page", 1)), 1)
 	if page > horde.MaxStyleSearch {
-		return horde.Invalidf("page", "There are not that many pages.")
+		return horde.Invalidf("page", "There are not that many pages.").InCase("pages")
 	}
 	list, err := s.styles.SearchStyles(ctx, horde.StyleSearch{Kind: horde.KindImage, UserID: ix.User.ID,
 		Offset: (page - 1) * stylesPerListPage, Limit: stylesPerListPage + 1})
@@ -311,20 +313,22 @@ func (s *Set) listStyles(ctx context.Context, ix *interact.Interaction, o intera
 	}
 	if len(list) == 0 {
 		if page > 1 {
-			return ix.Reply(ctx, interact.Reply{Content: fmt.Sprintf("No styles on page %d.", page)})
+			return ix.Reply(ctx, interact.Reply{Content: ix.T("style.list.empty_page", locale.Args{"Page": page})})
 		}
-		return ix.Reply(ctx, interact.Reply{Content: "This horde has no styles yet. Style managers create them with `/style create`."})
+		return ix.Reply(ctx, interact.Reply{Content: ix.T("style.list.none", nil)})
 	}
 	more := len(list) > stylesPerListPage
 	if more {
 		list = list[:stylesPerListPage]
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "🎨 **Styles** (page %d) — use one with `/imagine style:`\n", page)
+	pr := ix.Printer()
+	b.WriteString("🎨 " + pr.T("style.list.title", locale.Args{"Page": page}) + "\n")
 	for _, st := range list {
-		line := fmt.Sprintf("• **%s** — by %s · %d uses · %s", clip(st.Name, 60), clip(creatorName(st.Creator), 40), st.UseCount, clip(strings.Join(st.Models, ", "), 60))
+		line := "• " + pr.T("style.byline", locale.Args{"Name": "**" + clip(st.Name, 60) + "**", "Creator": clip(creatorName(st.Creator), 40),
+			"Uses": pr.T("style.uses", locale.Args{locale.CountArg: st.UseCount})}) + " · " + clip(strings.Join(st.Models, ", "), 60)
 		if !st.Public {
-			line += " · private"
+			line += " · " + pr.T("style.private", nil)
 		}
 		if st.NSFW {
 			line += " · NSFW"
@@ -332,7 +336,7 @@ func (s *Set) listStyles(ctx context.Context, ix *interact.Interaction, o intera
 		b.WriteString(line + "\n")
 	}
 	if more {
-		fmt.Fprintf(&b, "More: `/style list page:%d`", page+1)
+		b.WriteString(pr.T("style.list.more", locale.Args{"Page": page + 1}))
 	}
 	return ix.Reply(ctx, interact.Reply{Content: b.String()})
 }
@@ -344,17 +348,19 @@ func (s *Set) showStyle(ctx context.Context, ix *interact.Interaction, o interac
 	}
 	if !sty.Public && sty.UserID != ix.User.ID && !s.mayModerateStyles(ix) {
 		// A private style's template is its creator's.
-		return horde.NotFoundf("StyleNotFound", "There is no style %s that you can see.", horde.QuoteInput(o.String("style", "")))
+		return horde.NotFoundf("StyleNotFound", "There is no style %s that you can see.", horde.QuoteInput(o.String("style", ""))).
+			InCase("hidden").With("Name", horde.QuoteInput(o.String("style", "")))
 	}
-	return ix.Reply(ctx, interact.Reply{Content: styleDetails(sty)})
+	return ix.Reply(ctx, interact.Reply{Content: styleDetails(ix.Printer(), sty)})
 }
 
-// styleDetails describes a style for its creator and its users.
-func styleDetails(st horde.Style) string {
+// styleDetails describes a style for its creator and its users, in p's language.
+func styleDetails(p *locale.Printer, st horde.Style) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s** — by %s · %d uses", st.Name, creatorName(st.Creator), st.UseCount)
+	b.WriteString(p.T("style.byline", locale.Args{"Name": "**" + st.Name + "**", "Creator": creatorName(st.Creator),
+		"Uses": p.T("style.uses", locale.Args{locale.CountArg: st.UseCount})}))
 	if !st.Public {
-		b.WriteString(" · private")
+		b.WriteString(" · " + p.T("style.private", nil))
 	}
 	if st.NSFW {
 		b.WriteString(" · NSFW")
@@ -363,11 +369,11 @@ func styleDetails(st horde.Style) string {
 		fmt.Fprintf(&b, "\n%s", clip(st.Info, 300))
 	}
 	prompt, negative := splitTemplate(st.Prompt)
-	fmt.Fprintf(&b, "\nPrompt: `%s`", clip(prompt, 600))
+	b.WriteString("\n" + p.T("style.details.prompt", locale.Args{"Prompt": clip(prompt, 600)}))
 	if negative != "" {
-		fmt.Fprintf(&b, "\nNegative: `%s`", clip(negative, 400))
+		b.WriteString("\n" + p.T("style.details.negative", locale.Args{"Negative": clip(negative, 400)}))
 	}
-	fmt.Fprintf(&b, "\nModel: %s", clip(strings.Join(st.Models, ", "), 200))
+	b.WriteString("\n" + p.T("style.details.model", locale.Args{"Model": clip(strings.Join(st.Models, ", "), 200)}))
 	var params map[string]any
 	if json.Unmarshal(st.Params, &params) == nil && len(params) > 0 {
 		keys := make([]string, 0, len(params))
@@ -379,7 +385,7 @@ func styleDetails(st horde.Style) string {
 		for _, k := range keys {
 			parts = append(parts, fmt.Sprintf("%s %v", k, params[k]))
 		}
-		fmt.Fprintf(&b, "\nSettings: %s", clip(strings.Join(parts, " · "), 400))
+		b.WriteString("\n" + p.T("style.details.settings", locale.Args{"Settings": clip(strings.Join(parts, " · "), 400)}))
 	}
 	return b.String()
 }

@@ -40,8 +40,10 @@ func (s *Set) findStyleOf(ctx context.Context, ix *interact.Interaction, kind ho
 		return horde.Style{}, nil, stylesDisabled()
 	}
 	ref = strings.TrimSpace(ref)
-	notFound := horde.NotFoundf("StyleNotFound", "There is no style %s. Pick one from the list as you type, or see `/style list`.", horde.QuoteInput(ref))
-	mismatch := horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref))
+	notFound := horde.NotFoundf("StyleNotFound", "There is no style %s. Pick one from the list as you type, or see `/style list`.", horde.QuoteInput(ref)).
+		InCase("ref").With("Name", horde.QuoteInput(ref))
+	mismatch := horde.Errorf(horde.KindInvalid, "StyleMismatch", "%s is a text style; /imagine takes image styles.", horde.QuoteInput(ref)).
+		With("Name", horde.QuoteInput(ref))
 	if kind == horde.KindText {
 		notFound = horde.NotFoundf("StyleNotFound", "There is no text style %s. Pick one from the list as you type.", horde.QuoteInput(ref)).
 			InCase("text").With("Style", horde.QuoteInput(ref))

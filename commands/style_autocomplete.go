@@ -8,6 +8,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -71,7 +72,7 @@ func (s *Set) styleChoicesOf(kind horde.RequestKind, mine bool) choicesFunc {
 			if mine && st.UserID != ix.User.ID && !moderator {
 				continue
 			}
-			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: styleLabel(st), Value: st.ID})
+			out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: styleLabel(ix.Printer(), st), Value: st.ID})
 			if len(out) == maxChoices {
 				break
 			}
@@ -81,11 +82,12 @@ func (s *Set) styleChoicesOf(kind horde.RequestKind, mine bool) choicesFunc {
 }
 
 // styleLabel is how a style is named in a list of choices: its name, its
-// creator and its uses, within Discord's 100 characters.
-func styleLabel(st horde.Style) string {
-	label := fmt.Sprintf("%s — by %s · %d uses", st.Name, creatorName(st.Creator), st.UseCount)
+// creator and its uses, within Discord's 100 characters, in p's language.
+func styleLabel(p *locale.Printer, st horde.Style) string {
+	label := p.T("style.byline", locale.Args{"Name": st.Name, "Creator": creatorName(st.Creator),
+		"Uses": p.T("style.uses", locale.Args{locale.CountArg: st.UseCount})})
 	if !st.Public {
-		label += " · private"
+		label += " · " + p.T("style.private", nil)
 	}
 	return clip(label, maxChoiceNameRunes)
 }

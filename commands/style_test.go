@@ -200,7 +200,7 @@ func TestStyleCommand(t *testing.T) {
 		{"a prompt without {p} is refused", func() (string, bool) { return create(h.Bob, opt("prompt", "neon lights")) }, "must contain {p}"},
 		{"a width without a height is refused", func() (string, bool) { return create(h.Bob, opt("width", 768)) }, "both a width and a height"},
 		{"a size the API refuses is refused", func() (string, bool) { return create(h.Bob, opt("width", 700), opt("height", 512)) }, "width"},
-		{"an unknown sampler is refused", func() (string, bool) { return create(h.Bob, opt("sampler", "k_nope")) }, "nknown sampler"},
+		{"an unknown sampler is refused", func() (string, bool) { return create(h.Bob, opt("sampler", "k_nope")) }, "no sampler \"k_nope\""},
 		{"a style manager creates", func() (string, bool) { return create(h.Bob, opt("steps", 25)) }, "Style created"},
 		{"the same name twice is refused", func() (string, bool) { return create(h.Bob) }, "already have"},
 		{"a moderator creates", func() (string, bool) { return create(h.Mod, opt("name", "mono")) }, "Style created"},

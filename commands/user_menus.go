@@ -91,7 +91,7 @@ func (s *Set) handleAwardKudosSubmit(ctx context.Context, ix *interact.Interacti
 		return err
 	}
 	if len(args) != 1 || args[0] == "" {
-		return horde.Invalidf("custom_id", "this form is malformed")
+		return horde.Invalidf("custom_id", "this form is malformed").InCase("form")
 	}
 	values := interact.ModalValues(ix.I)
 	amount, err := strconv.ParseInt(strings.TrimSpace(values[awardAmountInput]), 10, 64)

@@ -2,12 +2,12 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/hordebot/hordebot/bot/interact"
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/aihorde"
 )
@@ -46,7 +46,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	o := interact.ParseOptions(ix.I)
 	prompt := o.String("prompt", "")
 	if prompt == "" {
-		return horde.Invalidf("prompt", "the prompt is empty")
+		return horde.Invalidf("prompt", "the prompt is empty").InCase("prompt_empty")
 	}
 	nr := horde.NewRequest{
 		Kind: horde.KindText, Prompt: prompt, N: 1, ClientAgent: clientAgent, Source: "discord",
@@ -66,7 +66,7 @@ func (s *Set) handleWrite(ctx context.Context, ix *interact.Interaction) error {
 	if err := s.applyWriteStyle(ctx, ix, o, &nr, from); err != nil {
 		return err
 	}
-	return explainSettings(s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
+	return explainSettings(ix.Printer(), s.submitLimited(ctx, ix, from.given(o), nr, prompt), from)
 }
 
 // textResult is the finished /write message: the text inline, or as a file
@@ -88,20 +88,21 @@ func (s *Set) textResult(d delivery, p horde.Progress, gens []horde.Generation) 
 			model = g.Model
 		}
 	}
-	head := fmt.Sprintf("<@%s> “%s”", d.UserID, clip(d.Prompt, 200))
+	pr := d.printer()
+	head := pr.T("result.head", locale.Args{"User": d.UserID, "Prompt": clip(d.Prompt, 200)})
 	if model != "" {
 		head += " · " + model
 	}
-	head += fmt.Sprintf(" · %d kudos", p.Kudos)
+	head += " · " + pr.T("result.kudos", locale.Args{"Kudos": p.Kudos})
 	if censored > 0 {
-		head += fmt.Sprintf("\n%d result(s) were filtered.", censored)
+		head += "\n" + pr.T("result.text.filtered", locale.Args{locale.CountArg: censored})
 	}
 	out := text.String()
 	if len(head)+2+len(out) <= inlineTextLimit {
 		return interact.Reply{Content: head + "\n\n" + out, Components: []discordgo.MessageComponent{}}
 	}
 	return interact.Reply{
-		Content:    head + "\nThe text is long; it is attached.",
+		Content:    head + "\n" + pr.T("result.text.attached", nil),
 		Components: []discordgo.MessageComponent{},
 		Files:      []*discordgo.File{{Name: "write-" + shortID(d.RequestID) + ".txt", ContentType: "text/plain; charset=utf-8", Reader: strings.NewReader(out)}},
 	}

@@ -19,7 +19,7 @@ import (
 // queued.
 func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (Interrogation, error) {
 	if u.Flagged {
-		return Interrogation{}, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request alchemy")
+		return Interrogation{}, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request alchemy").InCase("alchemy")
 	}
 	forms, err := newForms(ni.Forms)
 	if err != nil {

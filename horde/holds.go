@@ -78,10 +78,11 @@ func (h *Horde) reserveForms(userID int64, n int, cost, balance int64) error {
 	}
 	if limit := h.concurrency(userID) * AlchemyConcurrencyFactor; open+n > limit {
 		return Errorf(KindRateLimited, "TooManyPrompts",
-			"you have %d alchemy forms queued or in progress and may have at most %d; wait for some to finish", open, limit)
+			"you have %d alchemy forms queued or in progress and may have at most %d; wait for some to finish", open, limit).
+			InCase("forms").With("Open", open).With("Limit", limit)
 	}
 	if missing := h.pay.Shortfall(userID, balance, held, cost); missing > 0 {
-		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(cost, balance, held, missing))
+		return shortfall(cost, balance, held, missing)
 	}
 	h.holdForms(userID, n, cost)
 	return nil
@@ -149,16 +150,29 @@ func (h *Horde) reserve(req Request, balance int64) error {
 func (h *Horde) reserveAgainst(req Request, balance int64, open int, held int64) error {
 	if limit := h.concurrency(req.UserID); open+req.N > limit {
 		return Errorf(KindRateLimited, "TooManyPrompts",
-			"you have %d generations queued or in progress and may have at most %d; wait for some to finish", open, limit)
+			"you have %d generations queued or in progress and may have at most %d; wait for some to finish", open, limit).
+			InCase("generations").With("Open", open).With("Limit", limit)
 	}
 	if missing := h.pay.Shortfall(req.UserID, balance, held, req.Kudos); missing > 0 {
-		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(req.Kudos, balance, held, missing))
+		return shortfall(req.Kudos, balance, held, missing)
 	}
 	h.hold(req.UserID, req.N, req.Kudos)
 	return nil
 }
 
 // shortfallMessage tells a requester how many kudos they lack.
+// shortfall is the refusal of a request its requester cannot pay for,
+// with the figures a transport words it with (Case "held" when queued
+// requests hold some of the balance).
+func shortfall(cost, balance, held, missing int64) *Error {
+	e := Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(cost, balance, held, missing)).
+		With("Cost", cost).With("Missing", missing).With("Balance", balance)
+	if held > 0 {
+		e = e.InCase("held").With("Held", held)
+	}
+	return e
+}
+
 func shortfallMessage(cost, balance, held, missing int64) string {
 	msg := fmt.Sprintf("this request costs %d kudos and you are missing %d: your balance is %d", cost, missing, balance)
 	if held > 0 {
@@ -205,16 +219,17 @@ func (h *Horde) newAdmission(userID int64, n int, cost int64, forms bool) admiss
 
 // check refuses the new work as reserveAgainst and reserveForms do.
 func (a admission) check(hd Holding) error {
-	open, what := hd.Items, "generations"
+	open, what, c := hd.Items, "generations", "generations"
 	if a.forms {
-		open, what = hd.Forms, "alchemy forms"
+		open, what, c = hd.Forms, "alchemy forms", "forms"
 	}
 	if open+a.n > a.limit {
 		return Errorf(KindRateLimited, "TooManyPrompts",
-			"you have %d %s queued or in progress and may have at most %d; wait for some to finish", open, what, a.limit)
+			"you have %d %s queued or in progress and may have at most %d; wait for some to finish", open, what, a.limit).
+			InCase(c).With("Open", open).With("Limit", a.limit)
 	}
 	if missing := a.pay.Shortfall(a.userID, hd.Balance, hd.Kudos, a.cost); missing > 0 {
-		return Errorf(KindKudosUpfront, "KudosUpfront", "%s", shortfallMessage(a.cost, hd.Balance, hd.Kudos, missing))
+		return shortfall(a.cost, hd.Balance, hd.Kudos, missing)
 	}
 	return nil
 }

@@ -26,7 +26,7 @@ import (
 // it is queued; its priority is the requester's balance now.
 func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []string, error) {
 	if u.Flagged {
-		return Request{}, nil, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request generations")
+		return Request{}, nil, Errorf(KindForbidden, "UserFlagged", "your account is flagged and may not request generations").InCase("request")
 	}
 	req, warnings, err := buildRequest(u, nr, h.cfg.Models)
 	if err != nil {
@@ -144,7 +144,14 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 		if h.cfg.OnRefused != nil {
 			h.cfg.OnRefused(ctx, u, req.Prompt, v)
 		}
-		return nil, &Error{Kind: KindInvalid, Code: CodeCorruptPrompt, Field: "prompt", Message: v.Reason}
+		e := &Error{Kind: KindInvalid, Code: CodeCorruptPrompt, Field: "prompt", Message: v.Reason}
+		switch v.Rule { // the case a transport words in the member's language
+		case filter.RuleCSAM:
+			e.Case = "prompt_csam"
+		case filter.RuleNSFW:
+			e.Case = "prompt_nsfw"
+		}
+		return nil, e
 	}
 	if v.Prompt != req.Prompt {
 		req.Prompt = v.Prompt

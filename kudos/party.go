@@ -320,32 +320,35 @@ func (e *Engine) StartParty(ctx context.Context, ps PartyStart) (Party, error) {
 	}
 	switch {
 	case !c.Enabled:
-		return Party{}, refuse(RefuseNotEnabled, "generation parties are switched off on this server")
+		return Party{}, refuse(RefuseNotEnabled, "generation parties are switched off on this server").InCase("party")
 	case ps.GuildID == "" || ps.ChannelID == "":
 		return Party{}, refuse(RefusePartyPlace, "a party runs in a server channel, not in direct messages")
 	case ps.HostID == anonymousID:
-		return Party{}, refuse(RefuseAnonymous, "the anonymous user cannot host a party")
+		return Party{}, refuse(RefuseAnonymous, "the anonymous user cannot host a party").InCase("party")
 	case theme == "":
-		return Party{}, refuse(RefuseAmount, "give the party a theme")
+		return Party{}, refuse(RefuseAmount, "give the party a theme").InCase("party_theme")
 	case utf8.RuneCountInString(theme) > MaxPartyTheme:
-		return Party{}, refuse(RefuseAmount, "the theme may be at most %d characters", MaxPartyTheme)
+		return Party{}, refuse(RefuseAmount, "the theme may be at most %d characters", MaxPartyTheme).InCase("party_theme_long").With("Max", MaxPartyTheme)
 	case ps.Duration < MinPartyDuration || ps.Duration > c.MaxDuration.Std():
-		return Party{}, refuse(RefuseAmount, "a party lasts from %s to %s", humanDuration(MinPartyDuration), humanDuration(c.MaxDuration.Std()))
+		return Party{}, refuse(RefuseAmount, "a party lasts from %s to %s", humanDuration(MinPartyDuration), humanDuration(c.MaxDuration.Std())).
+			InCase("party_duration").With("Min", MinPartyDuration).With("Max", c.MaxDuration.Std())
 	case ps.Award <= 0:
-		return Party{}, refuse(RefuseAmount, "the award must be a positive number of kudos")
+		return Party{}, refuse(RefuseAmount, "the award must be a positive number of kudos").InCase("party_award")
 	case ps.Budget < ps.Award:
-		return Party{}, refuse(RefuseAmount, "the budget (%d) must cover at least one award (%d)", ps.Budget, ps.Award)
+		return Party{}, refuse(RefuseAmount, "the budget (%d) must cover at least one award (%d)", ps.Budget, ps.Award).
+			InCase("party_budget").With("Budget", ps.Budget).With("Award", ps.Award)
 	case ps.Budget > c.MaxBudget:
-		return Party{}, refuse(RefuseAmount, "a party's budget may be at most %d kudos", c.MaxBudget)
+		return Party{}, refuse(RefuseAmount, "a party's budget may be at most %d kudos", c.MaxBudget).InCase("party_budget_max").With("Max", c.MaxBudget)
 	case interval < c.MinInterval.Std() || interval > c.MaxDuration.Std():
-		return Party{}, refuse(RefuseAmount, "the interval must be from %s to %s", humanDuration(c.MinInterval.Std()), humanDuration(c.MaxDuration.Std()))
+		return Party{}, refuse(RefuseAmount, "the interval must be from %s to %s", humanDuration(c.MinInterval.Std()), humanDuration(c.MaxDuration.Std())).
+			InCase("party_interval").With("Min", c.MinInterval.Std()).With("Max", c.MaxDuration.Std())
 	}
 	st, err := e.standings(ctx, ps.HostID)
 	if err != nil {
 		return Party{}, err
 	}
 	if st[ps.HostID].Flagged {
-		return Party{}, refuse(RefuseFlagged, "your account is flagged: you cannot host a party")
+		return Party{}, refuse(RefuseFlagged, "your account is flagged: you cannot host a party").InCase("host")
 	}
 	var held int64
 	if e.held != nil {
