@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/bottest"
 	"github.com/hordebot/hordebot/bot/discordtest"
-	"github.com/hordebot/hordebot/kudos"
 )
 
 // TestTwoProcessesEndAPartyOnce: a party's end time passes while no bot
@@ -17,15 +15,7 @@ import (
 // once: one summary in the channel, the host's unspent budget back once.
 func TestTwoProcessesEndAPartyOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *bot.Config, _ *kudos.Config) { c.PartyCheckEvery = 10 * time.Millisecond })
-	fund(t, h, h.Alice, 100)
-	text, _ := h.Reply(h.Run(h.Alice, h.General, "party", partyStartOpts(5, 5, 20)))
-	wantContains(t, text, "Party: “lighthouses at dusk”")
-	m := imagineIn(h, h.Bob, h.General, "gpu-1", "a lighthouse")
-	wantContains(t, m.Content, "**+5** kudos")
-
-	stop(h.Bot, h.Sess)
-	h.Clock.Advance(6 * time.Minute)
+	h := partyPastItsEnd(t)
 	h.StartProcess(bottest.ProcessSpec{ShardCount: 1})
 	h.StartProcess(bottest.ProcessSpec{ShardCount: 1})
 	summary, err := h.Srv.WaitForMessage(h.Ctx, h.General.ID, func(m discordtest.Message) bool {

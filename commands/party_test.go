@@ -264,15 +264,7 @@ func TestPartyRefusals(t *testing.T) {
 // posts the summary and refunds the host.
 func TestPartyEndsWhenItsTimeIsUp(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, func(c *bot.Config, _ *kudos.Config) { c.PartyCheckEvery = 10 * time.Millisecond })
-	fund(t, h, h.Alice, 100)
-	text, _ := h.Reply(h.Run(h.Alice, h.General, "party", partyStartOpts(5, 5, 20)))
-	wantContains(t, text, "Party: “lighthouses at dusk”")
-	m := imagineIn(h, h.Bob, h.General, "gpu-1", "a lighthouse")
-	wantContains(t, m.Content, "**+5** kudos")
-
-	stop(h.Bot, h.Sess)
-	h.Clock.Advance(6 * time.Minute)
+	h := partyPastItsEnd(t)
 	if n := len(partySummaries(h, h.General)); n != 0 {
 		t.Fatalf("%d summaries while no bot ran", n)
 	}
@@ -291,12 +283,29 @@ func TestPartyEndsWhenItsTimeIsUp(t *testing.T) {
 		t.Fatalf("alice has %d, want 95", b)
 	}
 	// The channel is free again, and /party end finds nothing to end.
-	text, _ = h.Reply(h.Run(h.Alice, h.General, "party", sub("end")))
+	text, _ := h.Reply(h.Run(h.Alice, h.General, "party", sub("end")))
 	wantContains(t, text, "There is no party running")
 	if n := len(partySummaries(h, h.General)); n != 1 {
 		t.Fatalf("%d summaries, want 1", n)
 	}
 	wantBooks(t, h)
+}
+
+// partyPastItsEnd is a harness whose bot checks for due parties every
+// 10 ms, where alice hosted a 5-minute party (award 5, budget 20 of her
+// 100 kudos) in which bob earned one award, then the bot stopped and the
+// clock passed the party's end.
+func partyPastItsEnd(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, func(c *bot.Config, _ *kudos.Config) { c.PartyCheckEvery = 10 * time.Millisecond })
+	fund(t, h, h.Alice, 100)
+	text, _ := h.Reply(h.Run(h.Alice, h.General, "party", partyStartOpts(5, 5, 20)))
+	wantContains(t, text, "Party: “lighthouses at dusk”")
+	m := imagineIn(h, h.Bob, h.General, "gpu-1", "a lighthouse")
+	wantContains(t, m.Content, "**+5** kudos")
+	stop(h.Bot, h.Sess)
+	h.Clock.Advance(6 * time.Minute)
+	return h
 }
 
 // TestPartyThemeGoesThroughTheFilter: /party start refuses a theme the
