@@ -60,6 +60,9 @@ func (b *Bot) InteractionsServer(key ed25519.PublicKey) *http.Server {
 // uses; the handler's initial response is the HTTP answer (waited for at
 // most InteractionAnswerWithin), and everything after it goes over REST.
 func (b *Bot) InteractionsHandler(key ed25519.PublicKey) http.Handler {
+	b.mu.Lock()
+	b.servesHTTP = true // it may take up any guild's deferred interactions (deferred.go)
+	b.mu.Unlock()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)

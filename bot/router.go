@@ -54,7 +54,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 			b.replyError(ctx, ix, err)
 			return
 		}
-		err = b.run(ctx, ix, cmd.Defer, func() error { return cmd.Handle(ctx, ix) })
+		err = b.run(ctx, ix, cmd.Defer, cmd.Resumable, func() error { return cmd.Handle(ctx, ix) })
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		comp, args := b.set.Component(id)
@@ -63,7 +63,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 			b.replyError(ctx, ix, err)
 			return
 		}
-		err = b.run(ctx, ix, comp.Defer, func() error { return comp.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, comp.Defer, comp.Resumable, func() error { return comp.Handle(ctx, ix, args) })
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, ix)
 	case discordgo.InteractionModalSubmit:
@@ -74,7 +74,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 			b.replyError(ctx, ix, err)
 			return
 		}
-		err = b.run(ctx, ix, form.Defer, func() error { return form.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, form.Defer, false, func() error { return form.Handle(ctx, ix, args) })
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}
@@ -83,8 +83,12 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 // run applies the rate limits, acknowledges as the handler asks (before
 // anything slow, so Discord's 3 s window is never at risk), resolves the
 // caller's horde user and runs the handler. It answers a failure itself
-// (replyError) and returns the error, for the record.
-func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*interact.Interaction) interact.DeferMode, handle func() error) error {
+// (replyError) and returns the error, for the record. A resumable
+// handler's interaction is recorded before its deferral (deferred.go), and
+// closed after it unless its request was queued or the handler was cut
+// short; one recorded already (a replay) is not run again.
+func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*interact.Interaction) interact.DeferMode,
+	resumable bool, handle func() error) error {
 	if err := b.limits.allow(ix.Caller.ID, ix.I.GuildID); err != nil {
 		b.replyError(ctx, ix, err)
 		return err
@@ -94,12 +98,24 @@ func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*i
 		mode = deferFn(ix)
 	}
 	if mode != interact.DeferNone {
+		if resumable {
+			if err := b.recordDeferral(ctx, ix, mode == interact.DeferEphemeral); err != nil {
+				return err // another run answers it
+			}
+			defer b.closeDeferral(ctx, ix)
+		}
 		if err := ix.Defer(ctx, mode == interact.DeferEphemeral); err != nil {
 			// Without an acknowledgement the token is useless: nothing more can be said.
 			b.log.Error("could not acknowledge interaction", "interaction", ix.I.ID, "err", err)
 			return fmt.Errorf("acknowledge interaction %s: %w", ix.I.ID, err)
 		}
 	}
+	return b.handle(ctx, ix, handle)
+}
+
+// handle resolves the caller's horde user and runs the handler, answering
+// a failure (replyError); it returns the error, for the record.
+func (b *Bot) handle(ctx context.Context, ix *interact.Interaction, handle func() error) error {
 	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, interact.DisplayName(ix.Caller))
 	if err != nil {
 		err = fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err)

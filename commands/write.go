@@ -36,6 +36,7 @@ func (s *Set) writeCommand() *Command {
 		Defer:        s.deferGenerate,
 		Handle:       s.handleWrite,
 		Autocomplete: s.modelChoices(horde.KindText),
+		Resumable:    true,
 	}
 }
 
