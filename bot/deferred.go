@@ -34,9 +34,10 @@ type DeferredStore interface {
 	// RecordDiscordInteraction records an interaction as open and claimed;
 	// false, writing nothing, when it is already recorded.
 	RecordDiscordInteraction(ctx context.Context, r deferredix.Record) (bool, error)
-	// OpenDiscordInteractions returns at most limit open interactions, oldest first.
-	OpenDiscordInteractions(ctx context.Context, limit int) ([]deferredix.Record, error)
-	// ClaimDiscordInteraction makes owner the runner of an open
+	// PendingDiscordInteractions returns at most limit open or queued
+	// (delivery not saved) interactions, oldest first.
+	PendingDiscordInteractions(ctx context.Context, limit int) ([]deferredix.Record, error)
+	// ClaimDiscordInteraction makes owner the runner of a pending
 	// interaction until until when the last claim lapsed by now (or
 	// whatever it says, with takeover); it reports whether owner got it.
 	ClaimDiscordInteraction(ctx context.Context, id, owner string, now, until time.Time, takeover bool) (bool, error)
@@ -155,13 +156,15 @@ func (b *Bot) startDeferredSweeps(ctx context.Context) {
 	}()
 }
 
-// sweepDeferred takes up the open interactions whose claims lapsed (on a
-// store of this process alone, SoleProcess: every other run's), runs
-// those still answerable and closes those too old; then prunes records
-// older than DeferredKeep.
+// sweepDeferred takes up the pending interactions whose claims lapsed (on
+// a store of this process alone, SoleProcess: every other run's): it runs
+// the open ones still answerable and closes those too old, and resumes
+// the delivery of the queued ones (their run died between queuing the
+// request and saving its delivery); then it prunes records older than
+// DeferredKeep.
 func (b *Bot) sweepDeferred(ctx context.Context) {
 	ds := b.deferred()
-	recs, err := ds.OpenDiscordInteractions(ctx, deferredRecordLimit)
+	recs, err := ds.PendingDiscordInteractions(ctx, deferredRecordLimit)
 	if err != nil {
 		if ctx.Err() == nil {
 			b.log.Error("list the deferred interactions left open", "err", err)
@@ -184,6 +187,10 @@ func (b *Bot) sweepDeferred(ctx context.Context) {
 		if !ok {
 			continue // another process took it, or it got queued meanwhile
 		}
+		if rec.State == deferredix.Queued {
+			b.resumeQueued(ctx, rec) // late or not, its result is owed (to the channel, past the token)
+			continue
+		}
 		if now.Sub(rec.CreatedAt) >= b.cfg.TokenLifetime {
 			// Its token is gone: nothing can be said on it, and a request
 			// nobody would see is not queued.
@@ -205,13 +212,36 @@ func (b *Bot) sweepDeferred(ctx context.Context) {
 	}
 }
 
+// payloadOf decodes a record's payload; false (logged) when unreadable.
+func (b *Bot) payloadOf(rec deferredix.Record) (deferredPayload, bool) {
+	var p deferredPayload
+	if err := json.Unmarshal(rec.Payload, &p); err != nil || p.Interaction == nil || p.Interaction.ID != rec.ID {
+		b.log.Error("unreadable deferred interaction", "interaction", rec.ID, "err", err)
+		return p, false
+	}
+	return p, true
+}
+
+// resumeQueued saves and watches the delivery of a claimed interaction's
+// queued request.
+func (b *Bot) resumeQueued(ctx context.Context, rec deferredix.Record) {
+	p, ok := b.payloadOf(rec)
+	if !ok {
+		return // pruned in time; its request is served all the same
+	}
+	b.log.Info("resuming the delivery of a request whose process died before saving it", "interaction", rec.ID,
+		"request", rec.RequestID, "claimed_from", rec.Owner)
+	if err := b.set.ResumeDelivery(ctx, p.Interaction, p.Ephemeral, rec.RequestID); err != nil && ctx.Err() == nil {
+		b.log.Error("resume the delivery of a deferred interaction's request", "interaction", rec.ID, "request", rec.RequestID, "err", err)
+	}
+}
+
 // resumeInteraction runs a claimed interaction's handler again, in the
 // background, on the deferral an earlier run sent.
 func (b *Bot) resumeInteraction(rec deferredix.Record) {
-	var p deferredPayload
-	if err := json.Unmarshal(rec.Payload, &p); err != nil || p.Interaction == nil || p.Interaction.ID != rec.ID {
+	p, ok := b.payloadOf(rec)
+	if !ok {
 		// Without the interaction there is no token to answer on.
-		b.log.Error("unreadable deferred interaction: closed unanswered", "interaction", rec.ID, "err", err)
 		if err := b.deferred().AnswerDiscordInteraction(context.Background(), rec.ID); err != nil {
 			b.log.Error("close an unreadable deferred interaction", "interaction", rec.ID, "err", err)
 		}

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -19,29 +20,34 @@ import (
 
 // stalledSubmit is a process about to die: its Submit stops until
 // released, after the interaction was deferred and before anything is
-// queued, then submits (a frozen process waking up).
+// queued, then submits (a frozen process waking up); with queued, it
+// stops after queuing, before the delivery is saved.
 type stalledSubmit struct {
 	commands.Horde
+	queued  bool
 	once    sync.Once
 	entered chan struct{}
 	release chan struct{}
 }
 
-func newStalledSubmit(h commands.Horde) *stalledSubmit {
-	return &stalledSubmit{Horde: h, entered: make(chan struct{}), release: make(chan struct{})}
-}
-
 func (s *stalledSubmit) Submit(ctx context.Context, u horde.User, nr horde.NewRequest) (horde.Request, []string, error) {
+	if s.queued {
+		r, w, err := s.Horde.Submit(ctx, u, nr)
+		s.once.Do(func() { close(s.entered) })
+		<-s.release
+		return r, w, err
+	}
 	s.once.Do(func() { close(s.entered) })
 	<-s.release
 	return s.Horde.Submit(ctx, u, nr)
 }
 
 // stallImagine sends alice's /imagine to a process whose Submit stalls
-// and waits until it has deferred the interaction and stalled.
-func stallImagine(t *testing.T, h *bottest.Harness) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
+// (before queuing, or after with queued) and waits until it has deferred
+// the interaction and stalled.
+func stallImagine(t *testing.T, h *bottest.Harness, queued bool) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
 	t.Helper()
-	stalled = newStalledSubmit(h.Horde)
+	stalled = &stalledSubmit{Horde: h.Horde, queued: queued, entered: make(chan struct{}), release: make(chan struct{})}
 	p1 = h.StartProcess(bottest.ProcessSpec{ShardCount: 1, Horde: stalled})
 	t.Cleanup(func() { // before p1 stops (cleanups run last first): Stop waits for its handler
 		select {
@@ -95,7 +101,7 @@ func TestDeferredImagineResumedAfterItsProcessDied(t *testing.T) {
 	h := bottest.NewUnstarted(t)
 	worker := h.WorkerCred("gpu")
 	h.PopImages(worker, "gpu-1")
-	tok, id, p1, stalled := stallImagine(t, h)
+	tok, id, p1, stalled := stallImagine(t, h, false)
 	if n := requested(t, h, h.Alice); n != 0 {
 		t.Fatalf("%d items queued before the restart", n)
 	}
@@ -106,8 +112,8 @@ func TestDeferredImagineResumedAfterItsProcessDied(t *testing.T) {
 	res := h.Original(tok, "the result on the deferral", bottest.HasFiles)
 	waitFor(t, h.Ctx, p2.Interactions, "command imagine ok")
 	state, reqID, err := h.Store.DiscordInteractionState(h.Ctx, id)
-	if err != nil || state != deferredix.Queued || reqID == "" {
-		t.Fatalf("the interaction is %s %q (%v), want queued with its request", state, reqID, err)
+	if err != nil || state != deferredix.Watched || reqID == "" {
+		t.Fatalf("the interaction is %s %q (%v), want watched, with its request", state, reqID, err)
 	}
 
 	close(stalled.release) // the first process wakes up and submits
@@ -120,6 +126,30 @@ func TestDeferredImagineResumedAfterItsProcessDied(t *testing.T) {
 	}
 }
 
+// TestQueuedDeliveryResumedAfterItsProcessDied: the process that queued
+// an /imagine dies before saving the delivery of its result; the next
+// process delivers it on the deferral.
+func TestQueuedDeliveryResumedAfterItsProcessDied(t *testing.T) {
+	t.Parallel()
+	h := bottest.NewUnstarted(t)
+	worker := h.WorkerCred("gpu")
+	h.PopImages(worker, "gpu-1")
+	tok, id, _, _ := stallImagine(t, h, true)
+	if state, _, err := h.Store.DiscordInteractionState(h.Ctx, id); err != nil || state != deferredix.Queued {
+		t.Fatalf("the stalled interaction is %s (%v), want queued", state, err)
+	}
+	h.StartProcess(resumeSpec(h))
+	h.Original(tok, "progress from the next process", bottest.Queued)
+	if state, _, err := h.Store.DiscordInteractionState(h.Ctx, id); err != nil || state != deferredix.Watched {
+		t.Fatalf("the interaction is %s (%v), want watched", state, err)
+	}
+	h.ServeImages(worker, "gpu-1")
+	h.Original(tok, "the result on the deferral", bottest.HasFiles)
+	if n := requested(t, h, h.Alice); n != 1 {
+		t.Fatalf("alice's /imagine queued %d items, want 1", n)
+	}
+}
+
 // TestDeferredInteractionTooOldIsNotQueued: found after its token expired,
 // an interaction left open is closed and nothing is queued for it, then
 // or later.
@@ -127,7 +157,7 @@ func TestDeferredInteractionTooOldIsNotQueued(t *testing.T) {
 	t.Parallel()
 	h := bottest.NewUnstarted(t)
 	h.PopImages(h.WorkerCred("gpu"), "gpu-1")
-	_, id, p1, stalled := stallImagine(t, h)
+	_, id, p1, stalled := stallImagine(t, h, false)
 	h.Clock.Advance(16 * time.Minute)
 	h.StartProcess(bottest.ProcessSpec{ShardCount: 1, Configure: func(c *bot.Config) { c.SoleProcess = !storetest.Postgres() }})
 	// Start's first sweep has run.
@@ -159,8 +189,8 @@ func TestReplayedInteractionQueuesOnce(t *testing.T) {
 	p2 := h.StartProcess(bottest.ProcessSpec{HTTP: true}) // the endpoint now names p2
 	r, err := h.Srv.ReplayInteraction(h.Ctx, d.Token, discordtest.PostOptions{})
 	bottest.Must(t, err)
-	if r.Status == 200 {
-		t.Fatalf("the replay was answered %d %s", r.Status, r.Body)
+	if r.Status != http.StatusConflict {
+		t.Fatalf("the replay was answered %d %s, want 409 (another process has it)", r.Status, r.Body)
 	}
 	waitFor(t, h.Ctx, p2.Interactions, "command imagine refused")
 	if n := requested(t, h, h.Alice); n != 1 {

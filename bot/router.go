@@ -24,7 +24,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer b.inflight.Done()
 	ctx, cancel := b.handlerContext()
 	defer cancel()
-	b.route(ctx, s, ic.Interaction, nil)
+	_ = b.route(ctx, s, ic.Interaction, nil) // answered and logged there
 }
 
 // route handles one interaction. Every error of a handler ends in replyError;
@@ -32,11 +32,11 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 // the one place that knows how an interaction ended: it reports that to the
 // InteractionDone hook. respond sends the initial response (nil: over REST
 // with s); it is how the transport that carried the interaction (gateway or
-// HTTP endpoint) answers, and all the router knows of it.
-func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, respond interact.Responder) {
+// HTTP endpoint) answers, and all the router knows of it. It returns the
+// handler's error, answered already.
+func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, respond interact.Responder) (err error) {
 	ix := interact.NewWithResponder(s, i, b.cfg.Retry, respond)
 	kind, name := b.interactionName(i)
-	var err error
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("interaction handler panicked", "interaction", i.ID, "type", i.Type.String(), "panic", p, "stack", string(debug.Stack()))
@@ -52,7 +52,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		if cmd == nil {
 			err = unknownInteraction("command", cmdName)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
 		err = b.run(ctx, ix, cmd.Defer, cmd.Resumable, func() error { return cmd.Handle(ctx, ix) })
 	case discordgo.InteractionMessageComponent:
@@ -61,7 +61,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		if comp == nil {
 			err = unknownInteraction("button", id)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
 		err = b.run(ctx, ix, comp.Defer, comp.Resumable, func() error { return comp.Handle(ctx, ix, args) })
 	case discordgo.InteractionApplicationCommandAutocomplete:
@@ -72,12 +72,13 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		if form == nil {
 			err = unknownInteraction("form", id)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
 		err = b.run(ctx, ix, form.Defer, false, func() error { return form.Handle(ctx, ix, args) })
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}
+	return err
 }
 
 // run applies the rate limits, acknowledges as the handler asks (before

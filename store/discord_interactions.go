@@ -38,22 +38,25 @@ func (s *Store) RecordDiscordInteraction(ctx context.Context, r deferredix.Recor
 	return n == 1, nil
 }
 
-// OpenDiscordInteractions returns at most limit interactions still open
-// (deferred, no request queued, not answered), oldest first, whoever
-// claims them.
-func (s *Store) OpenDiscordInteractions(ctx context.Context, limit int) ([]deferredix.Record, error) {
-	return queryRows(ctx, s.r, "list open discord interactions", func(row scanner) (deferredix.Record, error) {
+// PendingDiscordInteractions returns at most limit interactions whose
+// runner has more to do, oldest first, whoever claims them: open ones
+// (deferred, no request queued, not answered) and queued ones (the
+// delivery of their result not saved).
+func (s *Store) PendingDiscordInteractions(ctx context.Context, limit int) ([]deferredix.Record, error) {
+	return queryRows(ctx, s.r, "list pending discord interactions", func(row scanner) (deferredix.Record, error) {
 		var r deferredix.Record
 		var created, until int64
-		err := row.Scan(&r.ID, &r.GuildID, &r.Payload, &created, &r.Owner, &until)
-		r.CreatedAt, r.ClaimUntil = fromNanos(created), fromNanos(until)
+		var state string
+		var req sql.NullString
+		err := row.Scan(&r.ID, &r.GuildID, &r.Payload, &created, &r.Owner, &until, &state, &req)
+		r.CreatedAt, r.ClaimUntil, r.State, r.RequestID = fromNanos(created), fromNanos(until), deferredix.State(state), req.String
 		return r, err
-	}, `SELECT interaction_id, guild_id, payload, created_at, claimed_by, claim_until FROM discord_interactions
-		WHERE state = ? ORDER BY created_at, interaction_id LIMIT ?`, string(deferredix.Open), limit)
+	}, `SELECT interaction_id, guild_id, payload, created_at, claimed_by, claim_until, state, request_id FROM discord_interactions
+		WHERE state IN (?, ?) ORDER BY created_at, interaction_id LIMIT ?`, string(deferredix.Open), string(deferredix.Queued), limit)
 }
 
-// ClaimDiscordInteraction makes owner the runner of an open interaction
-// until until, when another owner's claim has lapsed by now (or, with
+// ClaimDiscordInteraction makes owner the runner of a pending (open or
+// queued) interaction until until, when another owner's claim has lapsed by now (or, with
 // takeover, whatever it says: with one process on the store, any other
 // owner is a run that ended). It reports whether owner got it.
 func (s *Store) ClaimDiscordInteraction(ctx context.Context, id, owner string, now, until time.Time, takeover bool) (bool, error) {
@@ -64,8 +67,8 @@ func (s *Store) ClaimDiscordInteraction(ctx context.Context, id, owner string, n
 	var n int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE discord_interactions SET claimed_by = ?, claim_until = ?
-			WHERE interaction_id = ? AND state = ? AND claimed_by <> ? AND claim_until <= ?`,
-			owner, nanos(until), id, string(deferredix.Open), owner, lapsed)
+			WHERE interaction_id = ? AND state IN (?, ?) AND claimed_by <> ? AND claim_until <= ?`,
+			owner, nanos(until), id, string(deferredix.Open), string(deferredix.Queued), owner, lapsed)
 		if err != nil {
 			return err
 		}
@@ -93,12 +96,12 @@ func (s *Store) AnswerDiscordInteraction(ctx context.Context, id string) error {
 }
 
 // ReleaseDiscordInteractions gives up owner's claims on the interactions
-// still open (a process stopping mid-command), so that the next run or
+// still pending (a process stopping mid-command), so that the next run or
 // another process takes them at once.
 func (s *Store) ReleaseDiscordInteractions(ctx context.Context, owner string) error {
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE discord_interactions SET claim_until = 0
-			WHERE claimed_by = ? AND state = ?`, owner, string(deferredix.Open))
+			WHERE claimed_by = ? AND state IN (?, ?)`, owner, string(deferredix.Open), string(deferredix.Queued))
 		return err
 	})
 	if err != nil {
@@ -147,8 +150,9 @@ func (s *Store) PruneDiscordInteractions(ctx context.Context, before time.Time) 
 // first request wins, and a second one (or one for an interaction already
 // answered) is refused, rolling back its write. An interaction never
 // recorded (the bot could not write it) links nothing and refuses nothing.
+// The claim stays: its runner saves the delivery next.
 func linkDiscordInteraction(ctx context.Context, tx *sql.Tx, id, requestID string) error {
-	res, err := tx.ExecContext(ctx, `UPDATE discord_interactions SET state = ?, request_id = ?, claim_until = 0
+	res, err := tx.ExecContext(ctx, `UPDATE discord_interactions SET state = ?, request_id = ?
 		WHERE interaction_id = ? AND state = ?`, string(deferredix.Queued), requestID, id, string(deferredix.Open))
 	if err != nil {
 		return unavailable(fmt.Errorf("link discord interaction %s to request %s: %w", id, requestID, err))

@@ -46,9 +46,10 @@ func TestDiscordInteractionsQueueOnce(t *testing.T) {
 			t.Errorf("%s: claimed %v (%v), want %v", c.name, got, err, c.want)
 		}
 	}
-	open, err := s.OpenDiscordInteractions(ctx, 10)
-	if err != nil || len(open) != 1 || open[0].Owner != "C" || string(open[0].Payload) != `{"id":"ix1"}` || open[0].GuildID != "g1" {
-		t.Fatalf("open interactions %+v (%v), want ix1 claimed by C", open, err)
+	open, err := s.PendingDiscordInteractions(ctx, 10)
+	if err != nil || len(open) != 1 || open[0].Owner != "C" || string(open[0].Payload) != `{"id":"ix1"}` || open[0].GuildID != "g1" ||
+		open[0].State != deferredix.Open {
+		t.Fatalf("pending interactions %+v (%v), want ix1 open, claimed by C", open, err)
 	}
 
 	first := imageRequest("req-1", u.ID, 1)
@@ -67,11 +68,25 @@ func TestDiscordInteractionsQueueOnce(t *testing.T) {
 	if _, err := s.Request(ctx, "req-2"); !horde.IsKind(err, horde.KindNotFound) {
 		t.Fatalf("the second request of one interaction was stored (%v)", err)
 	}
-	if ok, _ := s.ClaimDiscordInteraction(ctx, "ix1", "D", now.Add(time.Hour), now.Add(2*time.Hour), true); ok {
-		t.Fatal("a queued interaction was claimed")
+	// Queued, its delivery not saved yet: pending, claimed by its runner
+	// still, until the delivery is saved.
+	if pending, _ := s.PendingDiscordInteractions(ctx, 10); len(pending) != 1 || pending[0].State != deferredix.Queued || pending[0].RequestID != "req-1" {
+		t.Fatalf("pending after the request: %+v, want ix1 queued with req-1", pending)
 	}
-	if open, _ := s.OpenDiscordInteractions(ctx, 10); len(open) != 0 {
-		t.Fatalf("a queued interaction is listed open: %+v", open)
+	if ok, _ := s.ClaimDiscordInteraction(ctx, "ix1", "D", now.Add(2*time.Minute), now.Add(3*time.Minute), false); ok {
+		t.Fatal("a queued interaction was claimed while its runner's claim lasted")
+	}
+	if err := s.SaveDiscordDelivery(ctx, "req-1", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if state, _, _ := s.DiscordInteractionState(ctx, "ix1"); state != deferredix.Watched {
+		t.Fatalf("after its delivery was saved the interaction is %s, want watched", state)
+	}
+	if ok, _ := s.ClaimDiscordInteraction(ctx, "ix1", "D", now.Add(time.Hour), now.Add(2*time.Hour), true); ok {
+		t.Fatal("a watched interaction was claimed")
+	}
+	if pending, _ := s.PendingDiscordInteractions(ctx, 10); len(pending) != 0 {
+		t.Fatalf("a watched interaction is listed pending: %+v", pending)
 	}
 
 	t.Run("an unrecorded interaction links nothing", func(t *testing.T) {

@@ -25,6 +25,10 @@ type Record struct {
 	// process takes it from that one.
 	Owner      string
 	ClaimUntil time.Time
+	// State is how far it got; RequestID the request it queued (Queued,
+	// Watched).
+	State     State
+	RequestID string
 }
 
 // State is how far an interaction got.
@@ -34,8 +38,12 @@ type State string
 const (
 	// Open: deferred, no request queued yet.
 	Open State = "open"
-	// Queued: its request is queued (and linked to it).
+	// Queued: its request is queued (and linked to it), the delivery of
+	// the result not yet saved.
 	Queued State = "queued"
+	// Watched: the delivery of its request's result is saved
+	// (discord_deliveries), which every restart resumes.
+	Watched State = "watched"
 	// Answered: it ended without a request (refused, failed, or too old
 	// to run when found), or was recorded by no process that can say.
 	Answered State = "answered"
