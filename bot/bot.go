@@ -89,12 +89,15 @@ type Config struct {
 	// PartyCheckEvery is how often parties whose end time passed are ended
 	// and their summaries posted (parties.go; default 15s).
 	PartyCheckEvery time.Duration `json:"-"`
-	// DeferredClaim is how long, from its deferral, no other process takes
-	// up an interaction this one is running (default 1m); DeferredSweepEvery
-	// how often the interactions a dead process left open are looked for
-	// (default 10s; also at Start); DeferredKeep how long their records
-	// are kept (default 1h). See deferred.go.
+	// DeferredClaim is how long after this process last renewed its claim
+	// on an interaction it is running another process may take it up
+	// (default 15s), DeferredRenewEvery how often a running handler renews
+	// it (default a third of DeferredClaim); DeferredSweepEvery how often
+	// the interactions a dead process left pending are looked for
+	// (default 5s; also at Start); DeferredKeep how long their records are
+	// kept (default 1h). See deferred.go.
 	DeferredClaim      time.Duration `json:"-"`
+	DeferredRenewEvery time.Duration `json:"-"`
 	DeferredSweepEvery time.Duration `json:"-"`
 	DeferredKeep       time.Duration `json:"-"`
 	// SoleProcess says no other process shares the store (SQLite): the
@@ -133,10 +136,13 @@ func (c Config) withDefaults() Config {
 		c.PartyCheckEvery = 15 * time.Second
 	}
 	if c.DeferredClaim <= 0 {
-		c.DeferredClaim = time.Minute
+		c.DeferredClaim = 15 * time.Second
+	}
+	if c.DeferredRenewEvery <= 0 {
+		c.DeferredRenewEvery = c.DeferredClaim / 3
 	}
 	if c.DeferredSweepEvery <= 0 {
-		c.DeferredSweepEvery = 10 * time.Second
+		c.DeferredSweepEvery = 5 * time.Second
 	}
 	if c.DeferredKeep <= 0 {
 		c.DeferredKeep = time.Hour

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -41,6 +42,9 @@ type DeferredStore interface {
 	// interaction until until when the last claim lapsed by now (or
 	// whatever it says, with takeover); it reports whether owner got it.
 	ClaimDiscordInteraction(ctx context.Context, id, owner string, now, until time.Time, takeover bool) (bool, error)
+	// RenewDiscordInteraction extends owner's claim to until; false when
+	// owner no longer holds it.
+	RenewDiscordInteraction(ctx context.Context, id, owner string, until time.Time) (bool, error)
 	// AnswerDiscordInteraction closes an open interaction unqueued.
 	AnswerDiscordInteraction(ctx context.Context, id string) error
 	// ReleaseDiscordInteractions ends owner's claims on open interactions.
@@ -107,6 +111,45 @@ func (b *Bot) recordDeferral(ctx context.Context, ix *interact.Interaction, ephe
 		return errInteractionTaken
 	}
 	return nil
+}
+
+// keepClaim renews this run's claim on a recorded interaction every
+// DeferredRenewEvery while its handler runs, so that other processes wait
+// for a live one however long it takes and take over from a dead one
+// within DeferredClaim; the returned function stops it.
+func (b *Bot) keepClaim(id string) (stop func()) {
+	ds := b.deferred()
+	if ds == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(b.cfg.DeferredRenewEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), b.cfg.DeferredRenewEvery)
+			ok, err := ds.RenewDiscordInteraction(ctx, id, b.owner, b.cfg.Clock.Now().Add(b.cfg.DeferredClaim))
+			cancel()
+			switch {
+			case err != nil:
+				b.log.Warn("renew the claim on a running interaction", "interaction", id, "err", err)
+			case !ok:
+				return // queued and watched, or taken over: nothing to keep
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 // closeDeferral marks a recorded interaction answered after its handler
@@ -267,7 +310,9 @@ func (b *Bot) routeResumed(ctx context.Context, s *discordgo.Session, i *discord
 	ix := interact.NewDeferred(s, i, b.cfg.Retry, ephemeral)
 	kind, name := b.interactionName(i)
 	var err error
+	stopClaim := b.keepClaim(i.ID)
 	defer func() {
+		stopClaim()
 		if p := recover(); p != nil {
 			b.log.Error("resumed interaction handler panicked", "interaction", i.ID, "panic", p)
 			err = fmt.Errorf("panic: %v", p)

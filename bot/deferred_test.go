@@ -47,8 +47,17 @@ func (s *stalledSubmit) Submit(ctx context.Context, u horde.User, nr horde.NewRe
 // the interaction and stalled.
 func stallImagine(t *testing.T, h *bottest.Harness, queued bool) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
 	t.Helper()
+	// It renews no claim: as far as the others can tell, it died.
+	return stallImagineRenewing(t, h, queued, time.Hour)
+}
+
+// stallImagineRenewing is stallImagine with the stalled process renewing
+// its claim every renew (alive, only slow).
+func stallImagineRenewing(t *testing.T, h *bottest.Harness, queued bool, renew time.Duration) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
+	t.Helper()
 	stalled = &stalledSubmit{Horde: h.Horde, queued: queued, entered: make(chan struct{}), release: make(chan struct{})}
-	p1 = h.StartProcess(bottest.ProcessSpec{ShardCount: 1, Horde: stalled})
+	p1 = h.StartProcess(bottest.ProcessSpec{ShardCount: 1, Horde: stalled,
+		Configure: func(c *bot.Config) { c.DeferredRenewEvery = renew }})
 	t.Cleanup(func() { // before p1 stops (cleanups run last first): Stop waits for its handler
 		select {
 		case <-stalled.release:
@@ -79,7 +88,7 @@ func stallImagine(t *testing.T, h *bottest.Harness, queued bool) (tok string, in
 func resumeSpec(h *bottest.Harness) bottest.ProcessSpec {
 	sole := !storetest.Postgres()
 	if !sole {
-		h.Clock.Advance(2 * time.Minute) // past the default one-minute claim
+		h.Clock.Advance(time.Minute) // past its claim (15 s by default)
 	}
 	return bottest.ProcessSpec{ShardCount: 1, Configure: func(c *bot.Config) { c.SoleProcess = sole }}
 }
@@ -124,6 +133,42 @@ func TestDeferredImagineResumedAfterItsProcessDied(t *testing.T) {
 	if m, _ := h.Srv.Original(tok); len(m.Files) != len(res.Files) || m.Content != res.Content {
 		t.Fatalf("the result message changed after the first process woke: %q", m.Content)
 	}
+}
+
+// TestDeferredSlowProcessIsNotTakenOver: a process whose command takes
+// long renews its claim; another process (several on one store) leaves
+// the command to it, and it answers.
+func TestDeferredSlowProcessIsNotTakenOver(t *testing.T) {
+	t.Parallel()
+	h := bottest.NewUnstarted(t)
+	worker := h.WorkerCred("gpu")
+	h.PopImages(worker, "gpu-1")
+	tok, id, p1, stalled := stallImagineRenewing(t, h, false, 10*time.Millisecond)
+	h.Clock.Advance(time.Minute) // the first claim has lapsed: only the renewals keep it
+	for {
+		pending, err := h.Store.PendingDiscordInteractions(h.Ctx, 10)
+		bottest.Must(t, err)
+		if len(pending) == 1 && pending[0].ClaimUntil.After(h.Clock.Now()) {
+			break // renewed since the clock moved
+		}
+		select {
+		case <-h.Ctx.Done():
+			t.Fatalf("the claim was never renewed past %s (%d pending)", h.Clock.Now(), len(pending))
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	h.StartProcess(bottest.ProcessSpec{ShardCount: 1}) // Start's sweep has run
+	if state, _, err := h.Store.DiscordInteractionState(h.Ctx, id); err != nil || state != deferredix.Open {
+		t.Fatalf("the slow process's interaction is %s (%v), want open still", state, err)
+	}
+	if n := requested(t, h, h.Alice); n != 0 {
+		t.Fatalf("another process queued %d items of a live process's command", n)
+	}
+	close(stalled.release)
+	h.Original(tok, "queued by the slow process", bottest.Queued)
+	h.ServeImages(worker, "gpu-1")
+	h.Original(tok, "its result", bottest.HasFiles)
+	waitFor(t, h.Ctx, p1.Interactions, "command imagine ok")
 }
 
 // TestQueuedDeliveryResumedAfterItsProcessDied: the process that queued

@@ -104,6 +104,7 @@ func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*i
 				return err // another run answers it
 			}
 			defer b.closeDeferral(ctx, ix)
+			defer b.keepClaim(ix.I.ID)()
 		}
 		if err := ix.Defer(ctx, mode == interact.DeferEphemeral); err != nil {
 			// Without an acknowledgement the token is useless: nothing more can be said.

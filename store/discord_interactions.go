@@ -81,6 +81,27 @@ func (s *Store) ClaimDiscordInteraction(ctx context.Context, id, owner string, n
 	return n == 1, nil
 }
 
+// RenewDiscordInteraction extends owner's claim on a pending interaction
+// to until; false when owner no longer holds it (another process took it
+// over, or it is no longer pending).
+func (s *Store) RenewDiscordInteraction(ctx context.Context, id, owner string, until time.Time) (bool, error) {
+	var n int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE discord_interactions SET claim_until = ?
+			WHERE interaction_id = ? AND claimed_by = ? AND state IN (?, ?)`,
+			nanos(until), id, owner, string(deferredix.Open), string(deferredix.Queued))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, unavailable(fmt.Errorf("renew the claim on discord interaction %s: %w", id, err))
+	}
+	return n == 1, nil
+}
+
 // AnswerDiscordInteraction closes an open interaction that ended without a
 // request; a queued, answered or unknown one is left as it is.
 func (s *Store) AnswerDiscordInteraction(ctx context.Context, id string) error {

@@ -46,6 +46,15 @@ func TestDiscordInteractionsQueueOnce(t *testing.T) {
 			t.Errorf("%s: claimed %v (%v), want %v", c.name, got, err, c.want)
 		}
 	}
+	if ok, err := s.RenewDiscordInteraction(ctx, "ix1", "B", now.Add(time.Hour)); err != nil || ok {
+		t.Fatalf("B renewed a claim C took over: %v %v", ok, err)
+	}
+	if ok, err := s.RenewDiscordInteraction(ctx, "ix1", "C", now.Add(3*time.Minute)); err != nil || !ok {
+		t.Fatalf("C could not renew its claim: %v %v", ok, err)
+	}
+	if ok, _ := s.ClaimDiscordInteraction(ctx, "ix1", "D", now.Add(2*time.Minute+30*time.Second), now.Add(4*time.Minute), false); ok {
+		t.Fatal("a renewed claim was taken before it lapsed")
+	}
 	open, err := s.PendingDiscordInteractions(ctx, 10)
 	if err != nil || len(open) != 1 || open[0].Owner != "C" || string(open[0].Payload) != `{"id":"ix1"}` || open[0].GuildID != "g1" ||
 		open[0].State != deferredix.Open {
