@@ -23,16 +23,29 @@ import (
 	"github.com/hordebot/hordebot/horde/worker"
 )
 
-// TestKill9AfterTheDeferralIsAnswered kills `hordebot run` (SQLite, the
-// fake Discord) with SIGKILL right after it deferred an /imagine and
-// before it queued the request: Discord has the "thinking…" deferral, the
-// process dies waiting for the answer to it. The process started again
-// runs the command on that deferral, and the member gets the image there.
-func TestKill9AfterTheDeferralIsAnswered(t *testing.T) {
+// TestKill9AroundTheDeferral kills `hordebot run` (SQLite, the fake
+// Discord) with SIGKILL right after it recorded an /imagine and before it
+// queued the request. When Discord has its "thinking…" deferral (the
+// process died waiting for the answer to it), the process started again
+// runs the command on that deferral and the member gets the image there;
+// when the deferral never reached Discord, the image goes to the channel.
+func TestKill9AroundTheDeferral(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts child processes")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	for _, tc := range []struct {
+		name     string
+		deferred bool // the deferral reached Discord before the kill
+	}{
+		{"after the deferral", true},
+		{"before the deferral", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) { kill9AroundTheDeferral(t, tc.deferred) })
+	}
+}
+
+func kill9AroundTheDeferral(t *testing.T, forwardDeferral bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	dir := t.TempDir()
 	srv := discordtest.New(discordtest.WithLogger(testLogger(t)))
@@ -60,7 +73,11 @@ func TestKill9AfterTheDeferralIsAnswered(t *testing.T) {
 	deferred := make(chan struct{}, 1)
 	rest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/callback") && stall.Load() {
-			forward.ServeHTTP(httptest.NewRecorder(), r)
+			if forwardDeferral {
+				forward.ServeHTTP(httptest.NewRecorder(), r)
+			} else {
+				_, _ = io.Copy(io.Discard, r.Body) // read: the server then sees the connection close
+			}
 			select {
 			case deferred <- struct{}{}:
 			default:
@@ -126,8 +143,9 @@ func TestKill9AfterTheDeferralIsAnswered(t *testing.T) {
 		t.Fatalf("the /imagine was never deferred\n%s", tail(proc.log))
 	}
 	proc.kill() // SIGKILL, waiting for the deferral's answer
-	if cb, ok := srv.Callback(tok); !ok || cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
-		t.Fatalf("Discord holds %+v (%v) for the /imagine, want its deferral", cb, ok)
+	cb, ok := srv.Callback(tok)
+	if forwardDeferral != ok || ok && cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+		t.Fatalf("Discord holds %+v (%v) for the /imagine, want its deferral: %v", cb, ok, forwardDeferral)
 	}
 
 	stall.Store(false)
@@ -141,10 +159,16 @@ func TestKill9AfterTheDeferralIsAnswered(t *testing.T) {
 		served <- worker.Run(wctx, worker.Config{BaseURL: "http://" + addr, APIKey: ownerKey, Name: "gpu-1", Kind: aihorde.KindImage,
 			Backend: worker.NewProcedural(), MaxPixels: 512 * 512, PopInterval: 50 * time.Millisecond, Logger: testLogger(t)})
 	}()
-	m, err := srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+	withImage := func(m discordtest.Message) bool { return len(m.Files) > 0 }
+	var m discordtest.Message
+	if forwardDeferral {
+		m, err = srv.WaitForOriginal(ctx, tok, withImage)
+	} else {
+		m, err = srv.WaitForMessage(ctx, general.ID, withImage)
+	}
 	if err != nil {
 		cur, _ := srv.Original(tok)
-		t.Fatalf("no image on the deferral after the restart: %v (message %q)\n%s", err, cur.Content, tail(proc.log))
+		t.Fatalf("no image after the restart: %v (message %q)\n%s", err, cur.Content, tail(proc.log))
 	}
 	if !strings.Contains(m.Content, "lighthouse") {
 		t.Errorf("the result says %q", m.Content)
