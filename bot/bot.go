@@ -89,6 +89,21 @@ type Config struct {
 	// PartyCheckEvery is how often parties whose end time passed are ended
 	// and their summaries posted (parties.go; default 15s).
 	PartyCheckEvery time.Duration `json:"-"`
+	// DeferredClaim is how long after this process last renewed its claim
+	// on an interaction it is running another process may take it up
+	// (default 15s), DeferredRenewEvery how often a running handler renews
+	// it (default a third of DeferredClaim); DeferredSweepEvery how often
+	// the interactions a dead process left pending are looked for
+	// (default 5s; also at Start); DeferredKeep how long their records are
+	// kept (default 1h). See deferred.go.
+	DeferredClaim      time.Duration `json:"-"`
+	DeferredRenewEvery time.Duration `json:"-"`
+	DeferredSweepEvery time.Duration `json:"-"`
+	DeferredKeep       time.Duration `json:"-"`
+	// SoleProcess says no other process shares the store (SQLite): the
+	// interactions another run left open are taken up at once, without
+	// waiting for its claims to lapse.
+	SoleProcess bool `json:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -120,6 +135,18 @@ func (c Config) withDefaults() Config {
 	if c.PartyCheckEvery <= 0 {
 		c.PartyCheckEvery = 15 * time.Second
 	}
+	if c.DeferredClaim <= 0 {
+		c.DeferredClaim = 15 * time.Second
+	}
+	if c.DeferredRenewEvery <= 0 {
+		c.DeferredRenewEvery = c.DeferredClaim / 3
+	}
+	if c.DeferredSweepEvery <= 0 {
+		c.DeferredSweepEvery = 5 * time.Second
+	}
+	if c.DeferredKeep <= 0 {
+		c.DeferredKeep = time.Hour
+	}
 	return c
 }
 
@@ -148,6 +175,7 @@ var _ Kudos = (*kudos.Engine)(nil)
 // the art channel, and the members' /settings. *store.Store satisfies it.
 type Store interface {
 	commands.DeliveryStore
+	DeferredStore
 	commands.SharedPostStore
 	commands.MemberSettingsStore
 	// SharedPost returns the shared post of a message; an error wrapping
@@ -213,6 +241,10 @@ type Bot struct {
 	// no gateway, from GET /users/@me).
 	readyUserID string
 	replays     *replayGuard // interaction ids the HTTP endpoint has seen
+	// owner names this run's claims on deferred interactions (deferred.go);
+	// servesHTTP is set once the interactions endpoint's handler is made.
+	owner      string
+	servesHTTP bool
 }
 
 // New returns a bot; nothing runs until Start.
@@ -230,6 +262,7 @@ func New(cfg Config, deps Deps) *Bot {
 		refusals: newDMThrottle(cfg.RefusalDMEvery, cfg.Clock),
 		audit:    newAuditor(cfg.AuditChannelID, cfg.Retry, cfg.Logger),
 		replays:  newReplayGuard(),
+		owner:    newOwnerID(),
 	}
 }
 
@@ -364,6 +397,7 @@ func (b *Bot) StartSessions(ctx context.Context, ss Sessions) error {
 		// The bot works without the old deliveries; say so loudly.
 		b.log.Error("resume pending deliveries", "err", err)
 	}
+	b.startDeferredSweeps(runCtx)
 	if len(ss.Shards) > 0 {
 		b.startRoleRewards(runCtx) // a process without gateway owns no guild
 		b.startPartyEnds(runCtx)
@@ -471,6 +505,7 @@ func (b *Bot) Stop() {
 	b.mu.Unlock()
 	b.cancel()
 	b.background.Wait()
+	b.releaseDeferred()
 	b.set.Wait()
 	b.audit.stop()
 	b.log.Info("bot stopped")

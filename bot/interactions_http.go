@@ -60,6 +60,9 @@ func (b *Bot) InteractionsServer(key ed25519.PublicKey) *http.Server {
 // uses; the handler's initial response is the HTTP answer (waited for at
 // most InteractionAnswerWithin), and everything after it goes over REST.
 func (b *Bot) InteractionsHandler(key ed25519.PublicKey) http.Handler {
+	b.mu.Lock()
+	b.servesHTTP = true // it may take up any guild's deferred interactions (deferred.go)
+	b.mu.Unlock()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -139,7 +142,7 @@ func (b *Bot) serveHTTPInteraction(w http.ResponseWriter, r *http.Request, i *di
 		// The handler outlives the HTTP request: results come over REST later.
 		ctx, cancel := b.handlerContext()
 		defer cancel()
-		b.route(ctx, s, i, b.httpResponder(s, i, ans))
+		ans.err = b.route(ctx, s, i, b.httpResponder(s, i, ans))
 	}()
 	timer := time.NewTimer(b.cfg.InteractionAnswerWithin)
 	defer timer.Stop()
@@ -149,6 +152,12 @@ func (b *Bot) serveHTTPInteraction(w http.ResponseWriter, r *http.Request, i *di
 		o.written <- writeInteractionResponse(w, o.resp)
 		return
 	case <-ans.done:
+		if errors.Is(ans.err, errInteractionTaken) {
+			// Recorded by another process (a replay behind the balancer): it answers.
+			b.log.Warn("interaction refused: replayed", "interaction", i.ID)
+			httpError(w, http.StatusConflict, "interaction already received")
+			return
+		}
 		failed = "the interaction was not answered"
 	case <-timer.C:
 		failed = "the interaction was not answered in time"
@@ -198,6 +207,7 @@ type httpAnswer struct {
 	closed bool // a response was offered, or the endpoint gave up
 	offer  chan answerOffer
 	done   chan struct{} // closed when the router returned
+	err    error         // what the router returned; read after done
 }
 
 type answerOffer struct {

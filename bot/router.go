@@ -24,7 +24,7 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 	defer b.inflight.Done()
 	ctx, cancel := b.handlerContext()
 	defer cancel()
-	b.route(ctx, s, ic.Interaction, nil)
+	_ = b.route(ctx, s, ic.Interaction, nil) // answered and logged there
 }
 
 // route handles one interaction. Every error of a handler ends in replyError;
@@ -32,11 +32,11 @@ func (b *Bot) onInteraction(s *discordgo.Session, ic *discordgo.InteractionCreat
 // the one place that knows how an interaction ended: it reports that to the
 // InteractionDone hook. respond sends the initial response (nil: over REST
 // with s); it is how the transport that carried the interaction (gateway or
-// HTTP endpoint) answers, and all the router knows of it.
-func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, respond interact.Responder) {
+// HTTP endpoint) answers, and all the router knows of it. It returns the
+// handler's error, answered already.
+func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Interaction, respond interact.Responder) (err error) {
 	ix := interact.NewWithResponder(s, i, b.cfg.Retry, respond)
 	kind, name := b.interactionName(i)
-	var err error
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("interaction handler panicked", "interaction", i.ID, "type", i.Type.String(), "panic", p, "stack", string(debug.Stack()))
@@ -52,18 +52,18 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		if cmd == nil {
 			err = unknownInteraction("command", cmdName)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
-		err = b.run(ctx, ix, cmd.Defer, func() error { return cmd.Handle(ctx, ix) })
+		err = b.run(ctx, ix, cmd.Defer, cmd.Resumable, func() error { return cmd.Handle(ctx, ix) })
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		comp, args := b.set.Component(id)
 		if comp == nil {
 			err = unknownInteraction("button", id)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
-		err = b.run(ctx, ix, comp.Defer, func() error { return comp.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, comp.Defer, comp.Resumable, func() error { return comp.Handle(ctx, ix, args) })
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		err = b.autocomplete(ctx, ix)
 	case discordgo.InteractionModalSubmit:
@@ -72,19 +72,24 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 		if form == nil {
 			err = unknownInteraction("form", id)
 			b.replyError(ctx, ix, err)
-			return
+			return err
 		}
-		err = b.run(ctx, ix, form.Defer, func() error { return form.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, form.Defer, false, func() error { return form.Handle(ctx, ix, args) })
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}
+	return err
 }
 
 // run applies the rate limits, acknowledges as the handler asks (before
 // anything slow, so Discord's 3 s window is never at risk), resolves the
 // caller's horde user and runs the handler. It answers a failure itself
-// (replyError) and returns the error, for the record.
-func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*interact.Interaction) interact.DeferMode, handle func() error) error {
+// (replyError) and returns the error, for the record. A resumable
+// handler's interaction is recorded before its deferral (deferred.go), and
+// closed after it unless its request was queued or the handler was cut
+// short; one recorded already (a replay) is not run again.
+func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*interact.Interaction) interact.DeferMode,
+	resumable bool, handle func() error) error {
 	if err := b.limits.allow(ix.Caller.ID, ix.I.GuildID); err != nil {
 		b.replyError(ctx, ix, err)
 		return err
@@ -94,12 +99,25 @@ func (b *Bot) run(ctx context.Context, ix *interact.Interaction, deferFn func(*i
 		mode = deferFn(ix)
 	}
 	if mode != interact.DeferNone {
+		if resumable {
+			if err := b.recordDeferral(ctx, ix, mode == interact.DeferEphemeral); err != nil {
+				return err // another run answers it
+			}
+			defer b.closeDeferral(ctx, ix)
+			defer b.keepClaim(ix.I.ID)()
+		}
 		if err := ix.Defer(ctx, mode == interact.DeferEphemeral); err != nil {
 			// Without an acknowledgement the token is useless: nothing more can be said.
 			b.log.Error("could not acknowledge interaction", "interaction", ix.I.ID, "err", err)
 			return fmt.Errorf("acknowledge interaction %s: %w", ix.I.ID, err)
 		}
 	}
+	return b.handle(ctx, ix, handle)
+}
+
+// handle resolves the caller's horde user and runs the handler, answering
+// a failure (replyError); it returns the error, for the record.
+func (b *Bot) handle(ctx context.Context, ix *interact.Interaction, handle func() error) error {
 	u, err := b.deps.Horde.DiscordUser(ctx, ix.Caller.ID, interact.DisplayName(ix.Caller))
 	if err != nil {
 		err = fmt.Errorf("horde user of %s: %w", ix.Caller.ID, err)

@@ -32,6 +32,13 @@ type Command struct {
 	Handle func(ctx context.Context, ix *interact.Interaction) error
 	// Autocomplete answers the focused option's choices; nil if the command has none.
 	Autocomplete func(ctx context.Context, ix *interact.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error)
+	// Resumable says the command survives its process: the bot records
+	// the interaction before deferring it, and when the process dies
+	// before Handle queued its request, the next run or another process
+	// runs Handle again (the deferral already sent). Handle must queue at
+	// most one request, through submitAndWatch, which links it to the
+	// interaction so that it is queued once whoever runs it.
+	Resumable bool
 }
 
 // Component handles the buttons (or, registered as a form, the modal
@@ -41,6 +48,8 @@ type Component struct {
 	Prefix string
 	Defer  func(ix *interact.Interaction) interact.DeferMode
 	Handle func(ctx context.Context, ix *interact.Interaction, args []string) error
+	// Resumable: as Command.Resumable.
+	Resumable bool
 }
 
 // Config tunes the commands. Zero values take the defaults. It is part of

@@ -412,3 +412,24 @@ func clip(s string, n int) string {
 	}
 	return string(r[:n-1]) + "…"
 }
+
+// ResumeDelivery takes up the delivery of a request that interaction i
+// (deferred, privately when ephemeral) queued on a run that died before
+// saving the delivery: it saves it and watches the request as
+// submitAndWatch would have. A request the horde no longer knows is
+// answered as such by the watcher. Call it after Start.
+func (s *Set) ResumeDelivery(ctx context.Context, i *discordgo.Interaction, ephemeral bool, requestID string) error {
+	p, err := s.horde.Check(ctx, requestID)
+	if err != nil && !horde.IsKind(err, horde.KindNotFound) {
+		return fmt.Errorf("check request %s: %w", requestID, err)
+	}
+	req := p.Request
+	req.ID = requestID
+	ix := interact.NewDeferred(s.sess(), i, s.cfg.Retry, ephemeral)
+	d := deliveryFor(ix, req, shownPrompt(req.Prompt))
+	if err := s.persist(ctx, d); err != nil {
+		return err
+	}
+	s.startWatch(d)
+	return nil
+}

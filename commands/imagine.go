@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	_ "image/jpeg" // decode JPEG results
@@ -66,6 +67,7 @@ func (s *Set) imagineCommand() *Command {
 		},
 		Defer:        s.deferGenerate,
 		Handle:       s.handleImagine,
+		Resumable:    true,
 		Autocomplete: autocompleteBy(map[string]choicesFunc{"model": s.modelChoices(horde.KindImage), "style": s.styleChoices(false)}),
 	}
 }
@@ -130,8 +132,19 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 
 // submitAndWatch queues nr for the caller, shows its place in the queue and
 // starts the watcher that delivers the result to the interaction's message.
+//
+// The request is linked to the interaction (NewRequest.Interaction): when
+// the bot recorded it (a Resumable command), it is queued once, whoever
+// runs the command; the run that finds it already queued (another
+// process, after this one was thought dead) leaves the answer to that one.
 func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr horde.NewRequest, shown string) error {
+	nr.Interaction = ix.I.ID
 	req, _, err := s.horde.Submit(ctx, ix.User, nr)
+	var he *horde.Error
+	if errors.As(err, &he) && he.Code == horde.CodeInteractionQueued {
+		s.log.Info("interaction already answered elsewhere; not queued again", "interaction", ix.I.ID)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("submit %s request: %w", nr.Kind, err)
 	}

@@ -52,8 +52,8 @@ func resultButtons(p *locale.Printer, requestID string, n int) []discordgo.Messa
 
 func (s *Set) imagineButtons() []*Component {
 	return []*Component{
-		{Prefix: btnReroll, Defer: s.deferGenerate, Handle: s.handleRerun(false)},
-		{Prefix: btnVariation, Defer: s.deferGenerate, Handle: s.handleRerun(true)},
+		{Prefix: btnReroll, Defer: s.deferGenerate, Handle: s.handleRerun(false), Resumable: true},
+		{Prefix: btnVariation, Defer: s.deferGenerate, Handle: s.handleRerun(true), Resumable: true},
 		{Prefix: btnUpscale, Defer: deferLikeMessage, Handle: s.handleUpscale},
 		{Prefix: btnShare, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleShare},
 		{Prefix: btnDelete, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleDelete},

@@ -34,8 +34,9 @@ func (s *Set) writeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionString, Name: writeStyleOption, Description: "One of the horde's text styles", Autocomplete: true, MaxLength: maxStyleRef},
 			},
 		},
-		Defer:  s.deferGenerate,
-		Handle: s.handleWrite,
+		Defer:     s.deferGenerate,
+		Handle:    s.handleWrite,
+		Resumable: true,
 		Autocomplete: autocompleteBy(map[string]choicesFunc{
 			"model": s.modelChoices(horde.KindText), writeStyleOption: s.styleChoicesOf(horde.KindText, false),
 		}),

@@ -181,6 +181,26 @@ type RequestExtras struct {
 	StyleID      string
 	CollectionID string
 	StyleOwner   int64
+	// Interaction is the Discord interaction the request answers (the
+	// bot's record of it, made before its deferral): the write that stores
+	// the request links that record, once, so that one interaction queues
+	// one request whoever runs it (a replay, a restart, another process).
+	// It is not kept with the request.
+	Interaction string
+}
+
+// kept is x as a stored request keeps it: without the Interaction, which
+// only its creation uses; nil when nothing else is set.
+func (x *RequestExtras) kept() *RequestExtras {
+	if x == nil || x.Interaction == "" {
+		return x
+	}
+	k := *x
+	k.Interaction = ""
+	if k == (RequestExtras{}) {
+		return nil
+	}
+	return &k
 }
 
 // SharedKeyHash is the hash of the shared key r was made with; "" if none.

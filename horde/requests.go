@@ -40,6 +40,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 		extras.SharedKey = nr.SharedKey.Hash
 	}
 	extras.Webhook = nr.Webhook
+	extras.Interaction = nr.Interaction
 	if st := nr.Style; st != nil {
 		extras.StyleID, extras.CollectionID = st.StyleID, st.CollectionID
 		if st.OwnerID != u.ID {
@@ -101,6 +102,7 @@ func (h *Horde) Submit(ctx context.Context, u User, nr NewRequest) (Request, []s
 		}
 	}
 
+	req.Extras = req.Extras.kept()
 	h.mu.Lock()
 	r := h.newOpenRequest(req)
 	r.waiting = len(r.items)
@@ -164,6 +166,11 @@ func (h *Horde) filterPrompt(ctx context.Context, u User, req *Request, warnings
 
 // CodeCorruptPrompt is the code (the AI Horde's rc) of a prompt the filter refused.
 const CodeCorruptPrompt = "CorruptPrompt"
+
+// CodeInteractionQueued is the code of a request refused because its
+// Discord interaction (NewRequest.Interaction) already queued one, or was
+// answered without one.
+const CodeInteractionQueued = "InteractionQueued"
 
 // buildRequest validates a new request, fills in defaults and prices it.
 func buildRequest(u User, nr NewRequest, models *ModelReference) (Request, []string, error) {

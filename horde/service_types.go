@@ -33,6 +33,10 @@ type NewRequest struct {
 	// (the API applies it): it is counted as used and its creator is paid
 	// for it (kudos.StyleReward) unless that is the requester.
 	Style *StyleUse
+	// Interaction, when set, is the id of the Discord interaction the
+	// request answers (RequestExtras.Interaction): a second request for it
+	// is KindConflict with code CodeInteractionQueued.
+	Interaction string
 }
 
 // Progress is the AI Horde's check/status view of a request.

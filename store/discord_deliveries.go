@@ -4,10 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/hordebot/hordebot/bot/deferredix"
 )
 
 // SaveDiscordDelivery inserts or replaces the pending Discord delivery of a
-// request (an opaque payload owned by the bot).
+// request (an opaque payload owned by the bot), and marks the deferred
+// interaction that queued the request (discord_interactions) watched.
 func (s *Store) SaveDiscordDelivery(ctx context.Context, requestID string, payload []byte) error {
 	if requestID == "" {
 		return fmt.Errorf("save discord delivery: empty request id")
@@ -16,6 +19,11 @@ func (s *Store) SaveDiscordDelivery(ctx context.Context, requestID string, paylo
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO discord_deliveries (request_id, payload, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (request_id) DO UPDATE SET payload = excluded.payload`, requestID, payload, at)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE discord_interactions SET state = ? WHERE request_id = ? AND state = ?`,
+			string(deferredix.Watched), requestID, string(deferredix.Queued))
 		return err
 	})
 	if err != nil {

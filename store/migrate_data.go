@@ -110,6 +110,7 @@ var copyTables = []copyTable{
 	{name: "suspicions"},
 	{name: "suspicion_counts"},
 	{name: "discord_deliveries"},
+	{name: "discord_interactions"},
 	{name: "discord_settings"},
 	{name: "shared_posts"},
 	{name: "worker_messages"},

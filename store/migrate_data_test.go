@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hordebot/hordebot/bot/deferredix"
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/kudos"
 	"github.com/hordebot/hordebot/store"
@@ -106,6 +107,10 @@ func fillEveryTable(t *testing.T, s *store.Store) copyFixture {
 		t.Fatal(err)
 	}
 	if err := s.SaveDiscordDelivery(ctx, "r-wait", []byte(`{"channel":"1","token":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RecordDiscordInteraction(ctx, deferredix.Record{ID: "ix-1", GuildID: "g1", CreatedAt: at,
+		Payload: []byte(`{"id":"ix-1","token":"t"}`), Owner: "p1", ClaimUntil: at.Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.SetDiscordSetting(ctx, "commands_hash", "abc"); err != nil {

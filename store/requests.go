@@ -116,6 +116,11 @@ func (s *Store) requestCreator(r horde.Request) (func(context.Context, *sql.Tx) 
 		if err := insertRequestExtras(ctx, tx, r); err != nil {
 			return err
 		}
+		if r.Extras != nil && r.Extras.Interaction != "" {
+			if err := linkDiscordInteraction(ctx, tx, r.Extras.Interaction, r.ID); err != nil {
+				return err
+			}
+		}
 		return s.enqueue(ctx, tx, r)
 	}, nil
 }

@@ -129,8 +129,8 @@ func (s *Store) SharedKeys(ctx context.Context, userID int64) ([]horde.SharedKey
 // style is counted once per stored request.
 func insertRequestExtras(ctx context.Context, tx *sql.Tx, r horde.Request) error {
 	x := r.Extras
-	if x == nil || *x == (horde.RequestExtras{}) {
-		return nil
+	if x == nil || *x == (horde.RequestExtras{Interaction: x.Interaction}) {
+		return nil // the interaction is linked apart (linkDiscordInteraction)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO request_extras (request_id, shared_key_hash, webhook, style_id, collection_id, style_owner)
 VALUES (?, ?, ?, ?, ?, ?)`, r.ID, x.SharedKey, x.Webhook, x.StyleID, x.CollectionID, x.StyleOwner); err != nil {

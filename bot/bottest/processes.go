@@ -11,6 +11,7 @@ import (
 
 	"github.com/hordebot/hordebot/bot"
 	"github.com/hordebot/hordebot/bot/discordtest"
+	"github.com/hordebot/hordebot/commands"
 )
 
 // ProcessSpec says how one hordebot process reaches Discord.
@@ -23,6 +24,11 @@ type ProcessSpec struct {
 	// application's Interactions Endpoint URL at the fake, so that every
 	// interaction from then on is POSTed there.
 	HTTP bool
+	// Horde, if set, is the scheduler this process's bot calls instead of
+	// h.Horde (a wrapper that stalls, as a process about to die would).
+	Horde commands.Horde
+	// Configure, if set, adjusts this process's bot config.
+	Configure func(*bot.Config)
 }
 
 // Process is one more hordebot process's Discord side over the harness's
@@ -63,7 +69,14 @@ func (h *Harness) StartProcess(spec ProcessSpec) *Process {
 		}
 	}
 	cfg.InteractionAnswerWithin = 15 * time.Second
-	p.Bot = bot.New(cfg, bot.Deps{Horde: h.Horde, Kudos: h.Kudos, Store: h.Store, Events: h.Hub})
+	if spec.Configure != nil {
+		spec.Configure(&cfg)
+	}
+	var hd commands.Horde = h.Horde
+	if spec.Horde != nil {
+		hd = spec.Horde
+	}
+	p.Bot = bot.New(cfg, bot.Deps{Horde: hd, Kudos: h.Kudos, Store: h.Store, Events: h.Hub})
 	newSession := func() (*discordgo.Session, error) {
 		s, err := h.Srv.NewSession(h.Srv.Token())
 		if err == nil {

@@ -91,6 +91,15 @@ func NewWithResponder(s *discordgo.Session, i *discordgo.Interaction, retry Retr
 	return ix
 }
 
+// NewDeferred wraps an interaction that an earlier run (or another
+// process) already acknowledged with a deferral, ephemeral or not: its
+// replies are edits of that "thinking…" response, over REST with s.
+func NewDeferred(s *discordgo.Session, i *discordgo.Interaction, retry Retrier, ephemeral bool) *Interaction {
+	ix := New(s, i, retry)
+	ix.acked, ix.deferred, ix.ephemeral = true, true, ephemeral
+	return ix
+}
+
 // guildLocale is the guild's preferred locale an interaction carries ("" in DMs).
 func guildLocale(i *discordgo.Interaction) discordgo.Locale {
 	if i.GuildLocale == nil {

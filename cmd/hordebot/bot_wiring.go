@@ -35,6 +35,8 @@ func (a *App) NewBot(options ...func(*bot.Config)) *bot.Bot {
 	cfg.Clock = a.Clock
 	cfg.Logger = a.Log.With("component", "bot")
 	cfg.ModeratorRoleIDs = a.Kudos.Config().ModeratorRoles // discord.moderator_role_ids and the deprecated alias (kudosConfig)
+	// SQLite is one process's: what another run left open is taken up at once.
+	cfg.SoleProcess = a.Store.Engine() == store.EngineSQLite
 	if a.metrics != nil {
 		cfg.InteractionDone = a.metrics.interactionDone
 	}
