@@ -316,15 +316,8 @@ func (f *fakeComfyUI) validate(graph map[string]any) map[string]any {
 				fail(id, class, "Required input is missing", in)
 				continue
 			}
-			if link, ok := v.([]any); ok {
-				src, _ := link[0].(string)
-				idx, _ := link[1].(float64)
-				srcNode, _ := graph[src].(map[string]any)
-				srcClass, _ := srcNode["class_type"].(string)
-				srcDef, ok := fakeComfyNodes[srcClass]
-				if !ok || int(idx) >= len(srcDef.outputs) || srcDef.outputs[int(idx)] != typ {
-					fail(id, class, "Return type mismatch between linked nodes", fmt.Sprintf("%s, %v != %s", in, link, typ))
-				}
+			if _, ok := v.([]any); ok {
+				f.validateLink(graph, id, class, in, typ, v, fail)
 				continue
 			}
 			switch typ {
@@ -359,8 +352,7 @@ func (f *fakeComfyUI) validate(graph map[string]any) map[string]any {
 	return nodeErrors
 }
 
-// validateLink checks an optional input, which must be a link to an output
-// of its type.
+// validateLink checks a linked input: a link to an output of its type.
 func (f *fakeComfyUI) validateLink(graph map[string]any, id, class, in, typ string, v any, fail func(id, class, msg, details string)) {
 	link, ok := v.([]any)
 	if !ok || len(link) != 2 {
