@@ -605,10 +605,8 @@ func (f *fakeComfyUI) imageOf(graph map[string]any, v any) (w, h, batch int) {
 // in proportion to the mask (1 takes source, 0 keeps destination; none is
 // all 1), source repeated to destination's batch. f.mu is held.
 func (f *fakeComfyUI) pixelsOf(graph map[string]any, v any) []*image.NRGBA {
-	link, _ := asComfyLink(v)
-	n := graph[link.node].(map[string]any)
-	in := n["inputs"].(map[string]any)
-	switch class := n["class_type"].(string); class {
+	class, in := linkedNode(graph, v)
+	switch class {
 	case "LoadImage":
 		img := f.loadUpload(in["image"])
 		out := image.NewNRGBA(img.Bounds())
@@ -666,15 +664,21 @@ func (f *fakeComfyUI) pixelsOf(graph map[string]any, v any) []*image.NRGBA {
 	}
 }
 
+// linkedNode is the class and inputs of the node a link of a validated
+// graph takes output from.
+func linkedNode(graph map[string]any, v any) (string, map[string]any) {
+	link, _ := asComfyLink(v)
+	n := graph[link.node].(map[string]any)
+	return n["class_type"].(string), n["inputs"].(map[string]any)
+}
+
 // maskOf returns the MASK a link carries, sampled at size (ComfyUI
 // interpolates a mask to the image it is used with; the fake takes the
 // nearest pixel): LoadImage's is 1 - alpha (1 where transparent), InvertMask's
 // 1 - its mask. f.mu is held.
 func (f *fakeComfyUI) maskOf(graph map[string]any, v any, size image.Rectangle) func(x, y int) float64 {
-	link, _ := asComfyLink(v)
-	n := graph[link.node].(map[string]any)
-	in := n["inputs"].(map[string]any)
-	switch class := n["class_type"].(string); class {
+	class, in := linkedNode(graph, v)
+	switch class {
 	case "LoadImage":
 		img := f.loadUpload(in["image"])
 		b := img.Bounds()
