@@ -85,10 +85,11 @@ type demo struct {
 	guild                        *discordgo.Guild
 	general, art, board, audit   *discordgo.Channel
 	ada, ben, cleo, dev          *discordgo.User
-	modRole                      *discordgo.Role
+	modRole, styleRole           *discordgo.Role
 	helperRole, ownerRole        *discordgo.Role // role rewards
 	balancesBefore, balanceAfter map[string]int64
 	imagineMsg                   discordtest.Message
+	styleEarned                  int64         // what ben's image style earned him (kudos.StyleReward per use)
 	reactions                    chan struct{} // one per reaction the bot finished handling
 	reactionsSent                int
 }
@@ -148,6 +149,7 @@ func (d *demo) play(ctx context.Context) error {
 		{"ben registers his GPU by DM and starts a worker with the key", d.registerWorkers},
 		{"ada runs /imagine", d.imagine},
 		{"ada picks image 1 (U1), upscales it 2x, varies it, has it described and zooms out", d.workflows},
+		{"ben, a style manager, makes an image style with /style create; cleo paints with it", d.imageStyle},
 		{"ada runs /write with a text style", d.write},
 		{"dev answers a question; ada reacts 🙏 to thank him", d.helpfulReaction},
 		{"ada shares her picture to #art; ben, cleo and dev react 🎨", d.shareAndReact},
@@ -179,6 +181,10 @@ func (d *demo) setUp(ctx context.Context) error {
 	if d.modRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "moderators"}); err != nil {
 		return err
 	}
+	// Style managers create and edit the horde's image styles with /style.
+	if d.styleRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "style managers"}); err != nil {
+		return err
+	}
 	// Role rewards: Helper (25 kudos earned by helping or moderating) and
 	// Worker owner, below hordebot's own role, which may manage roles.
 	if d.helperRole, err = d.srv.AddRole(d.guild.ID, discordgo.Role{Name: "Helper"}); err != nil {
@@ -203,10 +209,13 @@ func (d *demo) setUp(ctx context.Context) error {
 		}
 	}
 	joined := time.Now().Add(-90 * 24 * time.Hour)
-	for _, u := range []*discordgo.User{d.ada, d.ben, d.dev} {
+	for _, u := range []*discordgo.User{d.ada, d.dev} {
 		if _, err := d.srv.AddMember(d.guild.ID, discordgo.Member{User: u, JoinedAt: joined}); err != nil {
 			return err
 		}
+	}
+	if _, err := d.srv.AddMember(d.guild.ID, discordgo.Member{User: d.ben, JoinedAt: joined, Roles: []string{d.styleRole.ID}}); err != nil {
+		return err
 	}
 	if _, err := d.srv.AddMember(d.guild.ID, discordgo.Member{User: d.cleo, JoinedAt: joined, Roles: []string{d.modRole.ID}}); err != nil {
 		return err
@@ -219,11 +228,11 @@ func (d *demo) setUp(ctx context.Context) error {
 	cfg.Data = d.dataDir
 	cfg.API.Listen = "127.0.0.1:0"
 	cfg.Discord = bot.Config{
-		Config:   commands.Config{ArtChannelID: d.art.ID, AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID}},
+		Config: commands.Config{ArtChannelID: d.art.ID, AuditChannelID: d.audit.ID, ModeratorRoleIDs: []string{d.modRole.ID},
+			StyleManagerRoleIDs: []string{d.styleRole.ID}},
 		GuildIDs: []string{d.guild.ID}, LeaderboardChannelID: d.board.ID,
-		// The script clicks faster than people: a member's burst of 3 would
-		// refuse its steps on a fast machine.
-		CommandsPerMinute: 60, UserBurst: 30, GuildCommandsPerMinute: 600, GuildBurst: 200,
+		// The scenario clicks faster than a member would: no refusal for it.
+		CommandsPerMinute: 60, UserBurst: 20, GuildCommandsPerMinute: 600, GuildBurst: 100,
 		RoleRewards: kudos.RoleRewards{
 			Roles: []kudos.RoleReward{{RoleID: d.helperRole.ID, MinEarned: 25,
 				Kinds: []kudos.EntryKind{kudos.KindAwardHelpful, kudos.KindAwardModeration}}},
@@ -276,7 +285,7 @@ func (d *demo) setUp(ctx context.Context) error {
 		return fmt.Errorf("start bot: %w", err)
 	}
 	d.stopBot = func() { b.Stop(); _ = sess.Close() }
-	d.say("Guild %q with #general, #art, #leaderboard, #mod-log; members ada, ben, cleo (moderator), dev.", d.guild.Name)
+	d.say("Guild %q with #general, #art, #leaderboard, #mod-log; members ada, ben (style manager), cleo (moderator), dev.", d.guild.Name)
 	d.say("Horde API on http://%s; the bot registered %d slash commands.", d.app.Addr(), len(d.srv.Commands(d.guild.ID)))
 	return nil
 }
@@ -467,9 +476,86 @@ func (d *demo) workflows(ctx context.Context) error {
 	return nil
 }
 
+// imageStyle: ben, who holds the style manager role, makes the image style
+// "watercolour" with /style create; cleo runs /imagine with it (ada, who
+// has spent the most, keeps her kudos for the party). ben earns
+// kudos.StyleReward from cleo's request, which she pays on top of the
+// image's cost, as the horde pays a style's creator.
+func (d *demo) imageStyle(ctx context.Context) error {
+	const prompt, negative = "{p}, watercolour painting, soft washes of colour on rough paper", "photo, hard outlines"
+	text, err := d.command(ctx, discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ben.ID, Command: "style",
+		Options: discordtest.Opts(discordtest.SubCommand("create", discordtest.Opt("name", "watercolour"), discordtest.Opt("prompt", prompt),
+			discordtest.Opt("negative", negative), discordtest.Opt("model", worker.ProceduralModel), discordtest.Opt("steps", 20),
+			discordtest.Opt("info", "loose, wet watercolour")))})
+	if err != nil {
+		return err
+	}
+	if !strings.HasPrefix(text, "✅") {
+		return fmt.Errorf("/style create answered %q", text)
+	}
+	d.say("ben in #general: /style create name:watercolour prompt:%q negative:%q model:%s steps:20\n    -> %s",
+		prompt, negative, worker.ProceduralModel, strings.ReplaceAll(strings.TrimSpace(text), "\n", "\n    "))
+
+	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.cleo.ID, Command: "imagine",
+		Options: discordtest.Opts(discordtest.Opt("prompt", "a harbour in the rain"), discordtest.Opt("style", "watercolour"), discordtest.Opt("count", 1))})
+	if err != nil {
+		return err
+	}
+	d.say("cleo in #general: /imagine prompt:\"a harbour in the rain\" style:watercolour count:1 (her prompt goes into the style's {p}, " +
+		"her negative, none here, into {np}; the style's model and steps replace the defaults)")
+	m, err := d.srv.WaitForOriginal(ctx, tok, func(m discordtest.Message) bool { return len(m.Files) > 0 })
+	if err != nil {
+		return fmt.Errorf("waiting for the styled image: %w", err)
+	}
+	names, err := d.saveAttachments(m, "style-")
+	if err != nil {
+		return err
+	}
+	d.say("The reply: %s\n    saved: %s", firstLine(d.withNames(m.Content), ""), strings.Join(names, ", "))
+
+	// The style's fee is paid with the request's first ok result, before the
+	// bot has the image: both entries are in the ledger now.
+	earned, err := d.ledgerSum(ctx, d.ben, kudos.KindStyleReward, "")
+	if err != nil {
+		return err
+	}
+	paid, err := d.ledgerSum(ctx, d.cleo, kudos.KindRequestCost, "style fee to its creator")
+	if err != nil {
+		return err
+	}
+	d.say("ben earns %d kudos (a style's reward per request that uses it; ledger kind %s), which cleo pays on top of the image's cost, "+
+		"as the AI Horde's 2 kudos of horde tax; nobody pays for their own style.", earned, kudos.KindStyleReward)
+	if earned != kudos.StyleReward || paid != -kudos.StyleReward {
+		return fmt.Errorf("ben earned %d and cleo paid %d for the style, want %d each", earned, -paid, kudos.StyleReward)
+	}
+	d.styleEarned = earned
+	return nil
+}
+
+// ledgerSum adds up the deltas of a member's ledger entries of a kind (and
+// a reason, unless empty).
+func (d *demo) ledgerSum(ctx context.Context, u *discordgo.User, kind kudos.EntryKind, reason string) (int64, error) {
+	hu, err := d.app.Horde.DiscordUser(ctx, u.ID, u.Username)
+	if err != nil {
+		return 0, err
+	}
+	entries, err := d.app.Kudos.History(ctx, hu.ID, 1000)
+	if err != nil {
+		return 0, fmt.Errorf("%s's ledger: %w", u.Username, err)
+	}
+	var sum int64
+	for _, e := range entries {
+		if e.Kind == kind && (reason == "" || e.Reason == reason) {
+			sum += e.Delta
+		}
+	}
+	return sum, nil
+}
+
 func (d *demo) write(ctx context.Context) error {
-	// A public text style of ben's; members make them through the API
-	// (POST /styles/text), which the demo skips by storing it.
+	// A public text style of ben's. /style makes image styles only; text
+	// styles are made through the API (POST /styles/text, trusted users),
+	// which the demo skips by storing it.
 	ben, err := d.app.Horde.DiscordUser(ctx, d.ben.ID, d.ben.Username)
 	if err != nil {
 		return err
@@ -479,7 +565,8 @@ func (d *demo) write(ctx context.Context) error {
 	if err := d.app.Store.CreateStyle(ctx, style); err != nil {
 		return fmt.Errorf("store the demo's text style: %w", err)
 	}
-	d.say("The horde has ben's public text style %q (prompt %q; styles are made through the API, POST /styles/text).", style.Name, style.Prompt)
+	d.say("The horde has ben's public text style %q (prompt %q; /style makes image styles, text styles are made through the API, "+
+		"POST /styles/text).", style.Name, style.Prompt)
 	tok, err := d.srv.SendInteraction(discordtest.Interaction{GuildID: d.guild.ID, ChannelID: d.general.ID, UserID: d.ada.ID, Command: "write",
 		Options: discordtest.Opts(discordtest.Opt("prompt", "sharing GPUs"), discordtest.Opt("style", "short poem"))})
 	if err != nil {
@@ -650,10 +737,11 @@ func (d *demo) report(ctx context.Context) error {
 	}
 	if ben, err := d.app.Horde.DiscordUser(ctx, d.ben.ID, d.ben.Username); err == nil {
 		if held, err := d.app.Store.Escrowed(ctx, ben.ID); err == nil && held > 0 {
-			d.say("\nben's workers earned %d kudos: %d are his to spend and %d are held in escrow. A new worker owner is "+
+			d.say("\nben's workers earned %d kudos: %d are his to spend and %d are held in escrow (his balance also has the %d "+
+				"his watercolour style earned). A new worker owner is "+
 				"untrusted; %d%% of what their workers earn waits in escrow until a moderator trusts them (`/mod trust`) or they "+
 				"have earned %d kudos and their account is %s old; trust releases it into the balance.",
-				d.balanceAfter["ben"]+held, d.balanceAfter["ben"], held, d.app.Config.Payments().EscrowPercent,
+				d.balanceAfter["ben"]-d.styleEarned+held, d.balanceAfter["ben"]-d.styleEarned, held, d.styleEarned, d.app.Config.Payments().EscrowPercent,
 				d.app.Config.Moderation.TrustAfterKudos, days(time.Duration(d.app.Config.Moderation.TrustMinAge)))
 		}
 	}
@@ -672,8 +760,11 @@ func (d *demo) report(ctx context.Context) error {
 
 	// What the demo promises, checked.
 	var problems []string
-	if d.balanceAfter["ben"] <= 0 {
-		problems = append(problems, "ben's workers earned nothing")
+	// ben's balance is what his workers earned (less escrow, less what he
+	// spent) plus his style's reward.
+	if d.balanceAfter["ben"]-d.styleEarned <= 0 {
+		problems = append(problems, fmt.Sprintf("ben's balance %d is no more than his style's reward %d: his workers earned nothing",
+			d.balanceAfter["ben"], d.styleEarned))
 	}
 	if got := d.balanceAfter["dev"] - d.balancesBefore["dev"]; got < 5+25 {
 		problems = append(problems, fmt.Sprintf("dev gained %d, want at least 30 (helpful + moderator award)", got))

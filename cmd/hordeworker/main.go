@@ -93,6 +93,9 @@ type config struct {
 	// LoRAs (the pop's allow_painting and allow_lora).
 	Painting  bool
 	AllowLora bool
+	// Image: take img2img jobs from IP addresses the horde counts as
+	// unsafe (the pop's allow_unsafe_ipaddr; reGen's default is true).
+	AllowUnsafeIPAddr bool
 	// ComfyUI: workflow template files overriding the embedded ones, and
 	// the LoRA files of horde LoRA names (ComfyUIOptions.Loras).
 	ComfyWorkflow        string
@@ -196,6 +199,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&cfg.ComfyInpaintWorkflow, "comfyui-inpaint-workflow", "", "comfyui: an inpainting/outpainting workflow (it must load {{image}}, transparent where to paint), instead of the built-in one")
 	fs.BoolVar(&cfg.Painting, "painting", true, "image: take inpainting and outpainting jobs (Zoom out); procedural, a1111 and comfyui paint, --painting=false turns it off")
 	fs.BoolVar(&cfg.AllowLora, "allow-lora", false, "image: take jobs with LoRAs (default on with comfyui, the backend that applies them; --allow-lora=false turns it off)")
+	fs.BoolVar(&cfg.AllowUnsafeIPAddr, "allow-unsafe-ipaddr", true, "image: take img2img jobs sent from IP addresses the horde counts as unsafe (VPNs, proxies), as horde-worker-reGen does by default")
 	fs.StringVar(&loras, "loras", "", "comfyui: comma-separated Name=file.safetensors, the LoRA file of a horde LoRA name (others are looked up by file name)")
 	fs.StringVar(&cfg.BackendModel, "backend-model", "", "openai: the server's model name (default: the job's model)")
 	fs.StringVar(&models, "models", "", "comma-separated models to serve (procedural: default \"procedural\"; comfyui: default every checkpoint, Name=file.safetensors renames one)")
@@ -450,27 +454,28 @@ func alchemistConfig(cfg config, b worker.AlchemyBackend, log *slog.Logger) work
 // workerConfig turns the command's config into the worker's.
 func workerConfig(cfg config, b worker.Backend, log *slog.Logger) worker.Config {
 	return worker.Config{
-		BaseURL:          cfg.URL,
-		APIKey:           cfg.APIKey,
-		Name:             cfg.Name,
-		Kind:             cfg.Kind,
-		Models:           cfg.Models,
-		MaxPixels:        cfg.MaxPixels,
-		NSFW:             cfg.NSFW,
-		AllowImg2Img:     cfg.Backend == "a1111" || cfg.Backend == "comfyui" || cfg.Backend == "procedural",
-		AllowPainting:    cfg.Painting,
-		AllowLora:        cfg.AllowLora,
-		MaxLength:        cfg.MaxLength,
-		MaxContextLength: cfg.MaxContextLength,
-		Threads:          cfg.Threads,
-		MaxBatch:         cfg.MaxBatch,
-		LimitMaxSteps:    cfg.LimitMaxSteps,
-		ExtraSlowWorker:  cfg.ExtraSlowWorker,
-		Backend:          b,
-		PopInterval:      cfg.PopInterval,
-		Previews:         cfg.Previews,
-		PreviewInterval:  cfg.PreviewInterval,
-		Contact:          cfg.Contact,
-		Logger:           log,
+		BaseURL:           cfg.URL,
+		APIKey:            cfg.APIKey,
+		Name:              cfg.Name,
+		Kind:              cfg.Kind,
+		Models:            cfg.Models,
+		MaxPixels:         cfg.MaxPixels,
+		NSFW:              cfg.NSFW,
+		AllowImg2Img:      cfg.Backend == "a1111" || cfg.Backend == "comfyui" || cfg.Backend == "procedural",
+		AllowPainting:     cfg.Painting,
+		AllowLora:         cfg.AllowLora,
+		AllowUnsafeIPAddr: cfg.AllowUnsafeIPAddr,
+		MaxLength:         cfg.MaxLength,
+		MaxContextLength:  cfg.MaxContextLength,
+		Threads:           cfg.Threads,
+		MaxBatch:          cfg.MaxBatch,
+		LimitMaxSteps:     cfg.LimitMaxSteps,
+		ExtraSlowWorker:   cfg.ExtraSlowWorker,
+		Backend:           b,
+		PopInterval:       cfg.PopInterval,
+		Previews:          cfg.Previews,
+		PreviewInterval:   cfg.PreviewInterval,
+		Contact:           cfg.Contact,
+		Logger:            log,
 	}
 }

@@ -125,6 +125,16 @@ func TestParseConfig(t *testing.T) {
 				}
 			}
 		}},
+		{name: "unsafe IPs taken by default, as reGen does", args: nil, getenv: withKey, check: func(t *testing.T, c config) {
+			if wc := workerConfig(c, nil, nil); !c.AllowUnsafeIPAddr || !wc.AllowUnsafeIPAddr {
+				t.Errorf("allow_unsafe_ipaddr off by default: %+v", wc)
+			}
+		}},
+		{name: "unsafe IPs turned off", args: []string{"--allow-unsafe-ipaddr=false"}, getenv: withKey, check: func(t *testing.T, c config) {
+			if wc := workerConfig(c, nil, nil); wc.AllowUnsafeIPAddr {
+				t.Errorf("allow_unsafe_ipaddr on: %+v", wc)
+			}
+		}},
 		{name: "painting and LoRAs turned off", args: []string{"--backend", "comfyui", "--painting=false", "--allow-lora=false"}, getenv: withKey,
 			check: func(t *testing.T, c config) {
 				if wc := workerConfig(c, nil, nil); wc.AllowPainting || wc.AllowLora || !wc.AllowImg2Img {

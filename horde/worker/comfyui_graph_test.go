@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image"
+	"image/color"
 	"image/png"
 	"slices"
 	"testing"
@@ -31,13 +32,17 @@ func linked(t *testing.T, g map[string]any, v any, class string, out int) (strin
 	return l.node, n["inputs"].(map[string]any)
 }
 
-// savedChain follows a graph from its SaveImage back to the KSampler that
-// made the latent VAEDecode decoded, and returns that KSampler and the
-// checkpoint loader whose VAE decoded it.
+// savedChain follows a graph from its SaveImage (through a painting's
+// ImageCompositeMasked, whose destination is the decoded image) back to
+// the KSampler that made the latent VAEDecode decoded, and returns that
+// KSampler and the checkpoint loader whose VAE decoded it.
 func savedChain(t *testing.T, g map[string]any) (ksID string, ks map[string]any, ckptID string) {
 	t.Helper()
-	save := inputs(t, g, "SaveImage")
-	_, dec := linked(t, g, save["images"], "VAEDecode", 0)
+	images := inputs(t, g, "SaveImage")["images"]
+	if l, ok := asComfyLink(images); ok && g[l.node].(map[string]any)["class_type"] == "ImageCompositeMasked" {
+		images = comfyInputs(g, l.node)["destination"]
+	}
+	_, dec := linked(t, g, images, "VAEDecode", 0)
 	ksID, ks = linked(t, g, dec["samples"], "KSampler", 0)
 	ckptID, _ = linked(t, g, dec["vae"], "CheckpointLoaderSimple", 2)
 	return ksID, ks, ckptID
@@ -103,6 +108,22 @@ func TestComfyUIInpaintGraph(t *testing.T) {
 					t.Errorf("a painting graph has a %s (%s)", class, id)
 				}
 			}
+			// What is saved is the decoded image with the kept part of the
+			// source laid back over it: ImageCompositeMasked takes its source
+			// (LoadImage's IMAGE) where its mask is 1, the inverse of LoadImage's
+			// MASK (1 where to paint), and keeps the decoded image elsewhere.
+			_, comp := linked(t, g, inputs(t, g, "SaveImage")["images"], "ImageCompositeMasked", 0)
+			linked(t, g, comp["destination"], "VAEDecode", 0)
+			if id, _ := linked(t, g, comp["source"], "LoadImage", 0); id != loadID {
+				t.Errorf("the composite lays LoadImage %s over the result, want the painted upload %s", id, loadID)
+			}
+			_, inv := linked(t, g, comp["mask"], "InvertMask", 0)
+			if id, _ := linked(t, g, inv["mask"], "LoadImage", 1); id != loadID {
+				t.Errorf("the composite's mask inverts LoadImage %s's MASK, want %s's", id, loadID)
+			}
+			if comp["x"] != 0.0 || comp["y"] != 0.0 || comp["resize_source"] != false {
+				t.Errorf("ImageCompositeMasked at (%v, %v) resize_source %v, want (0, 0) unresized", comp["x"], comp["y"], comp["resize_source"])
+			}
 			// The upload is the source, transparent where to paint: LoadImage's MASK.
 			f.mu.Lock()
 			up, err := png.Decode(bytes.NewReader(f.uploads[load["image"].(string)]))
@@ -119,6 +140,10 @@ func TestComfyUIInpaintGraph(t *testing.T) {
 			if _, _, _, a := up.At(tt.keep.X, tt.keep.Y).RGBA(); a>>8 != 255 {
 				t.Errorf("uploaded canvas at %v (to keep) has alpha %d, want 255", tt.keep, a>>8)
 			}
+			// The result is the source where kept, what was sampled where painted.
+			out := decodeWebP(t, res.Image)
+			checkColour(t, "kept", out, tt.keep, color.NRGBAModel.Convert(up.At(tt.keep.X, tt.keep.Y)).(color.NRGBA))
+			checkColour(t, "painted", out, tt.paint, fakeComfyDecoded)
 		})
 	}
 }

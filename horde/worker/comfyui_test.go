@@ -3,8 +3,10 @@ package worker
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"image"
+	"image/color"
 	"image/png"
 	"slices"
 	"strings"
@@ -483,6 +485,73 @@ func TestRunOnComfyUI(t *testing.T) {
 		if ks["seed"] != float64(jobs[i].seed) || ks["sampler_name"] != "euler_ancestral" || ks["steps"] != 20.0 || ks["cfg"] != 7.5 {
 			t.Errorf("prompt %d: KSampler %v", i, ks)
 		}
+	}
+}
+
+// decodeWebP decodes a result image.
+func decodeWebP(t *testing.T, data []byte) image.Image {
+	t.Helper()
+	img, err := webp.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("result is no WebP: %v", err)
+	}
+	return img
+}
+
+// checkColour checks that img at p is want, give or take what the
+// worker's lossy WebP (quality 80) changes in a flat area.
+func checkColour(t *testing.T, what string, img image.Image, p image.Point, want color.NRGBA) {
+	t.Helper()
+	got := color.NRGBAModel.Convert(img.At(p.X, p.Y)).(color.NRGBA)
+	const tol = 16
+	near := func(a, b uint8) bool { return max(a, b)-min(a, b) <= tol }
+	if !near(got.R, want.R) || !near(got.G, want.G) || !near(got.B, want.B) {
+		t.Errorf("%s pixel at %v is %v, want %v", what, p, got, want)
+	}
+}
+
+// TestRunOnComfyUIPaintingKeepsTheSource pops an outpainting job (Discord's
+// Zoom out) from the horde, paints it on ComfyUI and checks the image
+// submitted: the source where it was kept, what ComfyUI sampled only on the
+// transparent border.
+func TestRunOnComfyUIPaintingKeepsTheSource(t *testing.T) {
+	warmWebP(t)
+	comfy := newFakeComfyUI(t)
+	job := comfyHordeJobs(1)[0]
+	job.width, job.height = 96, 64
+	job.source, job.processing = base64.StdEncoding.EncodeToString(zoomCanvas(t, 96, 64)), "outpainting"
+	f := newFakeHorde(t, aihorde.KindImage, job)
+	b, err := NewComfyUI(ComfyUIOptions{URL: comfy.srv.URL, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t, f, aihorde.KindImage, b)
+	cfg.AllowImg2Img, cfg.AllowPainting = true, true
+	stop := startWorker(t, cfg)
+	waitAll(t, f)
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	_, submits, _ := f.snapshot()
+	s := submits[job.id]
+	if len(s) != 1 || s[0].State != aihorde.StateOK {
+		t.Fatalf("submits %+v, want one ok", s)
+	}
+	data, err := base64.StdEncoding.DecodeString(s[0].Generation)
+	if err != nil {
+		t.Fatalf("generation is not base64: %v", err)
+	}
+	img := decodeWebP(t, data)
+	if b := img.Bounds(); b.Dx() != 96 || b.Dy() != 64 {
+		t.Fatalf("result %v, want 96x64", b)
+	}
+	// zoomCanvas: the middle half opaque red (kept), the border transparent (painted).
+	red := color.NRGBA{200, 10, 10, 255}
+	for _, p := range []image.Point{{48, 32}, {30, 20}, {66, 44}} {
+		checkColour(t, "kept", img, p, red)
+	}
+	for _, p := range []image.Point{{3, 3}, {90, 60}, {48, 4}} {
+		checkColour(t, "painted", img, p, fakeComfyDecoded)
 	}
 }
 

@@ -47,6 +47,10 @@ type Config struct {
 	AllowImg2Img  bool
 	AllowPainting bool
 	AllowLora     bool
+	// AllowUnsafeIPAddr takes img2img jobs sent from IP addresses the horde
+	// counts as unsafe (VPNs, proxies): the pop's allow_unsafe_ipaddr, true
+	// by default in horde-worker-reGen and in hordeworker's flag.
+	AllowUnsafeIPAddr bool
 	// Text workers: the longest generation and context, in tokens.
 	MaxLength        int
 	MaxContextLength int

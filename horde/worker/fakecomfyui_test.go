@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"maps"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -22,13 +23,15 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// fakeComfyNode is a node class the fake ComfyUI knows: its required
-// inputs (a link type in capitals, or INT, FLOAT, STRING, COMBO) and its
-// outputs, as ComfyUI's nodes.py declares them.
+// fakeComfyNode is a node class the fake ComfyUI knows: its required and
+// optional inputs (a link type in capitals, or INT, FLOAT, STRING,
+// BOOLEAN, COMBO) and its outputs, as ComfyUI's nodes.py and
+// comfy_extras/nodes_mask.py declare them.
 type fakeComfyNode struct {
-	inputs  map[string]string
-	outputs []string
-	output  bool
+	inputs   map[string]string
+	optional map[string]string
+	outputs  []string
+	output   bool
 }
 
 var fakeComfyNodes = map[string]fakeComfyNode{
@@ -49,8 +52,15 @@ var fakeComfyNodes = map[string]fakeComfyNode{
 		"strength_clip": "FLOAT"}, outputs: []string{"MODEL", "CLIP"}},
 	"LatentUpscale": {inputs: map[string]string{"samples": "LATENT", "upscale_method": "COMBO", "width": "INT", "height": "INT",
 		"crop": "COMBO"}, outputs: []string{"LATENT"}},
+	"InvertMask": {inputs: map[string]string{"mask": "MASK"}, outputs: []string{"MASK"}},
+	"ImageCompositeMasked": {inputs: map[string]string{"destination": "IMAGE", "source": "IMAGE", "x": "INT", "y": "INT",
+		"resize_source": "BOOLEAN"}, optional: map[string]string{"mask": "MASK"}, outputs: []string{"IMAGE"}},
 	"SaveImage": {inputs: map[string]string{"images": "IMAGE", "filename_prefix": "STRING"}, output: true},
 }
+
+// fakeComfyDecoded is the colour of every pixel the fake's VAEDecode
+// makes: what it "samples", far from any source colour of the tests.
+var fakeComfyDecoded = color.NRGBA{40, 160, 220, 255}
 
 // fakeComfySamplers and fakeComfySchedulers are the combos of KSampler (a part of ComfyUI's).
 var (
@@ -258,11 +268,15 @@ func (f *fakeComfyUI) objectInfo(w http.ResponseWriter, r *http.Request) {
 			required[in] = []any{typ, map[string]any{}}
 		}
 	}
+	optional := map[string]any{}
+	for in, typ := range n.optional {
+		optional[in] = []any{typ, map[string]any{}}
+	}
 	outputs := n.outputs
 	if outputs == nil {
 		outputs = []string{}
 	}
-	writeJSON(w, map[string]any{class: map[string]any{"input": map[string]any{"required": required}, "output": outputs,
+	writeJSON(w, map[string]any{class: map[string]any{"input": map[string]any{"required": required, "optional": optional}, "output": outputs,
 		"output_node": n.output, "name": class, "category": "fake"}})
 }
 
@@ -291,21 +305,19 @@ func (f *fakeComfyUI) validate(graph map[string]any) map[string]any {
 			outputs++
 		}
 		inputs, _ := node["inputs"].(map[string]any)
+		for in, typ := range def.optional {
+			if v, ok := inputs[in]; ok {
+				f.validateLink(graph, id, class, in, typ, v, fail)
+			}
+		}
 		for in, typ := range def.inputs {
 			v, ok := inputs[in]
 			if !ok {
 				fail(id, class, "Required input is missing", in)
 				continue
 			}
-			if link, ok := v.([]any); ok {
-				src, _ := link[0].(string)
-				idx, _ := link[1].(float64)
-				srcNode, _ := graph[src].(map[string]any)
-				srcClass, _ := srcNode["class_type"].(string)
-				srcDef, ok := fakeComfyNodes[srcClass]
-				if !ok || int(idx) >= len(srcDef.outputs) || srcDef.outputs[int(idx)] != typ {
-					fail(id, class, "Return type mismatch between linked nodes", fmt.Sprintf("%s, %v != %s", in, link, typ))
-				}
+			if _, ok := v.([]any); ok {
+				f.validateLink(graph, id, class, in, typ, v, fail)
 				continue
 			}
 			switch typ {
@@ -321,6 +333,10 @@ func (f *fakeComfyUI) validate(graph map[string]any) map[string]any {
 				if _, ok := v.(string); !ok {
 					fail(id, class, "Failed to convert an input value to a STRING value", fmt.Sprintf("%s, %v", in, v))
 				}
+			case "BOOLEAN":
+				if _, ok := v.(bool); !ok {
+					fail(id, class, "Failed to convert an input value to a BOOLEAN value", fmt.Sprintf("%s, %v", in, v))
+				}
 			case "COMBO":
 				if s, _ := v.(string); !slices.Contains(f.combos(class, in), s) {
 					fail(id, class, "Value not in list", fmt.Sprintf("%s: '%v' not in %v", in, v, f.combos(class, in)))
@@ -334,6 +350,23 @@ func (f *fakeComfyUI) validate(graph map[string]any) map[string]any {
 		nodeErrors["_"] = map[string]any{"errors": []any{map[string]any{"message": "Prompt has no outputs"}}, "class_type": ""}
 	}
 	return nodeErrors
+}
+
+// validateLink checks a linked input: a link to an output of its type.
+func (f *fakeComfyUI) validateLink(graph map[string]any, id, class, in, typ string, v any, fail func(id, class, msg, details string)) {
+	link, ok := v.([]any)
+	if !ok || len(link) != 2 {
+		fail(id, class, "Bad linked input, must be a length-2 list of [node_id, slot_index]", in)
+		return
+	}
+	src, _ := link[0].(string)
+	idx, _ := link[1].(float64)
+	srcNode, _ := graph[src].(map[string]any)
+	srcClass, _ := srcNode["class_type"].(string)
+	srcDef, ok := fakeComfyNodes[srcClass]
+	if !ok || int(idx) >= len(srcDef.outputs) || srcDef.outputs[int(idx)] != typ {
+		fail(id, class, "Return type mismatch between linked nodes", fmt.Sprintf("%s, %v != %s", in, link, typ))
+	}
 }
 
 func (f *fakeComfyUI) prompt(w http.ResponseWriter, r *http.Request) {
@@ -490,8 +523,8 @@ func fakePreviewFrame(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// view serves a saved image: a PNG of the size the prompt that saved it
-// made (imageOf), image i of its batch as name_0000i_.png.
+// view serves a saved image: a PNG of the pixels the prompt that saved it
+// made (pixelsOf), image i of its batch as name_0000i_.png.
 func (f *fakeComfyUI) view(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f.mu.Lock()
@@ -510,14 +543,12 @@ func (f *fakeComfyUI) view(w http.ResponseWriter, r *http.Request) {
 		if err != nil || save["filename_prefix"] != q.Get("subfolder")+"/"+name[:cut] {
 			continue
 		}
-		wd, ht, batch := f.imageOf(p.graph, save["images"])
-		if i < 1 || i > batch {
+		imgs := f.pixelsOf(p.graph, save["images"])
+		if i < 1 || i > len(imgs) {
 			break
 		}
-		img := image.NewNRGBA(image.Rect(0, 0, wd, ht))
-		img.SetNRGBA(0, 0, color.NRGBA{255, 0, 0, 255})
 		w.Header().Set("Content-Type", "image/png")
-		_ = png.Encode(w, img)
+		_ = png.Encode(w, imgs[i-1])
 		return
 	}
 	http.NotFound(w, r)
@@ -559,10 +590,130 @@ func (f *fakeComfyUI) imageOf(graph map[string]any, v any) (w, h, batch int) {
 		return f.imageOf(graph, in["latent_image"])
 	case "VAEDecode":
 		return f.imageOf(graph, in["samples"])
+	case "ImageCompositeMasked":
+		return f.imageOf(graph, in["destination"])
 	default:
 		f.t.Errorf("fake comfyui: no image comes out of %s", class)
 		return 0, 0, 0
 	}
+}
+
+// pixelsOf makes, as ComfyUI's nodes would, the images an IMAGE link
+// carries: LoadImage the upload's colours (RGB, its alpha dropped),
+// VAEDecode images of imageOf's size and batch all fakeComfyDecoded, and
+// ImageCompositeMasked its destination with source laid over it at (x, y)
+// in proportion to the mask (1 takes source, 0 keeps destination; none is
+// all 1), source repeated to destination's batch. f.mu is held.
+func (f *fakeComfyUI) pixelsOf(graph map[string]any, v any) []*image.NRGBA {
+	class, in := linkedNode(graph, v)
+	switch class {
+	case "LoadImage":
+		img := f.loadUpload(in["image"])
+		out := image.NewNRGBA(img.Bounds())
+		copy(out.Pix, img.Pix)
+		for i := 3; i < len(out.Pix); i += 4 {
+			out.Pix[i] = 255
+		}
+		return []*image.NRGBA{out}
+	case "VAEDecode":
+		w, h, batch := f.imageOf(graph, v)
+		out := make([]*image.NRGBA, batch)
+		for i := range out {
+			out[i] = image.NewNRGBA(image.Rect(0, 0, w, h))
+			for p := 0; p < len(out[i].Pix); p += 4 {
+				c := fakeComfyDecoded
+				out[i].Pix[p], out[i].Pix[p+1], out[i].Pix[p+2], out[i].Pix[p+3] = c.R, c.G, c.B, c.A
+			}
+		}
+		return out
+	case "ImageCompositeMasked":
+		dst, src := f.pixelsOf(graph, in["destination"]), f.pixelsOf(graph, in["source"])
+		var mask func(x, y int) float64
+		if m, ok := in["mask"]; ok {
+			mask = f.maskOf(graph, m, src[0].Bounds())
+		} else {
+			mask = func(int, int) float64 { return 1 }
+		}
+		x0, _ := in["x"].(float64)
+		y0, _ := in["y"].(float64)
+		out := make([]*image.NRGBA, len(dst))
+		for i, d := range dst {
+			o := image.NewNRGBA(d.Bounds())
+			copy(o.Pix, d.Pix)
+			s := src[i%len(src)]
+			sb := s.Bounds()
+			for y := range sb.Dy() {
+				for x := range sb.Dx() {
+					dx, dy := x+int(x0), y+int(y0)
+					if !(image.Point{dx, dy}.In(o.Bounds())) {
+						continue
+					}
+					m := mask(x, y)
+					sp, op := s.PixOffset(x, y), o.PixOffset(dx, dy)
+					for c := range 3 {
+						o.Pix[op+c] = uint8(math.Round(m*float64(s.Pix[sp+c]) + (1-m)*float64(o.Pix[op+c])))
+					}
+				}
+			}
+			out[i] = o
+		}
+		return out
+	default:
+		f.t.Errorf("fake comfyui: no pixels come out of %s", class)
+		return nil
+	}
+}
+
+// linkedNode is the class and inputs of the node a link of a validated
+// graph takes output from.
+func linkedNode(graph map[string]any, v any) (string, map[string]any) {
+	link, _ := asComfyLink(v)
+	n := graph[link.node].(map[string]any)
+	return n["class_type"].(string), n["inputs"].(map[string]any)
+}
+
+// maskOf returns the MASK a link carries, sampled at size (ComfyUI
+// interpolates a mask to the image it is used with; the fake takes the
+// nearest pixel): LoadImage's is 1 - alpha (1 where transparent), InvertMask's
+// 1 - its mask. f.mu is held.
+func (f *fakeComfyUI) maskOf(graph map[string]any, v any, size image.Rectangle) func(x, y int) float64 {
+	class, in := linkedNode(graph, v)
+	switch class {
+	case "LoadImage":
+		img := f.loadUpload(in["image"])
+		b := img.Bounds()
+		return func(x, y int) float64 {
+			mx, my := x*b.Dx()/size.Dx(), y*b.Dy()/size.Dy()
+			return 1 - float64(img.Pix[img.PixOffset(mx, my)+3])/255
+		}
+	case "InvertMask":
+		m := f.maskOf(graph, in["mask"], size)
+		return func(x, y int) float64 { return 1 - m(x, y) }
+	default:
+		f.t.Errorf("fake comfyui: no mask comes out of %s", class)
+		return func(int, int) float64 { return 0 }
+	}
+}
+
+// loadUpload decodes an uploaded image as LoadImage reads it, colours not
+// premultiplied. f.mu is held.
+func (f *fakeComfyUI) loadUpload(name any) *image.NRGBA {
+	img, err := png.Decode(bytes.NewReader(f.uploads[fmt.Sprint(name)]))
+	if err != nil {
+		f.t.Errorf("fake comfyui: LoadImage's %v is not an uploaded PNG: %v", name, err)
+		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	}
+	if n, ok := img.(*image.NRGBA); ok {
+		return n
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.SetNRGBA(x, y, color.NRGBAModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA))
+		}
+	}
+	return out
 }
 
 // comfyOrder is the order ComfyUI would execute graph's nodes in: each

@@ -191,12 +191,13 @@ func (r *runner) pop(ctx context.Context) ([]popped, error) {
 		return jobs, nil
 	}
 	resp, err := r.client.PopImage(ctx, aihorde.ImagePopRequest{
-		PopCommon:     r.popCommon(),
-		MaxPixels:     r.cfg.MaxPixels,
-		AllowImg2Img:  r.cfg.AllowImg2Img,
-		AllowPainting: r.cfg.AllowPainting,
-		AllowLora:     r.cfg.AllowLora,
-		LimitMaxSteps: r.cfg.LimitMaxSteps,
+		PopCommon:         r.popCommon(),
+		MaxPixels:         r.cfg.MaxPixels,
+		AllowImg2Img:      r.cfg.AllowImg2Img,
+		AllowPainting:     r.cfg.AllowPainting,
+		AllowLora:         r.cfg.AllowLora,
+		LimitMaxSteps:     r.cfg.LimitMaxSteps,
+		AllowUnsafeIPAddr: r.cfg.AllowUnsafeIPAddr,
 	})
 	if err != nil {
 		return nil, err

@@ -136,12 +136,13 @@ func TestRunImageJobs(t *testing.T) {
 
 func TestRunPopBody(t *testing.T) {
 	for _, tt := range []struct {
-		name                    string
-		img2img, painting, lora bool
+		name                            string
+		img2img, painting, lora, unsafe bool
 	}{
-		{"a worker that allows nothing says so", false, false, false},
-		{"a worker that allows img2img, painting and LoRAs says so", true, true, true},
-		{"painting on, LoRAs off", true, true, false},
+		{"a worker that allows nothing says so", false, false, false, false},
+		{"a worker that allows img2img, painting, LoRAs and unsafe IPs says so", true, true, true, true},
+		{"painting on, LoRAs off, unsafe IPs on", true, true, false, true},
+		{"img2img on, unsafe IPs off", true, false, false, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFakeHorde(t, aihorde.KindImage, imageJobs(1)...)
@@ -149,6 +150,7 @@ func TestRunPopBody(t *testing.T) {
 			cfg.MaxPixels = 512 * 768
 			cfg.NSFW = true
 			cfg.AllowImg2Img, cfg.AllowPainting, cfg.AllowLora = tt.img2img, tt.painting, tt.lora
+			cfg.AllowUnsafeIPAddr = tt.unsafe
 			stop := startWorker(t, cfg)
 			waitAll(t, f)
 			if err := stop(); err != nil {
@@ -160,6 +162,7 @@ func TestRunPopBody(t *testing.T) {
 			want := map[string]any{
 				"name": "test-worker", "max_pixels": float64(512 * 768), "nsfw": true, "amount": float64(1),
 				"threads": float64(2), "allow_img2img": tt.img2img, "allow_painting": tt.painting, "allow_lora": tt.lora,
+				"allow_unsafe_ipaddr": tt.unsafe,
 			}
 			for k, v := range want {
 				if body[k] != v {
