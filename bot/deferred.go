@@ -17,8 +17,10 @@ import (
 	"github.com/hordebot/hordebot/horde"
 )
 
-// A Resumable command (commands.Command.Resumable: /imagine, /write, the
-// reroll and variation buttons) is recorded in the store before its
+// A Resumable command (commands.Command.Resumable: /imagine, /write,
+// /describe, /blend, the Describe and Upscale menus, the Remix form's
+// submit, the reroll, variation, Upscale, Vary, Zoom out and Describe
+// buttons) is recorded in the store before its
 // "thinking…" deferral is sent, claimed by this process. When the handler
 // queues its request, the write that stores the request marks the record
 // queued (horde.NewRequest.Interaction); when it ends without one, the
@@ -62,6 +64,48 @@ const deferredRecordLimit = 100
 type deferredPayload struct {
 	Interaction *discordgo.Interaction `json:"interaction"`
 	Ephemeral   bool                   `json:"ephemeral"`
+	// ModalComponents are a modal submit's components (its text inputs
+	// and their values), which discordgo does not encode with the
+	// interaction.
+	ModalComponents json.RawMessage `json:"modal_components,omitempty"`
+}
+
+// newDeferredPayload is what the record of i, deferred privately when
+// ephemeral, holds.
+func newDeferredPayload(i *discordgo.Interaction, ephemeral bool) ([]byte, error) {
+	p := deferredPayload{Interaction: i, Ephemeral: ephemeral}
+	if i.Type == discordgo.InteractionModalSubmit {
+		comps, err := json.Marshal(i.ModalSubmitData().Components)
+		if err != nil {
+			return nil, fmt.Errorf("encode the modal's components: %w", err)
+		}
+		p.ModalComponents = comps
+	}
+	return json.Marshal(p)
+}
+
+// decodeDeferredPayload reads what newDeferredPayload wrote.
+func decodeDeferredPayload(b []byte) (deferredPayload, error) {
+	var p deferredPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		return p, err
+	}
+	if p.Interaction == nil || p.Interaction.Type != discordgo.InteractionModalSubmit || len(p.ModalComponents) == 0 {
+		return p, nil
+	}
+	raw, err := json.Marshal(struct {
+		CustomID   string          `json:"custom_id"`
+		Components json.RawMessage `json:"components"`
+	}{p.Interaction.ModalSubmitData().CustomID, p.ModalComponents})
+	if err != nil {
+		return p, err
+	}
+	var data discordgo.ModalSubmitInteractionData
+	if err := json.Unmarshal(raw, &data); err != nil {
+		return p, fmt.Errorf("decode the modal's components: %w", err)
+	}
+	p.Interaction.Data = data
+	return p, nil
 }
 
 // errInteractionTaken: the interaction is recorded already (replayed, or
@@ -93,7 +137,7 @@ func (b *Bot) recordDeferral(ctx context.Context, ix *interact.Interaction, ephe
 	if ds == nil {
 		return nil
 	}
-	payload, err := json.Marshal(deferredPayload{Interaction: ix.I, Ephemeral: ephemeral})
+	payload, err := newDeferredPayload(ix.I, ephemeral)
 	if err != nil {
 		b.log.Error("encode the interaction to record", "interaction", ix.I.ID, "err", err)
 		return nil
@@ -257,8 +301,8 @@ func (b *Bot) sweepDeferred(ctx context.Context) {
 
 // payloadOf decodes a record's payload; false (logged) when unreadable.
 func (b *Bot) payloadOf(rec deferredix.Record) (deferredPayload, bool) {
-	var p deferredPayload
-	if err := json.Unmarshal(rec.Payload, &p); err != nil || p.Interaction == nil || p.Interaction.ID != rec.ID {
+	p, err := decodeDeferredPayload(rec.Payload)
+	if err != nil || p.Interaction == nil || p.Interaction.ID != rec.ID {
 		b.log.Error("unreadable deferred interaction", "interaction", rec.ID, "err", err)
 		return p, false
 	}
@@ -335,6 +379,13 @@ func (b *Bot) routeResumed(ctx context.Context, s *discordgo.Session, i *discord
 			handle = func() error { return comp.Handle(ctx, ix, args) }
 		} else {
 			err = unknownInteraction("button", id)
+		}
+	case discordgo.InteractionModalSubmit:
+		id := i.ModalSubmitData().CustomID
+		if form, args := b.set.Form(id); form != nil && form.Resumable {
+			handle = func() error { return form.Handle(ctx, ix, args) }
+		} else {
+			err = unknownInteraction("form", id)
 		}
 	default:
 		err = fmt.Errorf("resume interaction %s: type %s is not resumable", i.ID, i.Type)

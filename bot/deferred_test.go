@@ -42,6 +42,26 @@ func (s *stalledSubmit) Submit(ctx context.Context, u horde.User, nr horde.NewRe
 	return s.Horde.Submit(ctx, u, nr)
 }
 
+// Interrogate stalls as Submit does, for the alchemy commands (describe,
+// upscale).
+func (s *stalledSubmit) Interrogate(ctx context.Context, u horde.User, ni horde.NewInterrogation) (horde.Interrogation, error) {
+	alchemy := s.Horde.(commands.Alchemy)
+	if s.queued {
+		in, err := alchemy.Interrogate(ctx, u, ni)
+		s.once.Do(func() { close(s.entered) })
+		<-s.release
+		return in, err
+	}
+	s.once.Do(func() { close(s.entered) })
+	<-s.release
+	return alchemy.Interrogate(ctx, u, ni)
+}
+
+// InterrogationStatus is the horde's.
+func (s *stalledSubmit) InterrogationStatus(ctx context.Context, id string) (horde.Interrogation, error) {
+	return s.Horde.(commands.Alchemy).InterrogationStatus(ctx, id)
+}
+
 // stallImagine sends alice's /imagine to a process whose Submit stalls
 // (before queuing, or after with queued) and waits until it has deferred
 // the interaction and stalled.
@@ -55,6 +75,16 @@ func stallImagine(t *testing.T, h *bottest.Harness, queued bool) (tok string, in
 // its claim every renew (alive, only slow).
 func stallImagineRenewing(t *testing.T, h *bottest.Harness, queued bool, renew time.Duration) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
 	t.Helper()
+	return stallInteraction(t, h, queued, renew, func() string {
+		return h.Run(h.Alice, h.General, "imagine", discordtest.Opt("prompt", "a harbour at dawn"))
+	})
+}
+
+// stallInteraction is stallImagineRenewing for the interaction send sends
+// (it returns its token): a command, a button or a form that queues a
+// request or an interrogation.
+func stallInteraction(t *testing.T, h *bottest.Harness, queued bool, renew time.Duration, send func() string) (tok string, interactionID string, p1 *bottest.Process, stalled *stalledSubmit) {
+	t.Helper()
 	stalled = &stalledSubmit{Horde: h.Horde, queued: queued, entered: make(chan struct{}), release: make(chan struct{})}
 	p1 = h.StartProcess(bottest.ProcessSpec{ShardCount: 1, Horde: stalled,
 		Configure: func(c *bot.Config) { c.DeferredRenewEvery = renew }})
@@ -65,11 +95,11 @@ func stallImagineRenewing(t *testing.T, h *bottest.Harness, queued bool, renew t
 			close(stalled.release)
 		}
 	})
-	tok = h.Run(h.Alice, h.General, "imagine", discordtest.Opt("prompt", "a harbour at dawn"))
+	tok = send()
 	select {
 	case <-stalled.entered:
 	case <-h.Ctx.Done():
-		t.Fatal("the /imagine never reached Submit")
+		t.Fatal("the interaction never reached Submit or Interrogate")
 	}
 	cb, ok := h.Srv.Callback(tok)
 	if !ok || cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {

@@ -74,7 +74,7 @@ func (b *Bot) route(ctx context.Context, s *discordgo.Session, i *discordgo.Inte
 			b.replyError(ctx, ix, err)
 			return err
 		}
-		err = b.run(ctx, ix, form.Defer, false, func() error { return form.Handle(ctx, ix, args) })
+		err = b.run(ctx, ix, form.Defer, form.Resumable, func() error { return form.Handle(ctx, ix, args) })
 	default:
 		// Pings and future types need no answer from a gateway bot.
 	}

@@ -103,30 +103,56 @@ func (s *Set) interrogateAndWatch(ctx context.Context, ix *interact.Interaction,
 		in, err = s.alchemy.Interrogate(ctx, ix.User, horde.NewInterrogation{
 			Source: a.source, Width: a.width, Height: a.height, Forms: forms,
 			SlowWorkers: true, ClientAgent: clientAgent, Origin: "discord",
+			Interaction: ix.I.ID,
 		})
 		if err != nil {
 			return fmt.Errorf("interrogate: %w", err)
 		}
 		return nil
 	})
+	if queuedElsewhere(err) {
+		s.log.Info("interaction already answered elsewhere; nothing interrogated again", "interaction", ix.I.ID)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	show := a.show
-	loc, guild := localesOf(ix)
-	d := delivery{
-		RequestID: in.ID, Kind: horde.KindAlchemy, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
-		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: show.What,
-		IssuedAt: ix.CreatedAt(), Alchemy: &show, Locale: loc, GuildLocale: guild,
+	d := alchemyDeliveryFor(ix, in.ID, a.show)
+	// Saved before the member is shown it queued, as submitAndWatch does.
+	if err := s.persist(ctx, d); err != nil {
+		return err
 	}
 	if err := ix.Reply(ctx, interact.Reply{Content: alchemyProgress(d, in)}); err != nil {
 		s.log.Warn("first alchemy progress edit failed", "interrogation", in.ID, "err", err)
 	}
-	if err := s.persist(ctx, d); err != nil {
-		return err
-	}
 	s.startWatch(d)
 	return nil
+}
+
+// alchemyDeliveryFor is the delivery of interrogation id, asked for by
+// ix, showing show.
+func alchemyDeliveryFor(ix *interact.Interaction, id string, show alchemyShow) delivery {
+	loc, guild := localesOf(ix)
+	return delivery{
+		RequestID: id, Kind: horde.KindAlchemy, AppID: ix.I.AppID, InteractionID: ix.I.ID, Token: ix.I.Token,
+		ChannelID: ix.I.ChannelID, GuildID: ix.I.GuildID, UserID: ix.Caller.ID, Prompt: show.What,
+		IssuedAt: ix.CreatedAt(), Alchemy: &show, Locale: loc, GuildLocale: guild,
+	}
+}
+
+// alchemyShowOf is what the delivery of in shows when the run that asked
+// for it died before saving its delivery: the action its forms say, done
+// to the image (its name went with that run), in p's language.
+func alchemyShowOf(p *locale.Printer, in horde.Interrogation) alchemyShow {
+	show := alchemyShow{Action: actionDescribe, What: p.T("image.unnamed", nil)}
+	for _, f := range in.Forms {
+		for factor, form := range upscaleForms {
+			if f.Name == form {
+				show.Action, show.Factor = actionUpscale, factor
+			}
+		}
+	}
+	return show
 }
 
 // watchAlchemy polls an interrogation until every form is finished,

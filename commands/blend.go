@@ -42,8 +42,9 @@ func (s *Set) blendCommand() *Command {
 		Def: &discordgo.ApplicationCommand{
 			Name: "blend", Description: "Blend 2 to 5 images into one (a Stable Cascade remix)", Options: opts,
 		},
-		Defer:  deferAlways(interact.DeferPublic),
-		Handle: s.handleBlend,
+		Defer:     deferAlways(interact.DeferPublic),
+		Handle:    s.handleBlend,
+		Resumable: true, // the attachments are in the recorded interaction (resolved), fetched again
 	}
 }
 

@@ -36,8 +36,11 @@ type Command struct {
 	// the interaction before deferring it, and when the process dies
 	// before Handle queued its request, the next run or another process
 	// runs Handle again (the deferral already sent). Handle must queue at
-	// most one request, through submitAndWatch, which links it to the
-	// interaction so that it is queued once whoever runs it.
+	// most one request, through submitAndWatch, or one interrogation,
+	// through interrogateAndWatch, which link it to the interaction so
+	// that it is queued once whoever runs it. What Handle reads of the
+	// interaction (options, resolved attachments and messages, a form's
+	// values) is in the record; what it fetches it fetches again.
 	Resumable bool
 }
 
@@ -48,7 +51,9 @@ type Component struct {
 	Prefix string
 	Defer  func(ix *interact.Interaction) interact.DeferMode
 	Handle func(ctx context.Context, ix *interact.Interaction, args []string) error
-	// Resumable: as Command.Resumable.
+	// Resumable: as Command.Resumable (a form's: its modal submit, an
+	// interaction of its own). Handle queues at most one request
+	// (submitAndWatch) or interrogation (interrogateAndWatch).
 	Resumable bool
 }
 

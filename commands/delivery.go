@@ -416,17 +416,31 @@ func clip(s string, n int) string {
 // ResumeDelivery takes up the delivery of a request that interaction i
 // (deferred, privately when ephemeral) queued on a run that died before
 // saving the delivery: it saves it and watches the request as
-// submitAndWatch would have. A request the horde no longer knows is
+// submitAndWatch (or interrogateAndWatch, for an interrogation) would
+// have. A request the horde no longer knows is
 // answered as such by the watcher. Call it after Start.
 func (s *Set) ResumeDelivery(ctx context.Context, i *discordgo.Interaction, ephemeral bool, requestID string) error {
+	ix := interact.NewDeferred(s.sess(), i, s.cfg.Retry, ephemeral)
 	p, err := s.horde.Check(ctx, requestID)
 	if err != nil && !horde.IsKind(err, horde.KindNotFound) {
 		return fmt.Errorf("check request %s: %w", requestID, err)
 	}
-	req := p.Request
-	req.ID = requestID
-	ix := interact.NewDeferred(s.sess(), i, s.cfg.Retry, ephemeral)
-	d := deliveryFor(ix, req, shownPrompt(req.Prompt))
+	var d delivery
+	if err != nil && s.alchemy != nil {
+		// Not a request: an interrogation (describe, upscale), or gone.
+		in, aerr := s.alchemy.InterrogationStatus(ctx, requestID)
+		switch {
+		case aerr == nil:
+			d = alchemyDeliveryFor(ix, requestID, alchemyShowOf(ix.Printer(), in))
+		case !horde.IsKind(aerr, horde.KindNotFound):
+			return fmt.Errorf("status of interrogation %s: %w", requestID, aerr)
+		}
+	}
+	if d.RequestID == "" {
+		req := p.Request
+		req.ID = requestID
+		d = deliveryFor(ix, req, shownPrompt(req.Prompt))
+	}
 	if err := s.persist(ctx, d); err != nil {
 		return err
 	}

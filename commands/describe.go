@@ -30,7 +30,8 @@ func (s *Set) describeCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionAttachment, Name: "image", Description: "The image: PNG, JPEG or WebP", Required: true},
 			},
 		},
-		Defer: deferAlways(interact.DeferPublic),
+		Defer:     deferAlways(interact.DeferPublic),
+		Resumable: true, // the attachment is in the recorded interaction (resolved), fetched again
 		Handle: func(ctx context.Context, ix *interact.Interaction) error {
 			if err := s.requireAlchemy(); err != nil {
 				return err
@@ -54,8 +55,9 @@ func (s *Set) describeMenu() *Command {
 // makes of the target message's first image (named in p's language).
 func (s *Set) alchemyMenu(name string, ask func(p *locale.Printer, img memberImage) (alchemyAsk, error)) *Command {
 	return &Command{
-		Def:   &discordgo.ApplicationCommand{Name: name, Type: discordgo.MessageApplicationCommand},
-		Defer: deferAlways(interact.DeferPublic),
+		Def:       &discordgo.ApplicationCommand{Name: name, Type: discordgo.MessageApplicationCommand},
+		Defer:     deferAlways(interact.DeferPublic),
+		Resumable: true, // the target message is in the recorded interaction (resolved), its image fetched again
 		Handle: func(ctx context.Context, ix *interact.Interaction) error {
 			if err := s.requireAlchemy(); err != nil {
 				return err

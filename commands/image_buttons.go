@@ -63,12 +63,14 @@ func imageButtons(p *locale.Printer, requestID string, n int) []discordgo.Messag
 	}
 }
 
+// The buttons that queue work are resumable: what they start from (the
+// request and image in the custom ID) is read again from the horde.
 func (s *Set) imageWorkflowButtons() []*Component {
 	return []*Component{
-		{Prefix: btnImageUpscale, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageUpscale},
-		{Prefix: btnImageVary, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageVary},
-		{Prefix: btnImageZoom, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageZoom},
-		{Prefix: btnImageDescribe, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageDescribe},
+		{Prefix: btnImageUpscale, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageUpscale, Resumable: true},
+		{Prefix: btnImageVary, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageVary, Resumable: true},
+		{Prefix: btnImageZoom, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageZoom, Resumable: true},
+		{Prefix: btnImageDescribe, Defer: deferAlways(interact.DeferPublic), Handle: s.handleImageDescribe, Resumable: true},
 		{Prefix: btnImageShare, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleImageShare},
 		{Prefix: btnImageDelete, Defer: deferAlways(interact.DeferEphemeral), Handle: s.handleImageDelete},
 	}

@@ -140,8 +140,7 @@ func (s *Set) handleImagine(ctx context.Context, ix *interact.Interaction) error
 func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr horde.NewRequest, shown string) error {
 	nr.Interaction = ix.I.ID
 	req, _, err := s.horde.Submit(ctx, ix.User, nr)
-	var he *horde.Error
-	if errors.As(err, &he) && he.Code == horde.CodeInteractionQueued {
+	if queuedElsewhere(err) {
 		s.log.Info("interaction already answered elsewhere; not queued again", "interaction", ix.I.ID)
 		return nil
 	}
@@ -161,6 +160,14 @@ func (s *Set) submitAndWatch(ctx context.Context, ix *interact.Interaction, nr h
 	}
 	s.startWatch(d)
 	return nil
+}
+
+// queuedElsewhere reports whether err refuses a request or an
+// interrogation because its interaction already queued one (another run
+// of it, on this process or another, answers it) or was answered.
+func queuedElsewhere(err error) bool {
+	var he *horde.Error
+	return errors.As(err, &he) && he.Code == horde.CodeInteractionQueued
 }
 
 // requireNSFWChannel refuses unless the interaction's channel is age-restricted.

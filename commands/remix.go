@@ -51,7 +51,9 @@ func (s *Set) remixMenu() *Command {
 }
 
 func (s *Set) remixForm() *Component {
-	return &Component{Prefix: formRemix, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRemixSubmit}
+	// Resumable: the submit is its own interaction (its own id and token),
+	// recorded with the form's values; the message is fetched again.
+	return &Component{Prefix: formRemix, Defer: deferAlways(interact.DeferPublic), Handle: s.handleRemixSubmit, Resumable: true}
 }
 
 // handleRemixSubmit queues the img2img a Remix modal asked for.

@@ -170,6 +170,11 @@ type Interrogation struct {
 	CreatedAt      time.Time
 	FinishedAt     time.Time // zero while a form is open
 	Forms          []AlchemyForm
+	// Interaction is the Discord interaction the interrogation answers, as
+	// RequestExtras.Interaction: the write that stores it links the bot's
+	// record of the interaction, once. Only its creation uses it; it is
+	// not kept.
+	Interaction string
 }
 
 // State is the interrogation's state as the AI Horde reports it.
@@ -231,6 +236,10 @@ type NewInterrogation struct {
 	ClientAgent    string
 	// Origin is "api" (default) or "discord", as Request.Source.
 	Origin string
+	// Interaction, when set, is the id of the Discord interaction the
+	// interrogation answers (Interrogation.Interaction): a second
+	// interrogation for it is KindConflict with code CodeInteractionQueued.
+	Interaction string
 }
 
 // NewForm is one requested form.

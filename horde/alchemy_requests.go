@@ -40,7 +40,7 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 	in := Interrogation{
 		UserID: u.ID, Width: ni.Width, Height: ni.Height, Tiles: tiles,
 		TrustedWorkers: ni.TrustedWorkers, SlowWorkers: ni.SlowWorkers,
-		ClientAgent: ni.ClientAgent, Source: ni.Origin,
+		ClientAgent: ni.ClientAgent, Source: ni.Origin, Interaction: ni.Interaction,
 	}
 	if in.Source == "" {
 		in.Source = "api"
@@ -64,6 +64,7 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 		if err := h.interrogateShared(ctx, &in, ni.Source, cost); err != nil {
 			return Interrogation{}, err
 		}
+		in.Interaction = "" // linked by the write; not kept
 		h.log.Debug("interrogation queued", "interrogation", in.ID, "user", u.ID, "forms", len(in.Forms), "kudos", cost)
 		return in, nil
 	}
@@ -89,6 +90,7 @@ func (h *Horde) Interrogate(ctx context.Context, u User, ni NewInterrogation) (I
 		unhold()
 		return Interrogation{}, fmt.Errorf("store interrogation: %w", err)
 	}
+	in.Interaction = "" // linked by the write; not kept
 	h.mu.Lock()
 	h.holdForms(u.ID, -len(in.Forms), -cost) // addInterrogation holds each form
 	h.addInterrogation(in)

@@ -157,6 +157,11 @@ func interrogationCreator(in horde.Interrogation) (func(context.Context, *sql.Tx
 				return unavailable(fmt.Errorf("store form %s of interrogation %s: %w", f.Name, in.ID, err))
 			}
 		}
+		if in.Interaction != "" {
+			// The interaction's first request or interrogation wins; a
+			// second is refused and rolls this write back.
+			return linkDiscordInteraction(ctx, tx, in.Interaction, in.ID)
+		}
 		return nil
 	}, nil
 }

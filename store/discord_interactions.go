@@ -167,8 +167,8 @@ func (s *Store) PruneDiscordInteractions(ctx context.Context, before time.Time) 
 }
 
 // linkDiscordInteraction marks the recorded interaction id queued with
-// requestID, in the write that stores the request: the interaction's
-// first request wins, and a second one (or one for an interaction already
+// requestID (a request's id, or an interrogation's), in the write that
+// stores it: the interaction's first request or interrogation wins, and a second one (or one for an interaction already
 // answered) is refused, rolling back its write. An interaction never
 // recorded (the bot could not write it) links nothing and refuses nothing.
 // The claim stays: its runner saves the delivery next.

@@ -25,8 +25,8 @@ type Record struct {
 	// process takes it from that one.
 	Owner      string
 	ClaimUntil time.Time
-	// State is how far it got; RequestID the request it queued (Queued,
-	// Watched).
+	// State is how far it got; RequestID the request (or alchemy
+	// interrogation) it queued (Queued, Watched).
 	State     State
 	RequestID string
 }
