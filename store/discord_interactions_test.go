@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -145,4 +146,68 @@ func TestDiscordInteractionsQueueOnce(t *testing.T) {
 			t.Fatalf("a recent interaction was pruned: %v", err)
 		}
 	})
+}
+
+// TestDiscordInteractionsInterrogateOnce: an interrogation (describe,
+// upscale) links its recorded interaction in the write that stores it, as
+// a request does, on the one-process path (CreateInterrogation) and the
+// shared queue's (AdmitInterrogation, PostgreSQL); a second interrogation
+// for the interaction is refused and not stored; saving the delivery
+// marks it watched.
+func TestDiscordInteractionsInterrogateOnce(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	s := mustOpenDir(t, t.TempDir(), clock)
+	u := mustUser(t, s, "alice")
+	now := clock.Now()
+	paths := []struct {
+		name  string
+		store func(horde.Interrogation) error
+	}{{"one process", func(in horde.Interrogation) error { return s.CreateInterrogation(ctx, in) }}}
+	if q := s.SharedQueue(); q != nil {
+		paths = append(paths, struct {
+			name  string
+			store func(horde.Interrogation) error
+		}{"shared queue", func(in horde.Interrogation) error {
+			return q.AdmitInterrogation(ctx, in, func(horde.Holding) error { return nil })
+		}})
+	}
+	for _, p := range paths {
+		t.Run(p.name, func(t *testing.T) {
+			ix := "ix-" + p.name
+			rec := deferredix.Record{ID: ix, CreatedAt: now, Payload: []byte(`{}`), Owner: "A", ClaimUntil: now.Add(time.Minute)}
+			if ok, err := s.RecordDiscordInteraction(ctx, rec); err != nil || !ok {
+				t.Fatalf("record: %v %v", ok, err)
+			}
+			interrogation := func(id string) horde.Interrogation {
+				ref, err := s.PutBlob(ctx, []byte("source "+id))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return horde.Interrogation{ID: id, UserID: u.ID, SourceRef: ref, Width: 64, Height: 64, Tiles: 1, SlowWorkers: true,
+					CreatedAt: now, Interaction: ix, Forms: []horde.AlchemyForm{{ID: id + "-caption", Name: "caption", Kudos: 3, Cost: 5}}}
+			}
+			first, second := interrogation(p.name+"-1"), interrogation(p.name+"-2")
+			if err := p.store(first); err != nil {
+				t.Fatal(err)
+			}
+			if state, id, err := s.DiscordInteractionState(ctx, ix); err != nil || state != deferredix.Queued || id != first.ID {
+				t.Fatalf("after the interrogation: %s %q (%v), want queued %s", state, id, err, first.ID)
+			}
+			err := p.store(second)
+			wantKind(t, err, horde.KindConflict, horde.ErrDuplicate)
+			if he := (*horde.Error)(nil); !errors.As(err, &he) || he.Code != horde.CodeInteractionQueued {
+				t.Fatalf("the second interrogation was refused with %v, want %s", err, horde.CodeInteractionQueued)
+			}
+			if _, err := s.Interrogation(ctx, second.ID); !horde.IsKind(err, horde.KindNotFound) {
+				t.Fatalf("the second interrogation of one interaction was stored (%v)", err)
+			}
+			if err := s.SaveDiscordDelivery(ctx, first.ID, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+			if state, _, _ := s.DiscordInteractionState(ctx, ix); state != deferredix.Watched {
+				t.Fatalf("after its delivery was saved the interaction is %s, want watched", state)
+			}
+		})
+	}
 }
