@@ -1,6 +1,7 @@
 package kudos_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/kudos"
+	"github.com/hordebot/hordebot/store"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // TestRandomSequencesKeepTheBooks runs random sequences of reactions,
@@ -217,5 +220,62 @@ func TestConcurrentAwardsRespectCaps(t *testing.T) {
 	e.clock.Advance(time.Hour)
 	if n := e.settle(); n != 6 || e.balance(receiver) != 30 {
 		t.Fatalf("settled %d, receiver has %d; want 6, 30", n, e.balance(receiver))
+	}
+}
+
+// TestConcurrentAwardsAcrossProcessesRespectCaps is
+// TestConcurrentAwardsRespectCaps with the givers split between two
+// processes (two stores and engines on one PostgreSQL database): the
+// receiver's daily cap holds across them.
+func TestConcurrentAwardsAcrossProcessesRespectCaps(t *testing.T) {
+	database := storetest.PostgresDatabase(t, t.TempDir()) // skips, saying why, without a server
+	cfg := testConfig()                                    // receiver cap 30: six awards of 5
+	clock := storetest.NewClock(t0)
+	var engines []*kudos.Engine
+	var first *store.Store
+	for range 2 {
+		st, err := store.Open(context.Background(), database, store.Options{Clock: clock, Logger: quiet, MaxConns: storetest.TestMaxConns})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		eng, err := kudos.New(st, cfg, clock, kudos.WithLogger(quiet))
+		if err != nil {
+			t.Fatal(err)
+		}
+		engines = append(engines, eng)
+		if first == nil {
+			first = st
+		}
+	}
+	e := &env{tb: t, ctx: context.Background(), st: first, eng: engines[0], clock: clock, cfg: cfg}
+	for round := range 4 {
+		receiver := e.user(fmt.Sprintf("receiver%d", round))
+		givers := make([]int64, 16)
+		for i := range givers {
+			givers[i] = e.user(fmt.Sprintf("giver%d-%d", round, i))
+		}
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		awarded := 0
+		for i, g := range givers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				out, err := engines[i%2].OnReactionAdded(e.ctx, e.reaction(g, receiver, fmt.Sprint("m", round, "-", i), "🙏"))
+				if err != nil && kudos.RefusalCode(err) != kudos.RefuseReceiverCap {
+					t.Errorf("giver %d: %v", g, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				if out.Awarded {
+					awarded++
+				}
+			}()
+		}
+		wg.Wait()
+		if awarded != 6 {
+			t.Fatalf("round %d: %d awards recorded over two processes, want 6 (cap 30 / 5)", round, awarded)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ func (s *Store) AddAwards(ctx context.Context, awards []kudos.NewAward, caps []k
 	var refusals []error
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		refusals = make([]error, len(awards)) // the group commit may run fn again
+		if err := s.lockAwardMembers(ctx, tx, awards); err != nil {
+			return err
+		}
 		ts := newTxStmts(tx, len(awards))
 		defer ts.close()
 		for i, a := range awards {
@@ -56,6 +60,30 @@ func (s *Store) AddAwards(ctx context.Context, awards []kudos.NewAward, caps []k
 		return nil, err
 	}
 	return refusals, nil
+}
+
+// lockAwardMembers takes, on PostgreSQL, the member lock (admission.go) of
+// every giver and receiver of awards, in id order, for the rest of tx: the
+// caps are sums read before the insert, and two processes recording awards
+// of one member at once (a reaction on a gateway process, an Award kudos
+// form on an interactions process) would both read the sum before the
+// other's award and pass a cap together. On SQLite one writer runs every
+// check and insert in turn.
+func (s *Store) lockAwardMembers(ctx context.Context, tx *sql.Tx, awards []kudos.NewAward) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	var ids []int64
+	for _, a := range awards {
+		ids = append(ids, a.GiverID, a.ReceiverID)
+	}
+	slices.Sort(ids)
+	for _, id := range slices.Compact(ids) {
+		if _, err := tx.ExecContext(ctx, qLockMember, id); err != nil {
+			return unavailable(fmt.Errorf("lock member %d: %w", id, err))
+		}
+	}
+	return nil
 }
 
 // addAward checks and records one award in ts's transaction. It returns the
