@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/hordebot/hordebot/horde"
 )
@@ -89,4 +90,21 @@ func holding(ctx context.Context, db rowQuerier, userID int64) (horde.Holding, e
 	}
 	h.Items, h.Forms, h.Kudos = items, forms, itemKudos+formKudos
 	return h, nil
+}
+
+// lockMembers takes, on PostgreSQL, the member lock of each of ids, in id
+// order, for the rest of tx: for a check of sums (caps, held kudos) that
+// must see every other process's write for those members before its own.
+// On SQLite one writer runs every transaction in turn and it does nothing.
+func (s *Store) lockMembers(ctx context.Context, tx *sql.Tx, ids ...int64) error {
+	if s.eng != postgresEngine {
+		return nil
+	}
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, qLockMember, id); err != nil {
+			return unavailable(fmt.Errorf("lock member %d: %w", id, err))
+		}
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -62,28 +61,17 @@ func (s *Store) AddAwards(ctx context.Context, awards []kudos.NewAward, caps []k
 	return refusals, nil
 }
 
-// lockAwardMembers takes, on PostgreSQL, the member lock (admission.go) of
-// every giver and receiver of awards, in id order, for the rest of tx: the
-// caps are sums read before the insert, and two processes recording awards
-// of one member at once (a reaction on a gateway process, an Award kudos
-// form on an interactions process) would both read the sum before the
-// other's award and pass a cap together. On SQLite one writer runs every
-// check and insert in turn.
+// lockAwardMembers takes the member lock (lockMembers) of every giver and
+// receiver of awards: the caps are sums read before the insert, and two
+// processes recording awards of one member at once (a reaction on a
+// gateway process, an Award kudos form on an interactions process) would
+// both read the sum before the other's award and pass a cap together.
 func (s *Store) lockAwardMembers(ctx context.Context, tx *sql.Tx, awards []kudos.NewAward) error {
-	if s.eng != postgresEngine {
-		return nil
-	}
 	var ids []int64
 	for _, a := range awards {
 		ids = append(ids, a.GiverID, a.ReceiverID)
 	}
-	slices.Sort(ids)
-	for _, id := range slices.Compact(ids) {
-		if _, err := tx.ExecContext(ctx, qLockMember, id); err != nil {
-			return unavailable(fmt.Errorf("lock member %d: %w", id, err))
-		}
-	}
-	return nil
+	return s.lockMembers(ctx, tx, ids...)
 }
 
 // addAward checks and records one award in ts's transaction. It returns the

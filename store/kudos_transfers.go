@@ -90,8 +90,8 @@ func (s *Store) heldFloors(ctx context.Context, tx *sql.Tx, entries []kudos.Entr
 		if e.Floor == kudos.NoFloor || e.Delta >= 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, qLockMember, e.UserID); err != nil {
-			return nil, unavailable(fmt.Errorf("lock member %d: %w", e.UserID, err))
+		if err := s.lockMembers(ctx, tx, e.UserID); err != nil {
+			return nil, err
 		}
 		h, err := holding(ctx, tx, e.UserID)
 		if err != nil {

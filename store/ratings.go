@@ -15,7 +15,8 @@ var _ horde.RatingStore = (*Store)(nil)
 // RecordRatings stores rows and pays entry within the rater's daily cap, in
 // one transaction (see horde.RatingStore). The cap is a sum over the
 // rater's rows of the day taken inside the write transaction, so two
-// concurrent rating sets cannot both slip under it.
+// concurrent rating sets cannot both slip under it (on PostgreSQL it is
+// read under the rater's member lock, so that holds across processes).
 func (s *Store) RecordRatings(ctx context.Context, rows []horde.RatingRecord, entry kudos.Entry, dayStart time.Time, dailyCap int64) (int64, error) {
 	if len(rows) == 0 {
 		return 0, horde.Invalidf("ratings", "nothing to rate")
@@ -24,6 +25,9 @@ func (s *Store) RecordRatings(ctx context.Context, rows []horde.RatingRecord, en
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		paid = entry.Delta
 		if dailyCap > 0 {
+			if err := s.lockMembers(ctx, tx, rows[0].UserID); err != nil {
+				return err
+			}
 			var earned int64
 			if err := tx.QueryRowContext(ctx, `SELECT coalesce(sum(kudos), 0) FROM ratings WHERE user_id = ? AND at >= ?`,
 				rows[0].UserID, nanos(dayStart)).Scan(&earned); err != nil {
