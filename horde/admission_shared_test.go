@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hordebot/hordebot/horde"
 	"github.com/hordebot/hordebot/horde/errs"
@@ -133,12 +134,13 @@ func kindOf(err error) string {
 	return "no kind"
 }
 
-// TestSharedTransferAndSubmitAreAtomic: a member gives away every kudo they
-// have on one process while submitting, on another, a request that only
-// their kudos could cover. One or the other goes through, never both: in
-// either order one leaves too little for the other (what the queued request
-// holds is not the member's to give; a request past the floor is refused).
-// Without the member's lock in the transfer, both pass when they overlap.
+// TestSharedTransferAndSubmitAreAtomic: a member spends every kudo they
+// have on one process (a transfer, or a party's budget) while submitting,
+// on another, a request that only their kudos could cover. One or the other
+// goes through, never both: in either order one leaves too little for the
+// other (what the queued request holds is not the member's to spend; a
+// request past the floor is refused). Without the member's lock in the
+// spending write, both pass when they overlap.
 func TestSharedTransferAndSubmitAreAtomic(t *testing.T) {
 	const rounds = 16
 	a := newSharedEnv(t, horde.Config{})
@@ -161,29 +163,46 @@ func TestSharedTransferAndSubmitAreAtomic(t *testing.T) {
 		t.Fatalf("the request costs %d kudos: it must cost more than the floor allows (%d) for the test to mean anything", r.Kudos, -kudos.DefaultMemberFloor)
 	}
 	balance := r.Kudos
-	for i := range rounds {
-		member := a.user(fmt.Sprintf("member%d", i), balance)
-		var wg sync.WaitGroup
-		var transferErr, submitErr error
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			transferErr = eng.Transfer(a.ctx, member.User.ID, receiver.User.ID, balance, fmt.Sprintf("round-%d", i))
-		}()
-		go func() {
-			defer wg.Done()
-			_, _, submitErr = b.h.Submit(b.ctx, member.User, nr)
-		}()
-		wg.Wait()
-		switch {
-		case transferErr == nil && submitErr == nil:
-			t.Fatalf("round %d: the member gave away %d kudos and queued a request holding %d: both passed", i, balance, r.Kudos)
-		case transferErr != nil && submitErr != nil:
-			t.Fatalf("round %d: both refused (transfer: %v; submit: %v), want one to pass", i, transferErr, submitErr)
-		case transferErr != nil && kudos.RefusalCode(transferErr) != kudos.RefuseInsufficient:
-			t.Fatalf("round %d: transfer refused with %v, want %s", i, transferErr, kudos.RefuseInsufficient)
-		case submitErr != nil && errs.CodeOf(submitErr) != "KudosUpfront":
-			t.Fatalf("round %d: submit refused with %v, want KudosUpfront", i, submitErr)
-		}
+	spends := []struct {
+		name  string
+		spend func(member int64, round int) error
+	}{
+		{"transfer", func(member int64, round int) error {
+			return eng.Transfer(a.ctx, member, receiver.User.ID, balance, fmt.Sprintf("round-%d", round))
+		}},
+		{"party budget", func(member int64, round int) error {
+			_, err := eng.StartParty(a.ctx, kudos.PartyStart{HostID: member, GuildID: "g", ChannelID: fmt.Sprintf("c%d", round),
+				Theme: "lighthouses", Duration: time.Hour, Award: 1, Budget: balance, Key: fmt.Sprintf("party-%d", round)})
+			return err
+		}},
+	}
+	for _, sp := range spends {
+		t.Run(sp.name, func(t *testing.T) {
+			for i := range rounds {
+				member := a.user(fmt.Sprintf("%s-member%d", sp.name, i), balance)
+				var wg sync.WaitGroup
+				var spendErr, submitErr error
+				wg.Add(2)
+				go func() {
+					defer wg.Done()
+					spendErr = sp.spend(member.User.ID, i)
+				}()
+				go func() {
+					defer wg.Done()
+					_, _, submitErr = b.h.Submit(b.ctx, member.User, nr)
+				}()
+				wg.Wait()
+				switch {
+				case spendErr == nil && submitErr == nil:
+					t.Fatalf("round %d: the member spent %d kudos and queued a request holding %d: both passed", i, balance, r.Kudos)
+				case spendErr != nil && submitErr != nil:
+					t.Fatalf("round %d: both refused (%s: %v; submit: %v), want one to pass", i, sp.name, spendErr, submitErr)
+				case spendErr != nil && kudos.RefusalCode(spendErr) != kudos.RefuseInsufficient:
+					t.Fatalf("round %d: %s refused with %v, want %s", i, sp.name, spendErr, kudos.RefuseInsufficient)
+				case submitErr != nil && errs.CodeOf(submitErr) != "KudosUpfront":
+					t.Fatalf("round %d: submit refused with %v, want KudosUpfront", i, submitErr)
+				}
+			}
+		})
 	}
 }

@@ -76,11 +76,12 @@ func (s *Store) RecordTransfer(ctx context.Context, t kudos.TransferRecord, ping
 // heldFloors returns entries with every floored debit's floor raised to
 // what its member's open requests and interrogations hold, read in tx
 // under the member's transaction-scoped lock (admission.go), on
-// PostgreSQL. The kudos engine floors a transfer at what the horde said was
-// held before the write; with the queue shared between processes, a
-// submit on another process may have admitted more since, and the lock makes
-// this check and that admission one after the other. On SQLite one process
-// owns the queue and entries are returned as they are.
+// PostgreSQL. The kudos engine floors a transfer or a party's budget at
+// what the horde said was held before the write; with the queue shared
+// between processes, a submit on another process may have admitted more
+// since, and the lock makes this check and that admission one after the
+// other. On SQLite one process owns the queue and entries are returned as
+// they are.
 func (s *Store) heldFloors(ctx context.Context, tx *sql.Tx, entries []kudos.Entry) ([]kudos.Entry, error) {
 	if s.eng != postgresEngine {
 		return entries, nil

@@ -108,7 +108,11 @@ func (s *Store) OpenParty(ctx context.Context, p kudos.Party, budget kudos.Entry
 		case err != nil:
 			return unavailable(fmt.Errorf("record party in channel %s: %w", p.ChannelID, err))
 		}
-		if _, err := s.applyEntries(ctx, tx, []kudos.Entry{budget}); err != nil {
+		floored, err := s.heldFloors(ctx, tx, []kudos.Entry{budget}) // what the host's queued work holds, on PostgreSQL
+		if err != nil {
+			return err
+		}
+		if _, err := s.applyEntries(ctx, tx, floored); err != nil {
 			return err
 		}
 		got, created = p, true
