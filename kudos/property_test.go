@@ -195,26 +195,7 @@ func TestConcurrentAwardsRespectCaps(t *testing.T) {
 	e := newEnv(t, cfg)
 	receiver := e.user("receiver")
 	givers := e.users(16)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	awarded := 0
-	for i, g := range givers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := e.eng.OnReactionAdded(e.ctx, e.reaction(g, receiver, fmt.Sprint("m", i), "🙏"))
-			if err != nil && kudos.RefusalCode(err) != kudos.RefuseReceiverCap {
-				t.Errorf("giver %d: %v", g, err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if out.Awarded {
-				awarded++
-			}
-		}()
-	}
-	wg.Wait()
-	if awarded != 6 {
+	if awarded := raceAwards(t, e, []*kudos.Engine{e.eng}, receiver, givers, "m"); awarded != 6 {
 		t.Fatalf("%d awards recorded, want 6 (cap 30 / 5)", awarded)
 	}
 	e.clock.Advance(time.Hour)
@@ -255,27 +236,36 @@ func TestConcurrentAwardsAcrossProcessesRespectCaps(t *testing.T) {
 		for i := range givers {
 			givers[i] = e.user(fmt.Sprintf("giver%d-%d", round, i))
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		awarded := 0
-		for i, g := range givers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				out, err := engines[i%2].OnReactionAdded(e.ctx, e.reaction(g, receiver, fmt.Sprint("m", round, "-", i), "🙏"))
-				if err != nil && kudos.RefusalCode(err) != kudos.RefuseReceiverCap {
-					t.Errorf("giver %d: %v", g, err)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				if out.Awarded {
-					awarded++
-				}
-			}()
-		}
-		wg.Wait()
-		if awarded != 6 {
+		if awarded := raceAwards(t, e, engines, receiver, givers, fmt.Sprint("m", round, "-")); awarded != 6 {
 			t.Fatalf("round %d: %d awards recorded over two processes, want 6 (cap 30 / 5)", round, awarded)
 		}
 	}
+}
+
+// raceAwards has every giver react 🙏 at once to a message of receiver's
+// (msgPrefix and the giver's index name it), through the engines in turn,
+// and returns how many awards were recorded; a refusal other than the
+// receiver's cap fails the test.
+func raceAwards(t *testing.T, e *env, engines []*kudos.Engine, receiver int64, givers []int64, msgPrefix string) int {
+	t.Helper()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	awarded := 0
+	for i, g := range givers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := engines[i%len(engines)].OnReactionAdded(e.ctx, e.reaction(g, receiver, fmt.Sprint(msgPrefix, i), "🙏"))
+			if err != nil && kudos.RefusalCode(err) != kudos.RefuseReceiverCap {
+				t.Errorf("giver %d: %v", g, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if out.Awarded {
+				awarded++
+			}
+		}()
+	}
+	wg.Wait()
+	return awarded
 }
