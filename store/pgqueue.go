@@ -111,7 +111,7 @@ func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(hor
 	}
 	s := q.s
 	var started []horde.Job
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := s.writeAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		started = nil
 		seen := make(map[string]bool)
 		cur := claimCursor{score: 1<<63 - 1}
