@@ -74,6 +74,7 @@ type Store struct {
 	// Group commit (writer.go): write() hands ops to one goroutine that runs
 	// concurrent ones in a single transaction.
 	ops       chan *writeOp
+	nextOp    *writeOp // the writer's: an op taken that must start the next transaction (writeAlone)
 	quit      chan struct{}
 	done      chan struct{}
 	commits   atomic.Uint64 // transactions committed, for the checkpointer

@@ -94,10 +94,9 @@ func (s *Store) Commits() uint64 { return s.commits.Load() }
 func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeOp, 0, maxBatch)
-	var next *writeOp // an op that must start the next batch (alone, or after one)
 	for {
-		if next != nil {
-			batch, next = append(batch[:0], next), nil
+		if s.nextOp != nil {
+			batch, s.nextOp = append(batch[:0], s.nextOp), nil
 		} else {
 			select {
 			case op := <-s.ops:
@@ -122,7 +121,7 @@ func (s *Store) writer() {
 			select {
 			case op := <-s.ops:
 				if op.alone {
-					next = op
+					s.nextOp = op
 					break collect
 				}
 				batch = append(batch, op)
@@ -218,9 +217,13 @@ func (s *Store) tryBatchWhole(ops []*writeOp) (ran []*writeOp, results []error, 
 			_ = tx.Rollback()
 			return ops, nil, false, nil
 		}
-		if i == len(ops)-1 && len(ops) < maxBatch {
+		if i == len(ops)-1 && len(ops) < maxBatch && s.nextOp == nil { // one op waits for the next transaction at most
 			select {
 			case more := <-s.ops:
+				if more.alone { // not in this transaction: it starts the next
+					s.nextOp = more
+					break
+				}
 				ops = append(ops, more)
 				results = append(results, nil)
 			default:
