@@ -24,29 +24,7 @@ import (
 // the target is under 20 ms). It reports p50 and p99 in milliseconds.
 func BenchmarkDeferredAck(b *testing.B) {
 	h := newHarness(b)
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		tok := h.Run(h.Alice, h.General, "kudos", sub("balance"))
-		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
-		lat = append(lat, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
-			b.Fatalf("callback type %d, want a deferral", cb.Type)
-		}
-		// Let the reply finish so that iterations do not pile up.
-		h.Reply(tok)
-	}
-	b.StopTimer()
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	ms := func(q float64) float64 {
-		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(ms(0.50), "p50-ms")
-	b.ReportMetric(ms(0.99), "p99-ms")
+	benchDeferral(b, h, func(int) string { return h.Run(h.Alice, h.General, "kudos", sub("balance")) })
 }
 
 // BenchmarkDeferredAckRecorded is BenchmarkDeferredAck for /imagine,
@@ -54,23 +32,9 @@ func BenchmarkDeferredAck(b *testing.B) {
 // resumable command, deferred.go): the write is inside Discord's 3 s.
 func BenchmarkDeferredAckRecorded(b *testing.B) {
 	h := newHarness(b)
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := range b.N {
-		start := time.Now()
-		tok := h.Run(h.Alice, h.General, "imagine", discordtest.Opt("prompt", fmt.Sprintf("a kite %d", i)))
-		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
-		lat = append(lat, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
-			b.Fatalf("callback type %d, want a deferral", cb.Type)
-		}
-		h.Reply(tok)
-	}
-	b.StopTimer()
-	reportPercentiles(b, lat)
+	benchDeferral(b, h, func(i int) string {
+		return h.Run(h.Alice, h.General, "imagine", discordtest.Opt("prompt", fmt.Sprintf("a kite %d", i)))
+	})
 }
 
 // BenchmarkDeferredAckOverHTTP is BenchmarkDeferredAck through the
@@ -79,23 +43,7 @@ func BenchmarkDeferredAckRecorded(b *testing.B) {
 func BenchmarkDeferredAckOverHTTP(b *testing.B) {
 	h := bottest.NewUnstarted(b)
 	h.StartProcess(bottest.ProcessSpec{HTTP: true})
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for range b.N {
-		start := time.Now()
-		tok := h.Run(h.Alice, h.General, "kudos", sub("balance"))
-		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
-		lat = append(lat, time.Since(start))
-		if err != nil {
-			b.Fatal(err)
-		}
-		if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
-			b.Fatalf("callback type %d, want a deferral", cb.Type)
-		}
-		h.Reply(tok)
-	}
-	b.StopTimer()
-	reportPercentiles(b, lat)
+	benchDeferral(b, h, func(int) string { return h.Run(h.Alice, h.General, "kudos", sub("balance")) })
 }
 
 // BenchmarkInteractionsEndpointRefusal measures what a flood of forged
@@ -120,6 +68,31 @@ func BenchmarkInteractionsEndpointRefusal(b *testing.B) {
 			b.Fatalf("status %d, want 401", w.Code)
 		}
 	}
+}
+
+// benchDeferral runs send (the i-th interaction, returning its token) b.N
+// times, each time timing until its deferral reaches the callback endpoint
+// and then letting the reply finish (so that iterations do not pile up),
+// and reports p50 and p99.
+func benchDeferral(b *testing.B, h *bottest.Harness, send func(i int) string) {
+	b.Helper()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		start := time.Now()
+		tok := send(i)
+		cb, err := h.Srv.WaitForCallback(h.Ctx, tok)
+		lat = append(lat, time.Since(start))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if cb.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			b.Fatalf("callback type %d, want a deferral", cb.Type)
+		}
+		h.Reply(tok)
+	}
+	b.StopTimer()
+	reportPercentiles(b, lat)
 }
 
 func reportPercentiles(b *testing.B, lat []time.Duration) {
