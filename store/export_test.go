@@ -115,3 +115,7 @@ func SetStatsPruneBatch(n int) (restore func()) {
 	statsPruneBatch = n
 	return func() { statsPruneBatch = old }
 }
+
+// UnpreparedWrites is how many statements s's writer ran without a
+// prepared statement since Open.
+func UnpreparedWrites(s *Store) uint64 { return s.unprepared.Load() }

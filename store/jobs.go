@@ -273,6 +273,7 @@ func (s *Store) deleteUploads(ctx context.Context, tx *sql.Tx, query string, arg
 	if st != nil {
 		rows, err = st.QueryContext(ctx, args...)
 	} else {
+		s.unprepared.Add(1)
 		rows, err = tx.QueryContext(ctx, query, args...)
 	}
 	if err != nil {

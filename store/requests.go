@@ -32,7 +32,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// recursive CTE counts 0..n-1.
 	qInsertItems = `WITH RECURSIVE i(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM i WHERE x + 1 < ?)
 INSERT INTO items (request_id, idx, state) SELECT ?, x, ? FROM i`
-	qOpenRequests = `SELECT ` + requestColumns + ` FROM requests
+	// qCountUserRequest counts a stored request's items in its user's totals.
+	qCountUserRequest = `UPDATE users SET requested = requested + ? WHERE id = ?`
+	qOpenRequests     = `SELECT ` + requestColumns + ` FROM requests
 WHERE state IN ` + openStates + ` ORDER BY created_at, id`
 	qOpenJobs = `SELECT ` + jobColumns + ` FROM jobs j
 WHERE j.state = 'processing' AND j.request_id IN (SELECT id FROM requests WHERE state IN ` + openStates + `)
@@ -110,7 +112,7 @@ func (s *Store) requestCreator(r horde.Request) (func(context.Context, *sql.Tx) 
 		if _, err := s.exec(ctx, tx, qInsertItems, r.N, r.ID, string(horde.ItemWaiting)); err != nil {
 			return unavailable(fmt.Errorf("create items of request %s: %w", r.ID, err))
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET requested = requested + ? WHERE id = ?`, r.N, r.UserID); err != nil {
+		if _, err := s.exec(ctx, tx, qCountUserRequest, r.N, r.UserID); err != nil {
 			return unavailable(fmt.Errorf("count the request %s of user %d: %w", r.ID, r.UserID, err))
 		}
 		if err := insertRequestExtras(ctx, tx, r); err != nil {

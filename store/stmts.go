@@ -17,6 +17,7 @@ var writeQueries = []string{
 	qFinishJob, qFinishItem, qSetRequestState, qInsertGeneration, qInsertGenerationStat, qAddGenerationTotal,
 	qFailJob, qRequeueItem, qAddFault, qDeleteUpload, qSpendSharedKey, qDeleteJobPreview,
 	qJobState, qRequestState, qJobPlace, qJobPlaceState, qJobUpload, qDeleteJobUpload,
+	qCountWorkerJob, qRequestKindParams, qCountUserRequest,
 }
 
 // readQueries are prepared on the read pool: lookups on every API call.
@@ -91,6 +92,7 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	if st := s.writeStmt(ctx, tx, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
+	s.unprepared.Add(1)
 	return tx.ExecContext(ctx, query, args...)
 }
 
@@ -99,6 +101,7 @@ func (s *Store) txQueryRow(ctx context.Context, tx *sql.Tx, query string, args .
 	if st := s.writeStmt(ctx, tx, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
+	s.unprepared.Add(1)
 	return tx.QueryRowContext(ctx, query, args...)
 }
 

@@ -73,14 +73,17 @@ type Store struct {
 
 	// Group commit (writer.go): write() hands ops to one goroutine that runs
 	// concurrent ones in a single transaction.
-	ops       chan *writeOp
-	nextOp    *writeOp // the writer's: an op taken that must start the next transaction (writeAlone)
-	quit      chan struct{}
-	done      chan struct{}
-	commits   atomic.Uint64 // transactions committed, for the checkpointer
-	ckDone    chan struct{}
-	closeOnce sync.Once
-	closeErr  error
+	ops     chan *writeOp
+	nextOp  *writeOp // the writer's: an op taken that must start the next transaction (writeAlone)
+	quit    chan struct{}
+	done    chan struct{}
+	commits atomic.Uint64 // transactions committed, for the checkpointer
+	// unprepared counts the statements the writer ran without a prepared
+	// statement (parsed on every call): the hot paths must run none.
+	unprepared atomic.Uint64
+	ckDone     chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
 }
 
 // Options tune Open. Zero values take the defaults.
