@@ -72,7 +72,8 @@ func (s *Store) Escrowed(ctx context.Context, userID int64) (int64, error) {
 // ReleaseEscrow marks every unreleased hold of a user released and appends
 // one ledger entry of kind escrow_release for their sum, in one transaction.
 // The entry's key names the last hold released, so a release is never
-// applied twice; with nothing held nothing changes.
+// applied twice; with nothing held nothing changes (a release another
+// process committed first leaves nothing held).
 func (s *Store) ReleaseEscrow(ctx context.Context, userID, actorID int64, reason string, at time.Time) (kudos.Release, error) {
 	if at.IsZero() {
 		at = s.clock.Now()
@@ -80,6 +81,12 @@ func (s *Store) ReleaseEscrow(ctx context.Context, userID, actorID int64, reason
 	var rel kudos.Release
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		rel = kudos.Release{UserID: userID}
+		// On PostgreSQL another process may be releasing the same holds:
+		// under the member's lock this read sees its commit, and finds
+		// nothing left to release rather than holds that changed under it.
+		if err := s.lockMembers(ctx, tx, userID); err != nil {
+			return err
+		}
 		var lastID sql.NullInt64
 		var sum int64
 		var n int
