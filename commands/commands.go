@@ -270,6 +270,7 @@ func New(cfg Config, deps Deps) *Set {
 		s.forms[f.Prefix] = f
 	}
 	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {
+		c.Handle = onItsMessage(c.Handle) // a custom ID is the client's: its message is Discord's
 		s.comps[c.Prefix] = c
 	}
 	// Names and descriptions in the members' languages (locale.LocalizeCommands);
