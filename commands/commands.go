@@ -359,6 +359,17 @@ func deferAlways(mode interact.DeferMode) func(*interact.Interaction) interact.D
 	return func(*interact.Interaction) interact.DeferMode { return mode }
 }
 
+// unknownSubcommand is the refusal of a subcommand this bot does not have
+// (Discord still shows a registration older than the bot's), worded in
+// the member's language by the catalogs (error.ValidationError.subcommand).
+func unknownSubcommand(ix *interact.Interaction, sub string) error {
+	cmd := ""
+	if ix.I.Type == discordgo.InteractionApplicationCommand {
+		cmd = ix.I.ApplicationCommandData().Name
+	}
+	return horde.Invalidf("", "/%s has no subcommand %q", cmd, sub).InCase("subcommand").With("Command", cmd).With("Sub", sub)
+}
+
 // subCommand is a subcommand definition with its options.
 func subCommand(name, desc string, opts ...*discordgo.ApplicationCommandOption) *discordgo.ApplicationCommandOption {
 	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionSubCommand, Name: name, Description: desc, Options: opts}
