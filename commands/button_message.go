@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -46,40 +47,38 @@ func pressedOnItsMessage(ix *interact.Interaction) bool {
 // carries reports whether components (at any depth) hold one of custom ID id.
 func carries(components []discordgo.MessageComponent, id string) bool {
 	for _, c := range components {
-		switch c := c.(type) {
-		case *discordgo.ActionsRow:
-			if carries(c.Components, id) {
-				return true
-			}
-		case discordgo.ActionsRow:
-			if carries(c.Components, id) {
-				return true
-			}
-		case *discordgo.Button:
-			if c.CustomID == id {
-				return true
-			}
-		case discordgo.Button:
-			if c.CustomID == id {
-				return true
-			}
-		case *discordgo.SelectMenu:
-			if c.CustomID == id {
-				return true
-			}
-		case discordgo.SelectMenu:
-			if c.CustomID == id {
-				return true
-			}
-		case *discordgo.Section:
-			if carries(c.Components, id) || (c.Accessory != nil && carries([]discordgo.MessageComponent{c.Accessory}, id)) {
-				return true
-			}
-		case *discordgo.Container:
-			if carries(c.Components, id) {
-				return true
-			}
+		own, inner := componentParts(c)
+		if (own != "" && own == id) || carries(inner, id) {
+			return true
 		}
 	}
 	return false
+}
+
+// componentParts is a component's own custom ID ("" if it has none) and the
+// components it holds (discordgo decodes them as pointers, a message built
+// here holds values).
+func componentParts(c discordgo.MessageComponent) (customID string, inner []discordgo.MessageComponent) {
+	switch c := c.(type) {
+	case *discordgo.ActionsRow:
+		return "", c.Components
+	case discordgo.ActionsRow:
+		return "", c.Components
+	case *discordgo.Button:
+		return c.CustomID, nil
+	case discordgo.Button:
+		return c.CustomID, nil
+	case *discordgo.SelectMenu:
+		return c.CustomID, nil
+	case discordgo.SelectMenu:
+		return c.CustomID, nil
+	case *discordgo.Section:
+		if c.Accessory != nil {
+			return "", append(slices.Clone(c.Components), c.Accessory)
+		}
+		return "", c.Components
+	case *discordgo.Container:
+		return "", c.Components
+	}
+	return "", nil
 }
