@@ -47,7 +47,7 @@ func (b *Bot) formatArtTally(ctx context.Context, p *locale.Printer, r kudos.Art
 	sb.WriteString("🎨 " + p.T("art.tally.title", locale.Args{"Day": r.Period.Name, "Kudos": r.Total(), locale.CountArg: len(earners)}) + "\n")
 	guilds := map[string]string{} // channel -> guild, for links
 	for i, e := range earners {
-		name, err := b.memberName(ctx, e.userID)
+		name, err := b.memberName(ctx, p, e.userID)
 		if err != nil {
 			return "", err
 		}
@@ -106,8 +106,8 @@ func (b *Bot) guildOfChannel(channelID string) string {
 }
 
 // memberName names a horde user in a post (see interact.MemberName).
-func (b *Bot) memberName(ctx context.Context, userID int64) (string, error) {
-	name, err := interact.MemberName(ctx, b.deps.Horde, userID)
+func (b *Bot) memberName(ctx context.Context, p *locale.Printer, userID int64) (string, error) {
+	name, err := interact.MemberName(ctx, p, b.deps.Horde, userID)
 	if err != nil {
 		return "", fmt.Errorf("user %d: %w", userID, err)
 	}

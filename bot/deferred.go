@@ -68,6 +68,10 @@ type deferredPayload struct {
 	// and their values), which discordgo does not encode with the
 	// interaction.
 	ModalComponents json.RawMessage `json:"modal_components,omitempty"`
+	// MessageComponents are the components of a button's message, which
+	// discordgo does not encode with the message either: the commands
+	// handle a button only on a message that carries it.
+	MessageComponents json.RawMessage `json:"message_components,omitempty"`
 }
 
 // newDeferredPayload is what the record of i, deferred privately when
@@ -81,6 +85,13 @@ func newDeferredPayload(i *discordgo.Interaction, ephemeral bool) ([]byte, error
 		}
 		p.ModalComponents = comps
 	}
+	if i.Message != nil && len(i.Message.Components) > 0 {
+		comps, err := json.Marshal(i.Message.Components)
+		if err != nil {
+			return nil, fmt.Errorf("encode the message's components: %w", err)
+		}
+		p.MessageComponents = comps
+	}
 	return json.Marshal(p)
 }
 
@@ -89,6 +100,14 @@ func decodeDeferredPayload(b []byte) (deferredPayload, error) {
 	var p deferredPayload
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, err
+	}
+	if p.Interaction != nil && p.Interaction.Message != nil && len(p.MessageComponents) > 0 {
+		// A message decodes its components from its own JSON.
+		var m discordgo.Message
+		if err := json.Unmarshal([]byte(`{"components":`+string(p.MessageComponents)+`}`), &m); err != nil {
+			return p, fmt.Errorf("decode the message's components: %w", err)
+		}
+		p.Interaction.Message.Components = m.Components
 	}
 	if p.Interaction == nil || p.Interaction.Type != discordgo.InteractionModalSubmit || len(p.ModalComponents) == 0 {
 		return p, nil

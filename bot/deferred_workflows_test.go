@@ -85,10 +85,11 @@ func TestDeferredVaryResumedAfterItsProcessDied(t *testing.T) {
 	h := bottest.NewUnstarted(t)
 	worker := h.WorkerCred("gpu")
 	src := sourceImage(t, h, worker)
-	serveFromImages(t, h, worker)                      // nothing waits: it says it serves img2img
-	msg := h.Post(h.Alice, h.General, "the image", "") // what the button is on
+	serveFromImages(t, h, worker) // nothing waits: it says it serves img2img
+	vary := "image/vary/" + src + "/1/subtle"
+	msg := h.BotButtons(h.General, vary) // what the button is on
 	tok, id, p1, stalled := stallInteraction(t, h, false, time.Hour, func() string {
-		return h.Click(h.Bob, h.General, msg.ID, "image/vary/"+src+"/1/subtle")
+		return h.Click(h.Bob, h.General, msg, vary)
 	})
 	if n := requested(t, h, h.Bob); n != 0 {
 		t.Fatalf("%d items queued before the restart", n)

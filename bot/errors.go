@@ -57,9 +57,11 @@ func UserMessage(err error) (msg string, internal bool) {
 // Reply is the one mapping from an error to what a member reads, in the
 // printer's language (kindReplies). The wording is the catalog's
 // error.<Code>.<Case> (or error.<Code> for an error without a case) with
-// the error's Params and Field in its placeholders; an error the catalogs
-// do not word is shown with its English message, introduced by its kind's
-// generic reply (error.kind.<kind>) in the member's language. internal is
+// the error's Params and Field in its placeholders; the horde's own
+// validation errors are worded by their field (validation_wording.go); an
+// error the catalogs do not word is shown with its English message,
+// introduced by its kind's generic reply (error.kind.<kind>) in the
+// member's language. internal is
 // true when the error's details were withheld and must be logged.
 func Reply(p *locale.Printer, err error) (msg string, internal bool) {
 	emoji, text, internal := wording(p, err)
@@ -92,10 +94,17 @@ func wording(p *locale.Printer, err error) (emoji, text string, internal bool) {
 		key += "." + he.Case
 	}
 	m, worded := p.Lookup(key, data)
+	byField := false // the wording names the field itself
+	if !worded && he.Code == "ValidationError" && he.Case == "" {
+		if limits, ok := validationLimits(p, he.Field); ok {
+			m, worded = p.Lookup(validationFieldKey(he.Field), limits)
+			byField = worded
+		}
+	}
 	if !worded {
 		m = p.T(kindKey(kind), locale.Args{"Message": sentence(he.Message)})
 	}
-	if kind == horde.KindInvalid && he.Field != "" && !strings.Contains(strings.ToLower(m), strings.ToLower(he.Field)) {
+	if kind == horde.KindInvalid && he.Field != "" && !byField && !strings.Contains(strings.ToLower(m), strings.ToLower(he.Field)) {
 		m = p.T("error.option", locale.Args{"Message": m, "Field": he.Field})
 	}
 	if r.hint {

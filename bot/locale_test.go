@@ -13,8 +13,9 @@ import (
 
 // TestRepliesInTheMembersLanguage: a member reads the bot in their Discord
 // language when the bot speaks it, else in the guild's, else in English;
-// the domain's refusals too, and an error the catalogs do not word shows
-// its English message under the kind's reply in the member's language.
+// the domain's refusals too, and a subcommand Discord offers from a stale
+// registration. (An error the catalogs do not word shows its English
+// message under the kind's reply: TestReplyInLanguages.)
 func TestRepliesInTheMembersLanguage(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -54,8 +55,8 @@ func TestRepliesInTheMembersLanguage(t *testing.T) {
 			want: []string{"No tienes 1000 kudos para dar."}},
 		{name: "a refusal in the guild's language", locale: discordgo.Japanese, channel: plaza, opts: sub("give", userOpt("member", h.Bob.ID), opt("amount", 1000)),
 			want: []string{"Du hast keine 1000 Kudos zum Verschenken."}},
-		{name: "an error the catalogs do not word keeps its English message", locale: discordgo.German, channel: h.General, opts: sub("nonsense"),
-			want: []string{"⚠️ Ungültige Eingabe: Unknown subcommand \"nonsense\"."}},
+		{name: "a subcommand of a stale registration in German", locale: discordgo.German, channel: h.General, opts: sub("nonsense"),
+			want: []string{"⚠️ /kudos hat keinen Unterbefehl `nonsense` (mehr)"}, mustNotHave: "subcommand"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,11 +87,17 @@ func TestForgedRatingButtons(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	before := h.Balance(h.Bob)
-	msg := h.Post(h.Alice, h.Art, "a picture", "")
-	for _, id := range []string{"share/rate/00000000-0000-0000-0000-000000000000/5", "share/rate/x/11", "share/rate/x"} {
-		text, private := h.Reply(h.Click(h.Bob, h.Art, msg.ID, id))
-		if !private || strings.Contains(text, "You rated") {
-			t.Errorf("%s: %q (private %v), want a private refusal", id, text, private)
+	ids := []string{"share/rate/00000000-0000-0000-0000-000000000000/5", "share/rate/x/11", "share/rate/x"}
+	posts := map[string]string{
+		"a member's message":  h.Post(h.Alice, h.Art, "a picture", "").ID, // carries no button
+		"a post of the bot's": h.BotButtons(h.Art, ids...),                // carries them
+	}
+	for on, msg := range posts {
+		for _, id := range ids {
+			text, private := h.Reply(h.Click(h.Bob, h.Art, msg, id))
+			if !private || strings.Contains(text, "You rated") {
+				t.Errorf("%s on %s: %q (private %v), want a private refusal", id, on, text, private)
+			}
 		}
 	}
 	if got := h.Balance(h.Bob); got != before {

@@ -270,6 +270,7 @@ func New(cfg Config, deps Deps) *Set {
 		s.forms[f.Prefix] = f
 	}
 	for _, c := range append(append(s.imagineButtons(), s.ratingComponents()...), s.imageWorkflowButtons()...) {
+		c.Handle = onItsMessage(c.Handle) // a custom ID is the client's: its message is Discord's
 		s.comps[c.Prefix] = c
 	}
 	// Names and descriptions in the members' languages (locale.LocalizeCommands);
@@ -356,6 +357,17 @@ func (s *Set) IsModerator(m *discordgo.Member) bool {
 
 func deferAlways(mode interact.DeferMode) func(*interact.Interaction) interact.DeferMode {
 	return func(*interact.Interaction) interact.DeferMode { return mode }
+}
+
+// unknownSubcommand is the refusal of a subcommand this bot does not have
+// (Discord still shows a registration older than the bot's), worded in
+// the member's language by the catalogs (error.ValidationError.subcommand).
+func unknownSubcommand(ix *interact.Interaction, sub string) error {
+	cmd := ""
+	if ix.I.Type == discordgo.InteractionApplicationCommand {
+		cmd = ix.I.ApplicationCommandData().Name
+	}
+	return horde.Invalidf("", "/%s has no subcommand %q", cmd, sub).InCase("subcommand").With("Command", cmd).With("Sub", sub)
 }
 
 // subCommand is a subcommand definition with its options.

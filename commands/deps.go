@@ -16,6 +16,9 @@ import (
 type Horde interface {
 	// DiscordUser returns the horde user of a Discord member, creating it on first use.
 	DiscordUser(ctx context.Context, discordID, name string) (horde.User, error)
+	// KnownDiscordUser returns the horde user of a Discord account without
+	// creating one; KindNotFound if the account has none.
+	KnownDiscordUser(ctx context.Context, discordID string) (horde.User, error)
 	// UserInfo returns a user's kudos, workers and counters.
 	UserInfo(ctx context.Context, userID int64) (horde.UserInfo, error)
 	// Submit validates and queues a request.

@@ -41,3 +41,10 @@ var (
 
 // finishedImagine runs /imagine for alice and serves it; it returns the result message.
 func finishedImagine(h *harness, count int) discordtest.Message { return h.FinishedImagine(count) }
+
+// botButton posts a message of the bot's in ch carrying a button of
+// customID and returns its id (Harness.BotButtons).
+func botButton(h *harness, ch *discordgo.Channel, customID string) string {
+	h.T.Helper()
+	return h.BotButtons(ch, customID)
+}

@@ -98,7 +98,7 @@ func (s *Set) handleHorde(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", sub)
+		return unknownSubcommand(ix, sub)
 	}
 }
 

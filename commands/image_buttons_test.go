@@ -218,7 +218,8 @@ func TestImageButtonsRefuseUnknownRequests(t *testing.T) {
 			id := findID(customIDs(single), prefix)
 			parts := strings.Split(id, "/")
 			parts[2] = unknown
-			text, private := h.Reply(h.Click(h.Alice, h.General, single.ID, strings.Join(parts, "/")))
+			forged := strings.Join(parts, "/")
+			text, private := h.Reply(h.Click(h.Alice, h.General, botButton(h, h.General, forged), forged))
 			if !private || !strings.Contains(text, "no longer known") {
 				t.Fatalf("reply %q private %v, want a private 'no longer known'", text, private)
 			}
@@ -227,7 +228,8 @@ func TestImageButtonsRefuseUnknownRequests(t *testing.T) {
 	t.Run("a malformed index", func(t *testing.T) {
 		h := h.On(t)
 		id := findID(customIDs(single), "image/zoom/")
-		text, private := h.Reply(h.Click(h.Alice, h.General, single.ID, id[:strings.LastIndex(id, "/")]+"/x"))
+		forged := id[:strings.LastIndex(id, "/")] + "/x"
+		text, private := h.Reply(h.Click(h.Alice, h.General, botButton(h, h.General, forged), forged))
 		if !private || !strings.Contains(text, "malformed") {
 			t.Fatalf("reply %q private %v", text, private)
 		}
@@ -235,7 +237,8 @@ func TestImageButtonsRefuseUnknownRequests(t *testing.T) {
 	t.Run("an image the result does not have", func(t *testing.T) {
 		h := h.On(t)
 		id := findID(customIDs(single), "image/zoom/")
-		text, private := h.Reply(h.Click(h.Alice, h.General, single.ID, id[:strings.LastIndex(id, "/")]+"/3"))
+		forged := id[:strings.LastIndex(id, "/")] + "/3"
+		text, private := h.Reply(h.Click(h.Alice, h.General, botButton(h, h.General, forged), forged))
 		if !private || !strings.Contains(text, "not available") {
 			t.Fatalf("reply %q private %v", text, private)
 		}

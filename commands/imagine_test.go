@@ -167,7 +167,7 @@ func TestImagineButtons(t *testing.T) {
 	t.Run("upscale of a missing image is refused", func(t *testing.T) {
 		h := h.On(t)
 		id := strings.TrimSuffix(findID(ids, "imagine/upscale/"), "/1") + "/9"
-		text, private := h.Reply(h.Click(h.Bob, h.General, res.ID, id))
+		text, private := h.Reply(h.Click(h.Bob, h.General, botButton(h, h.General, id), id))
 		if !private || !strings.Contains(text, "not available") {
 			t.Fatalf("reply %q private %v", text, private)
 		}

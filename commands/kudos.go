@@ -97,7 +97,7 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: text})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 
@@ -199,7 +199,7 @@ func FormatLeaderboard(ctx context.Context, p *locale.Printer, users interact.Us
 		if n, ok := names[id]; ok {
 			return n, nil
 		}
-		n, err := interact.MemberName(ctx, users, id)
+		n, err := interact.MemberName(ctx, p, users, id)
 		if err != nil {
 			return "", fmt.Errorf("leaderboard user %d: %w", id, err)
 		}

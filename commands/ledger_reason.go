@@ -89,8 +89,8 @@ func countArg(_ context.Context, _ interact.UserLookup, _ *locale.Printer, m []s
 	return locale.Args{locale.CountArg: n}, nil
 }
 
-func amountMemberArgs(ctx context.Context, users interact.UserLookup, _ *locale.Printer, m []string) (locale.Args, error) {
-	who, err := memberOf(ctx, users, m[2])
+func amountMemberArgs(ctx context.Context, users interact.UserLookup, p *locale.Printer, m []string) (locale.Args, error) {
+	who, err := memberOf(ctx, p, users, m[2])
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func amountMemberArgs(ctx context.Context, users interact.UserLookup, _ *locale.
 // awardArgs are the values of a reaction or thanks award: its category,
 // the emoji (reactions) and the giver.
 func awardArgs(ctx context.Context, users interact.UserLookup, p *locale.Printer, m []string) (locale.Args, error) {
-	who, err := memberOf(ctx, users, m[len(m)-1])
+	who, err := memberOf(ctx, p, users, m[len(m)-1])
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +138,11 @@ func themeArg(_ context.Context, _ interact.UserLookup, _ *locale.Printer, m []s
 	return locale.Args{"Theme": shownTheme(m[1], 80)}, nil
 }
 
-// memberOf names the horde user of a decimal id for a ledger line.
-func memberOf(ctx context.Context, users interact.UserLookup, id string) (string, error) {
+// memberOf names the horde user of a decimal id for a ledger line, in p's language.
+func memberOf(ctx context.Context, p *locale.Printer, users interact.UserLookup, id string) (string, error) {
 	n, err := strconv.ParseInt(id, 10, 64)
 	if err != nil {
 		return id, nil
 	}
-	return interact.MemberName(ctx, users, n)
+	return interact.MemberName(ctx, p, users, n)
 }

@@ -85,17 +85,22 @@ func TestLedgerReasons(t *testing.T) {
 		}
 	}
 	// An entry without a reason reads as its kind; a reason nobody wrote
-	// here is shown as it is; an unknown member reads as "user #n".
+	// here is shown as it is; an unknown (deleted) member reads as "user
+	// #n" in the member's language.
 	de := locale.Default().For(discordgo.German, "")
+	es := locale.Default().For(discordgo.SpanishES, "")
 	for _, tc := range []struct {
+		p    *locale.Printer
 		e    kudos.Entry
 		want string
 	}{
-		{kudos.Entry{Kind: kudos.KindTransfer}, "Übertragung"},
-		{kudos.Entry{Kind: kudos.KindGeneration, Reason: "something new"}, "something new"},
-		{kudos.Entry{Kind: kudos.KindTransfer, Reason: "gave 1 kudos to user 42"}, "user #42"},
+		{de, kudos.Entry{Kind: kudos.KindTransfer}, "Übertragung"},
+		{de, kudos.Entry{Kind: kudos.KindGeneration, Reason: "something new"}, "something new"},
+		{de, kudos.Entry{Kind: kudos.KindTransfer, Reason: "gave 1 kudos to user 42"}, "Benutzer #42"},
+		{es, kudos.Entry{Kind: kudos.KindTransfer, Reason: "gave 1 kudos to user 42"}, "usuario #42"},
+		{locale.Default().English(), kudos.Entry{Kind: kudos.KindTransfer, Reason: "gave 1 kudos to user 42"}, "user #42"},
 	} {
-		got, err := commands.LedgerReason(context.Background(), de, ledgerUsers{}, tc.e)
+		got, err := commands.LedgerReason(context.Background(), tc.p, ledgerUsers{}, tc.e)
 		if err != nil || !strings.Contains(got, tc.want) {
 			t.Errorf("%+v reads %q (%v), want %q in it", tc.e, got, err, tc.want)
 		}

@@ -199,3 +199,47 @@ func TestRoleLimitsInTheMembersLanguage(t *testing.T) {
 	text, _ = h.Reply(as(t, h, h.Alice, h.General, discordgo.SpanishES, "imagine", opt("prompt", "otro zorro")))
 	wantContains(t, text, "Podrás volver a pedir dentro de 1 hora.")
 }
+
+// TestRefusalsLeftInEnglishNowTranslated: what stayed English after a
+// translated lead-in (issue 12's leftovers) reads in the member's language:
+// a subcommand Discord still offers from a stale registration, and the
+// horde's own validation of an option Discord should have bounded (a
+// stale registration again: the fake, as an old client, sends any value).
+func TestRefusalsLeftInEnglishNowTranslated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.PopImages(h.WorkerCred("gpu"), "gpu-1") // an image worker is online: requests are possible
+	for _, tt := range []struct {
+		name    string
+		loc     discordgo.Locale
+		command string
+		opts    []*discordOption
+		want    string
+		english string // what the member read before
+	}{
+		{"a stale subcommand, in German", discordgo.German, "kudos", []*discordOption{sub("gift")},
+			"/kudos hat keinen Unterbefehl `gift` (mehr)", "unknown subcommand"},
+		{"a stale subcommand, in Spanish", discordgo.SpanishES, "horde", []*discordOption{sub("weather")},
+			"/horde (ya) no tiene el subcomando `weather`", "unknown subcommand"},
+		{"a stale subcommand, in English", discordgo.EnglishUS, "kudos", []*discordOption{sub("gift")},
+			"/kudos has no subcommand `gift` (any more)", "unknown subcommand"},
+		{"a max_length past the horde's, in German", discordgo.German, "write", []*discordOption{opt("prompt", "once upon a time"), opt("max_length", 99999)},
+			"Die Länge muss zwischen 16 und 4096 Tokens liegen.", "max_length must be"},
+		{"a max_length past the horde's, in Spanish", discordgo.SpanishES, "write", []*discordOption{opt("prompt", "once upon a time"), opt("max_length", 99999)},
+			"La longitud debe estar entre 16 y 4096 tokens.", "max_length must be"},
+		{"steps past the horde's, in Spanish", discordgo.SpanishES, "imagine", []*discordOption{opt("prompt", "a lighthouse"), opt("steps", 900)},
+			"Los pasos deben estar entre 1 y 500.", "steps must be"},
+		{"steps past the horde's, in German", discordgo.German, "imagine", []*discordOption{opt("prompt", "a lighthouse"), opt("steps", 900)},
+			"Die Schritte müssen zwischen 1 und 500 liegen.", "steps must be"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text, private := h.On(t).Reply(as(t, h, h.Bob, h.General, tt.loc, tt.command, tt.opts...))
+			if !private || !strings.Contains(text, tt.want) {
+				t.Errorf("reply %q (private %v), want a private %q", text, private, tt.want)
+			}
+			if strings.Contains(text, tt.english) || strings.Contains(text, "(Option") || strings.Contains(text, "(opción") {
+				t.Errorf("reply %q still has English or an option note", text)
+			}
+		})
+	}
+}

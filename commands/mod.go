@@ -137,7 +137,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 		owner := s.ownerRef(ctx, w.OwnerID)
 		key := map[bool]string{true: "mod.paused", false: "mod.unpaused"}[pause]
 		return s.modDone(ctx, ix, func(p *locale.Printer) string {
-			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Worker": w.Name, "Owner": owner})
+			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Worker": w.Name, "Owner": owner(p)})
 		}, reason)
 	case "kudos adjust":
 		u, err := s.memberOption(ctx, ix, o)
@@ -168,7 +168,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: formatStanding(ix.Printer(), st)})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 
@@ -188,16 +188,17 @@ func (s *Set) modDone(ctx context.Context, ix *interact.Interaction, what func(*
 	return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("mod.done", locale.Args{"Action": line(ix.Printer())})})
 }
 
-// ownerRef names a worker's owner: a mention, or name#id for API users.
-func (s *Set) ownerRef(ctx context.Context, ownerID int64) string {
+// ownerRef names a worker's owner in a printer's language: a mention, or
+// name#id for API users; an owner the horde cannot read as an unknown member.
+func (s *Set) ownerRef(ctx context.Context, ownerID int64) func(*locale.Printer) string {
 	info, err := s.horde.UserInfo(ctx, ownerID)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("user #%d", ownerID)
+		return func(p *locale.Printer) string { return interact.UnknownMember(p, ownerID) }
 	case info.User.DiscordID != "":
-		return "<@" + info.User.DiscordID + ">"
+		return func(*locale.Printer) string { return "<@" + info.User.DiscordID + ">" }
 	default:
-		return info.User.Username()
+		return func(*locale.Printer) string { return info.User.Username() }
 	}
 }
 

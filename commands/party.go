@@ -119,11 +119,11 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 		if err != nil {
 			return err
 		}
-		host, err := interact.MemberName(ctx, s.horde, p.HostID)
+		pr := ix.Printer()
+		host, err := interact.MemberName(ctx, pr, s.horde, p.HostID)
 		if err != nil {
 			return err
 		}
-		pr := ix.Printer()
 		return ix.Reply(ctx, interact.Reply{Content: "🎉 " + pr.T("party.status", locale.Args{
 			"Theme": shownTheme(p.Theme, 200), "Host": host, "Ends": p.EndsAt.Unix(), "Award": p.Award,
 			"Interval":    partyInterval(pr, p.Interval),
@@ -131,7 +131,7 @@ func (s *Set) handleParty(ctx context.Context, ix *interact.Interaction) error {
 			"Budget":      p.Budget, "Spent": p.Spent, "Left": p.Remaining(),
 		})})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 
@@ -290,7 +290,7 @@ func (s *Set) partySummary(ctx context.Context, pr *locale.Printer, p kudos.Part
 		return interact.Reply{}, err
 	}
 	p = rep.Party
-	name := func(id int64) (string, error) { return interact.MemberName(ctx, s.horde, id) }
+	name := func(id int64) (string, error) { return interact.MemberName(ctx, pr, s.horde, id) }
 	host, err := name(p.HostID)
 	if err != nil {
 		return interact.Reply{}, err

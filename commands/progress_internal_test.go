@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -29,6 +32,27 @@ func TestProgressLinksTheLivePage(t *testing.T) {
 		}
 		if tc.want != "" && !strings.Contains(text, tc.want) {
 			t.Errorf("progress %q does not link %s", text, tc.want)
+		}
+	}
+}
+
+// TestProgressSaysASoonWaitOnce: a wait the horde puts at nothing reads
+// once in every language ("faltan unos pocos segundos", not "faltan unos
+// unos segundos").
+func TestProgressSaysASoonWaitOnce(t *testing.T) {
+	for _, tc := range []struct {
+		loc         discordgo.Locale
+		want, twice string
+	}{
+		{discordgo.SpanishES, "faltan unos pocos segundos", "unos unos"},
+		{discordgo.German, "noch etwa ein paar Sekunden", "etwa etwa"},
+		{discordgo.EnglishUS, "ETA ~a few seconds", "~~"},
+	} {
+		for _, p := range []horde.Progress{{IsPossible: true}, {IsPossible: true, Processing: 1}} {
+			got := progressLine(locale.Default().For(tc.loc, ""), delivery{Kind: horde.KindImage, Prompt: "a fox"}, p)
+			if !strings.Contains(got, strings.TrimPrefix(tc.want, "ETA ")) || strings.Contains(got, tc.twice) {
+				t.Errorf("%s: %q, want %q once", tc.loc, got, tc.want)
+			}
 		}
 	}
 }

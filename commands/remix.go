@@ -58,7 +58,9 @@ func (s *Set) remixForm() *Component {
 
 // handleRemixSubmit queues the img2img a Remix modal asked for.
 func (s *Set) handleRemixSubmit(ctx context.Context, ix *interact.Interaction, args []string) error {
-	if len(args) != 1 || args[0] == "" {
+	// The custom ID is the client's: the message it names is fetched again
+	// in the channel of the submit, so a forged one reaches no other channel.
+	if len(args) != 1 || !interact.IsSnowflake(args[0]) {
 		return horde.Invalidf("custom_id", "this form is malformed").InCase("form")
 	}
 	values := interact.ModalValues(ix.I)

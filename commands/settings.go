@@ -121,7 +121,7 @@ func (s *Set) handleSettings(ctx context.Context, ix *interact.Interaction) erro
 		}
 		return ix.Reply(ctx, interact.Reply{Content: "✅ " + ix.T("settings.reset", nil) + "\n" + s.describeSettings(ctx, ix.Printer(), ms)})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 

@@ -103,7 +103,7 @@ func (s *Set) handleStyle(ctx context.Context, ix *interact.Interaction) error {
 	case "show":
 		return s.showStyle(ctx, ix, o)
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 

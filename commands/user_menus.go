@@ -17,7 +17,8 @@ import (
 // member's kudos as /kudos balance shows one's own, privately; Award kudos
 // opens a form for the amount and a reason, and its submit is /kudos award
 // for a moderator and /kudos give for any other member, with their rules
-// and refusals. The form's custom ID carries the member's Discord id.
+// and refusals. The form's custom ID carries the member's Discord id,
+// checked again on submit (formMember): a forged submit names no one else.
 
 const (
 	menuKudos      = "Kudos"
@@ -98,12 +99,13 @@ func (s *Set) handleAwardKudosSubmit(ctx context.Context, ix *interact.Interacti
 	if err != nil || amount < 1 {
 		return kudos.Refuse(kudos.RefuseAmount, "the amount must be a positive number of kudos").InCase("positive")
 	}
-	to, err := s.horde.DiscordUser(ctx, args[0], "") // "": an existing user keeps their name
+	award := s.mayAwardKudos(ix)
+	to, err := s.formMember(ctx, ix, args[0], award)
 	if err != nil {
 		return err
 	}
 	reason := strings.TrimSpace(values[awardReasonInput])
-	if s.mayAwardKudos(ix) {
+	if award {
 		return s.awardKudos(ctx, ix, to, amount, reason)
 	}
 	return s.giveKudos(ctx, ix, to, amount, reason)

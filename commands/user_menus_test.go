@@ -152,3 +152,70 @@ func TestUserMenuAwardKudos(t *testing.T) {
 		wantBalance(t, h, "bob", 12)
 	})
 }
+
+// TestForgedAwardKudosSubmit: the Award kudos form's custom ID is the
+// client's to send, so its submit checks again whom it names. A forged
+// submit naming a made-up id, a Discord user who is not on the server, a
+// bot, oneself or no snowflake at all is refused in the member's language,
+// pays nothing and creates no horde user; a member who never used the bot
+// (no horde user: the menu would have made one) is refused too.
+func TestForgedAwardKudosSubmit(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	text, _ := h.Reply(h.Run(h.Mod, h.General, "kudos", sub("award", userOpt("member", h.Bob.ID), opt("amount", 50))))
+	wantContains(t, text, "awarded **50** kudos")
+	stranger := h.Srv.AddUser(discordgo.User{Username: "stranger"}) // a Discord user, not on the server
+	newcomer := h.Srv.AddUser(discordgo.User{Username: "newcomer"}) // on the server, never used the bot
+	_, err := h.Srv.AddMember(h.Guild.ID, discordgo.Member{User: newcomer})
+	must(t, err)
+	const madeUp = "123456789012345678"
+
+	forged := func(t *testing.T, by *userT, customID string, loc discordgo.Locale) (string, bool) {
+		t.Helper()
+		tok, err := h.Srv.SendInteraction(discordtest.Interaction{GuildID: h.Guild.ID, ChannelID: h.General.ID, UserID: by.ID, Locale: loc,
+			CustomID: customID, Fields: []discordtest.ModalField{{CustomID: "amount", Value: "5"}, {CustomID: "reason", Value: "forged"}}})
+		must(t, err)
+		return h.On(t).Reply(tok)
+	}
+	for _, tt := range []struct {
+		name   string
+		by     *userT
+		target string
+		loc    discordgo.Locale
+		want   string
+	}{
+		{"a made-up id, by a member", h.Bob, madeUp, discordgo.EnglishUS, "That member is not on this server."},
+		{"a made-up id, by a moderator", h.Mod, madeUp, discordgo.EnglishUS, "That member is not on this server."},
+		{"a made-up id, in German", h.Bob, madeUp, discordgo.German, "Dieses Mitglied ist nicht auf diesem Server."},
+		{"a made-up id, in Spanish", h.Mod, madeUp, discordgo.SpanishES, "Ese miembro no está en este servidor."},
+		{"a user not on the server", h.Bob, stranger.ID, discordgo.EnglishUS, "That member is not on this server."},
+		{"a member with no horde user", h.Bob, newcomer.ID, discordgo.EnglishUS, "That member has no kudos account yet."},
+		{"a bot", h.Bob, h.Bot2.ID, discordgo.EnglishUS, "Bots neither give nor receive kudos."},
+		{"a bot, in Spanish", h.Mod, h.Bot2.ID, discordgo.SpanishES, "Los bots no dan ni reciben kudos."},
+		{"oneself, as a member", h.Bob, h.Bob.ID, discordgo.EnglishUS, "You cannot give kudos to yourself."},
+		{"oneself, as a moderator", h.Mod, h.Mod.ID, discordgo.German, "Du kannst dich nicht selbst auszeichnen."},
+		{"not a snowflake", h.Bob, "<@" + h.Alice.ID + ">", discordgo.EnglishUS, "This form is malformed."},
+		{"a snowflake with a leading zero", h.Mod, "0" + h.Alice.ID, discordgo.EnglishUS, "This form is malformed."},
+		{"nothing", h.Bob, "", discordgo.EnglishUS, "This form is malformed."},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text, private := forged(t, tt.by, "kudos/award/"+tt.target, tt.loc)
+			if !private || !strings.Contains(text, tt.want) {
+				t.Errorf("reply %q (private %v), want a private %q", text, private, tt.want)
+			}
+		})
+	}
+	wantBalance(t, h, "bob", 50)
+	for _, id := range []string{madeUp, stranger.ID, newcomer.ID, h.Bot2.ID} {
+		if u, err := h.Store.UserByDiscordID(h.Ctx, id); err == nil {
+			t.Errorf("a forged submit made horde user %+v for Discord id %s", u, id)
+		}
+	}
+
+	t.Run("a forged submit naming a member still gives", func(t *testing.T) {
+		h.User(h.Alice) // alice has used the bot
+		text, _ := forged(t, h.Bob, "kudos/award/"+h.Alice.ID, discordgo.EnglishUS)
+		wantContains(t, text, "<@"+h.Bob.ID+"> gave **5** kudos to <@"+h.Alice.ID+">")
+		wantBalance(t, h, "bob", 45)
+	})
+}

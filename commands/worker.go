@@ -132,7 +132,7 @@ func (s *Set) handleWorker(ctx context.Context, ix *interact.Interaction) error 
 		}
 		return ix.Reply(ctx, interact.Reply{Content: ix.T("worker.deleted", locale.Args{"Name": w.Name})})
 	default:
-		return horde.Invalidf("subcommand", "unknown subcommand %q", o.Sub)
+		return unknownSubcommand(ix, o.Sub)
 	}
 }
 

@@ -94,6 +94,25 @@ func (h *Horde) DiscordUser(ctx context.Context, discordID, name string) (User, 
 	}
 }
 
+// KnownDiscordUser returns the user linked to a Discord account without
+// creating one: KindNotFound (code UserNotFound) if the account has none.
+// It is for ids a caller cannot vouch for (a form's custom ID), where
+// DiscordUser would make a user of any id.
+func (h *Horde) KnownDiscordUser(ctx context.Context, discordID string) (User, error) {
+	discordID = strings.TrimSpace(discordID)
+	if discordID == "" {
+		return User{}, Invalidf("discord_id", "a Discord id is required")
+	}
+	u, err := h.store.UserByDiscordID(ctx, discordID)
+	if notFound(err) {
+		return User{}, NotFoundf("UserNotFound", "no user is linked to Discord account %s", discordID)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user of discord %s: %w", discordID, err)
+	}
+	return u, nil
+}
+
 // user reads a user, turning "not found" into a KindNotFound *Error.
 func (h *Horde) user(ctx context.Context, id int64) (User, error) {
 	return readUser(ctx, h.store, id)

@@ -1,6 +1,7 @@
 package horde_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -229,5 +230,39 @@ func TestDiscordUserAndInfo(t *testing.T) {
 	}
 	if _, err := e.h.DiscordUser(e.ctx, "", "x"); !horde.IsKind(err, horde.KindInvalid) {
 		t.Fatalf("empty discord id: %v", err)
+	}
+}
+
+// TestKnownDiscordUser: the lookup that vouches for nothing finds a linked
+// user and creates none for an unknown Discord id.
+func TestKnownDiscordUser(t *testing.T) {
+	e := newEnv(t, horde.Config{})
+	u, err := e.h.DiscordUser(e.ctx, "1234", "gina")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, id string
+		want     horde.Kind
+	}{
+		{"a linked account is found", "1234", -1},
+		{"an unknown account is not found", "5678", horde.KindNotFound},
+		{"an empty id is invalid", " ", horde.KindInvalid},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := e.h.KnownDiscordUser(e.ctx, tt.id)
+			if tt.want == -1 {
+				if err != nil || got.ID != u.ID {
+					t.Fatalf("KnownDiscordUser(%q) = %+v, %v; want user %d", tt.id, got, err, u.ID)
+				}
+				return
+			}
+			if !horde.IsKind(err, tt.want) {
+				t.Fatalf("KnownDiscordUser(%q) = %+v, %v; want kind %v", tt.id, got, err, tt.want)
+			}
+		})
+	}
+	if _, err := e.st.UserByDiscordID(e.ctx, "5678"); !errors.Is(err, horde.ErrNotFound) {
+		t.Fatalf("the unknown account got a user: %v", err)
 	}
 }

@@ -249,6 +249,24 @@ func (h *Harness) Click(user *discordgo.User, ch *discordgo.Channel, messageID, 
 	return tok
 }
 
+// BotButtons posts a message of the bot's in ch carrying a button of each
+// custom ID (over REST, as the bot: no bot need run), as an old result may
+// carry buttons whose request or image is gone, and returns its id. The
+// commands handle a button only on a message that carries it.
+func (h *Harness) BotButtons(ch *discordgo.Channel, customIDs ...string) string {
+	h.T.Helper()
+	s, err := h.Srv.NewSession(h.Srv.Token())
+	Must(h.T, err)
+	var row []discordgo.MessageComponent
+	for _, id := range customIDs {
+		row = append(row, discordgo.Button{Label: "old", CustomID: id, Style: discordgo.SecondaryButton})
+	}
+	m, err := s.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{Content: "an old result",
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: row}}})
+	Must(h.T, err)
+	return m.ID
+}
+
 // Original waits for the interaction's original response to match.
 func (h *Harness) Original(tok string, what string, match func(discordtest.Message) bool) discordtest.Message {
 	h.T.Helper()

@@ -2,10 +2,10 @@ package interact
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/hordebot/hordebot/bot/interact/locale"
 	"github.com/hordebot/hordebot/horde"
 )
 
@@ -30,12 +30,13 @@ type UserLookup interface {
 var _ UserLookup = (*horde.Horde)(nil)
 
 // MemberName names a horde user in a post: a mention when they have a
-// Discord account, else their horde name; "user #id" for an unknown user.
-func MemberName(ctx context.Context, users UserLookup, userID int64) (string, error) {
+// Discord account, else their horde name; an unknown (deleted) user as
+// UnknownMember says, in p's language.
+func MemberName(ctx context.Context, p *locale.Printer, users UserLookup, userID int64) (string, error) {
 	info, err := users.UserInfo(ctx, userID)
 	switch {
 	case horde.IsKind(err, horde.KindNotFound):
-		return fmt.Sprintf("user #%d", userID), nil
+		return UnknownMember(p, userID), nil
 	case err != nil:
 		return "", err
 	case info.User.DiscordID != "":
@@ -43,4 +44,10 @@ func MemberName(ctx context.Context, users UserLookup, userID int64) (string, er
 	default:
 		return info.User.Username(), nil
 	}
+}
+
+// UnknownMember names a horde user the horde no longer knows ("user #42"),
+// in p's language.
+func UnknownMember(p *locale.Printer, userID int64) string {
+	return p.T("member.unknown", locale.Args{"ID": userID})
 }
