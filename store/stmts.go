@@ -19,6 +19,9 @@ var writeQueries = []string{
 	qJobState, qRequestState, qJobPlace, qJobPlaceState, qJobUpload, qDeleteJobUpload,
 }
 
+// postgresWriteQueries are writeQueries and PostgreSQL's own hot writes.
+var postgresWriteQueries = append(writeQueries[:len(writeQueries):len(writeQueries)], qAddFreeGenerationTotal)
+
 // readQueries are prepared on the read pool: lookups on every API call.
 var readQueries = []string{
 	qCredential, qBalance, qSelectJob, qSelectRequest, qPopMessages,
