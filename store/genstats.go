@@ -22,23 +22,27 @@ var _ horde.GenerationStatsStore = (*Store)(nil)
 // the row it changes stays locked until its group commit commits: on
 // PostgreSQL, with one row per model, each process's group commit waited
 // there for the others' (and two that took two models' rows in opposite
-// orders deadlocked). There a job adds to the first shard of its model
-// that no other transaction holds (FOR UPDATE SKIP LOCKED), and to a new
-// shard of its session's when they all are held: a finish never waits for
+// orders deadlocked). There a job adds to a shard of its model that no
+// other transaction holds (FOR UPDATE SKIP LOCKED), and to a new shard of
+// its session's when they all are held: a finish does not wait for
 // another process's transaction on a total (but for the model's very
-// first results at once, on the row they both create), and a model has
-// at most as many shards as transactions ever held it at once (about one
-// a process). SQLite's one writer keeps shard 0.
+// first results at once, on the row they both create, and should another
+// session hold its own shard when it needs a new one), and a model has
+// about as many shards as transactions ever held it at once (one a
+// process). SQLite's one writer keeps shard 0.
 
 const (
 	qInsertGenerationStat = `INSERT INTO generation_stats (kind, model, units, at) VALUES (?, ?, ?, ?)`
 	qAddGenerationTotal   = `INSERT INTO generation_totals (kind, model, shard, count, units) VALUES (?, ?, 0, 1, ?)
 ON CONFLICT (kind, model, shard) DO UPDATE SET count = generation_totals.count + 1, units = generation_totals.units + excluded.units`
 	// qAddFreeGenerationTotal adds a result (kind ?1, model ?2, units ?3)
-	// to the first shard of its total no other transaction holds
-	// (PostgreSQL); it changes no row when there is none.
+	// to a shard of its total no other transaction holds (PostgreSQL):
+	// its session's own if there is one, else the first; it changes no
+	// row when there is none. Preferring its own, a session keeps to one
+	// shard, and does not take (and hold to its commit) the shards other
+	// sessions are about to use.
 	qAddFreeGenerationTotal = `WITH free AS (SELECT shard FROM generation_totals WHERE kind = ?1 AND model = ?2
-ORDER BY shard LIMIT 1 FOR UPDATE SKIP LOCKED)
+ORDER BY shard <> pg_backend_pid(), shard LIMIT 1 FOR UPDATE SKIP LOCKED)
 UPDATE generation_totals t SET count = t.count + 1, units = t.units + ?3
 FROM free WHERE t.kind = ?1 AND t.model = ?2 AND t.shard = free.shard`
 	// qAddNewGenerationTotal adds it to a new shard, numbered for the
