@@ -24,12 +24,12 @@ var _ horde.GenerationStatsStore = (*Store)(nil)
 // there for the others' (and two that took two models' rows in opposite
 // orders deadlocked). There a job adds to a shard of its model that no
 // other transaction holds (FOR UPDATE SKIP LOCKED), and to a new shard of
-// its session's when they all are held: a finish does not wait for
-// another process's transaction on a total (but for the model's very
-// first results at once, on the row they both create, and should another
-// session hold its own shard when it needs a new one), and a model has
-// about as many shards as transactions ever held it at once (one a
-// process). SQLite's one writer keeps shard 0.
+// its session's when they all are held (or there is none yet): a finish
+// does not wait for another process's transaction on a total (unless
+// another session holds its own shard when it needs a new one: it took
+// it when every other was held), and a model has about as many shards
+// as transactions ever held it at once (one a process). SQLite's one
+// writer keeps shard 0.
 
 const (
 	qInsertGenerationStat = `INSERT INTO generation_stats (kind, model, units, at) VALUES (?, ?, ?, ?)`
