@@ -9,7 +9,10 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/hordebot/hordebot/horde"
 )
 
 // Test hooks for the external tests (package store_test) that look at or
@@ -119,3 +122,47 @@ func SetStatsPruneBatch(n int) (restore func()) {
 // UnpreparedWrites is how many statements s's writer ran without a
 // prepared statement since Open.
 func UnpreparedWrites(s *Store) uint64 { return s.unprepared.Load() }
+
+// HoldFinish runs f as FinishJob does, in a write transaction of s of its
+// own that then waits, uncommitted, until release is called: one process's
+// group commit caught between a finish and its commit, with the rows that
+// finish changed still locked (PostgreSQL). It returns once the finish has
+// run, with the server process id of the transaction's session; release
+// lets the transaction commit and returns the write's error (each call
+// the same).
+func HoldFinish(ctx context.Context, s *Store, f horde.JobFinish) (pid int, release func() error, err error) {
+	j, g, meta, err := s.finishOf(f)
+	if err != nil {
+		return 0, nil, err
+	}
+	ran := make(chan error, 1)
+	resume := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.writeAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			_, err := s.finishJobTx(ctx, tx, j, g, meta, f)
+			if err == nil {
+				err = tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
+			}
+			ran <- err
+			if err != nil {
+				return err
+			}
+			<-resume
+			return nil
+		})
+	}()
+	if err := <-ran; err != nil {
+		<-done
+		return 0, nil, err
+	}
+	var once sync.Once
+	var result error
+	return pid, func() error { // once: a test's failure path and its cleanup both release
+		once.Do(func() {
+			close(resume)
+			result = <-done
+		})
+		return result
+	}, nil
+}

@@ -148,9 +148,35 @@ func (s *Store) startJobTx(ctx context.Context, tx *sql.Tx, j horde.Job) error {
 // entry breaking its floor fails with kudos.ErrInsufficient. On any error
 // nothing is written.
 func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
+	j, g, meta, err := s.finishOf(f)
+	if err != nil {
+		return err
+	}
+	var uploaded []string
+	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		uploaded, err = s.finishJobTx(ctx, tx, j, g, meta, f)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// An upload the result does not use (the worker sent the image inline,
+	// or reported censored/csam) is deleted unless another row names it.
+	for _, ref := range uploaded {
+		if ref != g.BlobRef {
+			s.dropBlobs(ctx, ref)
+		}
+	}
+	return nil
+}
+
+// finishOf is the job and generation f finishes, with their defaults set,
+// and the generation's metadata as stored; an error for an invalid f.
+func (s *Store) finishOf(f horde.JobFinish) (horde.Job, horde.Generation, string, error) {
 	j := f.Job
 	if j.ID == "" {
-		return horde.Invalidf("id", "a finished job needs an id")
+		return j, horde.Generation{}, "", horde.Invalidf("id", "a finished job needs an id")
 	}
 	if j.State == "" {
 		j.State = horde.JobDone
@@ -167,100 +193,94 @@ func (s *Store) FinishJob(ctx context.Context, f horde.JobFinish) error {
 	}
 	meta, err := jsonText(metadataOf(g.Metadata))
 	if err != nil {
-		return fmt.Errorf("finish job %s: %w", j.ID, err)
+		return j, g, "", fmt.Errorf("finish job %s: %w", j.ID, err)
 	}
 	for _, e := range f.Entries {
 		if err := e.Validate(); err != nil {
-			return invalidEntry(err)
+			return j, g, "", invalidEntry(err)
 		}
 	}
-	var uploaded []string
-	err = s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := s.lockJobRequest(ctx, tx, j.ID); err != nil {
-			return err
+	return j, g, meta, nil
+}
+
+// finishJobTx is FinishJob's write in tx, of job j (its state and time
+// set) and generation g (its defaults set, its metadata meta): it returns
+// the refs of the job's uploads it forgot.
+func (s *Store) finishJobTx(ctx context.Context, tx *sql.Tx, j horde.Job, g horde.Generation, meta string,
+	f horde.JobFinish) (uploaded []string, err error) {
+	if err := s.lockJobRequest(ctx, tx, j.ID); err != nil {
+		return nil, err
+	}
+	requestID, item := j.RequestID, j.Item
+	if requestID == "" { // a caller that knows only the job's id
+		if err := s.txQueryRow(ctx, tx, qJobPlace, j.ID).Scan(&requestID, &item); err != nil {
+			return nil, notFound(err, "finish job %s", j.ID)
 		}
-		requestID, item := j.RequestID, j.Item
-		if requestID == "" { // a caller that knows only the job's id
-			if err := s.txQueryRow(ctx, tx, qJobPlace, j.ID).Scan(&requestID, &item); err != nil {
-				return notFound(err, "finish job %s", j.ID)
-			}
-		}
-		res, err := s.exec(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID, requestID, item)
-		if err != nil {
-			return unavailable(fmt.Errorf("finish job %s: %w", j.ID, err))
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("finish job %s: %w", j.ID, err)
-		} else if n == 0 {
-			return s.jobNotFinished(ctx, tx, j.ID, requestID, item)
-		}
-		// The generation names the result from now on; the upload row is done.
-		if uploaded, err = s.takeUpload(ctx, tx, j.ID); err != nil {
-			return err
-		}
-		if err := s.deletePreviews(ctx, tx, qDeleteJobPreview, j.ID); err != nil {
-			return err
-		}
-		if _, err := s.exec(ctx, tx, qFinishItem, requestID, item); err != nil {
-			return unavailable(fmt.Errorf("finish item %d of request %s: %w", item, requestID, err))
-		}
-		if g.Model == "" {
-			g.Model = j.Model
-		}
-		if g.WorkerID == "" {
-			g.WorkerID = j.WorkerID
-		}
-		if _, err := s.exec(ctx, tx, qInsertGeneration, j.ID, requestID, item, g.WorkerID, g.WorkerName, g.Model,
-			g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
-			return unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
-		}
-		if err := s.countGeneration(ctx, tx, requestID, f.Kind, f.Units, g.Model, g.CreatedAt); err != nil {
-			return err
-		}
-		if err := s.countWorkerJob(ctx, tx, j.WorkerID, 1, 0, j.Kudos); err != nil {
-			return err
-		}
-		// A request with a processing job is processing already.
-		ended := false
-		if f.RequestState != "" && f.RequestState != horde.RequestProcessing {
-			if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
-				return unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
-			}
-			ended = f.RequestState.Finished()
-		} else if ended, err = s.doneIfLast(ctx, tx, requestID, j.FinishedAt); err != nil {
-			return err
-		}
-		if ended {
-			if err := s.announce(ctx, tx, horde.EventFinished, requestID); err != nil {
-				return err
-			}
-		}
-		if len(f.Entries) > 0 {
-			if _, err := s.applyEntries(ctx, tx, f.Entries); err != nil {
-				return fmt.Errorf("finish job %s: %w", j.ID, err)
-			}
-		}
-		if err := s.spendSharedKey(ctx, tx, requestID, chargedOf(f.Entries)); err != nil {
-			return err
-		}
-		if len(f.Holds) > 0 {
-			if _, err := s.holdEscrow(ctx, tx, f.Holds); err != nil {
-				return fmt.Errorf("finish job %s: %w", j.ID, err)
-			}
-		}
-		return nil
-	})
+	}
+	res, err := s.exec(ctx, tx, qFinishJob, string(j.State), nanos(j.FinishedAt), j.Kudos, j.ID, requestID, item)
 	if err != nil {
-		return err
+		return nil, unavailable(fmt.Errorf("finish job %s: %w", j.ID, err))
 	}
-	// An upload the result does not use (the worker sent the image inline,
-	// or reported censored/csam) is deleted unless another row names it.
-	for _, ref := range uploaded {
-		if ref != g.BlobRef {
-			s.dropBlobs(ctx, ref)
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, fmt.Errorf("finish job %s: %w", j.ID, err)
+	} else if n == 0 {
+		return nil, s.jobNotFinished(ctx, tx, j.ID, requestID, item)
+	}
+	// The generation names the result from now on; the upload row is done.
+	if uploaded, err = s.takeUpload(ctx, tx, j.ID); err != nil {
+		return nil, err
+	}
+	if err := s.deletePreviews(ctx, tx, qDeleteJobPreview, j.ID); err != nil {
+		return nil, err
+	}
+	if _, err := s.exec(ctx, tx, qFinishItem, requestID, item); err != nil {
+		return nil, unavailable(fmt.Errorf("finish item %d of request %s: %w", item, requestID, err))
+	}
+	if g.Model == "" {
+		g.Model = j.Model
+	}
+	if g.WorkerID == "" {
+		g.WorkerID = j.WorkerID
+	}
+	if _, err := s.exec(ctx, tx, qInsertGeneration, j.ID, requestID, item, g.WorkerID, g.WorkerName, g.Model,
+		g.Seed, g.State, g.Text, g.BlobRef, meta, nanos(g.CreatedAt)); err != nil {
+		return nil, unavailable(fmt.Errorf("store generation of job %s: %w", j.ID, err))
+	}
+	if err := s.countGeneration(ctx, tx, requestID, f.Kind, f.Units, g.Model, g.CreatedAt); err != nil {
+		return nil, err
+	}
+	if err := s.countWorkerJob(ctx, tx, j.WorkerID, 1, 0, j.Kudos); err != nil {
+		return nil, err
+	}
+	// A request with a processing job is processing already.
+	ended := false
+	if f.RequestState != "" && f.RequestState != horde.RequestProcessing {
+		if _, err := s.exec(ctx, tx, qSetRequestState, string(f.RequestState), nanos(j.FinishedAt), requestID); err != nil {
+			return nil, unavailable(fmt.Errorf("set state of request %s: %w", requestID, err))
+		}
+		ended = f.RequestState.Finished()
+	} else if ended, err = s.doneIfLast(ctx, tx, requestID, j.FinishedAt); err != nil {
+		return nil, err
+	}
+	if ended {
+		if err := s.announce(ctx, tx, horde.EventFinished, requestID); err != nil {
+			return nil, err
 		}
 	}
-	return nil
+	if len(f.Entries) > 0 {
+		if _, err := s.applyEntries(ctx, tx, f.Entries); err != nil {
+			return nil, fmt.Errorf("finish job %s: %w", j.ID, err)
+		}
+	}
+	if err := s.spendSharedKey(ctx, tx, requestID, chargedOf(f.Entries)); err != nil {
+		return nil, err
+	}
+	if len(f.Holds) > 0 {
+		if _, err := s.holdEscrow(ctx, tx, f.Holds); err != nil {
+			return nil, fmt.Errorf("finish job %s: %w", j.ID, err)
+		}
+	}
+	return uploaded, nil
 }
 
 // deleteUploads runs query (a DELETE FROM uploads ... RETURNING blob_ref

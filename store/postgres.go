@@ -71,7 +71,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 	if s.remote == nil {
 		s.remote = &pgBlobs{db: db, clock: opt.Clock}
 	}
-	if s.wstmts, err = prepareAll(ctx, db, writeQueries); err != nil {
+	if s.wstmts, err = prepareAll(ctx, db, postgresWriteQueries); err != nil {
 		s.closeDBs()
 		return nil, err
 	}

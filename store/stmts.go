@@ -20,6 +20,9 @@ var writeQueries = []string{
 	qCountWorkerJob, qRequestKindParams, qCountUserRequest,
 }
 
+// postgresWriteQueries are writeQueries and PostgreSQL's own hot writes.
+var postgresWriteQueries = append(writeQueries[:len(writeQueries):len(writeQueries)], qAddFreeGenerationTotal)
+
 // readQueries are prepared on the read pool: lookups on every API call.
 var readQueries = []string{
 	qCredential, qBalance, qSelectJob, qSelectRequest, qPopMessages,

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,11 @@ import (
 // scaleRoundsEnv sets how many times BenchmarkHTTPLifecyclesProcesses
 // measures each of its two set-ups (default 3; it reports the medians).
 const scaleRoundsEnv = "HORDEBOT_BENCH_ROUNDS"
+
+// scaleMembersEnv sets how many requesters and how many worker owners
+// BenchmarkHTTPLifecyclesProcesses spreads its requests and its workers
+// over (default 1: every finish charges one member and pays another).
+const scaleMembersEnv = "HORDEBOT_BENCH_MEMBERS"
 
 // BenchmarkHTTPLifecyclesProcesses is the scale-out figure on PostgreSQL
 // (HORDEBOT_TEST_POSTGRES_URL; skipped, saying so, without it): two
@@ -37,7 +43,11 @@ const scaleRoundsEnv = "HORDEBOT_BENCH_ROUNDS"
 // PGTEST_DIR: every process of its postmaster) and the load generator's
 // (this process). The machine's cores are shared by all three: when they
 // are busy, a second hordebot process cannot make lifecycles faster, and
-// the CPU per lifecycle says which of them would need fewer cycles.
+// the CPU per lifecycle says which of them would need fewer cycles. The
+// requests come from one requester and the workers have one owner, whose
+// balances every finish changes; HORDEBOT_BENCH_MEMBERS=n spreads them
+// over n requesters (request i from requester i%n) and n owners (worker w
+// owned by owner w%n).
 func BenchmarkHTTPLifecyclesProcesses(b *testing.B) {
 	url := storetest.PostgresDatabase(b, b.TempDir())
 	rounds := 3
@@ -55,7 +65,18 @@ func BenchmarkHTTPLifecyclesProcesses(b *testing.B) {
 		}
 		return strings.TrimSpace(out.String())
 	}
-	requesterKey, volunteerKey := keyOf("requester"), keyOf("volunteer")
+	members := 1
+	if n, err := strconv.Atoi(os.Getenv(scaleMembersEnv)); err == nil && n > 0 {
+		members = n
+	}
+	requesterKeys, volunteerKeys := make([]string, members), make([]string, members)
+	for i := range members {
+		suffix := ""
+		if i > 0 {
+			suffix = strconv.Itoa(i)
+		}
+		requesterKeys[i], volunteerKeys[i] = keyOf("requester"+suffix), keyOf("volunteer"+suffix)
+	}
 	conf := filepath.Join(dir, "hordebot.yaml")
 	if err := os.WriteFile(conf, []byte(`api:
   rate_per_key: 1000000
@@ -102,9 +123,9 @@ moderation:
 				envs[i] = &loadEnv{base: "http://" + procs[i].addr, hc: loadClient(b, loadWorkers)}
 			}
 			b.StopTimer()
-			fillOver(ctx, b, envs, requesterKey, reqBody)
+			fillOver(ctx, b, envs, requesterKeys, reqBody)
 			b.StartTimer()
-			f := measureLifecycles(ctx, b, envs, procs[:np], pg, volunteerKey, img, bodies)
+			f := measureLifecycles(ctx, b, envs, procs[:np], pg, volunteerKeys, img, bodies)
 			figures[np-1] = append(figures[np-1], f)
 			b.Logf("round with %d process(es): %.0f lifecycles/s; CPU a lifecycle: hordebot %.0f µs, PostgreSQL %.0f µs, load generator %.0f µs",
 				np, f.rate, f.hordebot, f.postgres, f.loadgen)
@@ -163,13 +184,16 @@ func median(v []float64) float64 {
 }
 
 // fillOver queues b.N one-item requests over the processes of envs, from
-// loadClients clients (the setup of a measurement, not measured).
-func fillOver(ctx context.Context, b *testing.B, envs []*loadEnv, key string, body []byte) {
+// loadClients clients, request i with keys[i%len(keys)] (the setup of a
+// measurement, not measured).
+func fillOver(ctx context.Context, b *testing.B, envs []*loadEnv, keys []string, body []byte) {
 	b.Helper()
+	var sent atomic.Int64
 	runLoadQuiet(ctx, b, loadClients, func(ctx context.Context, c int) error {
 		var out struct {
 			ID string `json:"id"`
 		}
+		key := keys[int(sent.Add(1)-1)%len(keys)]
 		code, err := envs[c%len(envs)].post(ctx, "/api/v2/generate/async", key, body, &out)
 		if err != nil || code != http.StatusAccepted || out.ID == "" {
 			return fmt.Errorf("async: status %d, id %q: %v", code, out.ID, err)
@@ -178,10 +202,10 @@ func fillOver(ctx context.Context, b *testing.B, envs []*loadEnv, key string, bo
 	})
 }
 
-// measureLifecycles runs b.N lifecycles, worker w on envs[w%len(envs)],
-// and returns their rate and CPU.
+// measureLifecycles runs b.N lifecycles, worker w on envs[w%len(envs)]
+// with keys[w%len(keys)], and returns their rate and CPU.
 func measureLifecycles(ctx context.Context, b *testing.B, envs []*loadEnv, procs []*child, pg pgProcesses,
-	key, img string, bodies [][]byte) scaleFigure {
+	keys []string, img string, bodies [][]byte) scaleFigure {
 	b.Helper()
 	hordebotCPU := func() time.Duration {
 		var sum time.Duration
@@ -193,7 +217,7 @@ func measureLifecycles(ctx context.Context, b *testing.B, envs []*loadEnv, procs
 	h0, pg0, self0 := hordebotCPU(), pg.cpu(), processCPU()
 	start := time.Now()
 	runLoadQuiet(ctx, b, loadWorkers, func(ctx context.Context, w int) error {
-		e := envs[w%len(envs)]
+		e, key := envs[w%len(envs)], keys[w%len(keys)]
 		var got popAnswer
 		for empty := 0; got.ID == nil; empty++ {
 			if empty == maxEmptyPops {
