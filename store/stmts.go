@@ -21,7 +21,7 @@ var writeQueries = []string{
 }
 
 // postgresWriteQueries are writeQueries and PostgreSQL's own hot writes.
-var postgresWriteQueries = append(writeQueries[:len(writeQueries):len(writeQueries)], qAddFreeGenerationTotal)
+var postgresWriteQueries = append(writeQueries[:len(writeQueries):len(writeQueries)], qAddFreeGenerationTotal, qAddNewGenerationTotal)
 
 // readQueries are prepared on the read pool: lookups on every API call.
 var readQueries = []string{
