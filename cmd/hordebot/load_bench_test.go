@@ -59,6 +59,8 @@ func newLoadEnvOn(b *testing.B, conns int, database string) *loadEnv {
 	cfg.Moderation.MaxMegapixelStepsPerSecond = 0
 	// One key runs every fake worker, more than an untrusted owner may.
 	cfg.Moderation.MaxWorkersUntrusted = -1
+	// The garbage collector as the hordebot binary sets it (main).
+	b.Cleanup(tuneGC(os.Getenv))
 	app := startApp(b, cfg, nil)
 	b.Cleanup(func() { app.shutdown(b) })
 	return &loadEnv{app: app, base: "http://" + app.Addr(), hc: loadClient(b, conns)}
