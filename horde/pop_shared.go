@@ -53,15 +53,19 @@ func (h *Horde) popShared(ctx context.Context, ws *workerState, p *PopRequest, s
 			return jobs
 		}
 	}
-	jobs, err := h.cfg.Queue.Claim(ctx, ClaimQuery{Kind: kind, Users: s.first, Limit: s.budget}, choose(true))
-	if err == nil && len(jobs) == 0 && !maintenance {
+	budget := func() int {
 		h.mu.Lock()
-		budget := s.budget
-		h.mu.Unlock()
-		if budget > 0 {
-			jobs, err = h.cfg.Queue.Claim(ctx, ClaimQuery{Kind: kind, Models: models, Limit: budget}, choose(false))
-		}
+		defer h.mu.Unlock()
+		return s.budget
 	}
+	// Both tiers in one transaction: the first usually finds nothing (an
+	// owner seldom waits for their own worker), and a transaction of its
+	// own cost every pop two more round trips and another turn of the writer.
+	tiers := []ClaimTier{{Query: ClaimQuery{Kind: kind, Users: s.first}, Budget: budget, Choose: choose(true)}}
+	if !maintenance {
+		tiers = append(tiers, ClaimTier{Query: ClaimQuery{Kind: kind, Models: models}, Budget: budget, Choose: choose(false)})
+	}
+	jobs, err := h.cfg.Queue.Claim(ctx, tiers...)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s.counts.addTo(skipped)

@@ -19,19 +19,21 @@ import (
 // narrows the candidates by kind and model (or requester), the Horde
 // decides.
 type SharedQueue interface {
-	// Claim walks the requests with waiting items that q selects, in
-	// priority order, and calls choose with each and the numbers of its
-	// waiting items, in order; each is locked while choose looks at it, and
-	// one another scheduler is claiming is passed over (never waited for).
-	// It stops at the first request for which choose returns jobs, or after
-	// q.Limit requests. The jobs choose returns (items of that request, among
-	// those it was given) are started in the same transaction: the job rows
-	// processing, their items processing, the request processing, its queue
-	// entries gone when no item waits any more. So no item is handed to two
-	// workers, whichever process pops. It returns the started jobs, none when
-	// choose took nothing. choose is called without any lock of the Horde's
-	// held and must not call the store.
-	Claim(ctx context.Context, q ClaimQuery, choose func(r Request, waiting []int) []Job) ([]Job, error)
+	// Claim walks, tier by tier in one transaction, the requests with
+	// waiting items that each tier's query selects, in priority order, and
+	// calls the tier's Choose with each and the numbers of its waiting
+	// items, in order; each is locked while Choose looks at it, and one
+	// another scheduler is claiming is passed over (never waited for). It
+	// stops at the first request for which Choose returns jobs; a tier
+	// looks at up to the Budget it returns when it starts. The jobs Choose
+	// returns (items of that request, among those it was given) are started
+	// in the same transaction: the job rows processing, their items
+	// processing, the request processing, its queue entries gone when no
+	// item waits any more. So no item is handed to two workers, whichever
+	// process pops. It returns the started jobs, none when no tier took
+	// anything. Budget and Choose are called without any lock of the
+	// Horde's held and must not call the store.
+	Claim(ctx context.Context, tiers ...ClaimTier) ([]Job, error)
 	// Overdue returns up to limit processing jobs whose deadline is at or
 	// before now, oldest deadline first, whichever process popped them.
 	Overdue(ctx context.Context, now time.Time, limit int) ([]Job, error)
@@ -160,8 +162,15 @@ type ClaimQuery struct {
 	// requests that name no model.
 	Users  []int64
 	Models []string
-	// Limit bounds the requests looked at (Config.PopScanLimit).
-	Limit int
+}
+
+// A ClaimTier is one walk of a Claim: the requests Query selects, offered
+// to Choose, up to Budget() of them (asked when the tier starts: what the
+// pop's scan limit, Config.PopScanLimit, leaves after the tiers before).
+type ClaimTier struct {
+	Query  ClaimQuery
+	Budget func() int
+	Choose func(r Request, waiting []int) []Job
 }
 
 // PriorityScore is the static queue key of a request of the given priority

@@ -247,3 +247,39 @@ func TestSharedSweepRunsInOneProcess(t *testing.T) {
 		t.Fatalf("late submit of the aborted job: %v, want a conflict", err)
 	}
 }
+
+// TestSharedPopIsOneTransaction: a pop on the shared queue looks at the
+// worker's owner's requests first and then at its models' buckets, in one
+// write transaction (the owner's tier is usually empty: in a transaction
+// of its own it cost every pop two more round trips and another turn of
+// the writer), and still serves the owner first.
+func TestSharedPopIsOneTransaction(t *testing.T) {
+	e := newSharedEnv(t, horde.Config{})
+	alice := e.user("alice", 1000)
+	bob := e.user("bob", 1000)
+	if as, _ := e.pop(bob, imagePop("bob-gpu")); len(as) != 0 { // registers the worker
+		t.Fatalf("an empty queue handed out %d jobs", len(as))
+	}
+	pop := func(what string) []horde.Assignment {
+		t.Helper()
+		before := e.st.Commits()
+		as, _ := e.pop(bob, imagePop("bob-gpu"))
+		if n := e.st.Commits() - before; n != 1 {
+			t.Errorf("%s: %d transactions committed, want 1", what, n)
+		}
+		return as
+	}
+	if as := pop("a pop of an empty queue"); len(as) != 0 {
+		t.Fatalf("an empty queue handed out %d jobs", len(as))
+	}
+	other := e.submit(alice, imageRequest("a lighthouse at dusk"))
+	if as := pop("a pop of another member's request"); len(as) != 1 || as[0].Job.RequestID != other.ID {
+		t.Fatalf("popped %+v, want alice's request %s", as, other.ID)
+	}
+	e.clock.Advance(time.Second)
+	later := e.submit(alice, imageRequest("a lighthouse at dawn"))
+	own := e.submit(bob, imageRequest("the owner's own request, asked last"))
+	if as := pop("a pop of the owner's request"); len(as) != 1 || as[0].Job.RequestID != own.ID {
+		t.Fatalf("popped %+v, want the owner's request %s before alice's %s", as, own.ID, later.ID)
+	}
+}

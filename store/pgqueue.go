@@ -105,41 +105,18 @@ type claimCursor struct {
 }
 
 // Claim implements horde.SharedQueue.
-func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(horde.Request, []int) []horde.Job) ([]horde.Job, error) {
-	if cq.Limit <= 0 || (len(cq.Users) == 0 && len(cq.Models) == 0) {
+func (q pgQueue) Claim(ctx context.Context, tiers ...horde.ClaimTier) ([]horde.Job, error) {
+	if !slices.ContainsFunc(tiers, func(t horde.ClaimTier) bool { return len(t.Query.Users) > 0 || len(t.Query.Models) > 0 }) {
 		return nil, nil
 	}
-	s := q.s
 	var started []horde.Job
-	err := s.writeAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := q.s.writeAlone(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		started = nil
-		seen := make(map[string]bool)
-		cur := claimCursor{score: 1<<63 - 1}
-		chunk := 1
-		for len(seen) < cq.Limit {
-			ids, next, err := q.candidates(ctx, tx, cq, cur)
-			if err != nil {
+		for _, t := range tiers {
+			jobs, err := q.claimTier(ctx, tx, t)
+			if err != nil || len(jobs) > 0 {
+				started = jobs
 				return err
-			}
-			if len(ids) == 0 {
-				return nil
-			}
-			cur = next
-			// Lock and read a few candidates at a time, more while they are
-			// passed over: the first usually matches, and one round trip per
-			// request would make a long walk slow.
-			for len(ids) > 0 && len(seen) < cq.Limit {
-				n := min(chunk, len(ids))
-				jobs, err := q.claimBatchOf(ctx, tx, ids[:n], seen, cq.Limit, choose)
-				if err != nil {
-					return err
-				}
-				if len(jobs) > 0 {
-					started = jobs
-					return nil
-				}
-				ids = ids[n:]
-				chunk = min(chunk*4, claimBatch)
 			}
 		}
 		return nil
@@ -148,6 +125,39 @@ func (q pgQueue) Claim(ctx context.Context, cq horde.ClaimQuery, choose func(hor
 		return nil, err
 	}
 	return started, nil
+}
+
+// claimTier is one tier's walk of Claim, in tx: the jobs started, none
+// when its Choose took nothing.
+func (q pgQueue) claimTier(ctx context.Context, tx *sql.Tx, t horde.ClaimTier) ([]horde.Job, error) {
+	cq := t.Query
+	limit := t.Budget()
+	if limit <= 0 || (len(cq.Users) == 0 && len(cq.Models) == 0) {
+		return nil, nil
+	}
+	seen := make(map[string]bool)
+	cur := claimCursor{score: 1<<63 - 1}
+	chunk := 1
+	for len(seen) < limit {
+		ids, next, err := q.candidates(ctx, tx, cq, cur)
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		cur = next
+		// Lock and read a few candidates at a time, more while they are
+		// passed over: the first usually matches, and one round trip per
+		// request would make a long walk slow.
+		for len(ids) > 0 && len(seen) < limit {
+			n := min(chunk, len(ids))
+			jobs, err := q.claimBatchOf(ctx, tx, ids[:n], seen, limit, t.Choose)
+			if err != nil || len(jobs) > 0 {
+				return jobs, err
+			}
+			ids = ids[n:]
+			chunk = min(chunk*4, claimBatch)
+		}
+	}
+	return nil, nil
 }
 
 // candidates reads the next entries after cur, deduplicated by request in

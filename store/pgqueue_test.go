@@ -63,7 +63,7 @@ WHERE q.score != LEAST(GREATEST(r.priority, -1000000000000), 1000000000000) * 10
 	claim := func(models ...string) (string, []string) {
 		t.Helper()
 		var offered []string
-		jobs, err := q.Claim(ctx, horde.ClaimQuery{Kind: horde.KindImage, Models: models, Limit: 10}, takeFirst(&offered))
+		jobs, err := q.Claim(ctx, horde.ClaimTier{Query: horde.ClaimQuery{Kind: horde.KindImage, Models: models}, Budget: func() int { return 10 }, Choose: takeFirst(&offered)})
 		if err != nil {
 			t.Fatal(err)
 		}
