@@ -236,12 +236,22 @@ if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
 		"$(scaled "$p1" 1 '%.0f /s')" "$(ratio "$p1" "$lc" '%.2f') of the SQLite figure"
 	row "PostgreSQL, 2 hordebot api processes (workers spread over both)" \
 		"$(scaled "$p2" 1 '%.0f /s')" "$(scaled "$pr" 1 '%.2f') of 1 process; goal >= 1.6: $(verdict "$pr" '>=' 1.6)"
+	# busy N: the share of the machine's cores the N-process run kept busy
+	# (its lifecycles/s times the CPU a lifecycle of hordebot, PostgreSQL and
+	# the load generator), and what 1.6x one process would need.
+	busy() {
+		local m=BenchmarkHTTPLifecyclesProcesses
+		awk -v r="$(metric $m "procs$1-lifecycles/s")" -v h="$(metric $m "procs$1-hordebot-cpu-µs")" \
+			-v p="$(metric $m "procs$1-pg-cpu-µs")" -v l="$(metric $m "procs$1-loadgen-cpu-µs")" \
+			-v c="$(nproc 2>/dev/null || echo 1)" -v f="${2:-1}" \
+			'BEGIN { if (r == "-" || h == "-") print "-"; else printf "%.0f%%", 100 * f * r * (h + p + l) / 1e6 / c }'
+	}
 	row "  CPU a lifecycle, 1 process: hordebot / PostgreSQL / load gen" \
 		"$(metric BenchmarkHTTPLifecyclesProcesses procs1-hordebot-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs1-pg-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs1-loadgen-cpu-µs) µs" \
-		"all three share the machine's $(nproc 2>/dev/null || echo '?') cores"
+		"$(busy 1) of the $(nproc 2>/dev/null || echo '?') cores busy; 1.6x this would need $(busy 1 1.6)"
 	row "  CPU a lifecycle, 2 processes: hordebot / PostgreSQL / load gen" \
 		"$(metric BenchmarkHTTPLifecyclesProcesses procs2-hordebot-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-pg-cpu-µs) / $(metric BenchmarkHTTPLifecyclesProcesses procs2-loadgen-cpu-µs) µs" \
-		"statements a lifecycle (1 process, in-process run): $(metric BenchmarkHTTPLifecyclesPostgres statements/lifecycle)"
+		"$(busy 2) of the cores busy; statements a lifecycle (in-process run): $(metric BenchmarkHTTPLifecyclesPostgres statements/lifecycle)"
 	pgpop="BenchmarkPopStored/waiting=$pg_waiting"
 	pg99="$(scaled "$(metric "$pgpop" p99-ns)" 0.000001 '%.2f')"
 	row "pop p50 / p99 on PostgreSQL, $pg_waiting waiting (50 models, 2,000 workers)" \
@@ -315,8 +325,8 @@ abuse BenchmarkAbuseTrickle "1,500 trickling connections"
 if [ -n "${HORDEBOT_TEST_POSTGRES_URL:-}" ]; then
 	echo
 	echo "On PostgreSQL the database, the hordebot processes and the load generator share this machine's"
-	echo "$(nproc 2>/dev/null || echo '?') cores: where they are busy, a second process cannot show 1.6x; the CPU a lifecycle"
-	echo "above says who would need fewer cycles (PostgreSQL's: fewer statements a lifecycle)."
+	echo "$(nproc 2>/dev/null || echo '?') cores: when one process's run keeps more than 1/1.6 of them busy, two cannot show 1.6x"
+	echo "here, whatever they share; the CPU a lifecycle above says who would need fewer cycles."
 fi
 echo
 echo "raw output: $out"
