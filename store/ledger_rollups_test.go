@@ -42,7 +42,11 @@ func mixedLedger(t *testing.T, st *store.Store, clock *storetest.Clock) {
 	rng := rand.New(rand.NewPCG(13, 25))
 	refused := 0
 	for i := 0; i < 600; i++ {
-		batch := make([]kudos.Entry, 1+rng.IntN(4))
+		n := 1 + rng.IntN(4)
+		if i%20 == 0 { // a settle's or a tally's many entries: their rollups are written in bulk
+			n = 8 + rng.IntN(60)
+		}
+		batch := make([]kudos.Entry, n)
 		for j := range batch {
 			e := kudos.Entry{
 				UserID: 1 + rng.Int64N(12), Delta: rng.Int64N(61) - 20, Kind: rollupKinds[rng.IntN(len(rollupKinds))],

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -198,5 +199,63 @@ func TestVerifyFindsTamperedBalances(t *testing.T) {
 	want := []kudos.Mismatch{{UserID: 1, Balance: 99, Sum: 15}, {UserID: 3, Balance: 4, Sum: 0}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("mismatches = %+v, want %+v", got, want)
+	}
+}
+
+// TestManyEntriesRollUpAsOne: entries applied many at once (their rollups
+// summed and written in bulk, a few hundred rows a statement) leave the
+// rollups as the same entries applied one by one would: replays, several
+// entries of one member and day, costs and gains, more rows than one
+// statement takes.
+func TestManyEntriesRollUpAsOne(t *testing.T) {
+	ctx := context.Background()
+	day0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+	batch := func(prefix string) []kudos.Entry {
+		var es []kudos.Entry
+		for i := range 700 {
+			es = append(es, kudos.Entry{UserID: int64(1 + i%350), Delta: int64(i%7) - 2, Kind: kudos.KindAwardHelpful,
+				Key: fmt.Sprintf("%s%d", prefix, i%690), Floor: kudos.NoFloor, At: day0.Add(time.Duration(i%3) * 20 * time.Hour)})
+		}
+		return es
+	}
+	bulk, single := mustOpen(t), mustOpen(t)
+	for i := range 350 {
+		mustUser(t, bulk, fmt.Sprint("u", i))
+		mustUser(t, single, fmt.Sprint("u", i))
+	}
+	for _, prefix := range []string{"a", "b", "a"} { // the second "a" replays every entry
+		if _, err := bulk.Apply(ctx, batch(prefix)...); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range batch(prefix) {
+			if _, err := single.Apply(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustVerify(t, bulk)
+	for user := int64(1); user <= 350; user += 49 {
+		got, err := bulk.KudosByDay(ctx, user, day0.Add(-24*time.Hour), day0.Add(72*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := single.KudosByDay(ctx, user, day0.Add(-24*time.Hour), day0.Add(72*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(got) == 0 {
+			t.Errorf("user %d: kudos by day %v applied at once, %v one by one", user, got, want)
+		}
+		gotA, err := bulk.AwardsReceived(ctx, user, []kudos.EntryKind{kudos.KindAwardHelpful})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantA, err := single.AwardsReceived(ctx, user, []kudos.EntryKind{kudos.KindAwardHelpful})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotA, wantA) {
+			t.Errorf("user %d: awards %v applied at once, %v one by one", user, gotA, wantA)
+		}
 	}
 }
