@@ -61,12 +61,6 @@ func (s *Store) Apply(ctx context.Context, entries ...kudos.Entry) ([]bool, erro
 func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.Entry) ([]bool, error) {
 	applied := make([]bool, len(entries))
 	var now int64
-	// Many entries (a settle of awards, a tally) have their rollup rows
-	// summed and written a few hundred rows a statement, after the entries.
-	var sums *rollupSums
-	if len(entries) >= bulkRollupsMin {
-		sums = newRollupSums()
-	}
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, invalidEntry(err)
@@ -95,14 +89,7 @@ func (s *Store) applyEntries(ctx context.Context, tx *sql.Tx, entries []kudos.En
 		} else if err := s.addBalanceFloor(ctx, tx, e); err != nil {
 			return nil, err
 		}
-		if sums != nil {
-			sums.add(e, at)
-		} else if err := s.addRollups(ctx, tx, e, at); err != nil {
-			return nil, err
-		}
-	}
-	if sums != nil {
-		if err := s.writeRollupSums(ctx, tx, sums); err != nil {
+		if err := s.addRollups(ctx, tx, e, at); err != nil {
 			return nil, err
 		}
 	}

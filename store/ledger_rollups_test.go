@@ -43,7 +43,7 @@ func mixedLedger(t *testing.T, st *store.Store, clock *storetest.Clock) {
 	refused := 0
 	for i := 0; i < 600; i++ {
 		n := 1 + rng.IntN(4)
-		if i%20 == 0 { // a settle's or a tally's many entries: their rollups are written in bulk
+		if i%20 == 0 { // a settle's or a tally's many entries
 			n = 8 + rng.IntN(60)
 		}
 		batch := make([]kudos.Entry, n)

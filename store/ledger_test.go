@@ -202,11 +202,9 @@ func TestVerifyFindsTamperedBalances(t *testing.T) {
 	}
 }
 
-// TestManyEntriesRollUpAsOne: entries applied many at once (their rollups
-// summed and written in bulk, a few hundred rows a statement) leave the
-// rollups as the same entries applied one by one would: replays, several
-// entries of one member and day, costs and gains, more rows than one
-// statement takes.
+// TestManyEntriesRollUpAsOne: entries applied many at once (a settle of
+// awards, a tally) leave the rollups as the same entries applied one by one
+// would: replays, several entries of one member and day, costs and gains.
 func TestManyEntriesRollUpAsOne(t *testing.T) {
 	ctx := context.Background()
 	day0 := time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
