@@ -54,7 +54,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 	}
 	giverMember := r.Member
 	if giverMember == nil || giverMember.User == nil {
-		if giverMember, err = b.member(ctx, s, r.GuildID, r.UserID); err != nil {
+		if giverMember, err = b.cfg.Retry.Member(ctx, s, r.GuildID, r.UserID); err != nil {
 			return fmt.Errorf("giver member: %w", err)
 		}
 	}
@@ -68,7 +68,7 @@ func (b *Bot) reactionAdded(ctx context.Context, s *discordgo.Session, r reactio
 	if err != nil || !ok {
 		return err
 	}
-	recvMember, err := b.member(ctx, s, r.GuildID, recvID)
+	recvMember, err := b.cfg.Retry.Member(ctx, s, r.GuildID, recvID)
 	if err != nil {
 		return fmt.Errorf("receiver member: %w", err)
 	}
@@ -203,11 +203,11 @@ func (b *Bot) thanks(ctx context.Context, s *discordgo.Session, m *discordgo.Mes
 	authorMember := m.Member
 	if authorMember == nil {
 		var err error
-		if authorMember, err = b.member(ctx, s, m.GuildID, m.Author.ID); err != nil {
+		if authorMember, err = b.cfg.Retry.Member(ctx, s, m.GuildID, m.Author.ID); err != nil {
 			return fmt.Errorf("author member: %w", err)
 		}
 	}
-	parentMember, err := b.member(ctx, s, m.GuildID, parent.Author.ID)
+	parentMember, err := b.cfg.Retry.Member(ctx, s, m.GuildID, parent.Author.ID)
 	if err != nil {
 		return fmt.Errorf("thanked member: %w", err)
 	}
@@ -311,26 +311,6 @@ func (b *Bot) message(ctx context.Context, s *discordgo.Session, channelID, mess
 		m, err = s.ChannelMessage(channelID, messageID, opts...)
 		return err
 	})
-	return m, err
-}
-
-// member returns a guild member from the state cache or REST; nil (and no
-// error) if they are not in the guild.
-func (b *Bot) member(ctx context.Context, s *discordgo.Session, guildID, userID string) (*discordgo.Member, error) {
-	if s.State != nil {
-		if m, err := s.State.Member(guildID, userID); err == nil && m.User != nil {
-			return m, nil
-		}
-	}
-	var m *discordgo.Member
-	err := b.cfg.Retry.Do(ctx, "get member", func(opts ...discordgo.RequestOption) error {
-		var err error
-		m, err = s.GuildMember(guildID, userID, opts...)
-		return err
-	})
-	if interact.IsNotFound(err) {
-		return nil, nil
-	}
 	return m, err
 }
 

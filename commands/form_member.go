@@ -53,20 +53,8 @@ func (s *Set) formMember(ctx context.Context, ix *interact.Interaction, id strin
 // outside a guild; nil (and no error) when Discord knows no such member.
 func (s *Set) discordMember(ctx context.Context, ix *interact.Interaction, id string) (*discordgo.User, error) {
 	if g := ix.I.GuildID; g != "" {
-		if ix.S.State != nil {
-			if m, err := ix.S.State.Member(g, id); err == nil && m.User != nil {
-				return m.User, nil
-			}
-		}
-		var m *discordgo.Member
-		err := s.retry().Do(ctx, "get member", func(opts ...discordgo.RequestOption) error {
-			var err error
-			m, err = ix.S.GuildMember(g, id, opts...)
-			return err
-		})
+		m, err := s.retry().Member(ctx, ix.S, g, id)
 		switch {
-		case interact.IsNotFound(err):
-			return nil, nil
 		case err != nil:
 			return nil, fmt.Errorf("member %s of guild %s: %w", id, g, err)
 		case m == nil || m.User == nil:
