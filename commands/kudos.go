@@ -72,7 +72,7 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		}
 		return ix.Reply(ctx, interact.Reply{Content: clip(b.String(), 1990)})
 	case "give":
-		to, err := s.memberOption(ctx, ix, o)
+		to, err := s.memberOption(ctx, ix, o, true)
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func (s *Set) handleKudos(ctx context.Context, ix *interact.Interaction) error {
 		if !s.mayAwardKudos(ix) {
 			return kudos.Refuse(kudos.RefuseNotModerator, "Only moderators can use /kudos award.").InCase("kudos_award")
 		}
-		to, err := s.memberOption(ctx, ix, o)
+		to, err := s.memberOption(ctx, ix, o, true)
 		if err != nil {
 			return err
 		}
@@ -171,20 +171,25 @@ func (s *Set) awardKudos(ctx context.Context, ix *interact.Interaction, to horde
 	return ix.Reply(ctx, interact.Reply{Content: awarded(ix.Printer())})
 }
 
-// memberOption resolves the "member" option to a horde user. Bots are refused.
-func (s *Set) memberOption(ctx context.Context, ix *interact.Interaction, o interact.Options) (horde.User, error) {
+// memberOption resolves the "member" option to a horde user, making one
+// for a member who has none yet. Discord resolves every user option; one
+// it did not resolve names nobody and is refused, as are bots. onServer
+// asks for a member of the interaction's guild (kudos move only between
+// members); moderation takes any user Discord resolved (one who left the
+// server can still be flagged).
+func (s *Set) memberOption(ctx context.Context, ix *interact.Interaction, o interact.Options, onServer bool) (horde.User, error) {
 	id := o.UserID("member")
 	if id == "" {
 		return horde.User{}, horde.Invalidf("member", "name a member").InCase("member")
 	}
-	name := "" // unknown: an existing user keeps their name
-	if u := interact.ResolvedUser(ix.I, id); u != nil {
-		if u.Bot {
-			return horde.User{}, kudos.Refuse(kudos.RefuseBot, "Bots neither give nor receive kudos.").InCase("member")
-		}
-		name = interact.DisplayName(u)
+	du := interact.ResolvedUser(ix.I, id)
+	if du == nil || (onServer && ix.I.GuildID != "" && interact.ResolvedMember(ix.I, id) == nil) {
+		return horde.User{}, horde.NotFoundf("NotMember", "That member is not on this server.")
 	}
-	u, err := s.horde.DiscordUser(ctx, id, name)
+	if du.Bot {
+		return horde.User{}, kudos.Refuse(kudos.RefuseBot, "Bots neither give nor receive kudos.").InCase("member")
+	}
+	u, err := s.horde.DiscordUser(ctx, id, interact.DisplayName(du))
 	if err != nil {
 		return horde.User{}, fmt.Errorf("horde user of %s: %w", id, err)
 	}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bwmarrin/discordgo"
+
 	"github.com/hordebot/hordebot/bot/discordtest"
 )
 
@@ -97,4 +99,37 @@ func TestKudosAwardByADatabaseModerator(t *testing.T) {
 	text, _ := h.Reply(h.Run(h.Bob, h.General, "kudos", sub("award", userOpt("member", h.Alice.ID), opt("amount", 10))))
 	wantContains(t, text, "awarded **10** kudos")
 	wantBalance(t, h, "alice", 10)
+}
+
+// TestKudosMoveOnlyBetweenMembers: /kudos give and /kudos award name a
+// member of the server; a Discord user who is not on it (an id pasted into
+// the option) is refused and gets no horde user, while /mod info still
+// reads a user who has left.
+func TestKudosMoveOnlyBetweenMembers(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	stranger := h.Srv.AddUser(discordgo.User{Username: "stranger"}) // a Discord user, not on the server
+	text, _ := h.Reply(h.Run(h.Mod, h.General, "kudos", sub("award", userOpt("member", h.Bob.ID), opt("amount", 50))))
+	wantContains(t, text, "awarded **50** kudos")
+	for _, tt := range []struct {
+		name string
+		by   *userT
+		sub  string
+	}{
+		{"a gift", h.Bob, "give"},
+		{"a moderation award", h.Mod, "award"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			text, private := h.Reply(h.Run(tt.by, h.General, "kudos", sub(tt.sub, userOpt("member", stranger.ID), opt("amount", 5))))
+			if !private || !strings.Contains(text, "That member is not on this server.") {
+				t.Errorf("reply %q (private %v), want a private refusal naming the server", text, private)
+			}
+		})
+	}
+	wantBalance(t, h, "bob", 50)
+	if u, err := h.Store.UserByDiscordID(h.Ctx, stranger.ID); err == nil {
+		t.Errorf("a refused gift made horde user %+v for a non-member", u)
+	}
+	text, _ = h.Reply(h.Run(h.Mod, h.General, "mod", sub("info", userOpt("member", stranger.ID))))
+	wantContains(t, text, "Standing of <@"+stranger.ID+">")
 }

@@ -95,7 +95,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 	reason := o.String("reason", "")
 	switch o.Sub {
 	case "flag", "unflag":
-		u, err := s.memberOption(ctx, ix, o)
+		u, err := s.memberOption(ctx, ix, o, false)
 		if err != nil {
 			return err
 		}
@@ -108,7 +108,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Member": u.DiscordID})
 		}, reason)
 	case "trust", "untrust":
-		u, err := s.memberOption(ctx, ix, o)
+		u, err := s.memberOption(ctx, ix, o, false)
 		if err != nil {
 			return err
 		}
@@ -140,7 +140,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 			return p.T(key, locale.Args{"Moderator": ix.Caller.ID, "Worker": w.Name, "Owner": owner(p)})
 		}, reason)
 	case "kudos adjust":
-		u, err := s.memberOption(ctx, ix, o)
+		u, err := s.memberOption(ctx, ix, o, false)
 		if err != nil {
 			return err
 		}
@@ -158,7 +158,7 @@ func (s *Set) handleMod(ctx context.Context, ix *interact.Interaction) error {
 	case "filter test":
 		return s.filterTest(ctx, ix, o)
 	case "info":
-		u, err := s.memberOption(ctx, ix, o)
+		u, err := s.memberOption(ctx, ix, o, false)
 		if err != nil {
 			return err
 		}
