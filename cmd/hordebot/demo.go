@@ -692,12 +692,27 @@ func (d *demo) tally(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settle: %w", err)
 	}
-	d.say("Eleven minutes later (the demo's clock jumps): %d pending awards settle into the ledger.", n)
+	helpful, err := d.ledgerSum(ctx, d.dev, kudos.KindAwardHelpful, "")
+	if err != nil {
+		return err
+	}
+	awards := fmt.Sprintf("%d pending awards settle", n)
+	if n == 1 {
+		awards = "the pending award settles"
+	}
+	d.say("Eleven minutes later (the demo's clock jumps): %s into the ledger (dev: %+d for ada's 🙏).", awards, helpful)
 	ran, err := d.app.Kudos.ArtTally(ctx, d.clock.Now())
 	if err != nil {
 		return fmt.Errorf("art tally: %w", err)
 	}
-	d.say("The daily art tally runs (it ran: %v): every distinct reactor on a post in #art pays its artist.", ran)
+	if !ran {
+		return fmt.Errorf("art tally: the day was already tallied")
+	}
+	art, err := d.ledgerSum(ctx, d.ada, kudos.KindAwardArt, "")
+	if err != nil {
+		return err
+	}
+	d.say("The daily art tally runs: every distinct reactor on a post in #art pays its artist once (ada: %+d for ben's, cleo's and dev's 🎨; in an art channel a 🎨 is no reaction award: it pays here, once).", art)
 	return nil
 }
 
