@@ -166,3 +166,16 @@ func HoldFinish(ctx context.Context, s *Store, f horde.JobFinish) (pid int, rele
 		return result
 	}, nil
 }
+
+// Write is s.write: fn in the writer's group commit.
+func Write(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.write(ctx, fn)
+}
+
+// WriteAlone is s.writeAlone: fn in a transaction of its own.
+func WriteAlone(ctx context.Context, s *Store, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return s.writeAlone(ctx, fn)
+}
+
+// ErrClosedForTest is the error of a write after Close.
+var ErrClosedForTest error = errClosed

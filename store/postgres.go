@@ -66,6 +66,7 @@ func openPostgres(ctx context.Context, dsn string, opt Options) (*Store, error) 
 		eng: postgresEngine, w: db, r: db, clock: opt.Clock, log: opt.Logger, remote: opt.Blobs,
 		pgcfg: cfg, channel: eventsChannel(database, schema), stmtCount: counter,
 		ops: make(chan *writeOp), quit: make(chan struct{}), done: make(chan struct{}), ckDone: make(chan struct{}),
+		aloneSlots: make(chan struct{}, max(1, conns/2)),
 	}
 	close(s.ckDone) // no checkpointer
 	if s.remote == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sync/atomic"
 )
 
 // writeQueries are prepared once on the writer connection: the statements
@@ -51,15 +52,16 @@ func prepareAll(ctx context.Context, db *sql.DB, queries []string) (map[string]*
 // transaction: binding one (tx.StmtContext) allocates, and a group commit
 // runs the same few statements many times. Only the writer goroutine
 // touches it: tryBatch and tryBatchWhole set tx when they begin one and
-// clear it when it ends.
+// clear it when it ends. tx is read by any goroutine (writeAlone's
+// transactions run beside the writer's and are never it).
 type boundStmts struct {
-	tx *sql.Tx
+	tx atomic.Pointer[sql.Tx]
 	m  map[*sql.Stmt]*sql.Stmt
 }
 
 // begin makes tx the transaction whose bound statements are kept.
 func (c *boundStmts) begin(tx *sql.Tx) {
-	c.tx = tx
+	c.tx.Store(tx)
 	if c.m == nil {
 		c.m = make(map[*sql.Stmt]*sql.Stmt)
 	}
@@ -68,7 +70,7 @@ func (c *boundStmts) begin(tx *sql.Tx) {
 // end forgets the statements of the transaction that ended (database/sql
 // closed them with it).
 func (c *boundStmts) end() {
-	c.tx = nil
+	c.tx.Store(nil)
 	clear(c.m)
 }
 
@@ -79,7 +81,7 @@ func (s *Store) writeStmt(ctx context.Context, tx *sql.Tx, query string) *sql.St
 	if !ok {
 		return nil
 	}
-	if c := &s.bound; tx == c.tx {
+	if c := &s.bound; tx == c.tx.Load() {
 		st, ok := c.m[p]
 		if !ok {
 			st = tx.StmtContext(ctx, p)

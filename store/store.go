@@ -74,7 +74,6 @@ type Store struct {
 	// Group commit (writer.go): write() hands ops to one goroutine that runs
 	// concurrent ones in a single transaction.
 	ops     chan *writeOp
-	nextOp  *writeOp // the writer's: an op taken that must start the next transaction (writeAlone)
 	quit    chan struct{}
 	done    chan struct{}
 	commits atomic.Uint64 // transactions committed, for the checkpointer
@@ -82,6 +81,11 @@ type Store struct {
 	// statement (parsed on every call): the hot paths must run none.
 	unprepared atomic.Uint64
 	ckDone     chan struct{}
+	// aloneMu is held shared by each transaction of writeAlone under way
+	// on PostgreSQL and taken by Close, which sets closed.
+	aloneMu    sync.RWMutex
+	closed     bool
+	aloneSlots chan struct{} // bounds them to half the pool (PostgreSQL)
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -276,6 +280,9 @@ func (s *Store) Close() error {
 		close(s.quit)
 		<-s.done
 		<-s.ckDone
+		s.aloneMu.Lock()
+		s.closed = true
+		s.aloneMu.Unlock()
 		s.closeErr = s.closeDBs()
 	})
 	return s.closeErr

@@ -27,8 +27,6 @@ type writeOp struct {
 	// deadlocks counts the times PostgreSQL chose this op to break a
 	// deadlock; it is run again up to maxDeadlockRetries times.
 	deadlocks int
-	// alone: the op runs in a transaction of its own (writeAlone).
-	alone bool
 }
 
 // maxDeadlockRetries bounds how often a write that lost a deadlock is run
@@ -53,28 +51,79 @@ const maxDeadlockRetries = 3
 // it): it must only touch tx and its own result variables, and must never
 // call write, writeTx or any writing Store method (that would deadlock).
 func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.submitWrite(ctx, fn, false)
+	return s.submitWrite(ctx, fn)
 }
 
-// writeAlone is write in a transaction that carries no other op. For a
-// shared pop on PostgreSQL: it locks candidate requests (FOR UPDATE SKIP
-// LOCKED, never waiting) and keeps the locks to its commit. In a group
-// commit beside a finish, that finish could wait for a hot row (the
-// generation totals, a balance) another process's transaction holds while
-// that transaction waits to lock one of the requests the pop holds: a
-// deadlock PostgreSQL breaks only after deadlock_timeout (1 s; measured: a
-// few every 20 s with two processes under load). Alone, the pop's
-// transaction waits for nothing and ends soon.
+// writeAlone is write in a transaction that carries no other op. On
+// PostgreSQL it runs at once, on a pool connection of its own, beside the
+// writer's group commits (PostgreSQL runs transactions side by side, as it
+// does other processes'); on SQLite, whose one writer connection runs one
+// transaction at a time, it is write.
+//
+// For a shared pop: it locks candidate requests (FOR UPDATE SKIP LOCKED,
+// never waiting) and keeps the locks to its commit. In a group commit
+// beside a finish, that finish could wait for a hot row (the generation
+// totals, a balance) another process's transaction holds while that
+// transaction waits to lock one of the requests the pop holds: a deadlock
+// PostgreSQL breaks only after deadlock_timeout (1 s; measured: a few
+// every 20 s with two processes under load). Alone, the pop's transaction
+// waits for nothing and ends soon; beside the writer, pops neither wait
+// for the group commits nor split them (measured: a pop alone on the
+// writer between two batches left about one submit a commit).
+//
+// As with write, fn gets the caller's values without its cancellation (a
+// pop whose commit was cut off could not tell whether its jobs started),
+// and a caller whose context is done before fn starts gets ctx.Err().
 func (s *Store) writeAlone(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
-	return s.submitWrite(ctx, fn, true)
+	if s.eng != postgresEngine {
+		return s.write(ctx, fn)
+	}
+	s.aloneMu.RLock() // Close waits for the transactions under way
+	defer s.aloneMu.RUnlock()
+	if s.closed {
+		return errClosed
+	}
+	select { // a slot: pops never take the connections the writer and the reads need
+	case s.aloneSlots <- struct{}{}:
+		defer func() { <-s.aloneSlots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	op := &writeOp{ctx: context.WithoutCancel(ctx), live: ctx, fn: fn}
+	for {
+		err := s.runAlone(op)
+		if isDeadlock(err) && op.deadlocks < maxDeadlockRetries {
+			op.deadlocks++
+			continue
+		}
+		return unavailable(err)
+	}
+}
+
+// runAlone runs op in a transaction of its own on the pool and commits it
+// when op succeeds.
+func (s *Store) runAlone(op *writeOp) error {
+	tx, err := s.w.BeginTx(op.ctx, nil)
+	if err != nil {
+		return unavailable(fmt.Errorf("begin: %w", err))
+	}
+	if _, err := s.runOp(op, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return unavailable(fmt.Errorf("commit: %w", err))
+	}
+	s.commits.Add(1)
+	return nil
 }
 
 // submitWrite hands fn to the writer and waits for its transaction.
-func (s *Store) submitWrite(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error, alone bool) error {
+func (s *Store) submitWrite(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	op := &writeOp{ctx: context.WithoutCancel(ctx), live: ctx, fn: fn, done: make(chan error, 1), alone: alone}
+	op := &writeOp{ctx: context.WithoutCancel(ctx), live: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.ops <- op:
 	case <-s.quit:
@@ -95,20 +144,11 @@ func (s *Store) writer() {
 	defer close(s.done)
 	batch := make([]*writeOp, 0, maxBatch)
 	for {
-		if s.nextOp != nil {
-			batch, s.nextOp = append(batch[:0], s.nextOp), nil
-		} else {
-			select {
-			case op := <-s.ops:
-				batch = append(batch[:0], op)
-			case <-s.quit:
-				return
-			}
-		}
-		if batch[0].alone {
-			s.runBatch(batch)
-			clear(batch)
-			continue
+		select {
+		case op := <-s.ops:
+			batch = append(batch[:0], op)
+		case <-s.quit:
+			return
 		}
 		// Yield once before collecting: goroutines that are runnable now
 		// (often handlers about to write) queue their ops and join this
@@ -120,10 +160,6 @@ func (s *Store) writer() {
 		for len(batch) < maxBatch {
 			select {
 			case op := <-s.ops:
-				if op.alone {
-					s.nextOp = op
-					break collect
-				}
 				batch = append(batch, op)
 			default:
 				break collect
@@ -217,13 +253,9 @@ func (s *Store) tryBatchWhole(ops []*writeOp) (ran []*writeOp, results []error, 
 			_ = tx.Rollback()
 			return ops, nil, false, nil
 		}
-		if i == len(ops)-1 && len(ops) < maxBatch && s.nextOp == nil { // one op waits for the next transaction at most
+		if i == len(ops)-1 && len(ops) < maxBatch {
 			select {
 			case more := <-s.ops:
-				if more.alone { // not in this transaction: it starts the next
-					s.nextOp = more
-					break
-				}
 				ops = append(ops, more)
 				results = append(results, nil)
 			default:
