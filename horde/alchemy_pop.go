@@ -156,7 +156,7 @@ func (h *Horde) announceAlchemist(ws *workerState, owner User, p AlchemyPop, now
 	w.Models = slices.Clone(p.Forms)
 	w.Threads, w.BridgeAgent, w.Trusted = p.Threads, p.BridgeAgent, owner.Trusted
 	ws.validatedBackend = IsValidatedBackend(p.BridgeAgent)
-	ws.dirty = true
+	ws.dirty, ws.announced = true, true
 }
 
 // chooseForms picks up to p.Amount waiting forms for ws, counting what it

@@ -295,6 +295,7 @@ func (h *Horde) finishJob(ctx context.Context, oj *openJob, s Submission) (int64
 			} else {
 				ws.w.Performance += performanceWeight * (rate - ws.w.Performance)
 			}
+			ws.announced = ws.announced || ws.speedClassChanged()
 		}
 		ws.dirty = true
 	}

@@ -183,9 +183,11 @@ const (
 )
 
 // slow reports whether the worker counts as slow for slow_workers=false.
-func (ws *workerState) slow() bool {
-	perf := ws.w.Performance
-	if ws.w.Kind == KindText {
+func (ws *workerState) slow() bool { return slowSpeed(ws.w.Kind, ws.w.Performance) }
+
+// slowSpeed reports whether a worker of kind at speed perf counts as slow.
+func slowSpeed(kind RequestKind, perf float64) bool {
+	if kind == KindText {
 		return perf < SlowTextSpeed
 	}
 	return perf > 0 && perf < SlowImageSpeed

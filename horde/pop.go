@@ -255,7 +255,7 @@ func (h *Horde) announce(ws *workerState, owner User, p PopRequest, now time.Tim
 	w.BridgeAgent = p.BridgeAgent
 	ws.validatedBackend = IsValidatedBackend(p.BridgeAgent)
 	w.Trusted = owner.Trusted
-	ws.dirty = true
+	ws.dirty, ws.announced = true, true
 }
 
 // choose returns the best waiting request the worker may take now, counting

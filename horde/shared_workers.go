@@ -124,14 +124,18 @@ func (h *Horde) countUptime(ws *workerState, now time.Time) {
 // that the other processes must see: the worker's capabilities when they
 // changed, its pop when it is the first on this process or the last
 // recorded is workerTouchEvery old. A failed write is logged and retried
-// by the sweep; the pop goes on.
+// by the sweep; the pop goes on. What only a finish changed (its counters,
+// which the store counts as it finishes, and its speed) waits for the
+// sweep: saved on every pop, it made each pop of a busy worker wait for a
+// write of its own, one after another (measured: most of a pop's time on
+// PostgreSQL was spent waiting to save its worker).
 func (h *Horde) announceShared(ctx context.Context, ws *workerState, now time.Time) {
 	h.mu.Lock()
 	var save *Worker
-	if ws.dirty {
+	if ws.announced {
 		w := h.forStore(ws.snapshot())
 		save = &w
-		ws.dirty, ws.savedAt = false, now
+		ws.dirty, ws.announced, ws.savedAt, ws.savedSpeed = false, false, now, w.Performance
 	}
 	first := ws.touched.IsZero()
 	touch := first || now.Sub(ws.touched) >= workerTouchEvery
@@ -144,7 +148,7 @@ func (h *Horde) announceShared(ctx context.Context, ws *workerState, now time.Ti
 		if err := h.saveWorker(ctx, *save); err != nil {
 			h.log.Error("save a worker's announced capabilities", "worker", ws.w.ID, "err", err)
 			h.mu.Lock()
-			ws.dirty = true
+			ws.dirty, ws.announced = true, true
 			h.mu.Unlock()
 		}
 	}
@@ -161,6 +165,15 @@ func (h *Horde) announceShared(ctx context.Context, ws *workerState, now time.Ti
 	if save != nil || first {
 		h.forgetSharedWorkers()
 	}
+}
+
+// speedClassChanged reports whether the worker's speed is news the other
+// processes must have at once (their estimates and slow_workers=false read
+// it from the store): its first measure, or a step across the slow line,
+// since it was last saved. Other moves wait for the sweep. Caller holds h.mu.
+func (ws *workerState) speedClassChanged() bool {
+	return ws.savedSpeed <= 0 && ws.w.Performance > 0 ||
+		slowSpeed(ws.w.Kind, ws.savedSpeed) != slowSpeed(ws.w.Kind, ws.w.Performance)
 }
 
 // touchWorkers records pops (TouchWorkers) and takes the uptimes the

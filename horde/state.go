@@ -203,6 +203,13 @@ type workerState struct {
 	blacklist  []string // lower-cased Worker.Blacklist
 	dropStreak int      // jobs dropped in a row
 	dirty      bool     // changed in memory since last saved
+	// announced: a pop changed the capabilities (models, limits, flags)
+	// since they were last saved; on a shared queue the pop saves them at
+	// once, for the other processes to match against. Counters and speed
+	// (dirty alone) wait for the sweep.
+	announced bool
+	// savedSpeed is the Performance last saved (speedClassChanged).
+	savedSpeed float64
 	// Announced on every pop and not stored (a worker pops before it gets
 	// a job): limit_max_steps with the lowest average steps of the
 	// worker's models, and extra_slow_worker.
