@@ -91,16 +91,24 @@ func TestWriteAloneRunsBesideTheWriter(t *testing.T) {
 		}
 	}
 
-	held, release := make(chan struct{}), make(chan struct{})
-	writeDone := make(chan error, 1)
-	go func() {
-		writeDone <- store.Write(ctx, s, func(ctx context.Context, tx *sql.Tx) error {
-			close(held)
-			<-release
-			return insert("grouped")(ctx, tx)
-		})
-	}()
-	<-held
+	// hold writes name with write from inside a transaction that waits,
+	// open, until release is called; it returns once the transaction is.
+	hold := func(write func(context.Context, *store.Store, func(context.Context, *sql.Tx) error) error, name string) (release func(), done <-chan error) {
+		inside, resume, result := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+		go func() {
+			result <- write(ctx, s, func(ctx context.Context, tx *sql.Tx) error {
+				close(inside)
+				<-resume
+				return insert(name)(ctx, tx)
+			})
+		}()
+		<-inside
+		var once sync.Once
+		return func() { once.Do(func() { close(resume) }) }, result
+	}
+
+	release, writeDone := hold(store.Write, "grouped")
+	defer release()
 	aloneDone := make(chan error, 1)
 	go func() { aloneDone <- store.WriteAlone(ctx, s, insert("alone")) }()
 	select {
@@ -109,24 +117,16 @@ func TestWriteAloneRunsBesideTheWriter(t *testing.T) {
 			t.Fatalf("write alone beside a held writer: %v", err)
 		}
 	case <-ctx.Done():
-		close(release)
 		t.Fatal("a write alone waited for the writer's transaction")
 	}
-	close(release)
+	release()
 	if err := <-writeDone; err != nil {
 		t.Fatalf("the held write: %v", err)
 	}
 
 	// Close waits for a transaction of writeAlone under way.
-	inside, finish := make(chan struct{}), make(chan struct{})
-	go func() {
-		aloneDone <- store.WriteAlone(ctx, s, func(ctx context.Context, tx *sql.Tx) error {
-			close(inside)
-			<-finish
-			return insert("during close")(ctx, tx)
-		})
-	}()
-	<-inside
+	finish, aloneDone2 := hold(store.WriteAlone, "during close")
+	defer finish()
 	closed := make(chan error, 1)
 	go func() { closed <- s.Close() }()
 	time.Sleep(50 * time.Millisecond) // Close gets as far as it goes while the transaction is open
@@ -135,8 +135,8 @@ func TestWriteAloneRunsBesideTheWriter(t *testing.T) {
 		t.Fatalf("Close returned (%v) while a write alone was under way", err)
 	default:
 	}
-	close(finish)
-	if err := <-aloneDone; err != nil {
+	finish()
+	if err := <-aloneDone2; err != nil {
 		t.Fatalf("the write alone under way at Close: %v", err)
 	}
 	if err := <-closed; err != nil {
