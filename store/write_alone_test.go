@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -27,14 +28,15 @@ func openPostgres(t *testing.T) *store.Store {
 
 // TestWriteAloneRunsInItsOwnTransaction: on PostgreSQL, ops written with
 // writeAlone among many ordinary writes at once never share a
-// transaction, while the ordinary ones still group (the writer's group
-// commit).
+// transaction, at most half the pool at once, while the ordinary ones
+// still group (the writer's group commit).
 func TestWriteAloneRunsInItsOwnTransaction(t *testing.T) {
 	s := openPostgres(t)
 	ctx := context.Background()
 	var mu sync.Mutex
 	txOf := map[int]*sql.Tx{} // op -> the transaction it last ran in
 	alone := map[int]bool{}
+	var open, mostOpen int // alone transactions under way at once
 	var wg sync.WaitGroup
 	for i := range 400 {
 		isAlone := i%10 == 0
@@ -44,8 +46,18 @@ func TestWriteAloneRunsInItsOwnTransaction(t *testing.T) {
 			defer wg.Done()
 			fn := func(_ context.Context, tx *sql.Tx) error {
 				mu.Lock()
-				defer mu.Unlock()
 				txOf[i] = tx
+				if isAlone {
+					open++
+					mostOpen = max(mostOpen, open)
+				}
+				mu.Unlock()
+				if isAlone {
+					runtime.Gosched() // let the flood of others pile in beside it
+					mu.Lock()
+					open--
+					mu.Unlock()
+				}
 				return nil
 			}
 			write := store.Write
@@ -70,6 +82,10 @@ func TestWriteAloneRunsInItsOwnTransaction(t *testing.T) {
 				t.Fatalf("op %d, written alone, shared its transaction with %v", i, in)
 			}
 		}
+	}
+	if limit := storetest.TestMaxConns / 2; mostOpen > limit {
+		t.Errorf("%d writes alone ran at once on a pool of %d: a flood of pops would take the writer's and the reads' connections (at most %d)",
+			mostOpen, storetest.TestMaxConns, limit)
 	}
 	if !grouped {
 		t.Fatalf("no two of 360 ordinary writes shared a transaction: the test no longer sees the group commit")
