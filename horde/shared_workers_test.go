@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/store/storetest"
 )
 
 // TestSharedPopWritesOnlyItsNews: on the shared queue a pop saves its
@@ -21,20 +22,6 @@ func TestSharedPopWritesOnlyItsNews(t *testing.T) {
 	for i := range 4 {
 		a.submit(alice, imageRequest("a lighthouse "+string(rune('a'+i)), "sd15"))
 	}
-	stored := func(name string) horde.Worker {
-		t.Helper()
-		ws, err := b.st.Workers(b.ctx) // what another process reads
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range ws {
-			if w.Name == name {
-				return w
-			}
-		}
-		t.Fatalf("no worker %q stored", name)
-		return horde.Worker{}
-	}
 	popCommits := func(p horde.PopRequest) (horde.Assignment, uint64) {
 		t.Helper()
 		before := a.st.Commits()
@@ -44,11 +31,12 @@ func TestSharedPopWritesOnlyItsNews(t *testing.T) {
 
 	pop := imagePop("rig", "sd15")
 	job := a.popOne(owner, pop) // created, announced, touched
+	rig := job.Job.WorkerID     // read back through b.st: what another process reads
 	a.clock.Advance(5 * time.Second)
 	a.submitOK(owner, job.Job.ID) // 5.2 megapixel-steps in 5 s: its first speed, fast
 
 	job, n := popCommits(pop)
-	if w := stored("rig"); w.Performance <= 0 {
+	if w := storetest.StoredWorker(t, b.st, rig); w.Performance <= 0 {
 		t.Errorf("after the pop that followed its first finish, the stored speed is %v: another process would not know it", w.Performance)
 	}
 	if n != 2 {
@@ -67,10 +55,10 @@ func TestSharedPopWritesOnlyItsNews(t *testing.T) {
 	if _, n = popCommits(more); n != 2 {
 		t.Errorf("a pop announcing new models committed %d transactions, want 2 (its claim, the capabilities)", n)
 	}
-	if w := stored("rig"); !slices.Contains(w.Models, "sdxl") {
+	if w := storetest.StoredWorker(t, b.st, rig); !slices.Contains(w.Models, "sdxl") {
 		t.Errorf("another process reads models %v after the pop that announced sdxl", w.Models)
 	}
-	if w := stored("rig"); w.Fulfilled != 3 {
+	if w := storetest.StoredWorker(t, b.st, rig); w.Fulfilled != 3 {
 		t.Errorf("another process reads %d jobs fulfilled, want 3 (the store counts them as they finish)", w.Fulfilled)
 	}
 }

@@ -304,12 +304,10 @@ func (h *Horde) saveWorkers(ctx context.Context, now time.Time, force bool) erro
 	defer h.wmu.Unlock()
 	h.mu.Lock()
 	var due []*workerState
-	var announced []bool // due's capabilities were waiting to be announced
 	var snaps []Worker
 	for _, ws := range h.workers {
 		if ws.dirty || force || (ws.w.LastPop.After(ws.savedAt) && now.Sub(ws.savedAt) >= workerSaveEvery) {
 			due = append(due, ws)
-			announced = append(announced, ws.announced)
 			ws.dirty, ws.announced = false, false
 			ws.savedAt, ws.savedSpeed = now, ws.w.Performance
 			snaps = append(snaps, h.forStore(ws.snapshot()))
@@ -321,7 +319,7 @@ func (h *Horde) saveWorkers(ctx context.Context, now time.Time, force bool) erro
 		if err := h.store.SaveWorker(ctx, w); err != nil {
 			h.mu.Lock()
 			due[i].dirty = true
-			due[i].announced = due[i].announced || announced[i]
+			due[i].announced = true // a pop on the shared queue tries again at once
 			h.mu.Unlock()
 			errs = append(errs, fmt.Errorf("save worker %s: %w", w.ID, err))
 		}

@@ -5,25 +5,8 @@ import (
 	"testing"
 
 	"github.com/hordebot/hordebot/horde"
+	"github.com/hordebot/hordebot/store/storetest"
 )
-
-// storedWorker reads worker id back from the store.
-func storedWorker(tb testing.TB, s interface {
-	Workers(context.Context) ([]horde.Worker, error)
-}, id string) horde.Worker {
-	tb.Helper()
-	ws, err := s.Workers(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for _, w := range ws {
-		if w.ID == id {
-			return w
-		}
-	}
-	tb.Fatalf("worker %s not stored", id)
-	return horde.Worker{}
-}
 
 // TestWorkerCountersAreIncrements: a finished job counts for its worker in
 // the transaction that stores it, a failed one too, and a SaveWorker of an
@@ -49,7 +32,7 @@ func TestWorkerCountersAreIncrements(t *testing.T) {
 	if err := s.FailJob(ctx, "j3", horde.JobAborted, j.StartedAt); err != nil {
 		t.Fatal(err)
 	}
-	got := storedWorker(t, s, w.ID)
+	got := storetest.StoredWorker(t, s, w.ID)
 	if got.Fulfilled != 2 || got.KudosEarned != 20 || got.Dropped != 1 {
 		t.Fatalf("after 2 jobs done (12 + 8 kudos) and 1 aborted: fulfilled %d kudos %d dropped %d", got.Fulfilled, got.KudosEarned, got.Dropped)
 	}
@@ -59,7 +42,7 @@ func TestWorkerCountersAreIncrements(t *testing.T) {
 	if err := s.SaveWorker(ctx, stale); err != nil {
 		t.Fatal(err)
 	}
-	got = storedWorker(t, s, w.ID)
+	got = storetest.StoredWorker(t, s, w.ID)
 	if got.Threads != 4 || got.Fulfilled != 2 || got.KudosEarned != 20 || got.Dropped != 1 {
 		t.Fatalf("after saving an older copy: threads %d fulfilled %d kudos %d dropped %d, want the setting saved and the counters kept",
 			got.Threads, got.Fulfilled, got.KudosEarned, got.Dropped)

@@ -89,6 +89,9 @@ func (s *Store) writeAlone(ctx context.Context, fn func(ctx context.Context, tx 
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	if err := ctx.Err(); err != nil { // a slot free and the caller gone: select picks either
+		return err
+	}
 	op := &writeOp{ctx: context.WithoutCancel(ctx), live: ctx, fn: fn}
 	for {
 		err := s.runAlone(op)
